@@ -1,0 +1,52 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TRANSLATIONS := sharing/translations
+
+.PHONY: run test install install-dev migrate demo serve translations extract clean bench-catalog
+
+run: install translations migrate demo serve
+
+test: install-dev translations
+	$(BIN)/ruff check sharing tests bench
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(VENV)/.installed
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+install-dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+migrate: install
+	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/alembic upgrade head
+
+demo: install
+	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing demo load
+
+serve: install
+	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing run --host 127.0.0.1 --port 5000
+
+translations: install
+	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --statistics
+
+# Developers: after changing user-facing text, refresh the catalogs and translate.
+extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+# Benchmarks print their figures; they are not tests.
+LISTINGS ?= 100000
+bench-catalog: install translations
+	$(BIN)/python bench/catalog.py --listings $(LISTINGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info $(TRANSLATIONS)/*/LC_MESSAGES/*.mo

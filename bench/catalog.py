@@ -1,0 +1,242 @@
+"""Catalog benchmark: N listings, search and browse driven by concurrent clients through
+gunicorn, on SQLite and on PostgreSQL, beside a minimal endpoint of the same app (/healthz)
+as the ceiling. Prints its figures, and last one line of JSON.
+
+    make bench-catalog                  # 100 000 listings
+    make bench-catalog LISTINGS=20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+QUERIES = ["stol", "kontorsstol", "skrivbord", "soffa", "bokhylla", "lampa", "skåp", "bord ek", "mötesrum",
+           "hurts", "bildskärm", "stolar svart", "höj sänkbart", "matta", "förråd", "leksaker", "kylskåp",
+           "fåtölj", "konferensbord", "gardiner"]
+PASSWORD = "demo-delning-skane-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(url: str, listings: int) -> float:
+    """Migrate, load the demo data and N generated listings; returns the seconds it took."""
+    os.environ.update(SHARING_ENV="development", SHARING_DATABASE_URL=url)
+    from alembic import command
+    from alembic.config import Config
+
+    from sharing import create_app
+    from sharing.accounts import demo as accounts_demo
+    from sharing.catalog import demo as catalog_demo
+    from sharing.db import new_session, utcnow
+
+    started = time.perf_counter()
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes.update(database_url=url, configure_logging=False)
+    command.upgrade(config, "head")
+    app = create_app({"SHARING_DATABASE_URL": url})
+    with app.app_context():
+        with new_session() as session:
+            accounts_demo.load(session)
+            catalog_demo.load_reference_categories(session)
+            session.commit()
+            batch: list = []
+            for listing in catalog_demo.generate(session, count=listings, seed=7, now=utcnow()):
+                batch.append(listing)
+                if len(batch) == 5000:
+                    session.add_all(batch)
+                    session.commit()
+                    batch.clear()
+            session.add_all(batch)
+            session.commit()
+            if url.startswith("postgresql"):
+                session.connection().exec_driver_sql("ANALYZE")
+                session.commit()
+            else:
+                session.connection().exec_driver_sql("PRAGMA optimize")
+                session.commit()
+    app.extensions["sharing.engine"].dispose()
+    return time.perf_counter() - started
+
+
+class Client:
+    """A logged-in browser-like client (cookies, CSRF token from the login form)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path: str) -> int:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            response.read()
+            return response.status
+
+    def login(self, email: str) -> None:
+        with self.opener.open(self.base + "/login", timeout=30) as response:
+            page = response.read().decode()
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
+        with self.opener.open(self.base + "/login", data=data, timeout=30) as response:
+            response.read()
+
+
+def drive(base: str, paths: list[str], *, clients: int, seconds: float, login: bool) -> dict[str, float]:
+    """``clients`` threads request random paths for ``seconds``; latency percentiles and rate."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+    sessions = []
+    for n in range(clients):
+        client = Client(base)
+        if login:
+            client.login(["medarbetare@ystad.example", "medarbetare@skurup.example",
+                          "medarbetare@trelleborg.example"][n % 3])
+        sessions.append(client)
+
+    def work(client: Client, rng: random.Random) -> None:
+        mine: list[float] = []
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            try:
+                ok = client.get(rng.choice(paths)) == 200
+            except OSError:
+                ok = False
+            mine.append((time.perf_counter() - began) * 1000)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=work, args=(c, random.Random(i))) for i, c in enumerate(sessions)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies), "errors": errors[0],
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+        "rps": round(len(latencies) / elapsed, 1),
+    }
+
+
+def serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "SHARING_ENV": "production", "SHARING_DATABASE_URL": url,
+           "SHARING_SECRET_KEY": secrets.token_hex(32), "SHARING_SECURE_COOKIES": "false",
+           "SHARING_LOG_LEVEL": "WARNING", "SHARING_MFA_REQUIRED_ROLES": "",
+           "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", "1", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if Client(base).get("/healthz") == 200:
+                return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
+    print(f"== {name}: preparing {args.listings:,} listings ...", flush=True)
+    prepared = prepare(url, args.listings)
+    print(f"   ready in {prepared:.0f} s", flush=True)
+    process, base = serve(url, args.workers)
+    try:
+        search_paths = [f"/catalog/?q={urllib.parse.quote(q)}" for q in QUERIES]
+        browse_paths = ["/catalog/", "/catalog/?sort=newest", "/catalog/?kind=thing&offer=give_away",
+                        "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
+        drive(base, search_paths, clients=args.clients, seconds=3, login=True)  # warm-up
+        search = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
+        browse = drive(base, browse_paths, clients=args.clients, seconds=args.seconds, login=True)
+        ceiling = drive(base, ["/healthz"], clients=args.clients, seconds=args.seconds, login=False)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    for label, figures in (("search", search), ("browse", browse), ("ceiling /healthz", ceiling)):
+        print(f"   {label:17} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
+              f"{figures['rps']:7.1f} req/s   ({figures['requests']} requests, {figures['errors']} errors)")
+    return {"search_p50_ms": search["p50_ms"], "search_p95_ms": search["p95_ms"], "search_rps": search["rps"],
+            "browse_p50_ms": browse["p50_ms"], "browse_p95_ms": browse["p95_ms"], "browse_rps": browse["rps"],
+            "ceiling_rps": ceiling["rps"], "errors": search["errors"] + browse["errors"] + ceiling["errors"],
+            "prepare_s": round(prepared, 1)}
+
+
+def postgres_database() -> tuple[str, object] | None:
+    from sqlalchemy import create_engine, text
+
+    name = f"bench_catalog_{os.getpid()}"
+    try:
+        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - no server: the SQLite figures still stand
+        print(f"== postgresql: skipped ({error.__class__.__name__}: {error})")
+        return None
+    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    results: dict[str, object] = {"listings": args.listings, "clients": args.clients, "workers": args.workers}
+    with tempfile.TemporaryDirectory() as folder:
+        if "sqlite" in args.databases:
+            results["sqlite"] = bench("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
+        if "postgresql" in args.databases:
+            database = postgres_database()
+            if database is not None:
+                url, drop = database
+                try:
+                    results["postgresql"] = bench("postgresql", url, args)
+                finally:
+                    drop()  # type: ignore[operator]
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

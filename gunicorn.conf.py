@@ -1,0 +1,21 @@
+"""gunicorn settings for production; every value can be overridden by GUNICORN_* or CLI flags."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# The usual 2 x cores + 1 for I/O-bound Flask apps; set GUNICORN_WORKERS on small hosts.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 2000  # recycle workers now and then, against slow leaks
+max_requests_jitter = 200
+# No access log: the app logs each request itself, with the route's pattern instead of the
+# path (paths can carry mailed secrets) and the user's id instead of the client's address.
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Load the app before forking so a configuration error stops the start at once.
+preload_app = True

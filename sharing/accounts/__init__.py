@@ -1,0 +1,36 @@
+"""Accounts: municipalities, units, sites, users and roles (the ground floor)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from sharing.accounts import admin_views, cli, demo, sessions, views
+from sharing.accounts.auth import purge_expired
+from sharing.accounts.labels import role_labels
+from sharing.cli import add_demo_loader
+from sharing.db import new_session, utcnow
+from sharing.jobs import Job, add_job
+from sharing.web.nav import add_nav_item
+
+
+def purge_account_data() -> None:
+    """Drop expired tokens, failed logins older than a day and sessions unused for a month."""
+    with new_session() as session:
+        purge_expired(session, now=utcnow(), attempts_older_than=timedelta(days=1),
+                      sessions_older_than=timedelta(days=30))
+        session.commit()
+
+
+def init_app(app: Flask) -> None:
+    sessions.init_app(app)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin_views.blueprint)
+    app.cli.add_command(cli.municipality_cli)
+    app.cli.add_command(cli.user_cli)
+    app.jinja_env.globals["role_labels"] = role_labels
+    add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))
+    add_job(app, Job("purge-account-data", purge_account_data, timedelta(hours=1)))
+    add_demo_loader(app, demo.load)

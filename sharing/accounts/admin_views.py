@@ -1,0 +1,314 @@
+"""Administration: a municipality's users, units, sites and settings; new municipalities.
+
+Every change is written to the security log as who did what to whom (ids, not names).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from sharing.access import allow
+from sharing.accounts import auth, mfa, notices, organisation
+from sharing.accounts.forms import MunicipalityForm, SiteForm, UnitForm, UserForm
+from sharing.accounts.labels import ROLE_LABELS
+from sharing.accounts.models import Municipality, Role, Site, Unit, User
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.forms import show_error
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+ADMINS = (Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
+audit = logging.getLogger("sharing.security")
+
+
+def administered(municipality_id: int) -> Municipality:
+    """The municipality if the current user may administer it: their own, or any for system admins."""
+    municipality = db_session.get(Municipality, municipality_id)
+    if municipality is None:
+        abort(404)
+    if municipality.id != current_user.municipality_id and not current_user.has_role(Role.SYSTEM_ADMIN):
+        audit.warning("forbidden: user %s to municipality %s (%s)", current_user.id, municipality.id,
+                      request.endpoint)
+        abort(403)
+    return municipality
+
+
+def _owned(model: type, object_id: int, municipality: Municipality):  # type: ignore[no-untyped-def]
+    obj = db_session.get(model, object_id)
+    if obj is None or obj.municipality_id != municipality.id:
+        if obj is not None:
+            audit.warning("forbidden: user %s to %s %s of another municipality", current_user.id,
+                          model.__name__, object_id)
+        abort(404)
+    return obj
+
+
+def _invitation_sent(user: User, raw: str) -> None:
+    if notices.invitation(user, token=raw, inviter=current_user.name):
+        flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
+    else:
+        flash(_("The invitation to %(email)s could not be sent. Try again with “Send the invitation again”.",
+                email=user.email), "error")
+
+
+@blueprint.get("/")
+@allow(*ADMINS)
+def index() -> Response:
+    if current_user.has_role(Role.SYSTEM_ADMIN):
+        return redirect(url_for("admin.municipalities"))
+    return redirect(url_for("admin.users", municipality_id=current_user.municipality_id))
+
+
+# --- Municipalities (system administrators) ---------------------------------------
+
+@blueprint.get("/municipalities")
+@allow(Role.SYSTEM_ADMIN)
+def municipalities() -> str:
+    rows = db_session.scalars(select(Municipality).order_by(Municipality.name)).all()
+    return render_template("accounts/admin/municipalities.html", municipalities=rows)
+
+
+@blueprint.route("/municipalities/new", methods=["GET", "POST"])
+@allow(Role.SYSTEM_ADMIN)
+def new_municipality() -> str | Response:
+    form = MunicipalityForm()
+    if form.validate_on_submit():
+        try:
+            municipality = organisation.create_municipality(
+                db_session, code=form.code.data, name=form.name.data, contact_email=form.contact_email.data
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("municipality %s created by user %s", municipality.id, current_user.id)
+            flash(_("%(name)s has joined. Invite its first administrator now.", name=municipality.name), "success")
+            return redirect(url_for("admin.new_user", municipality_id=municipality.id))
+    return render_template("accounts/admin/municipality_form.html", form=form)
+
+
+@blueprint.route("/municipalities/<int:municipality_id>/settings", methods=["GET", "POST"])
+@allow(*ADMINS)
+def settings(municipality_id: int) -> str | Response:
+    municipality = administered(municipality_id)
+    form = MunicipalityForm(obj=municipality)
+    del form.code  # the code identifies the municipality and never changes
+    if not current_user.has_role(Role.SYSTEM_ADMIN):
+        form.name.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data,
+                                             contact_email=form.contact_email.data, changed_by=current_user)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("municipality %s settings changed by user %s", municipality.id, current_user.id)
+            flash(_("The settings are saved."), "success")
+            return redirect(url_for("admin.settings", municipality_id=municipality.id))
+    return render_template("accounts/admin/settings.html", form=form, municipality=municipality)
+
+
+# --- Users ---------------------------------------------------------------------------
+
+def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
+    form = UserForm(**kwargs)
+    grantable = organisation.grantable_roles(current_user)
+    form.roles.choices = [(role.value, str(ROLE_LABELS[role])) for role in Role if role in grantable]
+    units = db_session.scalars(
+        select(Unit).where(Unit.municipality_id == municipality.id, Unit.active).order_by(Unit.name)  # type: ignore[arg-type]
+    ).all()
+    form.unit_id.choices = [("", _("No unit"))] + [(unit.id, unit.name) for unit in units]
+    return form
+
+
+@blueprint.get("/municipalities/<int:municipality_id>/users")
+@allow(*ADMINS)
+def users(municipality_id: int) -> str:
+    municipality = administered(municipality_id)
+    rows = db_session.scalars(
+        select(User).where(User.municipality_id == municipality.id)
+        .options(selectinload(User.role_grants), selectinload(User.unit))  # type: ignore[arg-type]
+        .order_by(User.name)
+    ).all()
+    return render_template("accounts/admin/users.html", municipality=municipality, users=rows)
+
+
+@blueprint.route("/municipalities/<int:municipality_id>/users/new", methods=["GET", "POST"])
+@allow(*ADMINS)
+def new_user(municipality_id: int) -> str | Response:
+    municipality = administered(municipality_id)
+    form = _user_form(municipality)
+    del form.active
+    if form.validate_on_submit():
+        try:
+            user, raw = organisation.invite_user(
+                db_session, municipality=municipality, email=form.email.data, name=form.name.data,
+                roles=[Role(r) for r in form.roles.data], unit_id=form.unit_id.data, invited_by=current_user,
+                now=utcnow(), lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("user %s invited to municipality %s with roles %s by user %s", user.id, municipality.id,
+                       ",".join(sorted(user.roles)), current_user.id)
+            _invitation_sent(user, raw)
+            return redirect(url_for("admin.users", municipality_id=municipality.id))
+    return render_template("accounts/admin/user_form.html", form=form, municipality=municipality, user=None)
+
+
+@blueprint.route("/municipalities/<int:municipality_id>/users/<int:user_id>", methods=["GET", "POST"])
+@allow(*ADMINS)
+def edit_user(municipality_id: int, user_id: int) -> str | Response:
+    municipality = administered(municipality_id)
+    user = _owned(User, user_id, municipality)
+    form = _user_form(municipality, obj=user)
+    if not form.is_submitted():
+        form.roles.data = [role.value for role in user.roles]
+    del form.email  # the address is the login; a changed address is a new invitation
+    if form.validate_on_submit():
+        before = (",".join(sorted(user.roles)), user.active)
+        try:
+            organisation.update_user(
+                db_session, user=user, name=form.name.data, roles=[Role(r) for r in form.roles.data],
+                unit_id=form.unit_id.data, active=form.active.data, changed_by=current_user, now=utcnow(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("user %s changed by user %s: roles %s -> %s, active %s -> %s", user.id, current_user.id,
+                       before[0], ",".join(sorted(user.roles)), before[1], user.active)
+            flash(_("The changes to %(name)s are saved.", name=user.name), "success")
+            return redirect(url_for("admin.users", municipality_id=municipality.id))
+    return render_template("accounts/admin/user_form.html", form=form, municipality=municipality, user=user)
+
+
+@blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/invite-again")
+@allow(*ADMINS)
+def reinvite_user(municipality_id: int, user_id: int) -> Response:
+    municipality = administered(municipality_id)
+    user = _owned(User, user_id, municipality)
+    try:
+        raw = organisation.reinvite_user(db_session, user=user, now=utcnow(),
+                                         lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
+    except DomainError as error:
+        flash(_(error.message, **error.params), "error")
+    else:
+        db_session.commit()
+        audit.info("user %s invited again by user %s", user.id, current_user.id)
+        _invitation_sent(user, raw)
+    return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+
+
+@blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/end-sessions")
+@allow(*ADMINS)
+def end_user_sessions(municipality_id: int, user_id: int) -> Response:
+    """For a lost or shared computer: the user is logged out everywhere at once."""
+    municipality = administered(municipality_id)
+    user = _owned(User, user_id, municipality)
+    auth.end_user_sessions(db_session, user_id=user.id, now=utcnow())
+    db_session.commit()
+    audit.info("sessions of user %s ended by user %s", user.id, current_user.id)
+    flash(_("%(name)s is logged out everywhere.", name=user.name), "success")
+    return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+
+
+@blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/reset-two-step")
+@allow(*ADMINS)
+def reset_two_step(municipality_id: int, user_id: int) -> Response:
+    """For a user who lost their phone: they log in with the password alone and can enrol anew."""
+    municipality = administered(municipality_id)
+    user = _owned(User, user_id, municipality)
+    mfa.reset(db_session, user=user)
+    db_session.commit()
+    audit.info("two-step verification of user %s reset by user %s", user.id, current_user.id)
+    notices.two_step_changed(user, enabled=False)
+    flash(_("Two-step verification is reset for %(name)s.", name=user.name), "success")
+    return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+
+
+# --- Units -----------------------------------------------------------------------------
+
+@blueprint.get("/municipalities/<int:municipality_id>/units")
+@allow(*ADMINS)
+def units(municipality_id: int) -> str:
+    municipality = administered(municipality_id)
+    rows = db_session.scalars(select(Unit).where(Unit.municipality_id == municipality.id).order_by(Unit.name)).all()
+    names = {unit.id: unit.name for unit in rows}
+    return render_template("accounts/admin/units.html", municipality=municipality, units=rows, names=names)
+
+
+@blueprint.route("/municipalities/<int:municipality_id>/units/new", methods=["GET", "POST"],
+                 defaults={"unit_id": None})
+@blueprint.route("/municipalities/<int:municipality_id>/units/<int:unit_id>", methods=["GET", "POST"])
+@allow(*ADMINS)
+def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
+    municipality = administered(municipality_id)
+    unit = _owned(Unit, unit_id, municipality) if unit_id is not None else None
+    form = UnitForm(obj=unit)
+    others = db_session.scalars(
+        select(Unit).where(Unit.municipality_id == municipality.id, Unit.id != unit_id).order_by(Unit.name)  # type: ignore[arg-type]
+    ).all()
+    form.parent_id.choices = [("", _("Top level"))] + [(other.id, other.name) for other in others]
+    if form.validate_on_submit():
+        try:
+            saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data,
+                                           parent_id=form.parent_id.data, unit=unit, active=form.active.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("unit %s saved by user %s", saved.id, current_user.id)
+            flash(_("The unit is saved."), "success")
+            return redirect(url_for("admin.units", municipality_id=municipality.id))
+    return render_template("accounts/admin/unit_form.html", form=form, municipality=municipality, unit=unit)
+
+
+# --- Sites -----------------------------------------------------------------------------
+
+@blueprint.get("/municipalities/<int:municipality_id>/sites")
+@allow(*ADMINS)
+def sites(municipality_id: int) -> str:
+    municipality = administered(municipality_id)
+    rows = db_session.scalars(
+        select(Site).where(Site.municipality_id == municipality.id)
+        .options(selectinload(Site.opening_hours)).order_by(Site.locality, Site.name)  # type: ignore[arg-type]
+    ).all()
+    return render_template("accounts/admin/sites.html", municipality=municipality, sites=rows,
+                           hours=organisation.format_opening_hours)
+
+
+@blueprint.route("/municipalities/<int:municipality_id>/sites/new", methods=["GET", "POST"],
+                 defaults={"site_id": None})
+@blueprint.route("/municipalities/<int:municipality_id>/sites/<int:site_id>", methods=["GET", "POST"])
+@allow(*ADMINS)
+def edit_site(municipality_id: int, site_id: int | None) -> str | Response:
+    municipality = administered(municipality_id)
+    site = _owned(Site, site_id, municipality) if site_id is not None else None
+    form = SiteForm(obj=site)
+    if site is not None and not form.is_submitted():
+        form.opening_hours.data = organisation.format_opening_hours(site.opening_hours)
+    if form.validate_on_submit():
+        details = organisation.SiteDetails(**{name: form[name].data for name in (
+            "name", "street_address", "postal_code", "locality", "latitude", "longitude",
+            "opening_hours", "access_notes", "active")})
+        try:
+            saved = organisation.save_site(db_session, municipality=municipality, details=details, site=site)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            audit.info("site %s saved by user %s", saved.id, current_user.id)
+            flash(_("The site is saved."), "success")
+            return redirect(url_for("admin.sites", municipality_id=municipality.id))
+    return render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)

@@ -1,0 +1,275 @@
+"""Signing in, throttling, mailed tokens (reset, invitation) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session
+
+from sharing.accounts.models import AccountToken, ApiToken, AttemptKind, LoginAttempt, TokenPurpose, User, UserSession
+from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from sharing.i18n import N_, DomainError
+
+
+class LoginRefused(DomainError):
+    """Wrong e-mail or password; deliberately says no more than that."""
+
+
+class LoginThrottled(DomainError):
+    """Too many recent failures for this account or address."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def load_user(session: Session, user_id: int) -> User | None:
+    """A user with what every request needs (roles, municipality) loaded at once."""
+    return session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .options(selectinload(User.role_grants), selectinload(User.municipality))  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many attempts of one kind are allowed in the window.
+
+    The tight limit is per account *and* address: someone guessing from one place is
+    stopped quickly, while a stranger elsewhere cannot lock the real user out with it. The
+    looser per-account limit stops guessing spread over many addresses.
+    """
+
+    per_account_and_address: int
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+def check_throttle(
+    session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime, limits: Limits
+) -> None:
+    """Refuse (LoginThrottled) while there are too many recent attempts of this kind."""
+    recent = select(func.count()).where(LoginAttempt.kind == kind.value,
+                                        LoginAttempt.attempted_at >= now - limits.window)
+    by_account = recent.where(LoginAttempt.email == email)
+    counts = (
+        session.scalar(by_account.where(LoginAttempt.address == address)) or 0,
+        session.scalar(by_account) or 0,
+        session.scalar(recent.where(LoginAttempt.address == address)) or 0,
+    )
+    if (counts[0] >= limits.per_account_and_address or counts[1] >= limits.per_account
+            or counts[2] >= limits.per_address):
+        raise LoginThrottled(
+            N_("Too many attempts. Wait %(minutes)d minutes and try again."),
+            minutes=int(limits.window.total_seconds() // 60),
+        )
+
+
+def record_attempt(session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime) -> None:
+    session.add(LoginAttempt(kind=kind.value, email=email, address=address[:45], attempted_at=now))
+
+
+def authenticate(session: Session, *, email: str, password: str, address: str, now: datetime, limits: Limits) -> User:
+    """The user these credentials belong to, or LoginRefused / LoginThrottled.
+
+    Failures are counted in the database, so the limits hold across every worker process.
+    The caller commits whatever the outcome: a refusal records the failed attempt.
+    """
+    email = normalise_email(email)
+    check_throttle(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now, limits=limits)
+    user = user_by_email(session, email)
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
+        record_attempt(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now)
+        raise LoginRefused(N_("Wrong e-mail address or password."))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.kind == AttemptKind.LOGIN.value,
+                                               LoginAttempt.email == email, LoginAttempt.address == address))
+    if needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    session.add(user)
+    return user
+
+
+def set_password(session: Session, *, user: User, password: str) -> None:
+    """Check and store a new password (callers decide which sessions and tokens end)."""
+    check_password_policy(password, user_inputs=[user.email, user.name, *user.email.split("@")])
+    user.password_hash = hash_password(password)
+    session.add(user)
+
+
+def change_password(session: Session, *, user: User, current: str, new: str, keep_session_id: int | None,
+                    now: datetime) -> None:
+    """A new password; every session of the user but the one making the change ends."""
+    if not verify_password(user.password_hash, current):
+        raise DomainError(N_("The current password is wrong."), field="current_password")
+    set_password(session, user=user, password=new)
+    end_user_sessions(session, user_id=user.id, now=now, keep_session_id=keep_session_id)  # type: ignore[arg-type]
+
+
+# --- Server-side sessions ---------------------------------------------------------
+
+def start_user_session(session: Session, *, user: User, user_agent: str, now: datetime) -> str:
+    """A new session for a user who just proved who they are; returns the cookie's secret."""
+    raw = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, token_hash=_digest(raw), user_agent=user_agent[:200],
+                            created_at=now, last_seen_at=now))
+    return raw
+
+
+def find_user_session(
+    session: Session, *, raw: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> UserSession | None:
+    """The live session for this secret; one idle or older than the absolute limit is ended."""
+    user_session = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(raw)))
+    if user_session is None or user_session.ended_at is not None:
+        return None
+    if now - user_session.last_seen_at > idle or now - user_session.created_at > absolute:
+        user_session.ended_at = now
+        session.add(user_session)
+        return None
+    # One write a minute at most: idle time need not be known to the second.
+    if now - user_session.last_seen_at > timedelta(minutes=1):
+        user_session.last_seen_at = now
+        session.add(user_session)
+    return user_session
+
+
+def end_user_sessions(
+    session: Session, *, user_id: int, now: datetime, keep_session_id: int | None = None,
+    only_session_id: int | None = None,
+) -> None:
+    """End a user's sessions: all, all but one, or just one."""
+    query = select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))  # type: ignore[union-attr]
+    if keep_session_id is not None:
+        query = query.where(UserSession.id != keep_session_id)
+    if only_session_id is not None:
+        query = query.where(UserSession.id == only_session_id)
+    for user_session in session.scalars(query):
+        user_session.ended_at = now
+        session.add(user_session)
+
+
+def live_sessions(session: Session, *, user_id: int) -> list[UserSession]:
+    return list(session.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .order_by(UserSession.last_seen_at.desc())  # type: ignore[attr-defined]
+    ))
+
+
+def issue_account_token(
+    session: Session, *, user: User, purpose: TokenPurpose, lifetime: timedelta, now: datetime
+) -> str:
+    """A new single-use token for the user; earlier unused ones of that purpose stop working."""
+    session.execute(
+        delete(AccountToken).where(AccountToken.user_id == user.id, AccountToken.purpose == purpose.value)
+    )
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        AccountToken(
+            user_id=user.id, purpose=purpose.value, token_hash=_digest(raw), created_at=now, expires_at=now + lifetime
+        )
+    )
+    return raw
+
+
+def find_account_token(session: Session, *, raw: str, purpose: TokenPurpose, now: datetime) -> AccountToken:
+    """The valid token for this secret, or a DomainError (unknown, used or expired alike)."""
+    token = session.scalar(
+        select(AccountToken).where(AccountToken.token_hash == _digest(raw), AccountToken.purpose == purpose.value)
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        raise DomainError(N_("The link is invalid or has expired. Ask for a new one."))
+    return token
+
+
+def redeem_account_token(
+    session: Session, *, raw: str, purpose: TokenPurpose, password: str, now: datetime
+) -> User:
+    """Set a password with a mailed token; the token is used up even if the user logs in later."""
+    token = find_account_token(session, raw=raw, purpose=purpose, now=now)
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        raise DomainError(N_("The link is invalid or has expired. Ask for a new one."))
+    set_password(session, user=user, password=password)
+    # Whoever had the account before the reset keeps nothing: no session, no API token.
+    end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+    revoke_all_api_tokens(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+    token.used_at = now
+    session.add(token)
+    return user
+
+
+def create_api_token(
+    session: Session, *, user: User, name: str, password: str, now: datetime, expires_at: datetime,
+    max_lifetime: timedelta,
+) -> tuple[ApiToken, str]:
+    """A new API token, valid until ``expires_at``; the secret is returned once, only its hash is kept.
+
+    A token acts for the user for months, so creating one asks for the password again.
+    """
+    if not verify_password(user.password_hash, password):
+        raise DomainError(N_("The current password is wrong."), field="current_password")
+    if not name.strip():
+        raise DomainError(N_("Give the token a name."), field="name")
+    if expires_at <= now:
+        raise DomainError(N_("The expiry date must be in the future."), field="expires_on")
+    if expires_at > now + max_lifetime:
+        raise DomainError(N_("A token can be valid for at most %(days)d days."), field="expires_on",
+                          days=max_lifetime.days)
+    raw = "dt_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_digest(raw), created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    return token, raw
+
+
+def revoke_all_api_tokens(session: Session, *, user_id: int, now: datetime) -> None:
+    query = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    for token in session.scalars(query):
+        token.revoked_at = now
+        session.add(token)
+
+
+def user_id_for_api_token(session: Session, *, raw: str, now: datetime) -> int | None:
+    """The user behind a valid API token, noting when it was last used."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    # One write a minute at most: a busy integration should not write on every call.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.add(token)
+    return token.user_id
+
+
+def revoke_api_token(session: Session, *, user: User, token_id: int, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise DomainError(N_("No such token."))
+    token.revoked_at = now
+    session.add(token)
+
+
+def purge_expired(session: Session, *, now: datetime, attempts_older_than: timedelta,
+                  sessions_older_than: timedelta) -> None:
+    """Drop spent tokens, old failed logins (they hold IP addresses) and old sessions."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - attempts_older_than))
+    session.execute(delete(AccountToken).where(AccountToken.expires_at < now))
+    session.execute(delete(UserSession).where(UserSession.last_seen_at < now - sessions_older_than))

@@ -1,0 +1,64 @@
+"""Demo data: the three founding municipalities, their units, sites and a user per role.
+
+Loading is idempotent: records are matched on their natural keys (municipality code,
+names within a municipality, e-mail) and only what is missing is added.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from sharing.accounts import organisation
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
+from sharing.accounts.passwords import hash_password
+
+DATA_FILE = Path(__file__).with_name("data.json")
+
+
+def demo_data() -> dict[str, Any]:
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]:
+    """Add what is missing of the demo data; returns how many records of each kind were added."""
+    data = data or demo_data()
+    added = {"municipalities": 0, "units": 0, "sites": 0, "users": 0}
+    password_hash: str | None = None
+    for entry in data["municipalities"]:
+        municipality = session.scalar(select(Municipality).where(Municipality.code == entry["code"]))
+        if municipality is None:
+            municipality = organisation.create_municipality(
+                session, code=entry["code"], name=entry["name"], contact_email=entry.get("contact_email")
+            )
+            added["municipalities"] += 1
+        units = {u.name: u for u in session.scalars(select(Unit).where(Unit.municipality_id == municipality.id))}
+        for unit in entry["units"]:  # parents are listed before their children
+            if unit["name"] not in units:
+                parent = units[unit["parent"]].id if unit.get("parent") else None
+                units[unit["name"]] = organisation.save_unit(
+                    session, municipality=municipality, name=unit["name"], parent_id=parent
+                )
+                added["units"] += 1
+        existing_sites = set(session.scalars(select(Site.name).where(Site.municipality_id == municipality.id)))
+        for site in entry["sites"]:
+            if site["name"] not in existing_sites:
+                organisation.save_site(session, municipality=municipality, details=organisation.SiteDetails(**site))
+                added["sites"] += 1
+        for person in entry["users"]:
+            if session.scalar(select(User.id).where(User.email == person["email"])) is not None:
+                continue
+            password_hash = password_hash or hash_password(data["password"])
+            user = User(
+                municipality_id=municipality.id, unit_id=units[person["unit"]].id if person.get("unit") else None,
+                email=person["email"], name=person["name"], password_hash=password_hash,
+            )
+            user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]
+            session.add(user)
+            added["users"] += 1
+    session.flush()
+    return added

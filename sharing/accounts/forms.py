@@ -1,0 +1,115 @@
+"""Forms of the accounts domain: signing in, passwords, tokens and administration."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from sharing.accounts.passwords import MAX_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
+        description=_l("At least 12 characters. A few unrelated words make a strong password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)],
+                       description=_l("What the token is for, for example the name of an integration."))
+    expires_on = DateField(_l("Valid until (optional)"), validators=[Optional()],
+                           description=_l("At most a year ahead; a year if left empty."))
+    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)])
+    unit_id = SelectField(_l("Unit"), coerce=lambda v: int(v) if v else None, validate_choice=False)
+    roles = MultiCheckboxField(_l("Roles"), validate_choice=True)
+    active = BooleanField(_l("Active"), default=True)
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
+    parent_id = SelectField(_l("Part of"), coerce=lambda v: int(v) if v else None, validate_choice=False)
+    active = BooleanField(_l("Active"), default=True)
+
+
+class SiteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
+    street_address = StringField(_l("Street address"), validators=[InputRequired(), Length(max=200)],
+                                 render_kw={"autocomplete": "street-address"})
+    postal_code = StringField(_l("Postal code"), validators=[InputRequired(), Length(max=6)],
+                              render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
+    locality = StringField(_l("Locality"), validators=[InputRequired(), Length(max=100)])
+    latitude = FloatField(_l("Latitude (WGS84)"), validators=[InputRequired(), NumberRange(-90, 90)],
+                          render_kw={"inputmode": "decimal"})
+    longitude = FloatField(_l("Longitude (WGS84)"), validators=[InputRequired(), NumberRange(-180, 180)],
+                           render_kw={"inputmode": "decimal"})
+    opening_hours = StringField(
+        _l("Opening hours for pickups and deliveries"), validators=[Length(max=500)],
+        description=_l("For example: mån–fre 07:00–16:00, lör 10:00–13:00"),
+    )
+    access_notes = TextAreaField(_l("Access notes"), validators=[Length(max=1000)],
+                                 description=_l("Loading bay, door phone, keys, parking."))
+    active = BooleanField(_l("Active"), default=True)
+
+
+class MunicipalityForm(FlaskForm):
+    code = StringField(_l("Municipality code"), validators=[InputRequired(), Length(min=4, max=4)],
+                       description=_l("The four-digit code from Statistics Sweden, for example 1286."),
+                       render_kw={"inputmode": "numeric"})
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
+    contact_email = EmailField(_l("Contact e-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from your app"), validators=[InputRequired(), Length(max=10)],
+                       description=_l("Six digits, for example 123 456."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class DisableMfaForm(CodeForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})

@@ -1,0 +1,252 @@
+"""Municipalities, their units and sites, and the people who use the service.
+
+No `from __future__ import annotations` here: SQLModel resolves relationship types at runtime.
+"""
+
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Optional
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from sharing.db import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a user may do, always within their own municipality."""
+
+    EMPLOYEE = "employee"
+    FACILITY_MANAGER = "facility_manager"
+    DRIVER = "driver"
+    SUSTAINABILITY_OFFICER = "sustainability_officer"
+    MUNICIPALITY_ADMIN = "municipality_admin"
+    SYSTEM_ADMIN = "system_admin"
+
+
+def _timestamp(**kwargs: object) -> Field:  # type: ignore[valid-type]
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)  # type: ignore[arg-type]
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT", index: bool = True):
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )
+
+
+class Municipality(SQLModel, table=True):
+    """A member municipality (kommun); every other record belongs to one."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    # The four-digit municipality code from SCB, e.g. 1286 for Ystad.
+    code: str = Field(max_length=4, unique=True)
+    name: str = Field(max_length=100, unique=True)
+    slug: str = Field(max_length=100, unique=True)
+    contact_email: Optional[str] = Field(default=None, max_length=254)
+    active: bool = Field(default=True)
+    created_at: datetime = _timestamp()
+
+    units: list["Unit"] = Relationship(back_populates="municipality")
+    sites: list["Site"] = Relationship(back_populates="municipality")
+
+
+class Unit(SQLModel, table=True):
+    """A department (förvaltning) or a unit (enhet) within one; units nest one level or more."""
+
+    __table_args__ = (UniqueConstraint("municipality_id", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = _fk("municipality.id")
+    parent_id: Optional[int] = _fk("unit.id", nullable=True)
+    name: str = Field(max_length=150)
+    active: bool = Field(default=True)
+    created_at: datetime = _timestamp()
+
+    municipality: Municipality = Relationship(back_populates="units")
+
+
+class Site(SQLModel, table=True):
+    """A building where things are picked up or delivered, with how to get in."""
+
+    __table_args__ = (UniqueConstraint("municipality_id", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = _fk("municipality.id")
+    name: str = Field(max_length=150)
+    street_address: str = Field(max_length=200)
+    postal_code: str = Field(max_length=6)  # "271 80"
+    locality: str = Field(max_length=100)
+    # WGS84, as GPS and web maps give it; convert to SWEREF 99 only at import/export.
+    latitude: float
+    longitude: float
+    access_notes: str = Field(default="", max_length=1000)
+    active: bool = Field(default=True)
+    created_at: datetime = _timestamp()
+
+    municipality: Municipality = Relationship(back_populates="sites")
+    opening_hours: list["OpeningHours"] = Relationship(
+        back_populates="site",
+        sa_relationship_kwargs={
+            "cascade": "all, delete-orphan",
+            "order_by": "(OpeningHours.weekday, OpeningHours.opens)",
+        },
+    )
+
+
+class OpeningHours(SQLModel, table=True):
+    """One interval on one weekday when a site accepts pickups and deliveries."""
+
+    __tablename__ = "opening_hours"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    site_id: int = _fk("site.id", ondelete="CASCADE")
+    weekday: int = Field(ge=0, le=6)  # 0 = Monday, as in ISO weeks
+    opens: time
+    closes: time
+
+    site: Site = Relationship(back_populates="opening_hours")
+
+
+class User(SQLModel, table=True):
+    """A person with a login; belongs to one municipality and holds roles there."""
+
+    __tablename__ = "user_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = _fk("municipality.id")
+    unit_id: Optional[int] = _fk("unit.id", nullable=True, ondelete="SET NULL")
+    email: str = Field(max_length=254, unique=True)  # stored lower-cased
+    name: str = Field(max_length=150)
+    # None until an invited user chooses a password.
+    password_hash: Optional[str] = Field(default=None, max_length=255)
+    active: bool = Field(default=True)
+    locale: Optional[str] = Field(default=None, max_length=5)
+    # Two-step verification (TOTP, RFC 6238): the shared secret, and the last time step used,
+    # so that a code cannot be replayed.
+    totp_secret: Optional[str] = Field(default=None, max_length=32)
+    totp_last_step: Optional[int] = Field(default=None)
+    created_at: datetime = _timestamp()
+    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+    municipality: Municipality = Relationship()
+    unit: Optional[Unit] = Relationship()
+    role_grants: list["RoleGrant"] = Relationship(
+        back_populates="user", sa_relationship_kwargs={"cascade": "all, delete-orphan"}
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(grant.role) for grant in self.role_grants)
+
+    def has_role(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    # Flask-Login's protocol, kept here so the model needs no mixin from Flask.
+    @property
+    def is_active(self) -> bool:
+        return self.active and self.password_hash is not None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in session, kept on the server so that logging out, a password change or a
+    deactivation ends it for certain, and a user can see and end their other sessions.
+
+    The browser's (signed) cookie carries only the secret; only its hash is stored.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    user_agent: str = Field(default="", max_length=200)  # so users can tell their sessions apart
+    created_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()
+    ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class RoleGrant(SQLModel, table=True):
+    """One role held by one user in the user's municipality."""
+
+    __tablename__ = "role_grant"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    )
+    role: str = Field(sa_column=Column(String(32), primary_key=True))
+
+    user: User = Relationship(back_populates="role_grants")
+
+
+class TokenPurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use, expiring secret mailed to a user (password reset, invitation).
+
+    Only a hash is stored: a leaked database does not let anyone take over an account.
+    """
+
+    __tablename__ = "account_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE")
+    purpose: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # type: ignore[call-overload]
+    used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token, created and revoked by its user; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=12)  # shown in the UI so users can tell tokens apart
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _timestamp()
+    expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+    user: User = Relationship()
+
+
+class AttemptKind(StrEnum):
+    LOGIN = "login"  # a failed password or code
+    RESET = "reset"  # a request for a password-reset mail
+
+
+class LoginAttempt(SQLModel, table=True):
+    """An attempt counted for throttling; purged after a day (it holds an IP address)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "attempted_at"),
+        Index("ix_login_attempt_address_at", "address", "attempted_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(default=AttemptKind.LOGIN.value, max_length=10)
+    email: str = Field(max_length=254)
+    address: str = Field(max_length=45)
+    attempted_at: datetime = _timestamp()

@@ -1,0 +1,32 @@
+"""The mails the accounts domain sends, each in the recipient's language."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from sharing.accounts.models import User
+from sharing.mail import send_mail
+
+
+def invitation(user: User, *, token: str, inviter: str) -> bool:
+    return send_mail(to=user.email, subject=_l("You are invited to Delningstjänsten"), locale=user.locale,
+                     template="accounts/mail/invitation.txt", user=user, token=token, inviter=inviter,
+                     days=current_app.config["INVITATION_DAYS"])
+
+
+def password_reset(user: User, *, token: str) -> bool:
+    return send_mail(to=user.email, subject=_l("Reset your password"), locale=user.locale,
+                     template="accounts/mail/reset.txt", user=user, token=token,
+                     hours=current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def password_changed(user: User) -> bool:
+    return send_mail(to=user.email, subject=_l("Your password was changed"), locale=user.locale,
+                     template="accounts/mail/password_changed.txt", user=user)
+
+
+def two_step_changed(user: User, *, enabled: bool) -> bool:
+    subject = _l("Two-step verification is on") if enabled else _l("Two-step verification is off")
+    return send_mail(to=user.email, subject=subject, locale=user.locale,
+                     template="accounts/mail/two_step_changed.txt", user=user, enabled=enabled)

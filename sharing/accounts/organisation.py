@@ -1,0 +1,297 @@
+"""Municipalities joining, their units and sites, and the people in them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
+from sharing.accounts.models import Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
+from sharing.i18n import N_, DomainError
+
+# Roles a municipality administrator may hand out; system administrators are made by their peers.
+MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def create_municipality(
+    session: Session, *, code: str, name: str, contact_email: str | None = None
+) -> Municipality:
+    """A new member municipality; it can be used as soon as it has an administrator."""
+    code, name = code.strip(), name.strip()
+    if not re.fullmatch(r"\d{4}", code):
+        raise DomainError(N_("The municipality code has four digits (for example 1286)."), field="code")
+    if not name:
+        raise DomainError(N_("Enter the municipality's name."), field="name")
+    if session.scalar(select(Municipality).where(Municipality.code == code)):
+        raise DomainError(N_("A municipality with code %(code)s is already a member."), field="code", code=code)
+    if session.scalar(select(Municipality).where(Municipality.name == name)):
+        raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
+    municipality = Municipality(code=code, name=name, slug=slugify(name), contact_email=contact_email or None)
+    session.add(municipality)
+    session.flush()
+    return municipality
+
+
+def update_municipality(
+    session: Session, *, municipality: Municipality, name: str, contact_email: str | None, changed_by: User,
+) -> None:
+    """Change a municipality's name (system administrators only: every member sees it) or contact."""
+    name = name.strip()
+    if name != municipality.name:
+        if not changed_by.has_role(Role.SYSTEM_ADMIN):
+            raise DomainError(N_("Only a system administrator can rename a municipality."), field="name")
+        if not name:
+            raise DomainError(N_("Enter the municipality's name."), field="name")
+        if session.scalar(select(Municipality).where(Municipality.name == name, Municipality.id != municipality.id)):
+            raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
+        municipality.name, municipality.slug = name, slugify(name)
+    municipality.contact_email = contact_email or None
+    session.add(municipality)
+
+
+def save_unit(
+    session: Session, *, municipality: Municipality, name: str, parent_id: int | None,
+    unit: Unit | None = None, active: bool = True,
+) -> Unit:
+    """Create or rename a unit; a parent must be in the same municipality and not below it."""
+    name = name.strip()
+    if not name:
+        raise DomainError(N_("Enter the unit's name."), field="name")
+    clash = session.scalar(select(Unit).where(Unit.municipality_id == municipality.id, Unit.name == name))
+    if clash is not None and clash is not unit:
+        raise DomainError(N_("There is already a unit named %(name)s."), field="name", name=name)
+    if parent_id is not None:
+        parent = session.get(Unit, parent_id)
+        if parent is None or parent.municipality_id != municipality.id:
+            raise DomainError(N_("Choose a parent unit of your own municipality."), field="parent_id")
+        ancestor: Unit | None = parent
+        while ancestor is not None and unit is not None:
+            if ancestor.id == unit.id:
+                raise DomainError(N_("A unit cannot be placed under itself."), field="parent_id")
+            ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
+    unit = unit or Unit(municipality_id=municipality.id, name=name)
+    unit.name, unit.parent_id, unit.active = name, parent_id, active
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+# --- Opening hours: "mån–fre 07:00–16:00, lör 10:00–13:00" ----------------------------
+
+WEEKDAYS_SV = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
+_WEEKDAY_ALIASES = {
+    **{name: i for i, name in enumerate(WEEKDAYS_SV)},
+    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+}
+_DASH = r"\s*[-–—]\s*"
+_PART = re.compile(
+    rf"^(?P<first>[a-zåäö]+)\.?(?:{_DASH}(?P<last>[a-zåäö]+)\.?)?\s+"
+    rf"(?P<opens>\d{{1,2}}[:.]\d{{2}}){_DASH}(?P<closes>\d{{1,2}}[:.]\d{{2}})$"
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    weekday: int
+    opens: time
+    closes: time
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(x) for x in re.split(r"[:.]", text))
+    if hours == 24 and minutes == 0:
+        return time(23, 59)
+    return time(hours, minutes)
+
+
+def parse_opening_hours(text: str) -> list[Interval]:
+    """Parse the compact Swedish notation; English day names are understood too."""
+    intervals: list[Interval] = []
+    for part in filter(None, (p.strip().lower() for p in re.split(r"[,;\n]", text))):
+        match = _PART.match(part)
+        if not match:
+            raise DomainError(
+                N_('Could not read "%(part)s". Write for example: mån–fre 07:00–16:00, lör 10:00–13:00'),
+                field="opening_hours", part=part,
+            )
+        try:
+            first = _WEEKDAY_ALIASES[match["first"][:3]]
+            last = _WEEKDAY_ALIASES[(match["last"] or match["first"])[:3]]
+            opens, closes = _clock(match["opens"]), _clock(match["closes"])
+        except (KeyError, ValueError):
+            raise DomainError(
+                N_('Could not read "%(part)s". Write for example: mån–fre 07:00–16:00, lör 10:00–13:00'),
+                field="opening_hours", part=part,
+            ) from None
+        if closes <= opens:
+            raise DomainError(N_('In "%(part)s" the closing time is not after the opening time.'),
+                              field="opening_hours", part=part)
+        if last < first:
+            raise DomainError(N_('In "%(part)s" the days run backwards.'), field="opening_hours", part=part)
+        intervals.extend(Interval(day, opens, closes) for day in range(first, last + 1))
+    intervals.sort(key=lambda i: (i.weekday, i.opens))
+    for a, b in zip(intervals, intervals[1:]):
+        if a.weekday == b.weekday and b.opens < a.closes:
+            raise DomainError(N_("Two opening intervals on %(day)s overlap."), field="opening_hours",
+                              day=WEEKDAYS_SV[a.weekday])
+    return intervals
+
+
+def format_opening_hours(intervals: Iterable[OpeningHours | Interval]) -> str:
+    """The compact notation back again, consecutive days with equal hours joined."""
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for interval in intervals:
+        by_day.setdefault(interval.weekday, []).append((interval.opens, interval.closes))
+    parts: list[str] = []
+    days = sorted(by_day)
+    i = 0
+    while i < len(days):
+        j = i
+        while j + 1 < len(days) and days[j + 1] == days[j] + 1 and by_day[days[j + 1]] == by_day[days[i]]:
+            j += 1
+        label = WEEKDAYS_SV[days[i]] if i == j else f"{WEEKDAYS_SV[days[i]]}–{WEEKDAYS_SV[days[j]]}"
+        for opens, closes in by_day[days[i]]:
+            parts.append(f"{label} {opens:%H:%M}–{closes:%H:%M}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+@dataclass
+class SiteDetails:
+    """What an administrator enters for a site (validated by the form or the API schema)."""
+
+    name: str
+    street_address: str
+    postal_code: str
+    locality: str
+    latitude: float
+    longitude: float
+    opening_hours: str = ""
+    access_notes: str = ""
+    active: bool = True
+
+
+def normalise_postal_code(code: str) -> str:
+    digits = re.sub(r"\s", "", code)
+    if not re.fullmatch(r"\d{5}", digits):
+        raise DomainError(N_("A postal code has five digits, for example 271 80."), field="postal_code")
+    return f"{digits[:3]} {digits[3:]}"
+
+
+def save_site(session: Session, *, municipality: Municipality, details: SiteDetails, site: Site | None = None) -> Site:
+    """Create or update a site with its opening hours; nothing changes unless all of it is valid."""
+    name = details.name.strip()
+    if not name:
+        raise DomainError(N_("Enter the site's name."), field="name")
+    if not (-90 <= details.latitude <= 90 and -180 <= details.longitude <= 180):
+        raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
+    clash = session.scalar(select(Site).where(Site.municipality_id == municipality.id, Site.name == name))
+    if clash is not None and clash is not site:
+        raise DomainError(N_("There is already a site named %(name)s."), field="name", name=name)
+    intervals = parse_opening_hours(details.opening_hours)
+    postal_code = normalise_postal_code(details.postal_code)
+    site = site or Site(municipality_id=municipality.id, name=name, street_address="", postal_code="",
+                        locality="", latitude=0.0, longitude=0.0)
+    site.name = name
+    site.street_address = details.street_address.strip()
+    site.postal_code = postal_code
+    site.locality = details.locality.strip()
+    site.latitude, site.longitude = details.latitude, details.longitude
+    site.access_notes = details.access_notes.strip()
+    site.active = details.active
+    site.opening_hours = [OpeningHours(weekday=i.weekday, opens=i.opens, closes=i.closes) for i in intervals]
+    session.add(site)
+    session.flush()
+    return site
+
+
+# --- People -----------------------------------------------------------------------
+
+def grantable_roles(granted_by: User | None) -> frozenset[Role]:
+    """The roles this person may hand out (None: the command line, which may hand out any)."""
+    if granted_by is None or granted_by.has_role(Role.SYSTEM_ADMIN):
+        return frozenset(Role)
+    return MUNICIPALITY_ROLES
+
+
+def _check_grantable(roles: Iterable[Role], *, granted_by: User | None) -> frozenset[Role]:
+    roles = frozenset(roles)
+    if not roles:
+        raise DomainError(N_("Choose at least one role."), field="roles")
+    if not roles <= grantable_roles(granted_by):
+        raise DomainError(N_("Only a system administrator can make another."), field="roles")
+    return roles
+
+
+def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> None:
+    if unit_id is None:
+        return
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.municipality_id != municipality_id:
+        raise DomainError(N_("Choose a unit of the user's municipality."), field="unit_id")
+
+
+def invite_user(
+    session: Session, *, municipality: Municipality, email: str, name: str, roles: Iterable[Role],
+    unit_id: int | None, invited_by: User | None, now: datetime, lifetime: timedelta,
+) -> tuple[User, str]:
+    """A new user without a password, and the secret of the invitation link to mail them."""
+    email = normalise_email(email)
+    if user_by_email(session, email) is not None:
+        raise DomainError(N_("There is already a user with that e-mail address."), field="email")
+    if not name.strip():
+        raise DomainError(N_("Enter the person's name."), field="name")
+    granted = _check_grantable(roles, granted_by=invited_by)
+    _check_unit(session, municipality.id, unit_id)  # type: ignore[arg-type]
+    user = User(municipality_id=municipality.id, unit_id=unit_id, email=email, name=name.strip(),
+                created_at=now)
+    user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]
+    session.add(user)
+    session.flush()
+    raw = issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
+    return user, raw
+
+
+def reinvite_user(session: Session, *, user: User, now: datetime, lifetime: timedelta) -> str:
+    """A new invitation for someone who has not yet chosen a password (the earlier link stops working)."""
+    if user.password_hash is not None:
+        raise DomainError(N_("%(name)s has already joined."), name=user.name)
+    return issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
+
+
+def update_user(
+    session: Session, *, user: User, name: str, roles: Iterable[Role], unit_id: int | None, active: bool,
+    changed_by: User, now: datetime,
+) -> None:
+    """Change a user's name, unit, roles or activity; deactivation ends their sessions at once."""
+    if not name.strip():
+        raise DomainError(N_("Enter the person's name."), field="name")
+    new_roles = _check_grantable(roles, granted_by=changed_by)
+    if Role.SYSTEM_ADMIN in user.roles and Role.SYSTEM_ADMIN not in new_roles and not changed_by.has_role(
+        Role.SYSTEM_ADMIN
+    ):
+        raise DomainError(N_("Only a system administrator can make another."), field="roles")
+    if user.id == changed_by.id:
+        admin_roles = {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}
+        if not active or (user.roles & admin_roles) - new_roles:
+            raise DomainError(N_("You cannot remove your own administrator role or deactivate yourself."),
+                              field="roles")
+    _check_unit(session, user.municipality_id, unit_id)
+    user.name, user.unit_id = name.strip(), unit_id
+    if user.roles != new_roles:
+        user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]
+    if user.active and not active:
+        end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+    user.active = active
+    session.add(user)

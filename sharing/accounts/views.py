@@ -1,0 +1,357 @@
+"""Signing in and out, passwords, invitations, and the user's own account page."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from sharing.access import PUBLIC, SIGNED_IN, allow
+from sharing.accounts import auth, mfa, notices
+from sharing.accounts.forms import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    CodeForm,
+    DisableMfaForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
+from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, User
+from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.forms import show_error
+from sharing.web.views import safe_next
+
+blueprint = Blueprint("accounts", __name__, template_folder="templates")
+security_log = logging.getLogger("sharing.security")
+
+
+def _login_limits() -> auth.Limits:
+    config = current_app.config
+    return auth.Limits(per_account_and_address=config["LOGIN_MAX_FAILURES"],
+                       per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+                       per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+                       window=timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+
+
+# Reset mails: a few an hour per account, so nobody can flood an inbox or keep a link changing.
+RESET_LIMITS = auth.Limits(per_account_and_address=3, per_account=5, per_address=30, window=timedelta(hours=1))
+
+
+def _address() -> str:
+    return request.remote_addr or "-"
+
+
+def _signed_in(user: User, next_url: str | None) -> Response:
+    start_session(user)
+    login_user(user)
+    security_log.info("login: user %s", user.id)
+    return redirect(safe_next(next_url, url_for("web.index")))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login() -> str | Response | tuple[str, int]:
+    form = LoginForm(next=request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(safe_next(form.next.data, url_for("web.index")))
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(db_session, email=form.email.data, password=form.password.data,
+                                     address=_address(), now=utcnow(), limits=_login_limits())
+        except auth.LoginThrottled as error:
+            security_log.warning("login throttled from %s", _address())
+            flash(_(error.message, **error.params), "error")
+            return render_template("accounts/login.html", form=form), 429
+        except auth.LoginRefused as error:
+            db_session.commit()  # the failure is recorded for throttling
+            security_log.info("login failed from %s", _address())
+            flash(_(error.message), "error")
+            return render_template("accounts/login.html", form=form)
+        db_session.commit()
+        if user.totp_secret is not None:
+            begin_second_step(user, form.next.data)
+            return redirect(url_for("accounts.login_code"))
+        return _signed_in(user, form.next.data)
+    return render_template("accounts/login.html", form=form)
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login_code() -> str | Response | tuple[str, int]:
+    """The second step: a code from the user's authenticator app."""
+    pending = pending_second_step()
+    user = auth.load_user(db_session, pending[0]) if pending else None
+    if pending is None or user is None or user.totp_secret is None or not user.is_active:
+        flash(_("Log in with your e-mail address and password first."), "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            auth.check_throttle(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
+                                now=utcnow(), limits=_login_limits())
+            mfa.verify(db_session, user=user, code=form.code.data, now=utcnow())
+        except auth.LoginThrottled as error:
+            security_log.warning("login code throttled: user %s", user.id)
+            flash(_(error.message, **error.params), "error")
+            return render_template("accounts/login_code.html", form=form), 429
+        except DomainError as error:
+            auth.record_attempt(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
+                                now=utcnow())
+            db_session.commit()
+            security_log.info("login code wrong: user %s", user.id)
+            show_error(form, error)
+        else:
+            db_session.commit()
+            return _signed_in(user, pending[1])
+    return render_template("accounts/login_code.html", form=form)
+
+
+@blueprint.post("/logout")
+@allow(SIGNED_IN)
+def logout() -> Response:
+    security_log.info("logout: user %s", current_user.id)
+    end_session()
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("web.index"))
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@allow(PUBLIC)
+def forgot_password() -> str | Response | tuple[str, int]:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = auth.normalise_email(form.email.data)
+        try:
+            auth.check_throttle(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow(),
+                                limits=RESET_LIMITS)
+        except auth.LoginThrottled as error:
+            flash(_(error.message, **error.params), "error")
+            return render_template("accounts/forgot_password.html", form=form), 429
+        auth.record_attempt(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow())
+        user = auth.user_by_email(db_session, email)
+        if user is not None and user.active:
+            _send_password_link(user)
+        db_session.commit()
+        # The same answer whether or not the address has an account (and whether the mail
+        # server answered): no enumeration.
+        flash(_("If the address belongs to an account, a link to choose a new password is on its way."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+def _send_password_link(user: User) -> None:
+    """A reset link; or, for someone who never accepted their invitation, a new invitation."""
+    config = current_app.config
+    if user.password_hash is None:
+        raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.INVITATION,
+                                       lifetime=timedelta(days=config["INVITATION_DAYS"]), now=utcnow())
+        db_session.commit()
+        notices.invitation(user, token=raw, inviter=_("Delningstjänsten"))
+    else:
+        raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.PASSWORD_RESET,
+                                       lifetime=timedelta(hours=config["PASSWORD_RESET_HOURS"]), now=utcnow())
+        db_session.commit()
+        notices.password_reset(user, token=raw)
+    security_log.info("password link sent: user %s", user.id)
+
+
+# Mailed links carry a secret. It is moved into the session at once and the browser sent on
+# to an address without it, so the secret is in no log, history or Referer header after that.
+LINK_KEY = "account_link"
+
+
+def _stash(token: str, purpose: TokenPurpose, endpoint: str) -> Response:
+    session[LINK_KEY] = {"token": token, "purpose": purpose.value}
+    return redirect(url_for(endpoint))
+
+
+def _redeem(purpose: TokenPurpose, template: str) -> str | Response:
+    stashed = session.get(LINK_KEY) or {}
+    raw = stashed.get("token", "") if stashed.get("purpose") == purpose.value else ""
+    try:
+        auth.find_account_token(db_session, raw=raw, purpose=purpose, now=utcnow())
+    except DomainError as error:
+        flash(_(error.message), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = auth.redeem_account_token(db_session, raw=raw, purpose=purpose, password=form.password.data,
+                                             now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            session.pop(LINK_KEY, None)
+            security_log.info("password set via %s: user %s", purpose.value, user.id)
+            if purpose is TokenPurpose.PASSWORD_RESET:
+                notices.password_changed(user)
+            flash(_("Your password is saved. Log in with it now."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template(template, form=form)
+
+
+@blueprint.get("/password/reset/<token>")
+@allow(PUBLIC)
+def reset_password(token: str) -> Response:
+    return _stash(token, TokenPurpose.PASSWORD_RESET, "accounts.new_password")
+
+
+@blueprint.route("/password/new", methods=["GET", "POST"])
+@allow(PUBLIC)
+def new_password() -> str | Response:
+    return _redeem(TokenPurpose.PASSWORD_RESET, "accounts/reset_password.html")
+
+
+@blueprint.get("/invitation/<token>")
+@allow(PUBLIC)
+def accept_invitation(token: str) -> Response:
+    return _stash(token, TokenPurpose.INVITATION, "accounts.join")
+
+
+@blueprint.route("/invitation", methods=["GET", "POST"])
+@allow(PUBLIC)
+def join() -> str | Response:
+    return _redeem(TokenPurpose.INVITATION, "accounts/accept_invitation.html")
+
+
+def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None) -> str:
+    tokens = db_session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
+    ).all()
+    return render_template("accounts/account.html", password_form=password_form, token_form=token_form,
+                           tokens=tokens, new_token=new_token, now=utcnow(),
+                           sessions=auth.live_sessions(db_session, user_id=current_user.id),
+                           this_session_id=g.get("user_session_id"),
+                           token_max_days=current_app.config["API_TOKEN_MAX_DAYS"])
+
+
+@blueprint.get("/account")
+@allow(SIGNED_IN)
+def account() -> str:
+    return _account_page(ChangePasswordForm(), ApiTokenForm())
+
+
+@blueprint.post("/account/password")
+@allow(SIGNED_IN)
+def change_password() -> str | Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if form.validate_on_submit():
+        try:
+            auth.change_password(db_session, user=user, current=form.current_password.data,
+                                 new=form.password.data, keep_session_id=g.get("user_session_id"), now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            notices.password_changed(user)
+            security_log.info("password changed: user %s", user.id)
+            flash(_("Your password is changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(form, ApiTokenForm()), 400
+
+
+@blueprint.post("/account/sessions/end-others")
+@allow(SIGNED_IN)
+def end_other_sessions() -> Response:
+    auth.end_user_sessions(db_session, user_id=current_user.id, now=utcnow(),
+                           keep_session_id=g.get("user_session_id"))
+    db_session.commit()
+    security_log.info("other sessions ended: user %s", current_user.id)
+    flash(_("Your other sessions have been logged out."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@blueprint.post("/account/tokens")
+@allow(SIGNED_IN)
+def create_token() -> str | tuple[str, int]:
+    form = ApiTokenForm()
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if form.validate_on_submit():
+        max_lifetime = timedelta(days=current_app.config["API_TOKEN_MAX_DAYS"])
+        expires = (datetime.combine(form.expires_on.data, time.max, tzinfo=timezone.utc)
+                   if form.expires_on.data else utcnow() + max_lifetime)
+        try:
+            token, raw = auth.create_api_token(db_session, user=user, name=form.name.data,
+                                               password=form.current_password.data, now=utcnow(),
+                                               expires_at=expires, max_lifetime=max_lifetime)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            security_log.info("api token %s created: user %s", token.id, user.id)
+            return _account_page(ChangePasswordForm(), ApiTokenForm(formdata=None), new_token=raw)
+    return _account_page(ChangePasswordForm(), form), 400
+
+
+@blueprint.post("/account/tokens/<int:token_id>/revoke")
+@allow(SIGNED_IN)
+def revoke_token(token_id: int) -> Response:
+    try:
+        auth.revoke_api_token(db_session, user=current_user, token_id=token_id, now=utcnow())
+    except DomainError as error:
+        flash(_(error.message), "error")
+    else:
+        db_session.commit()
+        security_log.info("api token %s revoked: user %s", token_id, current_user.id)
+        flash(_("The token is revoked."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@blueprint.route("/account/two-step", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def two_step() -> str | Response:
+    """Turn two-step verification on (scan, then confirm one code) or see that it is on."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.totp_secret is not None:
+        return render_template("accounts/two_step.html", enabled=True, form=DisableMfaForm())
+    # The secret waits in the session until a code from the app confirms it.
+    secret = session.get("mfa_setup_secret") or mfa.new_secret()
+    session["mfa_setup_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            mfa.enable(db_session, user=user, secret=secret, code=form.code.data, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            session.pop("mfa_setup_secret", None)
+            security_log.info("two-step verification on: user %s", user.id)
+            notices.two_step_changed(user, enabled=True)
+            flash(_("Two-step verification is on. From now on you log in with a code from your app."), "success")
+            return redirect(url_for("accounts.account"))
+    uri = mfa.provisioning_uri(secret, user.email)
+    return render_template("accounts/two_step.html", enabled=False, form=form, secret=secret,
+                           qr_code=mfa.qr_code_svg(uri, _("QR code for your authenticator app")))
+
+
+@blueprint.post("/account/two-step/off")
+@allow(SIGNED_IN)
+def two_step_off() -> str | Response | tuple[str, int]:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = DisableMfaForm()
+    if form.validate_on_submit():
+        if user.has_role(*[Role(r) for r in current_app.config["MFA_REQUIRED_ROLES"]]):
+            flash(_("Your role requires two-step verification: it cannot be turned off."), "error")
+            return redirect(url_for("accounts.two_step"))
+        try:
+            mfa.disable(db_session, user=user, password=form.current_password.data, code=form.code.data, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            security_log.info("two-step verification off: user %s", user.id)
+            notices.two_step_changed(user, enabled=False)
+            flash(_("Two-step verification is off."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/two_step.html", enabled=True, form=form), 400

@@ -1,0 +1,242 @@
+"""API of the catalog: categories with their factors, and listings (read for everyone signed
+in, as far as shared with them; write for the owning municipality's facility managers)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Response, abort, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Role
+from sharing.api import blueprint
+from sharing.api.common import ProblemError, one, page_args, page_response, parse_body
+from sharing.api.openapi import documented
+from sharing.catalog import listings
+from sharing.catalog.categories import category_tree, current_factor
+from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.errors import problem
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FactorOut(Schema):
+    version: int
+    weight_kg: float | None
+    volume_m3: float | None
+    new_price_sek: float | None
+    co2e_new_kg: float | None = Field(description="Climate impact of producing a new piece (kg CO2e)")
+    source: str
+    valid_from: datetime
+
+
+class CategoryOut(Schema):
+    id: int
+    parent_id: int | None
+    slug: str
+    name: str
+    name_en: str
+    kind: ResourceKind
+    factor: FactorOut | None = Field(description="The figures in force now (inherited from a parent if none)")
+
+
+class ListingOut(Schema):
+    id: int
+    municipality_id: int
+    site_id: int
+    category_id: int
+    kind: ResourceKind
+    status: ListingStatus
+    title: str
+    description: str
+    condition: Condition | None
+    quantity: int
+    width_cm: int | None
+    depth_cm: int | None
+    height_cm: int | None
+    weight_kg: float | None
+    volume_m3: float | None
+    inventory_number: str
+    contact_user_id: int | None
+    lend: bool
+    give_away: bool
+    swap: bool
+    loan_min_days: int | None
+    loan_max_days: int | None
+    visibility: Visibility
+    available_from: date | None
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class ListingIn(BaseModel):
+    """A listing as a facility manager writes it; it is saved as a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ResourceKind = ResourceKind.THING
+    title: str = Field(min_length=1, max_length=150)
+    category_id: int
+    site_id: int
+    description: str = Field(default="", max_length=5000)
+    condition: Condition | None = None
+    quantity: int = Field(default=1, ge=1, le=100_000)
+    width_cm: int | None = Field(default=None, ge=0)
+    depth_cm: int | None = Field(default=None, ge=0)
+    height_cm: int | None = Field(default=None, ge=0)
+    weight_kg: float | None = Field(default=None, ge=0)
+    volume_m3: float | None = Field(default=None, ge=0)
+    inventory_number: str = Field(default="", max_length=50)
+    contact_user_id: int | None = None
+    lend: bool = False
+    give_away: bool = False
+    swap: bool = False
+    loan_min_days: int | None = Field(default=None, ge=1)
+    loan_max_days: int | None = Field(default=None, ge=1)
+    visibility: Visibility = Visibility.PARTNERS
+    available_from: date | None = None
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: ListingStatus
+
+
+def _refused(error: DomainError) -> ProblemError:
+    detail = error.message % error.params if error.params else error.message
+    errors = [{"field": error.field, "message": detail}] if error.field else []
+    return ProblemError(problem(422, detail, errors=errors))
+
+
+def _visible(listing_id: int) -> Listing:
+    listing = db_session.get(Listing, listing_id)
+    if listing is None or not listings.can_see(current_user, listing):
+        abort(404)
+    return listing
+
+
+def _managed(listing_id: int) -> Listing:
+    listing = _visible(listing_id)
+    if not listings.can_manage(current_user, listing):
+        abort(403)
+    return listing
+
+
+@blueprint.get("/categories")
+@allow(SIGNED_IN)
+@documented("The category tree, in tree order, with the figures in force", tag="catalog", response=CategoryOut,
+            paginated=True)
+def categories() -> Response:
+    page, per_page = page_args()
+    nodes = category_tree(db_session)
+    chosen = nodes[(page - 1) * per_page: page * per_page]
+    rows = [CategoryOut(id=n.category.id, parent_id=n.category.parent_id, slug=n.category.slug,  # type: ignore[arg-type]
+                        name=n.category.name, name_en=n.category.name_en, kind=ResourceKind(n.category.kind),
+                        factor=current_factor(db_session, n.category.id))  # type: ignore[arg-type]
+            for n in chosen]
+    return page_response(rows, total=len(nodes), page=page, per_page=per_page, schema=CategoryOut)
+
+
+SEARCH_PARAMETERS = {
+    "q": {"type": "string", "description": "Words to find; Swedish inflections and compounds are understood"},
+    "category_id": {"type": "integer", "description": "A category and everything below it"},
+    "municipality_id": {"type": "integer"},
+    "kind": {"type": "string", "enum": [k.value for k in ResourceKind]},
+    "condition": {"type": "string", "enum": [c.value for c in Condition]},
+    "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},
+    "sort": {"type": "string", "enum": ["relevance", "newest", "title"]},
+}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ProblemError(problem(400, f"'{name}' must be a whole number."))
+    return int(raw)
+
+
+def _enum_args(name: str, enum: type) -> list:  # type: ignore[type-arg]
+    try:
+        return [enum(value) for value in request.args.getlist(name)]
+    except ValueError:
+        raise ProblemError(problem(400, f"'{name}' must be one of: {', '.join(e.value for e in enum)}.")) from None
+
+
+@blueprint.get("/listings")
+@allow(SIGNED_IN)
+@documented("Find listings shared with you", tag="catalog", response=ListingOut, paginated=True,
+            query=SEARCH_PARAMETERS)
+def find_listings() -> Response:
+    page, per_page = page_args()
+    kinds = _enum_args("kind", ResourceKind)
+    sort = request.args.get("sort", "relevance")
+    if sort not in ("relevance", "newest", "title"):
+        raise ProblemError(problem(400, "'sort' must be relevance, newest or title."))
+    offers = request.args.getlist("offer")
+    if not set(offers) <= {"lend", "give_away", "swap"}:
+        raise ProblemError(problem(400, "'offer' must be lend, give_away or swap."))
+    filters = listings.Filters(
+        q=request.args.get("q", "")[:200], category_id=_int_arg("category_id"),
+        municipality_id=_int_arg("municipality_id"), kind=kinds[0] if kinds else None,
+        conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
+    )
+    found = listings.find(db_session, viewer=current_user, filters=filters)
+    return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=ListingOut)
+
+
+@blueprint.get("/listings/<int:listing_id>")
+@allow(SIGNED_IN)
+@documented("One listing", tag="catalog", response=ListingOut)
+def get_listing(listing_id: int) -> Response:
+    return one(_visible(listing_id), ListingOut)
+
+
+@blueprint.post("/listings")
+@allow(Role.FACILITY_MANAGER)
+@documented("List something (saved as a draft)", tag="catalog", response=ListingOut, body=ListingIn, status=201)
+def create_listing() -> Response:
+    body = parse_body(ListingIn)
+    try:
+        listing = listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()),
+                                        by=current_user, now=utcnow())
+    except DomainError as error:
+        raise _refused(error) from None
+    db_session.commit()
+    return one(listing, ListingOut, status=201)
+
+
+@blueprint.put("/listings/<int:listing_id>")
+@allow(Role.FACILITY_MANAGER)
+@documented("Replace a listing's details", tag="catalog", response=ListingOut, body=ListingIn)
+def replace_listing(listing_id: int) -> Response:
+    listing = _managed(listing_id)
+    body = parse_body(ListingIn)
+    try:
+        listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()), by=current_user,
+                              now=utcnow(), listing=listing)
+    except DomainError as error:
+        raise _refused(error) from None
+    db_session.commit()
+    return one(listing, ListingOut)
+
+
+@blueprint.post("/listings/<int:listing_id>/status")
+@allow(Role.FACILITY_MANAGER)
+@documented("Publish, unpublish or withdraw a listing", tag="catalog", response=ListingOut, body=StatusIn)
+def set_listing_status(listing_id: int) -> Response:
+    listing = _managed(listing_id)
+    body = parse_body(StatusIn)
+    try:
+        listings.set_status(db_session, listing=listing, to=body.status, by=current_user, now=utcnow())
+    except DomainError as error:
+        raise _refused(error) from None
+    db_session.commit()
+    return one(listing, ListingOut)

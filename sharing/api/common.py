@@ -1,0 +1,90 @@
+"""What every API view uses: pagination, body validation, JSON from schemas."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, TypeVar
+from urllib.parse import urlencode
+
+from flask import Response, abort, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, func, select
+from sqlmodel import Session
+
+from sharing.web.errors import problem
+
+Model = TypeVar("Model", bound=BaseModel)
+MAX_PER_PAGE = 200
+
+
+class ProblemError(Exception):
+    """Raised inside an API view to answer with a problem+json response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" and at most {maximum}" if maximum else ""
+        raise ProblemError(problem(400, f"'{name}' must be a whole number from 1{limit}."))
+    return int(raw)
+
+
+def page_args() -> tuple[int, int]:
+    """``page`` and ``per_page`` from the query string, or a 400 problem."""
+    return _positive_int("page", 1), _positive_int("per_page", 50, MAX_PER_PAGE)
+
+
+def paginate(session: Session, query: Select[Any], schema: type[BaseModel]) -> Response:
+    """One page of the query as ``{items, page, per_page, total}`` with RFC 8288 Link headers."""
+    page, per_page = page_args()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return page_response(rows, total=total, page=page, per_page=per_page, schema=schema)
+
+
+def page_response(rows: Iterable[object], *, total: int, page: int, per_page: int,
+                  schema: type[BaseModel]) -> Response:
+    response = jsonify(
+        items=[schema.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows],
+        page=page, per_page=per_page, total=total,
+    )
+    links = []
+    args = request.args.to_dict()
+    for rel, number in (("prev", page - 1), ("next", page + 1)):
+        if 1 <= number and (number - 1) * per_page < total:
+            args.update(page=str(number), per_page=str(per_page))
+            links.append(f'<{request.base_url}?{urlencode(args)}>; rel="{rel}"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def one(row: object, schema: type[BaseModel], status: int = 200) -> Response:
+    response = jsonify(schema.model_validate(row, from_attributes=True).model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
+def found(row: Any | None) -> Any:
+    if row is None:
+        abort(404)
+    return row
+
+
+def parse_body(schema: type[Model]) -> Model:
+    """The JSON body validated against the schema, or a 422 problem listing what is wrong."""
+    data = request.get_json(silent=True)
+    if data is None:
+        status = 400 if request.is_json else 415
+        raise ProblemError(problem(status, "Send a JSON body (Content-Type: application/json)."))
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        errors: Iterable[dict[str, Any]] = (
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()
+        )
+        raise ProblemError(problem(422, "The body does not validate.", errors=list(errors))) from None

@@ -1,0 +1,127 @@
+"""The OpenAPI 3.1 document, built from the API's routes and the schemas they declare."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from flask import Flask
+from pydantic import BaseModel
+
+View = TypeVar("View", bound=Callable[..., object])
+_CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the document says of one view: its purpose and the shapes it reads and writes."""
+
+    summary: str
+    tag: str
+    response: type[BaseModel] | None = None
+    paginated: bool = False
+    body: type[BaseModel] | None = None
+    status: int = 200
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def documented(summary: str, *, tag: str, response: type[BaseModel] | None = None, paginated: bool = False,
+               body: type[BaseModel] | None = None, status: int = 200,
+               query: dict[str, dict[str, Any]] | None = None) -> Callable[[View], View]:
+    """Describe an API view for the OpenAPI document."""
+    def decorate(view: View) -> View:
+        view.openapi = Operation(summary, tag, response, paginated, body, status, query or {})  # type: ignore[attr-defined]
+        return view
+    return decorate
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["title", "status"],
+}
+PAGE_PARAMETERS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+]
+
+
+def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, version: str) -> dict[str, Any]:
+    """Walk the blueprint's routes; every documented view becomes an operation."""
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.endpoint.startswith(blueprint + "."):
+            continue
+        view = app.view_functions[rule.endpoint]
+        operation: Operation | None = getattr(view, "openapi", None)
+        if operation is None:
+            continue
+        path = _CONVERTER.sub(r"{\g<name>}", rule.rule[len(prefix):] or "/")
+        parameters = [
+            {"name": m["name"], "in": "path", "required": True,
+             "schema": {"type": "integer" if m["conv"] == "int" else "string"}}
+            for m in _CONVERTER.finditer(rule.rule)
+        ]
+        if operation.paginated:
+            parameters += PAGE_PARAMETERS
+        parameters += [{"name": name, "in": "query", "schema": schema} for name, schema in operation.query.items()]
+        access = getattr(view, "access", None)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            responses: dict[str, Any] = {}
+            if operation.response is not None:
+                item = _schema_ref(operation.response, schemas)
+                content = ({"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+                    "items": {"type": "array", "items": item}, "page": {"type": "integer"},
+                    "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+                    if operation.paginated else item)
+                responses[str(operation.status)] = {"description": "OK",
+                                                    "content": {"application/json": {"schema": content}}}
+            else:
+                responses[str(operation.status)] = {"description": "OK"}
+            responses.update({"400": _problem("Bad request"), "401": _problem("Not authenticated"),
+                              "403": _problem("Forbidden"), "404": _problem("Not found")})
+            entry: dict[str, Any] = {
+                "summary": operation.summary, "tags": [operation.tag], "operationId": rule.endpoint.split(".", 1)[1],
+                "responses": responses,
+            }
+            if access is not None:
+                entry["description"] = f"Access: {access.describe()}."
+                if access.public:
+                    entry["security"] = []
+            if parameters:
+                entry["parameters"] = parameters
+            if operation.body is not None and method in {"POST", "PUT", "PATCH"}:
+                body_schema = _schema_ref(operation.body, schemas)
+                entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
+                responses["422"] = _problem("The body does not validate")
+            paths.setdefault(path, {})[method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version,
+                 "description": "The API of Delningstjänsten. Authenticate with a personal API token "
+                                "(created on the account page) as `Authorization: Bearer <token>`. "
+                                "Errors are RFC 9457 problem details."},
+        "servers": [{"url": prefix}],
+        "paths": paths,
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerToken": []}],
+    }

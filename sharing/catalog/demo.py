@@ -1,0 +1,126 @@
+"""Demo listings with varied, realistic Swedish titles; the benchmark makes many more the same way."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from sharing.accounts.models import Role, RoleGrant, Site, User
+from sharing.catalog import search
+from sharing.catalog.categories import current_factor, load_reference_categories
+from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.db import utcnow
+
+DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this
+
+# Per category (by its Swedish name): what people call such things.
+ITEMS: dict[str, list[str]] = {
+    "Kontorsstol": ["Kontorsstol", "Kontorsstolar", "Skrivbordsstol", "Ergonomisk kontorsstol",
+                    "Kontorsstol med nackstöd"],
+    "Matstol": ["Stol", "Stolar", "Matstolar", "Pinnstolar", "Stapelbara stolar", "Konferensstolar"],
+    "Soffa": ["Soffa", "Tvåsitssoffa", "Tresitssoffa", "Bäddsoffa", "Hörnsoffa"],
+    "Fåtölj": ["Fåtölj", "Fåtöljer", "Läsfåtölj", "Loungefåtölj"],
+    "Skrivbord": ["Skrivbord", "Skrivbord med hurts", "Hörnskrivbord", "Elevbord"],
+    "Höj- och sänkbart skrivbord": ["Skrivbord, höj- och sänkbart", "Höj- och sänkbart skrivbord",
+                                    "Elektriskt skrivbord"],
+    "Konferensbord": ["Konferensbord", "Sammanträdesbord", "Mötesbord"],
+    "Matbord": ["Matbord", "Cafébord", "Klaffbord", "Runt bord"],
+    "Hurts": ["Hurts", "Hurts på hjul", "Låsbar hurts"],
+    "Bokhylla": ["Bokhylla", "Bokhyllor", "Hyllsektion", "Vägghylla"],
+    "Skåp": ["Skåp", "Förvaringsskåp", "Garderobsskåp", "Vitrinskåp", "Låsbart skåp"],
+    "Arkivskåp": ["Arkivskåp", "Dokumentskåp", "Kortsystemskåp"],
+    "Bildskärm": ["Bildskärm 24 tum", "Bildskärm 27 tum", "Datorskärm", "Bildskärmar"],
+    "Dator": ["Bärbar dator", "Stationär dator", "Datorer"],
+    "Skrivare": ["Skrivare", "Laserskrivare", "Multifunktionsskrivare"],
+    "Golvlampa": ["Golvlampa", "Läslampa", "Golvlampor"],
+    "Skrivbordslampa": ["Skrivbordslampa", "Arbetslampa", "Skrivbordslampor"],
+    "Gardiner": ["Gardiner", "Mörkläggningsgardiner", "Draperier"],
+    "Mattor": ["Matta", "Mattor", "Lekmatta", "Entrématta"],
+    "Lekredskap": ["Klätterställning", "Balansbräda", "Gymnastikmattor", "Rutschkana"],
+    "Leksaker": ["Leksaker", "Byggklossar", "Dockskåp", "Pussel"],
+    "Verktyg och maskiner": ["Skruvdragare", "Slagborr", "Stege", "Säckkärra", "Tryckluftskompressor"],
+    "Kök och hushåll": ["Kaffebryggare", "Mikrovågsugn", "Kylskåp", "Diskmaskin", "Servis"],
+    "Samlingslokal": ["Samlingssal", "Aula", "Festlokal"],
+    "Mötesrum": ["Mötesrum för 8 personer", "Konferensrum", "Grupprum"],
+    "Förrådsutrymme": ["Förråd", "Lagerutrymme", "Kallförråd"],
+    "Idrottshall": ["Idrottshall", "Gymnastiksal", "Sporthall"],
+    "Specialistkompetens": ["Energirådgivning", "Upphandlingsstöd", "GIS-kompetens", "Arkivarie"],
+    "Maskin med förare": ["Lastbil med förare", "Traktor med förare", "Sopmaskin med förare"],
+}
+QUALITIES = ["svart", "grå", "vit", "blå", "röd", "grön", "i ek", "i björk", "i bok", "i valnöt", "i stål",
+             "med armstöd", "på hjul", "stapelbar", "i trä", "med tyg", "i skinn", "från 2018", "nästan oanvänd"]
+NOTES = [
+    "Hämtas på plats eller levereras efter överenskommelse.",
+    "Fungerar fint, lite repor.",
+    "Blev över efter ombyggnaden av kontoret.",
+    "Finns fler av samma modell, hör av dig.",
+    "Ren och hel. Kan behöva en översyn.",
+    "Står i förrådet på bottenvåningen.",
+]
+PLACE_NOTES = ["Bokas för dagar eller timmar.", "Projektor och whiteboard finns.", "Tillgänglig kvällar och helger."]
+
+
+def generate(session: Session, *, count: int, seed: int, now: datetime) -> Iterator[Listing]:
+    """``count`` published listings spread over every municipality's sites and the category tree."""
+    rng = random.Random(seed)
+    categories = {c.name: c for c in session.scalars(select(Category))}
+    usable = [categories[name] for name in ITEMS if name in categories]
+    paths = {c.id: _path_words(categories, c) for c in usable}
+    factors = {c.id: current_factor(session, c.id, at=now) for c in usable}  # type: ignore[arg-type]
+    sites = list(session.scalars(select(Site).where(Site.active)))  # type: ignore[arg-type]
+    managers: dict[int, int] = dict(session.execute(
+        select(User.municipality_id, func.min(User.id)).join(RoleGrant)
+        .where(RoleGrant.role == Role.FACILITY_MANAGER.value).group_by(User.municipality_id)).all())
+    conditions = list(Condition)
+    for n in range(count):
+        category = rng.choice(usable)
+        site = rng.choice(sites)
+        thing = category.kind == ResourceKind.THING
+        title = rng.choice(ITEMS[category.name])
+        if thing and rng.random() < 0.7:
+            title = f"{title}, {rng.choice(QUALITIES)}"
+        description = rng.choice(NOTES if thing else PLACE_NOTES)
+        give = thing and rng.random() < 0.6
+        factor = factors[category.id]
+        inventory = f"{DEMO_MARK}{n + 1:06d}"
+        listing = Listing(
+            municipality_id=site.municipality_id, site_id=site.id, category_id=category.id, kind=category.kind,
+            status=ListingStatus.PUBLISHED.value, title=title, description=description,
+            condition=rng.choice(conditions).value if thing else None,
+            quantity=rng.choice([1, 1, 1, 2, 4, 6, 10, 24]) if thing else 1,
+            weight_kg=factor.weight_kg if thing and factor else None,
+            volume_m3=factor.volume_m3 if thing and factor else None,
+            inventory_number=inventory, contact_user_id=managers.get(site.municipality_id),
+            lend=not give or rng.random() < 0.3, give_away=give, swap=thing and rng.random() < 0.15,
+            loan_max_days=rng.choice([None, 30, 90, 365]) if thing else None,
+            visibility=Visibility.PARTNERS.value if rng.random() < 0.9 else Visibility.OWN_MUNICIPALITY.value,
+            created_at=now, updated_at=now, published_at=now - timedelta(minutes=count - n),
+        )
+        listing.search_title = search.document(title)
+        listing.search_text = search.document(title, description, paths[category.id], inventory, site.locality)
+        yield listing
+
+
+def _path_words(categories: dict[str, Category], category: Category) -> str:
+    by_id = {c.id: c for c in categories.values()}
+    words: list[str] = []
+    node: Category | None = category
+    while node is not None:
+        words += [node.name, node.name_en]
+        node = by_id.get(node.parent_id) if node.parent_id else None
+    return " ".join(words)
+
+
+def load(session: Session, count: int = 120) -> dict[str, int]:
+    """The reference categories, and demo listings unless there are some already."""
+    added = load_reference_categories(session)
+    if session.scalar(select(func.count()).where(Listing.inventory_number.like(f"{DEMO_MARK}%"))):  # type: ignore[attr-defined]
+        return {**added, "listings": 0}
+    made = list(generate(session, count=count, seed=2026, now=utcnow()))
+    session.add_all(made)
+    session.flush()
+    return {**added, "listings": len(made)}

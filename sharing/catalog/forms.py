@@ -1,0 +1,93 @@
+"""Forms of the catalog: a listing, and the search with its filters."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from sharing.catalog.labels import CONDITION_LABELS, KIND_LABELS, OFFER_LABELS, VISIBILITY_LABELS
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ListingForm(FlaskForm):
+    kind = RadioField(_l("What are you sharing?"), default="thing", validators=[InputRequired()])
+    title = StringField(
+        _l("Title"), validators=[InputRequired(), Length(max=150)],
+        description=_l("What it is, as someone would search for it: “Kontorsstol, svart, med armstöd”."))
+    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[InputRequired()])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    condition = SelectField(_l("Condition"), validators=[Optional()])
+    quantity = IntegerField(_l("Number of identical pieces"), default=1,
+                            validators=[InputRequired(), NumberRange(1, 100_000)])
+    site_id = SelectField(_l("Where it is"), coerce=_int_or_none, validators=[InputRequired()])
+    width_cm = IntegerField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    depth_cm = IntegerField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    height_cm = IntegerField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    weight_kg = DecimalField(_l("Weight per piece (kg)"), places=None, validators=[Optional(), NumberRange(0, 100_000)],
+                             description=_l("Leave empty to use the category's typical weight."))
+    volume_m3 = DecimalField(_l("Volume per piece (m³)"), places=None, validators=[Optional(), NumberRange(0, 1000)],
+                             description=_l("Leave empty to use the category's typical volume."))
+    inventory_number = StringField(_l("Inventory number (optional)"), validators=[Length(max=50)])
+    contact_user_id = SelectField(_l("Contact"), coerce=_int_or_none, validators=[Optional()])
+    lend = BooleanField(_l("Lend it (or book it, for places and services)"))
+    give_away = BooleanField(_l("Hand it over for good"))
+    swap = BooleanField(_l("Swap it"))
+    loan_min_days = IntegerField(_l("Shortest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
+    loan_max_days = IntegerField(_l("Longest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
+    visibility = RadioField(_l("Who can see it"), default="partners")
+    available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here rather than in the fields: WTForms 3.3 deprecates tuple choices given to a field.
+        self.kind.choices = [(k.value, label) for k, label in KIND_LABELS.items()]
+        self.condition.choices = [("", "–")] + [(c.value, label) for c, label in CONDITION_LABELS.items()]
+        self.visibility.choices = [(v.value, label) for v, label in VISIBILITY_LABELS.items()]
+
+
+class SearchForm(FlaskForm):
+    """The catalog's search, read from the query string so a search can be bookmarked."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    municipality_id = SelectField(_l("Municipality"), coerce=_int_or_none, validators=[Optional()],
+                                  validate_choice=False)
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    condition = MultiCheckboxField(_l("Condition"))
+    offer = MultiCheckboxField(_l("Offered as"))
+    available_on = DateField(_l("Available on"), validators=[Optional()])
+    near_site_id = SelectField(_l("Near"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
+    sort = SelectField(_l("Sort by"), default="relevance")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("", _l("All kinds"))] + [(k.value, label) for k, label in KIND_LABELS.items()]
+        self.condition.choices = [(c.value, label) for c, label in CONDITION_LABELS.items()]
+        self.offer.choices = list(OFFER_LABELS.items())
+        self.sort.choices = [("relevance", _l("Best match")), ("newest", _l("Newest")), ("title", _l("Title")),
+                             ("distance", _l("Distance"))]

@@ -1,0 +1,303 @@
+"""The rules of listings: who may change them, what they must hold, how their status moves,
+and what each user may see and find."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session
+
+from sharing.accounts.models import Role, Site, User
+from sharing.catalog import search
+from sharing.catalog.categories import current_factor, descendant_ids
+from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.i18n import N_, DomainError
+
+S = ListingStatus
+# Which status may follow which: the lifecycle lives here, not in views.
+TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
+    S.DRAFT: frozenset({S.PUBLISHED, S.WITHDRAWN}),
+    S.PUBLISHED: frozenset({S.DRAFT, S.RESERVED, S.ON_LOAN, S.HANDED_OVER, S.WITHDRAWN}),
+    S.RESERVED: frozenset({S.PUBLISHED, S.ON_LOAN, S.HANDED_OVER}),
+    S.ON_LOAN: frozenset({S.PUBLISHED, S.RESERVED}),
+    S.HANDED_OVER: frozenset(),
+    S.WITHDRAWN: frozenset({S.DRAFT}),
+}
+# Shown to others in the catalog (reserved and lent things too: they come back).
+FINDABLE = (S.PUBLISHED.value, S.RESERVED.value, S.ON_LOAN.value)
+# Only things are picked up and delivered; places and services are booked by time.
+OFFERS_BY_KIND = {
+    ResourceKind.THING: frozenset({"lend", "give_away", "swap"}),
+    ResourceKind.PLACE: frozenset({"lend"}),
+    ResourceKind.SERVICE: frozenset({"lend"}),
+}
+
+
+@dataclass
+class ListingDetails:
+    """What a facility manager enters (validated for type and length by the form or API)."""
+
+    kind: ResourceKind
+    title: str
+    category_id: int
+    site_id: int
+    description: str = ""
+    condition: Condition | None = None
+    quantity: int = 1
+    width_cm: int | None = None
+    depth_cm: int | None = None
+    height_cm: int | None = None
+    weight_kg: float | None = None
+    volume_m3: float | None = None
+    inventory_number: str = ""
+    contact_user_id: int | None = None
+    lend: bool = False
+    give_away: bool = False
+    swap: bool = False
+    loan_min_days: int | None = None
+    loan_max_days: int | None = None
+    visibility: Visibility = Visibility.PARTNERS
+    available_from: date | None = None
+
+
+def can_manage(user: User, listing: Listing) -> bool:
+    """Facility managers of the owning municipality, and nobody else, change a listing."""
+    return (getattr(user, "is_authenticated", False) and user.municipality_id == listing.municipality_id
+            and user.has_role(Role.FACILITY_MANAGER))
+
+
+def can_see(user: User, listing: Listing) -> bool:
+    if can_manage(user, listing):
+        return True
+    if listing.status not in FINDABLE:
+        return False
+    return listing.visibility == Visibility.PARTNERS or listing.municipality_id == user.municipality_id
+
+
+def category_path(session: Session, category_id: int) -> list[Category]:
+    path: list[Category] = []
+    category = session.get(Category, category_id)
+    while category is not None:
+        path.insert(0, category)
+        category = session.get(Category, category.parent_id) if category.parent_id else None
+    return path
+
+
+def _validate(session: Session, user: User, details: ListingDetails) -> tuple[Category, Site]:
+    if not details.title.strip():
+        raise DomainError(N_("Give the listing a title."), field="title")
+    category = session.get(Category, details.category_id)
+    if category is None:
+        raise DomainError(N_("Choose a category."), field="category_id")
+    if category.kind != details.kind:
+        raise DomainError(N_("The category does not fit the kind of resource."), field="category_id")
+    site = session.get(Site, details.site_id)
+    if site is None or site.municipality_id != user.municipality_id or not site.active:
+        raise DomainError(N_("Choose one of your municipality's sites."), field="site_id")
+    offers = {name for name in ("lend", "give_away", "swap") if getattr(details, name)}
+    if not offers:
+        raise DomainError(N_("Choose at least one way to share it."), field="lend")
+    if not offers <= OFFERS_BY_KIND[details.kind]:
+        raise DomainError(N_("Places and services can only be booked for a time, not handed over."), field="lend")
+    if details.kind == ResourceKind.THING and details.condition is None:
+        raise DomainError(N_("Choose the condition."), field="condition")
+    if details.quantity < 1:
+        raise DomainError(N_("The quantity is at least 1."), field="quantity")
+    if details.lend and details.loan_min_days and details.loan_max_days and \
+            details.loan_min_days > details.loan_max_days:
+        raise DomainError(N_("The shortest loan cannot be longer than the longest."), field="loan_min_days")
+    if details.contact_user_id is not None:
+        contact = session.get(User, details.contact_user_id)
+        if contact is None or contact.municipality_id != user.municipality_id:
+            raise DomainError(N_("Choose a contact of your own municipality."), field="contact_user_id")
+    return category, site
+
+
+def save_listing(
+    session: Session, *, details: ListingDetails, by: User, now: datetime, listing: Listing | None = None
+) -> Listing:
+    """Create a draft, or update a listing; nothing changes unless all of it is valid."""
+    if listing is not None and not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    if listing is None and not by.has_role(Role.FACILITY_MANAGER):
+        raise DomainError(N_("Only facility managers can list resources."))
+    if listing is not None and listing.status == S.HANDED_OVER:
+        raise DomainError(N_("A listing that has been handed over can no longer be changed."))
+    category, site = _validate(session, by, details)
+    weight, volume = details.weight_kg, details.volume_m3
+    if details.kind == ResourceKind.THING and (weight is None or volume is None):
+        factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]
+        weight = weight if weight is not None else (factor.weight_kg if factor else None)
+        volume = volume if volume is not None else (factor.volume_m3 if factor else None)
+    if listing is None:
+        listing = Listing(municipality_id=by.municipality_id, site_id=site.id, category_id=category.id,
+                          title="", created_by_id=by.id, created_at=now)
+    for name, value in vars(details).items():
+        setattr(listing, name, value.strip() if isinstance(value, str) else value)
+    if details.kind != ResourceKind.THING:
+        listing.condition = None
+        listing.weight_kg = listing.volume_m3 = None
+    else:
+        listing.weight_kg, listing.volume_m3 = weight, volume
+    if not listing.lend:
+        listing.loan_min_days = listing.loan_max_days = None
+    listing.updated_at = now
+    index(session, listing, site=site)
+    session.add(listing)
+    session.flush()
+    return listing
+
+
+def index(session: Session, listing: Listing, *, site: Site | None = None) -> None:
+    """Keep the listing's search words in step with what it says."""
+    names = [part for c in category_path(session, listing.category_id) for part in (c.name, c.name_en)]
+    site = site or session.get(Site, listing.site_id)
+    listing.search_title = search.document(listing.title)[:600]
+    listing.search_text = search.document(listing.title, listing.description, " ".join(names),
+                                          listing.inventory_number, site.locality if site else "")
+
+
+def change_status(listing: Listing, to: ListingStatus, *, now: datetime) -> None:
+    """Move the listing along its lifecycle; an illegal step is refused with a clear message."""
+    current = ListingStatus(listing.status)
+    if to not in TRANSITIONS[current]:
+        raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”."),
+                          current=current.value, target=to.value)
+    listing.status = to.value
+    listing.updated_at = now
+    if to == S.PUBLISHED and listing.published_at is None:
+        listing.published_at = now
+
+
+# The steps a facility manager takes by hand; the others follow reservations, loans and handovers.
+MANUAL_TARGETS = (S.PUBLISHED, S.DRAFT, S.WITHDRAWN)
+
+
+def manual_steps(listing: Listing) -> list[ListingStatus]:
+    """The statuses a facility manager can move this listing to now."""
+    return [target for target in MANUAL_TARGETS if target in TRANSITIONS[ListingStatus(listing.status)]]
+
+
+def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: User, now: datetime) -> None:
+    """A facility manager publishes, unpublishes, withdraws or reopens a listing."""
+    if not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    if to not in MANUAL_TARGETS:
+        raise DomainError(N_("Reservations, loans and handovers change that status, not an edit."))
+    change_status(listing, to, now=now)
+    session.add(listing)
+
+
+def duplicate(session: Session, *, listing: Listing, by: User, now: datetime) -> Listing:
+    """A new draft with the same details (24 more chairs of the same model, say)."""
+    if not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    skip = {"id", "status", "created_at", "updated_at", "published_at", "created_by_id"}
+    values = {k: v for k, v in listing.model_dump().items() if k not in skip}
+    copy = Listing(**values, status=S.DRAFT.value, created_by_id=by.id, created_at=now, updated_at=now)
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+# --- Finding ------------------------------------------------------------------------
+
+SORTS = ("relevance", "newest", "title", "distance")
+
+
+@dataclass
+class Filters:
+    """A search as the URL carries it: all optional."""
+
+    q: str = ""
+    category_id: int | None = None
+    municipality_id: int | None = None
+    kind: ResourceKind | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    offers: list[str] = field(default_factory=list)
+    available_on: date | None = None
+    near_site_id: int | None = None
+    within_km: float | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+
+
+@dataclass
+class Page:
+    items: list[Listing]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def findable_by(user: User) -> ColumnElement[bool]:
+    """What a user may find: shared with partners, or their own municipality's."""
+    return and_(Listing.status.in_(FINDABLE),  # type: ignore[attr-defined]
+                or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == user.municipality_id))
+
+
+def find(session: Session, *, viewer: User, filters: Filters) -> Page:
+    """One page of the listings the viewer may see that match the filters."""
+    query: Select[Any] = select(Listing).where(findable_by(viewer))
+    if filters.category_id is not None:
+        query = query.where(Listing.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[attr-defined]
+    if filters.municipality_id is not None:
+        query = query.where(Listing.municipality_id == filters.municipality_id)
+    if filters.kind is not None:
+        query = query.where(Listing.kind == filters.kind.value)
+    if filters.conditions:
+        query = query.where(Listing.condition.in_([c.value for c in filters.conditions]))  # type: ignore[union-attr]
+    for offer in filters.offers:
+        if offer in ("lend", "give_away", "swap"):
+            query = query.where(getattr(Listing, offer).is_(True))
+    if filters.available_on is not None:
+        query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= filters.available_on))  # type: ignore[union-attr]
+    distance = _distance_from(session, viewer, filters)
+    if distance is not None:
+        query = query.join(Site, Site.id == Listing.site_id)
+        if filters.within_km:
+            query = query.where(distance <= filters.within_km ** 2)
+    terms = search.query_terms(filters.q)
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    elif filters.q.strip():
+        query = query.where(false())  # only punctuation: no word can match it
+    newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
+    if filters.sort == "distance" and distance is not None:
+        query = query.order_by(distance, Listing.id)
+    elif filters.sort == "title":
+        query = query.order_by(func.lower(Listing.title), Listing.id)
+    elif filters.sort == "relevance" and terms:
+        query = query.order_by(search.relevance(terms), *newest)
+    else:
+        query = query.order_by(*newest)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        query.options(selectinload(Listing.category))  # type: ignore[arg-type]
+        .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
+    ).all()
+    return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
+
+
+def _distance_from(session: Session, viewer: User, filters: Filters) -> ColumnElement[float] | None:
+    """Squared kilometres from one of the viewer's sites (flat-earth: fine within a region)."""
+    if filters.near_site_id is None:
+        return None
+    origin = session.get(Site, filters.near_site_id)
+    if origin is None or origin.municipality_id != viewer.municipality_id:
+        return None
+    km_per_degree = 111.2
+    x_scale = km_per_degree * math.cos(math.radians(origin.latitude))
+    dy = (Site.latitude - origin.latitude) * km_per_degree
+    dx = (Site.longitude - origin.longitude) * x_scale
+    return dy * dy + dx * dx

@@ -1,0 +1,141 @@
+"""Listings of what municipalities can share, the category tree and its climate factors.
+
+No `from __future__ import annotations` here: SQLModel resolves relationship types at runtime.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from sharing.db import UTCDateTime, utcnow
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT"):  # type: ignore[no-untyped-def]
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete),
+                                                nullable=nullable, index=True))
+
+
+class ResourceKind(StrEnum):
+    """What is shared decides how: things move (logistics applies), places and services are booked."""
+
+    THING = "thing"  # furniture, equipment, tools, IT: picked up and delivered
+    PLACE = "place"  # a hall, a meeting room, storage space: booked by time at its site
+    SERVICE = "service"  # a specialist's hours, a machine with its operator: booked by time
+
+
+class Condition(StrEnum):
+    """A graded scale, best first (the Swedish labels live in the catalog's labels)."""
+
+    AS_NEW = "as_new"
+    VERY_GOOD = "very_good"
+    GOOD = "good"
+    FAIR = "fair"
+    NEEDS_REPAIR = "needs_repair"
+
+
+class Visibility(StrEnum):
+    OWN_MUNICIPALITY = "own"
+    PARTNERS = "partners"
+
+
+class ListingStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RESERVED = "reserved"  # every piece is promised; some may still be free while partly reserved
+    ON_LOAN = "on_loan"
+    HANDED_OVER = "handed_over"  # ownership has passed on for good
+    WITHDRAWN = "withdrawn"
+
+
+class Category(SQLModel, table=True):
+    """A node of the category tree (Möbler > Sittmöbler > Kontorsstol)."""
+
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    parent_id: Optional[int] = _fk("category.id", nullable=True)
+    slug: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=100)  # Swedish, as the UI speaks Swedish first
+    name_en: str = Field(max_length=100)
+    kind: str = Field(default=ResourceKind.THING.value, max_length=10)
+    position: int = Field(default=0)
+
+    factors: list["CategoryFactor"] = Relationship(
+        back_populates="category", sa_relationship_kwargs={"order_by": "CategoryFactor.version"}
+    )
+
+
+class CategoryFactor(SQLModel, table=True):
+    """One version of a category's default figures for a new piece, with their sources.
+
+    Versions are never changed or deleted: a report made earlier keeps pointing at the
+    version it used. A system administrator's change is a new version.
+    """
+
+    __tablename__ = "category_factor"
+    __table_args__ = (UniqueConstraint("category_id", "version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    category_id: int = _fk("category.id")
+    version: int = Field(ge=1)
+    weight_kg: Optional[float] = Field(default=None, ge=0)
+    volume_m3: Optional[float] = Field(default=None, ge=0)
+    new_price_sek: Optional[float] = Field(default=None, ge=0)
+    co2e_new_kg: Optional[float] = Field(default=None, ge=0)  # climate impact of producing a new piece
+    source: str = Field(max_length=500)  # where the figures come from, shown beside them
+    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
+
+    category: Category = Relationship(back_populates="factors")
+
+
+class Listing(SQLModel, table=True):
+    """Something one municipality offers: identical pieces of a thing, a place or a service."""
+
+    __table_args__ = (
+        Index("ix_listing_status_municipality", "status", "municipality_id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = _fk("municipality.id")
+    site_id: int = _fk("site.id")
+    category_id: int = _fk("category.id")
+    kind: str = Field(default=ResourceKind.THING.value, max_length=10)
+    status: str = Field(default=ListingStatus.DRAFT.value, max_length=12)
+
+    title: str = Field(max_length=150)
+    description: str = Field(default="", max_length=5000)
+    condition: Optional[str] = Field(default=None, max_length=12)  # things only
+    quantity: int = Field(default=1, ge=1)
+    width_cm: Optional[int] = Field(default=None, ge=0)
+    depth_cm: Optional[int] = Field(default=None, ge=0)
+    height_cm: Optional[int] = Field(default=None, ge=0)
+    weight_kg: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
+    volume_m3: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
+    inventory_number: str = Field(default="", max_length=50)
+    contact_user_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
+
+    # Offer types: one or more.
+    lend: bool = Field(default=False)
+    give_away: bool = Field(default=False)
+    swap: bool = Field(default=False)
+    loan_min_days: Optional[int] = Field(default=None, ge=1)
+    loan_max_days: Optional[int] = Field(default=None, ge=1)
+
+    visibility: str = Field(default=Visibility.PARTNERS.value, max_length=10)
+    available_from: Optional[date] = Field(default=None)
+
+    created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+    # Search: normalised and stemmed words of the title, and of everything searchable.
+    # Kept by the catalog's rules; the databases index search_text for substring search.
+    search_title: str = Field(default="", max_length=600)
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+    category: Category = Relationship()

@@ -1,0 +1,212 @@
+"""Finding listings, and listing what one's municipality can share."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
+from sharing.catalog import listings
+from sharing.catalog.categories import category_tree, current_factor
+from sharing.catalog.forms import ListingForm, SearchForm
+from sharing.catalog.labels import (
+    ACTION_LABELS,
+    CONDITION_LABELS,
+    KIND_LABELS,
+    OFFER_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+)
+from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.forms import show_error
+
+blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
+log = logging.getLogger("sharing.catalog")
+
+
+@blueprint.app_context_processor
+def catalog_labels() -> dict[str, object]:
+    return {"action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS}
+
+
+def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
+    choices: list[tuple[object, str]] = [("", blank)] if blank is not None else []
+    return choices + [(node.category.id, "\u2003" * node.depth + node.category.name)
+                      for node in category_tree(db_session)]
+
+
+def _own_sites() -> list[Site]:
+    return list(db_session.scalars(
+        select(Site).where(Site.municipality_id == current_user.municipality_id, Site.active)  # type: ignore[arg-type]
+        .order_by(Site.name)))
+
+
+# --- Finding --------------------------------------------------------------------------
+
+@blueprint.get("/")
+@allow(SIGNED_IN)
+def browse() -> str:
+    form = SearchForm(request.args)
+    form.category_id.choices = _category_choices(_("All categories"))
+    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+                                        .order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
+    form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
+    form.validate()
+    filters = listings.Filters(
+        q=form.q.data or "" if not form.q.errors else "",
+        category_id=form.category_id.data, municipality_id=form.municipality_id.data,
+        kind=ResourceKind(form.kind.data) if form.kind.data else None,
+        conditions=[Condition(c) for c in form.condition.data or []],
+        offers=list(form.offer.data or []),
+        available_on=form.available_on.data if not form.available_on.errors else None,
+        near_site_id=form.near_site_id.data,
+        within_km=form.within_km.data if not form.within_km.errors else None,
+        sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
+        page=max(1, request.args.get("page", 1, type=int)),
+    )
+    page = listings.find(db_session, viewer=current_user, filters=filters)
+    args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
+    return render_template("catalog/browse.html", form=form, page=page, query_args=args,
+                           searched=bool(filters.q or request.args))
+
+
+@blueprint.get("/<int:listing_id>")
+@allow(SIGNED_IN)
+def detail(listing_id: int) -> str:
+    listing = db_session.get(Listing, listing_id)
+    if listing is None or not listings.can_see(current_user, listing):
+        abort(404)
+    site = db_session.get(Site, listing.site_id)
+    contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
+    path = listings.category_path(db_session, listing.category_id)
+    factor = current_factor(db_session, listing.category_id)
+    return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
+                           factor=factor, can_manage=listings.can_manage(current_user, listing),
+                           manual_steps=listings.manual_steps(listing),
+                           municipality=db_session.get(Municipality, listing.municipality_id))
+
+
+# --- Listing ----------------------------------------------------------------------------
+
+@blueprint.get("/mine")
+@allow(Role.FACILITY_MANAGER)
+def mine() -> str:
+    rows = db_session.scalars(
+        select(Listing).where(Listing.municipality_id == current_user.municipality_id)
+        .order_by(Listing.updated_at.desc())  # type: ignore[attr-defined]
+    ).all()
+    return render_template("catalog/mine.html", listings=rows)
+
+
+def _listing_form(listing: Listing | None = None) -> ListingForm:
+    form = ListingForm(obj=listing)
+    form.category_id.choices = _category_choices()
+    form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
+    managers = db_session.scalars(
+        select(User).join(RoleGrant).where(User.municipality_id == current_user.municipality_id, User.active,  # type: ignore[arg-type]
+                                           RoleGrant.role == Role.FACILITY_MANAGER.value).order_by(User.name)
+    ).all()
+    form.contact_user_id.choices = [("", _("Nobody in particular"))] + [(u.id, u.name) for u in managers]
+    if listing is None and not form.is_submitted():
+        form.contact_user_id.data = current_user.id
+    return form
+
+
+def _details(form: ListingForm) -> listings.ListingDetails:
+    def number(value: Decimal | None) -> float | None:
+        return float(value) if value is not None else None
+
+    return listings.ListingDetails(
+        kind=ResourceKind(form.kind.data), title=form.title.data, category_id=form.category_id.data,
+        site_id=form.site_id.data, description=form.description.data or "",
+        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data,
+        width_cm=form.width_cm.data, depth_cm=form.depth_cm.data, height_cm=form.height_cm.data,
+        weight_kg=number(form.weight_kg.data), volume_m3=number(form.volume_m3.data),
+        inventory_number=form.inventory_number.data or "", contact_user_id=form.contact_user_id.data,
+        lend=form.lend.data, give_away=form.give_away.data, swap=form.swap.data,
+        loan_min_days=form.loan_min_days.data, loan_max_days=form.loan_max_days.data,
+        visibility=Visibility(form.visibility.data), available_from=form.available_from.data,
+    )
+
+
+def _managed(listing_id: int) -> Listing:
+    listing = db_session.get(Listing, listing_id)
+    if listing is None or not listings.can_see(current_user, listing):
+        abort(404)
+    if not listings.can_manage(current_user, listing):
+        abort(403)
+    return listing
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@allow(Role.FACILITY_MANAGER)
+def new() -> str | Response:
+    form = _listing_form()
+    if form.validate_on_submit():
+        try:
+            listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            log.info("listing %s created by user %s", listing.id, current_user.id)
+            flash(_("The listing is saved as a draft. Publish it when it is ready."), "success")
+            return redirect(url_for("catalog.detail", listing_id=listing.id))
+    return render_template("catalog/form.html", form=form, listing=None)
+
+
+@blueprint.route("/<int:listing_id>/edit", methods=["GET", "POST"])
+@allow(Role.FACILITY_MANAGER)
+def edit(listing_id: int) -> str | Response:
+    listing = _managed(listing_id)
+    form = _listing_form(listing)
+    if form.validate_on_submit():
+        try:
+            listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow(), listing=listing)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            flash(_("The listing is saved."), "success")
+            return redirect(url_for("catalog.detail", listing_id=listing.id))
+    return render_template("catalog/form.html", form=form, listing=listing)
+
+
+@blueprint.post("/<int:listing_id>/status")
+@allow(Role.FACILITY_MANAGER)
+def change_status(listing_id: int) -> Response:
+    listing = _managed(listing_id)
+    try:
+        target = ListingStatus(request.form.get("status", ""))
+        listings.set_status(db_session, listing=listing, to=target, by=current_user, now=utcnow())
+    except ValueError:
+        abort(400)
+    except DomainError as error:
+        params = {name: STATUS_LABELS.get(value, value) for name, value in error.params.items()}
+        flash(_(error.message, **params), "error")
+    else:
+        db_session.commit()
+        log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)
+        flash(_("The listing is now “%(status)s”.", status=STATUS_LABELS[target]), "success")
+    return redirect(url_for("catalog.detail", listing_id=listing.id))
+
+
+@blueprint.post("/<int:listing_id>/duplicate")
+@allow(Role.FACILITY_MANAGER)
+def duplicate(listing_id: int) -> Response:
+    listing = _managed(listing_id)
+    copy = listings.duplicate(db_session, listing=listing, by=current_user, now=utcnow())
+    db_session.commit()
+    flash(_("A copy is saved as a draft. Change what differs, then publish it."), "success")
+    return redirect(url_for("catalog.edit", listing_id=copy.id))

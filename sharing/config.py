@@ -1,0 +1,81 @@
+"""Configuration, read only from environment variables (SHARING_*)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+DEVELOPMENT_ENVS = {"development", "testing"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Build the Flask configuration from the environment.
+
+    Outside development and testing a SECRET_KEY must be given: a default key would let
+    anyone forge session cookies.
+    """
+    env = environ.get("SHARING_ENV", "production")
+    secret_key = environ.get("SHARING_SECRET_KEY")
+    if not secret_key:
+        if env not in DEVELOPMENT_ENVS:
+            raise ConfigError("SHARING_SECRET_KEY must be set outside development and testing.")
+        secret_key = "development-only-secret-key-not-for-production"
+    production = env not in DEVELOPMENT_ENVS
+    secure_cookies = _bool(environ.get("SHARING_SECURE_COOKIES"), production)
+    default_db = f"sqlite:///{instance_path / 'sharing.sqlite3'}"
+    return {
+        "SHARING_ENV": env,
+        "SECRET_KEY": secret_key,
+        "SHARING_DATABASE_URL": environ.get("SHARING_DATABASE_URL", default_db),
+        "SHARING_BASE_URL": environ.get("SHARING_BASE_URL", "http://127.0.0.1:5000"),
+        # Sessions: cookies only over HTTPS in production, never readable by scripts.
+        # The __Host- prefix binds the cookie to this host and path, over HTTPS only.
+        "SESSION_COOKIE_NAME": "__Host-sharing_session" if secure_cookies else "sharing_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_IDLE_MINUTES": int(environ.get("SHARING_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_ABSOLUTE_HOURS": int(environ.get("SHARING_SESSION_ABSOLUTE_HOURS", "12")),
+        "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "LANGUAGES": ("sv", "en"),
+        # Mail: "smtp" sends; "outbox" writes .eml files a developer can read.
+        "MAIL_BACKEND": environ.get("SHARING_MAIL_BACKEND", "smtp" if production else "outbox"),
+        "MAIL_OUTBOX_DIR": environ.get("SHARING_MAIL_OUTBOX_DIR", str(instance_path / "outbox")),
+        "MAIL_SERVER": environ.get("SHARING_MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(environ.get("SHARING_MAIL_PORT", "25")),
+        "MAIL_USERNAME": environ.get("SHARING_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("SHARING_MAIL_PASSWORD") or None,
+        "MAIL_STARTTLS": _bool(environ.get("SHARING_MAIL_STARTTLS"), False),
+        "MAIL_SENDER": environ.get("SHARING_MAIL_SENDER", "Delningstjänsten <noreply@delning.example>"),
+        # Login throttling: failed attempts per account from one address, per account from
+        # anywhere, and per address, within the window.
+        "LOGIN_MAX_FAILURES": int(environ.get("SHARING_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(environ.get("SHARING_LOGIN_MAX_FAILURES_PER_ACCOUNT", "20")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(environ.get("SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")),
+        "LOGIN_WINDOW_MINUTES": int(environ.get("SHARING_LOGIN_WINDOW_MINUTES", "15")),
+        "API_TOKEN_MAX_DAYS": int(environ.get("SHARING_API_TOKEN_MAX_DAYS", "365")),
+        "PASSWORD_RESET_HOURS": int(environ.get("SHARING_PASSWORD_RESET_HOURS", "1")),
+        "INVITATION_DAYS": int(environ.get("SHARING_INVITATION_DAYS", "7")),
+        # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "TRUSTED_PROXIES": int(environ.get("SHARING_TRUSTED_PROXIES", "0")),
+        "LOG_LEVEL": environ.get("SHARING_LOG_LEVEL", "INFO"),
+        # Roles that must use two-step verification; by default the administrators in production.
+        "MFA_REQUIRED_ROLES": tuple(
+            role.strip() for role in environ.get(
+                "SHARING_MFA_REQUIRED_ROLES", "municipality_admin,system_admin" if production else ""
+            ).split(",") if role.strip()
+        ),
+    }

@@ -1,0 +1,117 @@
+"""The database: one engine per app, one session per request, shared column types."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel, create_engine
+from werkzeug.local import LocalProxy
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+
+# Schema objects written by hand in migrations, which the models do not describe (search
+# indexes of one database or the other). Alembic's comparison leaves them alone.
+HAND_WRITTEN_PREFIXES = ("listing_fts", "ix_listing_search_text_trgm")
+
+
+def described_by_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's include_name hook: False for the hand-written objects above."""
+    return not (name or "").startswith(HAND_WRITTEN_PREFIXES)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC (what we store)."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that always reads back timezone-aware.
+
+    SQLite keeps no zone, so naive values read from it are UTC by construction.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store timezone-aware UTC times")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; foreign keys are off by default in SQLite;
+    # the busy timeout makes a second writer wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for SQLite or PostgreSQL (psycopg 3), tuned for a web app."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and close the request's session on teardown."""
+    app.extensions["sharing.engine"] = make_engine(app.config["SHARING_DATABASE_URL"])
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["sharing.engine"]
+
+
+def new_session() -> Session:
+    """A session of its own, for CLI commands and jobs that finish their work inside it."""
+    return Session(bind=engine(), expire_on_commit=False)
+
+
+def _request_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session
+
+
+# The session of the current request (or app context), opened on first use.
+db_session: Session = LocalProxy(_request_session)  # type: ignore[assignment]

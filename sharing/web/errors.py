@@ -1,0 +1,89 @@
+"""Error pages that leak no internals, and RFC 9457 problem+json for the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("sharing.errors")
+API_PREFIX = "/api/"
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood"),
+        401: _("You need to log in"),
+        403: _("You do not have access to this page"),
+        404: _("The page could not be found"),
+        405: _("That action is not possible here"),
+        413: _("The file is too large"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong on our side"),
+    }
+
+
+def _explanations() -> dict[int, str]:
+    return {
+        400: _("Something in the request was wrong or has expired. Go back, reload the page and try again."),
+        403: _("Your account does not have the role or the municipality this page requires. "
+               "Ask your municipality's administrator if you think you should have access."),
+        404: _("The address may be mistyped, or what was here has been removed."),
+        405: _("Go back and use the buttons on the page."),
+        413: _("Choose a smaller file and try again."),
+        429: _("Wait a while and try again."),
+        500: _("The error has been logged. Try again in a moment."),
+    }
+
+
+def problem(status: int, detail: str | None = None, *, title: str | None = None, **extra: Any) -> Response:
+    """An RFC 9457 problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _titles().get(status, "Error"),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    if isinstance(error, CSRFError):
+        detail = _("The form had expired or was sent from elsewhere. Reload the page and try again.")
+    else:
+        detail = None
+    if _is_api_request():
+        return problem(status, detail or (error.description if status < 500 else None))
+    return (
+        render_template(
+            "error.html",
+            status=status,
+            title=_titles().get(status, error.name),
+            explanation=detail or _explanations().get(status, ""),
+        ),
+        status,
+    )
+
+
+def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,45 @@
+"""Language choice and Swedish formats (dates, numbers, money) for templates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's choice, then the session's, then the browser's, then Swedish."""
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def money(amount: float | int | None) -> str:
+    """1 234,50 kr in Swedish, SEK 1,234.50 in English."""
+    if amount is None:
+        return ""
+    return format_decimal(amount, format="#,##0.00") + (" kr" if str(get_locale()) == "sv" else " SEK")
+
+
+def when(value: datetime | date | None, style: str = "medium") -> str:
+    """A date or time in the user's language and Stockholm time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "yyyy-MM-dd HH:mm" if style == "short" else style)
+    return format_date(value, "yyyy-MM-dd" if style == "short" else style)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, when=when, number=format_decimal)
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES}

@@ -1,0 +1,55 @@
+"""The front page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from sharing.access import PUBLIC, allow
+from sharing.db import db_session
+
+blueprint = Blueprint("web", __name__)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """A local path to go on to; anything pointing elsewhere becomes the fallback."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+@blueprint.get("/")
+@allow(PUBLIC)
+def index() -> str:
+    return render_template("index.html")
+
+
+@blueprint.post("/language")
+@allow(PUBLIC)
+def set_language() -> Response:
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["locale"] = language
+        if current_user.is_authenticated:
+            current_user.locale = language
+            db_session.add(current_user)
+            db_session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("web.index")))
+
+
+@blueprint.get("/healthz")
+@allow(PUBLIC)
+def healthz() -> tuple[Response, int]:
+    try:
+        db_session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        current_app.logger.exception("health check failed")
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

@@ -1,0 +1,120 @@
+"""Browser fixtures: the app with the demo data served on a real port, one Chromium per run
+(Debian's, never a downloaded one), a fresh browser context per test, and an axe-core check."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from sharing import create_app
+from sharing.accounts import demo
+from sharing.db import new_session
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_MISSING = "Chromium not found: install Debian's chromium to run the browser tests"
+# No sandbox (we run as root), no GPU, and nothing that would reach for the network.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+DEMO_PASSWORD: str = demo.demo_data()["password"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if CHROMIUM is None:
+        pytest.skip(CHROMIUM_MISSING)
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The app on a fresh migrated database with the demo data, served on 127.0.0.1.
+
+    It asks for the browser first, so without Chromium nothing is built before the skip.
+    """
+    app = create_app({
+        "TESTING": True,
+        "SHARING_DATABASE_URL": databases.fresh(),
+        "MAIL_BACKEND": "outbox",
+        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+    })
+    with app.app_context():
+        session = new_session()
+        demo.load(session)
+        session.commit()
+        session.close()
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["sharing.engine"].dispose()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Makes pages, each in a new context of its own (no cookies shared between tests), in a
+    browser that asks for Swedish; ``options`` go to the context (a phone's viewport, say)."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> Page:
+        context = browser.new_context(base_url=live_server.url, **{"locale": "sv-SE", **options})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
+
+
+_axe = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core (shipped with axe-playwright-python, no CDN) finds nothing serious or critical."""
+    results = _axe.run(page)
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        lines = [f"axe: {len(blocking)} serious or critical violation(s) on {page.url}"]
+        for violation in blocking:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+            for node in violation["nodes"]:
+                lines.append(f"    at {' '.join(map(str, node['target']))}: {node.get('failureSummary', '')}")
+        report = "\n".join(lines)
+        print(report)
+        pytest.fail(report, pytrace=False)
+

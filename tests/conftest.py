@@ -1,0 +1,250 @@
+"""Test fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL when
+SHARING_TEST_DATABASE_URL is set), the app, a client, a real SMTP server and factories."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+os.environ["SHARING_ENV"] = "testing"
+
+from sharing import create_app  # noqa: E402
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User  # noqa: E402
+from sharing.accounts.passwords import hash_password, use_fast_hashing  # noqa: E402
+
+use_fast_hashing()
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "korrekt-häst-batteri-häftstift"
+PG_URL = os.environ.get("SHARING_TEST_DATABASE_URL")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+class Databases:
+    """Hands out fresh, migrated databases: copies of one template migrated once per run."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.counter = itertools.count()
+        self.created: list[str] = []
+        if PG_URL:
+            self.server = make_url(PG_URL)
+            self.admin = create_engine(self.server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            self.template = f"{self.server.database}_template"
+            self._pg(f'DROP DATABASE IF EXISTS "{self.template}"')
+            self._pg(f'CREATE DATABASE "{self.template}"')
+            self.template_url = self.server.set(database=self.template).render_as_string(hide_password=False)
+        else:
+            self.template_url = f"sqlite:///{workdir / 'template.sqlite3'}"
+        command.upgrade(alembic_config(self.template_url), "head")
+
+    def _pg(self, sql: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(sql))
+
+    def empty(self) -> str:
+        """A URL of a new database with nothing in it (for migration tests)."""
+        n = next(self.counter)
+        if not PG_URL:
+            return f"sqlite:///{self.workdir / f'empty{n}.sqlite3'}"
+        name = f"{self.server.database}_empty{n}"
+        self._pg(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def fresh(self) -> str:
+        """A URL of a new database migrated to head."""
+        n = next(self.counter)
+        if not PG_URL:
+            target = self.workdir / f"test{n}.sqlite3"
+            shutil.copyfile(self.workdir / "template.sqlite3", target)
+            return f"sqlite:///{target}"
+        name = f"{self.server.database}_t{n}"
+        self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if PG_URL:
+            for name in [*self.created, self.template]:
+                self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.drop_all()
+
+
+class Mailbox:
+    """What a real SMTP server on localhost received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+    def open_link(self, client, message: Message) -> str:  # type: ignore[no-untyped-def]
+        """Follow the mailed link as a browser would; returns the page it lands on.
+
+        The link's secret is moved into the session, so the page's address holds none.
+        """
+        link = self.link(message)
+        assert link.startswith("http://delning.test/"), link  # the configured base URL, nothing else
+        response = client.get(link.removeprefix("http://delning.test"))
+        assert response.status_code == 302, response.status_code
+        landing = response.headers["Location"]
+        assert self.link(message).rsplit("/", 1)[1] not in landing
+        return landing
+
+    def link(self, message: Message) -> str:
+        body = message.get_content()  # type: ignore[attr-defined]
+        found = re.search(r"https?://\S+", body)
+        assert found, body
+        return found.group(0)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
+    mailbox = Mailbox()
+    with socket.socket() as probe:  # a free port; aiosmtpd cannot start on port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Controller, Mailbox]) -> Mailbox:
+    smtp_server[1].messages.clear()
+    return smtp_server[1]
+
+
+@pytest.fixture
+def app(databases: Databases, smtp_server: tuple[Controller, Mailbox], tmp_path: Path):  # type: ignore[no-untyped-def]
+    controller, _ = smtp_server
+    app = create_app({
+        "TESTING": True,
+        "SHARING_DATABASE_URL": databases.fresh(),
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "SERVER_NAME": "delning.test",
+        "SHARING_BASE_URL": "http://delning.test",
+    })
+    yield app
+    app.extensions["sharing.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):  # type: ignore[no-untyped-def]
+    """A session of the test's database. It holds no app context: each request of the test
+    client must get its own, as in production."""
+    session = Session(bind=app.extensions["sharing.engine"], expire_on_commit=False)
+    yield session
+    session.close()
+
+
+class Factory:
+    """Builds and commits records with fresh defaults for each."""
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+        self.n = itertools.count(1)
+
+    def municipality(self, name: str | None = None, code: str | None = None) -> Municipality:
+        n = next(self.n)
+        municipality = Municipality(code=code or f"{9000 + n}", name=name or f"Testkommun {n}",
+                                    slug=f"testkommun-{n}")
+        return self._save(municipality)
+
+    def unit(self, municipality: Municipality, name: str | None = None) -> Unit:
+        return self._save(Unit(municipality_id=municipality.id, name=name or f"Enhet {next(self.n)}"))
+
+    def site(self, municipality: Municipality, name: str | None = None) -> Site:
+        return self._save(Site(municipality_id=municipality.id, name=name or f"Fastighet {next(self.n)}",
+                               street_address="Storgatan 1", postal_code="271 80", locality="Ystad",
+                               latitude=55.43, longitude=13.82))
+
+    def user(self, municipality: Municipality, *roles: Role, email: str | None = None,
+             password: str | None = PASSWORD, active: bool = True) -> User:
+        n = next(self.n)
+        user = User(municipality_id=municipality.id, email=email or f"person{n}@{municipality.slug}.example",
+                    name=f"Person {n}", password_hash=hash_password(password) if password else None,
+                    active=active)
+        user.role_grants = [RoleGrant(role=role.value) for role in (roles or (Role.EMPLOYEE,))]
+        return self._save(user)
+
+    def _save(self, obj):  # type: ignore[no-untyped-def]
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+
+@pytest.fixture
+def factory(db) -> Factory:  # type: ignore[no-untyped-def]
+    return Factory(db)
+
+
+def csrf_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    html = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+class Auth:
+    """Log the test client in and out through the real login form."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        email = user if isinstance(user, str) else user.email
+        token = csrf_token(self.client)
+        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
+
+
+@pytest.fixture
+def auth(client) -> Auth:  # type: ignore[no-untyped-def]
+    return Auth(client)

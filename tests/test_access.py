@@ -1,0 +1,154 @@
+"""Every route states who may use it, and every role gets exactly that.
+
+This walks every registered route with an anonymous visitor and a user of each role: a
+new route without an access rule fails here.
+"""
+
+import pytest
+
+from sharing.access import access_for
+from sharing.accounts.models import Role
+from sharing.catalog import listings
+from sharing.catalog.listings import ListingDetails
+from sharing.catalog.models import Category, Condition, ResourceKind
+from sharing.db import utcnow
+from tests.conftest import Auth, csrf_token
+
+ROLES = [None, *Role]
+ANYONE = "anyone"
+SIGNED_IN = "signed in"
+ADMINS = {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}
+
+# Who may use each route, written out by hand: the test holds the app to this table, not to
+# the app's own idea of its rules. A new route fails here until it is added.
+EXPECTED: dict[str, object] = {
+    "web.index": ANYONE, "web.set_language": ANYONE, "web.healthz": ANYONE,
+    "accounts.login": ANYONE, "accounts.login_code": ANYONE, "accounts.forgot_password": ANYONE,
+    "accounts.reset_password": ANYONE, "accounts.new_password": ANYONE,
+    "accounts.accept_invitation": ANYONE, "accounts.join": ANYONE,
+    "accounts.logout": SIGNED_IN, "accounts.account": SIGNED_IN, "accounts.change_password": SIGNED_IN,
+    "accounts.end_other_sessions": SIGNED_IN, "accounts.create_token": SIGNED_IN,
+    "accounts.revoke_token": SIGNED_IN, "accounts.two_step": SIGNED_IN, "accounts.two_step_off": SIGNED_IN,
+    "admin.index": ADMINS, "admin.settings": ADMINS, "admin.users": ADMINS, "admin.new_user": ADMINS,
+    "admin.edit_user": ADMINS, "admin.reinvite_user": ADMINS, "admin.end_user_sessions": ADMINS,
+    "admin.reset_two_step": ADMINS, "admin.units": ADMINS, "admin.edit_unit": ADMINS, "admin.sites": ADMINS,
+    "admin.edit_site": ADMINS,
+    "admin.municipalities": {Role.SYSTEM_ADMIN}, "admin.new_municipality": {Role.SYSTEM_ADMIN},
+    "categories.index": {Role.SYSTEM_ADMIN}, "categories.new": {Role.SYSTEM_ADMIN},
+    "categories.detail": {Role.SYSTEM_ADMIN},
+    "catalog.browse": SIGNED_IN, "catalog.detail": SIGNED_IN, "catalog.mine": {Role.FACILITY_MANAGER},
+    "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
+    "catalog.change_status": {Role.FACILITY_MANAGER}, "catalog.duplicate": {Role.FACILITY_MANAGER},
+    "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
+    "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
+    "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,
+    "api.create_listing": {Role.FACILITY_MANAGER}, "api.replace_listing": {Role.FACILITY_MANAGER},
+    "api.set_listing_status": {Role.FACILITY_MANAGER},
+}
+
+
+def expected_allowed(endpoint: str, role: Role | None) -> bool:
+    rule = EXPECTED[endpoint]
+    if rule == ANYONE:
+        return True
+    if role is None:
+        return False
+    return rule == SIGNED_IN or role in rule  # type: ignore[operator]
+
+
+@pytest.fixture
+def world(factory):
+    municipality = factory.municipality("Ystad", "1286")
+    unit = factory.unit(municipality)
+    site = factory.site(municipality)
+    users = {role: factory.user(municipality, role) for role in Role}
+    category = factory._save(Category(slug="mobler", name="Möbler", name_en="Furniture"))
+    chairs = ListingDetails(kind=ResourceKind.THING, title="Stolar", category_id=category.id, site_id=site.id,
+                            condition=Condition.GOOD, lend=True)
+    listing = listings.save_listing(factory.session, details=chairs, by=users[Role.FACILITY_MANAGER], now=utcnow())
+    factory.session.commit()
+    return {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
+            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
+            "category_id": category.id, "listing_id": listing.id}, users
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) & {"GET", "POST", "PUT", "PATCH", "DELETE"}):
+            yield rule, method
+
+
+def test_every_route_states_an_access_rule_and_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule, _ in routes(app)}
+    with app.test_request_context():
+        missing = sorted(endpoint for endpoint in endpoints if access_for(endpoint) is None)
+    assert missing == [], f"routes without an access rule (add @allow(...)): {missing}"
+    assert sorted(endpoints - EXPECTED.keys()) == [], "add the new routes to EXPECTED in this test"
+    assert sorted(EXPECTED.keys() - endpoints) == [], "routes in EXPECTED that no longer exist"
+
+
+def test_every_role_gets_what_the_table_says(app, world):
+    values, users = world
+    checked = 0
+    for role in ROLES:
+        client = app.test_client()
+        user = users.get(role)
+        if user is not None:
+            assert Auth(client).login(user).status_code == 302
+        token = csrf_token(client, "/")
+        for rule, method in routes(app):
+            url = rule.build(values, append_unknown=False)[1]
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.open(url, method=method, data={"csrf_token": token})
+            allowed = expected_allowed(rule.endpoint, role)
+            where = f"{method} {url} as {role or 'anonymous'} (expected {'allowed' if allowed else 'refused'})"
+            location = response.headers.get("Location", "")
+            if allowed:
+                assert response.status_code not in (401, 403), where
+                # A page for anyone may send people to the login page itself; others must not.
+                assert EXPECTED[rule.endpoint] == ANYONE or "/login" not in location, where
+            elif user is None:
+                if url.startswith("/api/"):
+                    assert response.status_code == 401, where
+                else:
+                    assert response.status_code == 302 and "/login" in location, where
+            else:
+                assert response.status_code == 403, where
+            checked += 1
+            if user is not None and rule.endpoint == "accounts.logout":
+                Auth(client).login(user)
+                token = csrf_token(client, "/")
+    assert checked > 40
+
+
+def test_admin_of_one_municipality_cannot_manage_another(client, auth, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    skurup = factory.municipality("Skurup", "1264")
+    admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
+    skurup_user = factory.user(skurup)
+    skurup_site = factory.site(skurup)
+    auth.login(admin)
+    assert client.get(f"/admin/municipalities/{ystad.id}/users").status_code == 200
+    for path in (f"/admin/municipalities/{skurup.id}/users", f"/admin/municipalities/{skurup.id}/sites",
+                 f"/admin/municipalities/{skurup.id}/users/{skurup_user.id}",
+                 f"/admin/municipalities/{skurup.id}/settings"):
+        assert client.get(path).status_code == 403, path
+    # Another municipality's record under one's own municipality's address is not found either.
+    assert client.get(f"/admin/municipalities/{ystad.id}/users/{skurup_user.id}").status_code == 404
+    assert client.get(f"/admin/municipalities/{ystad.id}/sites/{skurup_site.id}").status_code == 404
+    token = csrf_token(client, "/")
+    response = client.post(f"/admin/municipalities/{skurup.id}/users/{skurup_user.id}",
+                           data={"csrf_token": token, "name": "Kapad", "roles": ["municipality_admin"], "active": "y"})
+    assert response.status_code == 403
+
+
+def test_system_admin_manages_every_municipality(client, auth, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    skurup = factory.municipality("Skurup", "1264")
+    auth.login(factory.user(ystad, Role.SYSTEM_ADMIN))
+    assert client.get(f"/admin/municipalities/{skurup.id}/users").status_code == 200
+    assert client.get("/admin/municipalities").status_code == 200

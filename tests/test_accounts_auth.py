@@ -1,0 +1,304 @@
+"""Signing in and out, throttling, sessions, password reset and invitations (views)."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from sharing.accounts.models import AccountToken, LoginAttempt, Role, User, UserSession
+from sharing.db import utcnow
+from tests.conftest import PASSWORD, Auth, csrf_token
+
+
+def test_login_and_logout(client, auth, factory):
+    user = factory.user(factory.municipality())
+    response = auth.login(user)
+    assert response.status_code == 302
+    assert user.name in client.get("/").get_data(as_text=True)
+    auth.logout()
+    assert client.get("/account").status_code == 302
+
+
+def test_login_is_case_insensitive_on_the_address(client, auth, factory):
+    factory.user(factory.municipality(), email="anna@ystad.example")
+    assert auth.login("  Anna@Ystad.Example ").status_code == 302
+
+
+def test_wrong_password_says_no_more_than_that(client, auth, factory):
+    user = factory.user(factory.municipality())
+    for email in (user.email, "nobody@nowhere.example"):
+        response = auth.login(email, "fel-lösenord")
+        assert response.status_code == 200
+        assert "Fel e-postadress eller lösenord." in response.get_data(as_text=True)
+
+
+def test_login_goes_on_to_a_local_next_page_only(client, factory):
+    user = factory.user(factory.municipality())
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token,
+                                           "next": "/account"})
+    assert response.headers["Location"].endswith("/account")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token,
+                                           "next": "//evil.example/"})
+    assert "evil" not in response.headers["Location"]
+
+
+def test_throttling_after_repeated_failures(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        auth.login(user, "fel-lösenord")
+    # Even the right password is refused now from here, and says why...
+    response = auth.login(user)
+    assert response.status_code == 429
+    assert "För många försök" in response.get_data(as_text=True)
+    # ...but the real user elsewhere is not locked out by someone guessing.
+    elsewhere = app.test_client()
+    response = elsewhere.post("/login", data={"email": user.email, "password": PASSWORD,
+                                              "csrf_token": csrf_token(elsewhere)},
+                              environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.status_code == 302
+    # Once the window has passed, the right password works again.
+    for attempt in db.scalars(select(LoginAttempt)):
+        attempt.attempted_at = utcnow() - timedelta(minutes=app.config["LOGIN_WINDOW_MINUTES"] + 1)
+    db.commit()
+    assert auth.login(user).status_code == 302
+    assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_deactivated_user_is_logged_out_at_once(client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    assert client.get("/account").status_code == 200
+    user.active = False
+    db.commit()
+    assert client.get("/account").status_code == 302
+
+
+def test_changing_password_ends_other_sessions(app, client, auth, factory, mailbox):
+    user = factory.user(factory.municipality())
+    other_device = app.test_client()
+    auth.login(user)
+    other_device.post("/login", data={"email": user.email, "password": PASSWORD,
+                                      "csrf_token": csrf_token(other_device)})
+    assert other_device.get("/account").status_code == 200
+    new_password = "en-helt-annan-fras-om-ostkaka"
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "password": new_password, "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200  # this session lives on
+    assert other_device.get("/account").status_code == 302  # the other is over
+    assert mailbox.messages[-1]["Subject"] == "Ditt lösenord har ändrats"
+
+
+def test_weak_or_wrong_passwords_are_refused_on_change(client, auth, factory):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    token = csrf_token(client, "/account")
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "kort",
+                                                      "csrf_token": token})
+    assert response.status_code == 400
+    assert "minst 12 tecken" in response.get_data(as_text=True)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "password1234",
+                                                      "csrf_token": token})
+    assert "för lätt att gissa" in response.get_data(as_text=True)
+    response = client.post("/account/password", data={"current_password": "fel", "csrf_token": token,
+                                                      "password": "en-helt-annan-fras-om-ostkaka"})
+    assert "nuvarande lösenordet är fel" in response.get_data(as_text=True)
+
+
+def test_idle_session_expires(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    assert client.get("/account").status_code == 200
+    for user_session in db.scalars(select(UserSession)):
+        user_session.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    db.commit()
+    response = client.get("/account")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Din session har avslutats" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_copied_cookie_is_worthless_after_logout(app, client, auth, factory):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    stolen = client.get_cookie("sharing_session", domain="delning.test").value
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("sharing_session", stolen, domain="delning.test")
+    assert thief.get("/account").status_code == 302
+
+
+def test_user_can_log_out_their_other_sessions(app, client, auth, factory):
+    user = factory.user(factory.municipality())
+    other_device = app.test_client()
+    Auth(other_device).login(user)
+    auth.login(user)
+    page = client.get("/account").get_data(as_text=True)
+    assert "den här sessionen" in page
+    client.post("/account/sessions/end-others", data={"csrf_token": csrf_token(client, "/account")})
+    assert client.get("/account").status_code == 200
+    assert other_device.get("/account").status_code == 302
+
+
+def test_password_reset_by_mail(client, auth, factory, mailbox, db):
+    user = factory.user(factory.municipality())
+    token = csrf_token(client, "/password/forgot")
+    response = client.post("/password/forgot", data={"email": user.email, "csrf_token": token})
+    assert response.status_code == 302
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert message["To"] == user.email
+    assert message["Subject"] == "Återställ ditt lösenord"
+    path = mailbox.open_link(client, message)
+    new_password = "syrenbersån-vid-havet-2026"
+    response = client.post(path, data={"password": new_password, "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302
+    assert mailbox.messages[-1]["Subject"] == "Ditt lösenord har ändrats"
+    assert auth.login(user, new_password).status_code == 302
+    auth.logout()
+    # The link works once only.
+    response = client.get(mailbox.open_link(client, message))
+    assert response.status_code == 302 and "/password/forgot" in response.headers["Location"]
+
+
+def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(client, mailbox):
+    token = csrf_token(client, "/password/forgot")
+    response = client.post("/password/forgot", data={"email": "ingen@ystad.example", "csrf_token": token},
+                           follow_redirects=True)
+    assert "på väg" in response.get_data(as_text=True)
+    assert mailbox.messages == []
+
+
+def test_expired_reset_link_is_refused(client, factory, mailbox, db):
+    user = factory.user(factory.municipality())
+    client.post("/password/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/password/forgot")})
+    path = mailbox.open_link(client, mailbox.messages[0])
+    for token in db.scalars(select(AccountToken)):
+        token.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    response = client.post(path, data={"password": "syrenbersån-vid-havet-2026", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and "/password/forgot" in response.headers["Location"]
+
+
+def test_admin_invites_a_user_who_sets_a_password(app, client, auth, factory, mailbox, db):
+    municipality = factory.municipality("Skurup", "1264")
+    unit = factory.unit(municipality, "Vaktmästeriet")
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    auth.login(admin)
+    path = f"/admin/municipalities/{municipality.id}/users/new"
+    response = client.post(path, data={
+        "name": "Karin Nilsson", "email": "Karin.Nilsson@skurup.example", "unit_id": str(unit.id),
+        "roles": ["facility_manager", "employee"], "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    invited = db.scalar(select(User).where(User.email == "karin.nilsson@skurup.example"))
+    assert invited.roles == {Role.FACILITY_MANAGER, Role.EMPLOYEE}
+    assert invited.unit_id == unit.id and invited.password_hash is None
+    message = mailbox.messages[-1]
+    assert message["To"] == "karin.nilsson@skurup.example"
+    auth.logout()
+    link_path = mailbox.open_link(client, message)
+    response = client.post(link_path, data={"password": "gul-cykel-under-kastanjen",
+                                            "csrf_token": csrf_token(client, link_path)})
+    assert response.status_code == 302
+    assert auth.login("karin.nilsson@skurup.example", "gul-cykel-under-kastanjen").status_code == 302
+
+
+def test_municipality_admin_cannot_make_a_system_admin(client, auth, factory, db):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    auth.login(admin)
+    path = f"/admin/municipalities/{municipality.id}/users/new"
+    response = client.post(path, data={"name": "X", "email": "x@test.example", "roles": ["system_admin"],
+                                       "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 200
+    assert db.scalar(select(User).where(User.email == "x@test.example")) is None
+
+
+def test_mailed_links_ignore_the_host_header(app, client, factory, mailbox):
+    app.config["SERVER_NAME"] = None  # as in production: any Host header reaches the app
+    user = factory.user(factory.municipality())
+    evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    page = client.get("/password/forgot", headers=evil).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    response = client.post("/password/forgot", data={"email": user.email, "csrf_token": token}, headers=evil)
+    assert response.status_code == 302
+    link = mailbox.link(mailbox.messages[-1])
+    assert link.startswith("http://delning.test/password/reset/"), link
+
+
+def test_mailed_secrets_stay_out_of_the_request_log(client, factory, mailbox, caplog):
+    user = factory.user(factory.municipality())
+    client.post("/password/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/password/forgot")})
+    secret = mailbox.link(mailbox.messages[-1]).rsplit("/", 1)[1]
+    with caplog.at_level("INFO", logger="sharing.request"):
+        mailbox.open_link(client, mailbox.messages[-1])
+    assert "/password/reset/<token>" in caplog.text
+    assert secret not in caplog.text
+
+
+def test_reset_mails_are_rate_limited(client, factory, mailbox):
+    user = factory.user(factory.municipality())
+    token = csrf_token(client, "/password/forgot")
+    statuses = [client.post("/password/forgot", data={"email": user.email, "csrf_token": token}).status_code
+                for _ in range(5)]
+    assert statuses[:3] == [302, 302, 302] and statuses[3] == 429
+    assert len(mailbox.messages) == 3
+
+
+def test_a_broken_mail_server_gives_the_same_answer(app, client, factory, mailbox):
+    user = factory.user(factory.municipality())
+    app.config["MAIL_PORT"] = 9  # nothing listens there
+    token = csrf_token(client, "/password/forgot")
+    known = client.post("/password/forgot", data={"email": user.email, "csrf_token": token})
+    unknown = client.post("/password/forgot", data={"email": "ingen@x.example", "csrf_token": token})
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"]
+
+
+def test_someone_who_lost_their_invitation_gets_a_new_one_by_asking_for_a_password(client, auth, factory,
+                                                                                      mailbox, db):
+    municipality = factory.municipality()
+    invited = factory.user(municipality, password=None)
+    client.post("/password/forgot", data={"email": invited.email, "csrf_token": csrf_token(client, "/password/forgot")})
+    message = mailbox.messages[-1]
+    assert "/invitation/" in mailbox.link(message)
+    path = mailbox.open_link(client, message)
+    client.post(path, data={"password": "gul-cykel-under-kastanjen", "csrf_token": csrf_token(client, path)})
+    assert auth.login(invited, "gul-cykel-under-kastanjen").status_code == 302
+
+
+def test_admin_sends_an_invitation_again(client, auth, factory, mailbox):
+    municipality = factory.municipality()
+    invited = factory.user(municipality, password=None)
+    joined = factory.user(municipality)
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    base = f"/admin/municipalities/{municipality.id}/users"
+    token = csrf_token(client, "/")
+    assert client.post(f"{base}/{invited.id}/invite-again", data={"csrf_token": token}).status_code == 302
+    assert mailbox.messages[-1]["To"] == invited.email
+    count = len(mailbox.messages)
+    client.post(f"{base}/{joined.id}/invite-again", data={"csrf_token": token})
+    assert len(mailbox.messages) == count  # nothing to re-send to someone who has joined
+
+
+def test_admin_logs_a_user_out_everywhere(app, client, auth, factory):
+    municipality = factory.municipality()
+    user = factory.user(municipality)
+    device = app.test_client()
+    Auth(device).login(user)
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    client.post(f"/admin/municipalities/{municipality.id}/users/{user.id}/end-sessions",
+                data={"csrf_token": csrf_token(client, "/")})
+    assert device.get("/account").status_code == 302
+
+
+def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    factory.municipality("Skurup", "1264")
+    auth.login(factory.user(ystad, Role.SYSTEM_ADMIN))
+    path = f"/admin/municipalities/{ystad.id}/settings"
+    response = client.post(path, data={"name": "Skurup", "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 200
+    assert "Det finns redan en ansluten kommun som heter Skurup" in response.get_data(as_text=True)

@@ -1,0 +1,211 @@
+"""The accounts domain's rules, called directly with a session (no requests)."""
+
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sharing.accounts import organisation
+from sharing.accounts.auth import (
+    Limits,
+    LoginRefused,
+    LoginThrottled,
+    authenticate,
+    find_user_session,
+    live_sessions,
+    start_user_session,
+)
+from sharing.accounts.models import Role, Site
+from sharing.accounts.organisation import Interval, format_opening_hours, parse_opening_hours
+from sharing.db import utcnow
+from sharing.i18n import DomainError
+from tests.conftest import PASSWORD
+
+
+def test_opening_hours_parse_the_swedish_notation():
+    intervals = parse_opening_hours("mån–fre 07:00–16:00, lör 10.00-13.00")
+    assert [i.weekday for i in intervals] == [0, 1, 2, 3, 4, 5]
+    assert intervals[0] == Interval(0, time(7), time(16))
+    assert intervals[-1] == Interval(5, time(10), time(13))
+    assert parse_opening_hours("") == []
+    assert parse_opening_hours("Mon-Tue 08:00-12:00")[1] == Interval(1, time(8), time(12))
+
+
+def test_opening_hours_round_trip():
+    text = "mån–tor 07:00–15:30, fre 07:00–12:00, lör 10:00–13:00"
+    assert format_opening_hours(parse_opening_hours(text)) == text
+    assert format_opening_hours(parse_opening_hours("mån 08:00–12:00; mån 13:00–16:00")) == \
+        "mån 08:00–12:00, mån 13:00–16:00"
+
+
+@pytest.mark.parametrize("text", ["måndag", "mån 16:00–07:00", "fre–mån 08:00–12:00", "xyz 08:00–09:00",
+                                  "mån 08:00–12:00, mån 11:00–13:00", "mån 25:00–26:00"])
+def test_bad_opening_hours_are_refused_with_the_part_named(text):
+    with pytest.raises(DomainError) as refused:
+        parse_opening_hours(text)
+    assert refused.value.field == "opening_hours"
+
+
+def test_a_municipality_joins(db):
+    municipality = organisation.create_municipality(db, code="1214", name="Svalöv")
+    assert municipality.slug == "svalov"
+    with pytest.raises(DomainError):
+        organisation.create_municipality(db, code="1214", name="Annan")
+    with pytest.raises(DomainError):
+        organisation.create_municipality(db, code="12A4", name="Fel")
+
+
+def test_units_cannot_be_placed_under_themselves(db, factory):
+    municipality = factory.municipality()
+    top = organisation.save_unit(db, municipality=municipality, name="Förvaltning", parent_id=None)
+    child = organisation.save_unit(db, municipality=municipality, name="Enhet", parent_id=top.id)
+    with pytest.raises(DomainError):
+        organisation.save_unit(db, municipality=municipality, name="Förvaltning", parent_id=child.id, unit=top)
+    other = factory.municipality()
+    with pytest.raises(DomainError):
+        organisation.save_unit(db, municipality=other, name="Främling", parent_id=top.id)
+
+
+def test_site_is_saved_with_hours_and_normalised_postal_code(db, factory):
+    municipality = factory.municipality()
+    details = organisation.SiteDetails(name="Kommunförrådet", street_address="Industrigatan 4", postal_code="27139",
+                                       locality="Ystad", latitude=55.44, longitude=13.84,
+                                       opening_hours="mån–fre 07:00–15:00")
+    site = organisation.save_site(db, municipality=municipality, details=details)
+    db.commit()
+    stored = db.scalar(select(Site).where(Site.id == site.id))
+    assert stored.postal_code == "271 39"
+    assert len(stored.opening_hours) == 5
+    details.postal_code = "2713"
+    with pytest.raises(DomainError):
+        organisation.save_site(db, municipality=municipality, details=details, site=stored)
+
+
+def limits(**overrides):
+    values = dict(per_account_and_address=100, per_account=100, per_address=100, window=timedelta(minutes=15))
+    return Limits(**{**values, **overrides})
+
+
+def test_authenticate_counts_failures_and_throttles(db, factory):
+    user = factory.user(factory.municipality())
+    tight = limits(per_account_and_address=2)
+    for _ in range(2):
+        with pytest.raises(LoginRefused):
+            authenticate(db, email=user.email, password="fel", address="10.0.0.1", now=utcnow(), limits=tight)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, email=user.email, password=PASSWORD, address="10.0.0.1", now=utcnow(), limits=tight)
+    # The same account from another address is not locked out by those failures.
+    assert authenticate(db, email=user.email, password=PASSWORD, address="10.0.0.2", now=utcnow(),
+                        limits=tight).id == user.id
+    later = utcnow() + timedelta(minutes=16)
+    assert authenticate(db, email=user.email, password=PASSWORD, address="10.0.0.1", now=later,
+                        limits=tight).id == user.id
+
+
+def test_guessing_one_account_from_many_addresses_is_throttled(db, factory):
+    user = factory.user(factory.municipality())
+    spread = limits(per_account=3)
+    for n in range(3):
+        with pytest.raises(LoginRefused):
+            authenticate(db, email=user.email, password="fel", address=f"10.0.1.{n}", now=utcnow(), limits=spread)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, email=user.email, password=PASSWORD, address="10.0.1.99", now=utcnow(), limits=spread)
+
+
+def test_failures_from_one_address_throttle_every_account(db, factory):
+    user = factory.user(factory.municipality())
+    busy = limits(per_address=3)
+    for n in range(3):
+        with pytest.raises(LoginRefused):
+            authenticate(db, email=f"guess{n}@x.example", password="fel", address="10.0.0.9", now=utcnow(),
+                         limits=busy)
+    with pytest.raises(LoginThrottled):
+        authenticate(db, email=user.email, password=PASSWORD, address="10.0.0.9", now=utcnow(), limits=busy)
+
+
+def test_only_a_system_admin_grants_system_admin(db, factory):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    system_admin = factory.user(municipality, Role.SYSTEM_ADMIN)
+    user = factory.user(municipality)
+    assert Role.SYSTEM_ADMIN not in organisation.grantable_roles(admin)
+    with pytest.raises(DomainError):
+        organisation.update_user(db, user=user, name=user.name, roles=[Role.SYSTEM_ADMIN], unit_id=None,
+                                 active=True, changed_by=admin, now=utcnow())
+    with pytest.raises(DomainError):  # nor take it away
+        organisation.update_user(db, user=system_admin, name="X", roles=[Role.EMPLOYEE], unit_id=None,
+                                 active=True, changed_by=admin, now=utcnow())
+    organisation.update_user(db, user=user, name=user.name, roles=[Role.SYSTEM_ADMIN], unit_id=None,
+                             active=True, changed_by=system_admin, now=utcnow())
+    assert user.roles == {Role.SYSTEM_ADMIN}
+
+
+def test_only_a_system_admin_renames_a_municipality(db, factory):
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
+    system_admin = factory.user(ystad, Role.SYSTEM_ADMIN)
+    with pytest.raises(DomainError):
+        organisation.update_municipality(db, municipality=ystad, name="Ystads kommun", contact_email=None,
+                                         changed_by=admin)
+    organisation.update_municipality(db, municipality=ystad, name="Ystad", contact_email="a@ystad.example",
+                                     changed_by=admin)
+    with pytest.raises(DomainError):
+        organisation.update_municipality(db, municipality=ystad, name="Skurup", contact_email=None,
+                                         changed_by=system_admin)
+    organisation.update_municipality(db, municipality=skurup, name="Skurups kommun", contact_email=None,
+                                     changed_by=system_admin)
+    assert skurup.slug == "skurups-kommun"
+
+
+def test_a_failed_site_update_changes_nothing(db, factory):
+    municipality = factory.municipality()
+    site = factory.site(municipality, name="Förrådet")
+    details = organisation.SiteDetails(name="Nytt namn", street_address="Ny gata 1", postal_code="fel",
+                                       locality="Ystad", latitude=55.4, longitude=13.8)
+    with pytest.raises(DomainError):
+        organisation.save_site(db, municipality=municipality, details=details, site=site)
+    assert (site.name, site.street_address) == ("Förrådet", "Storgatan 1")
+
+
+def test_an_admin_cannot_demote_or_deactivate_themself(db, factory):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    with pytest.raises(DomainError):
+        organisation.update_user(db, user=admin, name=admin.name, roles=[Role.EMPLOYEE], unit_id=None,
+                                 active=True, changed_by=admin, now=utcnow())
+    with pytest.raises(DomainError):
+        organisation.update_user(db, user=admin, name=admin.name, roles=[Role.MUNICIPALITY_ADMIN], unit_id=None,
+                                 active=False, changed_by=admin, now=utcnow())
+
+
+def test_deactivating_a_user_ends_their_sessions(db, factory):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    user = factory.user(municipality)
+    start_user_session(db, user=user, user_agent="Firefox", now=utcnow())
+    start_user_session(db, user=user, user_agent="Safari", now=utcnow())
+    db.commit()
+    assert len(live_sessions(db, user_id=user.id)) == 2
+    organisation.update_user(db, user=user, name=user.name, roles=[Role.EMPLOYEE], unit_id=None, active=False,
+                             changed_by=admin, now=utcnow())
+    db.commit()
+    assert live_sessions(db, user_id=user.id) == []
+
+
+def test_sessions_end_when_idle_or_too_old(db, factory):
+    user = factory.user(factory.municipality())
+    now = utcnow()
+    raw = start_user_session(db, user=user, user_agent="", now=now)
+    db.commit()
+    limits = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    assert find_user_session(db, raw=raw, now=now + timedelta(minutes=29), **limits) is not None
+    # Used every 20 minutes, it lives until the absolute limit, and no longer.
+    later = now
+    while later + timedelta(minutes=20) < now + timedelta(hours=12):
+        later += timedelta(minutes=20)
+        assert find_user_session(db, raw=raw, now=later, **limits) is not None, later - now
+    assert find_user_session(db, raw=raw, now=now + timedelta(hours=12, minutes=1), **limits) is None
+    fresh = start_user_session(db, user=user, user_agent="", now=now)
+    assert find_user_session(db, raw=fresh, now=now + timedelta(minutes=31), **limits) is None
+    assert find_user_session(db, raw=fresh, now=now, **limits) is None  # ended stays ended
+    assert find_user_session(db, raw="not-a-session", now=now, **limits) is None

@@ -1,0 +1,186 @@
+"""Listings: the rules (what a listing must hold, its lifecycle, who changes it) and the views."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from sharing.accounts.models import Role
+from sharing.catalog import listings
+from sharing.catalog.listings import ListingDetails
+from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind
+from sharing.db import utcnow
+from sharing.i18n import DomainError
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def setting(db, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    skurup = factory.municipality("Skurup", "1264")
+    chairs = Category(slug="kontorsstol-test", name="Kontorsstol", name_en="Office chair")
+    hall = Category(slug="samlingslokal-test", name="Samlingslokal", name_en="Assembly hall", kind="place")
+    db.add_all([chairs, hall])
+    db.commit()
+    db.add(CategoryFactor(category_id=chairs.id, version=1, weight_kg=15, volume_m3=0.5, new_price_sek=3000,
+                          co2e_new_kg=100, source="Test source"))
+    db.commit()
+    return {
+        "ystad": ystad, "skurup": skurup, "chairs": chairs, "hall": hall,
+        "site": factory.site(ystad), "skurup_site": factory.site(skurup),
+        "manager": factory.user(ystad, Role.FACILITY_MANAGER),
+        "employee": factory.user(ystad, Role.EMPLOYEE),
+        "skurup_manager": factory.user(skurup, Role.FACILITY_MANAGER),
+        "skurup_employee": factory.user(skurup, Role.EMPLOYEE),
+    }
+
+
+def chairs(s, **overrides):
+    values = dict(kind=ResourceKind.THING, title="Kontorsstolar", category_id=s["chairs"].id,
+                  site_id=s["site"].id, condition=Condition.GOOD, quantity=10, lend=True, give_away=True)
+    return ListingDetails(**{**values, **overrides})
+
+
+def test_a_new_listing_is_a_draft_with_figures_from_its_category(db, setting):
+    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    assert listing.status == ListingStatus.DRAFT
+    assert (listing.weight_kg, listing.volume_m3) == (15, 0.5)
+    assert listing.municipality_id == setting["ystad"].id
+    own = listings.save_listing(db, details=chairs(setting, weight_kg=9.5), by=setting["manager"], now=utcnow())
+    assert own.weight_kg == 9.5
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"title": "  "}, "title"),
+    ({"lend": False, "give_away": False}, "lend"),
+    ({"condition": None}, "condition"),
+    ({"loan_min_days": 30, "loan_max_days": 7}, "loan_min_days"),
+    ({"kind": ResourceKind.PLACE}, "category_id"),
+])
+def test_invalid_listings_are_refused_on_the_field(db, setting, overrides, field):
+    with pytest.raises(DomainError) as refused:
+        listings.save_listing(db, details=chairs(setting, **overrides), by=setting["manager"], now=utcnow())
+    assert refused.value.field == field
+
+
+def test_places_are_booked_not_handed_over(db, setting):
+    details = ListingDetails(kind=ResourceKind.PLACE, title="Aulan", category_id=setting["hall"].id,
+                             site_id=setting["site"].id, give_away=True)
+    with pytest.raises(DomainError):
+        listings.save_listing(db, details=details, by=setting["manager"], now=utcnow())
+    details.give_away, details.lend = False, True
+    hall = listings.save_listing(db, details=details, by=setting["manager"], now=utcnow())
+    assert hall.condition is None and hall.weight_kg is None
+
+
+def test_only_the_owning_municipalitys_facility_managers_change_a_listing(db, setting):
+    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    for outsider in (setting["employee"], setting["skurup_manager"]):
+        with pytest.raises(DomainError):
+            listings.save_listing(db, details=chairs(setting, title="Kapad"), by=outsider, now=utcnow(),
+                                  listing=listing)
+        with pytest.raises(DomainError):
+            listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=outsider, now=utcnow())
+    with pytest.raises(DomainError):  # another municipality's site
+        listings.save_listing(db, details=chairs(setting, site_id=setting["skurup_site"].id),
+                              by=setting["manager"], now=utcnow())
+
+
+def test_the_lifecycle_refuses_illegal_steps(db, setting):
+    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    manager = setting["manager"]
+    assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED, ListingStatus.WITHDRAWN]
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=utcnow())
+    assert listing.published_at is not None
+    listings.change_status(listing, ListingStatus.HANDED_OVER, now=utcnow())
+    with pytest.raises(DomainError):
+        listings.change_status(listing, ListingStatus.PUBLISHED, now=utcnow())
+    with pytest.raises(DomainError):
+        listings.save_listing(db, details=chairs(setting), by=manager, now=utcnow(), listing=listing)
+    with pytest.raises(DomainError):  # reservations, not edits, make a listing reserved
+        listings.set_status(db, listing=listing, to=ListingStatus.RESERVED, by=manager, now=utcnow())
+
+
+def test_duplicate_makes_a_draft_copy(db, setting):
+    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    copy = listings.duplicate(db, listing=listing, by=setting["manager"], now=utcnow())
+    assert copy.id != listing.id and copy.status == ListingStatus.DRAFT and copy.title == listing.title
+    assert copy.search_text == listing.search_text
+
+
+def test_visibility_own_municipality_or_partners(db, setting):
+    mine = listings.save_listing(db, details=chairs(setting, title="Egen stol", visibility="own"),
+                                 by=setting["manager"], now=utcnow())
+    shared = listings.save_listing(db, details=chairs(setting, title="Delad stol"), by=setting["manager"],
+                                   now=utcnow())
+    for listing in (mine, shared):
+        listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    db.commit()
+
+    def found(viewer):
+        return sorted(i.title for i in listings.find(db, viewer=viewer, filters=listings.Filters(q="stol")).items)
+
+    assert found(setting["employee"]) == ["Delad stol", "Egen stol"]
+    assert found(setting["skurup_employee"]) == ["Delad stol"]
+    assert not listings.can_see(setting["skurup_employee"], mine)
+
+
+# --- Views ---------------------------------------------------------------------------
+
+def form_data(s, **overrides):
+    data = {"kind": "thing", "title": "Kontorsstolar, svarta", "category_id": str(s["chairs"].id),
+            "site_id": str(s["site"].id), "condition": "good", "quantity": "10", "lend": "y",
+            "visibility": "partners", "description": "Tio likadana stolar."}
+    return {**data, **overrides}
+
+
+def test_a_facility_manager_lists_publishes_and_another_municipality_finds_it(app, client, auth, setting, db):
+    auth.login(setting["manager"])
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting), "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    listing_id = int(re.search(r"/catalog/(\d+)", response.headers["Location"]).group(1))
+    response = client.post(f"/catalog/{listing_id}/status", data={"status": "published",
+                                                                   "csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 302
+    auth.logout()
+    auth.login(setting["skurup_employee"])
+    page = client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert "Kontorsstolar, svarta" in page
+    detail = client.get(f"/catalog/{listing_id}")
+    assert detail.status_code == 200 and "Tio likadana stolar." in detail.get_data(as_text=True)
+    # Not theirs to change.
+    assert client.get(f"/catalog/{listing_id}/edit").status_code == 403
+
+
+def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, setting, db):
+    auth.login(setting["manager"])
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting, lend=""), "csrf_token": token})
+    assert response.status_code == 200
+    assert "Välj minst ett sätt att dela" in response.get_data(as_text=True)
+    assert db.scalar(select(Listing)) is None
+
+
+def test_drafts_are_hidden_from_others(client, auth, setting, db):
+    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    db.commit()
+    auth.login(setting["skurup_manager"])
+    assert client.get(f"/catalog/{listing.id}").status_code == 404
+    token = csrf_token(client, "/")
+    response = client.post(f"/catalog/{listing.id}/status", data={"status": "published", "csrf_token": token})
+    assert response.status_code == 404
+
+
+def test_filters_are_in_the_url(client, auth, setting, db):
+    for title, condition in (("Stol som ny", "as_new"), ("Sliten stol", "fair")):
+        listing = listings.save_listing(db, details=chairs(setting, title=title, condition=Condition(condition)),
+                                        by=setting["manager"], now=utcnow())
+        listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    db.commit()
+    auth.login(setting["employee"])
+    page = client.get("/catalog/?q=stol&condition=as_new").get_data(as_text=True)
+    assert "Stol som ny" in page and "Sliten stol" not in page
+    page = client.get(f"/catalog/?category_id={setting['hall'].id}").get_data(as_text=True)
+    assert "Stol som ny" not in page

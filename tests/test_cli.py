@@ -1,0 +1,71 @@
+"""Command-line administration and the demo data."""
+
+from sqlalchemy import func, select
+
+from sharing.accounts.models import Municipality, OpeningHours, Role, Site, Unit, User
+
+COUNTED = (Municipality, Unit, Site, OpeningHours, User)
+
+
+def counts(db):
+    return {model.__name__: db.scalar(select(func.count()).select_from(model)) for model in COUNTED}
+
+
+def test_demo_data_loads_and_loading_twice_changes_nothing(runner, db):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    first = counts(db)
+    assert first["Municipality"] == 3
+    assert first["Site"] >= 30
+    names = set(db.scalars(select(Municipality.name)))
+    assert names == {"Ystad", "Skurup", "Trelleborg"}
+    users = db.scalars(select(User)).all()
+    held = set().union(*(user.roles for user in users))
+    assert held == set(Role)
+    hashes = {user.email: user.password_hash for user in users}
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert counts(db) == first
+    assert {user.email: user.password_hash for user in db.scalars(select(User))} == hashes
+
+
+def test_demo_sites_lie_in_southern_skane(runner, db):
+    runner.invoke(args=["demo", "load"])
+    for site in db.scalars(select(Site)):
+        assert 55.3 < site.latitude < 55.6 and 12.9 < site.longitude < 14.3, site.name
+
+
+def test_a_municipality_joins_from_the_command_line(runner, db):
+    result = runner.invoke(args=["municipality", "add", "--code", "1214", "--name", "Svalöv"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["user", "add", "--municipality", "1214", "--email", "admin@svalov.example",
+                                 "--name", "Eva Admin", "--role", "municipality_admin"])
+    assert result.exit_code == 0, result.output
+    assert "/invitation/" in result.output
+    admin = db.scalar(select(User).where(User.email == "admin@svalov.example"))
+    assert admin.roles == {Role.MUNICIPALITY_ADMIN}
+    result = runner.invoke(args=["municipality", "add", "--code", "1214", "--name", "Svalöv"])
+    assert result.exit_code != 0 and "1214" in result.output
+
+
+def test_purge_job_drops_spent_tokens_and_old_failed_logins(runner, db, factory):
+    from datetime import timedelta
+
+    from sharing.accounts.models import AccountToken, LoginAttempt
+    from sharing.db import utcnow
+
+    user = factory.user(factory.municipality())
+    now = utcnow()
+    db.add_all([
+        LoginAttempt(email="a@x.example", address="127.0.0.1", attempted_at=now - timedelta(days=2)),
+        LoginAttempt(email="b@x.example", address="127.0.0.1", attempted_at=now),
+        AccountToken(user_id=user.id, purpose="password_reset", token_hash="a" * 64, expires_at=now - timedelta(1)),
+        AccountToken(user_id=user.id, purpose="invitation", token_hash="b" * 64, expires_at=now + timedelta(1)),
+    ])
+    db.commit()
+    result = runner.invoke(args=["jobs", "once", "purge-account-data"])
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert [a.email for a in db.scalars(select(LoginAttempt))] == ["b@x.example"]
+    assert [t.purpose for t in db.scalars(select(AccountToken))] == ["invitation"]

@@ -1,0 +1,63 @@
+"""The web shell: front page, health check, headers, error pages, language."""
+
+from tests.conftest import csrf_token
+
+
+def test_front_page_is_swedish_by_default(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert "Logga in" in html
+
+
+def test_health_check_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_not_found_page_leaks_nothing(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Sidan kunde inte hittas" in html
+    assert "Traceback" not in html and "werkzeug" not in html.lower()
+
+
+def test_server_error_page_leaks_nothing(app, client):
+    @app.get("/boom")
+    def boom():  # pragma: no cover - only called here
+        raise RuntimeError("secret internals")
+    boom.access = __import__("sharing.access", fromlist=["PUBLIC"]).PUBLIC
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "secret internals" not in response.get_data(as_text=True)
+
+
+def test_language_switch_to_english_and_back(client):
+    token = csrf_token(client, "/")
+    response = client.post("/language", data={"language": "en", "next": "/login", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"language": "sv", "csrf_token": token})
+    assert '<html lang="sv">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_elsewhere(client):
+    token = csrf_token(client, "/")
+    response = client.post("/language", data={"language": "en", "next": "https://evil.example/", "csrf_token": token})
+    assert response.headers["Location"] in ("/", "http://delning.test/")
+
+
+def test_forms_without_csrf_token_are_refused(client):
+    response = client.post("/language", data={"language": "en"})
+    assert response.status_code == 400

@@ -46,6 +46,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_IDLE_MINUTES": int(environ.get("SHARING_SESSION_IDLE_MINUTES", "30")),
         "SESSION_ABSOLUTE_HOURS": int(environ.get("SHARING_SESSION_ABSOLUTE_HOURS", "12")),
+        # The map's background: any XYZ tile server (a municipality may run its own). Empty: no
+        # background, the markers alone. The tile server's origin is the one image source the
+        # map page allows beside our own.
+        "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", "© OpenStreetMap contributors"),
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "sv",

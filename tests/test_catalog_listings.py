@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sharing.accounts.models import Role
 from sharing.catalog import listings
 from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind
+from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import utcnow
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token
@@ -184,3 +184,50 @@ def test_filters_are_in_the_url(client, auth, setting, db):
     assert "Stol som ny" in page and "Sliten stol" not in page
     page = client.get(f"/catalog/?category_id={setting['hall'].id}").get_data(as_text=True)
     assert "Stol som ny" not in page
+
+
+def published(db, s, **overrides):
+    listing = listings.save_listing(db, details=chairs(s, **overrides), by=s["manager"], now=utcnow())
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=s["manager"], now=utcnow())
+    db.commit()
+    return listing
+
+
+def test_the_map_groups_matching_listings_by_site(db, setting, factory):
+    other_site = factory.site(setting["ystad"], "Ystads gymnasium")
+    for n in range(7):
+        published(db, setting, title=f"Pinnstol {n}")
+    published(db, setting, title="Skrivbord", site_id=other_site.id)
+    published(db, setting, title="Pinnstol hemlig", visibility=Visibility.OWN_MUNICIPALITY)
+
+    points = listings.map_points(db, viewer=setting["skurup_employee"], filters=listings.Filters(q="pinnstol"),
+                                 per_site=5)
+    assert [(p.site_id, p.count) for p in points] == [(setting["site"].id, 7)]
+    assert [title for _, title in points[0].listings] == [f"Pinnstol {n}" for n in (6, 5, 4, 3, 2)]
+    everything = listings.map_points(db, viewer=setting["employee"], filters=listings.Filters())
+    assert sorted(p.count for p in everything) == [1, 8]
+
+
+def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(app, client, auth, setting, db):
+    published(db, setting, title="Pinnstol")
+    published(db, setting, title="Bokhylla")
+    auth.login(setting["skurup_employee"])
+    response = client.get("/catalog/?q=pinnstol&view=map")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "Pinnstol" in page and "Bokhylla" not in page
+    assert 'id="listing-map-points"' in page and "leaflet.js" in page
+    assert "img-src 'self' data: https://tile.openstreetmap.org;" in response.headers["Content-Security-Policy"]
+    # The links between list and map keep the search.
+    assert 'href="/catalog/?view=map&amp;q=pinnstol"' in page or 'href="/catalog/?q=pinnstol&amp;view=map"' in page
+    listing_page = client.get("/catalog/?q=pinnstol")
+    assert "tile.openstreetmap.org" not in listing_page.headers["Content-Security-Policy"]
+
+
+def test_repeated_filters_survive_paging(client, auth, setting, db):
+    for n in range(26):
+        published(db, setting, title=f"Stol {n}", condition=Condition.GOOD if n % 2 else Condition.AS_NEW)
+    auth.login(setting["employee"])
+    page = client.get("/catalog/?condition=good&condition=as_new&per_page=24").get_data(as_text=True)
+    assert "condition=good&amp;condition=as_new" in page.replace("condition=as_new&amp;condition=good",
+                                                               "condition=good&amp;condition=as_new")

@@ -246,8 +246,10 @@ def findable_by(user: User) -> ColumnElement[bool]:
                 or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == user.municipality_id))
 
 
-def find(session: Session, *, viewer: User, filters: Filters) -> Page:
-    """One page of the listings the viewer may see that match the filters."""
+def _matching(
+    session: Session, viewer: User, filters: Filters
+) -> tuple[Select[Any], ColumnElement[float] | None, list[str]]:
+    """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
     query: Select[Any] = select(Listing).where(findable_by(viewer))
     if filters.category_id is not None:
         query = query.where(Listing.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[attr-defined]
@@ -272,6 +274,12 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
     elif filters.q.strip():
         query = query.where(false())  # only punctuation: no word can match it
+    return query, distance, terms
+
+
+def find(session: Session, *, viewer: User, filters: Filters) -> Page:
+    """One page of the listings the viewer may see that match the filters."""
+    query, distance, terms = _matching(session, viewer, filters)
     newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
     if filters.sort == "distance" and distance is not None:
         query = query.order_by(distance, Listing.id)
@@ -287,6 +295,42 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
         .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
     ).all()
     return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
+
+
+@dataclass
+class MapPoint:
+    """A site on the map with how many of the matching listings stand there, and a few of them."""
+
+    site_id: int
+    name: str
+    locality: str
+    latitude: float
+    longitude: float
+    count: int
+    listings: list[tuple[int, str]]  # (id, title) of the newest few
+
+
+def map_points(session: Session, *, viewer: User, filters: Filters, per_site: int = 5) -> list[MapPoint]:
+    """The matching listings grouped by the site they stand at: one marker per site, not per listing,
+    so the map stays light whatever the number of listings."""
+    query, _, _ = _matching(session, viewer, filters)
+    matching = query.with_only_columns(Listing.id, Listing.site_id, Listing.title, Listing.published_at).subquery()
+    counts = session.execute(
+        select(Site, func.count(matching.c.id))
+        .join(matching, matching.c.site_id == Site.id)
+        .group_by(Site.id)
+    ).all()
+    if not counts:
+        return []
+    newest_first = func.row_number().over(
+        partition_by=matching.c.site_id, order_by=(matching.c.published_at.desc(), matching.c.id.desc()))
+    ranked = select(matching.c.id, matching.c.site_id, matching.c.title, newest_first.label("rank")).subquery()
+    examples: dict[int, list[tuple[int, str]]] = {}
+    for listing_id, site_id, title, _rank in session.execute(
+            select(ranked).where(ranked.c.rank <= per_site).order_by(ranked.c.site_id, ranked.c.rank)):
+        examples.setdefault(site_id, []).append((listing_id, title))
+    return [MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
+                     examples.get(site.id, [])) for site, count in counts]
 
 
 def _distance_from(session: Session, viewer: User, filters: Filters) -> ColumnElement[float] | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKi
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.forms import show_error
+from sharing.web.hooks import content_security_policy
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
@@ -55,7 +57,8 @@ def _own_sites() -> list[Site]:
 
 @blueprint.get("/")
 @allow(SIGNED_IN)
-def browse() -> str:
+def browse() -> str | Response:
+    """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     form = SearchForm(request.args)
     form.category_id.choices = _category_choices(_("All categories"))
     municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
@@ -75,10 +78,24 @@ def browse() -> str:
         sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
         page=max(1, request.args.get("page", 1, type=int)),
     )
+    # Lists keep repeated arguments (several conditions) in the links that carry the filters.
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "view")}
+    searched = bool(filters.q or args)
+    if request.args.get("view") == "map":
+        points = listings.map_points(db_session, viewer=current_user, filters=filters)
+        markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
+                    "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
+                                 for listing_id, title in p.listings]} for p in points]
+        response = make_response(render_template(
+            "catalog/browse.html", form=form, view="map", points=points, markers=markers, query_args=args,
+            searched=searched, total=sum(point.count for point in points)))
+        tiles = urlsplit(current_app.config["MAP_TILE_URL"])
+        if tiles.netloc:
+            response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
+        return response
     page = listings.find(db_session, viewer=current_user, filters=filters)
-    args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
-    return render_template("catalog/browse.html", form=form, page=page, query_args=args,
-                           searched=bool(filters.q or request.args))
+    return render_template("catalog/browse.html", form=form, view="list", page=page, query_args=args,
+                           searched=searched, total=page.total)
 
 
 @blueprint.get("/<int:listing_id>")

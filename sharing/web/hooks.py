@@ -9,13 +9,20 @@ from flask import Flask, Response, g, request
 
 request_log = logging.getLogger("sharing.request")
 
-# Everything is served by us: no third-party origins at all. Map tiles are the one
-# configured exception, added by the catalog when it shows a map.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+
+
+def content_security_policy(*image_origins: str) -> str:
+    """Everything is served by us: no third-party origins at all. Map tiles are the one
+    configured exception, which the page that shows a map passes as an image origin."""
+    images = " ".join(("'self'", "data:", *image_origins))
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 def init_app(app: Flask) -> None:

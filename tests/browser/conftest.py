@@ -16,6 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
 from sharing.accounts import demo
+from sharing.catalog.categories import load_reference_categories
 from sharing.db import new_session
 
 CHROMIUM = shutil.which("chromium")
@@ -65,6 +66,7 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
     with app.app_context():
         session = new_session()
         demo.load(session)
+        load_reference_categories(session)
         session.commit()
         session.close()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)

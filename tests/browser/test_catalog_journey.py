@@ -1,0 +1,96 @@
+"""The catalog's journey: a Ystad facility manager lists ten chairs; a Skurup employee finds
+them by searching "stol" and on the map. axe-core checks every page on the way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import LiveServer, assert_accessible
+from .test_journeys import log_in
+
+pytestmark = pytest.mark.browser
+
+TITLE = "Kontorsstolar, svarta med armstöd"
+
+
+def choose_option(page: Page, label: str, option_text: str) -> None:
+    """Select the option whose visible text (indented for the category tree) is option_text."""
+    select = page.get_by_label(label, exact=True)
+    value = select.locator("option", has_text=re.compile(rf"^\W*{re.escape(option_text)}$")).first.get_attribute("value")
+    select.select_option(value)
+
+
+def list_ten_chairs(page: Page) -> None:
+    page.goto("/login")
+    log_in(page, "lokalforsorjning@ystad.example")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Våra annonser").click()
+    expect(page.get_by_role("heading", name="Våra annonser", level=1)).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Lägg upp något att dela").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Rubrik").fill(TITLE)
+    choose_option(page, "Kategori", "Kontorsstol")
+    page.get_by_label("Beskrivning").fill("Tio likadana kontorsstolar från ett kontor som byggts om.")
+    page.get_by_label("Skick").select_option(label="Bra, bruksspår")
+    page.get_by_label("Antal likadana exemplar").fill("10")
+    page.get_by_label("Låna ut (eller boka, för lokaler och tjänster)").check()
+    page.get_by_label("Överlåt för gott").check()
+    page.get_by_role("button", name="Spara").click()
+
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(page.get_by_text("Annonsen är sparad som utkast")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Publicera").click()
+    expect(page.get_by_text("Annonsen är nu ”Tillgänglig”")).to_be_visible()
+    expect(page.get_by_text("10 st.")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_facility_manager_lists_chairs_and_another_municipality_finds_them(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    list_ten_chairs(new_page())
+
+    page = new_page()
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Hitta").click()
+    assert_accessible(page)
+    page.get_by_role("searchbox", name="Sök").fill("stol")
+    page.get_by_role("button", name="Sök", exact=True).click()
+    expect(page).to_have_url(re.compile(r"q=stol"))
+    expect(page.get_by_role("link", name=TITLE)).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="På karta").click()
+    expect(page).to_have_url(re.compile(r"view=map"))
+    expect(page.get_by_role("region", name="Karta över var annonserna finns")).to_be_visible()
+    expect(page.locator(".leaflet-marker-icon").first).to_be_visible()
+    assert_accessible(page)
+    page.locator(".leaflet-marker-icon").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.get_by_role("link", name=TITLE)).to_be_visible()
+    popup.get_by_role("link", name=TITLE).click()
+
+    expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+    expect(page.get_by_text("Ystad", exact=True)).to_be_visible()
+    # The employee of another municipality sees the listing, not its management.
+    expect(page.get_by_role("heading", name="Hantera")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_the_search_works_on_a_phone(new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    page = new_page(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto("/login")
+    log_in(page, "medarbetare@trelleborg.example")
+    page.goto("/catalog/?q=stol")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page)

@@ -20,8 +20,8 @@ TITLE = "Kontorsstolar, svarta med armstöd"
 def choose_option(page: Page, label: str, option_text: str) -> None:
     """Select the option whose visible text (indented for the category tree) is option_text."""
     select = page.get_by_label(label, exact=True)
-    value = select.locator("option", has_text=re.compile(rf"^\W*{re.escape(option_text)}$")).first.get_attribute("value")
-    select.select_option(value)
+    option = select.locator("option", has_text=re.compile(rf"^\W*{re.escape(option_text)}$")).first
+    select.select_option(option.get_attribute("value"))
 
 
 def list_ten_chairs(page: Page) -> None:

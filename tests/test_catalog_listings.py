@@ -231,3 +231,14 @@ def test_repeated_filters_survive_paging(client, auth, setting, db):
     page = client.get("/catalog/?condition=good&condition=as_new&per_page=24").get_data(as_text=True)
     assert "condition=good&amp;condition=as_new" in page.replace("condition=as_new&amp;condition=good",
                                                                "condition=good&amp;condition=as_new")
+
+
+def test_a_broad_search_is_counted_up_to_a_limit(db, setting, monkeypatch):
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 3)
+    for n in range(5):
+        published(db, setting, title=f"Stol {n}")
+    found = listings.find(db, viewer=setting["employee"], filters=listings.Filters(q="stol", per_page=2, page=2))
+    assert (found.total, found.more, found.pages) == (3, True, 2)
+    assert [listing.title for listing in found.items] == ["Stol 2", "Stol 1"]
+    narrow = listings.find(db, viewer=setting["employee"], filters=listings.Filters(q="stol 4"))
+    assert (narrow.total, narrow.more) == (1, False)

@@ -189,7 +189,8 @@ def find_listings() -> Response:
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
     )
     found = listings.find(db_session, viewer=current_user, filters=filters)
-    return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=ListingOut)
+    return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=ListingOut,
+                         total_exact=not found.more)
 
 
 @blueprint.get("/listings/<int:listing_id>")

@@ -47,10 +47,10 @@ def paginate(session: Session, query: Select[Any], schema: type[BaseModel]) -> R
 
 
 def page_response(rows: Iterable[object], *, total: int, page: int, per_page: int,
-                  schema: type[BaseModel]) -> Response:
+                  schema: type[BaseModel], total_exact: bool = True) -> Response:
     response = jsonify(
         items=[schema.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows],
-        page=page, per_page=per_page, total=total,
+        page=page, per_page=per_page, total=total, total_exact=total_exact,
     )
     links = []
     args = request.args.to_dict()

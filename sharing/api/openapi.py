@@ -90,7 +90,10 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 item = _schema_ref(operation.response, schemas)
                 content = ({"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
                     "items": {"type": "array", "items": item}, "page": {"type": "integer"},
-                    "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+                    "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                    "total_exact": {"type": "boolean",
+                                    "description": "false: there are more than total (a broad search is counted "
+                                                   "up to a limit)"}}}
                     if operation.paginated else item)
                 responses[str(operation.status)] = {"description": "OK",
                                                     "content": {"application/json": {"schema": content}}}

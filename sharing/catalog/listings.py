@@ -228,12 +228,18 @@ class Filters:
     per_page: int = 24
 
 
+# Counting every match of a broad search costs more than finding the page itself: beyond
+# this many, a search says "more than" and offers the pages up to it (narrow it down).
+COUNT_LIMIT = 1000
+
+
 @dataclass
 class Page:
     items: list[Listing]
-    total: int
+    total: int  # at most COUNT_LIMIT; see more
     page: int
     per_page: int
+    more: bool = False  # there are more matches than total
 
     @property
     def pages(self) -> int:
@@ -289,12 +295,16 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
         query = query.order_by(search.relevance(terms), *newest)
     else:
         query = query.order_by(*newest)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(
-        query.options(selectinload(Listing.category))  # type: ignore[arg-type]
-        .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
-    ).all()
-    return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
+    counted = query.order_by(None).with_only_columns(Listing.id).limit(COUNT_LIMIT + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    # Sort and cut on ids alone, then load the page's rows: sorting whole rows costs more.
+    ids = session.scalars(query.with_only_columns(Listing.id)  # type: ignore[arg-type]
+                          .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    rows = session.scalars(select(Listing).where(Listing.id.in_(ids))  # type: ignore[union-attr]
+                           .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
+    by_id = {row.id: row for row in rows}
+    return Page(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
+                per_page=filters.per_page, more=total > COUNT_LIMIT)
 
 
 @dataclass

@@ -97,6 +97,8 @@ class Listing(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_listing_status_municipality", "status", "municipality_id"),
+        # The newest first: the default order of every search without words.
+        Index("ix_listing_published_at_id", "published_at", "id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

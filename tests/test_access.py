@@ -39,6 +39,7 @@ EXPECTED: dict[str, object] = {
     "catalog.browse": SIGNED_IN, "catalog.detail": SIGNED_IN, "catalog.mine": {Role.FACILITY_MANAGER},
     "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
     "catalog.change_status": {Role.FACILITY_MANAGER}, "catalog.duplicate": {Role.FACILITY_MANAGER},
+    "labels.prepare": {Role.FACILITY_MANAGER}, "labels.sheet": {Role.FACILITY_MANAGER},
     "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
     "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,

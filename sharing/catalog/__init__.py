@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import category_views, demo, views
+from sharing.catalog import category_views, demo, label_views, views
 from sharing.catalog.categories import load_reference_categories
 from sharing.cli import add_demo_loader
 from sharing.db import new_session
@@ -29,8 +29,9 @@ def load_categories() -> None:
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(category_views.blueprint)
+    app.register_blueprint(label_views.blueprint)
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
-    add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit"))
+    add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit", "labels."))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)

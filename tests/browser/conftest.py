@@ -16,7 +16,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
 from sharing.accounts import demo
-from sharing.catalog.categories import load_reference_categories
 from sharing.db import new_session
 
 CHROMIUM = shutil.which("chromium")
@@ -53,7 +52,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The app on a fresh migrated database with the demo data, served on 127.0.0.1.
+    """The app on a fresh migrated database with every domain's demo data, served on 127.0.0.1.
 
     It asks for the browser first, so without Chromium nothing is built before the skip.
     """
@@ -65,8 +64,8 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
     })
     with app.app_context():
         session = new_session()
-        demo.load(session)
-        load_reference_categories(session)
+        for load_demo in app.extensions.get("sharing.demo", []):
+            load_demo(session)
         session.commit()
         session.close()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)

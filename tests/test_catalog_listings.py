@@ -242,3 +242,18 @@ def test_a_broad_search_is_counted_up_to_a_limit(db, setting, monkeypatch):
     assert [listing.title for listing in found.items] == ["Stol 2", "Stol 1"]
     narrow = listings.find(db, viewer=setting["employee"], filters=listings.Filters(q="stol 4"))
     assert (narrow.total, narrow.more) == (1, False)
+
+
+def test_our_listings_are_filtered_and_paged(client, auth, setting, db):
+    for n in range(3):
+        published(db, setting, title=f"Bokhylla {n}")
+    listings.save_listing(db, details=chairs(setting, title="Pall i utkast"), by=setting["manager"], now=utcnow())
+    db.commit()
+    auth.login(setting["manager"])
+    page = client.get("/catalog/mine?status=draft").get_data(as_text=True)
+    assert "Pall i utkast" in page and "Bokhylla" not in page
+    page = client.get("/catalog/mine?q=bokhylla").get_data(as_text=True)
+    assert "Bokhylla 2" in page and "Pall i utkast" not in page
+    found = listings.owned(db, municipality_id=setting["ystad"].id, per_page=2, page=2)
+    assert (found.total, found.pages, len(found.items)) == (4, 2, 2)
+    assert "Nothing" not in client.get("/catalog/mine?status=bogus").get_data(as_text=True)

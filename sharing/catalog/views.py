@@ -119,11 +119,13 @@ def detail(listing_id: int) -> str:
 @blueprint.get("/mine")
 @allow(Role.FACILITY_MANAGER)
 def mine() -> str:
-    rows = db_session.scalars(
-        select(Listing).where(Listing.municipality_id == current_user.municipality_id)
-        .order_by(Listing.updated_at.desc())  # type: ignore[attr-defined]
-    ).all()
-    return render_template("catalog/mine.html", listings=rows)
+    status = request.args.get("status", "")
+    q = request.args.get("q", "")[:200]
+    page = listings.owned(db_session, municipality_id=current_user.municipality_id,
+                          status=ListingStatus(status) if status in set(ListingStatus) else None, q=q,
+                          page=max(1, request.args.get("page", 1, type=int)))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q)
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:

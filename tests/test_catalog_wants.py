@@ -322,6 +322,19 @@ def test_a_mail_that_cannot_be_sent_does_not_stop_the_listing(app, client, auth,
     assert db.scalar(select(Notification.user_id)) == s["skurup_teacher"].id, "told in the service all the same"
 
 
+def test_publishing_through_the_api_tells_the_poster_too(client, auth, db, s, mailbox):
+    post(db, s, who="skurup_teacher", words="kontorsstol")
+    listing = listings.save_listing(db, details=ListingDetails(
+        kind=ResourceKind.THING, title="Kontorsstol", category_id=s["office_chair"].id, site_id=s["site"].id,
+        condition=Condition.GOOD, lend=True), by=s["manager"], now=utcnow())
+    db.commit()
+    auth.login(s["manager"])
+    response = client.post(f"{PREFIX}/listings/{listing.id}/status", json={"status": "published"},
+                           headers={"X-CSRFToken": csrf_token(client, "/")})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [m["To"] for m in mailbox.messages] == [s["skurup_teacher"].email]
+
+
 # --- Pages ------------------------------------------------------------------------------------
 
 def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db, s):
@@ -475,3 +488,4 @@ def test_the_demo_wants_load_once(db, app):
         db.commit()
     assert db.scalar(select(func.count()).select_from(Want).where(Want.status == "open")) == len(
         catalog_demo.DEMO_WANTS)
+

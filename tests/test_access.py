@@ -7,10 +7,11 @@ new route without an access rule fails here.
 import pytest
 
 from sharing.access import access_for
+from sharing.accounts import notifications
 from sharing.accounts.models import Role
-from sharing.catalog import listings
+from sharing.catalog import listings, wants
 from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, ResourceKind
+from sharing.catalog.models import Category, Condition, ResourceKind, WantStatus
 from sharing.db import utcnow
 from tests.conftest import Auth, csrf_token
 
@@ -45,6 +46,13 @@ EXPECTED: dict[str, object] = {
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,
     "api.create_listing": {Role.FACILITY_MANAGER}, "api.replace_listing": {Role.FACILITY_MANAGER},
     "api.set_listing_status": {Role.FACILITY_MANAGER},
+    # Wanted items: every signed-in user; the want's own rules decide the rest (poster, unit, managers).
+    "wants.index": SIGNED_IN, "wants.new": SIGNED_IN, "wants.detail": SIGNED_IN, "wants.edit": SIGNED_IN,
+    "wants.close": SIGNED_IN,
+    "api.find_wants": SIGNED_IN, "api.get_want": SIGNED_IN, "api.want_matches": SIGNED_IN,
+    "api.create_want": SIGNED_IN, "api.replace_want": SIGNED_IN, "api.close_want": SIGNED_IN,
+    "notifications.index": SIGNED_IN, "notifications.open_notification": SIGNED_IN,
+    "notifications.read_all": SIGNED_IN, "api.list_notifications": SIGNED_IN,
 }
 
 
@@ -67,10 +75,20 @@ def world(factory):
     chairs = ListingDetails(kind=ResourceKind.THING, title="Stolar", category_id=category.id, site_id=site.id,
                             condition=Condition.GOOD, lend=True)
     listing = listings.save_listing(factory.session, details=chairs, by=users[Role.FACILITY_MANAGER], now=utcnow())
+    # Another municipality's closed want: the walk meets its rules as a 404 for everyone here,
+    # never as a 403 that the table would take for the route's own rule.
+    elsewhere = factory.municipality("Skurup", "1264")
+    poster = factory.user(elsewhere)
+    poster.unit_id = factory.unit(elsewhere).id
+    want = wants.post_want(factory.session, details=wants.WantDetails(words="stol"), by=poster, now=utcnow())
+    wants.close_want(factory.session, want=want, outcome=WantStatus.WITHDRAWN, by=poster, now=utcnow())
+    notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
+                                         url="/", now=utcnow())
     factory.session.commit()
     return {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
             "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
-            "category_id": category.id, "listing_id": listing.id}, users
+            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
+            "notification_id": notification.id}, users
 
 
 def routes(app):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from sharing.accounts import admin_views, cli, demo, sessions, views
+from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.labels import role_labels
 from sharing.cli import add_demo_loader
@@ -24,13 +24,22 @@ def purge_account_data() -> None:
         session.commit()
 
 
+def purge_old_notifications() -> None:
+    """Notifications may name people's units and things: none is kept past its retention."""
+    with new_session() as session:
+        notifications.purge_old(session, now=utcnow())
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     sessions.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(admin_views.blueprint)
+    app.register_blueprint(notification_views.blueprint)
     app.cli.add_command(cli.municipality_cli)
     app.cli.add_command(cli.user_cli)
     app.jinja_env.globals["role_labels"] = role_labels
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))
     add_job(app, Job("purge-account-data", purge_account_data, timedelta(hours=1)))
+    add_job(app, Job("purge-notifications", purge_old_notifications, timedelta(days=1)))
     add_demo_loader(app, demo.load)

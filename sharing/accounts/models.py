@@ -6,9 +6,9 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.db import UTCDateTime, utcnow
@@ -250,3 +250,24 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=254)
     address: str = Field(max_length=45)
     attempted_at: datetime = _timestamp()
+
+
+class Notification(SQLModel, table=True):
+    """Something one user should know, shown in the service with a link; any domain may send one.
+
+    The message is kept as its English msgid and parameters, not as rendered text, so it reads
+    in the language its reader uses when reading it (see sharing/accounts/notifications.py).
+    """
+
+    __table_args__ = (
+        Index("ix_notification_user_created", "user_id", "created_at"),
+        Index("ix_notification_created_at", "created_at"),  # the purge of old ones
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE", index=False)  # the first index covers it
+    message: str = Field(max_length=300)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    url: str = Field(default="", max_length=500)  # a path within the service, or empty
+    created_at: datetime = _timestamp()
+    read_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]

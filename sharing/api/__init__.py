@@ -44,7 +44,7 @@ def openapi_document() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from sharing.api import accounts, catalog  # noqa: F401  (they register their routes on the blueprint)
+    from sharing.api import accounts, catalog, notifications, wants  # noqa: F401  (they register their routes)
 
     csrf.exempt(blueprint)
     app.register_blueprint(blueprint)

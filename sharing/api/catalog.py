@@ -17,6 +17,7 @@ from sharing.api.openapi import documented
 from sharing.catalog import listings
 from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.signals import announce_listing_changed
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.errors import problem
@@ -226,6 +227,7 @@ def replace_listing(listing_id: int) -> Response:
     except DomainError as error:
         raise _refused(error) from None
     db_session.commit()
+    announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
 
 
@@ -240,4 +242,5 @@ def set_listing_status(listing_id: int) -> Response:
     except DomainError as error:
         raise _refused(error) from None
     db_session.commit()
+    announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)

@@ -1,5 +1,5 @@
 """Catalog: listings of what municipalities can share, categories and their climate factors,
-and Swedish search."""
+Swedish search, and wanted items (what units need), matched against new listings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import category_views, demo, label_views, views
+from sharing.catalog import category_views, demo, label_views, notices, views, want_views
 from sharing.catalog.categories import load_reference_categories
+from sharing.catalog.signals import listing_changed
 from sharing.cli import add_demo_loader
 from sharing.db import new_session
 from sharing.web.nav import add_nav_item
@@ -30,8 +31,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(category_views.blueprint)
     app.register_blueprint(label_views.blueprint)
+    app.register_blueprint(want_views.blueprint)
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit", "labels."))
+    add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)
+    add_demo_loader(app, demo.load_wants)
+    # Module-level receivers: connecting again for another app changes nothing.
+    listing_changed.connect(notices.tell_of_matches)

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from sharing.accounts.models import Role, RoleGrant, Site, User
-from sharing.catalog import search
+from sharing.catalog import search, wants
 from sharing.catalog.categories import current_factor, load_reference_categories
-from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility, Want
 from sharing.db import utcnow
 
 DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this
@@ -124,3 +124,34 @@ def load(session: Session, count: int = 120) -> dict[str, int]:
     session.add_all(made)
     session.flush()
     return {**added, "listings": len(made)}
+
+
+# What demo units need: (poster's e-mail, words, category by Swedish name or None, quantity, days left or None).
+DEMO_WANTS = [
+    ("medarbetare@ystad.example", "kontorsstol", "Kontorsstol", 6, 30),
+    ("medarbetare@ystad.example", "whiteboard", None, 1, None),
+    ("medarbetare@skurup.example", "bokhylla", "Bokhylla", 2, 45),
+    ("medarbetare@skurup.example", "", "Lekredskap", 3, 60),
+    ("medarbetare@trelleborg.example", "höj- och sänkbart skrivbord", None, 4, 90),
+    ("hallbarhet@trelleborg.example", "konferensbord", "Konferensbord", 1, None),
+]
+
+
+def load_wants(session: Session) -> dict[str, int]:
+    """A few open wanted items of demo users, each added once (matched on poster and words)."""
+    now = utcnow()
+    categories = {c.name: c.id for c in session.scalars(select(Category))}
+    added = 0
+    for email, words, category_name, quantity, days in DEMO_WANTS:
+        poster = session.scalar(select(User).where(User.email == email))
+        if poster is None or poster.unit_id is None:
+            continue
+        category_id = categories.get(category_name) if category_name else None
+        if session.scalar(select(Want.id).where(Want.posted_by_id == poster.id, Want.words == words,
+                                                Want.category_id == category_id)) is not None:
+            continue
+        needed_by = (now + timedelta(days=days)).date() if days else None
+        wants.post_want(session, details=wants.WantDetails(words=words, category_id=category_id, quantity=quantity,
+                                                           needed_by=needed_by), by=poster, now=now)
+        added += 1
+    return {"wanted items": added}

@@ -1,0 +1,76 @@
+"""In-app notifications: short messages to one user, with a link, that any domain may send.
+
+A notification keeps its message as the English msgid (marked ``N_()`` by its sender) and its
+parameters, not as rendered text: it reads in the language its reader uses when reading it,
+which may differ from the one used when it was sent, and a corrected translation reaches
+old notifications too. Parameters are plain values (names, titles, numbers), never text to
+translate.
+
+They may name people's units and things, so they are kept for ``RETENTION`` and then purged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from sharing.accounts.models import Notification
+
+RETENTION = timedelta(days=180)
+MESSAGE_MAX = 300
+URL_MAX = 500
+
+
+def notify(session: Session, *, user_id: int, message: str, params: dict[str, Any] | None = None, url: str = "",
+           now: datetime) -> Notification:
+    """Add a notification for the user; ``url`` is a path within the service (or empty)."""
+    if url and (not url.startswith("/") or url.startswith("//") or len(url) > URL_MAX):
+        raise ValueError("a notification links to a path within the service")
+    if len(message) > MESSAGE_MAX:
+        raise ValueError("a notification's message is a short msgid")
+    notification = Notification(user_id=user_id, message=message, params=dict(params or {}), url=url,
+                                created_at=now)
+    session.add(notification)
+    return notification
+
+
+def unread_count(session: Session, *, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0  # type: ignore[union-attr]
+
+
+def newest(session: Session, *, user_id: int, page: int, per_page: int) -> tuple[list[Notification], int]:
+    """One page of the user's notifications, newest first, and how many there are in all."""
+    mine = Notification.user_id == user_id
+    total = session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
+    rows = session.scalars(select(Notification).where(mine)
+                           .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined]
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def mark_read(session: Session, *, user_id: int, notification_id: int, now: datetime) -> Notification | None:
+    """Mark one of the user's notifications read; None if the user has no such notification."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user_id:
+        return None
+    if notification.read_at is None:
+        notification.read_at = now
+        session.add(notification)
+    return notification
+
+
+def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
+    result = session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))  # type: ignore[union-attr]
+        .values(read_at=now))
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def purge_old(session: Session, *, now: datetime, older_than: timedelta = RETENTION) -> int:
+    """Delete every notification older than the retention period, read or not."""
+    result = session.execute(delete(Notification).where(Notification.created_at < now - older_than))  # type: ignore[arg-type]
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -9,9 +9,9 @@ import pytest
 from sharing.access import access_for
 from sharing.accounts import notifications
 from sharing.accounts.models import Role
-from sharing.catalog import listings, wants
+from sharing.catalog import import_runner, listings, wants
 from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, ResourceKind, WantStatus
+from sharing.catalog.models import Category, Condition, ListingImport, ResourceKind, WantStatus
 from sharing.db import utcnow
 from tests.conftest import Auth, csrf_token
 
@@ -41,6 +41,9 @@ EXPECTED: dict[str, object] = {
     "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
     "catalog.change_status": {Role.FACILITY_MANAGER}, "catalog.duplicate": {Role.FACILITY_MANAGER},
     "labels.prepare": {Role.FACILITY_MANAGER}, "labels.sheet": {Role.FACILITY_MANAGER},
+    "imports.index": {Role.FACILITY_MANAGER}, "imports.detail": {Role.FACILITY_MANAGER},
+    "imports.start": {Role.FACILITY_MANAGER}, "imports.status": {Role.FACILITY_MANAGER},
+    "imports.template": {Role.FACILITY_MANAGER},
     "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
     "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,
@@ -85,10 +88,14 @@ def world(factory):
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())
     factory.session.commit()
-    return {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
-            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
-            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
-            "notification_id": notification.id}, users
+    # A checked import with no rows: the walk may start it, and it is done at once.
+    listing_import = factory._save(ListingImport(municipality_id=municipality.id, file_name="inventarie.csv",
+                                                 created_by_id=users[Role.FACILITY_MANAGER].id))
+    yield {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
+           "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
+           "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
+           "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv"}, users
+    assert import_runner.wait(listing_import.id, timeout=60)
 
 
 def routes(app):

@@ -3,16 +3,19 @@ Swedish search, and wanted items (what units need), matched against new listings
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import category_views, demo, label_views, notices, views, want_views
+from sharing.catalog import category_views, demo, import_views, imports, label_views, notices, views, want_views
 from sharing.catalog.categories import load_reference_categories
 from sharing.catalog.signals import listing_changed
 from sharing.cli import add_demo_loader
-from sharing.db import new_session
+from sharing.db import new_session, utcnow
+from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
 
 catalog_cli = AppGroup("catalog", help="The catalog.")
@@ -27,17 +30,27 @@ def load_categories() -> None:
     click.echo(f"Categories: {added.get('categories', 0)} added")
 
 
+def tidy_imports() -> None:
+    """Forget unconfirmed imports, and mark those cut off mid-way as failed."""
+    with new_session() as session:
+        imports.tidy(session, now=utcnow())
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(category_views.blueprint)
     app.register_blueprint(label_views.blueprint)
     app.register_blueprint(want_views.blueprint)
+    app.register_blueprint(import_views.blueprint)
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
-    add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit", "labels."))
+    add_nav_item(app, _l("Our listings"), "catalog.mine",
+                 section=("catalog.new", "catalog.edit", "labels.", "imports."))
     add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)
     add_demo_loader(app, demo.load_wants)
+    add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
     # Module-level receivers: connecting again for another app changes nothing.
     listing_changed.connect(notices.tell_of_matches)

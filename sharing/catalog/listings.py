@@ -88,7 +88,8 @@ def category_path(session: Session, category_id: int) -> list[Category]:
     return path
 
 
-def _validate(session: Session, user: User, details: ListingDetails) -> tuple[Category, Site]:
+def validate(session: Session, user: User, details: ListingDetails) -> tuple[Category, Site]:
+    """The rules a listing's details must meet (saving and the import's preview both ask here)."""
     if not details.title.strip():
         raise DomainError(N_("Give the listing a title."), field="title")
     category = session.get(Category, details.category_id)
@@ -128,7 +129,7 @@ def save_listing(
         raise DomainError(N_("Only facility managers can list resources."))
     if listing is not None and listing.status == S.HANDED_OVER:
         raise DomainError(N_("A listing that has been handed over can no longer be changed."))
-    category, site = _validate(session, by, details)
+    category, site = validate(session, by, details)
     weight, volume = details.weight_kg, details.volume_m3
     if details.kind == ResourceKind.THING and (weight is None or volume is None):
         factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]

@@ -5,9 +5,9 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.db import UTCDateTime, utcnow
@@ -193,3 +193,37 @@ class WantMatch(SQLModel, table=True):
     # When its poster was told; None when the listing was already there as the want was posted
     # (the want's page showed it).
     notified_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class ImportStatus(StrEnum):
+    PENDING = "pending"  # checked without errors, waiting for the user to confirm
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # nothing was saved
+
+
+class ListingImport(SQLModel, table=True):
+    """A spreadsheet of listings a facility manager uploaded: its checked rows until it runs,
+    then what came of it (all of it saved, or nothing)."""
+
+    __tablename__ = "listing_import"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = _fk("municipality.id")
+    created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
+    file_name: str = Field(max_length=255)
+    status: str = Field(default=ImportStatus.PENDING.value, max_length=10)
+    publish: bool = Field(default=False)  # publish the listings at once, or leave them as drafts
+    total: int = Field(default=0)
+    done: int = Field(default=0)
+    # The checked rows, each {"row": spreadsheet row number, "details": ..., "category": ..., "site": ...};
+    # emptied once the import has run.
+    rows: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Why it failed: an English message marked for translation, its parameters and the row it concerns.
+    error_message: str = Field(default="", max_length=500)
+    error_params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error_row: Optional[int] = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]

@@ -1,0 +1,110 @@
+"""A facility manager imports an inventory in a real Chromium: template, preview, progress, done.
+
+The file is long enough that the import is still running when its page first shows, so the
+page's script (no inline script: the Content-Security-Policy forbids it) must follow it to
+the end by itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from werkzeug.serving import make_server
+
+from sharing import create_app
+from sharing.accounts import demo
+from sharing.catalog.categories import load_reference_categories
+from sharing.db import new_session
+
+from .conftest import DEMO_PASSWORD, LiveServer, assert_accessible
+
+pytestmark = pytest.mark.browser
+MANAGER = "lokalforsorjning@ystad.example"
+ROWS = 3000
+
+
+@pytest.fixture(scope="module")
+def catalog_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The app with the demo users and the reference categories (which an import names)."""
+    app = create_app({"TESTING": True, "SHARING_DATABASE_URL": databases.fresh(), "MAIL_BACKEND": "outbox",
+                      "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox"))})
+    with app.app_context(), new_session() as session:
+        demo.load(session)
+        load_reference_categories(session)
+        session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="import-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["sharing.engine"].dispose()
+
+
+def test_a_facility_manager_imports_an_inventory(browser: Browser, catalog_server: LiveServer) -> None:
+    context = browser.new_context(base_url=catalog_server.url, locale="sv-SE", accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page: Page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        page.goto("/login")
+        page.get_by_label("E-postadress").fill(MANAGER)
+        page.get_by_label("Lösenord").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Logga in").click()
+        page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Våra annonser").click()
+        page.get_by_role("link", name="Importera från fil").click()
+        expect(page.get_by_role("heading", name="Importera annonser från fil", level=1)).to_be_visible()
+        assert_accessible(page)
+
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Mall som CSV (semikolonseparerad)").click()
+        template = download.value.path().read_bytes().decode("utf-8-sig")
+        header, example = list(csv.reader(io.StringIO(template), delimiter=";"))
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(header)
+        for n in range(1, ROWS + 1):
+            writer.writerow([f"Kontorsstol nr {n}", *example[1:]])
+        writer.writerow(["", *example[1:]])  # one row without a title: nothing may be imported
+        page.get_by_label("Fil (.xlsx eller .csv)").set_input_files(
+            files=[{"name": "inventarie.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode("utf-8-sig")}])
+        page.get_by_role("button", name="Kontrollera filen").click()
+        expect(page.get_by_role("alert")).to_contain_text("Ingenting importerades")
+        expect(page.get_by_role("cell", name="Fyll i den här kolumnen.")).to_be_visible()
+        assert_accessible(page)
+
+        out.seek(0)
+        good = "".join(out.getvalue().splitlines(keepends=True)[:-1])
+        page.get_by_label("Fil (.xlsx eller .csv)").set_input_files(
+            files=[{"name": "inventarie.csv", "mimeType": "text/csv", "buffer": good.encode("utf-8-sig")}])
+        page.get_by_role("button", name="Kontrollera filen").click()
+        expect(page.get_by_text(f"Alla {ROWS} rader är korrekta")).to_be_visible()
+        assert_accessible(page)
+
+        page.get_by_label("Publicera annonserna direkt").check()
+        page.get_by_role("button", name=f"Importera {ROWS} annonser").click()
+        progress = page.get_by_role("progressbar", name="Annonserna importeras …")
+        expect(progress).to_be_visible()
+        assert_accessible(page)
+        # The script follows the import and reloads the page when it is done.
+        expect(page.get_by_role("status")).to_contain_text(f"Skapade annonser: {ROWS}", timeout=120_000)
+        expect(page.get_by_role("link", name="Kontorsstol nr 1", exact=True)).to_be_visible()
+        assert_accessible(page)
+
+        page.get_by_role("link", name="Gå till våra annonser").click()
+        expect(page).to_have_url(re.compile(r"/catalog/mine$"))
+        expect(page.get_by_role("link", name=f"Kontorsstol nr {ROWS}", exact=True)).to_be_visible()
+        assert problems == [], problems  # a script refused by the Content-Security-Policy would show here
+    finally:
+        context.close()

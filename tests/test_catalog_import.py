@@ -1,0 +1,463 @@
+"""Bulk import of listings: reading CSV and XLSX, per-row errors in Swedish before anything is
+written, the import all or nothing, its progress, the template, and who may do it."""
+
+import html
+import io
+import re
+import zipfile
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from sharing.accounts.models import Notification, Role, Site
+from sharing.catalog import import_runner, imports, listings, wants
+from sharing.catalog.models import (
+    Category,
+    CategoryFactor,
+    Condition,
+    ImportStatus,
+    Listing,
+    ListingImport,
+    ListingStatus,
+    Visibility,
+)
+from sharing.db import utcnow
+from sharing.i18n import DomainError
+from tests.conftest import csrf_token
+
+WAIT_SECONDS = 60
+HEADER = ["Rubrik", "Kategori", "Skick", "Antal", "Plats", "Vikt (kg)", "Utlåning", "Överlåtelse", "Byte",
+          "Tillgänglig från", "Synlighet"]
+CONDITIONS = {Condition.AS_NEW: ["Som ny", "As new"], Condition.VERY_GOOD: ["Mycket bra", "Very good"],
+              Condition.GOOD: ["Bra, bruksspår", "Good, signs of use"],
+              Condition.FAIR: ["Godtagbart, tydligt slitet", "Fair, clearly worn"],
+              Condition.NEEDS_REPAIR: ["Behöver lagas", "Needs repair"]}
+VISIBILITIES = {Visibility.OWN_MUNICIPALITY: ["Bara min kommun", "My municipality only"],
+                Visibility.PARTNERS: ["Alla samarbetskommuner", "All partner municipalities"]}
+
+
+@pytest.fixture(autouse=True)
+def no_import_left_running():
+    """A failed test must not leave an import writing to the next test's database."""
+    yield
+    for import_id in import_runner.running():
+        import_runner.wait(import_id, timeout=WAIT_SECONDS)
+
+
+@pytest.fixture
+def setting(db, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    skurup = factory.municipality("Skurup", "1264")
+    furniture = Category(slug="mobler", name="Möbler", name_en="Furniture")
+    db.add(furniture)
+    db.commit()
+    seating = Category(slug="mobler/sittmobler", name="Sittmöbler", name_en="Seating", parent_id=furniture.id)
+    storage = Category(slug="mobler/forvaring", name="Förvaring", name_en="Storage", parent_id=furniture.id)
+    places = Category(slug="lokaler", name="Lokaler", name_en="Premises", kind="place")
+    db.add_all([seating, storage, places])
+    db.commit()
+    chair = Category(slug="mobler/sittmobler/kontorsstol", name="Kontorsstol", name_en="Office chair",
+                     parent_id=seating.id)
+    seating_other = Category(slug="mobler/sittmobler/ovrigt", name="Övrigt", name_en="Other seating",
+                             parent_id=seating.id)
+    storage_other = Category(slug="mobler/forvaring/ovrigt", name="Övrigt", name_en="Other storage",
+                             parent_id=storage.id)
+    hall = Category(slug="lokaler/samlingslokal", name="Samlingslokal", name_en="Assembly hall", kind="place",
+                    parent_id=places.id)
+    db.add_all([chair, seating_other, storage_other, hall])
+    db.commit()
+    db.add(CategoryFactor(category_id=chair.id, version=1, weight_kg=15, volume_m3=0.5, source="Test"))
+    db.commit()
+    return {
+        "ystad": ystad, "skurup": skurup, "chair": chair, "hall": hall,
+        "town_hall": factory.site(ystad, "Stadshuset"), "depot": factory.site(ystad, "Förrådet Västra"),
+        "skurup_site": factory.site(skurup, "Skurups kommunhus"),
+        "manager": factory.user(ystad, Role.FACILITY_MANAGER), "employee": factory.user(ystad, Role.EMPLOYEE),
+        "skurup_manager": factory.user(skurup, Role.FACILITY_MANAGER),
+        "skurup_employee": factory.user(skurup, Role.EMPLOYEE),
+    }
+
+
+def vocabulary(db, s):
+    return imports.vocabulary(db, municipality_id=s["ystad"].id, condition_labels=CONDITIONS,
+                              visibility_labels=VISIBILITIES)
+
+
+def check(db, s, data, name="inventarie.csv"):
+    return imports.check_file(db, file_name=name, data=data, vocabulary=vocabulary(db, s), by=s["manager"])
+
+
+def csv_bytes(rows, delimiter=";", encoding="utf-8-sig"):
+    lines = [delimiter.join(HEADER)] + [delimiter.join(row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def chair_row(title="Kontorsstol, svart", **cells):
+    values = {"Rubrik": title, "Kategori": "Möbler > Sittmöbler > Kontorsstol", "Skick": "Bra, bruksspår",
+              "Antal": "12", "Plats": "Stadshuset", "Vikt (kg)": "14,5", "Utlåning": "ja", "Överlåtelse": "x",
+              "Byte": "", "Tillgänglig från": "", "Synlighet": ""}
+    values.update(cells)
+    return [values[name] for name in HEADER]
+
+
+def count(db, model):
+    db.rollback()  # a fresh snapshot: the import commits from another connection
+    return db.scalar(select(func.count()).select_from(model))
+
+
+# --- Reading files ------------------------------------------------------------------------
+
+def test_csv_with_semicolons_a_byte_order_mark_and_decimal_commas(db, setting):
+    data = csv_bytes([chair_row(), chair_row("Kontorsstol, röd", Antal="1 200", Överlåtelse="nej",
+                                             **{"Tillgänglig från": "1/3/2027", "Vikt (kg)": ""}),
+                      ["", "", "", "", "", "", "", "", "", "", ""],  # an empty row is skipped
+                      chair_row("Kontorsstol, blå", Kategori="kontorsstol", Synlighet="Bara min kommun",
+                                **{"Tillgänglig från": "2027-04-01"})])
+    assert data.startswith(b"\xef\xbb\xbf")
+    preview = check(db, setting, data)
+    assert preview.ok, preview.errors
+    first, second, third = (row.details for row in preview.rows)
+    assert [row.row for row in preview.rows] == [2, 3, 5]  # numbered as the spreadsheet shows them
+    assert (first.title, first.quantity, first.weight_kg, first.condition) == ("Kontorsstol, svart", 12, 14.5,
+                                                                                 Condition.GOOD)
+    assert (first.lend, first.give_away, first.swap) == (True, True, False)
+    assert first.category_id == setting["chair"].id and first.site_id == setting["town_hall"].id
+    assert first.visibility == Visibility.PARTNERS and first.contact_user_id == setting["manager"].id
+    assert (second.quantity, second.give_away, second.weight_kg) == (1200, False, None)
+    assert second.available_from == date(2027, 3, 1)
+    assert third.visibility == Visibility.OWN_MUNICIPALITY and third.available_from == date(2027, 4, 1)
+
+
+def test_csv_with_commas_in_windows_1252_and_english_headers(db, setting):
+    text = ("Title,Category,Condition,Quantity,Site,Volume,Lend,Give away,Swap\r\n"
+            'Bokhylla,Möbler > Förvaring > Övrigt,Mycket bra,3,Förrådet Västra,"0,4",nej,ja,ja\r\n'
+            '"Stol, ""Öland""",Sittmöbler > Övrigt,as_new,1,förrådet västra,0.25,no,yes,\r\n')
+    data = text.encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    preview = check(db, setting, data)
+    assert preview.ok, preview.errors
+    shelf, chair = (row.details for row in preview.rows)
+    assert shelf.title == "Bokhylla" and shelf.volume_m3 == 0.4 and shelf.condition == Condition.VERY_GOOD
+    assert shelf.site_id == setting["depot"].id and (shelf.lend, shelf.give_away, shelf.swap) == (False, True, True)
+    assert chair.title == 'Stol, "Öland"' and chair.volume_m3 == 0.25 and chair.condition == Condition.AS_NEW
+    assert preview.rows[1].category == "Möbler > Sittmöbler > Övrigt"
+
+
+def xlsx_bytes(rows, header=HEADER):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_with_numbers_dates_and_booleans(db, setting):
+    data = xlsx_bytes([
+        ["Kontorsstol", "Kontorsstol", "Som ny", 4, "Stadshuset", 12.5, True, None, None, datetime(2027, 5, 2)],
+        ["Samlingssal", "Samlingslokal", None, 1, "Stadshuset", None, "JA", "", "", 46_000],  # an Excel day number
+        [None] * 11,
+    ])
+    preview = check(db, setting, data, "inventarie.xlsx")
+    assert preview.ok, preview.errors
+    chair, hall = (row.details for row in preview.rows)
+    assert (chair.quantity, chair.weight_kg, chair.lend, chair.give_away) == (4, 12.5, True, False)
+    assert chair.available_from == date(2027, 5, 2) and chair.condition == Condition.AS_NEW
+    assert hall.kind == "place" and hall.condition is None and hall.available_from == date(2025, 12, 9)
+
+
+def test_files_that_cannot_be_imported_are_refused_as_a_whole(db, setting, monkeypatch):
+    def refused(data, name):
+        with pytest.raises(DomainError) as error:
+            check(db, setting, data, name)
+        assert error.value.field == "file"
+        return error.value.message
+
+    assert "Excel" in refused(b"\xd0\xcf\x11\xe0" + b"\0" * 100, "gammal.xls")
+    assert "Excel" in refused(xlsx_bytes([chair_row()]), "makro.xlsm")
+    macro = io.BytesIO()
+    with zipfile.ZipFile(macro, "w") as archive, zipfile.ZipFile(io.BytesIO(xlsx_bytes([chair_row()]))) as original:
+        for entry in original.infolist():
+            archive.writestr(entry, original.read(entry))
+        archive.writestr("xl/vbaProject.bin", b"macro")
+    assert "macros" in refused(macro.getvalue(), "makro.xlsx")
+    assert "Excel" in refused(b"%PDF-1.7 binary\x00data", "inventarie.pdf")
+    assert "no column" in refused("Rubrik;Antal\r\nStol;1\r\n".encode(), "utan.csv")
+    assert "no listings" in refused(";".join(HEADER).encode(), "tom.csv")
+    assert "more than" in refused(csv_bytes([chair_row()] * (imports.MAX_ROWS + 1)), "lang.csv")
+    assert "larger" in refused(b"x" * (imports.MAX_FILE_BYTES + 1), "stor.csv")
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 20_000)  # a real one would be slow to build
+    assert "unpacked" in refused(xlsx_bytes([chair_row()] * 50), "bomb.xlsx")
+
+
+# --- Checking rows: errors in Swedish, nothing written -----------------------------------------
+
+def upload(client, data, name="inventarie.csv"):
+    token = csrf_token(client, "/catalog/import")
+    return client.post("/catalog/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def error_rows(page):
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", body)
+    return [(int(row), html.unescape(column), html.unescape(message)) for row, column, message in cells]
+
+
+def test_rows_with_errors_are_listed_in_swedish_and_nothing_is_written(client, auth, db, setting):
+    auth.login(setting["manager"])
+    data = csv_bytes([
+        chair_row(),
+        chair_row(Kategori="Rymdskepp"),
+        chair_row(Plats="Skurups kommunhus"),  # another municipality's site is no site of ours
+        chair_row(Antal="tolv", **{"Vikt (kg)": "1,2,3"}),
+        chair_row(""),
+        chair_row(Utlåning="nej", Överlåtelse="nej"),
+        chair_row(Kategori="Övrigt"),
+        chair_row(Kategori="Samlingslokal", Skick=""),  # places are booked, never handed over
+        chair_row(Skick=""),
+        chair_row(**{"Tillgänglig från": "i vår", "Utlåning": "kanske"}),
+    ])
+    response = upload(client, data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Ingenting importerades" in html
+    assert "Rader med fel: 9 av 10." in html
+    assert error_rows(html) == [
+        (3, "Kategori", "Okänd kategori ”Rymdskepp”: använd en av kategorierna som mallen listar."),
+        (4, "Plats", "Okänd plats ”Skurups kommunhus”: använd namnet på en av kommunens platser."),
+        (5, "Antal", "Ange ett tal (decimalkomma går bra)."),
+        (5, "Vikt (kg)", "Ange ett tal (decimalkomma går bra)."),
+        (6, "Rubrik", "Fyll i den här kolumnen."),
+        (7, "Utlåning / Överlåtelse / Byte", "Välj minst ett sätt att dela."),
+        (8, "Kategori", "Flera kategorier heter ”Övrigt”: skriv sökvägen, till exempel "
+                        "”Möbler > Sittmöbler > Kontorsstol”."),
+        (9, "Utlåning / Överlåtelse / Byte", "Lokaler och tjänster kan bara bokas för en tid, inte överlåtas."),
+        (10, "Skick", "Välj skick."),
+        (11, "Utlåning", "Skriv ”ja” eller ”nej” (ett x betyder också ja)."),
+        (11, "Tillgänglig från", "Ange ett datum, till exempel 2026-03-31."),
+    ]
+    assert count(db, Listing) == 0
+    assert count(db, ListingImport) == 0
+
+
+def test_a_file_level_problem_is_shown_on_the_file_field(client, auth, db, setting):
+    auth.login(setting["manager"])
+    html = upload(client, b"%PDF-1.7\x00", "inventarie.pdf").get_data(as_text=True)
+    assert "Ladda upp en Excel-arbetsbok (.xlsx) eller en CSV-fil" in html
+    assert 'aria-invalid="true"' in html
+    assert count(db, ListingImport) == 0
+
+
+# --- Running the import ------------------------------------------------------------------------
+
+def checked_import(client, db, data, name="inventarie.csv"):
+    response = upload(client, data, name)
+    assert response.status_code == 302, error_rows(response.get_data(as_text=True))
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    db.rollback()
+    job = db.get(ListingImport, job_id)
+    assert job.status == ImportStatus.PENDING
+    return job
+
+
+def start(client, job, **form):
+    token = csrf_token(client, f"/catalog/import/{job.id}")
+    response = client.post(f"/catalog/import/{job.id}/start", data={"csrf_token": token, **form})
+    assert response.status_code == 302
+    return response
+
+
+def finished(db, job):
+    assert import_runner.wait(job.id, timeout=WAIT_SECONDS), "the import did not end in time"
+    db.rollback()
+    db.refresh(job)
+    return job
+
+
+def test_a_confirmed_import_creates_every_listing_findable_at_once(client, auth, db, setting):
+    auth.login(setting["manager"])
+    rows = [chair_row(f"Kontorsstol modell {n}") for n in range(1, 8)] + [
+        chair_row("Aulan", Kategori="Samlingslokal", Skick="", Överlåtelse="nej")]
+    job = checked_import(client, db, csv_bytes(rows))
+    page = client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+    assert "Alla 8 rader är korrekta" in page and "Kontorsstol modell 7" in page
+    assert count(db, Listing) == 0  # the preview wrote nothing but the checked import
+
+    start(client, job, publish="y")
+    job = finished(db, job)
+    assert job.status == ImportStatus.DONE and job.done == job.total == 8 and job.rows == []
+    created = db.scalars(select(Listing).order_by(Listing.id)).all()
+    assert [listing.id for listing in created] == job.created_ids
+    assert {listing.status for listing in created} == {ListingStatus.PUBLISHED}
+    assert all(listing.municipality_id == setting["ystad"].id for listing in created)
+    assert created[0].weight_kg == 14.5 and created[0].volume_m3 == 0.5  # the category's figure fills the gap
+    assert created[-1].kind == "place" and created[-1].condition is None
+
+    found = listings.find(db, viewer=setting["skurup_employee"], filters=listings.Filters(q="kontorsstolar modell"))
+    assert found.total == 7
+    page = client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+    assert "Skapade annonser: 8" in page and f'href="/catalog/{created[0].id}"' in page
+    assert client.get(f"/catalog/import/{job.id}/status").get_json() == {
+        "status": "done", "done": 8, "total": 8, "finished": True, "text": "8 av 8 rader"}
+
+
+def test_listings_are_drafts_unless_published_at_once_and_an_import_runs_once(client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, xlsx_bytes([chair_row(), chair_row("Pall")]), "inventarie.xlsx")
+    start(client, job)
+    job = finished(db, job)
+    assert job.status == ImportStatus.DONE
+    assert set(db.scalars(select(Listing.status))) == {ListingStatus.DRAFT}
+    again = start(client, job, publish="y")
+    assert "/catalog/import/" in again.headers["Location"]
+    assert "Importen har redan startats." in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert count(db, Listing) == 2
+
+
+def test_a_row_that_became_invalid_fails_the_whole_import(client, auth, db, setting):
+    auth.login(setting["manager"])
+    rows = [chair_row("Stol 1"), chair_row("Stol 2"), chair_row("Stol 3", Plats="Förrådet Västra"), chair_row("Stol 4")]
+    job = checked_import(client, db, csv_bytes(rows))
+    depot = db.get(Site, setting["depot"].id)
+    depot.active = False  # closed between the preview and the run
+    db.commit()
+    start(client, job)
+    job = finished(db, job)
+    assert job.status == ImportStatus.FAILED and job.error_row == 4 and job.done == 0
+    assert count(db, Listing) == 0  # rows 2 and 3 were written, then rolled back with the rest
+    page = client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+    assert "Importen misslyckades. Ingenting sparades." in page
+    assert "Rad 4:" in page and "Välj en av din kommuns platser." in page
+
+
+def test_a_row_the_database_refuses_fails_the_whole_import(client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row("Stol 1"), chair_row("Stol 2"), chair_row("Stol 3")]))
+    rows = [dict(row) for row in job.rows]
+    rows[2] = {**rows[2], "details": {**rows[2]["details"], "width_cm": 10**20}}  # no database column holds it
+    job.rows = rows
+    db.commit()
+    start(client, job, publish="y")
+    job = finished(db, job)
+    assert job.status == ImportStatus.FAILED and job.error_row == 4
+    assert count(db, Listing) == 0
+    assert "Rad 4:" in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+    assert "Raden kunde inte sparas." in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+
+
+def test_progress_is_told_as_json_and_on_an_accessible_page(client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row(f"Stol {n}") for n in range(5)]))
+    assert client.get(f"/catalog/import/{job.id}/status").get_json() == {
+        "status": "pending", "done": 0, "total": 5, "finished": False, "text": "0 av 5 rader"}
+    # As another worker process running it would leave the row: running, with its progress written.
+    job.status, job.done, job.started_at = ImportStatus.RUNNING.value, 3, utcnow()
+    db.commit()
+    assert client.get(f"/catalog/import/{job.id}/status").get_json() == {
+        "status": "running", "done": 3, "total": 5, "finished": False, "text": "3 av 5 rader"}
+    page = client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+    assert '<progress id="import-progress" max="5" value="3">' in page
+    assert '<label for="import-progress">' in page and 'aria-live="polite"' in page
+    assert "3 av 5 rader" in page
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
+    assert '<script src="/static/js/import-progress.js" defer></script>' in page
+    assert "<script>" not in page  # the Content-Security-Policy allows no inline script
+    with client.get("/static/js/import-progress.js") as script:
+        assert script.status_code == 200 and "data-import-status" in script.get_data(as_text=True)
+
+
+def test_tidy_forgets_unconfirmed_imports_and_fails_interrupted_ones(db, setting):
+    now = utcnow()
+    old = ListingImport(municipality_id=setting["ystad"].id, file_name="gammal.csv", total=1,
+                        created_at=now - timedelta(days=2))
+    fresh = ListingImport(municipality_id=setting["ystad"].id, file_name="ny.csv", total=1, created_at=now)
+    stuck = ListingImport(municipality_id=setting["ystad"].id, file_name="avbruten.csv", total=1,
+                          status=ImportStatus.RUNNING.value, started_at=now - timedelta(hours=2))
+    db.add_all([old, fresh, stuck])
+    db.commit()
+    imports.tidy(db, now=now)
+    db.commit()
+    assert db.get(ListingImport, old.id) is None and db.get(ListingImport, fresh.id) is not None
+    db.refresh(stuck)
+    assert stuck.status == ImportStatus.FAILED and "interrupted" in stuck.error_message
+
+
+# --- The template ---------------------------------------------------------------------------
+
+def test_the_templates_import_without_errors(client, auth, db, setting):
+    auth.login(setting["manager"])
+    response = client.get("/catalog/import/template.csv")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbfRubrik;Beskrivning;Kategori;")
+    job = checked_import(client, db, data, "mall.csv")
+    assert job.total == 1 and job.rows[0]["category"] == "Möbler > Sittmöbler > Kontorsstol"
+
+    response = client.get("/catalog/import/template.xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["Annonser", "Giltiga värden"]
+    values = [cell for row in workbook["Giltiga värden"].iter_rows(values_only=True) for cell in row if cell]
+    assert {"Stadshuset", "Förrådet Västra", "Som ny", "Bra, bruksspår", "Lokaler > Samlingslokal"} <= set(values)
+    assert "Skurups kommunhus" not in values  # only the user's own municipality's sites
+    job = checked_import(client, db, response.get_data(), "mall.xlsx")
+    assert job.total == 1 and job.rows[0]["details"]["weight_kg"] == 14.5
+
+
+# --- Who may ---------------------------------------------------------------------------------
+
+def test_only_facility_managers_import_and_only_within_their_municipality(client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row()]))
+    auth.logout()
+
+    auth.login(setting["employee"])
+    for path in ("/catalog/import", "/catalog/import/template.csv", f"/catalog/import/{job.id}",
+                 f"/catalog/import/{job.id}/status"):
+        assert client.get(path).status_code == 403, path
+    token = csrf_token(client, "/")
+    assert client.post(f"/catalog/import/{job.id}/start", data={"csrf_token": token}).status_code == 403
+    assert client.post("/catalog/import", data={"csrf_token": token}).status_code == 403
+    auth.logout()
+
+    auth.login(setting["skurup_manager"])
+    for path in (f"/catalog/import/{job.id}", f"/catalog/import/{job.id}/status"):
+        assert client.get(path).status_code == 404, path
+    token = csrf_token(client, "/")
+    assert client.post(f"/catalog/import/{job.id}/start", data={"csrf_token": token}).status_code == 404
+    assert "inventarie.csv" not in client.get("/catalog/import").get_data(as_text=True)
+    db.rollback()
+    assert db.get(ListingImport, job.id).status == ImportStatus.PENDING
+    # Skurup's template offers Skurup's sites, and a Ystad site is unknown in Skurup's file.
+    assert b"Skurups kommunhus" in client.get("/catalog/import/template.csv").get_data()
+    html = upload(client, csv_bytes([chair_row()])).get_data(as_text=True)
+    assert "Okänd plats ”Stadshuset”" in html
+
+
+def test_our_listings_links_to_the_import(client, auth, setting):
+    auth.login(setting["manager"])
+    page = client.get("/catalog/mine").get_data(as_text=True)
+    assert 'href="/catalog/import"' in page and "Importera från fil" in page
+    assert client.get("/catalog/import").status_code == 200
+
+
+def test_published_imports_tell_matching_wanted_items(client, auth, db, setting, factory):
+    poster = setting["skurup_employee"]
+    poster.unit_id = factory.unit(setting["skurup"]).id
+    db.add(poster)
+    db.commit()
+    want = wants.post_want(db, details=wants.WantDetails(words="kontorsstol grön"), by=poster, now=utcnow())
+    db.commit()
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row("Kontorsstolar, gröna"), chair_row("Pall")]))
+    start(client, job, publish="y")
+    assert finished(db, job).status == ImportStatus.DONE
+    db.rollback()
+    assert [n.user_id for n in db.scalars(select(Notification))] == [poster.id]
+    assert [m.title for m in wants.matching_listings(db, want=want, viewer=poster)] == ["Kontorsstolar, gröna"]

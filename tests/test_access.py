@@ -4,11 +4,14 @@ This walks every registered route with an anonymous visitor and a user of each r
 new route without an access rule fails here.
 """
 
+import io
+
 import pytest
+from PIL import Image
 
 from sharing.access import access_for
 from sharing.accounts.models import Role
-from sharing.catalog import listings
+from sharing.catalog import listings, photos
 from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, Condition, ResourceKind
 from sharing.db import utcnow
@@ -39,11 +42,16 @@ EXPECTED: dict[str, object] = {
     "catalog.browse": SIGNED_IN, "catalog.detail": SIGNED_IN, "catalog.mine": {Role.FACILITY_MANAGER},
     "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
     "catalog.change_status": {Role.FACILITY_MANAGER}, "catalog.duplicate": {Role.FACILITY_MANAGER},
+    "catalog.photo": SIGNED_IN, "catalog.photos": {Role.FACILITY_MANAGER},
+    "catalog.move_photo": {Role.FACILITY_MANAGER}, "catalog.describe_photo": {Role.FACILITY_MANAGER},
+    "catalog.delete_photo": {Role.FACILITY_MANAGER},
     "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
     "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,
     "api.create_listing": {Role.FACILITY_MANAGER}, "api.replace_listing": {Role.FACILITY_MANAGER},
     "api.set_listing_status": {Role.FACILITY_MANAGER},
+    "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,
+    "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
 
@@ -57,7 +65,7 @@ def expected_allowed(endpoint: str, role: Role | None) -> bool:
 
 
 @pytest.fixture
-def world(factory):
+def world(app, factory):
     municipality = factory.municipality("Ystad", "1286")
     unit = factory.unit(municipality)
     site = factory.site(municipality)
@@ -66,10 +74,17 @@ def world(factory):
     chairs = ListingDetails(kind=ResourceKind.THING, title="Stolar", category_id=category.id, site_id=site.id,
                             condition=Condition.GOOD, lend=True)
     listing = listings.save_listing(factory.session, details=chairs, by=users[Role.FACILITY_MANAGER], now=utcnow())
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(image, "JPEG")
+    image.seek(0)
+    [photo] = photos.add_photos(factory.session, listing=listing, uploads=[photos.Upload("stol.jpg", image)],
+                                by=users[Role.FACILITY_MANAGER], now=utcnow(),
+                                store=photos.PhotoStore.from_config(app.config))
     factory.session.commit()
     return {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
             "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
-            "category_id": category.id, "listing_id": listing.id}, users
+            "category_id": category.id, "listing_id": listing.id, "photo_id": photo.id, "key": photo.key,
+            "rendition": "card"}, users
 
 
 def routes(app):
@@ -118,6 +133,7 @@ def test_every_role_gets_what_the_table_says(app, world):
                     assert response.status_code == 302 and "/login" in location, where
             else:
                 assert response.status_code == 403, where
+            response.close()  # a file's response holds the file open until closed
             checked += 1
             if user is not None and rule.endpoint == "accounts.logout":
                 Auth(client).login(user)

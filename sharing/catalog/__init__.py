@@ -8,7 +8,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import category_views, demo, views
+# photo_views adds its routes to the catalog's blueprint: importing it is what counts.
+from sharing.catalog import category_views, demo, photo_views, views  # noqa: F401
 from sharing.catalog.categories import load_reference_categories
 from sharing.cli import add_demo_loader
 from sharing.db import new_session
@@ -31,6 +32,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(category_views.blueprint)
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
-    add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit"))
+    add_nav_item(app, _l("Our listings"), "catalog.mine", section=("catalog.new", "catalog.edit", "catalog.photos"))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)

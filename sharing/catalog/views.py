@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
-from sharing.catalog import listings
+from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.forms import ListingForm, SearchForm
 from sharing.catalog.labels import (
@@ -25,6 +25,7 @@ from sharing.catalog.labels import (
     VISIBILITY_LABELS,
 )
 from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.photo_forms import NewListingForm, uploads
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.forms import show_error
@@ -78,7 +79,8 @@ def browse() -> str:
     page = listings.find(db_session, viewer=current_user, filters=filters)
     args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
     return render_template("catalog/browse.html", form=form, page=page, query_args=args,
-                           searched=bool(filters.q or request.args))
+                           searched=bool(filters.q or request.args),
+                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
 
 
 @blueprint.get("/<int:listing_id>")
@@ -93,6 +95,7 @@ def detail(listing_id: int) -> str:
     factor = current_factor(db_session, listing.category_id)
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
+                           photos=photos.photos_of(db_session, listing.id),  # type: ignore[arg-type]
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
@@ -106,11 +109,12 @@ def mine() -> str:
         select(Listing).where(Listing.municipality_id == current_user.municipality_id)
         .order_by(Listing.updated_at.desc())  # type: ignore[attr-defined]
     ).all()
-    return render_template("catalog/mine.html", listings=rows)
+    return render_template("catalog/mine.html", listings=rows,
+                           covers=photos.covers(db_session, [listing.id for listing in rows]))  # type: ignore[misc]
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
-    form = ListingForm(obj=listing)
+    form = ListingForm(obj=listing) if listing is not None else NewListingForm()
     form.category_id.choices = _category_choices()
     form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
     managers = db_session.scalars(
@@ -156,11 +160,15 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
+            added = form.photos.data and photos.add_photos(
+                db_session, listing=listing, uploads=uploads(form.photos.data), by=current_user, now=utcnow(),
+                store=photos.PhotoStore.from_config(current_app.config))
         except DomainError as error:
+            db_session.rollback()  # a refused photo keeps the listing from being saved too: all or nothing
             show_error(form, error)
         else:
             db_session.commit()
-            log.info("listing %s created by user %s", listing.id, current_user.id)
+            log.info("listing %s created by user %s with %d photos", listing.id, current_user.id, len(added or []))
             flash(_("The listing is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=None)

@@ -180,12 +180,21 @@ def test_the_camera_orientation_is_applied(db, setting):
     assert bottom[2] > 200 and bottom[0] < 60, f"the right (blue) half is at the bottom: {bottom}"
 
 
-def test_png_and_webp_are_accepted_and_transparency_turns_white(db, setting):
-    transparent, orange = add(db, setting, png((300, 200)), webp())
+def mpo() -> bytes:
+    """A JPEG holding several pictures, as some cameras write them: the first one is the photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "red").save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (300, 200))])
+    return out.getvalue()
+
+
+def test_png_webp_and_multi_picture_jpeg_are_accepted_and_transparency_turns_white(db, setting):
+    transparent, orange, red = add(db, setting, png((300, 200)), webp(), mpo())
+    with Image.open(setting["store"].path(red.key, "large")) as stored:
+        assert stored.format == "JPEG" and stored.getpixel((10, 10))[0] > 240
     with Image.open(setting["store"].path(transparent.key, "large")) as stored:
         assert stored.getpixel((10, 10)) == (255, 255, 255)
     assert (orange.width, orange.height) == (500, 500), "a small photo is not enlarged"
-    assert [p.position for p in rows(db, setting["listing"])] == [0, 1]
+    assert [p.position for p in rows(db, setting["listing"])] == [0, 1, 2]
 
 
 @pytest.mark.parametrize("content, name, message", [

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Iterable, Mapping, Sequence
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -130,7 +130,8 @@ def encode(upload: Upload, store: PhotoStore) -> _Encoded:
         large = _resized(upright, RENDITIONS["large"])
         card = _resized(large, RENDITIONS["card"])
         renditions = {"large": _jpeg(large, JPEG_QUALITY["large"]), "card": _jpeg(card, JPEG_QUALITY["card"])}
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+    except Exception as error:  # a crafted or broken file can make a decoder fail in any way
+        log.info("an upload could not be decoded: %s", type(error).__name__)
         raise DomainError(N_("“%(name)s” could not be read; the file may be damaged."),
                           field="photos", name=name) from None
     return _Encoded(renditions=renditions, width=large.width, height=large.height)
@@ -138,7 +139,7 @@ def encode(upload: Upload, store: PhotoStore) -> _Encoded:
 
 def _upright_srgb(image: Image.Image) -> Image.Image:
     """The pixels turned as the camera meant them, in sRGB, on white where they were transparent."""
-    if image.format == "JPEG":
+    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (several pictures, from some cameras)
         # Let the JPEG decoder scale down as it decodes: far less memory for a large photo.
         image.draft("RGB", fit(image.size, RENDITIONS["large"]))
     profile = image.info.get("icc_profile")

@@ -25,7 +25,8 @@ from sharing.catalog.labels import (
     VISIBILITY_LABELS,
 )
 from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
-from sharing.catalog.photo_forms import NewListingForm, uploads
+from sharing.catalog.photo_forms import NewListingForm
+from sharing.catalog.photo_forms import uploads as photo_uploads
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.forms import show_error
@@ -110,7 +111,7 @@ def mine() -> str:
         .order_by(Listing.updated_at.desc())  # type: ignore[attr-defined]
     ).all()
     return render_template("catalog/mine.html", listings=rows,
-                           covers=photos.covers(db_session, [listing.id for listing in rows]))  # type: ignore[misc]
+                           covers=photos.covers(db_session, [listing.id for listing in rows]))
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
@@ -160,15 +161,16 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
-            added = form.photos.data and photos.add_photos(
-                db_session, listing=listing, uploads=uploads(form.photos.data), by=current_user, now=utcnow(),
-                store=photos.PhotoStore.from_config(current_app.config))
+            chosen = photo_uploads(form.photos.data)  # type: ignore[attr-defined]
+            if chosen:
+                photos.add_photos(db_session, listing=listing, uploads=chosen, by=current_user, now=utcnow(),
+                                  store=photos.PhotoStore.from_config(current_app.config))
         except DomainError as error:
             db_session.rollback()  # a refused photo keeps the listing from being saved too: all or nothing
             show_error(form, error)
         else:
             db_session.commit()
-            log.info("listing %s created by user %s with %d photos", listing.id, current_user.id, len(added or []))
+            log.info("listing %s created by user %s with %d photos", listing.id, current_user.id, len(chosen))
             flash(_("The listing is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=None)

@@ -52,6 +52,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", "© OpenStreetMap contributors"),
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
+        # Photos of listings: where their files live, and how large one upload may be. A request
+        # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.
+        "SHARING_PHOTO_DIR": environ.get("SHARING_PHOTO_DIR", str(instance_path / "photos")),
+        "SHARING_PHOTO_MAX_BYTES": int(environ.get("SHARING_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
+        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "50000000")),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",

@@ -157,6 +157,7 @@ def app(databases: Databases, smtp_server: tuple[Controller, Mailbox], tmp_path:
         "MAIL_PORT": controller.port,
         "SERVER_NAME": "delning.test",
         "SHARING_BASE_URL": "http://delning.test",
+        "SHARING_PHOTO_DIR": str(tmp_path / "photos"),  # never the instance folder
     })
     yield app
     app.extensions["sharing.engine"].dispose()

@@ -4,12 +4,15 @@ This walks every registered route with an anonymous visitor and a user of each r
 new route without an access rule fails here.
 """
 
+import io
+
 import pytest
+from PIL import Image
 
 from sharing.access import access_for
 from sharing.accounts import notifications
 from sharing.accounts.models import Role
-from sharing.catalog import import_runner, listings, wants
+from sharing.catalog import import_runner, listings, photos, wants
 from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, Condition, ListingImport, ResourceKind, WantStatus
 from sharing.db import utcnow
@@ -44,6 +47,9 @@ EXPECTED: dict[str, object] = {
     "imports.index": {Role.FACILITY_MANAGER}, "imports.detail": {Role.FACILITY_MANAGER},
     "imports.start": {Role.FACILITY_MANAGER}, "imports.status": {Role.FACILITY_MANAGER},
     "imports.template": {Role.FACILITY_MANAGER},
+    "catalog.photo": SIGNED_IN, "catalog.photos": {Role.FACILITY_MANAGER},
+    "catalog.move_photo": {Role.FACILITY_MANAGER}, "catalog.describe_photo": {Role.FACILITY_MANAGER},
+    "catalog.delete_photo": {Role.FACILITY_MANAGER},
     "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
     "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,
@@ -56,6 +62,8 @@ EXPECTED: dict[str, object] = {
     "api.create_want": SIGNED_IN, "api.replace_want": SIGNED_IN, "api.close_want": SIGNED_IN,
     "notifications.index": SIGNED_IN, "notifications.open_notification": SIGNED_IN,
     "notifications.read_all": SIGNED_IN, "api.list_notifications": SIGNED_IN,
+    "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,
+    "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
 
@@ -69,7 +77,7 @@ def expected_allowed(endpoint: str, role: Role | None) -> bool:
 
 
 @pytest.fixture
-def world(factory):
+def world(app, factory):
     municipality = factory.municipality("Ystad", "1286")
     unit = factory.unit(municipality)
     site = factory.site(municipality)
@@ -78,6 +86,12 @@ def world(factory):
     chairs = ListingDetails(kind=ResourceKind.THING, title="Stolar", category_id=category.id, site_id=site.id,
                             condition=Condition.GOOD, lend=True)
     listing = listings.save_listing(factory.session, details=chairs, by=users[Role.FACILITY_MANAGER], now=utcnow())
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(image, "JPEG")
+    image.seek(0)
+    [photo] = photos.add_photos(factory.session, listing=listing, uploads=[photos.Upload("stol.jpg", image)],
+                                by=users[Role.FACILITY_MANAGER], now=utcnow(),
+                                store=photos.PhotoStore.from_config(app.config))
     # Another municipality's closed want: the walk meets its rules as a 404 for everyone here,
     # never as a 403 that the table would take for the route's own rule.
     elsewhere = factory.municipality("Skurup", "1264")
@@ -94,7 +108,8 @@ def world(factory):
     yield {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
-           "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv"}, users
+           "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
+           "photo_id": photo.id, "key": photo.key, "rendition": "card"}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 
@@ -144,6 +159,7 @@ def test_every_role_gets_what_the_table_says(app, world):
                     assert response.status_code == 302 and "/login" in location, where
             else:
                 assert response.status_code == 403, where
+            response.close()  # a file's response holds the file open until closed
             checked += 1
             if user is not None and rule.endpoint == "accounts.logout":
                 Auth(client).login(user)

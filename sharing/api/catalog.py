@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Response, abort, request
+from flask import Response, abort, jsonify, request, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,9 +14,10 @@ from sharing.accounts.models import Role
 from sharing.api import blueprint
 from sharing.api.common import ProblemError, one, page_args, page_response, parse_body
 from sharing.api.openapi import documented
-from sharing.catalog import listings
+from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
-from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.models import Condition, Listing, ListingPhoto, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.photo_views import allow_photo_request, photo_store, send_photo
 from sharing.catalog.signals import announce_listing_changed
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
@@ -244,3 +245,96 @@ def set_listing_status(listing_id: int) -> Response:
     db_session.commit()
     announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
+
+
+# --- Photos -------------------------------------------------------------------------------------
+
+class PhotoOut(Schema):
+    id: int
+    position: int = Field(description="The order of the listing's photos; the lowest is the cover")
+    width: int = Field(description="Of the large rendition, in pixels")
+    height: int
+    byte_size: int = Field(description="Of the large rendition")
+    alt_text: str = Field(description="A short description for those who cannot see it; empty: the listing's title")
+    created_at: datetime
+    urls: dict[str, str] = Field(description="The JPEG files, by name: card (400 px) and large (1600 px)")
+
+
+class PhotoListOut(Schema):
+    items: list[PhotoOut]
+
+
+PHOTO_UPLOAD = {
+    "photos": {"type": "array", "items": {"type": "string", "format": "binary"},
+               "description": "JPEG, PNG or WebP files; location data and other metadata are removed"},
+    "alt_text": {"type": "string", "maxLength": 300, "description": "A short description for every photo sent"},
+}
+
+
+def _photo_list(rows: list[ListingPhoto], status: int = 200) -> Response:
+    items = [PhotoOut(id=photo.id, position=photo.position, width=photo.width, height=photo.height,  # type: ignore[arg-type]
+                      byte_size=photo.byte_size, alt_text=photo.alt_text, created_at=photo.created_at,
+                      urls={rendition: url_for("api.photo_file", key=photo.key, rendition=rendition, _external=True)
+                            for rendition in photos.RENDITIONS})
+             for photo in rows]
+    response = jsonify(PhotoListOut(items=items).model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
+@blueprint.url_value_preprocessor
+def make_room_for_photos(endpoint: str | None, values: dict[str, object] | None) -> None:
+    if endpoint == "api.add_listing_photos":
+        allow_photo_request()
+
+
+@blueprint.get("/listings/<int:listing_id>/photos")
+@allow(SIGNED_IN)
+@documented("A listing's photos, the cover first", tag="catalog", response=PhotoListOut)
+def listing_photos(listing_id: int) -> Response:
+    listing = _visible(listing_id)
+    return _photo_list(photos.photos_of(db_session, listing.id))  # type: ignore[arg-type]
+
+
+@blueprint.post("/listings/<int:listing_id>/photos")
+@allow(Role.FACILITY_MANAGER)
+@documented("Add photos to a listing, after its others (all or, if one is refused, none)", tag="catalog",
+            response=PhotoListOut, status=201, multipart=PHOTO_UPLOAD)
+def add_listing_photos(listing_id: int) -> Response:
+    listing = _managed(listing_id)
+    if request.mimetype != "multipart/form-data":
+        raise ProblemError(problem(415, "Send the photos as multipart/form-data, in the field 'photos'."))
+    uploads = [photos.Upload(file.filename or "", file.stream) for file in request.files.getlist("photos")
+               if file.filename]
+    try:
+        added = photos.add_photos(db_session, listing=listing, uploads=uploads, by=current_user, now=utcnow(),
+                                  store=photo_store(), alt_text=request.form.get("alt_text", ""))
+    except DomainError as error:
+        db_session.rollback()
+        raise _refused(error) from None
+    db_session.commit()
+    return _photo_list(added, status=201)
+
+
+@blueprint.delete("/listings/<int:listing_id>/photos/<int:photo_id>")
+@allow(Role.FACILITY_MANAGER)
+@documented("Remove a photo of a listing", tag="catalog", status=204)
+def delete_listing_photo(listing_id: int, photo_id: int) -> Response:
+    listing = _managed(listing_id)
+    photo = db_session.get(ListingPhoto, photo_id)
+    if photo is None or photo.listing_id != listing.id:
+        abort(404)
+    try:
+        photos.remove_photo(db_session, listing=listing, photo=photo, by=current_user, now=utcnow(),
+                            store=photo_store())
+    except DomainError as error:
+        raise _refused(error) from None
+    db_session.commit()
+    return Response(status=204)
+
+
+@blueprint.get("/photos/<key>/<rendition>.jpg")
+@allow(SIGNED_IN)
+@documented("A photo's file (image/jpeg); it never changes, so it may be cached for long", tag="catalog")
+def photo_file(key: str, rendition: str) -> Response:
+    return send_photo(key, rendition)

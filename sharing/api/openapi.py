@@ -24,14 +24,17 @@ class Operation:
     body: type[BaseModel] | None = None
     status: int = 200
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    multipart: dict[str, dict[str, Any]] | None = None  # the fields of a multipart/form-data body (uploads)
 
 
 def documented(summary: str, *, tag: str, response: type[BaseModel] | None = None, paginated: bool = False,
                body: type[BaseModel] | None = None, status: int = 200,
-               query: dict[str, dict[str, Any]] | None = None) -> Callable[[View], View]:
+               query: dict[str, dict[str, Any]] | None = None,
+               multipart: dict[str, dict[str, Any]] | None = None) -> Callable[[View], View]:
     """Describe an API view for the OpenAPI document."""
     def decorate(view: View) -> View:
-        view.openapi = Operation(summary, tag, response, paginated, body, status, query or {})  # type: ignore[attr-defined]
+        view.openapi = Operation(summary, tag, response, paginated, body, status, query or {},  # type: ignore[attr-defined]
+                                 multipart=multipart)
         return view
     return decorate
 
@@ -115,6 +118,12 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 body_schema = _schema_ref(operation.body, schemas)
                 entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
                 responses["422"] = _problem("The body does not validate")
+            if operation.multipart is not None and method in {"POST", "PUT", "PATCH"}:
+                entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "properties": operation.multipart}}}}
+                responses["413"] = _problem("The request is too large")
+                responses["415"] = _problem("The body is not multipart/form-data")
+                responses["422"] = _problem("An upload is refused; the detail says why")
             paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",

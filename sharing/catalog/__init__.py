@@ -10,7 +10,18 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import category_views, demo, import_views, imports, label_views, notices, views, want_views
+# photo_views adds its routes to the catalog's blueprint: importing it is what counts.
+from sharing.catalog import (  # noqa: F401
+    category_views,
+    demo,
+    import_views,
+    imports,
+    label_views,
+    notices,
+    photo_views,
+    views,
+    want_views,
+)
 from sharing.catalog.categories import load_reference_categories
 from sharing.catalog.signals import listing_changed
 from sharing.cli import add_demo_loader
@@ -46,7 +57,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine",
-                 section=("catalog.new", "catalog.edit", "labels.", "imports."))
+                 section=("catalog.new", "catalog.edit", "catalog.photos", "labels.", "imports."))
     add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)

@@ -227,3 +227,24 @@ class ListingImport(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class ListingPhoto(SQLModel, table=True):
+    """A photo of a listing, kept as files we encoded ourselves (no metadata of the original survives).
+
+    Its files are named by a random key, never by what was uploaded, and never change: a new
+    photo gets a new key, so the files can be cached for long.
+    """
+
+    __tablename__ = "listing_photo"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    listing_id: int = _fk("listing.id", ondelete="CASCADE")
+    position: int = Field(default=0)  # the lowest is the cover
+    key: str = Field(max_length=32, unique=True)
+    width: int = Field(ge=1)  # of the large rendition
+    height: int = Field(ge=1)
+    byte_size: int = Field(ge=0)  # of the large rendition
+    alt_text: str = Field(default="", max_length=300)  # empty: the listing's title describes it
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
-from sharing.catalog import listings
+from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.forms import ListingForm, SearchForm
 from sharing.catalog.labels import (
@@ -26,6 +26,8 @@ from sharing.catalog.labels import (
     VISIBILITY_LABELS,
 )
 from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.photo_forms import NewListingForm
+from sharing.catalog.photo_forms import uploads as photo_uploads
 from sharing.catalog.signals import announce_listing_changed
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
@@ -96,7 +98,8 @@ def browse() -> str | Response:
         return response
     page = listings.find(db_session, viewer=current_user, filters=filters)
     return render_template("catalog/browse.html", form=form, view="list", page=page, query_args=args,
-                           searched=searched, total=page.total)
+                           searched=searched, total=page.total,
+                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
 
 
 @blueprint.get("/<int:listing_id>")
@@ -111,6 +114,7 @@ def detail(listing_id: int) -> str:
     factor = current_factor(db_session, listing.category_id)
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
+                           photos=photos.photos_of(db_session, listing.id),  # type: ignore[arg-type]
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
@@ -126,11 +130,12 @@ def mine() -> str:
                           status=ListingStatus(status) if status in set(ListingStatus) else None, q=q,
                           page=max(1, request.args.get("page", 1, type=int)))
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q)
+    return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q,
+                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
-    form = ListingForm(obj=listing)
+    form = ListingForm(obj=listing) if listing is not None else NewListingForm()
     form.category_id.choices = _category_choices()
     form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
     managers = db_session.scalars(
@@ -176,11 +181,16 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
+            chosen = photo_uploads(form.photos.data)  # type: ignore[attr-defined]
+            if chosen:
+                photos.add_photos(db_session, listing=listing, uploads=chosen, by=current_user, now=utcnow(),
+                                  store=photos.PhotoStore.from_config(current_app.config))
         except DomainError as error:
+            db_session.rollback()  # a refused photo keeps the listing from being saved too: all or nothing
             show_error(form, error)
         else:
             db_session.commit()
-            log.info("listing %s created by user %s", listing.id, current_user.id)
+            log.info("listing %s created by user %s with %d photos", listing.id, current_user.id, len(chosen))
             flash(_("The listing is saved as a draft. Publish it when it is ready."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=None)

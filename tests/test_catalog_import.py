@@ -447,7 +447,7 @@ def test_our_listings_links_to_the_import(client, auth, setting):
     assert client.get("/catalog/import").status_code == 200
 
 
-def test_published_imports_tell_matching_wanted_items(client, auth, db, setting, factory):
+def test_published_imports_tell_matching_wanted_items_once(client, auth, db, setting, factory, mailbox):
     poster = setting["skurup_employee"]
     poster.unit_id = factory.unit(setting["skurup"]).id
     db.add(poster)
@@ -455,9 +455,16 @@ def test_published_imports_tell_matching_wanted_items(client, auth, db, setting,
     want = wants.post_want(db, details=wants.WantDetails(words="kontorsstol grön"), by=poster, now=utcnow())
     db.commit()
     auth.login(setting["manager"])
-    job = checked_import(client, db, csv_bytes([chair_row("Kontorsstolar, gröna"), chair_row("Pall")]))
+    rows = [chair_row("Kontorsstolar, gröna"), chair_row("Kontorsstol, grön"), chair_row("Pall")]
+    job = checked_import(client, db, csv_bytes(rows))
     start(client, job, publish="y")
     assert finished(db, job).status == ImportStatus.DONE
     db.rollback()
-    assert [n.user_id for n in db.scalars(select(Notification))] == [poster.id]
-    assert [m.title for m in wants.matching_listings(db, want=want, viewer=poster)] == ["Kontorsstolar, gröna"]
+    [notice] = db.scalars(select(Notification)).all()
+    assert notice.user_id == poster.id and notice.params["count"] == 2
+    assert sorted(m.title for m in wants.matching_listings(db, want=want, viewer=poster)) == [
+        "Kontorsstol, grön", "Kontorsstolar, gröna"]
+    [mail] = mailbox.messages  # sent by the import's thread before it ended
+    body = mail.get_content()
+    assert mail["Subject"] == "Nya annonser matchar din efterlysning"
+    assert "2 nya annonser" in body and "Kontorsstol, grön" in body

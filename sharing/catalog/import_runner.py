@@ -33,7 +33,7 @@ from sqlalchemy import update
 
 from sharing.catalog import imports
 from sharing.catalog.models import ListingImport
-from sharing.catalog.signals import announce_listing_changed
+from sharing.catalog.signals import announce_listings_imported
 from sharing.db import engine, new_session, utcnow
 from sharing.i18n import N_
 
@@ -126,8 +126,8 @@ def _import(import_id: int) -> None:
         published = created if job.publish else []
         session.commit()
     log.info("import %s created %d listings", import_id, len(created))
-    for listing_id in published:  # wanted items hear of what was published, as from the listing form
-        announce_listing_changed(listing_id)
+    if published:  # wanted items hear of what was published, once per want for the whole import
+        announce_listings_imported(published)
 
 
 def _record_failure(import_id: int, **failure: object) -> None:

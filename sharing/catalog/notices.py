@@ -22,6 +22,7 @@ from sharing.mail import send_mail
 
 log = logging.getLogger("sharing.catalog")
 MATCH_MESSAGE = N_("“%(listing)s” matches your wanted item “%(want)s”.")
+MANY_MATCH_MESSAGE = N_("%(count)s new listings match your wanted item “%(want)s”.")
 
 
 def _path(endpoint: str, **values: object) -> str:
@@ -68,6 +69,41 @@ def tell_of_matches(sender: Flask, *, listing_id: int) -> None:
         except Exception:  # noqa: BLE001 - send_mail logs failed deliveries; this guards the rendering
             log.exception("could not mail user %s of listing %s", poster.id, listing_id)
     log.info("listing %s met %d wanted items", listing_id, len(met))
+
+
+def tell_of_many_matches(sender: Flask, *, listing_ids: list[int]) -> None:
+    """The ``listings_imported`` receiver: each poster hears once per want of the listings it
+    meets among many saved at once (an import), not once per listing."""
+    try:
+        with new_session() as session:
+            now = utcnow()
+            told: list[tuple[User, Want, str, list[int]]] = []
+            for want, found in wants.match_listings(session, listing_ids=listing_ids, now=now):
+                poster = session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
+                if poster is None or not poster.active:
+                    continue
+                name = wants.label(want)
+                if len(found) == 1:
+                    listing = session.get(Listing, found[0])
+                    notifications.notify(session, user_id=poster.id, message=MATCH_MESSAGE,  # type: ignore[arg-type]
+                                         params={"listing": listing.title, "want": name},  # type: ignore[union-attr]
+                                         url=_path("catalog.detail", listing_id=found[0]), now=now)
+                else:
+                    notifications.notify(session, user_id=poster.id, message=MANY_MATCH_MESSAGE,  # type: ignore[arg-type]
+                                         params={"count": len(found), "want": name},
+                                         url=_path("wants.detail", want_id=want.id), now=now)
+                told.append((poster, want, name, found))
+            session.commit()
+            for poster, want, name, found in told:
+                listings = [session.get(Listing, listing_id) for listing_id in found[:10]]
+                try:
+                    send_mail(to=poster.email, subject=_l("New listings match your wanted item"), locale=poster.locale,
+                              template="catalog/mail/wants_matched.txt", user=poster, want=want, want_name=name,
+                              listings=listings, count=len(found))
+                except Exception:  # noqa: BLE001 - send_mail logs failed deliveries; this guards the rendering
+                    log.exception("could not mail user %s of imported listings", poster.id)
+    except Exception:  # noqa: BLE001 - the listings are saved; telling people of them must not undo that
+        log.exception("could not match %d imported listings with wanted items", len(listing_ids))
 
 
 def want_matched(user: User, *, want: Want, want_name: str, listing: Listing,

@@ -261,6 +261,37 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     return met
 
 
+def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -> list[tuple[Want, list[int]]]:
+    """Record, for many listings saved at once (an import), the open wants each meets for the first
+    time: one query per open want, not one per listing. Returns each want met with its listings."""
+    if not listing_ids:
+        return []
+    today = local_date(now)
+    open_wants = session.scalars(select(Want).where(
+        Want.status == WantStatus.OPEN.value,
+        or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
+    ).order_by(Want.id)).all()
+    met: list[tuple[Want, list[int]]] = []
+    for want in open_wants:
+        query = select(Listing.id).where(
+            Listing.id.in_(listing_ids), Listing.status == ListingStatus.PUBLISHED.value,  # type: ignore[union-attr]
+            or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == want.municipality_id),
+            ~exists().where(WantMatch.want_id == want.id, WantMatch.listing_id == Listing.id),
+        )
+        if want.category_id is not None:
+            query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+        terms = want.search_words.split()
+        if terms:
+            query = query.where(search.matches(terms, session.get_bind().dialect.name))
+        found = list(session.scalars(query.order_by(Listing.id)))
+        for listing_id in found:
+            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now, notified_at=now))  # type: ignore[arg-type]
+        if found:
+            met.append((want, found))
+    session.flush()
+    return met
+
+
 def matching_listings(session: Session, *, want: Want, viewer: User, limit: int | None = 20) -> list[Listing]:
     """The recorded matches that still meet the want and that the viewer may find, newest match first."""
     rows = session.scalars(

@@ -69,6 +69,8 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
         session.commit()
         session.close()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    # Closing the server waits for requests still running, so none outlives the engine below.
+    server.daemon_threads, server.block_on_close = False, True  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -10,17 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
-
-from sharing import create_app
-from sharing.accounts import demo
-from sharing.catalog.categories import load_reference_categories
-from sharing.db import new_session
 
 from .conftest import DEMO_PASSWORD, LiveServer, assert_accessible
 
@@ -29,29 +21,8 @@ MANAGER = "lokalforsorjning@ystad.example"
 ROWS = 3000
 
 
-@pytest.fixture(scope="module")
-def catalog_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The app with the demo users and the reference categories (which an import names)."""
-    app = create_app({"TESTING": True, "SHARING_DATABASE_URL": databases.fresh(), "MAIL_BACKEND": "outbox",
-                      "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox"))})
-    with app.app_context(), new_session() as session:
-        demo.load(session)
-        load_reference_categories(session)
-        session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="import-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["sharing.engine"].dispose()
-
-
-def test_a_facility_manager_imports_an_inventory(browser: Browser, catalog_server: LiveServer) -> None:
-    context = browser.new_context(base_url=catalog_server.url, locale="sv-SE", accept_downloads=True)
+def test_a_facility_manager_imports_an_inventory(browser: Browser, live_server: LiveServer) -> None:
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE", accept_downloads=True)
     context.set_default_timeout(10_000)
     page: Page = context.new_page()
     problems: list[str] = []

@@ -50,7 +50,7 @@ def prepare(url: str, listings: int) -> float:
     from sharing import create_app
     from sharing.accounts import demo as accounts_demo
     from sharing.catalog import demo as catalog_demo
-    from sharing.db import new_session, utcnow
+    from sharing.db import new_session, refresh_statistics, utcnow
 
     started = time.perf_counter()
     config = Config(str(ROOT / "alembic.ini"))
@@ -71,12 +71,7 @@ def prepare(url: str, listings: int) -> float:
                     batch.clear()
             session.add_all(batch)
             session.commit()
-            if url.startswith("postgresql"):
-                session.connection().exec_driver_sql("ANALYZE")
-                session.commit()
-            else:
-                session.connection().exec_driver_sql("PRAGMA optimize")
-                session.commit()
+        refresh_statistics()  # as the daily job does
     app.extensions["sharing.engine"].dispose()
     return time.perf_counter() - started
 

@@ -12,7 +12,7 @@ from flask.cli import AppGroup, FlaskGroup
 from sqlmodel import Session
 
 from sharing.config import DEVELOPMENT_ENVS
-from sharing.db import new_session
+from sharing.db import new_session, refresh_statistics
 
 
 def _create_app():  # type: ignore[no-untyped-def]
@@ -50,6 +50,7 @@ def load_demo() -> None:
         for loader in current_app.extensions.get("sharing.demo", []):
             added.update(loader(session))
         session.commit()
+    refresh_statistics()
     click.echo("Demo data: " + ", ".join(f"{count} {kind} added" for kind, count in added.items()))
 
 

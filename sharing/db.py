@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
+
+from sharing.jobs import Job, add_job
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -71,6 +73,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Read pages through a memory map (shared by every worker via the OS cache) rather than a
+    # system call each: a search reads thousands of pages.
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 
@@ -89,6 +94,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the request's session on teardown."""
     app.extensions["sharing.engine"] = make_engine(app.config["SHARING_DATABASE_URL"])
+    add_job(app, Job("database-statistics", refresh_statistics, timedelta(days=1)))
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:
@@ -100,6 +106,14 @@ def init_app(app: Flask) -> None:
 def engine() -> Engine:
     """The current app's engine."""
     return current_app.extensions["sharing.engine"]
+
+
+def refresh_statistics() -> None:
+    """Let the query planner see the data as it is now. SQLite keeps no statistics of its own:
+    without them it sorts 100,000 listings rather than walk the index on publication time.
+    (PostgreSQL's autovacuum analyses too; once a day more costs it nothing.)"""
+    with engine().begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
 
 
 def new_session() -> Session:

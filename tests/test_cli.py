@@ -1,6 +1,6 @@
 """Command-line administration and the demo data."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from sharing.accounts.models import Municipality, OpeningHours, Role, Site, Unit, User
 
@@ -69,3 +69,16 @@ def test_purge_job_drops_spent_tokens_and_old_failed_logins(runner, db, factory)
     db.expire_all()
     assert [a.email for a in db.scalars(select(LoginAttempt))] == ["b@x.example"]
     assert [t.purpose for t in db.scalars(select(AccountToken))] == ["invitation"]
+
+
+def test_the_daily_statistics_job_gives_the_planner_fresh_figures(app, db):
+    from sharing.jobs import schedule
+
+    [job] = [job for job in schedule(app) if job.name == "database-statistics"]
+    with app.app_context():
+        job.run()
+    if db.get_bind().dialect.name == "sqlite":
+        assert db.scalar(select(func.count()).select_from(text("sqlite_stat1"))) > 0
+    else:
+        analysed = db.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'listing'"))
+        assert analysed is not None

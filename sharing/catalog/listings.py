@@ -296,11 +296,11 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
         query = query.order_by(search.relevance(terms), *newest)
     else:
         query = query.order_by(*newest)
-    counted = query.order_by(None).with_only_columns(Listing.id).limit(COUNT_LIMIT + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    # Sort and cut on ids alone, then load the page's rows: sorting whole rows costs more.
-    ids = session.scalars(query.with_only_columns(Listing.id)  # type: ignore[arg-type]
-                          .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    # One query finds and counts: the ids of the first COUNT_LIMIT + 1 matches in order (sorting
+    # ids alone costs less than sorting rows), of which the page's rows are then loaded.
+    ranked = session.scalars(query.with_only_columns(Listing.id).limit(COUNT_LIMIT + 1)).all()  # type: ignore[arg-type]
+    total = len(ranked)
+    ids = ranked[(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
     rows = session.scalars(select(Listing).where(Listing.id.in_(ids))  # type: ignore[union-attr]
                            .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
     by_id = {row.id: row for row in rows}

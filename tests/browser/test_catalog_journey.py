@@ -1,12 +1,14 @@
-"""The catalog's journey: a Ystad facility manager lists ten chairs; a Skurup employee finds
+"""The catalog's journey: a Ystad facility manager lists ten chairs with a photo; a Skurup employee finds
 them by searching "stol" and on the map. axe-core checks every page on the way."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from .conftest import LiveServer, assert_accessible
@@ -22,6 +24,16 @@ def choose_option(page: Page, label: str, option_text: str) -> None:
     select = page.get_by_label(label, exact=True)
     option = select.locator("option", has_text=re.compile(rf"^\W*{re.escape(option_text)}$")).first
     select.select_option(option.get_attribute("value"))
+
+
+def chair_photo() -> bytes:
+    """A photo as a phone makes it: a JPEG with a location in its EXIF data."""
+    image = Image.new("RGB", (1200, 900), (40, 40, 40))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (55.0, 25.0, 0.0)}  # GPS: where the photo was taken
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
 
 
 def list_ten_chairs(page: Page) -> None:
@@ -41,6 +53,8 @@ def list_ten_chairs(page: Page) -> None:
     page.get_by_label("Antal likadana exemplar").fill("10")
     page.get_by_label("Låna ut (eller boka, för lokaler och tjänster)").check()
     page.get_by_label("Överlåt för gott").check()
+    page.get_by_label("Foton (valfritt)").set_input_files(files=[{
+        "name": "stolar.jpg", "mimeType": "image/jpeg", "buffer": chair_photo()}])
     page.get_by_role("button", name="Spara").click()
 
     expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
@@ -49,6 +63,10 @@ def list_ten_chairs(page: Page) -> None:
     page.get_by_role("button", name="Publicera").click()
     expect(page.get_by_text("Annonsen är nu ”Tillgänglig”")).to_be_visible()
     expect(page.get_by_text("10 st.")).to_be_visible()
+    # The photo was re-encoded and is served by the app, shown with the title as its text.
+    photo = page.get_by_role("img", name=TITLE).first
+    expect(photo).to_be_visible()
+    assert photo.evaluate("image => image.complete && image.naturalWidth > 0")
     assert_accessible(page)
 
 
@@ -90,5 +108,9 @@ def test_the_search_works_on_a_phone(new_page: Callable[..., Page], live_server:
     page.goto("/catalog/?q=stol")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page)
+    page.locator(".listing-grid a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page)

@@ -257,3 +257,20 @@ def test_our_listings_are_filtered_and_paged(client, auth, setting, db):
     found = listings.owned(db, municipality_id=setting["ystad"].id, per_page=2, page=2)
     assert (found.total, found.pages, len(found.items)) == (4, 2, 2)
     assert "Nothing" not in client.get("/catalog/mine?status=bogus").get_data(as_text=True)
+
+
+def test_available_for_a_period(client, auth, setting, db):
+    from datetime import date
+
+    published(db, setting, title="Stol nu")
+    published(db, setting, title="Stol sedan", available_from=date(2031, 3, 1))
+    auth.login(setting["employee"])
+    page = client.get("/catalog/?q=stol&available_from=2031-01-10&available_until=2031-01-20").get_data(as_text=True)
+    assert "Stol nu" in page and "Stol sedan" not in page
+    page = client.get("/catalog/?q=stol&available_from=2031-03-02").get_data(as_text=True)
+    assert "Stol nu" in page and "Stol sedan" in page
+    page = client.get("/catalog/?q=stol&available_from=2031-03-02&available_until=2031-03-01").get_data(as_text=True)
+    assert "Periodens slut kommer före dess början." in page
+    api = client.get("/api/v1/listings?q=stol&available_from=2031-01-10").get_json()
+    assert [item["title"] for item in api["items"]] == ["Stol nu"]
+    assert client.get("/api/v1/listings?available_from=10/1").status_code == 400

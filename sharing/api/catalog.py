@@ -153,6 +153,8 @@ SEARCH_PARAMETERS = {
     "condition": {"type": "string", "enum": [c.value for c in Condition]},
     "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},
     "sort": {"type": "string", "enum": ["relevance", "newest", "title"]},
+    "available_from": {"type": "string", "format": "date", "description": "Available for a period from this day"},
+    "available_until": {"type": "string", "format": "date", "description": "... until this day"},
 }
 
 
@@ -163,6 +165,16 @@ def _int_arg(name: str) -> int | None:
     if not raw.isdigit():
         raise ProblemError(problem(400, f"'{name}' must be a whole number."))
     return int(raw)
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ProblemError(problem(400, f"'{name}' must be a date (YYYY-MM-DD).")) from None
 
 
 def _enum_args(name: str, enum: type) -> list:  # type: ignore[type-arg]
@@ -189,7 +201,10 @@ def find_listings() -> Response:
         q=request.args.get("q", "")[:200], category_id=_int_arg("category_id"),
         municipality_id=_int_arg("municipality_id"), kind=kinds[0] if kinds else None,
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
+        available_from=_date_arg("available_from"), available_until=_date_arg("available_until"),
     )
+    if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
+        raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))
     found = listings.find(db_session, viewer=current_user, filters=filters)
     return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=ListingOut,
                          total_exact=not found.more)

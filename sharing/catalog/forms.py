@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.labels import CONDITION_LABELS, KIND_LABELS, OFFER_LABELS, VISIBILITY_LABELS
@@ -79,10 +79,15 @@ class SearchForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[Optional()])
     condition = MultiCheckboxField(_l("Condition"))
     offer = MultiCheckboxField(_l("Offered as"))
-    available_on = DateField(_l("Available on"), validators=[Optional()])
+    available_from = DateField(_l("Available from"), validators=[Optional()])
+    available_until = DateField(_l("Available until"), validators=[Optional()])
     near_site_id = SelectField(_l("Near"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
     within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
     sort = SelectField(_l("Sort by"), default="relevance")
+
+    def validate_available_until(self, field: DateField) -> None:
+        if field.data and self.available_from.data and field.data < self.available_from.data:
+            raise ValidationError(_l("The end of the period comes before its start."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

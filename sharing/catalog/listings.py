@@ -221,7 +221,10 @@ class Filters:
     kind: ResourceKind | None = None
     conditions: list[Condition] = field(default_factory=list)
     offers: list[str] = field(default_factory=list)
-    available_on: date | None = None
+    # Available for the whole of this period (either end may be open). Today that means listed as
+    # available from its start; the loans domain will also leave out what is booked in it.
+    available_from: date | None = None
+    available_until: date | None = None
     near_site_id: int | None = None
     within_km: float | None = None
     sort: str = "relevance"
@@ -269,8 +272,9 @@ def _matching(
     for offer in filters.offers:
         if offer in ("lend", "give_away", "swap"):
             query = query.where(getattr(Listing, offer).is_(True))
-    if filters.available_on is not None:
-        query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= filters.available_on))  # type: ignore[union-attr]
+    start = filters.available_from or filters.available_until
+    if start is not None:
+        query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= start))  # type: ignore[union-attr]
     distance = _distance_from(session, viewer, filters)
     if distance is not None:
         query = query.join(Site, Site.id == Listing.site_id)

@@ -75,7 +75,9 @@ def browse() -> str | Response:
         kind=ResourceKind(form.kind.data) if form.kind.data else None,
         conditions=[Condition(c) for c in form.condition.data or []],
         offers=list(form.offer.data or []),
-        available_on=form.available_on.data if not form.available_on.errors else None,
+        available_from=form.available_from.data if not form.available_from.errors else None,
+        available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
+        else None,
         near_site_id=form.near_site_id.data,
         within_km=form.within_km.data if not form.within_km.errors else None,
         sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",

@@ -43,7 +43,7 @@ EXPECTED: dict[str, object] = {
     "catalog.browse": SIGNED_IN, "catalog.detail": SIGNED_IN, "catalog.mine": {Role.FACILITY_MANAGER},
     "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
     "catalog.change_status": {Role.FACILITY_MANAGER}, "catalog.duplicate": {Role.FACILITY_MANAGER},
-    "labels.prepare": {Role.FACILITY_MANAGER}, "labels.sheet": {Role.FACILITY_MANAGER},
+    "qr_labels.prepare": {Role.FACILITY_MANAGER}, "qr_labels.sheet": {Role.FACILITY_MANAGER},
     "imports.index": {Role.FACILITY_MANAGER}, "imports.detail": {Role.FACILITY_MANAGER},
     "imports.start": {Role.FACILITY_MANAGER}, "imports.status": {Role.FACILITY_MANAGER},
     "imports.template": {Role.FACILITY_MANAGER},

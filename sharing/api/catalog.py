@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
 from sharing.api import blueprint
-from sharing.api.common import ProblemError, one, page_args, page_response, parse_body
+from sharing.api.common import ProblemError, date_arg, int_arg, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
 from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
@@ -110,12 +110,6 @@ class StatusIn(BaseModel):
     status: ListingStatus
 
 
-def _refused(error: DomainError) -> ProblemError:
-    detail = error.message % error.params if error.params else error.message
-    errors = [{"field": error.field, "message": detail}] if error.field else []
-    return ProblemError(problem(422, detail, errors=errors))
-
-
 def _visible(listing_id: int) -> Listing:
     listing = db_session.get(Listing, listing_id)
     if listing is None or not listings.can_see(current_user, listing):
@@ -158,25 +152,6 @@ SEARCH_PARAMETERS = {
 }
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise ProblemError(problem(400, f"'{name}' must be a whole number."))
-    return int(raw)
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ProblemError(problem(400, f"'{name}' must be a date (YYYY-MM-DD).")) from None
-
-
 def _enum_args(name: str, enum: type) -> list:  # type: ignore[type-arg]
     try:
         return [enum(value) for value in request.args.getlist(name)]
@@ -198,10 +173,10 @@ def find_listings() -> Response:
     if not set(offers) <= {"lend", "give_away", "swap"}:
         raise ProblemError(problem(400, "'offer' must be lend, give_away or swap."))
     filters = listings.Filters(
-        q=request.args.get("q", "")[:200], category_id=_int_arg("category_id"),
-        municipality_id=_int_arg("municipality_id"), kind=kinds[0] if kinds else None,
+        q=request.args.get("q", "")[:200], category_id=int_arg("category_id"),
+        municipality_id=int_arg("municipality_id"), kind=kinds[0] if kinds else None,
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
-        available_from=_date_arg("available_from"), available_until=_date_arg("available_until"),
+        available_from=date_arg("available_from"), available_until=date_arg("available_until"),
     )
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))
@@ -226,7 +201,7 @@ def create_listing() -> Response:
         listing = listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()),
                                         by=current_user, now=utcnow())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(listing, ListingOut, status=201)
 
@@ -241,7 +216,7 @@ def replace_listing(listing_id: int) -> Response:
         listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()), by=current_user,
                               now=utcnow(), listing=listing)
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
@@ -256,7 +231,7 @@ def set_listing_status(listing_id: int) -> Response:
     try:
         listings.set_status(db_session, listing=listing, to=body.status, by=current_user, now=utcnow())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
@@ -326,7 +301,7 @@ def add_listing_photos(listing_id: int) -> Response:
                                   store=photo_store(), alt_text=request.form.get("alt_text", ""))
     except DomainError as error:
         db_session.rollback()
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return _photo_list(added, status=201)
 
@@ -343,7 +318,7 @@ def delete_listing_photo(listing_id: int, photo_id: int) -> Response:
         photos.remove_photo(db_session, listing=listing, photo=photo, by=current_user, now=utcnow(),
                             store=photo_store())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return Response(status=204)
 

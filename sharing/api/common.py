@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Iterable, TypeVar
 from urllib.parse import urlencode
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
+from sharing.i18n import DomainError
 from sharing.web.errors import problem
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -88,3 +90,31 @@ def parse_body(schema: type[Model]) -> Model:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()
         )
         raise ProblemError(problem(422, "The body does not validate.", errors=list(errors))) from None
+
+
+def refused(error: DomainError) -> ProblemError:
+    """A domain rule's refusal as a 422 problem, naming the field it concerns."""
+    detail = error.message % error.params if error.params else error.message
+    errors = [{"field": error.field, "message": detail}] if error.field else []
+    return ProblemError(problem(422, detail, errors=errors))
+
+
+def int_arg(name: str) -> int | None:
+    """An optional whole-number query argument; anything else is a 400 problem."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ProblemError(problem(400, f"'{name}' must be a whole number."))
+    return int(raw)
+
+
+def date_arg(name: str) -> date | None:
+    """An optional ISO date query argument; anything else is a 400 problem."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ProblemError(problem(400, f"'{name}' must be a date (YYYY-MM-DD).")) from None

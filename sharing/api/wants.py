@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sharing.access import SIGNED_IN, allow
 from sharing.api import blueprint
 from sharing.api.catalog import ListingOut
-from sharing.api.common import ProblemError, one, page_args, page_response, parse_body
+from sharing.api.common import ProblemError, int_arg, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
 from sharing.catalog import wants
 from sharing.catalog.models import Want, WantStatus
@@ -64,26 +64,11 @@ def _out(want: Want) -> WantOut:
     return out
 
 
-def _refused(error: DomainError) -> ProblemError:
-    detail = error.message % error.params if error.params else error.message
-    errors = [{"field": error.field, "message": detail}] if error.field else []
-    return ProblemError(problem(422, detail, errors=errors))
-
-
 def _visible(want_id: int) -> Want:
     want = db_session.get(Want, want_id)
     if want is None or not wants.can_see(current_user, want):
         abort(404)
     return want
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise ProblemError(problem(400, f"'{name}' must be a whole number."))
-    return int(raw)
 
 
 WANT_PARAMETERS = {
@@ -107,8 +92,8 @@ def find_wants() -> Response:
     mine = request.args.get("mine", "false").lower()
     if mine not in ("true", "false", "1", "0"):
         raise ProblemError(problem(400, "'mine' must be true or false."))
-    filters = wants.WantFilters(state=state, municipality_id=_int_arg("municipality_id"),
-                                category_id=_int_arg("category_id"), mine=mine in ("true", "1"),
+    filters = wants.WantFilters(state=state, municipality_id=int_arg("municipality_id"),
+                                category_id=int_arg("category_id"), mine=mine in ("true", "1"),
                                 page=page, per_page=per_page)
     found = wants.find_wants(db_session, viewer=current_user, filters=filters, now=utcnow())
     return page_response([_out(w) for w in found.items], total=found.total, page=page, per_page=per_page,
@@ -143,7 +128,7 @@ def create_want() -> Response:
         want = wants.post_want(db_session, details=wants.WantDetails(**body.model_dump()), by=current_user,
                                now=utcnow())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(_out(want), WantOut, status=201)
 
@@ -160,7 +145,7 @@ def replace_want(want_id: int) -> Response:
         wants.edit_want(db_session, want=want, details=wants.WantDetails(**body.model_dump()), by=current_user,
                         now=utcnow())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(_out(want), WantOut)
 
@@ -177,7 +162,7 @@ def close_want(want_id: int) -> Response:
     try:
         wants.close_want(db_session, want=want, outcome=body.outcome, by=current_user, now=utcnow())
     except DomainError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(_out(want), WantOut)
 

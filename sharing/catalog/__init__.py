@@ -16,9 +16,9 @@ from sharing.catalog import (  # noqa: F401
     demo,
     import_views,
     imports,
-    label_views,
     notices,
     photo_views,
+    qr_label_views,
     views,
     want_views,
 )
@@ -51,13 +51,13 @@ def tidy_imports() -> None:
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(category_views.blueprint)
-    app.register_blueprint(label_views.blueprint)
+    app.register_blueprint(qr_label_views.blueprint)
     app.register_blueprint(want_views.blueprint)
     app.register_blueprint(import_views.blueprint)
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine",
-                 section=("catalog.new", "catalog.edit", "catalog.photos", "labels.", "imports."))
+                 section=("catalog.new", "catalog.edit", "catalog.photos", "qr_labels.", "imports."))
     add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)

@@ -9,10 +9,10 @@ import pytest
 import segno
 
 from sharing.accounts.models import Role
-from sharing.catalog import labels_pdf, listings
-from sharing.catalog.labels_pdf import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
+from sharing.catalog import listings, qr_sheet
 from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, Condition, ListingStatus, ResourceKind
+from sharing.catalog.qr_sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
 from sharing.db import utcnow
 from sharing.i18n import DomainError
 from tests.conftest import PASSWORD, csrf_token
@@ -65,7 +65,7 @@ def label(**overrides) -> ListingLabel:
 
 
 def test_a_label_shows_title_inventory_number_municipality_and_listing_number():
-    content = labels_pdf.label_content(label(title="Skrivbord, höj- och sänkbart"), municipality="Ystad")
+    content = qr_sheet.label_content(label(title="Skrivbord, höj- och sänkbart"), municipality="Ystad")
     assert content.url == "https://delning.example/catalog/42"
     assert " ".join(content.title_lines) == "Skrivbord, höj- och sänkbart"
     assert content.inventory_line == "Inv.nr INV-2024-0042"
@@ -74,47 +74,47 @@ def test_a_label_shows_title_inventory_number_municipality_and_listing_number():
 
 
 def test_a_listing_without_inventory_number_gets_no_inventory_line():
-    content = labels_pdf.label_content(label(inventory_number="  "), municipality="Skurup",
-                                       captions=labels_pdf.Captions("Inv. no.", "Listing no."))
+    content = qr_sheet.label_content(label(inventory_number="  "), municipality="Skurup",
+                                       captions=qr_sheet.Captions("Inv. no.", "Listing no."))
     assert content.inventory_line == ""
     assert content.number_line == "Listing no. 42"
 
 
 def test_a_long_title_is_wrapped_to_the_label_and_cut_with_an_ellipsis():
     title = "Kontorsstol svart med armstöd, nackstöd och hjul för hårda golv, väl använd men hel och ren"
-    content = labels_pdf.label_content(label(title=title), municipality="Trelleborg")
-    width = labels_pdf._text_width(A4_70X37)
-    assert len(content.title_lines) == labels_pdf.TITLE_LINES
-    assert all(labels_pdf.stringWidth(line, TITLE_FONT, TITLE_SIZE) <= width for line in content.title_lines)
+    content = qr_sheet.label_content(label(title=title), municipality="Trelleborg")
+    width = qr_sheet._text_width(A4_70X37)
+    assert len(content.title_lines) == qr_sheet.TITLE_LINES
+    assert all(qr_sheet.stringWidth(line, TITLE_FONT, TITLE_SIZE) <= width for line in content.title_lines)
     assert content.title_lines[0].startswith("Kontorsstol") and content.title_lines[-1].endswith("…")
     # A word longer than a line is split rather than running off the label.
-    long_word = labels_pdf.label_content(label(title="Skrivbordsstolsarmstödsöverdragsfabrikantföreningen"),
+    long_word = qr_sheet.label_content(label(title="Skrivbordsstolsarmstödsöverdragsfabrikantföreningen"),
                                          municipality="Ystad")
     assert len(long_word.title_lines) > 1
-    assert all(labels_pdf.stringWidth(line, TITLE_FONT, TITLE_SIZE) <= width for line in long_word.title_lines)
+    assert all(qr_sheet.stringWidth(line, TITLE_FONT, TITLE_SIZE) <= width for line in long_word.title_lines)
 
 
 def test_letters_the_pdf_fonts_lack_lose_their_accent_rather_than_print_as_boxes():
-    assert labels_pdf.printable("Bänk åäö ÅÄÖ é ü") == "Bänk åäö ÅÄÖ é ü"
-    assert labels_pdf.printable("Łódź ő 椅子") == "Lódz o ??"
+    assert qr_sheet.printable("Bänk åäö ÅÄÖ é ü") == "Bänk åäö ÅÄÖ é ü"
+    assert qr_sheet.printable("Łódź ő 椅子") == "Lódz o ??"
 
 
 def test_the_pdf_has_one_page_per_sheet_and_starts_where_asked():
-    one = labels_pdf.render([label()], municipality="Ystad")
+    one = qr_sheet.render([label()], municipality="Ystad")
     assert one.startswith(b"%PDF-") and one.rstrip().endswith(b"%%EOF")
     assert page_count(one) == 1
-    full_sheet = labels_pdf.render([label(copies=24)], municipality="Ystad")
+    full_sheet = qr_sheet.render([label(copies=24)], municipality="Ystad")
     assert page_count(full_sheet) == 1
     assert texts(page_contents(full_sheet)[0]).count("Annons nr 42") == 24
     # Started at label 10 of a used sheet: 15 fit on it, the other 5 go on a second one.
-    offset = labels_pdf.render([label(copies=20)], municipality="Ystad", start=10)
+    offset = qr_sheet.render([label(copies=20)], municipality="Ystad", start=10)
     first, second = page_contents(offset)
     assert (texts(first).count("Annons nr 42"), texts(second).count("Annons nr 42")) == (15, 5)
 
 
 def test_the_qr_code_drawn_is_the_code_of_the_listings_address():
     url = "https://delning.ystad.se/catalog/4711"
-    [content] = page_contents(labels_pdf.render([label(url=url)], municipality="Ystad"))
+    [content] = page_contents(qr_sheet.render([label(url=url)], municipality="Ystad"))
     assert drawn_qr(content) == qr_of(url)
     assert drawn_qr(content) != qr_of("https://delning.ystad.se/catalog/4712")
 
@@ -127,13 +127,13 @@ def test_the_first_label_sits_at_the_top_left_of_the_sheet_and_the_last_at_the_b
 @pytest.mark.parametrize("start", [0, 25])
 def test_a_start_outside_the_sheet_is_refused(start):
     with pytest.raises(DomainError) as refused:
-        labels_pdf.render([label()], municipality="Ystad", start=start)
+        qr_sheet.render([label()], municipality="Ystad", start=start)
     assert refused.value.field == "start"
 
 
 def test_too_many_labels_at_once_are_refused():
     with pytest.raises(DomainError) as refused:
-        labels_pdf.render([label(copies=labels_pdf.MAX_LABELS), label(listing_id=43)], municipality="Ystad")
+        qr_sheet.render([label(copies=qr_sheet.MAX_LABELS), label(listing_id=43)], municipality="Ystad")
     assert refused.value.field == "copies"
 
 
@@ -235,13 +235,13 @@ def test_a_start_outside_the_sheet_is_shown_on_the_field(client, auth, setting, 
 
 def test_too_many_labels_are_refused_on_the_field(db, client, auth, setting):
     chairs = setting["chairs"]
-    chairs.quantity = labels_pdf.MAX_LABELS + 1
+    chairs.quantity = qr_sheet.MAX_LABELS + 1
     db.add(chairs)
     db.commit()
     auth.login(setting["manager"])
     response = client.get(f"/catalog/labels.pdf?listing={chairs.id}&copies=piece")
     assert response.mimetype == "text/html"
-    assert f"Det blir {labels_pdf.MAX_LABELS + 1} etiketter" in response.get_data(as_text=True)
+    assert f"Det blir {qr_sheet.MAX_LABELS + 1} etiketter" in response.get_data(as_text=True)
     assert client.get(f"/catalog/labels.pdf?listing={chairs.id}&copies=one").mimetype == "application/pdf"
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField
 from wtforms.validators import NumberRange
 
-from sharing.catalog.labels_pdf import A4_70X37
+from sharing.catalog.qr_sheet import A4_70X37
 
 PER_SHEET = A4_70X37.per_sheet
 

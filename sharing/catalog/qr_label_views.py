@@ -18,14 +18,14 @@ from werkzeug.wrappers import Response
 
 from sharing.access import allow
 from sharing.accounts.models import Municipality, Role
-from sharing.catalog import labels_pdf, listings
-from sharing.catalog.label_forms import LabelSheetForm
+from sharing.catalog import listings, qr_sheet
 from sharing.catalog.models import Listing
+from sharing.catalog.qr_label_forms import LabelSheetForm
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.forms import show_error
 
-blueprint = Blueprint("labels", __name__, url_prefix="/catalog", template_folder="templates")
+blueprint = Blueprint("qr_labels", __name__, url_prefix="/catalog", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
 
 
@@ -57,7 +57,7 @@ def _nothing_chosen() -> Response:
 
 
 def _page(form: LabelSheetForm, chosen: list[Listing]) -> str:
-    return render_template("catalog/labels.html", form=form, listings=chosen, per_sheet=labels_pdf.A4_70X37.per_sheet)
+    return render_template("catalog/qr_labels.html", form=form, listings=chosen, per_sheet=qr_sheet.A4_70X37.per_sheet)
 
 
 @blueprint.get("/labels")
@@ -78,14 +78,14 @@ def sheet() -> str | Response:
     form = LabelSheetForm(request.args)
     if form.validate():
         per_piece = form.copies.data == "piece"
-        labels = [labels_pdf.ListingLabel(listing_id=listing.id, title=listing.title,
+        labels = [qr_sheet.ListingLabel(listing_id=listing.id, title=listing.title,
                                           inventory_number=listing.inventory_number, url=listing_url(listing.id),
                                           copies=listing.quantity if per_piece else 1)
                   for listing in chosen]
         municipality = db_session.get(Municipality, current_user.municipality_id)
-        captions = labels_pdf.Captions(inventory_number=_("Inv. no."), listing_number=_("Listing no."))
+        captions = qr_sheet.Captions(inventory_number=_("Inv. no."), listing_number=_("Listing no."))
         try:
-            pdf = labels_pdf.render(labels, municipality=municipality.name, captions=captions,
+            pdf = qr_sheet.render(labels, municipality=municipality.name, captions=captions,
                                     start=form.start.data, title=_("Labels"))
         except DomainError as error:
             show_error(form, error)

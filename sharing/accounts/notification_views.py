@@ -16,6 +16,7 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
 from sharing.accounts.models import Notification
 from sharing.db import db_session, utcnow
+from sharing.web.arguments import page_number
 from sharing.web.views import safe_next
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
@@ -67,7 +68,7 @@ class Page:
 @blueprint.get("/")
 @allow(SIGNED_IN)
 def index() -> str:
-    number = max(1, request.args.get("page", 1, type=int))
+    number = max(1, request.args.get("page", 1, type=page_number))
     rows, total = notifications.newest(db_session, user_id=current_user.id, page=number, per_page=PER_PAGE)
     return render_template("accounts/notifications.html", page=Page(rows, total, number, PER_PAGE),
                            retention_days=notifications.RETENTION.days)

@@ -19,6 +19,7 @@ from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.models import Condition, Listing, ListingPhoto, ListingStatus, ResourceKind, Visibility
 from sharing.catalog.photo_views import allow_photo_request, photo_store, send_photo
 from sharing.catalog.signals import announce_listing_changed
+from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.errors import problem
@@ -177,6 +178,7 @@ def find_listings() -> Response:
         municipality_id=int_arg("municipality_id"), kind=kinds[0] if kinds else None,
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
         available_from=date_arg("available_from"), available_until=date_arg("available_until"),
+        today=local_date(utcnow()),
     )
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))

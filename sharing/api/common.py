@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from sharing.i18n import DomainError
+from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -25,19 +26,19 @@ class ProblemError(Exception):
         self.response = response
 
 
-def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
+def _whole_number_arg(name: str, default: int | None, maximum: int) -> int | None:
     raw = request.args.get(name)
-    if raw is None:
+    if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        limit = f" and at most {maximum}" if maximum else ""
-        raise ProblemError(problem(400, f"'{name}' must be a whole number from 1{limit}."))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise ProblemError(problem(400, f"'{name}' must be a whole number from 1 to {maximum}."))
     return int(raw)
 
 
 def page_args() -> tuple[int, int]:
     """``page`` and ``per_page`` from the query string, or a 400 problem."""
-    return _positive_int("page", 1), _positive_int("per_page", 50, MAX_PER_PAGE)
+    return (_whole_number_arg("page", 1, MAX_PAGE),  # type: ignore[return-value]
+            _whole_number_arg("per_page", 50, MAX_PER_PAGE))
 
 
 def paginate(session: Session, query: Select[Any], schema: type[BaseModel]) -> Response:
@@ -100,13 +101,8 @@ def refused(error: DomainError) -> ProblemError:
 
 
 def int_arg(name: str) -> int | None:
-    """An optional whole-number query argument; anything else is a 400 problem."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise ProblemError(problem(400, f"'{name}' must be a whole number."))
-    return int(raw)
+    """An optional id in the query string; anything else is a 400 problem."""
+    return _whole_number_arg(name, None, MAX_ID)
 
 
 def date_arg(name: str) -> date | None:

@@ -12,10 +12,7 @@ from wtforms.widgets import TextInput
 
 from sharing.catalog.categories import NAME_MAX, SOURCE_MAX
 from sharing.catalog.labels import KIND_LABELS
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+from sharing.web.arguments import optional_id
 
 
 class LocalNumberField(Field):
@@ -64,7 +61,7 @@ class FactorForm(FlaskForm):
 class CategoryForm(FlaskForm):
     name = StringField(_l("Name in Swedish"), validators=[InputRequired(), Length(max=NAME_MAX)])
     name_en = StringField(_l("Name in English"), validators=[InputRequired(), Length(max=NAME_MAX)])
-    parent_id = SelectField(_l("Part of"), coerce=_int_or_none, validate_choice=False)
+    parent_id = SelectField(_l("Part of"), coerce=optional_id, validate_choice=False)
     kind = SelectField(_l("What it holds"), default="thing", validators=[InputRequired()],
                        description=_l("A subcategory holds the same kind of resource as the category above it."))
 

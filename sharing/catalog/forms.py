@@ -19,10 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.labels import CONDITION_LABELS, KIND_LABELS, OFFER_LABELS, VISIBILITY_LABELS
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+from sharing.web.arguments import optional_id
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,12 +32,12 @@ class ListingForm(FlaskForm):
     title = StringField(
         _l("Title"), validators=[InputRequired(), Length(max=150)],
         description=_l("What it is, as someone would search for it: “Kontorsstol, svart, med armstöd”."))
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[InputRequired()])
+    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[InputRequired()])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     condition = SelectField(_l("Condition"), validators=[Optional()])
     quantity = IntegerField(_l("Number of identical pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, 100_000)])
-    site_id = SelectField(_l("Where it is"), coerce=_int_or_none, validators=[InputRequired()])
+    site_id = SelectField(_l("Where it is"), coerce=optional_id, validators=[InputRequired()])
     width_cm = IntegerField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     depth_cm = IntegerField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     height_cm = IntegerField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
@@ -49,7 +46,7 @@ class ListingForm(FlaskForm):
     volume_m3 = DecimalField(_l("Volume per piece (m³)"), places=None, validators=[Optional(), NumberRange(0, 1000)],
                              description=_l("Leave empty to use the category's typical volume."))
     inventory_number = StringField(_l("Inventory number (optional)"), validators=[Length(max=50)])
-    contact_user_id = SelectField(_l("Contact"), coerce=_int_or_none, validators=[Optional()])
+    contact_user_id = SelectField(_l("Contact"), coerce=optional_id, validators=[Optional()])
     lend = BooleanField(_l("Lend it (or book it, for places and services)"))
     give_away = BooleanField(_l("Hand it over for good"))
     swap = BooleanField(_l("Swap it"))
@@ -73,15 +70,15 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET that changes nothing
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
-    municipality_id = SelectField(_l("Municipality"), coerce=_int_or_none, validators=[Optional()],
+    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()], validate_choice=False)
+    municipality_id = SelectField(_l("Municipality"), coerce=optional_id, validators=[Optional()],
                                   validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()])
     condition = MultiCheckboxField(_l("Condition"))
     offer = MultiCheckboxField(_l("Offered as"))
     available_from = DateField(_l("Available from"), validators=[Optional()])
     available_until = DateField(_l("Available until"), validators=[Optional()])
-    near_site_id = SelectField(_l("Near"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    near_site_id = SelectField(_l("Near"), coerce=optional_id, validators=[Optional()], validate_choice=False)
     within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
     sort = SelectField(_l("Sort by"), default="relevance")
 

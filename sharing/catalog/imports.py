@@ -19,6 +19,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -286,7 +287,11 @@ def _check_zip(data: bytes) -> None:
                                  "workbook."), field="file")
         if "xl/workbook.xml" not in names:
             raise _wrong_type()
-        if "xl/vbaProject.bin" in names or b"macroEnabled" in archive.read("[Content_Types].xml"):
+        try:
+            content_types = archive.read("[Content_Types].xml")
+        except (KeyError, zipfile.BadZipFile, zlib.error, OSError):  # damaged: not a workbook we can read
+            raise _wrong_type() from None
+        if "xl/vbaProject.bin" in names or b"macroEnabled" in content_types:
             raise _wrong_type()
 
 

@@ -65,6 +65,18 @@ class ListingDetails:
     available_from: date | None = None
 
 
+MAX_QUANTITY = 100_000
+MAX_LOAN_DAYS = 3650
+FIGURE_LIMITS = {"width_cm": 100_000, "depth_cm": 100_000, "height_cm": 100_000, "weight_kg": 100_000,
+                 "volume_m3": 1000}
+
+
+def details_of(listing: Listing) -> ListingDetails:
+    """A saved listing's details, to check them again (its site or contact may have gone)."""
+    names = ListingDetails.__dataclass_fields__
+    return ListingDetails(**{name: getattr(listing, name) for name in names})
+
+
 def can_manage(user: User, listing: Listing) -> bool:
     """Facility managers of the owning municipality, and nobody else, change a listing."""
     return (getattr(user, "is_authenticated", False) and user.municipality_id == listing.municipality_id
@@ -107,15 +119,26 @@ def validate(session: Session, user: User, details: ListingDetails) -> tuple[Cat
         raise DomainError(N_("Places and services can only be booked for a time, not handed over."), field="lend")
     if details.kind == ResourceKind.THING and details.condition is None:
         raise DomainError(N_("Choose the condition."), field="condition")
-    if details.quantity < 1:
-        raise DomainError(N_("The quantity is at least 1."), field="quantity")
+    if not 1 <= details.quantity <= MAX_QUANTITY:
+        raise DomainError(N_("The quantity is from 1 to %(max)s."), field="quantity", max=MAX_QUANTITY)
+    for name, largest in FIGURE_LIMITS.items():
+        value = getattr(details, name)
+        # Reports add these up: no negative, infinite or absurd figure may enter.
+        if value is not None and not (math.isfinite(value) and 0 <= value <= largest):
+            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=name, max=largest)
+    for name in ("loan_min_days", "loan_max_days"):
+        value = getattr(details, name)
+        if value is not None and not 1 <= value <= MAX_LOAN_DAYS:
+            raise DomainError(N_("A loan is from 1 to %(max)s days."), field=name, max=MAX_LOAN_DAYS)
     if details.lend and details.loan_min_days and details.loan_max_days and \
             details.loan_min_days > details.loan_max_days:
         raise DomainError(N_("The shortest loan cannot be longer than the longest."), field="loan_min_days")
     if details.contact_user_id is not None:
         contact = session.get(User, details.contact_user_id)
-        if contact is None or contact.municipality_id != user.municipality_id:
-            raise DomainError(N_("Choose a contact of your own municipality."), field="contact_user_id")
+        if (contact is None or contact.municipality_id != user.municipality_id or not contact.active
+                or not contact.has_role(Role.FACILITY_MANAGER)):
+            raise DomainError(N_("Choose a contact among your municipality's facility managers."),
+                              field="contact_user_id")
     return category, site
 
 
@@ -180,7 +203,10 @@ MANUAL_TARGETS = (S.PUBLISHED, S.DRAFT, S.WITHDRAWN)
 
 
 def manual_steps(listing: Listing) -> list[ListingStatus]:
-    """The statuses a facility manager can move this listing to now."""
+    """The statuses a facility manager can move this listing to now (none while it is reserved
+    or lent: the loans domain moves it then)."""
+    if listing.status not in MANUAL_TARGETS:
+        return []
     return [target for target in MANUAL_TARGETS if target in TRANSITIONS[ListingStatus(listing.status)]]
 
 
@@ -188,8 +214,10 @@ def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: Use
     """A facility manager publishes, unpublishes, withdraws or reopens a listing."""
     if not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
-    if to not in MANUAL_TARGETS:
+    if to not in MANUAL_TARGETS or listing.status not in MANUAL_TARGETS:
         raise DomainError(N_("Reservations, loans and handovers change that status, not an edit."))
+    if to == ListingStatus.PUBLISHED:
+        validate(session, by, details_of(listing))  # its site or contact may be gone since it was saved
     change_status(listing, to, now=now)
     session.add(listing)
 
@@ -201,6 +229,9 @@ def duplicate(session: Session, *, listing: Listing, by: User, now: datetime) ->
     skip = {"id", "status", "created_at", "updated_at", "published_at", "created_by_id"}
     values = {k: v for k, v in listing.model_dump().items() if k not in skip}
     copy = Listing(**values, status=S.DRAFT.value, created_by_id=by.id, created_at=now, updated_at=now)
+    contact = session.get(User, copy.contact_user_id) if copy.contact_user_id else None
+    if contact is None or not contact.active:
+        copy.contact_user_id = None  # a copy names no one who has left
     session.add(copy)
     session.flush()
     return copy
@@ -225,6 +256,7 @@ class Filters:
     # available from its start; the loans domain will also leave out what is booked in it.
     available_from: date | None = None
     available_until: date | None = None
+    today: date | None = None  # where a period open at its start begins
     near_site_id: int | None = None
     within_km: float | None = None
     sort: str = "relevance"
@@ -272,7 +304,7 @@ def _matching(
     for offer in filters.offers:
         if offer in ("lend", "give_away", "swap"):
             query = query.where(getattr(Listing, offer).is_(True))
-    start = filters.available_from or filters.available_until
+    start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
         query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= start))  # type: ignore[union-attr]
     distance = _distance_from(session, viewer, filters)
@@ -304,7 +336,7 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
     # ids alone costs less than sorting rows), of which the page's rows are then loaded.
     ranked = session.scalars(query.with_only_columns(Listing.id).limit(COUNT_LIMIT + 1)).all()  # type: ignore[arg-type]
     total = len(ranked)
-    ids = ranked[(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
+    ids = ranked[:COUNT_LIMIT][(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
     rows = session.scalars(select(Listing).where(Listing.id.in_(ids))  # type: ignore[union-attr]
                            .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
     by_id = {row.id: row for row in rows}

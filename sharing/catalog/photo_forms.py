@@ -28,7 +28,8 @@ class NewListingForm(ListingForm):
 
 class PhotoDescriptionForm(FlaskForm):
     alt_text = StringField(
-        _l("Description for those who cannot see the photo"), validators=[Length(max=300)],
+        _l("Description for those who cannot see the photo"),
+        validators=[Length(max=300, message=_l("Keep the description to at most 300 characters."))],
         description=_l("What the photo shows, briefly. Leave empty to use the listing's title."))
 
 

@@ -145,7 +145,8 @@ def describe_photo(listing_id: int, photo_id: int) -> Response | str:
     listing, found = _managed_photo(listing_id, photo_id)
     form = PhotoDescriptionForm(prefix=f"photo-{photo_id}")
     if not form.validate_on_submit():
-        flash(_("Keep the description to at most 300 characters."), "error")
+        for message in (message for messages in form.errors.values() for message in messages):
+            flash(str(message), "error")
         return _back(listing, photo_id)
     try:
         photos.describe_photo(db_session, listing=listing, photo=found, alt_text=form.alt_text.data or "",

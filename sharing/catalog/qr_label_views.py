@@ -23,6 +23,7 @@ from sharing.catalog.models import Listing
 from sharing.catalog.qr_label_forms import LabelSheetForm
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.web.arguments import record_id
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("qr_labels", __name__, url_prefix="/catalog", template_folder="templates")
@@ -32,7 +33,7 @@ log = logging.getLogger("sharing.catalog")
 def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
-    ids = list(dict.fromkeys(request.args.getlist("listing", type=int)))
+    ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
     rows = db_session.scalars(select(Listing).where(Listing.id.in_(ids))) if ids else []  # type: ignore[union-attr]
     found = {listing.id: listing for listing in rows}
     for listing_id in ids:

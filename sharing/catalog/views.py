@@ -29,8 +29,10 @@ from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKi
 from sharing.catalog.photo_forms import NewListingForm
 from sharing.catalog.photo_forms import uploads as photo_uploads
 from sharing.catalog.signals import announce_listing_changed
+from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 from sharing.web.hooks import content_security_policy
 
@@ -72,19 +74,20 @@ def browse() -> str | Response:
     filters = listings.Filters(
         q=form.q.data or "" if not form.q.errors else "",
         category_id=form.category_id.data, municipality_id=form.municipality_id.data,
-        kind=ResourceKind(form.kind.data) if form.kind.data else None,
-        conditions=[Condition(c) for c in form.condition.data or []],
+        # A stale bookmark may hold values that no longer exist: they are left out, not a 500.
+        kind=ResourceKind(form.kind.data) if form.kind.data in set(ResourceKind) else None,
+        conditions=[Condition(c) for c in form.condition.data or [] if c in set(Condition)],
         offers=list(form.offer.data or []),
         available_from=form.available_from.data if not form.available_from.errors else None,
         available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
         else None,
+        today=local_date(utcnow()),
         near_site_id=form.near_site_id.data,
         within_km=form.within_km.data if not form.within_km.errors else None,
         sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
-        page=max(1, request.args.get("page", 1, type=int)),
+        page=max(1, request.args.get("page", 1, type=page_number)),
     )
-    # Lists keep repeated arguments (several conditions) in the links that carry the filters.
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "view")}
+    args = link_arguments(exclude=("page", "view"))
     searched = bool(filters.q or args)
     if request.args.get("view") == "map":
         points = listings.map_points(db_session, viewer=current_user, filters=filters)
@@ -130,8 +133,8 @@ def mine() -> str:
     q = request.args.get("q", "")[:200]
     page = listings.owned(db_session, municipality_id=current_user.municipality_id,
                           status=ListingStatus(status) if status in set(ListingStatus) else None, q=q,
-                          page=max(1, request.args.get("page", 1, type=int)))
-    args = {k: v for k, v in request.args.items() if k != "page"}
+                          page=max(1, request.args.get("page", 1, type=page_number)))
+    args = link_arguments(exclude=("page",))
     return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q,
                            covers=photos.covers(db_session, [listing.id for listing in page.items]))
 

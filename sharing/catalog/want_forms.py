@@ -8,10 +8,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.wants import DESCRIPTION_MAX, QUANTITY_MAX, WORDS_MAX
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if value not in (None, "", "None") else None  # type: ignore[call-overload]
+from sharing.web.arguments import optional_id
 
 
 class WantForm(FlaskForm):
@@ -19,7 +16,7 @@ class WantForm(FlaskForm):
         _l("What do you need?"), validators=[Length(max=WORDS_MAX)],
         description=_l("A few words, as a listing would say it: “kontorsstol”, “whiteboard”. "
                        "A listing must contain every word, so fewer words find more."))
-    category_id = SelectField(_l("Category (optional)"), coerce=_int_or_none, validators=[Optional()],
+    category_id = SelectField(_l("Category (optional)"), coerce=optional_id, validators=[Optional()],
                               description=_l("A listing in this category or one below it matches."))
     quantity = IntegerField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, QUANTITY_MAX)])
     needed_by = DateField(_l("Needed by (optional)"), validators=[Optional()],
@@ -35,9 +32,9 @@ class WantFilterForm(FlaskForm):
         csrf = False  # a GET that changes nothing
 
     state = SelectField(_l("Show"), default="open")
-    municipality_id = SelectField(_l("Municipality"), coerce=_int_or_none, validators=[Optional()],
+    municipality_id = SelectField(_l("Municipality"), coerce=optional_id, validators=[Optional()],
                                   validate_choice=False)
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()], validate_choice=False)
     mine = BooleanField(_l("Only my unit's"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

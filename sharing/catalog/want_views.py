@@ -19,6 +19,7 @@ from sharing.catalog.models import Want, WantStatus
 from sharing.catalog.want_forms import WantFilterForm, WantForm
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("wants", __name__, url_prefix="/wants", template_folder="templates")
@@ -67,11 +68,11 @@ def index() -> str:
         state=form.state.data if form.state.data in wants.STATES else "open",
         municipality_id=form.municipality_id.data if is_manager else None,
         category_id=form.category_id.data, mine=bool(form.mine.data) or not is_manager,
-        page=max(1, request.args.get("page", 1, type=int)),
+        page=max(1, request.args.get("page", 1, type=page_number)),
     )
     now = utcnow()
     page = wants.find_wants(db_session, viewer=current_user, filters=filters, now=now)
-    args = {k: v for k, v in request.args.items(multi=True) if k != "page"}
+    args = link_arguments(exclude=("page",))
     return render_template(
         "catalog/wants/index.html", form=form, page=page, query_args=args, is_manager=is_manager,
         can_post=wants.can_post(current_user), today=wants.local_date(now),

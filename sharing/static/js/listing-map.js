@@ -8,7 +8,13 @@
   if (!element || !data || typeof L === "undefined") { return; }
   var points = JSON.parse(data.textContent);
 
-  var map = L.map(element, { scrollWheelZoom: false, maxZoom: 19 });
+  // On a phone one finger scrolls the page, not the map (the list beside it shows the same).
+  var map = L.map(element, { scrollWheelZoom: false, maxZoom: 19, zoomControl: false, dragging: !L.Browser.mobile });
+  L.control.zoom({ zoomInTitle: element.dataset.zoomIn, zoomOutTitle: element.dataset.zoomOut }).addTo(map);
+  map.on("popupopen", function (event) {
+    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", element.dataset.closePopup); close.title = element.dataset.closePopup; }
+  });
   if (element.dataset.tiles) {
     L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -42,6 +43,36 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
         log.exception("mail could not be sent (template %s)", template)
         return False
     return True
+
+
+_background: list[threading.Thread] = []
+_background_lock = threading.Lock()
+
+
+def send_mail_in_background(**mail: object) -> None:
+    """``send_mail`` on a thread of its own, for mail a request causes but need not wait for:
+    a slow mail server (15 s a message at worst) must not hold up the person who clicked.
+    The message is rendered on that thread too, so pass values, not lazy-loading objects."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def send() -> None:
+        with app.app_context():
+            send_mail(**mail)  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=send, name="mail", daemon=False)  # a stopping worker lets it finish
+    with _background_lock:
+        _background[:] = [t for t in _background if t.is_alive()]
+        _background.append(thread)
+    thread.start()
+
+
+def wait_for_background_mail(timeout: float = 30) -> bool:
+    """Wait for mail sent in the background (tests; an orderly shutdown); False if some is still going."""
+    with _background_lock:
+        threads = list(_background)
+    for thread in threads:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in threads)
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> None:

@@ -26,6 +26,7 @@ os.environ["SHARING_ENV"] = "testing"
 from sharing import create_app  # noqa: E402
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User  # noqa: E402
 from sharing.accounts.passwords import hash_password, use_fast_hashing  # noqa: E402
+from sharing.mail import wait_for_background_mail
 
 use_fast_hashing()
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,11 +103,16 @@ class Mailbox:
     """What a real SMTP server on localhost received."""
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self._messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[attr-defined]
-        return "250 Message accepted for delivery"
+    @property
+    def messages(self) -> list[Message]:
+        """What arrived, once the mail the app sends in the background has gone out."""
+        assert wait_for_background_mail(timeout=30), "background mail still sending after 30 s"
+        return self._messages
+
+    def receive(self, content: bytes) -> None:
+        self._messages.append(message_from_bytes(content, policy=policy.default))  # type: ignore[arg-type]
 
     def open_link(self, client, message: Message) -> str:  # type: ignore[no-untyped-def]
         """Follow the mailed link as a browser would; returns the page it lands on.
@@ -128,13 +134,24 @@ class Mailbox:
         return found.group(0)
 
 
+class _Handler:
+    """aiosmtpd's handler: it looks over the handler's attributes, which must not wait for mail."""
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.mailbox.receive(envelope.content)  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
     mailbox = Mailbox()
     with socket.socket() as probe:  # a free port; aiosmtpd cannot start on port 0
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = Controller(_Handler(mailbox), hostname="127.0.0.1", port=port)
     controller.start()
     yield controller, mailbox
     controller.stop()

@@ -50,9 +50,10 @@ MAX_COLUMNS = 60
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 2_000
 EXCEL_MAX_ROWS = 1_048_576  # a row number beyond Excel's own limit can only be a crafted file
-# A confirmed import that is still "running" after this long was cut off (its process ended);
-# the database rolled its transaction back.
-RUN_TIMEOUT = timedelta(hours=1)
+# A confirmed import that is still "running" after this long was cut off (its process ended,
+# say a worker recycled): the database rolled its transaction back. 5,000 rows take well under
+# a minute, so ten is generous, and nobody watches "Importing..." for an hour.
+RUN_TIMEOUT = timedelta(minutes=10)
 PENDING_KEPT = timedelta(days=1)  # a checked file nobody confirmed is forgotten after this
 
 # Bounds of the numbers, as the listing form has them.

@@ -18,7 +18,7 @@ from sharing.catalog import wants
 from sharing.catalog.models import Listing, Want
 from sharing.db import new_session, utcnow
 from sharing.i18n import N_
-from sharing.mail import send_mail
+from sharing.mail import send_mail, send_mail_in_background
 
 log = logging.getLogger("sharing.catalog")
 MATCH_MESSAGE = N_("“%(listing)s” matches your wanted item “%(want)s”.")
@@ -107,7 +107,8 @@ def tell_of_many_matches(sender: Flask, *, listing_ids: list[int]) -> None:
 
 
 def want_matched(user: User, *, want: Want, want_name: str, listing: Listing,
-                 municipality: Municipality | None) -> bool:
-    return send_mail(to=user.email, subject=_l("A listing matches your wanted item"), locale=user.locale,
+                 municipality: Municipality | None) -> None:
+    # In the background: this runs inside the facility manager's publish request.
+    send_mail_in_background(to=user.email, subject=_l("A listing matches your wanted item"), locale=user.locale,
                      template="catalog/mail/want_matched.txt", user=user, want=want, want_name=want_name,
                      listing=listing, municipality=municipality)

@@ -11,7 +11,7 @@ from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import utcnow
 from sharing.i18n import DomainError
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fieldset
 
 
 @pytest.fixture
@@ -161,6 +161,20 @@ def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, sett
     assert response.status_code == 200
     assert "Välj minst ett sätt att dela" in response.get_data(as_text=True)
     assert db.scalar(select(Listing)) is None
+
+
+@pytest.mark.parametrize("field", ["kind", "visibility"])
+def test_a_radio_groups_error_is_in_its_fieldset_where_the_summary_links(client, auth, setting, db, field):
+    auth.login(setting["manager"])
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting, **{field: "bogus"}), "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and db.scalar(select(Listing)) is None
+    assert f'href="#{field}"' in html
+    group = fieldset(html, field)
+    assert f'id="{field}-error"' in group
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*>', group)
+    assert radios and all(f'aria-describedby="{field}-error"' in radio for radio in radios)
 
 
 def test_drafts_are_hidden_from_others(client, auth, setting, db):

@@ -177,6 +177,25 @@ def test_a_radio_groups_error_is_in_its_fieldset_where_the_summary_links(client,
     assert radios and all(f'aria-describedby="{field}-error"' in radio for radio in radios)
 
 
+@pytest.mark.parametrize(("locale", "name", "other"), [("en", "Office chair", "Kontorsstol"),
+                                                       ("sv", "Kontorsstol", "Office chair")])
+def test_categories_are_named_in_the_readers_language(client, auth, setting, db, locale, name, other):
+    listing = listings.save_listing(db, details=chairs(setting, title="Svarta stolar"), by=setting["manager"],
+                                    now=utcnow())
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    reader = setting["skurup_employee"]
+    reader.locale = locale
+    db.add(reader)
+    db.commit()
+    auth.login(reader)
+    page = client.get(f"/catalog/?category_id={setting['chairs'].id}").get_data(as_text=True)
+    card = re.search(r'<li class="listing-card">.*?</li>', page, re.DOTALL).group(0)
+    detail = client.get(f"/catalog/{listing.id}").get_data(as_text=True)
+    breadcrumb = re.search(r'<p class="breadcrumb">.*?</p>', detail, re.DOTALL).group(0)
+    for shown in (card, breadcrumb):
+        assert name in shown and other not in shown
+
+
 def test_drafts_are_hidden_from_others(client, auth, setting, db):
     listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
     db.commit()

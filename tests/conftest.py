@@ -248,6 +248,13 @@ def csrf_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-
     return found.group(1)
 
 
+def fieldset(html: str, field_id: str) -> str:
+    """The fieldset with the id, from its opening tag to its end (a radio group holds no nested fieldset)."""
+    found = re.search(rf'<fieldset[^>]* id="{field_id}"[^>]*>.*?</fieldset>', html, re.DOTALL)
+    assert found, f"no fieldset with id {field_id}"
+    return found.group(0)
+
+
 class Auth:
     """Log the test client in and out through the real login form."""
 

@@ -15,6 +15,7 @@ from sharing.catalog.categories import (
     FIGURES,
     REFERENCE_FILE,
     add_factor_version,
+    category_name,
     category_tree,
     create_category,
     current_factor,
@@ -150,6 +151,21 @@ def test_the_tree_is_in_position_then_swedish_order_with_depth_and_path(db):
     by_id = {n.category.id: n for n in nodes}
     assert (by_id[grandchild.id].depth, by_id[grandchild.id].path) == (2, ("Åtgärder", "Arkiv", "Hyllor"))
     assert by_id[zzz.id].depth == 0
+
+
+def test_a_category_is_named_in_english_only_for_english_readers_and_where_it_has_an_english_name(db):
+    top = Category(slug="mobler-n", name="Möbler", name_en="Furniture")
+    db.add(top)
+    db.commit()
+    unnamed = Category(slug="mobler-n/pall", name="Pall", name_en="", parent_id=top.id)
+    db.add(unnamed)
+    db.commit()
+    assert [category_name(top, locale) for locale in ("en", "en_GB", "sv", None)] == [
+        "Furniture", "Furniture", "Möbler", "Möbler"]
+    assert category_name(unnamed, "en") == "Pall"
+    labels = {n.category.id: (n.label("en"), n.label("sv")) for n in category_tree(db)}
+    assert labels[top.id] == ("Furniture", "Möbler")
+    assert labels[unnamed.id] == ("\u2003Pall", "\u2003Pall")
 
 
 def test_descendants_include_the_category_and_every_level_below_only(db):

@@ -11,7 +11,7 @@ from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import utcnow
 from sharing.i18n import DomainError
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fieldset
 
 
 @pytest.fixture
@@ -161,6 +161,39 @@ def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, sett
     assert response.status_code == 200
     assert "Välj minst ett sätt att dela" in response.get_data(as_text=True)
     assert db.scalar(select(Listing)) is None
+
+
+@pytest.mark.parametrize("field", ["kind", "visibility"])
+def test_a_radio_groups_error_is_in_its_fieldset_where_the_summary_links(client, auth, setting, db, field):
+    auth.login(setting["manager"])
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting, **{field: "bogus"}), "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and db.scalar(select(Listing)) is None
+    assert f'href="#{field}"' in html
+    group = fieldset(html, field)
+    assert f'id="{field}-error"' in group
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*>', group)
+    assert radios and all(f'aria-describedby="{field}-error"' in radio for radio in radios)
+
+
+@pytest.mark.parametrize(("locale", "name", "other"), [("en", "Office chair", "Kontorsstol"),
+                                                       ("sv", "Kontorsstol", "Office chair")])
+def test_categories_are_named_in_the_readers_language(client, auth, setting, db, locale, name, other):
+    listing = listings.save_listing(db, details=chairs(setting, title="Svarta stolar"), by=setting["manager"],
+                                    now=utcnow())
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    reader = setting["skurup_employee"]
+    reader.locale = locale
+    db.add(reader)
+    db.commit()
+    auth.login(reader)
+    page = client.get(f"/catalog/?category_id={setting['chairs'].id}").get_data(as_text=True)
+    card = re.search(r'<li class="listing-card">.*?</li>', page, re.DOTALL).group(0)
+    detail = client.get(f"/catalog/{listing.id}").get_data(as_text=True)
+    breadcrumb = re.search(r'<p class="breadcrumb">.*?</p>', detail, re.DOTALL).group(0)
+    for shown in (card, breadcrumb):
+        assert name in shown and other not in shown
 
 
 def test_drafts_are_hidden_from_others(client, auth, setting, db):

@@ -15,7 +15,7 @@ from sharing.catalog.models import Category, Condition, ListingStatus, ResourceK
 from sharing.catalog.qr_sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
 from sharing.db import utcnow
 from sharing.i18n import DomainError
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, fieldset
 
 # --- Reading back what the PDF draws ------------------------------------------------------
 
@@ -231,6 +231,16 @@ def test_a_start_outside_the_sheet_is_shown_on_the_field(client, auth, setting, 
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert 'id="start-error"' in html and 'aria-invalid="true"' in html
+
+
+def test_an_unknown_number_of_copies_is_shown_in_its_fieldset(client, auth, setting):
+    auth.login(setting["manager"])
+    response = client.get(f"/catalog/labels.pdf?listing={setting['chairs'].id}&copies=all")
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'href="#copies"' in html
+    group = fieldset(html, "copies")
+    assert 'id="copies-error"' in group and group.count('aria-describedby="copies-error"') == 2
 
 
 def test_too_many_labels_are_refused_on_the_field(db, client, auth, setting):

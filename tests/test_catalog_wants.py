@@ -354,6 +354,19 @@ def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db,
     assert "kontorsstol" in client.get("/wants/").get_data(as_text=True)
 
 
+def test_an_english_reader_sees_the_categories_english_names(client, auth, db, s):
+    want = post(db, s, words="", category_id=s["office_chair"].id)
+    s["teacher"].locale = "en"
+    db.add(s["teacher"])
+    db.commit()
+    auth.login(s["teacher"])
+    for path in ("/wants/", f"/wants/{want.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Office chair" in page and "Kontorsstol" not in page, path
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", client.get("/wants/new").get_data(as_text=True))
+    assert "\u2003\u2003Office chair" in options and "Furniture" in options
+
+
 def test_a_bad_want_form_shows_a_swedish_error_and_saves_nothing(client, auth, db, s):
     auth.login(s["teacher"])
     token = csrf_token(client, "/wants/new")

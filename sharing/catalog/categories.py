@@ -42,13 +42,25 @@ def swedish_sort_key(text: str) -> tuple[str, str]:
     return "".join(letters), text
 
 
+def category_name(category: Category, locale: str | None) -> str:
+    """The category's name in the reader's language: the English name in English where it has
+    one, else the Swedish name (the one every category has)."""
+    if locale is not None and str(locale).split("_")[0] == "en" and category.name_en:
+        return category.name_en
+    return category.name
+
+
 @dataclass(frozen=True)
 class CategoryNode:
-    """A category in tree order: how deep it lies and the names from the top down to it."""
+    """A category in tree order: how deep it lies and the (Swedish) names from the top down to it."""
 
     category: Category
     depth: int
     path: tuple[str, ...]
+
+    def label(self, locale: str | None) -> str:
+        """Its name in the reader's language, indented by its depth (for a select's options)."""
+        return "\u2003" * self.depth + category_name(self.category, locale)
 
 
 def category_tree(session: Session) -> list[CategoryNode]:

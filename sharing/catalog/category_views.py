@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,6 +26,12 @@ from sharing.web.forms import show_error
 
 blueprint = Blueprint("categories", __name__, url_prefix="/catalog/categories", template_folder="templates")
 audit = logging.getLogger("sharing.security")
+
+
+@blueprint.app_template_filter("category_name")
+def category_name(category: Category | None) -> str:
+    """``{{ listing.category|category_name }}``: the category's name in the reader's language."""
+    return categories.category_name(category, str(get_locale())) if category is not None else ""
 
 
 def _category(category_id: int) -> Category:

@@ -51,7 +51,7 @@ def tell_of_matches(sender: Flask, *, listing_id: int) -> None:
                 poster = session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
                 if poster is None or not poster.active:
                     continue
-                name = wants.label(want)
+                name = wants.label(want, locale=poster.locale)
                 notifications.notify(session, user_id=poster.id, message=MATCH_MESSAGE,  # type: ignore[arg-type]
                                      params={"listing": listing.title, "want": name},
                                      url=_path("catalog.detail", listing_id=listing.id), now=now)
@@ -82,7 +82,7 @@ def tell_of_many_matches(sender: Flask, *, listing_ids: list[int]) -> None:
                 poster = session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
                 if poster is None or not poster.active:
                     continue
-                name = wants.label(want)
+                name = wants.label(want, locale=poster.locale)
                 if len(found) == 1:
                     listing = session.get(Listing, found[0])
                     notifications.notify(session, user_id=poster.id, message=MATCH_MESSAGE,  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,8 +38,8 @@ def want_labels() -> dict[str, object]:
 
 
 def _category_choices(blank: str) -> list[tuple[object, str]]:
-    return [("", blank)] + [(node.category.id, "\u2003" * node.depth + node.category.name)
-                            for node in category_tree(db_session)]
+    locale = str(get_locale())
+    return [("", blank)] + [(node.category.id, node.label(locale)) for node in category_tree(db_session)]
 
 
 def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:
@@ -121,7 +122,8 @@ def detail(want_id: int) -> str:
         search_args["category_id"] = want.category_id
     return render_template(
         "catalog/wants/detail.html", want=want, poster=poster, unit=db_session.get(Unit, want.unit_id),
-        municipality=db_session.get(Municipality, want.municipality_id), label=wants.label(want),
+        municipality=db_session.get(Municipality, want.municipality_id),
+        label=wants.label(want, locale=str(get_locale())),
         expired=wants.is_expired(want, today=today), can_edit=wants.can_edit(current_user, want),
         can_close=wants.can_close(current_user, want), search_args=search_args,
         matches=wants.matching_listings(db_session, want=want, viewer=current_user),

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from sharing.accounts.models import Role, Unit, User
 from sharing.catalog import search
-from sharing.catalog.categories import ancestors, descendant_ids
+from sharing.catalog.categories import ancestors, category_name, descendant_ids
 from sharing.catalog.listings import findable_by
 from sharing.catalog.models import Category, Listing, ListingStatus, Visibility, Want, WantMatch, WantStatus
 from sharing.i18n import N_, DomainError
@@ -57,12 +57,13 @@ def is_expired(want: Want, *, today: date) -> bool:
     return want.status == WantStatus.OPEN and want.needed_by is not None and want.needed_by < today
 
 
-def label(want: Want, category: Category | None = None) -> str:
-    """What the want is called in lists and messages: its words, else its category's name."""
+def label(want: Want, category: Category | None = None, *, locale: str | None = None) -> str:
+    """What the want is called in lists and messages: its words, else its category's name in the
+    reader's language."""
     if want.words:
         return want.words
     category = category or want.category
-    return category.name if category is not None else ""
+    return category_name(category, locale) if category is not None else ""
 
 
 # --- Who may do what ------------------------------------------------------------------

@@ -38,6 +38,16 @@ def test_facility_manager_prints_labels_for_chosen_listings(page: Page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Börja på etikett")
     assert_accessible(page)
 
+    # A radio group's error: the summary's link leads to the group, which says it to each choice.
+    page.goto(page.url.replace("copies=piece", "copies=all"))
+    page.get_by_role("alert").get_by_role("link", name=re.compile("^Hur många etiketter")).click()
+    assert page.url.endswith("#copies")
+    group = page.get_by_role("group", name="Hur många etiketter")
+    expect(group).to_contain_text("Inte ett giltigt val")
+    expect(group.get_by_role("radio").first).to_have_accessible_description(re.compile("Inte ett giltigt val"))
+    assert_accessible(page)
+    page.get_by_label("En för varje exemplar (lika många som antalet)").check()
+
     page.get_by_label("Börja på etikett").fill("5")
     with page.expect_response(re.compile(r"/catalog/labels\.pdf\?")) as answer:
         page.get_by_role("button", name="Skapa PDF:en").click()

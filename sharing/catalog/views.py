@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -48,8 +49,7 @@ def catalog_labels() -> dict[str, object]:
 
 def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
     choices: list[tuple[object, str]] = [("", blank)] if blank is not None else []
-    return choices + [(node.category.id, "\u2003" * node.depth + node.category.name)
-                      for node in category_tree(db_session)]
+    return choices + [(node.category.id, node.label(str(get_locale()))) for node in category_tree(db_session)]
 
 
 def _own_sites() -> list[Site]:

@@ -197,7 +197,12 @@ def test_a_listing_for_its_own_municipality_only_meets_that_municipalitys_wants(
     own = publish(db, s, visibility="own")
     assert [w.municipality_id for w in wants.match_listing(db, listing=own, now=utcnow())] == [s["ystad"].id]
     shared = publish(db, s, "Kontorsstol, grå")
-    assert len(wants.match_listing(db, listing=shared, now=utcnow())) == 2
+    # Both wants are met; Ystad's poster, told of a match a moment ago, hears again tomorrow at the earliest.
+    told = wants.match_listing(db, listing=shared, now=utcnow())
+    assert [w.municipality_id for w in told] == [s["skurup"].id]
+    assert db.scalar(select(func.count()).select_from(WantMatch).where(WantMatch.listing_id == shared.id)) == 2
+    tomorrow = publish(db, s, "Kontorsstol, blå")
+    assert len(wants.match_listing(db, listing=tomorrow, now=utcnow() + timedelta(days=1, minutes=1))) == 2
 
 
 def test_closed_expired_and_unpublished_are_not_matched(db, s):

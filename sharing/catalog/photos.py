@@ -250,6 +250,9 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
     _check_can_change(listing, by)
     if not uploads:
         raise DomainError(N_("Choose one or more photos."), field="photos")
+    # Two uploads at once must not both find room for the last photos: hold the listing's row
+    # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
+    session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())  # type: ignore[arg-type]
     count, last = session.execute(
         select(func.count(), func.max(ListingPhoto.position)).where(ListingPhoto.listing_id == listing.id)
     ).one()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
@@ -33,6 +33,7 @@ TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
 WORDS_MAX = 200
 DESCRIPTION_MAX = 2000
 QUANTITY_MAX = 100_000
+NOTICE_INTERVAL = timedelta(days=1)  # a want's poster hears of new matches once a day at most
 MATCHES_RECORDED = 100  # when a want is posted: the newest listings that already meet it
 CLOSED = (WantStatus.FULFILLED, WantStatus.WITHDRAWN)
 
@@ -256,10 +257,22 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     if listing.visibility != Visibility.PARTNERS:
         query = query.where(Want.municipality_id == listing.municipality_id)
     met = [want for want in session.scalars(query) if meets(want, listing, chain)]  # type: ignore[arg-type]
+    told_lately = _told_since(session, [want.id for want in met], now - NOTICE_INTERVAL)  # type: ignore[misc]
     for want in met:
-        session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now, notified_at=now))  # type: ignore[arg-type]
+        tell = want.id not in told_lately
+        session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now,  # type: ignore[arg-type]
+                              notified_at=now if tell else None))
     session.flush()
-    return met
+    return [want for want in met if want.id not in told_lately]
+
+
+def _told_since(session: Session, want_ids: list[int], since: datetime) -> set[int]:
+    """The wants whose posters were told of a match since then: a broad want ("Möbler") that
+    many listings meet tells its poster once a day at most; its page lists every match."""
+    if not want_ids:
+        return set()
+    return set(session.scalars(select(WantMatch.want_id).where(
+        WantMatch.want_id.in_(want_ids), WantMatch.notified_at >= since)))  # type: ignore[attr-defined, operator]
 
 
 def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -> list[tuple[Want, list[int]]]:
@@ -273,6 +286,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
     ).order_by(Want.id)).all()
     met: list[tuple[Want, list[int]]] = []
+    told_lately = _told_since(session, [want.id for want in open_wants], now - NOTICE_INTERVAL)  # type: ignore[misc]
     for want in open_wants:
         query = select(Listing.id).where(
             Listing.id.in_(listing_ids), Listing.status == ListingStatus.PUBLISHED.value,  # type: ignore[union-attr]
@@ -285,9 +299,11 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         if terms:
             query = query.where(search.matches(terms, session.get_bind().dialect.name))
         found = list(session.scalars(query.order_by(Listing.id)))
+        tell = want.id not in told_lately
         for listing_id in found:
-            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now, notified_at=now))  # type: ignore[arg-type]
-        if found:
+            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now,  # type: ignore[arg-type]
+                                  notified_at=now if tell else None))
+        if found and tell:
             met.append((want, found))
     session.flush()
     return met

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -97,7 +98,13 @@ def detail(category_id: int) -> str | Response:
         except DomainError as error:
             show_error(form, error)
         else:
-            db_session.commit()
+            try:
+                db_session.commit()
+            except IntegrityError:  # another admin saved a version of this category at the same moment
+                db_session.rollback()
+                flash(_("Someone saved other figures for this category at the same moment. Look at them, "
+                        "then save yours again if they are still needed."), "error")
+                return redirect(url_for("categories.detail", category_id=category.id))
             audit.info("category %s figures version %s added by user %s", category.id, factor.version,
                        current_user.id)
             flash(_("Version %(version)s of the figures is saved and in use from now on.",

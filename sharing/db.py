@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, event
@@ -106,6 +108,24 @@ def init_app(app: Flask) -> None:
 def engine() -> Engine:
     """The current app's engine."""
     return current_app.extensions["sharing.engine"]
+
+
+Row = TypeVar("Row")
+
+
+@dataclass
+class Page(Generic[Row]):
+    """One page of rows, as the domains' finders return them and the pagination macro shows them."""
+
+    items: list[Row]
+    total: int
+    page: int
+    per_page: int
+    more: bool = False  # there are more than total (a broad search counted up to a limit)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
 
 
 def refresh_statistics() -> None:

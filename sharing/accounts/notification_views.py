@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,7 +13,7 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
 from sharing.accounts.models import Notification
-from sharing.db import db_session, utcnow
+from sharing.db import Page, db_session, utcnow
 from sharing.web.arguments import page_number
 from sharing.web.views import safe_next
 
@@ -51,18 +49,6 @@ def notification_context() -> dict[str, object]:
             return 0
 
     return {"unread_notifications": unread_notifications}
-
-
-@dataclass
-class Page:
-    items: list[Notification]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 @blueprint.get("/")

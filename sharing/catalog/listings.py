@@ -16,6 +16,7 @@ from sharing.accounts.models import Role, Site, User
 from sharing.catalog import search
 from sharing.catalog.categories import current_factor, descendant_ids
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.db import Page
 from sharing.i18n import N_, DomainError
 
 S = ListingStatus
@@ -269,19 +270,6 @@ class Filters:
 COUNT_LIMIT = 1000
 
 
-@dataclass
-class Page:
-    items: list[Listing]
-    total: int  # at most COUNT_LIMIT; see more
-    page: int
-    per_page: int
-    more: bool = False  # there are more matches than total
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def findable_by(user: User) -> ColumnElement[bool]:
     """What a user may find: shared with partners, or their own municipality's."""
     return and_(Listing.status.in_(FINDABLE),  # type: ignore[attr-defined]
@@ -320,7 +308,7 @@ def _matching(
     return query, distance, terms
 
 
-def find(session: Session, *, viewer: User, filters: Filters) -> Page:
+def find(session: Session, *, viewer: User, filters: Filters) -> Page[Listing]:
     """One page of the listings the viewer may see that match the filters."""
     query, distance, terms = _matching(session, viewer, filters)
     newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
@@ -345,7 +333,7 @@ def find(session: Session, *, viewer: User, filters: Filters) -> Page:
 
 
 def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",
-          page: int = 1, per_page: int = 50) -> Page:
+          page: int = 1, per_page: int = 50) -> Page[Listing]:
     """A municipality's own listings in every status, last changed first: the facility managers' desk."""
     query: Select[Any] = select(Listing).where(Listing.municipality_id == municipality_id)
     if status is not None:

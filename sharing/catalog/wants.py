@@ -12,7 +12,6 @@ once, however often it is edited afterwards.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +26,7 @@ from sharing.catalog import search
 from sharing.catalog.categories import ancestors, category_name, descendant_ids
 from sharing.catalog.listings import findable_by
 from sharing.catalog.models import Category, Listing, ListingStatus, Visibility, Want, WantMatch, WantStatus
+from sharing.db import Page
 from sharing.i18n import N_, DomainError
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
@@ -337,19 +337,7 @@ class WantFilters:
     per_page: int = 25
 
 
-@dataclass
-class WantPage:
-    items: list[Want]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def find_wants(session: Session, *, viewer: User, filters: WantFilters, now: datetime) -> WantPage:
+def find_wants(session: Session, *, viewer: User, filters: WantFilters, now: datetime) -> Page[Want]:
     """One page of the wants the viewer may see: open ones soonest needed first, others newest first."""
     today = local_date(now)
     query = select(Want).where(visible_to(viewer))
@@ -375,5 +363,5 @@ def find_wants(session: Session, *, viewer: User, filters: WantFilters, now: dat
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(query.options(selectinload(Want.category))  # type: ignore[arg-type]
                            .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
-    return WantPage(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
+    return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
 

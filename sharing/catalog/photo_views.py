@@ -17,7 +17,7 @@ from sharing.accounts.models import Role
 from sharing.catalog import listings, photos
 from sharing.catalog.models import Listing, ListingPhoto
 from sharing.catalog.photo_forms import PhotoDescriptionForm, PhotoUploadForm, uploads
-from sharing.catalog.views import _managed, blueprint
+from sharing.catalog.views import blueprint, listing_to_manage
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.forms import show_error
@@ -92,7 +92,7 @@ def _page(listing: Listing, form: PhotoUploadForm) -> str:
 @blueprint.route("/<int:listing_id>/photos", methods=["GET", "POST"], endpoint="photos")
 @allow(Role.FACILITY_MANAGER)
 def photos_page(listing_id: int) -> str | Response:
-    listing = _managed(listing_id)
+    listing = listing_to_manage(listing_id)
     form = PhotoUploadForm()
     if form.validate_on_submit():
         try:
@@ -111,7 +111,7 @@ def photos_page(listing_id: int) -> str | Response:
 
 
 def _managed_photo(listing_id: int, photo_id: int) -> tuple[Listing, ListingPhoto]:
-    listing = _managed(listing_id)
+    listing = listing_to_manage(listing_id)
     found = db_session.get(ListingPhoto, photo_id)
     if found is None or found.listing_id != listing.id:
         abort(404)

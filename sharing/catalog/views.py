@@ -170,7 +170,8 @@ def _details(form: ListingForm) -> listings.ListingDetails:
     )
 
 
-def _managed(listing_id: int) -> Listing:
+def listing_to_manage(listing_id: int) -> Listing:
+    """The listing, if the user may change it: a 404 if they may not even see it, else a 403."""
     listing = db_session.get(Listing, listing_id)
     if listing is None or not listings.can_see(current_user, listing):
         abort(404)
@@ -204,7 +205,7 @@ def new() -> str | Response:
 @blueprint.route("/<int:listing_id>/edit", methods=["GET", "POST"])
 @allow(Role.FACILITY_MANAGER)
 def edit(listing_id: int) -> str | Response:
-    listing = _managed(listing_id)
+    listing = listing_to_manage(listing_id)
     form = _listing_form(listing)
     if form.validate_on_submit():
         try:
@@ -222,7 +223,7 @@ def edit(listing_id: int) -> str | Response:
 @blueprint.post("/<int:listing_id>/status")
 @allow(Role.FACILITY_MANAGER)
 def change_status(listing_id: int) -> Response:
-    listing = _managed(listing_id)
+    listing = listing_to_manage(listing_id)
     try:
         target = ListingStatus(request.form.get("status", ""))
         listings.set_status(db_session, listing=listing, to=target, by=current_user, now=utcnow())
@@ -242,7 +243,7 @@ def change_status(listing_id: int) -> Response:
 @blueprint.post("/<int:listing_id>/duplicate")
 @allow(Role.FACILITY_MANAGER)
 def duplicate(listing_id: int) -> Response:
-    listing = _managed(listing_id)
+    listing = listing_to_manage(listing_id)
     copy = listings.duplicate(db_session, listing=listing, by=current_user, now=utcnow())
     db_session.commit()
     flash(_("A copy is saved as a draft. Change what differs, then publish it."), "success")

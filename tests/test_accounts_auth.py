@@ -137,7 +137,13 @@ def test_user_can_log_out_their_other_sessions(app, client, auth, factory):
     auth.login(user)
     page = client.get("/account").get_data(as_text=True)
     assert "den här sessionen" in page
-    client.post("/account/sessions/end-others", data={"csrf_token": csrf_token(client, "/account")})
+    # A stolen session alone cannot throw its owner out: the password is asked again.
+    refused = client.post("/account/sessions/end-others",
+                          data={"csrf_token": csrf_token(client, "/account"), "sessions-current_password": "fel"})
+    assert refused.status_code == 400 and "Det nuvarande lösenordet är fel." in refused.get_data(as_text=True)
+    assert other_device.get("/account").status_code == 200
+    client.post("/account/sessions/end-others",
+                data={"csrf_token": csrf_token(client, "/account"), "sessions-current_password": PASSWORD})
     assert client.get("/account").status_code == 200
     assert other_device.get("/account").status_code == 302
 

@@ -214,6 +214,12 @@ def redeem_account_token(
     return user
 
 
+def confirm_password(user: User, password: str) -> None:
+    """Ask again for the password before what a stolen session must not do alone."""
+    if not verify_password(user.password_hash, password):
+        raise DomainError(N_("The current password is wrong."), field="current_password")
+
+
 def create_api_token(
     session: Session, *, user: User, name: str, password: str, now: datetime, expires_at: datetime,
     max_lifetime: timedelta,
@@ -222,8 +228,7 @@ def create_api_token(
 
     A token acts for the user for months, so creating one asks for the password again.
     """
-    if not verify_password(user.password_hash, password):
-        raise DomainError(N_("The current password is wrong."), field="current_password")
+    confirm_password(user, password)
     if not name.strip():
         raise DomainError(N_("Give the token a name."), field="name")
     if expires_at <= now:

@@ -48,6 +48,11 @@ class ChangePasswordForm(NewPasswordForm):
                                      render_kw={"autocomplete": "current-password"})
 
 
+class EndSessionsForm(FlaskForm):
+    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
 class ApiTokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)],
                        description=_l("What the token is for, for example the name of an integration."))

@@ -18,6 +18,7 @@ from sharing.accounts.forms import (
     ChangePasswordForm,
     CodeForm,
     DisableMfaForm,
+    EndSessionsForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
@@ -223,11 +224,13 @@ def join() -> str | Response:
     return _redeem(TokenPurpose.INVITATION, "accounts/accept_invitation.html")
 
 
-def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None) -> str:
+def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None,
+                  sessions_form: EndSessionsForm | None = None) -> str:
     tokens = db_session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
     ).all()
     return render_template("accounts/account.html", password_form=password_form, token_form=token_form,
+                           sessions_form=sessions_form or EndSessionsForm(prefix="sessions", formdata=None),
                            tokens=tokens, new_token=new_token, now=utcnow(),
                            sessions=auth.live_sessions(db_session, user_id=current_user.id),
                            this_session_id=g.get("user_session_id"),
@@ -262,13 +265,22 @@ def change_password() -> str | Response | tuple[str, int]:
 
 @blueprint.post("/account/sessions/end-others")
 @allow(SIGNED_IN)
-def end_other_sessions() -> Response:
-    auth.end_user_sessions(db_session, user_id=current_user.id, now=utcnow(),
-                           keep_session_id=g.get("user_session_id"))
-    db_session.commit()
-    security_log.info("other sessions ended: user %s", current_user.id)
-    flash(_("Your other sessions have been logged out."), "success")
-    return redirect(url_for("accounts.account"))
+def end_other_sessions() -> Response | tuple[str, int]:
+    form = EndSessionsForm(prefix="sessions")
+    if form.validate_on_submit():
+        try:
+            auth.confirm_password(current_user, form.current_password.data)  # ASVS 5.0 V7.5.2
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            auth.end_user_sessions(db_session, user_id=current_user.id, now=utcnow(),
+                                   keep_session_id=g.get("user_session_id"))
+            db_session.commit()
+            security_log.info("other sessions ended: user %s", current_user.id)
+            flash(_("Your other sessions have been logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    security_log.info("ending other sessions refused: user %s", current_user.id)
+    return _account_page(ChangePasswordForm(formdata=None), ApiTokenForm(formdata=None), sessions_form=form), 400
 
 
 @blueprint.post("/account/tokens")

@@ -12,7 +12,6 @@ once, however often it is edited afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -202,21 +201,6 @@ def meets(want: Want, listing: Listing, category_chain: set[int]) -> bool:
             and all(term in listing.search_text for term in want.search_words.split()))
 
 
-def _chains(session: Session) -> Callable[[int], set[int]]:
-    """category id -> the ids of it and its ancestors, from one read of the (small) tree."""
-    parents: dict[int, int | None] = dict(session.execute(select(Category.id, Category.parent_id)).all())  # type: ignore[arg-type]
-
-    def chain(category_id: int) -> set[int]:
-        found: set[int] = set()
-        node: int | None = category_id
-        while node is not None and node not in found:
-            found.add(node)
-            node = parents.get(node)
-        return found
-
-    return chain
-
-
 def record_present_matches(session: Session, *, want: Want, now: datetime) -> int:
     """Record the published listings that meet the want now, not yet recorded; nobody is told,
     as the want's page shows them to its poster. Returns how many meet it."""
@@ -311,15 +295,21 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
 
 def matching_listings(session: Session, *, want: Want, viewer: User, limit: int | None = 20) -> list[Listing]:
     """The recorded matches that still meet the want and that the viewer may find, newest match first."""
-    rows = session.scalars(
-        select(Listing).join(WantMatch, WantMatch.listing_id == Listing.id)
-        .where(WantMatch.want_id == want.id, findable_by(viewer))
-        .options(selectinload(Listing.category))  # type: ignore[arg-type]
-        .order_by(WantMatch.matched_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
-    ).all()
-    chain = _chains(session)
-    met = [listing for listing in rows if meets(want, listing, chain(listing.category_id))]
-    return met[:limit] if limit is not None else met
+    query = (select(Listing).join(WantMatch, WantMatch.listing_id == Listing.id)
+             .where(WantMatch.want_id == want.id, findable_by(viewer),
+                    or_(Listing.visibility == Visibility.PARTNERS.value,
+                        Listing.municipality_id == want.municipality_id)))
+    # "Still": a listing edited since it was matched may no longer meet the want.
+    if want.category_id is not None:
+        query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+    terms = want.search_words.split()
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    query = query.options(selectinload(Listing.category)).order_by(  # type: ignore[arg-type]
+        WantMatch.matched_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 # --- Finding ---------------------------------------------------------------------------

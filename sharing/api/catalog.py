@@ -17,7 +17,7 @@ from sharing.api.openapi import documented
 from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.models import Condition, Listing, ListingPhoto, ListingStatus, ResourceKind, Visibility
-from sharing.catalog.photo_views import allow_photo_request, photo_store, send_photo
+from sharing.catalog.photo_files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.signals import announce_listing_changed
 from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow

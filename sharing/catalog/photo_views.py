@@ -4,18 +4,18 @@ the photo files themselves, for everyone who may see the listing."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
-from sharing.catalog import listings, photos
+from sharing.catalog import photos
 from sharing.catalog.models import Listing, ListingPhoto
+from sharing.catalog.photo_files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photo_forms import PhotoDescriptionForm, PhotoUploadForm, uploads
 from sharing.catalog.views import blueprint, listing_to_manage
 from sharing.db import db_session, utcnow
@@ -25,23 +25,6 @@ from sharing.web.forms import show_error
 log = logging.getLogger("sharing.catalog")
 # The views whose requests may carry photos (the API's upload sets its own limit the same way).
 UPLOAD_ENDPOINTS = {"catalog.new", "catalog.photos"}
-# A photo's files never change (a new photo gets a new key), so a browser may keep them a year;
-# "private", because only those who may see the listing may see its photos.
-CACHE_CONTROL = "private, max-age=31536000, immutable"
-KEY = re.compile(r"[0-9a-f]{32}")
-
-
-def photo_store() -> photos.PhotoStore:
-    return photos.PhotoStore.from_config(current_app.config)
-
-
-def allow_photo_request() -> None:
-    """Let this request be large enough for a listing's worth of photos.
-
-    Must run before the form is read, so before the CSRF check: a URL value preprocessor does.
-    """
-    limit = photo_store().request_limit
-    request.max_content_length = max(limit, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
 @blueprint.url_value_preprocessor
@@ -53,20 +36,6 @@ def make_room_for_photos(endpoint: str | None, values: dict[str, Any] | None) ->
 @blueprint.app_template_global()
 def photo_size(photo: ListingPhoto, rendition: str) -> tuple[int, int]:
     return photos.rendition_size(photo, rendition)
-
-
-def send_photo(key: str, rendition: str) -> Response:
-    """A photo's file, for those who may see its listing; a 404 for everyone else, as if it were not there."""
-    found = photos.photo_by_key(db_session, key) if KEY.fullmatch(key) and rendition in photos.RENDITIONS else None
-    listing = db_session.get(Listing, found.listing_id) if found is not None else None
-    if found is None or listing is None or not listings.can_see(current_user, listing):
-        abort(404)
-    store = photo_store()
-    # send_from_directory refuses any path outside the folder; ours is built from the stored key anyway.
-    response = send_from_directory(store.directory, store.relative_path(found.key, rendition),
-                                   mimetype="image/jpeg", conditional=True, etag=True, max_age=None)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response
 
 
 @blueprint.get("/photos/<key>/<rendition>.jpg")

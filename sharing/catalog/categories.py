@@ -81,6 +81,12 @@ def category_tree(session: Session) -> list[CategoryNode]:
     return nodes
 
 
+def category_choices(session: Session, locale: str, blank: str | None = None) -> list[tuple[object, str]]:
+    """The tree as a select field's choices, indented, in the reader's language; ``blank`` first if given."""
+    choices: list[tuple[object, str]] = [("", blank)] if blank is not None else []
+    return choices + [(node.category.id, node.label(locale)) for node in category_tree(session)]
+
+
 def descendant_ids(session: Session, category_id: int) -> set[int]:
     """The category's id and those of every category below it (empty if there is no such category)."""
     tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog import listings, photos
-from sharing.catalog.categories import category_tree, current_factor
+from sharing.catalog.categories import category_choices, current_factor
 from sharing.catalog.forms import ListingForm, SearchForm
 from sharing.catalog.labels import (
     ACTION_LABELS,
@@ -48,8 +48,7 @@ def catalog_labels() -> dict[str, object]:
 
 
 def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
-    choices: list[tuple[object, str]] = [("", blank)] if blank is not None else []
-    return choices + [(node.category.id, node.label(str(get_locale()))) for node in category_tree(db_session)]
+    return category_choices(db_session, str(get_locale()), blank)
 
 
 def _own_sites() -> list[Site]:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Unit, User
 from sharing.catalog import wants
-from sharing.catalog.categories import category_tree
+from sharing.catalog.categories import category_choices
 from sharing.catalog.models import Want, WantStatus
 from sharing.catalog.want_forms import WantFilterForm, WantForm
 from sharing.db import db_session, utcnow
@@ -37,9 +37,8 @@ def want_labels() -> dict[str, object]:
     return {"want_status_labels": WANT_STATUS_LABELS}
 
 
-def _category_choices(blank: str) -> list[tuple[object, str]]:
-    locale = str(get_locale())
-    return [("", blank)] + [(node.category.id, node.label(locale)) for node in category_tree(db_session)]
+def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
+    return category_choices(db_session, str(get_locale()), blank)
 
 
 def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:

@@ -152,13 +152,8 @@ def post_want(session: Session, *, details: WantDetails, by: User, now: datetime
     if unit is None or not unit.active or unit.municipality_id != by.municipality_id:
         raise DomainError(N_("Your account belongs to no unit, so you cannot post a wanted item. "
                              "Ask your municipality's administrator to set your unit."))
-    words, terms = _validate(session, details, today=local_date(now))
     want = Want(municipality_id=by.municipality_id, unit_id=unit.id, posted_by_id=by.id, created_at=now)  # type: ignore[arg-type]
-    _apply(want, details, words, terms, now)
-    session.add(want)
-    session.flush()
-    record_present_matches(session, want=want, now=now)
-    return want
+    return _save(session, want, details, now)
 
 
 def edit_want(session: Session, *, want: Want, details: WantDetails, by: User, now: datetime) -> Want:
@@ -166,6 +161,11 @@ def edit_want(session: Session, *, want: Want, details: WantDetails, by: User, n
         raise DomainError(N_("Only the person who posted a wanted item can change it."))
     if want.status != WantStatus.OPEN:
         raise DomainError(N_("A closed wanted item can no longer be changed."))
+    return _save(session, want, details, now)
+
+
+def _save(session: Session, want: Want, details: WantDetails, now: datetime) -> Want:
+    """Check and store what the poster entered, and record the listings that already meet it."""
     words, terms = _validate(session, details, today=local_date(now))
     _apply(want, details, words, terms, now)
     session.add(want)

@@ -46,6 +46,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_IDLE_MINUTES": int(environ.get("SHARING_SESSION_IDLE_MINUTES", "30")),
         "SESSION_ABSOLUTE_HOURS": int(environ.get("SHARING_SESSION_ABSOLUTE_HOURS", "12")),
+        # The server-side session keeps idle time; the cookie lives its absolute time from login
+        # and need not be signed and sent again with every response.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # The map's background: any XYZ tile server (a municipality may run its own). Empty: no
         # background, the markers alone. The tile server's origin is the one image source the
         # map page allows beside our own.

@@ -10,10 +10,13 @@ from sharing.accounts.auth import (
     Limits,
     LoginRefused,
     LoginThrottled,
+    SessionCheck,
     authenticate,
-    find_user_session,
+    check_user_session,
     live_sessions,
+    note_session_check,
     start_user_session,
+    user_session_for,
 )
 from sharing.accounts.models import Role, Site
 from sharing.accounts.organisation import Interval, format_opening_hours, parse_opening_hours
@@ -192,20 +195,47 @@ def test_deactivating_a_user_ends_their_sessions(db, factory):
     assert live_sessions(db, user_id=user.id) == []
 
 
+def _live_after_check(db, raw, now, **limits):
+    """What the session loader does: check the session, note what was found, say if it lives."""
+    user_session = user_session_for(db, raw)
+    check = check_user_session(user_session, now=now, **limits)
+    if user_session is not None:
+        note_session_check(db, user_session_id=user_session.id, check=check, now=now)
+        db.commit()
+        db.expire_all()
+    return check.live
+
+
 def test_sessions_end_when_idle_or_too_old(db, factory):
     user = factory.user(factory.municipality())
     now = utcnow()
     raw = start_user_session(db, user=user, user_agent="", now=now)
     db.commit()
     limits = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
-    assert find_user_session(db, raw=raw, now=now + timedelta(minutes=29), **limits) is not None
+    assert _live_after_check(db, raw, now + timedelta(minutes=29), **limits)
     # Used every 20 minutes, it lives until the absolute limit, and no longer.
     later = now
     while later + timedelta(minutes=20) < now + timedelta(hours=12):
         later += timedelta(minutes=20)
-        assert find_user_session(db, raw=raw, now=later, **limits) is not None, later - now
-    assert find_user_session(db, raw=raw, now=now + timedelta(hours=12, minutes=1), **limits) is None
+        assert _live_after_check(db, raw, later, **limits), later - now
+    assert not _live_after_check(db, raw, now + timedelta(hours=12, minutes=1), **limits)
     fresh = start_user_session(db, user=user, user_agent="", now=now)
-    assert find_user_session(db, raw=fresh, now=now + timedelta(minutes=31), **limits) is None
-    assert find_user_session(db, raw=fresh, now=now, **limits) is None  # ended stays ended
-    assert find_user_session(db, raw="not-a-session", now=now, **limits) is None
+    db.commit()
+    assert not _live_after_check(db, fresh, now + timedelta(minutes=31), **limits)
+    assert not _live_after_check(db, fresh, now, **limits)  # ended stays ended
+    assert not _live_after_check(db, "not-a-session", now, **limits)
+    assert check_user_session(user_session_for(db, fresh), now=now, **limits) is SessionCheck.ENDED
+
+
+def test_a_session_is_noted_as_seen_once_a_minute_at_most(db, factory):
+    user = factory.user(factory.municipality())
+    now = utcnow()
+    raw = start_user_session(db, user=user, user_agent="", now=now)
+    db.commit()
+    limits = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+    found = user_session_for(db, raw)
+    assert found.user.id == user.id and found.user.municipality is not None
+    assert check_user_session(found, now=now + timedelta(seconds=50), **limits) is SessionCheck.LIVE
+    assert check_user_session(found, now=now + timedelta(seconds=70), **limits) is SessionCheck.SEEN
+    assert _live_after_check(db, raw, now + timedelta(seconds=70), **limits)
+    assert user_session_for(db, raw).last_seen_at == now + timedelta(seconds=70)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session
 
 from sharing.accounts.models import AccountToken, ApiToken, AttemptKind, LoginAttempt, TokenPurpose, User, UserSession
@@ -38,11 +39,11 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 def load_user(session: Session, user_id: int) -> User | None:
     """A user with what every request needs (roles, municipality) loaded at once."""
-    return session.scalar(
+    return session.execute(
         select(User)
         .where(User.id == user_id)
-        .options(selectinload(User.role_grants), selectinload(User.municipality))  # type: ignore[arg-type]
-    )
+        .options(joinedload(User.role_grants), joinedload(User.municipality))  # type: ignore[arg-type]
+    ).unique().scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -131,22 +132,48 @@ def start_user_session(session: Session, *, user: User, user_agent: str, now: da
     return raw
 
 
-def find_user_session(
-    session: Session, *, raw: str, now: datetime, idle: timedelta, absolute: timedelta
-) -> UserSession | None:
-    """The live session for this secret; one idle or older than the absolute limit is ended."""
-    user_session = session.scalar(select(UserSession).where(UserSession.token_hash == _digest(raw)))
+class SessionCheck(enum.Enum):
+    """What a request finds its server-side session to be."""
+
+    LIVE = "live"
+    SEEN = "seen"  # live, and last seen over a minute ago: noted now
+    EXPIRED = "expired"  # idle or older than the absolute limit: ended now
+    ENDED = "ended"  # logged out or ended earlier, or no such session
+
+    @property
+    def live(self) -> bool:
+        return self in (SessionCheck.LIVE, SessionCheck.SEEN)
+
+
+def user_session_for(session: Session, raw: str) -> UserSession | None:
+    """The session this cookie secret names, with its user ready for a request (roles and
+    municipality loaded in the same query: every page needs them)."""
+    user = joinedload(UserSession.user)  # type: ignore[arg-type]
+    return session.execute(
+        select(UserSession).where(UserSession.token_hash == _digest(raw))
+        .options(user.joinedload(User.municipality), user.joinedload(User.role_grants))  # type: ignore[arg-type]
+    ).unique().scalar_one_or_none()
+
+
+def check_user_session(
+    user_session: UserSession | None, *, now: datetime, idle: timedelta, absolute: timedelta
+) -> SessionCheck:
     if user_session is None or user_session.ended_at is not None:
-        return None
+        return SessionCheck.ENDED
     if now - user_session.last_seen_at > idle or now - user_session.created_at > absolute:
-        user_session.ended_at = now
-        session.add(user_session)
-        return None
+        return SessionCheck.EXPIRED
     # One write a minute at most: idle time need not be known to the second.
     if now - user_session.last_seen_at > timedelta(minutes=1):
-        user_session.last_seen_at = now
-        session.add(user_session)
-    return user_session
+        return SessionCheck.SEEN
+    return SessionCheck.LIVE
+
+
+def note_session_check(session: Session, *, user_session_id: int, check: SessionCheck, now: datetime) -> None:
+    """Record what a check found: a session seen again, or one that expired."""
+    values = {SessionCheck.SEEN: {"last_seen_at": now}, SessionCheck.EXPIRED: {"ended_at": now}}.get(check)
+    if values:
+        session.execute(update(UserSession).where(UserSession.id == user_session_id)  # type: ignore[arg-type]
+                        .values(**values))
 
 
 def end_user_sessions(

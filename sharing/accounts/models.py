@@ -177,6 +177,8 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = _timestamp()
     ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
 
+    user: User = Relationship()
+
 
 class RoleGrant(SQLModel, table=True):
     """One role held by one user in the user's municipality."""

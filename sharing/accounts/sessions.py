@@ -25,18 +25,19 @@ def load_session_user(user_id: str) -> User | None:
     if not raw or not user_id.isdigit():
         return None
     config = current_app.config
-    # A short session of its own: marking a session seen or ended must not commit (or be
-    # rolled back with) whatever the request's own session is in the middle of.
-    with new_session() as own:
-        user_session = auth.find_user_session(
-            own, raw=raw, now=utcnow(),
-            idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
-            absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-        )
-        own.commit()
-        session_user_id = user_session.user_id if user_session is not None else None
-        g.user_session_id = user_session.id if user_session is not None else None
-    user = auth.load_user(db_session, int(user_id)) if session_user_id == int(user_id) else None
+    now = utcnow()
+    user_session = auth.user_session_for(db_session, raw)
+    check = auth.check_user_session(user_session, now=now, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+                                    absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
+    if user_session is not None and check in (auth.SessionCheck.SEEN, auth.SessionCheck.EXPIRED):
+        # A short session of its own: noting this must not commit (or be rolled back with)
+        # whatever the request's own session is in the middle of.
+        with new_session() as own:
+            auth.note_session_check(own, user_session_id=user_session.id, check=check, now=now)  # type: ignore[arg-type]
+            own.commit()
+    live = user_session if check.live else None
+    g.user_session_id = live.id if live is not None else None
+    user = live.user if live is not None and live.user_id == int(user_id) else None
     if user is None or not user.is_active:
         _clear_keeping_language()
         g.session_ended = True

@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def log_request(response: Response) -> Response:
-        if request.endpoint == "static":
+        if request.endpoint == "static" or not request_log.isEnabledFor(logging.INFO):
             return response
         started = g.get("request_started")
         elapsed_ms = (time.perf_counter() - started) * 1000 if started else -1.0

@@ -31,9 +31,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, object]:
         items = []
+        user, endpoint = current_user._get_current_object(), request.endpoint  # once, not per entry
         for item in app.extensions.get("sharing.nav", []):
             access = access_for(item.endpoint)
-            if access is not None and access.permits(current_user):
+            if access is not None and access.permits(user):
                 items.append({"label": str(item.label), "url": url_for(item.endpoint),
-                              "current": item.is_current(request.endpoint)})
+                              "current": item.is_current(endpoint)})
         return {"nav_items": items}

@@ -2,6 +2,11 @@
 gunicorn, on SQLite and on PostgreSQL, beside a minimal endpoint of the same app (/healthz)
 as the ceiling. Prints its figures, and last one line of JSON.
 
+The app keeps rendered search results per catalog revision (see sharing/web/fragments.py);
+the clients repeat 20 searches, so they are mostly served from it. The same searches are
+then run against a server that keeps nothing ("no cache"): what a search never asked before
+costs.
+
     make bench-catalog                  # 100 000 listings
     make bench-catalog LISTINGS=20000
 """
@@ -142,9 +147,9 @@ def drive(base: str, paths: list[str], *, clients: int, seconds: float, login: b
     }
 
 
-def serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def serve(url: str, workers: int, **settings: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "SHARING_ENV": "production", "SHARING_DATABASE_URL": url,
+    env = {**os.environ, **settings, "SHARING_ENV": "production", "SHARING_DATABASE_URL": url,
            "SHARING_SECRET_KEY": secrets.token_hex(32), "SHARING_SECURE_COOKIES": "false",
            "SHARING_LOG_LEVEL": "WARNING", "SHARING_MFA_REQUIRED_ROLES": "",
            "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
@@ -167,25 +172,39 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     print(f"== {name}: preparing {args.listings:,} listings ...", flush=True)
     prepared = prepare(url, args.listings)
     print(f"   ready in {prepared:.0f} s", flush=True)
+    search_paths = [f"/catalog/?q={urllib.parse.quote(q)}" for q in QUERIES]
+    browse_paths = ["/catalog/", "/catalog/?sort=newest", "/catalog/?kind=thing&offer=give_away",
+                    "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
     process, base = serve(url, args.workers)
     try:
-        search_paths = [f"/catalog/?q={urllib.parse.quote(q)}" for q in QUERIES]
-        browse_paths = ["/catalog/", "/catalog/?sort=newest", "/catalog/?kind=thing&offer=give_away",
-                        "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
-        drive(base, search_paths, clients=args.clients, seconds=3, login=True)  # warm-up
+        # Warm-up: every worker keeps its own results, so each meets each search once first.
+        drive(base, search_paths + browse_paths, clients=args.clients, seconds=args.warmup, login=True)
         search = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
         browse = drive(base, browse_paths, clients=args.clients, seconds=args.seconds, login=True)
         ceiling = drive(base, ["/healthz"], clients=args.clients, seconds=args.seconds, login=False)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    for label, figures in (("search", search), ("browse", browse), ("ceiling /healthz", ceiling)):
+        stop(process)
+    process, base = serve(url, args.workers, SHARING_PAGE_CACHE_MB="0")
+    try:
+        drive(base, search_paths, clients=args.clients, seconds=3, login=True)  # warm-up
+        uncached = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
+    finally:
+        stop(process)
+    for label, figures in (("search", search), ("browse", browse), ("ceiling /healthz", ceiling),
+                           ("search, no cache", uncached)):
         print(f"   {label:17} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
               f"{figures['rps']:7.1f} req/s   ({figures['requests']} requests, {figures['errors']} errors)")
     return {"search_p50_ms": search["p50_ms"], "search_p95_ms": search["p95_ms"], "search_rps": search["rps"],
             "browse_p50_ms": browse["p50_ms"], "browse_p95_ms": browse["p95_ms"], "browse_rps": browse["rps"],
-            "ceiling_rps": ceiling["rps"], "errors": search["errors"] + browse["errors"] + ceiling["errors"],
+            "ceiling_rps": ceiling["rps"], "uncached_search_p50_ms": uncached["p50_ms"],
+            "uncached_search_p95_ms": uncached["p95_ms"], "uncached_search_rps": uncached["rps"],
+            "errors": search["errors"] + browse["errors"] + ceiling["errors"] + uncached["errors"],
             "prepare_s": round(prepared, 1)}
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
 
 
 def postgres_database() -> tuple[str, object] | None:
@@ -214,6 +233,7 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()

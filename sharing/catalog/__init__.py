@@ -10,7 +10,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-# photo_views adds its routes to the catalog's blueprint: importing it is what counts.
+# photo_views adds its routes to the catalog's blueprint, and revision its ORM listeners:
+# importing them is what counts.
 from sharing.catalog import (  # noqa: F401
     category_views,
     demo,
@@ -19,6 +20,7 @@ from sharing.catalog import (  # noqa: F401
     notices,
     photo_views,
     qr_label_views,
+    revision,
     views,
     want_views,
 )

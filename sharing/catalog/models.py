@@ -248,3 +248,13 @@ class ListingPhoto(SQLModel, table=True):
     alt_text: str = Field(default="", max_length=300)  # empty: the listing's title describes it
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
     created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
+
+
+class CatalogRevision(SQLModel, table=True):
+    """One row: a number that goes up with every committed change to what the search pages
+    show, so a page kept under one number is current while the number stands (see revision.py)."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: int = Field(default=0)

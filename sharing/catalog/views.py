@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
-from sharing.catalog import listings, photos
+from sharing.catalog import listings, photos, revision
 from sharing.catalog.categories import category_choices, current_factor
 from sharing.catalog.forms import ListingForm, SearchForm
 from sharing.catalog.labels import (
@@ -35,6 +36,7 @@ from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
+from sharing.web.fragments import cached_fragment
 from sharing.web.hooks import content_security_policy
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
@@ -61,8 +63,27 @@ def _own_sites() -> list[Site]:
 
 @blueprint.get("/")
 @allow(SIGNED_IN)
-def browse() -> str | Response:
+def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
+    view = "map" if request.args.get("view") == "map" else "list"
+    today = local_date(utcnow())
+    # The results depend on the words and filters, the reader's language and municipality
+    # (what is shared with it, and its sites), the date and the catalog's revision: many
+    # readers ask for the same, so the rendered results are kept under all of those.
+    number = revision.current(db_session)
+    key = None if number is None else (
+        "catalog.browse", number, str(get_locale()), current_user.municipality_id, today,
+        tuple(sorted(request.args.items(multi=True))))
+    results = cached_fragment(key, lambda: _search_results(view, today))
+    response = make_response(render_template("catalog/browse.html", view=view, results=results))
+    tiles = urlsplit(current_app.config["MAP_TILE_URL"])
+    if view == "map" and tiles.netloc:
+        response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
+    return response
+
+
+def _search_results(view: str, today: date) -> str:
+    """The search form and what it finds, for the reader's municipality (see browse)."""
     form = SearchForm(request.args)
     form.category_id.choices = _category_choices(_("All categories"))
     municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
@@ -80,7 +101,7 @@ def browse() -> str | Response:
         available_from=form.available_from.data if not form.available_from.errors else None,
         available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
         else None,
-        today=local_date(utcnow()),
+        today=today,
         near_site_id=form.near_site_id.data,
         within_km=form.within_km.data if not form.within_km.errors else None,
         sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
@@ -88,20 +109,15 @@ def browse() -> str | Response:
     )
     args = link_arguments(exclude=("page", "view"))
     searched = bool(filters.q or args)
-    if request.args.get("view") == "map":
+    if view == "map":
         points = listings.map_points(db_session, viewer=current_user, filters=filters)
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
                     "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                                  for listing_id, title in p.listings]} for p in points]
-        response = make_response(render_template(
-            "catalog/browse.html", form=form, view="map", points=points, markers=markers, query_args=args,
-            searched=searched, total=sum(point.count for point in points)))
-        tiles = urlsplit(current_app.config["MAP_TILE_URL"])
-        if tiles.netloc:
-            response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
-        return response
+        return render_template("catalog/_search.html", form=form, view=view, points=points, markers=markers,
+                               query_args=args, searched=searched, total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
-    return render_template("catalog/browse.html", form=form, view="list", page=page, query_args=args,
+    return render_template("catalog/_search.html", form=form, view=view, page=page, query_args=args,
                            searched=searched, total=page.total,
                            covers=photos.covers(db_session, [listing.id for listing in page.items]))
 

@@ -1,6 +1,8 @@
 """The search page keeps its rendered results per catalog revision: every committed change to
 what it shows moves the revision on, so nobody is shown a stale page."""
 
+import re
+
 import pytest
 from sqlalchemy import update
 
@@ -90,3 +92,15 @@ def test_the_cache_is_bounded_in_size_and_counts_hits():
     assert cache.get_or_render("huge", lambda: "z" * 101) == "z" * 101  # too large to keep
     assert cache.get_or_render("huge", lambda: "new") == "new"
     assert (cache.hits, cache.misses) == (1, 5)
+
+
+def test_each_search_shows_its_own_words_and_filters(client, auth, setting, db):
+    publish(db, setting, "Kontorsstol")
+    auth.login(setting["employee"])
+    client.get("/catalog/?q=stol&condition=good")
+    page = client.get("/catalog/?q=bord&condition=good").get_data(as_text=True)
+    assert 'value="bord"' in page and 'value="stol"' not in page  # the words are not kept with the filters
+    assert re.search(r'<input[^>]*checked[^>]*value="good"|<input[^>]*value="good"[^>]*checked', page)
+    page = client.get("/catalog/?q=bord&condition=fair").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="fair"|<input[^>]*value="fair"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*checked[^>]*value="good"|<input[^>]*value="good"[^>]*checked', page)

@@ -66,15 +66,8 @@ def _own_sites() -> list[Site]:
 def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     view = "map" if request.args.get("view") == "map" else "list"
-    today = local_date(utcnow())
-    # The results depend on the words and filters, the reader's language and municipality
-    # (what is shared with it, and its sites), the date and the catalog's revision: many
-    # readers ask for the same, so the rendered results are kept under all of those.
-    number = revision.current(db_session)
-    key = None if number is None else (
-        "catalog.browse", number, str(get_locale()), current_user.municipality_id, today,
-        tuple(sorted(request.args.items(multi=True))))
-    results = cached_fragment(key, lambda: _search_results(view, today))
+    number, today = revision.current(db_session), local_date(utcnow())
+    results = cached_fragment(_search_key("results", number, today), lambda: _search_results(view, today, number))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
     tiles = urlsplit(current_app.config["MAP_TILE_URL"])
     if view == "map" and tiles.netloc:
@@ -82,14 +75,19 @@ def browse() -> Response:
     return response
 
 
-def _search_results(view: str, today: date) -> str:
-    """The search form and what it finds, for the reader's municipality (see browse)."""
-    form = SearchForm(request.args)
-    form.category_id.choices = _category_choices(_("All categories"))
-    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
-                                        .order_by(Municipality.name)).all()
-    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
-    form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
+def _search_key(part: str, number: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> tuple | None:
+    """What a rendered part of the search depends on: the words and filters, the reader's
+    language and municipality (what is shared with it, and its sites), the date and the
+    catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
+    if number is None:
+        return None
+    args = tuple(sorted((name, value) for name, value in request.args.items(multi=True) if name not in ignoring))
+    return (f"catalog.search.{part}", number, str(get_locale()), current_user.municipality_id, today, args)
+
+
+def _search_results(view: str, today: date, number: int | None) -> str:
+    """The search form and what it finds, for the reader's municipality (see _search_key)."""
+    form = SearchForm(request.args)  # its selects take any id: their choices are needed only to show them
     form.validate()
     filters = listings.Filters(
         q=form.q.data or "" if not form.q.errors else "",
@@ -108,18 +106,31 @@ def _search_results(view: str, today: date) -> str:
         page=max(1, request.args.get("page", 1, type=page_number)),
     )
     args = link_arguments(exclude=("page", "view"))
-    searched = bool(filters.q or args)
+    # The filters are the same for most searches (none but the words): kept apart, they are
+    # rendered once for all of them.
+    filter_fields = cached_fragment(_search_key("filters", number, today, ignoring=("q", "page")),
+                                    lambda: _filter_fields(form, view))
+    shown = {"form": form, "view": view, "query_args": args, "searched": bool(filters.q or args),
+             "filter_fields": filter_fields}
     if view == "map":
         points = listings.map_points(db_session, viewer=current_user, filters=filters)
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
                     "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                                  for listing_id, title in p.listings]} for p in points]
-        return render_template("catalog/_search.html", form=form, view=view, points=points, markers=markers,
-                               query_args=args, searched=searched, total=sum(point.count for point in points))
+        return render_template("catalog/_search.html", **shown, points=points, markers=markers,
+                               total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
-    return render_template("catalog/_search.html", form=form, view=view, page=page, query_args=args,
-                           searched=searched, total=page.total,
+    return render_template("catalog/_search.html", **shown, page=page, total=page.total,
                            covers=photos.covers(db_session, [listing.id for listing in page.items]))
+
+
+def _filter_fields(form: SearchForm, view: str) -> str:
+    form.category_id.choices = _category_choices(_("All categories"))
+    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+                                        .order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
+    form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
+    return render_template("catalog/_search_filters.html", form=form, view=view)
 
 
 @blueprint.get("/<int:listing_id>")

@@ -13,6 +13,7 @@ from sharing.accounts.auth import (
     SessionCheck,
     authenticate,
     check_user_session,
+    end_user_sessions,
     live_sessions,
     note_session_check,
     start_user_session,
@@ -239,3 +240,21 @@ def test_a_session_is_noted_as_seen_once_a_minute_at_most(db, factory):
     assert check_user_session(found, now=now + timedelta(seconds=70), **limits) is SessionCheck.SEEN
     assert _live_after_check(db, raw, now + timedelta(seconds=70), **limits)
     assert user_session_for(db, raw).last_seen_at == now + timedelta(seconds=70)
+
+
+def test_noting_a_check_never_moves_a_time_back_nor_over_a_logout(db, factory):
+    user = factory.user(factory.municipality())
+    now = utcnow()
+    raw = start_user_session(db, user=user, user_agent="", now=now)
+    db.commit()
+    found = user_session_for(db, raw)
+    note_session_check(db, user_session_id=found.id, check=SessionCheck.SEEN, now=now + timedelta(minutes=5))
+    note_session_check(db, user_session_id=found.id, check=SessionCheck.SEEN, now=now + timedelta(minutes=2))
+    end_user_sessions(db, user_id=user.id, now=now + timedelta(minutes=6))
+    db.commit()
+    note_session_check(db, user_session_id=found.id, check=SessionCheck.EXPIRED, now=now + timedelta(hours=1))
+    db.commit()
+    db.expire_all()
+    found = user_session_for(db, raw)
+    assert found.last_seen_at == now + timedelta(minutes=5)
+    assert found.ended_at == now + timedelta(minutes=6)  # the logout's time, not the expiry's

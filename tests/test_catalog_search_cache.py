@@ -4,7 +4,7 @@ what it shows moves the revision on, so nobody is shown a stale page."""
 import re
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from sharing.accounts.models import Role, Site
 from sharing.catalog import listings, revision
@@ -55,6 +55,32 @@ def test_the_revision_moves_with_committed_catalog_changes_only(db, setting, fac
     assert revision.current(db) == after_publish + 2
 
 
+@pytest.mark.parametrize("how", ["table", "connection", "text"])
+def test_writes_past_the_orm_move_the_revision_too(db, setting, how):
+    listing = publish(db, setting, "Kontorsstol")
+    before = revision.current(db)
+    if how == "table":
+        db.execute(update(Listing.__table__).where(Listing.__table__.c.id == listing.id).values(quantity=3))
+    elif how == "connection":
+        db.connection().execute(update(Listing).where(Listing.id == listing.id).values(quantity=3))
+    else:
+        db.execute(text("UPDATE listing SET quantity = 3 WHERE id = :id"), {"id": listing.id})
+        revision.note_change(db.connection())  # raw text says nothing of what it changes
+    db.commit()
+    assert revision.current(db) == before + 1
+
+
+def test_a_rolled_back_savepoint_does_not_forget_what_was_flushed_before_it(db, setting):
+    listing = publish(db, setting, "Kontorsstol")
+    before = revision.current(db)
+    listing.title = "Kontorsstol, blå"
+    db.flush()
+    savepoint = db.begin_nested()
+    savepoint.rollback()  # a try/except around an insert that may break a unique constraint, say
+    db.commit()
+    assert revision.current(db) > before
+
+
 def test_a_change_shows_in_the_next_search_at_once(client, auth, setting, db):
     publish(db, setting, "Kontorsstol, svart")
     auth.login(setting["employee"])
@@ -83,15 +109,30 @@ def test_kept_results_are_never_shown_to_another_municipality_or_language(client
     assert "0 listings" in client.get("/catalog/?q=stol").get_data(as_text=True)
 
 
-def test_the_cache_is_bounded_in_size_and_counts_hits():
-    cache = FragmentCache(max_bytes=100, seconds=60)
-    assert cache.get_or_render("a", lambda: "x" * 60) == "x" * 60
-    assert cache.get_or_render("a", lambda: "changed") == "x" * 60
-    cache.get_or_render("b", lambda: "y" * 60)  # no room for both: the least recently used goes
+def test_the_cache_is_bounded_in_bytes_and_counts_hits():
+    cache = FragmentCache(max_bytes=200, seconds=60)  # a short str costs about 50 bytes more than its text
+    assert cache.get_or_render("a", lambda: "x" * 100) == "x" * 100
+    assert cache.get_or_render("a", lambda: "changed") == "x" * 100
+    cache.get_or_render("b", lambda: "y" * 100)  # no room for both: the least recently used goes
     assert cache.get_or_render("a", lambda: "again") == "again"
-    assert cache.get_or_render("huge", lambda: "z" * 101) == "z" * 101  # too large to keep
+    assert cache.get_or_render("huge", lambda: "z" * 200) == "z" * 200  # too large to keep
     assert cache.get_or_render("huge", lambda: "new") == "new"
     assert (cache.hits, cache.misses) == (1, 5)
+    cache.get_or_render("wide", lambda: "\u2003" * 60)  # an indented category: 2 bytes a character
+    assert cache.get_or_render("wide", lambda: "again") == "again"
+
+
+def test_repeated_arguments_in_another_order_are_another_search(client, auth, setting, db):
+    publish(db, setting, "Gul pall")
+    publish(db, setting, "Grön hylla")
+    auth.login(setting["employee"])
+    first = client.get("/catalog/?q=pall&q=hylla").get_data(as_text=True)
+    assert "Gul pall" in first and "Grön hylla" not in first  # the form reads the first q
+    second = client.get("/catalog/?q=hylla&q=pall").get_data(as_text=True)
+    assert "Grön hylla" in second and "Gul pall" not in second
+    assert 'id="listing-map-points"' in client.get("/catalog/?view=map&view=list").get_data(as_text=True)
+    page = client.get("/catalog/?view=list&view=map").get_data(as_text=True)
+    assert 'class="listing-grid"' in page and 'id="listing-map-points"' not in page
 
 
 def test_each_search_shows_its_own_words_and_filters(client, auth, setting, db):

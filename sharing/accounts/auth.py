@@ -171,11 +171,13 @@ def check_user_session(
 
 
 def note_session_check(session: Session, *, user_session_id: int, check: SessionCheck, now: datetime) -> None:
-    """Record what a check found: a session seen again, or one that expired."""
-    values = {SessionCheck.SEEN: {"last_seen_at": now}, SessionCheck.EXPIRED: {"ended_at": now}}.get(check)
-    if values:
-        session.execute(update(UserSession).where(UserSession.id == user_session_id)  # type: ignore[arg-type]
-                        .values(**values))
+    """Record what a check found: a session seen again, or one that expired (never moving a
+    time back, nor over a logout that came first)."""
+    this = update(UserSession).where(UserSession.id == user_session_id)  # type: ignore[arg-type]
+    if check is SessionCheck.SEEN:
+        session.execute(this.where(UserSession.last_seen_at < now).values(last_seen_at=now))
+    elif check is SessionCheck.EXPIRED:
+        session.execute(this.where(UserSession.ended_at.is_(None)).values(ended_at=now))  # type: ignore[union-attr]
 
 
 def end_user_sessions(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from sharing.accounts import auth
@@ -16,6 +18,7 @@ from sharing.extensions import login_manager
 from sharing.web.errors import problem
 
 SESSION_KEY = "sid"
+log = logging.getLogger("sharing.accounts")
 
 
 @login_manager.user_loader
@@ -32,9 +35,12 @@ def load_session_user(user_id: str) -> User | None:
     if user_session is not None and check in (auth.SessionCheck.SEEN, auth.SessionCheck.EXPIRED):
         # A short session of its own: noting this must not commit (or be rolled back with)
         # whatever the request's own session is in the middle of.
-        with new_session() as own:
-            auth.note_session_check(own, user_session_id=user_session.id, check=check, now=now)  # type: ignore[arg-type]
-            own.commit()
+        try:
+            with new_session() as own:
+                auth.note_session_check(own, user_session_id=user_session.id, check=check, now=now)  # type: ignore[arg-type]
+                own.commit()
+        except SQLAlchemyError:  # the page need not fail for it (SQLite busy with an import, say)
+            log.warning("could not note session %s as %s", user_session.id, check.value, exc_info=True)
     live = user_session if check.live else None
     g.user_session_id = live.id if live is not None else None
     user = live.user if live is not None and live.user_id == int(user_id) else None

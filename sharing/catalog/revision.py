@@ -1,28 +1,29 @@
 """The catalog's revision number, which goes up with every committed change to what the search
 pages show: listings, their photos, categories, municipalities and sites.
 
-The ORM bumps it in the committing transaction itself, whoever makes the change (the catalog,
-loans, an import, an administrator), so no writer can forget it, and a reader who sees the
-new number also sees the change. Taking the row lock only at commit keeps writers from
-queueing behind a long transaction (an import) for more than its commit.
+Every write statement passes the connection's ``before_execute`` event, whoever makes it (the
+ORM's flushes and bulk statements, Core statements; the catalog, loans, an import, an
+administrator), so no writer can forget the bump. It is made in the committing transaction
+itself, so a reader who sees the new number also sees the change, and at its commit, so
+writers queue behind a long transaction (an import) only for its commit. (Releasing a
+savepoint counts as a commit here, and raw SQL text is not seen: call ``note_change``.)
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy import Connection, event, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from sharing.accounts.models import Municipality, Site
 from sharing.catalog.models import CatalogRevision, Category, Listing, ListingPhoto
 
-WATCHED: tuple[type, ...] = (Listing, ListingPhoto, Category, Municipality, Site)
+WATCHED_TABLES = frozenset(model.__tablename__ for model in (Listing, ListingPhoto, Category, Municipality, Site))
 _CHANGED = "catalog_changed"
-
 
 # Built once: every search asks, and building a statement costs more than running it.
 _CURRENT = select(CatalogRevision.number).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
+_BUMP = update(CatalogRevision).where(CatalogRevision.id == 1).values(number=CatalogRevision.number + 1)  # type: ignore[arg-type]
 
 
 def current(session: Session) -> int | None:
@@ -30,29 +31,25 @@ def current(session: Session) -> int | None:
     return session.connection().scalar(_CURRENT)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changed_rows(session: Session, _flush: UOWTransaction) -> None:
-    # After a flush, new, dirty and deleted still hold what was flushed.
-    if any(isinstance(row, WATCHED) for group in (session.new, session.dirty, session.deleted) for row in group):
-        session.info[_CHANGED] = True
+def note_change(connection: Connection) -> None:
+    """For a change made with raw SQL text, which no event can read."""
+    connection.info[_CHANGED] = True
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_statements(state: ORMExecuteState) -> None:
-    mapper = state.bind_mapper
-    if (state.is_insert or state.is_update or state.is_delete) and mapper is not None \
-            and issubclass(mapper.class_, WATCHED):
-        state.session.info[_CHANGED] = True
+@event.listens_for(Connection, "before_execute")
+def _note_writes(connection: Connection, statement: object, *_: object) -> None:
+    if isinstance(statement, UpdateBase) and getattr(statement.table, "name", None) in WATCHED_TABLES:  # type: ignore[attr-defined]
+        note_change(connection)
+
+
+@event.listens_for(Connection, "commit")
+@event.listens_for(Connection, "rollback")  # the whole transaction's: a savepoint's is another event
+def _forget(connection: Connection) -> None:
+    connection.info.pop(_CHANGED, None)
 
 
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
     session.flush()  # what the commit would flush next: its changes count too
-    if session.info.pop(_CHANGED, False):
-        session.execute(update(CatalogRevision).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
-                        .values(number=CatalogRevision.number + 1))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session, *_: Any) -> None:
-    session.info.pop(_CHANGED, None)
+    if session.in_transaction() and session.connection().info.pop(_CHANGED, False):
+        session.execute(_BUMP)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -81,8 +82,10 @@ def _search_key(part: str, number: int | None, today: date, *, ignoring: tuple[s
     catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
     if number is None:
         return None
-    args = tuple(sorted((name, value) for name, value in request.args.items(multi=True) if name not in ignoring))
-    return (f"catalog.search.{part}", number, str(get_locale()), current_user.municipality_id, today, args)
+    # In their order (the form reads the first of a repeated argument), hashed (a key's size is not counted).
+    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ignoring])
+    return (f"catalog.search.{part}", number, str(get_locale()), current_user.municipality_id, today,
+            hashlib.sha256(args.encode()).digest())
 
 
 def _search_results(view: str, today: date, number: int | None) -> str:

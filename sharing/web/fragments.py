@@ -1,7 +1,8 @@
 """Rendered parts of pages kept in memory, for parts that many people ask for alike and that
 cost much to render (the catalog's search results).
 
-Each worker process keeps its own, bounded in bytes, least recently used out first. The
+Each worker process keeps its own, bounded in bytes (keys should be small: they are not
+counted), least recently used out first. The
 caller's key names everything the part depends on, a revision of the data included, so a
 change shows at once; entries also expire, in case a change reached the database some other
 way (by hand, say).
@@ -9,6 +10,7 @@ way (by hand, say).
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Hashable
 
@@ -19,7 +21,7 @@ from markupsafe import Markup
 
 class FragmentCache:
     def __init__(self, *, max_bytes: int, seconds: float) -> None:
-        self._entries: TTLCache[Hashable, Markup] = TTLCache(maxsize=max_bytes, ttl=seconds, getsizeof=len)
+        self._entries: TTLCache[Hashable, Markup] = TTLCache(maxsize=max_bytes, ttl=seconds, getsizeof=sys.getsizeof)
         self._lock = threading.Lock()  # the development server and threaded workers share it
         self.max_bytes = max_bytes
         self.hits = self.misses = 0
@@ -33,7 +35,7 @@ class FragmentCache:
         fragment = Markup(render())
         with self._lock:
             self.misses += 1
-            if len(fragment) <= self.max_bytes:
+            if sys.getsizeof(fragment) <= self.max_bytes:
                 self._entries[key] = fragment
         return fragment
 

@@ -3,7 +3,7 @@ gunicorn, on SQLite and on PostgreSQL, beside a minimal endpoint of the same app
 as the ceiling. Prints its figures, and last one line of JSON.
 
 The app keeps rendered search results per catalog revision (see sharing/web/fragments.py);
-the clients repeat 20 searches, so they are mostly served from it. The same searches are
+the clients repeat 20 searches, so after the warm-up they are served from it. The same searches are
 then run against a server that keeps nothing ("no cache"): what a search never asked before
 costs.
 
@@ -177,14 +177,14 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
                     "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
     process, base = serve(url, args.workers)
     try:
-        # Warm-up: every worker keeps its own results, so each meets each search once first.
+        # Warm-up: each search (and each municipality's) is rendered once, then kept.
         drive(base, search_paths + browse_paths, clients=args.clients, seconds=args.warmup, login=True)
         search = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
         browse = drive(base, browse_paths, clients=args.clients, seconds=args.seconds, login=True)
         ceiling = drive(base, ["/healthz"], clients=args.clients, seconds=args.seconds, login=False)
     finally:
         stop(process)
-    process, base = serve(url, args.workers, SHARING_PAGE_CACHE_MB="0")
+    process, base = serve(url, args.workers, SHARING_PAGE_CACHE_ENTRIES="0")
     try:
         drive(base, search_paths, clients=args.clients, seconds=3, login=True)  # warm-up
         uncached = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--warmup", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()

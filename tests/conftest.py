@@ -175,6 +175,7 @@ def app(databases: Databases, smtp_server: tuple[Controller, Mailbox], tmp_path:
         "SERVER_NAME": "delning.test",
         "SHARING_BASE_URL": "http://delning.test",
         "SHARING_PHOTO_DIR": str(tmp_path / "photos"),  # never the instance folder
+        "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
     })
     yield app
     app.extensions["sharing.engine"].dispose()

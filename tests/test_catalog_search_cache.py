@@ -2,8 +2,10 @@
 what it shows moves the revision on, so nobody is shown a stale page."""
 
 import re
+import time
 
 import pytest
+from markupsafe import Markup
 from sqlalchemy import text, update
 
 from sharing.accounts.models import Role, Site
@@ -40,7 +42,7 @@ def test_the_revision_moves_with_committed_catalog_changes_only(db, setting, fac
     start = revision.current(db)
     listing = publish(db, setting, "Kontorsstol")
     after_publish = revision.current(db)
-    assert after_publish > start
+    assert after_publish != start
     listing.title = "Kontorsstol, blå"
     db.rollback()  # not committed: the catalog is as it was
     assert revision.current(db) == after_publish
@@ -48,11 +50,12 @@ def test_the_revision_moves_with_committed_catalog_changes_only(db, setting, fac
     assert revision.current(db) == after_publish
     db.execute(update(Listing).where(Listing.id == listing.id).values(quantity=2))  # a bulk statement counts too
     db.commit()
-    assert revision.current(db) == after_publish + 1
+    after_bulk = revision.current(db)
+    assert after_bulk != after_publish
     site = db.get(Site, setting["site"].id)
     site.name = "Nytt namn"
     db.commit()
-    assert revision.current(db) == after_publish + 2
+    assert revision.current(db) not in (after_publish, after_bulk)
 
 
 @pytest.mark.parametrize("how", ["table", "connection", "text"])
@@ -67,7 +70,7 @@ def test_writes_past_the_orm_move_the_revision_too(db, setting, how):
         db.execute(text("UPDATE listing SET quantity = 3 WHERE id = :id"), {"id": listing.id})
         revision.note_change(db.connection())  # raw text says nothing of what it changes
     db.commit()
-    assert revision.current(db) == before + 1
+    assert revision.current(db) != before
 
 
 def test_a_rolled_back_savepoint_does_not_forget_what_was_flushed_before_it(db, setting):
@@ -78,7 +81,7 @@ def test_a_rolled_back_savepoint_does_not_forget_what_was_flushed_before_it(db, 
     savepoint = db.begin_nested()
     savepoint.rollback()  # a try/except around an insert that may break a unique constraint, say
     db.commit()
-    assert revision.current(db) > before
+    assert revision.current(db) != before
 
 
 def test_a_change_shows_in_the_next_search_at_once(client, auth, setting, db):
@@ -109,17 +112,20 @@ def test_kept_results_are_never_shown_to_another_municipality_or_language(client
     assert "0 listings" in client.get("/catalog/?q=stol").get_data(as_text=True)
 
 
-def test_the_cache_is_bounded_in_bytes_and_counts_hits():
-    cache = FragmentCache(max_bytes=200, seconds=60)  # a short str costs about 50 bytes more than its text
-    assert cache.get_or_render("a", lambda: "x" * 100) == "x" * 100
-    assert cache.get_or_render("a", lambda: "changed") == "x" * 100
-    cache.get_or_render("b", lambda: "y" * 100)  # no room for both: the least recently used goes
-    assert cache.get_or_render("a", lambda: "again") == "again"
-    assert cache.get_or_render("huge", lambda: "z" * 200) == "z" * 200  # too large to keep
-    assert cache.get_or_render("huge", lambda: "new") == "new"
-    assert (cache.hits, cache.misses) == (1, 5)
-    cache.get_or_render("wide", lambda: "\u2003" * 60)  # an indented category: 2 bytes a character
-    assert cache.get_or_render("wide", lambda: "again") == "again"
+def test_kept_parts_are_shared_bounded_in_number_and_expire(tmp_path):
+    cache = FragmentCache(str(tmp_path), entries=2, seconds=60)
+    assert cache.get_or_render("a", lambda: "<b>x</b>") == Markup("<b>x</b>")
+    assert cache.get_or_render("a", lambda: "changed") == "<b>x</b>"
+    other_worker = FragmentCache(str(tmp_path), entries=2, seconds=60)
+    assert other_worker.get_or_render("a", lambda: "changed") == "<b>x</b>"  # rendered once for all
+    for key in "bcdefghij":
+        cache.get_or_render(key, lambda: "y")
+    # Two parts, the newest over the bound until the next is kept, and the library's count file.
+    assert len(list(tmp_path.glob("*"))) <= 4
+    short_lived = FragmentCache(str(tmp_path / "short"), entries=10, seconds=1)
+    short_lived.get_or_render("a", lambda: "old")
+    time.sleep(1.1)
+    assert short_lived.get_or_render("a", lambda: "new") == "new"
 
 
 def test_repeated_arguments_in_another_order_are_another_search(client, auth, setting, db):

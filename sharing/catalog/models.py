@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.db import UTCDateTime, utcnow
@@ -251,10 +251,11 @@ class ListingPhoto(SQLModel, table=True):
 
 
 class CatalogRevision(SQLModel, table=True):
-    """One row: a number that goes up with every committed change to what the search pages
-    show, so a page kept under one number is current while the number stands (see revision.py)."""
+    """One row: a token drawn anew with every committed change to what the search pages show,
+    so a page kept under one token is current while the token stands (see revision.py).
+    Random rather than counted, so no token comes back (a database restored or made anew)."""
 
     __tablename__ = "catalog_revision"
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    number: int = Field(default=0)
+    token: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -1,17 +1,20 @@
-"""The catalog's revision number, which goes up with every committed change to what the search
-pages show: listings, their photos, categories, municipalities and sites.
+"""The catalog's revision: a random token drawn anew with every committed change to what the
+search pages show (listings, their photos, categories, municipalities and sites), under
+which rendered search results are kept.
 
 Every write statement passes the connection's ``before_execute`` event, whoever makes it (the
 ORM's flushes and bulk statements, Core statements; the catalog, loans, an import, an
-administrator), so no writer can forget the bump. It is made in the committing transaction
-itself, so a reader who sees the new number also sees the change, and at its commit, so
+administrator), so no writer can forget the change. It is made in the committing transaction
+itself, so a reader who sees the new token also sees the change, and at its commit, so
 writers queue behind a long transaction (an import) only for its commit. (Releasing a
 savepoint counts as a commit here, and raw SQL text is not seen: call ``note_change``.)
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, event, select, update
+import secrets
+
+from sqlalchemy import Connection, bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -22,12 +25,12 @@ WATCHED_TABLES = frozenset(model.__tablename__ for model in (Listing, ListingPho
 _CHANGED = "catalog_changed"
 
 # Built once: every search asks, and building a statement costs more than running it.
-_CURRENT = select(CatalogRevision.number).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
-_BUMP = update(CatalogRevision).where(CatalogRevision.id == 1).values(number=CatalogRevision.number + 1)  # type: ignore[arg-type]
+_CURRENT = select(CatalogRevision.token).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
+_NEW = update(CatalogRevision).where(CatalogRevision.id == 1).values(token=bindparam("token"))  # type: ignore[arg-type]
 
 
 def current(session: Session) -> int | None:
-    """The revision now (None only in a database without the row: then nothing is cached)."""
+    """The revision's token now (None only in a database without the row: then nothing is kept)."""
     return session.connection().scalar(_CURRENT)
 
 
@@ -49,7 +52,7 @@ def _forget(connection: Connection) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _bump(session: Session) -> None:
+def _draw_new_token(session: Session) -> None:
     session.flush()  # what the commit would flush next: its changes count too
     if session.in_transaction() and session.connection().info.pop(_CHANGED, False):
-        session.execute(_BUMP)
+        session.execute(_NEW, {"token": secrets.randbits(62)})

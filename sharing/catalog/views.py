@@ -67,8 +67,8 @@ def _own_sites() -> list[Site]:
 def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     view = "map" if request.args.get("view") == "map" else "list"
-    number, today = revision.current(db_session), local_date(utcnow())
-    results = cached_fragment(_search_key("results", number, today), lambda: _search_results(view, today, number))
+    token, today = revision.current(db_session), local_date(utcnow())
+    results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
     tiles = urlsplit(current_app.config["MAP_TILE_URL"])
     if view == "map" and tiles.netloc:
@@ -76,19 +76,19 @@ def browse() -> Response:
     return response
 
 
-def _search_key(part: str, number: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> tuple | None:
+def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:
     """What a rendered part of the search depends on: the words and filters, the reader's
     language and municipality (what is shared with it, and its sites), the date and the
     catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
-    if number is None:
+    if revision_token is None:
         return None
-    # In their order (the form reads the first of a repeated argument), hashed (a key's size is not counted).
+    # In their order: the form reads the first of a repeated argument.
     args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ignoring])
-    return (f"catalog.search.{part}", number, str(get_locale()), current_user.municipality_id, today,
-            hashlib.sha256(args.encode()).digest())
+    return (f"catalog.search.{part}:{revision_token}:{get_locale()}:{current_user.municipality_id}:{today}:"
+            + hashlib.sha256(args.encode()).hexdigest())
 
 
-def _search_results(view: str, today: date, number: int | None) -> str:
+def _search_results(view: str, today: date, revision_token: int | None) -> str:
     """The search form and what it finds, for the reader's municipality (see _search_key)."""
     form = SearchForm(request.args)  # its selects take any id: their choices are needed only to show them
     form.validate()
@@ -111,7 +111,7 @@ def _search_results(view: str, today: date, number: int | None) -> str:
     args = link_arguments(exclude=("page", "view"))
     # The filters are the same for most searches (none but the words): kept apart, they are
     # rendered once for all of them.
-    filter_fields = cached_fragment(_search_key("filters", number, today, ignoring=("q", "page")),
+    filter_fields = cached_fragment(_search_key("filters", revision_token, today, ignoring=("q", "page")),
                                     lambda: _filter_fields(form, view))
     shown = {"form": form, "view": view, "query_args": args, "searched": bool(filters.q or args),
              "filter_fields": filter_fields}

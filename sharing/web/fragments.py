@@ -1,48 +1,38 @@
-"""Rendered parts of pages kept in memory, for parts that many people ask for alike and that
+"""Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
 cost much to render (the catalog's search results).
 
-Each worker process keeps its own, bounded in bytes (keys should be small: they are not
-counted), least recently used out first. The
-caller's key names everything the part depends on, a revision of the data included, so a
-change shows at once; entries also expire, in case a change reached the database some other
-way (by hand, say).
+They are kept in files under the instance folder, which every worker process shares: a
+part is rendered once for all of them, and survives a restart. The caller's key names
+everything the part depends on, a revision of the data included, so a change shows at
+once; parts also expire, and the oldest go first beyond a number of files.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
-from cachetools import TTLCache
+from cachelib import FileSystemCache
 from flask import Flask, current_app
 from markupsafe import Markup
 
 
 class FragmentCache:
-    def __init__(self, *, max_bytes: int, seconds: float) -> None:
-        self._entries: TTLCache[Hashable, Markup] = TTLCache(maxsize=max_bytes, ttl=seconds, getsizeof=sys.getsizeof)
-        self._lock = threading.Lock()  # the development server and threaded workers share it
-        self.max_bytes = max_bytes
-        self.hits = self.misses = 0
+    def __init__(self, directory: str, *, entries: int, seconds: int) -> None:
+        # Files written whole under another name and then renamed: a reader never sees half of one.
+        self._files = FileSystemCache(directory, threshold=entries, default_timeout=seconds, mode=0o600)
 
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> Markup:
-        with self._lock:
-            found = self._entries.get(key)
-            self.hits += found is not None
-        if found is not None:
+    def get_or_render(self, key: str, render: Callable[[], str]) -> Markup:
+        found = self._files.get(key)
+        if isinstance(found, Markup):
             return found
         fragment = Markup(render())
-        with self._lock:
-            self.misses += 1
-            if sys.getsizeof(fragment) <= self.max_bytes:
-                self._entries[key] = fragment
+        self._files.set(key, fragment)
         return fragment
 
 
-def cached_fragment(key: Hashable | None, render: Callable[[], str]) -> Markup:
-    """The part ``render`` makes, from the cache when it holds it. A None key (or no cache
-    configured) renders every time."""
+def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
+    """The part ``render`` makes, kept under ``key``. A None key (or no cache configured)
+    renders every time."""
     cache: FragmentCache | None = current_app.extensions.get("sharing.fragments")
     if key is None or cache is None:
         return Markup(render())
@@ -50,6 +40,7 @@ def cached_fragment(key: Hashable | None, render: Callable[[], str]) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["PAGE_CACHE_MB"] > 0:
+    if app.config["PAGE_CACHE_ENTRIES"] > 0:
         app.extensions["sharing.fragments"] = FragmentCache(
-            max_bytes=app.config["PAGE_CACHE_MB"] * 1024 * 1024, seconds=app.config["PAGE_CACHE_SECONDS"])
+            app.config["PAGE_CACHE_DIR"], entries=app.config["PAGE_CACHE_ENTRIES"],
+            seconds=app.config["PAGE_CACHE_SECONDS"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
+from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
 
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
 
@@ -42,4 +43,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES}
+        # Flask-Babel finds the translations anew for every string, and a page has dozens: the
+        # page's are found once here, in whatever language is in force (a mail's too).
+        translations = get_translations()
+        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES,
+                "gettext": _make_new_gettext(translations.ugettext),
+                "ngettext": _make_new_ngettext(translations.ungettext)}

@@ -61,6 +61,8 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
         "SHARING_DATABASE_URL": databases.fresh(),
         "MAIL_BACKEND": "outbox",
         "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+        "SHARING_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
+        "PAGE_CACHE_DIR": str(tmp_path_factory.mktemp("page-cache")),
     })
     with app.app_context():
         session = new_session()

@@ -148,12 +148,13 @@ class SessionCheck(enum.Enum):
 # Built once (every request runs it, and building a statement costs more than running it).
 _USER_SESSION_BY_HASH = select(UserSession).where(UserSession.token_hash == bindparam("token_hash")).options(
     joinedload(UserSession.user).joinedload(User.role_grants),  # type: ignore[arg-type]
+    joinedload(UserSession.user).undefer(User.unread_notification_count),  # type: ignore[arg-type, attr-defined]
 )
 
 
 def user_session_for(session: Session, raw: str) -> UserSession | None:
-    """The session this cookie secret names, with its user and their roles, loaded in the same
-    query: every page asks what the user may do."""
+    """The session this cookie secret names, with its user, their roles and unread count,
+    loaded in the same query: every page asks what the user may do, and shows the count."""
     return session.execute(_USER_SESSION_BY_HASH, {"token_hash": _digest(raw)}).unique().scalar_one_or_none()
 
 

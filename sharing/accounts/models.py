@@ -8,7 +8,8 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.orm import column_property
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.db import UTCDateTime, utcnow
@@ -273,3 +274,10 @@ class Notification(SQLModel, table=True):
     url: str = Field(default="", max_length=500)  # a path within the service, or empty
     created_at: datetime = _timestamp()
     read_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+# The header of every page shows it: loaded with the user where undeferred (the session
+# lookup does), so it costs no query of its own.
+User.__mapper__.add_property("unread_notification_count", column_property(
+    select(func.count()).where(Notification.user_id == User.id, Notification.read_at.is_(None))  # type: ignore[union-attr, arg-type]
+    .correlate_except(Notification).scalar_subquery(), deferred=True))

@@ -43,7 +43,7 @@ def notification_context() -> dict[str, object]:
         if not getattr(current_user, "is_authenticated", False):
             return 0
         try:
-            return notifications.unread_count(db_session, user_id=current_user.id)
+            return current_user.unread_notification_count  # loaded with the user (see auth.user_session_for)
         except SQLAlchemyError:  # an error page must still render when the database is down
             log.exception("could not count unread notifications")
             return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from sharing.accounts.models import Notification
@@ -35,15 +35,6 @@ def notify(session: Session, *, user_id: int, message: str, params: dict[str, An
                                 created_at=now)
     session.add(notification)
     return notification
-
-
-# Built once: every page's header asks, and building a statement costs more than running it.
-_UNREAD = select(func.count()).select_from(Notification).where(
-    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))  # type: ignore[union-attr]
-
-
-def unread_count(session: Session, *, user_id: int) -> int:
-    return session.connection().scalar(_UNREAD, {"user_id": user_id}) or 0
 
 
 def newest(session: Session, *, user_id: int, page: int, per_page: int) -> tuple[list[Notification], int]:

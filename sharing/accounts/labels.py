@@ -1,12 +1,16 @@
-"""Role names as people read them, in the user's language."""
+"""What people read of the accounts domain, in their own language: role names and notifications."""
 
 from __future__ import annotations
 
+import logging
 from typing import Iterable
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from sharing.accounts.models import Role
+from sharing.accounts.models import Notification, Role
+
+log = logging.getLogger("sharing.accounts")
 
 ROLE_LABELS = {
     Role.EMPLOYEE: _l("Employee"),
@@ -22,3 +26,12 @@ def role_labels(roles: Iterable[Role]) -> list[str]:
     """Labels in the fixed order of the roles, whatever order they come in."""
     held = set(roles)
     return [str(ROLE_LABELS[role]) for role in Role if role in held]
+
+
+def notification_text(notification: Notification) -> str:
+    """The message in the reader's language; an unexpected parameter set never breaks a page."""
+    try:
+        return _(notification.message, **notification.params)
+    except (KeyError, TypeError, ValueError):
+        log.warning("notification %s does not fit its message's placeholders", notification.id)
+        return _(notification.message)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
+from sharing.accounts.labels import notification_text
 from sharing.accounts.models import Notification
 from sharing.db import Page, db_session, utcnow
 from sharing.web.arguments import page_number
@@ -20,15 +21,6 @@ from sharing.web.views import safe_next
 blueprint = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 log = logging.getLogger("sharing.accounts")
 PER_PAGE = 25
-
-
-def notification_text(notification: Notification) -> str:
-    """The message in the reader's language; an unexpected parameter set never breaks a page."""
-    try:
-        return _(notification.message, **notification.params)
-    except (KeyError, TypeError, ValueError):
-        log.warning("notification %s does not fit its message's placeholders", notification.id)
-        return _(notification.message)
 
 
 @blueprint.app_template_filter("notification_text")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
-from sharing.accounts.notification_views import notification_text
+from sharing.accounts.labels import notification_text
 from sharing.api import blueprint
 from sharing.api.common import page_args, page_response
 from sharing.api.openapi import documented

@@ -52,7 +52,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # Rendered search results, kept in files all workers share (at most so many; 0 keeps
         # none). A change to the catalog makes them stale at once; they also expire.
         "PAGE_CACHE_DIR": environ.get("SHARING_PAGE_CACHE_DIR", str(instance_path / "page-cache")),
-        "PAGE_CACHE_ENTRIES": int(environ.get("SHARING_PAGE_CACHE_ENTRIES", "5000")),
+        "PAGE_CACHE_ENTRIES": int(environ.get("SHARING_PAGE_CACHE_ENTRIES", "2000")),
         "PAGE_CACHE_SECONDS": int(environ.get("SHARING_PAGE_CACHE_SECONDS", "600")),
         # The map's background: any XYZ tile server (a municipality may run its own). Empty: no
         # background, the markers alone. The tile server's origin is the one image source the

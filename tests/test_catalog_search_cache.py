@@ -12,7 +12,7 @@ from sharing.accounts.models import Role, Site
 from sharing.catalog import listings, revision
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import utcnow
-from sharing.web.fragments import FragmentCache
+from sharing.web.fragments import FragmentCache, code_and_settings_stamp
 from tests.conftest import csrf_token
 
 
@@ -120,12 +120,34 @@ def test_kept_parts_are_shared_bounded_in_number_and_expire(tmp_path):
     assert other_worker.get_or_render("a", lambda: "changed") == "<b>x</b>"  # rendered once for all
     for key in "bcdefghij":
         cache.get_or_render(key, lambda: "y")
-    # Two parts, the newest over the bound until the next is kept, and the library's count file.
-    assert len(list(tmp_path.glob("*"))) <= 4
+    cache.prune()
+    assert len(list(tmp_path.iterdir())) == 2
     short_lived = FragmentCache(str(tmp_path / "short"), entries=10, seconds=1)
     short_lived.get_or_render("a", lambda: "old")
     time.sleep(1.1)
+    short_lived.prune()
+    assert list((tmp_path / "short").iterdir()) == []
     assert short_lived.get_or_render("a", lambda: "new") == "new"
+
+
+def test_a_damaged_kept_part_is_rendered_anew(tmp_path):
+    cache = FragmentCache(str(tmp_path), entries=10, seconds=60)
+    cache.get_or_render("a", lambda: "<p>åäö</p>" * 100)
+    (kept,) = tmp_path.iterdir()
+    data = bytearray(kept.read_bytes())
+    data[-200:-100] = bytes(100)  # a block lost in a crash
+    kept.write_bytes(bytes(data))
+    assert cache.get_or_render("a", lambda: "fresh") == "fresh"
+    data = bytearray(kept.read_bytes())
+    data[40] ^= 0xFF  # one byte changed
+    kept.write_bytes(bytes(data))
+    assert cache.get_or_render("a", lambda: "again") == "again"
+
+
+def test_kept_parts_do_not_outlive_the_code_or_settings_that_rendered_them(app):
+    before = code_and_settings_stamp(app)
+    app.config["MAP_TILE_URL"] = "https://kartor.example/{z}/{x}/{y}.png"
+    assert code_and_settings_stamp(app) != before
 
 
 def test_repeated_arguments_in_another_order_are_another_search(client, auth, setting, db):

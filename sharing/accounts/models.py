@@ -277,7 +277,8 @@ class Notification(SQLModel, table=True):
 
 
 # The header of every page shows it: loaded with the user where undeferred (the session
-# lookup does), so it costs no query of its own.
+# lookup does), so it costs no query of its own. It is the count as the request began: views
+# that read notifications redirect before a page shows it.
 User.__mapper__.add_property("unread_notification_count", column_property(
     select(func.count()).where(Notification.user_id == User.id, Notification.read_at.is_(None))  # type: ignore[union-attr, arg-type]
     .correlate_except(Notification).scalar_subquery(), deferred=True))

@@ -1,33 +1,105 @@
 """Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
 cost much to render (the catalog's search results).
 
-They are kept in files under the instance folder, which every worker process shares: a
-part is rendered once for all of them, and survives a restart. The caller's key names
-everything the part depends on, a revision of the data included, so a change shows at
-once; parts also expire, and the oldest go first beyond a number of files.
+They are kept in files under the instance folder, which every worker process of a server
+shares: a part is rendered once for all of them. The caller's key names everything the data
+behind a part depends on, a revision of it included, so a change shows at once; the keys
+also carry a stamp of the code and the settings that render them, so a deploy or a new
+setting never serves what the old ones rendered. Parts expire, the oldest go first beyond
+a number of files, and a damaged file is a miss, never a broken page.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 from cachelib import FileSystemCache
 from flask import Flask, current_app
 from markupsafe import Markup
 
+log = logging.getLogger("sharing.web")
+PRUNE_EVERY_SECONDS = 60
+
+
+class CheckedText:
+    """The file format: the text's SHA-256, then its UTF-8. Nothing is unpickled, and a file
+    damaged in any byte reads as missing."""
+
+    def dump(self, value: str, f: BinaryIO) -> None:
+        data = str(value).encode()
+        f.write(hashlib.sha256(data).digest() + data)
+
+    def load(self, f: BinaryIO) -> Markup:
+        blob = f.read()
+        if hashlib.sha256(blob[32:]).digest() != blob[:32]:
+            raise ValueError("a kept part is damaged")
+        return Markup(blob[32:].decode())
+
 
 class FragmentCache:
-    def __init__(self, directory: str, *, entries: int, seconds: int) -> None:
-        # Files written whole under another name and then renamed: a reader never sees half of one.
-        self._files = FileSystemCache(directory, threshold=entries, default_timeout=seconds, mode=0o600)
+    def __init__(self, directory: str, *, entries: int, seconds: int, stamp: str = "") -> None:
+        # No count of its own (threshold 0): cachelib's count file is not safe across processes,
+        # so prune() bounds the files instead. Files are written whole and renamed into place.
+        self._files = FileSystemCache(directory, threshold=0, default_timeout=seconds, mode=0o600)
+        self._files.serializer = CheckedText()  # type: ignore[assignment]
+        self.directory, self.entries, self.seconds, self.stamp = Path(directory), entries, seconds, stamp
+        self._next_prune = 0.0
+        self._lock = threading.Lock()
 
     def get_or_render(self, key: str, render: Callable[[], str]) -> Markup:
-        found = self._files.get(key)
+        key = f"{self.stamp}:{key}"
+        try:
+            found = self._files.get(key)
+        except (ValueError, UnicodeDecodeError):
+            log.warning("a kept part was damaged; rendering it anew")
+            found = None
         if isinstance(found, Markup):
             return found
         fragment = Markup(render())
-        self._files.set(key, fragment)
+        self._files.set(key, fragment)  # a failure to write is logged by cachelib, and only costs a miss
+        self._prune_when_due()
         return fragment
+
+    def _prune_when_due(self) -> None:
+        with self._lock:
+            if time.monotonic() < self._next_prune:
+                return
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        self.prune()
+
+    def prune(self) -> None:
+        """Delete what has expired (left-over temporary files too), then the oldest beyond the bound."""
+        files = []
+        for entry in os.scandir(self.directory):
+            try:
+                files.append((entry.stat().st_mtime, entry.path))
+            except FileNotFoundError:  # another worker deleted it
+                continue
+        files.sort(reverse=True)
+        oldest = time.time() - self.seconds
+        for n, (modified, path) in enumerate(files):
+            if modified < oldest or n >= self.entries:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+
+
+def code_and_settings_stamp(app: Flask) -> str:
+    """Changes when the code, templates or translations change (a deploy), or a setting that
+    shows in pages does."""
+    package = Path(__file__).resolve().parent.parent
+    parts = [f"{path.relative_to(package)}:{path.stat().st_size}:{path.stat().st_mtime_ns}"
+             for path in sorted(package.rglob("*")) if path.suffix in {".py", ".html", ".mo"}]
+    parts += [repr(app.config.get(name)) for name in (
+        "MAP_TILE_URL", "MAP_ATTRIBUTION", "SERVER_NAME", "APPLICATION_ROOT", "SHARING_BASE_URL")]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
@@ -40,7 +112,7 @@ def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["PAGE_CACHE_ENTRIES"] > 0:
+    if app.config["PAGE_CACHE_ENTRIES"] > 0 and app.config["PAGE_CACHE_SECONDS"] > 0:
         app.extensions["sharing.fragments"] = FragmentCache(
             app.config["PAGE_CACHE_DIR"], entries=app.config["PAGE_CACHE_ENTRIES"],
-            seconds=app.config["PAGE_CACHE_SECONDS"])
+            seconds=app.config["PAGE_CACHE_SECONDS"], stamp=code_and_settings_stamp(app))

@@ -196,10 +196,23 @@ def test_deactivating_a_user_ends_their_sessions(db, factory):
     assert live_sessions(db, user_id=user.id) == []
 
 
-def _live_after_check(db, raw, now, **limits):
+LIMITS = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+
+
+@pytest.fixture
+def signed_in(db, factory):
+    """A user with a server-side session started now: (user, the cookie's secret, now)."""
+    user = factory.user(factory.municipality())
+    now = utcnow()
+    raw = start_user_session(db, user=user, user_agent="", now=now)
+    db.commit()
+    return user, raw, now
+
+
+def _live_after_check(db, raw, now):
     """What the session loader does: check the session, note what was found, say if it lives."""
     user_session = user_session_for(db, raw)
-    check = check_user_session(user_session, now=now, **limits)
+    check = check_user_session(user_session, now=now, **LIMITS)
     if user_session is not None:
         note_session_check(db, user_session_id=user_session.id, check=check, now=now)
         db.commit()
@@ -207,46 +220,35 @@ def _live_after_check(db, raw, now, **limits):
     return check.live
 
 
-def test_sessions_end_when_idle_or_too_old(db, factory):
-    user = factory.user(factory.municipality())
-    now = utcnow()
-    raw = start_user_session(db, user=user, user_agent="", now=now)
-    db.commit()
-    limits = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
-    assert _live_after_check(db, raw, now + timedelta(minutes=29), **limits)
+def test_sessions_end_when_idle_or_too_old(db, signed_in):
+    user, raw, now = signed_in
+    assert _live_after_check(db, raw, now + timedelta(minutes=29))
     # Used every 20 minutes, it lives until the absolute limit, and no longer.
     later = now
     while later + timedelta(minutes=20) < now + timedelta(hours=12):
         later += timedelta(minutes=20)
-        assert _live_after_check(db, raw, later, **limits), later - now
-    assert not _live_after_check(db, raw, now + timedelta(hours=12, minutes=1), **limits)
+        assert _live_after_check(db, raw, later), later - now
+    assert not _live_after_check(db, raw, now + timedelta(hours=12, minutes=1))
     fresh = start_user_session(db, user=user, user_agent="", now=now)
     db.commit()
-    assert not _live_after_check(db, fresh, now + timedelta(minutes=31), **limits)
-    assert not _live_after_check(db, fresh, now, **limits)  # ended stays ended
-    assert not _live_after_check(db, "not-a-session", now, **limits)
-    assert check_user_session(user_session_for(db, fresh), now=now, **limits) is SessionCheck.ENDED
+    assert not _live_after_check(db, fresh, now + timedelta(minutes=31))
+    assert not _live_after_check(db, fresh, now)  # ended stays ended
+    assert not _live_after_check(db, "not-a-session", now)
+    assert check_user_session(user_session_for(db, fresh), now=now, **LIMITS) is SessionCheck.ENDED
 
 
-def test_a_session_is_noted_as_seen_once_a_minute_at_most(db, factory):
-    user = factory.user(factory.municipality())
-    now = utcnow()
-    raw = start_user_session(db, user=user, user_agent="", now=now)
-    db.commit()
-    limits = dict(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+def test_a_session_is_noted_as_seen_once_a_minute_at_most(db, signed_in):
+    user, raw, now = signed_in
     found = user_session_for(db, raw)
     assert found.user.id == user.id and found.user.municipality is not None
-    assert check_user_session(found, now=now + timedelta(seconds=50), **limits) is SessionCheck.LIVE
-    assert check_user_session(found, now=now + timedelta(seconds=70), **limits) is SessionCheck.SEEN
-    assert _live_after_check(db, raw, now + timedelta(seconds=70), **limits)
+    assert check_user_session(found, now=now + timedelta(seconds=50), **LIMITS) is SessionCheck.LIVE
+    assert check_user_session(found, now=now + timedelta(seconds=70), **LIMITS) is SessionCheck.SEEN
+    assert _live_after_check(db, raw, now + timedelta(seconds=70))
     assert user_session_for(db, raw).last_seen_at == now + timedelta(seconds=70)
 
 
-def test_noting_a_check_never_moves_a_time_back_nor_over_a_logout(db, factory):
-    user = factory.user(factory.municipality())
-    now = utcnow()
-    raw = start_user_session(db, user=user, user_agent="", now=now)
-    db.commit()
+def test_noting_a_check_never_moves_a_time_back_nor_over_a_logout(db, signed_in):
+    user, raw, now = signed_in
     found = user_session_for(db, raw)
     note_session_check(db, user_session_id=found.id, check=SessionCheck.SEEN, now=now + timedelta(minutes=5))
     note_session_check(db, user_session_id=found.id, check=SessionCheck.SEEN, now=now + timedelta(minutes=2))

@@ -50,10 +50,13 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # and need not be signed and sent again with every response.
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Rendered search results, kept in files all workers share (at most so many; 0 keeps
-        # none). A change to the catalog makes them stale at once; they also expire.
+        # none). They also expire. A change to the catalog makes them stale at once in the
+        # worker that made it, and within the lag in the others: each asks the database for the
+        # catalog's revision at most once in so many seconds (0: with every search).
         "PAGE_CACHE_DIR": environ.get("SHARING_PAGE_CACHE_DIR", str(instance_path / "page-cache")),
         "PAGE_CACHE_ENTRIES": int(environ.get("SHARING_PAGE_CACHE_ENTRIES", "2000")),
         "PAGE_CACHE_SECONDS": int(environ.get("SHARING_PAGE_CACHE_SECONDS", "600")),
+        "SEARCH_LAG_SECONDS": float(environ.get("SHARING_SEARCH_LAG_SECONDS", "1")),
         # The map's background: any XYZ tile server (a municipality may run its own). Empty: no
         # background, the markers alone. The tile server's origin is the one image source the
         # map page allows beside our own.

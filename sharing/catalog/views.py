@@ -67,7 +67,8 @@ def _own_sites() -> list[Site]:
 def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     view = "map" if request.args.get("view") == "map" else "list"
-    token, today = revision.current(db_session), local_date(utcnow())
+    token = revision.current(db_session, max_age=current_app.config["SEARCH_LAG_SECONDS"])
+    today = local_date(utcnow())
     results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
     tiles = urlsplit(current_app.config["MAP_TILE_URL"])

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import DateTime, MetaData, Select, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
@@ -87,10 +88,46 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _tune_sqlite)
-        return engine
-    if parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        if parsed.drivername == "postgresql":
+            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "before_cursor_execute", _note_possible_write)
+    event.listen(engine, "commit", _forget_writes)
+    event.listen(engine, "rollback", _forget_writes)
+    return engine
+
+
+# --- Ending a request's transaction ------------------------------------------------
+# Most requests only read, and their transaction ends with COMMIT, which is the same to the
+# database as ROLLBACK: psycopg forgets its prepared statements at every ROLLBACK, so the
+# queries every page makes (the session's user, say) would be planned anew each time.
+_MAY_HAVE_WRITTEN = "may_have_written"
+
+
+def _note_possible_write(connection: Connection, _cursor: Any, _sql: str, _params: Any, context: Any,
+                         _many: bool) -> None:
+    # Only a statement built as a SELECT is known to read alone (raw SQL may write).
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or not isinstance(compiled.statement, Select):
+        connection.info[_MAY_HAVE_WRITTEN] = True
+
+
+def _forget_writes(connection: Connection) -> None:
+    connection.info.pop(_MAY_HAVE_WRITTEN, None)
+
+
+def close_request_session(session: Session) -> None:
+    """End the request's session: what it changed without committing is rolled back, and a
+    transaction that only read is committed (see above)."""
+    transaction = session.get_transaction()
+    if transaction is not None and transaction.is_active and not (session.new or session.dirty or session.deleted) \
+            and not session.connection().info.get(_MAY_HAVE_WRITTEN):
+        try:
+            session.commit()
+        except SQLAlchemyError:  # nothing was written, so nothing is lost: close() rolls back
+            pass
+    session.close()
 
 
 def init_app(app: Flask) -> None:
@@ -102,7 +139,7 @@ def init_app(app: Flask) -> None:
     def close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            close_request_session(session)
 
 
 def engine() -> Engine:

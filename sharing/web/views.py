@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, allow
@@ -48,7 +48,7 @@ def set_language() -> Response:
 @allow(PUBLIC)
 def healthz() -> tuple[Response, int]:
     try:
-        db_session.execute(text("SELECT 1"))
+        db_session.execute(select(1))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         current_app.logger.exception("health check failed")
         return jsonify(status="unavailable", database="unreachable"), 503

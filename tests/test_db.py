@@ -1,0 +1,74 @@
+"""How a request's transaction ends: what a request changed without committing is rolled back,
+and a transaction that only read is committed (so PostgreSQL keeps its prepared statements)."""
+
+import pytest
+from sqlalchemy import column, event, func, select, table, text
+
+from sharing.access import PUBLIC
+from sharing.accounts.models import Municipality
+from sharing.db import db_session
+
+
+@pytest.fixture
+def endings(app):
+    """Each transaction's ending on the app's engine, in order."""
+    seen: list[str] = []
+    engine = app.extensions["sharing.engine"]
+    commit, rollback = (lambda _connection: seen.append("commit")), (lambda _connection: seen.append("rollback"))
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
+    yield seen
+    event.remove(engine, "commit", commit)
+    event.remove(engine, "rollback", rollback)
+
+
+def route(app, path, view):
+    view.access = PUBLIC
+    app.add_url_rule(path, path.strip("/"), view)
+
+
+def municipality_named(db, name):
+    return db.scalar(select(Municipality).where(Municipality.name == name))
+
+
+@pytest.mark.parametrize("how", ["flushed", "pending", "raw sql", "failed flush"])
+def test_what_a_request_did_not_commit_is_rolled_back(app, client, db, endings, how):
+    def change():
+        if how == "raw sql":
+            db_session.execute(text("INSERT INTO municipality (name, code, slug, active, created_at) "
+                                    "VALUES ('Sjöbo', '1265', 'sjobo', true, CURRENT_TIMESTAMP)"))
+            return "ok"
+        db_session.add(Municipality(name="Sjöbo", code="1265", slug="sjobo"))
+        if how == "failed flush":
+            db_session.add(Municipality(name="Utan kod"))  # refused by the database
+        if how != "pending":
+            db_session.flush()
+        return "ok"
+
+    route(app, "/changes-without-commit", change)
+    assert client.get("/changes-without-commit").status_code == (500 if how == "failed flush" else 200)
+    assert municipality_named(db, "Sjöbo") is None
+    assert "commit" not in endings
+
+
+def test_a_request_that_only_read_commits(app, client, endings):
+    def read():
+        return str(db_session.scalar(select(func.count()).select_from(Municipality)))
+
+    route(app, "/only-reads", read)
+    assert client.get("/only-reads").status_code == 200
+    assert endings == ["commit"]
+
+
+def test_postgresql_keeps_prepared_statements_across_requests(app, client):
+    if app.extensions["sharing.engine"].dialect.name != "postgresql":
+        pytest.skip("prepared statements are psycopg's")
+    prepared = table("pg_prepared_statements", column("name"))
+
+    def count_prepared():
+        db_session.execute(select(Municipality.id).limit(1)).all()
+        return str(db_session.scalar(select(func.count()).select_from(prepared)))
+
+    route(app, "/prepared", count_prepared)
+    counts = [int(client.get("/prepared").get_data(as_text=True)) for _ in range(8)]
+    assert counts[-1] >= 1  # psycopg prepares a statement on its fifth run

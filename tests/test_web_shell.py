@@ -1,5 +1,8 @@
 """The web shell: front page, health check, headers, error pages, language."""
 
+import re
+
+from sharing.accounts.models import Role
 from tests.conftest import csrf_token
 
 
@@ -61,3 +64,23 @@ def test_language_switch_never_redirects_elsewhere(client):
 def test_forms_without_csrf_token_are_refused(client):
     response = client.post("/language", data={"language": "en"})
     assert response.status_code == 400
+
+
+def menu(client, path="/"):
+    nav = client.get(path).get_data(as_text=True).split('<nav class="wrap main-nav"', 1)[1].split("</nav>", 1)[0]
+    return {label: "aria-current" in attributes
+            for attributes, label in re.findall(r"<a ([^>]*)>([^<(]+?)\s*(?:<|$)", nav)}
+
+
+def test_the_menu_shows_what_each_role_may_use_in_the_reader_s_language(client, auth, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.EMPLOYEE))
+    assert menu(client, "/catalog/") == {"Start": False, "Hitta": True, "Efterlysningar": False, "Notiser": False,
+                                         "Mitt konto": False}
+    auth.logout()
+    auth.login(factory.user(ystad, Role.FACILITY_MANAGER))
+    assert menu(client, "/catalog/mine")["Våra annonser"] is True
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf_token(client, "/")})
+    assert {"Find", "Our listings", "Wanted items"} <= set(menu(client))
+    auth.logout()
+    assert menu(client) == {"Start": True, "Log in": False}

@@ -2,11 +2,12 @@
 cost much to render (the catalog's search results).
 
 They are kept in files under the instance folder, which every worker process of a server
-shares: a part is rendered once for all of them. The caller's key names everything the data
-behind a part depends on, a revision of it included, so a change shows at once; the keys
-also carry a stamp of the code and the settings that render them, so a deploy or a new
-setting never serves what the old ones rendered. Parts expire, the oldest go first beyond
-a number of files, and a damaged file is a miss, never a broken page.
+shares: a part is rendered once for all of them. Each worker also keeps the parts it used
+last in memory. The caller's key names everything the data behind a part depends on, a
+revision of it included, so a change shows under a new key; the keys also carry a stamp of
+the code and the settings that render them, so a deploy or a new setting never serves what
+the old ones rendered. Parts expire, the oldest go first beyond a number of files, and a
+damaged file is a miss, never a broken page.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from cachelib import FileSystemCache
+from cachelib import FileSystemCache, SimpleCache
 from flask import Flask, current_app
 from markupsafe import Markup
 
 log = logging.getLogger("sharing.web")
 PRUNE_EVERY_SECONDS = 60
+IN_MEMORY_ENTRIES = 100  # per worker: the parts asked for most, without reading their file
 
 
 class CheckedText:
@@ -50,21 +52,27 @@ class FragmentCache:
         # so prune() bounds the files instead. Files are written whole and renamed into place.
         self._files = FileSystemCache(directory, threshold=0, default_timeout=seconds, mode=0o600)
         self._files.serializer = CheckedText()  # type: ignore[assignment]
+        self._memory = SimpleCache(threshold=min(entries, IN_MEMORY_ENTRIES), default_timeout=seconds)
         self.directory, self.entries, self.seconds, self.stamp = Path(directory), entries, seconds, stamp
         self._next_prune = 0.0
         self._lock = threading.Lock()
 
     def get_or_render(self, key: str, render: Callable[[], str]) -> Markup:
         key = f"{self.stamp}:{key}"
+        found = self._memory.get(key)  # a key's part never changes: only its expiry matters
+        if isinstance(found, Markup):
+            return found
         try:
             found = self._files.get(key)
         except (ValueError, UnicodeDecodeError):
             log.warning("a kept part was damaged; rendering it anew")
             found = None
         if isinstance(found, Markup):
+            self._memory.set(key, found)
             return found
         fragment = Markup(render())
         self._files.set(key, fragment)  # a failure to write is logged by cachelib, and only costs a miss
+        self._memory.set(key, fragment)
         self._prune_when_due()
         return fragment
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
+from babel import Locale
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
@@ -12,14 +14,19 @@ from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """The user's choice, then the session's, then the browser's, then Swedish."""
     languages = current_app.config["LANGUAGES"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
+        return _locale(current_user.locale)
     if session.get("locale") in languages:
-        return session["locale"]
-    return request.accept_languages.best_match(languages) or languages[0]
+        return _locale(session["locale"])
+    return _locale(request.accept_languages.best_match(languages) or languages[0])
+
+
+@functools.cache  # a few languages; Flask-Babel would otherwise parse the code with every request
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def money(amount: float | int | None) -> str:
@@ -46,6 +53,7 @@ def init_app(app: Flask) -> None:
         # Flask-Babel finds the translations anew for every string, and a page has dozens: the
         # page's are found once here, in whatever language is in force (a mail's too).
         translations = get_translations()
+        gettext = _make_new_gettext(translations.ugettext)
         return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES,
-                "gettext": _make_new_gettext(translations.ugettext),
+                "gettext": gettext, "_": gettext,  # _ itself, not Jinja's alias that looks up gettext each time
                 "ngettext": _make_new_ngettext(translations.ungettext)}

@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=5)
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)  # as gunicorn.conf.py
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))

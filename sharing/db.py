@@ -117,17 +117,21 @@ def _forget_writes(connection: Connection) -> None:
     connection.info.pop(_MAY_HAVE_WRITTEN, None)
 
 
-def close_request_session(session: Session) -> None:
+def close_request_session(session: Session, error: BaseException | None = None) -> None:
     """End the request's session: what it changed without committing is rolled back, and a
-    transaction that only read is committed (see above)."""
-    transaction = session.get_transaction()
-    if transaction is not None and transaction.is_active and not (session.new or session.dirty or session.deleted) \
-            and not session.connection().info.get(_MAY_HAVE_WRITTEN):
-        try:
+    transaction that only read, in a request that did not fail, is committed (see above)."""
+    try:
+        transaction = session.get_transaction()
+        # Anything a domain keeps in session.info (photo files to clean up, say) is acted on at
+        # rollback: such a session is rolled back.
+        if error is None and transaction is not None and transaction.is_active and not session.info \
+                and not (session.new or session.dirty or session.deleted) \
+                and not session.connection().info.get(_MAY_HAVE_WRITTEN):
             session.commit()
-        except SQLAlchemyError:  # nothing was written, so nothing is lost: close() rolls back
-            pass
-    session.close()
+    except SQLAlchemyError:  # a lost connection, say: nothing was written, close() rolls back
+        pass
+    finally:
+        session.close()
 
 
 def init_app(app: Flask) -> None:
@@ -136,10 +140,10 @@ def init_app(app: Flask) -> None:
     add_job(app, Job("database-statistics", refresh_statistics, timedelta(days=1)))
 
     @app.teardown_appcontext
-    def close_session(_exc: BaseException | None) -> None:
+    def close_session(exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            close_request_session(session)
+            close_request_session(session, exc)
 
 
 def engine() -> Engine:

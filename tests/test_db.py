@@ -72,3 +72,15 @@ def test_postgresql_keeps_prepared_statements_across_requests(app, client):
     route(app, "/prepared", count_prepared)
     counts = [int(client.get("/prepared").get_data(as_text=True)) for _ in range(8)]
     assert counts[-1] >= 1  # psycopg prepares a statement on its fifth run
+
+
+
+def test_a_session_holding_a_domain_s_pending_work_is_rolled_back(app, client, endings):
+    def read_with_work_pending():  # as photos keeps the files it wrote, to delete at rollback
+        db_session.scalar(select(func.count()).select_from(Municipality))
+        db_session.info["files_to_remove_at_rollback"] = ["a.jpg"]
+        return "ok"
+
+    route(app, "/pending-work", read_with_work_pending)
+    assert client.get("/pending-work").status_code == 200
+    assert "commit" not in endings

@@ -46,7 +46,9 @@ def current(session: Session, *, max_age: float = 0) -> int | None:
     if known is not None and now - known[1] <= max_age:
         return known[0]
     token = session.connection().scalar(_CURRENT)
-    _known[bind] = (token, now)
+    latest = _known.get(bind)
+    if latest is None or latest[1] <= now:  # not over a token this process drew meanwhile
+        _known[bind] = (token, now)
     return token
 
 

@@ -11,6 +11,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, Select, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
@@ -107,26 +108,40 @@ _MAY_HAVE_WRITTEN = "may_have_written"
 
 def _note_possible_write(connection: Connection, _cursor: Any, _sql: str, _params: Any, context: Any,
                          _many: bool) -> None:
-    # Only a statement built as a SELECT is known to read alone (raw SQL may write).
-    compiled = getattr(context, "compiled", None)
-    if compiled is None or not isinstance(compiled.statement, Select):
+    if not _only_reads(getattr(context, "compiled", None)):
         connection.info[_MAY_HAVE_WRITTEN] = True
+
+
+def _only_reads(compiled: Any) -> bool:
+    # Only a statement built as a SELECT, with no INSERT, UPDATE or DELETE in its WITH clause, is
+    # known to read alone: raw SQL may write. (A SELECT calling a function that writes, such as
+    # pg_notify, is not seen; nothing here calls one.)
+    if compiled is None or not isinstance(compiled.statement, Select):
+        return False
+    return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
 
 
 def _forget_writes(connection: Connection) -> None:
     connection.info.pop(_MAY_HAVE_WRITTEN, None)
 
 
+def _only_read(session: Session) -> bool:
+    """Whether the session's transaction ran SQL that only read, and holds no change to flush."""
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active or not transaction.connections:
+        return False
+    # Anything a domain keeps in session.info (photo files to clean up, say) is acted on at
+    # rollback: such a session is rolled back.
+    if session.info or session.new or session.dirty or session.deleted:
+        return False
+    return not any(connection.info.get(_MAY_HAVE_WRITTEN) for connection in transaction.connections)
+
+
 def close_request_session(session: Session, error: BaseException | None = None) -> None:
     """End the request's session: what it changed without committing is rolled back, and a
     transaction that only read, in a request that did not fail, is committed (see above)."""
     try:
-        transaction = session.get_transaction()
-        # Anything a domain keeps in session.info (photo files to clean up, say) is acted on at
-        # rollback: such a session is rolled back.
-        if error is None and transaction is not None and transaction.is_active and not session.info \
-                and not (session.new or session.dirty or session.deleted) \
-                and not session.connection().info.get(_MAY_HAVE_WRITTEN):
+        if error is None and _only_read(session):
             session.commit()
     except SQLAlchemyError:  # a lost connection, say: nothing was written, close() rolls back
         pass

@@ -2,7 +2,7 @@
 and a transaction that only read is committed (so PostgreSQL keeps its prepared statements)."""
 
 import pytest
-from sqlalchemy import column, event, func, select, table, text
+from sqlalchemy import column, event, func, select, table, text, update
 
 from sharing.access import PUBLIC
 from sharing.accounts.models import Municipality
@@ -84,3 +84,41 @@ def test_a_session_holding_a_domain_s_pending_work_is_rolled_back(app, client, e
     route(app, "/pending-work", read_with_work_pending)
     assert client.get("/pending-work").status_code == 200
     assert "commit" not in endings
+
+
+def test_a_select_that_writes_in_its_with_clause_is_rolled_back(app, client, db, factory, endings):
+    if app.extensions["sharing.engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite allows no INSERT, UPDATE or DELETE in a WITH clause")
+    factory.municipality("Ystad")
+    endings.clear()
+    renamed = update(Municipality).where(Municipality.name == "Ystad").values(name="Ystad (ändrad)") \
+        .returning(Municipality.id).cte("renamed")
+
+    def select_that_writes():
+        return str(db_session.execute(select(renamed.c.id)).all())
+
+    route(app, "/select-that-writes", select_that_writes)
+    assert client.get("/select-that-writes").status_code == 200
+    assert municipality_named(db, "Ystad (ändrad)") is None
+    assert "commit" not in endings
+
+
+def test_a_session_that_ran_no_sql_takes_no_connection_to_close(app, client, endings):
+    checkouts = []
+    engine = app.extensions["sharing.engine"]
+    count = lambda *_args: checkouts.append(1)  # noqa: E731
+    event.listen(engine, "checkout", count)
+
+    def begin_without_sql():  # add and take back: the session's transaction begins, no SQL runs
+        municipality = Municipality(name="Sjöbo", code="1265", slug="sjobo")
+        db_session.add(municipality)
+        db_session.expunge(municipality)
+        return "ok"
+
+    route(app, "/no-sql", begin_without_sql)
+    try:
+        assert client.get("/no-sql").status_code == 200
+    finally:
+        event.remove(engine, "checkout", count)
+    assert checkouts == [] and endings == []
+

@@ -146,6 +146,15 @@ def test_kept_parts_are_shared_bounded_in_number_and_expire(tmp_path):
     assert short_lived.get_or_render("a", lambda: "new") == "new"
 
 
+def test_a_part_read_from_another_worker_s_file_is_kept_no_longer_than_the_file(tmp_path):
+    FragmentCache(str(tmp_path), entries=10, seconds=4).get_or_render("a", lambda: "old")
+    time.sleep(2)
+    other_worker = FragmentCache(str(tmp_path), entries=10, seconds=4)
+    assert other_worker.get_or_render("a", lambda: "new") == "old"
+    time.sleep(2.1)  # the file has expired; the memory of it too
+    assert other_worker.get_or_render("a", lambda: "new") == "new"
+
+
 def test_a_damaged_kept_part_is_rendered_anew(tmp_path):
     cache = FragmentCache(str(tmp_path), entries=10, seconds=60)
     cache.get_or_render("a", lambda: "<p>åäö</p>" * 100)

@@ -3,11 +3,11 @@ cost much to render (the catalog's search results).
 
 They are kept in files under the instance folder, which every worker process of a server
 shares: a part is rendered once for all of them. Each worker also keeps the parts it used
-last in memory. The caller's key names everything the data behind a part depends on, a
-revision of it included, so a change shows under a new key; the keys also carry a stamp of
-the code and the settings that render them, so a deploy or a new setting never serves what
-the old ones rendered. Parts expire, the oldest go first beyond a number of files, and a
-damaged file is a miss, never a broken page.
+last in memory, until their file expires. The caller's key names everything the data behind
+a part depends on, a revision of it included, so a change shows under a new key; the keys
+also carry a stamp of the code and the settings that render them, so a deploy or a new
+setting never serves what the old ones rendered. Parts expire, the oldest go first beyond a
+number of files, and a damaged file is a miss, never a broken page.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import contextlib
 import hashlib
 import logging
 import os
+import struct
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from cachelib import FileSystemCache, SimpleCache
 from flask import Flask, current_app
@@ -31,19 +32,28 @@ PRUNE_EVERY_SECONDS = 60
 IN_MEMORY_ENTRIES = 100  # per worker: the parts asked for most, without reading their file
 
 
+class KeptPart(NamedTuple):
+    part: Markup
+    expires: float  # time.time() after which it is no longer served
+
+
 class CheckedText:
-    """The file format: the text's SHA-256, then its UTF-8. Nothing is unpickled, and a file
-    damaged in any byte reads as missing."""
+    """The file format: a SHA-256 of the rest, the time the part expires, then its UTF-8.
+    Nothing is unpickled, and a file damaged in any byte reads as missing."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
 
     def dump(self, value: str, f: BinaryIO) -> None:
-        data = str(value).encode()
+        data = struct.pack(">d", time.time() + self.seconds) + str(value).encode()
         f.write(hashlib.sha256(data).digest() + data)
 
-    def load(self, f: BinaryIO) -> Markup:
+    def load(self, f: BinaryIO) -> KeptPart:
         blob = f.read()
         if hashlib.sha256(blob[32:]).digest() != blob[:32]:
             raise ValueError("a kept part is damaged")
-        return Markup(blob[32:].decode())
+        (expires,) = struct.unpack(">d", blob[32:40])
+        return KeptPart(Markup(blob[40:].decode()), expires)
 
 
 class FragmentCache:
@@ -51,7 +61,7 @@ class FragmentCache:
         # No count of its own (threshold 0): cachelib's count file is not safe across processes,
         # so prune() bounds the files instead. Files are written whole and renamed into place.
         self._files = FileSystemCache(directory, threshold=0, default_timeout=seconds, mode=0o600)
-        self._files.serializer = CheckedText()  # type: ignore[assignment]
+        self._files.serializer = CheckedText(seconds)  # type: ignore[assignment]
         self._memory = SimpleCache(threshold=min(entries, IN_MEMORY_ENTRIES), default_timeout=seconds)
         self.directory, self.entries, self.seconds, self.stamp = Path(directory), entries, seconds, stamp
         self._next_prune = 0.0
@@ -59,22 +69,23 @@ class FragmentCache:
 
     def get_or_render(self, key: str, render: Callable[[], str]) -> Markup:
         key = f"{self.stamp}:{key}"
-        found = self._memory.get(key)  # a key's part never changes: only its expiry matters
-        if isinstance(found, Markup):
-            return found
-        try:
-            found = self._files.get(key)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("a kept part was damaged; rendering it anew")
-            found = None
-        if isinstance(found, Markup):
-            self._memory.set(key, found)
-            return found
-        fragment = Markup(render())
-        self._files.set(key, fragment)  # a failure to write is logged by cachelib, and only costs a miss
-        self._memory.set(key, fragment)
+        # A key's part never changes: only its expiry matters, the same in memory as in its file.
+        found = self._memory.get(key)
+        if found is None or found.expires <= time.time():
+            try:
+                found = self._files.get(key)
+            except (ValueError, UnicodeDecodeError):
+                log.warning("a kept part was damaged; rendering it anew")
+                found = None
+            if isinstance(found, KeptPart):
+                self._memory.set(key, found)
+        if isinstance(found, KeptPart):
+            return found.part
+        kept = KeptPart(Markup(render()), time.time() + self.seconds)
+        self._files.set(key, kept.part)  # a failure to write is logged by cachelib, and only costs a miss
+        self._memory.set(key, kept)
         self._prune_when_due()
-        return fragment
+        return kept.part
 
     def _prune_when_due(self) -> None:
         with self._lock:

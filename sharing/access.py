@@ -23,7 +23,11 @@ View = TypeVar("View", bound=Callable[..., object])
 
 @dataclass(frozen=True)
 class Access:
-    """A view's access rule: open to all, to any signed-in user, or to some roles."""
+    """A view's access rule: open to all, to any signed-in user, or to some roles.
+
+    It looks at a user's roles alone, never at who they are or where from: the menu is built
+    once for each set of roles (web/nav.py). Rules about the municipality belong to the domains.
+    """
 
     public: bool = False
     roles: frozenset[str] | None = None  # None: any signed-in user; else role names

@@ -71,8 +71,7 @@ def browse() -> Response:
     today = local_date(utcnow())
     results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
-    tiles = urlsplit(current_app.config["MAP_TILE_URL"])
-    if view == "map" and tiles.netloc:
+    if view == "map" and (tiles := urlsplit(current_app.config["MAP_TILE_URL"])).netloc:
         response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
     return response
 

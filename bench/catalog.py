@@ -1,6 +1,8 @@
 """Catalog benchmark: N listings, search and browse driven by concurrent clients through
 gunicorn, on SQLite and on PostgreSQL, beside a minimal endpoint of the same app (/healthz)
-as the ceiling. Prints its figures, and last one line of JSON.
+as the ceiling. Search, browse and the ceiling are driven in turns, a few rounds each, so that
+a slow spell of the machine does not fall on one of them alone. Prints its figures, and last
+one line of JSON.
 
 The app keeps rendered search results per catalog revision (see sharing/web/fragments.py);
 the clients repeat 20 searches, so after the warm-up they are served from it. The same searches are
@@ -30,6 +32,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,22 +105,39 @@ class Client:
             response.read()
 
 
-def drive(base: str, paths: list[str], *, clients: int, seconds: float, login: bool) -> dict[str, float]:
-    """``clients`` threads request random paths for ``seconds``; latency percentiles and rate."""
-    latencies: list[float] = []
-    errors = [0]
+@dataclass
+class Sample:
+    """What the clients saw of one kind of request, summed over the rounds it was driven."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def figures(self) -> dict[str, float]:
+        latencies = sorted(self.latencies)
+        return {"requests": len(latencies), "errors": self.errors,
+                "p50_ms": round(statistics.median(latencies), 1),
+                "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+                "rps": round(len(latencies) / self.seconds, 1)}
+
+
+def log_in(base: str, clients: int) -> list[Client]:
+    sessions = [Client(base) for _ in range(clients)]
+    for n, client in enumerate(sessions):
+        client.login(["medarbetare@ystad.example", "medarbetare@skurup.example",
+                      "medarbetare@trelleborg.example"][n % 3])
+    return sessions
+
+
+def drive(sessions: list[Client], paths: list[str], seconds: float, into: Sample | None = None) -> Sample:
+    """Each client, in a thread of its own, requests random paths for ``seconds``."""
+    sample = into if into is not None else Sample()
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
-    sessions = []
-    for n in range(clients):
-        client = Client(base)
-        if login:
-            client.login(["medarbetare@ystad.example", "medarbetare@skurup.example",
-                          "medarbetare@trelleborg.example"][n % 3])
-        sessions.append(client)
 
     def work(client: Client, rng: random.Random) -> None:
         mine: list[float] = []
+        errors = 0
         while time.perf_counter() < stop:
             began = time.perf_counter()
             try:
@@ -125,11 +145,10 @@ def drive(base: str, paths: list[str], *, clients: int, seconds: float, login: b
             except OSError:
                 ok = False
             mine.append((time.perf_counter() - began) * 1000)
-            if not ok:
-                with lock:
-                    errors[0] += 1
+            errors += not ok
         with lock:
-            latencies.extend(mine)
+            sample.latencies.extend(mine)
+            sample.errors += errors
 
     threads = [threading.Thread(target=work, args=(c, random.Random(i))) for i, c in enumerate(sessions)]
     began = time.perf_counter()
@@ -137,14 +156,18 @@ def drive(base: str, paths: list[str], *, clients: int, seconds: float, login: b
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies), "errors": errors[0],
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
-        "rps": round(len(latencies) / elapsed, 1),
-    }
+    sample.seconds += time.perf_counter() - began
+    return sample
+
+
+def drive_in_turns(turns: dict[str, tuple[list[Client], list[str]]], seconds: float, rounds: int) -> dict[str, Sample]:
+    """Drive each kind of request in turn, ``rounds`` times for ``seconds / rounds`` each: a
+    slow spell of the machine falls on all of them alike, not on one."""
+    samples = {name: Sample() for name in turns}
+    for _ in range(rounds):
+        for name, (sessions, paths) in turns.items():
+            drive(sessions, paths, seconds / rounds, into=samples[name])
+    return samples
 
 
 def serve(url: str, workers: int, **settings: str) -> tuple[subprocess.Popen, str]:
@@ -177,19 +200,23 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
                     "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
     process, base = serve(url, args.workers)
     try:
+        signed_in = log_in(base, args.clients)
         # Warm-up: each search (and each municipality's) is rendered once, then kept.
-        drive(base, search_paths + browse_paths, clients=args.clients, seconds=args.warmup, login=True)
-        search = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
-        browse = drive(base, browse_paths, clients=args.clients, seconds=args.seconds, login=True)
-        ceiling = drive(base, ["/healthz"], clients=args.clients, seconds=args.seconds, login=False)
+        drive(signed_in, search_paths + browse_paths, args.warmup)
+        samples = drive_in_turns({"search": (signed_in, search_paths), "browse": (signed_in, browse_paths),
+                                  "ceiling": ([Client(base) for _ in range(args.clients)], ["/healthz"])},
+                                 args.seconds, args.rounds)
     finally:
         stop(process)
     process, base = serve(url, args.workers, SHARING_PAGE_CACHE_ENTRIES="0")
     try:
-        drive(base, search_paths, clients=args.clients, seconds=3, login=True)  # warm-up
-        uncached = drive(base, search_paths, clients=args.clients, seconds=args.seconds, login=True)
+        signed_in = log_in(base, args.clients)
+        drive(signed_in, search_paths, 3)  # warm-up
+        samples["uncached"] = drive(signed_in, search_paths, args.seconds)
     finally:
         stop(process)
+    search, browse, ceiling, uncached = (samples[name].figures()
+                                         for name in ("search", "browse", "ceiling", "uncached"))
     for label, figures in (("search", search), ("browse", browse), ("ceiling /healthz", ceiling),
                            ("search, no cache", uncached)):
         print(f"   {label:17} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
@@ -234,6 +261,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="search, browse and ceiling are driven in turns")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)  # as gunicorn.conf.py
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()

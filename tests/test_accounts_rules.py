@@ -240,7 +240,7 @@ def test_sessions_end_when_idle_or_too_old(db, signed_in):
 def test_a_session_is_noted_as_seen_once_a_minute_at_most(db, signed_in):
     user, raw, now = signed_in
     found = user_session_for(db, raw)
-    assert found.user.id == user.id and found.user.municipality is not None
+    assert found.user.id == user.id and found.user.municipality_id == user.municipality_id
     assert check_user_session(found, now=now + timedelta(seconds=50), **LIMITS) is SessionCheck.LIVE
     assert check_user_session(found, now=now + timedelta(seconds=70), **LIMITS) is SessionCheck.SEEN
     assert _live_after_check(db, raw, now + timedelta(seconds=70))

@@ -84,3 +84,23 @@ def test_the_menu_shows_what_each_role_may_use_in_the_reader_s_language(client, 
     assert {"Find", "Our listings", "Wanted items"} <= set(menu(client))
     auth.logout()
     assert menu(client) == {"Start": True, "Log in": False}
+
+
+def test_the_front_page_greets_the_signed_in_user_with_their_municipality_and_roles(client, auth, factory):
+    skurup = factory.municipality("Skurup", "1264")
+    user = factory.user(skurup, Role.EMPLOYEE, Role.FACILITY_MANAGER)
+    auth.login(user)
+    page = client.get("/").get_data(as_text=True)
+    assert f"Välkommen, {user.name}" in page and "Skurup" in page
+    assert "Medarbetare" in page and "Lokalförvaltare" in page
+
+
+def test_a_signed_in_user_s_language_is_remembered_for_their_next_session(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf_token(client, "/")})
+    db.refresh(user)
+    assert user.locale == "en"
+    other_device = app.test_client()
+    type(auth)(other_device).login(user)
+    assert '<html lang="en">' in other_device.get("/").get_data(as_text=True)

@@ -5,14 +5,27 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session
 
-from sharing.accounts.models import AccountToken, ApiToken, AttemptKind, LoginAttempt, TokenPurpose, User, UserSession
+from sharing.accounts.models import (
+    AccountToken,
+    ApiToken,
+    AttemptKind,
+    LoginAttempt,
+    Municipality,
+    Role,
+    RoleGrant,
+    TokenPurpose,
+    User,
+    UserSession,
+)
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from sharing.i18n import N_, DomainError
 
@@ -145,21 +158,99 @@ class SessionCheck(enum.Enum):
         return self in (SessionCheck.LIVE, SessionCheck.SEEN)
 
 
-# Built once (every request runs it, and building a statement costs more than running it).
-_USER_SESSION_BY_HASH = select(UserSession).where(UserSession.token_hash == bindparam("token_hash")).options(
-    joinedload(UserSession.user).joinedload(User.role_grants),  # type: ignore[arg-type]
-    joinedload(UserSession.user).undefer(User.unread_notification_count),  # type: ignore[arg-type, attr-defined]
-)
+@dataclass(frozen=True)
+class SignedInUser:
+    """The signed-in user as a request sees them: read in one query (with their session, or
+    for an API token), never changed. A view that changes the user loads the record
+    (load_user). Flask-Login's protocol is here, so current_user is always one of these."""
+
+    id: int
+    municipality_id: int
+    municipality_name: str
+    unit_id: int | None
+    name: str
+    email: str
+    locale: str | None
+    roles: frozenset[Role]
+    two_step: bool  # whether two-step verification is on
+    unread_notification_count: int
+
+    is_authenticated: ClassVar[bool] = True
+    is_active: ClassVar[bool] = True  # only an active user is ever signed in
+    is_anonymous: ClassVar[bool] = False
+
+    def has_role(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
-def user_session_for(session: Session, raw: str) -> UserSession | None:
+@dataclass(frozen=True)
+class FoundSession:
+    """A server-side session as its cookie's secret finds it, with its user (None if they
+    can no longer sign in)."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    user: SignedInUser | None
+
+
+# Built once, and run without the ORM: every request runs one, and building a statement, or
+# loading ORM objects, costs more than running it. One row per role.
+_SIGNED_IN_USER = select(
+    User.id.label("user_id"), User.municipality_id, Municipality.name.label("municipality_name"), User.unit_id,  # type: ignore[union-attr]
+    User.name, User.email, User.locale,
+    User.totp_secret.is_not(None).label("two_step"),  # type: ignore[union-attr]
+    and_(User.active, User.password_hash.is_not(None)).label("can_sign_in"),  # type: ignore[union-attr, arg-type]
+    User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]
+    RoleGrant.role,
+).join(Municipality, Municipality.id == User.municipality_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)  # type: ignore[arg-type]
+_SIGNED_IN_USER_BY_ID = _SIGNED_IN_USER.where(User.id == bindparam("user_id"))  # type: ignore[arg-type]
+_USER_SESSION_BY_HASH = _SIGNED_IN_USER.add_columns(
+    UserSession.id.label("session_id"), UserSession.created_at, UserSession.last_seen_at,  # type: ignore[union-attr]
+    UserSession.ended_at,
+).join(UserSession, UserSession.user_id == User.id).where(UserSession.token_hash == bindparam("token_hash"))  # type: ignore[arg-type]
+
+
+def _signed_in_user(rows: Sequence[Row[Any]]) -> SignedInUser | None:
+    first = rows[0]
+    if not first.can_sign_in:
+        return None
+    return SignedInUser(id=first.user_id, municipality_id=first.municipality_id,
+                        municipality_name=first.municipality_name, unit_id=first.unit_id,
+                        name=first.name, email=first.email, locale=first.locale,
+                        roles=frozenset(Role(row.role) for row in rows if row.role is not None),
+                        two_step=bool(first.two_step), unread_notification_count=first.unread)
+
+
+def signed_in_user(session: Session, user_id: int) -> SignedInUser | None:
+    """The user who signs in now, or whose API token a request carries (None if they cannot)."""
+    rows = session.connection().execute(_SIGNED_IN_USER_BY_ID, {"user_id": user_id}).all()
+    return _signed_in_user(rows) if rows else None
+
+
+def user_session_for(session: Session, raw: str) -> FoundSession | None:
     """The session this cookie secret names, with its user, their roles and unread count,
-    loaded in the same query: every page asks what the user may do, and shows the count."""
-    return session.execute(_USER_SESSION_BY_HASH, {"token_hash": _digest(raw)}).unique().scalar_one_or_none()
+    read in the same query: every page asks what the user may do, and shows the count."""
+    rows = session.connection().execute(_USER_SESSION_BY_HASH, {"token_hash": _digest(raw)}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return FoundSession(id=first.session_id, user_id=first.user_id, created_at=first.created_at,
+                        last_seen_at=first.last_seen_at, ended_at=first.ended_at, user=_signed_in_user(rows))
+
+
+def remember_language(session: Session, *, user_id: int, language: str) -> None:
+    """The language a user chose, for their next sessions and their mail."""
+    session.execute(update(User).where(User.id == user_id).values(locale=language))  # type: ignore[arg-type]
 
 
 def check_user_session(
-    user_session: UserSession | None, *, now: datetime, idle: timedelta, absolute: timedelta
+    user_session: FoundSession | None, *, now: datetime, idle: timedelta, absolute: timedelta
 ) -> SessionCheck:
     if user_session is None or user_session.ended_at is not None:
         return SessionCheck.ENDED

@@ -6,7 +6,7 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 
 from datetime import datetime, time
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import column_property
@@ -161,6 +161,25 @@ class User(SQLModel, table=True):
         return str(self.id)
 
 
+class Actor(Protocol):
+    """Who acts or looks, as the domains' rules see them: a User record, or the signed-in
+    user of a request (auth.SignedInUser)."""
+
+    @property
+    def id(self) -> Optional[int]: ...
+
+    @property
+    def municipality_id(self) -> int: ...
+
+    @property
+    def unit_id(self) -> Optional[int]: ...
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+    def has_role(self, *roles: Role) -> bool: ...
+
+
 class UserSession(SQLModel, table=True):
     """A signed-in session, kept on the server so that logging out, a password change or a
     deactivation ends it for certain, and a user can see and end their other sessions.
@@ -276,9 +295,9 @@ class Notification(SQLModel, table=True):
     read_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
 
 
-# The header of every page shows it: loaded with the user where undeferred (the session
-# lookup does), so it costs no query of its own. It is the count as the request began: views
-# that read notifications redirect before a page shows it.
+# The header of every page shows it: read with the signed-in user (auth.SignedInUser), so it
+# costs no query of its own. It is the count as the request began: views that read
+# notifications redirect before a page shows it.
 User.__mapper__.add_property("unread_notification_count", column_property(
     select(func.count()).where(Notification.user_id == User.id, Notification.read_at.is_(None))  # type: ignore[union-attr, arg-type]
     .correlate_except(Notification).scalar_subquery(), deferred=True))

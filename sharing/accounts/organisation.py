@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
-from sharing.accounts.models import Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
+from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
 from sharing.i18n import N_, DomainError
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
@@ -44,7 +44,7 @@ def create_municipality(
 
 
 def update_municipality(
-    session: Session, *, municipality: Municipality, name: str, contact_email: str | None, changed_by: User,
+    session: Session, *, municipality: Municipality, name: str, contact_email: str | None, changed_by: Actor,
 ) -> None:
     """Change a municipality's name (system administrators only: every member sees it) or contact."""
     name = name.strip()
@@ -218,14 +218,14 @@ def save_site(session: Session, *, municipality: Municipality, details: SiteDeta
 
 # --- People -----------------------------------------------------------------------
 
-def grantable_roles(granted_by: User | None) -> frozenset[Role]:
+def grantable_roles(granted_by: Actor | None) -> frozenset[Role]:
     """The roles this person may hand out (None: the command line, which may hand out any)."""
     if granted_by is None or granted_by.has_role(Role.SYSTEM_ADMIN):
         return frozenset(Role)
     return MUNICIPALITY_ROLES
 
 
-def _check_grantable(roles: Iterable[Role], *, granted_by: User | None) -> frozenset[Role]:
+def _check_grantable(roles: Iterable[Role], *, granted_by: Actor | None) -> frozenset[Role]:
     roles = frozenset(roles)
     if not roles:
         raise DomainError(N_("Choose at least one role."), field="roles")
@@ -244,7 +244,7 @@ def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> 
 
 def invite_user(
     session: Session, *, municipality: Municipality, email: str, name: str, roles: Iterable[Role],
-    unit_id: int | None, invited_by: User | None, now: datetime, lifetime: timedelta,
+    unit_id: int | None, invited_by: Actor | None, now: datetime, lifetime: timedelta,
 ) -> tuple[User, str]:
     """A new user without a password, and the secret of the invitation link to mail them."""
     email = normalise_email(email)
@@ -272,7 +272,7 @@ def reinvite_user(session: Session, *, user: User, now: datetime, lifetime: time
 
 def update_user(
     session: Session, *, user: User, name: str, roles: Iterable[Role], unit_id: int | None, active: bool,
-    changed_by: User, now: datetime,
+    changed_by: Actor, now: datetime,
 ) -> None:
     """Change a user's name, unit, roles or activity; deactivation ends their sessions at once."""
     if not name.strip():

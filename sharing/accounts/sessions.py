@@ -16,35 +16,36 @@ from sharing.accounts.models import User
 from sharing.db import db_session, new_session, utcnow
 from sharing.extensions import login_manager
 from sharing.web.errors import problem
+from sharing.web.i18n import language_chosen
 
 SESSION_KEY = "sid"
 log = logging.getLogger("sharing.accounts")
 
 
 @login_manager.user_loader
-def load_session_user(user_id: str) -> User | None:
+def load_session_user(user_id: str) -> auth.SignedInUser | None:
     """The user of the live server-side session the cookie names; an ended one signs out."""
     raw = session.get(SESSION_KEY)
     if not raw or not user_id.isdigit():
         return None
     config = current_app.config
     now = utcnow()
-    user_session = auth.user_session_for(db_session, raw)
-    check = auth.check_user_session(user_session, now=now, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+    found = auth.user_session_for(db_session, raw)
+    check = auth.check_user_session(found, now=now, idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
                                     absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
-    if user_session is not None and check in (auth.SessionCheck.SEEN, auth.SessionCheck.EXPIRED):
+    if found is not None and check in (auth.SessionCheck.SEEN, auth.SessionCheck.EXPIRED):
         # A short session of its own: noting this must not commit (or be rolled back with)
         # whatever the request's own session is in the middle of.
         try:
             with new_session() as own:
-                auth.note_session_check(own, user_session_id=user_session.id, check=check, now=now)  # type: ignore[arg-type]
+                auth.note_session_check(own, user_session_id=found.id, check=check, now=now)
                 own.commit()
         except SQLAlchemyError:  # the page need not fail for it (SQLite busy with an import, say)
-            log.warning("could not note session %s as %s", user_session.id, check.value, exc_info=True)
-    live = user_session if check.live else None
+            log.warning("could not note session %s as %s", found.id, check.value, exc_info=True)
+    live = found if check.live else None
     g.user_session_id = live.id if live is not None else None
     user = live.user if live is not None and live.user_id == int(user_id) else None
-    if user is None or not user.is_active:
+    if user is None:  # ended, or the user can no longer sign in
         _clear_keeping_language()
         g.session_ended = True
         return None
@@ -52,7 +53,7 @@ def load_session_user(user_id: str) -> User | None:
 
 
 @login_manager.request_loader
-def load_token_user(req: object) -> User | None:
+def load_token_user(req: object) -> auth.SignedInUser | None:
     """API clients send ``Authorization: Bearer <token>``, honoured by the API alone: a token
     is no way into the web pages (the account page, administration)."""
     header = request.headers.get("Authorization", "")
@@ -62,8 +63,8 @@ def load_token_user(req: object) -> User | None:
     with new_session() as own:  # noting the token's last use is not the request's business
         user_id = auth.user_id_for_api_token(own, raw=raw.strip(), now=utcnow())
         own.commit()
-    user = auth.load_user(db_session, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
+    user = auth.signed_in_user(db_session, user_id) if user_id is not None else None
+    if user is None:
         return None
     g.api_token_used = True
     return user
@@ -121,7 +122,7 @@ def require_two_step_enrolment() -> Response | None:
     """Users whose role requires two-step verification turn it on before anything else."""
     required = current_app.config["MFA_REQUIRED_ROLES"]
     if (not required or not current_user.is_authenticated or g.get("api_token_used")
-            or current_user.totp_secret is not None or request.endpoint in ENROLMENT_ENDPOINTS
+            or current_user.two_step or request.endpoint in ENROLMENT_ENDPOINTS
             or not current_user.roles & set(required)):
         return None
     flash(_l("Your role requires two-step verification. Turn it on to continue."), "info")
@@ -139,6 +140,13 @@ def unauthorized() -> Response:
     return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
 
 
+def remember_language(sender: Flask, *, user_id: int, language: str) -> None:
+    """The ``language_chosen`` receiver."""
+    with new_session() as own:
+        auth.remember_language(own, user_id=user_id, language=language)
+        own.commit()
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -146,3 +154,4 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # server-side sessions do this, for every worker
     app.permanent_session_lifetime = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
     app.before_request(require_two_step_enrolment)
+    language_chosen.connect(remember_language)  # module-level: connecting again changes nothing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
@@ -52,7 +52,10 @@ def _address() -> str:
 
 def _signed_in(user: User, next_url: str | None) -> Response:
     start_session(user)
-    login_user(user)
+    signed_in = auth.signed_in_user(db_session, user.id)  # type: ignore[arg-type]
+    if signed_in is None:  # deactivated this very moment
+        abort(403)
+    login_user(signed_in)
     security_log.info("login: user %s", user.id)
     return redirect(safe_next(next_url, url_for("web.index")))
 
@@ -224,12 +227,21 @@ def join() -> str | Response:
     return _redeem(TokenPurpose.INVITATION, "accounts/accept_invitation.html")
 
 
+def _own_record() -> User:
+    """The signed-in user's record, for what reads or changes more than current_user holds."""
+    user = auth.load_user(db_session, current_user.id)
+    if user is None:  # deleted since the request began
+        abort(404)
+    return user
+
+
 def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None,
                   sessions_form: EndSessionsForm | None = None) -> str:
     tokens = db_session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
     ).all()
-    return render_template("accounts/account.html", password_form=password_form, token_form=token_form,
+    return render_template("accounts/account.html", user=_own_record(), password_form=password_form,
+                           token_form=token_form,
                            sessions_form=sessions_form or EndSessionsForm(prefix="sessions", formdata=None),
                            tokens=tokens, new_token=new_token, now=utcnow(),
                            sessions=auth.live_sessions(db_session, user_id=current_user.id),
@@ -247,7 +259,7 @@ def account() -> str:
 @allow(SIGNED_IN)
 def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = _own_record()
     if form.validate_on_submit():
         try:
             auth.change_password(db_session, user=user, current=form.current_password.data,
@@ -269,7 +281,7 @@ def end_other_sessions() -> Response | tuple[str, int]:
     form = EndSessionsForm(prefix="sessions")
     if form.validate_on_submit():
         try:
-            auth.confirm_password(current_user, form.current_password.data)  # ASVS 5.0 V7.5.2
+            auth.confirm_password(_own_record(), form.current_password.data)  # ASVS 5.0 V7.5.2
         except DomainError as error:
             show_error(form, error)
         else:
@@ -287,7 +299,7 @@ def end_other_sessions() -> Response | tuple[str, int]:
 @allow(SIGNED_IN)
 def create_token() -> str | tuple[str, int]:
     form = ApiTokenForm()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = _own_record()
     if form.validate_on_submit():
         max_lifetime = timedelta(days=current_app.config["API_TOKEN_MAX_DAYS"])
         expires = (datetime.combine(form.expires_on.data, time.max, tzinfo=timezone.utc)
@@ -323,7 +335,7 @@ def revoke_token(token_id: int) -> Response:
 @allow(SIGNED_IN)
 def two_step() -> str | Response:
     """Turn two-step verification on (scan, then confirm one code) or see that it is on."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = _own_record()
     if user.totp_secret is not None:
         return render_template("accounts/two_step.html", enabled=True, form=DisableMfaForm())
     # The secret waits in the session until a code from the app confirms it.
@@ -350,7 +362,7 @@ def two_step() -> str | Response:
 @blueprint.post("/account/two-step/off")
 @allow(SIGNED_IN)
 def two_step_off() -> str | Response | tuple[str, int]:
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = _own_record()
     form = DisableMfaForm()
     if form.validate_on_submit():
         if user.has_role(*[Role(r) for r in current_app.config["MFA_REQUIRED_ROLES"]]):

@@ -71,8 +71,9 @@ class MeOut(Schema):
 @documented("The signed-in user", tag="accounts", response=MeOut)
 def me() -> Response:
     user = current_user
+    municipality = db_session.get(Municipality, user.municipality_id)
     return one(MeOut(id=user.id, name=user.name, email=user.email, unit_id=user.unit_id,
-                     municipality=MunicipalityOut.model_validate(user.municipality), roles=sorted(user.roles)), MeOut)
+                     municipality=MunicipalityOut.model_validate(municipality), roles=sorted(user.roles)), MeOut)
 
 
 @blueprint.get("/municipalities")

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from sharing.accounts.models import Role, Site, User
+from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import listings
 from sharing.catalog.categories import category_tree
 from sharing.catalog.models import (
@@ -396,7 +396,7 @@ class _CellError(Exception):
         self.message, self.params = message, params
 
 
-def check_file(session: Session, *, file_name: str, data: bytes, vocabulary: Vocabulary, by: User) -> Preview:
+def check_file(session: Session, *, file_name: str, data: bytes, vocabulary: Vocabulary, by: Actor) -> Preview:
     """Read the file and check each row as the listing rules would: writes nothing."""
     table = read_table(file_name, data)
     positions: dict[str, int] = {}
@@ -434,7 +434,7 @@ def _hold_names(session: Session, municipality_id: int) -> list[object]:
 
 
 def _check_row(session: Session, number: int, values: dict[str, Any], headers: dict[str, str],
-               vocabulary: Vocabulary, by: User) -> CheckedRow:
+               vocabulary: Vocabulary, by: Actor) -> CheckedRow:
     errors: list[RowError] = []
     parsed: dict[str, Any] = {}
 
@@ -602,7 +602,7 @@ def _details_from_json(values: dict[str, Any]) -> listings.ListingDetails:
     return listings.ListingDetails(**values)
 
 
-def create_import(session: Session, *, preview: Preview, file_name: str, by: User, now: datetime) -> ListingImport:
+def create_import(session: Session, *, preview: Preview, file_name: str, by: Actor, now: datetime) -> ListingImport:
     """Keep a file that passed every check, waiting for the user to confirm it."""
     if not by.has_role(Role.FACILITY_MANAGER):
         raise DomainError(N_("Only facility managers can list resources."))
@@ -617,7 +617,7 @@ def create_import(session: Session, *, preview: Preview, file_name: str, by: Use
     return job
 
 
-def start(session: Session, *, job: ListingImport, by: User, publish: bool, now: datetime) -> None:
+def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now: datetime) -> None:
     """Mark a checked import as running, once: a second click, or a second tab, is refused."""
     if job.municipality_id != by.municipality_id or not by.has_role(Role.FACILITY_MANAGER):
         raise DomainError(N_("Only the municipality's facility managers can run its imports."))

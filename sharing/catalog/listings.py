@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
-from sharing.accounts.models import Role, Site, User
+from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import search
 from sharing.catalog.categories import current_factor, descendant_ids
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
@@ -78,13 +78,13 @@ def details_of(listing: Listing) -> ListingDetails:
     return ListingDetails(**{name: getattr(listing, name) for name in names})
 
 
-def can_manage(user: User, listing: Listing) -> bool:
+def can_manage(user: Actor, listing: Listing) -> bool:
     """Facility managers of the owning municipality, and nobody else, change a listing."""
     return (getattr(user, "is_authenticated", False) and user.municipality_id == listing.municipality_id
             and user.has_role(Role.FACILITY_MANAGER))
 
 
-def can_see(user: User, listing: Listing) -> bool:
+def can_see(user: Actor, listing: Listing) -> bool:
     if can_manage(user, listing):
         return True
     if listing.status not in FINDABLE:
@@ -101,7 +101,7 @@ def category_path(session: Session, category_id: int) -> list[Category]:
     return path
 
 
-def validate(session: Session, user: User, details: ListingDetails) -> tuple[Category, Site]:
+def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Category, Site]:
     """The rules a listing's details must meet (saving and the import's preview both ask here)."""
     if not details.title.strip():
         raise DomainError(N_("Give the listing a title."), field="title")
@@ -144,7 +144,7 @@ def validate(session: Session, user: User, details: ListingDetails) -> tuple[Cat
 
 
 def save_listing(
-    session: Session, *, details: ListingDetails, by: User, now: datetime, listing: Listing | None = None
+    session: Session, *, details: ListingDetails, by: Actor, now: datetime, listing: Listing | None = None
 ) -> Listing:
     """Create a draft, or update a listing; nothing changes unless all of it is valid."""
     if listing is not None and not can_manage(by, listing):
@@ -211,7 +211,7 @@ def manual_steps(listing: Listing) -> list[ListingStatus]:
     return [target for target in MANUAL_TARGETS if target in TRANSITIONS[ListingStatus(listing.status)]]
 
 
-def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: User, now: datetime) -> None:
+def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: Actor, now: datetime) -> None:
     """A facility manager publishes, unpublishes, withdraws or reopens a listing."""
     if not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
@@ -223,7 +223,7 @@ def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: Use
     session.add(listing)
 
 
-def duplicate(session: Session, *, listing: Listing, by: User, now: datetime) -> Listing:
+def duplicate(session: Session, *, listing: Listing, by: Actor, now: datetime) -> Listing:
     """A new draft with the same details (24 more chairs of the same model, say)."""
     if not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
@@ -270,14 +270,14 @@ class Filters:
 COUNT_LIMIT = 1000
 
 
-def findable_by(user: User) -> ColumnElement[bool]:
+def findable_by(user: Actor) -> ColumnElement[bool]:
     """What a user may find: shared with partners, or their own municipality's."""
     return and_(Listing.status.in_(FINDABLE),  # type: ignore[attr-defined]
                 or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == user.municipality_id))
 
 
 def _matching(
-    session: Session, viewer: User, filters: Filters
+    session: Session, viewer: Actor, filters: Filters
 ) -> tuple[Select[Any], ColumnElement[float] | None, list[str]]:
     """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
     query: Select[Any] = select(Listing).where(findable_by(viewer))
@@ -308,7 +308,7 @@ def _matching(
     return query, distance, terms
 
 
-def find(session: Session, *, viewer: User, filters: Filters) -> Page[Listing]:
+def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
     """One page of the listings the viewer may see that match the filters."""
     query, distance, terms = _matching(session, viewer, filters)
     newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
@@ -360,7 +360,7 @@ class MapPoint:
     listings: list[tuple[int, str]]  # (id, title) of the newest few
 
 
-def map_points(session: Session, *, viewer: User, filters: Filters, per_site: int = 5) -> list[MapPoint]:
+def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> list[MapPoint]:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
     query, _, _ = _matching(session, viewer, filters)
@@ -383,7 +383,7 @@ def map_points(session: Session, *, viewer: User, filters: Filters, per_site: in
                      examples.get(site.id, [])) for site, count in counts]
 
 
-def _distance_from(session: Session, viewer: User, filters: Filters) -> ColumnElement[float] | None:
+def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnElement[float] | None:
     """Squared kilometres from one of the viewer's sites (flat-earth: fine within a region)."""
     if filters.near_site_id is None:
         return None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
-from sharing.accounts.models import User
+from sharing.accounts.models import Actor
 from sharing.catalog.listings import can_manage
 from sharing.catalog.models import Listing, ListingPhoto, ListingStatus
 from sharing.i18n import N_, DomainError
@@ -237,14 +237,14 @@ def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
     return session.scalars(select(ListingPhoto).where(ListingPhoto.key == key)).first()
 
 
-def _check_can_change(listing: Listing, by: User) -> None:
+def _check_can_change(listing: Listing, by: Actor) -> None:
     if not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
     if listing.status == ListingStatus.HANDED_OVER:
         raise DomainError(N_("A listing that has been handed over can no longer be changed."))
 
 
-def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload], by: User, now: datetime,
+def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload], by: Actor, now: datetime,
                store: PhotoStore, alt_text: str = "") -> list[ListingPhoto]:
     """Add photos after the listing's others; all of them or, if one is refused, none."""
     _check_can_change(listing, by)
@@ -280,7 +280,7 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
     return added
 
 
-def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by: User, now: datetime,
+def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by: Actor, now: datetime,
                  store: PhotoStore) -> None:
     """Remove a photo; its files go once the removal is committed."""
     _check_can_change(listing, by)
@@ -293,7 +293,7 @@ def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by:
     session.add(listing)
 
 
-def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: str, by: User, now: datetime) -> None:
+def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: str, by: Actor, now: datetime) -> None:
     """Make a photo the cover, or move it one place earlier or later."""
     _check_can_change(listing, by)
     if to not in MOVES:
@@ -308,7 +308,7 @@ def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: s
     session.add(listing)
 
 
-def describe_photo(session: Session, *, listing: Listing, photo: ListingPhoto, alt_text: str, by: User,
+def describe_photo(session: Session, *, listing: Listing, photo: ListingPhoto, alt_text: str, by: Actor,
                    now: datetime) -> None:
     """Set the short description read out instead of the photo (empty: the listing's title)."""
     _check_can_change(listing, by)

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
-from sharing.accounts.models import Role, Unit, User
+from sharing.accounts.models import Actor, Role, Unit
 from sharing.catalog import search
 from sharing.catalog.categories import ancestors, category_name, descendant_ids
 from sharing.catalog.listings import findable_by
@@ -68,16 +68,16 @@ def label(want: Want, category: Category | None = None, *, locale: str | None = 
 
 # --- Who may do what ------------------------------------------------------------------
 
-def _signed_in(user: User) -> bool:
+def _signed_in(user: Actor) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
-def can_post(user: User) -> bool:
+def can_post(user: Actor) -> bool:
     """Anyone signed in who belongs to a unit posts what the unit needs."""
     return _signed_in(user) and user.unit_id is not None
 
 
-def can_see(user: User, want: Want) -> bool:
+def can_see(user: Actor, want: Want) -> bool:
     """The poster and their unit; the municipality's facility managers; and, while it is open,
     the facility managers of every partner municipality (who may have what it asks for)."""
     if not _signed_in(user):
@@ -89,7 +89,7 @@ def can_see(user: User, want: Want) -> bool:
     return False
 
 
-def visible_to(user: User) -> ColumnElement[bool]:
+def visible_to(user: Actor) -> ColumnElement[bool]:
     """``can_see`` as a query condition."""
     conditions: list[ColumnElement[bool]] = [Want.posted_by_id == user.id]
     if user.unit_id is not None:
@@ -99,12 +99,12 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def can_edit(user: User, want: Want) -> bool:
+def can_edit(user: Actor, want: Want) -> bool:
     """Only its poster changes what a want asks for."""
     return _signed_in(user) and want.posted_by_id is not None and want.posted_by_id == user.id
 
 
-def can_close(user: User, want: Want) -> bool:
+def can_close(user: Actor, want: Want) -> bool:
     """Its poster, or a facility manager of its municipality (who may have met it)."""
     return can_edit(user, want) or (_signed_in(user) and user.municipality_id == want.municipality_id
                                     and user.has_role(Role.FACILITY_MANAGER))
@@ -146,7 +146,7 @@ def _apply(want: Want, details: WantDetails, words: str, terms: list[str], now: 
     want.updated_at = now
 
 
-def post_want(session: Session, *, details: WantDetails, by: User, now: datetime) -> Want:
+def post_want(session: Session, *, details: WantDetails, by: Actor, now: datetime) -> Want:
     """Post what the poster's unit needs; the listings that already meet it are recorded with it."""
     unit = session.get(Unit, by.unit_id) if by.unit_id is not None else None
     if unit is None or not unit.active or unit.municipality_id != by.municipality_id:
@@ -156,7 +156,7 @@ def post_want(session: Session, *, details: WantDetails, by: User, now: datetime
     return _save(session, want, details, now)
 
 
-def edit_want(session: Session, *, want: Want, details: WantDetails, by: User, now: datetime) -> Want:
+def edit_want(session: Session, *, want: Want, details: WantDetails, by: Actor, now: datetime) -> Want:
     if not can_edit(by, want):
         raise DomainError(N_("Only the person who posted a wanted item can change it."))
     if want.status != WantStatus.OPEN:
@@ -174,7 +174,7 @@ def _save(session: Session, want: Want, details: WantDetails, now: datetime) -> 
     return want
 
 
-def close_want(session: Session, *, want: Want, outcome: WantStatus, by: User, now: datetime) -> None:
+def close_want(session: Session, *, want: Want, outcome: WantStatus, by: Actor, now: datetime) -> None:
     """Close an open want as fulfilled or withdrawn; it is then no longer matched."""
     if not can_close(by, want):
         raise DomainError(N_("Only its poster or the municipality's facility managers can close a wanted item."))
@@ -293,7 +293,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
     return met
 
 
-def matching_listings(session: Session, *, want: Want, viewer: User, limit: int | None = 20) -> list[Listing]:
+def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[Listing]:
     """The recorded matches that still meet the want and that the viewer may find, newest match first."""
     query = (select(Listing).join(WantMatch, WantMatch.listing_id == Listing.id)
              .where(WantMatch.want_id == want.id, findable_by(viewer),
@@ -327,7 +327,7 @@ class WantFilters:
     per_page: int = 25
 
 
-def find_wants(session: Session, *, viewer: User, filters: WantFilters, now: datetime) -> Page[Want]:
+def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: datetime) -> Page[Want]:
     """One page of the wants the viewer may see: open ones soonest needed first, others newest first."""
     today = local_date(now)
     query = select(Want).where(visible_to(viewer))

@@ -6,12 +6,17 @@ import functools
 from datetime import date, datetime
 
 from babel import Locale
+from blinker import Namespace
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
 
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
+_signals = Namespace()
+# A signed-in user chose a language (sent with ``user_id`` and ``language``), for whoever
+# keeps users' settings to remember.
+language_chosen = _signals.signal("language-chosen")
 
 
 def select_locale() -> Locale:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, allow
 from sharing.db import db_session
+from sharing.web.i18n import language_chosen
 
 blueprint = Blueprint("web", __name__)
 
@@ -38,9 +39,8 @@ def set_language() -> Response:
     if language in current_app.config["LANGUAGES"]:
         session["locale"] = language
         if current_user.is_authenticated:
-            current_user.locale = language
-            db_session.add(current_user)
-            db_session.commit()
+            language_chosen.send(current_app._get_current_object(), user_id=current_user.id,  # type: ignore[attr-defined]
+                                 language=language)
     return redirect(safe_next(request.form.get("next"), url_for("web.index")))
 
 

@@ -115,7 +115,8 @@ def _note_possible_write(connection: Connection, _cursor: Any, _sql: str, _param
 def _only_reads(compiled: Any) -> bool:
     # Only a statement built as a SELECT, with no INSERT, UPDATE or DELETE in its WITH clause, is
     # known to read alone: raw SQL may write. (A SELECT calling a function that writes, such as
-    # pg_notify, is not seen; nothing here calls one.)
+    # pg_notify, is not seen; nothing here calls one. PostgreSQL allows a data-changing WITH
+    # only at the top, where it is seen.)
     if compiled is None or not isinstance(compiled.statement, Select):
         return False
     return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())

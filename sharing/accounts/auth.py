@@ -162,7 +162,8 @@ class SessionCheck(enum.Enum):
 class SignedInUser:
     """The signed-in user as a request sees them: read in one query (with their session, or
     for an API token), never changed. A view that changes the user loads the record
-    (load_user). Flask-Login's protocol is here, so current_user is always one of these."""
+    (load_user), and the rest of that request still sees the user as it began. Flask-Login's
+    protocol is here, so current_user is always one of these."""
 
     id: int
     municipality_id: int

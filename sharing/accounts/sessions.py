@@ -141,10 +141,14 @@ def unauthorized() -> Response:
 
 
 def remember_language(sender: Flask, *, user_id: int, language: str) -> None:
-    """The ``language_chosen`` receiver."""
-    with new_session() as own:
-        auth.remember_language(own, user_id=user_id, language=language)
-        own.commit()
+    """The ``language_chosen`` receiver. The cookie keeps the choice for this session whatever
+    happens here."""
+    try:
+        with new_session() as own:
+            auth.remember_language(own, user_id=user_id, language=language)
+            own.commit()
+    except SQLAlchemyError:  # SQLite busy with an import, say
+        log.warning("could not remember the language of user %s", user_id, exc_info=True)
 
 
 def init_app(app: Flask) -> None:

@@ -51,10 +51,10 @@ def _address() -> str:
 
 
 def _signed_in(user: User, next_url: str | None) -> Response:
-    start_session(user)
     signed_in = auth.signed_in_user(db_session, user.id)  # type: ignore[arg-type]
     if signed_in is None:  # deactivated this very moment
         abort(403)
+    start_session(user)
     login_user(signed_in)
     security_log.info("login: user %s", user.id)
     return redirect(safe_next(next_url, url_for("web.index")))

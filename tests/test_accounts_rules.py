@@ -260,3 +260,19 @@ def test_noting_a_check_never_moves_a_time_back_nor_over_a_logout(db, signed_in)
     found = user_session_for(db, raw)
     assert found.last_seen_at == now + timedelta(minutes=5)
     assert found.ended_at == now + timedelta(minutes=6)  # the logout's time, not the expiry's
+
+
+def test_the_signed_in_user_is_read_with_all_their_roles_or_none(db, factory):
+    municipality = factory.municipality("Trelleborg", "1287")
+    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN)
+    nobody = factory.user(municipality)
+    nobody.role_grants = []
+    db.commit()
+    now = utcnow()
+    secrets = {user.id: start_user_session(db, user=user, user_agent="", now=now) for user in (manager, nobody)}
+    db.commit()
+    found = user_session_for(db, secrets[manager.id]).user
+    assert found.roles == {Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN}
+    assert found.has_role(Role.MUNICIPALITY_ADMIN) and not found.has_role(Role.SYSTEM_ADMIN)
+    assert (found.municipality_name, found.unread_notification_count, found.two_step) == ("Trelleborg", 0, False)
+    assert user_session_for(db, secrets[nobody.id]).user.roles == frozenset()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -201,15 +200,17 @@ class FoundSession:
 
 
 # Built once, and run without the ORM: every request runs one, and building a statement, or
-# loading ORM objects, costs more than running it. One row per role.
+# loading ORM objects, costs more than running it.
+_ROLES = (select(func.aggregate_strings(RoleGrant.role, ",")).where(RoleGrant.user_id == User.id)  # type: ignore[arg-type]
+          .correlate_except(RoleGrant).scalar_subquery())
 _SIGNED_IN_USER = select(
     User.id.label("user_id"), User.municipality_id, Municipality.name.label("municipality_name"), User.unit_id,  # type: ignore[union-attr]
     User.name, User.email, User.locale,
     User.totp_secret.is_not(None).label("two_step"),  # type: ignore[union-attr]
     and_(User.active, User.password_hash.is_not(None)).label("can_sign_in"),  # type: ignore[union-attr, arg-type]
     User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]
-    RoleGrant.role,
-).join(Municipality, Municipality.id == User.municipality_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)  # type: ignore[arg-type]
+    _ROLES.label("roles"),
+).join(Municipality, Municipality.id == User.municipality_id)  # type: ignore[arg-type]
 _SIGNED_IN_USER_BY_ID = _SIGNED_IN_USER.where(User.id == bindparam("user_id"))  # type: ignore[arg-type]
 _USER_SESSION_BY_HASH = _SIGNED_IN_USER.add_columns(
     UserSession.id.label("session_id"), UserSession.created_at, UserSession.last_seen_at,  # type: ignore[union-attr]
@@ -217,32 +218,30 @@ _USER_SESSION_BY_HASH = _SIGNED_IN_USER.add_columns(
 ).join(UserSession, UserSession.user_id == User.id).where(UserSession.token_hash == bindparam("token_hash"))  # type: ignore[arg-type]
 
 
-def _signed_in_user(rows: Sequence[Row[Any]]) -> SignedInUser | None:
-    first = rows[0]
-    if not first.can_sign_in:
+def _signed_in_user(row: Row[Any]) -> SignedInUser | None:
+    if not row.can_sign_in:
         return None
-    return SignedInUser(id=first.user_id, municipality_id=first.municipality_id,
-                        municipality_name=first.municipality_name, unit_id=first.unit_id,
-                        name=first.name, email=first.email, locale=first.locale,
-                        roles=frozenset(Role(row.role) for row in rows if row.role is not None),
-                        two_step=bool(first.two_step), unread_notification_count=first.unread)
+    return SignedInUser(id=row.user_id, municipality_id=row.municipality_id,
+                        municipality_name=row.municipality_name, unit_id=row.unit_id,
+                        name=row.name, email=row.email, locale=row.locale,
+                        roles=frozenset(Role(role) for role in (row.roles or "").split(",") if role),
+                        two_step=bool(row.two_step), unread_notification_count=row.unread)
 
 
 def signed_in_user(session: Session, user_id: int) -> SignedInUser | None:
     """The user who signs in now, or whose API token a request carries (None if they cannot)."""
-    rows = session.connection().execute(_SIGNED_IN_USER_BY_ID, {"user_id": user_id}).all()
-    return _signed_in_user(rows) if rows else None
+    row = session.connection().execute(_SIGNED_IN_USER_BY_ID, {"user_id": user_id}).one_or_none()
+    return _signed_in_user(row) if row is not None else None
 
 
 def user_session_for(session: Session, raw: str) -> FoundSession | None:
     """The session this cookie secret names, with its user, their roles and unread count,
     read in the same query: every page asks what the user may do, and shows the count."""
-    rows = session.connection().execute(_USER_SESSION_BY_HASH, {"token_hash": _digest(raw)}).all()
-    if not rows:
+    row = session.connection().execute(_USER_SESSION_BY_HASH, {"token_hash": _digest(raw)}).one_or_none()
+    if row is None:
         return None
-    first = rows[0]
-    return FoundSession(id=first.session_id, user_id=first.user_id, created_at=first.created_at,
-                        last_seen_at=first.last_seen_at, ended_at=first.ended_at, user=_signed_in_user(rows))
+    return FoundSession(id=row.session_id, user_id=row.user_id, created_at=row.created_at,
+                        last_seen_at=row.last_seen_at, ended_at=row.ended_at, user=_signed_in_user(row))
 
 
 def remember_language(session: Session, *, user_id: int, language: str) -> None:

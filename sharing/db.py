@@ -108,11 +108,11 @@ _MAY_HAVE_WRITTEN = "may_have_written"
 
 def _note_possible_write(connection: Connection, _cursor: Any, _sql: str, _params: Any, context: Any,
                          _many: bool) -> None:
-    if not _only_reads(getattr(context, "compiled", None)):
+    if not _statement_only_reads(getattr(context, "compiled", None)):
         connection.info[_MAY_HAVE_WRITTEN] = True
 
 
-def _only_reads(compiled: Any) -> bool:
+def _statement_only_reads(compiled: Any) -> bool:
     # Only a statement built as a SELECT, with no INSERT, UPDATE or DELETE in its WITH clause, is
     # known to read alone: raw SQL may write. (A SELECT calling a function that writes, such as
     # pg_notify, is not seen; nothing here calls one. PostgreSQL allows a data-changing WITH
@@ -126,7 +126,7 @@ def _forget_writes(connection: Connection) -> None:
     connection.info.pop(_MAY_HAVE_WRITTEN, None)
 
 
-def _only_read(session: Session) -> bool:
+def _transaction_only_read(session: Session) -> bool:
     """Whether the session's transaction ran SQL that only read, and holds no change to flush."""
     transaction = session.get_transaction()
     if transaction is None or not transaction.is_active or not transaction.connections:
@@ -142,7 +142,7 @@ def close_request_session(session: Session, error: BaseException | None = None) 
     """End the request's session: what it changed without committing is rolled back, and a
     transaction that only read, in a request that did not fail, is committed (see above)."""
     try:
-        if error is None and _only_read(session):
+        if error is None and _transaction_only_read(session):
             session.commit()
     except SQLAlchemyError:  # a lost connection, say: nothing was written, close() rolls back
         pass

@@ -74,7 +74,6 @@ def test_postgresql_keeps_prepared_statements_across_requests(app, client):
     assert counts[-1] >= 1  # psycopg prepares a statement on its fifth run
 
 
-
 def test_a_session_holding_a_domain_s_pending_work_is_rolled_back(app, client, endings):
     def read_with_work_pending():  # as photos keeps the files it wrote, to delete at rollback
         db_session.scalar(select(func.count()).select_from(Municipality))

@@ -207,6 +207,7 @@ _SIGNED_IN_USER = select(
     User.id.label("user_id"), User.municipality_id, Municipality.name.label("municipality_name"), User.unit_id,  # type: ignore[union-attr]
     User.name, User.email, User.locale,
     User.totp_secret.is_not(None).label("two_step"),  # type: ignore[union-attr]
+    # User.is_active, in SQL.
     and_(User.active, User.password_hash.is_not(None)).label("can_sign_in"),  # type: ignore[union-attr, arg-type]
     User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]
     _ROLES.label("roles"),

@@ -228,11 +228,13 @@ def join() -> str | Response:
 
 
 def _own_record() -> User:
-    """The signed-in user's record, for what reads or changes more than current_user holds."""
-    user = auth.load_user(db_session, current_user.id)
-    if user is None:  # deleted since the request began
+    """The signed-in user's record, for what reads or changes more than current_user holds
+    (loaded once a request: a refused form reads it again for the account page)."""
+    if "own_record" not in g:
+        g.own_record = auth.load_user(db_session, current_user.id)
+    if g.own_record is None:  # deleted since the request began
         abort(404)
-    return user
+    return g.own_record
 
 
 def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None,

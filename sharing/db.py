@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, Select, event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
 
+from sharing import transactions
 from sharing.jobs import Job, add_job
 
 # Stable constraint names, so migrations can refer to them on every database.
@@ -93,9 +93,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
-    event.listen(engine, "before_cursor_execute", _note_possible_write)
-    event.listen(engine, "commit", _forget_writes)
-    event.listen(engine, "rollback", _forget_writes)
     return engine
 
 
@@ -103,46 +100,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 # Most requests only read, and their transaction ends with COMMIT, which is the same to the
 # database as ROLLBACK: psycopg forgets its prepared statements at every ROLLBACK, so the
 # queries every page makes (the session's user, say) would be planned anew each time.
-_MAY_HAVE_WRITTEN = "may_have_written"
-
-
-def _note_possible_write(connection: Connection, _cursor: Any, _sql: str, _params: Any, context: Any,
-                         _many: bool) -> None:
-    if not _statement_only_reads(getattr(context, "compiled", None)):
-        connection.info[_MAY_HAVE_WRITTEN] = True
-
-
-def _statement_only_reads(compiled: Any) -> bool:
-    # Only a statement built as a SELECT, with no INSERT, UPDATE or DELETE in its WITH clause, is
-    # known to read alone: raw SQL may write. (A SELECT calling a function that writes, such as
-    # pg_notify, is not seen; nothing here calls one. PostgreSQL allows a data-changing WITH
-    # only at the top, where it is seen.)
-    if compiled is None or not isinstance(compiled.statement, Select):
-        return False
-    return not any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
-
-
-def _forget_writes(connection: Connection) -> None:
-    connection.info.pop(_MAY_HAVE_WRITTEN, None)
-
-
-def _transaction_only_read(session: Session) -> bool:
-    """Whether the session's transaction ran SQL that only read, and holds no change to flush."""
-    transaction = session.get_transaction()
-    if transaction is None or not transaction.is_active or not transaction.connections:
-        return False
-    # Anything a domain keeps in session.info (photo files to clean up, say) is acted on at
-    # rollback: such a session is rolled back.
-    if session.info or session.new or session.dirty or session.deleted:
-        return False
-    return not any(connection.info.get(_MAY_HAVE_WRITTEN) for connection in transaction.connections)
-
 
 def close_request_session(session: Session, error: BaseException | None = None) -> None:
     """End the request's session: what it changed without committing is rolled back, and a
     transaction that only read, in a request that did not fail, is committed (see above)."""
     try:
-        if error is None and _transaction_only_read(session):
+        if error is None and transactions.only_read(session):
             session.commit()
     except SQLAlchemyError:  # a lost connection, say: nothing was written, close() rolls back
         pass

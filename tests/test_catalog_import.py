@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from sharing.accounts.models import Notification, Role, Site
 from sharing.catalog import import_runner, imports, listings, wants
+from sharing.catalog.events import LISTINGS_IMPORTED, WANT_MATCHED
 from sharing.catalog.models import (
     Category,
     CategoryFactor,
@@ -24,6 +25,7 @@ from sharing.catalog.models import (
     Visibility,
 )
 from sharing.db import utcnow
+from sharing.events import DomainEvent
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token
 
@@ -469,3 +471,10 @@ def test_published_imports_tell_matching_wanted_items_once(client, auth, db, set
     body = mail.get_content()
     assert mail["Subject"] == "Nya annonser matchar din efterlysning"
     assert "2 nya annonser" in body and "Kontorsstol, grön" in body
+    # One event tells of the whole import; its listings record none of their own.
+    trail = db.scalars(select(DomainEvent).order_by(DomainEvent.id)).all()
+    assert [e.name for e in trail if e.name.startswith("catalog.listing.")] == []
+    [imported] = [e for e in trail if e.name == LISTINGS_IMPORTED]
+    assert imported.payload == {"listing_ids": finished(db, job).created_ids, "published": True}
+    [matched] = [e for e in trail if e.name == WANT_MATCHED]
+    assert matched.subject_id == want.id and len(matched.payload["listing_ids"]) == 2

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
 from sharing.catalog import listings
+from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED
 from sharing.catalog.listings import ListingDetails
 from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import utcnow
+from sharing.events import events_of
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token, fieldset
 
@@ -92,9 +94,9 @@ def test_the_lifecycle_refuses_illegal_steps(db, setting):
     assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED, ListingStatus.WITHDRAWN]
     listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=utcnow())
     assert listing.published_at is not None
-    listings.change_status(listing, ListingStatus.HANDED_OVER, now=utcnow())
+    listings.change_status(db, listing, ListingStatus.HANDED_OVER, by=manager, now=utcnow())
     with pytest.raises(DomainError):
-        listings.change_status(listing, ListingStatus.PUBLISHED, now=utcnow())
+        listings.change_status(db, listing, ListingStatus.PUBLISHED, by=manager, now=utcnow())
     with pytest.raises(DomainError):
         listings.save_listing(db, details=chairs(setting), by=manager, now=utcnow(), listing=listing)
     with pytest.raises(DomainError):  # reservations, not edits, make a listing reserved
@@ -152,6 +154,12 @@ def test_a_facility_manager_lists_publishes_and_another_municipality_finds_it(ap
     assert detail.status_code == 200 and "Tio likadana stolar." in detail.get_data(as_text=True)
     # Not theirs to change.
     assert client.get(f"/catalog/{listing_id}/edit").status_code == 403
+    # What happened is on record, for the audit trail and for whoever listens.
+    trail = events_of(db, subject_type="listing", subject_id=listing_id)
+    assert [(e.name, e.actor_id, e.municipality_id, e.payload) for e in trail] == [
+        (LISTING_SAVED, setting["manager"].id, setting["ystad"].id, {"created": True, "status": "draft"}),
+        (LISTING_PUBLISHED, setting["manager"].id, setting["ystad"].id, {"from": "draft", "to": "published"}),
+    ]
 
 
 def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, setting, db):

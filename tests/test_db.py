@@ -4,6 +4,7 @@ and a transaction that only read is committed (so PostgreSQL keeps its prepared 
 import pytest
 from sqlalchemy import column, event, func, select, table, text, update
 
+from sharing import transactions
 from sharing.access import PUBLIC
 from sharing.accounts.models import Municipality
 from sharing.db import db_session
@@ -75,14 +76,17 @@ def test_postgresql_keeps_prepared_statements_across_requests(app, client):
 
 
 def test_a_session_holding_a_domain_s_pending_work_is_rolled_back(app, client, endings):
-    def read_with_work_pending():  # as photos keeps the files it wrote, to delete at rollback
+    rolled_back = []
+
+    def read_with_work_pending():  # as photos removes the files it wrote unless they are committed
         db_session.scalar(select(func.count()).select_from(Municipality))
-        db_session.info["files_to_remove_at_rollback"] = ["a.jpg"]
+        transactions.after_rollback(db_session, lambda: rolled_back.append("a.jpg"))
         return "ok"
 
     route(app, "/pending-work", read_with_work_pending)
     assert client.get("/pending-work").status_code == 200
     assert "commit" not in endings
+    assert rolled_back == ["a.jpg"]
 
 
 def test_a_select_that_writes_in_its_with_clause_is_rolled_back(app, client, db, factory, endings):

@@ -18,7 +18,6 @@ from sharing.catalog import listings, photos
 from sharing.catalog.categories import category_tree, current_factor
 from sharing.catalog.models import Condition, Listing, ListingPhoto, ListingStatus, ResourceKind, Visibility
 from sharing.catalog.photo_files import allow_photo_request, photo_store, send_photo
-from sharing.catalog.signals import announce_listing_changed
 from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
@@ -220,7 +219,6 @@ def replace_listing(listing_id: int) -> Response:
     except DomainError as error:
         raise refused(error) from None
     db_session.commit()
-    announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
 
 
@@ -235,7 +233,6 @@ def set_listing_status(listing_id: int) -> Response:
     except DomainError as error:
         raise refused(error) from None
     db_session.commit()
-    announce_listing_changed(listing.id)  # type: ignore[arg-type]
     return one(listing, ListingOut)
 
 

@@ -25,7 +25,6 @@ from sharing.catalog import (  # noqa: F401
     want_views,
 )
 from sharing.catalog.categories import load_reference_categories
-from sharing.catalog.signals import listing_changed, listings_imported
 from sharing.cli import add_demo_loader
 from sharing.db import new_session, utcnow
 from sharing.jobs import Job, add_job
@@ -65,6 +64,4 @@ def init_app(app: Flask) -> None:
     add_demo_loader(app, demo.load)
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
-    # Module-level receivers: connecting again for another app changes nothing.
-    listing_changed.connect(notices.tell_of_matches)
-    listings_imported.connect(notices.tell_of_many_matches)
+    notices.register()

@@ -33,7 +33,6 @@ from sqlalchemy import update
 
 from sharing.catalog import imports
 from sharing.catalog.models import ListingImport
-from sharing.catalog.signals import announce_listings_imported
 from sharing.db import engine, new_session, utcnow
 from sharing.i18n import N_
 
@@ -123,11 +122,8 @@ def _import(import_id: int) -> None:
         if job is None:
             return
         created = imports.run(session, job=job, now=utcnow(), on_progress=report)
-        published = created if job.publish else []
         session.commit()
     log.info("import %s created %d listings", import_id, len(created))
-    if published:  # wanted items hear of what was published, once per want for the whole import
-        announce_listings_imported(published)
 
 
 def _record_failure(import_id: int, **failure: object) -> None:

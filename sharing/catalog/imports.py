@@ -29,7 +29,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from sharing.accounts.models import Actor, Role, Site, User
-from sharing.catalog import listings
+from sharing.catalog import events, listings
 from sharing.catalog.categories import category_tree
 from sharing.catalog.models import (
     Category,
@@ -41,6 +41,7 @@ from sharing.catalog.models import (
     ResourceKind,
     Visibility,
 )
+from sharing.events import record
 from sharing.i18n import N_, DomainError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -652,9 +653,11 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
         if by is None:
             raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
         try:
-            listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by, now=now)
+            listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by, now=now,
+                                            record_event=False)
             if job.publish:
-                listings.change_status(listing, ListingStatus.PUBLISHED, now=now)
+                listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
+                                       record_event=False)
                 session.flush()
         except DomainError as error:
             raise RowFailed(row["row"], error.message, dict(error.params)) from error
@@ -666,6 +669,10 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
     job.done, job.created_ids, job.rows = len(created), created, []
     job.finished_at = now
     session.add(job)
+    # One event for the whole import: wanted items hear of it once, not once per listing.
+    record(session, events.LISTINGS_IMPORTED, subject_type="listing_import", subject_id=job.id, now=now,
+           actor_id=job.created_by_id, municipality_id=job.municipality_id,
+           payload={"listing_ids": created, "published": job.publish})
     return created
 
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
 from sharing.accounts.models import Actor, Role, Site, User
-from sharing.catalog import search
+from sharing.catalog import events, search
 from sharing.catalog.categories import current_factor, descendant_ids
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import Page
+from sharing.events import record
 from sharing.i18n import N_, DomainError
 
 S = ListingStatus
@@ -144,9 +145,12 @@ def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Ca
 
 
 def save_listing(
-    session: Session, *, details: ListingDetails, by: Actor, now: datetime, listing: Listing | None = None
+    session: Session, *, details: ListingDetails, by: Actor, now: datetime, listing: Listing | None = None,
+    record_event: bool = True,
 ) -> Listing:
-    """Create a draft, or update a listing; nothing changes unless all of it is valid."""
+    """Create a draft, or update a listing; nothing changes unless all of it is valid.
+
+    ``record_event=False`` is for a caller that records one event for many listings (an import)."""
     if listing is not None and not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
     if listing is None and not by.has_role(Role.FACILITY_MANAGER):
@@ -159,6 +163,7 @@ def save_listing(
         factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]
         weight = weight if weight is not None else (factor.weight_kg if factor else None)
         volume = volume if volume is not None else (factor.volume_m3 if factor else None)
+    created = listing is None
     if listing is None:
         listing = Listing(municipality_id=by.municipality_id, site_id=site.id, category_id=category.id,
                           title="", created_by_id=by.id, created_at=now)
@@ -175,7 +180,16 @@ def save_listing(
     index(session, listing, site=site)
     session.add(listing)
     session.flush()
+    if record_event:
+        _record(session, events.LISTING_SAVED, listing, by=by, now=now,
+                payload={"created": created, "status": listing.status})
     return listing
+
+
+def _record(session: Session, name: str, listing: Listing, *, by: Actor | None, now: datetime,
+            payload: dict[str, Any]) -> None:
+    record(session, name, subject_type="listing", subject_id=listing.id, now=now,
+           actor_id=by.id if by is not None else None, municipality_id=listing.municipality_id, payload=payload)
 
 
 def index(session: Session, listing: Listing, *, site: Site | None = None) -> None:
@@ -187,8 +201,12 @@ def index(session: Session, listing: Listing, *, site: Site | None = None) -> No
                                           listing.inventory_number, site.locality if site else "")
 
 
-def change_status(listing: Listing, to: ListingStatus, *, now: datetime) -> None:
-    """Move the listing along its lifecycle; an illegal step is refused with a clear message."""
+def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: Actor | None, now: datetime,
+                  record_event: bool = True) -> None:
+    """Move the listing along its lifecycle; an illegal step is refused with a clear message.
+
+    The step is recorded as an event (``events.LISTING_STATUS``), unless the caller records
+    one for many (an import)."""
     current = ListingStatus(listing.status)
     if to not in TRANSITIONS[current]:
         raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”."),
@@ -197,6 +215,11 @@ def change_status(listing: Listing, to: ListingStatus, *, now: datetime) -> None
     listing.updated_at = now
     if to == S.PUBLISHED and listing.published_at is None:
         listing.published_at = now
+    session.add(listing)
+    if record_event:
+        session.flush()
+        _record(session, events.LISTING_STATUS[to], listing, by=by, now=now,
+                payload={"from": current.value, "to": to.value})
 
 
 # The steps a facility manager takes by hand; the others follow reservations, loans and handovers.
@@ -219,8 +242,7 @@ def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: Act
         raise DomainError(N_("Reservations, loans and handovers change that status, not an edit."))
     if to == ListingStatus.PUBLISHED:
         validate(session, by, details_of(listing))  # its site or contact may be gone since it was saved
-    change_status(listing, to, now=now)
-    session.add(listing)
+    change_status(session, listing, to, by=by, now=now)
 
 
 def duplicate(session: Session, *, listing: Listing, by: Actor, now: datetime) -> Listing:
@@ -235,6 +257,8 @@ def duplicate(session: Session, *, listing: Listing, by: Actor, now: datetime) -
         copy.contact_user_id = None  # a copy names no one who has left
     session.add(copy)
     session.flush()
+    _record(session, events.LISTING_SAVED, copy, by=by, now=now,
+            payload={"created": True, "status": copy.status, "copied_from": listing.id})
     return copy
 
 

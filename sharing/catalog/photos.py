@@ -14,18 +14,20 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Iterable, Mapping, Sequence
+from typing import Any, BinaryIO, Mapping, Sequence
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from sharing import transactions
 from sharing.accounts.models import Actor
+from sharing.catalog import events
 from sharing.catalog.listings import can_manage
 from sharing.catalog.models import Listing, ListingPhoto, ListingStatus
+from sharing.events import record
 from sharing.i18n import N_, DomainError
 
 log = logging.getLogger("sharing.catalog.photos")
@@ -175,39 +177,20 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 # A new photo's files are written before its row is committed, and removed again unless the
 # transaction commits; a removed photo's files go only once its removal has been committed.
 
-_WRITTEN = "sharing.photos.written"
-_DOOMED = "sharing.photos.doomed"
-
-
 def _write(session: Session, store: PhotoStore, key: str, renditions: dict[str, bytes]) -> None:
-    written: list[Path] = session.info.setdefault(_WRITTEN, [])
     for rendition, data in renditions.items():
         path = store.path(key, rendition)
         path.parent.mkdir(parents=True, exist_ok=True)
-        written.append(path)
         with open(path, "xb") as file:  # a key is never reused: an existing file is a bug, not to be overwritten
+            transactions.after_rollback(session, partial(_remove, path))
             file.write(data)
 
 
-def _remove(paths: Iterable[Path]) -> None:
-    for path in paths:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            log.exception("could not remove photo file %s", path.name)
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _files_after_commit(session: OrmSession) -> None:
-    session.info.pop(_WRITTEN, None)
-    _remove(session.info.pop(_DOOMED, []))
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _files_after_rollback(session: OrmSession, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended without a commit (a commit cleared these)
-        _remove(session.info.pop(_WRITTEN, []))
-        session.info.pop(_DOOMED, None)
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("could not remove photo file %s", path.name)
 
 
 # --- The rules -----------------------------------------------------------------------------------
@@ -235,6 +218,15 @@ def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPho
 
 def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
     return session.scalars(select(ListingPhoto).where(ListingPhoto.key == key)).first()
+
+
+def _changed(session: Session, listing: Listing, change: str, *, by: Actor, now: datetime) -> None:
+    listing.updated_at = now
+    session.add(listing)
+    session.flush()
+    count = session.scalar(select(func.count()).where(ListingPhoto.listing_id == listing.id))  # type: ignore[arg-type]
+    record(session, events.LISTING_PHOTOS_CHANGED, subject_type="listing", subject_id=listing.id, now=now,
+           actor_id=by.id, municipality_id=listing.municipality_id, payload={"change": change, "photos": count})
 
 
 def _check_can_change(listing: Listing, by: Actor) -> None:
@@ -274,9 +266,7 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
                            created_at=now, created_by_id=by.id)
         session.add(row)
         added.append(row)
-    listing.updated_at = now
-    session.add(listing)
-    session.flush()
+    _changed(session, listing, "added", by=by, now=now)
     return added
 
 
@@ -284,13 +274,13 @@ def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by:
                  store: PhotoStore) -> None:
     """Remove a photo; its files go once the removal is committed."""
     _check_can_change(listing, by)
-    session.info.setdefault(_DOOMED, []).extend(store.path(photo.key, rendition) for rendition in RENDITIONS)
+    for rendition in RENDITIONS:
+        transactions.after_commit(session, partial(_remove, store.path(photo.key, rendition)))
     session.delete(photo)
     session.flush()
     for position, other in enumerate(photos_of(session, listing.id)):  # type: ignore[arg-type]
         other.position = position
-    listing.updated_at = now
-    session.add(listing)
+    _changed(session, listing, "removed", by=by, now=now)
 
 
 def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: str, by: Actor, now: datetime) -> None:
@@ -304,8 +294,7 @@ def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: s
     ordered.insert(max(0, min(target, len(ordered) - 1)), ordered.pop(index))
     for position, other in enumerate(ordered):
         other.position = position
-    listing.updated_at = now
-    session.add(listing)
+    _changed(session, listing, "moved", by=by, now=now)
 
 
 def describe_photo(session: Session, *, listing: Listing, photo: ListingPhoto, alt_text: str, by: Actor,
@@ -316,5 +305,5 @@ def describe_photo(session: Session, *, listing: Listing, photo: ListingPhoto, a
     if len(alt_text) > 300:
         raise DomainError(N_("Keep the description to at most 300 characters."), field="alt_text")
     photo.alt_text = alt_text
-    listing.updated_at = now
-    session.add_all([photo, listing])
+    session.add(photo)
+    _changed(session, listing, "described", by=by, now=now)

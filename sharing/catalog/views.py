@@ -31,7 +31,6 @@ from sharing.catalog.labels import (
 from sharing.catalog.models import Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.catalog.photo_forms import NewListingForm
 from sharing.catalog.photo_forms import uploads as photo_uploads
-from sharing.catalog.signals import announce_listing_changed
 from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
@@ -243,7 +242,6 @@ def edit(listing_id: int) -> str | Response:
             show_error(form, error)
         else:
             db_session.commit()
-            announce_listing_changed(listing.id)  # type: ignore[arg-type]
             flash(_("The listing is saved."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=listing)
@@ -263,7 +261,6 @@ def change_status(listing_id: int) -> Response:
         flash(_(error.message, **params), "error")
     else:
         db_session.commit()
-        announce_listing_changed(listing.id)  # type: ignore[arg-type]
         log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)
         flash(_("The listing is now “%(status)s”.", status=STATUS_LABELS[target]), "success")
     return redirect(url_for("catalog.detail", listing_id=listing.id))

@@ -21,11 +21,12 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
 from sharing.accounts.models import Actor, Role, Unit
-from sharing.catalog import search
+from sharing.catalog import events, search
 from sharing.catalog.categories import ancestors, category_name, descendant_ids
 from sharing.catalog.listings import findable_by
 from sharing.catalog.models import Category, Listing, ListingStatus, Visibility, Want, WantMatch, WantStatus
 from sharing.db import Page
+from sharing.events import record
 from sharing.i18n import N_, DomainError
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
@@ -246,8 +247,14 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
         tell = want.id not in told_lately
         session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now,  # type: ignore[arg-type]
                               notified_at=now if tell else None))
+        _record_match(session, want, [listing.id], told=tell, now=now)  # type: ignore[list-item]
     session.flush()
     return [want for want in met if want.id not in told_lately]
+
+
+def _record_match(session: Session, want: Want, listing_ids: list[int], *, told: bool, now: datetime) -> None:
+    record(session, events.WANT_MATCHED, subject_type="want", subject_id=want.id, now=now,
+           municipality_id=want.municipality_id, payload={"listing_ids": listing_ids, "told": told})
 
 
 def _told_since(session: Session, want_ids: list[int], since: datetime) -> set[int]:
@@ -287,6 +294,8 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         for listing_id in found:
             session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now,  # type: ignore[arg-type]
                                   notified_at=now if tell else None))
+        if found:
+            _record_match(session, want, found, told=tell, now=now)
         if found and tell:
             met.append((want, found))
     session.flush()

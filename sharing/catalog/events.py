@@ -1,0 +1,23 @@
+"""What the catalog tells the rest of the service: the names of the domain events it records.
+
+Higher domains (loans, logistics, reports) register receivers for these names
+(``sharing.events.add_receiver``); the catalog never imports them.
+"""
+
+from __future__ import annotations
+
+from sharing.catalog.models import ListingStatus
+
+# A listing was created or its details changed (payload: ``created``, ``status``).
+LISTING_SAVED = "catalog.listing.saved"
+# A listing moved along its lifecycle (payload: ``from``, ``to``): one name per status reached.
+LISTING_STATUS = {status: f"catalog.listing.{status.value}" for status in ListingStatus}
+LISTING_PUBLISHED = LISTING_STATUS[ListingStatus.PUBLISHED]
+LISTING_WITHDRAWN = LISTING_STATUS[ListingStatus.WITHDRAWN]
+# A listing's photos were added, removed, reordered or described (payload: ``change``, ``photos``).
+LISTING_PHOTOS_CHANGED = "catalog.listing.photos_changed"
+# Many listings were created at once by a spreadsheet import (subject: the import; payload:
+# ``listing_ids``, ``published``). Its listings record no events of their own.
+LISTINGS_IMPORTED = "catalog.listings.imported"
+# Published listings met a wanted item (subject: the want; payload: ``listing_ids``).
+WANT_MATCHED = "catalog.want.matched"

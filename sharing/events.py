@@ -1,0 +1,213 @@
+"""Domain events: what happened, recorded in the same transaction as the change itself, then
+handed to the receivers that other parts of the service registered for it.
+
+- ``record(session, name, ...)`` writes the event row, and one delivery row for each receiver
+  registered for that name, in the caller's transaction: an event that rolls back never was.
+- Once the transaction commits, each delivery is dispatched: the receiver runs in a session of
+  its own, which also marks the delivery done, so its work and the mark commit together (or
+  neither does) and a delivery is handled once, whoever dispatches it.
+- A receiver that fails is logged, its delivery kept with the attempt counted, and the
+  ``dispatch-events`` job tries it again later, as it catches up deliveries whose process died
+  between the commit and the dispatch. The request that recorded the event never sees the failure.
+
+The event table is append-only: the audit trail and the reports read it. What became of each
+delivery is kept beside it, in ``event_delivery``.
+
+A lower domain tells a higher one this way without importing it: the higher one registers a
+receiver (``add_receiver``) for the lower one's event names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from flask import Flask, has_app_context
+from sqlalchemy import JSON, Column, Connection, Engine, Index, UniqueConstraint, select, update
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Field, Session, SQLModel, col
+
+from sharing import transactions
+from sharing.db import UTCDateTime, engine, utcnow
+from sharing.jobs import Job, add_job
+
+log = logging.getLogger("sharing.events")
+
+# Time the recording process has to dispatch a delivery itself before the job may take it.
+DISPATCH_GRACE = timedelta(minutes=1)
+# Waits between attempts of a failing receiver: 1, 2, 4 ... minutes, at most 4 hours; never given up.
+MAX_RETRY_WAIT = timedelta(hours=4)
+
+
+class DomainEvent(SQLModel, table=True):
+    """Something that happened in a domain: what, when, who, where, to what. Never changed."""
+
+    __tablename__ = "domain_event"
+    __table_args__ = (
+        Index("ix_domain_event_subject", "subject_type", "subject_id"),
+        Index("ix_domain_event_municipality_id_occurred_at", "municipality_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, index=True)  # "<domain>.<subject>.<what happened>"
+    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)  # type: ignore[call-overload]  # SQLModel's stub lacks sa_type with TypeDecorator
+    # Ids, not foreign keys: the core knows no users or municipalities, and the trail outlives them.
+    actor_id: int | None = None
+    municipality_id: int | None = None
+    subject_type: str = Field(max_length=40)
+    subject_id: int | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EventDelivery(SQLModel, table=True):
+    """One event's passage to one receiver: pending until ``done_at``."""
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "receiver"),
+        Index("ix_event_delivery_done_at_due_at", "done_at", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="domain_event.id")  # indexed by the unique constraint
+    receiver: str = Field(max_length=80)
+    due_at: datetime = Field(sa_type=UTCDateTime)  # type: ignore[call-overload]  # as above
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]  # as above
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=200)  # the exception's class, never its text
+
+
+Handler = Callable[[Session, DomainEvent], None]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A named handler of some events. The name is stored with each delivery: keep it stable."""
+
+    name: str
+    events: frozenset[str]
+    handle: Handler
+
+
+_receivers: dict[str, Receiver] = {}
+
+
+def add_receiver(name: str, events: Iterable[str], handle: Handler) -> None:
+    """Have ``handle(session, event)`` run for every event of these names recorded from now on.
+
+    It runs in a session of its own and commits with the delivery's mark, so it must only
+    write through that session; mail and other outside effects go in its ``after_commit``.
+    Registering the same name again replaces the receiver (an app built twice, in tests)."""
+    _receivers[name] = Receiver(name, frozenset(events), handle)
+
+
+def remove_receiver(name: str) -> None:
+    """Stop handing events to the receiver; its pending deliveries wait for it to come back."""
+    _receivers.pop(name, None)
+
+
+def record(session: Session, name: str, *, subject_type: str, subject_id: int | None, now: datetime,
+           actor_id: int | None = None, municipality_id: int | None = None,
+           payload: Mapping[str, Any] | None = None) -> DomainEvent:
+    """Record that ``name`` happened, in the session's transaction; it is dispatched after commit."""
+    event = DomainEvent(name=name, occurred_at=now, actor_id=actor_id, municipality_id=municipality_id,
+                        subject_type=subject_type, subject_id=subject_id, payload=dict(payload or {}))
+    session.add(event)
+    session.flush()
+    receivers = sorted(receiver.name for receiver in _receivers.values() if name in receiver.events)
+    deliveries = [EventDelivery(event_id=event.id, receiver=receiver, due_at=now + DISPATCH_GRACE)  # type: ignore[arg-type]  # flushed: the id is set
+                  for receiver in receivers]
+    session.add_all(deliveries)
+    if deliveries:
+        session.flush()
+        bind = session.get_bind()
+        for delivery in deliveries:
+            transactions.after_commit(session, partial(dispatch, bind, delivery.id))  # type: ignore[arg-type]  # flushed
+    return event
+
+
+def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | None = None) -> bool:
+    """Hand one delivery to its receiver, unless it is done; True if this call handled it.
+
+    Receivers are the app's (they build links, send mail): outside an app's context (a script
+    with a bare session) the delivery waits for the job."""
+    if not has_app_context():
+        return False
+    now = now or utcnow()
+    with Session(bind=bind, expire_on_commit=False) as session:
+        delivery = session.get(EventDelivery, delivery_id)
+        if delivery is None or delivery.done_at is not None:
+            return False
+        receiver = _receivers.get(delivery.receiver)
+        if receiver is None:
+            log.warning("no receiver %s for delivery %s: it waits", delivery.receiver, delivery_id)
+            return False
+        try:
+            # The mark first: on PostgreSQL it holds the row, so a second dispatcher waits and
+            # then finds it done; on SQLite it takes the database's write lock.
+            claimed = session.execute(
+                update(EventDelivery)
+                .where(col(EventDelivery.id) == delivery_id, col(EventDelivery.done_at).is_(None))
+                .values(done_at=now, attempts=EventDelivery.attempts + 1)
+            )
+        except OperationalError:  # SQLite: another dispatcher holds the write lock past the busy timeout
+            session.rollback()
+            return False
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+            session.rollback()
+            return False
+        event = session.get(DomainEvent, delivery.event_id)
+        try:
+            receiver.handle(session, event)  # type: ignore[arg-type]  # the foreign key guarantees the event
+            session.commit()
+        except Exception as error:  # noqa: BLE001 - a receiver's failure is kept and retried, never raised
+            session.rollback()
+            log.exception("receiver %s failed on event %s (%s)", receiver.name, delivery.event_id, delivery.receiver)
+            _note_failure(bind, delivery_id, error, now)
+            return False
+    return True
+
+
+def _note_failure(bind: Engine | Connection, delivery_id: int, error: Exception, now: datetime) -> None:
+    with Session(bind=bind) as session:
+        attempts = session.scalar(select(EventDelivery.attempts).where(col(EventDelivery.id) == delivery_id)) or 0
+        wait = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_RETRY_WAIT)
+        session.execute(update(EventDelivery).where(col(EventDelivery.id) == delivery_id).values(
+            attempts=attempts + 1, last_error=type(error).__name__[:200], due_at=now + wait))
+        session.commit()
+
+
+def dispatch_due(bind: Engine | Connection, *, now: datetime, limit: int = 500) -> int:
+    """Dispatch the deliveries that are due and not done (failed ones, and those whose process
+    died before it could); returns how many were handled now."""
+    with Session(bind=bind) as session:
+        due = list(session.scalars(
+            select(EventDelivery.id)
+            .where(col(EventDelivery.done_at).is_(None), col(EventDelivery.due_at) <= now)
+            .order_by(col(EventDelivery.due_at), col(EventDelivery.id)).limit(limit)
+        ))
+    return sum(dispatch(bind, delivery_id, now=now) for delivery_id in due)
+
+
+def events_of(session: Session, *, subject_type: str, subject_id: int) -> list[DomainEvent]:
+    """What happened to one subject, oldest first."""
+    return list(session.scalars(
+        select(DomainEvent)
+        .where(col(DomainEvent.subject_type) == subject_type, col(DomainEvent.subject_id) == subject_id)
+        .order_by(col(DomainEvent.id))
+    ))
+
+
+def dispatch_pending() -> None:
+    """The ``dispatch-events`` job: retry what failed, catch up what a dead process left."""
+    handled = dispatch_due(engine(), now=utcnow())
+    if handled:
+        log.info("dispatched %d pending event deliveries", handled)
+
+
+def init_app(app: Flask) -> None:
+    add_job(app, Job("dispatch-events", dispatch_pending, timedelta(minutes=1)))

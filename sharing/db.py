@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
 
 from sharing import transactions
@@ -38,6 +38,13 @@ HAND_WRITTEN_PREFIXES = ("listing_fts", "ix_listing_search_text_trgm")
 def described_by_models(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's include_name hook: False for the hand-written objects above."""
     return not (name or "").startswith(HAND_WRITTEN_PREFIXES)
+
+
+def foreign_key(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Any:
+    """A model's indexed foreign key column to ``target`` ("table.column"), restricting deletes
+    unless told otherwise."""
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete),
+                                                nullable=nullable, index=True))
 
 
 def utcnow() -> datetime:

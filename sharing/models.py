@@ -2,7 +2,11 @@
 
 from sharing import events  # noqa: F401
 from sharing.accounts import models as accounts  # noqa: F401
-from sharing.catalog import models as catalog  # noqa: F401
+from sharing.catalog.categories import models as categories  # noqa: F401
+from sharing.catalog.imports import models as imports  # noqa: F401
+from sharing.catalog.listings import models as listings  # noqa: F401
+from sharing.catalog.photos import models as photos  # noqa: F401
+from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
 
 __all__ = ["metadata"]

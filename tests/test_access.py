@@ -12,9 +12,15 @@ from PIL import Image
 from sharing.access import access_for
 from sharing.accounts import notifications
 from sharing.accounts.models import Role
-from sharing.catalog import import_runner, listings, photos, wants
-from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, ListingImport, ResourceKind, WantStatus
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.imports import runner as import_runner
+from sharing.catalog.imports.models import ListingImport
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition
+from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.wants import rules as wants
+from sharing.catalog.wants.models import WantStatus
 from sharing.db import utcnow
 from tests.conftest import Auth, csrf_token
 
@@ -47,9 +53,9 @@ EXPECTED: dict[str, object] = {
     "imports.index": {Role.FACILITY_MANAGER}, "imports.detail": {Role.FACILITY_MANAGER},
     "imports.start": {Role.FACILITY_MANAGER}, "imports.status": {Role.FACILITY_MANAGER},
     "imports.template": {Role.FACILITY_MANAGER},
-    "catalog.photo": SIGNED_IN, "catalog.photos": {Role.FACILITY_MANAGER},
-    "catalog.move_photo": {Role.FACILITY_MANAGER}, "catalog.describe_photo": {Role.FACILITY_MANAGER},
-    "catalog.delete_photo": {Role.FACILITY_MANAGER},
+    "photos.file": SIGNED_IN, "photos.manage": {Role.FACILITY_MANAGER},
+    "photos.move": {Role.FACILITY_MANAGER}, "photos.describe": {Role.FACILITY_MANAGER},
+    "photos.delete": {Role.FACILITY_MANAGER},
     "api.openapi_document": ANYONE, "api.me": SIGNED_IN, "api.municipalities": SIGNED_IN,
     "api.units": SIGNED_IN, "api.sites": SIGNED_IN,
     "api.categories": SIGNED_IN, "api.find_listings": SIGNED_IN, "api.get_listing": SIGNED_IN,

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
-from sharing.catalog import categories
-from sharing.catalog.categories import (
+from sharing.catalog.categories import rules as categories
+from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
+from sharing.catalog.categories.rules import (
     FIGURES,
     REFERENCE_FILE,
     add_factor_version,
@@ -23,7 +24,6 @@ from sharing.catalog.categories import (
     load_reference_categories,
     swedish_sort_key,
 )
-from sharing.catalog.models import Category, CategoryFactor, ResourceKind
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token
 

@@ -12,18 +12,14 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Notification, Role, Site
-from sharing.catalog import import_runner, imports, listings, wants
+from sharing.catalog.categories.models import Category, CategoryFactor
 from sharing.catalog.events import LISTINGS_IMPORTED, WANT_MATCHED
-from sharing.catalog.models import (
-    Category,
-    CategoryFactor,
-    Condition,
-    ImportStatus,
-    Listing,
-    ListingImport,
-    ListingStatus,
-    Visibility,
-)
+from sharing.catalog.imports import rules as imports
+from sharing.catalog.imports import runner as import_runner
+from sharing.catalog.imports.models import ImportStatus, ListingImport
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.wants import rules as wants
 from sharing.db import utcnow
 from sharing.events import DomainEvent
 from sharing.i18n import DomainError

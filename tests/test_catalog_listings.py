@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
-from sharing.catalog import listings
+from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
 from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED
-from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, CategoryFactor, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.listings.rules import ListingDetails
 from sharing.db import utcnow
 from sharing.events import events_of
 from sharing.i18n import DomainError

@@ -16,9 +16,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from sharing.accounts.models import Role
-from sharing.catalog import listings, photos
-from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, Listing, ListingPhoto, ListingStatus, ResourceKind
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus
+from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.photos.models import ListingPhoto
 from sharing.db import utcnow
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token

@@ -9,10 +9,12 @@ import pytest
 import segno
 
 from sharing.accounts.models import Role
-from sharing.catalog import listings, qr_sheet
-from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, ListingStatus, ResourceKind
-from sharing.catalog.qr_sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, ListingStatus
+from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.qr_labels import sheet as qr_sheet
+from sharing.catalog.qr_labels.sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
 from sharing.db import utcnow
 from sharing.i18n import DomainError
 from tests.conftest import PASSWORD, csrf_token, fieldset

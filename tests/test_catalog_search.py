@@ -3,8 +3,10 @@
 import pytest
 
 from sharing.accounts.models import Role
-from sharing.catalog import listings, search
-from sharing.catalog.models import Category, Listing, ListingStatus
+from sharing.catalog.categories.models import Category
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings import search as search
+from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.db import utcnow
 
 

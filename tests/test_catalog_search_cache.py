@@ -10,8 +10,10 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from sharing.accounts.models import Role, Site, User
-from sharing.catalog import listings, revision
-from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.listings import revision as revision
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.db import make_engine, utcnow
 from sharing.web.fragments import FragmentCache, code_and_settings_stamp
 from tests.conftest import csrf_token

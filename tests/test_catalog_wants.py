@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from sharing.accounts import demo as accounts_demo
 from sharing.accounts.models import Notification, Role
 from sharing.catalog import demo as catalog_demo
-from sharing.catalog import listings, wants
-from sharing.catalog.listings import ListingDetails
-from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Want, WantMatch
-from sharing.catalog.wants import WantDetails
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus
+from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.wants import rules as wants
+from sharing.catalog.wants.models import Want, WantMatch
+from sharing.catalog.wants.rules import WantDetails
 from sharing.db import utcnow
 from sharing.i18n import DomainError
 from tests.conftest import csrf_token

@@ -14,11 +14,14 @@ from sharing.accounts.models import Role
 from sharing.api import blueprint
 from sharing.api.common import ProblemError, date_arg, int_arg, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
-from sharing.catalog import listings, photos
-from sharing.catalog.categories import category_tree, current_factor
-from sharing.catalog.models import Condition, Listing, ListingPhoto, ListingStatus, ResourceKind, Visibility
-from sharing.catalog.photo_files import allow_photo_request, photo_store, send_photo
-from sharing.catalog.wants import local_date
+from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.categories.rules import category_tree, current_factor
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
+from sharing.catalog.photos.models import ListingPhoto
+from sharing.catalog.wants.rules import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.errors import problem

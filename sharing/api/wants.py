@@ -14,8 +14,8 @@ from sharing.api import blueprint
 from sharing.api.catalog import ListingOut
 from sharing.api.common import ProblemError, int_arg, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
-from sharing.catalog import wants
-from sharing.catalog.models import Want, WantStatus
+from sharing.catalog.wants import rules as wants
+from sharing.catalog.wants.models import Want, WantStatus
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
 from sharing.web.errors import problem

@@ -1,5 +1,14 @@
-"""Catalog: listings of what municipalities can share, categories and their climate factors,
-Swedish search, and wanted items (what units need), matched against new listings."""
+"""Catalog: what municipalities can share, one folder a feature.
+
+- ``categories/``: the category tree and its climate figures, versioned with their sources;
+- ``listings/``: listings, their lifecycle, Swedish search and the map;
+- ``photos/``: photos of listings;
+- ``wants/``: wanted items, matched against new listings;
+- ``imports/``: listing a whole inventory from a spreadsheet;
+- ``qr_labels/``: printable QR labels for listings;
+- ``events.py``: the names of the events the catalog records; ``labels.py``: its enums' labels;
+  ``demo.py``: its demo data.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +19,17 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-# photo_views adds its routes to the catalog's blueprint, and revision its ORM listeners:
-# importing them is what counts.
-from sharing.catalog import (  # noqa: F401
-    category_views,
-    demo,
-    import_views,
-    imports,
-    notices,
-    photo_views,
-    qr_label_views,
-    revision,
-    views,
-    want_views,
-)
-from sharing.catalog.categories import load_reference_categories
+from sharing.catalog import demo
+from sharing.catalog.categories import views as category_views
+from sharing.catalog.categories.rules import load_reference_categories
+from sharing.catalog.imports import rules as imports
+from sharing.catalog.imports import views as import_views
+from sharing.catalog.listings import revision  # noqa: F401 - importing it watches the catalog's tables
+from sharing.catalog.listings import views as listing_views
+from sharing.catalog.photos import views as photo_views
+from sharing.catalog.qr_labels import views as qr_label_views
+from sharing.catalog.wants import notices
+from sharing.catalog.wants import views as want_views
 from sharing.cli import add_demo_loader
 from sharing.db import new_session, utcnow
 from sharing.jobs import Job, add_job
@@ -50,7 +55,8 @@ def tidy_imports() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(views.blueprint)
+    app.register_blueprint(listing_views.blueprint)
+    app.register_blueprint(photo_views.blueprint)
     app.register_blueprint(category_views.blueprint)
     app.register_blueprint(qr_label_views.blueprint)
     app.register_blueprint(want_views.blueprint)
@@ -58,7 +64,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine",
-                 section=("catalog.new", "catalog.edit", "catalog.photos", "qr_labels.", "imports."))
+                 section=("catalog.new", "catalog.edit", "photos.manage", "qr_labels.", "imports."))
     add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
     add_demo_loader(app, demo.load)

@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from sharing.accounts.models import Role, RoleGrant, Site, User
-from sharing.catalog import search, wants
-from sharing.catalog.categories import current_factor, load_reference_categories
-from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility, Want
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.categories.rules import current_factor, load_reference_categories
+from sharing.catalog.listings import search as search
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.wants import rules as wants
+from sharing.catalog.wants.models import Want
 from sharing.db import utcnow
 
 DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this

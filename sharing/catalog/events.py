@@ -6,7 +6,7 @@ Higher domains (loans, logistics, reports) register receivers for these names
 
 from __future__ import annotations
 
-from sharing.catalog.models import ListingStatus
+from sharing.catalog.listings.models import ListingStatus
 
 # A listing was created or its details changed (payload: ``created``, ``status``).
 LISTING_SAVED = "catalog.listing.saved"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog.models import Condition, ListingStatus, ResourceKind, Visibility
+from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.listings.models import Condition, ListingStatus, Visibility
 
 KIND_LABELS = {
     ResourceKind.THING: _l("Thing (furniture, equipment, tools, IT)"),

@@ -1,0 +1,1 @@
+"""The category tree and its climate figures, versioned with their sources."""

@@ -1,0 +1,71 @@
+"""Forms of the category administration: a new category, and a new version of its figures."""
+
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import TextInput
+
+from sharing.catalog.categories.rules import NAME_MAX, SOURCE_MAX
+from sharing.catalog.labels import KIND_LABELS
+from sharing.web.arguments import optional_id
+
+
+class LocalNumberField(Field):
+    """A number as people write it: 12,5 or 12.5, 1 234 with spaces (also non-breaking)."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]  # type: ignore[no-any-return]
+        if self.data is None:
+            return ""
+        text = format(self.data, ".15g")
+        return text.replace(".", ",") if str(get_locale()) == "sv" else text
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if not valuelist:
+            return
+        text = "".join(valuelist[0].split()).replace("\u2212", "-").replace(",", ".")
+        if not text:
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            raise ValueError(_("Not a number. Write for example 12,5.")) from None
+
+
+def _number(label: object, description: object = None) -> LocalNumberField:
+    return LocalNumberField(label, validators=[Optional()], description=description,
+                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+class FactorForm(FlaskForm):
+    weight_kg = _number(_l("Weight of a new piece (kg)"))
+    volume_m3 = _number(_l("Volume of a new piece (m³)"), _l("The space it takes in a vehicle."))
+    new_price_sek = _number(_l("Price of a new piece (SEK, excluding VAT)"))
+    co2e_new_kg = _number(_l("Emissions of producing a new piece (kg CO2e)"),
+                          _l("Leave empty where no published figure exists: reports then estimate from the weight "
+                             "and say so."))
+    source = TextAreaField(_l("Source"), validators=[InputRequired(), Length(max=SOURCE_MAX)],
+                           description=_l("Where the figures come from: name the publication, or write that they are "
+                                          "your municipality's own estimate."))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name in Swedish"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    name_en = StringField(_l("Name in English"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    parent_id = SelectField(_l("Part of"), coerce=optional_id, validate_choice=False)
+    kind = SelectField(_l("What it holds"), default="thing", validators=[InputRequired()],
+                       description=_l("A subcategory holds the same kind of resource as the category above it."))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here rather than in the field: WTForms 3.3 deprecates tuple choices given to the field.
+        self.kind.choices = [(k.value, label) for k, label in KIND_LABELS.items()]

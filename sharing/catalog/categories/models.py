@@ -1,0 +1,64 @@
+"""The category tree and the figures of one new piece of each category, versioned with their source.
+
+No `from __future__ import annotations` here: SQLModel resolves relationship types at runtime.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from sharing.db import UTCDateTime, foreign_key, utcnow
+
+
+class ResourceKind(StrEnum):
+    """What is shared decides how: things move (logistics applies), places and services are booked."""
+
+    THING = "thing"  # furniture, equipment, tools, IT: picked up and delivered
+    PLACE = "place"  # a hall, a meeting room, storage space: booked by time at its site
+    SERVICE = "service"  # a specialist's hours, a machine with its operator: booked by time
+
+
+class Category(SQLModel, table=True):
+    """A node of the category tree (Möbler > Sittmöbler > Kontorsstol)."""
+
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    parent_id: Optional[int] = foreign_key("category.id", nullable=True)
+    slug: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=100)  # Swedish, as the UI speaks Swedish first
+    name_en: str = Field(max_length=100)
+    kind: str = Field(default=ResourceKind.THING.value, max_length=10)
+    position: int = Field(default=0)
+
+    factors: list["CategoryFactor"] = Relationship(
+        back_populates="category", sa_relationship_kwargs={"order_by": "CategoryFactor.version"}
+    )
+
+
+class CategoryFactor(SQLModel, table=True):
+    """One version of a category's default figures for a new piece, with their sources.
+
+    Versions are never changed or deleted: a report made earlier keeps pointing at the
+    version it used. A system administrator's change is a new version.
+    """
+
+    __tablename__ = "category_factor"
+    __table_args__ = (UniqueConstraint("category_id", "version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    category_id: int = foreign_key("category.id")
+    version: int = Field(ge=1)
+    weight_kg: Optional[float] = Field(default=None, ge=0)
+    volume_m3: Optional[float] = Field(default=None, ge=0)
+    new_price_sek: Optional[float] = Field(default=None, ge=0)
+    co2e_new_kg: Optional[float] = Field(default=None, ge=0)  # climate impact of producing a new piece
+    source: str = Field(max_length=500)  # where the figures come from, shown beside them
+    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+
+    category: Category = Relationship(back_populates="factors")
+

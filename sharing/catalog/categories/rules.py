@@ -1,0 +1,271 @@
+"""The category tree and its versioned default figures for a new piece (weight, volume, price, CO2e).
+
+The tree is small (tens to a few hundred nodes), so it is ordered in Python: Swedish order
+(... X, Y, Z, Å, Ä, Ö) is not something SQLite and PostgreSQL agree on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from sharing.accounts.organisation import slugify
+from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
+from sharing.db import utcnow
+from sharing.i18n import N_, DomainError
+
+REFERENCE_FILE = Path(__file__).with_name("reference") / "categories.json"
+FIGURES = ("weight_kg", "volume_m3", "new_price_sek", "co2e_new_kg")
+NAME_MAX, SLUG_MAX, SOURCE_MAX = 100, 100, 500
+
+# Swedish order: å, ä, ö come after z (æ and ø sort as ä and ö, ü as y); other accents are ignored.
+_AFTER_Z = {"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}", "ü": "y"}
+
+
+def swedish_sort_key(text: str) -> tuple[str, str]:
+    """A sort key that orders text as Swedish dictionaries do, case ignored."""
+    folded = unicodedata.normalize("NFC", text.casefold())
+    letters = []
+    for char in folded:
+        if char in _AFTER_Z:
+            letters.append(_AFTER_Z[char])
+        else:
+            letters.append("".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)))
+    return "".join(letters), text
+
+
+def category_name(category: Category, locale: str | None) -> str:
+    """The category's name in the reader's language: the English name in English where it has
+    one, else the Swedish name (the one every category has)."""
+    if locale is not None and str(locale).split("_")[0] == "en" and category.name_en:
+        return category.name_en
+    return category.name
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    """A category in tree order: how deep it lies and the (Swedish) names from the top down to it."""
+
+    category: Category
+    depth: int
+    path: tuple[str, ...]
+
+    def label(self, locale: str | None) -> str:
+        """Its name in the reader's language, indented by its depth (for a select's options)."""
+        return "\u2003" * self.depth + category_name(self.category, locale)
+
+
+def category_tree(session: Session) -> list[CategoryNode]:
+    """Every category, each followed by its subtree; siblings by position, then Swedish name."""
+    categories = list(session.scalars(select(Category)))
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    nodes: list[CategoryNode] = []
+
+    def visit(parent_id: int | None, depth: int, path: tuple[str, ...]) -> None:
+        for category in sorted(children.get(parent_id, []), key=lambda c: (c.position, swedish_sort_key(c.name))):
+            here = (*path, category.name)
+            nodes.append(CategoryNode(category, depth, here))
+            visit(category.id, depth + 1, here)
+
+    visit(None, 0, ())
+    return nodes
+
+
+def category_choices(session: Session, locale: str, blank: str | None = None) -> list[tuple[object, str]]:
+    """The tree as a select field's choices, indented, in the reader's language; ``blank`` first if given."""
+    choices: list[tuple[object, str]] = [("", blank)] if blank is not None else []
+    return choices + [(node.category.id, node.label(locale)) for node in category_tree(session)]
+
+
+def descendant_ids(session: Session, category_id: int) -> set[int]:
+    """The category's id and those of every category below it (empty if there is no such category)."""
+    tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Category.id).join(tree, Category.parent_id == tree.c.id))
+    return set(session.scalars(select(tree.c.id)))
+
+
+def ancestors(session: Session, category: Category) -> list[Category]:
+    """The category and its parents, nearest first."""
+    chain = [category]
+    while chain[-1].parent_id is not None and len(chain) < 100:  # the bound guards against a cycle
+        parent = session.get(Category, chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+def _own_current(session: Session, category_id: int, at: datetime) -> CategoryFactor | None:
+    return session.scalars(
+        select(CategoryFactor)
+        .where(CategoryFactor.category_id == category_id, CategoryFactor.valid_from <= at)  # type: ignore[arg-type]
+        .order_by(CategoryFactor.valid_from.desc(), CategoryFactor.version.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+
+
+def current_factor(session: Session, category_id: int, at: datetime | None = None) -> CategoryFactor | None:
+    """The figures in force at ``at`` (default now): the category's own newest version that
+    had taken effect by then, else its nearest ancestor's; None if no one in the line has any."""
+    at = at or utcnow()
+    category = session.get(Category, category_id)
+    if category is None:
+        return None
+    for node in ancestors(session, category):
+        factor = _own_current(session, node.id, at)  # type: ignore[arg-type]
+        if factor is not None:
+            return factor
+    return None
+
+
+def current_factors(session: Session, at: datetime | None = None) -> dict[int, CategoryFactor]:
+    """``current_factor`` for every category at once (for the overview): category id -> factor,
+    whose ``category_id`` tells whether it is the category's own or inherited."""
+    at = at or utcnow()
+    own: dict[int, CategoryFactor] = {}
+    rows = session.scalars(select(CategoryFactor).where(CategoryFactor.valid_from <= at)  # type: ignore[arg-type]
+                           .order_by(CategoryFactor.valid_from, CategoryFactor.version))
+    for factor in rows:
+        own[factor.category_id] = factor  # the last one wins: the newest in force
+    rows_of_tree = session.execute(select(Category.id, Category.parent_id))
+    parents: dict[int, int | None] = {row.id: row.parent_id for row in rows_of_tree}
+    effective: dict[int, CategoryFactor] = {}
+    for category_id in parents:
+        node: int | None = category_id
+        for _ in range(100):
+            if node is None or node in own:
+                break
+            node = parents.get(node)
+        if node is not None and node in own:
+            effective[category_id] = own[node]
+    return effective
+
+
+def factor_versions(session: Session, category_id: int) -> list[CategoryFactor]:
+    """Every version of the category's own figures, newest first."""
+    return list(session.scalars(select(CategoryFactor).where(CategoryFactor.category_id == category_id)
+                                .order_by(CategoryFactor.version.desc())))  # type: ignore[attr-defined]
+
+
+# --- Changing the tree and its figures ---------------------------------------------------
+
+def _unique_slug(session: Session, base: str) -> str:
+    base = base[:SLUG_MAX].strip("-/") or "category"
+    slug, n = base, 2
+    while session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        suffix = f"-{n}"
+        slug, n = base[:SLUG_MAX - len(suffix)] + suffix, n + 1
+    return slug
+
+
+def create_category(
+    session: Session, *, name: str, name_en: str, parent_id: int | None, kind: str
+) -> Category:
+    """A new category at the end of its siblings; a subcategory has its parent's kind."""
+    name, name_en = name.strip(), name_en.strip()
+    if not name:
+        raise DomainError(N_("Enter the category's Swedish name."), field="name")
+    if not name_en:
+        raise DomainError(N_("Enter the category's English name."), field="name_en")
+    if len(name) > NAME_MAX or len(name_en) > NAME_MAX:
+        raise DomainError(N_("A category's name has at most %(max)s characters."),
+                          field="name" if len(name) > NAME_MAX else "name_en", max=NAME_MAX)
+    if kind not in {k.value for k in ResourceKind}:
+        raise DomainError(N_("Choose what kind of resource the category holds."), field="kind")
+    parent = session.get(Category, parent_id) if parent_id is not None else None
+    if parent_id is not None and parent is None:
+        raise DomainError(N_("Choose an existing parent category."), field="parent_id")
+    if parent is not None and parent.kind != kind:
+        raise DomainError(N_("A subcategory holds the same kind of resource as the category above it."),
+                          field="kind")
+    siblings = list(session.scalars(select(Category).where(
+        Category.parent_id == parent_id if parent_id is not None else Category.parent_id.is_(None))))  # type: ignore[union-attr]
+    if any(s.name.casefold() == name.casefold() for s in siblings):
+        raise DomainError(N_("There is already a category named %(name)s here."), field="name", name=name)
+    segment = slugify(name)
+    slug = _unique_slug(session, f"{parent.slug}/{segment}" if parent is not None else segment)
+    category = Category(parent_id=parent_id, name=name, name_en=name_en, kind=kind, slug=slug,
+                        position=max((s.position for s in siblings), default=-1) + 1)
+    session.add(category)
+    session.flush()
+    return category
+
+
+def add_factor_version(
+    session: Session, *, category: Category, weight_kg: float | None, volume_m3: float | None,
+    new_price_sek: float | None, co2e_new_kg: float | None, source: str, by_user_id: int | None, now: datetime,
+) -> CategoryFactor:
+    """A new version of the category's figures, in force from ``now``; earlier versions stay as
+    they are, so what was reported with them can still be traced."""
+    figures = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
+               "co2e_new_kg": co2e_new_kg}
+    for field, value in figures.items():
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise DomainError(N_("Enter zero or a positive number."), field=field)
+    if all(value is None for value in figures.values()):
+        raise DomainError(N_("Enter at least one figure."), field="weight_kg")
+    source = (source or "").strip()
+    if not source:
+        raise DomainError(N_("Name the source of the figures, or write that they are your own estimate."),
+                          field="source")
+    if len(source) > SOURCE_MAX:
+        raise DomainError(N_("The source has at most %(max)s characters."), field="source", max=SOURCE_MAX)
+    latest = session.scalars(select(CategoryFactor).where(CategoryFactor.category_id == category.id)
+                             .order_by(CategoryFactor.version.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    if latest is not None and latest.source == source and all(
+            getattr(latest, field) == value for field, value in figures.items()):
+        raise DomainError(N_("These figures and source are the same as the latest version."))
+    factor = CategoryFactor(category_id=category.id, version=(latest.version if latest else 0) + 1,  # type: ignore[arg-type]
+                            source=source, valid_from=now, created_by_id=by_user_id, **figures)
+    session.add(factor)
+    session.flush()
+    return factor
+
+
+# --- The reference tree ------------------------------------------------------------------
+
+def reference_categories(path: Path = REFERENCE_FILE) -> list[dict[str, Any]]:
+    """The starting tree as written in the reference file."""
+    with path.open(encoding="utf-8") as f:
+        return json.load(f)["categories"]  # type: ignore[no-any-return]
+
+
+def load_reference_categories(session: Session, *, now: datetime | None = None,
+                              tree: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Add the reference categories that are missing (matched on slug), each new one with its
+    figures as version 1; safe to run again. Existing categories and their figures are left alone."""
+    now = now or utcnow()
+    known = {c.slug: c for c in session.scalars(select(Category))}
+    added = 0
+
+    def add(nodes: list[dict[str, Any]], parent: Category | None, inherited_kind: str) -> None:
+        nonlocal added
+        for position, node in enumerate(nodes):
+            segment = node.get("slug") or slugify(node["name"])
+            slug = f"{parent.slug}/{segment}" if parent is not None else segment
+            kind = node.get("kind", inherited_kind)
+            category = known.get(slug)
+            if category is None:
+                category = Category(parent_id=parent.id if parent else None, slug=slug, name=node["name"],
+                                    name_en=node["name_en"], kind=kind, position=position)
+                session.add(category)
+                session.flush()
+                known[slug] = category
+                added += 1
+                if any(node.get(field) is not None for field in FIGURES):
+                    add_factor_version(session, category=category, source=node.get("source") or "",
+                                       by_user_id=None, now=now, **{f: node.get(f) for f in FIGURES})
+            add(node.get("children", []), category, kind)
+
+    add(tree if tree is not None else reference_categories(), None, ResourceKind.THING.value)
+    return {"categories": added}

@@ -1,0 +1,1 @@
+"""Listing a whole inventory at once from a spreadsheet (Excel or CSV)."""

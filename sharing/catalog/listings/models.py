@@ -1,0 +1,101 @@
+"""Listings of what municipalities can share, and the catalog's revision token.
+
+No `from __future__ import annotations` here: SQLModel resolves relationship types at runtime.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Optional
+
+from sqlalchemy import BigInteger, Column, Index, Text
+from sqlmodel import Field, Relationship, SQLModel
+
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.db import UTCDateTime, foreign_key, utcnow
+
+
+class Condition(StrEnum):
+    """A graded scale, best first (the Swedish labels live in the catalog's labels)."""
+
+    AS_NEW = "as_new"
+    VERY_GOOD = "very_good"
+    GOOD = "good"
+    FAIR = "fair"
+    NEEDS_REPAIR = "needs_repair"
+
+
+class Visibility(StrEnum):
+    OWN_MUNICIPALITY = "own"
+    PARTNERS = "partners"
+
+
+class ListingStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RESERVED = "reserved"  # every piece is promised; some may still be free while partly reserved
+    ON_LOAN = "on_loan"
+    HANDED_OVER = "handed_over"  # ownership has passed on for good
+    WITHDRAWN = "withdrawn"
+
+
+class Listing(SQLModel, table=True):
+    """Something one municipality offers: identical pieces of a thing, a place or a service."""
+
+    __table_args__ = (
+        Index("ix_listing_status_municipality", "status", "municipality_id"),
+        # The newest first: the default order of every search without words.
+        Index("ix_listing_published_at_id", "published_at", "id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    municipality_id: int = foreign_key("municipality.id")
+    site_id: int = foreign_key("site.id")
+    category_id: int = foreign_key("category.id")
+    kind: str = Field(default=ResourceKind.THING.value, max_length=10)
+    status: str = Field(default=ListingStatus.DRAFT.value, max_length=12)
+
+    title: str = Field(max_length=150)
+    description: str = Field(default="", max_length=5000)
+    condition: Optional[str] = Field(default=None, max_length=12)  # things only
+    quantity: int = Field(default=1, ge=1)
+    width_cm: Optional[int] = Field(default=None, ge=0)
+    depth_cm: Optional[int] = Field(default=None, ge=0)
+    height_cm: Optional[int] = Field(default=None, ge=0)
+    weight_kg: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
+    volume_m3: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
+    inventory_number: str = Field(default="", max_length=50)
+    contact_user_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+
+    # Offer types: one or more.
+    lend: bool = Field(default=False)
+    give_away: bool = Field(default=False)
+    swap: bool = Field(default=False)
+    loan_min_days: Optional[int] = Field(default=None, ge=1)
+    loan_max_days: Optional[int] = Field(default=None, ge=1)
+
+    visibility: str = Field(default=Visibility.PARTNERS.value, max_length=10)
+    available_from: Optional[date] = Field(default=None)
+
+    created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+    # Search: normalised and stemmed words of the title, and of everything searchable.
+    # Kept by the catalog's rules; the databases index search_text for substring search.
+    search_title: str = Field(default="", max_length=600)
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+    category: Category = Relationship()
+
+
+class CatalogRevision(SQLModel, table=True):
+    """One row: a token drawn anew with every committed change to what the search pages show,
+    so a page kept under one token is current while the token stands (see revision.py).
+    Random rather than counted, so no token comes back (a database restored or made anew)."""
+
+    __tablename__ = "catalog_revision"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token: int = Field(sa_column=Column(BigInteger, nullable=False))
+

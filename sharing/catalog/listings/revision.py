@@ -1,0 +1,67 @@
+"""The catalog's revision: a random token drawn anew with every committed change to what the
+search pages show (listings, their photos, categories, municipalities and sites), under
+which rendered search results are kept.
+
+Every transaction that writes one of the watched tables, whoever makes it (the ORM's flushes
+and bulk statements, Core statements; the catalog, loans, an import, an administrator), draws
+a new token before it commits (``transactions.when_written``), so no writer can forget the
+change. It is made in the committing transaction itself, so a reader who sees the new token
+also sees the change, and at its commit, so writers queue behind a long transaction (an
+import) only for its commit. (Raw SQL text is not seen: call ``note_change``.)
+
+Each process remembers the token it last read or drew itself, so a search need not ask the
+database every time: what a process commits shows in its next search at once, and what
+another process commits shows once the remembered token is older than the reader allows.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import weakref
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from sharing import transactions
+from sharing.accounts.models import Municipality, Site
+from sharing.catalog.categories.models import Category
+from sharing.catalog.listings.models import CatalogRevision, Listing
+from sharing.catalog.photos.models import ListingPhoto
+
+WATCHED_TABLES = frozenset(model.__tablename__ for model in (Listing, ListingPhoto, Category, Municipality, Site))
+# Per database (engine or connection the sessions are bound to): the token and when it was known.
+_known: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, float]] = weakref.WeakKeyDictionary()
+
+# Built once: every search asks, and building a statement costs more than running it.
+_CURRENT = select(CatalogRevision.token).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
+_NEW = update(CatalogRevision).where(CatalogRevision.id == 1).values(token=bindparam("token"))  # type: ignore[arg-type]
+
+
+def current(session: Session, *, max_age: float = 0) -> int | None:
+    """The revision's token, as this process knew it at most ``max_age`` seconds ago (None
+    only in a database without the row: then nothing is kept)."""
+    bind, now = session.get_bind(), time.monotonic()
+    known = _known.get(bind)
+    if known is not None and now - known[1] <= max_age:
+        return known[0]
+    token = session.connection().scalar(_CURRENT)
+    latest = _known.get(bind)
+    if latest is None or latest[1] <= now:  # not over a token this process drew meanwhile
+        _known[bind] = (token, now)
+    return token
+
+
+def note_change(connection: Connection) -> None:
+    """For a change made with raw SQL text, which no event can read."""
+    transactions.note_write(connection, Listing.__tablename__)
+
+
+def _draw_new_token(session: Session) -> None:
+    token = secrets.randbits(62)
+    session.execute(_NEW, {"token": token})
+    bind = session.get_bind()
+    transactions.after_commit(session, lambda: _known.__setitem__(bind, (token, time.monotonic())))
+
+
+transactions.when_written(WATCHED_TABLES, _draw_new_token, key="catalog.revision")

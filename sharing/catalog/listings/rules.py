@@ -1,0 +1,423 @@
+"""The rules of listings: who may change them, what they must hold, how their status moves,
+and what each user may see and find."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session
+
+from sharing.accounts.models import Actor, Role, Site, User
+from sharing.catalog import events
+from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.categories.rules import current_factor, descendant_ids
+from sharing.catalog.listings import search as search
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.db import Page
+from sharing.events import record
+from sharing.i18n import N_, DomainError
+
+S = ListingStatus
+# Which status may follow which: the lifecycle lives here, not in views.
+TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
+    S.DRAFT: frozenset({S.PUBLISHED, S.WITHDRAWN}),
+    S.PUBLISHED: frozenset({S.DRAFT, S.RESERVED, S.ON_LOAN, S.HANDED_OVER, S.WITHDRAWN}),
+    S.RESERVED: frozenset({S.PUBLISHED, S.ON_LOAN, S.HANDED_OVER}),
+    S.ON_LOAN: frozenset({S.PUBLISHED, S.RESERVED}),
+    S.HANDED_OVER: frozenset(),
+    S.WITHDRAWN: frozenset({S.DRAFT}),
+}
+# Shown to others in the catalog (reserved and lent things too: they come back).
+FINDABLE = (S.PUBLISHED.value, S.RESERVED.value, S.ON_LOAN.value)
+# Only things are picked up and delivered; places and services are booked by time.
+OFFERS_BY_KIND = {
+    ResourceKind.THING: frozenset({"lend", "give_away", "swap"}),
+    ResourceKind.PLACE: frozenset({"lend"}),
+    ResourceKind.SERVICE: frozenset({"lend"}),
+}
+
+
+@dataclass
+class ListingDetails:
+    """What a facility manager enters (validated for type and length by the form or API)."""
+
+    kind: ResourceKind
+    title: str
+    category_id: int
+    site_id: int
+    description: str = ""
+    condition: Condition | None = None
+    quantity: int = 1
+    width_cm: int | None = None
+    depth_cm: int | None = None
+    height_cm: int | None = None
+    weight_kg: float | None = None
+    volume_m3: float | None = None
+    inventory_number: str = ""
+    contact_user_id: int | None = None
+    lend: bool = False
+    give_away: bool = False
+    swap: bool = False
+    loan_min_days: int | None = None
+    loan_max_days: int | None = None
+    visibility: Visibility = Visibility.PARTNERS
+    available_from: date | None = None
+
+
+MAX_QUANTITY = 100_000
+MAX_LOAN_DAYS = 3650
+FIGURE_LIMITS = {"width_cm": 100_000, "depth_cm": 100_000, "height_cm": 100_000, "weight_kg": 100_000,
+                 "volume_m3": 1000}
+
+
+def details_of(listing: Listing) -> ListingDetails:
+    """A saved listing's details, to check them again (its site or contact may have gone)."""
+    names = ListingDetails.__dataclass_fields__
+    return ListingDetails(**{name: getattr(listing, name) for name in names})
+
+
+def can_manage(user: Actor, listing: Listing) -> bool:
+    """Facility managers of the owning municipality, and nobody else, change a listing."""
+    return (getattr(user, "is_authenticated", False) and user.municipality_id == listing.municipality_id
+            and user.has_role(Role.FACILITY_MANAGER))
+
+
+def can_see(user: Actor, listing: Listing) -> bool:
+    if can_manage(user, listing):
+        return True
+    if listing.status not in FINDABLE:
+        return False
+    return listing.visibility == Visibility.PARTNERS or listing.municipality_id == user.municipality_id
+
+
+def category_path(session: Session, category_id: int) -> list[Category]:
+    path: list[Category] = []
+    category = session.get(Category, category_id)
+    while category is not None:
+        path.insert(0, category)
+        category = session.get(Category, category.parent_id) if category.parent_id else None
+    return path
+
+
+def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Category, Site]:
+    """The rules a listing's details must meet (saving and the import's preview both ask here)."""
+    if not details.title.strip():
+        raise DomainError(N_("Give the listing a title."), field="title")
+    category = session.get(Category, details.category_id)
+    if category is None:
+        raise DomainError(N_("Choose a category."), field="category_id")
+    if category.kind != details.kind:
+        raise DomainError(N_("The category does not fit the kind of resource."), field="category_id")
+    site = session.get(Site, details.site_id)
+    if site is None or site.municipality_id != user.municipality_id or not site.active:
+        raise DomainError(N_("Choose one of your municipality's sites."), field="site_id")
+    offers = {name for name in ("lend", "give_away", "swap") if getattr(details, name)}
+    if not offers:
+        raise DomainError(N_("Choose at least one way to share it."), field="lend")
+    if not offers <= OFFERS_BY_KIND[details.kind]:
+        raise DomainError(N_("Places and services can only be booked for a time, not handed over."), field="lend")
+    if details.kind == ResourceKind.THING and details.condition is None:
+        raise DomainError(N_("Choose the condition."), field="condition")
+    if not 1 <= details.quantity <= MAX_QUANTITY:
+        raise DomainError(N_("The quantity is from 1 to %(max)s."), field="quantity", max=MAX_QUANTITY)
+    for name, largest in FIGURE_LIMITS.items():
+        value = getattr(details, name)
+        # Reports add these up: no negative, infinite or absurd figure may enter.
+        if value is not None and not (math.isfinite(value) and 0 <= value <= largest):
+            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=name, max=largest)
+    for name in ("loan_min_days", "loan_max_days"):
+        value = getattr(details, name)
+        if value is not None and not 1 <= value <= MAX_LOAN_DAYS:
+            raise DomainError(N_("A loan is from 1 to %(max)s days."), field=name, max=MAX_LOAN_DAYS)
+    if details.lend and details.loan_min_days and details.loan_max_days and \
+            details.loan_min_days > details.loan_max_days:
+        raise DomainError(N_("The shortest loan cannot be longer than the longest."), field="loan_min_days")
+    if details.contact_user_id is not None:
+        contact = session.get(User, details.contact_user_id)
+        if (contact is None or contact.municipality_id != user.municipality_id or not contact.active
+                or not contact.has_role(Role.FACILITY_MANAGER)):
+            raise DomainError(N_("Choose a contact among your municipality's facility managers."),
+                              field="contact_user_id")
+    return category, site
+
+
+def save_listing(
+    session: Session, *, details: ListingDetails, by: Actor, now: datetime, listing: Listing | None = None,
+    record_event: bool = True,
+) -> Listing:
+    """Create a draft, or update a listing; nothing changes unless all of it is valid.
+
+    ``record_event=False`` is for a caller that records one event for many listings (an import)."""
+    if listing is not None and not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    if listing is None and not by.has_role(Role.FACILITY_MANAGER):
+        raise DomainError(N_("Only facility managers can list resources."))
+    if listing is not None and listing.status == S.HANDED_OVER:
+        raise DomainError(N_("A listing that has been handed over can no longer be changed."))
+    category, site = validate(session, by, details)
+    weight, volume = details.weight_kg, details.volume_m3
+    if details.kind == ResourceKind.THING and (weight is None or volume is None):
+        factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]
+        weight = weight if weight is not None else (factor.weight_kg if factor else None)
+        volume = volume if volume is not None else (factor.volume_m3 if factor else None)
+    created = listing is None
+    if listing is None:
+        listing = Listing(municipality_id=by.municipality_id, site_id=site.id, category_id=category.id,
+                          title="", created_by_id=by.id, created_at=now)
+    for name, value in vars(details).items():
+        setattr(listing, name, value.strip() if isinstance(value, str) else value)
+    if details.kind != ResourceKind.THING:
+        listing.condition = None
+        listing.weight_kg = listing.volume_m3 = None
+    else:
+        listing.weight_kg, listing.volume_m3 = weight, volume
+    if not listing.lend:
+        listing.loan_min_days = listing.loan_max_days = None
+    listing.updated_at = now
+    index(session, listing, site=site)
+    session.add(listing)
+    session.flush()
+    if record_event:
+        _record(session, events.LISTING_SAVED, listing, by=by, now=now,
+                payload={"created": created, "status": listing.status})
+    return listing
+
+
+def _record(session: Session, name: str, listing: Listing, *, by: Actor | None, now: datetime,
+            payload: dict[str, Any]) -> None:
+    record(session, name, subject_type="listing", subject_id=listing.id, now=now,
+           actor_id=by.id if by is not None else None, municipality_id=listing.municipality_id, payload=payload)
+
+
+def index(session: Session, listing: Listing, *, site: Site | None = None) -> None:
+    """Keep the listing's search words in step with what it says."""
+    names = [part for c in category_path(session, listing.category_id) for part in (c.name, c.name_en)]
+    site = site or session.get(Site, listing.site_id)
+    listing.search_title = search.document(listing.title)[:600]
+    listing.search_text = search.document(listing.title, listing.description, " ".join(names),
+                                          listing.inventory_number, site.locality if site else "")
+
+
+def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: Actor | None, now: datetime,
+                  record_event: bool = True) -> None:
+    """Move the listing along its lifecycle; an illegal step is refused with a clear message.
+
+    The step is recorded as an event (``events.LISTING_STATUS``), unless the caller records
+    one for many (an import)."""
+    current = ListingStatus(listing.status)
+    if to not in TRANSITIONS[current]:
+        raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”."),
+                          current=current.value, target=to.value)
+    listing.status = to.value
+    listing.updated_at = now
+    if to == S.PUBLISHED and listing.published_at is None:
+        listing.published_at = now
+    session.add(listing)
+    if record_event:
+        session.flush()
+        _record(session, events.LISTING_STATUS[to], listing, by=by, now=now,
+                payload={"from": current.value, "to": to.value})
+
+
+# The steps a facility manager takes by hand; the others follow reservations, loans and handovers.
+MANUAL_TARGETS = (S.PUBLISHED, S.DRAFT, S.WITHDRAWN)
+
+
+def manual_steps(listing: Listing) -> list[ListingStatus]:
+    """The statuses a facility manager can move this listing to now (none while it is reserved
+    or lent: the loans domain moves it then)."""
+    if listing.status not in MANUAL_TARGETS:
+        return []
+    return [target for target in MANUAL_TARGETS if target in TRANSITIONS[ListingStatus(listing.status)]]
+
+
+def set_status(session: Session, *, listing: Listing, to: ListingStatus, by: Actor, now: datetime) -> None:
+    """A facility manager publishes, unpublishes, withdraws or reopens a listing."""
+    if not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    if to not in MANUAL_TARGETS or listing.status not in MANUAL_TARGETS:
+        raise DomainError(N_("Reservations, loans and handovers change that status, not an edit."))
+    if to == ListingStatus.PUBLISHED:
+        validate(session, by, details_of(listing))  # its site or contact may be gone since it was saved
+    change_status(session, listing, to, by=by, now=now)
+
+
+def duplicate(session: Session, *, listing: Listing, by: Actor, now: datetime) -> Listing:
+    """A new draft with the same details (24 more chairs of the same model, say)."""
+    if not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    skip = {"id", "status", "created_at", "updated_at", "published_at", "created_by_id"}
+    values = {k: v for k, v in listing.model_dump().items() if k not in skip}
+    copy = Listing(**values, status=S.DRAFT.value, created_by_id=by.id, created_at=now, updated_at=now)
+    contact = session.get(User, copy.contact_user_id) if copy.contact_user_id else None
+    if contact is None or not contact.active:
+        copy.contact_user_id = None  # a copy names no one who has left
+    session.add(copy)
+    session.flush()
+    _record(session, events.LISTING_SAVED, copy, by=by, now=now,
+            payload={"created": True, "status": copy.status, "copied_from": listing.id})
+    return copy
+
+
+# --- Finding ------------------------------------------------------------------------
+
+SORTS = ("relevance", "newest", "title", "distance")
+
+
+@dataclass
+class Filters:
+    """A search as the URL carries it: all optional."""
+
+    q: str = ""
+    category_id: int | None = None
+    municipality_id: int | None = None
+    kind: ResourceKind | None = None
+    conditions: list[Condition] = field(default_factory=list)
+    offers: list[str] = field(default_factory=list)
+    # Available for the whole of this period (either end may be open). Today that means listed as
+    # available from its start; the loans domain will also leave out what is booked in it.
+    available_from: date | None = None
+    available_until: date | None = None
+    today: date | None = None  # where a period open at its start begins
+    near_site_id: int | None = None
+    within_km: float | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+
+
+# Counting every match of a broad search costs more than finding the page itself: beyond
+# this many, a search says "more than" and offers the pages up to it (narrow it down).
+COUNT_LIMIT = 1000
+
+
+def findable_by(user: Actor) -> ColumnElement[bool]:
+    """What a user may find: shared with partners, or their own municipality's."""
+    return and_(Listing.status.in_(FINDABLE),  # type: ignore[attr-defined]
+                or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == user.municipality_id))
+
+
+def _matching(
+    session: Session, viewer: Actor, filters: Filters
+) -> tuple[Select[Any], ColumnElement[float] | None, list[str]]:
+    """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
+    query: Select[Any] = select(Listing).where(findable_by(viewer))
+    if filters.category_id is not None:
+        query = query.where(Listing.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[attr-defined]
+    if filters.municipality_id is not None:
+        query = query.where(Listing.municipality_id == filters.municipality_id)
+    if filters.kind is not None:
+        query = query.where(Listing.kind == filters.kind.value)
+    if filters.conditions:
+        query = query.where(Listing.condition.in_([c.value for c in filters.conditions]))  # type: ignore[union-attr]
+    for offer in filters.offers:
+        if offer in ("lend", "give_away", "swap"):
+            query = query.where(getattr(Listing, offer).is_(True))
+    start = filters.available_from or (filters.available_until and filters.today)
+    if start is not None:
+        query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= start))  # type: ignore[union-attr]
+    distance = _distance_from(session, viewer, filters)
+    if distance is not None:
+        query = query.join(Site, Site.id == Listing.site_id)
+        if filters.within_km:
+            query = query.where(distance <= filters.within_km ** 2)
+    terms = search.query_terms(filters.q)
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    elif filters.q.strip():
+        query = query.where(false())  # only punctuation: no word can match it
+    return query, distance, terms
+
+
+def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
+    """One page of the listings the viewer may see that match the filters."""
+    query, distance, terms = _matching(session, viewer, filters)
+    newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
+    if filters.sort == "distance" and distance is not None:
+        query = query.order_by(distance, Listing.id)
+    elif filters.sort == "title":
+        query = query.order_by(func.lower(Listing.title), Listing.id)
+    elif filters.sort == "relevance" and terms:
+        query = query.order_by(search.relevance(terms), *newest)
+    else:
+        query = query.order_by(*newest)
+    # One query finds and counts: the ids of the first COUNT_LIMIT + 1 matches in order (sorting
+    # ids alone costs less than sorting rows), of which the page's rows are then loaded.
+    ranked = session.scalars(query.with_only_columns(Listing.id).limit(COUNT_LIMIT + 1)).all()  # type: ignore[arg-type]
+    total = len(ranked)
+    ids = ranked[:COUNT_LIMIT][(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
+    rows = session.scalars(select(Listing).where(Listing.id.in_(ids))  # type: ignore[union-attr]
+                           .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
+    by_id = {row.id: row for row in rows}
+    return Page(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
+                per_page=filters.per_page, more=total > COUNT_LIMIT)
+
+
+def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",
+          page: int = 1, per_page: int = 50) -> Page[Listing]:
+    """A municipality's own listings in every status, last changed first: the facility managers' desk."""
+    query: Select[Any] = select(Listing).where(Listing.municipality_id == municipality_id)
+    if status is not None:
+        query = query.where(Listing.status == status.value)
+    terms = search.query_terms(q)
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Listing.id).subquery())) or 0
+    rows = session.scalars(query.order_by(Listing.updated_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+@dataclass
+class MapPoint:
+    """A site on the map with how many of the matching listings stand there, and a few of them."""
+
+    site_id: int
+    name: str
+    locality: str
+    latitude: float
+    longitude: float
+    count: int
+    listings: list[tuple[int, str]]  # (id, title) of the newest few
+
+
+def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> list[MapPoint]:
+    """The matching listings grouped by the site they stand at: one marker per site, not per listing,
+    so the map stays light whatever the number of listings."""
+    query, _, _ = _matching(session, viewer, filters)
+    matching = query.with_only_columns(Listing.id, Listing.site_id, Listing.title, Listing.published_at).subquery()
+    counts = session.execute(
+        select(Site, func.count(matching.c.id))
+        .join(matching, matching.c.site_id == Site.id)
+        .group_by(Site.id)
+    ).all()
+    if not counts:
+        return []
+    newest_first = func.row_number().over(
+        partition_by=matching.c.site_id, order_by=(matching.c.published_at.desc(), matching.c.id.desc()))
+    ranked = select(matching.c.id, matching.c.site_id, matching.c.title, newest_first.label("rank")).subquery()
+    examples: dict[int, list[tuple[int, str]]] = {}
+    for listing_id, site_id, title, _rank in session.execute(
+            select(ranked).where(ranked.c.rank <= per_site).order_by(ranked.c.site_id, ranked.c.rank)):
+        examples.setdefault(site_id, []).append((listing_id, title))
+    return [MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
+                     examples.get(site.id, [])) for site, count in counts]
+
+
+def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnElement[float] | None:
+    """Squared kilometres from one of the viewer's sites (flat-earth: fine within a region)."""
+    if filters.near_site_id is None:
+        return None
+    origin = session.get(Site, filters.near_site_id)
+    if origin is None or origin.municipality_id != viewer.municipality_id:
+        return None
+    km_per_degree = 111.2
+    x_scale = km_per_degree * math.cos(math.radians(origin.latitude))
+    dy = (Site.latitude - origin.latitude) * km_per_degree
+    dx = (Site.longitude - origin.longitude) * x_scale
+    return dy * dy + dx * dx

@@ -1,0 +1,279 @@
+"""Finding listings, and listing what one's municipality can share."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
+from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.categories.rules import category_choices, current_factor
+from sharing.catalog.labels import (
+    ACTION_LABELS,
+    CONDITION_LABELS,
+    KIND_LABELS,
+    OFFER_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+)
+from sharing.catalog.listings import revision as revision
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.forms import ListingForm, SearchForm
+from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.photos.forms import NewListingForm
+from sharing.catalog.photos.forms import uploads as photo_uploads
+from sharing.catalog.wants.rules import local_date
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.arguments import link_arguments, page_number
+from sharing.web.forms import show_error
+from sharing.web.fragments import cached_fragment
+from sharing.web.hooks import content_security_policy
+
+blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
+log = logging.getLogger("sharing.catalog")
+
+
+@blueprint.app_context_processor
+def catalog_labels() -> dict[str, object]:
+    return {"action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS}
+
+
+def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
+    return category_choices(db_session, str(get_locale()), blank)
+
+
+def _own_sites() -> list[Site]:
+    return list(db_session.scalars(
+        select(Site).where(Site.municipality_id == current_user.municipality_id, Site.active)  # type: ignore[arg-type]
+        .order_by(Site.name)))
+
+
+# --- Finding --------------------------------------------------------------------------
+
+@blueprint.get("/")
+@allow(SIGNED_IN)
+def browse() -> Response:
+    """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
+    view = "map" if request.args.get("view") == "map" else "list"
+    token = revision.current(db_session, max_age=current_app.config["SEARCH_LAG_SECONDS"])
+    today = local_date(utcnow())
+    results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
+    response = make_response(render_template("catalog/browse.html", view=view, results=results))
+    if view == "map" and (tiles := urlsplit(current_app.config["MAP_TILE_URL"])).netloc:
+        response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
+    return response
+
+
+def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:
+    """What a rendered part of the search depends on: the words and filters, the reader's
+    language and municipality (what is shared with it, and its sites), the date and the
+    catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
+    if revision_token is None:
+        return None
+    # In their order: the form reads the first of a repeated argument.
+    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ignoring])
+    return (f"catalog.search.{part}:{revision_token}:{get_locale()}:{current_user.municipality_id}:{today}:"
+            + hashlib.sha256(args.encode()).hexdigest())
+
+
+def _search_results(view: str, today: date, revision_token: int | None) -> str:
+    """The search form and what it finds, for the reader's municipality (see _search_key)."""
+    form = SearchForm(request.args)  # its selects take any id: their choices are needed only to show them
+    form.validate()
+    filters = listings.Filters(
+        q=form.q.data or "" if not form.q.errors else "",
+        category_id=form.category_id.data, municipality_id=form.municipality_id.data,
+        # A stale bookmark may hold values that no longer exist: they are left out, not a 500.
+        kind=ResourceKind(form.kind.data) if form.kind.data in set(ResourceKind) else None,
+        conditions=[Condition(c) for c in form.condition.data or [] if c in set(Condition)],
+        offers=list(form.offer.data or []),
+        available_from=form.available_from.data if not form.available_from.errors else None,
+        available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
+        else None,
+        today=today,
+        near_site_id=form.near_site_id.data,
+        within_km=form.within_km.data if not form.within_km.errors else None,
+        sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
+        page=max(1, request.args.get("page", 1, type=page_number)),
+    )
+    args = link_arguments(exclude=("page", "view"))
+    # The filters are the same for most searches (none but the words): kept apart, they are
+    # rendered once for all of them.
+    filter_fields = cached_fragment(_search_key("filters", revision_token, today, ignoring=("q", "page")),
+                                    lambda: _filter_fields(form, view))
+    shown = {"form": form, "view": view, "query_args": args, "searched": bool(filters.q or args),
+             "filter_fields": filter_fields}
+    if view == "map":
+        points = listings.map_points(db_session, viewer=current_user, filters=filters)
+        markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
+                    "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
+                                 for listing_id, title in p.listings]} for p in points]
+        return render_template("catalog/_search.html", **shown, points=points, markers=markers,
+                               total=sum(point.count for point in points))
+    page = listings.find(db_session, viewer=current_user, filters=filters)
+    return render_template("catalog/_search.html", **shown, page=page, total=page.total,
+                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+
+
+def _filter_fields(form: SearchForm, view: str) -> str:
+    form.category_id.choices = _category_choices(_("All categories"))
+    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+                                        .order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
+    form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
+    return render_template("catalog/_search_filters.html", form=form, view=view)
+
+
+@blueprint.get("/<int:listing_id>")
+@allow(SIGNED_IN)
+def detail(listing_id: int) -> str:
+    listing = db_session.get(Listing, listing_id)
+    if listing is None or not listings.can_see(current_user, listing):
+        abort(404)
+    site = db_session.get(Site, listing.site_id)
+    contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
+    path = listings.category_path(db_session, listing.category_id)
+    factor = current_factor(db_session, listing.category_id)
+    return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
+                           factor=factor, can_manage=listings.can_manage(current_user, listing),
+                           photos=photos.photos_of(db_session, listing.id),  # type: ignore[arg-type]
+                           manual_steps=listings.manual_steps(listing),
+                           municipality=db_session.get(Municipality, listing.municipality_id))
+
+
+# --- Listing ----------------------------------------------------------------------------
+
+@blueprint.get("/mine")
+@allow(Role.FACILITY_MANAGER)
+def mine() -> str:
+    status = request.args.get("status", "")
+    q = request.args.get("q", "")[:200]
+    page = listings.owned(db_session, municipality_id=current_user.municipality_id,
+                          status=ListingStatus(status) if status in set(ListingStatus) else None, q=q,
+                          page=max(1, request.args.get("page", 1, type=page_number)))
+    args = link_arguments(exclude=("page",))
+    return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q,
+                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+
+
+def _listing_form(listing: Listing | None = None) -> ListingForm:
+    form = ListingForm(obj=listing) if listing is not None else NewListingForm()
+    form.category_id.choices = _category_choices()
+    form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
+    managers = db_session.scalars(
+        select(User).join(RoleGrant).where(User.municipality_id == current_user.municipality_id, User.active,  # type: ignore[arg-type]
+                                           RoleGrant.role == Role.FACILITY_MANAGER.value).order_by(User.name)
+    ).all()
+    form.contact_user_id.choices = [("", _("Nobody in particular"))] + [(u.id, u.name) for u in managers]
+    if listing is None and not form.is_submitted():
+        form.contact_user_id.data = current_user.id
+    return form
+
+
+def _details(form: ListingForm) -> listings.ListingDetails:
+    def number(value: Decimal | None) -> float | None:
+        return float(value) if value is not None else None
+
+    return listings.ListingDetails(
+        kind=ResourceKind(form.kind.data), title=form.title.data, category_id=form.category_id.data,
+        site_id=form.site_id.data, description=form.description.data or "",
+        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data,
+        width_cm=form.width_cm.data, depth_cm=form.depth_cm.data, height_cm=form.height_cm.data,
+        weight_kg=number(form.weight_kg.data), volume_m3=number(form.volume_m3.data),
+        inventory_number=form.inventory_number.data or "", contact_user_id=form.contact_user_id.data,
+        lend=form.lend.data, give_away=form.give_away.data, swap=form.swap.data,
+        loan_min_days=form.loan_min_days.data, loan_max_days=form.loan_max_days.data,
+        visibility=Visibility(form.visibility.data), available_from=form.available_from.data,
+    )
+
+
+def listing_to_manage(listing_id: int) -> Listing:
+    """The listing, if the user may change it: a 404 if they may not even see it, else a 403."""
+    listing = db_session.get(Listing, listing_id)
+    if listing is None or not listings.can_see(current_user, listing):
+        abort(404)
+    if not listings.can_manage(current_user, listing):
+        abort(403)
+    return listing
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@allow(Role.FACILITY_MANAGER)
+def new() -> str | Response:
+    form = _listing_form()
+    if form.validate_on_submit():
+        try:
+            listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
+            chosen = photo_uploads(form.photos.data)  # type: ignore[attr-defined]
+            if chosen:
+                photos.add_photos(db_session, listing=listing, uploads=chosen, by=current_user, now=utcnow(),
+                                  store=photos.PhotoStore.from_config(current_app.config))
+        except DomainError as error:
+            db_session.rollback()  # a refused photo keeps the listing from being saved too: all or nothing
+            show_error(form, error)
+        else:
+            db_session.commit()
+            log.info("listing %s created by user %s with %d photos", listing.id, current_user.id, len(chosen))
+            flash(_("The listing is saved as a draft. Publish it when it is ready."), "success")
+            return redirect(url_for("catalog.detail", listing_id=listing.id))
+    return render_template("catalog/form.html", form=form, listing=None)
+
+
+@blueprint.route("/<int:listing_id>/edit", methods=["GET", "POST"])
+@allow(Role.FACILITY_MANAGER)
+def edit(listing_id: int) -> str | Response:
+    listing = listing_to_manage(listing_id)
+    form = _listing_form(listing)
+    if form.validate_on_submit():
+        try:
+            listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow(), listing=listing)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            flash(_("The listing is saved."), "success")
+            return redirect(url_for("catalog.detail", listing_id=listing.id))
+    return render_template("catalog/form.html", form=form, listing=listing)
+
+
+@blueprint.post("/<int:listing_id>/status")
+@allow(Role.FACILITY_MANAGER)
+def change_status(listing_id: int) -> Response:
+    listing = listing_to_manage(listing_id)
+    try:
+        target = ListingStatus(request.form.get("status", ""))
+        listings.set_status(db_session, listing=listing, to=target, by=current_user, now=utcnow())
+    except ValueError:
+        abort(400)
+    except DomainError as error:
+        params = {name: STATUS_LABELS.get(value, value) for name, value in error.params.items()}
+        flash(_(error.message, **params), "error")
+    else:
+        db_session.commit()
+        log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)
+        flash(_("The listing is now “%(status)s”.", status=STATUS_LABELS[target]), "success")
+    return redirect(url_for("catalog.detail", listing_id=listing.id))
+
+
+@blueprint.post("/<int:listing_id>/duplicate")
+@allow(Role.FACILITY_MANAGER)
+def duplicate(listing_id: int) -> Response:
+    listing = listing_to_manage(listing_id)
+    copy = listings.duplicate(db_session, listing=listing, by=current_user, now=utcnow())
+    db_session.commit()
+    flash(_("A copy is saved as a draft. Change what differs, then publish it."), "success")
+    return redirect(url_for("catalog.edit", listing_id=copy.id))

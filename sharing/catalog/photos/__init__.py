@@ -1,0 +1,1 @@
+"""Photos of listings: checked, stripped of metadata, stored beside the database."""

@@ -1,0 +1,310 @@
+"""Photos of listings: whether an upload is a real photo, storing it without its metadata,
+keeping the files in step with the database, and who may change them.
+
+An upload is trusted for nothing. Pillow may decode only JPEG, PNG and WebP; the file's size
+and its pixel count are bounded before anything is decoded; and what is stored is a new
+encoding of the pixels, turned the right way up, so no EXIF data, GPS position, comment or
+colour profile of the original survives. Files are named by a random key, never by the upload.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Mapping, Sequence
+
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from sharing import transactions
+from sharing.accounts.models import Actor
+from sharing.catalog import events
+from sharing.catalog.listings.models import Listing, ListingStatus
+from sharing.catalog.listings.rules import can_manage
+from sharing.catalog.photos.models import ListingPhoto
+from sharing.events import record
+from sharing.i18n import N_, DomainError
+
+log = logging.getLogger("sharing.catalog.photos")
+
+# The renditions kept of every photo, by the length of their longest side in pixels:
+# a card in the search results, and the photo as the listing's page shows it.
+RENDITIONS = {"card": 400, "large": 1600}
+JPEG_QUALITY = {"card": 80, "large": 85}
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+MAX_PHOTOS_PER_LISTING = 10
+MOVES = ("cover", "earlier", "later")
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it came in: the name its sender gave it (only ever shown back to them) and its bytes."""
+
+    filename: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class PhotoStore:
+    """Where photo files live, and the bounds an upload must keep."""
+
+    directory: Path
+    max_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 50_000_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PhotoStore:
+        return cls(Path(config["SHARING_PHOTO_DIR"]), max_bytes=int(config["SHARING_PHOTO_MAX_BYTES"]),
+                   max_pixels=int(config["SHARING_PHOTO_MAX_PIXELS"]))
+
+    @property
+    def megabytes(self) -> str:
+        """The size limit as people read it: "10" (MB)."""
+        return f"{round(self.max_bytes / (1024 * 1024), 1):g}"
+
+    @property
+    def request_limit(self) -> int:
+        """The largest request that may carry photos: a listing's worth, and a little form around them."""
+        return self.max_bytes * MAX_PHOTOS_PER_LISTING + 1024 * 1024
+
+    def relative_path(self, key: str, rendition: str) -> str:
+        # Spread over 256 folders, so no folder grows too large to list.
+        return f"{key[:2]}/{key}-{rendition}.jpg"
+
+    def path(self, key: str, rendition: str) -> Path:
+        return self.directory / self.relative_path(key, rendition)
+
+
+def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """The size of a picture scaled down (never up) so that its longest side is at most ``longest``."""
+    width, height = size
+    scale = min(1.0, longest / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def rendition_size(photo: ListingPhoto, rendition: str) -> tuple[int, int]:
+    return fit((photo.width, photo.height), RENDITIONS[rendition])
+
+
+# --- Reading an upload ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Encoded:
+    renditions: dict[str, bytes]
+    width: int
+    height: int
+
+
+def _shown_name(filename: str) -> str:
+    """The upload's own name, without any folders, short enough for a message."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
+    return name[:80] or "?"
+
+
+def encode(upload: Upload, store: PhotoStore) -> _Encoded:
+    """Check that the upload is a photo within the bounds and encode its renditions, or refuse it."""
+    name = _shown_name(upload.filename)
+    data = upload.stream.read(store.max_bytes + 1)
+    if len(data) > store.max_bytes:
+        raise DomainError(N_("“%(name)s” is larger than %(megabytes)s MB. Choose a smaller photo."),
+                          field="photos", name=name, megabytes=store.megabytes)
+    too_many_pixels = DomainError(
+        N_("“%(name)s” has more than %(megapixels)s megapixels. Choose a smaller photo."),
+        field="photos", name=name, megapixels=f"{store.max_pixels / 1_000_000:g}")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard against images that would fill the memory when decoded.
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise DomainError(N_("“%(name)s” is not a photo in JPEG, PNG or WebP format."),
+                          field="photos", name=name) from None
+    if image.width * image.height > store.max_pixels:
+        raise too_many_pixels
+    try:
+        upright = _upright_srgb(image)
+        large = _resized(upright, RENDITIONS["large"])
+        card = _resized(large, RENDITIONS["card"])
+        renditions = {"large": _jpeg(large, JPEG_QUALITY["large"]), "card": _jpeg(card, JPEG_QUALITY["card"])}
+    except Exception as error:  # a crafted or broken file can make a decoder fail in any way
+        log.info("an upload could not be decoded: %s", type(error).__name__)
+        raise DomainError(N_("“%(name)s” could not be read; the file may be damaged."),
+                          field="photos", name=name) from None
+    return _Encoded(renditions=renditions, width=large.width, height=large.height)
+
+
+def _upright_srgb(image: Image.Image) -> Image.Image:
+    """The pixels turned as the camera meant them, in sRGB, on white where they were transparent."""
+    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (several pictures, from some cameras)
+        # Let the JPEG decoder scale down as it decodes: far less memory for a large photo.
+        image.draft("RGB", fit(image.size, RENDITIONS["large"]))
+    profile = image.info.get("icc_profile")
+    image = ImageOps.exif_transpose(image)
+    if profile and image.mode in ("RGB", "CMYK"):
+        # Phones often shoot in a wider colour space; the stored photo carries no profile, so convert.
+        try:
+            image = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), _SRGB,
+                                              outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a profile that cannot be read: the pixels as they are are close enough
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    image.info.clear()  # nothing of the original's metadata may be carried into what we write
+    return image
+
+
+def _resized(image: Image.Image, longest: int) -> Image.Image:
+    size = fit(image.size, longest)
+    return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+# --- Files follow the database -------------------------------------------------------------------
+# A new photo's files are written before its row is committed, and removed again unless the
+# transaction commits; a removed photo's files go only once its removal has been committed.
+
+def _write(session: Session, store: PhotoStore, key: str, renditions: dict[str, bytes]) -> None:
+    for rendition, data in renditions.items():
+        path = store.path(key, rendition)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as file:  # a key is never reused: an existing file is a bug, not to be overwritten
+            transactions.after_rollback(session, partial(_remove, path))
+            file.write(data)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.exception("could not remove photo file %s", path.name)
+
+
+# --- The rules -----------------------------------------------------------------------------------
+
+def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:
+    """A listing's photos, the cover first."""
+    return list(session.scalars(
+        select(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
+        .order_by(ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+    ))
+
+
+def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPhoto]:
+    """The cover photo of each of the listings that has one (one query for a page of listings)."""
+    if not listing_ids:
+        return {}
+    found: dict[int, ListingPhoto] = {}
+    for photo in session.scalars(
+        select(ListingPhoto).where(ListingPhoto.listing_id.in_(listing_ids))  # type: ignore[attr-defined]
+        .order_by(ListingPhoto.listing_id, ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+    ):
+        found.setdefault(photo.listing_id, photo)
+    return found
+
+
+def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
+    return session.scalars(select(ListingPhoto).where(ListingPhoto.key == key)).first()
+
+
+def _changed(session: Session, listing: Listing, change: str, *, by: Actor, now: datetime) -> None:
+    listing.updated_at = now
+    session.add(listing)
+    session.flush()
+    count = session.scalar(select(func.count()).where(ListingPhoto.listing_id == listing.id))  # type: ignore[arg-type]
+    record(session, events.LISTING_PHOTOS_CHANGED, subject_type="listing", subject_id=listing.id, now=now,
+           actor_id=by.id, municipality_id=listing.municipality_id, payload={"change": change, "photos": count})
+
+
+def _check_can_change(listing: Listing, by: Actor) -> None:
+    if not can_manage(by, listing):
+        raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
+    if listing.status == ListingStatus.HANDED_OVER:
+        raise DomainError(N_("A listing that has been handed over can no longer be changed."))
+
+
+def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload], by: Actor, now: datetime,
+               store: PhotoStore, alt_text: str = "") -> list[ListingPhoto]:
+    """Add photos after the listing's others; all of them or, if one is refused, none."""
+    _check_can_change(listing, by)
+    if not uploads:
+        raise DomainError(N_("Choose one or more photos."), field="photos")
+    # Two uploads at once must not both find room for the last photos: hold the listing's row
+    # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
+    session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())  # type: ignore[arg-type]
+    count, last = session.execute(
+        select(func.count(), func.max(ListingPhoto.position)).where(ListingPhoto.listing_id == listing.id)
+    ).one()
+    if count + len(uploads) > MAX_PHOTOS_PER_LISTING:
+        raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
+                          field="photos", most=MAX_PHOTOS_PER_LISTING, count=count)
+    alt_text = alt_text.strip()
+    if len(alt_text) > 300:
+        raise DomainError(N_("Keep the description to at most 300 characters."), field="alt_text")
+    encoded = [encode(upload, store) for upload in uploads]  # every one checked before anything is written
+    position = -1 if last is None else last
+    added = []
+    for photo in encoded:
+        position += 1
+        key = secrets.token_hex(16)
+        _write(session, store, key, photo.renditions)
+        row = ListingPhoto(listing_id=listing.id, position=position, key=key, width=photo.width,  # type: ignore[arg-type]
+                           height=photo.height, byte_size=len(photo.renditions["large"]), alt_text=alt_text,
+                           created_at=now, created_by_id=by.id)
+        session.add(row)
+        added.append(row)
+    _changed(session, listing, "added", by=by, now=now)
+    return added
+
+
+def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by: Actor, now: datetime,
+                 store: PhotoStore) -> None:
+    """Remove a photo; its files go once the removal is committed."""
+    _check_can_change(listing, by)
+    for rendition in RENDITIONS:
+        transactions.after_commit(session, partial(_remove, store.path(photo.key, rendition)))
+    session.delete(photo)
+    session.flush()
+    for position, other in enumerate(photos_of(session, listing.id)):  # type: ignore[arg-type]
+        other.position = position
+    _changed(session, listing, "removed", by=by, now=now)
+
+
+def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: str, by: Actor, now: datetime) -> None:
+    """Make a photo the cover, or move it one place earlier or later."""
+    _check_can_change(listing, by)
+    if to not in MOVES:
+        raise DomainError(N_("A photo can become the cover, or move earlier or later."))
+    ordered = photos_of(session, listing.id)  # type: ignore[arg-type]
+    index = ordered.index(photo)
+    target = {"cover": 0, "earlier": index - 1, "later": index + 1}[to]
+    ordered.insert(max(0, min(target, len(ordered) - 1)), ordered.pop(index))
+    for position, other in enumerate(ordered):
+        other.position = position
+    _changed(session, listing, "moved", by=by, now=now)
+
+
+def describe_photo(session: Session, *, listing: Listing, photo: ListingPhoto, alt_text: str, by: Actor,
+                   now: datetime) -> None:
+    """Set the short description read out instead of the photo (empty: the listing's title)."""
+    _check_can_change(listing, by)
+    alt_text = alt_text.strip()
+    if len(alt_text) > 300:
+        raise DomainError(N_("Keep the description to at most 300 characters."), field="alt_text")
+    photo.alt_text = alt_text
+    session.add(photo)
+    _changed(session, listing, "described", by=by, now=now)

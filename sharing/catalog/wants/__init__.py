@@ -1,0 +1,1 @@
+"""Wanted items (efterlysningar): what units need, matched against new listings."""

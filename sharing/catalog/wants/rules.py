@@ -1,0 +1,369 @@
+"""Wanted items (efterlysningar): what a unit needs, who sees it, and the listings that meet it.
+
+A listing meets a want when the want's unit may see it (shared with all partners, or of the
+want's own municipality), its category is the want's category or lies below it, and every
+word of the want is found among the listing's search stems, as the catalog's search finds
+them: "kontorsstol" finds "Kontorsstolar, svarta", "stol" finds "Kontorsstol". The quantity
+need not match: a few chairs may still help.
+
+Each (want, listing) pair is recorded once (``WantMatch``), so a poster hears of a listing
+once, however often it is edited afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session
+
+from sharing.accounts.models import Actor, Role, Unit
+from sharing.catalog import events
+from sharing.catalog.categories.models import Category
+from sharing.catalog.categories.rules import ancestors, category_name, descendant_ids
+from sharing.catalog.listings import search as search
+from sharing.catalog.listings.models import Listing, ListingStatus, Visibility
+from sharing.catalog.listings.rules import findable_by
+from sharing.catalog.wants.models import Want, WantMatch, WantStatus
+from sharing.db import Page
+from sharing.events import record
+from sharing.i18n import N_, DomainError
+
+TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
+WORDS_MAX = 200
+DESCRIPTION_MAX = 2000
+QUANTITY_MAX = 100_000
+NOTICE_INTERVAL = timedelta(days=1)  # a want's poster hears of new matches once a day at most
+MATCHES_RECORDED = 100  # when a want is posted: the newest listings that already meet it
+CLOSED = (WantStatus.FULFILLED, WantStatus.WITHDRAWN)
+
+
+@dataclass
+class WantDetails:
+    """What the poster enters (validated for type and length by the form or API)."""
+
+    words: str = ""
+    category_id: int | None = None
+    quantity: int = 1
+    needed_by: date | None = None
+    description: str = ""
+
+
+def local_date(now: datetime) -> date:
+    return now.astimezone(TIMEZONE).date()
+
+
+def is_expired(want: Want, *, today: date) -> bool:
+    """Open, but its date has passed: no longer matched, no longer shown as open."""
+    return want.status == WantStatus.OPEN and want.needed_by is not None and want.needed_by < today
+
+
+def label(want: Want, category: Category | None = None, *, locale: str | None = None) -> str:
+    """What the want is called in lists and messages: its words, else its category's name in the
+    reader's language."""
+    if want.words:
+        return want.words
+    category = category or want.category
+    return category_name(category, locale) if category is not None else ""
+
+
+# --- Who may do what ------------------------------------------------------------------
+
+def _signed_in(user: Actor) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def can_post(user: Actor) -> bool:
+    """Anyone signed in who belongs to a unit posts what the unit needs."""
+    return _signed_in(user) and user.unit_id is not None
+
+
+def can_see(user: Actor, want: Want) -> bool:
+    """The poster and their unit; the municipality's facility managers; and, while it is open,
+    the facility managers of every partner municipality (who may have what it asks for)."""
+    if not _signed_in(user):
+        return False
+    if want.posted_by_id == user.id or (user.unit_id is not None and user.unit_id == want.unit_id):
+        return True
+    if user.has_role(Role.FACILITY_MANAGER):
+        return want.municipality_id == user.municipality_id or want.status == WantStatus.OPEN
+    return False
+
+
+def visible_to(user: Actor) -> ColumnElement[bool]:
+    """``can_see`` as a query condition."""
+    conditions: list[ColumnElement[bool]] = [Want.posted_by_id == user.id]
+    if user.unit_id is not None:
+        conditions.append(Want.unit_id == user.unit_id)
+    if user.has_role(Role.FACILITY_MANAGER):
+        conditions += [Want.municipality_id == user.municipality_id, Want.status == WantStatus.OPEN.value]
+    return or_(*conditions)
+
+
+def can_edit(user: Actor, want: Want) -> bool:
+    """Only its poster changes what a want asks for."""
+    return _signed_in(user) and want.posted_by_id is not None and want.posted_by_id == user.id
+
+
+def can_close(user: Actor, want: Want) -> bool:
+    """Its poster, or a facility manager of its municipality (who may have met it)."""
+    return can_edit(user, want) or (_signed_in(user) and user.municipality_id == want.municipality_id
+                                    and user.has_role(Role.FACILITY_MANAGER))
+
+
+# --- Posting, changing and closing -----------------------------------------------------
+
+def _validate(session: Session, details: WantDetails, *, today: date) -> tuple[str, list[str]]:
+    words = " ".join(details.words.split())
+    if len(words) > WORDS_MAX:
+        raise DomainError(N_("Use at most %(max)s characters."), field="words", max=WORDS_MAX)
+    if len(dict.fromkeys(search.stems(words))) > search.MAX_TERMS:
+        raise DomainError(N_("Use at most %(max)s words: every word must match, so fewer words find more."),
+                          field="words", max=search.MAX_TERMS)
+    terms = search.query_terms(words)
+    if words and not terms:
+        raise DomainError(N_("Describe it with letters or digits."), field="words")
+    if details.category_id is not None and session.get(Category, details.category_id) is None:
+        raise DomainError(N_("Choose a category."), field="category_id")
+    if not terms and details.category_id is None:
+        raise DomainError(N_("Say what you need: a few words, a category, or both."), field="words")
+    if not 1 <= details.quantity <= QUANTITY_MAX:
+        raise DomainError(N_("The quantity is from 1 to %(max)s."), field="quantity", max=QUANTITY_MAX)
+    if len(details.description.strip()) > DESCRIPTION_MAX:
+        raise DomainError(N_("Use at most %(max)s characters."), field="description", max=DESCRIPTION_MAX)
+    if details.needed_by is not None and details.needed_by < today:
+        raise DomainError(N_("That date has passed. Choose today or a later day, or leave it empty."),
+                          field="needed_by")
+    return words, terms
+
+
+def _apply(want: Want, details: WantDetails, words: str, terms: list[str], now: datetime) -> None:
+    want.words = words
+    want.search_words = " ".join(terms)[:600]
+    want.category_id = details.category_id
+    want.quantity = details.quantity
+    want.needed_by = details.needed_by
+    want.description = details.description.strip()
+    want.updated_at = now
+
+
+def post_want(session: Session, *, details: WantDetails, by: Actor, now: datetime) -> Want:
+    """Post what the poster's unit needs; the listings that already meet it are recorded with it."""
+    unit = session.get(Unit, by.unit_id) if by.unit_id is not None else None
+    if unit is None or not unit.active or unit.municipality_id != by.municipality_id:
+        raise DomainError(N_("Your account belongs to no unit, so you cannot post a wanted item. "
+                             "Ask your municipality's administrator to set your unit."))
+    want = Want(municipality_id=by.municipality_id, unit_id=unit.id, posted_by_id=by.id, created_at=now)  # type: ignore[arg-type]
+    return _save(session, want, details, now)
+
+
+def edit_want(session: Session, *, want: Want, details: WantDetails, by: Actor, now: datetime) -> Want:
+    if not can_edit(by, want):
+        raise DomainError(N_("Only the person who posted a wanted item can change it."))
+    if want.status != WantStatus.OPEN:
+        raise DomainError(N_("A closed wanted item can no longer be changed."))
+    return _save(session, want, details, now)
+
+
+def _save(session: Session, want: Want, details: WantDetails, now: datetime) -> Want:
+    """Check and store what the poster entered, and record the listings that already meet it."""
+    words, terms = _validate(session, details, today=local_date(now))
+    _apply(want, details, words, terms, now)
+    session.add(want)
+    session.flush()
+    record_present_matches(session, want=want, now=now)
+    return want
+
+
+def close_want(session: Session, *, want: Want, outcome: WantStatus, by: Actor, now: datetime) -> None:
+    """Close an open want as fulfilled or withdrawn; it is then no longer matched."""
+    if not can_close(by, want):
+        raise DomainError(N_("Only its poster or the municipality's facility managers can close a wanted item."))
+    if outcome not in CLOSED:
+        raise DomainError(N_("Choose whether it was fulfilled or is no longer needed."))
+    if want.status != WantStatus.OPEN:
+        raise DomainError(N_("This wanted item is already closed."))
+    want.status = outcome.value
+    want.closed_at = want.updated_at = now
+    want.closed_by_id = by.id
+    session.add(want)
+
+
+# --- Matching ---------------------------------------------------------------------------
+
+def _can_reach(want: Want, listing: Listing) -> bool:
+    return listing.visibility == Visibility.PARTNERS or listing.municipality_id == want.municipality_id
+
+
+def meets(want: Want, listing: Listing, category_chain: set[int]) -> bool:
+    """Does the listing (whose category and its ancestors are ``category_chain``) meet the want?"""
+    return (_can_reach(want, listing)
+            and (want.category_id is None or want.category_id in category_chain)
+            and all(term in listing.search_text for term in want.search_words.split()))
+
+
+def record_present_matches(session: Session, *, want: Want, now: datetime) -> int:
+    """Record the published listings that meet the want now, not yet recorded; nobody is told,
+    as the want's page shows them to its poster. Returns how many meet it."""
+    if want.status != WantStatus.OPEN:
+        return 0
+    query = select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED.value,
+                                     or_(Listing.visibility == Visibility.PARTNERS.value,
+                                         Listing.municipality_id == want.municipality_id))
+    if want.category_id is not None:
+        query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+    terms = want.search_words.split()
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    newest = query.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(MATCHES_RECORDED)  # type: ignore[union-attr]
+    present = list(session.scalars(newest))
+    known = set(session.scalars(select(WantMatch.listing_id).where(WantMatch.want_id == want.id)))
+    for listing_id in present:
+        if listing_id not in known:
+            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now))  # type: ignore[arg-type]
+    session.flush()
+    return len(present)
+
+
+def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[Want]:
+    """Record the open wants that a just published or edited listing meets for the first time,
+    and return them: their posters are to be told. Nothing for a listing that is not published."""
+    if listing.status != ListingStatus.PUBLISHED:
+        return []
+    category = session.get(Category, listing.category_id)
+    chain = {c.id for c in ancestors(session, category)} if category is not None else set()
+    today = local_date(now)
+    query = select(Want).where(
+        Want.status == WantStatus.OPEN.value,
+        or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
+        or_(Want.category_id.is_(None), Want.category_id.in_(chain)),  # type: ignore[union-attr]
+        ~exists().where(WantMatch.want_id == Want.id, WantMatch.listing_id == listing.id),
+    ).order_by(Want.id)
+    if listing.visibility != Visibility.PARTNERS:
+        query = query.where(Want.municipality_id == listing.municipality_id)
+    met = [want for want in session.scalars(query) if meets(want, listing, chain)]  # type: ignore[arg-type]
+    told_lately = _told_since(session, [want.id for want in met], now - NOTICE_INTERVAL)  # type: ignore[misc]
+    for want in met:
+        tell = want.id not in told_lately
+        session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now,  # type: ignore[arg-type]
+                              notified_at=now if tell else None))
+        _record_match(session, want, [listing.id], told=tell, now=now)  # type: ignore[list-item]
+    session.flush()
+    return [want for want in met if want.id not in told_lately]
+
+
+def _record_match(session: Session, want: Want, listing_ids: list[int], *, told: bool, now: datetime) -> None:
+    record(session, events.WANT_MATCHED, subject_type="want", subject_id=want.id, now=now,
+           municipality_id=want.municipality_id, payload={"listing_ids": listing_ids, "told": told})
+
+
+def _told_since(session: Session, want_ids: list[int], since: datetime) -> set[int]:
+    """The wants whose posters were told of a match since then: a broad want ("Möbler") that
+    many listings meet tells its poster once a day at most; its page lists every match."""
+    if not want_ids:
+        return set()
+    return set(session.scalars(select(WantMatch.want_id).where(
+        WantMatch.want_id.in_(want_ids), WantMatch.notified_at >= since)))  # type: ignore[attr-defined, operator]
+
+
+def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -> list[tuple[Want, list[int]]]:
+    """Record, for many listings saved at once (an import), the open wants each meets for the first
+    time: one query per open want, not one per listing. Returns each want met with its listings."""
+    if not listing_ids:
+        return []
+    today = local_date(now)
+    open_wants = session.scalars(select(Want).where(
+        Want.status == WantStatus.OPEN.value,
+        or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
+    ).order_by(Want.id)).all()
+    met: list[tuple[Want, list[int]]] = []
+    told_lately = _told_since(session, [want.id for want in open_wants], now - NOTICE_INTERVAL)  # type: ignore[misc]
+    for want in open_wants:
+        query = select(Listing.id).where(
+            Listing.id.in_(listing_ids), Listing.status == ListingStatus.PUBLISHED.value,  # type: ignore[union-attr]
+            or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == want.municipality_id),
+            ~exists().where(WantMatch.want_id == want.id, WantMatch.listing_id == Listing.id),
+        )
+        if want.category_id is not None:
+            query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+        terms = want.search_words.split()
+        if terms:
+            query = query.where(search.matches(terms, session.get_bind().dialect.name))
+        found = list(session.scalars(query.order_by(Listing.id)))
+        tell = want.id not in told_lately
+        for listing_id in found:
+            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now,  # type: ignore[arg-type]
+                                  notified_at=now if tell else None))
+        if found:
+            _record_match(session, want, found, told=tell, now=now)
+        if found and tell:
+            met.append((want, found))
+    session.flush()
+    return met
+
+
+def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[Listing]:
+    """The recorded matches that still meet the want and that the viewer may find, newest match first."""
+    query = (select(Listing).join(WantMatch, WantMatch.listing_id == Listing.id)
+             .where(WantMatch.want_id == want.id, findable_by(viewer),
+                    or_(Listing.visibility == Visibility.PARTNERS.value,
+                        Listing.municipality_id == want.municipality_id)))
+    # "Still": a listing edited since it was matched may no longer meet the want.
+    if want.category_id is not None:
+        query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+    terms = want.search_words.split()
+    if terms:
+        query = query.where(search.matches(terms, session.get_bind().dialect.name))
+    query = query.options(selectinload(Listing.category)).order_by(  # type: ignore[arg-type]
+        WantMatch.matched_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+# --- Finding ---------------------------------------------------------------------------
+
+STATES = ("open", "expired", "closed", "all")
+
+
+@dataclass
+class WantFilters:
+    state: str = "open"  # one of STATES
+    municipality_id: int | None = None
+    category_id: int | None = None
+    mine: bool = False  # the viewer's own and their unit's only
+    page: int = 1
+    per_page: int = 25
+
+
+def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: datetime) -> Page[Want]:
+    """One page of the wants the viewer may see: open ones soonest needed first, others newest first."""
+    today = local_date(now)
+    query = select(Want).where(visible_to(viewer))
+    if filters.mine:
+        own = [Want.posted_by_id == viewer.id]
+        if viewer.unit_id is not None:
+            own.append(Want.unit_id == viewer.unit_id)
+        query = query.where(or_(*own))
+    if filters.municipality_id is not None:
+        query = query.where(Want.municipality_id == filters.municipality_id)
+    if filters.category_id is not None:
+        query = query.where(Want.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[union-attr]
+    is_open = Want.status == WantStatus.OPEN.value
+    if filters.state == "open":
+        query = query.where(is_open, or_(Want.needed_by.is_(None), Want.needed_by >= today))  # type: ignore[union-attr, operator]
+        query = query.order_by(Want.needed_by.is_(None), Want.needed_by, Want.id.desc())  # type: ignore[union-attr]
+    else:
+        if filters.state == "expired":
+            query = query.where(is_open, Want.needed_by < today)  # type: ignore[operator]
+        elif filters.state == "closed":
+            query = query.where(Want.status.in_([s.value for s in CLOSED]))  # type: ignore[attr-defined]
+        query = query.order_by(Want.updated_at.desc(), Want.id.desc())  # type: ignore[attr-defined]
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.options(selectinload(Want.category))  # type: ignore[arg-type]
+                           .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
+

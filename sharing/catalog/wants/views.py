@@ -1,0 +1,168 @@
+"""Wanted items: the list, posting and changing one, closing one, and its matching listings."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Municipality, Role, Unit, User
+from sharing.catalog.categories.rules import category_choices
+from sharing.catalog.wants import rules as wants
+from sharing.catalog.wants.forms import WantFilterForm, WantForm
+from sharing.catalog.wants.models import Want, WantStatus
+from sharing.db import db_session, utcnow
+from sharing.i18n import DomainError
+from sharing.web.arguments import link_arguments, page_number
+from sharing.web.forms import show_error
+
+blueprint = Blueprint("wants", __name__, url_prefix="/wants", template_folder="templates")
+log = logging.getLogger("sharing.catalog")
+WANT_STATUS_LABELS = {
+    WantStatus.OPEN: _l("Open"),
+    WantStatus.FULFILLED: _l("Fulfilled"),
+    WantStatus.WITHDRAWN: _l("No longer needed"),
+}
+
+
+@blueprint.app_context_processor
+def want_labels() -> dict[str, object]:
+    return {"want_status_labels": WANT_STATUS_LABELS}
+
+
+def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
+    return category_choices(db_session, str(get_locale()), blank)
+
+
+def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db_session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())  # type: ignore[union-attr, arg-type]
+
+
+def _visible(want_id: int) -> Want:
+    want = db_session.get(Want, want_id)
+    if want is None or not wants.can_see(current_user, want):
+        abort(404)
+    return want
+
+
+@blueprint.get("/")
+@allow(SIGNED_IN)
+def index() -> str:
+    form = WantFilterForm(request.args)
+    form.category_id.choices = _category_choices(_("All categories"))
+    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+                                        .order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
+    form.validate()
+    is_manager = current_user.has_role(Role.FACILITY_MANAGER)
+    filters = wants.WantFilters(
+        state=form.state.data if form.state.data in wants.STATES else "open",
+        municipality_id=form.municipality_id.data if is_manager else None,
+        category_id=form.category_id.data, mine=bool(form.mine.data) or not is_manager,
+        page=max(1, request.args.get("page", 1, type=page_number)),
+    )
+    now = utcnow()
+    page = wants.find_wants(db_session, viewer=current_user, filters=filters, now=now)
+    args = link_arguments(exclude=("page",))
+    return render_template(
+        "catalog/wants/index.html", form=form, page=page, query_args=args, is_manager=is_manager,
+        can_post=wants.can_post(current_user), today=wants.local_date(now),
+        units=_names(Unit, {w.unit_id for w in page.items}),
+        municipalities=_names(Municipality, {w.municipality_id for w in page.items}),
+    )
+
+
+def _details(form: WantForm) -> wants.WantDetails:
+    return wants.WantDetails(words=form.words.data or "", category_id=form.category_id.data,
+                             quantity=form.quantity.data, needed_by=form.needed_by.data,
+                             description=form.description.data or "")
+
+
+def _want_form(want: Want | None = None) -> WantForm:
+    form = WantForm(obj=want)
+    form.category_id.choices = _category_choices(_("Any category"))
+    return form
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def new() -> str | Response:
+    form = _want_form()
+    if form.validate_on_submit():
+        try:
+            want = wants.post_want(db_session, details=_details(form), by=current_user, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            log.info("wanted item %s posted by user %s", want.id, current_user.id)
+            flash(_("Your wanted item is posted. You will be told when a listing matches it."), "success")
+            return redirect(url_for("wants.detail", want_id=want.id))
+    return render_template("catalog/wants/form.html", form=form, want=None, can_post=wants.can_post(current_user))
+
+
+@blueprint.get("/<int:want_id>")
+@allow(SIGNED_IN)
+def detail(want_id: int) -> str:
+    want = _visible(want_id)
+    poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
+    today = wants.local_date(utcnow())
+    search_args = {"q": want.words} if want.words else {}
+    if want.category_id is not None:
+        search_args["category_id"] = want.category_id
+    return render_template(
+        "catalog/wants/detail.html", want=want, poster=poster, unit=db_session.get(Unit, want.unit_id),
+        municipality=db_session.get(Municipality, want.municipality_id),
+        label=wants.label(want, locale=str(get_locale())),
+        expired=wants.is_expired(want, today=today), can_edit=wants.can_edit(current_user, want),
+        can_close=wants.can_close(current_user, want), search_args=search_args,
+        matches=wants.matching_listings(db_session, want=want, viewer=current_user),
+    )
+
+
+@blueprint.route("/<int:want_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit(want_id: int) -> str | Response:
+    want = _visible(want_id)
+    if not wants.can_edit(current_user, want):
+        abort(403)
+    form = _want_form(want)
+    if form.validate_on_submit():
+        try:
+            wants.edit_want(db_session, want=want, details=_details(form), by=current_user, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            flash(_("The wanted item is saved."), "success")
+            return redirect(url_for("wants.detail", want_id=want.id))
+    return render_template("catalog/wants/form.html", form=form, want=want, can_post=True)
+
+
+@blueprint.post("/<int:want_id>/close")
+@allow(SIGNED_IN)
+def close(want_id: int) -> Response:
+    want = _visible(want_id)
+    if not wants.can_close(current_user, want):
+        abort(403)
+    try:
+        outcome = WantStatus(request.form.get("outcome", ""))
+        wants.close_want(db_session, want=want, outcome=outcome, by=current_user, now=utcnow())
+    except ValueError:
+        abort(400)
+    except DomainError as error:
+        flash(_(error.message, **error.params), "error")
+    else:
+        db_session.commit()
+        log.info("wanted item %s closed as %s by user %s", want.id, outcome.value, current_user.id)
+        flash(_("The wanted item is closed: “%(status)s”.", status=WANT_STATUS_LABELS[outcome]), "success")
+    return redirect(url_for("wants.detail", want_id=want.id))

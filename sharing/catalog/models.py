@@ -13,7 +13,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from sharing.db import UTCDateTime, utcnow
 
 
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT"):  # type: ignore[no-untyped-def]
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT") -> Any:
     return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete),
                                                 nullable=nullable, index=True))
 
@@ -86,7 +86,7 @@ class CategoryFactor(SQLModel, table=True):
     new_price_sek: Optional[float] = Field(default=None, ge=0)
     co2e_new_kg: Optional[float] = Field(default=None, ge=0)  # climate impact of producing a new piece
     source: str = Field(max_length=500)  # where the figures come from, shown beside them
-    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
 
     category: Category = Relationship(back_populates="factors")
@@ -131,9 +131,9 @@ class Listing(SQLModel, table=True):
     available_from: Optional[date] = Field(default=None)
 
     created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     # Search: normalised and stemmed words of the title, and of everything searchable.
     # Kept by the catalog's rules; the databases index search_text for substring search.
@@ -171,9 +171,9 @@ class Want(SQLModel, table=True):
     status: str = Field(default=WantStatus.OPEN.value, max_length=10)
     # The stems of the words, as the catalog's search finds them in listings.
     search_words: str = Field(default="", max_length=600)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     closed_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
 
     category: Optional[Category] = Relationship()
@@ -189,10 +189,10 @@ class WantMatch(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     want_id: int = _fk("want.id", ondelete="CASCADE")
     listing_id: int = _fk("listing.id", ondelete="CASCADE")
-    matched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    matched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # When its poster was told; None when the listing was already there as the want was posted
     # (the want's page showed it).
-    notified_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    notified_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class ImportStatus(StrEnum):
@@ -224,9 +224,9 @@ class ListingImport(SQLModel, table=True):
     error_message: str = Field(default="", max_length=500)
     error_params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error_row: Optional[int] = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class ListingPhoto(SQLModel, table=True):
@@ -246,7 +246,7 @@ class ListingPhoto(SQLModel, table=True):
     height: int = Field(ge=1)
     byte_size: int = Field(ge=0)  # of the large rendition
     alt_text: str = Field(default="", max_length=300)  # empty: the listing's title describes it
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = _fk("user_account.id", nullable=True, ondelete="SET NULL")
 
 

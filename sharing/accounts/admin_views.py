@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -41,7 +42,7 @@ def administered(municipality_id: int) -> Municipality:
     return municipality
 
 
-def _owned(model: type, object_id: int, municipality: Municipality):  # type: ignore[no-untyped-def]
+def _owned(model: type, object_id: int, municipality: Municipality):
     obj = db_session.get(model, object_id)
     if obj is None or obj.municipality_id != municipality.id:
         if obj is not None:
@@ -124,7 +125,7 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
     grantable = organisation.grantable_roles(current_user)
     form.roles.choices = [(role.value, str(ROLE_LABELS[role])) for role in Role if role in grantable]
     units = db_session.scalars(
-        select(Unit).where(Unit.municipality_id == municipality.id, Unit.active).order_by(Unit.name)  # type: ignore[arg-type]
+        select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.active)).order_by(col(Unit.name))
     ).all()
     form.unit_id.choices = [("", _("No unit"))] + [(unit.id, unit.name) for unit in units]
     return form
@@ -135,7 +136,7 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
 def users(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
-        select(User).where(User.municipality_id == municipality.id)
+        select(User).where(col(User.municipality_id) == municipality.id)
         .options(selectinload(User.role_grants), selectinload(User.unit))  # type: ignore[arg-type]
         .order_by(User.name)
     ).all()
@@ -243,7 +244,8 @@ def reset_two_step(municipality_id: int, user_id: int) -> Response:
 @allow(*ADMINS)
 def units(municipality_id: int) -> str:
     municipality = administered(municipality_id)
-    rows = db_session.scalars(select(Unit).where(Unit.municipality_id == municipality.id).order_by(Unit.name)).all()
+    rows = db_session.scalars(
+        select(Unit).where(col(Unit.municipality_id) == municipality.id).order_by(col(Unit.name))).all()
     names = {unit.id: unit.name for unit in rows}
     return render_template("accounts/admin/units.html", municipality=municipality, units=rows, names=names)
 
@@ -257,7 +259,8 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
     unit = _owned(Unit, unit_id, municipality) if unit_id is not None else None
     form = UnitForm(obj=unit)
     others = db_session.scalars(
-        select(Unit).where(Unit.municipality_id == municipality.id, Unit.id != unit_id).order_by(Unit.name)  # type: ignore[arg-type]
+        select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.id) != unit_id)
+        .order_by(col(Unit.name))
     ).all()
     form.parent_id.choices = [("", _("Top level"))] + [(other.id, other.name) for other in others]
     if form.validate_on_submit():
@@ -281,8 +284,8 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
 def sites(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
-        select(Site).where(Site.municipality_id == municipality.id)
-        .options(selectinload(Site.opening_hours)).order_by(Site.locality, Site.name)  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == municipality.id)
+        .options(selectinload(Site.opening_hours)).order_by(col(Site.locality), col(Site.name))  # type: ignore[arg-type]
     ).all()
     return render_template("accounts/admin/sites.html", municipality=municipality, sites=rows,
                            hours=organisation.format_opening_hours)

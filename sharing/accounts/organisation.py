@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Iterable
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
@@ -33,9 +33,9 @@ def create_municipality(
         raise DomainError(N_("The municipality code has four digits (for example 1286)."), field="code")
     if not name:
         raise DomainError(N_("Enter the municipality's name."), field="name")
-    if session.scalar(select(Municipality).where(Municipality.code == code)):
+    if session.scalar(select(Municipality).where(col(Municipality.code) == code)):
         raise DomainError(N_("A municipality with code %(code)s is already a member."), field="code", code=code)
-    if session.scalar(select(Municipality).where(Municipality.name == name)):
+    if session.scalar(select(Municipality).where(col(Municipality.name) == name)):
         raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
     municipality = Municipality(code=code, name=name, slug=slugify(name), contact_email=contact_email or None)
     session.add(municipality)
@@ -53,7 +53,8 @@ def update_municipality(
             raise DomainError(N_("Only a system administrator can rename a municipality."), field="name")
         if not name:
             raise DomainError(N_("Enter the municipality's name."), field="name")
-        if session.scalar(select(Municipality).where(Municipality.name == name, Municipality.id != municipality.id)):
+        if session.scalar(select(Municipality).where(col(Municipality.name) == name,
+                                                     col(Municipality.id) != municipality.id)):
             raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
         municipality.name, municipality.slug = name, slugify(name)
     municipality.contact_email = contact_email or None
@@ -68,7 +69,7 @@ def save_unit(
     name = name.strip()
     if not name:
         raise DomainError(N_("Enter the unit's name."), field="name")
-    clash = session.scalar(select(Unit).where(Unit.municipality_id == municipality.id, Unit.name == name))
+    clash = session.scalar(select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.name) == name))
     if clash is not None and clash is not unit:
         raise DomainError(N_("There is already a unit named %(name)s."), field="name", name=name)
     if parent_id is not None:
@@ -196,7 +197,7 @@ def save_site(session: Session, *, municipality: Municipality, details: SiteDeta
         raise DomainError(N_("Enter the site's name."), field="name")
     if not (-90 <= details.latitude <= 90 and -180 <= details.longitude <= 180):
         raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
-    clash = session.scalar(select(Site).where(Site.municipality_id == municipality.id, Site.name == name))
+    clash = session.scalar(select(Site).where(col(Site.municipality_id) == municipality.id, col(Site.name) == name))
     if clash is not None and clash is not site:
         raise DomainError(N_("There is already a site named %(name)s."), field="name", name=name)
     intervals = parse_opening_hours(details.opening_hours)

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, SIGNED_IN, allow
@@ -240,7 +241,7 @@ def _own_record() -> User:
 def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None,
                   sessions_form: EndSessionsForm | None = None) -> str:
     tokens = db_session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
+        select(ApiToken).where(col(ApiToken.user_id) == current_user.id).order_by(col(ApiToken.created_at).desc())
     ).all()
     return render_template("accounts/account.html", user=_own_record(), password_form=password_form,
                            token_form=token_form,

@@ -153,7 +153,7 @@ SEARCH_PARAMETERS = {
 }
 
 
-def _enum_args(name: str, enum: type) -> list:  # type: ignore[type-arg]
+def _enum_args(name: str, enum: type) -> list:
     try:
         return [enum(value) for value in request.args.getlist(name)]
     except ValueError:

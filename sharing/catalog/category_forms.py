@@ -22,7 +22,7 @@ class LocalNumberField(Field):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]  # type: ignore[no-any-return]
+            return self.raw_data[0]
         if self.data is None:
             return ""
         text = format(self.data, ".15g")

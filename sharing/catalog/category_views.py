@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -113,7 +114,7 @@ def detail(category_id: int) -> str | Response:
     versions = categories.factor_versions(db_session, category.id)  # type: ignore[arg-type]
     user_ids = {v.created_by_id for v in versions if v.created_by_id is not None}
     authors = {row.id: row.name for row in db_session.execute(
-        select(User.id, User.name).where(User.id.in_(user_ids)))} if user_ids else {}  # type: ignore[attr-defined]
+        select(col(User.id), col(User.name)).where(col(User.id).in_(user_ids)))} if user_ids else {}
     path = list(reversed(categories.ancestors(db_session, category)))
     return render_template("catalog/categories/detail.html", category=category, path=path, current=current,
                            versions=versions, authors=authors, form=form, kind_labels=KIND_LABELS)

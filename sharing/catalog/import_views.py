@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -72,7 +73,7 @@ def _own_import(import_id: int) -> ListingImport:
 def _recent_imports() -> list[ListingImport]:
     return list(db_session.scalars(
         select(ListingImport).where(ListingImport.municipality_id == current_user.municipality_id)
-        .order_by(ListingImport.created_at.desc(), ListingImport.id.desc()).limit(10)))  # type: ignore[attr-defined]
+        .order_by(col(ListingImport.created_at).desc(), col(ListingImport.id).desc()).limit(10)))
 
 
 @blueprint.route("", methods=["GET", "POST"])
@@ -114,8 +115,9 @@ def detail(import_id: int) -> str:
     created: list[Listing] = []
     if job.status == ImportStatus.DONE.value and job.created_ids:
         created = list(db_session.scalars(
-            select(Listing).where(Listing.id.in_(job.created_ids[:SHOWN_CREATED]),  # type: ignore[union-attr]
-                                  Listing.municipality_id == current_user.municipality_id).order_by(Listing.id)))
+            select(Listing).where(col(Listing.id).in_(job.created_ids[:SHOWN_CREATED]),
+                                  col(Listing.municipality_id) == current_user.municipality_id)
+            .order_by(col(Listing.id))))
     done = import_runner.progress(job.id)
     return render_template("catalog/import/detail.html", job=job, form=StartForm(), created=created,
                            done=done if done is not None else job.done, shown_rows=SHOWN_ROWS)

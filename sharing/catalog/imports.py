@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import listings
@@ -174,7 +174,7 @@ def vocabulary(
                 _add_name(categories, PATH_SEPARATOR.join(path[start:]), node.category.id)
     sites: dict[str, int | None] = {}
     site_names: dict[int, str] = {}
-    for site in session.scalars(select(Site).where(Site.municipality_id == municipality_id, Site.active)  # type: ignore[arg-type]
+    for site in session.scalars(select(Site).where(col(Site.municipality_id) == municipality_id, col(Site.active))
                                 .order_by(Site.name)):
         site_names[site.id] = site.name  # type: ignore[index]
         _add_name(sites, site.name, site.id)
@@ -430,7 +430,7 @@ def _hold_names(session: Session, municipality_id: int) -> list[object]:
     session's identity map keeps only the objects someone holds, and the listing rules would
     otherwise load them again for every row."""
     return [*session.scalars(select(Category)), *session.scalars(
-        select(Site).where(Site.municipality_id == municipality_id))]  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == municipality_id))]
 
 
 def _check_row(session: Session, number: int, values: dict[str, Any], headers: dict[str, str],
@@ -623,7 +623,7 @@ def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now
         raise DomainError(N_("Only the municipality's facility managers can run its imports."))
     claimed = session.execute(
         update(ListingImport)
-        .where(ListingImport.id == job.id, ListingImport.status == ImportStatus.PENDING.value)  # type: ignore[arg-type]
+        .where(col(ListingImport.id) == job.id, col(ListingImport.status) == ImportStatus.PENDING.value)
         .values(status=ImportStatus.RUNNING.value, publish=publish, started_at=now, done=0)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -684,11 +684,11 @@ def fail(session: Session, *, import_id: int, now: datetime, row: int | None, me
 def tidy(session: Session, *, now: datetime) -> None:
     """Forget checked files nobody confirmed, and mark imports whose process ended mid-way as failed
     (their transaction was rolled back by the database, so nothing of them was saved)."""
-    session.execute(delete(ListingImport).where(ListingImport.status == ImportStatus.PENDING.value,  # type: ignore[arg-type]
-                                                ListingImport.created_at < now - PENDING_KEPT))  # type: ignore[arg-type]
+    session.execute(delete(ListingImport).where(col(ListingImport.status) == ImportStatus.PENDING.value,
+                                                col(ListingImport.created_at) < now - PENDING_KEPT))
     stale = session.scalars(select(ListingImport).where(
-        ListingImport.status == ImportStatus.RUNNING.value,  # type: ignore[arg-type]
-        ListingImport.started_at < now - RUN_TIMEOUT))  # type: ignore[operator]
+        col(ListingImport.status) == ImportStatus.RUNNING.value,
+        col(ListingImport.started_at) < now - RUN_TIMEOUT))
     for job in stale:
         fail(session, import_id=job.id, now=now, row=None,  # type: ignore[arg-type]
              message=N_("The import was interrupted. Nothing was saved: start it again."))

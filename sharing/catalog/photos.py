@@ -21,7 +21,7 @@ from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageErr
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor
 from sharing.catalog.listings import can_manage
@@ -215,8 +215,8 @@ def _files_after_rollback(session: OrmSession, transaction: SessionTransaction) 
 def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:
     """A listing's photos, the cover first."""
     return list(session.scalars(
-        select(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
-        .order_by(ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+        select(ListingPhoto).where(col(ListingPhoto.listing_id) == listing_id)
+        .order_by(col(ListingPhoto.position), col(ListingPhoto.id))
     ))
 
 
@@ -226,15 +226,15 @@ def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPho
         return {}
     found: dict[int, ListingPhoto] = {}
     for photo in session.scalars(
-        select(ListingPhoto).where(ListingPhoto.listing_id.in_(listing_ids))  # type: ignore[attr-defined]
-        .order_by(ListingPhoto.listing_id, ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+        select(ListingPhoto).where(col(ListingPhoto.listing_id).in_(listing_ids))
+        .order_by(col(ListingPhoto.listing_id), col(ListingPhoto.position), col(ListingPhoto.id))
     ):
         found.setdefault(photo.listing_id, photo)
     return found
 
 
 def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
-    return session.scalars(select(ListingPhoto).where(ListingPhoto.key == key)).first()
+    return session.scalars(select(ListingPhoto).where(col(ListingPhoto.key) == key)).first()
 
 
 def _check_can_change(listing: Listing, by: Actor) -> None:
@@ -252,9 +252,9 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
         raise DomainError(N_("Choose one or more photos."), field="photos")
     # Two uploads at once must not both find room for the last photos: hold the listing's row
     # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
-    session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())  # type: ignore[arg-type]
+    session.execute(select(col(Listing.id)).where(col(Listing.id) == listing.id).with_for_update())
     count, last = session.execute(
-        select(func.count(), func.max(ListingPhoto.position)).where(ListingPhoto.listing_id == listing.id)
+        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
     ).one()
     if count + len(uploads) > MAX_PHOTOS_PER_LISTING:
         raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),

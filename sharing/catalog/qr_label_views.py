@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -34,7 +35,7 @@ def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
     ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
-    rows = db_session.scalars(select(Listing).where(Listing.id.in_(ids))) if ids else []  # type: ignore[union-attr]
+    rows = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))) if ids else []
     found = {listing.id: listing for listing in rows}
     for listing_id in ids:
         listing = found.get(listing_id)

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import snowballstemmer
 from sqlalchemy import ColumnElement, and_, case, literal, literal_column, select, text
+from sqlmodel import col
 
 from sharing.catalog.models import Listing
 
@@ -66,9 +67,9 @@ def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
         phrase = " AND ".join(_fts5_phrase(t) for t in indexed)
         fts = select(literal_column("rowid")).select_from(text("listing_fts")).where(
             text("listing_fts MATCH :phrase").bindparams(phrase=phrase))
-        conditions.append(Listing.id.in_(fts))  # type: ignore[union-attr]
+        conditions.append(col(Listing.id).in_(fts))
         terms = [t for t in terms if len(t) < 3]
-    conditions += [Listing.search_text.like(_like(t), escape="\\") for t in terms]  # type: ignore[attr-defined]
+    conditions += [col(Listing.search_text).like(_like(t), escape="\\") for t in terms]
     return and_(*conditions)
 
 

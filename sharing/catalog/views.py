@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
@@ -56,7 +57,7 @@ def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
 
 def _own_sites() -> list[Site]:
     return list(db_session.scalars(
-        select(Site).where(Site.municipality_id == current_user.municipality_id, Site.active)  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == current_user.municipality_id, col(Site.active))
         .order_by(Site.name)))
 
 
@@ -129,7 +130,7 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
 
 def _filter_fields(form: SearchForm, view: str) -> str:
     form.category_id.choices = _category_choices(_("All categories"))
-    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+    municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
     form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
     form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
@@ -173,8 +174,8 @@ def _listing_form(listing: Listing | None = None) -> ListingForm:
     form.category_id.choices = _category_choices()
     form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
     managers = db_session.scalars(
-        select(User).join(RoleGrant).where(User.municipality_id == current_user.municipality_id, User.active,  # type: ignore[arg-type]
-                                           RoleGrant.role == Role.FACILITY_MANAGER.value).order_by(User.name)
+        select(User).join(RoleGrant).where(col(User.municipality_id) == current_user.municipality_id, col(User.active),
+                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value).order_by(col(User.name))
     ).all()
     form.contact_user_id.choices = [("", _("Nobody in particular"))] + [(u.id, u.name) for u in managers]
     if listing is None and not form.is_submitted():
@@ -216,7 +217,7 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
-            chosen = photo_uploads(form.photos.data)  # type: ignore[attr-defined]
+            chosen = photo_uploads(form.photos.data)
             if chosen:
                 photos.add_photos(db_session, listing=listing, uploads=chosen, by=current_user, now=utcnow(),
                                   store=photos.PhotoStore.from_config(current_app.config))

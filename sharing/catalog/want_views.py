@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
@@ -44,7 +45,7 @@ def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
 def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db_session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())  # type: ignore[union-attr, arg-type]
+    return dict(db_session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())  # type: ignore[union-attr]
 
 
 def _visible(want_id: int) -> Want:
@@ -59,7 +60,7 @@ def _visible(want_id: int) -> Want:
 def index() -> str:
     form = WantFilterForm(request.args)
     form.category_id.choices = _category_choices(_("All categories"))
-    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+    municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
     form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
     form.validate()

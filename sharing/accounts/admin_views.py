@@ -23,6 +23,7 @@ from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import relation
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -137,7 +138,7 @@ def users(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
         select(User).where(col(User.municipality_id) == municipality.id)
-        .options(selectinload(User.role_grants), selectinload(User.unit))  # type: ignore[arg-type]
+        .options(selectinload(relation(User.role_grants)), selectinload(relation(User.unit)))
         .order_by(User.name)
     ).all()
     return render_template("accounts/admin/users.html", municipality=municipality, users=rows)
@@ -285,7 +286,7 @@ def sites(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
         select(Site).where(col(Site.municipality_id) == municipality.id)
-        .options(selectinload(Site.opening_hours)).order_by(col(Site.locality), col(Site.name))  # type: ignore[arg-type]
+        .options(selectinload(relation(Site.opening_hours))).order_by(col(Site.locality), col(Site.name))
     ).all()
     return render_template("accounts/admin/sites.html", municipality=municipality, sites=rows,
                            hours=organisation.format_opening_hours)

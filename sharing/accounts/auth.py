@@ -27,6 +27,7 @@ from sharing.accounts.models import (
 )
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 
 class LoginRefused(DomainError):
@@ -54,7 +55,7 @@ def load_user(session: Session, user_id: int) -> User | None:
     return session.execute(
         select(User)
         .where(col(User.id) == user_id)
-        .options(joinedload(User.role_grants), joinedload(User.municipality))  # type: ignore[arg-type]
+        .options(joinedload(relation(User.role_grants)), joinedload(relation(User.municipality)))
     ).unique().scalar_one_or_none()
 
 
@@ -131,7 +132,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
     if not verify_password(user.password_hash, current):
         raise DomainError(N_("The current password is wrong."), field="current_password")
     set_password(session, user=user, password=new)
-    end_user_sessions(session, user_id=user.id, now=now, keep_session_id=keep_session_id)  # type: ignore[arg-type]
+    end_user_sessions(session, user_id=id_of(user), now=now, keep_session_id=keep_session_id)
 
 
 # --- Server-side sessions ---------------------------------------------------------
@@ -139,7 +140,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
 def start_user_session(session: Session, *, user: User, user_agent: str, now: datetime) -> str:
     """A new session for a user who just proved who they are; returns the cookie's secret."""
     raw = secrets.token_urlsafe(32)
-    session.add(UserSession(user_id=user.id, token_hash=_digest(raw), user_agent=user_agent[:200],
+    session.add(UserSession(user_id=id_of(user), token_hash=_digest(raw), user_agent=user_agent[:200],
                             created_at=now, last_seen_at=now))
     return raw
 
@@ -306,7 +307,8 @@ def issue_account_token(
     raw = secrets.token_urlsafe(32)
     session.add(
         AccountToken(
-            user_id=user.id, purpose=purpose.value, token_hash=_digest(raw), created_at=now, expires_at=now + lifetime
+            user_id=id_of(user), purpose=purpose.value, token_hash=_digest(raw), created_at=now,
+            expires_at=now + lifetime,
         )
     )
     return raw
@@ -333,8 +335,8 @@ def redeem_account_token(
         raise DomainError(N_("The link is invalid or has expired. Ask for a new one."))
     set_password(session, user=user, password=password)
     # Whoever had the account before the reset keeps nothing: no session, no API token.
-    end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
-    revoke_all_api_tokens(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+    end_user_sessions(session, user_id=id_of(user), now=now)
+    revoke_all_api_tokens(session, user_id=id_of(user), now=now)
     token.used_at = now
     session.add(token)
     return user
@@ -364,7 +366,7 @@ def create_api_token(
                           days=max_lifetime.days)
     raw = "dt_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_digest(raw), created_at=now,
+        user_id=id_of(user), name=name.strip(), prefix=raw[:10], token_hash=_digest(raw), created_at=now,
         expires_at=expires_at,
     )
     session.add(token)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
@@ -81,7 +82,7 @@ def save_unit(
             if ancestor.id == unit.id:
                 raise DomainError(N_("A unit cannot be placed under itself."), field="parent_id")
             ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
-    unit = unit or Unit(municipality_id=municipality.id, name=name)
+    unit = unit or Unit(municipality_id=id_of(municipality), name=name)
     unit.name, unit.parent_id, unit.active = name, parent_id, active
     session.add(unit)
     session.flush()
@@ -202,7 +203,7 @@ def save_site(session: Session, *, municipality: Municipality, details: SiteDeta
         raise DomainError(N_("There is already a site named %(name)s."), field="name", name=name)
     intervals = parse_opening_hours(details.opening_hours)
     postal_code = normalise_postal_code(details.postal_code)
-    site = site or Site(municipality_id=municipality.id, name=name, street_address="", postal_code="",
+    site = site or Site(municipality_id=id_of(municipality), name=name, street_address="", postal_code="",
                         locality="", latitude=0.0, longitude=0.0)
     site.name = name
     site.street_address = details.street_address.strip()
@@ -254,8 +255,8 @@ def invite_user(
     if not name.strip():
         raise DomainError(N_("Enter the person's name."), field="name")
     granted = _check_grantable(roles, granted_by=invited_by)
-    _check_unit(session, municipality.id, unit_id)  # type: ignore[arg-type]
-    user = User(municipality_id=municipality.id, unit_id=unit_id, email=email, name=name.strip(),
+    _check_unit(session, id_of(municipality), unit_id)
+    user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),
                 created_at=now)
     user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]
     session.add(user)
@@ -293,6 +294,6 @@ def update_user(
     if user.roles != new_roles:
         user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]
     if user.active and not active:
-        end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+        end_user_sessions(session, user_id=id_of(user), now=now)
     user.active = active
     session.add(user)

@@ -28,6 +28,7 @@ from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, U
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 from sharing.web.views import safe_next
 
@@ -52,7 +53,7 @@ def _address() -> str:
 
 
 def _signed_in(user: User, next_url: str | None) -> Response:
-    signed_in = auth.signed_in_user(db_session, user.id)  # type: ignore[arg-type]
+    signed_in = auth.signed_in_user(db_session, id_of(user))
     if signed_in is None:  # deactivated this very moment
         abort(403)
     start_session(user)

@@ -17,6 +17,7 @@ from sharing.api import blueprint
 from sharing.api.common import found, one, paginate
 from sharing.api.openapi import documented
 from sharing.db import db_session
+from sharing.typed import relation
 
 
 class Schema(BaseModel):
@@ -109,5 +110,5 @@ def units(municipality_id: int) -> Response:
 def sites(municipality_id: int) -> Response:
     own_municipality(municipality_id)
     query = (select(Site).where(col(Site.municipality_id) == municipality_id, col(Site.active))
-             .options(selectinload(Site.opening_hours)).order_by(col(Site.name)))  # type: ignore[arg-type]
+             .options(selectinload(relation(Site.opening_hours))).order_by(col(Site.name)))
     return paginate(db_session, query, SiteOut)

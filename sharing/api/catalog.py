@@ -22,6 +22,7 @@ from sharing.catalog.signals import announce_listing_changed
 from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.errors import problem
 
 
@@ -133,9 +134,9 @@ def categories() -> Response:
     page, per_page = page_args()
     nodes = category_tree(db_session)
     chosen = nodes[(page - 1) * per_page: page * per_page]
-    rows = [CategoryOut(id=n.category.id, parent_id=n.category.parent_id, slug=n.category.slug,  # type: ignore[arg-type]
+    rows = [CategoryOut(id=id_of(n.category), parent_id=n.category.parent_id, slug=n.category.slug,
                         name=n.category.name, name_en=n.category.name_en, kind=ResourceKind(n.category.kind),
-                        factor=current_factor(db_session, n.category.id))  # type: ignore[arg-type]
+                        factor=current_factor(db_session, id_of(n.category)))
             for n in chosen]
     return page_response(rows, total=len(nodes), page=page, per_page=per_page, schema=CategoryOut)
 
@@ -220,7 +221,7 @@ def replace_listing(listing_id: int) -> Response:
     except DomainError as error:
         raise refused(error) from None
     db_session.commit()
-    announce_listing_changed(listing.id)  # type: ignore[arg-type]
+    announce_listing_changed(id_of(listing))
     return one(listing, ListingOut)
 
 
@@ -235,7 +236,7 @@ def set_listing_status(listing_id: int) -> Response:
     except DomainError as error:
         raise refused(error) from None
     db_session.commit()
-    announce_listing_changed(listing.id)  # type: ignore[arg-type]
+    announce_listing_changed(id_of(listing))
     return one(listing, ListingOut)
 
 
@@ -264,7 +265,7 @@ PHOTO_UPLOAD = {
 
 
 def _photo_list(rows: list[ListingPhoto], status: int = 200) -> Response:
-    items = [PhotoOut(id=photo.id, position=photo.position, width=photo.width, height=photo.height,  # type: ignore[arg-type]
+    items = [PhotoOut(id=id_of(photo), position=photo.position, width=photo.width, height=photo.height,
                       byte_size=photo.byte_size, alt_text=photo.alt_text, created_at=photo.created_at,
                       urls={rendition: url_for("api.photo_file", key=photo.key, rendition=rendition, _external=True)
                             for rendition in photos.RENDITIONS})
@@ -285,7 +286,7 @@ def make_room_for_photos(endpoint: str | None, values: dict[str, object] | None)
 @documented("A listing's photos, the cover first", tag="catalog", response=PhotoListOut)
 def listing_photos(listing_id: int) -> Response:
     listing = _visible(listing_id)
-    return _photo_list(photos.photos_of(db_session, listing.id))  # type: ignore[arg-type]
+    return _photo_list(photos.photos_of(db_session, id_of(listing)))
 
 
 @blueprint.post("/listings/<int:listing_id>/photos")

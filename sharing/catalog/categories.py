@@ -21,6 +21,7 @@ from sharing.accounts.organisation import slugify
 from sharing.catalog.models import Category, CategoryFactor, ResourceKind
 from sharing.db import utcnow
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 REFERENCE_FILE = Path(__file__).with_name("reference") / "categories.json"
 FIGURES = ("weight_kg", "volume_m3", "new_price_sek", "co2e_new_kg")
@@ -122,7 +123,7 @@ def current_factor(session: Session, category_id: int, at: datetime | None = Non
     if category is None:
         return None
     for node in ancestors(session, category):
-        factor = _own_current(session, node.id, at)  # type: ignore[arg-type]
+        factor = _own_current(session, id_of(node), at)
         if factor is not None:
             return factor
     return None
@@ -225,7 +226,7 @@ def add_factor_version(
     if latest is not None and latest.source == source and all(
             getattr(latest, field) == value for field, value in figures.items()):
         raise DomainError(N_("These figures and source are the same as the latest version."))
-    factor = CategoryFactor(category_id=category.id, version=(latest.version if latest else 0) + 1,  # type: ignore[arg-type]
+    factor = CategoryFactor(category_id=id_of(category), version=(latest.version if latest else 0) + 1,
                             source=source, valid_from=now, created_by_id=by_user_id, **figures)
     session.add(factor)
     session.flush()

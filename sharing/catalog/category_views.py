@@ -24,6 +24,7 @@ from sharing.catalog.labels import KIND_LABELS
 from sharing.catalog.models import Category
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("categories", __name__, url_prefix="/catalog/categories", template_folder="templates")
@@ -87,7 +88,7 @@ def new() -> str | Response:
 @allow(Role.SYSTEM_ADMIN)
 def detail(category_id: int) -> str | Response:
     category = _category(category_id)
-    current = categories.current_factor(db_session, category.id)  # type: ignore[arg-type]
+    current = categories.current_factor(db_session, id_of(category))
     form = FactorForm(obj=current)
     if form.validate_on_submit():
         try:
@@ -111,7 +112,7 @@ def detail(category_id: int) -> str | Response:
             flash(_("Version %(version)s of the figures is saved and in use from now on.",
                     version=factor.version), "success")
             return redirect(url_for("categories.detail", category_id=category.id))
-    versions = categories.factor_versions(db_session, category.id)  # type: ignore[arg-type]
+    versions = categories.factor_versions(db_session, id_of(category))
     user_ids = {v.created_by_id for v in versions if v.created_by_id is not None}
     authors = {row.id: row.name for row in db_session.execute(
         select(col(User.id), col(User.name)).where(col(User.id).in_(user_ids)))} if user_ids else {}

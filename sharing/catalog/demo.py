@@ -14,6 +14,7 @@ from sharing.catalog import search, wants
 from sharing.catalog.categories import current_factor, load_reference_categories
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility, Want
 from sharing.db import utcnow
+from sharing.typed import id_of
 
 DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this
 
@@ -70,7 +71,7 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
     categories = {c.name: c for c in session.scalars(select(Category))}
     usable = [categories[name] for name in ITEMS if name in categories]
     paths = {c.id: _path_words(categories, c) for c in usable}
-    factors = {c.id: current_factor(session, c.id, at=now) for c in usable}  # type: ignore[arg-type]
+    factors = {id_of(c): current_factor(session, id_of(c), at=now) for c in usable}
     sites = list(session.scalars(select(Site).where(col(Site.active))))
     managers: dict[int, int] = dict(session.execute(
         select(col(User.municipality_id), func.min(col(User.id))).join(RoleGrant)
@@ -88,7 +89,7 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         factor = factors[category.id]
         inventory = f"{DEMO_MARK}{n + 1:06d}"
         listing = Listing(
-            municipality_id=site.municipality_id, site_id=site.id, category_id=category.id, kind=category.kind,
+            municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category), kind=category.kind,
             status=ListingStatus.PUBLISHED.value, title=title, description=description,
             condition=rng.choice(conditions).value if thing else None,
             quantity=rng.choice([1, 1, 1, 2, 4, 6, 10, 24]) if thing else 1,

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Mapping
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,7 @@ from sharing.catalog.labels import CONDITION_LABELS, VISIBILITY_LABELS
 from sharing.catalog.models import ImportStatus, Listing, ListingImport
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import app_object, id_of
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("imports", __name__, url_prefix="/catalog/import", template_folder="templates")
@@ -118,7 +119,7 @@ def detail(import_id: int) -> str:
             select(Listing).where(col(Listing.id).in_(job.created_ids[:SHOWN_CREATED]),
                                   col(Listing.municipality_id) == current_user.municipality_id)
             .order_by(col(Listing.id))))
-    done = import_runner.progress(job.id)
+    done = import_runner.progress(id_of(job))
     return render_template("catalog/import/detail.html", job=job, form=StartForm(), created=created,
                            done=done if done is not None else job.done, shown_rows=SHOWN_ROWS)
 
@@ -138,7 +139,7 @@ def start(import_id: int) -> Response:
     else:
         db_session.commit()
         log.info("import %s started by user %s", job.id, current_user.id)
-        import_runner.start_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        import_runner.start_in_background(app_object(), id_of(job))
     return redirect(url_for("imports.detail", import_id=job.id))
 
 
@@ -147,7 +148,7 @@ def start(import_id: int) -> Response:
 def status(import_id: int) -> Response:
     """The progress as JSON, for the page's script to follow."""
     job = _own_import(import_id)
-    done = import_runner.progress(job.id)
+    done = import_runner.progress(id_of(job))
     done = job.done if done is None else done
     return jsonify(status=job.status, done=done, total=job.total, finished=job.status in FINISHED,
                    text=_("%(done)s of %(total)s rows", done=done, total=job.total))

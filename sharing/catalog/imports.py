@@ -42,6 +42,7 @@ from sharing.catalog.models import (
     Visibility,
 )
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000  # listings in one file
@@ -167,16 +168,16 @@ def vocabulary(
     english_path: dict[int, tuple[str, ...]] = {}
     for node in nodes:
         parent = node.category.parent_id
-        english_path[node.category.id] = (*english_path.get(parent, ()), node.category.name_en)  # type: ignore[index, arg-type]
+        english_path[id_of(node.category)] = (*english_path.get(parent, ()), node.category.name_en)
     for node in nodes:
-        for path in (node.path, english_path[node.category.id]):  # type: ignore[index]
+        for path in (node.path, english_path[id_of(node.category)]):
             for start in range(len(path)):  # "Kontorsstol", "Sittmöbler > Kontorsstol", the whole path
                 _add_name(categories, PATH_SEPARATOR.join(path[start:]), node.category.id)
     sites: dict[str, int | None] = {}
     site_names: dict[int, str] = {}
     for site in session.scalars(select(Site).where(col(Site.municipality_id) == municipality_id, col(Site.active))
                                 .order_by(Site.name)):
-        site_names[site.id] = site.name  # type: ignore[index]
+        site_names[id_of(site)] = site.name
         _add_name(sites, site.name, site.id)
         _add_name(sites, f"{site.name}, {site.locality}", site.id)
     conditions: dict[str, Condition | None] = {}
@@ -660,7 +661,7 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
             raise RowFailed(row["row"], error.message, dict(error.params)) from error
         except Exception as error:  # the database refused it: the row's number still helps find it
             raise RowFailed(row["row"], N_("The row could not be saved.")) from error
-        created.append(listing.id)  # type: ignore[arg-type]
+        created.append(id_of(listing))
         on_progress(done)
     job.status = ImportStatus.DONE.value
     job.done, job.created_ids, job.rows = len(created), created, []
@@ -690,7 +691,7 @@ def tidy(session: Session, *, now: datetime) -> None:
         col(ListingImport.status) == ImportStatus.RUNNING.value,
         col(ListingImport.started_at) < now - RUN_TIMEOUT))
     for job in stale:
-        fail(session, import_id=job.id, now=now, row=None,  # type: ignore[arg-type]
+        fail(session, import_id=id_of(job), now=now, row=None,
              message=N_("The import was interrupted. Nothing was saved: start it again."))
 
 

@@ -18,6 +18,7 @@ from sharing.catalog.categories import current_factor, descendant_ids
 from sharing.catalog.models import Category, Condition, Listing, ListingStatus, ResourceKind, Visibility
 from sharing.db import Page
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 S = ListingStatus
 # Which status may follow which: the lifecycle lives here, not in views.
@@ -156,11 +157,11 @@ def save_listing(
     category, site = validate(session, by, details)
     weight, volume = details.weight_kg, details.volume_m3
     if details.kind == ResourceKind.THING and (weight is None or volume is None):
-        factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]
+        factor = current_factor(session, id_of(category), at=now)
         weight = weight if weight is not None else (factor.weight_kg if factor else None)
         volume = volume if volume is not None else (factor.volume_m3 if factor else None)
     if listing is None:
-        listing = Listing(municipality_id=by.municipality_id, site_id=site.id, category_id=category.id,
+        listing = Listing(municipality_id=by.municipality_id, site_id=id_of(site), category_id=id_of(category),
                           title="", created_by_id=by.id, created_at=now)
     for name, value in vars(details).items():
         setattr(listing, name, value.strip() if isinstance(value, str) else value)
@@ -327,7 +328,7 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
     total = len(ranked)
     ids = ranked[:COUNT_LIMIT][(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
-                           .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
+                           .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
     return Page(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
                 per_page=filters.per_page, more=total > COUNT_LIMIT)

@@ -20,6 +20,7 @@ from sharing.catalog.photo_forms import PhotoDescriptionForm, PhotoUploadForm, u
 from sharing.catalog.views import blueprint, listing_to_manage
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 
 log = logging.getLogger("sharing.catalog")
@@ -45,7 +46,7 @@ def photo(key: str, rendition: str) -> Response:
 
 
 def _page(listing: Listing, form: PhotoUploadForm) -> str:
-    shown = photos.photos_of(db_session, listing.id)  # type: ignore[arg-type]
+    shown = photos.photos_of(db_session, id_of(listing))
     descriptions = {}
     for shown_photo in shown:
         description = PhotoDescriptionForm(prefix=f"photo-{shown_photo.id}", formdata=None)

@@ -27,6 +27,7 @@ from sharing.accounts.models import Actor
 from sharing.catalog.listings import can_manage
 from sharing.catalog.models import Listing, ListingPhoto, ListingStatus
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 log = logging.getLogger("sharing.catalog.photos")
 
@@ -269,7 +270,7 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
         position += 1
         key = secrets.token_hex(16)
         _write(session, store, key, photo.renditions)
-        row = ListingPhoto(listing_id=listing.id, position=position, key=key, width=photo.width,  # type: ignore[arg-type]
+        row = ListingPhoto(listing_id=id_of(listing), position=position, key=key, width=photo.width,
                            height=photo.height, byte_size=len(photo.renditions["large"]), alt_text=alt_text,
                            created_at=now, created_by_id=by.id)
         session.add(row)
@@ -287,7 +288,7 @@ def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by:
     session.info.setdefault(_DOOMED, []).extend(store.path(photo.key, rendition) for rendition in RENDITIONS)
     session.delete(photo)
     session.flush()
-    for position, other in enumerate(photos_of(session, listing.id)):  # type: ignore[arg-type]
+    for position, other in enumerate(photos_of(session, id_of(listing))):
         other.position = position
     listing.updated_at = now
     session.add(listing)
@@ -298,7 +299,7 @@ def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: s
     _check_can_change(listing, by)
     if to not in MOVES:
         raise DomainError(N_("A photo can become the cover, or move earlier or later."))
-    ordered = photos_of(session, listing.id)  # type: ignore[arg-type]
+    ordered = photos_of(session, id_of(listing))
     index = ordered.index(photo)
     target = {"cover": 0, "earlier": index - 1, "later": index + 1}[to]
     ordered.insert(max(0, min(target, len(ordered) - 1)), ordered.pop(index))

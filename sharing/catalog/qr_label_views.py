@@ -24,6 +24,7 @@ from sharing.catalog.models import Listing
 from sharing.catalog.qr_label_forms import LabelSheetForm
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.arguments import record_id
 from sharing.web.forms import show_error
 
@@ -80,8 +81,8 @@ def sheet() -> str | Response:
     form = LabelSheetForm(request.args)
     if form.validate():
         per_piece = form.copies.data == "piece"
-        labels = [qr_sheet.ListingLabel(listing_id=listing.id, title=listing.title,
-                                          inventory_number=listing.inventory_number, url=listing_url(listing.id),
+        labels = [qr_sheet.ListingLabel(listing_id=id_of(listing), title=listing.title,
+                                          inventory_number=listing.inventory_number, url=listing_url(id_of(listing)),
                                           copies=listing.quantity if per_piece else 1)
                   for listing in chosen]
         municipality = db_session.get(Municipality, current_user.municipality_id)

@@ -36,6 +36,7 @@ from sharing.catalog.signals import announce_listing_changed
 from sharing.catalog.wants import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 from sharing.web.fragments import cached_fragment
@@ -125,7 +126,7 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
                                total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
     return render_template("catalog/_search.html", **shown, page=page, total=page.total,
-                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
 
 
 def _filter_fields(form: SearchForm, view: str) -> str:
@@ -149,7 +150,7 @@ def detail(listing_id: int) -> str:
     factor = current_factor(db_session, listing.category_id)
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
-                           photos=photos.photos_of(db_session, listing.id),  # type: ignore[arg-type]
+                           photos=photos.photos_of(db_session, id_of(listing)),
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
@@ -166,7 +167,7 @@ def mine() -> str:
                           page=max(1, request.args.get("page", 1, type=page_number)))
     args = link_arguments(exclude=("page",))
     return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q,
-                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
@@ -244,7 +245,7 @@ def edit(listing_id: int) -> str | Response:
             show_error(form, error)
         else:
             db_session.commit()
-            announce_listing_changed(listing.id)  # type: ignore[arg-type]
+            announce_listing_changed(id_of(listing))
             flash(_("The listing is saved."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=listing)
@@ -264,7 +265,7 @@ def change_status(listing_id: int) -> Response:
         flash(_(error.message, **params), "error")
     else:
         db_session.commit()
-        announce_listing_changed(listing.id)  # type: ignore[arg-type]
+        announce_listing_changed(id_of(listing))
         log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)
         flash(_("The listing is now “%(status)s”.", status=STATUS_LABELS[target]), "success")
     return redirect(url_for("catalog.detail", listing_id=listing.id))

@@ -45,7 +45,8 @@ def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
 def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db_session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())  # type: ignore[union-attr]
+    rows = db_session.execute(select(col(model.id), col(model.name)).where(col(model.id).in_(ids))).all()
+    return {id_: name for id_, name in rows if id_ is not None}
 
 
 def _visible(want_id: int) -> Want:

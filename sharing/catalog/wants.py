@@ -27,6 +27,7 @@ from sharing.catalog.listings import findable_by
 from sharing.catalog.models import Category, Listing, ListingStatus, Visibility, Want, WantMatch, WantStatus
 from sharing.db import Page
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
 WORDS_MAX = 200
@@ -152,7 +153,7 @@ def post_want(session: Session, *, details: WantDetails, by: Actor, now: datetim
     if unit is None or not unit.active or unit.municipality_id != by.municipality_id:
         raise DomainError(N_("Your account belongs to no unit, so you cannot post a wanted item. "
                              "Ask your municipality's administrator to set your unit."))
-    want = Want(municipality_id=by.municipality_id, unit_id=unit.id, posted_by_id=by.id, created_at=now)  # type: ignore[arg-type]
+    want = Want(municipality_id=by.municipality_id, unit_id=id_of(unit), posted_by_id=id_of(by), created_at=now)
     return _save(session, want, details, now)
 
 
@@ -219,7 +220,7 @@ def record_present_matches(session: Session, *, want: Want, now: datetime) -> in
     known = set(session.scalars(select(col(WantMatch.listing_id)).where(col(WantMatch.want_id) == want.id)))
     for listing_id in present:
         if listing_id not in known:
-            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now))  # type: ignore[arg-type]
+            session.add(WantMatch(want_id=id_of(want), listing_id=listing_id, matched_at=now))
     session.flush()
     return len(present)
 
@@ -241,10 +242,10 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     if listing.visibility != Visibility.PARTNERS:
         query = query.where(col(Want.municipality_id) == listing.municipality_id)
     met = [want for want in session.scalars(query) if meets(want, listing, chain)]  # type: ignore[arg-type]
-    told_lately = _told_since(session, [want.id for want in met], now - NOTICE_INTERVAL)  # type: ignore[misc]
+    told_lately = _told_since(session, [id_of(want) for want in met], now - NOTICE_INTERVAL)
     for want in met:
         tell = want.id not in told_lately
-        session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now,  # type: ignore[arg-type]
+        session.add(WantMatch(want_id=id_of(want), listing_id=id_of(listing), matched_at=now,
                               notified_at=now if tell else None))
     session.flush()
     return [want for want in met if want.id not in told_lately]
@@ -270,7 +271,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today),
     ).order_by(col(Want.id))).all()
     met: list[tuple[Want, list[int]]] = []
-    told_lately = _told_since(session, [want.id for want in open_wants], now - NOTICE_INTERVAL)  # type: ignore[misc]
+    told_lately = _told_since(session, [id_of(want) for want in open_wants], now - NOTICE_INTERVAL)
     for want in open_wants:
         query = select(col(Listing.id)).where(
             col(Listing.id).in_(listing_ids), col(Listing.status) == ListingStatus.PUBLISHED.value,
@@ -286,7 +287,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         found = list(session.scalars(query.order_by(col(Listing.id))))
         tell = want.id not in told_lately
         for listing_id in found:
-            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now,  # type: ignore[arg-type]
+            session.add(WantMatch(want_id=id_of(want), listing_id=listing_id, matched_at=now,
                                   notified_at=now if tell else None))
         if found and tell:
             met.append((want, found))
@@ -306,7 +307,7 @@ def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int
     terms = want.search_words.split()
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    query = query.options(selectinload(Listing.category)).order_by(  # type: ignore[arg-type]
+    query = query.options(selectinload(relation(Listing.category))).order_by(
         col(WantMatch.matched_at).desc(), col(Listing.id).desc())
     if limit is not None:
         query = query.limit(limit)
@@ -352,7 +353,7 @@ def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: da
             query = query.where(col(Want.status).in_([s.value for s in CLOSED]))
         query = query.order_by(col(Want.updated_at).desc(), col(Want.id).desc())
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.options(selectinload(Want.category))  # type: ignore[arg-type]
+    rows = session.scalars(query.options(selectinload(relation(Want.category)))
                            .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
     return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from sharing.accounts import organisation
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.accounts.passwords import hash_password
+from sharing.typed import id_of
 
 DATA_FILE = Path(__file__).with_name("data.json")
 
@@ -55,7 +56,7 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
                 continue
             password_hash = password_hash or hash_password(data["password"])
             user = User(
-                municipality_id=municipality.id, unit_id=units[person["unit"]].id if person.get("unit") else None,
+                municipality_id=id_of(municipality), unit_id=units[person["unit"]].id if person.get("unit") else None,
                 email=person["email"], name=person["name"], password_hash=password_hash,
             )
             user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]

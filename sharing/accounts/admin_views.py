@@ -85,7 +85,7 @@ def new_municipality() -> str | Response:
     if form.validate_on_submit():
         try:
             municipality = organisation.create_municipality(
-                db_session, code=form.code.data, name=form.name.data, contact_email=form.contact_email.data
+                db_session, code=form.code.data or "", name=form.name.data or "", contact_email=form.contact_email.data
             )
         except DomainError as error:
             show_error(form, error)
@@ -107,7 +107,7 @@ def settings(municipality_id: int) -> str | Response:
         form.name.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data,
+            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data or "",
                                              contact_email=form.contact_email.data, changed_by=current_user)
         except DomainError as error:
             show_error(form, error)
@@ -153,8 +153,8 @@ def new_user(municipality_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             user, raw = organisation.invite_user(
-                db_session, municipality=municipality, email=form.email.data, name=form.name.data,
-                roles=[Role(r) for r in form.roles.data], unit_id=form.unit_id.data, invited_by=current_user,
+                db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
+                roles=[Role(r) for r in form.roles.data or []], unit_id=form.unit_id.data, invited_by=current_user,
                 now=utcnow(), lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]),
             )
         except DomainError as error:
@@ -181,7 +181,7 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
         before = (",".join(sorted(user.roles)), user.active)
         try:
             organisation.update_user(
-                db_session, user=user, name=form.name.data, roles=[Role(r) for r in form.roles.data],
+                db_session, user=user, name=form.name.data or "", roles=[Role(r) for r in form.roles.data or []],
                 unit_id=form.unit_id.data, active=form.active.data, changed_by=current_user, now=utcnow(),
             )
         except DomainError as error:
@@ -266,7 +266,7 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
     form.parent_id.choices = [("", _("Top level"))] + [(other.id, other.name) for other in others]
     if form.validate_on_submit():
         try:
-            saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data,
+            saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data or "",
                                            parent_id=form.parent_id.data, unit=unit, active=form.active.data)
         except DomainError as error:
             show_error(form, error)

@@ -7,9 +7,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
-from sqlalchemy import Row, and_, bindparam, delete, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
@@ -204,20 +204,20 @@ class FoundSession:
 # loading ORM objects, costs more than running it.
 _ROLES = (select(func.aggregate_strings(col(RoleGrant.role), ",")).where(col(RoleGrant.user_id) == User.id)
           .correlate_except(RoleGrant).scalar_subquery())
-_SIGNED_IN_USER = select(
+_SIGNED_IN_USER: Select[Unpack[tuple[Any, ...]]] = select(
     col(User.id).label("user_id"), col(User.municipality_id), col(Municipality.name).label("municipality_name"),
     col(User.unit_id),
-    User.name, User.email, User.locale,
+    col(User.name), col(User.email), col(User.locale),
     col(User.totp_secret).is_not(None).label("two_step"),
     # User.is_active, in SQL.
     and_(col(User.active), col(User.password_hash).is_not(None)).label("can_sign_in"),
-    User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]
+    User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]  # added in accounts.models
     _ROLES.label("roles"),
 ).join(Municipality, col(Municipality.id) == User.municipality_id)
 _SIGNED_IN_USER_BY_ID = _SIGNED_IN_USER.where(col(User.id) == bindparam("user_id"))
 _USER_SESSION_BY_HASH = _SIGNED_IN_USER.add_columns(
     col(UserSession.id).label("session_id"), col(UserSession.created_at), col(UserSession.last_seen_at),
-    UserSession.ended_at,
+    col(UserSession.ended_at),
 ).join(UserSession, col(UserSession.user_id) == User.id).where(col(UserSession.token_hash) == bindparam("token_hash"))
 
 

@@ -39,7 +39,7 @@ def notify(session: Session, *, user_id: int, message: str, params: dict[str, An
 
 def newest(session: Session, *, user_id: int, page: int, per_page: int) -> tuple[list[Notification], int]:
     """One page of the user's notifications, newest first, and how many there are in all."""
-    mine = Notification.user_id == user_id
+    mine = col(Notification.user_id) == user_id
     total = session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
     rows = session.scalars(select(Notification).where(mine)
                            .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
@@ -62,10 +62,10 @@ def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
     result = session.execute(update(Notification).where(
         col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
         .values(read_at=now))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
 def purge_old(session: Session, *, now: datetime, older_than: timedelta = RETENTION) -> int:
     """Delete every notification older than the retention period, read or not."""
     result = session.execute(delete(Notification).where(col(Notification.created_at) < now - older_than))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult

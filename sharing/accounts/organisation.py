@@ -258,7 +258,7 @@ def invite_user(
     _check_unit(session, id_of(municipality), unit_id)
     user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),
                 created_at=now)
-    user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]
+    user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]  # type: ignore[call-arg]  # user_id: set at flush
     session.add(user)
     session.flush()
     raw = issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
@@ -292,7 +292,7 @@ def update_user(
     _check_unit(session, user.municipality_id, unit_id)
     user.name, user.unit_id = name.strip(), unit_id
     if user.roles != new_roles:
-        user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]
+        user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]  # type: ignore[call-arg]  # user_id: set at flush
     if user.active and not active:
         end_user_sessions(session, user_id=id_of(user), now=now)
     user.active = active

@@ -70,7 +70,7 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(safe_next(form.next.data, url_for("web.index")))
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(db_session, email=form.email.data, password=form.password.data,
+            user = auth.authenticate(db_session, email=form.email.data or "", password=form.password.data or "",
                                      address=_address(), now=utcnow(), limits=_login_limits())
         except auth.LoginThrottled as error:
             security_log.warning("login throttled from %s", _address())
@@ -103,7 +103,7 @@ def login_code() -> str | Response | tuple[str, int]:
         try:
             auth.check_throttle(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
                                 now=utcnow(), limits=_login_limits())
-            mfa.verify(db_session, user=user, code=form.code.data, now=utcnow())
+            mfa.verify(db_session, user=user, code=form.code.data or "", now=utcnow())
         except auth.LoginThrottled as error:
             security_log.warning("login code throttled: user %s", user.id)
             flash(_(error.message, **error.params), "error")
@@ -134,7 +134,7 @@ def logout() -> Response:
 def forgot_password() -> str | Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        email = auth.normalise_email(form.email.data)
+        email = auth.normalise_email(form.email.data or "")
         try:
             auth.check_throttle(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow(),
                                 limits=RESET_LIMITS)
@@ -190,7 +190,7 @@ def _redeem(purpose: TokenPurpose, template: str) -> str | Response:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            user = auth.redeem_account_token(db_session, raw=raw, purpose=purpose, password=form.password.data,
+            user = auth.redeem_account_token(db_session, raw=raw, purpose=purpose, password=form.password.data or "",
                                              now=utcnow())
         except DomainError as error:
             show_error(form, error)
@@ -266,8 +266,8 @@ def change_password() -> str | Response | tuple[str, int]:
     user = _own_record()
     if form.validate_on_submit():
         try:
-            auth.change_password(db_session, user=user, current=form.current_password.data,
-                                 new=form.password.data, keep_session_id=g.get("user_session_id"), now=utcnow())
+            auth.change_password(db_session, user=user, current=form.current_password.data or "",
+                                 new=form.password.data or "", keep_session_id=g.get("user_session_id"), now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -285,7 +285,7 @@ def end_other_sessions() -> Response | tuple[str, int]:
     form = EndSessionsForm(prefix="sessions")
     if form.validate_on_submit():
         try:
-            auth.confirm_password(_own_record(), form.current_password.data)  # ASVS 5.0 V7.5.2
+            auth.confirm_password(_own_record(), form.current_password.data or "")  # ASVS 5.0 V7.5.2
         except DomainError as error:
             show_error(form, error)
         else:
@@ -309,8 +309,8 @@ def create_token() -> str | tuple[str, int]:
         expires = (datetime.combine(form.expires_on.data, time.max, tzinfo=timezone.utc)
                    if form.expires_on.data else utcnow() + max_lifetime)
         try:
-            token, raw = auth.create_api_token(db_session, user=user, name=form.name.data,
-                                               password=form.current_password.data, now=utcnow(),
+            token, raw = auth.create_api_token(db_session, user=user, name=form.name.data or "",
+                                               password=form.current_password.data or "", now=utcnow(),
                                                expires_at=expires, max_lifetime=max_lifetime)
         except DomainError as error:
             show_error(form, error)
@@ -348,7 +348,7 @@ def two_step() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            mfa.enable(db_session, user=user, secret=secret, code=form.code.data, now=utcnow())
+            mfa.enable(db_session, user=user, secret=secret, code=form.code.data or "", now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -373,7 +373,8 @@ def two_step_off() -> str | Response | tuple[str, int]:
             flash(_("Your role requires two-step verification: it cannot be turned off."), "error")
             return redirect(url_for("accounts.two_step"))
         try:
-            mfa.disable(db_session, user=user, password=form.current_password.data, code=form.code.data, now=utcnow())
+            mfa.disable(db_session, user=user, password=form.current_password.data or "", code=form.code.data or "",
+                        now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -4,8 +4,11 @@ in, as far as shared with them; write for the owning municipality's facility man
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
 
 from flask import Response, abort, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,12 +139,15 @@ def categories() -> Response:
     chosen = nodes[(page - 1) * per_page: page * per_page]
     rows = [CategoryOut(id=id_of(n.category), parent_id=n.category.parent_id, slug=n.category.slug,
                         name=n.category.name, name_en=n.category.name_en, kind=ResourceKind(n.category.kind),
-                        factor=current_factor(db_session, id_of(n.category)))
+                        factor=current_factor(  # type: ignore[arg-type]  # FactorOut reads its attributes
+                            db_session, id_of(n.category)))
             for n in chosen]
     return page_response(rows, total=len(nodes), page=page, per_page=per_page, schema=CategoryOut)
 
 
-SEARCH_PARAMETERS = {
+E = TypeVar("E", bound=Enum)
+
+SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "q": {"type": "string", "description": "Words to find; Swedish inflections and compounds are understood"},
     "category_id": {"type": "integer", "description": "A category and everything below it"},
     "municipality_id": {"type": "integer"},
@@ -154,7 +160,7 @@ SEARCH_PARAMETERS = {
 }
 
 
-def _enum_args(name: str, enum: type) -> list:
+def _enum_args(name: str, enum: type[E]) -> list[E]:
     try:
         return [enum(value) for value in request.args.getlist(name)]
     except ValueError:
@@ -257,7 +263,7 @@ class PhotoListOut(Schema):
     items: list[PhotoOut]
 
 
-PHOTO_UPLOAD = {
+PHOTO_UPLOAD: dict[str, dict[str, Any]] = {
     "photos": {"type": "array", "items": {"type": "string", "format": "binary"},
                "description": "JPEG, PNG or WebP files; location data and other metadata are removed"},
     "alt_text": {"type": "string", "maxLength": 300, "description": "A short description for every photo sent"},
@@ -329,5 +335,5 @@ def delete_listing_photo(listing_id: int, photo_id: int) -> Response:
 @blueprint.get("/photos/<key>/<rendition>.jpg")
 @allow(SIGNED_IN)
 @documented("A photo's file (image/jpeg); it never changes, so it may be cached for long", tag="catalog")
-def photo_file(key: str, rendition: str) -> Response:
+def photo_file(key: str, rendition: str) -> ResponseReturnValue:
     return send_photo(key, rendition)

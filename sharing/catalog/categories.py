@@ -208,7 +208,7 @@ def add_factor_version(
 ) -> CategoryFactor:
     """A new version of the category's figures, in force from ``now``; earlier versions stay as
     they are, so what was reported with them can still be traced."""
-    figures = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
+    figures: dict[str, Any] = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
                "co2e_new_kg": co2e_new_kg}
     for field, value in figures.items():
         if value is not None and (not math.isfinite(value) or value < 0):

@@ -71,7 +71,8 @@ def new() -> str | Response:
             form.parent_id.data, form.kind.data = parent.id, parent.kind
     if form.validate_on_submit():
         try:
-            category = categories.create_category(db_session, name=form.name.data, name_en=form.name_en.data,
+            category = categories.create_category(db_session, name=form.name.data or "",
+                                                  name_en=form.name_en.data or "",
                                                   parent_id=form.parent_id.data, kind=form.kind.data)
         except DomainError as error:
             show_error(form, error)
@@ -94,7 +95,7 @@ def detail(category_id: int) -> str | Response:
         try:
             factor = categories.add_factor_version(
                 db_session, category=category, weight_kg=form.weight_kg.data, volume_m3=form.volume_m3.data,
-                new_price_sek=form.new_price_sek.data, co2e_new_kg=form.co2e_new_kg.data, source=form.source.data,
+                new_price_sek=form.new_price_sek.data, co2e_new_kg=form.co2e_new_kg.data, source=form.source.data or "",
                 by_user_id=current_user.id, now=utcnow(),
             )
         except DomainError as error:

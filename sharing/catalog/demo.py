@@ -86,7 +86,7 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
             title = f"{title}, {rng.choice(QUALITIES)}"
         description = rng.choice(NOTES if thing else PLACE_NOTES)
         give = thing and rng.random() < 0.6
-        factor = factors[category.id]
+        factor = factors[id_of(category)]
         inventory = f"{DEMO_MARK}{n + 1:06d}"
         listing = Listing(
             municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category), kind=category.kind,

@@ -7,6 +7,7 @@ import io
 import logging
 import re
 from collections.abc import Mapping
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import force_locale
@@ -47,9 +48,12 @@ def import_labels() -> dict[str, object]:
     return {"import_status_labels": STATUS_LABELS}
 
 
-def _labels(labels: Mapping[object, object]) -> dict[object, list[str]]:
+K = TypeVar("K")
+
+
+def _labels(labels: Mapping[K, object]) -> dict[K, list[str]]:
     """Each label in Swedish first (what the template writes), then in English: a file may use either."""
-    result: dict[object, list[str]] = {}
+    result: dict[K, list[str]] = {}
     for locale in ("sv", "en"):
         with force_locale(locale):
             for key, label in labels.items():
@@ -59,8 +63,8 @@ def _labels(labels: Mapping[object, object]) -> dict[object, list[str]]:
 
 def _vocabulary() -> imports.Vocabulary:
     return imports.vocabulary(db_session, municipality_id=current_user.municipality_id,
-                              condition_labels=_labels(CONDITION_LABELS),  # type: ignore[arg-type]
-                              visibility_labels=_labels(VISIBILITY_LABELS))  # type: ignore[arg-type]
+                              condition_labels=_labels(CONDITION_LABELS),
+                              visibility_labels=_labels(VISIBILITY_LABELS))
 
 
 def _own_import(import_id: int) -> ListingImport:

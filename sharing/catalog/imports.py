@@ -164,11 +164,12 @@ def vocabulary(
     by their labels (the first label of each is the one the template writes) or their codes."""
     nodes = category_tree(session)
     categories: dict[str, int | None] = {}
-    by_id = {node.category.id: node for node in nodes}
+    by_id = {id_of(node.category): node for node in nodes}
     english_path: dict[int, tuple[str, ...]] = {}
     for node in nodes:
         parent = node.category.parent_id
-        english_path[id_of(node.category)] = (*english_path.get(parent, ()), node.category.name_en)
+        english_path[id_of(node.category)] = (*(english_path.get(parent, ()) if parent is not None else ()),
+                                               node.category.name_en)
     for node in nodes:
         for path in (node.path, english_path[id_of(node.category)]):
             for start in range(len(path)):  # "Kontorsstol", "Sittmöbler > Kontorsstol", the whole path
@@ -190,8 +191,8 @@ def vocabulary(
         for label in (*visibility_labels.get(visibility, ()), visibility.value):
             _add_name(visibilities, label, visibility)
     return Vocabulary(
-        categories=categories, category_kinds={i: ResourceKind(n.category.kind) for i, n in by_id.items()},  # type: ignore[misc]
-        category_paths={i: PATH_SEPARATOR.join(n.path) for i, n in by_id.items()},  # type: ignore[misc]
+        categories=categories, category_kinds={i: ResourceKind(n.category.kind) for i, n in by_id.items()},
+        category_paths={i: PATH_SEPARATOR.join(n.path) for i, n in by_id.items()},
         sites=sites, site_names=site_names, conditions=conditions,
         condition_names={c: (condition_labels.get(c) or (c.value,))[0] for c in Condition},
         visibilities=visibilities,
@@ -469,7 +470,7 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
             return names[key]
         return parse
 
-    lengths = Listing.__table__.c  # type: ignore[attr-defined]
+    lengths = Listing.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare __table__
     cell("title", text(lengths.title.type.length))
     cell("description", text(lengths.description.type.length, lines=True))
     cell("inventory_number", text(lengths.inventory_number.type.length))
@@ -627,7 +628,7 @@ def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now
         .where(col(ListingImport.id) == job.id, col(ListingImport.status) == ImportStatus.PENDING.value)
         .values(status=ImportStatus.RUNNING.value, publish=publish, started_at=now, done=0)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         raise DomainError(N_("This import has already been started."))
     session.refresh(job)
 
@@ -727,9 +728,12 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
     sheet = workbook.active
+    if not isinstance(sheet, Worksheet):  # a new workbook opens on a worksheet
+        raise TypeError("a new workbook has no worksheet")
     sheet.title = "Annonser"
     sheet.append([column.header for column in COLUMNS])
     example = _example_row(vocabulary)

@@ -395,6 +395,6 @@ def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnE
         return None
     km_per_degree = 111.2
     x_scale = km_per_degree * math.cos(math.radians(origin.latitude))
-    dy = (Site.latitude - origin.latitude) * km_per_degree
-    dx = (Site.longitude - origin.longitude) * x_scale
+    dy = (col(Site.latitude) - origin.latitude) * km_per_degree
+    dx = (col(Site.longitude) - origin.longitude) * x_scale
     return dy * dy + dx * dx

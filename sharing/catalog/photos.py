@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Iterable, Mapping, Sequence
+from typing import IO, Any, Iterable, Mapping, Sequence
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy import event, func, select
@@ -46,7 +46,7 @@ class Upload:
     """A file as it came in: the name its sender gave it (only ever shown back to them) and its bytes."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,9 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
     if profile and image.mode in ("RGB", "CMYK"):
         # Phones often shoot in a wider colour space; the stored photo carries no profile, so convert.
         try:
-            image = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), _SRGB,
-                                              outputMode="RGB")
+            converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), _SRGB,
+                                                  outputMode="RGB")
+            image = converted if converted is not None else image  # None only when converting in place
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a profile that cannot be read: the pixels as they are are close enough
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -7,6 +7,7 @@ the listing's address built from SHARING_BASE_URL, never from the request's Host
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -36,7 +37,7 @@ def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
     ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
-    rows = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))) if ids else []
+    rows: Iterable[Listing] = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))) if ids else []
     found = {listing.id: listing for listing in rows}
     for listing_id in ids:
         listing = found.get(listing_id)
@@ -85,11 +86,11 @@ def sheet() -> str | Response:
                                           inventory_number=listing.inventory_number, url=listing_url(id_of(listing)),
                                           copies=listing.quantity if per_piece else 1)
                   for listing in chosen]
-        municipality = db_session.get(Municipality, current_user.municipality_id)
+        municipality = db_session.get_one(Municipality, current_user.municipality_id)
         captions = qr_sheet.Captions(inventory_number=_("Inv. no."), listing_number=_("Listing no."))
         try:
             pdf = qr_sheet.render(labels, municipality=municipality.name, captions=captions,
-                                    start=form.start.data, title=_("Labels"))
+                                    start=form.start.data or 1, title=_("Labels"))
         except DomainError as error:
             show_error(form, error)
         else:

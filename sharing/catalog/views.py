@@ -189,9 +189,9 @@ def _details(form: ListingForm) -> listings.ListingDetails:
         return float(value) if value is not None else None
 
     return listings.ListingDetails(
-        kind=ResourceKind(form.kind.data), title=form.title.data, category_id=form.category_id.data,
+        kind=ResourceKind(form.kind.data), title=form.title.data or "", category_id=form.category_id.data,
         site_id=form.site_id.data, description=form.description.data or "",
-        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data,
+        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data or 0,
         width_cm=form.width_cm.data, depth_cm=form.depth_cm.data, height_cm=form.height_cm.data,
         weight_kg=number(form.weight_kg.data), volume_m3=number(form.volume_m3.data),
         inventory_number=form.inventory_number.data or "", contact_user_id=form.contact_user_id.data,
@@ -261,7 +261,8 @@ def change_status(listing_id: int) -> Response:
     except ValueError:
         abort(400)
     except DomainError as error:
-        params = {name: STATUS_LABELS.get(value, value) for name, value in error.params.items()}
+        params = {name: STATUS_LABELS.get(value, value) if isinstance(value, str) else value
+                  for name, value in error.params.items()}
         flash(_(error.message, **params), "error")
     else:
         db_session.commit()

@@ -85,7 +85,7 @@ def index() -> str:
 
 def _details(form: WantForm) -> wants.WantDetails:
     return wants.WantDetails(words=form.words.data or "", category_id=form.category_id.data,
-                             quantity=form.quantity.data, needed_by=form.needed_by.data,
+                             quantity=form.quantity.data or 0, needed_by=form.needed_by.data,
                              description=form.description.data or "")
 
 
@@ -118,7 +118,7 @@ def detail(want_id: int) -> str:
     want = _visible(want_id)
     poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
     today = wants.local_date(utcnow())
-    search_args = {"q": want.words} if want.words else {}
+    search_args: dict[str, str | int] = {"q": want.words} if want.words else {}
     if want.category_id is not None:
         search_args["category_id"] = want.category_id
     return render_template(

@@ -216,7 +216,7 @@ def record_present_matches(session: Session, *, want: Want, now: datetime) -> in
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
     newest = query.order_by(col(Listing.published_at).desc(), col(Listing.id).desc()).limit(MATCHES_RECORDED)
-    present = list(session.scalars(newest))
+    present = [id_ for id_ in session.scalars(newest) if id_ is not None]
     known = set(session.scalars(select(col(WantMatch.listing_id)).where(col(WantMatch.want_id) == want.id)))
     for listing_id in present:
         if listing_id not in known:
@@ -231,7 +231,7 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     if listing.status != ListingStatus.PUBLISHED:
         return []
     category = session.get(Category, listing.category_id)
-    chain = {c.id for c in ancestors(session, category)} if category is not None else set()
+    chain = {id_of(c) for c in ancestors(session, category)} if category is not None else set()
     today = local_date(now)
     query = select(Want).where(
         col(Want.status) == WantStatus.OPEN.value,
@@ -241,7 +241,7 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     ).order_by(col(Want.id))
     if listing.visibility != Visibility.PARTNERS:
         query = query.where(col(Want.municipality_id) == listing.municipality_id)
-    met = [want for want in session.scalars(query) if meets(want, listing, chain)]  # type: ignore[arg-type]
+    met = [want for want in session.scalars(query) if meets(want, listing, chain)]
     told_lately = _told_since(session, [id_of(want) for want in met], now - NOTICE_INTERVAL)
     for want in met:
         tell = want.id not in told_lately
@@ -284,7 +284,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         terms = want.search_words.split()
         if terms:
             query = query.where(search.matches(terms, session.get_bind().dialect.name))
-        found = list(session.scalars(query.order_by(col(Listing.id))))
+        found = [id_ for id_ in session.scalars(query.order_by(col(Listing.id))) if id_ is not None]
         tell = want.id not in told_lately
         for listing_id in found:
             session.add(WantMatch(want_id=id_of(want), listing_id=listing_id, matched_at=now,
@@ -334,15 +334,15 @@ def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: da
     today = local_date(now)
     query = select(Want).where(visible_to(viewer))
     if filters.mine:
-        own = [Want.posted_by_id == viewer.id]
+        own = [col(Want.posted_by_id) == viewer.id]
         if viewer.unit_id is not None:
-            own.append(Want.unit_id == viewer.unit_id)
+            own.append(col(Want.unit_id) == viewer.unit_id)
         query = query.where(or_(*own))
     if filters.municipality_id is not None:
         query = query.where(col(Want.municipality_id) == filters.municipality_id)
     if filters.category_id is not None:
         query = query.where(col(Want.category_id).in_(descendant_ids(session, filters.category_id)))
-    is_open = Want.status == WantStatus.OPEN.value
+    is_open = col(Want.status) == WantStatus.OPEN.value
     if filters.state == "open":
         query = query.where(is_open, or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today))
         query = query.order_by(col(Want.needed_by).is_(None), col(Want.needed_by), col(Want.id).desc())

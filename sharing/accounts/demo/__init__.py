@@ -59,7 +59,7 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
                 municipality_id=id_of(municipality), unit_id=units[person["unit"]].id if person.get("unit") else None,
                 email=person["email"], name=person["name"], password_hash=password_hash,
             )
-            user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]
+            user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]  # type: ignore[call-arg]  # user_id: set at flush
             session.add(user)
             added["users"] += 1
     session.flush()

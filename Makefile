@@ -10,6 +10,7 @@ run: install translations migrate demo serve
 
 test: install-dev translations
 	$(BIN)/ruff check sharing tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(BIN)/python:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from flask import abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from sharing.extensions import login_manager
@@ -37,7 +38,7 @@ class Access:
             return True
         if not getattr(user, "is_authenticated", False):
             return False
-        return self.roles is None or user.has_role(*self.roles)  # type: ignore[attr-defined]
+        return self.roles is None or user.has_role(*self.roles)  # type: ignore[attr-defined]  # a signed-in User
 
     def describe(self) -> str:
         if self.public:
@@ -64,7 +65,7 @@ def allow(*rule: Access | str) -> Callable[[View], View]:
         access = Access(roles=frozenset(str(r) for r in rule))
 
     def decorate(view: View) -> View:
-        view.access = access  # type: ignore[attr-defined]
+        view.access = access  # type: ignore[attr-defined]  # the rule rides on the view function
         return view
 
     return decorate
@@ -78,7 +79,7 @@ def access_for(endpoint: str) -> Access | None:
     return getattr(view, "access", None)
 
 
-def enforce_access() -> object:
+def enforce_access() -> ResponseReturnValue | None:
     """Before every request: refuse what the view's rule does not permit."""
     if request.endpoint is None:  # no route matched: the 404/405 handler answers
         return None

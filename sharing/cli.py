@@ -15,7 +15,7 @@ from sharing.config import DEVELOPMENT_ENVS
 from sharing.db import new_session, refresh_statistics
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app():
     from sharing import create_app
     from sharing.config import ConfigError
 
@@ -71,4 +71,4 @@ def list_outbox(show: int | None) -> None:
         if show is None:
             click.echo(f"{number:3}  {message['Date']}  {message['To']}  {message['Subject']}")
         elif number == show:
-            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{message.get_content()}")  # type: ignore[attr-defined]
+            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{message.get_content()}")

@@ -34,6 +34,7 @@ from sqlmodel import Field, Session, SQLModel, col
 from sharing import transactions
 from sharing.db import UTCDateTime, engine, utcnow
 from sharing.jobs import Job, add_job
+from sharing.typed import id_of
 
 log = logging.getLogger("sharing.events")
 
@@ -54,7 +55,7 @@ class DomainEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, index=True)  # "<domain>.<subject>.<what happened>"
-    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)  # type: ignore[call-overload]  # SQLModel's stub lacks sa_type with TypeDecorator
+    occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # Ids, not foreign keys: the core knows no users or municipalities, and the trail outlives them.
     actor_id: int | None = None
     municipality_id: int | None = None
@@ -75,8 +76,8 @@ class EventDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="domain_event.id")  # indexed by the unique constraint
     receiver: str = Field(max_length=80)
-    due_at: datetime = Field(sa_type=UTCDateTime)  # type: ignore[call-overload]  # as above
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]  # as above
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     last_error: str = Field(default="", max_length=200)  # the exception's class, never its text
 
@@ -119,14 +120,14 @@ def record(session: Session, name: str, *, subject_type: str, subject_id: int | 
     session.add(event)
     session.flush()
     receivers = sorted(receiver.name for receiver in _receivers.values() if name in receiver.events)
-    deliveries = [EventDelivery(event_id=event.id, receiver=receiver, due_at=now + DISPATCH_GRACE)  # type: ignore[arg-type]  # flushed: the id is set
+    deliveries = [EventDelivery(event_id=id_of(event), receiver=receiver, due_at=now + DISPATCH_GRACE)
                   for receiver in receivers]
     session.add_all(deliveries)
     if deliveries:
         session.flush()
         bind = session.get_bind()
         for delivery in deliveries:
-            transactions.after_commit(session, partial(dispatch, bind, delivery.id))  # type: ignore[arg-type]  # flushed
+            transactions.after_commit(session, partial(dispatch, bind, id_of(delivery)))
     return event
 
 
@@ -160,9 +161,9 @@ def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | Non
         if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
             session.rollback()
             return False
-        event = session.get(DomainEvent, delivery.event_id)
+        event = session.get_one(DomainEvent, delivery.event_id)
         try:
-            receiver.handle(session, event)  # type: ignore[arg-type]  # the foreign key guarantees the event
+            receiver.handle(session, event)
             session.commit()
         except Exception as error:  # noqa: BLE001 - a receiver's failure is kept and retried, never raised
             session.rollback()
@@ -174,7 +175,7 @@ def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | Non
 
 def _note_failure(bind: Engine | Connection, delivery_id: int, error: Exception, now: datetime) -> None:
     with Session(bind=bind) as session:
-        attempts = session.scalar(select(EventDelivery.attempts).where(col(EventDelivery.id) == delivery_id)) or 0
+        attempts = session.scalar(select(col(EventDelivery.attempts)).where(col(EventDelivery.id) == delivery_id)) or 0
         wait = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_RETRY_WAIT)
         session.execute(update(EventDelivery).where(col(EventDelivery.id) == delivery_id).values(
             attempts=attempts + 1, last_error=type(error).__name__[:200], due_at=now + wait))
@@ -185,8 +186,8 @@ def dispatch_due(bind: Engine | Connection, *, now: datetime, limit: int = 500) 
     """Dispatch the deliveries that are due and not done (failed ones, and those whose process
     died before it could); returns how many were handled now."""
     with Session(bind=bind) as session:
-        due = list(session.scalars(
-            select(EventDelivery.id)
+        due: list[int] = list(session.scalars(
+            select(col(EventDelivery.id))
             .where(col(EventDelivery.done_at).is_(None), col(EventDelivery.due_at) <= now)
             .order_by(col(EventDelivery.due_at), col(EventDelivery.id)).limit(limit)
         ))

@@ -16,6 +16,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from sharing.typed import app_object
+
 log = logging.getLogger("sharing.jobs")
 
 
@@ -41,7 +43,7 @@ jobs_cli = AppGroup("jobs", help="Periodic jobs.")
 @jobs_cli.command("run")
 def run_scheduler() -> None:
     """Run the scheduler in the foreground (one process per deployment)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = app_object()
     scheduler = BlockingScheduler(timezone="UTC")
     jobs = schedule(app)
     for job in jobs:

@@ -9,9 +9,12 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+
+from sharing.typed import app_object
 
 log = logging.getLogger("sharing.mail")
 
@@ -49,15 +52,15 @@ _background: list[threading.Thread] = []
 _background_lock = threading.Lock()
 
 
-def send_mail_in_background(**mail: object) -> None:
+def send_mail_in_background(**mail: Any) -> None:
     """``send_mail`` on a thread of its own, for mail a request causes but need not wait for:
     a slow mail server (15 s a message at worst) must not hold up the person who clicked.
     The message is rendered on that thread too, so pass values, not lazy-loading objects."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app_object()
 
     def send() -> None:
         with app.app_context():
-            send_mail(**mail)  # type: ignore[arg-type]
+            send_mail(**mail)
 
     thread = threading.Thread(target=send, name="mail", daemon=False)  # a stopping worker lets it finish
     with _background_lock:

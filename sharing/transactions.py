@@ -32,7 +32,7 @@ from sqlalchemy.sql.dml import UpdateBase
 log = logging.getLogger("sharing.transactions")
 
 BeforeCommit = Callable[[Session], None]
-AfterEnd = Callable[[], None]
+AfterEnd = Callable[[], object]  # what it returns is ignored
 
 
 @dataclass

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -22,6 +23,7 @@ from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import relation
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -41,7 +43,7 @@ def administered(municipality_id: int) -> Municipality:
     return municipality
 
 
-def _owned(model: type, object_id: int, municipality: Municipality):  # type: ignore[no-untyped-def]
+def _owned(model: type, object_id: int, municipality: Municipality):
     obj = db_session.get(model, object_id)
     if obj is None or obj.municipality_id != municipality.id:
         if obj is not None:
@@ -83,7 +85,7 @@ def new_municipality() -> str | Response:
     if form.validate_on_submit():
         try:
             municipality = organisation.create_municipality(
-                db_session, code=form.code.data, name=form.name.data, contact_email=form.contact_email.data
+                db_session, code=form.code.data or "", name=form.name.data or "", contact_email=form.contact_email.data
             )
         except DomainError as error:
             show_error(form, error)
@@ -105,7 +107,7 @@ def settings(municipality_id: int) -> str | Response:
         form.name.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data,
+            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data or "",
                                              contact_email=form.contact_email.data, changed_by=current_user)
         except DomainError as error:
             show_error(form, error)
@@ -124,7 +126,7 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
     grantable = organisation.grantable_roles(current_user)
     form.roles.choices = [(role.value, str(ROLE_LABELS[role])) for role in Role if role in grantable]
     units = db_session.scalars(
-        select(Unit).where(Unit.municipality_id == municipality.id, Unit.active).order_by(Unit.name)  # type: ignore[arg-type]
+        select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.active)).order_by(col(Unit.name))
     ).all()
     form.unit_id.choices = [("", _("No unit"))] + [(unit.id, unit.name) for unit in units]
     return form
@@ -135,8 +137,8 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
 def users(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
-        select(User).where(User.municipality_id == municipality.id)
-        .options(selectinload(User.role_grants), selectinload(User.unit))  # type: ignore[arg-type]
+        select(User).where(col(User.municipality_id) == municipality.id)
+        .options(selectinload(relation(User.role_grants)), selectinload(relation(User.unit)))
         .order_by(User.name)
     ).all()
     return render_template("accounts/admin/users.html", municipality=municipality, users=rows)
@@ -151,8 +153,8 @@ def new_user(municipality_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             user, raw = organisation.invite_user(
-                db_session, municipality=municipality, email=form.email.data, name=form.name.data,
-                roles=[Role(r) for r in form.roles.data], unit_id=form.unit_id.data, invited_by=current_user,
+                db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
+                roles=[Role(r) for r in form.roles.data or []], unit_id=form.unit_id.data, invited_by=current_user,
                 now=utcnow(), lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]),
             )
         except DomainError as error:
@@ -179,7 +181,7 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
         before = (",".join(sorted(user.roles)), user.active)
         try:
             organisation.update_user(
-                db_session, user=user, name=form.name.data, roles=[Role(r) for r in form.roles.data],
+                db_session, user=user, name=form.name.data or "", roles=[Role(r) for r in form.roles.data or []],
                 unit_id=form.unit_id.data, active=form.active.data, changed_by=current_user, now=utcnow(),
             )
         except DomainError as error:
@@ -243,7 +245,8 @@ def reset_two_step(municipality_id: int, user_id: int) -> Response:
 @allow(*ADMINS)
 def units(municipality_id: int) -> str:
     municipality = administered(municipality_id)
-    rows = db_session.scalars(select(Unit).where(Unit.municipality_id == municipality.id).order_by(Unit.name)).all()
+    rows = db_session.scalars(
+        select(Unit).where(col(Unit.municipality_id) == municipality.id).order_by(col(Unit.name))).all()
     names = {unit.id: unit.name for unit in rows}
     return render_template("accounts/admin/units.html", municipality=municipality, units=rows, names=names)
 
@@ -257,12 +260,13 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
     unit = _owned(Unit, unit_id, municipality) if unit_id is not None else None
     form = UnitForm(obj=unit)
     others = db_session.scalars(
-        select(Unit).where(Unit.municipality_id == municipality.id, Unit.id != unit_id).order_by(Unit.name)  # type: ignore[arg-type]
+        select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.id) != unit_id)
+        .order_by(col(Unit.name))
     ).all()
     form.parent_id.choices = [("", _("Top level"))] + [(other.id, other.name) for other in others]
     if form.validate_on_submit():
         try:
-            saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data,
+            saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data or "",
                                            parent_id=form.parent_id.data, unit=unit, active=form.active.data)
         except DomainError as error:
             show_error(form, error)
@@ -281,8 +285,8 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
 def sites(municipality_id: int) -> str:
     municipality = administered(municipality_id)
     rows = db_session.scalars(
-        select(Site).where(Site.municipality_id == municipality.id)
-        .options(selectinload(Site.opening_hours)).order_by(Site.locality, Site.name)  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == municipality.id)
+        .options(selectinload(relation(Site.opening_hours))).order_by(col(Site.locality), col(Site.name))
     ).all()
     return render_template("accounts/admin/sites.html", municipality=municipality, sites=rows,
                            hours=organisation.format_opening_hours)

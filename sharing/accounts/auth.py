@@ -7,11 +7,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
-from sqlalchemy import Row, and_, bindparam, delete, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import (
     AccountToken,
@@ -27,6 +27,7 @@ from sharing.accounts.models import (
 )
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 
 class LoginRefused(DomainError):
@@ -46,15 +47,15 @@ def _digest(raw: str) -> str:
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == normalise_email(email)))
+    return session.scalar(select(User).where(col(User.email) == normalise_email(email)))
 
 
 def load_user(session: Session, user_id: int) -> User | None:
     """A user with what every request needs (roles, municipality) loaded at once."""
     return session.execute(
         select(User)
-        .where(User.id == user_id)
-        .options(joinedload(User.role_grants), joinedload(User.municipality))  # type: ignore[arg-type]
+        .where(col(User.id) == user_id)
+        .options(joinedload(relation(User.role_grants)), joinedload(relation(User.municipality)))
     ).unique().scalar_one_or_none()
 
 
@@ -77,13 +78,13 @@ def check_throttle(
     session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime, limits: Limits
 ) -> None:
     """Refuse (LoginThrottled) while there are too many recent attempts of this kind."""
-    recent = select(func.count()).where(LoginAttempt.kind == kind.value,
-                                        LoginAttempt.attempted_at >= now - limits.window)
-    by_account = recent.where(LoginAttempt.email == email)
+    recent = select(func.count()).where(col(LoginAttempt.kind) == kind.value,
+                                        col(LoginAttempt.attempted_at) >= now - limits.window)
+    by_account = recent.where(col(LoginAttempt.email) == email)
     counts = (
-        session.scalar(by_account.where(LoginAttempt.address == address)) or 0,
+        session.scalar(by_account.where(col(LoginAttempt.address) == address)) or 0,
         session.scalar(by_account) or 0,
-        session.scalar(recent.where(LoginAttempt.address == address)) or 0,
+        session.scalar(recent.where(col(LoginAttempt.address) == address)) or 0,
     )
     if (counts[0] >= limits.per_account_and_address or counts[1] >= limits.per_account
             or counts[2] >= limits.per_address):
@@ -109,8 +110,8 @@ def authenticate(session: Session, *, email: str, password: str, address: str, n
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
         record_attempt(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now)
         raise LoginRefused(N_("Wrong e-mail address or password."))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.kind == AttemptKind.LOGIN.value,
-                                               LoginAttempt.email == email, LoginAttempt.address == address))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.kind) == AttemptKind.LOGIN.value,
+                                               col(LoginAttempt.email) == email, col(LoginAttempt.address) == address))
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     user.last_login_at = now
@@ -131,7 +132,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
     if not verify_password(user.password_hash, current):
         raise DomainError(N_("The current password is wrong."), field="current_password")
     set_password(session, user=user, password=new)
-    end_user_sessions(session, user_id=user.id, now=now, keep_session_id=keep_session_id)  # type: ignore[arg-type]
+    end_user_sessions(session, user_id=id_of(user), now=now, keep_session_id=keep_session_id)
 
 
 # --- Server-side sessions ---------------------------------------------------------
@@ -139,7 +140,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
 def start_user_session(session: Session, *, user: User, user_agent: str, now: datetime) -> str:
     """A new session for a user who just proved who they are; returns the cookie's secret."""
     raw = secrets.token_urlsafe(32)
-    session.add(UserSession(user_id=user.id, token_hash=_digest(raw), user_agent=user_agent[:200],
+    session.add(UserSession(user_id=id_of(user), token_hash=_digest(raw), user_agent=user_agent[:200],
                             created_at=now, last_seen_at=now))
     return raw
 
@@ -201,22 +202,23 @@ class FoundSession:
 
 # Built once, and run without the ORM: every request runs one, and building a statement, or
 # loading ORM objects, costs more than running it.
-_ROLES = (select(func.aggregate_strings(RoleGrant.role, ",")).where(RoleGrant.user_id == User.id)  # type: ignore[arg-type]
+_ROLES = (select(func.aggregate_strings(col(RoleGrant.role), ",")).where(col(RoleGrant.user_id) == User.id)
           .correlate_except(RoleGrant).scalar_subquery())
-_SIGNED_IN_USER = select(
-    User.id.label("user_id"), User.municipality_id, Municipality.name.label("municipality_name"), User.unit_id,  # type: ignore[union-attr]
-    User.name, User.email, User.locale,
-    User.totp_secret.is_not(None).label("two_step"),  # type: ignore[union-attr]
+_SIGNED_IN_USER: Select[Unpack[tuple[Any, ...]]] = select(
+    col(User.id).label("user_id"), col(User.municipality_id), col(Municipality.name).label("municipality_name"),
+    col(User.unit_id),
+    col(User.name), col(User.email), col(User.locale),
+    col(User.totp_secret).is_not(None).label("two_step"),
     # User.is_active, in SQL.
-    and_(User.active, User.password_hash.is_not(None)).label("can_sign_in"),  # type: ignore[union-attr, arg-type]
-    User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]
+    and_(col(User.active), col(User.password_hash).is_not(None)).label("can_sign_in"),
+    User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]  # added in accounts.models
     _ROLES.label("roles"),
-).join(Municipality, Municipality.id == User.municipality_id)  # type: ignore[arg-type]
-_SIGNED_IN_USER_BY_ID = _SIGNED_IN_USER.where(User.id == bindparam("user_id"))  # type: ignore[arg-type]
+).join(Municipality, col(Municipality.id) == User.municipality_id)
+_SIGNED_IN_USER_BY_ID = _SIGNED_IN_USER.where(col(User.id) == bindparam("user_id"))
 _USER_SESSION_BY_HASH = _SIGNED_IN_USER.add_columns(
-    UserSession.id.label("session_id"), UserSession.created_at, UserSession.last_seen_at,  # type: ignore[union-attr]
-    UserSession.ended_at,
-).join(UserSession, UserSession.user_id == User.id).where(UserSession.token_hash == bindparam("token_hash"))  # type: ignore[arg-type]
+    col(UserSession.id).label("session_id"), col(UserSession.created_at), col(UserSession.last_seen_at),
+    col(UserSession.ended_at),
+).join(UserSession, col(UserSession.user_id) == User.id).where(col(UserSession.token_hash) == bindparam("token_hash"))
 
 
 def _signed_in_user(row: Row[Any]) -> SignedInUser | None:
@@ -247,7 +249,7 @@ def user_session_for(session: Session, raw: str) -> FoundSession | None:
 
 def remember_language(session: Session, *, user_id: int, language: str) -> None:
     """The language a user chose, for their next sessions and their mail."""
-    session.execute(update(User).where(User.id == user_id).values(locale=language))  # type: ignore[arg-type]
+    session.execute(update(User).where(col(User.id) == user_id).values(locale=language))
 
 
 def check_user_session(
@@ -266,11 +268,11 @@ def check_user_session(
 def note_session_check(session: Session, *, user_session_id: int, check: SessionCheck, now: datetime) -> None:
     """Record what a check found: a session seen again, or one that expired (never moving a
     time back, nor over a logout that came first)."""
-    this = update(UserSession).where(UserSession.id == user_session_id)  # type: ignore[arg-type]
+    this = update(UserSession).where(col(UserSession.id) == user_session_id)
     if check is SessionCheck.SEEN:
-        session.execute(this.where(UserSession.last_seen_at < now).values(last_seen_at=now))
+        session.execute(this.where(col(UserSession.last_seen_at) < now).values(last_seen_at=now))
     elif check is SessionCheck.EXPIRED:
-        session.execute(this.where(UserSession.ended_at.is_(None)).values(ended_at=now))  # type: ignore[union-attr]
+        session.execute(this.where(col(UserSession.ended_at).is_(None)).values(ended_at=now))
 
 
 def end_user_sessions(
@@ -278,11 +280,11 @@ def end_user_sessions(
     only_session_id: int | None = None,
 ) -> None:
     """End a user's sessions: all, all but one, or just one."""
-    query = select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))  # type: ignore[union-attr]
+    query = select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
     if keep_session_id is not None:
-        query = query.where(UserSession.id != keep_session_id)
+        query = query.where(col(UserSession.id) != keep_session_id)
     if only_session_id is not None:
-        query = query.where(UserSession.id == only_session_id)
+        query = query.where(col(UserSession.id) == only_session_id)
     for user_session in session.scalars(query):
         user_session.ended_at = now
         session.add(user_session)
@@ -290,8 +292,8 @@ def end_user_sessions(
 
 def live_sessions(session: Session, *, user_id: int) -> list[UserSession]:
     return list(session.scalars(
-        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))  # type: ignore[union-attr]
-        .order_by(UserSession.last_seen_at.desc())  # type: ignore[attr-defined]
+        select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
+        .order_by(col(UserSession.last_seen_at).desc())
     ))
 
 
@@ -300,12 +302,13 @@ def issue_account_token(
 ) -> str:
     """A new single-use token for the user; earlier unused ones of that purpose stop working."""
     session.execute(
-        delete(AccountToken).where(AccountToken.user_id == user.id, AccountToken.purpose == purpose.value)
+        delete(AccountToken).where(col(AccountToken.user_id) == user.id, col(AccountToken.purpose) == purpose.value)
     )
     raw = secrets.token_urlsafe(32)
     session.add(
         AccountToken(
-            user_id=user.id, purpose=purpose.value, token_hash=_digest(raw), created_at=now, expires_at=now + lifetime
+            user_id=id_of(user), purpose=purpose.value, token_hash=_digest(raw), created_at=now,
+            expires_at=now + lifetime,
         )
     )
     return raw
@@ -314,7 +317,8 @@ def issue_account_token(
 def find_account_token(session: Session, *, raw: str, purpose: TokenPurpose, now: datetime) -> AccountToken:
     """The valid token for this secret, or a DomainError (unknown, used or expired alike)."""
     token = session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == _digest(raw), AccountToken.purpose == purpose.value)
+        select(AccountToken).where(col(AccountToken.token_hash) == _digest(raw),
+                                   col(AccountToken.purpose) == purpose.value)
     )
     if token is None or token.used_at is not None or token.expires_at <= now:
         raise DomainError(N_("The link is invalid or has expired. Ask for a new one."))
@@ -331,8 +335,8 @@ def redeem_account_token(
         raise DomainError(N_("The link is invalid or has expired. Ask for a new one."))
     set_password(session, user=user, password=password)
     # Whoever had the account before the reset keeps nothing: no session, no API token.
-    end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
-    revoke_all_api_tokens(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+    end_user_sessions(session, user_id=id_of(user), now=now)
+    revoke_all_api_tokens(session, user_id=id_of(user), now=now)
     token.used_at = now
     session.add(token)
     return user
@@ -362,7 +366,7 @@ def create_api_token(
                           days=max_lifetime.days)
     raw = "dt_" + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_digest(raw), created_at=now,
+        user_id=id_of(user), name=name.strip(), prefix=raw[:10], token_hash=_digest(raw), created_at=now,
         expires_at=expires_at,
     )
     session.add(token)
@@ -370,7 +374,7 @@ def create_api_token(
 
 
 def revoke_all_api_tokens(session: Session, *, user_id: int, now: datetime) -> None:
-    query = select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    query = select(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
     for token in session.scalars(query):
         token.revoked_at = now
         session.add(token)
@@ -378,7 +382,7 @@ def revoke_all_api_tokens(session: Session, *, user_id: int, now: datetime) -> N
 
 def user_id_for_api_token(session: Session, *, raw: str, now: datetime) -> int | None:
     """The user behind a valid API token, noting when it was last used."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    token = session.scalar(select(ApiToken).where(col(ApiToken.token_hash) == _digest(raw)))
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
     # One write a minute at most: a busy integration should not write on every call.
@@ -399,6 +403,6 @@ def revoke_api_token(session: Session, *, user: User, token_id: int, now: dateti
 def purge_expired(session: Session, *, now: datetime, attempts_older_than: timedelta,
                   sessions_older_than: timedelta) -> None:
     """Drop spent tokens, old failed logins (they hold IP addresses) and old sessions."""
-    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - attempts_older_than))
-    session.execute(delete(AccountToken).where(AccountToken.expires_at < now))
-    session.execute(delete(UserSession).where(UserSession.last_seen_at < now - sessions_older_than))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < now - attempts_older_than))
+    session.execute(delete(AccountToken).where(col(AccountToken.expires_at) < now))
+    session.execute(delete(UserSession).where(col(UserSession.last_seen_at) < now - sessions_older_than))

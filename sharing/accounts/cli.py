@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlmodel import col
 
 from sharing.accounts import auth, organisation
 from sharing.accounts.models import Municipality, Role
@@ -54,7 +55,7 @@ def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_passw
     """Add a user (for example a municipality's first administrator)."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
     with new_session() as session:
-        municipality = session.scalar(select(Municipality).where(Municipality.code == code))
+        municipality = session.scalar(select(Municipality).where(col(Municipality.code) == code))
         if municipality is None:
             raise click.ClickException(f"No municipality with code {code}.")
         try:

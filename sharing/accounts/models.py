@@ -8,9 +8,9 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any, Optional, Protocol
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint, func, inspect, select
 from sqlalchemy.orm import column_property
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, Relationship, SQLModel, col
 
 from sharing.db import UTCDateTime, utcnow
 
@@ -26,11 +26,11 @@ class Role(StrEnum):
     SYSTEM_ADMIN = "system_admin"
 
 
-def _timestamp(**kwargs: object) -> Field:  # type: ignore[valid-type]
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)  # type: ignore[arg-type]
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
 
 
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT", index: bool = True):
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "RESTRICT", index: bool = True) -> Any:
     return Field(
         default=None,
         sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
@@ -129,7 +129,7 @@ class User(SQLModel, table=True):
     totp_secret: Optional[str] = Field(default=None, max_length=32)
     totp_last_step: Optional[int] = Field(default=None)
     created_at: datetime = _timestamp()
-    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     municipality: Municipality = Relationship()
     unit: Optional[Unit] = Relationship()
@@ -195,7 +195,7 @@ class UserSession(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=200)  # so users can tell their sessions apart
     created_at: datetime = _timestamp()
     last_seen_at: datetime = _timestamp()
-    ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     user: User = Relationship()
 
@@ -231,8 +231,8 @@ class AccountToken(SQLModel, table=True):
     purpose: str = Field(max_length=20)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _timestamp()
-    expires_at: datetime = Field(sa_type=UTCDateTime)  # type: ignore[call-overload]
-    used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiToken(SQLModel, table=True):
@@ -246,9 +246,9 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=12)  # shown in the UI so users can tell tokens apart
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _timestamp()
-    expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     user: User = Relationship()
 
@@ -292,12 +292,12 @@ class Notification(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     url: str = Field(default="", max_length=500)  # a path within the service, or empty
     created_at: datetime = _timestamp()
-    read_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    read_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 # The header of every page shows it: read with the signed-in user (auth.SignedInUser), so it
 # costs no query of its own. It is the count as the request began: views that read
 # notifications redirect before a page shows it.
-User.__mapper__.add_property("unread_notification_count", column_property(
-    select(func.count()).where(Notification.user_id == User.id, Notification.read_at.is_(None))  # type: ignore[union-attr, arg-type]
+inspect(User).add_property("unread_notification_count", column_property(
+    select(func.count()).where(col(Notification.user_id) == User.id, col(Notification.read_at).is_(None))
     .correlate_except(Notification).scalar_subquery(), deferred=True))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Notification
 
@@ -39,10 +39,10 @@ def notify(session: Session, *, user_id: int, message: str, params: dict[str, An
 
 def newest(session: Session, *, user_id: int, page: int, per_page: int) -> tuple[list[Notification], int]:
     """One page of the user's notifications, newest first, and how many there are in all."""
-    mine = Notification.user_id == user_id
+    mine = col(Notification.user_id) == user_id
     total = session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
     rows = session.scalars(select(Notification).where(mine)
-                           .order_by(Notification.created_at.desc(), Notification.id.desc())  # type: ignore[attr-defined]
+                           .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
 
@@ -60,12 +60,12 @@ def mark_read(session: Session, *, user_id: int, notification_id: int, now: date
 
 def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
     result = session.execute(update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))  # type: ignore[union-attr]
+        col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
         .values(read_at=now))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
 def purge_old(session: Session, *, now: datetime, older_than: timedelta = RETENTION) -> int:
     """Delete every notification older than the retention period, read or not."""
-    result = session.execute(delete(Notification).where(Notification.created_at < now - older_than))  # type: ignore[arg-type]
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    result = session.execute(delete(Notification).where(col(Notification.created_at) < now - older_than))
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult

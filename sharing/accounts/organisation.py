@@ -9,11 +9,12 @@ from datetime import datetime, time, timedelta
 from typing import Iterable
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
@@ -33,9 +34,9 @@ def create_municipality(
         raise DomainError(N_("The municipality code has four digits (for example 1286)."), field="code")
     if not name:
         raise DomainError(N_("Enter the municipality's name."), field="name")
-    if session.scalar(select(Municipality).where(Municipality.code == code)):
+    if session.scalar(select(Municipality).where(col(Municipality.code) == code)):
         raise DomainError(N_("A municipality with code %(code)s is already a member."), field="code", code=code)
-    if session.scalar(select(Municipality).where(Municipality.name == name)):
+    if session.scalar(select(Municipality).where(col(Municipality.name) == name)):
         raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
     municipality = Municipality(code=code, name=name, slug=slugify(name), contact_email=contact_email or None)
     session.add(municipality)
@@ -53,7 +54,8 @@ def update_municipality(
             raise DomainError(N_("Only a system administrator can rename a municipality."), field="name")
         if not name:
             raise DomainError(N_("Enter the municipality's name."), field="name")
-        if session.scalar(select(Municipality).where(Municipality.name == name, Municipality.id != municipality.id)):
+        if session.scalar(select(Municipality).where(col(Municipality.name) == name,
+                                                     col(Municipality.id) != municipality.id)):
             raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
         municipality.name, municipality.slug = name, slugify(name)
     municipality.contact_email = contact_email or None
@@ -68,7 +70,7 @@ def save_unit(
     name = name.strip()
     if not name:
         raise DomainError(N_("Enter the unit's name."), field="name")
-    clash = session.scalar(select(Unit).where(Unit.municipality_id == municipality.id, Unit.name == name))
+    clash = session.scalar(select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.name) == name))
     if clash is not None and clash is not unit:
         raise DomainError(N_("There is already a unit named %(name)s."), field="name", name=name)
     if parent_id is not None:
@@ -80,7 +82,7 @@ def save_unit(
             if ancestor.id == unit.id:
                 raise DomainError(N_("A unit cannot be placed under itself."), field="parent_id")
             ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
-    unit = unit or Unit(municipality_id=municipality.id, name=name)
+    unit = unit or Unit(municipality_id=id_of(municipality), name=name)
     unit.name, unit.parent_id, unit.active = name, parent_id, active
     session.add(unit)
     session.flush()
@@ -196,12 +198,12 @@ def save_site(session: Session, *, municipality: Municipality, details: SiteDeta
         raise DomainError(N_("Enter the site's name."), field="name")
     if not (-90 <= details.latitude <= 90 and -180 <= details.longitude <= 180):
         raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
-    clash = session.scalar(select(Site).where(Site.municipality_id == municipality.id, Site.name == name))
+    clash = session.scalar(select(Site).where(col(Site.municipality_id) == municipality.id, col(Site.name) == name))
     if clash is not None and clash is not site:
         raise DomainError(N_("There is already a site named %(name)s."), field="name", name=name)
     intervals = parse_opening_hours(details.opening_hours)
     postal_code = normalise_postal_code(details.postal_code)
-    site = site or Site(municipality_id=municipality.id, name=name, street_address="", postal_code="",
+    site = site or Site(municipality_id=id_of(municipality), name=name, street_address="", postal_code="",
                         locality="", latitude=0.0, longitude=0.0)
     site.name = name
     site.street_address = details.street_address.strip()
@@ -253,10 +255,10 @@ def invite_user(
     if not name.strip():
         raise DomainError(N_("Enter the person's name."), field="name")
     granted = _check_grantable(roles, granted_by=invited_by)
-    _check_unit(session, municipality.id, unit_id)  # type: ignore[arg-type]
-    user = User(municipality_id=municipality.id, unit_id=unit_id, email=email, name=name.strip(),
+    _check_unit(session, id_of(municipality), unit_id)
+    user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),
                 created_at=now)
-    user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]
+    user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]  # type: ignore[call-arg]  # user_id: set at flush
     session.add(user)
     session.flush()
     raw = issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
@@ -290,8 +292,8 @@ def update_user(
     _check_unit(session, user.municipality_id, unit_id)
     user.name, user.unit_id = name.strip(), unit_id
     if user.roles != new_roles:
-        user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]
+        user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]  # type: ignore[call-arg]  # user_id: set at flush
     if user.active and not active:
-        end_user_sessions(session, user_id=user.id, now=now)  # type: ignore[arg-type]
+        end_user_sessions(session, user_id=id_of(user), now=now)
     user.active = active
     session.add(user)

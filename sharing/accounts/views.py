@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, SIGNED_IN, allow
@@ -27,6 +28,7 @@ from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, U
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 from sharing.web.views import safe_next
 
@@ -51,7 +53,7 @@ def _address() -> str:
 
 
 def _signed_in(user: User, next_url: str | None) -> Response:
-    signed_in = auth.signed_in_user(db_session, user.id)  # type: ignore[arg-type]
+    signed_in = auth.signed_in_user(db_session, id_of(user))
     if signed_in is None:  # deactivated this very moment
         abort(403)
     start_session(user)
@@ -68,7 +70,7 @@ def login() -> str | Response | tuple[str, int]:
         return redirect(safe_next(form.next.data, url_for("web.index")))
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(db_session, email=form.email.data, password=form.password.data,
+            user = auth.authenticate(db_session, email=form.email.data or "", password=form.password.data or "",
                                      address=_address(), now=utcnow(), limits=_login_limits())
         except auth.LoginThrottled as error:
             security_log.warning("login throttled from %s", _address())
@@ -101,7 +103,7 @@ def login_code() -> str | Response | tuple[str, int]:
         try:
             auth.check_throttle(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
                                 now=utcnow(), limits=_login_limits())
-            mfa.verify(db_session, user=user, code=form.code.data, now=utcnow())
+            mfa.verify(db_session, user=user, code=form.code.data or "", now=utcnow())
         except auth.LoginThrottled as error:
             security_log.warning("login code throttled: user %s", user.id)
             flash(_(error.message, **error.params), "error")
@@ -132,7 +134,7 @@ def logout() -> Response:
 def forgot_password() -> str | Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        email = auth.normalise_email(form.email.data)
+        email = auth.normalise_email(form.email.data or "")
         try:
             auth.check_throttle(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow(),
                                 limits=RESET_LIMITS)
@@ -188,7 +190,7 @@ def _redeem(purpose: TokenPurpose, template: str) -> str | Response:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            user = auth.redeem_account_token(db_session, raw=raw, purpose=purpose, password=form.password.data,
+            user = auth.redeem_account_token(db_session, raw=raw, purpose=purpose, password=form.password.data or "",
                                              now=utcnow())
         except DomainError as error:
             show_error(form, error)
@@ -240,7 +242,7 @@ def _own_record() -> User:
 def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, new_token: str | None = None,
                   sessions_form: EndSessionsForm | None = None) -> str:
     tokens = db_session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())  # type: ignore[attr-defined]
+        select(ApiToken).where(col(ApiToken.user_id) == current_user.id).order_by(col(ApiToken.created_at).desc())
     ).all()
     return render_template("accounts/account.html", user=_own_record(), password_form=password_form,
                            token_form=token_form,
@@ -264,8 +266,8 @@ def change_password() -> str | Response | tuple[str, int]:
     user = _own_record()
     if form.validate_on_submit():
         try:
-            auth.change_password(db_session, user=user, current=form.current_password.data,
-                                 new=form.password.data, keep_session_id=g.get("user_session_id"), now=utcnow())
+            auth.change_password(db_session, user=user, current=form.current_password.data or "",
+                                 new=form.password.data or "", keep_session_id=g.get("user_session_id"), now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -283,7 +285,7 @@ def end_other_sessions() -> Response | tuple[str, int]:
     form = EndSessionsForm(prefix="sessions")
     if form.validate_on_submit():
         try:
-            auth.confirm_password(_own_record(), form.current_password.data)  # ASVS 5.0 V7.5.2
+            auth.confirm_password(_own_record(), form.current_password.data or "")  # ASVS 5.0 V7.5.2
         except DomainError as error:
             show_error(form, error)
         else:
@@ -307,8 +309,8 @@ def create_token() -> str | tuple[str, int]:
         expires = (datetime.combine(form.expires_on.data, time.max, tzinfo=timezone.utc)
                    if form.expires_on.data else utcnow() + max_lifetime)
         try:
-            token, raw = auth.create_api_token(db_session, user=user, name=form.name.data,
-                                               password=form.current_password.data, now=utcnow(),
+            token, raw = auth.create_api_token(db_session, user=user, name=form.name.data or "",
+                                               password=form.current_password.data or "", now=utcnow(),
                                                expires_at=expires, max_lifetime=max_lifetime)
         except DomainError as error:
             show_error(form, error)
@@ -346,7 +348,7 @@ def two_step() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            mfa.enable(db_session, user=user, secret=secret, code=form.code.data, now=utcnow())
+            mfa.enable(db_session, user=user, secret=secret, code=form.code.data or "", now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -371,7 +373,8 @@ def two_step_off() -> str | Response | tuple[str, int]:
             flash(_("Your role requires two-step verification: it cannot be turned off."), "error")
             return redirect(url_for("accounts.two_step"))
         try:
-            mfa.disable(db_session, user=user, password=form.current_password.data, code=form.code.data, now=utcnow())
+            mfa.disable(db_session, user=user, password=form.current_password.data or "", code=form.code.data or "",
+                        now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlmodel import col
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Site, Unit
@@ -16,6 +17,7 @@ from sharing.api import blueprint
 from sharing.api.common import found, one, paginate
 from sharing.api.openapi import documented
 from sharing.db import db_session
+from sharing.typed import relation
 
 
 class Schema(BaseModel):
@@ -80,7 +82,7 @@ def me() -> Response:
 @allow(SIGNED_IN)
 @documented("The member municipalities", tag="accounts", response=MunicipalityOut, paginated=True)
 def municipalities() -> Response:
-    query = select(Municipality).where(Municipality.active).order_by(Municipality.name)  # type: ignore[arg-type]
+    query = select(Municipality).where(col(Municipality.active)).order_by(col(Municipality.name))
     return paginate(db_session, query, MunicipalityOut)
 
 
@@ -97,7 +99,7 @@ def own_municipality(municipality_id: int) -> Municipality:
 @documented("Your municipality's units", tag="accounts", response=UnitOut, paginated=True)
 def units(municipality_id: int) -> Response:
     own_municipality(municipality_id)
-    query = select(Unit).where(Unit.municipality_id == municipality_id).order_by(Unit.name)
+    query = select(Unit).where(col(Unit.municipality_id) == municipality_id).order_by(col(Unit.name))
     return paginate(db_session, query, UnitOut)
 
 
@@ -107,6 +109,6 @@ def units(municipality_id: int) -> Response:
             response=SiteOut, paginated=True)
 def sites(municipality_id: int) -> Response:
     own_municipality(municipality_id)
-    query = (select(Site).where(Site.municipality_id == municipality_id, Site.active)  # type: ignore[arg-type]
-             .options(selectinload(Site.opening_hours)).order_by(Site.name))  # type: ignore[arg-type]
+    query = (select(Site).where(col(Site.municipality_id) == municipality_id, col(Site.active))
+             .options(selectinload(relation(Site.opening_hours))).order_by(col(Site.name)))
     return paginate(db_session, query, SiteOut)

@@ -4,8 +4,11 @@ in, as far as shared with them; write for the owning municipality's facility man
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
 
 from flask import Response, abort, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +27,7 @@ from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.wants.rules import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.errors import problem
 
 
@@ -135,14 +139,17 @@ def categories() -> Response:
     page, per_page = page_args()
     nodes = category_tree(db_session)
     chosen = nodes[(page - 1) * per_page: page * per_page]
-    rows = [CategoryOut(id=n.category.id, parent_id=n.category.parent_id, slug=n.category.slug,  # type: ignore[arg-type]
+    rows = [CategoryOut(id=id_of(n.category), parent_id=n.category.parent_id, slug=n.category.slug,
                         name=n.category.name, name_en=n.category.name_en, kind=ResourceKind(n.category.kind),
-                        factor=current_factor(db_session, n.category.id))  # type: ignore[arg-type]
+                        factor=current_factor(  # type: ignore[arg-type]  # FactorOut reads its attributes
+                            db_session, id_of(n.category)))
             for n in chosen]
     return page_response(rows, total=len(nodes), page=page, per_page=per_page, schema=CategoryOut)
 
 
-SEARCH_PARAMETERS = {
+E = TypeVar("E", bound=Enum)
+
+SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "q": {"type": "string", "description": "Words to find; Swedish inflections and compounds are understood"},
     "category_id": {"type": "integer", "description": "A category and everything below it"},
     "municipality_id": {"type": "integer"},
@@ -155,7 +162,7 @@ SEARCH_PARAMETERS = {
 }
 
 
-def _enum_args(name: str, enum: type) -> list:  # type: ignore[type-arg]
+def _enum_args(name: str, enum: type[E]) -> list[E]:
     try:
         return [enum(value) for value in request.args.getlist(name)]
     except ValueError:
@@ -256,7 +263,7 @@ class PhotoListOut(Schema):
     items: list[PhotoOut]
 
 
-PHOTO_UPLOAD = {
+PHOTO_UPLOAD: dict[str, dict[str, Any]] = {
     "photos": {"type": "array", "items": {"type": "string", "format": "binary"},
                "description": "JPEG, PNG or WebP files; location data and other metadata are removed"},
     "alt_text": {"type": "string", "maxLength": 300, "description": "A short description for every photo sent"},
@@ -264,7 +271,7 @@ PHOTO_UPLOAD = {
 
 
 def _photo_list(rows: list[ListingPhoto], status: int = 200) -> Response:
-    items = [PhotoOut(id=photo.id, position=photo.position, width=photo.width, height=photo.height,  # type: ignore[arg-type]
+    items = [PhotoOut(id=id_of(photo), position=photo.position, width=photo.width, height=photo.height,
                       byte_size=photo.byte_size, alt_text=photo.alt_text, created_at=photo.created_at,
                       urls={rendition: url_for("api.photo_file", key=photo.key, rendition=rendition, _external=True)
                             for rendition in photos.RENDITIONS})
@@ -285,7 +292,7 @@ def make_room_for_photos(endpoint: str | None, values: dict[str, object] | None)
 @documented("A listing's photos, the cover first", tag="catalog", response=PhotoListOut)
 def listing_photos(listing_id: int) -> Response:
     listing = _visible(listing_id)
-    return _photo_list(photos.photos_of(db_session, listing.id))  # type: ignore[arg-type]
+    return _photo_list(photos.photos_of(db_session, id_of(listing)))
 
 
 @blueprint.post("/listings/<int:listing_id>/photos")
@@ -328,5 +335,5 @@ def delete_listing_photo(listing_id: int, photo_id: int) -> Response:
 @blueprint.get("/photos/<key>/<rendition>.jpg")
 @allow(SIGNED_IN)
 @documented("A photo's file (image/jpeg); it never changes, so it may be cached for long", tag="catalog")
-def photo_file(key: str, rendition: str) -> Response:
+def photo_file(key: str, rendition: str) -> ResponseReturnValue:
     return send_photo(key, rendition)

@@ -37,7 +37,7 @@ def _whole_number_arg(name: str, default: int | None, maximum: int) -> int | Non
 
 def page_args() -> tuple[int, int]:
     """``page`` and ``per_page`` from the query string, or a 400 problem."""
-    return (_whole_number_arg("page", 1, MAX_PAGE),  # type: ignore[return-value]
+    return (_whole_number_arg("page", 1, MAX_PAGE),  # type: ignore[return-value]  # with a default, never None
             _whole_number_arg("per_page", 50, MAX_PER_PAGE))
 
 

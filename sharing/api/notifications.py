@@ -15,6 +15,7 @@ from sharing.api import blueprint
 from sharing.api.common import page_args, page_response
 from sharing.api.openapi import documented
 from sharing.db import db_session
+from sharing.typed import id_of
 
 
 class NotificationOut(BaseModel):
@@ -31,6 +32,6 @@ class NotificationOut(BaseModel):
 def list_notifications() -> Response:
     page, per_page = page_args()
     rows, total = notifications.newest(db_session, user_id=current_user.id, page=page, per_page=per_page)
-    items = [NotificationOut(id=n.id, text=notification_text(n), url=n.url, created_at=n.created_at,  # type: ignore[arg-type]
+    items = [NotificationOut(id=id_of(n), text=notification_text(n), url=n.url, created_at=n.created_at,
                              read_at=n.read_at) for n in rows]
     return page_response(items, total=total, page=page, per_page=per_page, schema=NotificationOut)

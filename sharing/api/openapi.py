@@ -33,7 +33,7 @@ def documented(summary: str, *, tag: str, response: type[BaseModel] | None = Non
                multipart: dict[str, dict[str, Any]] | None = None) -> Callable[[View], View]:
     """Describe an API view for the OpenAPI document."""
     def decorate(view: View) -> View:
-        view.openapi = Operation(summary, tag, response, paginated, body, status, query or {},  # type: ignore[attr-defined]
+        view.openapi = Operation(summary, tag, response, paginated, body, status, query or {},  # type: ignore[attr-defined]  # rides on the view
                                  multipart=multipart)
         return view
     return decorate
@@ -78,7 +78,7 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
         if operation is None:
             continue
         path = _CONVERTER.sub(r"{\g<name>}", rule.rule[len(prefix):] or "/")
-        parameters = [
+        parameters: list[dict[str, Any]] = [
             {"name": m["name"], "in": "path", "required": True,
              "schema": {"type": "integer" if m["conv"] == "int" else "string"}}
             for m in _CONVERTER.finditer(rule.rule)

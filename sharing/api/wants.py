@@ -4,6 +4,7 @@ poster, and closed by its poster or its municipality's facility managers."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Response, abort, request
 from flask_login import current_user
@@ -71,7 +72,7 @@ def _visible(want_id: int) -> Want:
     return want
 
 
-WANT_PARAMETERS = {
+WANT_PARAMETERS: dict[str, dict[str, Any]] = {
     "state": {"type": "string", "enum": list(wants.STATES), "default": "open",
               "description": "open (and not expired), expired, closed (fulfilled or withdrawn) or all"},
     "municipality_id": {"type": "integer"},

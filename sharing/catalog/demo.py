@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import Category, ResourceKind
@@ -17,6 +17,7 @@ from sharing.catalog.listings.models import Condition, Listing, ListingStatus, V
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want
 from sharing.db import utcnow
+from sharing.typed import id_of
 
 DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this
 
@@ -73,11 +74,11 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
     categories = {c.name: c for c in session.scalars(select(Category))}
     usable = [categories[name] for name in ITEMS if name in categories]
     paths = {c.id: _path_words(categories, c) for c in usable}
-    factors = {c.id: current_factor(session, c.id, at=now) for c in usable}  # type: ignore[arg-type]
-    sites = list(session.scalars(select(Site).where(Site.active)))  # type: ignore[arg-type]
+    factors = {id_of(c): current_factor(session, id_of(c), at=now) for c in usable}
+    sites = list(session.scalars(select(Site).where(col(Site.active))))
     managers: dict[int, int] = dict(session.execute(
-        select(User.municipality_id, func.min(User.id)).join(RoleGrant)
-        .where(RoleGrant.role == Role.FACILITY_MANAGER.value).group_by(User.municipality_id)).all())
+        select(col(User.municipality_id), func.min(col(User.id))).join(RoleGrant)
+        .where(col(RoleGrant.role) == Role.FACILITY_MANAGER.value).group_by(col(User.municipality_id))).all())
     conditions = list(Condition)
     for n in range(count):
         category = rng.choice(usable)
@@ -88,10 +89,10 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
             title = f"{title}, {rng.choice(QUALITIES)}"
         description = rng.choice(NOTES if thing else PLACE_NOTES)
         give = thing and rng.random() < 0.6
-        factor = factors[category.id]
+        factor = factors[id_of(category)]
         inventory = f"{DEMO_MARK}{n + 1:06d}"
         listing = Listing(
-            municipality_id=site.municipality_id, site_id=site.id, category_id=category.id, kind=category.kind,
+            municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category), kind=category.kind,
             status=ListingStatus.PUBLISHED.value, title=title, description=description,
             condition=rng.choice(conditions).value if thing else None,
             quantity=rng.choice([1, 1, 1, 2, 4, 6, 10, 24]) if thing else 1,
@@ -121,7 +122,7 @@ def _path_words(categories: dict[str, Category], category: Category) -> str:
 def load(session: Session, count: int = 120) -> dict[str, int]:
     """The reference categories, and demo listings unless there are some already."""
     added = load_reference_categories(session)
-    if session.scalar(select(func.count()).where(Listing.inventory_number.like(f"{DEMO_MARK}%"))):  # type: ignore[attr-defined]
+    if session.scalar(select(func.count()).where(col(Listing.inventory_number).like(f"{DEMO_MARK}%"))):
         return {**added, "listings": 0}
     made = list(generate(session, count=count, seed=2026, now=utcnow()))
     session.add_all(made)
@@ -146,12 +147,12 @@ def load_wants(session: Session) -> dict[str, int]:
     categories = {c.name: c.id for c in session.scalars(select(Category))}
     added = 0
     for email, words, category_name, quantity, days in DEMO_WANTS:
-        poster = session.scalar(select(User).where(User.email == email))
+        poster = session.scalar(select(User).where(col(User.email) == email))
         if poster is None or poster.unit_id is None:
             continue
         category_id = categories.get(category_name) if category_name else None
-        if session.scalar(select(Want.id).where(Want.posted_by_id == poster.id, Want.words == words,
-                                                Want.category_id == category_id)) is not None:
+        if session.scalar(select(col(Want.id)).where(col(Want.posted_by_id) == poster.id, col(Want.words) == words,
+                                                col(Want.category_id) == category_id)) is not None:
             continue
         needed_by = (now + timedelta(days=days)).date() if days else None
         wants.post_want(session, details=wants.WantDetails(words=words, category_id=category_id, quantity=quantity,

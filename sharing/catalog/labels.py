@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.categories.models import ResourceKind
@@ -19,7 +21,7 @@ CONDITION_LABELS = {
     Condition.FAIR: _l("Fair, clearly worn"),
     Condition.NEEDS_REPAIR: _l("Needs repair"),
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, Any] = {
     ListingStatus.DRAFT: _l("Draft"),
     ListingStatus.PUBLISHED: _l("Available"),
     ListingStatus.RESERVED: _l("Reserved"),

@@ -61,7 +61,7 @@ class FragmentCache:
         # No count of its own (threshold 0): cachelib's count file is not safe across processes,
         # so prune() bounds the files instead. Files are written whole and renamed into place.
         self._files = FileSystemCache(directory, threshold=0, default_timeout=seconds, mode=0o600)
-        self._files.serializer = CheckedText(seconds)  # type: ignore[assignment]
+        self._files.serializer = CheckedText(seconds)  # type: ignore[assignment]  # duck-typed: dumps/loads
         self._memory = SimpleCache(threshold=min(entries, IN_MEMORY_ENTRIES), default_timeout=seconds)
         self.directory, self.entries, self.seconds, self.stamp = Path(directory), entries, seconds, stamp
         self._next_prune = 0.0

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, allow
 from sharing.db import db_session
+from sharing.typed import app_object
 from sharing.web.i18n import language_chosen
 
 blueprint = Blueprint("web", __name__)
@@ -39,7 +40,7 @@ def set_language() -> Response:
     if language in current_app.config["LANGUAGES"]:
         session["locale"] = language
         if current_user.is_authenticated:
-            language_chosen.send(current_app._get_current_object(), user_id=current_user.id,  # type: ignore[attr-defined]
+            language_chosen.send(app_object(), user_id=current_user.id,
                                  language=language)
     return redirect(safe_next(request.form.get("next"), url_for("web.index")))
 

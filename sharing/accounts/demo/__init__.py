@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts import organisation
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.accounts.passwords import hash_password
+from sharing.typed import id_of
 
 DATA_FILE = Path(__file__).with_name("data.json")
 
@@ -36,7 +37,7 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
                 session, code=entry["code"], name=entry["name"], contact_email=entry.get("contact_email")
             )
             added["municipalities"] += 1
-        units = {u.name: u for u in session.scalars(select(Unit).where(Unit.municipality_id == municipality.id))}
+        units = {u.name: u for u in session.scalars(select(Unit).where(col(Unit.municipality_id) == municipality.id))}
         for unit in entry["units"]:  # parents are listed before their children
             if unit["name"] not in units:
                 parent = units[unit["parent"]].id if unit.get("parent") else None
@@ -44,20 +45,21 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
                     session, municipality=municipality, name=unit["name"], parent_id=parent
                 )
                 added["units"] += 1
-        existing_sites = set(session.scalars(select(Site.name).where(Site.municipality_id == municipality.id)))
+        existing_sites = set(session.scalars(
+            select(col(Site.name)).where(col(Site.municipality_id) == municipality.id)))
         for site in entry["sites"]:
             if site["name"] not in existing_sites:
                 organisation.save_site(session, municipality=municipality, details=organisation.SiteDetails(**site))
                 added["sites"] += 1
         for person in entry["users"]:
-            if session.scalar(select(User.id).where(User.email == person["email"])) is not None:
+            if session.scalar(select(col(User.id)).where(col(User.email) == person["email"])) is not None:
                 continue
             password_hash = password_hash or hash_password(data["password"])
             user = User(
-                municipality_id=municipality.id, unit_id=units[person["unit"]].id if person.get("unit") else None,
+                municipality_id=id_of(municipality), unit_id=units[person["unit"]].id if person.get("unit") else None,
                 email=person["email"], name=person["name"], password_hash=password_hash,
             )
-            user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]
+            user.role_grants = [RoleGrant(role=Role(role).value) for role in person["roles"]]  # type: ignore[call-arg]  # user_id: set at flush
             session.add(user)
             added["users"] += 1
     session.flush()

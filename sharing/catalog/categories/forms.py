@@ -22,7 +22,7 @@ class LocalNumberField(Field):
 
     def _value(self) -> str:
         if self.raw_data:
-            return self.raw_data[0]  # type: ignore[no-any-return]
+            return self.raw_data[0]
         if self.data is None:
             return ""
         text = format(self.data, ".15g")
@@ -41,7 +41,7 @@ class LocalNumberField(Field):
             raise ValueError(_("Not a number. Write for example 12,5.")) from None
 
 
-def _number(label: object, description: object = None) -> LocalNumberField:
+def _number(label: str, description: str = "") -> LocalNumberField:
     return LocalNumberField(label, validators=[Optional()], description=description,
                             render_kw={"inputmode": "decimal", "autocomplete": "off"})
 

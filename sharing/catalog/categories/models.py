@@ -57,7 +57,7 @@ class CategoryFactor(SQLModel, table=True):
     new_price_sek: Optional[float] = Field(default=None, ge=0)
     co2e_new_kg: Optional[float] = Field(default=None, ge=0)  # climate impact of producing a new piece
     source: str = Field(max_length=500)  # where the figures come from, shown beside them
-    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
 
     category: Category = Relationship(back_populates="factors")

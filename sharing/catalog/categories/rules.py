@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.organisation import slugify
 from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
 from sharing.db import utcnow
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 REFERENCE_FILE = Path(__file__).with_name("reference") / "categories.json"
 FIGURES = ("weight_kg", "volume_m3", "new_price_sek", "co2e_new_kg")
@@ -89,8 +90,8 @@ def category_choices(session: Session, locale: str, blank: str | None = None) ->
 
 def descendant_ids(session: Session, category_id: int) -> set[int]:
     """The category's id and those of every category below it (empty if there is no such category)."""
-    tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Category.id).join(tree, Category.parent_id == tree.c.id))
+    tree = select(col(Category.id)).where(col(Category.id) == category_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(col(Category.id)).join(tree, col(Category.parent_id) == tree.c.id))
     return set(session.scalars(select(tree.c.id)))
 
 
@@ -108,8 +109,8 @@ def ancestors(session: Session, category: Category) -> list[Category]:
 def _own_current(session: Session, category_id: int, at: datetime) -> CategoryFactor | None:
     return session.scalars(
         select(CategoryFactor)
-        .where(CategoryFactor.category_id == category_id, CategoryFactor.valid_from <= at)  # type: ignore[arg-type]
-        .order_by(CategoryFactor.valid_from.desc(), CategoryFactor.version.desc())  # type: ignore[attr-defined]
+        .where(col(CategoryFactor.category_id) == category_id, col(CategoryFactor.valid_from) <= at)
+        .order_by(col(CategoryFactor.valid_from).desc(), col(CategoryFactor.version).desc())
         .limit(1)
     ).first()
 
@@ -122,7 +123,7 @@ def current_factor(session: Session, category_id: int, at: datetime | None = Non
     if category is None:
         return None
     for node in ancestors(session, category):
-        factor = _own_current(session, node.id, at)  # type: ignore[arg-type]
+        factor = _own_current(session, id_of(node), at)
         if factor is not None:
             return factor
     return None
@@ -133,11 +134,11 @@ def current_factors(session: Session, at: datetime | None = None) -> dict[int, C
     whose ``category_id`` tells whether it is the category's own or inherited."""
     at = at or utcnow()
     own: dict[int, CategoryFactor] = {}
-    rows = session.scalars(select(CategoryFactor).where(CategoryFactor.valid_from <= at)  # type: ignore[arg-type]
-                           .order_by(CategoryFactor.valid_from, CategoryFactor.version))
+    rows = session.scalars(select(CategoryFactor).where(col(CategoryFactor.valid_from) <= at)
+                           .order_by(col(CategoryFactor.valid_from), col(CategoryFactor.version)))
     for factor in rows:
         own[factor.category_id] = factor  # the last one wins: the newest in force
-    rows_of_tree = session.execute(select(Category.id, Category.parent_id))
+    rows_of_tree = session.execute(select(col(Category.id), col(Category.parent_id)))
     parents: dict[int, int | None] = {row.id: row.parent_id for row in rows_of_tree}
     effective: dict[int, CategoryFactor] = {}
     for category_id in parents:
@@ -153,8 +154,8 @@ def current_factors(session: Session, at: datetime | None = None) -> dict[int, C
 
 def factor_versions(session: Session, category_id: int) -> list[CategoryFactor]:
     """Every version of the category's own figures, newest first."""
-    return list(session.scalars(select(CategoryFactor).where(CategoryFactor.category_id == category_id)
-                                .order_by(CategoryFactor.version.desc())))  # type: ignore[attr-defined]
+    return list(session.scalars(select(CategoryFactor).where(col(CategoryFactor.category_id) == category_id)
+                                .order_by(col(CategoryFactor.version).desc())))
 
 
 # --- Changing the tree and its figures ---------------------------------------------------
@@ -162,7 +163,7 @@ def factor_versions(session: Session, category_id: int) -> list[CategoryFactor]:
 def _unique_slug(session: Session, base: str) -> str:
     base = base[:SLUG_MAX].strip("-/") or "category"
     slug, n = base, 2
-    while session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+    while session.scalar(select(col(Category.id)).where(col(Category.slug) == slug)) is not None:
         suffix = f"-{n}"
         slug, n = base[:SLUG_MAX - len(suffix)] + suffix, n + 1
     return slug
@@ -189,7 +190,7 @@ def create_category(
         raise DomainError(N_("A subcategory holds the same kind of resource as the category above it."),
                           field="kind")
     siblings = list(session.scalars(select(Category).where(
-        Category.parent_id == parent_id if parent_id is not None else Category.parent_id.is_(None))))  # type: ignore[union-attr]
+        col(Category.parent_id) == parent_id if parent_id is not None else col(Category.parent_id).is_(None))))
     if any(s.name.casefold() == name.casefold() for s in siblings):
         raise DomainError(N_("There is already a category named %(name)s here."), field="name", name=name)
     segment = slugify(name)
@@ -207,7 +208,7 @@ def add_factor_version(
 ) -> CategoryFactor:
     """A new version of the category's figures, in force from ``now``; earlier versions stay as
     they are, so what was reported with them can still be traced."""
-    figures = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
+    figures: dict[str, Any] = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
                "co2e_new_kg": co2e_new_kg}
     for field, value in figures.items():
         if value is not None and (not math.isfinite(value) or value < 0):
@@ -220,12 +221,12 @@ def add_factor_version(
                           field="source")
     if len(source) > SOURCE_MAX:
         raise DomainError(N_("The source has at most %(max)s characters."), field="source", max=SOURCE_MAX)
-    latest = session.scalars(select(CategoryFactor).where(CategoryFactor.category_id == category.id)
-                             .order_by(CategoryFactor.version.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    latest = session.scalars(select(CategoryFactor).where(col(CategoryFactor.category_id) == category.id)
+                             .order_by(col(CategoryFactor.version).desc()).limit(1)).first()
     if latest is not None and latest.source == source and all(
             getattr(latest, field) == value for field, value in figures.items()):
         raise DomainError(N_("These figures and source are the same as the latest version."))
-    factor = CategoryFactor(category_id=category.id, version=(latest.version if latest else 0) + 1,  # type: ignore[arg-type]
+    factor = CategoryFactor(category_id=id_of(category), version=(latest.version if latest else 0) + 1,
                             source=source, valid_from=now, created_by_id=by_user_id, **figures)
     session.add(factor)
     session.flush()
@@ -237,7 +238,7 @@ def add_factor_version(
 def reference_categories(path: Path = REFERENCE_FILE) -> list[dict[str, Any]]:
     """The starting tree as written in the reference file."""
     with path.open(encoding="utf-8") as f:
-        return json.load(f)["categories"]  # type: ignore[no-any-return]
+        return json.load(f)["categories"]
 
 
 def load_reference_categories(session: Session, *, now: datetime | None = None,

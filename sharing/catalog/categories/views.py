@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -23,6 +24,7 @@ from sharing.catalog.categories.models import Category
 from sharing.catalog.labels import KIND_LABELS
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("categories", __name__, url_prefix="/catalog/categories", template_folder="templates")
@@ -69,7 +71,8 @@ def new() -> str | Response:
             form.parent_id.data, form.kind.data = parent.id, parent.kind
     if form.validate_on_submit():
         try:
-            category = categories.create_category(db_session, name=form.name.data, name_en=form.name_en.data,
+            category = categories.create_category(db_session, name=form.name.data or "",
+                                                  name_en=form.name_en.data or "",
                                                   parent_id=form.parent_id.data, kind=form.kind.data)
         except DomainError as error:
             show_error(form, error)
@@ -86,13 +89,13 @@ def new() -> str | Response:
 @allow(Role.SYSTEM_ADMIN)
 def detail(category_id: int) -> str | Response:
     category = _category(category_id)
-    current = categories.current_factor(db_session, category.id)  # type: ignore[arg-type]
+    current = categories.current_factor(db_session, id_of(category))
     form = FactorForm(obj=current)
     if form.validate_on_submit():
         try:
             factor = categories.add_factor_version(
                 db_session, category=category, weight_kg=form.weight_kg.data, volume_m3=form.volume_m3.data,
-                new_price_sek=form.new_price_sek.data, co2e_new_kg=form.co2e_new_kg.data, source=form.source.data,
+                new_price_sek=form.new_price_sek.data, co2e_new_kg=form.co2e_new_kg.data, source=form.source.data or "",
                 by_user_id=current_user.id, now=utcnow(),
             )
         except DomainError as error:
@@ -110,10 +113,10 @@ def detail(category_id: int) -> str | Response:
             flash(_("Version %(version)s of the figures is saved and in use from now on.",
                     version=factor.version), "success")
             return redirect(url_for("categories.detail", category_id=category.id))
-    versions = categories.factor_versions(db_session, category.id)  # type: ignore[arg-type]
+    versions = categories.factor_versions(db_session, id_of(category))
     user_ids = {v.created_by_id for v in versions if v.created_by_id is not None}
     authors = {row.id: row.name for row in db_session.execute(
-        select(User.id, User.name).where(User.id.in_(user_ids)))} if user_ids else {}  # type: ignore[attr-defined]
+        select(col(User.id), col(User.name)).where(col(User.id).in_(user_ids)))} if user_ids else {}
     path = list(reversed(categories.ancestors(db_session, category)))
     return render_template("catalog/categories/detail.html", category=category, path=path, current=current,
                            versions=versions, authors=authors, form=form, kind_labels=KIND_LABELS)

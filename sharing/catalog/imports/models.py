@@ -42,7 +42,7 @@ class ListingImport(SQLModel, table=True):
     error_message: str = Field(default="", max_length=500)
     error_params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error_row: Optional[int] = Field(default=None)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import events
@@ -37,6 +37,7 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.events import record
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000  # listings in one file
@@ -158,20 +159,21 @@ def vocabulary(
     by their labels (the first label of each is the one the template writes) or their codes."""
     nodes = category_tree(session)
     categories: dict[str, int | None] = {}
-    by_id = {node.category.id: node for node in nodes}
+    by_id = {id_of(node.category): node for node in nodes}
     english_path: dict[int, tuple[str, ...]] = {}
     for node in nodes:
         parent = node.category.parent_id
-        english_path[node.category.id] = (*english_path.get(parent, ()), node.category.name_en)  # type: ignore[index, arg-type]
+        english_path[id_of(node.category)] = (*(english_path.get(parent, ()) if parent is not None else ()),
+                                               node.category.name_en)
     for node in nodes:
-        for path in (node.path, english_path[node.category.id]):  # type: ignore[index]
+        for path in (node.path, english_path[id_of(node.category)]):
             for start in range(len(path)):  # "Kontorsstol", "Sittmöbler > Kontorsstol", the whole path
                 _add_name(categories, PATH_SEPARATOR.join(path[start:]), node.category.id)
     sites: dict[str, int | None] = {}
     site_names: dict[int, str] = {}
-    for site in session.scalars(select(Site).where(Site.municipality_id == municipality_id, Site.active)  # type: ignore[arg-type]
+    for site in session.scalars(select(Site).where(col(Site.municipality_id) == municipality_id, col(Site.active))
                                 .order_by(Site.name)):
-        site_names[site.id] = site.name  # type: ignore[index]
+        site_names[id_of(site)] = site.name
         _add_name(sites, site.name, site.id)
         _add_name(sites, f"{site.name}, {site.locality}", site.id)
     conditions: dict[str, Condition | None] = {}
@@ -184,8 +186,8 @@ def vocabulary(
         for label in (*visibility_labels.get(visibility, ()), visibility.value):
             _add_name(visibilities, label, visibility)
     return Vocabulary(
-        categories=categories, category_kinds={i: ResourceKind(n.category.kind) for i, n in by_id.items()},  # type: ignore[misc]
-        category_paths={i: PATH_SEPARATOR.join(n.path) for i, n in by_id.items()},  # type: ignore[misc]
+        categories=categories, category_kinds={i: ResourceKind(n.category.kind) for i, n in by_id.items()},
+        category_paths={i: PATH_SEPARATOR.join(n.path) for i, n in by_id.items()},
         sites=sites, site_names=site_names, conditions=conditions,
         condition_names={c: (condition_labels.get(c) or (c.value,))[0] for c in Condition},
         visibilities=visibilities,
@@ -425,7 +427,7 @@ def _hold_names(session: Session, municipality_id: int) -> list[object]:
     session's identity map keeps only the objects someone holds, and the listing rules would
     otherwise load them again for every row."""
     return [*session.scalars(select(Category)), *session.scalars(
-        select(Site).where(Site.municipality_id == municipality_id))]  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == municipality_id))]
 
 
 def _check_row(session: Session, number: int, values: dict[str, Any], headers: dict[str, str],
@@ -463,7 +465,7 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
             return names[key]
         return parse
 
-    lengths = Listing.__table__.c  # type: ignore[attr-defined]
+    lengths = Listing.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare __table__
     cell("title", text(lengths.title.type.length))
     cell("description", text(lengths.description.type.length, lines=True))
     cell("inventory_number", text(lengths.inventory_number.type.length))
@@ -618,10 +620,10 @@ def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now
         raise DomainError(N_("Only the municipality's facility managers can run its imports."))
     claimed = session.execute(
         update(ListingImport)
-        .where(ListingImport.id == job.id, ListingImport.status == ImportStatus.PENDING.value)  # type: ignore[arg-type]
+        .where(col(ListingImport.id) == job.id, col(ListingImport.status) == ImportStatus.PENDING.value)
         .values(status=ImportStatus.RUNNING.value, publish=publish, started_at=now, done=0)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         raise DomainError(N_("This import has already been started."))
     session.refresh(job)
 
@@ -657,7 +659,7 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
             raise RowFailed(row["row"], error.message, dict(error.params)) from error
         except Exception as error:  # the database refused it: the row's number still helps find it
             raise RowFailed(row["row"], N_("The row could not be saved.")) from error
-        created.append(listing.id)  # type: ignore[arg-type]
+        created.append(id_of(listing))
         on_progress(done)
     job.status = ImportStatus.DONE.value
     job.done, job.created_ids, job.rows = len(created), created, []
@@ -685,13 +687,13 @@ def fail(session: Session, *, import_id: int, now: datetime, row: int | None, me
 def tidy(session: Session, *, now: datetime) -> None:
     """Forget checked files nobody confirmed, and mark imports whose process ended mid-way as failed
     (their transaction was rolled back by the database, so nothing of them was saved)."""
-    session.execute(delete(ListingImport).where(ListingImport.status == ImportStatus.PENDING.value,  # type: ignore[arg-type]
-                                                ListingImport.created_at < now - PENDING_KEPT))  # type: ignore[arg-type]
+    session.execute(delete(ListingImport).where(col(ListingImport.status) == ImportStatus.PENDING.value,
+                                                col(ListingImport.created_at) < now - PENDING_KEPT))
     stale = session.scalars(select(ListingImport).where(
-        ListingImport.status == ImportStatus.RUNNING.value,  # type: ignore[arg-type]
-        ListingImport.started_at < now - RUN_TIMEOUT))  # type: ignore[operator]
+        col(ListingImport.status) == ImportStatus.RUNNING.value,
+        col(ListingImport.started_at) < now - RUN_TIMEOUT))
     for job in stale:
-        fail(session, import_id=job.id, now=now, row=None,  # type: ignore[arg-type]
+        fail(session, import_id=id_of(job), now=now, row=None,
              message=N_("The import was interrupted. Nothing was saved: start it again."))
 
 
@@ -727,9 +729,12 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
     sheet = workbook.active
+    if not isinstance(sheet, Worksheet):  # a new workbook opens on a worksheet
+        raise TypeError("a new workbook has no worksheet")
     sheet.title = "Annonser"
     sheet.append([column.header for column in COLUMNS])
     example = _example_row(vocabulary)

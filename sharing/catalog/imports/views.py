@@ -7,13 +7,15 @@ import io
 import logging
 import re
 from collections.abc import Mapping
+from typing import TypeVar
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -26,6 +28,7 @@ from sharing.catalog.labels import CONDITION_LABELS, VISIBILITY_LABELS
 from sharing.catalog.listings.models import Listing
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import app_object, id_of
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("imports", __name__, url_prefix="/catalog/import", template_folder="templates")
@@ -47,9 +50,12 @@ def import_labels() -> dict[str, object]:
     return {"import_status_labels": STATUS_LABELS}
 
 
-def _labels(labels: Mapping[object, object]) -> dict[object, list[str]]:
+K = TypeVar("K")
+
+
+def _labels(labels: Mapping[K, object]) -> dict[K, list[str]]:
     """Each label in Swedish first (what the template writes), then in English: a file may use either."""
-    result: dict[object, list[str]] = {}
+    result: dict[K, list[str]] = {}
     for locale in ("sv", "en"):
         with force_locale(locale):
             for key, label in labels.items():
@@ -59,8 +65,8 @@ def _labels(labels: Mapping[object, object]) -> dict[object, list[str]]:
 
 def _vocabulary() -> imports.Vocabulary:
     return imports.vocabulary(db_session, municipality_id=current_user.municipality_id,
-                              condition_labels=_labels(CONDITION_LABELS),  # type: ignore[arg-type]
-                              visibility_labels=_labels(VISIBILITY_LABELS))  # type: ignore[arg-type]
+                              condition_labels=_labels(CONDITION_LABELS),
+                              visibility_labels=_labels(VISIBILITY_LABELS))
 
 
 def _own_import(import_id: int) -> ListingImport:
@@ -74,7 +80,7 @@ def _own_import(import_id: int) -> ListingImport:
 def _recent_imports() -> list[ListingImport]:
     return list(db_session.scalars(
         select(ListingImport).where(ListingImport.municipality_id == current_user.municipality_id)
-        .order_by(ListingImport.created_at.desc(), ListingImport.id.desc()).limit(10)))  # type: ignore[attr-defined]
+        .order_by(col(ListingImport.created_at).desc(), col(ListingImport.id).desc()).limit(10)))
 
 
 @blueprint.route("", methods=["GET", "POST"])
@@ -116,9 +122,10 @@ def detail(import_id: int) -> str:
     created: list[Listing] = []
     if job.status == ImportStatus.DONE.value and job.created_ids:
         created = list(db_session.scalars(
-            select(Listing).where(Listing.id.in_(job.created_ids[:SHOWN_CREATED]),  # type: ignore[union-attr]
-                                  Listing.municipality_id == current_user.municipality_id).order_by(Listing.id)))
-    done = import_runner.progress(job.id)
+            select(Listing).where(col(Listing.id).in_(job.created_ids[:SHOWN_CREATED]),
+                                  col(Listing.municipality_id) == current_user.municipality_id)
+            .order_by(col(Listing.id))))
+    done = import_runner.progress(id_of(job))
     return render_template("catalog/import/detail.html", job=job, form=StartForm(), created=created,
                            done=done if done is not None else job.done, shown_rows=SHOWN_ROWS)
 
@@ -138,7 +145,7 @@ def start(import_id: int) -> Response:
     else:
         db_session.commit()
         log.info("import %s started by user %s", job.id, current_user.id)
-        import_runner.start_in_background(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        import_runner.start_in_background(app_object(), id_of(job))
     return redirect(url_for("imports.detail", import_id=job.id))
 
 
@@ -147,7 +154,7 @@ def start(import_id: int) -> Response:
 def status(import_id: int) -> Response:
     """The progress as JSON, for the page's script to follow."""
     job = _own_import(import_id)
-    done = import_runner.progress(job.id)
+    done = import_runner.progress(id_of(job))
     done = job.done if done is None else done
     return jsonify(status=job.status, done=done, total=job.total, finished=job.status in FINISHED,
                    text=_("%(done)s of %(total)s rows", done=done, total=job.total))

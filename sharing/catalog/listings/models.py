@@ -77,9 +77,9 @@ class Listing(SQLModel, table=True):
     available_from: Optional[date] = Field(default=None)
 
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     # Search: normalised and stemmed words of the title, and of everything searchable.
     # Kept by the catalog's rules; the databases index search_text for substring search.

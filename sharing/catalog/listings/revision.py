@@ -22,20 +22,22 @@ import weakref
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sharing import transactions
 from sharing.accounts.models import Municipality, Site
 from sharing.catalog.categories.models import Category
 from sharing.catalog.listings.models import CatalogRevision, Listing
 from sharing.catalog.photos.models import ListingPhoto
+from sharing.typed import table_name
 
-WATCHED_TABLES = frozenset(model.__tablename__ for model in (Listing, ListingPhoto, Category, Municipality, Site))
+WATCHED_TABLES = frozenset(table_name(model) for model in (Listing, ListingPhoto, Category, Municipality, Site))
 # Per database (engine or connection the sessions are bound to): the token and when it was known.
 _known: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, float]] = weakref.WeakKeyDictionary()
 
 # Built once: every search asks, and building a statement costs more than running it.
-_CURRENT = select(CatalogRevision.token).where(CatalogRevision.id == 1)  # type: ignore[arg-type]
-_NEW = update(CatalogRevision).where(CatalogRevision.id == 1).values(token=bindparam("token"))  # type: ignore[arg-type]
+_CURRENT = select(col(CatalogRevision.token)).where(col(CatalogRevision.id) == 1)
+_NEW = update(CatalogRevision).where(col(CatalogRevision.id) == 1).values(token=bindparam("token"))
 
 
 def current(session: Session, *, max_age: float = 0) -> int | None:
@@ -54,7 +56,7 @@ def current(session: Session, *, max_age: float = 0) -> int | None:
 
 def note_change(connection: Connection) -> None:
     """For a change made with raw SQL text, which no event can read."""
-    transactions.note_write(connection, Listing.__tablename__)
+    transactions.note_write(connection, table_name(Listing))
 
 
 def _draw_new_token(session: Session) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import events
@@ -21,6 +21,7 @@ from sharing.catalog.listings.models import Condition, Listing, ListingStatus, V
 from sharing.db import Page
 from sharing.events import record
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 S = ListingStatus
 # Which status may follow which: the lifecycle lives here, not in views.
@@ -162,12 +163,12 @@ def save_listing(
     category, site = validate(session, by, details)
     weight, volume = details.weight_kg, details.volume_m3
     if details.kind == ResourceKind.THING and (weight is None or volume is None):
-        factor = current_factor(session, category.id, at=now)  # type: ignore[arg-type]
+        factor = current_factor(session, id_of(category), at=now)
         weight = weight if weight is not None else (factor.weight_kg if factor else None)
         volume = volume if volume is not None else (factor.volume_m3 if factor else None)
     created = listing is None
     if listing is None:
-        listing = Listing(municipality_id=by.municipality_id, site_id=site.id, category_id=category.id,
+        listing = Listing(municipality_id=by.municipality_id, site_id=id_of(site), category_id=id_of(category),
                           title="", created_by_id=by.id, created_at=now)
     for name, value in vars(details).items():
         setattr(listing, name, value.strip() if isinstance(value, str) else value)
@@ -298,8 +299,9 @@ COUNT_LIMIT = 1000
 
 def findable_by(user: Actor) -> ColumnElement[bool]:
     """What a user may find: shared with partners, or their own municipality's."""
-    return and_(Listing.status.in_(FINDABLE),  # type: ignore[attr-defined]
-                or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == user.municipality_id))
+    return and_(col(Listing.status).in_(FINDABLE),
+                or_(col(Listing.visibility) == Visibility.PARTNERS.value,
+                    col(Listing.municipality_id) == user.municipality_id))
 
 
 def _matching(
@@ -308,22 +310,22 @@ def _matching(
     """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
     query: Select[Any] = select(Listing).where(findable_by(viewer))
     if filters.category_id is not None:
-        query = query.where(Listing.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[attr-defined]
+        query = query.where(col(Listing.category_id).in_(descendant_ids(session, filters.category_id)))
     if filters.municipality_id is not None:
-        query = query.where(Listing.municipality_id == filters.municipality_id)
+        query = query.where(col(Listing.municipality_id) == filters.municipality_id)
     if filters.kind is not None:
-        query = query.where(Listing.kind == filters.kind.value)
+        query = query.where(col(Listing.kind) == filters.kind.value)
     if filters.conditions:
-        query = query.where(Listing.condition.in_([c.value for c in filters.conditions]))  # type: ignore[union-attr]
+        query = query.where(col(Listing.condition).in_([c.value for c in filters.conditions]))
     for offer in filters.offers:
         if offer in ("lend", "give_away", "swap"):
             query = query.where(getattr(Listing, offer).is_(True))
     start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
-        query = query.where(or_(Listing.available_from.is_(None), Listing.available_from <= start))  # type: ignore[union-attr]
+        query = query.where(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
     distance = _distance_from(session, viewer, filters)
     if distance is not None:
-        query = query.join(Site, Site.id == Listing.site_id)
+        query = query.join(Site, col(Site.id) == Listing.site_id)
         if filters.within_km:
             query = query.where(distance <= filters.within_km ** 2)
     terms = search.query_terms(filters.q)
@@ -337,22 +339,22 @@ def _matching(
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
     """One page of the listings the viewer may see that match the filters."""
     query, distance, terms = _matching(session, viewer, filters)
-    newest = (Listing.published_at.desc(), Listing.id.desc())  # type: ignore[union-attr]
+    newest = (col(Listing.published_at).desc(), col(Listing.id).desc())
     if filters.sort == "distance" and distance is not None:
-        query = query.order_by(distance, Listing.id)
+        query = query.order_by(distance, col(Listing.id))
     elif filters.sort == "title":
-        query = query.order_by(func.lower(Listing.title), Listing.id)
+        query = query.order_by(func.lower(col(Listing.title)), col(Listing.id))
     elif filters.sort == "relevance" and terms:
         query = query.order_by(search.relevance(terms), *newest)
     else:
         query = query.order_by(*newest)
     # One query finds and counts: the ids of the first COUNT_LIMIT + 1 matches in order (sorting
     # ids alone costs less than sorting rows), of which the page's rows are then loaded.
-    ranked = session.scalars(query.with_only_columns(Listing.id).limit(COUNT_LIMIT + 1)).all()  # type: ignore[arg-type]
+    ranked = session.scalars(query.with_only_columns(col(Listing.id)).limit(COUNT_LIMIT + 1)).all()
     total = len(ranked)
     ids = ranked[:COUNT_LIMIT][(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
-    rows = session.scalars(select(Listing).where(Listing.id.in_(ids))  # type: ignore[union-attr]
-                           .options(selectinload(Listing.category))).all()  # type: ignore[arg-type]
+    rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
+                           .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
     return Page(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
                 per_page=filters.per_page, more=total > COUNT_LIMIT)
@@ -361,14 +363,14 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
 def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",
           page: int = 1, per_page: int = 50) -> Page[Listing]:
     """A municipality's own listings in every status, last changed first: the facility managers' desk."""
-    query: Select[Any] = select(Listing).where(Listing.municipality_id == municipality_id)
+    query: Select[Any] = select(Listing).where(col(Listing.municipality_id) == municipality_id)
     if status is not None:
-        query = query.where(Listing.status == status.value)
+        query = query.where(col(Listing.status) == status.value)
     terms = search.query_terms(q)
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Listing.id).subquery())) or 0
-    rows = session.scalars(query.order_by(Listing.updated_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(col(Listing.id)).subquery())) or 0
+    rows = session.scalars(query.order_by(col(Listing.updated_at).desc(), col(Listing.id).desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 
@@ -390,11 +392,12 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
     query, _, _ = _matching(session, viewer, filters)
-    matching = query.with_only_columns(Listing.id, Listing.site_id, Listing.title, Listing.published_at).subquery()
+    matching = query.with_only_columns(col(Listing.id), col(Listing.site_id), col(Listing.title),
+                                       col(Listing.published_at)).subquery()
     counts = session.execute(
         select(Site, func.count(matching.c.id))
         .join(matching, matching.c.site_id == Site.id)
-        .group_by(Site.id)
+        .group_by(col(Site.id))
     ).all()
     if not counts:
         return []
@@ -418,6 +421,6 @@ def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnE
         return None
     km_per_degree = 111.2
     x_scale = km_per_degree * math.cos(math.radians(origin.latitude))
-    dy = (Site.latitude - origin.latitude) * km_per_degree
-    dx = (Site.longitude - origin.longitude) * x_scale
+    dy = (col(Site.latitude) - origin.latitude) * km_per_degree
+    dx = (col(Site.longitude) - origin.longitude) * x_scale
     return dy * dy + dx * dx

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
-from sqlalchemy import ColumnElement, and_, case, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, and_, case, literal, literal_column, select, text
+from sqlmodel import col
 
 from sharing.catalog.listings.models import Listing
 
@@ -64,11 +66,11 @@ def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
     indexed = [t for t in terms if len(t) >= 3]  # trigram indexes need three characters
     if dialect == "sqlite" and indexed:
         phrase = " AND ".join(_fts5_phrase(t) for t in indexed)
-        fts = select(literal_column("rowid")).select_from(text("listing_fts")).where(
+        fts: Select[Any] = select(literal_column("rowid")).select_from(text("listing_fts")).where(
             text("listing_fts MATCH :phrase").bindparams(phrase=phrase))
-        conditions.append(Listing.id.in_(fts))  # type: ignore[union-attr]
+        conditions.append(col(Listing.id).in_(fts))
         terms = [t for t in terms if len(t) < 3]
-    conditions += [Listing.search_text.like(_like(t), escape="\\") for t in terms]  # type: ignore[attr-defined]
+    conditions += [col(Listing.search_text).like(_like(t), escape="\\") for t in terms]
     return and_(*conditions)
 
 

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
@@ -37,6 +38,7 @@ from sharing.catalog.photos.forms import uploads as photo_uploads
 from sharing.catalog.wants.rules import local_date
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 from sharing.web.fragments import cached_fragment
@@ -58,7 +60,7 @@ def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
 
 def _own_sites() -> list[Site]:
     return list(db_session.scalars(
-        select(Site).where(Site.municipality_id == current_user.municipality_id, Site.active)  # type: ignore[arg-type]
+        select(Site).where(col(Site.municipality_id) == current_user.municipality_id, col(Site.active))
         .order_by(Site.name)))
 
 
@@ -126,12 +128,12 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
                                total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
     return render_template("catalog/_search.html", **shown, page=page, total=page.total,
-                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
 
 
 def _filter_fields(form: SearchForm, view: str) -> str:
     form.category_id.choices = _category_choices(_("All categories"))
-    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+    municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
     form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
     form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
@@ -150,7 +152,7 @@ def detail(listing_id: int) -> str:
     factor = current_factor(db_session, listing.category_id)
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
-                           photos=photos.photos_of(db_session, listing.id),  # type: ignore[arg-type]
+                           photos=photos.photos_of(db_session, id_of(listing)),
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
@@ -167,7 +169,7 @@ def mine() -> str:
                           page=max(1, request.args.get("page", 1, type=page_number)))
     args = link_arguments(exclude=("page",))
     return render_template("catalog/mine.html", listings=page.items, page=page, query_args=args, status=status, q=q,
-                           covers=photos.covers(db_session, [listing.id for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
 
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
@@ -175,8 +177,8 @@ def _listing_form(listing: Listing | None = None) -> ListingForm:
     form.category_id.choices = _category_choices()
     form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
     managers = db_session.scalars(
-        select(User).join(RoleGrant).where(User.municipality_id == current_user.municipality_id, User.active,  # type: ignore[arg-type]
-                                           RoleGrant.role == Role.FACILITY_MANAGER.value).order_by(User.name)
+        select(User).join(RoleGrant).where(col(User.municipality_id) == current_user.municipality_id, col(User.active),
+                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value).order_by(col(User.name))
     ).all()
     form.contact_user_id.choices = [("", _("Nobody in particular"))] + [(u.id, u.name) for u in managers]
     if listing is None and not form.is_submitted():
@@ -189,9 +191,9 @@ def _details(form: ListingForm) -> listings.ListingDetails:
         return float(value) if value is not None else None
 
     return listings.ListingDetails(
-        kind=ResourceKind(form.kind.data), title=form.title.data, category_id=form.category_id.data,
+        kind=ResourceKind(form.kind.data), title=form.title.data or "", category_id=form.category_id.data,
         site_id=form.site_id.data, description=form.description.data or "",
-        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data,
+        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data or 0,
         width_cm=form.width_cm.data, depth_cm=form.depth_cm.data, height_cm=form.height_cm.data,
         weight_kg=number(form.weight_kg.data), volume_m3=number(form.volume_m3.data),
         inventory_number=form.inventory_number.data or "", contact_user_id=form.contact_user_id.data,
@@ -218,7 +220,7 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             listing = listings.save_listing(db_session, details=_details(form), by=current_user, now=utcnow())
-            chosen = photo_uploads(form.photos.data)  # type: ignore[attr-defined]
+            chosen = photo_uploads(form.photos.data)
             if chosen:
                 photos.add_photos(db_session, listing=listing, uploads=chosen, by=current_user, now=utcnow(),
                                   store=photos.PhotoStore.from_config(current_app.config))
@@ -260,7 +262,8 @@ def change_status(listing_id: int) -> Response:
     except ValueError:
         abort(400)
     except DomainError as error:
-        params = {name: STATUS_LABELS.get(value, value) for name, value in error.params.items()}
+        params = {name: STATUS_LABELS.get(value, value) if isinstance(value, str) else value
+                  for name, value in error.params.items()}
         flash(_(error.message, **params), "error")
     else:
         db_session.commit()

@@ -28,6 +28,6 @@ class ListingPhoto(SQLModel, table=True):
     height: int = Field(ge=1)
     byte_size: int = Field(ge=0)  # of the large rendition
     alt_text: str = Field(default="", max_length=300)  # empty: the listing's title describes it
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Mapping, Sequence
+from typing import IO, Any, Mapping, Sequence
 
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing import transactions
 from sharing.accounts.models import Actor
@@ -30,6 +30,7 @@ from sharing.catalog.listings.rules import can_manage
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.events import record
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of
 
 log = logging.getLogger("sharing.catalog.photos")
 
@@ -48,7 +49,7 @@ class Upload:
     """A file as it came in: the name its sender gave it (only ever shown back to them) and its bytes."""
 
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,9 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
     if profile and image.mode in ("RGB", "CMYK"):
         # Phones often shoot in a wider colour space; the stored photo carries no profile, so convert.
         try:
-            image = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), _SRGB,
-                                              outputMode="RGB")
+            converted = ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)), _SRGB,
+                                                  outputMode="RGB")
+            image = converted if converted is not None else image  # None only when converting in place
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a profile that cannot be read: the pixels as they are are close enough
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -199,8 +201,8 @@ def _remove(path: Path) -> None:
 def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:
     """A listing's photos, the cover first."""
     return list(session.scalars(
-        select(ListingPhoto).where(ListingPhoto.listing_id == listing_id)
-        .order_by(ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+        select(ListingPhoto).where(col(ListingPhoto.listing_id) == listing_id)
+        .order_by(col(ListingPhoto.position), col(ListingPhoto.id))
     ))
 
 
@@ -210,22 +212,22 @@ def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPho
         return {}
     found: dict[int, ListingPhoto] = {}
     for photo in session.scalars(
-        select(ListingPhoto).where(ListingPhoto.listing_id.in_(listing_ids))  # type: ignore[attr-defined]
-        .order_by(ListingPhoto.listing_id, ListingPhoto.position, ListingPhoto.id)  # type: ignore[arg-type]
+        select(ListingPhoto).where(col(ListingPhoto.listing_id).in_(listing_ids))
+        .order_by(col(ListingPhoto.listing_id), col(ListingPhoto.position), col(ListingPhoto.id))
     ):
         found.setdefault(photo.listing_id, photo)
     return found
 
 
 def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
-    return session.scalars(select(ListingPhoto).where(ListingPhoto.key == key)).first()
+    return session.scalars(select(ListingPhoto).where(col(ListingPhoto.key) == key)).first()
 
 
 def _changed(session: Session, listing: Listing, change: str, *, by: Actor, now: datetime) -> None:
     listing.updated_at = now
     session.add(listing)
     session.flush()
-    count = session.scalar(select(func.count()).where(ListingPhoto.listing_id == listing.id))  # type: ignore[arg-type]
+    count = session.scalar(select(func.count()).where(col(ListingPhoto.listing_id) == listing.id))
     record(session, events.LISTING_PHOTOS_CHANGED, subject_type="listing", subject_id=listing.id, now=now,
            actor_id=by.id, municipality_id=listing.municipality_id, payload={"change": change, "photos": count})
 
@@ -245,9 +247,9 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
         raise DomainError(N_("Choose one or more photos."), field="photos")
     # Two uploads at once must not both find room for the last photos: hold the listing's row
     # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
-    session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())  # type: ignore[arg-type]
+    session.execute(select(col(Listing.id)).where(col(Listing.id) == listing.id).with_for_update())
     count, last = session.execute(
-        select(func.count(), func.max(ListingPhoto.position)).where(ListingPhoto.listing_id == listing.id)
+        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
     ).one()
     if count + len(uploads) > MAX_PHOTOS_PER_LISTING:
         raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
@@ -262,7 +264,7 @@ def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload],
         position += 1
         key = secrets.token_hex(16)
         _write(session, store, key, photo.renditions)
-        row = ListingPhoto(listing_id=listing.id, position=position, key=key, width=photo.width,  # type: ignore[arg-type]
+        row = ListingPhoto(listing_id=id_of(listing), position=position, key=key, width=photo.width,
                            height=photo.height, byte_size=len(photo.renditions["large"]), alt_text=alt_text,
                            created_at=now, created_by_id=by.id)
         session.add(row)
@@ -279,7 +281,7 @@ def remove_photo(session: Session, *, listing: Listing, photo: ListingPhoto, by:
         transactions.after_commit(session, partial(_remove, store.path(photo.key, rendition)))
     session.delete(photo)
     session.flush()
-    for position, other in enumerate(photos_of(session, listing.id)):  # type: ignore[arg-type]
+    for position, other in enumerate(photos_of(session, id_of(listing))):
         other.position = position
     _changed(session, listing, "removed", by=by, now=now)
 
@@ -289,7 +291,7 @@ def move_photo(session: Session, *, listing: Listing, photo: ListingPhoto, to: s
     _check_can_change(listing, by)
     if to not in MOVES:
         raise DomainError(N_("A photo can become the cover, or move earlier or later."))
-    ordered = photos_of(session, listing.id)  # type: ignore[arg-type]
+    ordered = photos_of(session, id_of(listing))
     index = ordered.index(photo)
     target = {"cover": 0, "earlier": index - 1, "later": index + 1}[to]
     ordered.insert(max(0, min(target, len(ordered) - 1)), ordered.pop(index))

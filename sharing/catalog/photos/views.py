@@ -21,6 +21,7 @@ from sharing.catalog.photos.forms import PhotoDescriptionForm, PhotoUploadForm, 
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.forms import show_error
 
 log = logging.getLogger("sharing.catalog")
@@ -47,7 +48,7 @@ def file(key: str, rendition: str) -> Response:
 
 
 def _page(listing: Listing, form: PhotoUploadForm) -> str:
-    shown = photos.photos_of(db_session, listing.id)  # type: ignore[arg-type]
+    shown = photos.photos_of(db_session, id_of(listing))
     descriptions = {}
     for shown_photo in shown:
         description = PhotoDescriptionForm(prefix=f"photo-{shown_photo.id}", formdata=None)

@@ -7,6 +7,7 @@ the listing's address built from SHARING_BASE_URL, never from the request's Host
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
@@ -24,6 +26,7 @@ from sharing.catalog.qr_labels import sheet as qr_sheet
 from sharing.catalog.qr_labels.forms import LabelSheetForm
 from sharing.db import db_session, utcnow
 from sharing.i18n import DomainError
+from sharing.typed import id_of
 from sharing.web.arguments import record_id
 from sharing.web.forms import show_error
 
@@ -35,7 +38,7 @@ def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
     ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
-    rows = db_session.scalars(select(Listing).where(Listing.id.in_(ids))) if ids else []  # type: ignore[union-attr]
+    rows: Iterable[Listing] = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))) if ids else []
     found = {listing.id: listing for listing in rows}
     for listing_id in ids:
         listing = found.get(listing_id)
@@ -80,15 +83,15 @@ def sheet() -> str | Response:
     form = LabelSheetForm(request.args)
     if form.validate():
         per_piece = form.copies.data == "piece"
-        labels = [qr_sheet.ListingLabel(listing_id=listing.id, title=listing.title,
-                                          inventory_number=listing.inventory_number, url=listing_url(listing.id),
+        labels = [qr_sheet.ListingLabel(listing_id=id_of(listing), title=listing.title,
+                                          inventory_number=listing.inventory_number, url=listing_url(id_of(listing)),
                                           copies=listing.quantity if per_piece else 1)
                   for listing in chosen]
-        municipality = db_session.get(Municipality, current_user.municipality_id)
+        municipality = db_session.get_one(Municipality, current_user.municipality_id)
         captions = qr_sheet.Captions(inventory_number=_("Inv. no."), listing_number=_("Listing no."))
         try:
             pdf = qr_sheet.render(labels, municipality=municipality.name, captions=captions,
-                                    start=form.start.data, title=_("Labels"))
+                                    start=form.start.data or 1, title=_("Labels"))
         except DomainError as error:
             show_error(form, error)
         else:

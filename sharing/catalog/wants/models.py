@@ -42,9 +42,9 @@ class Want(SQLModel, table=True):
     status: str = Field(default=WantStatus.OPEN.value, max_length=10)
     # The stems of the words, as the catalog's search finds them in listings.
     search_words: str = Field(default="", max_length=600)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     closed_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
 
     category: Optional[Category] = Relationship()
@@ -60,8 +60,8 @@ class WantMatch(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     want_id: int = foreign_key("want.id", ondelete="CASCADE")
     listing_id: int = foreign_key("listing.id", ondelete="CASCADE")
-    matched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    matched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # When its poster was told; None when the listing was already there as the want was posted
     # (the want's page showed it).
-    notified_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    notified_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 

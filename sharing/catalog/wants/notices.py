@@ -9,6 +9,8 @@ notifications it repeats are committed.
 from __future__ import annotations
 
 import logging
+from functools import partial
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
@@ -25,13 +27,14 @@ from sharing.db import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.mail import send_mail, send_mail_in_background
+from sharing.typed import id_of
 
 log = logging.getLogger("sharing.catalog")
 MATCH_MESSAGE = N_("“%(listing)s” matches your wanted item “%(want)s”.")
 MANY_MATCH_MESSAGE = N_("%(count)s new listings match your wanted item “%(want)s”.")
 
 
-def _path(endpoint: str, **values: object) -> str:
+def _path(endpoint: str, **values: Any) -> str:
     """A path within the service, also when no request is being served (a command or a job)."""
     if has_request_context():
         return url_for(endpoint, **values)
@@ -57,14 +60,14 @@ def tell_of_matches(session: Session, event: DomainEvent) -> None:
         if poster is None:
             continue
         name = wants.label(want, locale=poster.locale)
-        notifications.notify(session, user_id=poster.id, message=MATCH_MESSAGE,  # type: ignore[arg-type]
+        notifications.notify(session, user_id=id_of(poster), message=MATCH_MESSAGE,
                              params={"listing": listing.title, "want": name},
                              url=_path("catalog.detail", listing_id=listing.id), now=now)
         # In the background: this may run inside the facility manager's publish request.
-        transactions.after_commit(session, lambda poster=poster, want=want, name=name: send_mail_in_background(
-            to=poster.email, subject=_l("A listing matches your wanted item"), locale=poster.locale,
-            template="catalog/mail/want_matched.txt", user=poster, want=want, want_name=name, listing=listing,
-            municipality=municipality))
+        transactions.after_commit(session, partial(
+            send_mail_in_background, to=poster.email, subject=_l("A listing matches your wanted item"),
+            locale=poster.locale, template="catalog/mail/want_matched.txt", user=poster, want=want, want_name=name,
+            listing=listing, municipality=municipality))
 
 
 def tell_of_many_matches(session: Session, event: DomainEvent) -> None:
@@ -79,19 +82,19 @@ def tell_of_many_matches(session: Session, event: DomainEvent) -> None:
             continue
         name = wants.label(want, locale=poster.locale)
         if len(found) == 1:
-            listing = session.get(Listing, found[0])
-            notifications.notify(session, user_id=poster.id, message=MATCH_MESSAGE,  # type: ignore[arg-type]
-                                 params={"listing": listing.title, "want": name},  # type: ignore[union-attr]
+            listing = session.get_one(Listing, found[0])
+            notifications.notify(session, user_id=id_of(poster), message=MATCH_MESSAGE,
+                                 params={"listing": listing.title, "want": name},
                                  url=_path("catalog.detail", listing_id=found[0]), now=now)
         else:
-            notifications.notify(session, user_id=poster.id, message=MANY_MATCH_MESSAGE,  # type: ignore[arg-type]
+            notifications.notify(session, user_id=id_of(poster), message=MANY_MATCH_MESSAGE,
                                  params={"count": len(found), "want": name},
                                  url=_path("wants.detail", want_id=want.id), now=now)
         shown = [session.get(Listing, listing_id) for listing_id in found[:10]]
-        transactions.after_commit(session, lambda poster=poster, want=want, name=name, shown=shown, count=len(found):
-                                  send_mail(to=poster.email, subject=_l("New listings match your wanted item"),
-                                            locale=poster.locale, template="catalog/mail/wants_matched.txt",
-                                            user=poster, want=want, want_name=name, listings=shown, count=count))
+        transactions.after_commit(session, partial(
+            send_mail, to=poster.email, subject=_l("New listings match your wanted item"), locale=poster.locale,
+            template="catalog/mail/wants_matched.txt", user=poster, want=want, want_name=name, listings=shown,
+            count=len(found)))
 
 
 def register() -> None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Unit
 from sharing.catalog import events
@@ -31,6 +31,7 @@ from sharing.catalog.wants.models import Want, WantMatch, WantStatus
 from sharing.db import Page
 from sharing.events import record
 from sharing.i18n import N_, DomainError
+from sharing.typed import id_of, relation
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
 WORDS_MAX = 200
@@ -95,11 +96,11 @@ def can_see(user: Actor, want: Want) -> bool:
 
 def visible_to(user: Actor) -> ColumnElement[bool]:
     """``can_see`` as a query condition."""
-    conditions: list[ColumnElement[bool]] = [Want.posted_by_id == user.id]
+    conditions: list[ColumnElement[bool]] = [col(Want.posted_by_id) == user.id]
     if user.unit_id is not None:
-        conditions.append(Want.unit_id == user.unit_id)
+        conditions.append(col(Want.unit_id) == user.unit_id)
     if user.has_role(Role.FACILITY_MANAGER):
-        conditions += [Want.municipality_id == user.municipality_id, Want.status == WantStatus.OPEN.value]
+        conditions += [col(Want.municipality_id) == user.municipality_id, col(Want.status) == WantStatus.OPEN.value]
     return or_(*conditions)
 
 
@@ -156,7 +157,7 @@ def post_want(session: Session, *, details: WantDetails, by: Actor, now: datetim
     if unit is None or not unit.active or unit.municipality_id != by.municipality_id:
         raise DomainError(N_("Your account belongs to no unit, so you cannot post a wanted item. "
                              "Ask your municipality's administrator to set your unit."))
-    want = Want(municipality_id=by.municipality_id, unit_id=unit.id, posted_by_id=by.id, created_at=now)  # type: ignore[arg-type]
+    want = Want(municipality_id=by.municipality_id, unit_id=id_of(unit), posted_by_id=id_of(by), created_at=now)
     return _save(session, want, details, now)
 
 
@@ -210,20 +211,20 @@ def record_present_matches(session: Session, *, want: Want, now: datetime) -> in
     as the want's page shows them to its poster. Returns how many meet it."""
     if want.status != WantStatus.OPEN:
         return 0
-    query = select(Listing.id).where(Listing.status == ListingStatus.PUBLISHED.value,
-                                     or_(Listing.visibility == Visibility.PARTNERS.value,
-                                         Listing.municipality_id == want.municipality_id))
+    query = select(col(Listing.id)).where(col(Listing.status) == ListingStatus.PUBLISHED.value,
+                                     or_(col(Listing.visibility) == Visibility.PARTNERS.value,
+                                         col(Listing.municipality_id) == want.municipality_id))
     if want.category_id is not None:
-        query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+        query = query.where(col(Listing.category_id).in_(descendant_ids(session, want.category_id)))
     terms = want.search_words.split()
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    newest = query.order_by(Listing.published_at.desc(), Listing.id.desc()).limit(MATCHES_RECORDED)  # type: ignore[union-attr]
-    present = list(session.scalars(newest))
-    known = set(session.scalars(select(WantMatch.listing_id).where(WantMatch.want_id == want.id)))
+    newest = query.order_by(col(Listing.published_at).desc(), col(Listing.id).desc()).limit(MATCHES_RECORDED)
+    present = [id_ for id_ in session.scalars(newest) if id_ is not None]
+    known = set(session.scalars(select(col(WantMatch.listing_id)).where(col(WantMatch.want_id) == want.id)))
     for listing_id in present:
         if listing_id not in known:
-            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now))  # type: ignore[arg-type]
+            session.add(WantMatch(want_id=id_of(want), listing_id=listing_id, matched_at=now))
     session.flush()
     return len(present)
 
@@ -234,23 +235,23 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
     if listing.status != ListingStatus.PUBLISHED:
         return []
     category = session.get(Category, listing.category_id)
-    chain = {c.id for c in ancestors(session, category)} if category is not None else set()
+    chain = {id_of(c) for c in ancestors(session, category)} if category is not None else set()
     today = local_date(now)
     query = select(Want).where(
-        Want.status == WantStatus.OPEN.value,
-        or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
-        or_(Want.category_id.is_(None), Want.category_id.in_(chain)),  # type: ignore[union-attr]
-        ~exists().where(WantMatch.want_id == Want.id, WantMatch.listing_id == listing.id),
-    ).order_by(Want.id)
+        col(Want.status) == WantStatus.OPEN.value,
+        or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today),
+        or_(col(Want.category_id).is_(None), col(Want.category_id).in_(chain)),
+        ~exists().where(col(WantMatch.want_id) == Want.id, col(WantMatch.listing_id) == listing.id),
+    ).order_by(col(Want.id))
     if listing.visibility != Visibility.PARTNERS:
-        query = query.where(Want.municipality_id == listing.municipality_id)
-    met = [want for want in session.scalars(query) if meets(want, listing, chain)]  # type: ignore[arg-type]
-    told_lately = _told_since(session, [want.id for want in met], now - NOTICE_INTERVAL)  # type: ignore[misc]
+        query = query.where(col(Want.municipality_id) == listing.municipality_id)
+    met = [want for want in session.scalars(query) if meets(want, listing, chain)]
+    told_lately = _told_since(session, [id_of(want) for want in met], now - NOTICE_INTERVAL)
     for want in met:
         tell = want.id not in told_lately
-        session.add(WantMatch(want_id=want.id, listing_id=listing.id, matched_at=now,  # type: ignore[arg-type]
+        session.add(WantMatch(want_id=id_of(want), listing_id=id_of(listing), matched_at=now,
                               notified_at=now if tell else None))
-        _record_match(session, want, [listing.id], told=tell, now=now)  # type: ignore[list-item]
+        _record_match(session, want, [id_of(listing)], told=tell, now=now)
     session.flush()
     return [want for want in met if want.id not in told_lately]
 
@@ -265,8 +266,8 @@ def _told_since(session: Session, want_ids: list[int], since: datetime) -> set[i
     many listings meet tells its poster once a day at most; its page lists every match."""
     if not want_ids:
         return set()
-    return set(session.scalars(select(WantMatch.want_id).where(
-        WantMatch.want_id.in_(want_ids), WantMatch.notified_at >= since)))  # type: ignore[attr-defined, operator]
+    return set(session.scalars(select(col(WantMatch.want_id)).where(
+        col(WantMatch.want_id).in_(want_ids), col(WantMatch.notified_at) >= since)))
 
 
 def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -> list[tuple[Want, list[int]]]:
@@ -276,26 +277,27 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
         return []
     today = local_date(now)
     open_wants = session.scalars(select(Want).where(
-        Want.status == WantStatus.OPEN.value,
-        or_(Want.needed_by.is_(None), Want.needed_by >= today),  # type: ignore[union-attr, operator]
-    ).order_by(Want.id)).all()
+        col(Want.status) == WantStatus.OPEN.value,
+        or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today),
+    ).order_by(col(Want.id))).all()
     met: list[tuple[Want, list[int]]] = []
-    told_lately = _told_since(session, [want.id for want in open_wants], now - NOTICE_INTERVAL)  # type: ignore[misc]
+    told_lately = _told_since(session, [id_of(want) for want in open_wants], now - NOTICE_INTERVAL)
     for want in open_wants:
-        query = select(Listing.id).where(
-            Listing.id.in_(listing_ids), Listing.status == ListingStatus.PUBLISHED.value,  # type: ignore[union-attr]
-            or_(Listing.visibility == Visibility.PARTNERS.value, Listing.municipality_id == want.municipality_id),
-            ~exists().where(WantMatch.want_id == want.id, WantMatch.listing_id == Listing.id),
+        query = select(col(Listing.id)).where(
+            col(Listing.id).in_(listing_ids), col(Listing.status) == ListingStatus.PUBLISHED.value,
+            or_(col(Listing.visibility) == Visibility.PARTNERS.value,
+                col(Listing.municipality_id) == want.municipality_id),
+            ~exists().where(col(WantMatch.want_id) == want.id, col(WantMatch.listing_id) == Listing.id),
         )
         if want.category_id is not None:
-            query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+            query = query.where(col(Listing.category_id).in_(descendant_ids(session, want.category_id)))
         terms = want.search_words.split()
         if terms:
             query = query.where(search.matches(terms, session.get_bind().dialect.name))
-        found = list(session.scalars(query.order_by(Listing.id)))
+        found = [id_ for id_ in session.scalars(query.order_by(col(Listing.id))) if id_ is not None]
         tell = want.id not in told_lately
         for listing_id in found:
-            session.add(WantMatch(want_id=want.id, listing_id=listing_id, matched_at=now,  # type: ignore[arg-type]
+            session.add(WantMatch(want_id=id_of(want), listing_id=listing_id, matched_at=now,
                                   notified_at=now if tell else None))
         if found:
             _record_match(session, want, found, told=tell, now=now)
@@ -307,18 +309,18 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
 
 def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[Listing]:
     """The recorded matches that still meet the want and that the viewer may find, newest match first."""
-    query = (select(Listing).join(WantMatch, WantMatch.listing_id == Listing.id)
-             .where(WantMatch.want_id == want.id, findable_by(viewer),
-                    or_(Listing.visibility == Visibility.PARTNERS.value,
-                        Listing.municipality_id == want.municipality_id)))
+    query = (select(Listing).join(WantMatch, col(WantMatch.listing_id) == Listing.id)
+             .where(col(WantMatch.want_id) == want.id, findable_by(viewer),
+                    or_(col(Listing.visibility) == Visibility.PARTNERS.value,
+                        col(Listing.municipality_id) == want.municipality_id)))
     # "Still": a listing edited since it was matched may no longer meet the want.
     if want.category_id is not None:
-        query = query.where(Listing.category_id.in_(descendant_ids(session, want.category_id)))  # type: ignore[attr-defined]
+        query = query.where(col(Listing.category_id).in_(descendant_ids(session, want.category_id)))
     terms = want.search_words.split()
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    query = query.options(selectinload(Listing.category)).order_by(  # type: ignore[arg-type]
-        WantMatch.matched_at.desc(), Listing.id.desc())  # type: ignore[attr-defined]
+    query = query.options(selectinload(relation(Listing.category))).order_by(
+        col(WantMatch.matched_at).desc(), col(Listing.id).desc())
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
@@ -344,26 +346,26 @@ def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: da
     today = local_date(now)
     query = select(Want).where(visible_to(viewer))
     if filters.mine:
-        own = [Want.posted_by_id == viewer.id]
+        own = [col(Want.posted_by_id) == viewer.id]
         if viewer.unit_id is not None:
-            own.append(Want.unit_id == viewer.unit_id)
+            own.append(col(Want.unit_id) == viewer.unit_id)
         query = query.where(or_(*own))
     if filters.municipality_id is not None:
-        query = query.where(Want.municipality_id == filters.municipality_id)
+        query = query.where(col(Want.municipality_id) == filters.municipality_id)
     if filters.category_id is not None:
-        query = query.where(Want.category_id.in_(descendant_ids(session, filters.category_id)))  # type: ignore[union-attr]
-    is_open = Want.status == WantStatus.OPEN.value
+        query = query.where(col(Want.category_id).in_(descendant_ids(session, filters.category_id)))
+    is_open = col(Want.status) == WantStatus.OPEN.value
     if filters.state == "open":
-        query = query.where(is_open, or_(Want.needed_by.is_(None), Want.needed_by >= today))  # type: ignore[union-attr, operator]
-        query = query.order_by(Want.needed_by.is_(None), Want.needed_by, Want.id.desc())  # type: ignore[union-attr]
+        query = query.where(is_open, or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today))
+        query = query.order_by(col(Want.needed_by).is_(None), col(Want.needed_by), col(Want.id).desc())
     else:
         if filters.state == "expired":
-            query = query.where(is_open, Want.needed_by < today)  # type: ignore[operator]
+            query = query.where(is_open, col(Want.needed_by) < today)
         elif filters.state == "closed":
-            query = query.where(Want.status.in_([s.value for s in CLOSED]))  # type: ignore[attr-defined]
-        query = query.order_by(Want.updated_at.desc(), Want.id.desc())  # type: ignore[attr-defined]
+            query = query.where(col(Want.status).in_([s.value for s in CLOSED]))
+        query = query.order_by(col(Want.updated_at).desc(), col(Want.id).desc())
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.scalars(query.options(selectinload(Want.category))  # type: ignore[arg-type]
+    rows = session.scalars(query.options(selectinload(relation(Want.category)))
                            .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
     return Page(items=list(rows), total=total, page=filters.page, per_page=filters.per_page)
 

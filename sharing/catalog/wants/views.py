@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
@@ -44,7 +45,8 @@ def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:
 def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db_session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())  # type: ignore[union-attr, arg-type]
+    rows = db_session.execute(select(col(model.id), col(model.name)).where(col(model.id).in_(ids))).all()
+    return {id_: name for id_, name in rows if id_ is not None}
 
 
 def _visible(want_id: int) -> Want:
@@ -59,7 +61,7 @@ def _visible(want_id: int) -> Want:
 def index() -> str:
     form = WantFilterForm(request.args)
     form.category_id.choices = _category_choices(_("All categories"))
-    municipalities = db_session.scalars(select(Municipality).where(Municipality.active)  # type: ignore[arg-type]
+    municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
     form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
     form.validate()
@@ -83,7 +85,7 @@ def index() -> str:
 
 def _details(form: WantForm) -> wants.WantDetails:
     return wants.WantDetails(words=form.words.data or "", category_id=form.category_id.data,
-                             quantity=form.quantity.data, needed_by=form.needed_by.data,
+                             quantity=form.quantity.data or 0, needed_by=form.needed_by.data,
                              description=form.description.data or "")
 
 
@@ -116,7 +118,7 @@ def detail(want_id: int) -> str:
     want = _visible(want_id)
     poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
     today = wants.local_date(utcnow())
-    search_args = {"q": want.words} if want.words else {}
+    search_args: dict[str, str | int] = {"q": want.words} if want.words else {}
     if want.category_id is not None:
         search_args["category_id"] = want.category_id
     return render_template(

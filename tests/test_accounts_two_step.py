@@ -9,7 +9,7 @@ import pytest
 from sharing.accounts import mfa
 from sharing.accounts.models import Role, User
 from sharing.db import utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from tests.conftest import PASSWORD, csrf_token
 
 

@@ -24,7 +24,7 @@ from sharing.catalog.categories.rules import (
     load_reference_categories,
     swedish_sort_key,
 )
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from tests.conftest import csrf_token
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)

@@ -21,8 +21,8 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.wants import rules as wants
 from sharing.db import utcnow
+from sharing.errors import DomainError
 from sharing.events import DomainEvent
-from sharing.i18n import DomainError
 from tests.conftest import csrf_token
 
 WAIT_SECONDS = 60

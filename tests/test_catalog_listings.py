@@ -12,8 +12,8 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.listings.rules import ListingDetails
 from sharing.db import utcnow
+from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
-from sharing.i18n import DomainError
 from tests.conftest import csrf_token, fieldset
 
 
@@ -361,3 +361,28 @@ def test_publishing_checks_the_listing_again(db, setting):
     with pytest.raises(DomainError) as refused:
         listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
     assert refused.value.field == "site_id"
+
+
+def test_one_access_helper_answers_for_pages_and_api_alike(client, auth, db, setting):
+    draft = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    shown = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+    listings.set_status(db, listing=shown, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+    db.commit()
+    outsider = setting["skurup_manager"]
+    with pytest.raises(NotVisible):
+        listings.listing_to_see(db, outsider, draft.id)  # another municipality's draft
+    with pytest.raises(NotVisible):
+        listings.listing_to_see(db, outsider, 10**9)
+    assert listings.listing_to_see(db, outsider, shown.id) is shown
+    with pytest.raises(NotAllowed):
+        listings.listing_to_manage(db, outsider, shown.id)
+    assert listings.listing_to_manage(db, setting["manager"], draft.id) is draft
+
+    auth.login(outsider)
+    assert client.get(f"/catalog/{draft.id}").status_code == 404
+    assert client.get(f"/catalog/{shown.id}/edit").status_code == 403
+    api_hidden = client.get(f"/api/v1/listings/{draft.id}")
+    api_forbidden = client.put(f"/api/v1/listings/{shown.id}", json={},
+                               headers={"X-CSRFToken": csrf_token(client, "/")})
+    assert (api_hidden.status_code, api_hidden.mimetype) == (404, "application/problem+json")
+    assert (api_forbidden.status_code, api_forbidden.mimetype) == (403, "application/problem+json")

@@ -23,7 +23,7 @@ from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.db import utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from tests.conftest import csrf_token
 from tests.test_api import assert_problem, bearer, create_token
 

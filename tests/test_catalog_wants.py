@@ -19,7 +19,7 @@ from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantMatch
 from sharing.catalog.wants.rules import WantDetails
 from sharing.db import utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from tests.conftest import csrf_token
 
 PREFIX = "/api/v1"

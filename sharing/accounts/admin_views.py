@@ -22,7 +22,7 @@ from sharing.accounts.forms import MunicipalityForm, SiteForm, UnitForm, UserFor
 from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import relation
 from sharing.web.forms import show_error
 

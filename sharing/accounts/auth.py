@@ -26,7 +26,8 @@ from sharing.accounts.models import (
     UserSession,
 )
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col
 from sharing.accounts import auth, organisation
 from sharing.accounts.models import Municipality, Role
 from sharing.db import new_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 
 municipality_cli = AppGroup("municipality", help="Member municipalities.")
 user_cli = AppGroup("user", help="User accounts.")

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from sharing.accounts.models import User
 from sharing.accounts.passwords import verify_password
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 
 ISSUER = "Delningstjänsten"
 STEP_SECONDS = 30

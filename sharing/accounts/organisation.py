@@ -13,7 +13,8 @@ from sqlmodel import Session, col
 
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.

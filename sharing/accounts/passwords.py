@@ -6,7 +6,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128

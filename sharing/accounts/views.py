@@ -27,7 +27,7 @@ from sharing.accounts.forms import (
 from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, User
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error
 from sharing.web.views import safe_next

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,13 +20,13 @@ from sharing.api.openapi import documented
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_tree, current_factor
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.listings.models import Condition, ListingStatus, Visibility
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.wants.rules import local_date
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.errors import problem
 
@@ -117,19 +117,6 @@ class StatusIn(BaseModel):
     status: ListingStatus
 
 
-def _visible(listing_id: int) -> Listing:
-    listing = db_session.get(Listing, listing_id)
-    if listing is None or not listings.can_see(current_user, listing):
-        abort(404)
-    return listing
-
-
-def _managed(listing_id: int) -> Listing:
-    listing = _visible(listing_id)
-    if not listings.can_manage(current_user, listing):
-        abort(403)
-    return listing
-
 
 @blueprint.get("/categories")
 @allow(SIGNED_IN)
@@ -200,7 +187,7 @@ def find_listings() -> Response:
 @allow(SIGNED_IN)
 @documented("One listing", tag="catalog", response=ListingOut)
 def get_listing(listing_id: int) -> Response:
-    return one(_visible(listing_id), ListingOut)
+    return one(listings.listing_to_see(db_session, current_user, listing_id), ListingOut)
 
 
 @blueprint.post("/listings")
@@ -221,7 +208,7 @@ def create_listing() -> Response:
 @allow(Role.FACILITY_MANAGER)
 @documented("Replace a listing's details", tag="catalog", response=ListingOut, body=ListingIn)
 def replace_listing(listing_id: int) -> Response:
-    listing = _managed(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     body = parse_body(ListingIn)
     try:
         listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()), by=current_user,
@@ -236,7 +223,7 @@ def replace_listing(listing_id: int) -> Response:
 @allow(Role.FACILITY_MANAGER)
 @documented("Publish, unpublish or withdraw a listing", tag="catalog", response=ListingOut, body=StatusIn)
 def set_listing_status(listing_id: int) -> Response:
-    listing = _managed(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     body = parse_body(StatusIn)
     try:
         listings.set_status(db_session, listing=listing, to=body.status, by=current_user, now=utcnow())
@@ -291,7 +278,7 @@ def make_room_for_photos(endpoint: str | None, values: dict[str, object] | None)
 @allow(SIGNED_IN)
 @documented("A listing's photos, the cover first", tag="catalog", response=PhotoListOut)
 def listing_photos(listing_id: int) -> Response:
-    listing = _visible(listing_id)
+    listing = listings.listing_to_see(db_session, current_user, listing_id)
     return _photo_list(photos.photos_of(db_session, id_of(listing)))
 
 
@@ -300,7 +287,7 @@ def listing_photos(listing_id: int) -> Response:
 @documented("Add photos to a listing, after its others (all or, if one is refused, none)", tag="catalog",
             response=PhotoListOut, status=201, multipart=PHOTO_UPLOAD)
 def add_listing_photos(listing_id: int) -> Response:
-    listing = _managed(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     if request.mimetype != "multipart/form-data":
         raise ProblemError(problem(415, "Send the photos as multipart/form-data, in the field 'photos'."))
     uploads = [photos.Upload(file.filename or "", file.stream) for file in request.files.getlist("photos")
@@ -319,10 +306,8 @@ def add_listing_photos(listing_id: int) -> Response:
 @allow(Role.FACILITY_MANAGER)
 @documented("Remove a photo of a listing", tag="catalog", status=204)
 def delete_listing_photo(listing_id: int, photo_id: int) -> Response:
-    listing = _managed(listing_id)
-    photo = db_session.get(ListingPhoto, photo_id)
-    if photo is None or photo.listing_id != listing.id:
-        abort(404)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
+    photo = photos.photo_of(db_session, listing, photo_id)
     try:
         photos.remove_photo(db_session, listing=listing, photo=photo, by=current_user, now=utcnow(),
                             store=photo_store())

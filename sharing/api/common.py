@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,7 @@ from sharing.api.openapi import documented
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantStatus
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.web.errors import problem
 
 
@@ -65,12 +65,6 @@ def _out(want: Want) -> WantOut:
     return out
 
 
-def _visible(want_id: int) -> Want:
-    want = db_session.get(Want, want_id)
-    if want is None or not wants.can_see(current_user, want):
-        abort(404)
-    return want
-
 
 WANT_PARAMETERS: dict[str, dict[str, Any]] = {
     "state": {"type": "string", "enum": list(wants.STATES), "default": "open",
@@ -105,7 +99,7 @@ def find_wants() -> Response:
 @allow(SIGNED_IN)
 @documented("One wanted item", tag="wants", response=WantOut)
 def get_want(want_id: int) -> Response:
-    return one(_out(_visible(want_id)), WantOut)
+    return one(_out(wants.want_to_see(db_session, current_user, want_id)), WantOut)
 
 
 @blueprint.get("/wants/<int:want_id>/matches")
@@ -113,7 +107,7 @@ def get_want(want_id: int) -> Response:
 @documented("The listings found to match a wanted item that you may see, newest match first", tag="wants",
             response=ListingOut, paginated=True)
 def want_matches(want_id: int) -> Response:
-    want = _visible(want_id)
+    want = wants.want_to_see(db_session, current_user, want_id)
     page, per_page = page_args()
     found = wants.matching_listings(db_session, want=want, viewer=current_user, limit=None)
     rows = found[(page - 1) * per_page: page * per_page]
@@ -138,9 +132,7 @@ def create_want() -> Response:
 @allow(SIGNED_IN)
 @documented("Replace what a wanted item asks for (its poster only)", tag="wants", response=WantOut, body=WantIn)
 def replace_want(want_id: int) -> Response:
-    want = _visible(want_id)
-    if not wants.can_edit(current_user, want):
-        abort(403)
+    want = wants.want_to_edit(db_session, current_user, want_id)
     body = parse_body(WantIn)
     try:
         wants.edit_want(db_session, want=want, details=wants.WantDetails(**body.model_dump()), by=current_user,
@@ -156,9 +148,7 @@ def replace_want(want_id: int) -> Response:
 @documented("Close a wanted item as fulfilled or withdrawn (its poster, or its municipality's facility "
             "managers)", tag="wants", response=WantOut, body=CloseIn)
 def close_want(want_id: int) -> Response:
-    want = _visible(want_id)
-    if not wants.can_close(current_user, want):
-        abort(403)
+    want = wants.want_to_close(db_session, current_user, want_id)
     body = parse_body(CloseIn)
     try:
         wants.close_want(db_session, want=want, outcome=body.outcome, by=current_user, now=utcnow())

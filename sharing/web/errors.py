@@ -8,7 +8,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
+
+from sharing.errors import NotAllowed, NotVisible
 
 log = logging.getLogger("sharing.errors")
 API_PREFIX = "/api/"
@@ -84,6 +86,17 @@ def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
     return handle_http_error(InternalServerError())
 
 
+def handle_not_visible(_error: NotVisible) -> Response | tuple[str, int]:
+    return handle_http_error(NotFound())
+
+
+def handle_not_allowed(_error: NotAllowed) -> Response | tuple[str, int]:
+    return handle_http_error(Forbidden())
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    # The domains' access helpers raise these, for pages and API alike.
+    app.register_error_handler(NotVisible, handle_not_visible)
+    app.register_error_handler(NotAllowed, handle_not_allowed)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash
 from flask_babel import gettext as _
 
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 
 
 def show_error(form: object, error: DomainError) -> None:

@@ -20,7 +20,8 @@ from sqlmodel import Session, col
 from sharing.accounts.organisation import slugify
 from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
 from sharing.db import utcnow
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of
 
 REFERENCE_FILE = Path(__file__).with_name("reference") / "categories.json"

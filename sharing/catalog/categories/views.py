@@ -23,7 +23,7 @@ from sharing.catalog.categories.forms import CategoryForm, FactorForm
 from sharing.catalog.categories.models import Category
 from sharing.catalog.labels import KIND_LABELS
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error
 

@@ -35,8 +35,9 @@ from sharing.catalog.categories.rules import category_tree
 from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.errors import DomainError, NotVisible
 from sharing.events import record
-from sharing.i18n import N_, DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -597,6 +598,17 @@ def _details_from_json(values: dict[str, Any]) -> listings.ListingDetails:
     values["visibility"] = Visibility(values["visibility"])
     values["available_from"] = date.fromisoformat(values["available_from"]) if values.get("available_from") else None
     return listings.ListingDetails(**values)
+
+
+def import_to_see(session: Session, user: Actor, import_id: int) -> ListingImport:
+    """An import of the user's own municipality.
+
+    :raise NotVisible: no such import, or another municipality's.
+    """
+    job = session.get(ListingImport, import_id)
+    if job is None or job.municipality_id != user.municipality_id:
+        raise NotVisible(f"import {import_id}")
+    return job
 
 
 def create_import(session: Session, *, preview: Preview, file_name: str, by: Actor, now: datetime) -> ListingImport:

@@ -27,7 +27,7 @@ from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.labels import CONDITION_LABELS, VISIBILITY_LABELS
 from sharing.catalog.listings.models import Listing
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import app_object, id_of
 from sharing.web.forms import show_error
 
@@ -68,13 +68,6 @@ def _vocabulary() -> imports.Vocabulary:
                               condition_labels=_labels(CONDITION_LABELS),
                               visibility_labels=_labels(VISIBILITY_LABELS))
 
-
-def _own_import(import_id: int) -> ListingImport:
-    """An import of the user's municipality; any other is not found."""
-    job = db_session.get(ListingImport, import_id)
-    if job is None or job.municipality_id != current_user.municipality_id:
-        abort(404)
-    return job
 
 
 def _recent_imports() -> list[ListingImport]:
@@ -118,7 +111,7 @@ def index() -> str | Response:
 @blueprint.get("/<int:import_id>")
 @allow(Role.FACILITY_MANAGER)
 def detail(import_id: int) -> str:
-    job = _own_import(import_id)
+    job = imports.import_to_see(db_session, current_user, import_id)
     created: list[Listing] = []
     if job.status == ImportStatus.DONE.value and job.created_ids:
         created = list(db_session.scalars(
@@ -133,7 +126,7 @@ def detail(import_id: int) -> str:
 @blueprint.post("/<int:import_id>/start")
 @allow(Role.FACILITY_MANAGER)
 def start(import_id: int) -> Response:
-    job = _own_import(import_id)
+    job = imports.import_to_see(db_session, current_user, import_id)
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
@@ -153,7 +146,7 @@ def start(import_id: int) -> Response:
 @allow(Role.FACILITY_MANAGER)
 def status(import_id: int) -> Response:
     """The progress as JSON, for the page's script to follow."""
-    job = _own_import(import_id)
+    job = imports.import_to_see(db_session, current_user, import_id)
     done = import_runner.progress(id_of(job))
     done = job.done if done is None else done
     return jsonify(status=job.status, done=done, total=job.total, finished=job.status in FINISHED,

@@ -19,8 +19,9 @@ from sharing.catalog.categories.rules import current_factor, descendant_ids
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.db import Page
+from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import record
-from sharing.i18n import N_, DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
 S = ListingStatus
@@ -94,6 +95,29 @@ def can_see(user: Actor, listing: Listing) -> bool:
     if listing.status not in FINDABLE:
         return False
     return listing.visibility == Visibility.PARTNERS or listing.municipality_id == user.municipality_id
+
+
+def listing_to_see(session: Session, viewer: Actor, listing_id: int) -> Listing:
+    """The listing, for a viewer who may see it.
+
+    :raise NotVisible: it does not exist, or the viewer may not see it.
+    """
+    listing = session.get(Listing, listing_id)
+    if listing is None or not can_see(viewer, listing):
+        raise NotVisible(f"listing {listing_id}")
+    return listing
+
+
+def listing_to_manage(session: Session, user: Actor, listing_id: int) -> Listing:
+    """The listing, for a user who may change it.
+
+    :raise NotVisible: it does not exist, or the user may not see it.
+    :raise NotAllowed: the user may see it but not change it.
+    """
+    listing = listing_to_see(session, user, listing_id)
+    if not can_manage(user, listing):
+        raise NotAllowed(f"listing {listing_id}")
+    return listing
 
 
 def category_path(session: Session, category_id: int) -> list[Category]:

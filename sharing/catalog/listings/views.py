@@ -37,7 +37,7 @@ from sharing.catalog.photos.forms import NewListingForm
 from sharing.catalog.photos.forms import uploads as photo_uploads
 from sharing.catalog.wants.rules import local_date
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
@@ -143,9 +143,7 @@ def _filter_fields(form: SearchForm, view: str) -> str:
 @blueprint.get("/<int:listing_id>")
 @allow(SIGNED_IN)
 def detail(listing_id: int) -> str:
-    listing = db_session.get(Listing, listing_id)
-    if listing is None or not listings.can_see(current_user, listing):
-        abort(404)
+    listing = listings.listing_to_see(db_session, current_user, listing_id)
     site = db_session.get(Site, listing.site_id)
     contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
     path = listings.category_path(db_session, listing.category_id)
@@ -203,15 +201,6 @@ def _details(form: ListingForm) -> listings.ListingDetails:
     )
 
 
-def listing_to_manage(listing_id: int) -> Listing:
-    """The listing, if the user may change it: a 404 if they may not even see it, else a 403."""
-    listing = db_session.get(Listing, listing_id)
-    if listing is None or not listings.can_see(current_user, listing):
-        abort(404)
-    if not listings.can_manage(current_user, listing):
-        abort(403)
-    return listing
-
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @allow(Role.FACILITY_MANAGER)
@@ -238,7 +227,7 @@ def new() -> str | Response:
 @blueprint.route("/<int:listing_id>/edit", methods=["GET", "POST"])
 @allow(Role.FACILITY_MANAGER)
 def edit(listing_id: int) -> str | Response:
-    listing = listing_to_manage(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     form = _listing_form(listing)
     if form.validate_on_submit():
         try:
@@ -255,7 +244,7 @@ def edit(listing_id: int) -> str | Response:
 @blueprint.post("/<int:listing_id>/status")
 @allow(Role.FACILITY_MANAGER)
 def change_status(listing_id: int) -> Response:
-    listing = listing_to_manage(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     try:
         target = ListingStatus(request.form.get("status", ""))
         listings.set_status(db_session, listing=listing, to=target, by=current_user, now=utcnow())
@@ -275,7 +264,7 @@ def change_status(listing_id: int) -> Response:
 @blueprint.post("/<int:listing_id>/duplicate")
 @allow(Role.FACILITY_MANAGER)
 def duplicate(listing_id: int) -> Response:
-    listing = listing_to_manage(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     copy = listings.duplicate(db_session, listing=listing, by=current_user, now=utcnow())
     db_session.commit()
     flash(_("A copy is saved as a draft. Change what differs, then publish it."), "success")

@@ -9,8 +9,6 @@ from flask import abort, current_app, request, send_from_directory
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Listing
 from sharing.catalog.photos import rules as photos
 from sharing.db import db_session
 
@@ -35,10 +33,9 @@ def allow_photo_request() -> None:
 
 def send_photo(key: str, rendition: str) -> Response:
     """A photo's file, for those who may see its listing; a 404 for everyone else, as if it were not there."""
-    found = photos.photo_by_key(db_session, key) if KEY.fullmatch(key) and rendition in photos.RENDITIONS else None
-    listing = db_session.get(Listing, found.listing_id) if found is not None else None
-    if found is None or listing is None or not listings.can_see(current_user, listing):
+    if not KEY.fullmatch(key) or rendition not in photos.RENDITIONS:
         abort(404)
+    found = photos.photo_to_see(db_session, current_user, key)
     store = photo_store()
     # send_from_directory refuses any path outside the folder; ours is built from the stored key anyway.
     response = send_from_directory(store.directory, store.relative_path(found.key, rendition),

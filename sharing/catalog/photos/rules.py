@@ -26,10 +26,11 @@ from sharing import transactions
 from sharing.accounts.models import Actor
 from sharing.catalog import events
 from sharing.catalog.listings.models import Listing, ListingStatus
-from sharing.catalog.listings.rules import can_manage
+from sharing.catalog.listings.rules import can_manage, can_see
 from sharing.catalog.photos.models import ListingPhoto
+from sharing.errors import DomainError, NotVisible
 from sharing.events import record
-from sharing.i18n import N_, DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of
 
 log = logging.getLogger("sharing.catalog.photos")
@@ -221,6 +222,29 @@ def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPho
 
 def photo_by_key(session: Session, key: str) -> ListingPhoto | None:
     return session.scalars(select(ListingPhoto).where(col(ListingPhoto.key) == key)).first()
+
+
+def photo_to_see(session: Session, viewer: Actor, key: str) -> ListingPhoto:
+    """The photo stored under ``key``, for a viewer who may see its listing.
+
+    :raise NotVisible: no such photo, or the viewer may not see its listing.
+    """
+    found = photo_by_key(session, key)
+    listing = session.get(Listing, found.listing_id) if found is not None else None
+    if found is None or listing is None or not can_see(viewer, listing):
+        raise NotVisible("photo")
+    return found
+
+
+def photo_of(session: Session, listing: Listing, photo_id: int) -> ListingPhoto:
+    """One of the listing's photos.
+
+    :raise NotVisible: the listing has no such photo.
+    """
+    found = session.get(ListingPhoto, photo_id)
+    if found is None or found.listing_id != listing.id:
+        raise NotVisible(f"photo {photo_id}")
+    return found
 
 
 def _changed(session: Session, listing: Listing, change: str, *, by: Actor, now: datetime) -> None:

@@ -13,14 +13,14 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
+from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Listing
-from sharing.catalog.listings.views import listing_to_manage
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photos.forms import PhotoDescriptionForm, PhotoUploadForm, uploads
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error
 
@@ -64,7 +64,7 @@ def _page(listing: Listing, form: PhotoUploadForm) -> str:
 @blueprint.route("/<int:listing_id>/photos", methods=["GET", "POST"])
 @allow(Role.FACILITY_MANAGER)
 def manage(listing_id: int) -> str | Response:
-    listing = listing_to_manage(listing_id)
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
     form = PhotoUploadForm()
     if form.validate_on_submit():
         try:
@@ -83,11 +83,8 @@ def manage(listing_id: int) -> str | Response:
 
 
 def _managed_photo(listing_id: int, photo_id: int) -> tuple[Listing, ListingPhoto]:
-    listing = listing_to_manage(listing_id)
-    found = db_session.get(ListingPhoto, photo_id)
-    if found is None or found.listing_id != listing.id:
-        abort(404)
-    return listing, found
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
+    return listing, photos.photo_of(db_session, listing, photo_id)
 
 
 def _back(listing: Listing, photo_id: int | None = None) -> Response:

@@ -20,7 +20,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from sharing.i18n import N_, DomainError
+from sharing.errors import DomainError
+from sharing.i18n import N_
 
 # One print job stays a handful of pages a printer takes in one go: 20 sheets.
 MAX_LABELS = 480

@@ -7,10 +7,9 @@ the listing's address built from SHARING_BASE_URL, never from the request's Host
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
@@ -25,7 +24,7 @@ from sharing.catalog.listings.models import Listing
 from sharing.catalog.qr_labels import sheet as qr_sheet
 from sharing.catalog.qr_labels.forms import LabelSheetForm
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import record_id
 from sharing.web.forms import show_error
@@ -38,15 +37,9 @@ def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
     ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
-    rows: Iterable[Listing] = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))) if ids else []
-    found = {listing.id: listing for listing in rows}
-    for listing_id in ids:
-        listing = found.get(listing_id)
-        if listing is None or not listings.can_see(current_user, listing):
-            abort(404)
-        if not listings.can_manage(current_user, listing):
-            abort(403)
-    return [found[listing_id] for listing_id in ids]
+    if ids:  # one query for all: each is then found in the session
+        db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))).all()
+    return [listings.listing_to_manage(db_session, current_user, listing_id) for listing_id in ids]
 
 
 def listing_url(listing_id: int) -> str:

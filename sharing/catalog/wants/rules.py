@@ -29,8 +29,9 @@ from sharing.catalog.listings.models import Listing, ListingStatus, Visibility
 from sharing.catalog.listings.rules import findable_by
 from sharing.catalog.wants.models import Want, WantMatch, WantStatus
 from sharing.db import Page
+from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import record
-from sharing.i18n import N_, DomainError
+from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
@@ -113,6 +114,39 @@ def can_close(user: Actor, want: Want) -> bool:
     """Its poster, or a facility manager of its municipality (who may have met it)."""
     return can_edit(user, want) or (_signed_in(user) and user.municipality_id == want.municipality_id
                                     and user.has_role(Role.FACILITY_MANAGER))
+
+
+def want_to_see(session: Session, viewer: Actor, want_id: int) -> Want:
+    """The wanted item, for a viewer who may see it.
+
+    :raise NotVisible: it does not exist, or the viewer may not see it.
+    """
+    want = session.get(Want, want_id)
+    if want is None or not can_see(viewer, want):
+        raise NotVisible(f"want {want_id}")
+    return want
+
+
+def want_to_edit(session: Session, user: Actor, want_id: int) -> Want:
+    """The wanted item, for its poster.
+
+    :raise NotVisible: as ``want_to_see``. :raise NotAllowed: the user may see it but not change it.
+    """
+    want = want_to_see(session, user, want_id)
+    if not can_edit(user, want):
+        raise NotAllowed(f"want {want_id}")
+    return want
+
+
+def want_to_close(session: Session, user: Actor, want_id: int) -> Want:
+    """The wanted item, for its poster or a facility manager of its municipality.
+
+    :raise NotVisible: as ``want_to_see``. :raise NotAllowed: the user may see it but not close it.
+    """
+    want = want_to_see(session, user, want_id)
+    if not can_close(user, want):
+        raise NotAllowed(f"want {want_id}")
+    return want
 
 
 # --- Posting, changing and closing -----------------------------------------------------

@@ -20,7 +20,7 @@ from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.forms import WantFilterForm, WantForm
 from sharing.catalog.wants.models import Want, WantStatus
 from sharing.db import db_session, utcnow
-from sharing.i18n import DomainError
+from sharing.errors import DomainError
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 
@@ -48,12 +48,6 @@ def _names(model: type[Municipality] | type[Unit], ids: set[int]) -> dict[int, s
     rows = db_session.execute(select(col(model.id), col(model.name)).where(col(model.id).in_(ids))).all()
     return {id_: name for id_, name in rows if id_ is not None}
 
-
-def _visible(want_id: int) -> Want:
-    want = db_session.get(Want, want_id)
-    if want is None or not wants.can_see(current_user, want):
-        abort(404)
-    return want
 
 
 @blueprint.get("/")
@@ -115,7 +109,7 @@ def new() -> str | Response:
 @blueprint.get("/<int:want_id>")
 @allow(SIGNED_IN)
 def detail(want_id: int) -> str:
-    want = _visible(want_id)
+    want = wants.want_to_see(db_session, current_user, want_id)
     poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
     today = wants.local_date(utcnow())
     search_args: dict[str, str | int] = {"q": want.words} if want.words else {}
@@ -134,9 +128,7 @@ def detail(want_id: int) -> str:
 @blueprint.route("/<int:want_id>/edit", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def edit(want_id: int) -> str | Response:
-    want = _visible(want_id)
-    if not wants.can_edit(current_user, want):
-        abort(403)
+    want = wants.want_to_edit(db_session, current_user, want_id)
     form = _want_form(want)
     if form.validate_on_submit():
         try:
@@ -153,9 +145,7 @@ def edit(want_id: int) -> str | Response:
 @blueprint.post("/<int:want_id>/close")
 @allow(SIGNED_IN)
 def close(want_id: int) -> Response:
-    want = _visible(want_id)
-    if not wants.can_close(current_user, want):
-        abort(403)
+    want = wants.want_to_close(db_session, current_user, want_id)
     try:
         outcome = WantStatus(request.form.get("outcome", ""))
         wants.close_want(db_session, want=want, outcome=outcome, by=current_user, now=utcnow())

@@ -1,0 +1,29 @@
+"""What the domains' rules raise, free of Flask: the web and the API show each the same way.
+
+- ``DomainError``: a rule refused an action (a 4xx with its message, on the form's field);
+- ``NotVisible``: the record does not exist, or the user may not know that it does (a 404);
+- ``NotAllowed``: the user may see the record but not do this to it (a 403).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule refused an action; the message is English, marked for translation.
+
+    Views show it with ``gettext(error.message, **error.params)`` (or map it onto a field).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.field = field
+        self.params = params
+
+
+class NotVisible(LookupError):
+    """No such record for this user: shown as "not found", whether it is missing or hidden."""
+
+
+class NotAllowed(PermissionError):
+    """The user may see the record, but their role or municipality does not let them do this."""

@@ -59,7 +59,8 @@ def prepare(url: str, listings: int) -> float:
     from sharing import create_app
     from sharing.accounts import demo as accounts_demo
     from sharing.catalog import demo as catalog_demo
-    from sharing.db import new_session, refresh_statistics, utcnow
+    from sharing.clock import utcnow
+    from sharing.db import new_session, refresh_statistics
 
     started = time.perf_counter()
     config = Config(str(ROOT / "alembic.ini"))

@@ -47,11 +47,6 @@ def foreign_key(target: str, *, nullable: bool = False, ondelete: str = "RESTRIC
                                                 nullable=nullable, index=True))
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC (what we store)."""
-    return datetime.now(timezone.utc)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC that always reads back timezone-aware.
 

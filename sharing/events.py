@@ -32,7 +32,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col
 
 from sharing import transactions
-from sharing.db import UTCDateTime, engine, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, engine
 from sharing.jobs import Job, add_job
 from sharing.typed import id_of
 

@@ -21,7 +21,7 @@ from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import WantStatus
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from tests.conftest import Auth, csrf_token
 
 ROLES = [None, *Role]

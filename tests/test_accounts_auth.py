@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from sharing.accounts.models import AccountToken, LoginAttempt, Role, User, UserSession
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 

@@ -21,7 +21,7 @@ from sharing.accounts.auth import (
 )
 from sharing.accounts.models import Role, Site
 from sharing.accounts.organisation import Interval, format_opening_hours, parse_opening_hours
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import PASSWORD
 

@@ -8,7 +8,7 @@ import pytest
 
 from sharing.accounts import mfa
 from sharing.accounts.models import Role, User
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import PASSWORD, csrf_token
 

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from sharing.accounts.models import ApiToken, OpeningHours, Role
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from tests.conftest import PASSWORD, csrf_token
 
 PREFIX = "/api/v1"

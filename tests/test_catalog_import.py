@@ -20,7 +20,7 @@ from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.wants import rules as wants
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from sharing.events import DomainEvent
 from tests.conftest import csrf_token

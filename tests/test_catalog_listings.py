@@ -11,7 +11,7 @@ from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.listings.rules import ListingDetails
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
 from tests.conftest import csrf_token, fieldset

@@ -22,7 +22,7 @@ from sharing.catalog.listings.models import Condition, Listing, ListingStatus
 from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.models import ListingPhoto
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import csrf_token
 from tests.test_api import assert_problem, bearer, create_token

@@ -15,7 +15,7 @@ from sharing.catalog.listings.models import Condition, ListingStatus
 from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.qr_labels import sheet as qr_sheet
 from sharing.catalog.qr_labels.sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import PASSWORD, csrf_token, fieldset
 

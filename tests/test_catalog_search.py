@@ -7,7 +7,7 @@ from sharing.catalog.categories.models import Category
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Listing, ListingStatus
-from sharing.db import utcnow
+from sharing.clock import utcnow
 
 
 def test_words_and_stems_handle_swedish():

@@ -14,7 +14,8 @@ from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
-from sharing.db import make_engine, utcnow
+from sharing.clock import utcnow
+from sharing.db import make_engine
 from sharing.web.fragments import FragmentCache, code_and_settings_stamp
 from tests.conftest import csrf_token
 

@@ -18,7 +18,7 @@ from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantMatch
 from sharing.catalog.wants.rules import WantDetails
-from sharing.db import utcnow
+from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import DomainError
 from tests.conftest import csrf_token
 
@@ -96,7 +96,7 @@ def test_a_want_belongs_to_its_posters_unit_and_keeps_its_search_stems(db, s):
 ])
 def test_invalid_wants_are_refused_on_the_field_and_nothing_is_saved(db, s, details, field):
     if details.get("needed_by") == "yesterday":
-        details["needed_by"] = wants.local_date(utcnow()) - timedelta(days=1)
+        details["needed_by"] = today_in_sweden(utcnow()) - timedelta(days=1)
     with pytest.raises(DomainError) as refused:
         post(db, s, **details)
     assert refused.value.field == field
@@ -162,10 +162,10 @@ def test_the_list_shows_each_viewer_what_is_shared_with_them(db, s):
 
 
 def test_an_expired_want_is_not_open(db, s):
-    want = post(db, s, words="kontorsstol", needed_by=wants.local_date(utcnow()))
+    want = post(db, s, words="kontorsstol", needed_by=today_in_sweden(utcnow()))
     tomorrow = utcnow() + timedelta(days=1)
-    assert not wants.is_expired(want, today=wants.local_date(utcnow()))
-    assert wants.is_expired(want, today=wants.local_date(tomorrow))
+    assert not wants.is_expired(want, today=today_in_sweden(utcnow()))
+    assert wants.is_expired(want, today=today_in_sweden(tomorrow))
     page = wants.find_wants(db, viewer=s["teacher"], filters=wants.WantFilters(state="expired"), now=tomorrow)
     assert [w.id for w in page.items] == [want.id]
     page = wants.find_wants(db, viewer=s["teacher"], filters=wants.WantFilters(), now=tomorrow)
@@ -211,7 +211,7 @@ def test_a_listing_for_its_own_municipality_only_meets_that_municipalitys_wants(
 def test_closed_expired_and_unpublished_are_not_matched(db, s):
     closed = post(db, s, words="kontorsstol")
     wants.close_want(db, want=closed, outcome=wants.WantStatus.WITHDRAWN, by=s["teacher"], now=utcnow())
-    expiring = post(db, s, words="kontorsstol", needed_by=wants.local_date(utcnow()))
+    expiring = post(db, s, words="kontorsstol", needed_by=today_in_sweden(utcnow()))
     db.commit()
     listing = publish(db, s)
     later = utcnow() + timedelta(days=2)

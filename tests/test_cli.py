@@ -53,7 +53,7 @@ def test_purge_job_drops_spent_tokens_and_old_failed_logins(runner, db, factory)
     from datetime import timedelta
 
     from sharing.accounts.models import AccountToken, LoginAttempt
-    from sharing.db import utcnow
+    from sharing.clock import utcnow
 
     user = factory.user(factory.municipality())
     now = utcnow()

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sharing import events
 from sharing.access import SIGNED_IN
 from sharing.accounts.models import Municipality, Role
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.events import DomainEvent, EventDelivery
 from tests.conftest import ROOT
 
@@ -144,7 +145,8 @@ def test_a_receiver_that_keeps_failing_waits_longer_each_time_and_is_never_dropp
 CRASH_AFTER_COMMIT = textwrap.dedent("""
     import os, sys
     from sharing import create_app, events, transactions
-    from sharing.db import new_session, utcnow
+    from sharing.clock import utcnow
+    from sharing.db import new_session
 
     app = create_app({"TESTING": True, "SHARING_DATABASE_URL": sys.argv[1]})
     events.add_receiver("test.make-municipality", ["test.thing.happened"], lambda session, event: None)

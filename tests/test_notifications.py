@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sharing.accounts import notifications
 from sharing.accounts.models import Notification, User
 from sharing.catalog.wants.notices import MATCH_MESSAGE
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.jobs import schedule
 from tests.conftest import csrf_token
 

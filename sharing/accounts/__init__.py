@@ -11,7 +11,8 @@ from sharing.accounts import admin_views, cli, demo, notification_views, notific
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.labels import role_labels
 from sharing.cli import add_demo_loader
-from sharing.db import new_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import new_session
 from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
 

@@ -21,7 +21,8 @@ from sharing.accounts import auth, mfa, notices, organisation
 from sharing.accounts.forms import MunicipalityForm, SiteForm, UnitForm, UserForm
 from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import relation
 from sharing.web.forms import show_error

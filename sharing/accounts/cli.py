@@ -12,7 +12,8 @@ from sqlmodel import col
 
 from sharing.accounts import auth, organisation
 from sharing.accounts.models import Municipality, Role
-from sharing.db import new_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import new_session
 from sharing.errors import DomainError
 
 municipality_cli = AppGroup("municipality", help="Member municipalities.")

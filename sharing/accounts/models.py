@@ -12,7 +12,8 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueC
 from sqlalchemy.orm import column_property
 from sqlmodel import Field, Relationship, SQLModel, col
 
-from sharing.db import UTCDateTime, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime
 
 
 class Role(StrEnum):

@@ -14,9 +14,10 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
 from sharing.accounts.labels import notification_text
 from sharing.accounts.models import Notification
-from sharing.db import Page, db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import Page, db_session
 from sharing.web.arguments import page_number
-from sharing.web.views import safe_next
+from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 log = logging.getLogger("sharing.accounts")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Iterable
@@ -15,15 +14,12 @@ from sharing.accounts.auth import end_user_sessions, issue_account_token, normal
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
 from sharing.errors import DomainError
 from sharing.i18n import N_
+from sharing.text import slugify
 from sharing.typed import id_of
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
 
-
-def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
 def create_municipality(

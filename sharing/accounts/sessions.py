@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from sharing.accounts import auth
 from sharing.accounts.models import User
-from sharing.db import db_session, new_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session, new_session
 from sharing.extensions import login_manager
 from sharing.web.errors import problem
 from sharing.web.i18n import language_chosen

@@ -26,11 +26,12 @@ from sharing.accounts.forms import (
 )
 from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, User
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error
-from sharing.web.views import safe_next
+from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("accounts", __name__, template_folder="templates")
 security_log = logging.getLogger("sharing.security")

@@ -24,8 +24,8 @@ from sharing.catalog.listings.models import Condition, ListingStatus, Visibility
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photos.models import ListingPhoto
-from sharing.catalog.wants.rules import local_date
-from sharing.db import db_session, utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.errors import problem
@@ -174,7 +174,7 @@ def find_listings() -> Response:
         municipality_id=int_arg("municipality_id"), kind=kinds[0] if kinds else None,
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
         available_from=date_arg("available_from"), available_until=date_arg("available_until"),
-        today=local_date(utcnow()),
+        today=today_in_sweden(utcnow()),
     )
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))

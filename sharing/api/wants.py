@@ -17,7 +17,8 @@ from sharing.api.common import ProblemError, int_arg, one, page_args, page_respo
 from sharing.api.openapi import documented
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantStatus
-from sharing.db import db_session, utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.web.errors import problem
 
@@ -61,7 +62,7 @@ class CloseIn(BaseModel):
 
 def _out(want: Want) -> WantOut:
     out = WantOut.model_validate(want)
-    out.expired = wants.is_expired(want, today=wants.local_date(utcnow()))
+    out.expired = wants.is_expired(want, today=today_in_sweden(utcnow()))
     return out
 
 

@@ -31,7 +31,8 @@ from sharing.catalog.qr_labels import views as qr_label_views
 from sharing.catalog.wants import notices
 from sharing.catalog.wants import views as want_views
 from sharing.cli import add_demo_loader
-from sharing.db import new_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import new_session
 from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
 

@@ -16,7 +16,7 @@ from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.typed import id_of
 
 DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,18 +11,10 @@ from sharing.access import PUBLIC, allow
 from sharing.db import db_session
 from sharing.typed import app_object
 from sharing.web.i18n import language_chosen
+from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("web", __name__)
 
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """A local path to go on to; anything pointing elsewhere becomes the fallback."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    return target
 
 
 @blueprint.get("/")

@@ -10,7 +10,8 @@ from typing import Optional
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from sharing.db import UTCDateTime, foreign_key, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, foreign_key
 
 
 class ResourceKind(StrEnum):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,31 +16,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from sharing.accounts.organisation import slugify
 from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from sharing.i18n import N_
+from sharing.text import slugify, swedish_sort_key
 from sharing.typed import id_of
 
 REFERENCE_FILE = Path(__file__).with_name("reference") / "categories.json"
 FIGURES = ("weight_kg", "volume_m3", "new_price_sek", "co2e_new_kg")
 NAME_MAX, SLUG_MAX, SOURCE_MAX = 100, 100, 500
 
-# Swedish order: å, ä, ö come after z (æ and ø sort as ä and ö, ü as y); other accents are ignored.
-_AFTER_Z = {"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}", "ü": "y"}
-
-
-def swedish_sort_key(text: str) -> tuple[str, str]:
-    """A sort key that orders text as Swedish dictionaries do, case ignored."""
-    folded = unicodedata.normalize("NFC", text.casefold())
-    letters = []
-    for char in folded:
-        if char in _AFTER_Z:
-            letters.append(_AFTER_Z[char])
-        else:
-            letters.append("".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)))
-    return "".join(letters), text
 
 
 def category_name(category: Category, locale: str | None) -> str:

@@ -22,7 +22,8 @@ from sharing.catalog.categories import rules as categories
 from sharing.catalog.categories.forms import CategoryForm, FactorForm
 from sharing.catalog.categories.models import Category
 from sharing.catalog.labels import KIND_LABELS
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error

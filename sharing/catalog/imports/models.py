@@ -10,7 +10,8 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from sharing.db import UTCDateTime, foreign_key, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, foreign_key
 
 
 class ImportStatus(StrEnum):

@@ -33,7 +33,8 @@ from sqlalchemy import update
 
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports.models import ListingImport
-from sharing.db import engine, new_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import engine, new_session
 from sharing.i18n import N_
 
 log = logging.getLogger("sharing.catalog")

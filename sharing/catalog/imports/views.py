@@ -26,7 +26,8 @@ from sharing.catalog.imports.forms import StartForm, UploadForm
 from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.labels import CONDITION_LABELS, VISIBILITY_LABELS
 from sharing.catalog.listings.models import Listing
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import app_object, id_of
 from sharing.web.forms import show_error

@@ -11,7 +11,8 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import Category, ResourceKind
-from sharing.db import UTCDateTime, foreign_key, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, foreign_key
 
 
 class Condition(StrEnum):

@@ -35,8 +35,8 @@ from sharing.catalog.listings.models import Condition, Listing, ListingStatus, V
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.forms import NewListingForm
 from sharing.catalog.photos.forms import uploads as photo_uploads
-from sharing.catalog.wants.rules import local_date
-from sharing.db import db_session, utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
@@ -72,7 +72,7 @@ def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     view = "map" if request.args.get("view") == "map" else "list"
     token = revision.current(db_session, max_age=current_app.config["SEARCH_LAG_SECONDS"])
-    today = local_date(utcnow())
+    today = today_in_sweden(utcnow())
     results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
     if view == "map" and (tiles := urlsplit(current_app.config["MAP_TILE_URL"])).netloc:

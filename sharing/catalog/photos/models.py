@@ -8,7 +8,8 @@ from typing import Optional
 
 from sqlmodel import Field, SQLModel
 
-from sharing.db import UTCDateTime, foreign_key, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, foreign_key
 
 
 class ListingPhoto(SQLModel, table=True):

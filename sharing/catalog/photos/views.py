@@ -19,7 +19,8 @@ from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photos.forms import PhotoDescriptionForm, PhotoUploadForm, uploads
 from sharing.catalog.photos.models import ListingPhoto
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.forms import show_error

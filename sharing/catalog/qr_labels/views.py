@@ -23,7 +23,8 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Listing
 from sharing.catalog.qr_labels import sheet as qr_sheet
 from sharing.catalog.qr_labels.forms import LabelSheetForm
-from sharing.db import db_session, utcnow
+from sharing.clock import utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import record_id

@@ -11,7 +11,8 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import Category
-from sharing.db import UTCDateTime, foreign_key, utcnow
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, foreign_key
 
 
 class WantStatus(StrEnum):

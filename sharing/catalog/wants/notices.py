@@ -23,7 +23,7 @@ from sharing.catalog import events
 from sharing.catalog.listings.models import Listing
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want
-from sharing.db import utcnow
+from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.mail import send_mail, send_mail_in_background

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -28,13 +27,13 @@ from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Listing, ListingStatus, Visibility
 from sharing.catalog.listings.rules import findable_by
 from sharing.catalog.wants.models import Want, WantMatch, WantStatus
+from sharing.clock import today_in_sweden
 from sharing.db import Page
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
-TIMEZONE = ZoneInfo("Europe/Stockholm")  # a want's date is a day in Sweden
 WORDS_MAX = 200
 DESCRIPTION_MAX = 2000
 QUANTITY_MAX = 100_000
@@ -53,9 +52,6 @@ class WantDetails:
     needed_by: date | None = None
     description: str = ""
 
-
-def local_date(now: datetime) -> date:
-    return now.astimezone(TIMEZONE).date()
 
 
 def is_expired(want: Want, *, today: date) -> bool:
@@ -205,7 +201,7 @@ def edit_want(session: Session, *, want: Want, details: WantDetails, by: Actor, 
 
 def _save(session: Session, want: Want, details: WantDetails, now: datetime) -> Want:
     """Check and store what the poster entered, and record the listings that already meet it."""
-    words, terms = _validate(session, details, today=local_date(now))
+    words, terms = _validate(session, details, today=today_in_sweden(now))
     _apply(want, details, words, terms, now)
     session.add(want)
     session.flush()
@@ -270,7 +266,7 @@ def match_listing(session: Session, *, listing: Listing, now: datetime) -> list[
         return []
     category = session.get(Category, listing.category_id)
     chain = {id_of(c) for c in ancestors(session, category)} if category is not None else set()
-    today = local_date(now)
+    today = today_in_sweden(now)
     query = select(Want).where(
         col(Want.status) == WantStatus.OPEN.value,
         or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today),
@@ -309,7 +305,7 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
     time: one query per open want, not one per listing. Returns each want met with its listings."""
     if not listing_ids:
         return []
-    today = local_date(now)
+    today = today_in_sweden(now)
     open_wants = session.scalars(select(Want).where(
         col(Want.status) == WantStatus.OPEN.value,
         or_(col(Want.needed_by).is_(None), col(Want.needed_by) >= today),
@@ -377,7 +373,7 @@ class WantFilters:
 
 def find_wants(session: Session, *, viewer: Actor, filters: WantFilters, now: datetime) -> Page[Want]:
     """One page of the wants the viewer may see: open ones soonest needed first, others newest first."""
-    today = local_date(now)
+    today = today_in_sweden(now)
     query = select(Want).where(visible_to(viewer))
     if filters.mine:
         own = [col(Want.posted_by_id) == viewer.id]

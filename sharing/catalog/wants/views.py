@@ -19,7 +19,8 @@ from sharing.catalog.categories.rules import category_choices
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.forms import WantFilterForm, WantForm
 from sharing.catalog.wants.models import Want, WantStatus
-from sharing.db import db_session, utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
@@ -71,7 +72,7 @@ def index() -> str:
     args = link_arguments(exclude=("page",))
     return render_template(
         "catalog/wants/index.html", form=form, page=page, query_args=args, is_manager=is_manager,
-        can_post=wants.can_post(current_user), today=wants.local_date(now),
+        can_post=wants.can_post(current_user), today=today_in_sweden(now),
         units=_names(Unit, {w.unit_id for w in page.items}),
         municipalities=_names(Municipality, {w.municipality_id for w in page.items}),
     )
@@ -111,7 +112,7 @@ def new() -> str | Response:
 def detail(want_id: int) -> str:
     want = wants.want_to_see(db_session, current_user, want_id)
     poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
-    today = wants.local_date(utcnow())
+    today = today_in_sweden(utcnow())
     search_args: dict[str, str | int] = {"q": want.words} if want.words else {}
     if want.category_id is not None:
         search_args["category_id"] = want.category_id

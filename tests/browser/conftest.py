@@ -1,5 +1,6 @@
-"""Browser fixtures: the app with the demo data served on a real port, one Chromium per run
-(Debian's, never a downloaded one), a fresh browser context per test, and an axe-core check."""
+"""Browser fixtures: one Chromium per run (Debian's, never a downloaded one), the app with the
+demo data served on a real port for each test, a fresh browser context per page, and an
+axe-core check."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
 from sharing.accounts import demo
-from sharing.db import new_session
+from sharing.catalog import import_runner
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_MISSING = "Chromium not found: install Debian's chromium to run the browser tests"
@@ -50,9 +52,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The app on a fresh migrated database with every domain's demo data, served on 127.0.0.1.
+@pytest.fixture
+def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The app on a fresh migrated database with the demo data, served on 127.0.0.1: one per test,
+    so no test sees what another wrote. The demo is loaded as `sharing demo load` loads it.
 
     It asks for the browser first, so without Chromium nothing is built before the skip.
     """
@@ -60,16 +63,12 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
         "TESTING": True,
         "SHARING_DATABASE_URL": databases.fresh(),
         "MAIL_BACKEND": "outbox",
-        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
-        "SHARING_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
-        "PAGE_CACHE_DIR": str(tmp_path_factory.mktemp("page-cache")),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SHARING_PHOTO_DIR": str(tmp_path / "photos"),
+        "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
     })
-    with app.app_context():
-        session = new_session()
-        for load_demo in app.extensions.get("sharing.demo", []):
-            load_demo(session)
-        session.commit()
-        session.close()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0 and result.exception is None, (result.output, result.exception)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     # Closing the server waits for requests still running, so none outlives the engine below.
     server.daemon_threads, server.block_on_close = False, True  # type: ignore[attr-defined]
@@ -81,6 +80,8 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        for import_id in import_runner.running():  # an import the test started writes to this database
+            assert import_runner.wait(import_id, timeout=300), f"import {import_id} still running"
         app.extensions["sharing.engine"].dispose()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
@@ -27,6 +27,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 DEMO_PASSWORD: str = demo.demo_data()["password"]
 BLOCKING_IMPACTS = {"serious", "critical"}
+
+# How long a single step may take (a page load, a click, an expectation), in milliseconds: a
+# loaded 2-core machine running other suites is slow, and waiting costs nothing when the page
+# is ready. Steps that do big work (a 3,000-row import) say how long they may take themselves.
+STEP_TIMEOUT = 30_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    expect.set_options(timeout=STEP_TIMEOUT)
     yield browser
     browser.close()
 
@@ -78,7 +84,7 @@ def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveSer
         yield LiveServer(f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         server.server_close()
         for import_id in import_runner.running():  # an import the test started writes to this database
             assert import_runner.wait(import_id, timeout=300), f"import {import_id} still running"
@@ -93,7 +99,8 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...
 
     def make(**options: Any) -> Page:
         context = browser.new_context(base_url=live_server.url, **{"locale": "sv-SE", **options})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(STEP_TIMEOUT)
+        context.set_default_navigation_timeout(STEP_TIMEOUT)
         contexts.append(context)
         return context.new_page()
 

@@ -1,9 +1,14 @@
 """Browser fixtures: one Chromium per run (Debian's, never a downloaded one), the app with the
 demo data served on a real port for each test, a fresh browser context per page, and an
-axe-core check."""
+axe-core check.
+
+A browser test fails, never skips, when Chromium is missing or cannot start: `make test`
+installs it. Only SHARING_SKIP_BROWSER_TESTS=1 skips them, and the run says so loudly.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -20,18 +25,47 @@ from sharing import create_app
 from sharing.accounts import demo
 from sharing.catalog import import_runner
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_MISSING = "Chromium not found: install Debian's chromium to run the browser tests"
+# Debian's chromium on the PATH, or the browser SHARING_CHROMIUM names (a path or a command).
+CHROMIUM_NAME = os.environ.get("SHARING_CHROMIUM") or "chromium"
+CHROMIUM = shutil.which(CHROMIUM_NAME)
+CHROMIUM_MISSING = (f"Chromium not found ({CHROMIUM_NAME!r}): `make test` installs Debian's chromium; "
+                    "or set SHARING_CHROMIUM to a Chromium, or SHARING_SKIP_BROWSER_TESTS=1 to skip these tests")
+SKIP_BROWSER_TESTS = os.environ.get("SHARING_SKIP_BROWSER_TESTS") == "1"
+SKIPPED_WARNING = "SHARING_SKIP_BROWSER_TESTS=1: {} NOT RUN (skipped on request)"
+_skipped: list[str] = []
 # No sandbox (we run as root), no GPU, and nothing that would reach for the network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 DEMO_PASSWORD: str = demo.demo_data()["password"]
 BLOCKING_IMPACTS = {"serious", "critical"}
+HERE = Path(__file__).resolve().parent
 
 # How long a single step may take (a page load, a click, an expectation), in milliseconds: a
 # loaded 2-core machine running other suites is slow, and waiting costs nothing when the page
 # is ready. Steps that do big work (a 3,000-row import) say how long they may take themselves.
 STEP_TIMEOUT = 30_000
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here is a browser test; SHARING_SKIP_BROWSER_TESTS=1 skips them (and only it)."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        if SKIP_BROWSER_TESTS and item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.skip(reason=SKIPPED_WARNING.format("browser test")))
+            _skipped.append(item.nodeid)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if SKIP_BROWSER_TESTS:
+        return f"WARNING: {SKIPPED_WARNING.format('browser tests')}"
+    return f"browser tests: {CHROMIUM or CHROMIUM_MISSING}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _skipped:
+        warning = SKIPPED_WARNING.format(f"{len(_skipped)} browser test(s)")
+        terminalreporter.write_sep("!", f"WARNING: {warning}", red=True, bold=True)
 
 
 @dataclass(frozen=True)
@@ -45,7 +79,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if CHROMIUM is None:
-        pytest.skip(CHROMIUM_MISSING)
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
     with sync_playwright() as p:
         yield p
 
@@ -63,7 +97,7 @@ def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveSer
     """The app on a fresh migrated database with the demo data, served on 127.0.0.1: one per test,
     so no test sees what another wrote. The demo is loaded as `sharing demo load` loads it.
 
-    It asks for the browser first, so without Chromium nothing is built before the skip.
+    It asks for the browser first, so without Chromium nothing is built before the failure.
     """
     app = create_app({
         "TESTING": True,

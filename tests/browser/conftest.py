@@ -56,12 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             _skipped.append(item.nodeid)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    if SKIP_BROWSER_TESTS:
-        return f"WARNING: {SKIPPED_WARNING.format('browser tests')}"
-    return f"browser tests: {CHROMIUM or CHROMIUM_MISSING}"
-
-
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if _skipped:
         warning = SKIPPED_WARNING.format(f"{len(_skipped)} browser test(s)")

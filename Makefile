@@ -4,14 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev migrate demo serve translations extract clean bench-catalog
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog
 
 run: install translations migrate demo serve
 
-test: install-dev translations
+test: install-dev translations chromium
 	$(BIN)/ruff check sharing tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+ifeq ($(SHARING_SKIP_BROWSER_TESTS),1)
+	@echo "WARNING: SHARING_SKIP_BROWSER_TESTS=1: the browser tests were NOT RUN." >&2
+endif
+
+# The browser tests drive Debian's Chromium (never a downloaded one): installed when missing,
+# as root, as CI runs. SHARING_CHROMIUM names another Chromium (then nothing is installed);
+# SHARING_SKIP_BROWSER_TESTS=1 skips the browser tests instead, and the run says so.
+chromium:
+ifeq ($(SHARING_SKIP_BROWSER_TESTS),1)
+	@echo "WARNING: SHARING_SKIP_BROWSER_TESTS=1: the browser tests will be SKIPPED, not run." >&2
+else ifeq ($(SHARING_CHROMIUM),)
+	@command -v chromium >/dev/null || { \
+	  echo "== Chromium is missing: installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { \
+	  echo "Could not install chromium (as root: apt-get install chromium)." \
+	       "To run the suite without the browser tests: SHARING_SKIP_BROWSER_TESTS=1 make test" >&2; exit 1; }
+endif
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

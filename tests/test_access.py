@@ -136,7 +136,7 @@ def test_every_route_states_an_access_rule_and_is_in_the_table(app):
     assert sorted(EXPECTED.keys() - endpoints) == [], "routes in EXPECTED that no longer exist"
 
 
-def test_every_role_gets_what_the_table_says(app, world):
+def test_every_role_gets_what_the_table_says(app, world, caplog):
     values, users = world
     checked = 0
     for role in ROLES:
@@ -147,6 +147,7 @@ def test_every_role_gets_what_the_table_says(app, world):
         token = csrf_token(client, "/")
         for rule, method in routes(app):
             url = rule.build(values, append_unknown=False)[1]
+            caplog.clear()
             if method == "GET":
                 response = client.get(url)
             else:
@@ -154,6 +155,9 @@ def test_every_role_gets_what_the_table_says(app, world):
             allowed = expected_allowed(rule.endpoint, role)
             where = f"{method} {url} as {role or 'anonymous'} (expected {'allowed' if allowed else 'refused'})"
             location = response.headers.get("Location", "")
+            # No one, allowed or refused, may crash a route: a 5xx is a bug, never a refusal.
+            # The error page hides the traceback; the app's log has it.
+            assert response.status_code < 500, f"{where}: {response.status_code}\n{caplog.text}"
             if allowed:
                 assert response.status_code not in (401, 403), where
                 # A page for anyone may send people to the login page itself; others must not.

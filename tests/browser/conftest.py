@@ -1,30 +1,65 @@
-"""Browser fixtures: the app with the demo data served on a real port, one Chromium per run
-(Debian's, never a downloaded one), a fresh browser context per test, and an axe-core check."""
+"""Browser fixtures: one Chromium per run (Debian's, never a downloaded one), the app with the
+demo data served on a real port for each test, a fresh browser context per page, and an
+axe-core check.
+
+A browser test fails, never skips, when Chromium is missing or cannot start: `make test`
+installs it. Only SHARING_SKIP_BROWSER_TESTS=1 skips them, and the run says so loudly.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
 from sharing.accounts import demo
-from sharing.db import new_session
+from sharing.catalog import import_runner
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_MISSING = "Chromium not found: install Debian's chromium to run the browser tests"
+# Debian's chromium on the PATH, or the browser SHARING_CHROMIUM names (a path or a command).
+CHROMIUM_NAME = os.environ.get("SHARING_CHROMIUM") or "chromium"
+CHROMIUM = shutil.which(CHROMIUM_NAME)
+CHROMIUM_MISSING = (f"Chromium not found ({CHROMIUM_NAME!r}): `make test` installs Debian's chromium; "
+                    "or set SHARING_CHROMIUM to a Chromium, or SHARING_SKIP_BROWSER_TESTS=1 to skip these tests")
+SKIP_BROWSER_TESTS = os.environ.get("SHARING_SKIP_BROWSER_TESTS") == "1"
+SKIPPED_WARNING = "SHARING_SKIP_BROWSER_TESTS=1: {} NOT RUN (skipped on request)"
+_skipped: list[str] = []
 # No sandbox (we run as root), no GPU, and nothing that would reach for the network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 DEMO_PASSWORD: str = demo.demo_data()["password"]
 BLOCKING_IMPACTS = {"serious", "critical"}
+HERE = Path(__file__).resolve().parent
+
+# How long a single step may take (a page load, a click, an expectation), in milliseconds: a
+# loaded 2-core machine running other suites is slow, and waiting costs nothing when the page
+# is ready. Steps that do big work (a 3,000-row import) say how long they may take themselves.
+STEP_TIMEOUT = 30_000
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test here is a browser test; SHARING_SKIP_BROWSER_TESTS=1 skips them (and only it)."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        if SKIP_BROWSER_TESTS and item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.skip(reason=SKIPPED_WARNING.format("browser test")))
+            _skipped.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _skipped:
+        warning = SKIPPED_WARNING.format(f"{len(_skipped)} browser test(s)")
+        terminalreporter.write_sep("!", f"WARNING: {warning}", red=True, bold=True)
 
 
 @dataclass(frozen=True)
@@ -38,7 +73,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     if CHROMIUM is None:
-        pytest.skip(CHROMIUM_MISSING)
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
     with sync_playwright() as p:
         yield p
 
@@ -46,30 +81,28 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    expect.set_options(timeout=STEP_TIMEOUT)
     yield browser
     browser.close()
 
 
-@pytest.fixture(scope="session")
-def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The app on a fresh migrated database with every domain's demo data, served on 127.0.0.1.
+@pytest.fixture
+def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The app on a fresh migrated database with the demo data, served on 127.0.0.1: one per test,
+    so no test sees what another wrote. The demo is loaded as `sharing demo load` loads it.
 
-    It asks for the browser first, so without Chromium nothing is built before the skip.
+    It asks for the browser first, so without Chromium nothing is built before the failure.
     """
     app = create_app({
         "TESTING": True,
         "SHARING_DATABASE_URL": databases.fresh(),
         "MAIL_BACKEND": "outbox",
-        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
-        "SHARING_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
-        "PAGE_CACHE_DIR": str(tmp_path_factory.mktemp("page-cache")),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SHARING_PHOTO_DIR": str(tmp_path / "photos"),
+        "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
     })
-    with app.app_context():
-        session = new_session()
-        for load_demo in app.extensions.get("sharing.demo", []):
-            load_demo(session)
-        session.commit()
-        session.close()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0 and result.exception is None, (result.output, result.exception)
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     # Closing the server waits for requests still running, so none outlives the engine below.
     server.daemon_threads, server.block_on_close = False, True  # type: ignore[attr-defined]
@@ -79,8 +112,10 @@ def live_server(browser: Browser, databases, tmp_path_factory: pytest.TempPathFa
         yield LiveServer(f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         server.server_close()
+        for import_id in import_runner.running():  # an import the test started writes to this database
+            assert import_runner.wait(import_id, timeout=300), f"import {import_id} still running"
         app.extensions["sharing.engine"].dispose()
 
 
@@ -92,7 +127,8 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...
 
     def make(**options: Any) -> Page:
         context = browser.new_context(base_url=live_server.url, **{"locale": "sv-SE", **options})
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(STEP_TIMEOUT)
+        context.set_default_navigation_timeout(STEP_TIMEOUT)
         contexts.append(context)
         return context.new_page()
 

@@ -54,18 +54,18 @@ def test_employee_logs_in_switches_language_and_logs_out(page: Page, live_server
     page.get_by_role("button", name="English").click()
     expect_language(page, "en")
     expect(page).to_have_url(re.compile(r"/account$"))  # the switch returns to the same page
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="My account")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Svenska").click()
     expect_language(page, "sv")
-    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
+    expect(page.get_by_role("button", name="Logga ut", exact=True)).to_be_visible()
 
-    page.get_by_role("button", name="Logga ut").click()
+    page.get_by_role("button", name="Logga ut", exact=True).click()
     expect(page).to_have_url(live_server("/"))
     expect(page.get_by_role("status")).to_contain_text("Du är utloggad.")
-    expect(page.get_by_role("button", name="Logga ut")).to_have_count(0)
+    expect(page.get_by_role("button", name="Logga ut", exact=True)).to_have_count(0)
     expect(page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Logga in")).to_be_visible()
     assert_accessible(page)
     page.goto("/account")  # the session is really over: the account page asks for a login
@@ -78,7 +78,7 @@ def test_wrong_password_is_refused_on_the_login_page(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("status")).to_contain_text("Fel e-postadress eller lösenord.")
     expect(page.get_by_role("heading", name="Logga in", level=1)).to_be_visible()
-    expect(page.get_by_role("button", name="Logga ut")).to_have_count(0)
+    expect(page.get_by_role("button", name="Logga ut", exact=True)).to_have_count(0)
     assert_accessible(page)
 
 

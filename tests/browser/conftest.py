@@ -23,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sharing import create_app
 from sharing.accounts import demo
-from sharing.catalog import import_runner
+from sharing.catalog.imports import runner as import_runner
 
 # Debian's chromium on the PATH, or the browser SHARING_CHROMIUM names (a path or a command).
 CHROMIUM_NAME = os.environ.get("SHARING_CHROMIUM") or "chromium"

@@ -3,7 +3,7 @@ in, as far as shared with them; write for the owning municipality's facility man
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -11,6 +11,7 @@ from flask import Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel.main import SQLModelConfig
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
@@ -20,7 +21,7 @@ from sharing.api.openapi import documented
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_tree, current_factor
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, ListingStatus, Visibility
+from sharing.catalog.listings.models import Condition, ListingDetails, ListingStatus
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_photo
 from sharing.catalog.photos.models import ListingPhoto
@@ -55,61 +56,20 @@ class CategoryOut(Schema):
     factor: FactorOut | None = Field(description="The figures in force now (inherited from a parent if none)")
 
 
-class ListingOut(Schema):
+class ListingOut(ListingDetails):
+    """A listing as the API shows it: its details, and what the service keeps of it."""
+
     id: int
     municipality_id: int
-    site_id: int
-    category_id: int
-    kind: ResourceKind
     status: ListingStatus
-    title: str
-    description: str
-    condition: Condition | None
-    quantity: int
-    width_cm: int | None
-    depth_cm: int | None
-    height_cm: int | None
-    weight_kg: float | None
-    volume_m3: float | None
-    inventory_number: str
-    contact_user_id: int | None
-    lend: bool
-    give_away: bool
-    swap: bool
-    loan_min_days: int | None
-    loan_max_days: int | None
-    visibility: Visibility
-    available_from: date | None
     published_at: datetime | None
     updated_at: datetime
 
 
-class ListingIn(BaseModel):
+class ListingIn(ListingDetails):
     """A listing as a facility manager writes it; it is saved as a draft."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    kind: ResourceKind = ResourceKind.THING
-    title: str = Field(min_length=1, max_length=150)
-    category_id: int
-    site_id: int
-    description: str = Field(default="", max_length=5000)
-    condition: Condition | None = None
-    quantity: int = Field(default=1, ge=1, le=100_000)
-    width_cm: int | None = Field(default=None, ge=0)
-    depth_cm: int | None = Field(default=None, ge=0)
-    height_cm: int | None = Field(default=None, ge=0)
-    weight_kg: float | None = Field(default=None, ge=0)
-    volume_m3: float | None = Field(default=None, ge=0)
-    inventory_number: str = Field(default="", max_length=50)
-    contact_user_id: int | None = None
-    lend: bool = False
-    give_away: bool = False
-    swap: bool = False
-    loan_min_days: int | None = Field(default=None, ge=1)
-    loan_max_days: int | None = Field(default=None, ge=1)
-    visibility: Visibility = Visibility.PARTNERS
-    available_from: date | None = None
+    model_config = SQLModelConfig(extra="forbid")
 
 
 class StatusIn(BaseModel):
@@ -196,7 +156,7 @@ def get_listing(listing_id: int) -> Response:
 def create_listing() -> Response:
     body = parse_body(ListingIn)
     try:
-        listing = listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()),
+        listing = listings.save_listing(db_session, details=body,
                                         by=current_user, now=utcnow())
     except DomainError as error:
         raise refused(error) from None
@@ -211,7 +171,7 @@ def replace_listing(listing_id: int) -> Response:
     listing = listings.listing_to_manage(db_session, current_user, listing_id)
     body = parse_body(ListingIn)
     try:
-        listings.save_listing(db_session, details=listings.ListingDetails(**body.model_dump()), by=current_user,
+        listings.save_listing(db_session, details=body, by=current_user,
                               now=utcnow(), listing=listing)
     except DomainError as error:
         raise refused(error) from None

@@ -92,16 +92,17 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         factor = factors[id_of(category)]
         inventory = f"{DEMO_MARK}{n + 1:06d}"
         listing = Listing(
-            municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category), kind=category.kind,
+            municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category),
+            kind=ResourceKind(category.kind),
             status=ListingStatus.PUBLISHED.value, title=title, description=description,
-            condition=rng.choice(conditions).value if thing else None,
+            condition=rng.choice(conditions) if thing else None,
             quantity=rng.choice([1, 1, 1, 2, 4, 6, 10, 24]) if thing else 1,
             weight_kg=factor.weight_kg if thing and factor else None,
             volume_m3=factor.volume_m3 if thing and factor else None,
             inventory_number=inventory, contact_user_id=managers.get(site.municipality_id),
             lend=not give or rng.random() < 0.3, give_away=give, swap=thing and rng.random() < 0.15,
             loan_max_days=rng.choice([None, 30, 90, 365]) if thing else None,
-            visibility=Visibility.PARTNERS.value if rng.random() < 0.9 else Visibility.OWN_MUNICIPALITY.value,
+            visibility=Visibility.PARTNERS if rng.random() < 0.9 else Visibility.OWN_MUNICIPALITY,
             created_at=now, updated_at=now, published_at=now - timedelta(minutes=count - n),
         )
         listing.search_title = search.document(title)

@@ -21,7 +21,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,18 @@ from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.categories.rules import category_tree
 from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.listings.models import (
+    MAX_LOAN_DAYS,
+    MAX_QUANTITY,
+    MAX_SIZE_CM,
+    MAX_VOLUME_M3,
+    MAX_WEIGHT_KG,
+    Condition,
+    Listing,
+    ListingDetails,
+    ListingStatus,
+    Visibility,
+)
 from sharing.errors import DomainError, NotVisible
 from sharing.events import record
 from sharing.i18n import N_
@@ -54,11 +65,11 @@ RUN_TIMEOUT = timedelta(minutes=10)
 PENDING_KEPT = timedelta(days=1)  # a checked file nobody confirmed is forgotten after this
 
 # Bounds of the numbers, as the listing form has them.
-QUANTITY_RANGE = (1, 100_000)
-SIZE_RANGE = (0, 100_000)
-WEIGHT_RANGE = (0, 100_000)
-VOLUME_RANGE = (0, 1_000)
-LOAN_DAYS_RANGE = (1, 3_650)
+QUANTITY_RANGE = (1, MAX_QUANTITY)
+SIZE_RANGE = (0, MAX_SIZE_CM)
+WEIGHT_RANGE = (0, MAX_WEIGHT_KG)
+VOLUME_RANGE = (0, MAX_VOLUME_M3)
+LOAN_DAYS_RANGE = (1, MAX_LOAN_DAYS)
 
 OFFERS = ("lend", "give_away", "swap")
 YES = frozenset({"ja", "j", "x", "yes", "y", "1", "sant", "true"})
@@ -364,7 +375,7 @@ class RowError:
 @dataclass
 class CheckedRow:
     row: int
-    details: listings.ListingDetails | None
+    details: ListingDetails | None
     errors: list[RowError]
     category: str = ""  # the category's path and the site's name, for the preview
     site: str = ""
@@ -497,7 +508,7 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
         return CheckedRow(number, None, errors)
 
     category_id, site_id = parsed.pop("category"), parsed.pop("site")
-    details = listings.ListingDetails(kind=vocabulary.category_kinds[category_id], category_id=category_id,
+    details = ListingDetails(kind=vocabulary.category_kinds[category_id], category_id=category_id,
                                       site_id=site_id, contact_user_id=by.id, **parsed)
     try:
         listings.validate(session, by, details)
@@ -584,20 +595,12 @@ def _date(value: Any) -> date:
 # --- The import itself ----------------------------------------------------------------
 
 
-def _details_json(details: listings.ListingDetails) -> dict[str, Any]:
-    values = asdict(details)
-    values["available_from"] = details.available_from.isoformat() if details.available_from else None
-    return {key: value.value if isinstance(value, (ResourceKind, Condition, Visibility)) else value
-            for key, value in values.items()}
+def _details_json(details: ListingDetails) -> dict[str, Any]:
+    return details.model_dump(mode="json")
 
 
-def _details_from_json(values: dict[str, Any]) -> listings.ListingDetails:
-    values = dict(values)
-    values["kind"] = ResourceKind(values["kind"])
-    values["condition"] = Condition(values["condition"]) if values.get("condition") else None
-    values["visibility"] = Visibility(values["visibility"])
-    values["available_from"] = date.fromisoformat(values["available_from"]) if values.get("available_from") else None
-    return listings.ListingDetails(**values)
+def _details_from_json(values: dict[str, Any]) -> ListingDetails:
+    return listings.details_from(values)
 
 
 def import_to_see(session: Session, user: Actor, import_id: int) -> ListingImport:

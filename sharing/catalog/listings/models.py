@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Optional
 
 from sqlalchemy import BigInteger, Column, Index, Text
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.clock import utcnow
@@ -39,7 +39,50 @@ class ListingStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Listing(SQLModel, table=True):
+# The largest figures a listing may hold: reports add them up, so nothing absurd may enter.
+MAX_QUANTITY = 100_000
+MAX_LOAN_DAYS = 3650
+MAX_SIZE_CM = 100_000
+MAX_WEIGHT_KG = 100_000
+MAX_VOLUME_M3 = 1000
+
+
+class ListingDetails(SQLModel):
+    """What a facility manager writes of a listing, written once: the table stores these fields,
+    the rules check them (``listings.rules.validate``), the API reads and shows them.
+
+    Built from a form, a file or a request body, it checks types and bounds; what needs the
+    database (the site is theirs, the category fits the kind) is the rules' to check.
+    """
+
+    kind: ResourceKind = Field(default=ResourceKind.THING, sa_type=AutoString(length=10))
+    title: str = Field(min_length=1, max_length=150)
+    category_id: int = Field(foreign_key="category.id", ondelete="RESTRICT", index=True)
+    site_id: int = Field(foreign_key="site.id", ondelete="RESTRICT", index=True)
+    description: str = Field(default="", max_length=5000)
+    condition: Optional[Condition] = Field(default=None, sa_type=AutoString(length=12))  # things only
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+    width_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
+    depth_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
+    height_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
+    weight_kg: Optional[float] = Field(default=None, ge=0, le=MAX_WEIGHT_KG)  # per piece; defaulted from the category
+    volume_m3: Optional[float] = Field(default=None, ge=0, le=MAX_VOLUME_M3)  # per piece; defaulted from the category
+    inventory_number: str = Field(default="", max_length=50)
+    contact_user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL",
+                                           index=True)
+
+    # Offer types: one or more.
+    lend: bool = Field(default=False)
+    give_away: bool = Field(default=False)
+    swap: bool = Field(default=False)
+    loan_min_days: Optional[int] = Field(default=None, ge=1, le=MAX_LOAN_DAYS)
+    loan_max_days: Optional[int] = Field(default=None, ge=1, le=MAX_LOAN_DAYS)
+
+    visibility: Visibility = Field(default=Visibility.PARTNERS, sa_type=AutoString(length=10))
+    available_from: Optional[date] = Field(default=None)
+
+
+class Listing(ListingDetails, table=True):
     """Something one municipality offers: identical pieces of a thing, a place or a service."""
 
     __table_args__ = (
@@ -50,32 +93,7 @@ class Listing(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     municipality_id: int = foreign_key("municipality.id")
-    site_id: int = foreign_key("site.id")
-    category_id: int = foreign_key("category.id")
-    kind: str = Field(default=ResourceKind.THING.value, max_length=10)
     status: str = Field(default=ListingStatus.DRAFT.value, max_length=12)
-
-    title: str = Field(max_length=150)
-    description: str = Field(default="", max_length=5000)
-    condition: Optional[str] = Field(default=None, max_length=12)  # things only
-    quantity: int = Field(default=1, ge=1)
-    width_cm: Optional[int] = Field(default=None, ge=0)
-    depth_cm: Optional[int] = Field(default=None, ge=0)
-    height_cm: Optional[int] = Field(default=None, ge=0)
-    weight_kg: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
-    volume_m3: Optional[float] = Field(default=None, ge=0)  # per piece; defaulted from the category
-    inventory_number: str = Field(default="", max_length=50)
-    contact_user_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
-
-    # Offer types: one or more.
-    lend: bool = Field(default=False)
-    give_away: bool = Field(default=False)
-    swap: bool = Field(default=False)
-    loan_min_days: Optional[int] = Field(default=None, ge=1)
-    loan_max_days: Optional[int] = Field(default=None, ge=1)
-
-    visibility: str = Field(default=Visibility.PARTNERS.value, max_length=10)
-    available_from: Optional[date] = Field(default=None)
 
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

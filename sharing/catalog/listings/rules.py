@@ -4,10 +4,12 @@ and what each user may see and find."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
@@ -17,7 +19,18 @@ from sharing.catalog import events
 from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.categories.rules import current_factor, descendant_ids
 from sharing.catalog.listings import search as search
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.listings.models import (
+    MAX_LOAN_DAYS,
+    MAX_QUANTITY,
+    MAX_SIZE_CM,
+    MAX_VOLUME_M3,
+    MAX_WEIGHT_KG,
+    Condition,
+    Listing,
+    ListingDetails,
+    ListingStatus,
+    Visibility,
+)
 from sharing.db import Page
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import record
@@ -44,43 +57,42 @@ OFFERS_BY_KIND = {
 }
 
 
-@dataclass
-class ListingDetails:
-    """What a facility manager enters (validated for type and length by the form or API)."""
-
-    kind: ResourceKind
-    title: str
-    category_id: int
-    site_id: int
-    description: str = ""
-    condition: Condition | None = None
-    quantity: int = 1
-    width_cm: int | None = None
-    depth_cm: int | None = None
-    height_cm: int | None = None
-    weight_kg: float | None = None
-    volume_m3: float | None = None
-    inventory_number: str = ""
-    contact_user_id: int | None = None
-    lend: bool = False
-    give_away: bool = False
-    swap: bool = False
-    loan_min_days: int | None = None
-    loan_max_days: int | None = None
-    visibility: Visibility = Visibility.PARTNERS
-    available_from: date | None = None
+FIGURE_LIMITS = {"width_cm": MAX_SIZE_CM, "depth_cm": MAX_SIZE_CM, "height_cm": MAX_SIZE_CM,
+                 "weight_kg": MAX_WEIGHT_KG, "volume_m3": MAX_VOLUME_M3}
 
 
-MAX_QUANTITY = 100_000
-MAX_LOAN_DAYS = 3650
-FIGURE_LIMITS = {"width_cm": 100_000, "depth_cm": 100_000, "height_cm": 100_000, "weight_kg": 100_000,
-                 "volume_m3": 1000}
+def details_from(values: Mapping[str, Any]) -> ListingDetails:
+    """Listing details from plain values (a form's, a stored import row's), checked for type
+    and bounds.
+
+    :raise DomainError: on the first field out of bounds, in the words the rules use for it.
+    """
+    try:
+        return ListingDetails.model_validate(values)
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        raise _refusal(str(first["loc"][0]) if first["loc"] else "", first["type"]) from None
+
+
+def _refusal(field: str, problem: str) -> DomainError:
+    if field == "title" and problem == "string_too_short":
+        return DomainError(N_("Give the listing a title."), field=field)
+    if field == "quantity":
+        return DomainError(N_("The quantity is from 1 to %(max)s."), field=field, max=MAX_QUANTITY)
+    if field in FIGURE_LIMITS:
+        return DomainError(N_("Enter a number from 0 to %(max)s."), field=field, max=FIGURE_LIMITS[field])
+    if field in ("loan_min_days", "loan_max_days"):
+        return DomainError(N_("A loan is from 1 to %(max)s days."), field=field, max=MAX_LOAN_DAYS)
+    if problem == "string_too_long":
+        largest = next(rule.max_length for rule in ListingDetails.model_fields[field].metadata
+                       if hasattr(rule, "max_length"))
+        return DomainError(N_("Use at most %(max)s characters."), field=field, max=largest)
+    return DomainError(N_("This value cannot be used here."), field=field or None)
 
 
 def details_of(listing: Listing) -> ListingDetails:
     """A saved listing's details, to check them again (its site or contact may have gone)."""
-    names = ListingDetails.__dataclass_fields__
-    return ListingDetails(**{name: getattr(listing, name) for name in names})
+    return details_from({name: getattr(listing, name) for name in ListingDetails.model_fields})
 
 
 def can_manage(user: Actor, listing: Listing) -> bool:
@@ -194,7 +206,8 @@ def save_listing(
     if listing is None:
         listing = Listing(municipality_id=by.municipality_id, site_id=id_of(site), category_id=id_of(category),
                           title="", created_by_id=by.id, created_at=now)
-    for name, value in vars(details).items():
+    for name in ListingDetails.model_fields:
+        value = getattr(details, name)
         setattr(listing, name, value.strip() if isinstance(value, str) else value)
     if details.kind != ResourceKind.THING:
         listing.condition = None
@@ -277,7 +290,7 @@ def duplicate(session: Session, *, listing: Listing, by: Actor, now: datetime) -
     if not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
     skip = {"id", "status", "created_at", "updated_at", "published_at", "created_by_id"}
-    values = {k: v for k, v in listing.model_dump().items() if k not in skip}
+    values = {name: getattr(listing, name) for name in Listing.model_fields if name not in skip}
     copy = Listing(**values, status=S.DRAFT.value, created_by_id=by.id, created_at=now, updated_at=now)
     contact = session.get(User, copy.contact_user_id) if copy.contact_user_id else None
     if contact is None or not contact.active:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date
-from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -31,7 +30,7 @@ from sharing.catalog.labels import (
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.forms import ListingForm, SearchForm
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
+from sharing.catalog.listings.models import Condition, Listing, ListingDetails, ListingStatus
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.forms import NewListingForm
 from sharing.catalog.photos.forms import uploads as photo_uploads
@@ -184,22 +183,10 @@ def _listing_form(listing: Listing | None = None) -> ListingForm:
     return form
 
 
-def _details(form: ListingForm) -> listings.ListingDetails:
-    def number(value: Decimal | None) -> float | None:
-        return float(value) if value is not None else None
-
-    return listings.ListingDetails(
-        kind=ResourceKind(form.kind.data), title=form.title.data or "", category_id=form.category_id.data,
-        site_id=form.site_id.data, description=form.description.data or "",
-        condition=Condition(form.condition.data) if form.condition.data else None, quantity=form.quantity.data or 0,
-        width_cm=form.width_cm.data, depth_cm=form.depth_cm.data, height_cm=form.height_cm.data,
-        weight_kg=number(form.weight_kg.data), volume_m3=number(form.volume_m3.data),
-        inventory_number=form.inventory_number.data or "", contact_user_id=form.contact_user_id.data,
-        lend=form.lend.data, give_away=form.give_away.data, swap=form.swap.data,
-        loan_min_days=form.loan_min_days.data, loan_max_days=form.loan_max_days.data,
-        visibility=Visibility(form.visibility.data), available_from=form.available_from.data,
-    )
-
+def _details(form: ListingForm) -> ListingDetails:
+    values = {name: form[name].data for name in ListingDetails.model_fields}
+    values["condition"] = values["condition"] or None  # "" when none is chosen (places and services)
+    return listings.details_from({name: value for name, value in values.items() if value is not None})
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

@@ -435,12 +435,8 @@ def test_our_listings_links_to_the_import(client, auth, setting):
 
 
 def test_published_imports_tell_matching_wanted_items_once(client, auth, db, setting, factory, mailbox):
-    poster = setting["skurup_employee"]
-    poster.unit_id = factory.unit(setting["skurup"]).id
-    db.add(poster)
-    db.commit()
-    want = wants.post_want(db, details=wants.WantDetails(words="kontorsstol grön"), by=poster, now=utcnow())
-    db.commit()
+    poster = factory.user(setting["skurup"], Role.EMPLOYEE, unit=factory.unit(setting["skurup"]))
+    want = factory.want(by=poster, words="kontorsstol grön")
     auth.login(setting["manager"])
     rows = [chair_row("Kontorsstolar, gröna"), chair_row("Kontorsstol, grön"), chair_row("Pall")]
     job = checked_import(client, db, csv_bytes(rows))

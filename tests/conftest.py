@@ -24,13 +24,14 @@ from sqlmodel import Session
 os.environ["SHARING_ENV"] = "testing"
 
 from sharing import create_app  # noqa: E402
-from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User  # noqa: E402
-from sharing.accounts.passwords import hash_password, use_fast_hashing  # noqa: E402
-from sharing.mail import wait_for_background_mail
+from sharing.accounts.models import User  # noqa: E402
+from sharing.accounts.passwords import use_fast_hashing  # noqa: E402
+from sharing.catalog.photos.rules import PhotoStore  # noqa: E402
+from sharing.mail import wait_for_background_mail  # noqa: E402
+from tests.factories import PASSWORD, Factory  # noqa: E402
 
 use_fast_hashing()
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "korrekt-häst-batteri-häftstift"
 PG_URL = os.environ.get("SHARING_TEST_DATABASE_URL")
 
 
@@ -200,45 +201,9 @@ def db(app):  # type: ignore[no-untyped-def]
     session.close()
 
 
-class Factory:
-    """Builds and commits records with fresh defaults for each."""
-
-    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
-        self.session = session
-        self.n = itertools.count(1)
-
-    def municipality(self, name: str | None = None, code: str | None = None) -> Municipality:
-        n = next(self.n)
-        municipality = Municipality(code=code or f"{9000 + n}", name=name or f"Testkommun {n}",
-                                    slug=f"testkommun-{n}")
-        return self._save(municipality)
-
-    def unit(self, municipality: Municipality, name: str | None = None) -> Unit:
-        return self._save(Unit(municipality_id=municipality.id, name=name or f"Enhet {next(self.n)}"))
-
-    def site(self, municipality: Municipality, name: str | None = None) -> Site:
-        return self._save(Site(municipality_id=municipality.id, name=name or f"Fastighet {next(self.n)}",
-                               street_address="Storgatan 1", postal_code="271 80", locality="Ystad",
-                               latitude=55.43, longitude=13.82))
-
-    def user(self, municipality: Municipality, *roles: Role, email: str | None = None,
-             password: str | None = PASSWORD, active: bool = True) -> User:
-        n = next(self.n)
-        user = User(municipality_id=municipality.id, email=email or f"person{n}@{municipality.slug}.example",
-                    name=f"Person {n}", password_hash=hash_password(password) if password else None,
-                    active=active)
-        user.role_grants = [RoleGrant(role=role.value) for role in (roles or (Role.EMPLOYEE,))]
-        return self._save(user)
-
-    def _save(self, obj):  # type: ignore[no-untyped-def]
-        self.session.add(obj)
-        self.session.commit()
-        return obj
-
-
 @pytest.fixture
-def factory(db) -> Factory:  # type: ignore[no-untyped-def]
-    return Factory(db)
+def factory(app, db) -> Factory:  # type: ignore[no-untyped-def]
+    return Factory(db, photo_store=PhotoStore.from_config(app.config))
 
 
 def csrf_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]

@@ -16,8 +16,7 @@ from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.models import ListingImport
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition
-from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.listings.models import Condition, ListingDetails
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import WantStatus

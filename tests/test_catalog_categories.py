@@ -47,12 +47,8 @@ def count(db, model):
     return db.scalar(select(func.count()).select_from(model))
 
 
-def category(db, name, parent=None, *, position=0, kind="thing"):
-    made = Category(name=name, name_en=f"{name} (en)", slug=f"{parent.slug if parent else ''}/{name}".lower(),
-                    parent_id=parent.id if parent else None, position=position, kind=kind)
-    db.add(made)
-    db.flush()
-    return made
+def category(factory, name, parent=None, *, position=0, kind="thing"):
+    return factory.category(name, name_en=f"{name} (en)", parent=parent, position=position, kind=kind)
 
 
 def version(db, cat, at, **figures):
@@ -136,15 +132,15 @@ def test_swedish_order_puts_å_ä_ö_after_z_and_ignores_case():
     assert sorted(words, key=swedish_sort_key) == ["apa", "Éclair", "ost", "Zebra", "Åra", "ärta", "Ödla"]
 
 
-def test_the_tree_is_in_position_then_swedish_order_with_depth_and_path(db):
-    other = category(db, "Övrigt")
-    aaa = category(db, "Ärenden")
-    zzz = category(db, "Zon")
-    ao = category(db, "Åtgärder")
-    first = category(db, "Ytterst", position=-1)  # a lower position comes first, whatever the name
-    child_b = category(db, "Bänkar", ao)
-    child_a = category(db, "Arkiv", ao)
-    grandchild = category(db, "Hyllor", child_a)
+def test_the_tree_is_in_position_then_swedish_order_with_depth_and_path(db, factory):
+    other = category(factory, "Övrigt")
+    aaa = category(factory, "Ärenden")
+    zzz = category(factory, "Zon")
+    ao = category(factory, "Åtgärder")
+    first = category(factory, "Ytterst", position=-1)  # a lower position comes first, whatever the name
+    child_b = category(factory, "Bänkar", ao)
+    child_a = category(factory, "Arkiv", ao)
+    grandchild = category(factory, "Hyllor", child_a)
     nodes = category_tree(db)
     assert [n.category.id for n in nodes] == [first.id, zzz.id, ao.id, child_a.id, grandchild.id, child_b.id,
                                               aaa.id, other.id]
@@ -153,13 +149,9 @@ def test_the_tree_is_in_position_then_swedish_order_with_depth_and_path(db):
     assert by_id[zzz.id].depth == 0
 
 
-def test_a_category_is_named_in_english_only_for_english_readers_and_where_it_has_an_english_name(db):
-    top = Category(slug="mobler-n", name="Möbler", name_en="Furniture")
-    db.add(top)
-    db.commit()
-    unnamed = Category(slug="mobler-n/pall", name="Pall", name_en="", parent_id=top.id)
-    db.add(unnamed)
-    db.commit()
+def test_a_category_is_named_in_english_only_for_english_readers_and_where_it_has_an_english_name(db, factory):
+    top = factory.category("Möbler", name_en="Furniture")
+    unnamed = factory.category("Pall", name_en="", parent=top)
     assert [category_name(top, locale) for locale in ("en", "en_GB", "sv", None)] == [
         "Furniture", "Furniture", "Möbler", "Möbler"]
     assert category_name(unnamed, "en") == "Pall"
@@ -168,13 +160,13 @@ def test_a_category_is_named_in_english_only_for_english_readers_and_where_it_ha
     assert labels[unnamed.id] == ("\u2003Pall", "\u2003Pall")
 
 
-def test_descendants_include_the_category_and_every_level_below_only(db):
-    top = category(db, "Möbler")
-    seats = category(db, "Sittmöbler", top)
-    chair = category(db, "Kontorsstol", seats)
-    tables = category(db, "Bord", top)
-    other = category(db, "Belysning")
-    category(db, "Golvlampa", other)
+def test_descendants_include_the_category_and_every_level_below_only(db, factory):
+    top = category(factory, "Möbler")
+    seats = category(factory, "Sittmöbler", top)
+    chair = category(factory, "Kontorsstol", seats)
+    tables = category(factory, "Bord", top)
+    other = category(factory, "Belysning")
+    category(factory, "Golvlampa", other)
     assert descendant_ids(db, top.id) == {top.id, seats.id, chair.id, tables.id}
     assert descendant_ids(db, seats.id) == {seats.id, chair.id}
     assert descendant_ids(db, chair.id) == {chair.id}
@@ -183,10 +175,10 @@ def test_descendants_include_the_category_and_every_level_below_only(db):
 
 # --- Figures: inherited, versioned by time ----------------------------------------------
 
-def test_current_factor_is_the_newest_in_force_of_the_category_or_its_nearest_ancestor(db):
-    top = category(db, "Möbler")
-    seats = category(db, "Sittmöbler", top)
-    chair = category(db, "Kontorsstol", seats)
+def test_current_factor_is_the_newest_in_force_of_the_category_or_its_nearest_ancestor(db, factory):
+    top = category(factory, "Möbler")
+    seats = category(factory, "Sittmöbler", top)
+    chair = category(factory, "Kontorsstol", seats)
     t1, t2 = T0 + timedelta(days=30), T0 + timedelta(days=60)
     furniture = version(db, top, T0, weight_kg=25, co2e_new_kg=50)
     chair_v1 = version(db, chair, t1, weight_kg=15, co2e_new_kg=100)
@@ -204,8 +196,8 @@ def test_current_factor_is_the_newest_in_force_of_the_category_or_its_nearest_an
     assert everything == {top.id: furniture, seats.id: furniture, chair.id: chair_v1}
 
 
-def test_a_new_version_counts_on_and_never_changes_the_earlier_ones(app, db):
-    chair = category(db, "Kontorsstol")
+def test_a_new_version_counts_on_and_never_changes_the_earlier_ones(app, db, factory):
+    chair = category(factory, "Kontorsstol")
     first = version(db, chair, T0, weight_kg=15, volume_m3=0.5, new_price_sek=4500, co2e_new_kg=100,
                     source="Rekomo")
     db.commit()
@@ -230,16 +222,16 @@ def test_a_new_version_counts_on_and_never_changes_the_earlier_ones(app, db):
     ({"weight_kg": 10, "source": "   "}, "source"),
     ({"weight_kg": 10, "source": "x" * 501}, "source"),
 ])
-def test_invalid_figures_are_refused_on_their_field_and_nothing_is_added(db, figures, field):
-    chair = category(db, "Kontorsstol")
+def test_invalid_figures_are_refused_on_their_field_and_nothing_is_added(db, figures, field, factory):
+    chair = category(factory, "Kontorsstol")
     with pytest.raises(DomainError) as refused:
         version(db, chair, T0, **figures)
     assert refused.value.field == field
     assert count(db, CategoryFactor) == 0
 
 
-def test_the_same_figures_again_are_not_a_new_version(db):
-    chair = category(db, "Kontorsstol")
+def test_the_same_figures_again_are_not_a_new_version(db, factory):
+    chair = category(factory, "Kontorsstol")
     version(db, chair, T0, weight_kg=15, source="Rekomo")
     with pytest.raises(DomainError):
         version(db, chair, T0 + timedelta(days=1), weight_kg=15, source=" Rekomo ")

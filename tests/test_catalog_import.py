@@ -12,7 +12,6 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Notification, Role, Site
-from sharing.catalog.categories.models import Category, CategoryFactor
 from sharing.catalog.events import LISTINGS_IMPORTED, WANT_MATCHED
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import runner as import_runner
@@ -45,29 +44,18 @@ def no_import_left_running():
 
 
 @pytest.fixture
-def setting(db, factory):
+def setting(factory):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    furniture = Category(slug="mobler", name="Möbler", name_en="Furniture")
-    db.add(furniture)
-    db.commit()
-    seating = Category(slug="mobler/sittmobler", name="Sittmöbler", name_en="Seating", parent_id=furniture.id)
-    storage = Category(slug="mobler/forvaring", name="Förvaring", name_en="Storage", parent_id=furniture.id)
-    places = Category(slug="lokaler", name="Lokaler", name_en="Premises", kind="place")
-    db.add_all([seating, storage, places])
-    db.commit()
-    chair = Category(slug="mobler/sittmobler/kontorsstol", name="Kontorsstol", name_en="Office chair",
-                     parent_id=seating.id)
-    seating_other = Category(slug="mobler/sittmobler/ovrigt", name="Övrigt", name_en="Other seating",
-                             parent_id=seating.id)
-    storage_other = Category(slug="mobler/forvaring/ovrigt", name="Övrigt", name_en="Other storage",
-                             parent_id=storage.id)
-    hall = Category(slug="lokaler/samlingslokal", name="Samlingslokal", name_en="Assembly hall", kind="place",
-                    parent_id=places.id)
-    db.add_all([chair, seating_other, storage_other, hall])
-    db.commit()
-    db.add(CategoryFactor(category_id=chair.id, version=1, weight_kg=15, volume_m3=0.5, source="Test"))
-    db.commit()
+    furniture = factory.category("Möbler", name_en="Furniture")
+    seating = factory.category("Sittmöbler", name_en="Seating", parent=furniture)
+    storage = factory.category("Förvaring", name_en="Storage", parent=furniture)
+    places = factory.category("Lokaler", name_en="Premises", kind="place")
+    chair = factory.category("Kontorsstol", name_en="Office chair", parent=seating, weight_kg=15, volume_m3=0.5,
+                             source="Test")
+    factory.category("Övrigt", name_en="Other seating", parent=seating)
+    factory.category("Övrigt", name_en="Other storage", parent=storage)
+    hall = factory.category("Samlingslokal", name_en="Assembly hall", parent=places)
     return {
         "ystad": ystad, "skurup": skurup, "chair": chair, "hall": hall,
         "town_hall": factory.site(ystad, "Stadshuset"), "depot": factory.site(ystad, "Förrådet Västra"),
@@ -447,12 +435,8 @@ def test_our_listings_links_to_the_import(client, auth, setting):
 
 
 def test_published_imports_tell_matching_wanted_items_once(client, auth, db, setting, factory, mailbox):
-    poster = setting["skurup_employee"]
-    poster.unit_id = factory.unit(setting["skurup"]).id
-    db.add(poster)
-    db.commit()
-    want = wants.post_want(db, details=wants.WantDetails(words="kontorsstol grön"), by=poster, now=utcnow())
-    db.commit()
+    poster = factory.user(setting["skurup"], Role.EMPLOYEE, unit=factory.unit(setting["skurup"]))
+    want = factory.want(by=poster, words="kontorsstol grön")
     auth.login(setting["manager"])
     rows = [chair_row("Kontorsstolar, gröna"), chair_row("Kontorsstol, grön"), chair_row("Pall")]
     job = checked_import(client, db, csv_bytes(rows))

@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
-from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
+from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
-from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.listings.models import Condition, Listing, ListingDetails, ListingStatus, Visibility
 from sharing.clock import utcnow
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
@@ -18,18 +17,14 @@ from tests.conftest import csrf_token, fieldset
 
 
 @pytest.fixture
-def setting(db, factory):
+def setting(factory):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    chairs = Category(slug="kontorsstol-test", name="Kontorsstol", name_en="Office chair")
-    hall = Category(slug="samlingslokal-test", name="Samlingslokal", name_en="Assembly hall", kind="place")
-    db.add_all([chairs, hall])
-    db.commit()
-    db.add(CategoryFactor(category_id=chairs.id, version=1, weight_kg=15, volume_m3=0.5, new_price_sek=3000,
-                          co2e_new_kg=100, source="Test source"))
-    db.commit()
     return {
-        "ystad": ystad, "skurup": skurup, "chairs": chairs, "hall": hall,
+        "ystad": ystad, "skurup": skurup,
+        "chairs": factory.category("Kontorsstol", name_en="Office chair", weight_kg=15, volume_m3=0.5,
+                                   new_price_sek=3000, co2e_new_kg=100, source="Test source"),
+        "hall": factory.category("Samlingslokal", name_en="Assembly hall", kind="place"),
         "site": factory.site(ystad), "skurup_site": factory.site(skurup),
         "manager": factory.user(ystad, Role.FACILITY_MANAGER),
         "employee": factory.user(ystad, Role.EMPLOYEE),
@@ -42,6 +37,16 @@ def chairs(s, **overrides):
     values = dict(kind=ResourceKind.THING, title="Kontorsstolar", category_id=s["chairs"].id,
                   site_id=s["site"].id, condition=Condition.GOOD, quantity=10, lend=True, give_away=True)
     return ListingDetails(**{**values, **overrides})
+
+
+def draft(factory, s, *, site=None, **overrides):
+    """Ystad's chairs as a draft, saved by its facility manager (what chairs() holds, by the factory)."""
+    values = dict(title="Kontorsstolar", condition=Condition.GOOD, quantity=10, lend=True, give_away=True)
+    return factory.listing(site=site or s["site"], category=s["chairs"], by=s["manager"], **{**values, **overrides})
+
+
+def published(factory, s, **overrides):
+    return draft(factory, s, published=True, **overrides)
 
 
 def test_a_new_listing_is_a_draft_with_figures_from_its_category(db, setting):
@@ -104,22 +109,16 @@ def test_the_lifecycle_refuses_illegal_steps(db, setting):
         listings.set_status(db, listing=listing, to=ListingStatus.RESERVED, by=manager, now=utcnow())
 
 
-def test_duplicate_makes_a_draft_copy(db, setting):
-    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
-    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+def test_duplicate_makes_a_draft_copy(db, setting, factory):
+    listing = published(factory, setting)
     copy = listings.duplicate(db, listing=listing, by=setting["manager"], now=utcnow())
     assert copy.id != listing.id and copy.status == ListingStatus.DRAFT and copy.title == listing.title
     assert copy.search_text == listing.search_text
 
 
-def test_visibility_own_municipality_or_partners(db, setting):
-    mine = listings.save_listing(db, details=chairs(setting, title="Egen stol", visibility="own"),
-                                 by=setting["manager"], now=utcnow())
-    shared = listings.save_listing(db, details=chairs(setting, title="Delad stol"), by=setting["manager"],
-                                   now=utcnow())
-    for listing in (mine, shared):
-        listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
-    db.commit()
+def test_visibility_own_municipality_or_partners(db, setting, factory):
+    mine = published(factory, setting, title="Egen stol", visibility="own")
+    published(factory, setting, title="Delad stol")
 
     def found(viewer):
         return sorted(i.title for i in listings.find(db, viewer=viewer, filters=listings.Filters(q="stol")).items)
@@ -188,10 +187,8 @@ def test_a_radio_groups_error_is_in_its_fieldset_where_the_summary_links(client,
 
 @pytest.mark.parametrize(("locale", "name", "other"), [("en", "Office chair", "Kontorsstol"),
                                                        ("sv", "Kontorsstol", "Office chair")])
-def test_categories_are_named_in_the_readers_language(client, auth, setting, db, locale, name, other):
-    listing = listings.save_listing(db, details=chairs(setting, title="Svarta stolar"), by=setting["manager"],
-                                    now=utcnow())
-    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
+def test_categories_are_named_in_the_readers_language(client, auth, setting, db, factory, locale, name, other):
+    listing = published(factory, setting, title="Svarta stolar")
     reader = setting["skurup_employee"]
     reader.locale = locale
     db.add(reader)
@@ -205,9 +202,8 @@ def test_categories_are_named_in_the_readers_language(client, auth, setting, db,
         assert name in shown and other not in shown
 
 
-def test_drafts_are_hidden_from_others(client, auth, setting, db):
-    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
-    db.commit()
+def test_drafts_are_hidden_from_others(client, auth, setting, factory):
+    listing = draft(factory, setting)
     auth.login(setting["skurup_manager"])
     assert client.get(f"/catalog/{listing.id}").status_code == 404
     token = csrf_token(client, "/")
@@ -215,12 +211,9 @@ def test_drafts_are_hidden_from_others(client, auth, setting, db):
     assert response.status_code == 404
 
 
-def test_filters_are_in_the_url(client, auth, setting, db):
+def test_filters_are_in_the_url(client, auth, setting, factory):
     for title, condition in (("Stol som ny", "as_new"), ("Sliten stol", "fair")):
-        listing = listings.save_listing(db, details=chairs(setting, title=title, condition=Condition(condition)),
-                                        by=setting["manager"], now=utcnow())
-        listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
-    db.commit()
+        published(factory, setting, title=title, condition=Condition(condition))
     auth.login(setting["employee"])
     page = client.get("/catalog/?q=stol&condition=as_new").get_data(as_text=True)
     assert "Stol som ny" in page and "Sliten stol" not in page
@@ -228,19 +221,12 @@ def test_filters_are_in_the_url(client, auth, setting, db):
     assert "Stol som ny" not in page
 
 
-def published(db, s, **overrides):
-    listing = listings.save_listing(db, details=chairs(s, **overrides), by=s["manager"], now=utcnow())
-    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=s["manager"], now=utcnow())
-    db.commit()
-    return listing
-
-
 def test_the_map_groups_matching_listings_by_site(db, setting, factory):
     other_site = factory.site(setting["ystad"], "Ystads gymnasium")
     for n in range(7):
-        published(db, setting, title=f"Pinnstol {n}")
-    published(db, setting, title="Skrivbord", site_id=other_site.id)
-    published(db, setting, title="Pinnstol hemlig", visibility=Visibility.OWN_MUNICIPALITY)
+        published(factory, setting, title=f"Pinnstol {n}")
+    published(factory, setting, title="Skrivbord", site=other_site)
+    published(factory, setting, title="Pinnstol hemlig", visibility=Visibility.OWN_MUNICIPALITY)
 
     points = listings.map_points(db, viewer=setting["skurup_employee"], filters=listings.Filters(q="pinnstol"),
                                  per_site=5)
@@ -250,9 +236,9 @@ def test_the_map_groups_matching_listings_by_site(db, setting, factory):
     assert sorted(p.count for p in everything) == [1, 8]
 
 
-def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(app, client, auth, setting, db):
-    published(db, setting, title="Pinnstol")
-    published(db, setting, title="Bokhylla")
+def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(factory, app, client, auth, setting, db):
+    published(factory, setting, title="Pinnstol")
+    published(factory, setting, title="Bokhylla")
     auth.login(setting["skurup_employee"])
     response = client.get("/catalog/?q=pinnstol&view=map")
     page = response.get_data(as_text=True)
@@ -266,19 +252,19 @@ def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(app, clie
     assert "tile.openstreetmap.org" not in listing_page.headers["Content-Security-Policy"]
 
 
-def test_repeated_filters_survive_paging(client, auth, setting, db):
+def test_repeated_filters_survive_paging(factory, client, auth, setting, db):
     for n in range(26):
-        published(db, setting, title=f"Stol {n}", condition=Condition.GOOD if n % 2 else Condition.AS_NEW)
+        published(factory, setting, title=f"Stol {n}", condition=Condition.GOOD if n % 2 else Condition.AS_NEW)
     auth.login(setting["employee"])
     page = client.get("/catalog/?condition=good&condition=as_new&per_page=24").get_data(as_text=True)
     assert "condition=good&amp;condition=as_new" in page.replace("condition=as_new&amp;condition=good",
                                                                "condition=good&amp;condition=as_new")
 
 
-def test_a_broad_search_is_counted_up_to_a_limit(db, setting, monkeypatch):
+def test_a_broad_search_is_counted_up_to_a_limit(factory, db, setting, monkeypatch):
     monkeypatch.setattr(listings, "COUNT_LIMIT", 3)
     for n in range(5):
-        published(db, setting, title=f"Stol {n}")
+        published(factory, setting, title=f"Stol {n}")
     found = listings.find(db, viewer=setting["employee"], filters=listings.Filters(q="stol", per_page=2, page=2))
     assert (found.total, found.more, found.pages) == (3, True, 2)
     assert [listing.title for listing in found.items] == ["Stol 2"]  # the count says 3: no 4th
@@ -286,11 +272,10 @@ def test_a_broad_search_is_counted_up_to_a_limit(db, setting, monkeypatch):
     assert (narrow.total, narrow.more) == (1, False)
 
 
-def test_our_listings_are_filtered_and_paged(client, auth, setting, db):
+def test_our_listings_are_filtered_and_paged(client, auth, setting, db, factory):
     for n in range(3):
-        published(db, setting, title=f"Bokhylla {n}")
-    listings.save_listing(db, details=chairs(setting, title="Pall i utkast"), by=setting["manager"], now=utcnow())
-    db.commit()
+        published(factory, setting, title=f"Bokhylla {n}")
+    draft(factory, setting, title="Pall i utkast")
     auth.login(setting["manager"])
     page = client.get("/catalog/mine?status=draft").get_data(as_text=True)
     assert "Pall i utkast" in page and "Bokhylla" not in page
@@ -301,11 +286,11 @@ def test_our_listings_are_filtered_and_paged(client, auth, setting, db):
     assert "Nothing" not in client.get("/catalog/mine?status=bogus").get_data(as_text=True)
 
 
-def test_available_for_a_period(client, auth, setting, db):
+def test_available_for_a_period(factory, client, auth, setting, db):
     from datetime import date
 
-    published(db, setting, title="Stol nu")
-    published(db, setting, title="Stol sedan", available_from=date(2031, 3, 1))
+    published(factory, setting, title="Stol nu")
+    published(factory, setting, title="Stol sedan", available_from=date(2031, 3, 1))
     auth.login(setting["employee"])
     page = client.get("/catalog/?q=stol&available_from=2031-01-10&available_until=2031-01-20").get_data(as_text=True)
     assert "Stol nu" in page and "Stol sedan" not in page
@@ -323,8 +308,8 @@ def test_available_for_a_period(client, auth, setting, db):
     "category_id=99999999999999999999", "near_site_id=99999999999999999999", "endpoint=x", "_anchor=x",
     "_external=1&q=stol",
 ])
-def test_odd_addresses_are_searches_not_errors(client, auth, setting, db, query):
-    published(db, setting, title="Stol")
+def test_odd_addresses_are_searches_not_errors(factory, client, auth, setting, db, query):
+    published(factory, setting, title="Stol")
     auth.login(setting["employee"])
     response = client.get(f"/catalog/?{query}")
     assert response.status_code == 200
@@ -345,17 +330,15 @@ def test_the_api_refuses_figures_no_report_could_add_up(client, auth, setting, d
     assert db.scalar(select(func.count()).select_from(Listing)) == 0
 
 
-def test_reserved_listings_are_moved_by_loans_not_by_hand(db, setting):
-    listing = published(db, setting, title="Stol")
-    listing.status = ListingStatus.RESERVED.value
-    db.commit()
+def test_reserved_listings_are_moved_by_loans_not_by_hand(db, setting, factory):
+    listing = published(factory, setting, title="Stol", status=ListingStatus.RESERVED)
     assert listings.manual_steps(listing) == []
     with pytest.raises(DomainError):
         listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=setting["manager"], now=utcnow())
 
 
-def test_publishing_checks_the_listing_again(db, setting):
-    listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
+def test_publishing_checks_the_listing_again(db, setting, factory):
+    listing = draft(factory, setting)
     setting["site"].active = False
     db.commit()
     with pytest.raises(DomainError) as refused:

@@ -16,10 +16,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from sharing.accounts.models import Role
-from sharing.catalog.categories.models import Category, ResourceKind
-from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus
-from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.categories.models import Category
+from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.clock import utcnow
@@ -95,21 +93,16 @@ def stored_files(app) -> list[Path]:
 # --- The setting -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def setting(app, db, factory):
+def setting(factory):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    chairs = factory._save(Category(slug="kontorsstol-foto", name="Kontorsstol", name_en="Office chair"))
+    chairs = factory.category("Kontorsstol", name_en="Office chair")
     site = factory.site(ystad)
     manager = factory.user(ystad, Role.FACILITY_MANAGER)
 
     def listing(title: str, visibility: str = "partners", publish: bool = True) -> Listing:
-        details = ListingDetails(kind=ResourceKind.THING, title=title, category_id=chairs.id, site_id=site.id,
-                                 condition=Condition.GOOD, lend=True, visibility=visibility)
-        made = listings.save_listing(db, details=details, by=manager, now=utcnow())
-        if publish:
-            listings.set_status(db, listing=made, to=ListingStatus.PUBLISHED, by=manager, now=utcnow())
-        db.commit()
-        return made
+        return factory.listing(site=site, category=chairs, by=manager, title=title, condition=Condition.GOOD,
+                               lend=True, visibility=visibility, published=publish)
 
     return {
         "ystad": ystad, "skurup": skurup, "chairs": chairs, "site": site, "manager": manager,
@@ -118,7 +111,7 @@ def setting(app, db, factory):
         "skurup_employee": factory.user(skurup, Role.EMPLOYEE),
         "listing": listing("Kontorsstolar"), "own": listing("Egna stolar", visibility="own"),
         "draft": listing("Utkast", publish=False),
-        "store": photos.PhotoStore.from_config(app.config),
+        "store": factory.photo_store,
     }
 
 

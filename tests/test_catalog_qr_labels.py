@@ -9,13 +9,9 @@ import pytest
 import segno
 
 from sharing.accounts.models import Role
-from sharing.catalog.categories.models import Category, ResourceKind
-from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, ListingStatus
-from sharing.catalog.listings.rules import ListingDetails
+from sharing.catalog.listings.models import Condition
 from sharing.catalog.qr_labels import sheet as qr_sheet
 from sharing.catalog.qr_labels.sheet import A4_70X37, TITLE_FONT, TITLE_SIZE, ListingLabel
-from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import PASSWORD, csrf_token, fieldset
 
@@ -142,22 +138,17 @@ def test_too_many_labels_at_once_are_refused():
 # --- Printing from the web -------------------------------------------------------------------
 
 @pytest.fixture
-def setting(db, factory):
+def setting(factory):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    chairs = factory._save(Category(slug="kontorsstol-test", name="Kontorsstol", name_en="Office chair"))
+    chairs = factory.category("Kontorsstol", name_en="Office chair")
     site = factory.site(ystad)
     manager = factory.user(ystad, Role.FACILITY_MANAGER)
 
     def listing(title, *, quantity=1, inventory_number="", publish=True, municipality_manager=manager, site=site):
-        details = ListingDetails(kind=ResourceKind.THING, title=title, category_id=chairs.id, site_id=site.id,
-                                 condition=Condition.GOOD, quantity=quantity, lend=True,
-                                 inventory_number=inventory_number)
-        made = listings.save_listing(db, details=details, by=municipality_manager, now=utcnow())
-        if publish:
-            listings.set_status(db, listing=made, to=ListingStatus.PUBLISHED, by=municipality_manager, now=utcnow())
-        db.commit()
-        return made
+        return factory.listing(site=site, category=chairs, by=municipality_manager, title=title,
+                               condition=Condition.GOOD, quantity=quantity, lend=True,
+                               inventory_number=inventory_number, published=publish)
 
     skurup_manager = factory.user(skurup, Role.FACILITY_MANAGER)
     return {

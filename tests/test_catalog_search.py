@@ -3,11 +3,9 @@
 import pytest
 
 from sharing.accounts.models import Role
-from sharing.catalog.categories.models import Category
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
-from sharing.catalog.listings.models import Listing, ListingStatus
-from sharing.clock import utcnow
+from sharing.catalog.listings.models import ListingStatus
 
 
 def test_words_and_stems_handle_swedish():
@@ -18,23 +16,17 @@ def test_words_and_stems_handle_swedish():
 
 
 @pytest.fixture
-def catalog(db, factory):
+def catalog(factory):
     municipality = factory.municipality("Ystad", "1286")
     site = factory.site(municipality)
     manager = factory.user(municipality, Role.FACILITY_MANAGER)
-    furniture = Category(slug="mobler-test", name="Möbler", name_en="Furniture")
-    db.add(furniture)
-    db.commit()
+    furniture = factory.category("Möbler", name_en="Furniture")
     made = {}
 
     def listing(title, description="", status=ListingStatus.PUBLISHED):
-        item = Listing(municipality_id=municipality.id, site_id=site.id, category_id=furniture.id, title=title,
-                       description=description, status=status.value, lend=True, published_at=utcnow())
-        listings.index(db, item, site=site)
-        db.add(item)
-        db.commit()
-        made[title] = item
-        return item
+        made[title] = factory.listing(site=site, category=furniture, by=manager, title=title,
+                                      description=description, lend=True, status=status)
+        return made[title]
 
     return manager, listing, made
 

@@ -10,36 +10,28 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from sharing.accounts.models import Role, Site, User
-from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.listings import revision as revision
-from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
-from sharing.clock import utcnow
+from sharing.catalog.listings.models import Condition, Listing, Visibility
 from sharing.db import make_engine
 from sharing.web.fragments import FragmentCache, code_and_settings_stamp
 from tests.conftest import csrf_token
+from tests.factories import Factory
 
 
 @pytest.fixture
-def setting(db, factory):
+def setting(factory):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    chairs = Category(slug="kontorsstol-test", name="Kontorsstol", name_en="Office chair")
-    db.add(chairs)
-    db.commit()
+    chairs = factory.category("Kontorsstol", name_en="Office chair")
     return {"ystad": ystad, "skurup": skurup, "chairs": chairs, "site": factory.site(ystad),
             "manager": factory.user(ystad, Role.FACILITY_MANAGER), "employee": factory.user(ystad, Role.EMPLOYEE),
             "skurup_employee": factory.user(skurup, Role.EMPLOYEE)}
 
 
-def publish(db, s, title, **overrides):
-    details = listings.ListingDetails(kind=ResourceKind.THING, title=title, category_id=s["chairs"].id,
-                                      site_id=s["site"].id, quantity=1, lend=True,
-                                      condition=Condition.GOOD, **overrides)
-    listing = listings.save_listing(db, details=details, by=s["manager"], now=utcnow())
-    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=s["manager"], now=utcnow())
-    db.commit()
-    return listing
+def publish(session, s, title, **overrides):
+    """Ystad's listing, published through the listing factory in this session (another process's in one test)."""
+    return Factory(session).listing_published(site=s["site"], category=s["chairs"], by=s["manager"], title=title,
+                                              quantity=1, lend=True, condition=Condition.GOOD, **overrides)
 
 
 def test_the_revision_moves_with_committed_catalog_changes_only(db, setting, factory):

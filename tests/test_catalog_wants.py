@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 from sharing.accounts import demo as accounts_demo
 from sharing.accounts.models import Notification, Role
 from sharing.catalog import demo as catalog_demo
-from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus
-from sharing.catalog.listings.rules import ListingDetails
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantMatch
 from sharing.catalog.wants.rules import WantDetails
@@ -26,29 +24,25 @@ PREFIX = "/api/v1"
 
 
 @pytest.fixture
-def s(db, factory):
+def s(factory):
     """Ystad and Skurup, a small category tree, and people of each role that matters here."""
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    furniture = factory._save(Category(slug="mobler-t", name="Möbler", name_en="Furniture"))
-    seating = factory._save(Category(slug="mobler-t/sitt", name="Sittmöbler", name_en="Seating",
-                                     parent_id=furniture.id))
-    office_chair = factory._save(Category(slug="mobler-t/sitt/kontorsstol", name="Kontorsstol",
-                                          name_en="Office chair", parent_id=seating.id))
-    tables = factory._save(Category(slug="mobler-t/bord", name="Bord", name_en="Tables", parent_id=furniture.id))
+    furniture = factory.category("Möbler", name_en="Furniture")
+    seating = factory.category("Sittmöbler", name_en="Seating", parent=furniture)
+    office_chair = factory.category("Kontorsstol", name_en="Office chair", parent=seating)
+    tables = factory.category("Bord", name_en="Tables", parent=furniture)
     school, library = factory.unit(ystad, "Östra skolan"), factory.unit(ystad, "Biblioteket")
     skurup_school = factory.unit(skurup, "Rydsgårds skola")
     people = {
-        "teacher": factory.user(ystad, Role.EMPLOYEE), "colleague": factory.user(ystad, Role.EMPLOYEE),
-        "librarian": factory.user(ystad, Role.EMPLOYEE), "manager": factory.user(ystad, Role.FACILITY_MANAGER),
-        "skurup_teacher": factory.user(skurup, Role.EMPLOYEE),
+        "teacher": factory.user(ystad, Role.EMPLOYEE, unit=school),
+        "colleague": factory.user(ystad, Role.EMPLOYEE, unit=school),
+        "librarian": factory.user(ystad, Role.EMPLOYEE, unit=library),
+        "manager": factory.user(ystad, Role.FACILITY_MANAGER),
+        "skurup_teacher": factory.user(skurup, Role.EMPLOYEE, unit=skurup_school),
         "skurup_manager": factory.user(skurup, Role.FACILITY_MANAGER),
         "no_unit": factory.user(ystad, Role.EMPLOYEE),
     }
-    for name, unit in (("teacher", school), ("colleague", school), ("librarian", library),
-                       ("skurup_teacher", skurup_school)):
-        people[name].unit_id = unit.id
-        factory._save(people[name])
     return {"ystad": ystad, "skurup": skurup, "furniture": furniture, "seating": seating,
             "office_chair": office_chair, "tables": tables, "site": factory.site(ystad),
             "skurup_site": factory.site(skurup), **people}
@@ -60,15 +54,10 @@ def post(db, s, who="teacher", **details):
     return want
 
 
-def publish(db, s, title="Kontorsstolar, svarta", category="office_chair", manager="manager", site="site",
+def publish(factory, s, title="Kontorsstolar, svarta", category="office_chair", manager="manager", site="site",
             **overrides):
-    values = dict(kind=ResourceKind.THING, title=title, category_id=s[category].id, site_id=s[site].id,
-                  condition=Condition.GOOD, quantity=4, lend=True)
-    listing = listings.save_listing(db, details=ListingDetails(**{**values, **overrides}), by=s[manager],
-                                    now=utcnow())
-    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=s[manager], now=utcnow())
-    db.commit()
-    return listing
+    values = dict(title=title, condition=Condition.GOOD, quantity=4, lend=True)
+    return factory.listing_published(site=s[site], category=s[category], by=s[manager], **{**values, **overrides})
 
 
 def met(db, listing):
@@ -174,66 +163,65 @@ def test_an_expired_want_is_not_open(db, s):
 
 # --- Matching --------------------------------------------------------------------------------
 
-def test_words_match_swedish_inflections_and_compounds(db, s):
+def test_words_match_swedish_inflections_and_compounds(db, s, factory):
     post(db, s, words="kontorsstol")
     post(db, s, words="stol")
     post(db, s, words="kontorsstol röd")  # every word must be found
     post(db, s, words="skrivbord")
-    listing = publish(db, s, "Kontorsstolar, svarta")
+    listing = publish(factory, s, "Kontorsstolar, svarta")
     assert sorted(met(db, listing)) == ["kontorsstol", "stol"]
 
 
-def test_the_want_category_or_any_category_above_the_listing_matches(db, s):
+def test_the_want_category_or_any_category_above_the_listing_matches(db, s, factory):
     post(db, s, category_id=s["furniture"].id)
     post(db, s, words="stol", category_id=s["seating"].id)
     post(db, s, words="stol", category_id=s["office_chair"].id)
     post(db, s, words="stol", category_id=s["tables"].id)
-    listing = publish(db, s, "Kontorsstolar, svarta")
+    listing = publish(factory, s, "Kontorsstolar, svarta")
     assert sorted(met(db, listing), key=str) == sorted([s["furniture"].id, "stol", "stol"], key=str)
     matched = db.scalars(select(Want.category_id).join(WantMatch, WantMatch.want_id == Want.id)).all()
     assert s["tables"].id not in matched
 
 
-def test_a_listing_for_its_own_municipality_only_meets_that_municipalitys_wants(db, s):
+def test_a_listing_for_its_own_municipality_only_meets_that_municipalitys_wants(db, s, factory):
     post(db, s, words="kontorsstol")
     post(db, s, who="skurup_teacher", words="kontorsstol")
-    own = publish(db, s, visibility="own")
+    own = publish(factory, s, visibility="own")
     assert [w.municipality_id for w in wants.match_listing(db, listing=own, now=utcnow())] == [s["ystad"].id]
-    shared = publish(db, s, "Kontorsstol, grå")
+    shared = publish(factory, s, "Kontorsstol, grå")
     # Both wants are met; Ystad's poster, told of a match a moment ago, hears again tomorrow at the earliest.
     told = wants.match_listing(db, listing=shared, now=utcnow())
     assert [w.municipality_id for w in told] == [s["skurup"].id]
     assert db.scalar(select(func.count()).select_from(WantMatch).where(WantMatch.listing_id == shared.id)) == 2
-    tomorrow = publish(db, s, "Kontorsstol, blå")
+    tomorrow = publish(factory, s, "Kontorsstol, blå")
     assert len(wants.match_listing(db, listing=tomorrow, now=utcnow() + timedelta(days=1, minutes=1))) == 2
 
 
-def test_closed_expired_and_unpublished_are_not_matched(db, s):
+def test_closed_expired_and_unpublished_are_not_matched(db, s, factory):
     closed = post(db, s, words="kontorsstol")
     wants.close_want(db, want=closed, outcome=wants.WantStatus.WITHDRAWN, by=s["teacher"], now=utcnow())
     expiring = post(db, s, words="kontorsstol", needed_by=today_in_sweden(utcnow()))
     db.commit()
-    listing = publish(db, s)
+    listing = publish(factory, s)
     later = utcnow() + timedelta(days=2)
     assert wants.match_listing(db, listing=listing, now=later) == []
     assert expiring.status == "open"
-    draft = listings.save_listing(db, details=ListingDetails(
-        kind=ResourceKind.THING, title="Kontorsstol", category_id=s["office_chair"].id, site_id=s["site"].id,
-        condition=Condition.GOOD, lend=True), by=s["manager"], now=utcnow())
+    draft = factory.listing(site=s["site"], category=s["office_chair"], by=s["manager"], title="Kontorsstol",
+                            condition=Condition.GOOD, lend=True)
     assert wants.match_listing(db, listing=draft, now=utcnow()) == []
 
 
-def test_a_pair_is_matched_once(db, s):
+def test_a_pair_is_matched_once(db, s, factory):
     post(db, s, words="kontorsstol")
-    listing = publish(db, s)
+    listing = publish(factory, s)
     assert len(wants.match_listing(db, listing=listing, now=utcnow())) == 1
     db.commit()
     assert wants.match_listing(db, listing=listing, now=utcnow()) == []
 
 
-def test_listings_already_there_are_recorded_with_a_new_want_without_telling(db, s, app, mailbox):
-    listing = publish(db, s)
-    publish(db, s, "Skrivbord", category="tables")
+def test_listings_already_there_are_recorded_with_a_new_want_without_telling(db, s, app, mailbox, factory):
+    listing = publish(factory, s)
+    publish(factory, s, "Skrivbord", category="tables")
     want = post(db, s, words="kontorsstolar")
     assert [m.listing_id for m in db.scalars(select(WantMatch))] == [listing.id]
     assert db.scalar(select(WantMatch.notified_at)) is None
@@ -329,12 +317,10 @@ def test_a_mail_that_cannot_be_sent_does_not_stop_the_listing(app, client, auth,
     assert db.scalar(select(Notification.user_id)) == s["skurup_teacher"].id, "told in the service all the same"
 
 
-def test_publishing_through_the_api_tells_the_poster_too(client, auth, db, s, mailbox):
+def test_publishing_through_the_api_tells_the_poster_too(client, auth, db, s, mailbox, factory):
     post(db, s, who="skurup_teacher", words="kontorsstol")
-    listing = listings.save_listing(db, details=ListingDetails(
-        kind=ResourceKind.THING, title="Kontorsstol", category_id=s["office_chair"].id, site_id=s["site"].id,
-        condition=Condition.GOOD, lend=True), by=s["manager"], now=utcnow())
-    db.commit()
+    listing = factory.listing(site=s["site"], category=s["office_chair"], by=s["manager"], title="Kontorsstol",
+                              condition=Condition.GOOD, lend=True)
     auth.login(s["manager"])
     response = client.post(f"{PREFIX}/listings/{listing.id}/status", json={"status": "published"},
                            headers={"X-CSRFToken": csrf_token(client, "/")})
@@ -344,8 +330,8 @@ def test_publishing_through_the_api_tells_the_poster_too(client, auth, db, s, ma
 
 # --- Pages ------------------------------------------------------------------------------------
 
-def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db, s):
-    listing = publish(db, s)
+def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db, s, factory):
+    listing = publish(factory, s)
     auth.login(s["teacher"])
     page = client.get("/wants/").get_data(as_text=True)
     assert "Efterlys något" in page
@@ -444,8 +430,8 @@ def test_the_poster_changes_and_withdraws_a_want(client, auth, db, s):
 
 # --- API -------------------------------------------------------------------------------------
 
-def test_the_api_posts_reads_changes_and_closes_wants(client, auth, db, s):
-    listing = publish(db, s)
+def test_the_api_posts_reads_changes_and_closes_wants(client, auth, db, s, factory):
+    listing = publish(factory, s)
     auth.login(s["teacher"])
     headers = {"X-CSRFToken": csrf_token(client, "/")}
     response = client.post(f"{PREFIX}/wants", json={"words": "kontorsstol", "quantity": 2}, headers=headers)

@@ -4,20 +4,14 @@ This walks every registered route with an anonymous visitor and a user of each r
 new route without an access rule fails here.
 """
 
-import io
 
 import pytest
-from PIL import Image
 
 from sharing.access import access_for
 from sharing.accounts import notifications
 from sharing.accounts.models import Role
-from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.models import ListingImport
-from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.models import Condition, ListingDetails
-from sharing.catalog.photos import rules as photos
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import WantStatus
 from sharing.clock import utcnow
@@ -87,22 +81,14 @@ def world(app, factory):
     unit = factory.unit(municipality)
     site = factory.site(municipality)
     users = {role: factory.user(municipality, role) for role in Role}
-    category = factory._save(Category(slug="mobler", name="Möbler", name_en="Furniture"))
-    chairs = ListingDetails(kind=ResourceKind.THING, title="Stolar", category_id=category.id, site_id=site.id,
-                            condition=Condition.GOOD, lend=True)
-    listing = listings.save_listing(factory.session, details=chairs, by=users[Role.FACILITY_MANAGER], now=utcnow())
-    image = io.BytesIO()
-    Image.new("RGB", (40, 30), "green").save(image, "JPEG")
-    image.seek(0)
-    [photo] = photos.add_photos(factory.session, listing=listing, uploads=[photos.Upload("stol.jpg", image)],
-                                by=users[Role.FACILITY_MANAGER], now=utcnow(),
-                                store=photos.PhotoStore.from_config(app.config))
+    manager = users[Role.FACILITY_MANAGER]
+    category = factory.category("Möbler", name_en="Furniture")
+    listing = factory.listing(site=site, category=category, by=manager, title="Stolar")
+    photo = factory.photo(listing, by=manager)
     # Another municipality's closed want: the walk meets its rules as a 404 for everyone here,
     # never as a 403 that the table would take for the route's own rule.
-    elsewhere = factory.municipality("Skurup", "1264")
-    poster = factory.user(elsewhere)
-    poster.unit_id = factory.unit(elsewhere).id
-    want = wants.post_want(factory.session, details=wants.WantDetails(words="stol"), by=poster, now=utcnow())
+    poster = factory.user(unit=factory.unit(factory.municipality("Skurup", "1264")))
+    want = factory.want(by=poster, words="stol")
     wants.close_want(factory.session, want=want, outcome=WantStatus.WITHDRAWN, by=poster, now=utcnow())
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from sharing.accounts.models import Role
 from tests.conftest import csrf_token
 
@@ -104,3 +106,13 @@ def test_a_signed_in_user_s_language_is_remembered_for_their_next_session(app, c
     other_device = app.test_client()
     type(auth)(other_device).login(user)
     assert '<html lang="en">' in other_device.get("/").get_data(as_text=True)
+
+
+def test_template_helpers_are_registered_in_one_place_and_never_shadow_each_other(app):
+    from sharing.web.templating import add_template_helpers
+
+    assert app.jinja_env.globals["status_labels"] and app.jinja_env.filters["category_name"]
+    add_template_helpers(app, names={"reused": len})
+    add_template_helpers(app, names={"reused": len})  # the same helper again (an app built twice) is fine
+    with pytest.raises(ValueError, match="registered twice"):
+        add_template_helpers(app, filters={"when": str})  # the web shell's own

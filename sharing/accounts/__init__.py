@@ -9,12 +9,13 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.labels import role_labels
+from sharing.accounts.labels import notification_text, role_labels
 from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
 from sharing.db import new_session
 from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
+from sharing.web.templating import add_template_helpers
 
 
 def purge_account_data() -> None:
@@ -39,7 +40,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notification_views.blueprint)
     app.cli.add_command(cli.municipality_cli)
     app.cli.add_command(cli.user_cli)
-    app.jinja_env.globals["role_labels"] = role_labels
+    add_template_helpers(app, names={"role_labels": role_labels,
+                                     "unread_notifications": notification_views.unread_notifications},
+                         filters={"notification_text": notification_text})
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))
     add_job(app, Job("purge-account-data", purge_account_data, timedelta(hours=1)))
     add_job(app, Job("purge-notifications", purge_old_notifications, timedelta(days=1)))

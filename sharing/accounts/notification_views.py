@@ -12,8 +12,6 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts import notifications
-from sharing.accounts.labels import notification_text
-from sharing.accounts.models import Notification
 from sharing.clock import utcnow
 from sharing.db import Page, db_session
 from sharing.web.arguments import page_number
@@ -24,24 +22,15 @@ log = logging.getLogger("sharing.accounts")
 PER_PAGE = 25
 
 
-@blueprint.app_template_filter("notification_text")
-def _notification_text_filter(notification: Notification) -> str:
-    return notification_text(notification)
-
-
-@blueprint.app_context_processor
-def notification_context() -> dict[str, object]:
-    def unread_notifications() -> int:
-        """Counted only where a page shows it (the header, for signed-in users)."""
-        if not getattr(current_user, "is_authenticated", False):
-            return 0
-        try:
-            return current_user.unread_notification_count  # loaded with the user (see auth.user_session_for)
-        except SQLAlchemyError:  # an error page must still render when the database is down
-            log.exception("could not count unread notifications")
-            return 0
-
-    return {"unread_notifications": unread_notifications}
+def unread_notifications() -> int:
+    """The header's count: called only where a page shows it (for signed-in users)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    try:
+        return current_user.unread_notification_count  # loaded with the user (see auth.user_session_for)
+    except SQLAlchemyError:  # an error page must still render when the database is down
+        log.exception("could not count unread notifications")
+        return 0
 
 
 @blueprint.get("/")

@@ -24,6 +24,7 @@ from sharing.catalog.categories import views as category_views
 from sharing.catalog.categories.rules import load_reference_categories
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
+from sharing.catalog.labels import TEMPLATE_LABELS
 from sharing.catalog.listings import revision  # noqa: F401 - importing it watches the catalog's tables
 from sharing.catalog.listings import views as listing_views
 from sharing.catalog.photos import views as photo_views
@@ -35,6 +36,7 @@ from sharing.clock import utcnow
 from sharing.db import new_session
 from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
+from sharing.web.templating import add_template_helpers
 
 catalog_cli = AppGroup("catalog", help="The catalog.")
 
@@ -63,6 +65,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(want_views.blueprint)
     app.register_blueprint(import_views.blueprint)
     app.cli.add_command(catalog_cli)
+    add_template_helpers(app, names={**TEMPLATE_LABELS, "photo_size": photo_views.photo_size},
+                         filters={"category_name": category_views.category_name})
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine",
                  section=("catalog.new", "catalog.edit", "photos.manage", "qr_labels.", "imports."))

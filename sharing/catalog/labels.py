@@ -7,7 +7,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.imports.models import ImportStatus
 from sharing.catalog.listings.models import Condition, ListingStatus, Visibility
+from sharing.catalog.wants.models import WantStatus
 
 KIND_LABELS = {
     ResourceKind.THING: _l("Thing (furniture, equipment, tools, IT)"),
@@ -43,4 +45,21 @@ ACTION_LABELS = {
     ListingStatus.PUBLISHED: _l("Publish"),
     ListingStatus.DRAFT: _l("Make it a draft again"),
     ListingStatus.WITHDRAWN: _l("Withdraw"),
+}
+WANT_STATUS_LABELS = {
+    WantStatus.OPEN: _l("Open"),
+    WantStatus.FULFILLED: _l("Fulfilled"),
+    WantStatus.WITHDRAWN: _l("No longer needed"),
+}
+IMPORT_STATUS_LABELS = {
+    ImportStatus.PENDING: _l("Checked, not started"),
+    ImportStatus.RUNNING: _l("Importing"),
+    ImportStatus.DONE: _l("Done"),
+    ImportStatus.FAILED: _l("Failed, nothing saved"),
+}
+# What the catalog's templates call each of these.
+TEMPLATE_LABELS = {
+    "action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
+    "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS,
+    "want_status_labels": WANT_STATUS_LABELS, "import_status_labels": IMPORT_STATUS_LABELS,
 }

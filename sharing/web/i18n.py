@@ -12,6 +12,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
 
+from sharing.web.templating import add_template_helpers
+
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
 _signals = Namespace()
 # A signed-in user chose a language (sent with ``user_id`` and ``language``), for whoever
@@ -51,7 +53,7 @@ def when(value: datetime | date | None, style: str = "medium") -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, when=when, number=format_decimal)
+    add_template_helpers(app, filters={"money": money, "when": when, "number": format_decimal})
 
     @app.context_processor
     def language_context() -> dict[str, object]:

@@ -32,7 +32,6 @@ blueprint = Blueprint("categories", __name__, url_prefix="/catalog/categories", 
 audit = logging.getLogger("sharing.security")
 
 
-@blueprint.app_template_filter("category_name")
 def category_name(category: Category | None) -> str:
     """``{{ listing.category|category_name }}``: the category's name in the reader's language."""
     return categories.category_name(category, str(get_locale())) if category is not None else ""

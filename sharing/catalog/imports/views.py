@@ -12,7 +12,6 @@ from typing import TypeVar
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlmodel import col
@@ -38,17 +37,6 @@ SHOWN_ROWS = 200  # of a preview; the rest are counted
 SHOWN_ERRORS = 500
 SHOWN_CREATED = 100
 FINISHED = (ImportStatus.DONE.value, ImportStatus.FAILED.value)
-STATUS_LABELS = {
-    ImportStatus.PENDING: _l("Checked, not started"),
-    ImportStatus.RUNNING: _l("Importing"),
-    ImportStatus.DONE: _l("Done"),
-    ImportStatus.FAILED: _l("Failed, nothing saved"),
-}
-
-
-@blueprint.context_processor
-def import_labels() -> dict[str, object]:
-    return {"import_status_labels": STATUS_LABELS}
 
 
 K = TypeVar("K")

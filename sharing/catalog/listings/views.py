@@ -19,14 +19,7 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_choices, current_factor
-from sharing.catalog.labels import (
-    ACTION_LABELS,
-    CONDITION_LABELS,
-    KIND_LABELS,
-    OFFER_LABELS,
-    STATUS_LABELS,
-    VISIBILITY_LABELS,
-)
+from sharing.catalog.labels import STATUS_LABELS
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.forms import ListingForm, SearchForm
@@ -45,12 +38,6 @@ from sharing.web.hooks import content_security_policy
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
-
-
-@blueprint.app_context_processor
-def catalog_labels() -> dict[str, object]:
-    return {"action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
-            "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS}
 
 
 def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:

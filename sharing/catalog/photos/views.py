@@ -37,7 +37,6 @@ def make_room_for_photos(endpoint: str | None, values: dict[str, Any] | None) ->
         allow_photo_request()
 
 
-@blueprint.app_template_global()
 def photo_size(photo: ListingPhoto, rendition: str) -> tuple[int, int]:
     return photos.rendition_size(photo, rendition)
 

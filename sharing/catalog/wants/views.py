@@ -7,7 +7,6 @@ import logging
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlmodel import col
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Unit, User
 from sharing.catalog.categories.rules import category_choices
+from sharing.catalog.labels import WANT_STATUS_LABELS
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.forms import WantFilterForm, WantForm
 from sharing.catalog.wants.models import Want, WantStatus
@@ -27,16 +27,6 @@ from sharing.web.forms import show_error
 
 blueprint = Blueprint("wants", __name__, url_prefix="/wants", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
-WANT_STATUS_LABELS = {
-    WantStatus.OPEN: _l("Open"),
-    WantStatus.FULFILLED: _l("Fulfilled"),
-    WantStatus.WITHDRAWN: _l("No longer needed"),
-}
-
-
-@blueprint.app_context_processor
-def want_labels() -> dict[str, object]:
-    return {"want_status_labels": WANT_STATUS_LABELS}
 
 
 def _category_choices(blank: str | None = None) -> list[tuple[object, str]]:

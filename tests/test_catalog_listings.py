@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
 from sharing.catalog.categories.models import ResourceKind
-from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED
+from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED, LISTING_STATUS
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingDetails, ListingStatus, Visibility
 from sharing.clock import utcnow
@@ -369,3 +369,8 @@ def test_one_access_helper_answers_for_pages_and_api_alike(client, auth, db, set
                                headers={"X-CSRFToken": csrf_token(client, "/")})
     assert (api_hidden.status_code, api_hidden.mimetype) == (404, "application/problem+json")
     assert (api_forbidden.status_code, api_forbidden.mimetype) == (403, "application/problem+json")
+
+
+def test_every_status_a_listing_reaches_has_its_event_name():
+    assert {status: LISTING_STATUS[status] for status in ListingStatus} == {
+        status: f"catalog.listing.{status.value}" for status in ListingStatus}

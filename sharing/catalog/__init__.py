@@ -6,8 +6,9 @@
 - ``wants/``: wanted items, matched against new listings;
 - ``imports/``: listing a whole inventory from a spreadsheet;
 - ``qr_labels/``: printable QR labels for listings;
-- ``events.py``: the names of the events the catalog records; ``labels.py``: its enums' labels;
-  ``demo.py``: its demo data.
+- ``events.py``: the names of the events the catalog records; ``demo.py``: its demo data.
+
+Each feature holds its models, rules, forms, views, templates and the labels of its codes.
 """
 
 from __future__ import annotations
@@ -21,16 +22,26 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.catalog import demo
 from sharing.catalog.categories import views as category_views
+from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.rules import load_reference_categories
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
-from sharing.catalog.labels import TEMPLATE_LABELS
-from sharing.catalog.listings import revision  # noqa: F401 - importing it watches the catalog's tables
+from sharing.catalog.imports.labels import IMPORT_STATUS_LABELS
+from sharing.catalog.listings import revision
 from sharing.catalog.listings import views as listing_views
+from sharing.catalog.listings.labels import (
+    ACTION_LABELS,
+    CONDITION_LABELS,
+    OFFER_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+)
 from sharing.catalog.photos import views as photo_views
+from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.qr_labels import views as qr_label_views
 from sharing.catalog.wants import notices
 from sharing.catalog.wants import views as want_views
+from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
 from sharing.db import new_session
@@ -65,7 +76,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(want_views.blueprint)
     app.register_blueprint(import_views.blueprint)
     app.cli.add_command(catalog_cli)
-    add_template_helpers(app, names={**TEMPLATE_LABELS, "photo_size": photo_views.photo_size},
+    revision.watch(ListingPhoto)  # a listing's cover shows in search
+    add_template_helpers(app, names={
+        "action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS,
+        "want_status_labels": WANT_STATUS_LABELS, "import_status_labels": IMPORT_STATUS_LABELS,
+        "photo_size": photo_views.photo_size,
+    },
                          filters={"category_name": category_views.category_name})
     add_nav_item(app, _l("Find"), "catalog.browse", section=("catalog.detail",))
     add_nav_item(app, _l("Our listings"), "catalog.mine",

@@ -6,14 +6,14 @@ Higher domains (loans, logistics, reports) register receivers for these names
 
 from __future__ import annotations
 
-from sharing.catalog.listings.models import ListingStatus
-
 # A listing was created or its details changed (payload: ``created``, ``status``).
 LISTING_SAVED = "catalog.listing.saved"
 # A listing moved along its lifecycle (payload: ``from``, ``to``): one name per status reached.
-LISTING_STATUS = {status: f"catalog.listing.{status.value}" for status in ListingStatus}
-LISTING_PUBLISHED = LISTING_STATUS[ListingStatus.PUBLISHED]
-LISTING_WITHDRAWN = LISTING_STATUS[ListingStatus.WITHDRAWN]
+# Keyed by the status's value (a ListingStatus finds its own).
+LISTING_STATUS = {status: f"catalog.listing.{status}"
+                  for status in ("draft", "published", "reserved", "on_loan", "handed_over", "withdrawn")}
+LISTING_PUBLISHED = LISTING_STATUS["published"]
+LISTING_WITHDRAWN = LISTING_STATUS["withdrawn"]
 # A listing's photos were added, removed, reordered or described (payload: ``change``, ``photos``).
 LISTING_PHOTOS_CHANGED = "catalog.listing.photos_changed"
 # Many listings were created at once by a spreadsheet import (subject: the import; payload:

@@ -10,8 +10,8 @@ from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
+from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.rules import NAME_MAX, SOURCE_MAX
-from sharing.catalog.labels import KIND_LABELS
 from sharing.web.arguments import optional_id
 
 

@@ -20,8 +20,8 @@ from sharing.access import allow
 from sharing.accounts.models import Role, User
 from sharing.catalog.categories import rules as categories
 from sharing.catalog.categories.forms import CategoryForm, FactorForm
+from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.models import Category
-from sharing.catalog.labels import KIND_LABELS
 from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError

@@ -23,7 +23,7 @@ from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.forms import StartForm, UploadForm
 from sharing.catalog.imports.models import ImportStatus, ListingImport
-from sharing.catalog.labels import CONDITION_LABELS, VISIBILITY_LABELS
+from sharing.catalog.listings.labels import CONDITION_LABELS, VISIBILITY_LABELS
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
 from sharing.db import db_session

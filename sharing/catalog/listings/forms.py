@@ -18,7 +18,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from sharing.catalog.labels import CONDITION_LABELS, KIND_LABELS, OFFER_LABELS, VISIBILITY_LABELS
+from sharing.catalog.categories.labels import KIND_LABELS
+from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
 from sharing.web.arguments import optional_id
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 import time
 import weakref
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -28,10 +29,11 @@ from sharing import transactions
 from sharing.accounts.models import Municipality, Site
 from sharing.catalog.categories.models import Category
 from sharing.catalog.listings.models import CatalogRevision, Listing
-from sharing.catalog.photos.models import ListingPhoto
 from sharing.typed import table_name
 
-WATCHED_TABLES = frozenset(table_name(model) for model in (Listing, ListingPhoto, Category, Municipality, Site))
+# What the search pages show: writing any of these tables retires what was kept. Features and
+# higher domains whose rows show in search add theirs (``watch``).
+_watched = {table_name(model) for model in (Listing, Category, Municipality, Site)}
 # Per database (engine or connection the sessions are bound to): the token and when it was known.
 _known: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, float]] = weakref.WeakKeyDictionary()
 
@@ -66,4 +68,10 @@ def _draw_new_token(session: Session) -> None:
     transactions.after_commit(session, lambda: _known.__setitem__(bind, (token, time.monotonic())))
 
 
-transactions.when_written(WATCHED_TABLES, _draw_new_token, key="catalog.revision")
+def watch(*models: type[Any]) -> None:
+    """Have every committed write to these models' tables draw a new token too."""
+    _watched.update(table_name(model) for model in models)
+    transactions.when_written(frozenset(_watched), _draw_new_token, key="catalog.revision")
+
+
+watch()

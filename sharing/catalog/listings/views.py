@@ -19,10 +19,10 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_choices, current_factor
-from sharing.catalog.labels import STATUS_LABELS
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.forms import ListingForm, SearchForm
+from sharing.catalog.listings.labels import STATUS_LABELS
 from sharing.catalog.listings.models import Condition, Listing, ListingDetails, ListingStatus
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.forms import NewListingForm

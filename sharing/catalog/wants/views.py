@@ -15,9 +15,9 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Unit, User
 from sharing.catalog.categories.rules import category_choices
-from sharing.catalog.labels import WANT_STATUS_LABELS
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.forms import WantFilterForm, WantForm
+from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.catalog.wants.models import Want, WantStatus
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session

@@ -59,6 +59,7 @@ def prepare(url: str, listings: int) -> float:
     from sharing import create_app
     from sharing.accounts import demo as accounts_demo
     from sharing.catalog import demo as catalog_demo
+    from sharing.catalog.listings import search as catalog_search
     from sharing.clock import utcnow
     from sharing.db import new_session, refresh_statistics
 
@@ -77,9 +78,11 @@ def prepare(url: str, listings: int) -> float:
                 batch.append(listing)
                 if len(batch) == 5000:
                     session.add_all(batch)
+                    catalog_search.remember_words(session, [made.search_text for made in batch])
                     session.commit()
                     batch.clear()
             session.add_all(batch)
+            catalog_search.remember_words(session, [made.search_text for made in batch])
             session.commit()
         refresh_statistics()  # as the daily job does
     app.extensions["sharing.engine"].dispose()

@@ -28,6 +28,7 @@ from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
 from sharing.catalog.imports.labels import IMPORT_STATUS_LABELS
 from sharing.catalog.listings import revision
+from sharing.catalog.listings import rules as listing_rules
 from sharing.catalog.listings import views as listing_views
 from sharing.catalog.listings.labels import (
     ACTION_LABELS,
@@ -40,6 +41,7 @@ from sharing.catalog.photos import views as photo_views
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.qr_labels import views as qr_label_views
 from sharing.catalog.wants import notices
+from sharing.catalog.wants import rules as want_rules
 from sharing.catalog.wants import views as want_views
 from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.cli import add_demo_loader
@@ -59,6 +61,17 @@ def load_categories() -> None:
         added = load_reference_categories(session)
         session.commit()
     click.echo(f"Categories: {added.get('categories', 0)} added")
+
+
+@catalog_cli.command("reindex")
+def reindex() -> None:
+    """Index every listing's and wanted item's words anew, and fill the search vocabulary (after
+    an upgrade that changed how words are stemmed; safe to run again)."""
+    with new_session() as session:
+        listed = listing_rules.reindex_all(session)
+        wanted = want_rules.restem_all(session)
+        session.commit()
+    click.echo(f"Indexed {listed} listings and {wanted} wanted items")
 
 
 def tidy_imports() -> None:

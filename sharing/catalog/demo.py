@@ -127,6 +127,7 @@ def load(session: Session, count: int = 120) -> dict[str, int]:
         return {**added, "listings": 0}
     made = list(generate(session, count=count, seed=2026, now=utcnow()))
     session.add_all(made)
+    search.remember_words(session, [listing.search_text for listing in made])
     session.flush()
     return {**added, "listings": len(made)}
 

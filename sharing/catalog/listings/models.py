@@ -118,3 +118,21 @@ class CatalogRevision(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     token: int = Field(sa_column=Column(BigInteger, nullable=False))
 
+
+
+class SearchWord(SQLModel, table=True):
+    """A stem that listings' search text holds (or held): what a mistyped word is checked against."""
+
+    __tablename__ = "search_word"
+
+    word: str = Field(primary_key=True, max_length=100)
+
+
+class SearchWordVariant(SQLModel, table=True):
+    """A key a stem is found under: itself without å, ä, ö and, if long, with one letter left
+    out. Two stems one edit apart share a key (see catalog/listings/search.py)."""
+
+    __tablename__ = "search_word_variant"
+
+    variant: str = Field(primary_key=True, max_length=100)
+    word: str = Field(primary_key=True, max_length=100)

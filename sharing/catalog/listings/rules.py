@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
 
-from sharing.accounts.models import Actor, Role, Site, User
+from sharing.accounts.models import Actor, Municipality, Role, Site, User
 from sharing.catalog import events
 from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.categories.rules import current_factor, descendant_ids
@@ -239,6 +239,21 @@ def index(session: Session, listing: Listing, *, site: Site | None = None) -> No
     listing.search_title = search.document(listing.title)[:600]
     listing.search_text = search.document(listing.title, listing.description, " ".join(names),
                                           listing.inventory_number, site.locality if site else "")
+    search.remember_words(session, [listing.search_text])
+
+
+def reindex_all(session: Session, *, batch: int = 500) -> int:
+    """Index every listing anew (after the stemming changed, say), a batch per flush; returns how many."""
+    done, last_id = 0, 0
+    while True:
+        rows = session.scalars(select(Listing).where(col(Listing.id) > last_id).order_by(col(Listing.id))
+                               .limit(batch)).all()
+        if not rows:
+            return done
+        for listing in rows:
+            index(session, listing)
+        session.flush()
+        done, last_id = done + len(rows), id_of(rows[-1])
 
 
 def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: Actor | None, now: datetime,
@@ -341,9 +356,46 @@ def findable_by(user: Actor) -> ColumnElement[bool]:
                     col(Listing.municipality_id) == user.municipality_id))
 
 
-def _matching(
-    session: Session, viewer: Actor, filters: Filters
-) -> tuple[Select[Any], ColumnElement[float] | None, list[str]]:
+@dataclass(frozen=True)
+class Place:
+    """A municipality or locality named among a search's words, used as a filter."""
+
+    name: str
+    municipality_id: int | None = None
+    localities: tuple[str, ...] = ()
+
+
+def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[str]]:
+    """The first place the terms name, and the terms without it. A place name is no word of a
+    listing: as a term it would find every listing there, ranked like any title."""
+    names: list[tuple[list[str], Place]] = []
+    for municipality_id, name in session.execute(
+            select(col(Municipality.id), col(Municipality.name)).where(col(Municipality.active))):
+        names.append((search.stems(name), Place(name, municipality_id=municipality_id)))
+    by_locality: dict[str, set[str]] = {}
+    for (locality,) in session.execute(select(col(Site.locality)).where(col(Site.active)).distinct()):
+        by_locality.setdefault(" ".join(search.stems(locality)), set()).add(locality)
+    names += [(key.split(), Place(min(spellings), localities=tuple(sorted(spellings))))
+              for key, spellings in by_locality.items() if key]
+    for stems, place in names:  # municipalities first: "Ystad" is the municipality, not its town
+        for start in range(len(terms) - len(stems) + 1):
+            if stems and terms[start:start + len(stems)] == stems:
+                return place, terms[:start] + terms[start + len(stems):]
+    return None, terms
+
+
+@dataclass
+class Matching:
+    """A search as the database runs it: the query (unsorted), and what the words became."""
+
+    query: Select[Any]
+    distance: ColumnElement[float] | None
+    terms: list[str]
+    alternatives: dict[str, list[str]]
+    place: Place | None
+
+
+def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
     query: Select[Any] = select(Listing).where(findable_by(viewer))
     if filters.category_id is not None:
@@ -361,21 +413,37 @@ def _matching(
     if start is not None:
         query = query.where(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
     distance = _distance_from(session, viewer, filters)
-    if distance is not None:
+    place, terms = _place_in(session, search.query_terms(filters.q))
+    if place is not None and place.municipality_id is not None:
+        query = query.where(col(Listing.municipality_id) == place.municipality_id)
+    if distance is not None or (place is not None and place.localities):
         query = query.join(Site, col(Site.id) == Listing.site_id)
-        if filters.within_km:
-            query = query.where(distance <= filters.within_km ** 2)
-    terms = search.query_terms(filters.q)
+    if place is not None and place.localities:
+        query = query.where(col(Site.locality).in_(place.localities))
+    if distance is not None and filters.within_km:
+        query = query.where(distance <= filters.within_km ** 2)
+    alternatives = search.alternatives(session, terms, filters.q)
     if terms:
-        query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    elif filters.q.strip():
+        query = query.where(search.matches(terms, session.get_bind().dialect.name, alternatives))
+    elif filters.q.strip() and place is None:
         query = query.where(false())  # only punctuation: no word can match it
-    return query, distance, terms
+    return Matching(query, distance, terms, alternatives, place)
 
 
-def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
-    """One page of the listings the viewer may see that match the filters."""
-    query, distance, terms = _matching(session, viewer, filters)
+@dataclass
+class Results(Page[Listing]):
+    """A page of a search, and the place its words named (which the page says it filtered by)."""
+
+    place: Place | None = None
+
+
+def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
+    """One page of the listings the viewer may see that match the filters: those matching every
+    word exactly before those that match a mistyped word only."""
+    found = _matching(session, viewer, filters)
+    query, distance, terms = found.query, found.distance, found.terms
+    if found.alternatives:
+        query = query.order_by(search.inexact(terms, found.alternatives))
     newest = (col(Listing.published_at).desc(), col(Listing.id).desc())
     if filters.sort == "distance" and distance is not None:
         query = query.order_by(distance, col(Listing.id))
@@ -393,8 +461,8 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Page[Listing]:
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
-    return Page(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
-                per_page=filters.per_page, more=total > COUNT_LIMIT)
+    return Results(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
+                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place)
 
 
 def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",
@@ -428,7 +496,7 @@ class MapPoint:
 def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> list[MapPoint]:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
-    query, _, _ = _matching(session, viewer, filters)
+    query = _matching(session, viewer, filters).query
     matching = query.with_only_columns(col(Listing.id), col(Listing.site_id), col(Listing.title),
                                        col(Listing.published_at)).subquery()
     counts = session.execute(

@@ -145,6 +145,15 @@ def want_to_close(session: Session, user: Actor, want_id: int) -> Want:
     return want
 
 
+def restem_all(session: Session) -> int:
+    """Stem every wanted item's words anew (after the stemming changed); returns how many."""
+    found = session.scalars(select(Want)).all()
+    for want in found:
+        want.search_words = " ".join(search.query_terms(want.words))
+    session.flush()
+    return len(found)
+
+
 # --- Posting, changing and closing -----------------------------------------------------
 
 def _validate(session: Session, details: WantDetails, *, today: date) -> tuple[str, list[str]]:

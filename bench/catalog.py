@@ -1,13 +1,14 @@
-"""Catalog benchmark: N listings, search and browse driven by concurrent clients through
-gunicorn, on SQLite and on PostgreSQL, beside a minimal endpoint of the same app (/healthz)
-as the ceiling. Search, browse and the ceiling are driven in turns, a few rounds each, so that
-a slow spell of the machine does not fall on one of them alone. Prints its figures, and last
-one line of JSON.
+"""Catalog benchmark: search as real traffic meets it. N listings, on SQLite and PostgreSQL,
+driven through gunicorn by concurrent signed-in clients:
 
-The app keeps rendered search results per catalog revision (see sharing/web/fragments.py);
-the clients repeat 20 searches, so after the warm-up they are served from it. The same searches are
-then run against a server that keeps nothing ("no cache"): what a search never asked before
-costs.
+- thousands of distinct search addresses (words, some mistyped, times filters, sorts and
+  pages), drawn Zipf-like: a few are asked often, most once or twice;
+- a writer changing a listing every half second meanwhile, as facility managers do (each
+  change retires every kept search result);
+- the same app's signed-in front page, driven in turns with the searches, as the reference.
+
+Prints its figures, and last one line of JSON with, per database, ``longtail_search_p95_ms``,
+``longtail_search_rps`` and ``front_rps``.
 
     make bench-catalog                  # 100 000 listings
     make bench-catalog LISTINGS=20000
@@ -38,9 +39,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-QUERIES = ["stol", "kontorsstol", "skrivbord", "soffa", "bokhylla", "lampa", "skåp", "bord ek", "mötesrum",
-           "hurts", "bildskärm", "stolar svart", "höj sänkbart", "matta", "förråd", "leksaker", "kylskåp",
-           "fåtölj", "konferensbord", "gardiner"]
+WORDS = ["stol", "kontorsstol", "skrivbord", "soffa", "bokhylla", "lampa", "skåp", "bord ek", "mötesrum",
+         "hurts", "bildskärm", "stolar svart", "höj sänkbart", "matta", "förråd", "leksaker", "kylskåp",
+         "fåtölj", "konferensbord", "gardiner", "stolarna", "datorer", "whiteboard", "projektor", "soffor",
+         "pall", "bänk", "hylla vit", "skrivare", "kontorsstil", "fatolj", "skrivbrod", "lådor", "cyklar",
+         "sängar", "bord", "lampor", "ystad stol", "mattor", "klädhängare"]
+FILTERS = ["", "&kind=thing", "&offer=give_away", "&offer=lend", "&condition=as_new&condition=very_good",
+           "&sort=newest", "&sort=title", "&kind=place", "&condition=good", "&offer=swap&kind=thing",
+           "&available_from=2027-01-15", "&sort=newest&offer=lend"]
+PAGES = ["", "&page=2", "&page=3"]
+MUNICIPALITIES = ["", "&municipality_id=1", "&municipality_id=2", "&municipality_id=3"]
+WRITES_PER_SECOND = 2
 PASSWORD = "demo-delning-skane-2026"
 
 
@@ -115,6 +124,7 @@ class Sample:
     """What the clients saw of one kind of request, summed over the rounds it was driven."""
 
     latencies: list[float] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
     errors: int = 0
     seconds: float = 0.0
 
@@ -134,25 +144,34 @@ def log_in(base: str, clients: int) -> list[Client]:
     return sessions
 
 
-def drive(sessions: list[Client], paths: list[str], seconds: float, into: Sample | None = None) -> Sample:
-    """Each client, in a thread of its own, requests random paths for ``seconds``."""
+Paths = tuple[list[str], list[float] | None]  # the addresses, and how often each is asked (None: alike)
+
+
+def drive(sessions: list[Client], paths: Paths, seconds: float, into: Sample | None = None) -> Sample:
+    """Each client, in a thread of its own, requests paths drawn by their weights for ``seconds``."""
     sample = into if into is not None else Sample()
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
 
+    addresses, weights = paths
+
     def work(client: Client, rng: random.Random) -> None:
         mine: list[float] = []
+        asked: set[str] = set()
         errors = 0
         while time.perf_counter() < stop:
+            path = rng.choices(addresses, weights)[0]
             began = time.perf_counter()
             try:
-                ok = client.get(rng.choice(paths)) == 200
+                ok = client.get(path) == 200
             except OSError:
                 ok = False
             mine.append((time.perf_counter() - began) * 1000)
+            asked.add(path)
             errors += not ok
         with lock:
             sample.latencies.extend(mine)
+            sample.paths |= asked
             sample.errors += errors
 
     threads = [threading.Thread(target=work, args=(c, random.Random(i))) for i, c in enumerate(sessions)]
@@ -165,7 +184,7 @@ def drive(sessions: list[Client], paths: list[str], seconds: float, into: Sample
     return sample
 
 
-def drive_in_turns(turns: dict[str, tuple[list[Client], list[str]]], seconds: float, rounds: int) -> dict[str, Sample]:
+def drive_in_turns(turns: dict[str, tuple[list[Client], Paths]], seconds: float, rounds: int) -> dict[str, Sample]:
     """Drive each kind of request in turn, ``rounds`` times for ``seconds / rounds`` each: a
     slow spell of the machine falls on all of them alike, not on one."""
     samples = {name: Sample() for name in turns}
@@ -196,42 +215,81 @@ def serve(url: str, workers: int, **settings: str) -> tuple[subprocess.Popen, st
     raise RuntimeError("gunicorn did not start")
 
 
+def search_addresses(count: int, seed: int = 11) -> list[str]:
+    """``count`` distinct search addresses (words x filters x pages), most popular first."""
+    rng = random.Random(seed)
+    combos = [f"/catalog/?q={urllib.parse.quote(words)}{filters}{where}{page}"
+              for words in WORDS for filters in FILTERS for where in MUNICIPALITIES for page in PAGES]
+    rng.shuffle(combos)
+    return combos[:count]
+
+
+def zipf_weights(count: int, exponent: float = 1.1) -> list[float]:
+    return [1 / (rank ** exponent) for rank in range(1, count + 1)]
+
+
+def keep_writing(url: str, stop_at: threading.Event, counter: list[int]) -> None:
+    """A facility manager changing listings while the others search: each change is a new
+    catalog revision (committed through the catalog's rules, as the edit page does)."""
+    from sqlalchemy import func, select
+
+    from sharing import create_app
+    from sharing.accounts.models import RoleGrant, User
+    from sharing.catalog.listings import rules as listings
+    from sharing.catalog.listings.models import Listing
+    from sharing.clock import utcnow
+    from sharing.db import new_session
+
+    app = create_app({"SHARING_DATABASE_URL": url})
+    rng = random.Random(5)
+    with app.app_context(), new_session() as session:
+        highest = session.scalar(select(func.max(Listing.id))) or 0
+        while not stop_at.wait(1 / WRITES_PER_SECOND):
+            listing = session.get(Listing, rng.randint(1, highest))
+            manager = session.scalars(select(User).join(RoleGrant).where(
+                User.municipality_id == listing.municipality_id, RoleGrant.role == "facility_manager")).first()
+            if listing is None or manager is None:
+                continue
+            details = listings.details_of(listing)
+            details.quantity = rng.randint(1, 30)
+            listings.save_listing(session, details=details, by=manager, now=utcnow(), listing=listing)
+            session.commit()
+            counter[0] += 1
+    app.extensions["sharing.engine"].dispose()
+
+
 def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     print(f"== {name}: preparing {args.listings:,} listings ...", flush=True)
     prepared = prepare(url, args.listings)
     print(f"   ready in {prepared:.0f} s", flush=True)
-    search_paths = [f"/catalog/?q={urllib.parse.quote(q)}" for q in QUERIES]
-    browse_paths = ["/catalog/", "/catalog/?sort=newest", "/catalog/?kind=thing&offer=give_away",
-                    "/catalog/?condition=as_new&condition=very_good", "/catalog/?page=3"]
+    addresses = search_addresses(args.addresses)
+    weights = zipf_weights(len(addresses))
     process, base = serve(url, args.workers)
+    writes, stop_writing = [0], threading.Event()
+    writer = threading.Thread(target=keep_writing, args=(url, stop_writing, writes))
     try:
         signed_in = log_in(base, args.clients)
-        # Warm-up: each search (and each municipality's) is rendered once, then kept.
-        drive(signed_in, search_paths + browse_paths, args.warmup)
-        samples = drive_in_turns({"search": (signed_in, search_paths), "browse": (signed_in, browse_paths),
-                                  "ceiling": ([Client(base) for _ in range(args.clients)], ["/healthz"])},
+        drive(signed_in, (["/"], None), 1)  # warm-up: workers import and connect
+        writer.start()
+        samples = drive_in_turns({"longtail": (signed_in, (addresses, weights)), "front": (signed_in, (["/"], None))},
                                  args.seconds, args.rounds)
     finally:
+        stop_writing.set()
+        if writer.is_alive():
+            writer.join()
         stop(process)
-    process, base = serve(url, args.workers, SHARING_PAGE_CACHE_ENTRIES="0")
-    try:
-        signed_in = log_in(base, args.clients)
-        drive(signed_in, search_paths, 3)  # warm-up
-        samples["uncached"] = drive(signed_in, search_paths, args.seconds)
-    finally:
-        stop(process)
-    search, browse, ceiling, uncached = (samples[name].figures()
-                                         for name in ("search", "browse", "ceiling", "uncached"))
-    for label, figures in (("search", search), ("browse", browse), ("ceiling /healthz", ceiling),
-                           ("search, no cache", uncached)):  # the last on a server of its own, not in turns
+    longtail, front = samples["longtail"].figures(), samples["front"].figures()
+    asked = len(samples["longtail"].paths)
+    for label, figures in (("long-tail search", longtail), ("front page", front)):
         print(f"   {label:17} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
               f"{figures['rps']:7.1f} req/s   ({figures['requests']} requests, {figures['errors']} errors)")
-    return {"search_p50_ms": search["p50_ms"], "search_p95_ms": search["p95_ms"], "search_rps": search["rps"],
-            "browse_p50_ms": browse["p50_ms"], "browse_p95_ms": browse["p95_ms"], "browse_rps": browse["rps"],
-            "ceiling_rps": ceiling["rps"], "uncached_search_p50_ms": uncached["p50_ms"],
-            "uncached_search_p95_ms": uncached["p95_ms"], "uncached_search_rps": uncached["rps"],
-            "errors": search["errors"] + browse["errors"] + ceiling["errors"] + uncached["errors"],
-            "prepare_s": round(prepared, 1)}
+    ratio = longtail["rps"] / front["rps"] if front["rps"] else 0.0
+    print(f"   {asked} distinct searches asked of {len(addresses)}; {writes[0]} listings changed meanwhile; "
+          f"search / front page {ratio:.2f}")
+    return {"longtail_search_p50_ms": longtail["p50_ms"], "longtail_search_p95_ms": longtail["p95_ms"],
+            "longtail_search_rps": longtail["rps"], "front_p50_ms": front["p50_ms"], "front_p95_ms": front["p95_ms"],
+            "front_rps": front["rps"], "search_to_front": round(ratio, 2), "distinct_searches": asked,
+            "writes": writes[0], "errors": longtail["errors"] + front["errors"], "prepare_s": round(prepared, 1)}
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -265,9 +323,9 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--addresses", type=int, default=5000, help="distinct search addresses")
     parser.add_argument("--rounds", type=lambda text: max(1, int(text)), default=3,
-                        help="search, browse and ceiling are driven in turns, this many times")
+                        help="search and the front page are driven in turns, this many times")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)  # as gunicorn.conf.py
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()

@@ -201,3 +201,31 @@ def test_each_search_shows_its_own_words_and_filters(client, auth, setting, db):
     page = client.get("/catalog/?q=bord&condition=fair").get_data(as_text=True)
     assert re.search(r'<input[^>]*checked[^>]*value="fair"|<input[^>]*value="fair"[^>]*checked', page)
     assert not re.search(r'<input[^>]*checked[^>]*value="good"|<input[^>]*value="good"[^>]*checked', page)
+
+
+def results_part(page: str) -> str:
+    """The kept part of a search page: from its heading to the end of its main content."""
+    return page[page.index("<h1>"):page.index("</main>")]
+
+
+@pytest.mark.parametrize("first", ["manager", "employee"])
+def test_a_kept_search_is_the_same_for_every_role_of_a_municipality(app, client, auth, setting, db, first):
+    """Whatever one role's search leaves kept, another role of the same municipality gets what a
+    fresh rendering would show it: nothing role-dependent may enter a kept part (loans will add
+    actions to cards; they belong outside it)."""
+    publish(db, setting, "Kontorsstol, svart")
+    Factory(db).listing(site=setting["site"], category=setting["chairs"], by=setting["manager"],
+                        title="Kontorsstol, utkast")  # a draft: the manager's own, found by nobody
+    second = "employee" if first == "manager" else "manager"
+    auth.login(setting[first])
+    client.get("/catalog/?q=stol")
+    auth.logout()
+    auth.login(setting[second])
+    kept = results_part(client.get("/catalog/?q=stol").get_data(as_text=True))
+    fragments = app.extensions.pop("sharing.fragments")  # now nothing is kept: rendered for this reader
+    try:
+        fresh = results_part(client.get("/catalog/?q=stol").get_data(as_text=True))
+    finally:
+        app.extensions["sharing.fragments"] = fragments
+    assert kept == fresh
+    assert "Kontorsstol, svart" in kept and "utkast" not in kept

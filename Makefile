@@ -46,6 +46,7 @@ $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
 
 migrate: install
 	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/alembic upgrade head
+	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing catalog reindex
 
 demo: install
 	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing demo load

@@ -21,9 +21,9 @@ class DomainError(Exception):
         self.params = params
 
 
-class NotVisible(LookupError):
+class NotVisible(Exception):
     """No such record for this user: shown as "not found", whether it is missing or hidden."""
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(Exception):
     """The user may see the record, but their role or municipality does not let them do this."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, has_app_context
 from sqlalchemy import JSON, Column, Connection, Engine, Index, UniqueConstraint, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col
 
 from sharing import transactions
@@ -185,14 +185,22 @@ def _note_failure(bind: Engine | Connection, delivery_id: int, error: Exception,
 
 def dispatch_due(bind: Engine | Connection, *, now: datetime, limit: int = 500) -> int:
     """Dispatch the deliveries that are due and not done (failed ones, and those whose process
-    died before it could); returns how many were handled now."""
+    died before it could); returns how many were handled now. Deliveries to a receiver this
+    process does not know (removed or renamed) wait, and never hold up the others."""
     with Session(bind=bind) as session:
         due: list[int] = list(session.scalars(
             select(col(EventDelivery.id))
-            .where(col(EventDelivery.done_at).is_(None), col(EventDelivery.due_at) <= now)
+            .where(col(EventDelivery.done_at).is_(None), col(EventDelivery.due_at) <= now,
+                   col(EventDelivery.receiver).in_(sorted(_receivers)))
             .order_by(col(EventDelivery.due_at), col(EventDelivery.id)).limit(limit)
         ))
-    return sum(dispatch(bind, delivery_id, now=now) for delivery_id in due)
+    handled = 0
+    for delivery_id in due:
+        try:
+            handled += dispatch(bind, delivery_id, now=now)
+        except SQLAlchemyError:  # the database refused even the note of a failure: the next run tries again
+            log.exception("could not dispatch delivery %s", delivery_id)
+    return handled
 
 
 def events_of(session: Session, *, subject_type: str, subject_id: int) -> list[DomainEvent]:

@@ -2,8 +2,10 @@
 it has rolled back, and what its transaction wrote.
 
 Domains keep no private state in ``session.info`` and listen to no process-wide ``Session`` or
-``Connection`` event of their own: they ask here. The hooks belong to the outermost transaction
-(a savepoint's release is not its commit) and are forgotten when it ends, whichever way.
+``Connection`` event of their own: they ask here. Hooks belong to the transaction
+they were added in: a savepoint's hooks follow the transaction around it once it is released,
+and a savepoint rolled back runs its rollback hooks and forgets the others. A savepoint's
+release is not a commit.
 
 - ``before_commit(session, hook)``: ``hook(session)`` runs inside the transaction, before it
   commits; it may still write (the catalog draws a new revision token there).
@@ -41,6 +43,15 @@ class _Hooks:
     after_commit: dict[Hashable, AfterEnd] = field(default_factory=dict)
     after_rollback: dict[Hashable, AfterEnd] = field(default_factory=dict)
 
+    def __bool__(self) -> bool:
+        return bool(self.before_commit or self.after_commit or self.after_rollback)
+
+    def take(self, other: _Hooks) -> None:
+        """Adopt a released savepoint's hooks: they now follow this transaction."""
+        self.before_commit = {**other.before_commit, **self.before_commit}
+        self.after_commit = {**other.after_commit, **self.after_commit}
+        self.after_rollback = {**other.after_rollback, **self.after_rollback}
+
 
 _HOOKS = "sharing.transaction_hooks"
 # Connection.info: the tables the transaction on this connection wrote, and whether it may have
@@ -49,13 +60,18 @@ _TABLES_WRITTEN = "sharing.tables_written"
 _MAY_HAVE_WRITTEN = "sharing.may_have_written"
 
 
+def _frames(session: Session) -> dict[SessionTransaction, _Hooks]:
+    """The hooks of each open transaction of the session: the outermost, and its savepoints."""
+    frames: dict[SessionTransaction, _Hooks] = session.info.setdefault(_HOOKS, {})
+    return frames
+
+
 def _hooks(session: Session) -> _Hooks:
     if not session.in_transaction():
         session.begin()  # the hooks belong to a transaction: this one, not whichever comes next
-    hooks = session.info.get(_HOOKS)
-    if hooks is None:
-        hooks = session.info[_HOOKS] = _Hooks()
-    return hooks
+    innermost = session.get_nested_transaction() or session.get_transaction()
+    assert innermost is not None  # begun above
+    return _frames(session).setdefault(innermost, _Hooks())
 
 
 def _add(registry: dict[Hashable, Any], hook: Any, key: Hashable | None) -> None:
@@ -79,8 +95,7 @@ def after_rollback(session: Session, hook: AfterEnd, *, key: Hashable | None = N
 
 def has_hooks(session: Session) -> bool:
     """Whether anything waits on how this transaction ends."""
-    hooks = session.info.get(_HOOKS)
-    return hooks is not None and bool(hooks.before_commit or hooks.after_commit or hooks.after_rollback)
+    return any(session.info.get(_HOOKS, {}).values())
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,11 @@ def when_written(tables: Iterable[str], hook: BeforeCommit, *, key: Hashable | N
     """For every transaction, in any session, that writes one of ``tables``: run ``hook(session)``
     before it commits. Registered once per process (again under the same key replaces it)."""
     _watches[hook if key is None else key] = _Watch(frozenset(tables), hook)
+
+
+def unwatch(key: Hashable) -> None:
+    """Stop a watch registered under ``key``."""
+    _watches.pop(key, None)
 
 
 def note_write(connection: Connection, table: str) -> None:
@@ -172,10 +192,11 @@ def _run_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's release: the transaction has not committed yet
     session.flush()  # what the commit would flush next: its writes count too
-    hooks = session.info.get(_HOOKS)
-    while hooks is not None and hooks.before_commit:
-        pending, hooks.before_commit = hooks.before_commit, {}
-        for hook in pending.values():
+    frames = session.info.get(_HOOKS, {})
+    while pending := [hook for hooks in frames.values() for hook in hooks.before_commit.values()]:
+        for hooks in frames.values():
+            hooks.before_commit = {}
+        for hook in pending:
             hook(session)
         session.flush()
     if _watches and session.in_transaction():
@@ -188,20 +209,28 @@ def _run_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released: the transaction goes on
-    hooks = session.info.pop(_HOOKS, None)
-    if hooks is not None:
-        _run_safely(hooks.after_commit.values(), "after commit")
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # released: its hooks now wait on the transaction around it
+        released = _frames(session).pop(savepoint, None)
+        if released and savepoint.parent is not None:
+            _frames(session).setdefault(savepoint.parent, _Hooks()).take(released)
+        return
+    frames = session.info.pop(_HOOKS, {})
+    _run_safely([hook for hooks in frames.values() for hook in hooks.after_commit.values()], "after commit")
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _run_after_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None:
-        return  # a savepoint or an inner transaction: the outermost one decides
-    hooks = session.info.pop(_HOOKS, None)  # after a commit, after_commit has taken them already
-    if hooks is not None:
-        _run_safely(hooks.after_rollback.values(), "after rollback")
+    frames = session.info.get(_HOOKS)
+    if not frames:
+        return  # nothing waits, or the commit took it all
+    if transaction.parent is None:  # the outermost, ended without a commit: everything inside it too
+        ended = list(session.info.pop(_HOOKS).values())
+    elif transaction.nested:  # a savepoint rolled back (a released one was taken at its commit)
+        ended = [frames.pop(transaction)] if transaction in frames else []
+    else:
+        return
+    _run_safely([hook for hooks in ended for hook in hooks.after_rollback.values()], "after rollback")
 
 
 def _run_safely(hooks: Iterable[AfterEnd], when: str) -> None:

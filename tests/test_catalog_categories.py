@@ -218,6 +218,8 @@ def test_a_new_version_counts_on_and_never_changes_the_earlier_ones(app, db, fac
     ({"volume_m3": -0.01}, "volume_m3"),
     ({"new_price_sek": math.inf}, "new_price_sek"),
     ({"co2e_new_kg": math.nan}, "co2e_new_kg"),
+    ({"weight_kg": 250_000}, "weight_kg"),  # more than a listing may weigh: its default would be refused
+    ({"volume_m3": 5000}, "volume_m3"),
     ({}, "weight_kg"),  # no figure at all
     ({"weight_kg": 10, "source": "   "}, "source"),
     ({"weight_kg": 10, "source": "x" * 501}, "source"),

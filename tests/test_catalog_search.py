@@ -8,6 +8,7 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Listing, ListingStatus, SearchWord, SearchWordVariant
 from sharing.catalog.wants.models import Want
+from sharing.clock import utcnow
 
 
 def test_words_and_stems_handle_swedish():
@@ -208,3 +209,19 @@ def test_the_search_page_says_when_a_place_was_taken_as_a_filter(client, auth, f
     page = client.get("/catalog/?q=hylla+Anderslöv").get_data(as_text=True)
     assert "”Anderslöv” är en ort" in page and "Hylla" in page
     assert "är en ort" not in client.get("/catalog/?q=hylla").get_data(as_text=True)
+
+
+def test_the_vocabulary_learns_a_listing_s_words_only_once_it_is_committed(db, catalog, factory):
+    viewer, listing, _ = catalog
+    where = factory.municipality()
+    manager = factory.manager(where)
+    details = listings.ListingDetails(title="Pulpet i björk", category_id=factory.category("Bord").id,
+                                      site_id=factory.site(where).id, condition="good", lend=True)
+    listings.save_listing(db, details=details, by=manager, now=utcnow())
+    learnt = set(search.stems("Pulpet i björk")) - {"i"}
+    assert not learnt & set(db.scalars(select(SearchWord.word)))  # not in the listing's own transaction
+    db.rollback()
+    assert not learnt & set(db.scalars(select(SearchWord.word)))
+    listings.save_listing(db, details=details, by=manager, now=utcnow())
+    db.commit()
+    assert learnt <= set(db.scalars(select(SearchWord.word)))

@@ -197,3 +197,17 @@ def test_outside_an_app_the_delivery_waits_for_the_job(app, db, handled):
         assert handled.calls == []  # not yet due: the recording process may still dispatch it
         assert events.dispatch_due(app.extensions["sharing.engine"], now=utcnow() + events.DISPATCH_GRACE) == 1
     assert named(db, "Höör") == 1
+
+
+def test_deliveries_to_a_receiver_no_longer_known_wait_without_holding_up_the_others(app, db, handled):
+    events.add_receiver("test.gone", [HAPPENED], lambda session, event: None)
+    record(db)  # outside an app: both deliveries wait for the job
+    db.commit()
+    events.remove_receiver("test.gone")  # renamed or removed since
+    with app.app_context():
+        later = utcnow() + events.DISPATCH_GRACE
+        # Only one at a time: the unknown receiver's delivery (first by name and id) must not block.
+        assert events.dispatch_due(app.extensions["sharing.engine"], now=later, limit=1) == 1
+    assert len(handled.calls) == 1
+    waiting = db.scalars(select(EventDelivery).where(EventDelivery.done_at.is_(None))).all()
+    assert [delivery.receiver for delivery in waiting] == ["test.gone"]

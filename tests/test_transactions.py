@@ -1,5 +1,6 @@
 """Transaction hooks: what runs before a commit, after it, or after a rollback, and only then."""
 
+import pytest
 from sqlalchemy import select, text, update
 
 from sharing import transactions
@@ -86,7 +87,7 @@ def test_a_watch_sees_every_kind_of_write_to_its_tables_and_no_other(db):
         db.commit()
         assert len(seen) == 3 and all("municipality" in written for written in seen)
     finally:
-        transactions.when_written((), lambda _session: None, key="test.watch")
+        transactions.unwatch("test.watch")
 
 
 def test_only_a_transaction_that_read_and_holds_nothing_is_taken_for_read_only(db):
@@ -97,3 +98,20 @@ def test_only_a_transaction_that_read_and_holds_nothing_is_taken_for_read_only(d
     db.rollback()
     db.execute(update(Municipality).values(active=True))
     assert not transactions.only_read(db)
+
+
+def test_a_savepoint_rolled_back_takes_its_hooks_with_it_and_a_released_one_passes_them_on(db):
+    ran = []
+    db.add(Municipality(name="Sjöbo", code="1265", slug="sjobo"))
+    db.flush()
+    with pytest.raises(RuntimeError):
+        with db.begin_nested():  # a try around a step that may fail, say
+            transactions.after_commit(db, lambda: ran.append("inside the failed step, committed"))
+            transactions.after_rollback(db, lambda: ran.append("inside the failed step, rolled back"))
+            raise RuntimeError("the step failed")
+    assert ran == ["inside the failed step, rolled back"]
+    with db.begin_nested():
+        transactions.after_commit(db, lambda: ran.append("inside the released step, committed"))
+    assert ran == ["inside the failed step, rolled back"]
+    db.commit()
+    assert ran == ["inside the failed step, rolled back", "inside the released step, committed"]

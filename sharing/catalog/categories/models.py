@@ -13,6 +13,13 @@ from sqlmodel import Field, Relationship, SQLModel
 from sharing.clock import utcnow
 from sharing.db import UTCDateTime, foreign_key
 
+# The largest figures one piece may have: reports add them up, so nothing absurd may enter
+# (a listing's own figures are bounded the same way, and default to its category's).
+MAX_WEIGHT_KG = 100_000
+MAX_VOLUME_M3 = 1000
+MAX_PRICE_SEK = 100_000_000
+MAX_CO2E_KG = 10_000_000
+
 
 class ResourceKind(StrEnum):
     """What is shared decides how: things move (logistics applies), places and services are booked."""

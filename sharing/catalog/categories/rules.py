@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from sharing.catalog.categories.models import Category, CategoryFactor, ResourceKind
+from sharing.catalog.categories.models import (
+    MAX_CO2E_KG,
+    MAX_PRICE_SEK,
+    MAX_VOLUME_M3,
+    MAX_WEIGHT_KG,
+    Category,
+    CategoryFactor,
+    ResourceKind,
+)
 from sharing.clock import utcnow
 from sharing.errors import DomainError
 from sharing.i18n import N_
@@ -188,6 +196,10 @@ def create_category(
     return category
 
 
+FIGURE_LIMITS = {"weight_kg": MAX_WEIGHT_KG, "volume_m3": MAX_VOLUME_M3, "new_price_sek": MAX_PRICE_SEK,
+                 "co2e_new_kg": MAX_CO2E_KG}
+
+
 def add_factor_version(
     session: Session, *, category: Category, weight_kg: float | None, volume_m3: float | None,
     new_price_sek: float | None, co2e_new_kg: float | None, source: str, by_user_id: int | None, now: datetime,
@@ -199,6 +211,8 @@ def add_factor_version(
     for field, value in figures.items():
         if value is not None and (not math.isfinite(value) or value < 0):
             raise DomainError(N_("Enter zero or a positive number."), field=field)
+        if value is not None and value > FIGURE_LIMITS[field]:
+            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=field, max=FIGURE_LIMITS[field])
     if all(value is None for value in figures.values()):
         raise DomainError(N_("Enter at least one figure."), field="weight_kg")
     source = (source or "").strip()

@@ -30,16 +30,15 @@ from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Site, User
 from sharing.catalog import events
-from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
 from sharing.catalog.categories.rules import category_tree
 from sharing.catalog.imports.models import ImportStatus, ListingImport
 from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings import search
 from sharing.catalog.listings.models import (
     MAX_LOAN_DAYS,
     MAX_QUANTITY,
     MAX_SIZE_CM,
-    MAX_VOLUME_M3,
-    MAX_WEIGHT_KG,
     Condition,
     Listing,
     ListingDetails,
@@ -278,8 +277,8 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # One record is one spreadsheet row, even when a quoted cell spans several lines.
-        for number, record in enumerate(reader, start=1):
-            yield number, record
+        for number, cells in enumerate(reader, start=1):
+            yield number, cells
     except csv.Error:
         raise DomainError(N_("The CSV file cannot be read: check its quotation marks."), field="file") from None
 
@@ -660,6 +659,7 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
     by = session.get(User, job.created_by_id) if job.created_by_id is not None else None
     _held = _hold_names(session, job.municipality_id)  # kept alive while the rows are saved
     created: list[int] = []
+    texts: list[str] = []  # what the search vocabulary learns once the import is committed
     for done, row in enumerate(job.rows, start=1):
         if by is None:
             raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
@@ -675,11 +675,13 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
         except Exception as error:  # the database refused it: the row's number still helps find it
             raise RowFailed(row["row"], N_("The row could not be saved.")) from error
         created.append(id_of(listing))
+        texts.append(listing.search_text)
         on_progress(done)
     job.status = ImportStatus.DONE.value
     job.done, job.created_ids, job.rows = len(created), created, []
     job.finished_at = now
     session.add(job)
+    search.learn_after_commit(session, texts)
     # One event for the whole import: wanted items hear of it once, not once per listing.
     record(session, events.LISTINGS_IMPORTED, subject_type="listing_import", subject_id=job.id, now=now,
            actor_id=job.created_by_id, municipality_id=job.municipality_id,

@@ -10,7 +10,7 @@ from typing import Optional
 from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import AutoString, Field, Relationship, SQLModel
 
-from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
 from sharing.clock import utcnow
 from sharing.db import UTCDateTime, foreign_key
 
@@ -43,8 +43,6 @@ class ListingStatus(StrEnum):
 MAX_QUANTITY = 100_000
 MAX_LOAN_DAYS = 3650
 MAX_SIZE_CM = 100_000
-MAX_WEIGHT_KG = 100_000
-MAX_VOLUME_M3 = 1000
 
 
 class ListingDetails(SQLModel):

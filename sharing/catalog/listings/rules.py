@@ -16,15 +16,14 @@ from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
 from sharing.catalog import events
-from sharing.catalog.categories.models import Category, ResourceKind
+from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
 from sharing.catalog.categories.rules import current_factor, descendant_ids
+from sharing.catalog.listings import revision
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import (
     MAX_LOAN_DAYS,
     MAX_QUANTITY,
     MAX_SIZE_CM,
-    MAX_VOLUME_M3,
-    MAX_WEIGHT_KG,
     Condition,
     Listing,
     ListingDetails,
@@ -189,7 +188,8 @@ def save_listing(
 ) -> Listing:
     """Create a draft, or update a listing; nothing changes unless all of it is valid.
 
-    ``record_event=False`` is for a caller that records one event for many listings (an import)."""
+    ``record_event=False`` is for a caller that handles many listings at once (an import): it
+    records one event for them all and teaches the search their words itself."""
     if listing is not None and not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
     if listing is None and not by.has_role(Role.FACILITY_MANAGER):
@@ -217,7 +217,7 @@ def save_listing(
     if not listing.lend:
         listing.loan_min_days = listing.loan_max_days = None
     listing.updated_at = now
-    index(session, listing, site=site)
+    index(session, listing, site=site, learn_words=record_event)
     session.add(listing)
     session.flush()
     if record_event:
@@ -232,14 +232,16 @@ def _record(session: Session, name: str, listing: Listing, *, by: Actor | None, 
            actor_id=by.id if by is not None else None, municipality_id=listing.municipality_id, payload=payload)
 
 
-def index(session: Session, listing: Listing, *, site: Site | None = None) -> None:
-    """Keep the listing's search words in step with what it says."""
+def index(session: Session, listing: Listing, *, site: Site | None = None, learn_words: bool = True) -> None:
+    """Keep the listing's search words in step with what it says (``learn_words=False``: the
+    caller teaches the search vocabulary many listings' words at once)."""
     names = [part for c in category_path(session, listing.category_id) for part in (c.name, c.name_en)]
     site = site or session.get(Site, listing.site_id)
     listing.search_title = search.document(listing.title)[:600]
     listing.search_text = search.document(listing.title, listing.description, " ".join(names),
                                           listing.inventory_number, site.locality if site else "")
-    search.remember_words(session, [listing.search_text])
+    if learn_words:
+        search.learn_after_commit(session, [listing.search_text])
 
 
 def reindex_all(session: Session, *, batch: int = 500) -> int:
@@ -251,7 +253,8 @@ def reindex_all(session: Session, *, batch: int = 500) -> int:
         if not rows:
             return done
         for listing in rows:
-            index(session, listing)
+            index(session, listing, learn_words=False)
+        search.remember_words(session, [listing.search_text for listing in rows])
         session.flush()
         done, last_id = done + len(rows), id_of(rows[-1])
 
@@ -368,6 +371,25 @@ class Place:
 def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[str]]:
     """The first place the terms name, and the terms without it. A place name is no word of a
     listing: as a term it would find every listing there, ranked like any title."""
+    if not terms:
+        return None, terms
+    for stems, place in _places(session):  # municipalities first: "Ystad" is the municipality, not its town
+        for start in range(len(terms) - len(stems) + 1):
+            if terms[start:start + len(stems)] == stems:
+                return place, terms[:start] + terms[start + len(stems):]
+    return None, terms
+
+
+# Per database: the place names as of a catalog revision (municipalities and sites are watched).
+_known_places: dict[object, tuple[int | None, list[tuple[list[str], Place]]]] = {}
+
+
+def _places(session: Session) -> list[tuple[list[str], Place]]:
+    """The stems of every active municipality's name, then of every site's locality."""
+    bind, token = session.get_bind(), revision.current(session, max_age=1.0)
+    known = _known_places.get(bind)
+    if known is not None and known[0] == token and token is not None:
+        return known[1]
     names: list[tuple[list[str], Place]] = []
     for municipality_id, name in session.execute(
             select(col(Municipality.id), col(Municipality.name)).where(col(Municipality.active))):
@@ -377,11 +399,9 @@ def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[st
         by_locality.setdefault(" ".join(search.stems(locality)), set()).add(locality)
     names += [(key.split(), Place(min(spellings), localities=tuple(sorted(spellings))))
               for key, spellings in by_locality.items() if key]
-    for stems, place in names:  # municipalities first: "Ystad" is the municipality, not its town
-        for start in range(len(terms) - len(stems) + 1):
-            if stems and terms[start:start + len(stems)] == stems:
-                return place, terms[:start] + terms[start + len(stems):]
-    return None, terms
+    names = [(stems, place) for stems, place in names if stems]
+    _known_places[bind] = (token, names)
+    return names
 
 
 @dataclass

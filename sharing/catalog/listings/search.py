@@ -27,14 +27,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import ColumnElement, Select, and_, case, literal, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, literal, literal_column, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from sharing import transactions
 from sharing.catalog.listings.models import Listing, SearchWord, SearchWordVariant
 
 MAX_TERMS = 8
@@ -129,6 +130,19 @@ def remember_words(session: Session, texts: Iterable[str]) -> None:
         _insert_ignoring_duplicates(session, SearchWord, [{"word": word} for word in batch])
         _insert_ignoring_duplicates(session, SearchWordVariant, [
             {"variant": variant, "word": word} for word in batch for variant in _variants(word)])
+
+
+def learn_after_commit(session: Session, texts: list[str]) -> None:
+    """Teach the vocabulary these indexed texts' stems once the session's transaction has
+    committed, in a short transaction of its own: a long one (an import) then holds no other
+    writer up on the vocabulary, and a word the search learns late is only a typo not forgiven."""
+    transactions.after_commit(session, partial(_learn, session.get_bind(), texts))
+
+
+def _learn(bind: Engine | Connection, texts: list[str]) -> None:
+    with Session(bind=bind) as own:
+        remember_words(own, texts)
+        own.commit()
 
 
 def alternatives(session: Session, terms: list[str], query: str = "") -> dict[str, list[str]]:

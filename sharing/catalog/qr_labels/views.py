@@ -38,8 +38,8 @@ def _chosen() -> list[Listing]:
     """The listings asked for (``?listing=1&listing=2``), in that order; another
     municipality's listing ends the request, as on its own page."""
     ids = list(dict.fromkeys(request.args.getlist("listing", type=record_id)))
-    if ids:  # one query for all: each is then found in the session
-        db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))).all()
+    # One query for all; held here, each is then found in the session (which holds rows weakly).
+    _loaded = db_session.scalars(select(Listing).where(col(Listing.id).in_(ids))).all() if ids else []
     return [listings.listing_to_manage(db_session, current_user, listing_id) for listing_id in ids]
 
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from sharing.accounts.models import AccountToken, LoginAttempt, Role, User, UserSession
+from sharing.accounts.auth import purge_expired
+from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, User, UserSession
 from sharing.clock import utcnow
 from tests.conftest import PASSWORD, Auth, csrf_token
 
@@ -65,6 +66,42 @@ def test_throttling_after_repeated_failures(app, client, auth, factory, db):
     db.commit()
     assert auth.login(user).status_code == 302
     assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_a_stranger_guessing_from_many_addresses_cannot_lock_the_owner_out(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    assert auth.login(user).status_code == 302  # the owner's usual address (the test client's)
+    auth.logout()
+
+    def login_from(address, password):
+        other = app.test_client()
+        return other.post("/login", data={"email": user.email, "password": password,
+                                          "csrf_token": csrf_token(other)}, environ_base={"REMOTE_ADDR": address})
+
+    # Enough failures for the per-account limit, from addresses each below its own limit.
+    per_address = app.config["LOGIN_MAX_FAILURES"] - 1
+    for n in range(-(-app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] // per_address)):
+        for _ in range(per_address):
+            assert login_from(f"198.51.100.{n}", "fel-lösenord").status_code == 200
+    # The stranger, from yet another address, is throttled even with the right password...
+    assert login_from("203.0.113.9", PASSWORD).status_code == 429
+    # ...while the owner, from where they signed in before, is not.
+    assert auth.login(user).status_code == 302
+    assert user.name in client.get("/").get_data(as_text=True)
+    # Only a keyed hash of the address is kept, never the address itself.
+    stored = db.scalars(select(KnownLoginAddress.address_hash)).all()
+    assert len(stored) == 1 and "127.0.0.1" not in stored[0]
+
+
+def test_known_addresses_are_forgotten_after_their_retention(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    purge_account_data_later = utcnow() + timedelta(days=app.config["LOGIN_KNOWN_ADDRESS_DAYS"] + 1)
+    purge_expired(db, now=purge_account_data_later, attempts_older_than=timedelta(days=1),
+                  sessions_older_than=timedelta(days=30),
+                  addresses_older_than=timedelta(days=app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(KnownLoginAddress)) == 0
 
 
 def test_deactivated_user_is_logged_out_at_once(client, auth, factory, db):

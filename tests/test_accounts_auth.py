@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, User, UserSession
+from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, Site, User, UserSession
 from sharing.clock import utcnow
 from tests.conftest import PASSWORD, Auth, csrf_token
 
@@ -345,3 +345,28 @@ def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, fact
     response = client.post(path, data={"name": "Skurup", "csrf_token": csrf_token(client, path)})
     assert response.status_code == 200
     assert "Det finns redan en ansluten kommun som heter Skurup" in response.get_data(as_text=True)
+
+
+def test_a_site_form_sent_without_its_opening_hours_is_refused_not_a_crash(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    new = f"/admin/municipalities/{ystad.id}/sites/new"
+    fields = {"name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "271 39",
+              "locality": "Ystad", "latitude": "55.43", "longitude": "13.83",
+              "opening_hours": "mån–fre 07:00–16:00", "access_notes": "Lastkaj på baksidan", "active": "y"}
+    without = {name: value for name, value in fields.items() if name != "opening_hours"}
+    response = client.post(new, data={**without, "csrf_token": csrf_token(client, new)})
+    assert response.status_code == 400
+    assert "saknades i formuläret" in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Site)) == 0
+
+    assert client.post(new, data={**fields, "csrf_token": csrf_token(client, new)}).status_code == 302
+    site = db.scalars(select(Site)).one()
+    db.commit()
+    edit = f"/admin/municipalities/{ystad.id}/sites/{site.id}"
+    response = client.post(edit, data={**without, "locality": "Ystad C", "csrf_token": csrf_token(client, edit)})
+    assert response.status_code == 400
+    assert "saknades i formuläret" in response.get_data(as_text=True)
+    db.expire_all()
+    kept = db.get(Site, site.id)
+    assert kept.locality == "Ystad" and len(kept.opening_hours) == 5, "nothing changed, the hours are kept"

@@ -1,6 +1,8 @@
 """Signing in and out, throttling, sessions, password reset and invitations (views)."""
 
 import re
+import socket
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -8,6 +10,8 @@ from sqlalchemy import func, select
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, Site, User, UserSession
 from sharing.clock import utcnow
+from sharing.jobs import schedule
+from sharing.mail import QueuedMail
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 
@@ -370,3 +374,35 @@ def test_a_site_form_sent_without_its_opening_hours_is_refused_not_a_crash(clien
     db.expire_all()
     kept = db.get(Site, site.id)
     assert kept.locality == "Ystad" and len(kept.opening_hours) == 5, "nothing changed, the hours are kept"
+
+
+def test_forgot_password_answers_at_once_and_a_failed_mail_is_sent_by_the_job(app, client, factory, mailbox, db):
+    user = factory.user(factory.municipality())
+    real_port = app.config["MAIL_PORT"]
+    token = csrf_token(client, "/password/forgot")
+    with socket.socket() as silent:  # a mail server that takes the connection and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        app.config["MAIL_PORT"] = silent.getsockname()[1]
+        for email in (user.email, "ingen@x.example"):
+            started = time.monotonic()
+            response = client.post("/password/forgot", data={"email": email, "csrf_token": token})
+            assert response.status_code == 302
+            assert time.monotonic() - started < 5, "the request waited for the mail server"
+        assert db.scalar(select(func.count()).select_from(QueuedMail)) == 1, "the reset mail is queued, not lost"
+    assert mailbox.messages == []  # the background attempt failed when the server went away
+    queued = db.scalars(select(QueuedMail).execution_options(populate_existing=True)).one()
+    assert queued.attempts == 1 and queued.next_attempt_at > utcnow()
+    queued.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+
+    app.config["MAIL_PORT"] = real_port
+    job = next(job for job in schedule(app) if job.name == "send-queued-mail")
+    with app.app_context():
+        job.run()
+    assert [message["Subject"] for message in mailbox.messages] == ["Återställ ditt lösenord"]
+    assert "/password/reset/" in mailbox.link(mailbox.messages[0])
+    assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0, "a sent message is not kept"
+    with app.app_context():
+        job.run()
+    assert len(mailbox.messages) == 1, "sent once"

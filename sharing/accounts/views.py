@@ -167,19 +167,19 @@ def forgot_password() -> str | Response | tuple[str, int]:
 
 
 def _send_password_link(user: User) -> None:
-    """A reset link; or, for someone who never accepted their invitation, a new invitation."""
+    """A reset link; or, for someone who never accepted their invitation, a new invitation:
+    queued with its token in the request's transaction, sent after the response, so a known
+    address answers as fast as an unknown one."""
     config = current_app.config
     if user.password_hash is None:
         raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.INVITATION,
                                        lifetime=timedelta(days=config["INVITATION_DAYS"]), now=utcnow())
-        db_session.commit()
-        notices.invitation(user, token=raw, inviter=_("Delningstjänsten"))
+        notices.queue_invitation(db_session, user, token=raw, inviter=_("Delningstjänsten"))
     else:
         raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.PASSWORD_RESET,
                                        lifetime=timedelta(hours=config["PASSWORD_RESET_HOURS"]), now=utcnow())
-        db_session.commit()
-        notices.password_reset(user, token=raw)
-    security_log.info("password link sent: user %s", user.id)
+        notices.queue_password_reset(db_session, user, token=raw)
+    security_log.info("password link queued: user %s", user.id)
 
 
 # Mailed links carry a secret. It is moved into the session at once and the browser sent on

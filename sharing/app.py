@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sharing import accounts, api, catalog, cli, db, events, jobs, loans, logistics, web
+from sharing import accounts, api, catalog, cli, db, events, jobs, loans, logistics, mail, web
 from sharing.access import enforce_access
 from sharing.config import load_config
 from sharing.extensions import babel, csrf, login_manager
@@ -45,6 +45,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     events.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     # Access is checked before CSRF, so a forbidden request is told 403, not 400.
     app.before_request(enforce_access)

@@ -82,11 +82,13 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "MAIL_STARTTLS": _bool(environ.get("SHARING_MAIL_STARTTLS"), False),
         "MAIL_SENDER": environ.get("SHARING_MAIL_SENDER", "Delningstjänsten <noreply@delning.example>"),
         # Login throttling: failed attempts per account from one address, per account from
-        # anywhere, and per address, within the window.
+        # anywhere (but an address the account signed in from within KNOWN_ADDRESS_DAYS),
+        # and per address, within the window.
         "LOGIN_MAX_FAILURES": int(environ.get("SHARING_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(environ.get("SHARING_LOGIN_MAX_FAILURES_PER_ACCOUNT", "20")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(environ.get("SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS", "50")),
         "LOGIN_WINDOW_MINUTES": int(environ.get("SHARING_LOGIN_WINDOW_MINUTES", "15")),
+        "LOGIN_KNOWN_ADDRESS_DAYS": int(environ.get("SHARING_LOGIN_KNOWN_ADDRESS_DAYS", "90")),
         "API_TOKEN_MAX_DAYS": int(environ.get("SHARING_API_TOKEN_MAX_DAYS", "365")),
         "PASSWORD_RESET_HOURS": int(environ.get("SHARING_PASSWORD_RESET_HOURS", "1")),
         "INVITATION_DAYS": int(environ.get("SHARING_INVITATION_DAYS", "7")),

@@ -1,31 +1,60 @@
-"""Outgoing e-mail: SMTP in production, an outbox of .eml files in development."""
+"""Outgoing e-mail: SMTP in production, an outbox of .eml files in development.
+
+``send_mail`` sends at once. ``queue_mail`` writes the message to the mail queue (the
+``mail_queue`` table) in the caller's transaction; once that commits, a background thread
+sends it, and the ``send-queued-mail`` job tries again what failed (after 1, 2, 4 ...
+minutes, at most an hour apart). A request that queues mail never waits for the mail server,
+and no message is lost while the server is slow or down. A sent message is deleted.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import Text, delete, select, update
+from sqlmodel import Field, Session, SQLModel, col
 
+from sharing import transactions
+from sharing.clock import utcnow
+from sharing.db import UTCDateTime, new_session
+from sharing.jobs import Job, add_job
 from sharing.typed import app_object
 
 log = logging.getLogger("sharing.mail")
 
+# Waits between attempts of a queued message: 1, 2, 4 ... minutes, at most an hour.
+MAX_RETRY_WAIT = timedelta(hours=1)
 
-def send_mail(*, to: str, subject: object, template: str, locale: str | None = None, **context: object) -> bool:
-    """Render ``template`` (plain text) in the recipient's language and send it; False if it failed.
 
-    Templates build links with ``url_for(..., _external=True)``: they are rendered against
+class QueuedMail(SQLModel, table=True):
+    """A message waiting to be sent (it may hold a secret link: it is deleted once sent, and
+    never logged)."""
+
+    __tablename__ = "mail_queue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    message: str = Field(sa_type=Text)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+def _render(*, to: str, subject: object, template: str, locale: str | None, context: dict[str, object]
+            ) -> EmailMessage:
+    """Templates build links with ``url_for(..., _external=True)``: they are rendered against
     the configured SHARING_BASE_URL, never the Host header of the request that caused the
-    mail, which an attacker controls. ``subject`` may be a lazy translation.
-    """
+    mail, which an attacker controls. ``subject`` may be a lazy translation."""
     config = current_app.config
     with current_app.test_request_context(base_url=config["SHARING_BASE_URL"]), force_locale(locale or "sv"):
         body = render_template(template, **context)
@@ -37,15 +66,90 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message["Message-ID"] = make_msgid(domain="delning.invalid")
     message.set_content(body)
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "outbox":
+        _write_to_outbox(Path(config["MAIL_OUTBOX_DIR"]), message)
+    else:
+        _send_smtp(message)
+
+
+def send_mail(*, to: str, subject: object, template: str, locale: str | None = None, **context: object) -> bool:
+    """Render ``template`` (plain text) in the recipient's language and send it now; False if it
+    failed. See ``_render`` for the links."""
+    message = _render(to=to, subject=subject, template=template, locale=locale, context=context)
     try:
-        if config["MAIL_BACKEND"] == "outbox":
-            _write_to_outbox(Path(config["MAIL_OUTBOX_DIR"]), message)
-        else:
-            _send_smtp(message)
+        _deliver(message)
     except (OSError, smtplib.SMTPException):
         log.exception("mail could not be sent (template %s)", template)
         return False
     return True
+
+
+def queue_mail(session: Session, *, to: str, subject: object, template: str, locale: str | None = None,
+               **context: object) -> None:
+    """Render the message now and queue it in ``session``'s transaction: it is sent in the
+    background once that commits (and never if it rolls back), retried by a job if it fails."""
+    now = utcnow()
+    message = _render(to=to, subject=subject, template=template, locale=locale, context=context)
+    queued = QueuedMail(created_at=now, message=message.as_string(), next_attempt_at=now)
+    session.add(queued)
+    session.flush()
+    transactions.after_commit(session, partial(_in_background, partial(send_queued, only=queued.id)))
+
+
+def _retry_wait(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** min(attempts - 1, 10)), MAX_RETRY_WAIT)
+
+
+def send_queued(*, only: int | None = None) -> int:
+    """Send the queued messages that are due (or just one); returns how many went out.
+
+    Each is claimed first by moving its next attempt on, so the background thread and the job
+    never send one twice; a message whose sending fails waits for that next attempt."""
+    now = utcnow()
+    with new_session() as session:
+        due = select(col(QueuedMail.id), col(QueuedMail.attempts)).where(col(QueuedMail.next_attempt_at) <= now)
+        if only is not None:
+            due = due.where(col(QueuedMail.id) == only)
+        rows = session.execute(due.order_by(col(QueuedMail.id)).limit(500)).all()
+        session.commit()
+    sent = 0
+    for mail_id, attempts in rows:
+        with new_session() as session:
+            claimed = session.execute(
+                update(QueuedMail).where(col(QueuedMail.id) == mail_id, col(QueuedMail.attempts) == attempts)
+                .values(attempts=attempts + 1, next_attempt_at=now + _retry_wait(attempts + 1))
+            )
+            text = session.scalar(select(col(QueuedMail.message)).where(col(QueuedMail.id) == mail_id))
+            session.commit()
+        if claimed.rowcount != 1 or text is None:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+            continue
+        message = message_from_string(text, _class=EmailMessage, policy=policy.default)
+        try:
+            _deliver(message)
+        except (OSError, smtplib.SMTPException) as error:
+            # The error's class only: the message (with any link it holds) stays out of the log.
+            log.warning("queued mail %s not sent (attempt %d: %s); tried again later", mail_id, attempts + 1,
+                        type(error).__name__)
+            continue
+        with new_session() as session:
+            session.execute(delete(QueuedMail).where(col(QueuedMail.id) == mail_id))
+            session.commit()
+        sent += 1
+    return sent
+
+
+def send_queued_mail() -> None:
+    """The ``send-queued-mail`` job: what failed, and what a stopped process left unsent."""
+    send_queued()
+
+
+def init_app(app: Flask) -> None:
+    add_job(app, Job("send-queued-mail", send_queued_mail, timedelta(minutes=1)))
 
 
 _background: list[threading.Thread] = []
@@ -56,11 +160,15 @@ def send_mail_in_background(**mail: Any) -> None:
     """``send_mail`` on a thread of its own, for mail a request causes but need not wait for:
     a slow mail server (15 s a message at worst) must not hold up the person who clicked.
     The message is rendered on that thread too, so pass values, not lazy-loading objects."""
+    _in_background(partial(send_mail, **mail))
+
+
+def _in_background(work: Any) -> None:
     app = app_object()
 
     def send() -> None:
         with app.app_context():
-            send_mail(**mail)
+            work()
 
     thread = threading.Thread(target=send, name="mail", daemon=False)  # a stopping worker lets it finish
     with _background_lock:

@@ -179,6 +179,8 @@ def app(databases: Databases, smtp_server: tuple[Controller, Mailbox], tmp_path:
         "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
     })
     yield app
+    # Mail the test caused is sent after the response, on a thread that uses the database.
+    assert wait_for_background_mail(timeout=30), "background mail still sending after 30 s"
     app.extensions["sharing.engine"].dispose()
 
 

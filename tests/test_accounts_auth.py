@@ -1,12 +1,17 @@
 """Signing in and out, throttling, sessions, password reset and invitations (views)."""
 
 import re
+import socket
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from sharing.accounts.models import AccountToken, LoginAttempt, Role, User, UserSession
+from sharing.accounts.auth import purge_expired
+from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, Site, User, UserSession
 from sharing.clock import utcnow
+from sharing.jobs import schedule
+from sharing.mail import QueuedMail
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 
@@ -65,6 +70,42 @@ def test_throttling_after_repeated_failures(app, client, auth, factory, db):
     db.commit()
     assert auth.login(user).status_code == 302
     assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_a_stranger_guessing_from_many_addresses_cannot_lock_the_owner_out(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    assert auth.login(user).status_code == 302  # the owner's usual address (the test client's)
+    auth.logout()
+
+    def login_from(address, password):
+        other = app.test_client()
+        return other.post("/login", data={"email": user.email, "password": password,
+                                          "csrf_token": csrf_token(other)}, environ_base={"REMOTE_ADDR": address})
+
+    # Enough failures for the per-account limit, from addresses each below its own limit.
+    per_address = app.config["LOGIN_MAX_FAILURES"] - 1
+    for n in range(-(-app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] // per_address)):
+        for _ in range(per_address):
+            assert login_from(f"198.51.100.{n}", "fel-lösenord").status_code == 200
+    # The stranger, from yet another address, is throttled even with the right password...
+    assert login_from("203.0.113.9", PASSWORD).status_code == 429
+    # ...while the owner, from where they signed in before, is not.
+    assert auth.login(user).status_code == 302
+    assert user.name in client.get("/").get_data(as_text=True)
+    # Only a keyed hash of the address is kept, never the address itself.
+    stored = db.scalars(select(KnownLoginAddress.address_hash)).all()
+    assert len(stored) == 1 and "127.0.0.1" not in stored[0]
+
+
+def test_known_addresses_are_forgotten_after_their_retention(app, client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    purge_account_data_later = utcnow() + timedelta(days=app.config["LOGIN_KNOWN_ADDRESS_DAYS"] + 1)
+    purge_expired(db, now=purge_account_data_later, attempts_older_than=timedelta(days=1),
+                  sessions_older_than=timedelta(days=30),
+                  addresses_older_than=timedelta(days=app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(KnownLoginAddress)) == 0
 
 
 def test_deactivated_user_is_logged_out_at_once(client, auth, factory, db):
@@ -308,3 +349,60 @@ def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, fact
     response = client.post(path, data={"name": "Skurup", "csrf_token": csrf_token(client, path)})
     assert response.status_code == 200
     assert "Det finns redan en ansluten kommun som heter Skurup" in response.get_data(as_text=True)
+
+
+def test_a_site_form_sent_without_its_opening_hours_is_refused_not_a_crash(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    new = f"/admin/municipalities/{ystad.id}/sites/new"
+    fields = {"name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "271 39",
+              "locality": "Ystad", "latitude": "55.43", "longitude": "13.83",
+              "opening_hours": "mån–fre 07:00–16:00", "access_notes": "Lastkaj på baksidan", "active": "y"}
+    without = {name: value for name, value in fields.items() if name != "opening_hours"}
+    response = client.post(new, data={**without, "csrf_token": csrf_token(client, new)})
+    assert response.status_code == 400
+    assert "saknades i formuläret" in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Site)) == 0
+
+    assert client.post(new, data={**fields, "csrf_token": csrf_token(client, new)}).status_code == 302
+    site = db.scalars(select(Site)).one()
+    db.commit()
+    edit = f"/admin/municipalities/{ystad.id}/sites/{site.id}"
+    response = client.post(edit, data={**without, "locality": "Ystad C", "csrf_token": csrf_token(client, edit)})
+    assert response.status_code == 400
+    assert "saknades i formuläret" in response.get_data(as_text=True)
+    db.expire_all()
+    kept = db.get(Site, site.id)
+    assert kept.locality == "Ystad" and len(kept.opening_hours) == 5, "nothing changed, the hours are kept"
+
+
+def test_forgot_password_answers_at_once_and_a_failed_mail_is_sent_by_the_job(app, client, factory, mailbox, db):
+    user = factory.user(factory.municipality())
+    real_port = app.config["MAIL_PORT"]
+    token = csrf_token(client, "/password/forgot")
+    with socket.socket() as silent:  # a mail server that takes the connection and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        app.config["MAIL_PORT"] = silent.getsockname()[1]
+        for email in (user.email, "ingen@x.example"):
+            started = time.monotonic()
+            response = client.post("/password/forgot", data={"email": email, "csrf_token": token})
+            assert response.status_code == 302
+            assert time.monotonic() - started < 5, "the request waited for the mail server"
+        assert db.scalar(select(func.count()).select_from(QueuedMail)) == 1, "the reset mail is queued, not lost"
+    assert mailbox.messages == []  # the background attempt failed when the server went away
+    queued = db.scalars(select(QueuedMail).execution_options(populate_existing=True)).one()
+    assert queued.attempts == 1 and queued.next_attempt_at > utcnow()
+    queued.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+
+    app.config["MAIL_PORT"] = real_port
+    job = next(job for job in schedule(app) if job.name == "send-queued-mail")
+    with app.app_context():
+        job.run()
+    assert [message["Subject"] for message in mailbox.messages] == ["Återställ ditt lösenord"]
+    assert "/password/reset/" in mailbox.link(mailbox.messages[0])
+    assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0, "a sent message is not kept"
+    with app.app_context():
+        job.run()
+    assert len(mailbox.messages) == 1, "sent once"

@@ -6,6 +6,7 @@ import re
 from datetime import date, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
@@ -149,6 +150,22 @@ def test_an_expired_token_stops_working(client, auth, api, factory, db):
     db.add(token)
     db.commit()
     assert_problem(api.get(f"{PREFIX}/me", headers=bearer(raw)), 401)
+
+
+def test_a_token_is_refused_until_its_user_turns_on_the_two_step_their_role_requires(
+        app, client, auth, api, factory, db):
+    user = factory.user(factory.municipality(), Role.MUNICIPALITY_ADMIN)
+    auth.login(user)
+    raw = create_token(client)  # made before two-step verification was required
+    assert api.get(f"{PREFIX}/me", headers=bearer(raw)).status_code == 200
+    app.config["MFA_REQUIRED_ROLES"] = ("municipality_admin",)
+    body = assert_problem(api.get(f"{PREFIX}/me", headers=bearer(raw)), 403)
+    assert "tvåstegsverifiering" in body["detail"]
+    assert_problem(api.get(f"{PREFIX}/municipalities", headers=bearer(raw)), 403)
+    user.totp_secret = pyotp.random_base32()
+    db.add(user)
+    db.commit()
+    assert api.get(f"{PREFIX}/me", headers=bearer(raw)).status_code == 200
 
 
 def test_another_user_cannot_revoke_my_token(client, auth, api, app, factory, db):

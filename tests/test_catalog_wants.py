@@ -3,12 +3,15 @@
 
 import re
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from sharing.accounts import demo as accounts_demo
+from sharing.accounts.auth import signed_in_user
 from sharing.accounts.models import Notification, Role
 from sharing.catalog import demo as catalog_demo
 from sharing.catalog.listings import rules as listings
@@ -127,6 +130,42 @@ def test_who_sees_changes_and_closes_a_want(db, s):
         wants.close_want(db, want=want, outcome=wants.WantStatus.WITHDRAWN, by=s["teacher"], now=utcnow())
     with pytest.raises(DomainError):
         wants.edit_want(db, want=want, details=WantDetails(words="stol"), by=s["teacher"], now=utcnow())
+
+
+def test_a_want_closed_by_many_at_once_is_closed_once(app, db, s, factory):
+    want = post(db, s, words="kontorsstol")
+    closers = [s["teacher"], s["manager"], *(factory.manager(s["ystad"]) for _ in range(4))]
+    actors = [signed_in_user(db, closer.id) for closer in closers]
+    db.commit()
+    engine = app.extensions["sharing.engine"]
+    all_read = threading.Barrier(len(actors))
+    results: dict[int, str] = {}
+
+    def close(actor):
+        with Session(bind=engine) as own:
+            mine = own.get(Want, want.id)
+            assert mine is not None and mine.status == "open"
+            all_read.wait()  # every one of them has read it open before any closes it
+            try:
+                wants.close_want(own, want=mine, outcome=wants.WantStatus.FULFILLED, by=actor, now=utcnow())
+                own.commit()
+                results[actor.id] = "closed"
+            except DomainError as error:
+                own.rollback()
+                results[actor.id] = error.message
+
+    threads = [threading.Thread(target=close, args=(actor,)) for actor in actors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == len(actors)
+    winners = [user_id for user_id, result in results.items() if result == "closed"]
+    assert len(winners) == 1, results
+    assert set(results.values()) == {"closed", "This wanted item is already closed."}
+    db.expire_all()
+    closed = db.get(Want, want.id)
+    assert (closed.status, closed.closed_by_id) == ("fulfilled", winners[0])
 
 
 def test_the_list_shows_each_viewer_what_is_shared_with_them(db, s):

@@ -26,9 +26,11 @@ def test_development_defaults(tmp_path):
 def test_development_outbox_can_be_read(app, client, factory, tmp_path):
     app.config.update(MAIL_BACKEND="outbox", MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
     user = factory.user(factory.municipality())
+    from sharing.mail import wait_for_background_mail
     from tests.conftest import csrf_token
 
     client.post("/password/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/password/forgot")})
+    assert wait_for_background_mail()  # the reset mail is sent after the response
     assert len(list(Path(tmp_path / "outbox").glob("*.eml"))) == 1
     runner = app.test_cli_runner()
     listing = runner.invoke(args=["outbox", "list"])

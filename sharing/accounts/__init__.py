@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
@@ -19,10 +19,12 @@ from sharing.web.templating import add_template_helpers
 
 
 def purge_account_data() -> None:
-    """Drop expired tokens, failed logins older than a day and sessions unused for a month."""
+    """Drop expired tokens, failed logins older than a day, sessions unused for a month and
+    known sign-in addresses unused for LOGIN_KNOWN_ADDRESS_DAYS."""
     with new_session() as session:
         purge_expired(session, now=utcnow(), attempts_older_than=timedelta(days=1),
-                      sessions_older_than=timedelta(days=30))
+                      sessions_older_than=timedelta(days=30),
+                      addresses_older_than=timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
         session.commit()
 
 

@@ -297,7 +297,7 @@ def sites(municipality_id: int) -> str:
                  defaults={"site_id": None})
 @blueprint.route("/municipalities/<int:municipality_id>/sites/<int:site_id>", methods=["GET", "POST"])
 @allow(*ADMINS)
-def edit_site(municipality_id: int, site_id: int | None) -> str | Response:
+def edit_site(municipality_id: int, site_id: int | None) -> str | Response | tuple[str, int]:
     municipality = administered(municipality_id)
     site = _owned(Site, site_id, municipality) if site_id is not None else None
     form = SiteForm(obj=site)
@@ -316,4 +316,5 @@ def edit_site(municipality_id: int, site_id: int | None) -> str | Response:
             audit.info("site %s saved by user %s", saved.id, current_user.id)
             flash(_("The site is saved."), "success")
             return redirect(url_for("admin.sites", municipality_id=municipality.id))
-    return render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)
+    page = render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)
+    return (page, 400) if form.errors else page

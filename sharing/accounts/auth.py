@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Unpack
 
 from sqlalchemy import Row, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
@@ -17,6 +19,7 @@ from sharing.accounts.models import (
     AccountToken,
     ApiToken,
     AttemptKind,
+    KnownLoginAddress,
     LoginAttempt,
     Municipality,
     Role,
@@ -66,7 +69,9 @@ class Limits:
 
     The tight limit is per account *and* address: someone guessing from one place is
     stopped quickly, while a stranger elsewhere cannot lock the real user out with it. The
-    looser per-account limit stops guessing spread over many addresses.
+    looser per-account limit stops guessing spread over many addresses; it holds only for
+    addresses the account has not signed in from before, so that guessing cannot lock the
+    owner out of their usual address either.
     """
 
     per_account_and_address: int
@@ -76,15 +81,20 @@ class Limits:
 
 
 def check_throttle(
-    session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime, limits: Limits
+    session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime, limits: Limits,
+    known_address: bool = False,
 ) -> None:
-    """Refuse (LoginThrottled) while there are too many recent attempts of this kind."""
+    """Refuse (LoginThrottled) while there are too many recent attempts of this kind.
+
+    From a known address (one the account signed in from before) the per-account limit
+    does not apply: failures elsewhere do not lock the owner out there.
+    """
     recent = select(func.count()).where(col(LoginAttempt.kind) == kind.value,
                                         col(LoginAttempt.attempted_at) >= now - limits.window)
     by_account = recent.where(col(LoginAttempt.email) == email)
     counts = (
         session.scalar(by_account.where(col(LoginAttempt.address) == address)) or 0,
-        session.scalar(by_account) or 0,
+        0 if known_address else session.scalar(by_account) or 0,
         session.scalar(recent.where(col(LoginAttempt.address) == address)) or 0,
     )
     if (counts[0] >= limits.per_account_and_address or counts[1] >= limits.per_account
@@ -99,15 +109,58 @@ def record_attempt(session: Session, *, kind: AttemptKind, email: str, address: 
     session.add(LoginAttempt(kind=kind.value, email=email, address=address[:45], attempted_at=now))
 
 
-def authenticate(session: Session, *, email: str, password: str, address: str, now: datetime, limits: Limits) -> User:
+@dataclass(frozen=True)
+class KnownAddresses:
+    """How addresses a user signed in from are recognised: by a keyed hash, for a while."""
+
+    key: bytes
+    keep_for: timedelta
+
+
+def _address_hash(*, user_id: int, address: str, key: bytes) -> str:
+    # Keyed: an address space as small as IPv4's could be tried in full against a plain hash.
+    return hmac.new(key, f"{user_id}:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def is_known_address(session: Session, *, user_id: int, address: str, key: bytes, now: datetime,
+                     keep_for: timedelta) -> bool:
+    """Whether the user signed in from this address within ``keep_for``."""
+    return session.scalar(select(col(KnownLoginAddress.id)).where(
+        col(KnownLoginAddress.user_id) == user_id,
+        col(KnownLoginAddress.address_hash) == _address_hash(user_id=user_id, address=address, key=key),
+        col(KnownLoginAddress.last_seen_at) >= now - keep_for,
+    )) is not None
+
+
+def remember_address(session: Session, *, user_id: int, address: str, key: bytes, now: datetime) -> None:
+    """Note that the user signed in from this address (a keyed hash of it, with the time)."""
+    digest = _address_hash(user_id=user_id, address=address, key=key)
+    this = (col(KnownLoginAddress.user_id) == user_id, col(KnownLoginAddress.address_hash) == digest)
+    seen = session.execute(update(KnownLoginAddress).where(*this).values(last_seen_at=now))
+    if seen.rowcount:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        return
+    try:
+        with session.begin_nested():  # two sign-ins at once from the same address: one row
+            session.add(KnownLoginAddress(user_id=user_id, address_hash=digest, last_seen_at=now))
+    except IntegrityError:
+        pass
+
+
+def authenticate(session: Session, *, email: str, password: str, address: str, now: datetime, limits: Limits,
+                 known_addresses: KnownAddresses | None = None) -> User:
     """The user these credentials belong to, or LoginRefused / LoginThrottled.
 
     Failures are counted in the database, so the limits hold across every worker process.
-    The caller commits whatever the outcome: a refusal records the failed attempt.
+    The caller commits whatever the outcome: a refusal records the failed attempt. With
+    ``known_addresses``, the per-account limit spares the addresses the user signed in from.
     """
     email = normalise_email(email)
-    check_throttle(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now, limits=limits)
     user = user_by_email(session, email)
+    known = (user is not None and known_addresses is not None
+             and is_known_address(session, user_id=id_of(user), address=address, key=known_addresses.key,
+                                  now=now, keep_for=known_addresses.keep_for))
+    check_throttle(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now, limits=limits,
+                   known_address=known)
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
         record_attempt(session, kind=AttemptKind.LOGIN, email=email, address=address, now=now)
         raise LoginRefused(N_("Wrong e-mail address or password."))
@@ -402,8 +455,11 @@ def revoke_api_token(session: Session, *, user: User, token_id: int, now: dateti
 
 
 def purge_expired(session: Session, *, now: datetime, attempts_older_than: timedelta,
-                  sessions_older_than: timedelta) -> None:
-    """Drop spent tokens, old failed logins (they hold IP addresses) and old sessions."""
+                  sessions_older_than: timedelta, addresses_older_than: timedelta) -> None:
+    """Drop spent tokens, old failed logins (they hold IP addresses), old sessions and
+    known addresses not used for a while."""
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < now - attempts_older_than))
+    session.execute(delete(KnownLoginAddress).where(col(KnownLoginAddress.last_seen_at)
+                                                    < now - addresses_older_than))
     session.execute(delete(AccountToken).where(col(AccountToken.expires_at) < now))
     session.execute(delete(UserSession).where(col(UserSession.last_seen_at) < now - sessions_older_than))

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     FloatField,
     HiddenField,
     PasswordField,
@@ -16,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.accounts.passwords import MAX_LENGTH
@@ -81,6 +82,15 @@ class UnitForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
+class Sent:
+    """The field must be in the posted form, though it may be empty: a form sent without it
+    (an old page, a script) must not save it as empty, nor fail on it."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.raw_data:
+            raise StopValidation(_l("This field was missing from the form. Reload the page and try again."))
+
+
 class SiteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
     street_address = StringField(_l("Street address"), validators=[InputRequired(), Length(max=200)],
@@ -93,10 +103,10 @@ class SiteForm(FlaskForm):
     longitude = FloatField(_l("Longitude (WGS84)"), validators=[InputRequired(), NumberRange(-180, 180)],
                            render_kw={"inputmode": "decimal"})
     opening_hours = StringField(
-        _l("Opening hours for pickups and deliveries"), validators=[Length(max=500)],
+        _l("Opening hours for pickups and deliveries"), validators=[Sent(), Length(max=500)],
         description=_l("For example: mån–fre 07:00–16:00, lör 10:00–13:00"),
     )
-    access_notes = TextAreaField(_l("Access notes"), validators=[Length(max=1000)],
+    access_notes = TextAreaField(_l("Access notes"), validators=[Sent(), Length(max=1000)],
                                  description=_l("Loading bay, door phone, keys, parking."))
     active = BooleanField(_l("Active"), default=True)
 

@@ -275,6 +275,20 @@ class LoginAttempt(SQLModel, table=True):
     attempted_at: datetime = _timestamp()
 
 
+class KnownLoginAddress(SQLModel, table=True):
+    """An address a user has signed in from before, so that failures spread over other
+    addresses by a stranger do not lock them out there. Only a keyed hash of the address is
+    kept, and only for as long as it is used (purged after KNOWN_ADDRESS_DAYS unused)."""
+
+    __tablename__ = "known_login_address"
+    __table_args__ = (UniqueConstraint("user_id", "address_hash"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE", index=False)
+    address_hash: str = Field(max_length=64)
+    last_seen_at: datetime = _timestamp(index=True)
+
+
 class Notification(SQLModel, table=True):
     """Something one user should know, shown in the service with a link; any domain may send one.
 

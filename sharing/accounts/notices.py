@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
 from sharing.accounts.models import User
-from sharing.mail import send_mail
+from sharing.mail import queue_mail, send_mail
 
 
 def invitation(user: User, *, token: str, inviter: str) -> bool:
@@ -15,10 +16,18 @@ def invitation(user: User, *, token: str, inviter: str) -> bool:
                      days=current_app.config["INVITATION_DAYS"])
 
 
-def password_reset(user: User, *, token: str) -> bool:
-    return send_mail(to=user.email, subject=_l("Reset your password"), locale=user.locale,
-                     template="accounts/mail/reset.txt", user=user, token=token,
-                     hours=current_app.config["PASSWORD_RESET_HOURS"])
+def queue_invitation(session: Session, user: User, *, token: str, inviter: str) -> None:
+    """The invitation, queued in ``session``'s transaction (sent once it commits)."""
+    queue_mail(session, to=user.email, subject=_l("You are invited to Delningstjänsten"), locale=user.locale,
+               template="accounts/mail/invitation.txt", user=user, token=token, inviter=inviter,
+               days=current_app.config["INVITATION_DAYS"])
+
+
+def queue_password_reset(session: Session, user: User, *, token: str) -> None:
+    """The reset link, queued in ``session``'s transaction (sent once it commits)."""
+    queue_mail(session, to=user.email, subject=_l("Reset your password"), locale=user.locale,
+               template="accounts/mail/reset.txt", user=user, token=token,
+               hours=current_app.config["PASSWORD_RESET_HOURS"])
 
 
 def password_changed(user: User) -> bool:

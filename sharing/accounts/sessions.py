@@ -122,9 +122,16 @@ ENROLMENT_ENDPOINTS = {"accounts.two_step", "accounts.logout", "web.set_language
 def require_two_step_enrolment() -> Response | None:
     """Users whose role requires two-step verification turn it on before anything else."""
     required = current_app.config["MFA_REQUIRED_ROLES"]
-    if (not required or not current_user.is_authenticated or g.get("api_token_used")
-            or current_user.two_step or request.endpoint in ENROLMENT_ENDPOINTS
+    if (not required or not current_user.is_authenticated or current_user.two_step
             or not current_user.roles & set(required)):
+        return None
+    if g.get("api_token_used"):
+        # A token made before the role required it, or before the requirement, is no way
+        # around it: it works again once two-step verification is on.
+        log.info("api token refused, two-step verification not on: user %s", current_user.id)
+        return problem(403, str(_l("Your role requires two-step verification. Turn it on in the service "
+                                   "before using an API token.")))
+    if request.endpoint in ENROLMENT_ENDPOINTS:
         return None
     flash(_l("Your role requires two-step verification. Turn it on to continue."), "info")
     return redirect(url_for("accounts.two_step"))

@@ -53,10 +53,18 @@ def _address() -> str:
     return request.remote_addr or "-"
 
 
+def _known_addresses() -> auth.KnownAddresses:
+    """Addresses users signed in from: kept as hashes keyed by the app's secret."""
+    return auth.KnownAddresses(key=b"known-address:" + str(current_app.secret_key).encode(),
+                               keep_for=timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
+
+
 def _signed_in(user: User, next_url: str | None) -> Response:
     signed_in = auth.signed_in_user(db_session, id_of(user))
     if signed_in is None:  # deactivated this very moment
         abort(403)
+    auth.remember_address(db_session, user_id=id_of(user), address=_address(), key=_known_addresses().key,
+                          now=utcnow())
     start_session(user)
     login_user(signed_in)
     security_log.info("login: user %s", user.id)
@@ -72,7 +80,8 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = auth.authenticate(db_session, email=form.email.data or "", password=form.password.data or "",
-                                     address=_address(), now=utcnow(), limits=_login_limits())
+                                     address=_address(), now=utcnow(), limits=_login_limits(),
+                                     known_addresses=_known_addresses())
         except auth.LoginThrottled as error:
             security_log.warning("login throttled from %s", _address())
             flash(_(error.message, **error.params), "error")
@@ -102,8 +111,11 @@ def login_code() -> str | Response | tuple[str, int]:
     form = CodeForm()
     if form.validate_on_submit():
         try:
+            known = auth.is_known_address(db_session, user_id=id_of(user), address=_address(),
+                                          key=_known_addresses().key, now=utcnow(),
+                                          keep_for=_known_addresses().keep_for)
             auth.check_throttle(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
-                                now=utcnow(), limits=_login_limits())
+                                now=utcnow(), limits=_login_limits(), known_address=known)
             mfa.verify(db_session, user=user, code=form.code.data or "", now=utcnow())
         except auth.LoginThrottled as error:
             security_log.warning("login code throttled: user %s", user.id)
@@ -155,19 +167,19 @@ def forgot_password() -> str | Response | tuple[str, int]:
 
 
 def _send_password_link(user: User) -> None:
-    """A reset link; or, for someone who never accepted their invitation, a new invitation."""
+    """A reset link; or, for someone who never accepted their invitation, a new invitation:
+    queued with its token in the request's transaction, sent after the response, so a known
+    address answers as fast as an unknown one."""
     config = current_app.config
     if user.password_hash is None:
         raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.INVITATION,
                                        lifetime=timedelta(days=config["INVITATION_DAYS"]), now=utcnow())
-        db_session.commit()
-        notices.invitation(user, token=raw, inviter=_("Delningstjänsten"))
+        notices.queue_invitation(db_session, user, token=raw, inviter=_("Delningstjänsten"))
     else:
         raw = auth.issue_account_token(db_session, user=user, purpose=TokenPurpose.PASSWORD_RESET,
                                        lifetime=timedelta(hours=config["PASSWORD_RESET_HOURS"]), now=utcnow())
-        db_session.commit()
-        notices.password_reset(user, token=raw)
-    security_log.info("password link sent: user %s", user.id)
+        notices.queue_password_reset(db_session, user, token=raw)
+    security_log.info("password link queued: user %s", user.id)
 
 
 # Mailed links carry a secret. It is moved into the session at once and the browser sent on

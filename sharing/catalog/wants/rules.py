@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
 
@@ -226,10 +226,17 @@ def close_want(session: Session, *, want: Want, outcome: WantStatus, by: Actor, 
         raise DomainError(N_("Choose whether it was fulfilled or is no longer needed."))
     if want.status != WantStatus.OPEN:
         raise DomainError(N_("This wanted item is already closed."))
-    want.status = outcome.value
-    want.closed_at = want.updated_at = now
-    want.closed_by_id = by.id
-    session.add(want)
+    # Closed once, whoever asks at the same moment: the row changes only while still open
+    # (as the database sees it now, not as this session read it), and the others are told.
+    closed = session.execute(
+        update(Want).where(col(Want.id) == want.id, col(Want.status) == WantStatus.OPEN.value)
+        .values(status=outcome.value, closed_at=now, updated_at=now, closed_by_id=by.id)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        session.refresh(want)
+        raise DomainError(N_("This wanted item is already closed."))
+    session.refresh(want)
 
 
 # --- Matching ---------------------------------------------------------------------------

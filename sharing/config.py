@@ -67,7 +67,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.
         "SHARING_PHOTO_DIR": environ.get("SHARING_PHOTO_DIR", str(instance_path / "photos")),
         "SHARING_PHOTO_MAX_BYTES": int(environ.get("SHARING_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
-        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "50000000")),
+        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "12000000")),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",

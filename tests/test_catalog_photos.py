@@ -5,8 +5,11 @@ see the listing see them."""
 from __future__ import annotations
 
 import io
+import math
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -218,6 +221,54 @@ def test_too_many_pixels_are_refused_before_decoding(app, db, setting):
         assert "megapixels" in refused.value.message and refused.value.params["megapixels"] == "40"
     db.rollback()
     assert stored_files(app) == []
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A transparent RGBA PNG written row by row, never held decoded here."""
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + width * 4)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+MEASURE_UPLOAD = r"""
+import io, sys
+from pathlib import Path
+from sharing.catalog.photos import rules as photos
+
+def peak_kb():
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))
+
+data = sys.stdin.buffer.read()
+store = photos.PhotoStore(Path(sys.argv[1]), max_pixels=int(sys.argv[2]))
+before = peak_kb()
+encoded = photos.encode(photos.Upload("stor.png", io.BytesIO(data)), store)
+print(peak_kb() - before, encoded.width, encoded.height)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from /proc")
+def test_the_largest_accepted_png_costs_a_worker_little_memory(app, tmp_path):
+    most = photos.PhotoStore.from_config(app.config).max_pixels
+    side = math.isqrt(most)
+    measured = subprocess.run([sys.executable, "-c", MEASURE_UPLOAD, str(tmp_path), str(most)],
+                              input=blank_png(side, side), capture_output=True, check=True)
+    growth_kb, width, height = map(int, measured.stdout.split())
+    assert (width, height) == (1600, 1600)
+    assert growth_kb < 200 * 1024, f"encoding a {side} x {side} PNG grew the process by {growth_kb // 1024} MB"
+
+
+def test_a_large_phone_photo_is_accepted_because_it_decodes_scaled_down(db, setting):
+    store = photos.PhotoStore(setting["store"].directory, max_pixels=12_000_000)
+    (photo,) = photos.add_photos(db, listing=setting["listing"], uploads=[upload(jpeg((6000, 4000)))],
+                                 by=setting["manager"], now=utcnow(), store=store)
+    assert (photo.width, photo.height) == (1600, 1067)
 
 
 def test_a_listing_has_at_most_ten_photos(db, setting):

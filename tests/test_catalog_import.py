@@ -181,6 +181,36 @@ def test_files_that_cannot_be_imported_are_refused_as_a_whole(db, setting, monke
     assert "unpacked" in refused(xlsx_bytes([chair_row()] * 50), "bomb.xlsx")
 
 
+def with_blank_rows(data: bytes, last_row: int, dimension: str) -> bytes:
+    """The workbook with formatted but empty rows added below its listings, down to ``last_row``,
+    and the sheet's dimension as given (Excel writes the true one; a crafted file may not)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as original, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in original.infolist():
+            content = original.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                rows_now = text.count("<row ")
+                blank = "".join(f'<row r="{n}"><c r="A{n}" s="0"/><c r="K{n}" s="0"/></row>'
+                                for n in range(rows_now + 1, last_row + 1))
+                text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', text)
+                content = text.replace("</sheetData>", blank + "</sheetData>").encode()
+            archive.writestr(entry.filename, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dimension", ["A1:K30000", "A1:K2"])
+def test_a_workbook_of_blank_rows_is_refused_without_reading_them_all(db, setting, dimension):
+    data = with_blank_rows(xlsx_bytes([chair_row()]), 30_000, dimension)
+    assert len(data) < imports.MAX_FILE_BYTES
+    with pytest.raises(DomainError) as refused:
+        check(db, setting, data, "tomma-rader.xlsx")
+    assert "beyond row" in refused.value.message and refused.value.params == {"max": imports.MAX_SHEET_ROWS}
+    # Blank rows among the listings, within the bound, are still skipped.
+    preview = check(db, setting, with_blank_rows(xlsx_bytes([chair_row()]), 3_000, "A1:K3000"), "luckor.xlsx")
+    assert preview.ok and len(preview.rows) == 1
+
+
 # --- Checking rows: errors in Swedish, nothing written -----------------------------------------
 
 def upload(client, data, name="inventarie.csv"):

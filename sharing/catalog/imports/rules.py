@@ -16,6 +16,7 @@ import csv
 import io
 import math
 import re
+import time
 import unicodedata
 import warnings
 import zipfile
@@ -57,7 +58,10 @@ MAX_COLUMNS = 60
 # An XLSX file is a zip archive: a few kilobytes can unpack to gigabytes (a "zip bomb").
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 2_000
-EXCEL_MAX_ROWS = 1_048_576  # a row number beyond Excel's own limit can only be a crafted file
+# A sheet is read down to this row at most: the listings and blank rows among them. Below it,
+# a sheet holds only empty (say formatted) rows, which would take a worker many seconds to read.
+MAX_SHEET_ROWS = 4 * MAX_ROWS
+READ_SECONDS = 10.0  # a workbook that takes longer to read than this is refused, whatever it holds
 # A confirmed import that is still "running" after this long was cut off (its process ended,
 # say a worker recycled): the database rolled its transaction back. 5,000 rows take well under
 # a minute, so ten is generous, and nobody watches "Importing..." for an hour.
@@ -322,10 +326,17 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
                               field="file") from None
         try:
             sheet = workbook.worksheets[0]  # the listings are on the first sheet (the template's second lists values)
-            cells = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+            if (sheet.max_row or 0) > MAX_SHEET_ROWS:  # the sheet's own dimension: known before reading a row
+                raise _too_many_sheet_rows()
+            deadline = time.monotonic() + READ_SECONDS
+            # Never beyond MAX_SHEET_ROWS + 1, whatever the dimension says (it may be missing or false).
+            cells = sheet.iter_rows(min_row=1, max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
             for number, values in enumerate(cells, start=1):
-                if number > EXCEL_MAX_ROWS:
-                    raise _wrong_type()
+                if number > MAX_SHEET_ROWS:
+                    raise _too_many_sheet_rows()
+                if time.monotonic() > deadline:
+                    raise DomainError(N_("The workbook takes too long to read. Copy only the listings into a "
+                                         "new workbook and upload that."), field="file")
                 if any(not _is_blank(value) for value in values):
                     rows.append((number, list(values)))
                     if len(rows) > MAX_ROWS + 1:  # the header and one row too many: enough to refuse
@@ -338,6 +349,12 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         finally:
             workbook.close()
     return rows
+
+
+def _too_many_sheet_rows() -> DomainError:
+    return DomainError(N_("The sheet reaches beyond row %(max)s. Delete the empty rows below your listings "
+                          "(or copy the listings into a new workbook) and upload it again."),
+                       field="file", max=MAX_SHEET_ROWS)
 
 
 def _is_blank(value: Any) -> bool:

@@ -4,12 +4,14 @@ written, the import all or nothing, its progress, the template, and who may do i
 import html
 import io
 import re
+import time
 import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from sharing.accounts.models import Notification, Role, Site
 from sharing.catalog.events import LISTINGS_IMPORTED, WANT_MATCHED
@@ -366,6 +368,26 @@ def test_a_row_refused_while_writing_fails_the_whole_import(client, auth, db, se
     assert count(db, Listing) == 0
     assert "Rad 4:" in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
     assert "Ange ett tal från 0 till 100" in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
+
+
+def test_other_users_write_while_an_import_runs(app, client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row(f"Stol {n}") for n in range(3_000)]))
+    other = Session(bind=app.extensions["sharing.engine"], expire_on_commit=False)
+    start(client, job)
+    writes = 0
+    try:
+        while import_runner.running() or writes < 3:
+            # Another municipality's administrator renames a site: never "database is locked".
+            site = other.get(Site, setting["skurup_site"].id)
+            site.name = f"Skurups kommunhus {writes}"
+            other.commit()
+            writes += 1
+            time.sleep(0.02)
+    finally:
+        other.close()
+    job = finished(db, job)
+    assert job.status == ImportStatus.DONE and count(db, Listing) == 3_000
 
 
 def test_progress_is_told_as_json_and_on_an_accessible_page(client, auth, db, setting):

@@ -671,28 +671,34 @@ class RowFailed(Exception):
 def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Callable[[int], None]) -> list[int]:
     """Create the listing of every row in the session's transaction and mark the import done.
 
-    The caller commits once at the end; on any error it rolls everything back (``fail``)."""
+    Every row is checked and its listing prepared first, without writing; then all are written
+    at once. So the database's write lock (SQLite has one for the whole database) is held for
+    the moment the writing takes, not for the whole import, and other users' writes wait
+    briefly instead of failing. The caller commits once at the end; on any error it rolls
+    everything back (``fail``)."""
     if job.status != ImportStatus.RUNNING.value:
         raise DomainError(N_("This import has already been started."))
     by = session.get(User, job.created_by_id) if job.created_by_id is not None else None
     _held = _hold_names(session, job.municipality_id)  # kept alive while the rows are saved
-    created: list[int] = []
-    for done, row in enumerate(job.rows, start=1):
-        if by is None:
-            raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
-        try:
-            listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by, now=now,
-                                            record_event=False)
-            if job.publish:
-                listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
-                                       record_event=False)
-                session.flush()
-        except DomainError as error:
-            raise RowFailed(row["row"], error.message, dict(error.params)) from error
-        except Exception as error:  # the database refused it: the row's number still helps find it
-            raise RowFailed(row["row"], N_("The row could not be saved.")) from error
-        created.append(id_of(listing))
-        on_progress(done)
+    prepared: list[Listing] = []
+    with session.no_autoflush:  # a query while preparing must not write the rows prepared so far
+        for done, row in enumerate(job.rows, start=1):
+            if by is None:
+                raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
+            try:
+                listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by,
+                                                now=now, record_event=False, flush=False)
+                if job.publish:
+                    listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
+                                           record_event=False)
+            except DomainError as error:
+                raise RowFailed(row["row"], error.message, dict(error.params)) from error
+            except Exception as error:  # the row's number still helps find it
+                raise RowFailed(row["row"], N_("The row could not be saved.")) from error
+            prepared.append(listing)
+            on_progress(done)
+    session.flush()  # every listing at once; a refusal of the database fails the import as a whole
+    created = [id_of(listing) for listing in prepared]
     job.status = ImportStatus.DONE.value
     job.done, job.created_ids, job.rows = len(created), created, []
     job.finished_at = now

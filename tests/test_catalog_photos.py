@@ -10,6 +10,7 @@ import re
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from sharing.accounts.models import Role
 from sharing.catalog.categories.models import Category
@@ -276,6 +278,36 @@ def test_a_listing_has_at_most_ten_photos(db, setting):
     with pytest.raises(DomainError) as refused:
         add(db, setting, *[jpeg((40, 30))] * 3)
     assert refused.value.params == {"most": 10, "count": 8}
+
+
+def test_concurrent_uploads_keep_the_limit_and_distinct_positions(app, db, setting):
+    listing_id, manager, store = setting["listing"].id, setting["manager"], setting["store"]
+    data = noise_jpeg((600, 600))
+    start = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def upload_one() -> None:
+        with Session(bind=app.extensions["sharing.engine"], expire_on_commit=False) as session:
+            listing = session.get(Listing, listing_id)
+            session.commit()  # as a request that read the listing before the upload came in
+            start.wait()
+            try:
+                photos.add_photos(session, listing=listing, uploads=[upload(data)], by=manager, now=utcnow(),
+                                  store=store)
+                session.commit()
+                outcomes.append("added")
+            except DomainError:
+                session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=upload_one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = rows(db, setting["listing"])
+    assert sorted(outcomes) == ["added"] * 10 + ["refused"] * 10
+    assert len(stored) == 10 and sorted(photo.position for photo in stored) == list(range(10))
 
 
 # --- Files follow the database ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Mapping, Sequence
 
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing import transactions
@@ -286,25 +286,34 @@ def _check_can_change(listing: Listing, by: Actor) -> None:
         raise DomainError(N_("A listing that has been handed over can no longer be changed."))
 
 
+def _check_room(session: Session, listing: Listing, adding: int) -> int | None:
+    """Refuse photos beyond the listing's limit; the last position taken (None: no photo yet)."""
+    count, last = session.execute(
+        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
+    ).one()
+    if count + adding > MAX_PHOTOS_PER_LISTING:
+        raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
+                          field="photos", most=MAX_PHOTOS_PER_LISTING, count=count)
+    return last
+
+
 def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload], by: Actor, now: datetime,
                store: PhotoStore, alt_text: str = "") -> list[ListingPhoto]:
     """Add photos after the listing's others; all of them or, if one is refused, none."""
     _check_can_change(listing, by)
     if not uploads:
         raise DomainError(N_("Choose one or more photos."), field="photos")
-    # Two uploads at once must not both find room for the last photos: hold the listing's row
-    # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
-    session.execute(select(col(Listing.id)).where(col(Listing.id) == listing.id).with_for_update())
-    count, last = session.execute(
-        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
-    ).one()
-    if count + len(uploads) > MAX_PHOTOS_PER_LISTING:
-        raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
-                          field="photos", most=MAX_PHOTOS_PER_LISTING, count=count)
+    _check_room(session, listing, len(uploads))  # a quick refusal, before the photos are decoded
     alt_text = alt_text.strip()
     if len(alt_text) > 300:
         raise DomainError(N_("Keep the description to at most 300 characters."), field="alt_text")
     encoded = [encode(upload, store) for upload in uploads]  # every one checked before anything is written
+    # Two uploads at once must not both find room for the last photos, nor take the same
+    # positions: write the listing's row before counting again. That takes the row's lock on
+    # PostgreSQL and the database's write lock on SQLite (which has no SELECT ... FOR UPDATE),
+    # so another upload to the listing counts only once this one has committed.
+    session.execute(update(Listing).where(col(Listing.id) == listing.id).values(updated_at=now))
+    last = _check_room(session, listing, len(uploads))
     position = -1 if last is None else last
     added = []
     for photo in encoded:

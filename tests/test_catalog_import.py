@@ -265,6 +265,16 @@ def test_rows_with_errors_are_listed_in_swedish_and_nothing_is_written(client, a
     assert count(db, ListingImport) == 0
 
 
+def test_a_nul_character_in_a_cell_is_refused_at_the_preview(db, setting):
+    rows = [chair_row(f"Kontorsstol nummer {n}") for n in range(60)]  # past the first 4 kB, which are sniffed
+    rows.append(chair_row("Kontorsstol\x00svart"))
+    data = csv_bytes(rows)
+    assert b"\x00" not in data[:4096] and b"\x00" in data
+    preview = check(db, setting, data)
+    assert [(e.row, e.column) for e in preview.errors] == [(62, "Rubrik")]
+    assert "NUL" in preview.errors[0].message and preview.rows_with_errors == 1
+
+
 def test_a_file_level_problem_is_shown_on_the_file_field(client, auth, db, setting):
     auth.login(setting["manager"])
     html = upload(client, b"%PDF-1.7\x00", "inventarie.pdf").get_data(as_text=True)

@@ -467,6 +467,10 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
 
     def cell(key: str, parse: Callable[[Any], Any]) -> None:
         value = values.get(key)
+        if isinstance(value, str) and "\x00" in value:  # the database cannot keep it (PostgreSQL refuses it)
+            errors.append(RowError(number, headers[key], N_("The cell holds an invisible NUL character, which "
+                                                            "cannot be saved. Type the text in the cell again.")))
+            return
         if _is_blank(value):
             if COLUMN_BY_KEY[key].required:
                 errors.append(RowError(number, headers.get(key, COLUMN_BY_KEY[key].header),
@@ -640,7 +644,8 @@ def create_import(session: Session, *, preview: Preview, file_name: str, by: Act
         raise DomainError(N_("Correct the rows with errors and upload the file again."))
     rows = [{"row": row.row, "details": _details_json(row.details), "category": row.category, "site": row.site}
             for row in preview.rows if row.details is not None]
-    job = ListingImport(municipality_id=by.municipality_id, created_by_id=by.id, file_name=file_name[:255],
+    job = ListingImport(municipality_id=by.municipality_id, created_by_id=by.id,
+                        file_name=file_name.replace("\x00", "")[:255],
                         rows=rows, total=len(rows), created_at=now)
     session.add(job)
     session.flush()

@@ -117,7 +117,7 @@ def main() -> None:
         f"png_{side}_palette_transparent": png(side, side, color_type=3),
         f"png_{side}_rgb16": png(side, side, color_type=2, bit_depth=16),
         "jpeg_8000x6000": jpeg(8000, 6000),
-        f"webp_{side}_rgba": webp(side, side),
+        f"webp_{math.isqrt(most // 3)}_rgba": webp(math.isqrt(most // 3), math.isqrt(most // 3)),
     }
     results: dict[str, dict[str, object]] = {}
     print(f"default pixel limit: {most:,} ({side} x {side})")

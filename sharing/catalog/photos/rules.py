@@ -48,6 +48,9 @@ _SRGB = ImageCms.createProfile("sRGB")
 _ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
                  5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
                  8: Image.Transpose.ROTATE_90}
+# Pillow holds a WebP picture three times while decoding it (libwebp's canvas, a copy of it
+# and the image): it may have a third of the pixels of the others.
+_DECODED_COPIES = {"WEBP": 3}
 # One picture decoded at a time in a process: the decoded pixels are what an upload costs in
 # memory, and a worker's threads uploading at once would otherwise each hold theirs.
 _decoding = threading.Lock()
@@ -125,14 +128,15 @@ def encode(upload: Upload, store: PhotoStore) -> _Encoded:
     if len(data) > store.max_bytes:
         raise DomainError(N_("“%(name)s” is larger than %(megabytes)s MB. Choose a smaller photo."),
                           field="photos", name=name, megabytes=store.megabytes)
-    too_many_pixels = DomainError(
-        N_("“%(name)s” has more than %(megapixels)s megapixels. Choose a smaller photo."),
-        field="photos", name=name, megapixels=f"{store.max_pixels / 1_000_000:g}")
+    def too_many_pixels(most: int = store.max_pixels) -> DomainError:
+        return DomainError(N_("“%(name)s” has more than %(megapixels)s megapixels. Choose a smaller photo."),
+                           field="photos", name=name, megapixels=f"{most / 1_000_000:g}")
+
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard against images that would fill the memory when decoded.
-        raise too_many_pixels from None
+        raise too_many_pixels() from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise DomainError(N_("“%(name)s” is not a photo in JPEG, PNG or WebP format."),
                           field="photos", name=name) from None
@@ -140,8 +144,9 @@ def encode(upload: Upload, store: PhotoStore) -> _Encoded:
         # The JPEG decoder scales down as it decodes (by 1/2, 1/4 or 1/8), to no less than the large
         # rendition: a 50-megapixel phone photo then costs a few megabytes, not 150.
         image.draft("RGB", fit(image.size, RENDITIONS["large"]))
-    if image.width * image.height > store.max_pixels:  # the pixels that would be decoded (after scaling)
-        raise too_many_pixels
+    most = store.max_pixels // _DECODED_COPIES.get(image.format or "", 1)
+    if image.width * image.height > most:  # the pixels that would be decoded (after scaling)
+        raise too_many_pixels(most)
     try:
         with _decoding:
             large = _large_upright_srgb(image)

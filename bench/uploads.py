@@ -1,8 +1,9 @@
 """Upload benchmark: the peak memory of a process encoding the worst photos the app accepts.
 
-Each case runs in a fresh Python process that imports the app's photo rules, notes its peak
-resident size (VmHWM), encodes the upload (one, or six at once in threads, as six requests
-to one worker would), and notes the peak again: the growth is what one upload costs a worker.
+Each case runs in a fresh Python process that imports the app's photo rules, notes its
+resident size (VmRSS), encodes the upload (one, or six at once in threads, as six requests to
+one worker would), and notes its high-water mark (VmHWM): the growth is what the upload costs
+a worker (at least the brief peak of importing the app, about 50 MB above the resident size).
 The uploads are the largest pictures the default limits let through, made without decoding
 (PNG rows written straight to zlib), so the parent stays small. Prints its figures, and last
 one line of JSON.
@@ -28,10 +29,10 @@ CHILD = r"""
 import io, resource, sys, threading, time
 from pathlib import Path
 
-def peak_kb():
-    # The process's own high-water mark: ru_maxrss would also count the parent's, kept across exec.
+def status_kb(field):
+    # The process's own figures: ru_maxrss would also count the parent's, kept across exec.
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -41,7 +42,7 @@ from sharing.errors import DomainError
 data = Path(sys.argv[1]).read_bytes()
 copies = int(sys.argv[2])
 store = photos.PhotoStore(Path(sys.argv[3]))
-before = peak_kb()
+before = status_kb("VmRSS")  # resident now (importing peaks higher, briefly)
 outcome = []
 
 def one():
@@ -58,7 +59,7 @@ for thread in threads:
 for thread in threads:
     thread.join()
 seconds = time.perf_counter() - started
-after = peak_kb()
+after = status_kb("VmHWM")
 print(before, after, round(seconds, 2), outcome[0])
 """
 

@@ -69,7 +69,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "SHARING_SQLITE_BUSY_SECONDS": float(environ.get("SHARING_SQLITE_BUSY_SECONDS", "10")),
         "SHARING_PHOTO_DIR": environ.get("SHARING_PHOTO_DIR", str(instance_path / "photos")),
         "SHARING_PHOTO_MAX_BYTES": int(environ.get("SHARING_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
-        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "12000000")),
+        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "8500000")),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",

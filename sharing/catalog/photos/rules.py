@@ -70,7 +70,7 @@ class PhotoStore:
 
     directory: Path
     max_bytes: int = 10 * 1024 * 1024
-    max_pixels: int = 12_000_000
+    max_pixels: int = 8_500_000
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PhotoStore:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-uploads
 
 run: install translations migrate demo serve
 
@@ -66,6 +66,9 @@ extract: install
 LISTINGS ?= 100000
 bench-catalog: install translations
 	$(BIN)/python bench/catalog.py --listings $(LISTINGS)
+
+bench-uploads: install
+	$(BIN)/python bench/uploads.py
 
 clean:
 	rm -rf $(VENV) *.egg-info $(TRANSLATIONS)/*/LC_MESSAGES/*.mo

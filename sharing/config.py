@@ -65,9 +65,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         # Photos of listings: where their files live, and how large one upload may be. A request
         # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.
+        # SQLite only: how long a write waits for another's to end before the user is asked to retry.
+        "SHARING_SQLITE_BUSY_SECONDS": float(environ.get("SHARING_SQLITE_BUSY_SECONDS", "10")),
         "SHARING_PHOTO_DIR": environ.get("SHARING_PHOTO_DIR", str(instance_path / "photos")),
         "SHARING_PHOTO_MAX_BYTES": int(environ.get("SHARING_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
-        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "50000000")),
+        "SHARING_PHOTO_MAX_PIXELS": int(environ.get("SHARING_PHOTO_MAX_PIXELS", "8500000")),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",

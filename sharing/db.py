@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g
@@ -71,13 +72,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+# How long a writer waits on SQLite for another's transaction to end before it gives up (the
+# web shell then answers 503 "try again"). Writes hold the lock briefly (an import writes all
+# its rows at once), so this is ample; it stays well under the server's request timeout.
+SQLITE_BUSY_SECONDS = 10.0
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any, busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
     # WAL lets readers run beside the writer; foreign keys are off by default in SQLite;
     # the busy timeout makes a second writer wait instead of failing at once.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Read pages through a memory map (shared by every worker via the OS cache) rather than a
     # system call each: a search reads thousands of pages.
@@ -85,12 +92,12 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any) -> Engine:
     """An engine for SQLite or PostgreSQL (psycopg 3), tuned for a web app."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", partial(_tune_sqlite, busy_seconds=busy_seconds))
     else:
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -117,7 +124,9 @@ def close_request_session(session: Session, error: BaseException | None = None) 
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the request's session on teardown."""
-    app.extensions["sharing.engine"] = make_engine(app.config["SHARING_DATABASE_URL"])
+    app.extensions["sharing.engine"] = make_engine(
+        app.config["SHARING_DATABASE_URL"],
+        busy_seconds=float(app.config.get("SHARING_SQLITE_BUSY_SECONDS", SQLITE_BUSY_SECONDS)))
     add_job(app, Job("database-statistics", refresh_statistics, timedelta(days=1)))
 
     @app.teardown_appcontext

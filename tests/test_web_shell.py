@@ -1,6 +1,7 @@
 """The web shell: front page, health check, headers, error pages, language."""
 
 import re
+import sqlite3
 
 import pytest
 
@@ -116,3 +117,32 @@ def test_template_helpers_are_registered_in_one_place_and_never_shadow_each_othe
     add_template_helpers(app, names={"reused": len})  # the same helper again (an app built twice) is fine
     with pytest.raises(ValueError, match="registered twice"):
         add_template_helpers(app, filters={"when": str})  # the web shell's own
+
+
+def test_a_write_that_waits_too_long_for_sqlite_is_told_to_retry_not_a_500(app, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    from sharing import create_app
+
+    url = make_url(app.config["SHARING_DATABASE_URL"])
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the whole database")
+    busy = create_app({"TESTING": True, "SHARING_DATABASE_URL": app.config["SHARING_DATABASE_URL"],
+                       "SERVER_NAME": "delning.test", "SHARING_BASE_URL": "http://delning.test",
+                       "SHARING_PHOTO_DIR": str(tmp_path / "photos"), "PAGE_CACHE_DIR": str(tmp_path / "cache"),
+                       "SHARING_SQLITE_BUSY_SECONDS": 0.2})
+    client = busy.test_client()
+    token = csrf_token(client, "/login")
+    other = sqlite3.connect(url.database, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the database (a long import, say)
+        response = client.post("/login", data={"csrf_token": token, "email": "ingen@ystad.example",
+                                               "password": "fel lösenord igen"})
+    finally:
+        other.rollback()
+        other.close()
+        busy.extensions["sharing.engine"].dispose()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert "Ingenting sparades. Vänta några sekunder och försök igen." in page
+    assert "locked" not in page

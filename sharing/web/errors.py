@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
 from sharing.errors import NotAllowed, NotVisible
@@ -26,6 +27,7 @@ def _titles() -> dict[int, str]:
         413: _("The file is too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong on our side"),
+        503: _("The service is busy right now"),
     }
 
 
@@ -39,6 +41,7 @@ def _explanations() -> dict[int, str]:
         413: _("Choose a smaller file and try again."),
         429: _("Wait a while and try again."),
         500: _("The error has been logged. Try again in a moment."),
+        503: _("Nothing was saved. Wait a few seconds and try again."),
     }
 
 
@@ -86,6 +89,24 @@ def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
     return handle_http_error(InternalServerError())
 
 
+BUSY_RETRY_SECONDS = 5
+
+
+def handle_database_error(error: OperationalError) -> Response | tuple[str, int]:
+    """SQLite's one writer at a time: a write that waited its whole busy timeout for another
+    (a large import, say) is told to try again, as 503 with Retry-After, never as a 500."""
+    if "database is locked" not in str(error.orig):
+        return handle_unexpected_error(error)
+    log.warning("a write on %s %s waited too long for the database", request.method, request.path)
+    if _is_api_request():
+        response = problem(503, _explanations()[503])
+    else:
+        response = Response(render_template("error.html", status=503, title=_titles()[503],
+                                            explanation=_explanations()[503]), status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
 def handle_not_visible(_error: NotVisible) -> Response | tuple[str, int]:
     return handle_http_error(NotFound())
 
@@ -99,4 +120,5 @@ def init_app(app: Flask) -> None:
     # The domains' access helpers raise these, for pages and API alike.
     app.register_error_handler(NotVisible, handle_not_visible)
     app.register_error_handler(NotAllowed, handle_not_allowed)
+    app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -16,6 +16,7 @@ import csv
 import io
 import math
 import re
+import time
 import unicodedata
 import warnings
 import zipfile
@@ -47,6 +48,7 @@ from sharing.catalog.listings.models import (
 )
 from sharing.errors import DomainError, NotVisible
 from sharing.events import record
+from sharing.exports import from_safe_cell, safe_cell, safe_row
 from sharing.i18n import N_
 from sharing.typed import id_of
 
@@ -56,7 +58,10 @@ MAX_COLUMNS = 60
 # An XLSX file is a zip archive: a few kilobytes can unpack to gigabytes (a "zip bomb").
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 2_000
-EXCEL_MAX_ROWS = 1_048_576  # a row number beyond Excel's own limit can only be a crafted file
+# A sheet is read down to this row at most: the listings and blank rows among them. Below it,
+# a sheet holds only empty (say formatted) rows, which would take a worker many seconds to read.
+MAX_SHEET_ROWS = 4 * MAX_ROWS
+READ_SECONDS = 10.0  # a workbook that takes longer to read than this is refused, whatever it holds
 # A confirmed import that is still "running" after this long was cut off (its process ended,
 # say a worker recycled): the database rolled its transaction back. 5,000 rows take well under
 # a minute, so ten is generous, and nobody watches "Importing..." for an hour.
@@ -321,10 +326,17 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
                               field="file") from None
         try:
             sheet = workbook.worksheets[0]  # the listings are on the first sheet (the template's second lists values)
-            cells = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+            if (sheet.max_row or 0) > MAX_SHEET_ROWS:  # the sheet's own dimension: known before reading a row
+                raise _too_many_sheet_rows()
+            deadline = time.monotonic() + READ_SECONDS
+            # Never beyond MAX_SHEET_ROWS + 1, whatever the dimension says (it may be missing or false).
+            cells = sheet.iter_rows(min_row=1, max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
             for number, values in enumerate(cells, start=1):
-                if number > EXCEL_MAX_ROWS:
-                    raise _wrong_type()
+                if number > MAX_SHEET_ROWS:
+                    raise _too_many_sheet_rows()
+                if time.monotonic() > deadline:
+                    raise DomainError(N_("The workbook takes too long to read. Copy only the listings into a "
+                                         "new workbook and upload that."), field="file")
                 if any(not _is_blank(value) for value in values):
                     rows.append((number, list(values)))
                     if len(rows) > MAX_ROWS + 1:  # the header and one row too many: enough to refuse
@@ -337,6 +349,12 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         finally:
             workbook.close()
     return rows
+
+
+def _too_many_sheet_rows() -> DomainError:
+    return DomainError(N_("The sheet reaches beyond row %(max)s. Delete the empty rows below your listings "
+                          "(or copy the listings into a new workbook) and upload it again."),
+                       field="file", max=MAX_SHEET_ROWS)
 
 
 def _is_blank(value: Any) -> bool:
@@ -355,7 +373,7 @@ def _text(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return from_safe_cell(str(value).strip())  # a name as our template wrote it
 
 
 # --- Checking the rows --------------------------------------------------------------------
@@ -448,6 +466,10 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
 
     def cell(key: str, parse: Callable[[Any], Any]) -> None:
         value = values.get(key)
+        if isinstance(value, str) and "\x00" in value:  # the database cannot keep it (PostgreSQL refuses it)
+            errors.append(RowError(number, headers[key], N_("The cell holds an invisible NUL character, which "
+                                                            "cannot be saved. Type the text in the cell again.")))
+            return
         if _is_blank(value):
             if COLUMN_BY_KEY[key].required:
                 errors.append(RowError(number, headers.get(key, COLUMN_BY_KEY[key].header),
@@ -621,7 +643,8 @@ def create_import(session: Session, *, preview: Preview, file_name: str, by: Act
         raise DomainError(N_("Correct the rows with errors and upload the file again."))
     rows = [{"row": row.row, "details": _details_json(row.details), "category": row.category, "site": row.site}
             for row in preview.rows if row.details is not None]
-    job = ListingImport(municipality_id=by.municipality_id, created_by_id=by.id, file_name=file_name[:255],
+    job = ListingImport(municipality_id=by.municipality_id, created_by_id=by.id,
+                        file_name=file_name.replace("\x00", "")[:255],
                         rows=rows, total=len(rows), created_at=now)
     session.add(job)
     session.flush()
@@ -653,30 +676,35 @@ class RowFailed(Exception):
 def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Callable[[int], None]) -> list[int]:
     """Create the listing of every row in the session's transaction and mark the import done.
 
-    The caller commits once at the end; on any error it rolls everything back (``fail``)."""
+    Every row is checked and its listing prepared first, without writing; then all are written
+    at once. So the database's write lock (SQLite has one for the whole database) is held for
+    the moment the writing takes, not for the whole import, and other users' writes wait
+    briefly instead of failing. The caller commits once at the end; on any error it rolls
+    everything back (``fail``)."""
     if job.status != ImportStatus.RUNNING.value:
         raise DomainError(N_("This import has already been started."))
     by = session.get(User, job.created_by_id) if job.created_by_id is not None else None
     _held = _hold_names(session, job.municipality_id)  # kept alive while the rows are saved
-    created: list[int] = []
-    texts: list[str] = []  # what the search vocabulary learns once the import is committed
-    for done, row in enumerate(job.rows, start=1):
-        if by is None:
-            raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
-        try:
-            listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by, now=now,
-                                            record_event=False)
-            if job.publish:
-                listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
-                                       record_event=False)
-                session.flush()
-        except DomainError as error:
-            raise RowFailed(row["row"], error.message, dict(error.params)) from error
-        except Exception as error:  # the database refused it: the row's number still helps find it
-            raise RowFailed(row["row"], N_("The row could not be saved.")) from error
-        created.append(id_of(listing))
-        texts.append(listing.search_text)
-        on_progress(done)
+    prepared: list[Listing] = []
+    with session.no_autoflush:  # a query while preparing must not write the rows prepared so far
+        for done, row in enumerate(job.rows, start=1):
+            if by is None:
+                raise RowFailed(row["row"], N_("The person who started the import no longer has an account."))
+            try:
+                listing = listings.save_listing(session, details=_details_from_json(row["details"]), by=by,
+                                                now=now, record_event=False, flush=False)
+                if job.publish:
+                    listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
+                                           record_event=False)
+            except DomainError as error:
+                raise RowFailed(row["row"], error.message, dict(error.params)) from error
+            except Exception as error:  # the row's number still helps find it
+                raise RowFailed(row["row"], N_("The row could not be saved.")) from error
+            prepared.append(listing)
+            on_progress(done)
+    session.flush()  # every listing at once; a refusal of the database fails the import as a whole
+    created = [id_of(listing) for listing in prepared]
+    texts = [listing.search_text for listing in prepared]  # what the search vocabulary learns once committed
     job.status = ImportStatus.DONE.value
     job.done, job.created_ids, job.rows = len(created), created, []
     job.finished_at = now
@@ -734,8 +762,8 @@ def template_csv(vocabulary: Vocabulary) -> bytes:
     """The template as CSV the way Swedish Excel opens it: UTF-8 with a byte-order mark, semicolons."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([column.header for column in COLUMNS])
-    writer.writerow(_example_row(vocabulary))
+    writer.writerow(safe_row([column.header for column in COLUMNS]))
+    writer.writerow(safe_row(_example_row(vocabulary)))
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -753,9 +781,9 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     if not isinstance(sheet, Worksheet):  # a new workbook opens on a worksheet
         raise TypeError("a new workbook has no worksheet")
     sheet.title = "Annonser"
-    sheet.append([column.header for column in COLUMNS])
+    sheet.append(safe_row([column.header for column in COLUMNS]))
     example = _example_row(vocabulary)
-    sheet.append([_typed_example(column.key, value) for column, value in zip(COLUMNS, example)])
+    sheet.append(safe_row([_typed_example(column.key, value) for column, value in zip(COLUMNS, example)]))
     for index, column in enumerate(COLUMNS, start=1):
         sheet.cell(row=1, column=index).font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column.header) + 4,
@@ -772,9 +800,9 @@ def template_xlsx(vocabulary: Vocabulary) -> bytes:
     }
     for index, (header, items) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
-        values.cell(row=1, column=index, value=header).font = Font(bold=True)
+        values.cell(row=1, column=index, value=safe_cell(header)).font = Font(bold=True)
         for row, item in enumerate(items, start=2):
-            values.cell(row=row, column=index, value=item)
+            values.cell(row=row, column=index, value=safe_cell(item))
         values.column_dimensions[letter].width = max([len(header), *(len(i) for i in items)]) + 2
         # A drop-down in the listings sheet offers the same values (typing others is still possible).
         targets = {"Kategori": ["category"], "Skick": ["condition"], "Plats": ["site"], "Synlighet": ["visibility"],

@@ -18,8 +18,10 @@ Progress must be visible while that transaction is still open, so it cannot trav
   transaction does not touch that row until its end, so neither waits for the other.
 - Not on SQLite: it allows one writer at a time, so a second write would wait for the import's
   own transaction to end. SQLite deployments run a single process, whose memory is enough.
-  (There, other writers wait for an import too, up to the busy timeout: one more reason why
-  production runs on PostgreSQL.)
+
+Other users keep writing while an import runs: ``imports.run`` checks and prepares every row
+without writing, then writes all of them at once, so the import's transaction holds SQLite's
+write lock for well under a second rather than for the whole import.
 """
 
 from __future__ import annotations

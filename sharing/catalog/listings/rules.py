@@ -184,12 +184,16 @@ def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Ca
 
 def save_listing(
     session: Session, *, details: ListingDetails, by: Actor, now: datetime, listing: Listing | None = None,
-    record_event: bool = True,
+    record_event: bool = True, flush: bool = True,
 ) -> Listing:
     """Create a draft, or update a listing; nothing changes unless all of it is valid.
 
     ``record_event=False`` is for a caller that handles many listings at once (an import): it
-    records one event for them all and teaches the search their words itself."""
+    records one event for them all and teaches the search their words itself. ``flush=False``
+    leaves the listing pending in the session, for a caller that writes many at once (an import:
+    the database's write lock is then held only while they are written)."""
+    if record_event and not flush:
+        raise ValueError("an event names the listing's id: it needs the flush")
     if listing is not None and not can_manage(by, listing):
         raise DomainError(N_("Only the owning municipality's facility managers can change this listing."))
     if listing is None and not by.has_role(Role.FACILITY_MANAGER):
@@ -219,7 +223,8 @@ def save_listing(
     listing.updated_at = now
     index(session, listing, site=site, learn_words=record_event)
     session.add(listing)
-    session.flush()
+    if flush:
+        session.flush()
     if record_event:
         _record(session, events.LISTING_SAVED, listing, by=by, now=now,
                 payload={"created": created, "status": listing.status})

@@ -12,14 +12,15 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Mapping, Sequence
 
-from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
-from sqlalchemy import func, select
+from PIL import ExifTags, Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing import transactions
@@ -43,6 +44,16 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_PHOTOS_PER_LISTING = 10
 MOVES = ("cover", "earlier", "later")
 _SRGB = ImageCms.createProfile("sRGB")
+# How the EXIF orientation (the camera held sideways, say) turns the pixels upright.
+_ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+                 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                 8: Image.Transpose.ROTATE_90}
+# Pillow holds a WebP picture three times while decoding it (libwebp's canvas, a copy of it
+# and the image): it may have a third of the pixels of the others.
+_DECODED_COPIES = {"WEBP": 3}
+# One picture decoded at a time in a process: the decoded pixels are what an upload costs in
+# memory, and a worker's threads uploading at once would otherwise each hold theirs.
+_decoding = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class PhotoStore:
 
     directory: Path
     max_bytes: int = 10 * 1024 * 1024
-    max_pixels: int = 50_000_000
+    max_pixels: int = 8_500_000
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PhotoStore:
@@ -117,38 +128,55 @@ def encode(upload: Upload, store: PhotoStore) -> _Encoded:
     if len(data) > store.max_bytes:
         raise DomainError(N_("“%(name)s” is larger than %(megabytes)s MB. Choose a smaller photo."),
                           field="photos", name=name, megabytes=store.megabytes)
-    too_many_pixels = DomainError(
-        N_("“%(name)s” has more than %(megapixels)s megapixels. Choose a smaller photo."),
-        field="photos", name=name, megapixels=f"{store.max_pixels / 1_000_000:g}")
+    def too_many_pixels(most: int = store.max_pixels) -> DomainError:
+        return DomainError(N_("“%(name)s” has more than %(megapixels)s megapixels. Choose a smaller photo."),
+                           field="photos", name=name, megapixels=f"{most / 1_000_000:g}")
+
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard against images that would fill the memory when decoded.
-        raise too_many_pixels from None
+        raise too_many_pixels() from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise DomainError(N_("“%(name)s” is not a photo in JPEG, PNG or WebP format."),
                           field="photos", name=name) from None
-    if image.width * image.height > store.max_pixels:
-        raise too_many_pixels
+    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (several pictures, from some cameras)
+        # The JPEG decoder scales down as it decodes (by 1/2, 1/4 or 1/8), to no less than the large
+        # rendition: a 50-megapixel phone photo then costs a few megabytes, not 150.
+        image.draft("RGB", fit(image.size, RENDITIONS["large"]))
+    most = store.max_pixels // _DECODED_COPIES.get(image.format or "", 1)
+    if image.width * image.height > most:  # the pixels that would be decoded (after scaling)
+        raise too_many_pixels(most)
     try:
-        upright = _upright_srgb(image)
-        large = _resized(upright, RENDITIONS["large"])
+        with _decoding:
+            large = _large_upright_srgb(image)
         card = _resized(large, RENDITIONS["card"])
         renditions = {"large": _jpeg(large, JPEG_QUALITY["large"]), "card": _jpeg(card, JPEG_QUALITY["card"])}
     except Exception as error:  # a crafted or broken file can make a decoder fail in any way
         log.info("an upload could not be decoded: %s", type(error).__name__)
         raise DomainError(N_("“%(name)s” could not be read; the file may be damaged."),
                           field="photos", name=name) from None
+    finally:
+        image.close()
     return _Encoded(renditions=renditions, width=large.width, height=large.height)
 
 
-def _upright_srgb(image: Image.Image) -> Image.Image:
-    """The pixels turned as the camera meant them, in sRGB, on white where they were transparent."""
-    if isinstance(image, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (several pictures, from some cameras)
-        # Let the JPEG decoder scale down as it decodes: far less memory for a large photo.
-        image.draft("RGB", fit(image.size, RENDITIONS["large"]))
+def _large_upright_srgb(image: Image.Image) -> Image.Image:
+    """The large rendition: scaled down first, so every later step works on at most 1,600 pixels
+    a side; then turned as the camera meant it, in sRGB, on white where it was transparent."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation)
     profile = image.info.get("icc_profile")
-    image = ImageOps.exif_transpose(image)
+    image.load()
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):  # palettes and such cannot be resampled
+        transparent = image.mode in ("PA", "RGBa", "La") or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+    resized = _resized(image, RENDITIONS["large"])
+    if resized is not image:
+        image.close()  # the decoded picture: free it now, not when the request ends
+    image = resized
+    turn = _ORIENTATIONS.get(orientation) if isinstance(orientation, int) else None
+    if turn is not None:
+        image = image.transpose(turn)
     if profile and image.mode in ("RGB", "CMYK"):
         # Phones often shoot in a wider colour space; the stored photo carries no profile, so convert.
         try:
@@ -157,7 +185,7 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
             image = converted if converted is not None else image  # None only when converting in place
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a profile that cannot be read: the pixels as they are are close enough
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA"):
         image = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
     if image.mode != "RGB":
@@ -263,25 +291,34 @@ def _check_can_change(listing: Listing, by: Actor) -> None:
         raise DomainError(N_("A listing that has been handed over can no longer be changed."))
 
 
+def _check_room(session: Session, listing: Listing, adding: int) -> int | None:
+    """Refuse photos beyond the listing's limit; the last position taken (None: no photo yet)."""
+    count, last = session.execute(
+        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
+    ).one()
+    if count + adding > MAX_PHOTOS_PER_LISTING:
+        raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
+                          field="photos", most=MAX_PHOTOS_PER_LISTING, count=count)
+    return last
+
+
 def add_photos(session: Session, *, listing: Listing, uploads: Sequence[Upload], by: Actor, now: datetime,
                store: PhotoStore, alt_text: str = "") -> list[ListingPhoto]:
     """Add photos after the listing's others; all of them or, if one is refused, none."""
     _check_can_change(listing, by)
     if not uploads:
         raise DomainError(N_("Choose one or more photos."), field="photos")
-    # Two uploads at once must not both find room for the last photos: hold the listing's row
-    # (PostgreSQL; SQLite refuses a writer whose reading is older than the other's write).
-    session.execute(select(col(Listing.id)).where(col(Listing.id) == listing.id).with_for_update())
-    count, last = session.execute(
-        select(func.count(), func.max(col(ListingPhoto.position))).where(col(ListingPhoto.listing_id) == listing.id)
-    ).one()
-    if count + len(uploads) > MAX_PHOTOS_PER_LISTING:
-        raise DomainError(N_("A listing can have at most %(most)d photos, and this one has %(count)d."),
-                          field="photos", most=MAX_PHOTOS_PER_LISTING, count=count)
+    _check_room(session, listing, len(uploads))  # a quick refusal, before the photos are decoded
     alt_text = alt_text.strip()
     if len(alt_text) > 300:
         raise DomainError(N_("Keep the description to at most 300 characters."), field="alt_text")
     encoded = [encode(upload, store) for upload in uploads]  # every one checked before anything is written
+    # Two uploads at once must not both find room for the last photos, nor take the same
+    # positions: write the listing's row before counting again. That takes the row's lock on
+    # PostgreSQL and the database's write lock on SQLite (which has no SELECT ... FOR UPDATE),
+    # so another upload to the listing counts only once this one has committed.
+    session.execute(update(Listing).where(col(Listing.id) == listing.id).values(updated_at=now))
+    last = _check_room(session, listing, len(uploads))
     position = -1 if last is None else last
     added = []
     for photo in encoded:

@@ -57,7 +57,7 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
     assert f"raderas efter {LOGIN_ATTEMPTS_KEPT.days * 24} timmar" in page
     assert f"raderas {SESSIONS_KEPT.days} dagar efter" in page
     assert f"raderas efter {notifications.RETENTION.days} dagar" in page
-    assert "IP-adress" in page and "Lokalförvaltare" in page
+    assert "IP-adress" in page and "även lokalförvaltare i alla medlemskommuner" in page
     # Without a tile server, no third party learns anything; with one, the page says so.
     assert "kartserver" not in page
     app.config["MAP_TILE_URL"] = "https://kartor.ystad.example/{z}/{x}/{y}.png"

@@ -19,7 +19,10 @@
   // the markers in the page's order); Escape closes it, wherever the focus is, and gives the
   // focus back to its marker.
   var opener = null;
+  var open = null;
+  map.on("popupclose", function () { open = null; });
   map.on("popupopen", function (event) {
+    open = event.popup;
     var popup = event.popup.getElement();
     var close = popup.querySelector(".leaflet-popup-close-button");
     if (close) { close.setAttribute("aria-label", element.dataset.closePopup); close.title = element.dataset.closePopup; }
@@ -32,7 +35,7 @@
     }
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape" || !map._popup || !map.hasLayer(map._popup)) { return; }
+    if (event.key !== "Escape" || !open) { return; }
     var returnTo = opener;
     map.closePopup();
     if (returnTo && element.contains(returnTo)) { returnTo.focus(); }

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sharing import accounts, api, catalog, cli, db, events, jobs, loans, logistics, mail, web
+from sharing import accounts, api, catalog, cli, db, events, jobs, legal, loans, logistics, mail, web
 from sharing.access import enforce_access
 from sharing.config import load_config
 from sharing.extensions import babel, csrf, login_manager
@@ -65,3 +65,4 @@ def register_domains(app: Flask) -> None:
     loans.init_app(app)
     logistics.init_app(app)
     api.init_app(app)
+    legal.init_app(app)

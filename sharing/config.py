@@ -57,11 +57,13 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "PAGE_CACHE_ENTRIES": int(environ.get("SHARING_PAGE_CACHE_ENTRIES", "2000")),
         "PAGE_CACHE_SECONDS": int(environ.get("SHARING_PAGE_CACHE_SECONDS", "600")),
         "SEARCH_LAG_SECONDS": float(environ.get("SHARING_SEARCH_LAG_SECONDS", "1")),
-        # The map's background: any XYZ tile server (a municipality may run its own). Empty: no
-        # background, the markers alone. The tile server's origin is the one image source the
+        # The map's background: an XYZ tile server only when an administrator configures one (a
+        # municipality may run its own; a public one must allow the use). Empty, the default: no
+        # third party sees where anyone looks; the map draws the simplified borders and localities
+        # we ship (static/map). A configured tile server's origin is the one image source the
         # map page allows beside our own.
-        "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
-        "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", "© OpenStreetMap contributors"),
+        "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", ""),
+        "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", ""),
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         # Photos of listings: where their files live, and how large one upload may be. A request
         # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.

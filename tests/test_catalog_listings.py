@@ -1,5 +1,6 @@
 """Listings: the rules (what a listing must hold, its lifecycle, who changes it) and the views."""
 
+import json
 import re
 
 import pytest
@@ -236,7 +237,7 @@ def test_the_map_groups_matching_listings_by_site(db, setting, factory):
     assert sorted(p.count for p in everything) == [1, 8]
 
 
-def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(factory, app, client, auth, setting, db):
+def test_the_map_page_shows_the_same_search_on_our_own_map(factory, app, client, auth, setting, db):
     published(factory, setting, title="Pinnstol")
     published(factory, setting, title="Bokhylla")
     auth.login(setting["skurup_employee"])
@@ -245,11 +246,39 @@ def test_the_map_page_shows_the_same_search_and_allows_the_tile_server(factory, 
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "Pinnstol" in page and "Bokhylla" not in page
     assert 'id="listing-map-points"' in page and "leaflet.js" in page
-    assert "img-src 'self' data: https://tile.openstreetmap.org;" in response.headers["Content-Security-Policy"]
+    # By default no tile server: no third party, in the page or in what the page may load.
+    assert 'data-tiles=""' in page and 'data-background="/static/map/municipalities.geojson"' in page
+    assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
+    assert "openstreetmap" not in page and "http" not in response.headers["Content-Security-Policy"]
     # The links between list and map keep the search.
     assert 'href="/catalog/?view=map&amp;q=pinnstol"' in page or 'href="/catalog/?q=pinnstol&amp;view=map"' in page
+
+
+def test_the_map_page_allows_a_configured_tile_server_and_only_there(factory, app, client, auth, setting, db):
+    published(factory, setting, title="Pinnstol")
+    app.config["MAP_TILE_URL"] = "https://{s}.kartor.ystad.example/{z}/{x}/{y}.png"
+    auth.login(setting["skurup_employee"])
+    response = client.get("/catalog/?q=pinnstol&view=map")
+    assert "img-src 'self' data: https://*.kartor.ystad.example;" in response.headers["Content-Security-Policy"]
+    assert 'data-tiles="https://{s}.kartor.ystad.example/{z}/{x}/{y}.png"' in response.get_data(as_text=True)
     listing_page = client.get("/catalog/?q=pinnstol")
-    assert "tile.openstreetmap.org" not in listing_page.headers["Content-Security-Policy"]
+    assert "kartor.ystad.example" not in listing_page.headers["Content-Security-Policy"]
+
+
+def test_the_shipped_map_holds_the_three_municipalities_and_their_localities(client):
+    with client.get("/static/map/municipalities.geojson") as response:
+        assert response.status_code == 200
+        features = json.loads(response.get_data())["features"]
+    borders = {f["properties"]["name"]: f["geometry"] for f in features if f["properties"]["kind"] == "municipality"}
+    assert set(borders) == {"Ystad", "Skurup", "Trelleborg"}
+    assert all(geometry["type"] in {"Polygon", "MultiPolygon"} for geometry in borders.values())
+    localities = {f["properties"]["name"]: f["geometry"]["coordinates"] for f in features
+                  if f["properties"]["kind"] == "locality"}
+    assert {"Anderslöv", "Smygehamn", "Klagstorp", "Rydsgård", "Skivarp", "Slimminge", "Löderup", "Köpingebro",
+            "Hedeskoga"} <= set(localities)
+    # Where domain knowledge puts them: Trelleborg west of Skurup west of Ystad, all on the south coast.
+    assert localities["Trelleborg"][0] < localities["Skurup"][0] < localities["Ystad"][0]
+    assert all(55.3 < lat < 55.6 and 13.0 < lng < 14.3 for lng, lat in localities.values())
 
 
 def test_repeated_filters_survive_paging(factory, client, auth, setting, db):

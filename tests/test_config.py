@@ -14,6 +14,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert config["SECRET_KEY"] == "s" * 40
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["MAIL_BACKEND"] == "smtp"
+    # No third party by default: a map tile server only when an administrator configures one.
+    assert config["MAP_TILE_URL"] == "" and config["MAP_ATTRIBUTION"] == ""
 
 
 def test_development_defaults(tmp_path):

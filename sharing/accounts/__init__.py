@@ -17,13 +17,17 @@ from sharing.jobs import Job, add_job
 from sharing.web.nav import add_nav_item
 from sharing.web.templating import add_template_helpers
 
+# How long the purge keeps what it purges (the privacy page states these very periods).
+LOGIN_ATTEMPTS_KEPT = timedelta(days=1)  # failed logins hold an IP address
+SESSIONS_KEPT = timedelta(days=30)  # counted from a session's last use
+
 
 def purge_account_data() -> None:
     """Drop expired tokens, failed logins older than a day, sessions unused for a month and
     known sign-in addresses unused for LOGIN_KNOWN_ADDRESS_DAYS."""
     with new_session() as session:
-        purge_expired(session, now=utcnow(), attempts_older_than=timedelta(days=1),
-                      sessions_older_than=timedelta(days=30),
+        purge_expired(session, now=utcnow(), attempts_older_than=LOGIN_ATTEMPTS_KEPT,
+                      sessions_older_than=SESSIONS_KEPT,
                       addresses_older_than=timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
         session.commit()
 

@@ -55,17 +55,99 @@ ITEMS: dict[str, list[str]] = {
     "Specialistkompetens": ["Energirådgivning", "Upphandlingsstöd", "GIS-kompetens", "Arkivarie"],
     "Maskin med förare": ["Lastbil med förare", "Traktor med förare", "Sopmaskin med förare"],
 }
-QUALITIES = ["svart", "grå", "vit", "blå", "röd", "grön", "i ek", "i björk", "i bok", "i valnöt", "i stål",
-             "med armstöd", "på hjul", "stapelbar", "i trä", "med tyg", "i skinn", "från 2018", "nästan oanvänd"]
-NOTES = [
-    "Hämtas på plats eller levereras efter överenskommelse.",
-    "Fungerar fint, lite repor.",
-    "Blev över efter ombyggnaden av kontoret.",
-    "Finns fler av samma modell, hör av dig.",
-    "Ren och hel. Kan behöva en översyn.",
-    "Står i förrådet på bottenvåningen.",
-]
-PLACE_NOTES = ["Bokas för dagar eller timmar.", "Projektor och whiteboard finns.", "Tillgänglig kvällar och helger."]
+# What sets one such thing apart, per category: phrases that read the same after a singular or
+# a plural, common or neuter noun ("i vitt", "med armstöd"), so no title breaks agreement.
+# Categories whose items differ too much to share one (a ladder and a drill) have them per item.
+QUALITIES: dict[str, list[str]] = {
+    "Kontorsstol": ["i svart", "i grått tyg", "i svart skinn", "med armstöd", "med hög rygg", "med svankstöd"],
+    "Matstol": ["i björk", "i ek", "i bok", "i vitt", "i svart", "med armstöd", "med sits i tyg"],
+    "Soffa": ["i grått tyg", "i blått tyg", "i grönt tyg", "i svart skinn", "i konstläder",
+              "med avtagbar klädsel"],
+    "Fåtölj": ["i grått tyg", "i brunt skinn", "i grönt ylle", "med fotpall", "med armstöd i ek"],
+    "Skrivbord": ["i ek", "i björk", "i vitt", "i bokfanér", "160 × 80 cm", "140 × 70 cm"],
+    "Höj- och sänkbart skrivbord": ["i vitt", "i björk", "i ek", "160 × 80 cm", "180 × 80 cm",
+                                    "med kabelränna"],
+    "Konferensbord": ["i ek", "i björk", "i vitt", "för 8 personer", "för 12 personer", "med eluttag"],
+    "Matbord": ["i ek", "i björk", "i furu", "i vitt", "för 4 personer", "för 6 personer"],
+    "Hurts": ["i vitt", "i björk", "i grått", "med tre lådor", "med pennlåda"],
+    "Bokhylla": ["i vitt", "i ek", "i björk", "i furu", "bredd 80 cm", "höjd 200 cm"],
+    "Skåp": ["i vitt", "i grått", "i björk", "i metall", "med hyllplan", "med lås"],
+    "Arkivskåp": ["i grått", "i vitt", "i metall", "med fyra lådor", "med lås"],
+    "Bildskärm": ["med HDMI", "med USB-C", "med höj- och sänkbar fot", "med inbyggda högtalare"],
+    "Dator": ["med laddare", "med dockningsstation", "med Windows 11", "16 GB RAM"],
+    "Skrivare": ["för A3", "med dubbelsidig utskrift", "med nätverkskort", "med extra toner"],
+    "Golvlampa": ["i mässing", "i svart metall", "med dimmer", "med LED-ljuskälla"],
+    "Skrivbordslampa": ["i vitt", "i svart", "med klämfäste", "med dimmer"],
+    "Gardiner": ["i linne", "i bomull", "i grått", "i blått", "bredd 140 cm"],
+    "Mattor": ["i grått", "i blått", "i ull", "200 × 300 cm", "170 × 240 cm"],
+    "Lekredskap": ["för förskolan", "för utomhusbruk", "för inomhusbruk", "för 3–6 år"],
+    "Leksaker": ["för förskolan", "i trä", "för 1–3 år", "för 3–6 år"],
+    "Verktyg och maskiner": [],  # per item, below
+    "Kök och hushåll": [],  # per item, below
+}
+ITEM_QUALITIES: dict[str, list[str]] = {
+    "Skruvdragare": ["med två batterier", "med laddare", "i väska"],
+    "Slagborr": ["med borrsats", "i väska", "med sladd"],
+    "Stege": ["3 meter", "med fyra steg", "i aluminium"],
+    "Säckkärra": ["med lufthjul", "med trappklättrare", "i aluminium"],
+    "Tryckluftskompressor": ["24 liter", "50 liter", "med slang"],
+    "Kaffebryggare": ["för 10 koppar", "med termoskanna", "för storkök"],
+    "Mikrovågsugn": ["med grill", "i rostfritt stål", "i vitt"],
+    "Kylskåp": ["med frysfack", "i rostfritt stål", "i vitt", "bänkmodell"],
+    "Diskmaskin": ["för storkök", "60 cm bred", "i rostfritt stål"],
+    "Servis": ["för 12 personer", "för 24 personer", "i vitt porslin"],
+}
+PREPOSITIONS = ("i ", "med ", "för ", "på ")
+# What the listing's description says, per group of categories: sentences that suit every item
+# in the group, and name no part of the item whose form could clash with it.
+CATEGORY_GROUPS: dict[str, str] = {
+    **{name: "furniture" for name in ("Kontorsstol", "Matstol", "Soffa", "Fåtölj", "Skrivbord",
+                                      "Höj- och sänkbart skrivbord", "Konferensbord", "Matbord", "Hurts",
+                                      "Bokhylla", "Skåp", "Arkivskåp")},
+    **{name: "it" for name in ("Bildskärm", "Dator", "Skrivare")},
+    **{name: "interior" for name in ("Golvlampa", "Skrivbordslampa", "Gardiner", "Mattor")},
+    **{name: "play" for name in ("Lekredskap", "Leksaker")},
+    "Verktyg och maskiner": "tools", "Kök och hushåll": "kitchen",
+    "Samlingslokal": "room", "Mötesrum": "room", "Förrådsutrymme": "storage", "Idrottshall": "hall",
+    "Specialistkompetens": "competence", "Maskin med förare": "machine",
+}
+NOTES: dict[str, list[str]] = {
+    "furniture": ["Blev över efter ombyggnaden av kontoret.", "Finns fler av samma modell, hör av dig.",
+                  "Står i förrådet på bottenvåningen.", "Inga skador, bara vanliga bruksspår.",
+                  "Hämtas på plats eller levereras efter överenskommelse."],
+    "it": ["Raderad och återställd enligt kommunens rutin för IT-utrustning.", "Nätsladd följer med.",
+           "Ersatt av nyare modell vid byte av arbetsplatsutrustning.",
+           "Hämtas på plats eller levereras efter överenskommelse."],
+    "interior": ["Blev över när lokalerna fick ny inredning.", "Finns fler av samma sort, hör av dig.",
+                 "Hämtas på plats eller levereras efter överenskommelse."],
+    "play": ["Från en förskola som har flyttat till nya lokaler.", "Rengjort och genomgånget inför utlåning.",
+             "Passar både förskola och fritidshem."],
+    "tools": ["Används bara några gånger om året, lånas gärna ut.", "Provad och fungerar.",
+              "Hämtas i vaktmästeriet."],
+    "kitchen": ["Från ett personalrum som har byggts om.", "Fungerar utan anmärkning.",
+                "Hämtas på plats eller levereras efter överenskommelse."],
+    "room": ["Bokas för timmar eller hela dagar.", "Projektor och whiteboard finns.",
+             "Kan bokas kvällar och helger.", "Hörslinga finns."],
+    "storage": ["Låst utrymme, nyckel hämtas i receptionen.", "Bokas per månad.", "Lastkaj i anslutning."],
+    "hall": ["Kan bokas kvällar och helger.", "Omklädningsrum och duschar ingår.",
+             "Ledig under skolornas lov."],
+    "competence": ["Bokas i timmar efter överenskommelse med enheten.", "Kan ges på plats eller digitalt.",
+                   "Passar kortare uppdrag i en annan kommun."],
+    "machine": ["Bokas per timme eller dag.", "Föraren har utbildning för maskinen.", "Bränsle ingår inte."],
+}
+
+
+def qualities_for(category: str, item: str) -> list[str]:
+    """What may set an item of this category apart in a title."""
+    return ITEM_QUALITIES.get(item, QUALITIES.get(category, []))
+
+
+def titled(item: str, quality: str) -> str:
+    """"Bärbar dator med laddare", but "Skrivbord med hurts, i ek" and "Skrivbord, 160 × 80 cm"."""
+    has_phrase = "," in item or any(f" {preposition}" in f" {item.lower()} " for preposition in PREPOSITIONS)
+    if quality.startswith(PREPOSITIONS) and not has_phrase:
+        return f"{item} {quality}"
+    return f"{item}, {quality}"
 
 
 def generate(session: Session, *, count: int, seed: int, now: datetime) -> Iterator[Listing]:
@@ -84,10 +166,11 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         category = rng.choice(usable)
         site = rng.choice(sites)
         thing = category.kind == ResourceKind.THING
-        title = rng.choice(ITEMS[category.name])
-        if thing and rng.random() < 0.7:
-            title = f"{title}, {rng.choice(QUALITIES)}"
-        description = rng.choice(NOTES if thing else PLACE_NOTES)
+        item = rng.choice(ITEMS[category.name])
+        # A quality that repeats what the item says already is left out ("Hurts på hjul, på hjul").
+        qualities = [q for q in qualities_for(category.name, item) if q.split()[-1] not in item.lower().split()]
+        title = titled(item, rng.choice(qualities)) if qualities and rng.random() < 0.7 else item
+        description = rng.choice(NOTES[CATEGORY_GROUPS[category.name]])
         give = thing and rng.random() < 0.6
         factor = factors[id_of(category)]
         inventory = f"{DEMO_MARK}{n + 1:06d}"

@@ -61,9 +61,18 @@ def browse() -> Response:
     today = today_in_sweden(utcnow())
     results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
-    if view == "map" and (tiles := urlsplit(current_app.config["MAP_TILE_URL"])).netloc:
-        response.headers["Content-Security-Policy"] = content_security_policy(f"{tiles.scheme}://{tiles.netloc}")
+    if view == "map" and (origin := tile_origin(current_app.config["MAP_TILE_URL"])):
+        response.headers["Content-Security-Policy"] = content_security_policy(origin)
     return response
+
+
+def tile_origin(template: str) -> str | None:
+    """The origin a configured tile server's images come from (none when none is configured).
+    A server that spreads its tiles over subdomains ({s}.kartor.example) is allowed all of them."""
+    tiles = urlsplit(template.strip())
+    if tiles.scheme not in ("http", "https") or not tiles.netloc:
+        return None
+    return f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
 
 
 def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:

@@ -1,33 +1,112 @@
 // The catalog's map: one marker per site with matching listings, clustered when zoomed out.
 // The points come from the page itself (a JSON data block), so the map always shows the
-// same search as the list beside it.
+// same search as the list beside it. Its background is the simplified map we ship (the
+// municipalities' borders and localities, drawn as vector layers); a tile server only when
+// an administrator configured one, so by default no third party learns where anyone looks.
 (function () {
   "use strict";
   var element = document.getElementById("listing-map");
   var data = document.getElementById("listing-map-points");
   if (!element || !data || typeof L === "undefined") { return; }
   var points = JSON.parse(data.textContent);
+  var lang = document.documentElement.lang || "sv";
 
   // On a phone one finger scrolls the page, not the map (the list beside it shows the same).
   var map = L.map(element, { scrollWheelZoom: false, maxZoom: 19, zoomControl: false, dragging: !L.Browser.mobile });
   L.control.zoom({ zoomInTitle: element.dataset.zoomIn, zoomOutTitle: element.dataset.zoomOut }).addTo(map);
+
+  // Keyboard: a popup opened from a focused marker takes the focus (its links are far behind
+  // the markers in the page's order); Escape closes it, wherever the focus is, and gives the
+  // focus back to its marker.
+  var opener = null;
+  var open = null;
+  map.on("popupclose", function () { open = null; });
   map.on("popupopen", function (event) {
-    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    open = event.popup;
+    var popup = event.popup.getElement();
+    var close = popup.querySelector(".leaflet-popup-close-button");
     if (close) { close.setAttribute("aria-label", element.dataset.closePopup); close.title = element.dataset.closePopup; }
+    var source = event.popup._source;
+    var icon = source && source.getElement ? source.getElement() : null;
+    opener = icon;
+    if (icon && document.activeElement === icon) {
+      var first = popup.querySelector(".leaflet-popup-content a");
+      if (first) { first.focus(); }
+    }
   });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !open) { return; }
+    var returnTo = opener;
+    map.closePopup();
+    if (returnTo && element.contains(returnTo)) { returnTo.focus(); }
+  });
+
   if (element.dataset.tiles) {
     L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
+  } else {
+    element.classList.add("listing-map-own");
   }
-  var format = function (label, n) { return label.replace("{n}", n.toLocaleString(document.documentElement.lang)); };
-  var text = function (tag, content) { var node = document.createElement(tag); node.textContent = content; return node; };
+  // The municipalities and their localities, from our own server: the whole background when
+  // no tiles are drawn, the borders over them when they are.
+  if (element.dataset.background && window.fetch) {
+    fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.json();
+    }).then(function (geojson) {
+      var filled = !element.dataset.tiles;
+      var background = L.geoJSON(geojson, {
+        interactive: false,
+        style: function () {
+          return { color: "#4d5b4f", weight: 1.5, fill: filled, fillColor: "#f3f0e6", fillOpacity: 1, interactive: false };
+        },
+        pointToLayer: function (feature, latlng) {
+          var seat = feature.properties.seat;
+          var dot = L.circleMarker(latlng, { radius: seat ? 4 : 3, color: "#333", weight: 1, fillColor: "#333",
+                                             fillOpacity: 1, interactive: false });
+          if (filled) {
+            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [4, 0],
+                                                       className: seat ? "map-place map-place-seat" : "map-place",
+                                                       interactive: false });
+          }
+          return dot;
+        }
+      });
+      background.getAttribution = function () { return element.dataset.backgroundAttribution; };
+      background.addTo(map);
+      background.bringToBack();
+    }).catch(function () { /* the markers and the list beside the map still show everything */ });
+  }
 
+  var format = function (label, n) { return label.replace("{n}", n.toLocaleString(lang)); };
+  var text = function (tag, content) { var node = document.createElement(tag); node.textContent = content; return node; };
+  var places = function (names) {
+    var unique = names.filter(function (name, i) { return names.indexOf(name) === i; });
+    unique.sort(function (a, b) { return a.localeCompare(b, lang); });
+    return window.Intl && Intl.ListFormat ? new Intl.ListFormat(lang, { type: "conjunction" }).format(unique)
+                                          : unique.join(", ");
+  };
+
+  // A cluster's icon is a button named by what it holds ("12 annonser i Skurup och Ystad"),
+  // not by a bare number.
+  var ClusterIcon = L.DivIcon.extend({
+    createIcon: function (old) {
+      var icon = L.DivIcon.prototype.createIcon.call(this, old);
+      icon.setAttribute("aria-label", this.options.label);
+      icon.title = this.options.label;
+      return icon;
+    }
+  });
   var cluster = L.markerClusterGroup({
     // A cluster counts listings, not sites: that is what a person looks for.
     iconCreateFunction: function (group) {
-      var total = group.getAllChildMarkers().reduce(function (sum, marker) { return sum + marker.options.count; }, 0);
+      var children = group.getAllChildMarkers();
+      var total = children.reduce(function (sum, marker) { return sum + marker.options.count; }, 0);
+      var label = format(element.dataset.clusterLabel, total)
+        .replace("{places}", places(children.map(function (marker) { return marker.options.locality; })));
       var size = total < 10 ? "small" : total < 100 ? "medium" : "large";
-      return L.divIcon({ html: "<div><span>" + total + "</span></div>", className: "marker-cluster marker-cluster-" + size,
-                         iconSize: L.point(40, 40) });
+      return new ClusterIcon({ html: "<div><span aria-hidden=\"true\">" + total + "</span></div>",
+                               className: "marker-cluster marker-cluster-" + size, iconSize: L.point(40, 40),
+                               label: label });
     }
   });
   var bounds = [];
@@ -47,7 +126,8 @@
       list.appendChild(text("li", format(element.dataset.moreLabel, point.count - point.listings.length)));
     }
     popup.appendChild(list);
-    var marker = L.marker([point.lat, point.lng], { count: point.count, title: point.name, alt: point.name });
+    var name = point.name + ", " + point.locality + ": " + format(element.dataset.countLabel, point.count);
+    var marker = L.marker([point.lat, point.lng], { count: point.count, locality: point.locality, title: name, alt: name });
     marker.bindPopup(popup);
     cluster.addLayer(marker);
     bounds.push([point.lat, point.lng]);

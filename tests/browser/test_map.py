@@ -1,0 +1,57 @@
+"""The catalog's map without a tile server: our own simplified map of the three municipalities,
+nothing asked of any other host, clusters named for screen readers, popups closed by Escape."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import LiveServer, assert_accessible
+from .test_journeys import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_map_draws_our_own_background_and_asks_no_one_else(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    page.goto("/catalog/?view=map")
+    region = page.get_by_role("region", name="Karta över var annonserna finns")
+    expect(region).to_be_visible()
+    # The borders of the three municipalities, drawn as vector paths, and their localities named.
+    expect(region.locator(".leaflet-overlay-pane svg path")).to_have_count(15)  # 3 borders, 12 places
+    expect(region.get_by_text("Anderslöv", exact=True)).to_be_visible()
+    expect(region.get_by_text("Förenklad karta", exact=False)).to_be_visible()
+    assert region.locator(".leaflet-tile").count() == 0
+    # Clusters are buttons named by what they hold, not by a bare number.
+    page.get_by_role("button", name="Zooma ut").click()
+    page.get_by_role("button", name="Zooma ut").click()
+    expect(region.get_by_role("button", name=re.compile(r"^\d+ annonser i "))).not_to_have_count(0)
+    assert_accessible(page)
+    assert requested and all(url.startswith(live_server.url + "/") for url in requested), requested
+
+
+def test_escape_closes_a_popup_and_gives_the_focus_back(new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    page = new_page()
+    page.goto("/login")
+    log_in(page, "medarbetare@trelleborg.example")
+    page.goto("/catalog/?view=map")
+    region = page.get_by_role("region", name="Karta över var annonserna finns")
+    marker = region.locator(".leaflet-marker-icon:not(.marker-cluster)").first
+    marker.focus()
+    page.keyboard.press("Enter")
+    popup = region.locator(".leaflet-popup")
+    expect(popup).to_be_visible()
+    expect(popup.get_by_role("link").first).to_be_focused()
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    expect(marker).to_be_focused()

@@ -1,0 +1,68 @@
+"""The accessibility statement and the privacy notice: public, in both languages, linked from
+every page, and stating the retention periods the code enforces."""
+
+from __future__ import annotations
+
+import pytest
+
+from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
+from sharing.accounts.models import Role
+from tests.conftest import csrf_token
+
+
+def english(client) -> None:
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/login")})
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/accessibility", "/privacy"])
+def test_every_page_links_both_from_its_footer(client, path):
+    page = client.get(path).get_data(as_text=True)
+    footer = page[page.index('<footer class="site-footer">'):]
+    assert 'href="/accessibility"' in footer and ">Tillgänglighetsredogörelse<" in footer
+    assert 'href="/privacy"' in footer and ">Personuppgifter<" in footer
+
+
+def test_the_footer_links_show_to_signed_in_users_too(client, auth, factory):
+    auth.login(factory.user(factory.municipality(), Role.EMPLOYEE))
+    footer = client.get("/catalog/").get_data(as_text=True).split('<footer class="site-footer">')[1]
+    assert 'href="/accessibility"' in footer and 'href="/privacy"' in footer
+
+
+def test_the_accessibility_statement_follows_digg_s_model(client, factory):
+    ystad = factory.municipality("Ystad", "1286")
+    ystad.contact_email = "kommun@ystad.example"
+    factory._save(ystad)
+    response = client.get("/accessibility")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200  # no sign-in
+    assert "<h1>Tillgänglighetsredogörelse</h1>" in page
+    assert "<strong>delvis förenlig</strong>" in page and "WCAG 2.1 nivå AA" in page and "EN 301 549" in page
+    assert "Kartan" in page and "inte taggade" in page  # the known shortcomings
+    assert 'href="mailto:kommun@ystad.example"' in page  # where to report one
+    assert "Myndigheten för digital förvaltning" in page and 'href="https://www.digg.se/tdosanmalan"' in page
+    assert "upprättades den 2026-12-03" in page
+
+    english(client)
+    page = client.get("/accessibility").get_data(as_text=True)
+    assert "<h1>Accessibility statement</h1>" in page and "partially compliant" in page
+    assert 'lang="en"' in page and 'href="mailto:kommun@ystad.example"' in page
+
+
+def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, app):
+    response = client.get("/privacy")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>Så hanterar vi dina personuppgifter</h1>" in page
+    assert "artikel 6.1 e" in page and "personuppgiftsansvarig" in page and "Integritetsskyddsmyndigheten" in page
+    assert f"raderas efter {LOGIN_ATTEMPTS_KEPT.days * 24} timmar" in page
+    assert f"raderas {SESSIONS_KEPT.days} dagar efter" in page
+    assert f"raderas efter {notifications.RETENTION.days} dagar" in page
+    assert "IP-adress" in page and "även lokalförvaltare i alla medlemskommuner" in page
+    # Without a tile server, no third party learns anything; with one, the page says so.
+    assert "kartserver" not in page
+    app.config["MAP_TILE_URL"] = "https://kartor.ystad.example/{z}/{x}/{y}.png"
+    assert "kartserver som din kommun har valt" in client.get("/privacy").get_data(as_text=True)
+
+    english(client)
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "Article 6(1)(e)" in page and f"after {notifications.RETENTION.days} days" in page

@@ -374,3 +374,32 @@ def test_one_access_helper_answers_for_pages_and_api_alike(client, auth, db, set
 def test_every_status_a_listing_reaches_has_its_event_name():
     assert {status: LISTING_STATUS[status] for status in ListingStatus} == {
         status: f"catalog.listing.{status.value}" for status in ListingStatus}
+
+
+@pytest.mark.parametrize("locale, says, never", [
+    ("sv", "Att tillverka en ny sådan orsakar omkring 100 kg CO2e (uppskattning).", "causes"),
+    ("en", "Producing a new piece of this kind causes about 100 kg CO2e (estimate).", "orsakar"),
+])
+def test_a_listing_says_what_its_climate_figure_is_in_the_readers_language(
+        client, auth, setting, db, factory, locale, says, never):
+    from sharing.catalog.categories.models import Category
+    from sharing.catalog.categories.rules import load_reference_categories
+    load_reference_categories(db)
+    db.commit()
+    chair_category = db.scalar(select(Category).where(Category.slug == "mobler/sittmobler/kontorsstol"))
+    sofa_category = db.scalar(select(Category).where(Category.slug == "mobler/sittmobler/soffa"))
+    chair = factory.listing_published(site=setting["site"], category=chair_category, by=setting["manager"])
+    sofa = factory.listing_published(site=setting["site"], category=sofa_category, by=setting["manager"])
+    reader = setting["employee"]
+    reader.locale = locale
+    db.add(reader)
+    db.commit()
+    auth.login(reader)
+    page = " ".join(client.get(f"/catalog/{chair.id}").get_data(as_text=True).split())
+    assert says in page and never not in page
+    assert "Rekomo, EPD NEPD-467-327-EN (2016)" in page
+    for unfinished in ("citing", "ersätt med", "))"):
+        assert unfinished not in page
+    # The sofa's published figure is a saving of reuse: never shown as the impact of a new sofa.
+    page = " ".join(client.get(f"/catalog/{sofa.id}").get_data(as_text=True).split())
+    assert "CO2e" not in page

@@ -66,6 +66,11 @@ def browse() -> Response:
     return response
 
 
+# The search's filters, as named in the URL (the words, the sorting and the page are not filters).
+FILTER_ARGUMENTS = ("category_id", "municipality_id", "kind", "available_from", "available_until", "near_site_id",
+                    "within_km", "condition", "offer")
+
+
 def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:
     """What a rendered part of the search depends on: the words and filters, the reader's
     language and municipality (what is shared with it, and its sites), the date and the
@@ -103,8 +108,9 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
     # rendered once for all of them.
     filter_fields = cached_fragment(_search_key("filters", revision_token, today, ignoring=("q", "page")),
                                     lambda: _filter_fields(form, view))
-    shown = {"form": form, "view": view, "query_args": args, "searched": bool(filters.q or args),
-             "filter_fields": filter_fields}
+    shown = {"form": form, "view": view, "query_args": args, "filter_fields": filter_fields,
+             "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
+             "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
     if view == "map":
         points = listings.map_points(db_session, viewer=current_user, filters=filters)
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,

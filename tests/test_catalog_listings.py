@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from sharing.accounts.models import Role
+from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED, LISTING_STATUS
 from sharing.catalog.listings import rules as listings
@@ -403,3 +403,20 @@ def test_a_listing_says_what_its_climate_figure_is_in_the_readers_language(
     # The sofa's published figure is a saving of reuse: never shown as the impact of a new sofa.
     page = " ".join(client.get(f"/catalog/{sofa.id}").get_data(as_text=True).split())
     assert "CO2e" not in page
+
+
+def test_cards_say_where_and_how_far_and_keep_a_picture_without_photos(client, auth, setting, db, factory):
+    ystad = db.get(Municipality, setting["site"].municipality_id)
+    far = factory.site(ystad, locality="Löderup", latitude=55.43, longitude=13.98)  # about 10 km east
+    published(factory, setting, title="Stolar nära")
+    published(factory, setting, title="Stolar långt bort", site=far)
+    auth.login(setting["employee"])
+    page = client.get(f"/catalog/?q=stolar&sort=distance&near_site_id={setting['site'].id}").get_data(as_text=True)
+    cards = re.findall(r'<li class="listing-card">.*?</li>', page, re.DOTALL)
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", card).split()) for card in cards]
+    assert "Stolar nära" in texts[0] and "Ystad · Ystad · 0 km bort" in texts[0]
+    assert "Stolar långt bort" in texts[1] and "Ystad · Löderup · 10,1 km bort" in texts[1]
+    assert all('class="card-photo card-placeholder"' in card for card in cards)
+    # Sorted otherwise, no distance is claimed.
+    page = client.get(f"/catalog/?q=stolar&near_site_id={setting['site'].id}").get_data(as_text=True)
+    assert "Ystad · Löderup" in page and "km bort" not in page

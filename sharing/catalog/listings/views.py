@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from datetime import date
 from urllib.parse import urlencode, urlsplit
 
@@ -119,8 +120,30 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
         return render_template("catalog/_search.html", **shown, points=points, markers=markers,
                                total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
+    near = filters.near_site_id if filters.sort == "distance" else None
     return render_template("catalog/_search.html", **shown, page=page, total=page.total,
-                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
+                           places=_card_places(page.items, near))
+
+
+def _card_places(items: list[Listing], near_site_id: int | None) -> dict[int, tuple[str, str, float | None]]:
+    """Where each listing stands, as its card says it: the municipality, the locality and, when
+    sorted by distance from one of the reader's own sites, how far it is (km, as the crow flies)."""
+    sites = {s.id: s for s in db_session.scalars(select(Site).where(col(Site.id).in_({i.site_id for i in items})))}
+    names = {m.id: m.name for m in db_session.scalars(select(Municipality))}
+    origin = db_session.get(Site, near_site_id) if near_site_id is not None else None
+    if origin is not None and origin.municipality_id != current_user.municipality_id:
+        origin = None
+    places: dict[int, tuple[str, str, float | None]] = {}
+    for item in items:
+        site = sites[item.site_id]
+        km = None
+        if origin is not None and None not in (origin.latitude, origin.longitude, site.latitude, site.longitude):
+            dy = (site.latitude - origin.latitude) * 111.2
+            dx = (site.longitude - origin.longitude) * 111.2 * math.cos(math.radians(origin.latitude))
+            km = math.hypot(dx, dy)
+        places[id_of(item)] = (names.get(site.municipality_id, ""), site.locality, km)
+    return places
 
 
 def _filter_fields(form: SearchForm, view: str) -> str:

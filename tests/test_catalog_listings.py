@@ -420,3 +420,19 @@ def test_cards_say_where_and_how_far_and_keep_a_picture_without_photos(client, a
     # Sorted otherwise, no distance is claimed.
     page = client.get(f"/catalog/?q=stolar&near_site_id={setting['site'].id}").get_data(as_text=True)
     assert "Ystad · Löderup" in page and "km bort" not in page
+
+
+def test_the_new_listing_form_makes_the_manager_choose_the_category_and_the_site(client, auth, setting, db, factory):
+    factory.site(db.get(Municipality, setting["site"].municipality_id), name="Annan fastighet")
+    auth.login(setting["manager"])
+    page = client.get("/catalog/new").get_data(as_text=True)
+    for field, blank in (("category_id", "Välj kategori …"), ("site_id", "Välj var den finns …")):
+        select_html = re.search(rf'<select[^>]*name="{field}".*?</select>', page, re.DOTALL).group(0)
+        assert re.search(rf'<option selected value="">{blank}</option>', select_html), select_html
+        assert select_html.count("selected") == 1
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting, category_id="", site_id=""), "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Välj en kategori." in page and "Välj var den finns." in page
+    assert db.scalar(select(func.count()).select_from(Listing)) == 0

@@ -48,6 +48,7 @@ def list_ten_chairs(page: Page) -> None:
     assert_accessible(page)
     page.get_by_label("Rubrik").fill(TITLE)
     choose_option(page, "Kategori", "Kontorsstol")
+    page.get_by_label("Var den finns").select_option(label="Stadshuset, Ystad")
     page.get_by_label("Beskrivning").fill("Tio likadana kontorsstolar från ett kontor som byggts om.")
     page.get_by_label("Skick").select_option(label="Bra, bruksspår")
     page.get_by_label("Antal likadana exemplar").fill("10")

@@ -187,8 +187,12 @@ def mine() -> str:
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
     form = ListingForm(obj=listing) if listing is not None else NewListingForm()
-    form.category_id.choices = _category_choices()
-    form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
+    # Nothing is chosen for the user: a preselected first category or site filed things wrongly.
+    form.category_id.choices = _category_choices(_("Choose a category …"))
+    sites = _own_sites()
+    form.site_id.choices = [("", _("Choose where it is …"))] + [(s.id, f"{s.name}, {s.locality}") for s in sites]
+    if listing is None and not form.is_submitted() and len(sites) == 1:
+        form.site_id.data = sites[0].id  # the only choice there is
     managers = db_session.scalars(
         select(User).join(RoleGrant).where(col(User.municipality_id) == current_user.municipality_id, col(User.active),
                                            col(RoleGrant.role) == Role.FACILITY_MANAGER.value).order_by(col(User.name))

@@ -436,3 +436,23 @@ def test_the_new_listing_form_makes_the_manager_choose_the_category_and_the_site
     assert response.status_code == 200
     assert "Välj en kategori." in page and "Välj var den finns." in page
     assert db.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_withdrawing_asks_first_and_is_offered_only_on_published_listings(client, auth, setting, db, factory):
+    unpublished = draft(factory, setting)
+    shown = published(factory, setting)
+    auth.login(setting["manager"])
+    assert 'value="withdrawn"' not in client.get(f"/catalog/{unpublished.id}").get_data(as_text=True)
+    assert f"/catalog/{unpublished.id}/withdraw" not in client.get(f"/catalog/{unpublished.id}").get_data(as_text=True)
+    assert client.get(f"/catalog/{unpublished.id}/withdraw").status_code == 302
+    detail = client.get(f"/catalog/{shown.id}").get_data(as_text=True)
+    assert 'value="withdrawn"' not in detail  # not one click away
+    assert f'href="/catalog/{shown.id}/withdraw"' in detail
+    confirm = client.get(f"/catalog/{shown.id}/withdraw").get_data(as_text=True)
+    assert "Ja, dra tillbaka den" in confirm and 'value="withdrawn"' in confirm
+    db.refresh(shown)
+    assert shown.status == ListingStatus.PUBLISHED
+    token = csrf_token(client, f"/catalog/{shown.id}/withdraw")
+    client.post(f"/catalog/{shown.id}/status", data={"status": "withdrawn", "csrf_token": token})
+    db.refresh(shown)
+    assert shown.status == ListingStatus.WITHDRAWN

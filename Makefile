@@ -51,11 +51,15 @@ migrate: install
 demo: install
 	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing demo load
 
+# Served as in production (gunicorn.conf.py), on this machine only; one worker by default,
+# since an import's progress on SQLite is kept in the memory of the worker that runs it.
 serve: install
-	SHARING_ENV=$${SHARING_ENV:-development} $(BIN)/sharing run --host 127.0.0.1 --port 5000
+	SHARING_ENV=$${SHARING_ENV:-development} GUNICORN_BIND=127.0.0.1:5000 GUNICORN_WORKERS=$${GUNICORN_WORKERS:-1} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Statistics only for Swedish: English is the source language, its catalog is empty on purpose.
 translations: install
-	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --statistics
+	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --locale sv --statistics
+	$(BIN)/pybabel compile --directory $(TRANSLATIONS) --locale en
 
 # Developers: after changing user-facing text, refresh the catalogs and translate.
 extract: install

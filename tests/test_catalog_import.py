@@ -444,6 +444,7 @@ def test_the_templates_import_without_errors(client, auth, db, setting):
     auth.login(setting["manager"])
     response = client.get("/catalog/import/template.csv")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbfRubrik;Beskrivning;Kategori;")
     job = checked_import(client, db, data, "mall.csv")

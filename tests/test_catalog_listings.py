@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from sharing.accounts.models import Role
+from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED, LISTING_STATUS
 from sharing.catalog.listings import rules as listings
@@ -403,3 +403,85 @@ def test_one_access_helper_answers_for_pages_and_api_alike(client, auth, db, set
 def test_every_status_a_listing_reaches_has_its_event_name():
     assert {status: LISTING_STATUS[status] for status in ListingStatus} == {
         status: f"catalog.listing.{status.value}" for status in ListingStatus}
+
+
+@pytest.mark.parametrize("locale, says, never", [
+    ("sv", "Att tillverka en ny sådan orsakar omkring 100 kg CO2e (uppskattning).", "causes"),
+    ("en", "Producing a new piece of this kind causes about 100 kg CO2e (estimate).", "orsakar"),
+])
+def test_a_listing_says_what_its_climate_figure_is_in_the_readers_language(
+        client, auth, setting, db, factory, locale, says, never):
+    from sharing.catalog.categories.models import Category
+    from sharing.catalog.categories.rules import load_reference_categories
+    load_reference_categories(db)
+    db.commit()
+    chair_category = db.scalar(select(Category).where(Category.slug == "mobler/sittmobler/kontorsstol"))
+    sofa_category = db.scalar(select(Category).where(Category.slug == "mobler/sittmobler/soffa"))
+    chair = factory.listing_published(site=setting["site"], category=chair_category, by=setting["manager"])
+    sofa = factory.listing_published(site=setting["site"], category=sofa_category, by=setting["manager"])
+    reader = setting["employee"]
+    reader.locale = locale
+    db.add(reader)
+    db.commit()
+    auth.login(reader)
+    page = " ".join(client.get(f"/catalog/{chair.id}").get_data(as_text=True).split())
+    assert says in page and never not in page
+    assert "Rekomo, EPD NEPD-467-327-EN (2016)" in page
+    for unfinished in ("citing", "ersätt med", "))"):
+        assert unfinished not in page
+    # The sofa's published figure is a saving of reuse: never shown as the impact of a new sofa.
+    page = " ".join(client.get(f"/catalog/{sofa.id}").get_data(as_text=True).split())
+    assert "CO2e" not in page
+
+
+def test_cards_say_where_and_how_far_and_keep_a_picture_without_photos(client, auth, setting, db, factory):
+    ystad = db.get(Municipality, setting["site"].municipality_id)
+    far = factory.site(ystad, locality="Löderup", latitude=55.43, longitude=13.98)  # about 10 km east
+    published(factory, setting, title="Stolar nära")
+    published(factory, setting, title="Stolar långt bort", site=far)
+    auth.login(setting["employee"])
+    page = client.get(f"/catalog/?q=stolar&sort=distance&near_site_id={setting['site'].id}").get_data(as_text=True)
+    cards = re.findall(r'<li class="listing-card">.*?</li>', page, re.DOTALL)
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", card).split()) for card in cards]
+    assert "Stolar nära" in texts[0] and "Ystad · Ystad · 0 km bort" in texts[0]
+    assert "Stolar långt bort" in texts[1] and "Ystad · Löderup · 10,1 km bort" in texts[1]
+    assert all('class="card-photo card-placeholder"' in card for card in cards)
+    # Sorted otherwise, no distance is claimed.
+    page = client.get(f"/catalog/?q=stolar&near_site_id={setting['site'].id}").get_data(as_text=True)
+    assert "Ystad · Löderup" in page and "km bort" not in page
+
+
+def test_the_new_listing_form_makes_the_manager_choose_the_category_and_the_site(client, auth, setting, db, factory):
+    factory.site(db.get(Municipality, setting["site"].municipality_id), name="Annan fastighet")
+    auth.login(setting["manager"])
+    page = client.get("/catalog/new").get_data(as_text=True)
+    for field, blank in (("category_id", "Välj kategori …"), ("site_id", "Välj var den finns …")):
+        select_html = re.search(rf'<select[^>]*name="{field}".*?</select>', page, re.DOTALL).group(0)
+        assert re.search(rf'<option selected value="">{blank}</option>', select_html), select_html
+        assert select_html.count("selected") == 1
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={**form_data(setting, category_id="", site_id=""), "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Välj en kategori." in page and "Välj var den finns." in page
+    assert db.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_withdrawing_asks_first_and_is_offered_only_on_published_listings(client, auth, setting, db, factory):
+    unpublished = draft(factory, setting)
+    shown = published(factory, setting)
+    auth.login(setting["manager"])
+    assert 'value="withdrawn"' not in client.get(f"/catalog/{unpublished.id}").get_data(as_text=True)
+    assert f"/catalog/{unpublished.id}/withdraw" not in client.get(f"/catalog/{unpublished.id}").get_data(as_text=True)
+    assert client.get(f"/catalog/{unpublished.id}/withdraw").status_code == 302
+    detail = client.get(f"/catalog/{shown.id}").get_data(as_text=True)
+    assert 'value="withdrawn"' not in detail  # not one click away
+    assert f'href="/catalog/{shown.id}/withdraw"' in detail
+    confirm = client.get(f"/catalog/{shown.id}/withdraw").get_data(as_text=True)
+    assert "Ja, dra tillbaka den" in confirm and 'value="withdrawn"' in confirm
+    db.refresh(shown)
+    assert shown.status == ListingStatus.PUBLISHED
+    token = csrf_token(client, f"/catalog/{shown.id}/withdraw")
+    client.post(f"/catalog/{shown.id}/status", data={"status": "withdrawn", "csrf_token": token})
+    db.refresh(shown)
+    assert shown.status == ListingStatus.WITHDRAWN

@@ -48,6 +48,7 @@ def list_ten_chairs(page: Page) -> None:
     assert_accessible(page)
     page.get_by_label("Rubrik").fill(TITLE)
     choose_option(page, "Kategori", "Kontorsstol")
+    page.get_by_label("Var den finns").select_option(label="Stadshuset, Ystad")
     page.get_by_label("Beskrivning").fill("Tio likadana kontorsstolar från ett kontor som byggts om.")
     page.get_by_label("Skick").select_option(label="Bra, bruksspår")
     page.get_by_label("Antal likadana exemplar").fill("10")
@@ -113,4 +114,26 @@ def test_the_search_works_on_a_phone(new_page: Callable[..., Page], live_server:
     page.locator(".listing-grid a").first.click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page)
+
+
+def test_on_a_phone_the_results_come_before_the_filters(new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto("/login")
+    log_in(page, "medarbetare@trelleborg.example")
+    page.goto("/catalog/?q=stol&kind=thing")
+    filters = page.locator("details.filters")
+    # Collapsed after a search, saying how many filters are on.
+    expect(filters).not_to_have_attribute("open", re.compile(".*"))
+    expect(filters.locator("summary")).to_have_text("Filter och sortering (1 aktivt filter)")
+    first_card = page.locator(".listing-grid .listing-card").first
+    expect(first_card).to_be_visible()
+    box = first_card.bounding_box()
+    assert box is not None and box["y"] < 844, box  # on the first screen, not below the filters
+    # The second Tab reaches a link that moves the focus to the results.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Hoppa till resultaten")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#results-heading")).to_be_focused()
     assert_accessible(page)

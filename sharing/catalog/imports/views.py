@@ -147,7 +147,8 @@ def status(import_id: int) -> Response:
 def template(file_format: str) -> Response:
     vocabulary = _vocabulary()
     if file_format == "csv":
-        return send_file(io.BytesIO(imports.template_csv(vocabulary)), mimetype="text/csv; charset=utf-8",
+        # Flask adds "; charset=utf-8" to a text type itself: naming it here said it twice.
+        return send_file(io.BytesIO(imports.template_csv(vocabulary)), mimetype="text/csv",
                          as_attachment=True, download_name="annonser-mall.csv")
     return send_file(io.BytesIO(imports.template_xlsx(vocabulary)), as_attachment=True,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -33,12 +33,14 @@ class ListingForm(FlaskForm):
     title = StringField(
         _l("Title"), validators=[InputRequired(), Length(max=150)],
         description=_l("What it is, as someone would search for it: “Kontorsstol, svart, med armstöd”."))
-    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[InputRequired()])
+    category_id = SelectField(_l("Category"), coerce=optional_id,
+                              validators=[InputRequired(message=_l("Choose a category."))])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     condition = SelectField(_l("Condition"), validators=[Optional()])
     quantity = IntegerField(_l("Number of identical pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, 100_000)])
-    site_id = SelectField(_l("Where it is"), coerce=optional_id, validators=[InputRequired()])
+    site_id = SelectField(_l("Where it is"), coerce=optional_id,
+                          validators=[InputRequired(message=_l("Choose where it is."))])
     width_cm = IntegerField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     depth_cm = IntegerField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     height_cm = IntegerField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])

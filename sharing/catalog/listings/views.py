@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from datetime import date
 from urllib.parse import urlencode, urlsplit
 
@@ -75,6 +76,11 @@ def tile_origin(template: str) -> str | None:
     return f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
 
 
+# The search's filters, as named in the URL (the words, the sorting and the page are not filters).
+FILTER_ARGUMENTS = ("category_id", "municipality_id", "kind", "available_from", "available_until", "near_site_id",
+                    "within_km", "condition", "offer")
+
+
 def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:
     """What a rendered part of the search depends on: the words and filters, the reader's
     language and municipality (what is shared with it, and its sites), the date and the
@@ -112,8 +118,9 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
     # rendered once for all of them.
     filter_fields = cached_fragment(_search_key("filters", revision_token, today, ignoring=("q", "page")),
                                     lambda: _filter_fields(form, view))
-    shown = {"form": form, "view": view, "query_args": args, "searched": bool(filters.q or args),
-             "filter_fields": filter_fields}
+    shown = {"form": form, "view": view, "query_args": args, "filter_fields": filter_fields,
+             "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
+             "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
     if view == "map":
         points = listings.map_points(db_session, viewer=current_user, filters=filters)
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
@@ -122,8 +129,30 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
         return render_template("catalog/_search.html", **shown, points=points, markers=markers,
                                total=sum(point.count for point in points))
     page = listings.find(db_session, viewer=current_user, filters=filters)
+    near = filters.near_site_id if filters.sort == "distance" else None
     return render_template("catalog/_search.html", **shown, page=page, total=page.total,
-                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]))
+                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
+                           places=_card_places(page.items, near))
+
+
+def _card_places(items: list[Listing], near_site_id: int | None) -> dict[int, tuple[str, str, float | None]]:
+    """Where each listing stands, as its card says it: the municipality, the locality and, when
+    sorted by distance from one of the reader's own sites, how far it is (km, as the crow flies)."""
+    sites = {s.id: s for s in db_session.scalars(select(Site).where(col(Site.id).in_({i.site_id for i in items})))}
+    names = {m.id: m.name for m in db_session.scalars(select(Municipality))}
+    origin = db_session.get(Site, near_site_id) if near_site_id is not None else None
+    if origin is not None and origin.municipality_id != current_user.municipality_id:
+        origin = None
+    places: dict[int, tuple[str, str, float | None]] = {}
+    for item in items:
+        site = sites[item.site_id]
+        km = None
+        if origin is not None and None not in (origin.latitude, origin.longitude, site.latitude, site.longitude):
+            dy = (site.latitude - origin.latitude) * 111.2
+            dx = (site.longitude - origin.longitude) * 111.2 * math.cos(math.radians(origin.latitude))
+            km = math.hypot(dx, dy)
+        places[id_of(item)] = (names.get(site.municipality_id, ""), site.locality, km)
+    return places
 
 
 def _filter_fields(form: SearchForm, view: str) -> str:
@@ -146,7 +175,7 @@ def detail(listing_id: int) -> str:
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
-                           manual_steps=listings.manual_steps(listing),
+                           manual_steps=_offered_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
 
@@ -167,8 +196,12 @@ def mine() -> str:
 
 def _listing_form(listing: Listing | None = None) -> ListingForm:
     form = ListingForm(obj=listing) if listing is not None else NewListingForm()
-    form.category_id.choices = _category_choices()
-    form.site_id.choices = [(site.id, f"{site.name}, {site.locality}") for site in _own_sites()]
+    # Nothing is chosen for the user: a preselected first category or site filed things wrongly.
+    form.category_id.choices = _category_choices(_("Choose a category …"))
+    sites = _own_sites()
+    form.site_id.choices = [("", _("Choose where it is …"))] + [(s.id, f"{s.name}, {s.locality}") for s in sites]
+    if listing is None and not form.is_submitted() and len(sites) == 1:
+        form.site_id.data = sites[0].id  # the only choice there is
     managers = db_session.scalars(
         select(User).join(RoleGrant).where(col(User.municipality_id) == current_user.municipality_id, col(User.active),
                                            col(RoleGrant.role) == Role.FACILITY_MANAGER.value).order_by(col(User.name))
@@ -222,6 +255,23 @@ def edit(listing_id: int) -> str | Response:
             flash(_("The listing is saved."), "success")
             return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/form.html", form=form, listing=listing)
+
+
+def _offered_steps(listing: Listing) -> list[ListingStatus]:
+    """The status changes offered on a listing's page: withdrawing only what is published (a
+    draft is simply not published)."""
+    return [step for step in listings.manual_steps(listing)
+            if step != ListingStatus.WITHDRAWN or listing.status == ListingStatus.PUBLISHED]
+
+
+@blueprint.get("/<int:listing_id>/withdraw")
+@allow(Role.FACILITY_MANAGER)
+def confirm_withdraw(listing_id: int) -> str | Response:
+    """Withdrawing asks first: a page of its own, so that it works without JavaScript."""
+    listing = listings.listing_to_manage(db_session, current_user, listing_id)
+    if ListingStatus.WITHDRAWN not in _offered_steps(listing):
+        return redirect(url_for("catalog.detail", listing_id=listing.id))
+    return render_template("catalog/withdraw.html", listing=listing)
 
 
 @blueprint.post("/<int:listing_id>/status")

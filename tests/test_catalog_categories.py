@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from sharing.accounts.models import Role
@@ -353,6 +354,26 @@ def test_other_roles_may_not_change_figures_or_categories(client, auth, db, worl
         "csrf_token": token, "name": "Kapad", "name_en": "Hijacked", "parent_id": "", "kind": "thing"}
     ).status_code == 403
     assert (count(db, Category), count(db, CategoryFactor)) == before
+
+
+def test_sustainability_officers_read_the_figures_and_their_sources_but_change_nothing(client, auth, db, world,
+                                                                                       factory):
+    officer = factory.user(None, Role.SUSTAINABILITY_OFFICER)
+    auth.login(officer)
+    path = f"/catalog/categories/{world['chair'].id}"
+    listing = client.get("/catalog/categories")
+    assert listing.status_code == 200 and world["chair"].name in listing.get_data(as_text=True)
+    assert "/catalog/categories/new" not in listing.get_data(as_text=True)  # no way offered to add one
+    page = client.get(path)
+    source = db.scalar(select(CategoryFactor.source).where(CategoryFactor.category_id == world["chair"].id))
+    assert page.status_code == 200 and "Versioner av värdena" in page.get_data(as_text=True)
+    assert escape(source) in page.get_data(as_text=True)  # the figures' source, as the reports cite it
+    assert 'name="source"' not in page.get_data(as_text=True)  # no form to change them
+    before = count(db, CategoryFactor)
+    token = csrf_token(client, "/")
+    assert client.post(path, data={"csrf_token": token, "weight_kg": "1", "source": "Kapat"}).status_code == 403
+    assert client.get("/catalog/categories/new").status_code == 403
+    assert count(db, CategoryFactor) == before
 
 
 def test_a_system_admin_adds_a_subcategory(client, auth, db, world):

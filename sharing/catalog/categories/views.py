@@ -44,8 +44,13 @@ def _category(category_id: int) -> Category:
     return category
 
 
+# Sustainability officers read the figures and their sources (their reports rest on them);
+# system admins alone change them.
+READERS = (Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER)
+
+
 @blueprint.get("")
-@allow(Role.SYSTEM_ADMIN)
+@allow(*READERS)
 def index() -> str:
     nodes = categories.category_tree(db_session)
     sections: list[tuple[categories.CategoryNode, list[categories.CategoryNode]]] = []
@@ -56,7 +61,7 @@ def index() -> str:
     return render_template("catalog/categories/index.html", sections=sections,
                            factors=categories.current_factors(db_session), names={n.category.id: n.category.name
                                                                                    for n in nodes},
-                           kind_labels=KIND_LABELS)
+                           kind_labels=KIND_LABELS, can_edit=current_user.has_role(Role.SYSTEM_ADMIN))
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -85,12 +90,18 @@ def new() -> str | Response:
     return render_template("catalog/categories/new.html", form=form)
 
 
-@blueprint.route("/<int:category_id>", methods=["GET", "POST"])
-@allow(Role.SYSTEM_ADMIN)
-def detail(category_id: int) -> str | Response:
+@blueprint.get("/<int:category_id>")
+@allow(*READERS)
+def detail(category_id: int) -> str:
     category = _category(category_id)
-    current = categories.current_factor(db_session, id_of(category))
-    form = FactorForm(obj=current)
+    return _detail_page(category, FactorForm(obj=categories.current_factor(db_session, id_of(category))))
+
+
+@blueprint.post("/<int:category_id>")
+@allow(Role.SYSTEM_ADMIN)
+def add_version(category_id: int) -> str | Response:
+    category = _category(category_id)
+    form = FactorForm()
     if form.validate_on_submit():
         try:
             factor = categories.add_factor_version(
@@ -113,10 +124,16 @@ def detail(category_id: int) -> str | Response:
             flash(_("Version %(version)s of the figures is saved and in use from now on.",
                     version=factor.version), "success")
             return redirect(url_for("categories.detail", category_id=category.id))
+    return _detail_page(category, form)
+
+
+def _detail_page(category: Category, form: FactorForm) -> str:
+    current = categories.current_factor(db_session, id_of(category))
     versions = categories.factor_versions(db_session, id_of(category))
     user_ids = {v.created_by_id for v in versions if v.created_by_id is not None}
     authors = {row.id: row.name for row in db_session.execute(
         select(col(User.id), col(User.name)).where(col(User.id).in_(user_ids)))} if user_ids else {}
     path = list(reversed(categories.ancestors(db_session, category)))
     return render_template("catalog/categories/detail.html", category=category, path=path, current=current,
-                           versions=versions, authors=authors, form=form, kind_labels=KIND_LABELS)
+                           versions=versions, authors=authors, form=form, kind_labels=KIND_LABELS,
+                           can_edit=current_user.has_role(Role.SYSTEM_ADMIN))

@@ -304,9 +304,9 @@ def test_a_published_listing_that_matches_tells_the_poster_once_in_swedish(clien
     assert len(mailbox.messages) == 1
     mail = mailbox.messages[0]
     assert mail["To"] == s["skurup_teacher"].email
-    assert mail["Subject"] == "En annons matchar er efterlysning"
+    assert mail["Subject"] == "En annons matchar din efterlysning"
     body = mail.get_content()
-    assert "Kontorsstolar, svarta (Ystad)" in body and "matchar er efterlysning ”kontorsstol”" in body
+    assert "Kontorsstolar, svarta (Ystad)" in body and "matchar din efterlysning ”kontorsstol”" in body
     assert mailbox.link(mail) == f"http://delning.test/catalog/{listing_id}"
     assert f"http://delning.test/wants/{skurup_want.id}" in body
     notification = db.scalars(select(Notification)).one()
@@ -405,7 +405,7 @@ def test_a_bad_want_form_shows_a_swedish_error_and_saves_nothing(client, auth, d
     response = client.post("/wants/new", data={"words": "", "category_id": "", "quantity": "1",
                                                "csrf_token": token})
     assert response.status_code == 200
-    assert "Skriv vad ni behöver" in response.get_data(as_text=True)
+    assert "Skriv vad du behöver" in response.get_data(as_text=True)
     assert db.scalar(select(Want)) is None
 
 

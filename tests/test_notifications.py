@@ -52,7 +52,7 @@ def test_the_list_is_newest_first_in_the_readers_language_and_paginated(client, 
     auth.login(me)
     page = client.get("/notifications/").get_data(as_text=True)
     assert "Du har 30 olästa notiser." in page
-    assert page.index("”Kontorsstolar 30” matchar er efterlysning ”kontorsstol”.") < page.index("”Kontorsstolar 6”")
+    assert page.index("”Kontorsstolar 30” matchar din efterlysning ”kontorsstol”.") < page.index("”Kontorsstolar 6”")
     assert "”Kontorsstolar 5”" not in page and "Sida 1 av 2" in page
     assert "”Kontorsstolar 5”" in client.get("/notifications/?page=2").get_data(as_text=True)
     me.locale = "en"
@@ -111,7 +111,7 @@ def test_the_api_lists_ones_own_notifications_in_ones_language(client, auth, db,
     auth.login(me)
     body = client.get("/api/v1/notifications").get_json()
     assert body["total"] == 1
-    assert body["items"][0]["text"] == "”Kontorsstolar 1” matchar er efterlysning ”kontorsstol”."
+    assert body["items"][0]["text"] == "”Kontorsstolar 1” matchar din efterlysning ”kontorsstol”."
     assert body["items"][0]["url"] == "/catalog/7" and body["items"][0]["read_at"] is None
 
 
@@ -128,7 +128,7 @@ def test_parameters_that_do_not_fit_never_break_the_page(client, auth, db, peopl
     db.commit()
     auth.login(me)
     response = client.get("/notifications/")
-    assert response.status_code == 200 and "matchar er efterlysning" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "matchar din efterlysning" in response.get_data(as_text=True)
 
 
 def test_old_notifications_are_purged_by_a_daily_job(app, runner, db, people):

@@ -91,3 +91,17 @@ def test_swedish_placeholders_match(sv_catalog):
                     f"  {ids[0]!r}: expected {sorted(expected)}, got {sorted(_placeholders(string))}"
                 )
     assert not wrong, "Placeholders differ between msgid and Swedish msgstr:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("count, wanted", [(1, "1 ny annons matchar din efterlysning"),
+                                           (3, "3 nya annonser matchar din efterlysning")])
+def test_counts_agree_with_their_nouns_in_swedish(app, count, wanted):
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("sv"):
+        mail = render_template("catalog/mail/wants_matched.txt", count=count, want_name="stol", listings=[],
+                               user=SimpleNamespace(name="Anna"), want=SimpleNamespace(id=1))
+    assert wanted in mail

@@ -26,9 +26,9 @@ def test_an_employee_posts_a_want_and_another_municipality_finds_it(new_page: Ca
 
     page.get_by_role("link", name="Efterlys något").click()
     page.get_by_role("button", name="Lägg upp efterlysningen").click()
-    expect(page.get_by_role("alert")).to_contain_text("Skriv vad ni behöver")
+    expect(page.get_by_role("alert")).to_contain_text("Skriv vad du behöver")
     assert_accessible(page)
-    page.get_by_label("Vad behöver ni?").fill("Whiteboardtavla på hjul")
+    page.get_by_label("Vad behöver du?").fill("Whiteboardtavla på hjul")
     page.get_by_label("Antal").fill("2")
     page.get_by_role("button", name="Lägg upp efterlysningen").click()
     expect(page).to_have_url(re.compile(r"/wants/\d+$"))

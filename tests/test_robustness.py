@@ -40,6 +40,12 @@ def api_token(app, db, user) -> str:
     return raw
 
 
+@pytest.fixture
+def api_client(app):
+    """A client with no session cookie: what it may do, its token alone allows."""
+    return app.test_client()
+
+
 # --- 1. Ids the databases cannot hold -----------------------------------------------------------
 
 
@@ -94,6 +100,49 @@ def test_a_huge_parent_id_in_the_new_category_address_is_ignored(client, admin, 
     assert client.get("/catalog/categories/new?parent_id=²").status_code == 200
 
 
-@pytest.fixture
-def api_client(app):
-    return app.test_client()
+# --- 2. NUL characters --------------------------------------------------------------------------
+
+NUL_MESSAGE = "NUL-tecken"
+
+
+def test_a_nul_character_is_refused_at_the_edge_before_and_after_sign_in(app, client, api_client, db, factory):
+    user = factory.manager(factory.municipality())
+    # Before sign-in: the login form, with a valid CSRF token so only the NUL is wrong.
+    response = client.post("/login", data={"email": f"{user.email}\x00", "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 400
+    assert NUL_MESSAGE in response.get_data(as_text=True)  # Swedish first
+    assert client.get("/").status_code == 200  # and nobody signed in
+    assert "/logout" not in client.get("/").get_data(as_text=True)
+
+    # A search in the query string, signed in.
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                       "csrf_token": csrf_token(client)}).status_code == 302
+    response = client.get("/catalog/?q=stol%00")
+    assert response.status_code == 400
+    assert NUL_MESSAGE in response.get_data(as_text=True)
+
+    # An API body, and an API query.
+    headers = {"Authorization": f"Bearer {api_token(app, db, user)}"}
+    response = api_client.post(f"{PREFIX}/wants", json={"words": "stol\x00"}, headers=headers)
+    assert response.status_code == 400 and response.mimetype == PROBLEM
+    assert "NUL" in response.get_json()["detail"]
+    response = api_client.post(f"{PREFIX}/wants", json={"words": "stol", "description\x00": ""}, headers=headers)
+    assert response.status_code == 400 and response.mimetype == PROBLEM
+    assert api_client.get(f"{PREFIX}/listings?q=%00", headers=headers).status_code == 400
+    # Nothing was written.
+    assert api_client.get(f"{PREFIX}/wants?state=all", headers=headers).get_json()["total"] == 0
+
+
+# --- 3. Numbers that are not numbers, JSON without end ------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [33, 10_000])
+def test_deeply_nested_json_is_a_400_problem(app, api_client, db, factory, depth):
+    user = factory.manager(factory.municipality())
+    headers = {"Authorization": f"Bearer {api_token(app, db, user)}", "Content-Type": "application/json"}
+    for body in ("[" * depth + "]" * depth, '{"words": ' + "[" * depth + "]" * depth + "}"):
+        response = api_client.post(f"{PREFIX}/wants", data=body, headers=headers)
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.mimetype == PROBLEM
+        assert "djupt" in response.get_json()["detail"]

@@ -7,10 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sharing.accounts.auth import create_api_token
 from sharing.accounts.models import Role, Unit
+from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
@@ -146,3 +147,18 @@ def test_deeply_nested_json_is_a_400_problem(app, api_client, db, factory, depth
         assert response.status_code == 400, response.get_data(as_text=True)
         assert response.mimetype == PROBLEM
         assert "djupt" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("weight", ["sNaN", "NaN", "-sNaN", "Infinity", "-inf", "1e400"])
+def test_a_weight_that_is_not_a_number_is_refused_in_the_listing_form(client, auth, factory, db, weight):
+    municipality = factory.municipality()
+    manager = factory.manager(municipality)
+    site, category = factory.site(municipality), factory.category()
+    assert auth.login(manager).status_code == 302
+    data = {"kind": "thing", "title": "Kontorsstol", "category_id": str(category.id), "site_id": str(site.id),
+            "condition": "good", "quantity": "1", "lend": "y", "visibility": "partners"}
+    for field in ("weight_kg", "volume_m3"):
+        response = client.post("/catalog/new", data={**data, field: weight,
+                                                     "csrf_token": csrf_token(client, "/catalog/new")})
+        assert response.status_code == 200, (field, response.status_code)  # the form again, with its error
+    assert db.scalar(select(func.count()).select_from(Listing)) == 0

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from sharing.errors import NotAllowed, NotVisible
 
@@ -95,6 +95,9 @@ def handle_http_error(error: HTTPException) -> Response:
             title=_titles().get(status, error.name),
             explanation=detail or _explanations().get(status, ""),
         ), status=status, mimetype="text/html")
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # RFC 9110: a 405 says which methods the resource does allow.
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return response
 
 

@@ -27,7 +27,8 @@ def refuse_unreadable_input() -> None:
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
     if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        # A part of a multipart body may come without a name: its key is None.
+        if any("\x00" in (key or "") or "\x00" in value for key, value in request.form.items(multi=True)):
             raise RefusedInput("nul")
     elif request.is_json:
         try:

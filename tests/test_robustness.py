@@ -149,7 +149,7 @@ def test_deeply_nested_json_is_a_400_problem(app, api_client, db, factory, depth
         assert "djupt" in response.get_json()["detail"]
 
 
-@pytest.mark.parametrize("weight", ["sNaN", "NaN", "-sNaN", "Infinity", "-inf", "1e400"])
+@pytest.mark.parametrize("weight", ["sNaN", "NaN", "-sNaN", "Infinity", "-inf"])
 def test_a_weight_that_is_not_a_number_is_refused_in_the_listing_form(client, auth, factory, db, weight):
     municipality = factory.municipality()
     manager = factory.manager(municipality)
@@ -161,4 +161,5 @@ def test_a_weight_that_is_not_a_number_is_refused_in_the_listing_form(client, au
         response = client.post("/catalog/new", data={**data, field: weight,
                                                      "csrf_token": csrf_token(client, "/catalog/new")})
         assert response.status_code == 200, (field, response.status_code)  # the form again, with its error
+        assert "Inte ett tal" in response.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(Listing)) == 0

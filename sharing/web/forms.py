@@ -24,10 +24,11 @@ def show_error(form: object, error: DomainError) -> None:
 
 class FiniteDecimalField(DecimalField):
     """A decimal number, and only a number: ``Decimal`` also reads NaN, sNaN and Infinity, which
-    are no weight or volume (and a signalling NaN raises in any comparison a validator makes)."""
+    are no weight or volume (and a signalling NaN raises in any comparison a validator makes).
+    They get the message the catalog's other number fields give."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+            raise ValueError(_("Not a number. Write for example 12,5."))

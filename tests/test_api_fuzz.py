@@ -8,7 +8,7 @@ failure reproduces."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import schemathesis
@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from sharing.accounts.auth import create_api_token
-from sharing.accounts.models import Role
+from sharing.accounts.models import OpeningHours, Role
 from sharing.clock import utcnow
 from tests.factories import PASSWORD
 
@@ -33,12 +33,15 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings) with a token, in a municipality with a site,
-    a category, a published listing and a wanted item, so small ids name real records."""
+    """A facility manager (who may write listings) with a token, in a municipality with a site
+    (and its opening hours), a category (with figures), a published listing and a wanted item,
+    so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
     manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, unit=factory.unit(municipality))
     site = factory.site(municipality)
-    category = factory.category("Kontorsstol", name_en="Office chair")
+    db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
+    db.commit()
+    category = factory.category("Kontorsstol", name_en="Office chair", weight_kg=15, co2e_new_kg=100)
     factory.listing_published(site=site, category=category, by=manager)
     factory.want(by=manager, words="stol")
     now = utcnow()

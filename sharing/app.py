@@ -14,12 +14,15 @@ from sharing import accounts, api, catalog, cli, db, events, jobs, legal, loans,
 from sharing.access import enforce_access
 from sharing.config import load_config
 from sharing.extensions import babel, csrf, login_manager
+from sharing.web.arguments import RecordIdConverter
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment; ``config`` overrides it (tests)."""
     # Uploads, the default SQLite file and the dev mail outbox live in the instance folder.
     app = Flask(__name__, instance_path=os.environ.get("SHARING_INSTANCE_PATH") or None)
+    # Before any route is added: every <int:...> of a route is a record's id, bounded.
+    app.url_map.converters["int"] = RecordIdConverter
     app.config.update(load_config(os.environ, Path(app.instance_path)))
     if config:
         app.config.update(config)

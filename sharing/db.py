@@ -6,8 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import pydantic
 from flask import Flask, current_app, g
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, event
 from sqlalchemy.engine import Engine, make_url
@@ -34,6 +35,12 @@ metadata: MetaData = SQLModel.metadata
 # Schema objects written by hand in migrations, which the models do not describe (search
 # indexes of one database or the other). Alembic's comparison leaves them alone.
 HAND_WRITTEN_PREFIXES = ("listing_fts", "ix_listing_search_text_trgm")
+
+# The largest id the databases' integer keys hold (PostgreSQL's integer). An id from outside
+# (an address, a form, a request body) above it names no record: bounded before it reaches SQL,
+# where PostgreSQL would refuse it with an error rather than find nothing.
+MAX_RECORD_ID = 2**31 - 1
+RecordId = Annotated[int, pydantic.Field(ge=1, le=MAX_RECORD_ID)]
 
 
 def described_by_models(name: str | None, type_: str, parent_names: object) -> bool:

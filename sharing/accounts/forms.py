@@ -21,6 +21,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.accounts.passwords import MAX_LENGTH
+from sharing.web.arguments import optional_id
 
 
 class LoginForm(FlaskForm):
@@ -71,14 +72,14 @@ class MultiCheckboxField(SelectMultipleField):
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
     email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)])
-    unit_id = SelectField(_l("Unit"), coerce=lambda v: int(v) if v else None, validate_choice=False)
+    unit_id = SelectField(_l("Unit"), coerce=optional_id, validate_choice=False)
     roles = MultiCheckboxField(_l("Roles"), validate_choice=True)
     active = BooleanField(_l("Active"), default=True)
 
 
 class UnitForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=150)])
-    parent_id = SelectField(_l("Part of"), coerce=lambda v: int(v) if v else None, validate_choice=False)
+    parent_id = SelectField(_l("Part of"), coerce=optional_id, validate_choice=False)
     active = BooleanField(_l("Active"), default=True)
 
 

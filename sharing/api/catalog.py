@@ -17,7 +17,7 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
 from sharing.api import blueprint
 from sharing.api.common import ProblemError, date_arg, int_arg, one, page_args, page_response, parse_body, refused
-from sharing.api.openapi import documented
+from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_tree, current_factor
 from sharing.catalog.listings import rules as listings
@@ -98,8 +98,8 @@ E = TypeVar("E", bound=Enum)
 
 SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "q": {"type": "string", "description": "Words to find; Swedish inflections and compounds are understood"},
-    "category_id": {"type": "integer", "description": "A category and everything below it"},
-    "municipality_id": {"type": "integer"},
+    "category_id": {**ID_SCHEMA, "description": "A category and everything below it"},
+    "municipality_id": ID_SCHEMA,
     "kind": {"type": "string", "enum": [k.value for k in ResourceKind]},
     "condition": {"type": "string", "enum": [c.value for c in Condition]},
     "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
+from sharing.api.openapi import MAX_PER_PAGE
 from sharing.errors import DomainError
 from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 
 Model = TypeVar("Model", bound=BaseModel)
-MAX_PER_PAGE = 200
 
 
 class ProblemError(Exception):

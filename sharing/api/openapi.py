@@ -9,6 +9,9 @@ from typing import Any, Callable, TypeVar
 from flask import Flask
 from pydantic import BaseModel
 
+from sharing.db import MAX_RECORD_ID
+from sharing.web.arguments import MAX_PAGE
+
 View = TypeVar("View", bound=Callable[..., object])
 _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
 
@@ -48,9 +51,13 @@ PROBLEM_SCHEMA = {
     },
     "required": ["title", "status"],
 }
+# What the API accepts as an id (sharing.db.RecordId), in a path, a query or a body.
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_RECORD_ID}
+MAX_PER_PAGE = 200
 PAGE_PARAMETERS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
+    {"name": "per_page", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}},
 ]
 
 
@@ -80,7 +87,7 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
         path = _CONVERTER.sub(r"{\g<name>}", rule.rule[len(prefix):] or "/")
         parameters: list[dict[str, Any]] = [
             {"name": m["name"], "in": "path", "required": True,
-             "schema": {"type": "integer" if m["conv"] == "int" else "string"}}
+             "schema": ID_SCHEMA if m["conv"] == "int" else {"type": "string"}}
             for m in _CONVERTER.finditer(rule.rule)
         ]
         if operation.paginated:
@@ -117,6 +124,7 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
             if operation.body is not None and method in {"POST", "PUT", "PATCH"}:
                 body_schema = _schema_ref(operation.body, schemas)
                 entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema}}}
+                responses["415"] = _problem("The body is not JSON (Content-Type: application/json)")
                 responses["422"] = _problem("The body does not validate")
             if operation.multipart is not None and method in {"POST", "PUT", "PATCH"}:
                 entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {

@@ -14,11 +14,11 @@ from sharing.access import SIGNED_IN, allow
 from sharing.api import blueprint
 from sharing.api.catalog import ListingOut
 from sharing.api.common import ProblemError, int_arg, one, page_args, page_response, parse_body, refused
-from sharing.api.openapi import documented
+from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantStatus
 from sharing.clock import today_in_sweden, utcnow
-from sharing.db import db_session
+from sharing.db import RecordId, db_session
 from sharing.errors import DomainError
 from sharing.web.errors import problem
 
@@ -49,7 +49,7 @@ class WantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     words: str = Field(default="", max_length=wants.WORDS_MAX)
-    category_id: int | None = None
+    category_id: RecordId | None = None
     quantity: int = Field(default=1, ge=1, le=wants.QUANTITY_MAX)
     needed_by: date | None = None
     description: str = Field(default="", max_length=wants.DESCRIPTION_MAX)
@@ -70,8 +70,8 @@ def _out(want: Want) -> WantOut:
 WANT_PARAMETERS: dict[str, dict[str, Any]] = {
     "state": {"type": "string", "enum": list(wants.STATES), "default": "open",
               "description": "open (and not expired), expired, closed (fulfilled or withdrawn) or all"},
-    "municipality_id": {"type": "integer"},
-    "category_id": {"type": "integer", "description": "A category and everything below it"},
+    "municipality_id": ID_SCHEMA,
+    "category_id": {**ID_SCHEMA, "description": "A category and everything below it"},
     "mine": {"type": "boolean", "description": "Only your own and your unit's"},
 }
 

@@ -7,10 +7,35 @@ plain whole number in range counts as absent (``ValueError``, which Werkzeug's
 
 from __future__ import annotations
 
-from flask import request
+from typing import Any
 
-MAX_ID = 2**31 - 1  # the databases' integer keys
+from flask import request
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map, ValidationError
+
+from sharing.db import MAX_RECORD_ID
+
+MAX_ID = MAX_RECORD_ID  # the databases' integer keys
 MAX_PAGE = 10_000
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` in every route names a record: an id the databases cannot hold names none
+    (404), rather than reaching SQL. The app registers it as its ``int`` converter.
+
+    Not found outright rather than Werkzeug's "this rule does not match": that would let the
+    path's other rules answer 405 to a PUT or POST (their path matched, their method did not)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (Werkzeug's name)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def _whole_number(value: object, maximum: int) -> int:

@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from sharing.errors import NotAllowed, NotVisible
 
@@ -45,6 +45,21 @@ def _explanations() -> dict[int, str]:
     }
 
 
+class RefusedInput(BadRequest):
+    """A request whose input no part of the service can take (see hooks.refuse_unreadable_input);
+    ``reason`` is "nul" or "depth"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def detail(self) -> str:
+        if self.reason == "nul":
+            return _("The request contained a NUL character (a zero byte), which is not allowed. "
+                     "Remove it and try again.")
+        return _("The request's JSON is nested too deeply.")
+
+
 def problem(status: int, detail: str | None = None, *, title: str | None = None, **extra: Any) -> Response:
     """An RFC 9457 problem+json response."""
     body: dict[str, Any] = {
@@ -65,26 +80,31 @@ def _is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
+def handle_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if isinstance(error, CSRFError):
         detail = _("The form had expired or was sent from elsewhere. Reload the page and try again.")
+    elif isinstance(error, RefusedInput):
+        detail = error.detail()
     else:
         detail = None
+    response: Response
     if _is_api_request():
-        return problem(status, detail or (error.description if status < 500 else None))
-    return (
-        render_template(
+        response = problem(status, detail or (error.description if status < 500 else None))
+    else:
+        response = Response(render_template(
             "error.html",
             status=status,
             title=_titles().get(status, error.name),
             explanation=detail or _explanations().get(status, ""),
-        ),
-        status,
-    )
+        ), status=status, mimetype="text/html")
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # RFC 9110: a 405 says which methods the resource does allow.
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
-def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
+def handle_unexpected_error(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 
@@ -92,7 +112,7 @@ def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
 BUSY_RETRY_SECONDS = 5
 
 
-def handle_database_error(error: OperationalError) -> Response | tuple[str, int]:
+def handle_database_error(error: OperationalError) -> Response:
     """SQLite's one writer at a time: a write that waited its whole busy timeout for another
     (a large import, say) is told to try again, as 503 with Retry-After, never as a 500."""
     if "database is locked" not in str(error.orig):
@@ -107,11 +127,11 @@ def handle_database_error(error: OperationalError) -> Response | tuple[str, int]
     return response
 
 
-def handle_not_visible(_error: NotVisible) -> Response | tuple[str, int]:
+def handle_not_visible(_error: NotVisible) -> Response:
     return handle_http_error(NotFound())
 
 
-def handle_not_allowed(_error: NotAllowed) -> Response | tuple[str, int]:
+def handle_not_allowed(_error: NotAllowed) -> Response:
     return handle_http_error(Forbidden())
 
 

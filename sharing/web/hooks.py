@@ -1,13 +1,59 @@
-"""Per-request plumbing: security headers and a request log line."""
+"""Per-request plumbing: input no part of the service can take, security headers and a
+request log line."""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 
+from sharing.web.errors import RefusedInput
+
 request_log = logging.getLogger("sharing.request")
+# JSON nested deeper than any body of ours: refused before a parser or validator recurses into it.
+MAX_JSON_DEPTH = 32
+
+
+def refuse_unreadable_input() -> None:
+    """Refuse, for every request, what no database or parser of ours can take: a NUL character
+    (PostgreSQL's text cannot hold one) in the path, the query, a form or JSON, and JSON nested
+    without end (Python's parser would exhaust its stack). A 400 that says why, rather than
+    a 500 from deep inside a view."""
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                       for key, value in request.args.items(multi=True)):
+        raise RefusedInput("nul")
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        # A part of a multipart body may come without a name: its key is None.
+        if any("\x00" in (key or "") or "\x00" in value for key, value in request.form.items(multi=True)):
+            raise RefusedInput("nul")
+    elif request.is_json:
+        try:
+            body = request.get_json(silent=True)  # kept by the request: the view reads it again for free
+        except RecursionError:
+            raise RefusedInput("depth") from None
+        _check_json(body)
+
+
+def _check_json(body: Any) -> None:
+    """Walk the parsed body without recursion: its depth, and NUL in every key and string."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise RefusedInput("nul")
+        elif isinstance(value, (list, dict)):
+            if depth > MAX_JSON_DEPTH:
+                raise RefusedInput("depth")
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
 
 
 
@@ -28,6 +74,8 @@ CONTENT_SECURITY_POLICY = content_security_policy()
 def init_app(app: Flask) -> None:
     # First of all hooks, so refused requests are timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, lambda: setattr(g, "request_started", time.perf_counter()))
+    # Next, before access, CSRF or any view reads the input.
+    app.before_request_funcs[None].insert(1, refuse_unreadable_input)
 
     @app.after_request
     def secure_headers(response: Response) -> Response:

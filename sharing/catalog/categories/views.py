@@ -26,6 +26,7 @@ from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
+from sharing.web.arguments import record_id
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("categories", __name__, url_prefix="/catalog/categories", template_folder="templates")
@@ -70,8 +71,9 @@ def new() -> str | Response:
     form = CategoryForm()
     nodes = categories.category_tree(db_session)
     form.parent_id.choices = [("", _("Top level"))] + [(n.category.id, " › ".join(n.path)) for n in nodes]
-    if not form.is_submitted() and request.args.get("parent_id", "").isdigit():
-        parent = db_session.get(Category, int(request.args["parent_id"]))
+    parent_id = request.args.get("parent_id", type=record_id)
+    if not form.is_submitted() and parent_id is not None:
+        parent = db_session.get(Category, parent_id)
         if parent is not None:
             form.parent_id.data, form.kind.data = parent.id, parent.kind
     if form.validate_on_submit():

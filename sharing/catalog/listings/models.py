@@ -12,7 +12,7 @@ from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
 from sharing.clock import utcnow
-from sharing.db import UTCDateTime, foreign_key
+from sharing.db import MAX_RECORD_ID, UTCDateTime, foreign_key
 
 
 class Condition(StrEnum):
@@ -55,8 +55,10 @@ class ListingDetails(SQLModel):
 
     kind: ResourceKind = Field(default=ResourceKind.THING, sa_type=AutoString(length=10))
     title: str = Field(min_length=1, max_length=150)
-    category_id: int = Field(foreign_key="category.id", ondelete="RESTRICT", index=True)
-    site_id: int = Field(foreign_key="site.id", ondelete="RESTRICT", index=True)
+    # Ids bounded as the databases hold them (sharing.db.RecordId, spelled out: SQLModel's Field
+    # carries the foreign key).
+    category_id: int = Field(foreign_key="category.id", ondelete="RESTRICT", index=True, ge=1, le=MAX_RECORD_ID)
+    site_id: int = Field(foreign_key="site.id", ondelete="RESTRICT", index=True, ge=1, le=MAX_RECORD_ID)
     description: str = Field(default="", max_length=5000)
     condition: Optional[Condition] = Field(default=None, sa_type=AutoString(length=12))  # things only
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
@@ -67,7 +69,7 @@ class ListingDetails(SQLModel):
     volume_m3: Optional[float] = Field(default=None, ge=0, le=MAX_VOLUME_M3)  # per piece; defaulted from the category
     inventory_number: str = Field(default="", max_length=50)
     contact_user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL",
-                                           index=True)
+                                           index=True, ge=1, le=MAX_RECORD_ID)
 
     # Offer types: one or more.
     lend: bool = Field(default=False)

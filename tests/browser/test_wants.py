@@ -27,6 +27,11 @@ def test_an_employee_posts_a_want_and_another_municipality_finds_it(new_page: Ca
     page.get_by_role("link", name="Efterlys något").click()
     page.get_by_role("button", name="Lägg upp efterlysningen").click()
     expect(page.get_by_role("alert")).to_contain_text("Skriv vad du behöver")
+    expect(page.get_by_role("alert")).to_be_focused()  # the user is taken to what to correct
+    # Each required field's asterisk stands on its label's line, not on a line of its own.
+    offsets = page.evaluate("""[...document.querySelectorAll('.field > label + .required')].map(star =>
+        Math.abs(star.getBoundingClientRect().top - star.previousElementSibling.getBoundingClientRect().top))""")
+    assert offsets and max(offsets) < 8, offsets
     assert_accessible(page)
     page.get_by_label("Vad behöver du?").fill("Whiteboardtavla på hjul")
     page.get_by_label("Antal").fill("2")

@@ -1,6 +1,7 @@
 """The search page keeps its rendered results per catalog revision: every committed change to
 what it shows moves the revision on, so nobody is shown a page staler than the search's lag."""
 
+import os
 import re
 import time
 
@@ -229,3 +230,25 @@ def test_a_kept_search_is_the_same_for_every_role_of_a_municipality(app, client,
         app.extensions["sharing.fragments"] = fragments
     assert kept == fresh
     assert "Kontorsstol, svart" in kept and "utkast" not in kept
+
+
+def test_the_filter_panel_outlives_listing_changes_and_follows_its_choices(app, client, auth, setting, db):
+    """Listings change many times a second; the panel's choices (categories, municipalities,
+    the reader's sites) rarely do: it is kept across the first and renewed by the second."""
+    folder = app.config["PAGE_CACHE_DIR"]
+
+    def kept() -> int:
+        return len([name for name in os.listdir(folder) if not name.startswith(".")])
+
+    publish(db, setting, "Kontorsstol, svart")
+    auth.login(setting["employee"])
+    client.get("/catalog/?q=stol&kind=thing")
+    assert kept() == 2  # the results, and the filter panel within them
+    publish(db, setting, "Kontorsstol, vit")  # a new revision: every kept result retires
+    page = client.get("/catalog/?q=stol&kind=thing").get_data(as_text=True)
+    assert "Kontorsstol, vit" in page and kept() == 3  # new results, the same panel
+    setting["chairs"].name = "Kontorsstolar och pallar"
+    db.add(setting["chairs"])
+    db.commit()
+    page = client.get("/catalog/?q=stol&kind=thing").get_data(as_text=True)
+    assert "Kontorsstolar och pallar" in page and kept() == 5  # the panel's choices changed: rendered anew

@@ -81,14 +81,14 @@ FILTER_ARGUMENTS = ("category_id", "municipality_id", "kind", "available_from", 
                     "within_km", "condition", "offer")
 
 
-def _search_key(part: str, revision_token: int | None, today: date, *, ignoring: tuple[str, ...] = ()) -> str | None:
+def _search_key(part: str, revision_token: int | None, today: date) -> str | None:
     """What a rendered part of the search depends on: the words and filters, the reader's
     language and municipality (what is shared with it, and its sites), the date and the
     catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
     if revision_token is None:
         return None
     # In their order: the form reads the first of a repeated argument.
-    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ignoring])
+    args = urlencode(list(request.args.items(multi=True)))
     return (f"catalog.search.{part}:{revision_token}:{get_locale()}:{current_user.municipality_id}:{today}:"
             + hashlib.sha256(args.encode()).hexdigest())
 
@@ -116,8 +116,9 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
     args = link_arguments(exclude=("page", "view"))
     # The filters are the same for most searches (none but the words): kept apart, they are
     # rendered once for all of them.
-    filter_fields = cached_fragment(_search_key("filters", revision_token, today, ignoring=("q", "page")),
-                                    lambda: _filter_fields(form, view))
+    _offer_filter_choices(form)
+    filter_fields = cached_fragment(_filters_key(form, today), lambda: render_template(
+        "catalog/_search_filters.html", form=form, view=view))
     shown = {"form": form, "view": view, "query_args": args, "filter_fields": filter_fields,
              "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
              "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
@@ -155,13 +156,23 @@ def _card_places(items: list[Listing], near_site_id: int | None) -> dict[int, tu
     return places
 
 
-def _filter_fields(form: SearchForm, view: str) -> str:
+def _offer_filter_choices(form: SearchForm) -> None:
     form.category_id.choices = _category_choices(_("All categories"))
     municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
     form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
     form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
-    return render_template("catalog/_search_filters.html", form=form, view=view)
+
+
+def _filters_key(form: SearchForm, today: date) -> str:
+    """What the filter panel shows: its choices (categories, municipalities, the reader's sites)
+    and the filters chosen, in the reader's language. Not the catalog's revision: a listing's
+    change, many a second, leaves the panel as it was."""
+    choices = [(str(value), str(label)) for name in ("category_id", "municipality_id", "near_site_id")
+               for value, label in getattr(form, name).choices]
+    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ("q", "page")])
+    return (f"catalog.search.filters:{get_locale()}:{today}:"
+            + hashlib.sha256(repr((choices, args)).encode()).hexdigest())
 
 
 @blueprint.get("/<int:listing_id>")

@@ -12,6 +12,7 @@ once, however often it is edited afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -128,10 +129,7 @@ def want_to_edit(session: Session, user: Actor, want_id: int) -> Want:
 
     :raise NotVisible: as ``want_to_see``. :raise NotAllowed: the user may see it but not change it.
     """
-    want = want_to_see(session, user, want_id)
-    if not can_edit(user, want):
-        raise NotAllowed(f"want {want_id}")
-    return want
+    return _want_if(session, user, want_id, can_edit)
 
 
 def want_to_close(session: Session, user: Actor, want_id: int) -> Want:
@@ -139,8 +137,12 @@ def want_to_close(session: Session, user: Actor, want_id: int) -> Want:
 
     :raise NotVisible: as ``want_to_see``. :raise NotAllowed: the user may see it but not close it.
     """
+    return _want_if(session, user, want_id, can_close)
+
+
+def _want_if(session: Session, user: Actor, want_id: int, may: Callable[[Actor, Want], bool]) -> Want:
     want = want_to_see(session, user, want_id)
-    if not can_close(user, want):
+    if not may(user, want):
         raise NotAllowed(f"want {want_id}")
     return want
 

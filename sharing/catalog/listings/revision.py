@@ -19,7 +19,8 @@ from __future__ import annotations
 import secrets
 import time
 import weakref
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -54,6 +55,29 @@ def current(session: Session, *, max_age: float = 0) -> int | None:
     if latest is None or latest[1] <= now:  # not over a token this process drew meanwhile
         _known[bind] = (token, now)
     return token
+
+
+T = TypeVar("T")
+# Per database: what was computed from the catalog as of a revision, by what it was asked under.
+_kept: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, dict[Hashable, Any]]] = \
+    weakref.WeakKeyDictionary()
+KEPT_PER_REVISION = 1000  # a bound: keys carry a municipality and a language, a handful each
+
+
+def kept(session: Session, key: Hashable, compute: Callable[[], T], *, max_age: float = 1.0) -> T:
+    """``compute()``, kept by this process while the catalog's revision stays the same: for what
+    many requests need alike and only a change of the catalog changes (the filters' choices,
+    the place names). A revision known at most ``max_age`` seconds ago is fresh enough."""
+    bind, token = session.get_bind(), current(session, max_age=max_age)
+    if token is None:
+        return compute()
+    known_token, values = _kept.get(bind, (None, {}))
+    if known_token != token or len(values) >= KEPT_PER_REVISION:
+        values = {}
+        _kept[bind] = (token, values)
+    if key not in values:
+        values[key] = compute()
+    return values[key]  # type: ignore[no-any-return]  # what compute() gave for this key
 
 
 def note_change(connection: Connection) -> None:

@@ -385,16 +385,12 @@ def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[st
     return None, terms
 
 
-# Per database: the place names as of a catalog revision (municipalities and sites are watched).
-_known_places: dict[object, tuple[int | None, list[tuple[list[str], Place]]]] = {}
-
-
 def _places(session: Session) -> list[tuple[list[str], Place]]:
     """The stems of every active municipality's name, then of every site's locality."""
-    bind, token = session.get_bind(), revision.current(session, max_age=1.0)
-    known = _known_places.get(bind)
-    if known is not None and known[0] == token and token is not None:
-        return known[1]
+    return revision.kept(session, "catalog.places", lambda: _place_names(session))
+
+
+def _place_names(session: Session) -> list[tuple[list[str], Place]]:
     names: list[tuple[list[str], Place]] = []
     for municipality_id, name in session.execute(
             select(col(Municipality.id), col(Municipality.name)).where(col(Municipality.active))):
@@ -404,9 +400,7 @@ def _places(session: Session) -> list[tuple[list[str], Place]]:
         by_locality.setdefault(" ".join(search.stems(locality)), set()).add(locality)
     names += [(key.split(), Place(min(spellings), localities=tuple(sorted(spellings))))
               for key, spellings in by_locality.items() if key]
-    names = [(stems, place) for stems, place in names if stems]
-    _known_places[bind] = (token, names)
-    return names
+    return [(stems, place) for stems, place in names if stems]
 
 
 @dataclass

@@ -157,11 +157,19 @@ def _card_places(items: list[Listing], near_site_id: int | None) -> dict[int, tu
 
 
 def _offer_filter_choices(form: SearchForm) -> None:
-    form.category_id.choices = _category_choices(_("All categories"))
+    """The filters' choices: alike for everyone of a municipality and language, so kept per
+    catalog revision rather than read and sorted anew for every search."""
+    form.category_id.choices, form.municipality_id.choices, form.near_site_id.choices = revision.kept(
+        db_session, ("catalog.search.choices", str(get_locale()), current_user.municipality_id), _filter_choices,
+        max_age=current_app.config["SEARCH_LAG_SECONDS"])
+
+
+def _filter_choices() -> tuple[list[tuple[object, str]], ...]:
     municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
-    form.municipality_id.choices = [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities]
-    form.near_site_id.choices = [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()]
+    return (_category_choices(_("All categories")),
+            [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities],
+            [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()])
 
 
 def _filters_key(form: SearchForm, today: date) -> str:

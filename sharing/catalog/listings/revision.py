@@ -77,7 +77,7 @@ def kept(session: Session, key: Hashable, compute: Callable[[], T], *, max_age: 
         _kept[bind] = (token, values)
     if key not in values:
         values[key] = compute()
-    return values[key]  # type: ignore[no-any-return]  # what compute() gave for this key
+    return values[key]
 
 
 def note_change(connection: Connection) -> None:

@@ -123,15 +123,16 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
              "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
              "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
     if view == "map":
-        points = listings.map_points(db_session, viewer=current_user, filters=filters)
+        on_map = listings.map_points(db_session, viewer=current_user, filters=filters)
+        points = on_map.points
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
                     "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                                  for listing_id, title in p.listings]} for p in points]
         return render_template("catalog/_search.html", **shown, points=points, markers=markers,
-                               total=sum(point.count for point in points))
+                               total=sum(point.count for point in points), place=on_map.place)
     page = listings.find(db_session, viewer=current_user, filters=filters)
     near = filters.near_site_id if filters.sort == "distance" else None
-    return render_template("catalog/_search.html", **shown, page=page, total=page.total,
+    return render_template("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
                            covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
                            places=_card_places(page.items, near))
 

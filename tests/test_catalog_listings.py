@@ -98,8 +98,12 @@ def test_only_the_owning_municipalitys_facility_managers_change_a_listing(db, se
 def test_the_lifecycle_refuses_illegal_steps(db, setting):
     listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
     manager = setting["manager"]
-    assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED, ListingStatus.WITHDRAWN]
+    assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED]
+    with pytest.raises(DomainError):  # a draft is simply not published: only what was published is withdrawn
+        listings.set_status(db, listing=listing, to=ListingStatus.WITHDRAWN, by=manager, now=utcnow())
+    assert listing.status == ListingStatus.DRAFT
     listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=utcnow())
+    assert listings.manual_steps(listing) == [ListingStatus.DRAFT, ListingStatus.WITHDRAWN]
     assert listing.published_at is not None
     listings.change_status(db, listing, ListingStatus.HANDED_OVER, by=manager, now=utcnow())
     with pytest.raises(DomainError):
@@ -357,6 +361,21 @@ def test_the_api_refuses_figures_no_report_could_add_up(client, auth, setting, d
         assert response.status_code in (400, 422), (figures, response.get_json())
         assert response.get_data(as_text=True).count("Infinity") == 0
     assert db.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_the_api_withdraws_only_published_listings(client, auth, db, setting, factory):
+    unpublished, shown = draft(factory, setting), published(factory, setting)
+    auth.login(setting["manager"])
+    headers = {"X-CSRFToken": csrf_token(client, "/")}
+    response = client.post(f"/api/v1/listings/{unpublished.id}/status", json={"status": "withdrawn"}, headers=headers)
+    assert (response.status_code, response.mimetype) == (422, "application/problem+json")
+    assert response.get_json()["status"] == 422 and "withdrawn" in response.get_json()["detail"]
+    db.refresh(unpublished)
+    assert unpublished.status == ListingStatus.DRAFT
+    response = client.post(f"/api/v1/listings/{shown.id}/status", json={"status": "withdrawn"}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["status"] == "withdrawn"
+    response = client.post(f"/api/v1/listings/{shown.id}/status", json={"status": "draft"}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["status"] == "draft"
 
 
 def test_reserved_listings_are_moved_by_loans_not_by_hand(db, setting, factory):

@@ -74,7 +74,8 @@ class ListingIn(ListingDetails):
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: ListingStatus
+    status: ListingStatus = Field(description="published, draft or withdrawn (only a published listing is "
+                                              "withdrawn; a withdrawn one may become a draft again)")
 
 
 

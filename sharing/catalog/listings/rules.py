@@ -37,9 +37,10 @@ from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
 S = ListingStatus
-# Which status may follow which: the lifecycle lives here, not in views.
+# Which status may follow which: the lifecycle lives here, not in views. Only what was published
+# is withdrawn (a draft is simply not published); a withdrawn listing may become a draft again.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
-    S.DRAFT: frozenset({S.PUBLISHED, S.WITHDRAWN}),
+    S.DRAFT: frozenset({S.PUBLISHED}),
     S.PUBLISHED: frozenset({S.DRAFT, S.RESERVED, S.ON_LOAN, S.HANDED_OVER, S.WITHDRAWN}),
     S.RESERVED: frozenset({S.PUBLISHED, S.ON_LOAN, S.HANDED_OVER}),
     S.ON_LOAN: frozenset({S.PUBLISHED, S.RESERVED}),

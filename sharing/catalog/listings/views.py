@@ -187,7 +187,7 @@ def detail(listing_id: int) -> str:
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
-                           manual_steps=_offered_steps(listing),
+                           manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
 
@@ -269,19 +269,12 @@ def edit(listing_id: int) -> str | Response:
     return render_template("catalog/form.html", form=form, listing=listing)
 
 
-def _offered_steps(listing: Listing) -> list[ListingStatus]:
-    """The status changes offered on a listing's page: withdrawing only what is published (a
-    draft is simply not published)."""
-    return [step for step in listings.manual_steps(listing)
-            if step != ListingStatus.WITHDRAWN or listing.status == ListingStatus.PUBLISHED]
-
-
 @blueprint.get("/<int:listing_id>/withdraw")
 @allow(Role.FACILITY_MANAGER)
 def confirm_withdraw(listing_id: int) -> str | Response:
     """Withdrawing asks first: a page of its own, so that it works without JavaScript."""
     listing = listings.listing_to_manage(db_session, current_user, listing_id)
-    if ListingStatus.WITHDRAWN not in _offered_steps(listing):
+    if ListingStatus.WITHDRAWN not in listings.manual_steps(listing):
         return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/withdraw.html", listing=listing)
 

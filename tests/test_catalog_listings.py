@@ -336,6 +336,26 @@ def test_available_for_a_period(factory, client, auth, setting, db):
     assert client.get("/api/v1/listings?available_from=10/1").status_code == 400
 
 
+@pytest.mark.parametrize("bad", ["20310110", "2031-W02-5", "2031W025", "2031-1-10", "2031-01-10T00:00",
+                                 "2031-13-01", "٢٠٣١-٠١-١٠", "2031-01-10\n"])
+def test_the_api_takes_dates_as_yyyy_mm_dd_only(client, auth, setting, bad):
+    auth.login(setting["employee"])
+    for name in ("available_from", "available_until"):
+        response = client.get("/api/v1/listings", query_string={name: bad})
+        assert (response.status_code, response.mimetype) == (400, "application/problem+json"), (name, bad)
+        assert response.get_json()["detail"] == f"'{name}' must be a date (YYYY-MM-DD)."
+    assert client.get("/api/v1/listings", query_string={"available_from": "2031-01-10"}).status_code == 200
+
+
+def test_the_api_document_says_dates_are_yyyy_mm_dd(client):
+    parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/listings"]["get"]["parameters"]
+    documented = {p["name"]: p["schema"] for p in parameters}
+    for name in ("available_from", "available_until"):
+        assert documented[name]["format"] == "date" and "YYYY-MM-DD" in documented[name]["description"]
+        assert re.search(documented[name]["pattern"], "2031-01-10")
+        assert not re.search(documented[name]["pattern"], "20310110")
+
+
 @pytest.mark.parametrize("query", [
     "kind=bogus", "condition=bogus", "view=map&kind=bogus", "page=99999999999999999999", "page=%C2%B2",
     "category_id=99999999999999999999", "near_site_id=99999999999999999999", "endpoint=x", "_anchor=x",

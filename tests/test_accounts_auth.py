@@ -239,6 +239,8 @@ def test_admin_invites_a_user_who_sets_a_password(app, client, auth, factory, ma
         "name": "Karin Nilsson", "email": "Karin.Nilsson@skurup.example", "unit_id": str(unit.id),
         "roles": ["facility_manager", "employee"], "csrf_token": csrf_token(client, path)})
     assert response.status_code == 302, response.get_data(as_text=True)
+    told = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "En inbjudan skickas till karin.nilsson@skurup.example." in told
     invited = db.scalar(select(User).where(User.email == "karin.nilsson@skurup.example"))
     assert invited.roles == {Role.FACILITY_MANAGER, Role.EMPLOYEE}
     assert invited.unit_id == unit.id and invited.password_hash is None
@@ -323,7 +325,10 @@ def test_admin_sends_an_invitation_again(client, auth, factory, mailbox):
     auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
     base = f"/admin/municipalities/{municipality.id}/users"
     token = csrf_token(client, "/")
-    assert client.post(f"{base}/{invited.id}/invite-again", data={"csrf_token": token}).status_code == 302
+    response = client.post(f"{base}/{invited.id}/invite-again", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert f"En ny inbjudan skickas till {invited.email}." in client.get(response.headers["Location"]).get_data(
+        as_text=True)
     assert mailbox.messages[-1]["To"] == invited.email
     count = len(mailbox.messages)
     client.post(f"{base}/{joined.id}/invite-again", data={"csrf_token": token})
@@ -406,3 +411,39 @@ def test_forgot_password_answers_at_once_and_a_failed_mail_is_sent_by_the_job(ap
     with app.app_context():
         job.run()
     assert len(mailbox.messages) == 1, "sent once"
+
+
+def test_an_admin_s_invitation_is_queued_not_waited_for_and_the_job_sends_what_failed(app, client, auth, factory,
+                                                                                        mailbox, db):
+    municipality = factory.municipality()
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    path = f"/admin/municipalities/{municipality.id}/users/new"
+    token = csrf_token(client, path)
+    invited = factory.user(municipality, password=None)
+    real_port = app.config["MAIL_PORT"]
+    with socket.socket() as silent:  # a mail server that takes the connection and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        app.config["MAIL_PORT"] = silent.getsockname()[1]
+        started = time.monotonic()
+        response = client.post(path, data={"name": "Karin Nilsson", "email": "karin@test.example",
+                                           "roles": ["employee"], "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        response = client.post(f"/admin/municipalities/{municipality.id}/users/{invited.id}/invite-again",
+                               data={"csrf_token": token})
+        assert response.status_code == 302
+        assert time.monotonic() - started < 5, "the admin waited for the mail server"
+        assert db.scalar(select(func.count()).select_from(QueuedMail)) == 2, "both invitations are queued, not lost"
+    assert mailbox.messages == []  # the attempts after the responses failed when the server went away
+    for queued in db.scalars(select(QueuedMail).execution_options(populate_existing=True)):
+        assert queued.attempts == 1
+        queued.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+
+    app.config["MAIL_PORT"] = real_port
+    job = next(job for job in schedule(app) if job.name == "send-queued-mail")
+    with app.app_context():
+        job.run()
+    assert sorted(message["To"] for message in mailbox.messages) == sorted(["karin@test.example", invited.email])
+    assert all("/invitation/" in mailbox.link(message) for message in mailbox.messages)
+    assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0

@@ -98,8 +98,12 @@ def test_only_the_owning_municipalitys_facility_managers_change_a_listing(db, se
 def test_the_lifecycle_refuses_illegal_steps(db, setting):
     listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
     manager = setting["manager"]
-    assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED, ListingStatus.WITHDRAWN]
+    assert listings.manual_steps(listing) == [ListingStatus.PUBLISHED]
+    with pytest.raises(DomainError):  # a draft is simply not published: only what was published is withdrawn
+        listings.set_status(db, listing=listing, to=ListingStatus.WITHDRAWN, by=manager, now=utcnow())
+    assert listing.status == ListingStatus.DRAFT
     listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=utcnow())
+    assert listings.manual_steps(listing) == [ListingStatus.DRAFT, ListingStatus.WITHDRAWN]
     assert listing.published_at is not None
     listings.change_status(db, listing, ListingStatus.HANDED_OVER, by=manager, now=utcnow())
     with pytest.raises(DomainError):
@@ -230,10 +234,10 @@ def test_the_map_groups_matching_listings_by_site(db, setting, factory):
     published(factory, setting, title="Pinnstol hemlig", visibility=Visibility.OWN_MUNICIPALITY)
 
     points = listings.map_points(db, viewer=setting["skurup_employee"], filters=listings.Filters(q="pinnstol"),
-                                 per_site=5)
+                                 per_site=5).points
     assert [(p.site_id, p.count) for p in points] == [(setting["site"].id, 7)]
     assert [title for _, title in points[0].listings] == [f"Pinnstol {n}" for n in (6, 5, 4, 3, 2)]
-    everything = listings.map_points(db, viewer=setting["employee"], filters=listings.Filters())
+    everything = listings.map_points(db, viewer=setting["employee"], filters=listings.Filters()).points
     assert sorted(p.count for p in everything) == [1, 8]
 
 
@@ -332,6 +336,26 @@ def test_available_for_a_period(factory, client, auth, setting, db):
     assert client.get("/api/v1/listings?available_from=10/1").status_code == 400
 
 
+@pytest.mark.parametrize("bad", ["20310110", "2031-W02-5", "2031W025", "2031-1-10", "2031-01-10T00:00",
+                                 "2031-13-01", "٢٠٣١-٠١-١٠", "2031-01-10\n"])
+def test_the_api_takes_dates_as_yyyy_mm_dd_only(client, auth, setting, bad):
+    auth.login(setting["employee"])
+    for name in ("available_from", "available_until"):
+        response = client.get("/api/v1/listings", query_string={name: bad})
+        assert (response.status_code, response.mimetype) == (400, "application/problem+json"), (name, bad)
+        assert response.get_json()["detail"] == f"'{name}' must be a date (YYYY-MM-DD)."
+    assert client.get("/api/v1/listings", query_string={"available_from": "2031-01-10"}).status_code == 200
+
+
+def test_the_api_document_says_dates_are_yyyy_mm_dd(client):
+    parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/listings"]["get"]["parameters"]
+    documented = {p["name"]: p["schema"] for p in parameters}
+    for name in ("available_from", "available_until"):
+        assert documented[name]["format"] == "date" and "YYYY-MM-DD" in documented[name]["description"]
+        assert re.search(documented[name]["pattern"], "2031-01-10")
+        assert not re.search(documented[name]["pattern"], "20310110")
+
+
 @pytest.mark.parametrize("query", [
     "kind=bogus", "condition=bogus", "view=map&kind=bogus", "page=99999999999999999999", "page=%C2%B2",
     "category_id=99999999999999999999", "near_site_id=99999999999999999999", "endpoint=x", "_anchor=x",
@@ -357,6 +381,21 @@ def test_the_api_refuses_figures_no_report_could_add_up(client, auth, setting, d
         assert response.status_code in (400, 422), (figures, response.get_json())
         assert response.get_data(as_text=True).count("Infinity") == 0
     assert db.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_the_api_withdraws_only_published_listings(client, auth, db, setting, factory):
+    unpublished, shown = draft(factory, setting), published(factory, setting)
+    auth.login(setting["manager"])
+    headers = {"X-CSRFToken": csrf_token(client, "/")}
+    response = client.post(f"/api/v1/listings/{unpublished.id}/status", json={"status": "withdrawn"}, headers=headers)
+    assert (response.status_code, response.mimetype) == (422, "application/problem+json")
+    assert response.get_json()["status"] == 422 and "withdrawn" in response.get_json()["detail"]
+    db.refresh(unpublished)
+    assert unpublished.status == ListingStatus.DRAFT
+    response = client.post(f"/api/v1/listings/{shown.id}/status", json={"status": "withdrawn"}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["status"] == "withdrawn"
+    response = client.post(f"/api/v1/listings/{shown.id}/status", json={"status": "draft"}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["status"] == "draft"
 
 
 def test_reserved_listings_are_moved_by_loans_not_by_hand(db, setting, factory):

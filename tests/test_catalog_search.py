@@ -211,6 +211,24 @@ def test_the_search_page_says_when_a_place_was_taken_as_a_filter(client, auth, f
     assert "är en ort" not in client.get("/catalog/?q=hylla").get_data(as_text=True)
 
 
+def test_the_map_says_when_a_place_was_taken_as_a_filter(db, client, auth, factory):
+    trelleborg = factory.municipality("Trelleborg", "1287")
+    manager = factory.manager(trelleborg)
+    in_anderslov = factory.site(trelleborg, "Skolan", locality="Anderslöv")
+    factory.listing(site=in_anderslov, by=manager, title="Hylla", published=True)
+    factory.listing(site=factory.site(trelleborg, locality="Trelleborg"), by=manager, title="Hylla, vit",
+                    published=True)
+    viewer = factory.user(trelleborg)
+    on_map = listings.map_points(db, viewer=viewer, filters=listings.Filters(q="hylla Anderslöv"))
+    assert [point.site_id for point in on_map.points] == [in_anderslov.id]
+    assert on_map.place is not None and on_map.place.name == "Anderslöv"
+    assert listings.map_points(db, viewer=viewer, filters=listings.Filters(q="hylla")).place is None
+    auth.login(viewer)
+    page = client.get("/catalog/?q=hylla+Anderslöv&view=map").get_data(as_text=True)
+    assert "”Anderslöv” är en ort" in page and 'id="listing-map"' in page
+    assert "är en ort" not in client.get("/catalog/?q=hylla&view=map").get_data(as_text=True)
+
+
 def test_the_vocabulary_learns_a_listing_s_words_only_once_it_is_committed(db, catalog, factory):
     viewer, listing, _ = catalog
     where = factory.municipality()

@@ -3,6 +3,7 @@
 from sqlalchemy import func, select, text
 
 from sharing.accounts.models import Municipality, OpeningHours, Role, Site, Unit, User
+from sharing.mail import QueuedMail
 
 COUNTED = (Municipality, Unit, Site, OpeningHours, User)
 
@@ -36,15 +37,27 @@ def test_demo_sites_lie_in_southern_skane(runner, db):
         assert 55.3 < site.latitude < 55.6 and 12.9 < site.longitude < 14.3, site.name
 
 
-def test_a_municipality_joins_from_the_command_line(runner, db):
+def test_a_municipality_joins_from_the_command_line(runner, db, mailbox):
     result = runner.invoke(args=["municipality", "add", "--code", "1214", "--name", "Svalöv"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["user", "add", "--municipality", "1214", "--email", "admin@svalov.example",
                                  "--name", "Eva Admin", "--role", "municipality_admin"])
     assert result.exit_code == 0, result.output
-    assert "/invitation/" in result.output
+    assert "An invitation to admin@svalov.example is queued" in result.output
     admin = db.scalar(select(User).where(User.email == "admin@svalov.example"))
     assert admin.roles == {Role.MUNICIPALITY_ADMIN}
+    # The invitation goes by mail, through the queue; the operator has its link too.
+    [invitation] = mailbox.messages
+    assert invitation["To"] == "admin@svalov.example"
+    assert invitation["Subject"] == "Du är inbjuden till Delningstjänsten"
+    assert "Delningstjänsten har bjudit in dig" in invitation.get_content()
+    assert mailbox.link(invitation) in result.output and "/invitation/" in mailbox.link(invitation)
+    assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0, "sent, and so no longer kept"
+
+    result = runner.invoke(args=["user", "invite-again", "--email", "admin@svalov.example"])
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.messages) == 2 and mailbox.messages[-1]["To"] == "admin@svalov.example"
+    assert mailbox.link(mailbox.messages[-1]) in result.output
     result = runner.invoke(args=["municipality", "add", "--code", "1214", "--name", "Svalöv"])
     assert result.exit_code != 0 and "1214" in result.output
 

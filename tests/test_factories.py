@@ -32,7 +32,7 @@ def test_a_published_listing_went_through_the_rules(db, factory):
 
 def test_a_listing_can_be_moved_along_its_lifecycle(factory):
     assert factory.listing(status=ListingStatus.ON_LOAN).status == ListingStatus.ON_LOAN
-    assert factory.listing(status=ListingStatus.WITHDRAWN).published_at is None
+    assert factory.listing(status=ListingStatus.WITHDRAWN).published_at is not None  # withdrawn once published
 
 
 def test_a_category_has_figures_with_their_source_and_children_its_kind(db, factory):

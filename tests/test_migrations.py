@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlmodel import Session, col
 
+from sharing.catalog.categories.models import Category
+from sharing.catalog.categories.rules import (
+    FIGURES,
+    add_factor_version,
+    current_factor,
+    factor_versions,
+    load_reference_categories,
+    reference_categories,
+)
+from sharing.clock import utcnow
 from sharing.db import described_by_models, make_engine
 from sharing.models import metadata
+from sharing.text import slugify
 from tests.conftest import ROOT, alembic_config
 
 VERSIONS = ROOT / "migrations" / "versions"
+# The reference file as it was before its sources were reworded (and two reuse savings no
+# longer given as a new piece's CO2e): what databases loaded until then hold.
+OLD_REFERENCE = Path(__file__).with_name("data") / "reference-categories-2026-11-25.json"
+BEFORE_THE_CORRECTION = "952533be210f"
 
 
 def test_there_is_exactly_one_head():
@@ -58,3 +77,60 @@ def test_migration_files_are_named_by_date():
     assert files, "no migrations found"
     misnamed = [name for name in files if not re.match(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])_", name)]
     assert misnamed == [], f"migration files must start with YYYYMMDD_: {misnamed}"
+
+
+def _figures_by_slug(tree: list[dict[str, Any]], parent: str = "") -> dict[str, dict[str, Any]]:
+    """The reference categories that carry figures, by slug (as the loader makes them)."""
+    found: dict[str, dict[str, Any]] = {}
+    for node in tree:
+        slug = f"{parent}/{node.get('slug') or slugify(node['name'])}".strip("/")
+        if any(node.get(field) is not None for field in FIGURES):
+            found[slug] = {field: node.get(field) for field in (*FIGURES, "source")}
+        found.update(_figures_by_slug(node.get("children", []), slug))
+    return found
+
+
+def _figures(factor: Any) -> dict[str, Any]:
+    return {field: getattr(factor, field) for field in (*FIGURES, "source")}
+
+
+def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_versions(databases):
+    url = databases.empty()
+    config = alembic_config(url)
+    engine = make_engine(url)
+    current = _figures_by_slug(reference_categories())
+    own_desk = {"weight_kg": 38.0, "volume_m3": 0.9, "new_price_sek": 3500.0, "co2e_new_kg": None,
+                "source": "Ystads egen uppskattning"}
+    try:
+        command.upgrade(config, BEFORE_THE_CORRECTION)
+        with Session(engine) as session:
+            old_tree = json.loads(OLD_REFERENCE.read_text(encoding="utf-8"))["categories"]
+            load_reference_categories(session, tree=old_tree, now=utcnow() - timedelta(days=7))
+            desk = session.scalars(select(Category).where(col(Category.slug) == "mobler/bord/skrivbord")).one()
+            add_factor_version(session, category=desk, by_user_id=None, now=utcnow() - timedelta(days=1), **own_desk)
+            session.commit()
+            before = {slug: [_figures(f) for f in factor_versions(session, category.id)]
+                      for slug, category in ((c.slug, c) for c in session.scalars(select(Category)))}
+        assert before["mobler"][0]["co2e_new_kg"] == 50 and before["mobler"][0] != current["mobler"]
+
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            categories = {c.slug: c for c in session.scalars(select(Category))}
+            for slug, figures in current.items():
+                versions = [_figures(f) for f in factor_versions(session, categories[slug].id)]
+                if slug == "mobler/bord/skrivbord":  # its administrator's figures stay in force
+                    assert versions == before[slug] and versions[0] == own_desk
+                    continue
+                # The current reference text is a new version in force now; the old one stays as it was.
+                assert versions == [figures, *before[slug]], slug
+                assert _figures(current_factor(session, categories[slug].id)) == figures, slug
+            assert current_factor(session, categories["mobler"].id).co2e_new_kg is None
+            assert current_factor(session, categories["mobler/sittmobler/soffa"].id).co2e_new_kg is None
+
+        command.downgrade(config, BEFORE_THE_CORRECTION)
+        with Session(engine) as session:
+            after = {c.slug: [_figures(f) for f in factor_versions(session, c.id)]
+                     for c in session.scalars(select(Category))}
+        assert after == before
+    finally:
+        engine.dispose()

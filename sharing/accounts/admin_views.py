@@ -54,12 +54,10 @@ def _owned(model: type, object_id: int, municipality: Municipality):
     return obj
 
 
-def _invitation_sent(user: User, raw: str) -> None:
-    if notices.invitation(user, token=raw, inviter=current_user.name):
-        flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
-    else:
-        flash(_("The invitation to %(email)s could not be sent. Try again with “Send the invitation again”.",
-                email=user.email), "error")
+def _queue_invitation(user: User, raw: str) -> None:
+    """The invitation, queued in the request's transaction: sent after the response (and again
+    by the mail queue's job while the mail server fails), so the admin never waits for it."""
+    notices.queue_invitation(db_session, user, token=raw, inviter=current_user.name)
 
 
 @blueprint.get("/")
@@ -161,10 +159,11 @@ def new_user(municipality_id: int) -> str | Response:
         except DomainError as error:
             show_error(form, error)
         else:
+            _queue_invitation(user, raw)
             db_session.commit()
             audit.info("user %s invited to municipality %s with roles %s by user %s", user.id, municipality.id,
                        ",".join(sorted(user.roles)), current_user.id)
-            _invitation_sent(user, raw)
+            flash(_("An invitation is on its way to %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users", municipality_id=municipality.id))
     return render_template("accounts/admin/user_form.html", form=form, municipality=municipality, user=None)
 
@@ -207,9 +206,10 @@ def reinvite_user(municipality_id: int, user_id: int) -> Response:
     except DomainError as error:
         flash(_(error.message, **error.params), "error")
     else:
+        _queue_invitation(user, raw)
         db_session.commit()
         audit.info("user %s invited again by user %s", user.id, current_user.id)
-        _invitation_sent(user, raw)
+        flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
 
 

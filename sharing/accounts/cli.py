@@ -7,10 +7,11 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlmodel import col
 
-from sharing.accounts import auth, organisation
+from sharing.accounts import auth, notices, organisation
 from sharing.accounts.models import Municipality, Role
 from sharing.clock import utcnow
 from sharing.db import new_session
@@ -51,9 +52,9 @@ def list_municipalities() -> None:
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--set-password", is_flag=True,
-              help="Ask for a password now (hidden) instead of printing an invitation link.")
+              help="Ask for a password now (hidden) instead of inviting them by mail.")
 def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_password: bool) -> None:
-    """Add a user (for example a municipality's first administrator)."""
+    """Add a user (for example a municipality's first administrator), invited by mail."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
     with new_session() as session:
         municipality = session.scalar(select(Municipality).where(col(Municipality.code) == code))
@@ -67,17 +68,19 @@ def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_passw
             )
             if password:
                 auth.set_password(session, user=user, password=password)
+            else:
+                notices.queue_invitation(session, user, token=raw, inviter=_l("Delningstjänsten"))
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         session.commit()
         click.echo(f"User {user.email} added." if password else
-                   f"User {user.email} added. Invitation link: {_invitation_link(raw)}")
+                   f"User {user.email} added. {_invitation_queued(user.email, raw)}")
 
 
 @user_cli.command("invite-again")
 @click.option("--email", required=True)
 def invite_again(email: str) -> None:
-    """A new invitation link for someone who has not yet chosen a password."""
+    """A new invitation, by mail, for someone who has not yet chosen a password."""
     with new_session() as session:
         user = auth.user_by_email(session, email)
         if user is None:
@@ -85,11 +88,15 @@ def invite_again(email: str) -> None:
         try:
             raw = organisation.reinvite_user(session, user=user, now=utcnow(),
                                              lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
+            notices.queue_invitation(session, user, token=raw, inviter=_l("Delningstjänsten"))
         except DomainError as error:
             raise click.ClickException(str(error)) from None
         session.commit()
-        click.echo(f"Invitation link for {user.email}: {_invitation_link(raw)}")
+        click.echo(_invitation_queued(user.email, raw))
 
 
-def _invitation_link(raw: str) -> str:
-    return f"{current_app.config['SHARING_BASE_URL'].rstrip('/')}/invitation/{raw}"
+def _invitation_queued(email: str, raw: str) -> str:
+    """What the operator is told: the mail is queued (sent by this process once it has committed,
+    else by the send-queued-mail job), and its link, to hand over another way should mail fail."""
+    link = f"{current_app.config['SHARING_BASE_URL'].rstrip('/')}/invitation/{raw}"
+    return f"An invitation to {email} is queued in the mail queue. Its link, should it not arrive: {link}"

@@ -10,14 +10,9 @@ from sharing.accounts.models import User
 from sharing.mail import queue_mail, send_mail
 
 
-def invitation(user: User, *, token: str, inviter: str) -> bool:
-    return send_mail(to=user.email, subject=_l("You are invited to Delningstjänsten"), locale=user.locale,
-                     template="accounts/mail/invitation.txt", user=user, token=token, inviter=inviter,
-                     days=current_app.config["INVITATION_DAYS"])
-
-
-def queue_invitation(session: Session, user: User, *, token: str, inviter: str) -> None:
-    """The invitation, queued in ``session``'s transaction (sent once it commits)."""
+def queue_invitation(session: Session, user: User, *, token: str, inviter: object) -> None:
+    """The invitation, queued in ``session``'s transaction (sent once it commits). ``inviter`` is
+    a name, or a lazy translation (read in the recipient's language)."""
     queue_mail(session, to=user.email, subject=_l("You are invited to Delningstjänsten"), locale=user.locale,
                template="accounts/mail/invitation.txt", user=user, token=token, inviter=inviter,
                days=current_app.config["INVITATION_DAYS"])

@@ -16,7 +16,17 @@ from sqlmodel.main import SQLModelConfig
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
 from sharing.api import blueprint
-from sharing.api.common import ProblemError, date_arg, int_arg, one, page_args, page_response, parse_body, refused
+from sharing.api.common import (
+    DATE_PATTERN,
+    ProblemError,
+    date_arg,
+    int_arg,
+    one,
+    page_args,
+    page_response,
+    parse_body,
+    refused,
+)
 from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_tree, current_factor
@@ -74,7 +84,8 @@ class ListingIn(ListingDetails):
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: ListingStatus
+    status: ListingStatus = Field(description="published, draft or withdrawn (only a published listing is "
+                                              "withdrawn; a withdrawn one may become a draft again)")
 
 
 
@@ -104,8 +115,10 @@ SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "condition": {"type": "string", "enum": [c.value for c in Condition]},
     "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},
     "sort": {"type": "string", "enum": ["relevance", "newest", "title"]},
-    "available_from": {"type": "string", "format": "date", "description": "Available for a period from this day"},
-    "available_until": {"type": "string", "format": "date", "description": "... until this day"},
+    "available_from": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
+                       "description": "Available for a period from this day (YYYY-MM-DD)"},
+    "available_until": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
+                        "description": "... until this day (YYYY-MM-DD)"},
 }
 
 

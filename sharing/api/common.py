@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Iterable, TypeVar
 from urllib.parse import urlencode
@@ -105,12 +106,19 @@ def int_arg(name: str) -> int | None:
     return _whole_number_arg(name, None, MAX_ID)
 
 
+# A calendar date as the document gives it (format "date", RFC 3339's full-date): Python's
+# fromisoformat alone also reads 20240105 and week dates such as 2024-W01-5.
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
 def date_arg(name: str) -> date | None:
-    """An optional ISO date query argument; anything else is a 400 problem."""
+    """An optional date query argument, YYYY-MM-DD; anything else is a 400 problem."""
     raw = request.args.get(name)
     if not raw:
         return None
     try:
+        if not re.fullmatch(DATE_PATTERN, raw):
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         raise ProblemError(problem(400, f"'{name}' must be a date (YYYY-MM-DD).")) from None

@@ -137,3 +137,27 @@ def test_on_a_phone_the_results_come_before_the_filters(new_page: Callable[..., 
     page.keyboard.press("Enter")
     expect(page.locator("#results-heading")).to_be_focused()
     assert_accessible(page)
+    # Opened by hand, it shows the filters.
+    filters.locator("summary").click()
+    expect(page.get_by_label("Kategori", exact=True)).to_be_visible()
+
+
+def test_on_a_wide_screen_the_filters_are_open(new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.goto("/login")
+    log_in(page, "medarbetare@trelleborg.example")
+    page.goto("/catalog/?q=stol&kind=thing")
+    filters = page.locator("details.filters")
+    expect(filters).to_have_attribute("open", "")
+    expect(filters.locator("summary")).to_have_text("Filter och sortering (1 aktivt filter)")
+    expect(page.get_by_label("Kategori", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Filtrera")).to_be_visible()
+    expect(page.locator(".listing-grid .listing-card").first).to_be_visible()
+    # The results are still a Tab and a link away.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Hoppa till resultaten")).to_be_focused()
+    # Closed by hand, it stays closed.
+    filters.locator("summary").click()
+    expect(page.get_by_label("Kategori", exact=True)).to_be_hidden()
+    assert_accessible(page)

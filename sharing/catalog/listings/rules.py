@@ -37,9 +37,10 @@ from sharing.i18n import N_
 from sharing.typed import id_of, relation
 
 S = ListingStatus
-# Which status may follow which: the lifecycle lives here, not in views.
+# Which status may follow which: the lifecycle lives here, not in views. Only what was published
+# is withdrawn (a draft is simply not published); a withdrawn listing may become a draft again.
 TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
-    S.DRAFT: frozenset({S.PUBLISHED, S.WITHDRAWN}),
+    S.DRAFT: frozenset({S.PUBLISHED}),
     S.PUBLISHED: frozenset({S.DRAFT, S.RESERVED, S.ON_LOAN, S.HANDED_OVER, S.WITHDRAWN}),
     S.RESERVED: frozenset({S.PUBLISHED, S.ON_LOAN, S.HANDED_OVER}),
     S.ON_LOAN: frozenset({S.PUBLISHED, S.RESERVED}),
@@ -512,19 +513,27 @@ class MapPoint:
     listings: list[tuple[int, str]]  # (id, title) of the newest few
 
 
-def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> list[MapPoint]:
+@dataclass
+class MapResults:
+    """The sites on the map, and the place the search's words named (which the map says it filtered by)."""
+
+    points: list[MapPoint]
+    place: Place | None = None
+
+
+def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> MapResults:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
-    query = _matching(session, viewer, filters).query
-    matching = query.with_only_columns(col(Listing.id), col(Listing.site_id), col(Listing.title),
-                                       col(Listing.published_at)).subquery()
+    found = _matching(session, viewer, filters)
+    matching = found.query.with_only_columns(col(Listing.id), col(Listing.site_id), col(Listing.title),
+                                             col(Listing.published_at)).subquery()
     counts = session.execute(
         select(Site, func.count(matching.c.id))
         .join(matching, matching.c.site_id == Site.id)
         .group_by(col(Site.id))
     ).all()
     if not counts:
-        return []
+        return MapResults([], found.place)
     newest_first = func.row_number().over(
         partition_by=matching.c.site_id, order_by=(matching.c.published_at.desc(), matching.c.id.desc()))
     ranked = select(matching.c.id, matching.c.site_id, matching.c.title, newest_first.label("rank")).subquery()
@@ -532,8 +541,8 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
     for listing_id, site_id, title, _rank in session.execute(
             select(ranked).where(ranked.c.rank <= per_site).order_by(ranked.c.site_id, ranked.c.rank)):
         examples.setdefault(site_id, []).append((listing_id, title))
-    return [MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
-                     examples.get(site.id, [])) for site, count in counts]
+    return MapResults([MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
+                                examples.get(site.id, [])) for site, count in counts], found.place)
 
 
 def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnElement[float] | None:

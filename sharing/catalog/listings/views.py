@@ -123,15 +123,16 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
              "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
              "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
     if view == "map":
-        points = listings.map_points(db_session, viewer=current_user, filters=filters)
+        on_map = listings.map_points(db_session, viewer=current_user, filters=filters)
+        points = on_map.points
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
                     "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                                  for listing_id, title in p.listings]} for p in points]
         return render_template("catalog/_search.html", **shown, points=points, markers=markers,
-                               total=sum(point.count for point in points))
+                               total=sum(point.count for point in points), place=on_map.place)
     page = listings.find(db_session, viewer=current_user, filters=filters)
     near = filters.near_site_id if filters.sort == "distance" else None
-    return render_template("catalog/_search.html", **shown, page=page, total=page.total,
+    return render_template("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
                            covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
                            places=_card_places(page.items, near))
 
@@ -194,7 +195,7 @@ def detail(listing_id: int) -> str:
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
-                           manual_steps=_offered_steps(listing),
+                           manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id))
 
 
@@ -276,19 +277,12 @@ def edit(listing_id: int) -> str | Response:
     return render_template("catalog/form.html", form=form, listing=listing)
 
 
-def _offered_steps(listing: Listing) -> list[ListingStatus]:
-    """The status changes offered on a listing's page: withdrawing only what is published (a
-    draft is simply not published)."""
-    return [step for step in listings.manual_steps(listing)
-            if step != ListingStatus.WITHDRAWN or listing.status == ListingStatus.PUBLISHED]
-
-
 @blueprint.get("/<int:listing_id>/withdraw")
 @allow(Role.FACILITY_MANAGER)
 def confirm_withdraw(listing_id: int) -> str | Response:
     """Withdrawing asks first: a page of its own, so that it works without JavaScript."""
     listing = listings.listing_to_manage(db_session, current_user, listing_id)
-    if ListingStatus.WITHDRAWN not in _offered_steps(listing):
+    if ListingStatus.WITHDRAWN not in listings.manual_steps(listing):
         return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/withdraw.html", listing=listing)
 

@@ -6,3 +6,12 @@ document.addEventListener("DOMContentLoaded", function () {
     summary.focus();
   }
 });
+
+// A panel that is closed on a phone but has room on a wide screen (the search's filters) says
+// where it opens by itself: <details data-open-when="(min-width: 60rem)">. Opened once, as the
+// page loads: after that it is the user's to open and close.
+document.querySelectorAll("details[data-open-when]").forEach(function (panel) {
+  if (window.matchMedia && window.matchMedia(panel.getAttribute("data-open-when")).matches) {
+    panel.open = true;
+  }
+});

@@ -3,10 +3,12 @@
 from sharing import events, mail  # noqa: F401
 from sharing.accounts import models as accounts  # noqa: F401
 from sharing.catalog.categories import models as categories  # noqa: F401
+from sharing.catalog.holds import models as holds  # noqa: F401
 from sharing.catalog.imports import models as imports  # noqa: F401
 from sharing.catalog.listings import models as listings  # noqa: F401
 from sharing.catalog.photos import models as photos  # noqa: F401
 from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
+from sharing.loans.requests import models as loan_requests  # noqa: F401
 
 __all__ = ["metadata"]

@@ -3,6 +3,7 @@
 - ``categories/``: the category tree and its climate figures, versioned with their sources;
 - ``listings/``: listings, their lifecycle, Swedish search and the map;
 - ``photos/``: photos of listings;
+- ``holds/``: pieces held for a period (booked) or for good; what is free when;
 - ``wants/``: wanted items, matched against new listings;
 - ``imports/``: listing a whole inventory from a spreadsheet;
 - ``qr_labels/``: printable QR labels for listings;
@@ -24,6 +25,7 @@ from sharing.catalog import demo
 from sharing.catalog.categories import views as category_views
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.rules import load_reference_categories
+from sharing.catalog.holds.models import Hold
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
 from sharing.catalog.imports.labels import IMPORT_STATUS_LABELS
@@ -89,7 +91,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(want_views.blueprint)
     app.register_blueprint(import_views.blueprint)
     app.cli.add_command(catalog_cli)
-    revision.watch(ListingPhoto)  # a listing's cover shows in search
+    revision.watch(ListingPhoto, Hold)  # a listing's cover shows in search, and what is free when
     add_template_helpers(app, names={
         "action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
         "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS,

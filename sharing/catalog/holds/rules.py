@@ -1,0 +1,191 @@
+"""Holds on listings: the catalog alone decides whether pieces are free, and keeps it true.
+
+The invariant: at no moment do the pieces held of a listing exceed its quantity. Every
+booking checks it inside the transaction that writes the hold, after taking the listing's
+write lock (``_lock``): a second booking of the same listing waits for the first to commit and
+then counts its hold. The booking tools whose double bookings are well known (LibreBooking,
+Snipe-IT, Shelf) all checked outside the writing transaction.
+
+Periods are half-open, [starts_at, ends_at) in UTC; a loan of whole days runs from the first
+day's midnight in Sweden to the midnight after its last (``days``). A hold for good has no end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlmodel import Session, col
+
+from sharing.catalog.holds.models import Hold, HoldPurpose
+from sharing.catalog.listings.models import Listing, ListingStatus
+from sharing.clock import SWEDEN
+from sharing.errors import DomainError, NotVisible
+from sharing.i18n import N_
+
+BOOKABLE = (ListingStatus.PUBLISHED.value, ListingStatus.RESERVED.value, ListingStatus.ON_LOAN.value)
+CALENDAR_DAYS_MAX = 370
+
+
+@dataclass(frozen=True)
+class Period:
+    starts_at: datetime
+    ends_at: datetime | None  # None: for good
+
+    def __post_init__(self) -> None:
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise DomainError(N_("The period must end after it starts."), field="ends_on")
+
+
+def midnight(day: date) -> datetime:
+    """The instant a Swedish day begins (a day of 23 or 25 hours at the clock changes)."""
+    return datetime.combine(day, time(0), tzinfo=SWEDEN)
+
+
+def days(first: date, last: date | None) -> Period:
+    """Whole Swedish days, ``first`` to ``last`` inclusive (``last`` None: for good, from ``first``)."""
+    if last is not None and last < first:
+        raise DomainError(N_("The last day must not be before the first."), field="ends_on")
+    return Period(midnight(first), midnight(last + timedelta(days=1)) if last is not None else None)
+
+
+class NotFree(DomainError):
+    """Fewer pieces are free than were asked for: someone booked them first."""
+
+    def __init__(self, free: int) -> None:
+        super().__init__(N_("No longer available: only %(free)d pieces are free for those dates."), field="quantity",
+                         free=free)
+        self.free = free
+
+
+def _overlapping(period: Period) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > period.starts_at)]
+    if period.ends_at is not None:
+        conditions.append(col(Hold.starts_at) < period.ends_at)
+    return conditions
+
+
+def _holds_in(session: Session, listing_id: int, period: Period, *, leaving_out: int | None = None) -> list[Hold]:
+    query = select(Hold).where(col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None),
+                               *_overlapping(period))
+    if leaving_out is not None:
+        query = query.where(col(Hold.id) != leaving_out)
+    return list(session.scalars(query))
+
+
+def most_held(holds: list[Hold], period: Period) -> int:
+    """The most pieces held at any one moment of the period (a sweep over the holds' ends)."""
+    changes: list[tuple[datetime, int]] = []
+    for hold in holds:
+        if (hold.ends_at is not None and hold.ends_at <= period.starts_at) or (
+                period.ends_at is not None and hold.starts_at >= period.ends_at):
+            continue  # not within the period at all
+        changes.append((max(hold.starts_at, period.starts_at), hold.quantity))
+        if hold.ends_at is not None and (period.ends_at is None or hold.ends_at < period.ends_at):
+            changes.append((hold.ends_at, -hold.quantity))
+    held = most = 0
+    for _at, change in sorted(changes, key=lambda c: (c[0], c[1])):  # a hold ending frees before one starts
+        held += change
+        most = max(most, held)
+    return most
+
+
+def free_pieces(session: Session, listing: Listing, period: Period) -> int:
+    """How many of the listing's pieces are free for the whole period (as last committed)."""
+    return max(0, listing.quantity - most_held(_holds_in(session, _id(listing), period), period))
+
+
+def _id(listing: Listing) -> int:
+    assert listing.id is not None
+    return listing.id
+
+
+def _lock(session: Session, listing_id: int) -> Listing:
+    """Take the listing's write lock for the rest of the transaction and read it as committed.
+
+    An UPDATE that changes nothing still locks: PostgreSQL locks the row until commit, and on
+    SQLite it is the transaction's first write, which takes the database's write lock (waiting
+    for the writer before) with a snapshot that sees everything committed."""
+    session.execute(update(Listing).where(col(Listing.id) == listing_id).values(id=col(Listing.id))
+                    .execution_options(synchronize_session=False))
+    listing = session.scalars(select(Listing).where(col(Listing.id) == listing_id)
+                              .execution_options(populate_existing=True)).one_or_none()
+    if listing is None:
+        raise NotVisible()
+    return listing
+
+
+def hold(session: Session, *, listing_id: int, quantity: int, period: Period, purpose: HoldPurpose,
+         holder: str, now: datetime) -> Hold:
+    """Hold pieces of a published listing for the period, if that many are free throughout it.
+    Flushed in the caller's transaction, which keeps the listing locked until it ends."""
+    if quantity < 1:
+        raise DomainError(N_("Ask for at least one piece."), field="quantity")
+    listing = _lock(session, listing_id)
+    if listing.status not in BOOKABLE:
+        raise DomainError(N_("This listing can no longer be booked."))
+    free = max(0, listing.quantity - most_held(_holds_in(session, listing_id, period), period))
+    if quantity > free:
+        raise NotFree(free)
+    made = Hold(listing_id=listing_id, quantity=quantity, starts_at=period.starts_at, ends_at=period.ends_at,
+                purpose=purpose.value, holder=holder, created_at=now)
+    session.add(made)
+    session.flush()
+    return made
+
+
+def extend(session: Session, *, hold_id: int, until: datetime, now: datetime) -> Hold:
+    """Move a hold's end later, if its pieces are free until then."""
+    held = session.get(Hold, hold_id)
+    if held is None or held.released_at is not None:
+        raise DomainError(N_("This booking is no longer in force."))
+    listing = _lock(session, held.listing_id)
+    session.refresh(held)
+    if held.ends_at is None or until <= held.ends_at:
+        raise DomainError(N_("The new end must be later than the current one."), field="ends_on")
+    added = Period(held.ends_at, until)
+    free = max(0, listing.quantity - most_held(_holds_in(session, held.listing_id, added, leaving_out=hold_id), added))
+    if held.quantity > free:
+        raise NotFree(free)
+    held.ends_at = until
+    session.add(held)
+    session.flush()
+    return held
+
+
+def release(session: Session, *, hold_id: int, now: datetime) -> None:
+    """Free a hold's pieces entirely (a request cancelled or declined): it no longer counts."""
+    held = session.get(Hold, hold_id)
+    if held is None or held.released_at is not None:
+        return
+    _lock(session, held.listing_id)
+    held.released_at = now
+    session.add(held)
+    session.flush()
+
+
+def end(session: Session, *, hold_id: int, at: datetime) -> None:
+    """End a hold at ``at`` (pieces back early): free from then on, on record until then."""
+    held = session.get(Hold, hold_id)
+    if held is None or held.released_at is not None or (held.ends_at is not None and held.ends_at <= at):
+        return
+    _lock(session, held.listing_id)
+    held.ends_at = max(at, held.starts_at + timedelta(seconds=1))
+    session.add(held)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    free: int
+
+
+def calendar(session: Session, listing: Listing, *, first: date, count: int) -> list[Day]:
+    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar)."""
+    count = max(1, min(count, CALENDAR_DAYS_MAX))
+    whole = days(first, first + timedelta(days=count - 1))
+    holds = _holds_in(session, _id(listing), whole)
+    return [Day(day, max(0, listing.quantity - most_held(holds, days(day, day))))
+            for day in (first + timedelta(days=n) for n in range(count))]

@@ -1,0 +1,380 @@
+"""The life of a request: asked, decided, handed over, returned, closed.
+
+Each kind of request has its own status machine (``TRANSITIONS``); a step it does not allow is
+refused with a clear message. The pieces asked for are held from the moment of asking, through
+the catalog's holds, so that two requests can never be promised the same pieces: the catalog
+checks and writes the hold in the request's own transaction. Loans change listings only
+through the catalog's rules, and tell the rest of the service by recorded events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from sharing.accounts.models import Actor, Role, Site
+from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.holds import rules as holds
+from sharing.catalog.holds.models import HoldPurpose
+from sharing.catalog.listings.models import Condition, Listing
+from sharing.catalog.listings.rules import listing_to_see
+from sharing.clock import today_in_sweden
+from sharing.db import Page
+from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.events import record
+from sharing.i18n import N_
+from sharing.loans import events
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestMessage, RequestStatus
+from sharing.typed import id_of
+
+K, S = RequestKind, RequestStatus
+_FOR_GOOD = {S.REQUESTED: frozenset({S.APPROVED, S.DECLINED, S.CANCELLED}),
+             S.APPROVED: frozenset({S.HANDED_OVER, S.CANCELLED}),
+             S.HANDED_OVER: frozenset({S.CLOSED})}
+TRANSITIONS: dict[RequestKind, dict[RequestStatus, frozenset[RequestStatus]]] = {
+    K.BORROW: {S.REQUESTED: frozenset({S.APPROVED, S.DECLINED, S.CANCELLED}),
+               S.APPROVED: frozenset({S.HANDED_OVER, S.CANCELLED}),
+               S.HANDED_OVER: frozenset({S.RETURNED}),
+               S.RETURNED: frozenset({S.CLOSED})},
+    K.TAKE_OVER: _FOR_GOOD,
+    K.SWAP: _FOR_GOOD,
+}
+OPEN = (S.REQUESTED.value, S.APPROVED.value, S.HANDED_OVER.value, S.RETURNED.value)
+OFFER_OF_KIND = {K.BORROW: "lend", K.TAKE_OVER: "give_away", K.SWAP: "swap"}
+MESSAGE_MAX = 2000
+REASON_MAX = 1000
+
+
+@dataclass
+class RequestDetails:
+    """What the requester fills in (types and lengths checked by the form or the API)."""
+
+    kind: RequestKind
+    quantity: int
+    first_day: date
+    last_day: date | None  # a loan's last day; none for good
+    delivery_site_id: int
+    transport_needed: bool = False
+    message: str = ""
+    offered_listing_id: int | None = None  # a swap
+    offered_quantity: int | None = None
+
+
+# --- Who may see and do what -------------------------------------------------------------
+
+def is_requester(user: Actor, request: LoanRequest) -> bool:
+    return user.id is not None and user.id == request.requester_id
+
+
+def is_owner_manager(user: Actor, request: LoanRequest) -> bool:
+    """A facility manager of the municipality whose pieces are asked for: they decide."""
+    return user.municipality_id == request.owner_municipality_id and user.has_role(Role.FACILITY_MANAGER)
+
+
+def can_see(user: Actor, request: LoanRequest) -> bool:
+    """The requester, and the facility managers of both municipalities."""
+    return (is_requester(user, request) or is_owner_manager(user, request)
+            or (user.municipality_id == request.requester_municipality_id
+                and user.has_role(Role.FACILITY_MANAGER)))
+
+
+def request_to_see(session: Session, user: Actor, request_id: int) -> LoanRequest:
+    request = session.get(LoanRequest, request_id)
+    if request is None or not can_see(user, request):
+        raise NotVisible(f"request {request_id}")
+    return request
+
+
+# --- Asking -------------------------------------------------------------------------------
+
+def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor, now: datetime) -> LoanRequest:
+    """Ask for pieces of a listing the requester may see; they are held at once, or the
+    request is refused ("no longer available") if someone was first."""
+    listing = listing_to_see(session, by, listing_id)
+    _check_offer(listing, details, today=today_in_sweden(now))
+    site = session.get(Site, details.delivery_site_id)
+    if site is None or not site.active or site.municipality_id != by.municipality_id:
+        raise DomainError(N_("Choose one of your municipality's sites."), field="delivery_site_id")
+    offered = _offered_listing(session, details, by, asked_for=listing_id) if details.kind == K.SWAP else None
+    request = LoanRequest(
+        kind=details.kind.value, listing_id=listing_id, quantity=details.quantity,
+        owner_municipality_id=listing.municipality_id, requester_id=by.id,
+        requester_municipality_id=by.municipality_id, requester_unit_id=by.unit_id,
+        delivery_site_id=details.delivery_site_id,
+        transport_needed=details.transport_needed and listing.kind == ResourceKind.THING,
+        offered_listing_id=details.offered_listing_id if offered else None,
+        offered_quantity=details.offered_quantity if offered else None,
+        starts_at=holds.midnight(details.first_day), created_at=now, updated_at=now)
+    session.add(request)
+    session.flush()
+    for_good = details.kind != K.BORROW
+    period = holds.days(details.first_day, None if for_good else details.last_day)
+    request.starts_at, request.ends_at = period.starts_at, period.ends_at
+    purpose = HoldPurpose.TAKE_OVER if for_good else HoldPurpose.LOAN
+    request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
+                                       purpose=purpose, holder=_holder(request), now=now))
+    if offered is not None:
+        request.offered_hold_id = id_of(holds.hold(
+            session, listing_id=id_of(offered), quantity=details.offered_quantity or 1, period=period,
+            purpose=HoldPurpose.TAKE_OVER, holder=_holder(request), now=now))
+    if details.message.strip():
+        session.add(RequestMessage(request_id=id_of(request), author_id=by.id, body=details.message.strip(),
+                                   created_at=now))
+    session.add(request)
+    session.flush()
+    _record(session, events.REQUESTED, request, by=by, now=now,
+            extra={"starts_at": request.starts_at.isoformat(),
+                   "ends_at": request.ends_at.isoformat() if request.ends_at else None,
+                   "transport_needed": request.transport_needed})
+    return request
+
+
+def _holder(request: LoanRequest) -> str:
+    return f"{events.SUBJECT}:{request.id}"
+
+
+def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> None:
+    offer = OFFER_OF_KIND[details.kind]
+    if not getattr(listing, offer):
+        raise DomainError(N_("This listing is not offered that way."), field="kind")
+    if listing.kind != ResourceKind.THING and details.kind != K.BORROW:
+        raise DomainError(N_("Places and services are booked for a time, never taken over."), field="kind")
+    if details.quantity < 1:
+        raise DomainError(N_("Ask for at least one piece."), field="quantity")
+    if details.first_day < today:
+        raise DomainError(N_("The first day must not be in the past."), field="first_day")
+    if listing.available_from is not None and details.first_day < listing.available_from:
+        raise DomainError(N_("The listing is available from %(day)s."), field="first_day",
+                          day=listing.available_from.isoformat())
+    if details.kind != K.BORROW:
+        return
+    if details.last_day is None:
+        raise DomainError(N_("Give the last day of the loan."), field="last_day")
+    if details.last_day < details.first_day:
+        raise DomainError(N_("The last day must not be before the first."), field="last_day")
+    length = (details.last_day - details.first_day).days + 1
+    if listing.loan_min_days and length < listing.loan_min_days:
+        raise DomainError(N_("The shortest loan is %(days)d days."), field="last_day", days=listing.loan_min_days)
+    if listing.loan_max_days and length > listing.loan_max_days:
+        raise DomainError(N_("The longest loan is %(days)d days."), field="last_day", days=listing.loan_max_days)
+
+
+def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, asked_for: int) -> Listing:
+    """A swap offers one of the requester's own municipality's listings that is offered for swapping."""
+    offered = session.get(Listing, details.offered_listing_id) if details.offered_listing_id else None
+    if offered is None or offered.municipality_id != by.municipality_id or not offered.swap:
+        raise DomainError(N_("Offer one of your municipality's listings that is offered for swapping."),
+                          field="offered_listing_id")
+    if offered.id == asked_for:
+        raise DomainError(N_("Offer another listing than the one you ask for."), field="offered_listing_id")
+    if not details.offered_quantity or details.offered_quantity < 1:
+        raise DomainError(N_("Say how many pieces you offer."), field="offered_quantity")
+    return offered
+
+
+# --- Steps ---------------------------------------------------------------------------------
+
+def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor, now: datetime,
+          extra: dict[str, Any] | None = None) -> None:
+    current = RequestStatus(request.status)
+    if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
+        raise DomainError(N_("A request that is “%(current)s” cannot become “%(target)s”."),
+                          current=current.value, target=to.value)
+    request.status = to.value
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    _record(session, event, request, by=by, now=now, extra={"from": current.value, **(extra or {})})
+
+
+def _record(session: Session, name: str, request: LoanRequest, *, by: Actor | None, now: datetime,
+            extra: dict[str, Any] | None = None) -> None:
+    record(session, name, subject_type=events.SUBJECT, subject_id=id_of(request), now=now,
+           actor_id=by.id if by is not None else None, municipality_id=request.owner_municipality_id,
+           payload={"listing_id": request.listing_id, "kind": request.kind, "quantity": request.quantity,
+                    "status": request.status, "requester_municipality_id": request.requester_municipality_id,
+                    **(extra or {})})
+
+
+def _decider(user: Actor, request: LoanRequest) -> None:
+    if not is_owner_manager(user, request):
+        raise NotAllowed(f"request {request.id}")
+
+
+def approve(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:
+    _decider(by, request)
+    request.decided_by_id, request.decided_at = by.id, now
+    _move(session, request, S.APPROVED, event=events.APPROVED, by=by, now=now)
+
+
+def decline(session: Session, request: LoanRequest, *, reason: str, by: Actor, now: datetime) -> None:
+    """Say no, and why: the pieces held for the request are free again."""
+    _decider(by, request)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(N_("Say why the request is declined."), field="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(N_("Keep the reason under %(n)d characters."), field="reason", n=REASON_MAX)
+    request.decided_by_id, request.decided_at, request.decline_reason = by.id, now, reason
+    _move(session, request, S.DECLINED, event=events.DECLINED, by=by, now=now, extra={"reason": reason})
+    _release_holds(session, request, now=now)
+
+
+def cancel(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:
+    """The requester takes the request back, before anything is handed over."""
+    if not is_requester(by, request):
+        raise NotAllowed(f"request {request.id}")
+    request.cancelled_at = now
+    _move(session, request, S.CANCELLED, event=events.CANCELLED, by=by, now=now)
+    _release_holds(session, request, now=now)
+
+
+def _release_holds(session: Session, request: LoanRequest, *, now: datetime) -> None:
+    for hold_id in (request.hold_id, request.offered_hold_id):
+        if hold_id is not None:
+            holds.release(session, hold_id=hold_id, now=now)
+
+
+def hand_over(session: Session, request: LoanRequest, *, condition: Condition | None, method: HandoverMethod,
+              by: Actor, now: datetime) -> None:
+    """The pieces changed hands: recorded by either side, which confirms it for its own side."""
+    side = _side(by, request)
+    request.handed_over_at, request.handed_over_by_id = now, by.id
+    request.handover_condition = condition.value if condition else None
+    request.handover_method = method.value
+    _confirm_handover(request, side, now)
+    _move(session, request, S.HANDED_OVER, event=events.HANDED_OVER, by=by, now=now,
+          extra={"method": method.value, "condition": request.handover_condition, "side": side})
+
+
+def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
+              by: Actor, now: datetime) -> None:
+    """The owner received the lent pieces back: free for others from now on."""
+    _decider(by, request)
+    if len(remarks) > MESSAGE_MAX or len(damage) > MESSAGE_MAX:
+        raise DomainError(N_("Keep the remarks under %(n)d characters."), field="remarks", n=MESSAGE_MAX)
+    request.returned_at, request.return_received_by_id = now, by.id
+    request.return_condition = condition.value if condition else None
+    request.return_remarks, request.return_damage = remarks.strip(), damage.strip()
+    request.return_confirmed_by_owner_at = now
+    _move(session, request, S.RETURNED, event=events.RETURNED, by=by, now=now,
+          extra={"condition": request.return_condition, "damage": bool(request.return_damage)})
+    if request.hold_id is not None:
+        holds.end(session, hold_id=request.hold_id, at=now)
+
+
+def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:
+    """Confirm, for one's own side, the handover or the return the other side recorded. A
+    return confirmed by both sides closes the loan."""
+    side = _side(by, request)
+    if request.status == S.HANDED_OVER.value:
+        if not _confirm_handover(request, side, now):
+            raise DomainError(N_("You have already confirmed this handover."))
+        step = "handover"
+    elif request.status == S.RETURNED.value:
+        if not _confirm_return(request, side, now):
+            raise DomainError(N_("You have already confirmed this return."))
+        step = "return"
+    else:
+        raise DomainError(N_("There is nothing to confirm now."))
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    _record(session, events.CONFIRMED, request, by=by, now=now, extra={"step": step, "side": side})
+    if step == "return" and request.return_confirmed_by_owner_at and request.return_confirmed_by_requester_at:
+        request.closed_at = now
+        _move(session, request, S.CLOSED, event=events.CLOSED, by=by, now=now)
+
+
+def _side(user: Actor, request: LoanRequest) -> str:
+    if is_owner_manager(user, request):
+        return "owner"
+    if is_requester(user, request):
+        return "requester"
+    raise NotAllowed(f"request {request.id}")
+
+
+def _confirm_handover(request: LoanRequest, side: str, now: datetime) -> bool:
+    attribute = f"handover_confirmed_by_{side}_at"
+    if getattr(request, attribute) is not None:
+        return False
+    setattr(request, attribute, now)
+    return True
+
+
+def _confirm_return(request: LoanRequest, side: str, now: datetime) -> bool:
+    attribute = f"return_confirmed_by_{side}_at"
+    if getattr(request, attribute) is not None:
+        return False
+    setattr(request, attribute, now)
+    return True
+
+
+def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor, now: datetime) -> None:
+    """Lengthen a loan, if its pieces are free until the new last day (no approval needed)."""
+    if not (is_requester(by, request) or is_owner_manager(by, request)):
+        raise NotAllowed(f"request {request.id}")
+    if request.kind != K.BORROW.value or request.status not in (S.APPROVED.value, S.HANDED_OVER.value):
+        raise DomainError(N_("Only an approved or ongoing loan can be extended."))
+    if request.hold_id is None or request.ends_at is None:
+        raise DomainError(N_("This booking is no longer in force."))
+    until = holds.days(last_day, last_day).ends_at
+    assert until is not None
+    previous = request.ends_at
+    holds.extend(session, hold_id=request.hold_id, until=until, now=now)
+    request.ends_at, request.updated_at = until, now
+    session.add(request)
+    session.flush()
+    _record(session, events.EXTENDED, request, by=by, now=now,
+            extra={"from": previous.isoformat(), "to": until.isoformat()})
+
+
+def post_message(session: Session, request: LoanRequest, *, body: str, by: Actor, now: datetime) -> RequestMessage:
+    """A message in the request's thread, from the requester or an owner's facility manager."""
+    _side(by, request)
+    body = body.strip()
+    if not body:
+        raise DomainError(N_("Write a message."), field="body")
+    if len(body) > MESSAGE_MAX:
+        raise DomainError(N_("Keep the message under %(n)d characters."), field="body", n=MESSAGE_MAX)
+    message = RequestMessage(request_id=id_of(request), author_id=by.id, body=body, created_at=now)
+    session.add(message)
+    session.flush()
+    _record(session, events.MESSAGE, request, by=by, now=now, extra={"message_id": message.id})
+    return message
+
+
+# --- Finding -------------------------------------------------------------------------------
+
+def thread(session: Session, request: LoanRequest) -> list[RequestMessage]:
+    return list(session.scalars(select(RequestMessage).where(col(RequestMessage.request_id) == request.id)
+                                .order_by(col(RequestMessage.created_at), col(RequestMessage.id))))
+
+
+def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: bool, page: int,
+                per_page: int = 25) -> Page[LoanRequest]:
+    """The user's own requests, or (incoming) those for their municipality's listings if they decide them."""
+    if incoming:
+        if not user.has_role(Role.FACILITY_MANAGER):
+            raise NotAllowed("incoming requests")
+        query = select(LoanRequest).where(col(LoanRequest.owner_municipality_id) == user.municipality_id)
+    else:
+        query = select(LoanRequest).where(col(LoanRequest.requester_id) == user.id)
+    if open_only:
+        query = query.where(col(LoanRequest.status).in_(OPEN))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(col(LoanRequest.updated_at).desc(), col(LoanRequest.id).desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def open_requests_for(session: Session, user: Actor, listing_id: int) -> list[LoanRequest]:
+    """The user's own open requests for a listing (shown on its page)."""
+    return list(session.scalars(select(LoanRequest).where(
+        col(LoanRequest.listing_id) == listing_id, col(LoanRequest.requester_id) == user.id,
+        col(LoanRequest.status).in_(OPEN)).order_by(col(LoanRequest.id))))
+

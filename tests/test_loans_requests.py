@@ -1,0 +1,187 @@
+"""Requests to borrow, take over or swap: their life, who may take each step, and the catalog's
+holds that keep two requests from being promised the same pieces."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from sharing.accounts.models import Role
+from sharing.catalog.holds import rules as holds
+from sharing.catalog.holds.models import Hold, HoldPurpose
+from sharing.catalog.listings.models import Condition
+from sharing.clock import today_in_sweden, utcnow
+from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.events import events_of
+from sharing.loans import events
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, RequestKind
+from sharing.loans.requests.rules import RequestDetails
+
+TODAY = today_in_sweden(utcnow())
+
+
+@pytest.fixture
+def s(factory):
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    ystad_site, skurup_site = factory.site(ystad), factory.site(skurup, locality="Skurup")
+    unit = factory.unit(skurup, "Skurups skola")
+    manager = factory.manager(ystad)
+    chairs = factory.listing_published(site=ystad_site, by=manager, title="Kontorsstolar", quantity=24,
+                                       lend=True, give_away=True)
+    return {"ystad": ystad, "skurup": skurup, "ystad_site": ystad_site, "skurup_site": skurup_site,
+            "manager": manager, "chairs": chairs,
+            "employee": factory.user(skurup, Role.EMPLOYEE, unit=unit),
+            "colleague": factory.user(skurup, Role.EMPLOYEE, unit=unit),
+            "skurup_manager": factory.manager(skurup)}
+
+
+def borrow(s, quantity=6, first=TODAY + timedelta(days=1), days=14, **overrides):
+    values = dict(kind=RequestKind.BORROW, quantity=quantity, first_day=first,
+                  last_day=first + timedelta(days=days - 1), delivery_site_id=s["skurup_site"].id,
+                  transport_needed=True, message="Till matsalen")
+    return RequestDetails(**{**values, **overrides})
+
+
+def ask(db, s, details=None, by=None):
+    request = loans.ask(db, listing_id=s["chairs"].id, details=details or borrow(s), by=by or s["employee"],
+                        now=utcnow())
+    db.commit()
+    return request
+
+
+def test_a_loan_goes_from_request_to_close_with_both_sides_confirming(db, s):
+    request = ask(db, s)
+    assert request.status == "requested" and request.transport_needed
+    assert request.requester_unit_id == s["employee"].unit_id
+    assert [m.body for m in loans.thread(db, request)] == ["Till matsalen"]
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    loans.hand_over(db, request, condition=Condition.GOOD, method=HandoverMethod.TRANSPORT, by=s["manager"],
+                    now=utcnow())
+    assert request.handover_confirmed_by_owner_at and request.handover_confirmed_by_requester_at is None
+    loans.confirm(db, request, by=s["employee"], now=utcnow())
+    assert request.handover_confirmed_by_requester_at is not None
+    loans.take_back(db, request, condition=Condition.GOOD, remarks="", damage="En stol har en spricka",
+                    by=s["manager"], now=utcnow())
+    assert request.status == "returned" and request.return_confirmed_by_owner_at
+    loans.confirm(db, request, by=s["employee"], now=utcnow())
+    db.commit()
+    assert request.status == "closed" and request.closed_at
+    names = [event.name for event in events_of(db, subject_type=events.SUBJECT, subject_id=request.id)]
+    assert names == [events.REQUESTED, events.APPROVED, events.HANDED_OVER, events.CONFIRMED, events.RETURNED,
+                     events.CONFIRMED, events.CLOSED]
+
+
+def test_steps_out_of_order_are_refused_with_a_message(db, s):
+    request = ask(db, s)
+    with pytest.raises(DomainError, match="cannot become"):
+        loans.hand_over(db, request, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    with pytest.raises(DomainError, match="cannot become"):
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+    with pytest.raises(DomainError, match="nothing to confirm"):
+        loans.confirm(db, request, by=s["employee"], now=utcnow())
+
+
+def test_only_the_owner_s_facility_managers_decide_and_only_the_requester_cancels(db, s):
+    request = ask(db, s)
+    for outsider in (s["employee"], s["skurup_manager"]):
+        with pytest.raises(NotAllowed):
+            loans.approve(db, request, by=outsider, now=utcnow())
+    with pytest.raises(NotAllowed):
+        loans.cancel(db, request, by=s["colleague"], now=utcnow())
+    with pytest.raises(NotVisible):
+        loans.request_to_see(db, s["colleague"], request.id)
+    assert loans.request_to_see(db, s["skurup_manager"], request.id) == request  # the requester's managers see it
+    loans.cancel(db, request, by=s["employee"], now=utcnow())
+    assert request.status == "cancelled"
+
+
+def test_asked_pieces_are_held_and_a_decline_or_cancel_frees_them(db, s):
+    period = holds.days(TODAY + timedelta(days=1), TODAY + timedelta(days=14))
+    first = ask(db, s, borrow(s, quantity=20))
+    assert holds.free_pieces(db, s["chairs"], period) == 4
+    with pytest.raises(holds.NotFree) as refused:
+        ask(db, s, borrow(s, quantity=5))
+    assert refused.value.free == 4 and "No longer available" in str(refused.value)
+    db.rollback()
+    with pytest.raises(DomainError, match="Say why"):
+        loans.decline(db, first, reason=" ", by=s["manager"], now=utcnow())
+    loans.decline(db, first, reason="Behövs själva", by=s["manager"], now=utcnow())
+    db.commit()
+    assert holds.free_pieces(db, s["chairs"], period) == 24
+    second = ask(db, s, borrow(s, quantity=24))
+    loans.cancel(db, second, by=s["employee"], now=utcnow())
+    db.commit()
+    assert holds.free_pieces(db, s["chairs"], period) == 24
+
+
+def test_holds_count_what_overlaps_at_any_one_moment(db, s):
+    """Two loans back to back share the pieces; only overlapping ones add up."""
+    day = TODAY + timedelta(days=10)
+    ask(db, s, borrow(s, quantity=20, first=day, days=5))  # days 10-14
+    ask(db, s, borrow(s, quantity=20, first=day + timedelta(days=5), days=5))  # days 15-19: no overlap
+    assert holds.free_pieces(db, s["chairs"], holds.days(day, day + timedelta(days=9))) == 4
+    with pytest.raises(holds.NotFree):
+        ask(db, s, borrow(s, quantity=5, first=day + timedelta(days=4), days=2))  # spans both
+    db.rollback()
+    calendar = holds.calendar(db, s["chairs"], first=day - timedelta(days=1), count=12)
+    assert [d.free for d in calendar] == [24] + [4] * 10 + [24]
+
+
+def test_a_returned_loan_frees_its_pieces_from_the_return_on(db, s):
+    first = TODAY + timedelta(days=1)
+    request = ask(db, s, borrow(s, quantity=24, first=first, days=30))
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    loans.hand_over(db, request, condition=None, method=HandoverMethod.PICKUP, by=s["employee"], now=utcnow())
+    returned = holds.midnight(first + timedelta(days=10))
+    loans.take_back(db, request, condition=Condition.GOOD, remarks="", damage="", by=s["manager"], now=returned)
+    db.commit()
+    assert holds.free_pieces(db, s["chairs"], holds.days(first + timedelta(days=11), first + timedelta(days=29))) == 24
+    assert holds.free_pieces(db, s["chairs"], holds.days(first, first + timedelta(days=5))) == 0
+
+
+def test_a_loan_is_extended_only_when_nothing_conflicts(db, s):
+    first = TODAY + timedelta(days=1)
+    request = ask(db, s, borrow(s, quantity=10, first=first, days=7))
+    ask(db, s, borrow(s, quantity=20, first=first + timedelta(days=10), days=5), by=s["colleague"])
+    with pytest.raises(DomainError, match="approved or ongoing"):
+        loans.extend(db, request, last_day=first + timedelta(days=9), by=s["employee"], now=utcnow())
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    loans.extend(db, request, last_day=first + timedelta(days=9), by=s["employee"], now=utcnow())
+    db.commit()
+    assert request.ends_at == holds.midnight(first + timedelta(days=10))
+    with pytest.raises(holds.NotFree):
+        loans.extend(db, request, last_day=first + timedelta(days=11), by=s["employee"], now=utcnow())
+
+
+def test_a_request_must_fit_the_listing(db, s, factory):
+    with pytest.raises(DomainError, match="past"):
+        ask(db, s, borrow(s, first=TODAY - timedelta(days=1)))
+    with pytest.raises(DomainError, match="not offered that way"):
+        ask(db, s, borrow(s, kind=RequestKind.SWAP, offered_listing_id=None))
+    with pytest.raises(DomainError, match="sites"):
+        ask(db, s, borrow(s, delivery_site_id=s["ystad_site"].id))
+    with pytest.raises(DomainError, match="shortest loan"):
+        s["chairs"].loan_min_days = 7
+        ask(db, s, borrow(s, days=3))
+    db.rollback()
+    room = factory.listing_published(site=s["ystad_site"], by=s["manager"], kind="place", category=factory.category(
+        kind="place"), lend=True)
+    booked = loans.ask(db, listing_id=room.id, details=borrow(s, quantity=1, days=1), by=s["employee"], now=utcnow())
+    assert not booked.transport_needed  # a room is never carried anywhere
+
+
+def test_a_take_over_holds_the_pieces_for_good(db, s):
+    request = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=4, last_day=None))
+    assert request.ends_at is None
+    hold = db.get(Hold, request.hold_id)
+    assert hold.purpose == HoldPurpose.TAKE_OVER and hold.ends_at is None
+    far = TODAY + timedelta(days=3000)
+    assert holds.free_pieces(db, s["chairs"], holds.days(far, far)) == 20
+
+
+def test_day_periods_follow_swedish_midnights_across_the_clock_change():
+    period = holds.days(date(2027, 3, 27), date(2027, 3, 28))  # summer time begins on the 28th
+    assert period.starts_at == datetime(2027, 3, 26, 23, 0, tzinfo=timezone.utc)
+    assert period.ends_at == datetime(2027, 3, 28, 22, 0, tzinfo=timezone.utc)

@@ -9,12 +9,15 @@ import pytest
 
 from sharing.access import access_for
 from sharing.accounts import notifications
-from sharing.accounts.models import Role
+from sharing.accounts.models import Municipality, Role
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.models import ListingImport
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import WantStatus
-from sharing.clock import utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import RequestKind
+from sharing.loans.requests.rules import RequestDetails
 from tests.conftest import Auth, csrf_token
 
 ROLES = [None, *Role]
@@ -65,6 +68,10 @@ EXPECTED: dict[str, object] = {
     "notifications.index": SIGNED_IN, "notifications.open_notification": SIGNED_IN,
     "notifications.read_all": SIGNED_IN, "api.list_notifications": SIGNED_IN,
     "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,
+    "loans.ask": SIGNED_IN, "loans.index": SIGNED_IN, "loans.detail": SIGNED_IN, "loans.cancel": SIGNED_IN,
+    "loans.confirm": SIGNED_IN, "loans.hand_over": SIGNED_IN, "loans.extend": SIGNED_IN, "loans.write": SIGNED_IN,
+    "loans.approve": {Role.FACILITY_MANAGER}, "loans.decline": {Role.FACILITY_MANAGER},
+    "loans.take_back": {Role.FACILITY_MANAGER},
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
@@ -93,6 +100,12 @@ def world(app, factory):
     poster = factory.user(unit=factory.unit(factory.municipality("Skurup", "1264")))
     want = factory.want(by=poster, words="stol")
     wants.close_want(factory.session, want=want, outcome=WantStatus.WITHDRAWN, by=poster, now=utcnow())
+    # Another municipality's request, likewise: not found for everyone here.
+    skurup = factory.session.get(Municipality, poster.municipality_id)
+    skurup_listing = factory.listing_published(site=factory.site(skurup), quantity=2)
+    request = loans.ask(factory.session, listing_id=skurup_listing.id, by=poster, now=utcnow(), details=RequestDetails(
+        kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(utcnow()), last_day=today_in_sweden(utcnow()),
+        delivery_site_id=skurup_listing.site_id))
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())
     factory.session.commit()
@@ -103,7 +116,7 @@ def world(app, factory):
            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
-           "photo_id": photo.id, "key": photo.key, "rendition": "card"}, users
+           "photo_id": photo.id, "request_id": request.id, "key": photo.key, "rendition": "card"}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

@@ -78,8 +78,8 @@ def menu(client, path="/"):
 def test_the_menu_shows_what_each_role_may_use_in_the_reader_s_language(client, auth, factory):
     ystad = factory.municipality("Ystad", "1286")
     auth.login(factory.user(ystad, Role.EMPLOYEE))
-    assert menu(client, "/catalog/") == {"Start": False, "Hitta": True, "Efterlysningar": False, "Notiser": False,
-                                         "Mitt konto": False}
+    assert menu(client, "/catalog/") == {"Start": False, "Hitta": True, "Efterlysningar": False,
+                                         "Förfrågningar": False, "Notiser": False, "Mitt konto": False}
     auth.logout()
     auth.login(factory.user(ystad, Role.FACILITY_MANAGER))
     assert menu(client, "/catalog/mine")["Våra annonser"] is True

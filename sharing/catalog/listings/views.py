@@ -5,13 +5,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlmodel import col
 from werkzeug.wrappers import Response
@@ -20,6 +33,7 @@ from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_choices, current_factor
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.forms import ListingForm, SearchForm
@@ -184,6 +198,16 @@ def _filters_key(form: SearchForm, today: date) -> str:
             + hashlib.sha256(repr((choices, args)).encode()).hexdigest())
 
 
+ListingPanel = Callable[[Listing], str]
+CALENDAR_WEEKS = 6
+
+
+def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
+    """Let a higher domain add a part to every listing's page (loans: the form to ask for it),
+    without the catalog knowing of it. ``panel`` renders it for the signed-in user, or "" for none."""
+    app.extensions.setdefault("sharing.catalog.listing_panels", []).append(panel)
+
+
 @blueprint.get("/<int:listing_id>")
 @allow(SIGNED_IN)
 def detail(listing_id: int) -> str:
@@ -192,11 +216,16 @@ def detail(listing_id: int) -> str:
     contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
     path = listings.category_path(db_session, listing.category_id)
     factor = current_factor(db_session, listing.category_id)
+    today = today_in_sweden(utcnow())
+    monday = today - timedelta(days=today.weekday())
+    panels = [Markup(panel(listing)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
                            manual_steps=listings.manual_steps(listing),
-                           municipality=db_session.get(Municipality, listing.municipality_id))
+                           municipality=db_session.get(Municipality, listing.municipality_id),
+                           calendar=holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7),
+                           today=today, panels=[panel for panel in panels if panel])
 
 
 # --- Listing ----------------------------------------------------------------------------

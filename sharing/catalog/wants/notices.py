@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import Any
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
@@ -28,18 +26,11 @@ from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.mail import send_mail, send_mail_in_background
 from sharing.typed import id_of
+from sharing.web.paths import path_for
 
 log = logging.getLogger("sharing.catalog")
 MATCH_MESSAGE = N_("“%(listing)s” matches your wanted item “%(want)s”.")
 MANY_MATCH_MESSAGE = N_("%(count)s new listings match your wanted item “%(want)s”.")
-
-
-def _path(endpoint: str, **values: Any) -> str:
-    """A path within the service, also when no request is being served (a command or a job)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    with current_app.test_request_context(base_url=current_app.config["SHARING_BASE_URL"]):
-        return url_for(endpoint, **values)
 
 
 def _poster(session: Session, want: Want) -> User | None:
@@ -62,7 +53,7 @@ def tell_of_matches(session: Session, event: DomainEvent) -> None:
         name = wants.label(want, locale=poster.locale)
         notifications.notify(session, user_id=id_of(poster), message=MATCH_MESSAGE,
                              params={"listing": listing.title, "want": name},
-                             url=_path("catalog.detail", listing_id=listing.id), now=now)
+                             url=path_for("catalog.detail", listing_id=listing.id), now=now)
         # In the background: this may run inside the facility manager's publish request.
         transactions.after_commit(session, partial(
             send_mail_in_background, to=poster.email, subject=_l("A listing matches your wanted item"),
@@ -85,11 +76,11 @@ def tell_of_many_matches(session: Session, event: DomainEvent) -> None:
             listing = session.get_one(Listing, found[0])
             notifications.notify(session, user_id=id_of(poster), message=MATCH_MESSAGE,
                                  params={"listing": listing.title, "want": name},
-                                 url=_path("catalog.detail", listing_id=found[0]), now=now)
+                                 url=path_for("catalog.detail", listing_id=found[0]), now=now)
         else:
             notifications.notify(session, user_id=id_of(poster), message=MANY_MATCH_MESSAGE,
                                  params={"count": len(found), "want": name},
-                                 url=_path("wants.detail", want_id=want.id), now=now)
+                                 url=path_for("wants.detail", want_id=want.id), now=now)
         shown = [session.get(Listing, listing_id) for listing_id in found[:10]]
         transactions.after_commit(session, partial(
             send_mail, to=poster.email, subject=_l("New listings match your wanted item"), locale=poster.locale,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role, Site
@@ -181,9 +181,20 @@ def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, as
 def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor, now: datetime,
           extra: dict[str, Any] | None = None) -> None:
     current = RequestStatus(request.status)
-    if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
-        raise DomainError(N_("A request that is “%(current)s” cannot become “%(target)s”."),
+    refusal = DomainError(N_("A request that is “%(current)s” cannot become “%(target)s”."),
                           current=current.value, target=to.value)
+    if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
+        raise refusal
+    # Compare and set, in the database: of two steps taken at once from one status (two
+    # managers approving), the second finds the status changed and is refused.
+    with session.no_autoflush:  # the step's other changes are written only once it may be taken
+        moved = session.execute(update(LoanRequest).where(col(LoanRequest.id) == request.id,
+                                                          col(LoanRequest.status) == current.value)
+                                .values(status=to.value).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+        session.refresh(request)
+        raise DomainError(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
+                          current=request.status)
     request.status = to.value
     request.updated_at = now
     session.add(request)

@@ -1,0 +1,55 @@
+"""Forms of requests: asking, deciding, handing over, taking back, extending, writing."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from sharing.catalog.listings.models import MAX_QUANTITY
+from sharing.loans.requests.rules import MESSAGE_MAX, REASON_MAX
+from sharing.web.arguments import optional_id
+
+
+class AskForm(FlaskForm):
+    kind = RadioField(_l("What do you want to do?"), validators=[InputRequired()])
+    quantity = IntegerField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
+    first_day = DateField(_l("From"), validators=[InputRequired()],
+                          description=_l("The first day you need it (for good: the day you want to receive it)."))
+    last_day = DateField(_l("To (loans)"), validators=[Optional()], description=_l("The last day of the loan."))
+    delivery_site_id = SelectField(_l("To which site"), coerce=optional_id, validators=[InputRequired()],
+                                   validate_choice=False)
+    transport_needed = BooleanField(_l("Transport needed"),
+                                    description=_l("Leave it unticked if your unit fetches the pieces itself."))
+    offered_listing_id = SelectField(_l("Offered in exchange (swaps)"), coerce=optional_id, validators=[Optional()],
+                                     validate_choice=False)
+    offered_quantity = IntegerField(_l("How many of them (swaps)"),
+                                    validators=[Optional(), NumberRange(1, MAX_QUANTITY)])
+    message = TextAreaField(_l("Message (optional)"), validators=[Length(max=MESSAGE_MAX)],
+                            description=_l("What it is for, when it suits you: the owner reads it with the request."))
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Why"), validators=[InputRequired(), Length(max=REASON_MAX)],
+                           description=_l("The requester reads this."))
+
+
+class HandoverForm(FlaskForm):
+    condition = SelectField(_l("Condition at handover"), validators=[Optional()], validate_choice=False)
+    method = RadioField(_l("How"), validators=[InputRequired()])
+
+
+class ReturnForm(FlaskForm):
+    condition = SelectField(_l("Condition when returned"), validators=[Optional()], validate_choice=False)
+    remarks = TextAreaField(_l("Remarks (optional)"), validators=[Length(max=MESSAGE_MAX)])
+    damage = TextAreaField(_l("Damage (optional)"), validators=[Length(max=MESSAGE_MAX)],
+                           description=_l("What is broken or missing, if anything."))
+
+
+class ExtendForm(FlaskForm):
+    last_day = DateField(_l("New last day"), validators=[InputRequired()])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=MESSAGE_MAX)])

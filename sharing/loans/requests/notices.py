@@ -1,0 +1,83 @@
+"""Telling the people of a request what happened to it: in the service and by mail.
+
+Receivers of loans' own events: each runs after the step's commit, in a session of its own,
+so a failure here is retried later and never undoes the step. Who hears of a step is the side
+that did not take it: the requester, or the facility managers of the owner's municipality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from sharing.accounts import notifications
+from sharing.accounts.models import Role, RoleGrant, Unit, User
+from sharing.catalog.listings.models import Listing
+from sharing.clock import utcnow
+from sharing.events import DomainEvent, add_receiver
+from sharing.i18n import N_
+from sharing.loans import events
+from sharing.loans.requests.models import LoanRequest
+from sharing.mail import queue_mail
+from sharing.web.paths import path_for
+
+Audience = Callable[[Session, LoanRequest, DomainEvent], list[User]]
+
+
+def owner_managers(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+    """The facility managers of the owner's municipality, but not whoever took the step."""
+    return [user for user in session.scalars(
+        select(User).join(RoleGrant).where(col(User.municipality_id) == request.owner_municipality_id,
+                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value, col(User.active)))
+            if user.id != event.actor_id]
+
+
+def requester(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+    user = session.get(User, request.requester_id) if request.requester_id is not None else None
+    return [user] if user is not None and user.active and user.id != event.actor_id else []
+
+
+def other_side(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+    """A step either side may take is told to the other."""
+    return owner_managers(session, request, event) if event.actor_id == request.requester_id \
+        else requester(session, request, event)
+
+
+# What each step says, and to whom. Messages are msgids with the request's words as parameters.
+TOLD: dict[str, tuple[str, Audience]] = {
+    events.REQUESTED: (N_("%(unit)s asks for %(quantity)s of “%(listing)s”."), owner_managers),
+    events.APPROVED: (N_("Your request for “%(listing)s” is approved."), requester),
+    events.DECLINED: (N_("Your request for “%(listing)s” is declined."), requester),
+    events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s is cancelled."), owner_managers),
+    events.HANDED_OVER: (N_("“%(listing)s” is noted as handed over: please confirm."), other_side),
+    events.RETURNED: (N_("“%(listing)s” is noted as returned: please confirm."), requester),
+    events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
+    events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
+}
+SUBJECTS = {name: _l("Delningstjänsten: a request has news") for name in TOLD}
+
+
+def tell(session: Session, event: DomainEvent) -> None:
+    request = session.get(LoanRequest, event.subject_id)
+    if request is None or event.name not in TOLD:
+        return
+    message, audience = TOLD[event.name]
+    listing = session.get(Listing, request.listing_id)
+    unit = session.get(Unit, request.requester_unit_id) if request.requester_unit_id else None
+    params = {"listing": listing.title if listing else "", "quantity": request.quantity,
+              "unit": unit.name if unit else ""}
+    url = path_for("loans.detail", request_id=request.id)
+    now = utcnow()
+    for user in audience(session, request, event):
+        assert user.id is not None
+        notifications.notify(session, user_id=user.id, message=message, params=params, url=url, now=now)
+        queue_mail(session, to=user.email, subject=SUBJECTS[event.name], locale=user.locale,
+                   template="loans/mail/step.txt", user=user, message=message, params=params,
+                   request_id=request.id)
+
+
+def register() -> None:
+    add_receiver("loans.tell-of-steps", list(TOLD), tell)

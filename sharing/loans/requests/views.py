@@ -1,0 +1,286 @@
+"""Requests: asking from a listing's page, the lists of one's own and incoming requests, and
+each request's page with its steps and its thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlmodel import col
+from werkzeug.wrappers import Response
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Municipality, Role, Site, Unit, User
+from sharing.catalog.holds import rules as holds
+from sharing.catalog.listings.labels import CONDITION_LABELS
+from sharing.catalog.listings.models import Condition, Listing
+from sharing.catalog.listings.rules import listing_to_see
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
+from sharing.errors import DomainError
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, HandoverForm, MessageForm, ReturnForm
+from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
+from sharing.web.arguments import page_number
+from sharing.web.forms import show_error
+
+blueprint = Blueprint("loans", __name__, url_prefix="/loans", template_folder="templates")
+log = logging.getLogger("sharing.loans")
+
+
+# --- Asking -------------------------------------------------------------------------------
+
+def _ask_form(listing: Listing) -> AskForm:
+    form = AskForm()
+    kinds = [kind for kind, offer in loans.OFFER_OF_KIND.items() if getattr(listing, offer)]
+    form.kind.choices = [(kind.value, KIND_LABELS[kind]) for kind in kinds]
+    if form.kind.data is None and kinds:
+        form.kind.data = kinds[0].value
+    sites = db_session.scalars(select(Site).where(col(Site.municipality_id) == current_user.municipality_id,
+                                                  col(Site.active)).order_by(Site.name)).all()
+    form.delivery_site_id.choices = [("", _("Choose a site"))] + [(site.id, site.name) for site in sites]
+    if listing.swap:
+        own = db_session.scalars(select(Listing).where(
+            col(Listing.municipality_id) == current_user.municipality_id, col(Listing.swap),
+            col(Listing.status).in_(holds.BOOKABLE), col(Listing.id) != listing.id).order_by(Listing.title)).all()
+        form.offered_listing_id.choices = [("", _("Nothing offered"))] + [(item.id, item.title) for item in own]
+    return form
+
+
+def ask_panel(listing: Listing) -> str:
+    """The listing page's part of loans: the signed-in user's open requests for it, and the form."""
+    if not any(getattr(listing, offer) for offer in loans.OFFER_OF_KIND.values()) or \
+            listing.status not in holds.BOOKABLE:
+        return ""
+    return render_template("loans/_ask_panel.html", listing=listing, form=_ask_form(listing),
+                           mine=loans.open_requests_for(db_session, current_user, listing.id or 0))
+
+
+@blueprint.route("/ask/<int:listing_id>", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def ask(listing_id: int) -> ResponseReturnValue:
+    listing = listing_to_see(db_session, current_user, listing_id)
+    form = _ask_form(listing)
+    if form.validate_on_submit():
+        try:
+            made = loans.ask(db_session, listing_id=listing_id, details=_details(form), by=current_user, now=utcnow())
+        except DomainError as error:
+            db_session.rollback()
+            show_error(form, error)
+        else:
+            db_session.commit()
+            log.info("request %s for listing %s made by user %s", made.id, listing_id, current_user.id)
+            flash(_("Your request is sent. You will be told when it is decided."), "success")
+            return redirect(url_for("loans.detail", request_id=made.id))
+    today = today_in_sweden(utcnow())
+    page = render_template("loans/ask.html", listing=listing, form=form,
+                           calendar=holds.calendar(db_session, listing, first=today, count=28), today=today)
+    return page, 422 if form.errors else 200
+
+
+def _details(form: AskForm) -> loans.RequestDetails:
+    kind = RequestKind(form.kind.data)
+    assert form.first_day.data is not None  # the form requires it
+    return loans.RequestDetails(
+        kind=kind, quantity=form.quantity.data or 0, first_day=form.first_day.data,
+        last_day=form.last_day.data if kind == RequestKind.BORROW else None,
+        delivery_site_id=form.delivery_site_id.data or 0, transport_needed=bool(form.transport_needed.data),
+        message=form.message.data or "",
+        offered_listing_id=form.offered_listing_id.data if kind == RequestKind.SWAP else None,
+        offered_quantity=form.offered_quantity.data if kind == RequestKind.SWAP else None)
+
+
+# --- Lists ----------------------------------------------------------------------------------
+
+@blueprint.get("/")
+@allow(SIGNED_IN)
+def index() -> str:
+    deciding = current_user.has_role(Role.FACILITY_MANAGER)
+    incoming = deciding and request.args.get("show") == "incoming"
+    open_only = request.args.get("state", "open") != "all"
+    page = loans.requests_of(db_session, current_user, incoming=incoming, open_only=open_only,
+                             page=max(1, request.args.get("page", 1, type=page_number)))
+    return render_template("loans/index.html", page=page, incoming=incoming, deciding=deciding,
+                           open_only=open_only, **_names_for(page.items))
+
+
+def _names_for(requests: list[LoanRequest]) -> dict[str, dict[int, str]]:
+    """What a list or a page of requests names: listings, municipalities, units, sites, people."""
+    def names(model: type[Listing] | type[Municipality] | type[Unit] | type[Site] | type[User],
+              ids: Iterable[int | None], attribute: str = "name") -> dict[int, str]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = db_session.execute(select(col(model.id), getattr(model, attribute))
+                                  .where(col(model.id).in_(wanted))).all()
+        return {row[0]: row[1] for row in rows}
+
+    return {
+        "listings": names(Listing, [i for r in requests for i in (r.listing_id, r.offered_listing_id)], "title"),
+        "municipalities": names(Municipality, [i for r in requests
+                                               for i in (r.owner_municipality_id, r.requester_municipality_id)]),
+        "units": names(Unit, [r.requester_unit_id for r in requests]),
+        "sites": names(Site, [r.delivery_site_id for r in requests]),
+        "people": names(User, [i for r in requests for i in (r.requester_id, r.decided_by_id, r.handed_over_by_id,
+                                                             r.return_received_by_id)]),
+    }
+
+
+# --- A request ---------------------------------------------------------------------------------
+
+@blueprint.get("/<int:request_id>")
+@allow(SIGNED_IN)
+def detail(request_id: int) -> str:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    return _detail_page(found)
+
+
+def _conditions() -> list[tuple[str, str]]:
+    return [("", _("Not noted"))] + [(c.value, str(CONDITION_LABELS[c])) for c in Condition]
+
+
+def _handover_form(found: LoanRequest) -> HandoverForm:
+    form = HandoverForm()
+    form.condition.choices = _conditions()
+    form.method.choices = [(m.value, str(METHOD_LABELS[m])) for m in HandoverMethod]
+    if form.method.data is None:
+        form.method.data = (HandoverMethod.TRANSPORT if found.transport_needed else HandoverMethod.PICKUP).value
+    return form
+
+
+def _return_form() -> ReturnForm:
+    form = ReturnForm()
+    form.condition.choices = _conditions()
+    return form
+
+
+def _detail_page(found: LoanRequest, **forms: object) -> str:
+    thread = loans.thread(db_session, found)
+    names = _names_for([found])
+    names["people"] |= {user.id: user.name for user in db_session.scalars(
+        select(User).where(col(User.id).in_({m.author_id for m in thread if m.author_id}))) if user.id}
+    return render_template(
+        "loans/detail.html", request_=found, thread=thread,
+        is_requester=loans.is_requester(current_user, found), is_owner=loans.is_owner_manager(current_user, found),
+        steps=loans.TRANSITIONS[RequestKind(found.kind)].get(RequestStatus(found.status), frozenset()),
+        decline_form=forms.get("decline_form") or DeclineForm(),
+        handover_form=forms.get("handover_form") or _handover_form(found),
+        return_form=forms.get("return_form") or _return_form(),
+        extend_form=forms.get("extend_form") or ExtendForm(), message_form=forms.get("message_form") or MessageForm(),
+        today=today_in_sweden(utcnow()), **names)
+
+
+def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Response:
+    """Take a step that needs no form: commit it and say so, or show why it was refused."""
+    found = loans.request_to_see(db_session, current_user, request_id)
+    try:
+        take(found)
+    except DomainError as error:
+        db_session.rollback()
+        flash(_(error.message, **error.params), "error")
+    else:
+        db_session.commit()
+        flash(done, "success")
+    return redirect(url_for("loans.detail", request_id=request_id))
+
+
+@blueprint.post("/<int:request_id>/approve")
+@allow(Role.FACILITY_MANAGER)
+def approve(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.approve(db_session, found, by=current_user, now=utcnow()),
+                 _("The request is approved."))
+
+
+@blueprint.post("/<int:request_id>/cancel")
+@allow(SIGNED_IN)
+def cancel(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.cancel(db_session, found, by=current_user, now=utcnow()),
+                 _("The request is cancelled."))
+
+
+@blueprint.post("/<int:request_id>/confirm")
+@allow(SIGNED_IN)
+def confirm(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.confirm(db_session, found, by=current_user, now=utcnow()),
+                 _("Thank you: your confirmation is noted."))
+
+
+def _with_form(found: LoanRequest, form_name: str, form: FlaskForm, take: Callable[[LoanRequest], None],
+               done: str) -> ResponseReturnValue:
+    """Take a step from a form on the request's page: on a refusal, the page again with the form's errors."""
+    request_id = found.id
+    if form.validate_on_submit():
+        try:
+            take(found)
+        except DomainError as error:
+            db_session.rollback()
+            show_error(form, error)
+        else:
+            db_session.commit()
+            flash(done, "success")
+            return redirect(url_for("loans.detail", request_id=request_id))
+    return _detail_page(found, **{form_name: form}), 422
+
+
+@blueprint.post("/<int:request_id>/decline")
+@allow(Role.FACILITY_MANAGER)
+def decline(request_id: int) -> ResponseReturnValue:
+    found, form = loans.request_to_see(db_session, current_user, request_id), DeclineForm()
+
+    def take(found: LoanRequest) -> None:
+        loans.decline(db_session, found, reason=form.reason.data or "", by=current_user, now=utcnow())
+    return _with_form(found, "decline_form", form, take, _("The request is declined."))
+
+
+@blueprint.post("/<int:request_id>/handover")
+@allow(SIGNED_IN)
+def hand_over(request_id: int) -> ResponseReturnValue:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    form = _handover_form(found)
+
+    def take(found: LoanRequest) -> None:
+        loans.hand_over(db_session, found, condition=Condition(form.condition.data) if form.condition.data else None,
+                        method=HandoverMethod(form.method.data), by=current_user, now=utcnow())
+    return _with_form(found, "handover_form", form, take, _("The handover is noted."))
+
+
+@blueprint.post("/<int:request_id>/return")
+@allow(Role.FACILITY_MANAGER)
+def take_back(request_id: int) -> ResponseReturnValue:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    form = _return_form()
+    if form.condition.data and form.condition.data not in set(Condition):
+        abort(400)
+
+    def take(found: LoanRequest) -> None:
+        loans.take_back(db_session, found, condition=Condition(form.condition.data) if form.condition.data else None,
+                        remarks=form.remarks.data or "", damage=form.damage.data or "", by=current_user, now=utcnow())
+    return _with_form(found, "return_form", form, take, _("The return is noted."))
+
+
+@blueprint.post("/<int:request_id>/extend")
+@allow(SIGNED_IN)
+def extend(request_id: int) -> ResponseReturnValue:
+    found, form = loans.request_to_see(db_session, current_user, request_id), ExtendForm()
+
+    def take(found: LoanRequest) -> None:
+        assert form.last_day.data is not None  # the form requires it
+        loans.extend(db_session, found, last_day=form.last_day.data, by=current_user, now=utcnow())
+    return _with_form(found, "extend_form", form, take, _("The loan is extended."))
+
+
+@blueprint.post("/<int:request_id>/messages")
+@allow(SIGNED_IN)
+def write(request_id: int) -> ResponseReturnValue:
+    found, form = loans.request_to_see(db_session, current_user, request_id), MessageForm()
+
+    def take(found: LoanRequest) -> None:
+        loans.post_message(db_session, found, body=form.body.data or "", by=current_user, now=utcnow())
+    return _with_form(found, "message_form", form, take, _("Your message is sent."))

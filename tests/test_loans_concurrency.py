@@ -1,0 +1,123 @@
+"""No double booking, whatever races: many requests at once for the last free pieces, two
+managers approving one request, loans extended into the same free pieces. Through the app as
+production serves it (gunicorn, several worker processes), on SQLite and PostgreSQL alike."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from sharing.accounts.models import Role
+from sharing.catalog.holds import rules as holds
+from sharing.catalog.holds.models import Hold
+from sharing.clock import today_in_sweden, utcnow
+from sharing.events import DomainEvent
+from sharing.loans import events
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import LoanRequest, RequestKind
+from sharing.loans.requests.rules import RequestDetails
+from tests.factories import PASSWORD
+from tests.servers import HttpClient, gunicorn
+
+TODAY = today_in_sweden(utcnow())
+FIRST, LAST = TODAY + timedelta(days=3), TODAY + timedelta(days=10)
+ASKING = 50
+
+
+@pytest.fixture
+def s(factory):
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    manager = factory.manager(ystad)
+    chairs = factory.listing_published(site=factory.site(ystad), by=manager, title="Stolar", quantity=24, lend=True)
+    skurup_site = factory.site(skurup, locality="Skurup")
+    employees = [factory.user(skurup, Role.EMPLOYEE, unit=factory.unit(skurup)) for _ in range(10)]
+    return {"manager": manager, "second_manager": factory.manager(ystad), "chairs": chairs,
+            "skurup_site": skurup_site, "employees": employees}
+
+
+def borrow(s, quantity, first=FIRST, last=LAST):
+    return RequestDetails(kind=RequestKind.BORROW, quantity=quantity, first_day=first, last_day=last,
+                          delivery_site_id=s["skurup_site"].id)
+
+
+def signed_in(base, users):
+    clients = []
+    for user in users:
+        client = HttpClient(base)
+        client.login(user.email, PASSWORD)
+        clients.append((client, client.csrf_token("/loans/")))
+    return clients
+
+
+def test_fifty_requests_at_once_for_the_last_free_pieces_book_exactly_those(app, db, s, tmp_path):
+    loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 20), by=s["employees"][0], now=utcnow())
+    db.commit()  # 4 of 24 are free
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        clients = signed_in(base, s["employees"])
+
+        def ask(n):
+            client, token = clients[n % len(clients)]
+            return client.post(f"/loans/ask/{s['chairs'].id}", {
+                "csrf_token": token, "kind": "borrow", "quantity": 1, "first_day": FIRST.isoformat(),
+                "last_day": LAST.isoformat(), "delivery_site_id": s["skurup_site"].id})
+
+        with ThreadPoolExecutor(ASKING) as pool:
+            answers = list(pool.map(ask, range(ASKING)))
+    statuses = [status for status, _ in answers]
+    assert statuses.count(302) == 4, statuses
+    refused = [page for status, page in answers if status != 302]
+    assert all(status == 422 for status in statuses if status != 302), statuses
+    assert all("Inte längre tillgängligt: bara 0 exemplar är lediga" in page for page in refused)
+    held = db.scalar(select(func.sum(Hold.quantity)).where(Hold.listing_id == s["chairs"].id,
+                                                           Hold.released_at.is_(None)))
+    assert held == 24
+    assert db.scalar(select(func.count()).select_from(LoanRequest)) == 5
+
+
+def test_two_managers_approving_at_once_approve_once(app, db, s, tmp_path):
+    requests = [loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 1), by=s["employees"][n], now=utcnow())
+                for n in range(5)]
+    db.commit()
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        managers = signed_in(base, [s["manager"], s["second_manager"]] * 5)
+
+        def approve(n):
+            client, token = managers[n % len(managers)]
+            return client.post(f"/loans/{requests[n // 10].id}/approve", {"csrf_token": token})
+
+        with ThreadPoolExecutor(50) as pool:
+            assert set(status for status, _ in pool.map(approve, range(50))) == {302}
+    approvals = db.scalars(select(DomainEvent.subject_id).where(DomainEvent.name == events.APPROVED)).all()
+    assert sorted(approvals) == sorted(request.id for request in requests)  # each approved once, not ten times
+
+
+def test_loans_extended_at_once_into_the_same_free_pieces_get_them_once(app, db, s, tmp_path):
+    """Six pieces are free after the loans' end; two loans of six each ask, ten times at once, to
+    keep theirs longer: one of them may."""
+    later = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 18, LAST + timedelta(days=1),
+                                                                   LAST + timedelta(days=5)),
+                      by=s["employees"][9], now=utcnow())
+    assert later.id
+    short = []
+    for n in range(2):
+        made = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 6), by=s["employees"][n], now=utcnow())
+        loans.approve(db, made, by=s["manager"], now=utcnow())
+        short.append(made)
+    db.commit()
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        clients = signed_in(base, s["employees"][:2])
+
+        def extend(n):
+            client, token = clients[n % 2]
+            return client.post(f"/loans/{short[n % 2].id}/extend",
+                               {"csrf_token": token, "last_day": (LAST + timedelta(days=3)).isoformat()})
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = [status for status, _ in pool.map(extend, range(20))]
+    assert answers.count(302) == 1, answers  # the rest find it extended, or the pieces taken
+    assert set(answers) == {302, 422}
+    db.expire_all()
+    assert sorted(db.get(LoanRequest, made.id).ends_at > holds.midnight(LAST + timedelta(days=1))
+                  for made in short) == [False, True]
+    assert holds.free_pieces(db, s["chairs"], holds.days(LAST + timedelta(days=1), LAST + timedelta(days=3))) == 0

@@ -1,0 +1,110 @@
+"""Requests through the pages: asking from a listing's page, deciding, handing over and
+taking back, each side told in the service and by mail (a real SMTP server)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sharing.accounts.models import Notification, Role
+from sharing.clock import today_in_sweden, utcnow
+from sharing.loans.requests.models import LoanRequest
+from tests.conftest import csrf_token
+
+TODAY = today_in_sweden(utcnow())
+
+
+@pytest.fixture
+def s(factory):
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    ystad_site = factory.site(ystad, name="Ystads stadshus")
+    skurup_site = factory.site(skurup, name="Skurups skola", locality="Skurup")
+    manager = factory.manager(ystad, name="Vera Vaktmästare")
+    chairs = factory.listing_published(site=ystad_site, by=manager, title="Konferensstolar", quantity=24, lend=True)
+    employee = factory.user(skurup, Role.EMPLOYEE, unit=factory.unit(skurup, "Skurups skola, kök"), name="Sam Skurup")
+    return {"manager": manager, "chairs": chairs, "employee": employee, "skurup_site": skurup_site}
+
+
+def ask(client, s, quantity=6, first=TODAY + timedelta(days=2), last=TODAY + timedelta(days=15)):
+    return client.post(f"/loans/ask/{s['chairs'].id}", data={
+        "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}"), "kind": "borrow", "quantity": quantity,
+        "first_day": first.isoformat(), "last_day": last.isoformat(), "delivery_site_id": s["skurup_site"].id,
+        "transport_needed": "y", "message": "Till skolans avslutning"})
+
+
+def step(client, request_id, action, **fields):
+    return client.post(f"/loans/{request_id}/{action}",
+                       data={"csrf_token": csrf_token(client, f"/loans/{request_id}"), **fields})
+
+
+def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox):
+    auth.login(s["employee"])
+    page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    assert "Låna" in page and "Skicka förfrågan" in page  # the form, in Swedish
+    assert "24 lediga" in page  # the calendar, before anything is booked
+    response = ask(client, s)
+    assert response.status_code == 302
+    request_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert "18 lediga" in client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+
+    # The owner's facility manager is told, in the service and by mail, in Swedish.
+    told = db.scalars(select(Notification).where(Notification.user_id == s["manager"].id)).all()
+    assert len(told) == 1 and told[0].url == f"/loans/{request_id}"
+    assert [m["To"] for m in mailbox.messages] == [s["manager"].email]
+    assert "ber om 6 av ”Konferensstolar”" in mailbox.messages[0].get_content()
+    assert mailbox.link(mailbox.messages[0]) == f"http://delning.test/loans/{request_id}"
+
+    auth.logout()
+    auth.login(s["manager"])
+    assert "Konferensstolar" in client.get("/loans/?show=incoming").get_data(as_text=True)
+    assert step(client, request_id, "approve").status_code == 302
+    assert step(client, request_id, "handover", method="transport", condition="good").status_code == 302
+    auth.logout()
+    auth.login(s["employee"])
+    page = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    assert "Bekräfta överlämningen" in page
+    assert step(client, request_id, "confirm").status_code == 302
+    auth.logout()
+    auth.login(s["manager"])
+    assert step(client, request_id, "return", condition="good", remarks="", damage="").status_code == 302
+    auth.logout()
+    auth.login(s["employee"])
+    assert step(client, request_id, "confirm").status_code == 302
+    db.expire_all()
+    assert db.get(LoanRequest, request_id).status == "closed"
+    subjects = [m.get_content() for m in mailbox.messages if m["To"] == s["employee"].email]
+    assert any("godkänd" in body for body in subjects) and any("återlämnad" in body for body in subjects)
+
+
+def test_asking_for_more_than_is_free_says_so_in_swedish_and_keeps_the_form(client, auth, db, s):
+    auth.login(s["employee"])
+    assert ask(client, s, quantity=20).status_code == 302
+    response = ask(client, s, quantity=5)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Inte längre tillgängligt: bara 4 exemplar är lediga" in page
+    assert 'value="Till skolans avslutning"' in page or "Till skolans avslutning</textarea>" in page
+    assert db.scalar(select(LoanRequest.id).where(LoanRequest.quantity == 5)) is None
+
+
+def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):
+    auth.login(s["employee"])
+    request_id = int(ask(client, s, quantity=24).headers["Location"].rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    refused = step(client, request_id, "decline", reason="")
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+    assert step(client, request_id, "decline", reason="Vi behöver dem själva").status_code == 302
+    page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    assert "24 lediga" in page and not re.search(r">\s*0 lediga", page)
+
+
+def test_the_requester_cannot_decide_and_a_stranger_sees_nothing(client, auth, factory, s):
+    auth.login(s["employee"])
+    request_id = int(ask(client, s).headers["Location"].rsplit("/", 1)[1])
+    assert step(client, request_id, "approve").status_code == 403  # not a facility manager at all
+    auth.logout()
+    auth.login(factory.manager(factory.municipality("Trelleborg", "1287")))
+    assert client.get(f"/loans/{request_id}").status_code == 404
+    assert step(client, request_id, "approve").status_code == 404

@@ -7,6 +7,7 @@ from sharing.catalog.holds import models as holds  # noqa: F401
 from sharing.catalog.imports import models as imports  # noqa: F401
 from sharing.catalog.listings import models as listings  # noqa: F401
 from sharing.catalog.photos import models as photos  # noqa: F401
+from sharing.catalog.transfers import models as transfers  # noqa: F401
 from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
 from sharing.loans.requests import models as loan_requests  # noqa: F401

@@ -70,6 +70,7 @@ EXPECTED: dict[str, object] = {
     "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,
     "loans.ask": SIGNED_IN, "loans.index": SIGNED_IN, "loans.detail": SIGNED_IN, "loans.cancel": SIGNED_IN,
     "loans.confirm": SIGNED_IN, "loans.hand_over": SIGNED_IN, "loans.extend": SIGNED_IN, "loans.write": SIGNED_IN,
+    "loans.transfer_document": SIGNED_IN,
     "loans.approve": {Role.FACILITY_MANAGER}, "loans.decline": {Role.FACILITY_MANAGER},
     "loans.take_back": {Role.FACILITY_MANAGER},
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},

@@ -108,3 +108,29 @@ def test_the_requester_cannot_decide_and_a_stranger_sees_nothing(client, auth, f
     auth.login(factory.manager(factory.municipality("Trelleborg", "1287")))
     assert client.get(f"/loans/{request_id}").status_code == 404
     assert step(client, request_id, "approve").status_code == 404
+
+
+def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
+    auth.login(s["employee"])
+    response = client.post(f"/loans/ask/{s['chairs'].id}", data={
+        "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}"), "kind": "take_over", "quantity": 4,
+        "first_day": (TODAY + timedelta(days=1)).isoformat(), "delivery_site_id": s["skurup_site"].id})
+    assert response.status_code == 422  # the chairs are lent, not given away
+    s["chairs"].give_away = True
+    db.commit()
+    response = client.post(f"/loans/ask/{s['chairs'].id}", data={
+        "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}"), "kind": "take_over", "quantity": 4,
+        "first_day": (TODAY + timedelta(days=1)).isoformat(), "delivery_site_id": s["skurup_site"].id})
+    request_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert client.get(f"/loans/{request_id}/transfer.pdf").status_code == 404  # nothing has passed yet
+    auth.logout()
+    auth.login(s["manager"])
+    step(client, request_id, "approve")
+    step(client, request_id, "handover", method="pickup", condition="good")
+    assert "Överlåtelsehandling (PDF)" in client.get(f"/loans/{request_id}").get_data(as_text=True)
+    for user in (s["manager"], s["employee"]):
+        auth.logout()
+        auth.login(user)
+        document = client.get(f"/loans/{request_id}/transfer.pdf")
+        assert document.status_code == 200 and document.mimetype == "application/pdf"
+        assert document.data.startswith(b"%PDF")

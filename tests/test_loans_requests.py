@@ -4,6 +4,7 @@ holds that keep two requests from being promised the same pieces."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds import rules as holds
@@ -185,3 +186,77 @@ def test_day_periods_follow_swedish_midnights_across_the_clock_change():
     period = holds.days(date(2027, 3, 27), date(2027, 3, 28))  # summer time begins on the 28th
     assert period.starts_at == datetime(2027, 3, 26, 23, 0, tzinfo=timezone.utc)
     assert period.ends_at == datetime(2027, 3, 28, 22, 0, tzinfo=timezone.utc)
+
+
+# --- For good: take-overs and swaps ---------------------------------------------------------
+
+def test_a_take_over_of_some_pieces_splits_the_listing_and_keeps_its_history(db, s):
+    from sharing.catalog.transfers import rules as transfers
+
+    s["chairs"].inventory_number = "YST-4711"
+    db.commit()
+    request = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=4, last_day=None))
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    loans.hand_over(db, request, condition=Condition.GOOD, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    chairs = db.get(type(s["chairs"]), s["chairs"].id)
+    assert chairs.quantity == 20 and chairs.status == "published"
+    history = transfers.history(db, chairs)
+    assert len(history.passed_on) == 1 and history.passed_on[0].quantity == 4
+    received = db.get(type(chairs), history.passed_on[0].to_listing_id)
+    assert (received.municipality_id, received.site_id, received.quantity, received.status) == (
+        s["skurup"].id, s["skurup_site"].id, 4, "draft")
+    assert received.title == chairs.title and received.inventory_number == "YST-4711"
+    came = transfers.history(db, received).came_from
+    assert [(t.from_municipality_id, t.to_municipality_id, t.to_unit_id) for t in came] == [
+        (s["ystad"].id, s["skurup"].id, s["employee"].unit_id)]
+    # The old owner can no longer lend what left: only 20 are free, for any dates.
+    far = TODAY + timedelta(days=400)
+    assert holds.free_pieces(db, chairs, holds.days(far, far)) == 20
+    loans.confirm(db, request, by=s["employee"], now=utcnow())
+    db.commit()
+    assert request.status == "closed"
+    names = [e.name for e in events_of(db, subject_type=events.SUBJECT, subject_id=request.id)]
+    assert events.TRANSFERRED in names and names[-1] == events.CLOSED
+
+
+def test_a_take_over_of_every_piece_hands_the_listing_over(db, s):
+    request = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=24, last_day=None))
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    loans.hand_over(db, request, condition=None, method=HandoverMethod.TRANSPORT, by=s["employee"], now=utcnow())
+    db.commit()
+    chairs = db.get(type(s["chairs"]), s["chairs"].id)
+    assert chairs.status == "handed_over"
+    with pytest.raises(NotVisible):  # no longer in the catalog for anyone to ask for
+        ask(db, s, borrow(s, quantity=1))
+
+
+def test_a_swap_passes_both_listings_in_one_go_or_not_at_all(db, s, factory):
+    from sharing.catalog.listings import rules as listing_rules
+    from sharing.catalog.listings.models import ListingStatus
+    from sharing.catalog.transfers.models import ListingTransfer
+
+    s["chairs"].swap = True
+    db.commit()
+    tables = factory.listing_published(site=s["skurup_site"], by=s["skurup_manager"], title="Bord", quantity=3,
+                                       swap=True, lend=False)
+    details = borrow(s, kind=RequestKind.SWAP, quantity=2, last_day=None, offered_listing_id=tables.id,
+                     offered_quantity=1)
+    request = ask(db, s, details)
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    db.commit()
+    # The offered listing is withdrawn meanwhile: the swap cannot happen, and nothing moves.
+    listing_rules.set_status(db, listing=tables, to=ListingStatus.WITHDRAWN, by=s["skurup_manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(DomainError):
+        loans.hand_over(db, request, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    assert db.scalars(select(ListingTransfer)).all() == []
+    assert db.get(type(s["chairs"]), s["chairs"].id).quantity == 24 and request.status == "approved"
+    listing_rules.set_status(db, listing=tables, to=ListingStatus.DRAFT, by=s["skurup_manager"], now=utcnow())
+    listing_rules.set_status(db, listing=tables, to=ListingStatus.PUBLISHED, by=s["skurup_manager"], now=utcnow())
+    loans.hand_over(db, request, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    moved = {(t.from_listing_id, t.quantity, t.to_municipality_id) for t in db.scalars(select(ListingTransfer))}
+    assert moved == {(s["chairs"].id, 2, s["skurup"].id), (tables.id, 1, s["ystad"].id)}
+    assert db.get(type(tables), tables.id).quantity == 2

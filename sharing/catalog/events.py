@@ -16,6 +16,9 @@ LISTING_PUBLISHED = LISTING_STATUS["published"]
 LISTING_WITHDRAWN = LISTING_STATUS["withdrawn"]
 # A listing's photos were added, removed, reordered or described (payload: ``change``, ``photos``).
 LISTING_PHOTOS_CHANGED = "catalog.listing.photos_changed"
+# Pieces passed to a new owner for good (recorded on both listings; payload: ``transfer_id``,
+# ``from_listing_id``, ``to_listing_id``, ``quantity``, ``from_municipality_id``, ``to_municipality_id``).
+LISTING_TRANSFERRED = "catalog.listing.transferred"
 # Many listings were created at once by a spreadsheet import (subject: the import; payload:
 # ``listing_ids``, ``published``). Its listings record no events of their own.
 LISTINGS_IMPORTED = "catalog.listings.imported"

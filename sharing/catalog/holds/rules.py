@@ -101,7 +101,7 @@ def _id(listing: Listing) -> int:
     return listing.id
 
 
-def _lock(session: Session, listing_id: int) -> Listing:
+def lock(session: Session, listing_id: int) -> Listing:
     """Take the listing's write lock for the rest of the transaction and read it as committed.
 
     An UPDATE that changes nothing still locks: PostgreSQL locks the row until commit, and on
@@ -122,7 +122,7 @@ def hold(session: Session, *, listing_id: int, quantity: int, period: Period, pu
     Flushed in the caller's transaction, which keeps the listing locked until it ends."""
     if quantity < 1:
         raise DomainError(N_("Ask for at least one piece."), field="quantity")
-    listing = _lock(session, listing_id)
+    listing = lock(session, listing_id)
     if listing.status not in BOOKABLE:
         raise DomainError(N_("This listing can no longer be booked."))
     free = max(0, listing.quantity - most_held(_holds_in(session, listing_id, period), period))
@@ -140,7 +140,7 @@ def extend(session: Session, *, hold_id: int, until: datetime, now: datetime) ->
     held = session.get(Hold, hold_id)
     if held is None or held.released_at is not None:
         raise DomainError(N_("This booking is no longer in force."))
-    listing = _lock(session, held.listing_id)
+    listing = lock(session, held.listing_id)
     session.refresh(held)
     if held.ends_at is None or until <= held.ends_at:
         raise DomainError(N_("The new end must be later than the current one."), field="ends_on")
@@ -159,7 +159,7 @@ def release(session: Session, *, hold_id: int, now: datetime) -> None:
     held = session.get(Hold, hold_id)
     if held is None or held.released_at is not None:
         return
-    _lock(session, held.listing_id)
+    lock(session, held.listing_id)
     held.released_at = now
     session.add(held)
     session.flush()
@@ -170,7 +170,7 @@ def end(session: Session, *, hold_id: int, at: datetime) -> None:
     held = session.get(Hold, hold_id)
     if held is None or held.released_at is not None or (held.ends_at is not None and held.ends_at <= at):
         return
-    _lock(session, held.listing_id)
+    lock(session, held.listing_id)
     held.ends_at = max(at, held.starts_at + timedelta(seconds=1))
     session.add(held)
     session.flush()

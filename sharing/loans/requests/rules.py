@@ -22,6 +22,7 @@ from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import HoldPurpose
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
+from sharing.catalog.transfers import rules as transfers
 from sharing.clock import today_in_sweden
 from sharing.db import Page
 from sharing.errors import DomainError, NotAllowed, NotVisible
@@ -116,11 +117,11 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     request.starts_at, request.ends_at = period.starts_at, period.ends_at
     purpose = HoldPurpose.TAKE_OVER if for_good else HoldPurpose.LOAN
     request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
-                                       purpose=purpose, holder=_holder(request), now=now))
+                                       purpose=purpose, holder=holder(request), now=now))
     if offered is not None:
         request.offered_hold_id = id_of(holds.hold(
             session, listing_id=id_of(offered), quantity=details.offered_quantity or 1, period=period,
-            purpose=HoldPurpose.TAKE_OVER, holder=_holder(request), now=now))
+            purpose=HoldPurpose.TAKE_OVER, holder=holder(request), now=now))
     if details.message.strip():
         session.add(RequestMessage(request_id=id_of(request), author_id=by.id, body=details.message.strip(),
                                    created_at=now))
@@ -133,7 +134,8 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     return request
 
 
-def _holder(request: LoanRequest) -> str:
+def holder(request: LoanRequest) -> str:
+    """How a request names itself to the catalog (its holds, its transfers)."""
     return f"{events.SUBJECT}:{request.id}"
 
 
@@ -252,7 +254,9 @@ def _release_holds(session: Session, request: LoanRequest, *, now: datetime) -> 
 
 def hand_over(session: Session, request: LoanRequest, *, condition: Condition | None, method: HandoverMethod,
               by: Actor, now: datetime) -> None:
-    """The pieces changed hands: recorded by either side, which confirms it for its own side."""
+    """The pieces changed hands: recorded by either side, which confirms it for its own side.
+    Pieces taken over for good change owner now, through the catalog; a swap's two take-overs
+    happen together or not at all (one transaction)."""
     side = _side(by, request)
     request.handed_over_at, request.handed_over_by_id = now, by.id
     request.handover_condition = condition.value if condition else None
@@ -260,6 +264,21 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
     _confirm_handover(request, side, now)
     _move(session, request, S.HANDED_OVER, event=events.HANDED_OVER, by=by, now=now,
           extra={"method": method.value, "condition": request.handover_condition, "side": side})
+    if request.kind == K.BORROW.value:
+        return
+    received = transfers.transfer(
+        session, listing_id=request.listing_id, quantity=request.quantity, to_site_id=request.delivery_site_id,
+        to_unit_id=request.requester_unit_id, hold_id=request.hold_id, reference=holder(request), by=by, now=now)
+    moved = {"to_listing_id": received.id}
+    if request.kind == K.SWAP.value and request.offered_listing_id is not None:
+        asked_for = session.get_one(Listing, request.listing_id)
+        given = transfers.transfer(
+            session, listing_id=request.offered_listing_id, quantity=request.offered_quantity or 1,
+            to_site_id=asked_for.site_id, to_unit_id=None, hold_id=request.offered_hold_id,
+            reference=holder(request), by=by, now=now)
+        moved["offered_to_listing_id"] = given.id
+    _record(session, events.SWAPPED if request.kind == K.SWAP.value else events.TRANSFERRED, request, by=by,
+            now=now, extra=moved)
 
 
 def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
@@ -296,7 +315,11 @@ def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime)
     session.add(request)
     session.flush()
     _record(session, events.CONFIRMED, request, by=by, now=now, extra={"step": step, "side": side})
-    if step == "return" and request.return_confirmed_by_owner_at and request.return_confirmed_by_requester_at:
+    both_confirmed = (request.return_confirmed_by_owner_at and request.return_confirmed_by_requester_at
+                      if step == "return" else
+                      request.handover_confirmed_by_owner_at and request.handover_confirmed_by_requester_at)
+    # A loan closes when its return is confirmed by both sides; a take-over or swap, its handover.
+    if both_confirmed and (step == "return" or request.kind != K.BORROW.value):
         request.closed_at = now
         _move(session, request, S.CLOSED, event=events.CLOSED, by=by, now=now)
 

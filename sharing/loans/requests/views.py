@@ -17,19 +17,23 @@ from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
+from sharing.catalog.categories.views import category_name
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
+from sharing.catalog.transfers.models import ListingTransfer
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.loans.requests import rules as loans
+from sharing.loans.requests import transfer_document as transfer_pdf
 from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, HandoverForm, MessageForm, ReturnForm
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
 from sharing.web.arguments import page_number
 from sharing.web.forms import show_error
+from sharing.web.i18n import when
 
 blueprint = Blueprint("loans", __name__, url_prefix="/loans", template_folder="templates")
 log = logging.getLogger("sharing.loans")
@@ -189,6 +193,64 @@ def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Re
         db_session.commit()
         flash(done, "success")
     return redirect(url_for("loans.detail", request_id=request_id))
+
+
+@blueprint.get("/<int:request_id>/transfer.pdf")
+@allow(SIGNED_IN)
+def transfer_document(request_id: int) -> Response:
+    """The transfer document of a take-over or swap that has happened, for both sides' registers."""
+    found = loans.request_to_see(db_session, current_user, request_id)
+    moved = db_session.scalars(select(ListingTransfer).where(col(ListingTransfer.reference) == loans.holder(found))
+                               .order_by(col(ListingTransfer.id))).all()
+    if not moved:
+        abort(404)
+    requester = db_session.get(User, found.requester_id) if found.requester_id else None
+    giver_name = _signatory(found)
+    passages = [_passage(transfer, giver=giver_name if n == 0 else (requester.name if requester else ""),
+                         receiver=(requester.name if requester else "") if n == 0 else giver_name,
+                         condition=found.handover_condition)
+                for n, transfer in enumerate(moved)]
+    texts = {"service": _("Delningstjänsten"), "number": _("Document number"), "handed_over": _("Handed over"),
+             "from": _("From"), "to": _("To"), "municipality": _("Municipality"), "unit": _("Unit"),
+             "site": _("Site"), "what": _("What"), "category": _("Category"), "quantity": _("Pieces"),
+             "inventory_number": _("Inventory number"), "condition": _("Condition"),
+             "signed_giver": _("For the giving side"), "signed_receiver": _("For the receiving side"),
+             "signature_date": _("Signature and date"),
+             "footer": _("Ownership of the pieces above passed for good at the handover. Keep a copy in each "
+                         "municipality's asset register.")}
+    pdf = transfer_pdf.render(title=_("Transfer of ownership"), number=f"DT-{found.id}",
+                              handed_over=when(found.handed_over_at, "short"), passages=passages, texts=texts)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="overlatelse-{found.id}.pdf"'
+    return response
+
+
+def _signatory(found: LoanRequest) -> str:
+    """Who signs for the giving side: the owner's facility manager who handed over, or who approved."""
+    for user_id in ((found.handed_over_by_id if found.handed_over_by_id != found.requester_id else None),
+                    found.decided_by_id):
+        user = db_session.get(User, user_id) if user_id else None
+        if user is not None:
+            return user.name
+    return ""
+
+
+def _passage(transfer: ListingTransfer, *, giver: str, receiver: str, condition: str | None) -> transfer_pdf.Passage:
+    received = db_session.get_one(Listing, transfer.to_listing_id)
+    unit = db_session.get(Unit, transfer.to_unit_id) if transfer.to_unit_id else None
+
+    def party(municipality_id: int, site_id: int, unit_name: str, signatory: str) -> transfer_pdf.Party:
+        municipality, site = db_session.get(Municipality, municipality_id), db_session.get(Site, site_id)
+        return transfer_pdf.Party(municipality=municipality.name if municipality else "", unit=unit_name or "–",
+                                  site=f"{site.name}, {site.locality}" if site else "", signatory=signatory)
+
+    item = transfer_pdf.Item(title=received.title, category=category_name(received.category),
+                             quantity=transfer.quantity, inventory_number=transfer.inventory_number,
+                             condition=str(CONDITION_LABELS[Condition(condition)]) if condition else "")
+    return transfer_pdf.Passage(giver=party(transfer.from_municipality_id, transfer.from_site_id, "", giver),
+                                receiver=party(transfer.to_municipality_id, transfer.to_site_id,
+                                               unit.name if unit else "", receiver),
+                                items=(item,))
 
 
 @blueprint.post("/<int:request_id>/approve")

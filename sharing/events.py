@@ -15,6 +15,11 @@ delivery is kept beside it, in ``event_delivery``.
 
 A lower domain tells a higher one this way without importing it: the higher one registers a
 receiver (``add_receiver``) for the lower one's event names.
+
+How an event reads to people (the audit trail) is said by the domain that records it, in the
+same way: it describes its event names (``describe``) and the kinds of subject they concern
+(``describe_subject``); whoever shows events asks here and imports no domain. An event whose
+name nobody described reads as its name.
 """
 
 from __future__ import annotations
@@ -210,6 +215,72 @@ def events_of(session: Session, *, subject_type: str, subject_id: int) -> list[D
         .where(col(DomainEvent.subject_type) == subject_type, col(DomainEvent.subject_id) == subject_id)
         .order_by(col(DomainEvent.id))
     ))
+
+
+# --- How events read -------------------------------------------------------------------
+
+# What an event's payload says, as pairs of (what, how) in the reader's language: ("Title",
+# "Stolar → Kontorsstolar"). Given the session, to name what the payload holds by id.
+Details = Callable[[Session, DomainEvent], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class EventLabel:
+    """How one event name reads: what happened, the domain's name (the group it is listed in)
+    and what of its payload to show. Labels are lazily translated strings: str() them."""
+
+    name: str
+    label: object
+    group: object
+    details: Details | None = None
+
+    @property
+    def domain(self) -> str:
+        """The name's first part ("catalog"): the key of its group."""
+        return domain_of(self.name)
+
+
+@dataclass(frozen=True)
+class SubjectLabel:
+    """How a kind of subject reads ("Listing"), and the address of one by its id, if it has a page."""
+
+    subject_type: str
+    label: object
+    link: Callable[[int], str] | None = None
+
+
+_event_labels: dict[str, EventLabel] = {}
+_subject_labels: dict[str, SubjectLabel] = {}
+
+
+def describe(name: str, label: object, *, group: object, details: Details | None = None) -> None:
+    """Say how events of this name read (in the order given: the order they are offered in).
+    Describing a name again replaces its label (an app built twice, in tests)."""
+    _event_labels[name] = EventLabel(name, label, group, details)
+
+
+def describe_subject(subject_type: str, label: object, *, link: Callable[[int], str] | None = None) -> None:
+    _subject_labels[subject_type] = SubjectLabel(subject_type, label, link)
+
+
+def domain_of(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def event_label(name: str) -> EventLabel | None:
+    return _event_labels.get(name)
+
+
+def event_labels() -> list[EventLabel]:
+    return list(_event_labels.values())
+
+
+def subject_label(subject_type: str) -> SubjectLabel | None:
+    return _subject_labels.get(subject_type)
+
+
+def subject_labels() -> list[SubjectLabel]:
+    return list(_subject_labels.values())
 
 
 def dispatch_pending() -> None:

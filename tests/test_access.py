@@ -39,7 +39,7 @@ EXPECTED: dict[str, object] = {
     "admin.index": ADMINS, "admin.settings": ADMINS, "admin.users": ADMINS, "admin.new_user": ADMINS,
     "admin.edit_user": ADMINS, "admin.reinvite_user": ADMINS, "admin.end_user_sessions": ADMINS,
     "admin.reset_two_step": ADMINS, "admin.units": ADMINS, "admin.edit_unit": ADMINS, "admin.sites": ADMINS,
-    "admin.edit_site": ADMINS,
+    "admin.edit_site": ADMINS, "admin.audit_trail": ADMINS, "admin.audit_trail_export": ADMINS,
     "admin.municipalities": {Role.SYSTEM_ADMIN}, "admin.new_municipality": {Role.SYSTEM_ADMIN},
     "categories.index": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER}, "categories.new": {Role.SYSTEM_ADMIN},
     "categories.detail": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER},

@@ -121,6 +121,32 @@ def test_duplicate_makes_a_draft_copy(db, setting, factory):
     assert copy.search_text == listing.search_text
 
 
+def test_a_changed_listing_records_what_changed_from_what_to_what(db, setting, factory):
+    listing = draft(factory, setting, description="Tio stolar.")
+    other_site = factory.site(setting["ystad"], name="Västra skolan")
+    listings.save_listing(db, details=chairs(setting, title="Kontorsstolar, svarta", quantity=8,
+                                             condition=Condition.FAIR, site_id=other_site.id,
+                                             description="Åtta stolar. " + "Lite slitna. " * 20),
+                          by=setting["manager"], now=utcnow(), listing=listing)
+    db.commit()
+    saved = events_of(db, subject_type="listing", subject_id=listing.id)[-1]
+    assert saved.name == LISTING_SAVED and saved.payload["created"] is False
+    changes = saved.payload["changes"]
+    assert {name: changes[name] for name in ("title", "quantity", "condition", "site_id")} == {
+        "title": ["Kontorsstolar", "Kontorsstolar, svarta"], "quantity": [10, 8], "condition": ["good", "fair"],
+        "site_id": [setting["site"].id, other_site.id]}
+    # A long text is kept by its start: the listing holds the rest.
+    before, after = changes["description"]
+    assert before == "Tio stolar." and after.startswith("Åtta stolar. Lite slitna.") and after.endswith("…")
+    assert len(after) == listings.CHANGED_TEXT_KEPT
+    assert set(changes) == {"title", "quantity", "condition", "site_id", "description"}
+    # Saved again as it is: nothing changed, and the event says so.
+    listings.save_listing(db, details=listings.details_of(listing), by=setting["manager"], now=utcnow(),
+                          listing=listing)
+    db.commit()
+    assert events_of(db, subject_type="listing", subject_id=listing.id)[-1].payload["changes"] == {}
+
+
 def test_visibility_own_municipality_or_partners(db, setting, factory):
     mine = published(factory, setting, title="Egen stol", visibility="own")
     published(factory, setting, title="Delad stol")

@@ -1,14 +1,21 @@
-"""Administration: a municipality's users, units, sites and settings; new municipalities.
+"""Administration: a municipality's users, units, sites and settings, its audit trail; new
+municipalities.
 
 Every change is written to the security log as who did what to whom (ids, not names).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import islice
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,14 +24,18 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import allow
+from sharing.accounts import audit as trail
 from sharing.accounts import auth, mfa, notices, organisation
-from sharing.accounts.forms import MunicipalityForm, SiteForm, UnitForm, UserForm
+from sharing.accounts.forms import AuditFilterForm, MunicipalityForm, SiteForm, UnitForm, UserForm
 from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
 from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
-from sharing.typed import relation
+from sharing.events import event_labels, subject_labels
+from sharing.exports import safe_row
+from sharing.typed import id_of, relation
+from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import show_error
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -318,3 +329,94 @@ def edit_site(municipality_id: int, site_id: int | None) -> str | Response | tup
             return redirect(url_for("admin.sites", municipality_id=municipality.id))
     page = render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)
     return (page, 400) if form.errors else page
+
+
+# --- Audit trail -------------------------------------------------------------------------
+
+AUDIT_PER_PAGE = 50
+AUDIT_EXPORT_MAX = 50_000  # the newest events of a download; a narrower filter reaches further back
+EVENT_CODE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")  # "catalog", "catalog.listing.published"
+
+
+def _code(value: str | None) -> str:
+    """An event's name or subject type from the address; anything else filters nothing."""
+    return value if value and len(value) <= 80 and EVENT_CODE.fullmatch(value) else ""
+
+
+def _audit_filters(municipality: Municipality) -> tuple[AuditFilterForm, trail.TrailFilters]:
+    """The form, with its choices, and the filters of its valid fields (a wrong one is shown, not applied)."""
+    form = AuditFilterForm(request.args)
+    form.subject_type.choices = [("", _("Anything"))] + [(s.subject_type, str(s.label)) for s in subject_labels()]
+    users = db_session.execute(select(col(User.id), col(User.name)).where(col(User.municipality_id) == municipality.id)
+                               .order_by(col(User.name))).all()
+    form.actor_id.choices = [("", _("Anyone"))] + [(id_, name) for id_, name in users]
+    form.validate()
+    filters = trail.TrailFilters(
+        kind=_code(form.kind.data), subject_type=_code(form.subject_type.data),
+        subject_id=None if form.subject_id.errors else form.subject_id.data,
+        actor_id=None if form.actor_id.errors else form.actor_id.data,
+        date_from=None if form.date_from.errors else form.date_from.data,
+        date_to=None if form.date_to.errors else form.date_to.data)
+    return form, filters
+
+
+@dataclass
+class KindGroup:
+    """One domain's event names, as the filter offers them in an option group."""
+
+    domain: str
+    label: str
+    kinds: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _kind_groups() -> list[KindGroup]:
+    groups: dict[str, KindGroup] = {}
+    for label in event_labels():
+        group = groups.setdefault(label.domain, KindGroup(label.domain, str(label.group)))
+        group.kinds.append((label.name, str(label.label)))
+    return list(groups.values())
+
+
+def _who(person: trail.Person) -> str:
+    if person.who == trail.Who.PERSON:
+        return person.name
+    return _("Deleted user") if person.who == trail.Who.DELETED else _("The service")
+
+
+@blueprint.get("/municipalities/<int:municipality_id>/audit")
+@allow(*ADMINS)
+def audit_trail(municipality_id: int) -> str:
+    """What happened in the municipality, newest first: who, when, what and what changed."""
+    municipality = administered(municipality_id)
+    form, filters = _audit_filters(municipality)
+    number = max(1, request.args.get("page", 1, type=page_number))
+    page = trail.find_events(db_session, municipality_id=id_of(municipality), filters=filters, page=number,
+                             per_page=AUDIT_PER_PAGE)
+    groups = _kind_groups()
+    known = {group.domain for group in groups} | {name for group in groups for name, _label in group.kinds}
+    return render_template("accounts/admin/audit.html", municipality=municipality, form=form, page=page,
+                           rows=trail.trail_rows(db_session, page.items), kind_groups=groups, kind=filters.kind,
+                           unknown_kind=filters.kind if filters.kind not in known else "", who=_who,
+                           query_args=link_arguments(exclude=("page",)))
+
+
+@blueprint.get("/municipalities/<int:municipality_id>/audit.csv")
+@allow(*ADMINS)
+def audit_trail_export(municipality_id: int) -> Response:
+    """The filtered trail as a spreadsheet (CSV, as Swedish Excel opens it)."""
+    municipality = administered(municipality_id)
+    _form, filters = _audit_filters(municipality)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(safe_row([_("When"), _("Who"), _("What happened"), _("Event code"), _("Concerning"), _("Number"),
+                              _("What changed")]))
+    events = trail.all_events(db_session, municipality_id=id_of(municipality), filters=filters, limit=AUDIT_EXPORT_MAX)
+    while batch := list(islice(events, 500)):
+        for row in trail.trail_rows(db_session, batch):
+            writer.writerow(safe_row([
+                format_datetime(row.event.occurred_at, "yyyy-MM-dd HH:mm:ss"), _who(row.actor), row.what,
+                row.event.name, row.subject, row.event.subject_id or "",
+                "; ".join(f"{what}: {how}" for what, how in row.details)]))
+    audit.info("audit trail of municipality %s downloaded by user %s", municipality.id, current_user.id)
+    return send_file(io.BytesIO(out.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
+                     download_name=f"handelselogg-{municipality.slug}.csv")

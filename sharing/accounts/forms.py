@@ -11,16 +11,18 @@ from wtforms import (
     Field,
     FloatField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.accounts.passwords import MAX_LENGTH
+from sharing.db import MAX_RECORD_ID
 from sharing.web.arguments import optional_id
 
 
@@ -129,3 +131,22 @@ class CodeForm(FlaskForm):
 class DisableMfaForm(CodeForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
                                      render_kw={"autocomplete": "current-password"})
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit trail's filters, read from the query string so a view can be bookmarked."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    kind = SelectField(_l("What happened"), validate_choice=False)
+    subject_type = SelectField(_l("Concerning"), validate_choice=False)
+    subject_id = IntegerField(_l("Number"), validators=[Optional(), NumberRange(1, MAX_RECORD_ID)],
+                              description=_l("A listing's number, say, as its address shows it."))
+    actor_id = SelectField(_l("Who"), coerce=optional_id, validators=[Optional()], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: Field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The last day comes before the first."))

@@ -7,7 +7,8 @@
 - ``wants/``: wanted items, matched against new listings;
 - ``imports/``: listing a whole inventory from a spreadsheet;
 - ``qr_labels/``: printable QR labels for listings;
-- ``events.py``: the names of the events the catalog records; ``demo.py``: its demo data.
+- ``events.py``: the names of the events the catalog records, ``labels.py``: how they read in the
+  audit trail; ``demo.py``: its demo data.
 
 Each feature holds its models, rules, forms, views, templates and the labels of its codes.
 """
@@ -29,6 +30,7 @@ from sharing.catalog.holds.models import Hold
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
 from sharing.catalog.imports.labels import IMPORT_STATUS_LABELS
+from sharing.catalog.labels import describe_events
 from sharing.catalog.listings import revision
 from sharing.catalog.listings import rules as listing_rules
 from sharing.catalog.listings import views as listing_views
@@ -108,3 +110,4 @@ def init_app(app: Flask) -> None:
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
     notices.register()
+    describe_events()

@@ -6,7 +6,8 @@ Higher domains (loans, logistics, reports) register receivers for these names
 
 from __future__ import annotations
 
-# A listing was created or its details changed (payload: ``created``, ``status``).
+# A listing was created or its details changed (payload: ``created``, ``status``; a change also
+# ``changes``: {field: [before, after]} of the fields that changed, texts cut to their start).
 LISTING_SAVED = "catalog.listing.saved"
 # A listing moved along its lifecycle (payload: ``from``, ``to``): one name per status reached.
 # Keyed by the status's value (a ListingStatus finds its own).

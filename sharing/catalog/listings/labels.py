@@ -38,3 +38,27 @@ ACTION_LABELS = {
     ListingStatus.DRAFT: _l("Make it a draft again"),
     ListingStatus.WITHDRAWN: _l("Withdraw"),
 }
+# A listing's fields as the audit trail names them when they change.
+FIELD_LABELS = {
+    "kind": _l("Kind"),
+    "title": _l("Title"),
+    "category_id": _l("Category"),
+    "site_id": _l("Where it is"),
+    "description": _l("Description"),
+    "condition": _l("Condition"),
+    "quantity": _l("Number of identical pieces"),
+    "width_cm": _l("Width (cm)"),
+    "depth_cm": _l("Depth (cm)"),
+    "height_cm": _l("Height (cm)"),
+    "weight_kg": _l("Weight per piece (kg)"),
+    "volume_m3": _l("Volume per piece (m³)"),
+    "inventory_number": _l("Inventory number"),
+    "contact_user_id": _l("Contact"),
+    "lend": _l("Loan"),
+    "give_away": _l("Transfer for good"),
+    "swap": _l("Swap"),
+    "loan_min_days": _l("Shortest loan (days)"),
+    "loan_max_days": _l("Longest loan (days)"),
+    "visibility": _l("Who can see it"),
+    "available_from": _l("Available from"),
+}

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
@@ -208,6 +209,7 @@ def save_listing(
         weight = weight if weight is not None else (factor.weight_kg if factor else None)
         volume = volume if volume is not None else (factor.volume_m3 if factor else None)
     created = listing is None
+    before = None if listing is None else _recorded_details(listing)
     if listing is None:
         listing = Listing(municipality_id=by.municipality_id, site_id=id_of(site), category_id=id_of(category),
                           title="", created_by_id=by.id, created_at=now)
@@ -227,9 +229,32 @@ def save_listing(
     if flush:
         session.flush()
     if record_event:
-        _record(session, events.LISTING_SAVED, listing, by=by, now=now,
-                payload={"created": created, "status": listing.status})
+        payload: dict[str, Any] = {"created": created, "status": listing.status}
+        if before is not None:
+            after = _recorded_details(listing)
+            payload["changes"] = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+        _record(session, events.LISTING_SAVED, listing, by=by, now=now, payload=payload)
     return listing
+
+
+# A changed text is kept in an event by its start only: the trail says what changed, the
+# listing holds the whole text.
+CHANGED_TEXT_KEPT = 120
+
+
+def _recorded_details(listing: Listing) -> dict[str, Any]:
+    """A listing's details as an event's payload keeps them: plain JSON values, texts cut short."""
+    return {name: _plain(getattr(listing, name)) for name in ListingDetails.model_fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > CHANGED_TEXT_KEPT:
+        return value[:CHANGED_TEXT_KEPT - 1] + "…"
+    return value
 
 
 def _record(session: Session, name: str, listing: Listing, *, by: Actor | None, now: datetime,

@@ -1,0 +1,164 @@
+"""The audit trail: what happened in one municipality, read from the domain event table.
+
+Every domain records its events (``sharing.events.record``) with who did it, when, in which
+municipality and to what; this reads them back for the municipality's administrators, newest
+first, filtered, and names the people who acted. How each event reads is said by the domain
+that records it (``sharing.events.describe``): nothing here knows a domain above accounts.
+
+People are named only while their account is kept: an account deleted since reads as a
+deleted user (the trail keeps ids, never names), and so does an id that a later account took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlmodel import Session, col
+
+from sharing.accounts.models import User
+from sharing.clock import SWEDEN
+from sharing.db import Page
+from sharing.events import DomainEvent, event_label, subject_label
+
+
+@dataclass(frozen=True)
+class TrailFilters:
+    """A trail as the page's address carries it: all optional."""
+
+    kind: str = ""  # an event's name, or a domain's ("catalog": all of its events)
+    subject_type: str = ""
+    subject_id: int | None = None
+    actor_id: int | None = None
+    date_from: date | None = None  # Swedish days, both included
+    date_to: date | None = None
+
+
+def _conditions(municipality_id: int, filters: TrailFilters) -> list[ColumnElement[bool]]:
+    name = col(DomainEvent.name)
+    conditions = [col(DomainEvent.municipality_id) == municipality_id]
+    if filters.kind:
+        conditions.append(name == filters.kind if "." in filters.kind
+                          else name.startswith(filters.kind + ".", autoescape=True))
+    if filters.subject_type:
+        conditions.append(col(DomainEvent.subject_type) == filters.subject_type)
+    if filters.subject_id is not None:
+        conditions.append(col(DomainEvent.subject_id) == filters.subject_id)
+    if filters.actor_id is not None:
+        conditions.append(col(DomainEvent.actor_id) == filters.actor_id)
+    if filters.date_from is not None:
+        conditions.append(col(DomainEvent.occurred_at) >= _start_of(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(col(DomainEvent.occurred_at) < _start_of(filters.date_to + timedelta(days=1)))
+    return conditions
+
+
+def _start_of(day: date) -> datetime:
+    """When a Swedish day begins (00:00 in Stockholm, summer time or not)."""
+    return datetime.combine(day, time.min, tzinfo=SWEDEN)
+
+
+def _newest_first(municipality_id: int, filters: TrailFilters) -> Select[DomainEvent]:
+    # Walks ix_domain_event_municipality_id_occurred_at backwards; the id orders events of one instant.
+    return (select(DomainEvent).where(*_conditions(municipality_id, filters))
+            .order_by(col(DomainEvent.occurred_at).desc(), col(DomainEvent.id).desc()))
+
+
+def find_events(session: Session, *, municipality_id: int, filters: TrailFilters, page: int,
+                per_page: int) -> Page[DomainEvent]:
+    """One page of the municipality's events, newest first. No other municipality's event is ever
+    among them: the municipality is a condition of every query here."""
+    total = session.scalar(select(func.count()).select_from(DomainEvent)
+                           .where(*_conditions(municipality_id, filters))) or 0
+    rows = list(session.scalars(_newest_first(municipality_id, filters)
+                                .offset((page - 1) * per_page).limit(per_page)))
+    return Page(rows, total, page, per_page)
+
+
+def all_events(session: Session, *, municipality_id: int, filters: TrailFilters,
+               limit: int) -> Iterator[DomainEvent]:
+    """The municipality's events, newest first, at most ``limit`` (a download), read in batches."""
+    query = _newest_first(municipality_id, filters).limit(limit).execution_options(yield_per=500)
+    yield from session.scalars(query)
+
+
+# --- Reading an event ------------------------------------------------------------------
+
+class Who(StrEnum):
+    PERSON = "person"
+    DELETED = "deleted"  # an account no longer kept
+    SERVICE = "service"  # nobody: the service itself (a job, a match)
+
+
+@dataclass(frozen=True)
+class Person:
+    who: Who
+    name: str = ""
+
+
+def people(session: Session, events: Iterable[DomainEvent]) -> dict[int, User]:
+    """The accounts of the events' actors that are still kept, by id."""
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    if not ids:
+        return {}
+    return {user.id: user for user in session.scalars(select(User).where(col(User.id).in_(ids)))
+            if user.id is not None}
+
+
+def person(user: User | None, *, at: datetime) -> Person:
+    """How the trail names a user who acted at ``at``: by name while their account is kept, and
+    only if it is the account that acted (SQLite may give a deleted account's id to a new one)."""
+    if user is None or user.created_at > at:
+        return Person(Who.DELETED)
+    return Person(Who.PERSON, user.name)
+
+
+def person_of(session: Session, user_id: int | None, *, at: datetime) -> Person:
+    """One user as the trail names them (a payload's contact person, say); nobody is the service."""
+    if user_id is None:
+        return Person(Who.SERVICE)
+    return person(session.get(User, user_id), at=at)
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """One event as the trail shows it; texts are in the reader's language where the domain said how."""
+
+    event: DomainEvent
+    actor: Person
+    what: str  # the domain's label, or the event's own name where none was given
+    described: bool
+    subject: str  # "Listing" or the raw subject type
+    link: str | None  # the subject's page, if it has one
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+
+def trail_rows(session: Session, events: list[DomainEvent]) -> list[TrailRow]:
+    """The events as rows of the trail. A domain's description that fails on an odd payload
+    shows the event without its details, never an error."""
+    accounts = people(session, events)
+    rows = []
+    for event in events:
+        label = event_label(event.name)
+        subject = subject_label(event.subject_type)
+        actor = (person(accounts.get(event.actor_id), at=event.occurred_at) if event.actor_id is not None
+                 else Person(Who.SERVICE))
+        rows.append(TrailRow(
+            event=event, actor=actor, what=str(label.label) if label else event.name, described=label is not None,
+            subject=str(subject.label) if subject else event.subject_type,
+            link=subject.link(event.subject_id) if subject and subject.link and event.subject_id else None,
+            details=_details(session, event, label.details if label else None)))
+    return rows
+
+
+def _details(session: Session, event: DomainEvent, describe: Any) -> list[tuple[str, str]]:
+    if describe is None:
+        return []
+    try:
+        return [(str(what), str(how)) for what, how in describe(session, event)]
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return []  # a payload from an older version of the domain, say: the event still shows

@@ -1,0 +1,129 @@
+"""How the catalog's events read in the audit trail, in the reader's language: what happened,
+to what, and what of each event's payload to show. ``describe_events`` tells the core
+(``sharing.events.describe``), so the trail shows them without importing the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import url_for
+from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from sharing.accounts.audit import Who, person_of
+from sharing.accounts.models import Site
+from sharing.catalog import events
+from sharing.catalog.categories.labels import KIND_LABELS
+from sharing.catalog.categories.models import Category
+from sharing.catalog.categories.rules import category_name
+from sharing.catalog.listings.labels import CONDITION_LABELS, FIELD_LABELS, STATUS_LABELS, VISIBILITY_LABELS
+from sharing.events import DomainEvent, describe, describe_subject
+
+GROUP = _l("Catalog")
+EVENT_LABELS = {
+    events.LISTING_SAVED: _l("The listing was saved"),
+    events.LISTING_STATUS["published"]: _l("The listing was published"),
+    events.LISTING_STATUS["draft"]: _l("The listing was made a draft"),
+    events.LISTING_STATUS["reserved"]: _l("The listing was reserved"),
+    events.LISTING_STATUS["on_loan"]: _l("The listing was lent out"),
+    events.LISTING_STATUS["handed_over"]: _l("The listing was handed over"),
+    events.LISTING_STATUS["withdrawn"]: _l("The listing was withdrawn"),
+    events.LISTING_PHOTOS_CHANGED: _l("The listing's photos were changed"),
+    events.LISTINGS_IMPORTED: _l("Listings were imported from a file"),
+    events.WANT_MATCHED: _l("Listings matched a wanted item"),
+}
+PHOTO_CHANGE_LABELS = {
+    "added": _l("added"),
+    "removed": _l("removed"),
+    "moved": _l("put in a new order"),
+    "described": _l("described"),
+}
+CHANGE = "{} → {}"
+# The fields whose values are codes with labels of their own.
+CODE_LABELS: dict[str, Mapping[Any, object]] = {"condition": CONDITION_LABELS, "visibility": VISIBILITY_LABELS,
+                                                "kind": KIND_LABELS}
+
+
+def _yes_no(value: object) -> str:
+    return _("Yes") if value else _("No")
+
+
+def _value(session: Session, event: DomainEvent, field: str, value: Any) -> str:
+    """A listing field's value as a person reads it (the payload keeps codes and ids)."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _yes_no(value)
+    labels = CODE_LABELS.get(field)
+    if labels is not None:
+        return str(labels.get(value, value))
+    if field == "category_id":
+        category = session.get(Category, value)
+        return category_name(category, str(get_locale())) if category is not None else str(value)
+    if field == "site_id":
+        site = session.get(Site, value)
+        return site.name if site is not None else str(value)
+    if field == "contact_user_id":
+        contact = person_of(session, value, at=event.occurred_at)
+        return contact.name if contact.who == Who.PERSON else _("Deleted user")
+    if isinstance(value, float):
+        return format_decimal(value)
+    return str(value)
+
+
+def _saved(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    if payload.get("created"):
+        shown = [(_("New listing"), str(STATUS_LABELS.get(payload.get("status", ""), payload.get("status"))))]
+        if payload.get("copied_from"):
+            shown.append((_("Copied from"), _("listing %(id)s", id=payload["copied_from"])))
+        return shown
+    return [(str(FIELD_LABELS.get(field, field)),
+             CHANGE.format(_value(session, event, field, before), _value(session, event, field, after)))
+            for field, (before, after) in payload.get("changes", {}).items()]
+
+
+def _status(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    before, after = event.payload["from"], event.payload["to"]
+    return [(_("Status"), CHANGE.format(STATUS_LABELS.get(before, before), STATUS_LABELS.get(after, after)))]
+
+
+def _photos(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    change, count = event.payload["change"], int(event.payload["photos"])
+    return [(_("Photos"), str(PHOTO_CHANGE_LABELS.get(change, change))),
+            (_("Photos now"), ngettext("%(num)d photo", "%(num)d photos", count))]
+
+
+def _listings(count: int) -> str:
+    return ngettext("%(num)d listing", "%(num)d listings", count)
+
+
+def _imported(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    return [(_("Listings"), _listings(len(event.payload["listing_ids"]))),
+            (_("Published"), _yes_no(event.payload.get("published")))]
+
+
+def _matched(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    return [(_("Listings"), _listings(len(event.payload["listing_ids"]))),
+            (_("The poster was told"), _yes_no(event.payload.get("told")))]
+
+
+DETAILS = {
+    events.LISTING_SAVED: _saved,
+    **{name: _status for name in events.LISTING_STATUS.values()},
+    events.LISTING_PHOTOS_CHANGED: _photos,
+    events.LISTINGS_IMPORTED: _imported,
+    events.WANT_MATCHED: _matched,
+}
+
+
+def describe_events() -> None:
+    """Tell the core how the catalog's events and subjects read."""
+    for name, label in EVENT_LABELS.items():
+        describe(name, label, group=GROUP, details=DETAILS.get(name))
+    describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_))
+    describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_))
+    describe_subject("listing_import", _l("Import of listings"))

@@ -1,0 +1,198 @@
+"""The audit trail: a municipality's administrators read what happened there, from the event
+table, newest first, filtered and paged, in Swedish, and nothing of another municipality."""
+
+import csv
+import io
+import re
+from datetime import datetime, timezone
+
+import pytest
+from flask_babel import force_locale
+
+from sharing import events
+from sharing.accounts.models import Role, User
+from sharing.catalog import events as catalog_events
+from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings.models import ListingStatus
+from sharing.clock import utcnow
+from sharing.events import event_label
+
+
+def at(text):
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def person(factory, *args, **kwargs):
+    """A user whose account is older than the events these tests date back to: the trail names
+    no one for what happened before their account was made."""
+    user = factory.user(*args, **kwargs)
+    user.created_at = at("2026-01-01T00:00:00")
+    return factory._save(user)
+
+
+@pytest.fixture
+def world(factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    skurup = factory.municipality("Skurup", "1264")
+    manager = person(factory, ystad, Role.FACILITY_MANAGER, name="Lena Lokal")
+    listing = factory.listing(by=manager, title="Stolar", quantity=10, now=at("2026-07-01T08:00:00"))
+    listings.save_listing(db, details=listings.details_of(listing).model_copy(update={"title": "Kontorsstolar",
+                                                                                     "quantity": 8}),
+                          by=manager, now=at("2026-07-01T09:00:00"), listing=listing)
+    listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=at("2026-07-01T10:00:00"))
+    listings.set_status(db, listing=listing, to=ListingStatus.WITHDRAWN, by=manager, now=at("2026-07-02T10:00:00"))
+    db.commit()
+    skurup_manager = person(factory, skurup, Role.FACILITY_MANAGER, name="Sven Skurupsson")
+    skurup_listing = factory.listing(by=skurup_manager, title="Hemliga bord", published=True,
+                                     now=at("2026-07-01T11:00:00"))
+    return {"ystad": ystad, "skurup": skurup, "manager": manager, "listing": listing,
+            "skurup_listing": skurup_listing, "skurup_manager": skurup_manager,
+            "admin": factory.user(ystad, Role.MUNICIPALITY_ADMIN), "employee": factory.user(ystad),
+            "skurup_admin": factory.user(skurup, Role.MUNICIPALITY_ADMIN)}
+
+
+def trail(client, municipality, **args):
+    response = client.get(f"/admin/municipalities/{municipality.id}/audit", query_string=args)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def rows(html):
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.DOTALL)
+    if body is None:
+        return []
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL)]
+
+
+def test_an_admin_reads_who_did_what_and_what_changed_newest_first_in_swedish(client, auth, world):
+    auth.login(world["admin"])
+    html = trail(client, world["ystad"])
+    assert "4 händelser" in html
+    listing_id = world["listing"].id
+    assert rows(html) == [
+        f"2026-07-02 12:00 Lena Lokal Annonsen drogs tillbaka Annons {listing_id} "
+        "Status: Tillgänglig → Tillbakadragen",
+        f"2026-07-01 12:00 Lena Lokal Annonsen publicerades Annons {listing_id} Status: Utkast → Tillgänglig",
+        f"2026-07-01 11:00 Lena Lokal Annonsen sparades Annons {listing_id} "
+        "Rubrik: Stolar → Kontorsstolar Antal likadana exemplar: 10 → 8",
+        f"2026-07-01 10:00 Lena Lokal Annonsen sparades Annons {listing_id} Ny annons: Utkast",
+    ]
+    assert f'href="/catalog/{listing_id}"' in html  # the subject links to its page
+    # Another municipality's events are never among them.
+    assert "Sven Skurupsson" not in html and "Hemliga bord" not in html
+    assert f'href="/catalog/{world["skurup_listing"].id}"' not in html
+
+
+def test_no_other_municipalitys_trail_is_ever_shown(client, auth, world, factory):
+    auth.login(world["admin"])
+    assert client.get(f"/admin/municipalities/{world['skurup'].id}/audit").status_code == 403
+    assert client.get(f"/admin/municipalities/{world['skurup'].id}/audit.csv").status_code == 403
+    # Filtering one's own trail by another municipality's listing or person finds nothing.
+    assert rows(trail(client, world["ystad"], subject_type="listing", subject_id=world["skurup_listing"].id)) == []
+    assert rows(trail(client, world["ystad"], actor_id=world["skurup_manager"].id)) == []
+    download = client.get(f"/admin/municipalities/{world['ystad'].id}/audit.csv").get_data(as_text=True)
+    assert "Lena Lokal" in download and "Sven Skurupsson" not in download and "Hemliga bord" not in download
+    auth.logout()
+    # A system administrator reads any municipality's trail.
+    auth.login(factory.user(world["ystad"], Role.SYSTEM_ADMIN))
+    skurup = rows(trail(client, world["skurup"]))
+    assert len(skurup) == 2 and all("Sven Skurupsson" in row for row in skurup)
+
+
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.FACILITY_MANAGER, Role.SUSTAINABILITY_OFFICER])
+def test_other_roles_are_refused(client, auth, world, factory, role):
+    auth.login(factory.user(world["ystad"], role))
+    assert client.get(f"/admin/municipalities/{world['ystad'].id}/audit").status_code == 403
+
+
+def test_the_trail_is_filtered_by_kind_subject_who_and_swedish_days(client, auth, world, factory, db):
+    other = person(factory, world["ystad"], Role.FACILITY_MANAGER, name="Olle Annan")
+    second = factory.listing(by=other, title="Bord", now=at("2026-07-01T22:30:00"))  # 00:30 on 2 July in Sweden
+    auth.login(world["admin"])
+    ystad = world["ystad"]
+    published = rows(trail(client, ystad, kind=catalog_events.LISTING_PUBLISHED))
+    assert len(published) == 1 and "Annonsen publicerades" in published[0]
+    assert len(rows(trail(client, ystad, kind="catalog"))) == 5  # the whole domain
+    assert len(rows(trail(client, ystad, subject_type="listing", subject_id=second.id))) == 1
+    by_other = rows(trail(client, ystad, actor_id=other.id))
+    assert len(by_other) == 1 and "Olle Annan" in by_other[0]
+    # Days are Swedish days, both ends included.
+    assert len(rows(trail(client, ystad, date_from="2026-07-02"))) == 2
+    assert len(rows(trail(client, ystad, date_from="2026-07-01", date_to="2026-07-01"))) == 3
+    html = trail(client, ystad, date_from="2026-07-02", date_to="2026-07-01")
+    assert "Den sista dagen kommer före den första." in html and len(rows(html)) == 2  # only the valid end applies
+    # A filter the trail cannot read filters nothing, and breaks nothing.
+    assert len(rows(trail(client, ystad, kind="'; drop table--", subject_id="x", actor_id="-1"))) == 5
+
+
+def test_the_trail_is_paged_and_unknown_events_read_as_their_name(client, auth, world, db):
+    now = at("2026-08-01T12:00:00")
+    for n in range(51):
+        events.record(db, "logistics.route.planned", subject_type="route", subject_id=n + 1, now=now,
+                      actor_id=world["manager"].id, municipality_id=world["ystad"].id, payload={"stops": n})
+    # A described name whose payload does not hold what its description expects still shows.
+    events.record(db, catalog_events.LISTING_PUBLISHED, subject_type="listing", subject_id=world["listing"].id,
+                  now=now, municipality_id=world["ystad"].id, payload={"odd": True})
+    db.commit()
+    auth.login(world["admin"])
+    first = trail(client, world["ystad"])
+    assert "56 händelser" in first and len(rows(first)) == 50
+    assert "<code>logistics.route.planned</code>" in first
+    assert "Sida 1 av 2" in first and 'page=2' in first
+    second = rows(trail(client, world["ystad"], page=2))
+    assert len(second) == 6
+    filtered = rows(trail(client, world["ystad"], kind="logistics.route.planned", page=2))
+    assert len(filtered) == 1 and "route 1" in filtered[0]
+    odd = rows(trail(client, world["ystad"], kind=catalog_events.LISTING_PUBLISHED))
+    assert odd[0].startswith("2026-08-01 14:00 Tjänsten Annonsen publicerades") and odd[0].endswith("–")
+
+
+def test_a_deleted_account_is_not_named_nor_is_a_later_one_with_its_id(client, auth, world, factory, db):
+    leaver = factory.user(world["ystad"], name="Lämnad Person")
+    events.record(db, "catalog.listing.saved", subject_type="listing", subject_id=world["listing"].id,
+                  now=utcnow(), actor_id=leaver.id, municipality_id=world["ystad"].id,
+                  payload={"created": False, "status": "draft", "changes": {"contact_user_id": [leaver.id, None]}})
+    db.commit()
+    db.delete(db.get(User, leaver.id))
+    db.commit()
+    # An event from before an account was made cannot be that account's (SQLite may reuse a deleted id).
+    newcomer = factory.user(world["ystad"], name="Ny Person")
+    events.record(db, "catalog.listing.saved", subject_type="listing", subject_id=world["listing"].id,
+                  now=at("2025-12-31T00:00:00"), actor_id=newcomer.id, municipality_id=world["ystad"].id,
+                  payload={"created": False, "status": "draft", "changes": {}})
+    db.commit()
+    auth.login(world["admin"])
+    shown = rows(trail(client, world["ystad"]))
+    assert not any("Lämnad Person" in row or "Ny Person" in row for row in shown)
+    assert "Borttagen användare Annonsen sparades" in shown[0] and "Kontakt: Borttagen användare → –" in shown[0]
+    assert "Borttagen användare Annonsen sparades" in shown[-1]
+
+
+def test_the_download_is_the_filtered_trail_with_no_cell_a_formula(client, auth, world, factory, db):
+    prankster = factory.manager(world["ystad"], name="=HYPERLINK(\"https://example.com\")")
+    factory.listing(by=prankster, title="-1+1")
+    auth.login(world["admin"])
+    response = client.get(f"/admin/municipalities/{world['ystad'].id}/audit.csv",
+                          query_string={"kind": catalog_events.LISTING_SAVED})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert table[0] == ["När", "Vem", "Vad som hände", "Händelsekod", "Gäller", "Nummer", "Vad som ändrades"]
+    assert len(table) == 1 + 3  # the saved events only
+    assert table[1][:6] == [table[1][0], "'=HYPERLINK(\"https://example.com\")", "Annonsen sparades",
+                            "catalog.listing.saved", "Annons", table[1][5]]
+    assert table[3][0] == "2026-07-01 10:00:00" and table[2][6] == "Rubrik: Stolar → Kontorsstolar; " \
+        "Antal likadana exemplar: 10 → 8"
+
+
+def test_every_catalog_event_reads_in_swedish(app):
+    names = [value for name, value in vars(catalog_events).items() if name.isupper() and isinstance(value, str)]
+    names += list(catalog_events.LISTING_STATUS.values())
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        for name in names:
+            label = event_label(name)
+            assert label is not None, f"{name} has no label in the audit trail"
+            with force_locale("en"):
+                english = str(label.label)
+            assert str(label.label) != english, f"{name}'s label is not in Swedish"

@@ -260,3 +260,10 @@ def test_a_swap_passes_both_listings_in_one_go_or_not_at_all(db, s, factory):
     moved = {(t.from_listing_id, t.quantity, t.to_municipality_id) for t in db.scalars(select(ListingTransfer))}
     assert moved == {(s["chairs"].id, 2, s["skurup"].id), (tables.id, 1, s["ystad"].id)}
     assert db.get(type(tables), tables.id).quantity == 2
+
+
+def test_every_loans_event_reads_in_the_audit_trail(app):
+    from sharing.events import event_label
+
+    names = [value for name, value in vars(events).items() if name.isupper() and name != "SUBJECT"]
+    assert names and all(event_label(name) is not None for name in names)

@@ -32,6 +32,7 @@ EVENT_LABELS = {
     events.LISTING_STATUS["handed_over"]: _l("The listing was handed over"),
     events.LISTING_STATUS["withdrawn"]: _l("The listing was withdrawn"),
     events.LISTING_PHOTOS_CHANGED: _l("The listing's photos were changed"),
+    events.LISTING_TRANSFERRED: _l("Pieces passed to a new owner for good"),
     events.LISTINGS_IMPORTED: _l("Listings were imported from a file"),
     events.WANT_MATCHED: _l("Listings matched a wanted item"),
 }
@@ -111,10 +112,18 @@ def _matched(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
             (_("The poster was told"), _yes_no(event.payload.get("told")))]
 
 
+def _transferred(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    return [(_("Pieces"), str(payload["quantity"])),
+            (_("From listing"), _("listing %(id)s", id=payload["from_listing_id"])),
+            (_("To listing"), _("listing %(id)s", id=payload["to_listing_id"]))]
+
+
 DETAILS = {
     events.LISTING_SAVED: _saved,
     **{name: _status for name in events.LISTING_STATUS.values()},
     events.LISTING_PHOTOS_CHANGED: _photos,
+    events.LISTING_TRANSFERRED: _transferred,
     events.LISTINGS_IMPORTED: _imported,
     events.WANT_MATCHED: _matched,
 }

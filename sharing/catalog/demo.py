@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from sharing.accounts.models import Role, RoleGrant, Site, User
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import Category, ResourceKind
 from sharing.catalog.categories.rules import current_factor, load_reference_categories
 from sharing.catalog.listings import search as search
@@ -193,6 +193,31 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         yield listing
 
 
+def showcase(session: Session, *, now: datetime) -> list[Listing]:
+    """The listings the guided demo (README) walks through: Ystad's 24 conference chairs."""
+    chairs = session.scalar(select(Category).where(col(Category.name) == "Matstol"))
+    site = session.scalar(select(Site).join(Municipality).where(col(Municipality.name) == "Ystad")
+                          .order_by(col(Site.id)))
+    manager = session.scalar(select(User).join(RoleGrant).where(
+        col(User.email) == "lokalforsorjning@ystad.example", col(RoleGrant.role) == Role.FACILITY_MANAGER.value))
+    if chairs is None or site is None:
+        return []
+    factor = current_factor(session, id_of(chairs), at=now)
+    title, inventory = "Konferensstolar, stapelbara", f"{DEMO_MARK}YSTAD-STOLAR"
+    description = "Stapelbara konferensstolar med klädd sits. Lånas ut eller lämnas bort, hämtas eller levereras."
+    listing = Listing(
+        municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(chairs),
+        kind=ResourceKind.THING, status=ListingStatus.PUBLISHED.value, title=title, description=description,
+        condition=Condition.VERY_GOOD, quantity=24, weight_kg=factor.weight_kg if factor else None,
+        volume_m3=factor.volume_m3 if factor else None, inventory_number=inventory,
+        contact_user_id=manager.id if manager else None, lend=True, give_away=True, loan_max_days=90,
+        visibility=Visibility.PARTNERS, created_at=now, updated_at=now, published_at=now)
+    listing.search_title = search.document(title)
+    listing.search_text = search.document(title, description, _path_words({c.name: c for c in session.scalars(
+        select(Category))}, chairs), inventory, site.locality)
+    return [listing]
+
+
 def _path_words(categories: dict[str, Category], category: Category) -> str:
     by_id = {c.id: c for c in categories.values()}
     words: list[str] = []
@@ -209,6 +234,7 @@ def load(session: Session, count: int = 120) -> dict[str, int]:
     if session.scalar(select(func.count()).where(col(Listing.inventory_number).like(f"{DEMO_MARK}%"))):
         return {**added, "listings": 0}
     made = list(generate(session, count=count, seed=2026, now=utcnow()))
+    made += showcase(session, now=utcnow())
     session.add_all(made)
     search.remember_words(session, [listing.search_text for listing in made])
     session.flush()

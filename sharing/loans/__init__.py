@@ -14,7 +14,8 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.listings.views import add_listing_panel
-from sharing.loans import labels
+from sharing.cli import add_demo_loader
+from sharing.loans import demo, labels
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -30,3 +31,4 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
     labels.describe_events()
+    add_demo_loader(app, demo.load)

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from sharing import create_app
 from sharing.accounts import demo
 from sharing.catalog.imports import runner as import_runner
+from sharing.mail import wait_for_background_mail
 
 # Debian's chromium on the PATH, or the browser SHARING_CHROMIUM names (a path or a command).
 CHROMIUM_NAME = os.environ.get("SHARING_CHROMIUM") or "chromium"
@@ -87,17 +88,20 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+def live_server(browser: Browser, databases, smtp_server, tmp_path: Path) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The app on a fresh migrated database with the demo data, served on 127.0.0.1: one per test,
-    so no test sees what another wrote. The demo is loaded as `sharing demo load` loads it.
+    so no test sees what another wrote. The demo is loaded as `sharing demo load` loads it. Its
+    mail goes to the suite's real SMTP server (the ``mailbox`` fixture reads what arrived).
 
     It asks for the browser first, so without Chromium nothing is built before the failure.
     """
     app = create_app({
         "TESTING": True,
         "SHARING_DATABASE_URL": databases.fresh(),
-        "MAIL_BACKEND": "outbox",
-        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server[0].port,
+        "SHARING_BASE_URL": "http://delning.test",
         "SHARING_PHOTO_DIR": str(tmp_path / "photos"),
         "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
     })
@@ -114,6 +118,7 @@ def live_server(browser: Browser, databases, tmp_path: Path) -> Iterator[LiveSer
         server.shutdown()
         thread.join(timeout=30)
         server.server_close()
+        assert wait_for_background_mail(timeout=30), "background mail still sending after 30 s"
         for import_id in import_runner.running():  # an import the test started writes to this database
             assert import_runner.wait(import_id, timeout=300), f"import {import_id} still running"
         app.extensions["sharing.engine"].dispose()

@@ -1,0 +1,62 @@
+"""Demo requests, so that the demo users find requests to decide, hand over and follow: each
+made through the loans' own rules, once (none are made when any request exists)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from sharing.accounts.models import Municipality, Site, User
+from sharing.catalog.demo import DEMO_MARK
+from sharing.catalog.listings.models import Listing, ListingStatus
+from sharing.clock import today_in_sweden, utcnow
+from sharing.errors import DomainError
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import LoanRequest, RequestKind
+
+# (requester's e-mail, the owner's municipality, kind, how many, first day from today, days, how far it gets)
+DEMO_REQUESTS = [
+    ("medarbetare@skurup.example", "Trelleborg", RequestKind.BORROW, 1, 7, 14, "approved"),
+    ("medarbetare@ystad.example", "Skurup", RequestKind.TAKE_OVER, 1, 5, None, "requested"),
+    ("medarbetare@trelleborg.example", "Ystad", RequestKind.BORROW, 1, 3, 30, "requested"),
+]
+
+
+def load(session: Session) -> dict[str, int]:
+    if session.scalar(select(func.count()).select_from(LoanRequest)):
+        return {"requests": 0}
+    now = utcnow()
+    today = today_in_sweden(now)
+    made = 0
+    for email, owner, kind, quantity, start, days, reached in DEMO_REQUESTS:
+        requester = session.scalar(select(User).where(col(User.email) == email))
+        offer = {RequestKind.BORROW: Listing.lend, RequestKind.TAKE_OVER: Listing.give_away}[kind]
+        listing = session.scalar(
+            select(Listing).join(Municipality, col(Municipality.id) == Listing.municipality_id)
+            .where(col(Municipality.name) == owner, col(offer), col(Listing.kind) == "thing",
+                   col(Listing.status) == ListingStatus.PUBLISHED.value,
+                   col(Listing.inventory_number).like(f"{DEMO_MARK}0%"))  # not the guided demo's chairs
+            .order_by(col(Listing.id)))
+        site = session.scalar(select(Site).where(col(Site.municipality_id) == (requester.municipality_id
+                                                                               if requester else 0)))
+        if requester is None or listing is None or site is None:
+            continue
+        first = today + timedelta(days=start)
+        details = loans.RequestDetails(kind=kind, quantity=quantity, first_day=first,
+                                       last_day=first + timedelta(days=days - 1) if days else None,
+                                       delivery_site_id=site.id or 0, transport_needed=kind == RequestKind.BORROW,
+                                       message="Demoförfrågan: passar det?")
+        try:
+            with session.begin_nested():
+                request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester, now=now)
+                if reached == "approved":
+                    manager = session.scalar(select(User).where(
+                        col(User.email) == f"lokalforsorjning@{owner.lower()}.example"))
+                    if manager is not None:
+                        loans.approve(session, request, by=manager, now=now)
+        except DomainError:
+            continue  # a listing whose rules the demo's dates do not fit: leave it out
+        made += 1
+    return {"requests": made}

@@ -1,6 +1,8 @@
 """What the domains' rules raise, free of Flask: the web and the API show each the same way.
 
 - ``DomainError``: a rule refused an action (a 4xx with its message, on the form's field);
+- ``Conflict``: a refusal because of the record's state now, not of what was asked (a 409 in
+  the API: a step its status does not allow, pieces someone else booked first);
 - ``NotVisible``: the record does not exist, or the user may not know that it does (a 404);
 - ``NotAllowed``: the user may see the record but not do this to it (a 403).
 """
@@ -19,6 +21,10 @@ class DomainError(Exception):
         self.message = message
         self.field = field
         self.params = params
+
+
+class Conflict(DomainError):
+    """The action does not fit the record's current state (which may have changed meanwhile)."""
 
 
 class NotVisible(Exception):

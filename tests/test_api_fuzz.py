@@ -18,7 +18,10 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 
 from sharing.accounts.auth import create_api_token
 from sharing.accounts.models import OpeningHours, Role
-from sharing.clock import utcnow
+from sharing.clock import today_in_sweden, utcnow
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import RequestKind
+from sharing.loans.requests.rules import RequestDetails
 from tests.factories import PASSWORD
 
 EXAMPLES = 12
@@ -34,7 +37,8 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 @pytest.fixture
 def api_token(app, db, factory) -> str:
     """A facility manager (who may write listings) with a token, in a municipality with a site
-    (and its opening hours), a category (with figures), a published listing and a wanted item,
+    (and its opening hours), a category (with figures), a published listing, a request for it
+    and a wanted item,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
     manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, unit=factory.unit(municipality))
@@ -42,9 +46,13 @@ def api_token(app, db, factory) -> str:
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
     db.commit()
     category = factory.category("Kontorsstol", name_en="Office chair", weight_kg=15, co2e_new_kg=100)
-    factory.listing_published(site=site, category=category, by=manager)
+    listing = factory.listing_published(site=site, category=category, by=manager, quantity=100, lend=True)
     factory.want(by=manager, words="stol")
     now = utcnow()
+    # A request of their own for their own listing (units of one municipality share too).
+    loans.ask(db, listing_id=listing.id, by=manager, now=now, details=RequestDetails(
+        kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(now) + timedelta(days=1),
+        last_day=today_in_sweden(now) + timedelta(days=2), delivery_site_id=site.id, message="Hej"))
     _, raw = create_api_token(db, user=manager, name="Fuzz", password=PASSWORD, now=now,
                               expires_at=now + timedelta(days=30), max_lifetime=timedelta(days=365))
     db.commit()

@@ -28,16 +28,19 @@ class Operation:
     status: int = 200
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
     multipart: dict[str, dict[str, Any]] | None = None  # the fields of a multipart/form-data body (uploads)
+    responses: dict[int, str] = field(default_factory=dict)  # problems besides the common ones
 
 
 def documented(summary: str, *, tag: str, response: type[BaseModel] | None = None, paginated: bool = False,
                body: type[BaseModel] | None = None, status: int = 200,
                query: dict[str, dict[str, Any]] | None = None,
-               multipart: dict[str, dict[str, Any]] | None = None) -> Callable[[View], View]:
-    """Describe an API view for the OpenAPI document."""
+               multipart: dict[str, dict[str, Any]] | None = None,
+               responses: dict[int, str] | None = None) -> Callable[[View], View]:
+    """Describe an API view for the OpenAPI document (``responses``: problems it may answer
+    besides the ones every operation may)."""
     def decorate(view: View) -> View:
         view.openapi = Operation(summary, tag, response, paginated, body, status, query or {},  # type: ignore[attr-defined]  # rides on the view
-                                 multipart=multipart)
+                                 multipart=multipart, responses=responses or {})
         return view
     return decorate
 
@@ -111,6 +114,7 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 responses[str(operation.status)] = {"description": "OK"}
             responses.update({"400": _problem("Bad request"), "401": _problem("Not authenticated"),
                               "403": _problem("Forbidden"), "404": _problem("Not found")})
+            responses.update({str(code): _problem(description) for code, description in operation.responses.items()})
             entry: dict[str, Any] = {
                 "summary": operation.summary, "tags": [operation.tag], "operationId": rule.endpoint.split(".", 1)[1],
                 "responses": responses,

@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from sharing.catalog.holds.models import Hold, HoldPurpose
 from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.clock import SWEDEN
-from sharing.errors import DomainError, NotVisible
+from sharing.errors import Conflict, DomainError, NotVisible
 from sharing.i18n import N_
 
 BOOKABLE = (ListingStatus.PUBLISHED.value, ListingStatus.RESERVED.value, ListingStatus.ON_LOAN.value)
@@ -50,7 +50,7 @@ def days(first: date, last: date | None) -> Period:
     return Period(midnight(first), midnight(last + timedelta(days=1)) if last is not None else None)
 
 
-class NotFree(DomainError):
+class NotFree(Conflict):
     """Fewer pieces are free than were asked for: someone booked them first."""
 
     def __init__(self, free: int) -> None:

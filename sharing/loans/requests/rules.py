@@ -25,7 +25,7 @@ from sharing.catalog.listings.rules import listing_to_see
 from sharing.catalog.transfers import rules as transfers
 from sharing.clock import today_in_sweden
 from sharing.db import Page
-from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.loans import events
@@ -183,8 +183,8 @@ def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, as
 def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor, now: datetime,
           extra: dict[str, Any] | None = None) -> None:
     current = RequestStatus(request.status)
-    refusal = DomainError(N_("A request that is “%(current)s” cannot become “%(target)s”."),
-                          current=current.value, target=to.value)
+    refusal = Conflict(N_("A request that is “%(current)s” cannot become “%(target)s”."),
+                       current=current.value, target=to.value)
     if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
         raise refusal
     # Compare and set, in the database: of two steps taken at once from one status (two
@@ -195,8 +195,8 @@ def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: s
                                 .values(status=to.value).execution_options(synchronize_session=False))
     if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
         session.refresh(request)
-        raise DomainError(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
-                          current=request.status)
+        raise Conflict(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
+                       current=request.status)
     request.status = to.value
     request.updated_at = now
     session.add(request)
@@ -303,14 +303,14 @@ def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime)
     side = _side(by, request)
     if request.status == S.HANDED_OVER.value:
         if not _confirm_handover(request, side, now):
-            raise DomainError(N_("You have already confirmed this handover."))
+            raise Conflict(N_("You have already confirmed this handover."))
         step = "handover"
     elif request.status == S.RETURNED.value:
         if not _confirm_return(request, side, now):
-            raise DomainError(N_("You have already confirmed this return."))
+            raise Conflict(N_("You have already confirmed this return."))
         step = "return"
     else:
-        raise DomainError(N_("There is nothing to confirm now."))
+        raise Conflict(N_("There is nothing to confirm now."))
     request.updated_at = now
     session.add(request)
     session.flush()
@@ -353,7 +353,7 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
     if not (is_requester(by, request) or is_owner_manager(by, request)):
         raise NotAllowed(f"request {request.id}")
     if request.kind != K.BORROW.value or request.status not in (S.APPROVED.value, S.HANDED_OVER.value):
-        raise DomainError(N_("Only an approved or ongoing loan can be extended."))
+        raise Conflict(N_("Only an approved or ongoing loan can be extended."))
     if request.hold_id is None or request.ends_at is None:
         raise DomainError(N_("This booking is no longer in force."))
     until = holds.days(last_day, last_day).ends_at

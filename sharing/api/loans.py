@@ -1,0 +1,274 @@
+"""API of requests to borrow, take over or swap, under the same rules as the pages: ask, take
+each step, write in the thread. A step the request's status does not allow, or pieces someone
+else booked first, is a 409 problem; a refused value is a 422."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+
+from sharing.access import SIGNED_IN, allow
+from sharing.accounts.models import Role
+from sharing.api import blueprint
+from sharing.api.common import ProblemError, one, page_args, page_response, parse_body, refused
+from sharing.api.openapi import documented
+from sharing.catalog.listings.models import MAX_QUANTITY, Condition
+from sharing.clock import utcnow
+from sharing.db import RecordId, db_session
+from sharing.errors import Conflict, DomainError
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, RequestKind, RequestStatus
+from sharing.web.errors import problem
+
+CONFLICT = {409: "The request's status, or the pieces free now, do not allow it"}
+
+
+class RequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: RequestKind
+    status: RequestStatus
+    listing_id: int
+    quantity: int
+    starts_at: datetime = Field(description="The first day's start (Swedish midnight, in UTC)")
+    ends_at: datetime | None = Field(description="The end of the last day; none for good")
+    owner_municipality_id: int
+    requester_id: int | None
+    requester_municipality_id: int
+    requester_unit_id: int | None
+    delivery_site_id: int
+    transport_needed: bool
+    offered_listing_id: int | None
+    offered_quantity: int | None
+    decided_at: datetime | None
+    decline_reason: str
+    handed_over_at: datetime | None
+    handover_method: HandoverMethod | None
+    handover_condition: Condition | None
+    handover_confirmed_by_owner_at: datetime | None
+    handover_confirmed_by_requester_at: datetime | None
+    returned_at: datetime | None
+    return_condition: Condition | None
+    return_confirmed_by_owner_at: datetime | None
+    return_confirmed_by_requester_at: datetime | None
+    overdue_since: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RequestIn(BaseModel):
+    """Ask for pieces of a listing you may see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: RecordId
+    kind: RequestKind
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    first_day: date
+    last_day: date | None = Field(default=None, description="A loan's last day; leave out for good")
+    delivery_site_id: RecordId = Field(description="One of your municipality's sites")
+    transport_needed: bool = False
+    message: str = Field(default="", max_length=loans.MESSAGE_MAX)
+    offered_listing_id: RecordId | None = Field(default=None, description="A swap: your listing offered")
+    offered_quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+
+
+class DeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=loans.REASON_MAX)
+
+
+class HandoverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: HandoverMethod
+    condition: Condition | None = None
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    condition: Condition | None = None
+    remarks: str = Field(default="", max_length=loans.MESSAGE_MAX)
+    damage: str = Field(default="", max_length=loans.MESSAGE_MAX)
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    last_day: date
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=loans.MESSAGE_MAX)
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    author_id: int | None
+    body: str
+    created_at: datetime
+
+
+REQUEST_PARAMETERS: dict[str, dict[str, Any]] = {
+    "show": {"type": "string", "enum": ["mine", "incoming"], "default": "mine",
+             "description": "mine: what you asked for; incoming: what your municipality is asked for "
+                            "(facility managers)"},
+    "state": {"type": "string", "enum": ["open", "all"], "default": "open"},
+}
+
+
+def _refusal(error: DomainError) -> ProblemError:
+    if isinstance(error, Conflict):
+        detail = error.message % error.params if error.params else error.message
+        return ProblemError(problem(409, detail))
+    return refused(error)
+
+
+@blueprint.get("/requests")
+@allow(SIGNED_IN)
+@documented("Your requests, or (facility managers) those for your municipality's listings", tag="loans",
+            response=RequestOut, paginated=True, query=REQUEST_PARAMETERS)
+def find_requests() -> Response:
+    page, per_page = page_args()
+    show, state = request.args.get("show", "mine"), request.args.get("state", "open")
+    if show not in ("mine", "incoming") or state not in ("open", "all"):
+        raise ProblemError(problem(400, "'show' is mine or incoming; 'state' is open or all."))
+    if show == "incoming" and not current_user.has_role(Role.FACILITY_MANAGER):
+        raise ProblemError(problem(403, "Only facility managers see their municipality's incoming requests."))
+    found = loans.requests_of(db_session, current_user, incoming=show == "incoming", open_only=state == "open",
+                              page=page, per_page=per_page)
+    return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=RequestOut)
+
+
+@blueprint.get("/requests/<int:request_id>")
+@allow(SIGNED_IN)
+@documented("One request (its requester's, or its municipalities' facility managers')", tag="loans",
+            response=RequestOut)
+def get_request(request_id: int) -> Response:
+    return one(loans.request_to_see(db_session, current_user, request_id), RequestOut)
+
+
+@blueprint.post("/requests")
+@allow(SIGNED_IN)
+@documented("Ask to borrow, take over or swap pieces of a listing: they are held for you at once, or the "
+            "answer is 409 if someone booked them first", tag="loans", response=RequestOut, body=RequestIn,
+            status=201, responses=CONFLICT)
+def create_request() -> Response:
+    body = parse_body(RequestIn)
+    details = loans.RequestDetails(**body.model_dump(exclude={"listing_id"}))
+    try:
+        made = loans.ask(db_session, listing_id=body.listing_id, details=details, by=current_user, now=utcnow())
+    except DomainError as error:
+        db_session.rollback()
+        raise _refusal(error) from None
+    db_session.commit()
+    return one(made, RequestOut, status=201)
+
+
+def _step(request_id: int, take: Any) -> Response:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    try:
+        take(found)
+    except DomainError as error:
+        db_session.rollback()
+        raise _refusal(error) from None
+    db_session.commit()
+    return one(found, RequestOut)
+
+
+@blueprint.post("/requests/<int:request_id>/approve")
+@allow(Role.FACILITY_MANAGER)
+@documented("Approve a request (the owner's facility managers)", tag="loans", response=RequestOut,
+            responses=CONFLICT)
+def approve_request(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.approve(db_session, found, by=current_user, now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/decline")
+@allow(Role.FACILITY_MANAGER)
+@documented("Decline a request, saying why (the owner's facility managers)", tag="loans", response=RequestOut,
+            body=DeclineIn, responses=CONFLICT)
+def decline_request(request_id: int) -> Response:
+    body = parse_body(DeclineIn)
+    return _step(request_id, lambda found: loans.decline(db_session, found, reason=body.reason, by=current_user,
+                                                         now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/cancel")
+@allow(SIGNED_IN)
+@documented("Cancel your request before the handover", tag="loans", response=RequestOut, responses=CONFLICT)
+def cancel_request(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.cancel(db_session, found, by=current_user, now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/handover")
+@allow(SIGNED_IN)
+@documented("Record the handover (either side; it counts as that side's confirmation). Pieces taken over "
+            "or swapped change owner now", tag="loans", response=RequestOut, body=HandoverIn, responses=CONFLICT)
+def hand_over_request(request_id: int) -> Response:
+    body = parse_body(HandoverIn)
+    return _step(request_id, lambda found: loans.hand_over(db_session, found, condition=body.condition,
+                                                           method=body.method, by=current_user, now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/return")
+@allow(Role.FACILITY_MANAGER)
+@documented("Record that lent pieces are back (the owner's facility managers)", tag="loans",
+            response=RequestOut, body=ReturnIn, responses=CONFLICT)
+def return_request(request_id: int) -> Response:
+    body = parse_body(ReturnIn)
+    return _step(request_id, lambda found: loans.take_back(db_session, found, condition=body.condition,
+                                                           remarks=body.remarks, damage=body.damage,
+                                                           by=current_user, now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/confirm")
+@allow(SIGNED_IN)
+@documented("Confirm, for your side, the handover or return the other side recorded", tag="loans",
+            response=RequestOut, responses=CONFLICT)
+def confirm_request(request_id: int) -> Response:
+    return _step(request_id, lambda found: loans.confirm(db_session, found, by=current_user, now=utcnow()))
+
+
+@blueprint.post("/requests/<int:request_id>/extend")
+@allow(SIGNED_IN)
+@documented("Extend a loan to a new last day, if its pieces are free until then", tag="loans",
+            response=RequestOut, body=ExtendIn, responses=CONFLICT)
+def extend_request(request_id: int) -> Response:
+    body = parse_body(ExtendIn)
+    return _step(request_id, lambda found: loans.extend(db_session, found, last_day=body.last_day, by=current_user,
+                                                        now=utcnow()))
+
+
+@blueprint.get("/requests/<int:request_id>/messages")
+@allow(SIGNED_IN)
+@documented("The request's thread, oldest first", tag="loans", response=MessageOut, paginated=True)
+def request_messages(request_id: int) -> Response:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    page, per_page = page_args()
+    thread = loans.thread(db_session, found)
+    return page_response(thread[(page - 1) * per_page:page * per_page], total=len(thread), page=page,
+                         per_page=per_page, schema=MessageOut)
+
+
+@blueprint.post("/requests/<int:request_id>/messages")
+@allow(SIGNED_IN)
+@documented("Write in the request's thread (its requester, or the owner's facility managers)", tag="loans",
+            response=MessageOut, body=MessageIn, status=201)
+def write_request_message(request_id: int) -> Response:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    body = parse_body(MessageIn)
+    try:
+        message = loans.post_message(db_session, found, body=body.body, by=current_user, now=utcnow())
+    except DomainError as error:
+        db_session.rollback()
+        raise _refusal(error) from None
+    db_session.commit()
+    return one(message, MessageOut, status=201)
+

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-uploads
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads
 
 run: install translations migrate demo serve
 
@@ -70,6 +70,10 @@ extract: install
 LISTINGS ?= 100000
 bench-catalog: install translations
 	$(BIN)/python bench/catalog.py --listings $(LISTINGS)
+
+BOOKINGS ?= 200000
+bench-loans: install translations
+	$(BIN)/python bench/loans.py --listings $(or $(LOAN_LISTINGS),10000) --bookings $(BOOKINGS)
 
 bench-uploads: install
 	$(BIN)/python bench/uploads.py

@@ -267,3 +267,23 @@ def test_every_loans_event_reads_in_the_audit_trail(app):
 
     names = [value for name, value in vars(events).items() if name.isupper() and name != "SUBJECT"]
     assert names and all(event_label(name) is not None for name in names)
+
+
+def test_withdrawing_a_listing_ends_its_open_requests_and_tells_their_people(app, db, s):
+    from sharing.accounts.models import Notification
+    from sharing.catalog.listings import rules as listing_rules
+    from sharing.catalog.listings.models import ListingStatus
+
+    asked = ask(db, s, borrow(s, quantity=2))
+    approved = ask(db, s, borrow(s, quantity=3), by=s["colleague"])
+    loans.approve(db, approved, by=s["manager"], now=utcnow())
+    db.commit()
+    with app.test_request_context():
+        listing_rules.set_status(db, listing=s["chairs"], to=ListingStatus.WITHDRAWN, by=s["manager"], now=utcnow())
+        db.commit()  # the receiver runs after the commit, in a session of its own
+    db.expire_all()
+    assert (asked.status, approved.status) == ("declined", "cancelled")
+    assert asked.decline_reason == loans.WITHDRAWN_REASON
+    assert db.scalar(select(Hold.id).where(Hold.listing_id == s["chairs"].id, Hold.released_at.is_(None))) is None
+    told = db.scalars(select(Notification.user_id)).all()
+    assert s["employee"].id in told and s["colleague"].id in told

@@ -15,11 +15,13 @@ from sqlmodel import Session, col
 
 from sharing.accounts import notifications
 from sharing.accounts.models import Role, RoleGrant, Unit, User
+from sharing.catalog import events as catalog_events
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.loans import events
+from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
@@ -51,7 +53,7 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.REQUESTED: (N_("%(unit)s asks for %(quantity)s of “%(listing)s”."), owner_managers),
     events.APPROVED: (N_("Your request for “%(listing)s” is approved."), requester),
     events.DECLINED: (N_("Your request for “%(listing)s” is declined."), requester),
-    events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s is cancelled."), owner_managers),
+    events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s is cancelled."), other_side),
     events.HANDED_OVER: (N_("“%(listing)s” is noted as handed over: please confirm."), other_side),
     events.RETURNED: (N_("“%(listing)s” is noted as returned: please confirm."), requester),
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
@@ -79,5 +81,12 @@ def tell(session: Session, event: DomainEvent) -> None:
                    request_id=request.id)
 
 
+def close_with_listing(session: Session, event: DomainEvent) -> None:
+    """A withdrawn listing can no longer be lent: its open requests end (and their people are told)."""
+    if event.subject_id is not None:
+        loans.withdraw_with_listing(session, listing_id=event.subject_id, now=utcnow())
+
+
 def register() -> None:
     add_receiver("loans.tell-of-steps", list(TOLD), tell)
+    add_receiver("loans.close-with-listing", [catalog_events.LISTING_WITHDRAWN], close_with_listing)

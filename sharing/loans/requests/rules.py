@@ -47,6 +47,8 @@ TRANSITIONS: dict[RequestKind, dict[RequestStatus, frozenset[RequestStatus]]] = 
 OPEN = (S.REQUESTED.value, S.APPROVED.value, S.HANDED_OVER.value, S.RETURNED.value)
 OFFER_OF_KIND = {K.BORROW: "lend", K.TAKE_OVER: "give_away", K.SWAP: "swap"}
 MESSAGE_MAX = 2000
+# Stored as the msgid, and shown translated (a reason a person wrote is no msgid and shows as written).
+WITHDRAWN_REASON = N_("The listing was withdrawn.")
 REASON_MAX = 1000
 
 
@@ -180,7 +182,7 @@ def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, as
 
 # --- Steps ---------------------------------------------------------------------------------
 
-def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor, now: datetime,
+def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor | None, now: datetime,
           extra: dict[str, Any] | None = None) -> None:
     current = RequestStatus(request.status)
     refusal = Conflict(N_("A request that is “%(current)s” cannot become “%(target)s”."),
@@ -244,6 +246,21 @@ def cancel(session: Session, request: LoanRequest, *, by: Actor, now: datetime) 
     request.cancelled_at = now
     _move(session, request, S.CANCELLED, event=events.CANCELLED, by=by, now=now)
     _release_holds(session, request, now=now)
+
+
+def withdraw_with_listing(session: Session, *, listing_id: int, now: datetime) -> int:
+    """The owner withdrew the listing: its requests not yet handed over are declined, with that
+    as the reason, and their pieces freed. Returns how many."""
+    open_ones = session.scalars(select(LoanRequest).where(
+        col(LoanRequest.listing_id) == listing_id,
+        col(LoanRequest.status).in_((S.REQUESTED.value, S.APPROVED.value)))).all()
+    for request in open_ones:
+        request.decided_at, request.decline_reason = now, WITHDRAWN_REASON
+        to = S.DECLINED if request.status == S.REQUESTED.value else S.CANCELLED
+        _move(session, request, to, event=events.DECLINED if to == S.DECLINED else events.CANCELLED, by=None,
+              now=now, extra={"reason": WITHDRAWN_REASON})
+        _release_holds(session, request, now=now)
+    return len(open_ones)
 
 
 def _release_holds(session: Session, request: LoanRequest, *, now: datetime) -> None:

@@ -66,6 +66,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 @dataclass(frozen=True)
 class LiveServer:
     url: str
+    database_url: str = ""
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -113,7 +114,7 @@ def live_server(browser: Browser, databases, smtp_server, tmp_path: Path) -> Ite
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app.config["SHARING_DATABASE_URL"])
     finally:
         server.shutdown()
         thread.join(timeout=30)

@@ -71,6 +71,8 @@ EXPECTED: dict[str, object] = {
     "loans.ask": SIGNED_IN, "loans.index": SIGNED_IN, "loans.detail": SIGNED_IN, "loans.cancel": SIGNED_IN,
     "loans.confirm": SIGNED_IN, "loans.hand_over": SIGNED_IN, "loans.extend": SIGNED_IN, "loans.write": SIGNED_IN,
     "loans.transfer_document": SIGNED_IN,
+    "auto_approval.index": {Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN},
+    "auto_approval.remove": {Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN},
     "api.find_requests": SIGNED_IN, "api.get_request": SIGNED_IN, "api.create_request": SIGNED_IN,
     "api.approve_request": {Role.FACILITY_MANAGER}, "api.decline_request": {Role.FACILITY_MANAGER},
     "api.return_request": {Role.FACILITY_MANAGER}, "api.cancel_request": SIGNED_IN,
@@ -122,7 +124,8 @@ def world(app, factory):
            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
-           "photo_id": photo.id, "request_id": request.id, "key": photo.key, "rendition": "card"}, users
+           "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "key": photo.key,
+           "rendition": "card"}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

@@ -287,3 +287,45 @@ def test_withdrawing_a_listing_ends_its_open_requests_and_tells_their_people(app
     assert db.scalar(select(Hold.id).where(Hold.listing_id == s["chairs"].id, Hold.released_at.is_(None))) is None
     told = db.scalars(select(Notification.user_id)).all()
     assert s["employee"].id in told and s["colleague"].id in told
+
+
+# --- Approved at once ---------------------------------------------------------------------------
+
+def test_a_rule_approves_matching_requests_at_once_and_only_those(db, s, factory):
+    from sharing.loans.auto_approval import rules as auto
+
+    with pytest.raises(NotAllowed):
+        auto.add_rule(db, kind=RequestKind.BORROW, category_id=None, max_quantity=5, max_days=None,
+                      by=s["employee"], now=utcnow())
+    parent = db.get(type(s["chairs"].category), s["chairs"].category_id)
+    auto.add_rule(db, kind=RequestKind.BORROW, category_id=parent.id, max_quantity=5, max_days=7,
+                  by=s["manager"], now=utcnow())
+    db.commit()
+    small = ask(db, s, borrow(s, quantity=5, days=7))
+    assert small.status == "approved" and small.decided_by_id is None
+    approval = [e for e in events_of(db, subject_type=events.SUBJECT, subject_id=small.id) if e.name == events.APPROVED]
+    assert approval[0].payload["auto"] is True and approval[0].actor_id is None
+    assert ask(db, s, borrow(s, quantity=6, days=7)).status == "requested"  # more pieces than the rule allows
+    assert ask(db, s, borrow(s, quantity=2, days=8)).status == "requested"  # a longer loan
+    assert ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=1, last_day=None)).status == "requested"
+    # Another municipality's rule approves nothing here.
+    other = factory.manager(s["skurup"])
+    auto.add_rule(db, kind=RequestKind.BORROW, category_id=None, max_quantity=None, max_days=None, by=other,
+                  now=utcnow())
+    db.commit()
+    assert ask(db, s, borrow(s, quantity=6, days=7)).status == "requested"
+
+
+def test_the_rules_page_adds_and_removes_rules(client, auth, s):
+    from tests.conftest import csrf_token
+
+    auth.login(s["manager"])
+    page = client.get("/loans/auto-approval/")
+    assert page.status_code == 200 and "Inga regler" in page.get_data(as_text=True)
+    added = client.post("/loans/auto-approval/", data={"csrf_token": csrf_token(client, "/loans/auto-approval/"),
+                                                       "kind": "borrow", "category_id": "", "max_quantity": "4"})
+    assert added.status_code == 302
+    assert "Alla kategorier" in client.get("/loans/auto-approval/").get_data(as_text=True)
+    refused = client.post("/loans/auto-approval/", data={"csrf_token": csrf_token(client, "/loans/auto-approval/"),
+                                                         "kind": "borrow", "max_quantity": "0"})
+    assert refused.status_code == 422

@@ -2,6 +2,7 @@
 life from asking to closing. One folder a feature:
 
 - ``requests/``: requests, their status machines, handovers, returns, threads and notices;
+- ``auto_approval/``: a municipality's rules for approving requests at once;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -16,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.loans import demo, labels
+from sharing.loans.auto_approval import views as auto_approval_views
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -25,6 +27,7 @@ from sharing.web.templating import add_template_helpers
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(request_views.blueprint)
+    app.register_blueprint(auto_approval_views.blueprint)
     add_listing_panel(app, request_views.ask_panel)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS})

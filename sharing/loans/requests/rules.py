@@ -29,6 +29,7 @@ from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.loans import events
+from sharing.loans.auto_approval import rules as auto_approval
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestMessage, RequestStatus
 from sharing.typed import id_of
 
@@ -133,6 +134,11 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
             extra={"starts_at": request.starts_at.isoformat(),
                    "ends_at": request.ends_at.isoformat() if request.ends_at else None,
                    "transport_needed": request.transport_needed})
+    rule = auto_approval.rule_for(session, request, listing)
+    if rule is not None:  # the owner approves such requests at once: nothing conflicts, the pieces are held
+        request.decided_at = now
+        _move(session, request, S.APPROVED, event=events.APPROVED, by=None, now=now,
+              extra={"auto": True, "rule_id": rule.id})
     return request
 
 

@@ -15,6 +15,7 @@ from sharing.catalog.imports.models import ListingImport
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import WantStatus
 from sharing.clock import today_in_sweden, utcnow
+from sharing.loans.queue import rules as queue
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
@@ -80,6 +81,8 @@ EXPECTED: dict[str, object] = {
     "api.request_messages": SIGNED_IN, "api.write_request_message": SIGNED_IN,
     "loans.approve": {Role.FACILITY_MANAGER}, "loans.decline": {Role.FACILITY_MANAGER},
     "loans.take_back": {Role.FACILITY_MANAGER},
+    # The queue: every signed-in user; an entry is its user's alone (others: not found).
+    "queue.index": SIGNED_IN, "queue.join": SIGNED_IN, "queue.leave": SIGNED_IN,
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
@@ -114,6 +117,9 @@ def world(app, factory):
     request = loans.ask(factory.session, listing_id=skurup_listing.id, by=poster, now=utcnow(), details=RequestDetails(
         kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(utcnow()), last_day=today_in_sweden(utcnow()),
         delivery_site_id=skurup_listing.site_id))
+    # Another municipality's queue entry (the request above leaves too few free): not found here.
+    entry = queue.join(factory.session, listing_id=skurup_listing.id, by=poster, now=utcnow(), wish=queue.Wish(
+        quantity=2, first_day=today_in_sweden(utcnow()), last_day=today_in_sweden(utcnow())))
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())
     factory.session.commit()
@@ -124,7 +130,8 @@ def world(app, factory):
            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
-           "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "key": photo.key,
+           "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
+           "key": photo.key,
            "rendition": "card"}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 

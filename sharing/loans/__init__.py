@@ -3,6 +3,8 @@ life from asking to closing. One folder a feature:
 
 - ``requests/``: requests, their status machines, handovers, returns, threads and notices;
 - ``auto_approval/``: a municipality's rules for approving requests at once;
+- ``queue/``: a listing's queue, for when too few pieces are free; the next in line is told when
+  pieces come free (nothing is booked for them);
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -18,6 +20,8 @@ from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.loans import demo, labels
 from sharing.loans.auto_approval import views as auto_approval_views
+from sharing.loans.queue import notices as queue_notices
+from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -28,10 +32,13 @@ from sharing.web.templating import add_template_helpers
 def init_app(app: Flask) -> None:
     app.register_blueprint(request_views.blueprint)
     app.register_blueprint(auto_approval_views.blueprint)
+    app.register_blueprint(queue_views.blueprint)
     add_listing_panel(app, request_views.ask_panel)
+    add_listing_panel(app, queue_views.queue_panel)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
     labels.describe_events()
     add_demo_loader(app, demo.load)
+    queue_notices.register()

@@ -20,3 +20,10 @@ TRANSFERRED = "loans.request.transferred"  # pieces taken over for good changed 
 SWAPPED = "loans.request.swapped"
 CONFIRMED = "loans.request.confirmed"  # one side confirmed a handover or a return
 MESSAGE = "loans.request.message"
+
+# The queue for a listing. Subject: a queue entry (``loans.queue_entry``); payload: ``listing_id``,
+# ``quantity``, ``first_day``, ``last_day`` (None: for good).
+QUEUE_SUBJECT = "loans.queue_entry"
+QUEUE_JOINED = "loans.queue_entry.joined"
+QUEUE_TOLD = "loans.queue_entry.told"  # enough pieces came free for the entry's period
+QUEUE_LEFT = "loans.queue_entry.left"  # left by its user, or asked for after being told

@@ -27,6 +27,11 @@ EVENT_LABELS = {
     events.CLOSED: _l("The request was closed"),
     events.MESSAGE: _l("A message was written"),
 }
+QUEUE_LABELS = {
+    events.QUEUE_JOINED: _l("Someone joined the queue"),
+    events.QUEUE_TOLD: _l("The next in the queue was told pieces came free"),
+    events.QUEUE_LEFT: _l("Someone left the queue"),
+}
 
 
 def _request(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
@@ -44,7 +49,15 @@ def _request(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return shown
 
 
+def _queued(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    return [(_("Listing"), _("listing %(id)s", id=event.payload.get("listing_id"))),
+            (_("Pieces"), str(event.payload.get("quantity", "")))]
+
+
 def describe_events() -> None:
     for name, label in EVENT_LABELS.items():
         describe(name, label, group=GROUP, details=_request)
+    for name, label in QUEUE_LABELS.items():
+        describe(name, label, group=GROUP, details=_queued)
     describe_subject(events.SUBJECT, _l("Request"), link=lambda id_: url_for("loans.detail", request_id=id_))
+    describe_subject(events.QUEUE_SUBJECT, _l("Queue place"))

@@ -26,6 +26,7 @@ from sharing.catalog.transfers.models import ListingTransfer
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
+from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests import transfer_document as transfer_pdf
 from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, HandoverForm, MessageForm, ReturnForm
@@ -72,19 +73,24 @@ def ask_panel(listing: Listing) -> str:
 def ask(listing_id: int) -> ResponseReturnValue:
     listing = listing_to_see(db_session, current_user, listing_id)
     form = _ask_form(listing)
+    queue_form = None
     if form.validate_on_submit():
+        details = _details(form)
         try:
-            made = loans.ask(db_session, listing_id=listing_id, details=_details(form), by=current_user, now=utcnow())
+            made = loans.ask(db_session, listing_id=listing_id, details=details, by=current_user, now=utcnow())
         except DomainError as error:
             db_session.rollback()
             show_error(form, error)
+            if isinstance(error, holds.NotFree):  # too few free: offer the queue for what was asked
+                queue_form = queue_views.offer(listing, quantity=details.quantity, first_day=details.first_day,
+                                               last_day=details.last_day)
         else:
             db_session.commit()
             log.info("request %s for listing %s made by user %s", made.id, listing_id, current_user.id)
             flash(_("Your request is sent. You will be told when it is decided."), "success")
             return redirect(url_for("loans.detail", request_id=made.id))
     today = today_in_sweden(utcnow())
-    page = render_template("loans/ask.html", listing=listing, form=form,
+    page = render_template("loans/ask.html", listing=listing, form=form, queue_form=queue_form,
                            calendar=holds.calendar(db_session, listing, first=today, count=28), today=today)
     return page, 422 if form.errors else 200
 

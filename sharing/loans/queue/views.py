@@ -1,0 +1,114 @@
+"""The queue on the pages: joining from a listing's page or from a refused request, leaving,
+and the user's own queue places. A listing's facility managers see how many wait, never who."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlmodel import col
+from werkzeug.wrappers import Response
+
+from sharing.access import SIGNED_IN, allow
+from sharing.catalog.holds import rules as holds
+from sharing.catalog.listings.models import Listing
+from sharing.catalog.listings.rules import can_manage, listing_to_see
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
+from sharing.errors import DomainError
+from sharing.loans.queue import rules as queue
+from sharing.loans.queue.forms import PREFIX, JoinForm
+
+blueprint = Blueprint("queue", __name__, url_prefix="/loans/queue", template_folder="templates")
+log = logging.getLogger("sharing.loans")
+LOOK_AHEAD_DAYS = 28  # the listing's panel offers the queue when a day this far ahead has nothing free
+
+
+def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | None) -> JoinForm | None:
+    """The form to join the queue for what a refused request asked, if too few pieces are free for it."""
+    if not queue.queueable(listing) or quantity > listing.quantity:
+        return None
+    try:
+        period = holds.days(first_day, last_day)
+    except DomainError:
+        return None
+    if holds.free_pieces(db_session, listing, period) >= quantity:
+        return None
+    return JoinForm(formdata=None, prefix=PREFIX, quantity=quantity, first_day=first_day,
+                    last_day=last_day if listing.lend else None)
+
+
+def queue_panel(listing: Listing) -> str:
+    """The listing page's part of the queue: the user's places in it, the form to join when
+    something is booked out, and for the owner's facility managers how many wait."""
+    if not queue.queueable(listing):
+        return ""
+    assert listing.id is not None
+    places = queue.places_of(db_session, current_user, listing_id=listing.id)
+    count = queue.waiting_count(db_session, listing_id=listing.id) if can_manage(current_user, listing) else None
+    today = today_in_sweden(utcnow())
+    booked_out = any(day.free == 0 for day in holds.calendar(db_session, listing, first=today, count=LOOK_AHEAD_DAYS))
+    form = JoinForm(formdata=None, prefix=PREFIX, first_day=today) if booked_out else None
+    if not places and count is None and form is None:
+        return ""
+    return render_template("loans/_queue_panel.html", listing=listing, places=places, waiting_count=count,
+                           form=form)
+
+
+@blueprint.post("/join/<int:listing_id>")
+@allow(SIGNED_IN)
+def join(listing_id: int) -> Response:
+    listing = listing_to_see(db_session, current_user, listing_id)
+    form = JoinForm(prefix=PREFIX)
+    back = redirect(url_for("catalog.detail", listing_id=listing_id))
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}" if field.type != "CSRFTokenField" else message, "error")
+        return back
+    assert form.first_day.data is not None  # the form requires it
+    wish = queue.Wish(quantity=form.quantity.data or 0, first_day=form.first_day.data, last_day=form.last_day.data)
+    try:
+        entry = queue.join(db_session, listing_id=listing.id or 0, wish=wish, by=current_user, now=utcnow())
+        place = queue.position(db_session, entry)
+    except DomainError as error:
+        db_session.rollback()
+        flash(_(error.message, **error.params), "error")
+        return back
+    db_session.commit()
+    log.info("queue entry %s for listing %s made by user %s", entry.id, listing_id, current_user.id)
+    flash(_("You are number %(n)d in the queue. You will be told in the service and by mail when pieces come "
+            "free: they are not booked for you, so ask for them as soon as you can.", n=place or 1), "success")
+    return back
+
+
+@blueprint.post("/<int:entry_id>/leave")
+@allow(SIGNED_IN)
+def leave(entry_id: int) -> Response:
+    entry = queue.entry_to_see(db_session, current_user, entry_id)
+    listing_id = entry.listing_id
+    try:
+        queue.leave(db_session, entry, by=current_user, now=utcnow())
+    except DomainError as error:
+        db_session.rollback()
+        flash(_(error.message, **error.params), "error")
+    else:
+        db_session.commit()
+        flash(_("You have left the queue."), "success")
+    if request.form.get("back") == "listing":
+        return redirect(url_for("catalog.detail", listing_id=listing_id))
+    return redirect(url_for("queue.index"))
+
+
+@blueprint.get("/")
+@allow(SIGNED_IN)
+def index() -> str:
+    places = queue.places_of(db_session, current_user)
+    wanted = {place.entry.listing_id for place in places}
+    titles = {row[0]: row[1] for row in db_session.execute(
+        select(col(Listing.id), col(Listing.title)).where(col(Listing.id).in_(wanted)))} if wanted else {}
+    return render_template("loans/queue.html", places=places, listings=titles)

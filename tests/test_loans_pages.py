@@ -134,3 +134,11 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
         document = client.get(f"/loans/{request_id}/transfer.pdf")
         assert document.status_code == 200 and document.mimetype == "application/pdf"
         assert document.data.startswith(b"%PDF")
+
+
+def test_a_request_says_when_in_days_not_midnights(client, auth, s):
+    auth.login(s["employee"])
+    first, last = TODAY + timedelta(days=2), TODAY + timedelta(days=15)
+    request_id = int(ask(client, s, first=first, last=last).headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    assert f"{first.isoformat()} till {last.isoformat()}" in page and "00:00" not in page

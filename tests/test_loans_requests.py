@@ -329,3 +329,36 @@ def test_the_rules_page_adds_and_removes_rules(client, auth, s):
     refused = client.post("/loans/auto-approval/", data={"csrf_token": csrf_token(client, "/loans/auto-approval/"),
                                                          "kind": "borrow", "max_quantity": "0"})
     assert refused.status_code == 422
+
+
+def test_a_room_is_booked_for_hours_within_its_site_s_opening_hours(db, s, factory):
+    from datetime import time
+
+    from sharing.accounts.models import OpeningHours
+
+    monday = TODAY + timedelta(days=7 - TODAY.weekday())
+    db.add(OpeningHours(site_id=s["ystad_site"].id, weekday=0, opens=time(8), closes=time(17)))
+    db.commit()
+    room = factory.listing_published(site=s["ystad_site"], by=s["manager"], kind="place",
+                                     category=factory.category(kind="place"), lend=True)
+
+    def book(start, end, day=monday):
+        return loans.ask(db, listing_id=room.id, by=s["employee"], now=utcnow(), details=borrow(
+            s, quantity=1, first=day, last_day=None, start_time=start, end_time=end))
+
+    morning = book(time(9), time(11))
+    db.commit()
+    assert morning.starts_at == datetime.combine(monday, time(9), tzinfo=holds.SWEDEN)
+    assert (morning.ends_at - morning.starts_at) == timedelta(hours=2)
+    with pytest.raises(holds.NotFree):
+        book(time(10), time(12))  # overlaps the morning
+    db.rollback()
+    assert book(time(11), time(13)).id  # right after it
+    with pytest.raises(DomainError, match="opening hours that day: 08:00–17:00"):
+        book(time(16), time(18))
+    db.rollback()
+    with pytest.raises(DomainError, match="closed that day"):
+        book(time(9), time(10), day=monday + timedelta(days=1))
+    db.rollback()
+    with pytest.raises(DomainError, match="end after"):
+        book(time(12), time(12))

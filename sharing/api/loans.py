@@ -4,7 +4,7 @@ else booked first, is a 409 problem; a refused value is a 422."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import Response, request
@@ -77,6 +77,8 @@ class RequestIn(BaseModel):
     message: str = Field(default="", max_length=loans.MESSAGE_MAX)
     offered_listing_id: RecordId | None = Field(default=None, description="A swap: your listing offered")
     offered_quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+    start_time: time | None = Field(default=None, description="Places and services: hours of the first day")
+    end_time: time | None = None
 
 
 class DeclineIn(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
@@ -18,6 +18,9 @@ class AskForm(FlaskForm):
     first_day = DateField(_l("From"), validators=[InputRequired()],
                           description=_l("The first day you need it (for good: the day you want to receive it)."))
     last_day = DateField(_l("To (loans)"), validators=[Optional()], description=_l("The last day of the loan."))
+    start_time = TimeField(_l("From (time)"), validators=[Optional()],
+                           description=_l("To book hours of the first day; leave empty for whole days."))
+    end_time = TimeField(_l("To (time)"), validators=[Optional()])
     delivery_site_id = SelectField(_l("To which site"), coerce=optional_id, validators=[InputRequired()],
                                    validate_choice=False)
     transport_needed = BooleanField(_l("Transport needed"),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from sharing.loans.requests.models import HandoverMethod, RequestKind, RequestStatus
+from sharing.clock import SWEDEN
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
+from sharing.web.i18n import when
 
 KIND_LABELS = {
     RequestKind.BORROW: _l("Borrow"),
@@ -24,3 +29,17 @@ METHOD_LABELS = {
     HandoverMethod.PICKUP: _l("Fetched by the requester"),
     HandoverMethod.TRANSPORT: _l("By transport"),
 }
+
+
+def period_of(request: LoanRequest) -> str:
+    """When a request is for, as people say it: whole days (its last day, not the midnight after),
+    hours of one day, or for good from a day."""
+    starts, ends = request.starts_at.astimezone(SWEDEN), request.ends_at.astimezone(SWEDEN) if request.ends_at else None
+    if ends is None:
+        return gettext("For good, from %(first)s", first=when(starts.date(), "short"))
+    if starts.time() == ends.time() == time(0):
+        last = ends.date() - timedelta(days=1)
+        if last == starts.date():
+            return when(last, "short")
+        return gettext("%(first)s to %(last)s", first=when(starts.date(), "short"), last=when(last, "short"))
+    return f"{when(starts.date(), 'short')} {starts:%H:%M}–{ends:%H:%M}"

@@ -10,20 +10,20 @@ through the catalog's rules, and tell the rest of the service by recorded events
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from sharing.accounts.models import Actor, Role, Site
+from sharing.accounts.models import Actor, OpeningHours, Role, Site
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import HoldPurpose
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
 from sharing.catalog.transfers import rules as transfers
-from sharing.clock import today_in_sweden
+from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import record
@@ -66,6 +66,9 @@ class RequestDetails:
     message: str = ""
     offered_listing_id: int | None = None  # a swap
     offered_quantity: int | None = None
+    # A place or a service booked for hours of one day (the first), within its site's opening hours.
+    start_time: time | None = None
+    end_time: time | None = None
 
 
 # --- Who may see and do what -------------------------------------------------------------
@@ -116,7 +119,10 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     session.add(request)
     session.flush()
     for_good = details.kind != K.BORROW
-    period = holds.days(details.first_day, None if for_good else details.last_day)
+    if details.start_time is not None and listing.kind != ResourceKind.THING:
+        period = _hours(session, listing, details)
+    else:
+        period = holds.days(details.first_day, None if for_good else details.last_day)
     request.starts_at, request.ends_at = period.starts_at, period.ends_at
     purpose = HoldPurpose.TAKE_OVER if for_good else HoldPurpose.LOAN
     request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
@@ -142,6 +148,24 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     return request
 
 
+def _hours(session: Session, listing: Listing, details: RequestDetails) -> holds.Period:
+    """Hours of one day at the listing's site, within its opening hours (any hours when the site
+    has none on record)."""
+    start, end = details.start_time, details.end_time
+    if start is None or end is None or end <= start:
+        raise DomainError(N_("Give a time to end after the time to start."), field="end_time")
+    day = details.first_day
+    opening = session.scalars(select(OpeningHours).where(col(OpeningHours.site_id) == listing.site_id)).all()
+    if opening and not any(o.weekday == day.weekday() and o.opens <= start and end <= o.closes for o in opening):
+        today = sorted((o.opens, o.closes) for o in opening if o.weekday == day.weekday())
+        hours = ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in today)
+        if not hours:
+            raise DomainError(N_("The site is closed that day."), field="first_day")
+        raise DomainError(N_("Book within the site's opening hours that day: %(hours)s."), field="start_time",
+                          hours=hours)
+    return holds.Period(datetime.combine(day, start, tzinfo=SWEDEN), datetime.combine(day, end, tzinfo=SWEDEN))
+
+
 def holder(request: LoanRequest) -> str:
     """How a request names itself to the catalog (its holds, its transfers)."""
     return f"{events.SUBJECT}:{request.id}"
@@ -160,8 +184,8 @@ def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> N
     if listing.available_from is not None and details.first_day < listing.available_from:
         raise DomainError(N_("The listing is available from %(day)s."), field="first_day",
                           day=listing.available_from.isoformat())
-    if details.kind != K.BORROW:
-        return
+    if details.kind != K.BORROW or (details.start_time is not None and listing.kind != ResourceKind.THING):
+        return  # for good, or hours of one day
     if details.last_day is None:
         raise DomainError(N_("Give the last day of the loan."), field="last_day")
     if details.last_day < details.first_day:

@@ -104,7 +104,8 @@ def _details(form: AskForm) -> loans.RequestDetails:
         delivery_site_id=form.delivery_site_id.data or 0, transport_needed=bool(form.transport_needed.data),
         message=form.message.data or "",
         offered_listing_id=form.offered_listing_id.data if kind == RequestKind.SWAP else None,
-        offered_quantity=form.offered_quantity.data if kind == RequestKind.SWAP else None)
+        offered_quantity=form.offered_quantity.data if kind == RequestKind.SWAP else None,
+        start_time=form.start_time.data, end_time=form.end_time.data)
 
 
 # --- Lists ----------------------------------------------------------------------------------

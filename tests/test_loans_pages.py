@@ -134,6 +134,11 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
         document = client.get(f"/loans/{request_id}/transfer.pdf")
         assert document.status_code == 200 and document.mimetype == "application/pdf"
         assert document.data.startswith(b"%PDF")
+    # The listing's page tells where its pieces went.
+    auth.logout()
+    auth.login(s["manager"])
+    page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    assert "4 exemplar gick för gott till Skurup." in page
 
 
 def test_a_request_says_when_in_days_not_midnights(client, auth, s):

@@ -42,6 +42,7 @@ from sharing.catalog.listings.models import Condition, Listing, ListingDetails, 
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.forms import NewListingForm
 from sharing.catalog.photos.forms import uploads as photo_uploads
+from sharing.catalog.transfers import rules as transfers
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
@@ -202,6 +203,11 @@ ListingPanel = Callable[[Listing], str]
 CALENDAR_WEEKS = 6
 
 
+def _municipality_names() -> dict[int, str]:
+    return {id_: name for id_, name in db_session.execute(select(col(Municipality.id), col(Municipality.name)))
+            if id_ is not None}
+
+
 def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
     """Let a higher domain add a part to every listing's page (loans: the form to ask for it),
     without the catalog knowing of it. ``panel`` renders it for the signed-in user, or "" for none."""
@@ -225,6 +231,7 @@ def detail(listing_id: int) -> str:
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id),
                            calendar=holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7),
+                           history=transfers.history(db_session, listing), municipality_names=_municipality_names(),
                            today=today, panels=[panel for panel in panels if panel])
 
 

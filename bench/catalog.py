@@ -34,6 +34,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -331,18 +332,26 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     results: dict[str, object] = {"listings": args.listings, "clients": args.clients, "workers": args.workers}
+    print(json.dumps(results | on_each_database(bench, args)))
+
+
+def on_each_database(run: Callable[[str, str, argparse.Namespace], dict[str, float]],
+                     args: argparse.Namespace) -> dict[str, object]:
+    """``run`` on a fresh SQLite file and a fresh PostgreSQL database (when a server answers),
+    as ``args.databases`` asks; the figures by database."""
+    results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
         if "sqlite" in args.databases:
-            results["sqlite"] = bench("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
+            results["sqlite"] = run("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
         if "postgresql" in args.databases:
             database = postgres_database()
             if database is not None:
                 url, drop = database
                 try:
-                    results["postgresql"] = bench("postgresql", url, args)
+                    results["postgresql"] = run("postgresql", url, args)
                 finally:
                     drop()  # type: ignore[operator]
-    print(json.dumps(results))
+    return results
 
 
 if __name__ == "__main__":

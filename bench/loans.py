@@ -23,7 +23,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -34,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import catalog as catalog_bench
-from catalog import Client, Sample, log_in, postgres_database, serve, stop
+from catalog import Client, Sample, log_in, on_each_database, serve, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTESTED = 40  # listings many want at once
@@ -269,18 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     results: dict[str, object] = {"listings": args.listings, "clients": args.clients, "workers": args.workers}
-    with tempfile.TemporaryDirectory() as folder:
-        if "sqlite" in args.databases:
-            results["sqlite"] = bench("sqlite", f"sqlite:///{folder}/bench.sqlite3", args)
-        if "postgresql" in args.databases:
-            database = postgres_database()
-            if database is not None:
-                url, drop = database
-                try:
-                    results["postgresql"] = bench("postgresql", url, args)
-                finally:
-                    drop()  # type: ignore[operator]
-    print(json.dumps(results))
+    print(json.dumps(results | on_each_database(bench, args)))
 
 
 if __name__ == "__main__":

@@ -245,6 +245,16 @@ def _record(session: Session, name: str, request: LoanRequest, *, by: Actor | No
                     **(extra or {})})
 
 
+def _text(value: str, *, field: str, limit: int, missing: str, too_long: str) -> str:
+    """Written text a step needs: not blank, and within its limit."""
+    value = value.strip()
+    if not value:
+        raise DomainError(missing, field=field)
+    if len(value) > limit:
+        raise DomainError(too_long, field=field, n=limit)
+    return value
+
+
 def _decider(user: Actor, request: LoanRequest) -> None:
     if not is_owner_manager(user, request):
         raise NotAllowed(f"request {request.id}")
@@ -259,11 +269,8 @@ def approve(session: Session, request: LoanRequest, *, by: Actor, now: datetime)
 def decline(session: Session, request: LoanRequest, *, reason: str, by: Actor, now: datetime) -> None:
     """Say no, and why: the pieces held for the request are free again."""
     _decider(by, request)
-    reason = reason.strip()
-    if not reason:
-        raise DomainError(N_("Say why the request is declined."), field="reason")
-    if len(reason) > REASON_MAX:
-        raise DomainError(N_("Keep the reason under %(n)d characters."), field="reason", n=REASON_MAX)
+    reason = _text(reason, field="reason", limit=REASON_MAX, missing=N_("Say why the request is declined."),
+                   too_long=N_("Keep the reason under %(n)d characters."))
     request.decided_by_id, request.decided_at, request.decline_reason = by.id, now, reason
     _move(session, request, S.DECLINED, event=events.DECLINED, by=by, now=now, extra={"reason": reason})
     _release_holds(session, request, now=now)
@@ -417,11 +424,8 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
 def post_message(session: Session, request: LoanRequest, *, body: str, by: Actor, now: datetime) -> RequestMessage:
     """A message in the request's thread, from the requester or an owner's facility manager."""
     _side(by, request)
-    body = body.strip()
-    if not body:
-        raise DomainError(N_("Write a message."), field="body")
-    if len(body) > MESSAGE_MAX:
-        raise DomainError(N_("Keep the message under %(n)d characters."), field="body", n=MESSAGE_MAX)
+    body = _text(body, field="body", limit=MESSAGE_MAX, missing=N_("Write a message."),
+                 too_long=N_("Keep the message under %(n)d characters."))
     message = RequestMessage(request_id=id_of(request), author_id=by.id, body=body, created_at=now)
     session.add(message)
     session.flush()

@@ -179,11 +179,46 @@ def new_session() -> Session:
     return Session(bind=engine(), expire_on_commit=False)
 
 
-def _request_session() -> Session:
+class RequestSession(Session):
+    """The session of a request. Its commits may be held (``hold_commits``): then ``commit()``
+    only flushes and notes that the view asked for it, and whoever held them commits the whole
+    once the request has its answer, so that what the view did and what is kept of its answer
+    are one transaction (the API's Idempotency-Key). A view that commits and then changes more
+    commits again, as it would anyway."""
+
+    commits_held = False
+    commit_asked = False
+
+    def hold_commits(self) -> None:
+        """From now on, ``commit()`` flushes and is noted, and the transaction goes on."""
+        self.commits_held, self.commit_asked = True, False
+
+    def end_hold(self) -> bool:
+        """Commits are commits again; whether the view asked for one (and has not rolled back
+        since)."""
+        asked = self.commit_asked
+        self.commits_held = self.commit_asked = False
+        return asked
+
+    def commit(self) -> None:
+        if not self.commits_held:
+            super().commit()
+            return
+        self.flush()  # ids, defaults and constraints as a commit would have them
+        self.commit_asked = True
+
+    def rollback(self) -> None:
+        self.commit_asked = False  # what the view asked to commit is gone
+        super().rollback()
+
+
+def request_session() -> RequestSession:
+    """The session of the current request (or app context), opened on first use."""
     if "db_session" not in g:
-        g.db_session = new_session()
-    return g.db_session
+        g.db_session = RequestSession(bind=engine(), expire_on_commit=False)
+    session: RequestSession = g.db_session
+    return session
 
 
 # The session of the current request (or app context), opened on first use.
-db_session: Session = LocalProxy(_request_session)  # type: ignore[assignment]
+db_session: Session = LocalProxy(request_session)  # type: ignore[assignment]

@@ -7,7 +7,7 @@ from sqlalchemy import column, event, func, select, table, text, update
 from sharing import transactions
 from sharing.access import PUBLIC
 from sharing.accounts.models import Municipality
-from sharing.db import db_session
+from sharing.db import db_session, request_session
 
 
 @pytest.fixture
@@ -125,3 +125,29 @@ def test_a_session_that_ran_no_sql_takes_no_connection_to_close(app, client, end
         event.remove(engine, "checkout", count)
     assert checkouts == [] and endings == []
 
+
+
+@pytest.mark.parametrize("then", ["commit", "rollback"])
+def test_a_held_commit_only_flushes_until_the_holder_commits(app, client, db, then):
+    """What the Idempotency-Key needs: the view's work and its answer committed as one."""
+    seen = {}
+
+    def change():
+        session = request_session()
+        session.hold_commits()
+        db_session.add(Municipality(name="Sjöbo", code="1265", slug="sjobo"))
+        db_session.commit()  # what a view does: here it only flushes
+        seen["id"] = municipality_named(db_session, "Sjöbo").id
+        seen["seen by others"] = municipality_named(db, "Sjöbo") is not None
+        db.commit()
+        if then == "rollback":
+            db_session.rollback()  # the view's commit is undone with the rest
+        seen["asked"] = session.end_hold()
+        session.commit()
+        return "ok"
+
+    route(app, "/held-commit", change)
+    assert client.get("/held-commit").status_code == 200
+    assert seen["id"] is not None and not seen["seen by others"]
+    assert seen["asked"] == (then == "commit")
+    assert (municipality_named(db, "Sjöbo") is not None) == (then == "commit")

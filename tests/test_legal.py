@@ -7,6 +7,7 @@ import pytest
 
 from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
 from sharing.accounts.models import Role
+from sharing.api import idempotency
 from tests.conftest import csrf_token
 
 
@@ -57,6 +58,7 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
     assert f"raderas efter {LOGIN_ATTEMPTS_KEPT.days * 24} timmar" in page
     assert f"raderas {SESSIONS_KEPT.days} dagar efter" in page
     assert f"raderas efter {notifications.RETENTION.days} dagar" in page
+    assert f"ska få samma svar) raderas efter {idempotency.KEPT.days * 24} timmar" in page
     assert "IP-adress" in page and "även lokalförvaltare i alla medlemskommuner" in page
     # Without a tile server, no third party learns anything; with one, the page says so.
     assert "kartserver" not in page

@@ -44,7 +44,8 @@ def openapi_document() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from sharing.api import accounts, catalog, loans, notifications, wants  # noqa: F401  (they register their routes)
+    from sharing.api import accounts, catalog, idempotency, loans, notifications, wants  # noqa: F401  (they register their routes and hooks)
 
+    idempotency.init_app(app)
     csrf.exempt(blueprint)
     app.register_blueprint(blueprint)

@@ -63,6 +63,26 @@ PAGE_PARAMETERS = [
      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}},
 ]
 
+# Methods that change something: each takes an Idempotency-Key (sharing/api/idempotency.py).
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+IDEMPOTENCY_KEEP_HOURS = 24
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": (
+        "Makes a retry of this request safe (IETF draft \"The Idempotency-Key HTTP Header Field\"): a key the "
+        "client makes unique per request (a UUID, say), as a structured-field string (\"...\") or bare, "
+        f"of 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters. The first request with the key runs; "
+        "its answer, if a success (2xx) or a client error (4xx), is kept with what it did, in one "
+        f"transaction, for {IDEMPOTENCY_KEEP_HOURS} hours. A repeat of the same request (method, path and body) "
+        "with the key gets that answer again, with `Idempotent-Replayed: true`, and changes nothing; a "
+        "repeat while the first still runs gets 409; another request with the key gets 422. A server error "
+        "(5xx) is not kept and changed nothing: the retry runs anew. Keys are the caller's own: another "
+        "user's key of the same value is another key."),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+               "pattern": "^[!-~]([ -~]*[!-~])?$"},
+}
+
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
@@ -123,7 +143,11 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 entry["description"] = f"Access: {access.describe()}."
                 if access.public:
                     entry["security"] = []
-            if parameters:
+            if method in MUTATING_METHODS:
+                entry["parameters"] = [*parameters, {"$ref": "#/components/parameters/IdempotencyKey"}]
+                responses["409"] = _problem("A request with the same Idempotency-Key is still running, "
+                                             "or took this one over")
+            elif parameters:
                 entry["parameters"] = parameters
             if operation.body is not None and method in {"POST", "PUT", "PATCH"}:
                 body_schema = _schema_ref(operation.body, schemas)
@@ -136,16 +160,21 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 responses["413"] = _problem("The request is too large")
                 responses["415"] = _problem("The body is not multipart/form-data")
                 responses["422"] = _problem("An upload is refused; the detail says why")
+            if method in MUTATING_METHODS:
+                reused = "the Idempotency-Key was used for another request"
+                responses["422"] = _problem(f"{responses['422']['description']}; or {reused}" if "422" in responses
+                                            else reused.capitalize())
             paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
                  "description": "The API of Delningstjänsten. Authenticate with a personal API token "
                                 "(created on the account page) as `Authorization: Bearer <token>`. "
-                                "Errors are RFC 9457 problem details."},
+                                "Errors are RFC 9457 problem details. Every request that changes something "
+                                "takes an `Idempotency-Key` header, so that a retry changes nothing twice."},
         "servers": [{"url": prefix}],
         "paths": paths,
-        "components": {"schemas": schemas,
+        "components": {"schemas": schemas, "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY_PARAMETER},
                        "securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerToken": []}],
     }

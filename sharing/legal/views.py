@@ -17,6 +17,7 @@ from sqlmodel import col
 from sharing.access import PUBLIC, allow
 from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
 from sharing.accounts.models import Municipality
+from sharing.api import idempotency
 from sharing.catalog.imports.rules import PENDING_KEPT
 from sharing.db import db_session
 
@@ -52,6 +53,7 @@ def privacy() -> str:
         session_days=SESSIONS_KEPT.days, notification_days=notifications.RETENTION.days,
         known_address_days=config["LOGIN_KNOWN_ADDRESS_DAYS"],
         import_hours=int(PENDING_KEPT.total_seconds() // 3600),
+        idempotency_hours=int(idempotency.KEPT.total_seconds() // 3600),
         idle_minutes=config["SESSION_IDLE_MINUTES"], absolute_hours=config["SESSION_ABSOLUTE_HOURS"],
         reset_hours=config["PASSWORD_RESET_HOURS"], invitation_days=config["INVITATION_DAYS"],
         tile_server=config["MAP_TILE_URL"])

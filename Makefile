@@ -53,8 +53,13 @@ demo: install
 
 # Served as in production (gunicorn.conf.py), on this machine only; one worker by default,
 # since an import's progress on SQLite is kept in the memory of the worker that runs it.
+# Beside it one scheduler runs the periodic jobs (never the workers: each would run them all),
+# stopped when the server stops (Ctrl-C included) once its running jobs are done.
 serve: install
-	SHARING_ENV=$${SHARING_ENV:-development} GUNICORN_BIND=127.0.0.1:5000 GUNICORN_WORKERS=$${GUNICORN_WORKERS:-1} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	export SHARING_ENV=$${SHARING_ENV:-development}; \
+	$(BIN)/sharing jobs run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
+	GUNICORN_BIND=127.0.0.1:5000 GUNICORN_WORKERS=$${GUNICORN_WORKERS:-1} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # Statistics only for Swedish: English is the source language, its catalog is empty on purpose.
 translations: install

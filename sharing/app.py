@@ -47,6 +47,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    jobs.init_app(app)
     events.init_app(app)
     mail.init_app(app)
     login_manager.init_app(app)

@@ -99,6 +99,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
         "TRUSTED_PROXIES": int(environ.get("SHARING_TRUSTED_PROXIES", "0")),
         "LOG_LEVEL": environ.get("SHARING_LOG_LEVEL", "INFO"),
+        # Tests only: every periodic job's period and lease, multiplied (0.025: a minute's job
+        # runs every 1.5 s), so several schedulers can be watched at work in seconds.
+        "JOB_PERIOD_SCALE": float(environ.get("SHARING_JOB_PERIOD_SCALE", "1")),
         # Roles that must use two-step verification; by default the administrators in production.
         "MFA_REQUIRED_ROLES": tuple(
             role.strip() for role in environ.get(

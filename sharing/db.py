@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import partial
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -18,7 +18,6 @@ from sqlmodel import Field, Session, SQLModel, create_engine
 from werkzeug.local import LocalProxy
 
 from sharing import transactions
-from sharing.jobs import Job, add_job
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -134,7 +133,6 @@ def init_app(app: Flask) -> None:
     app.extensions["sharing.engine"] = make_engine(
         app.config["SHARING_DATABASE_URL"],
         busy_seconds=float(app.config.get("SHARING_SQLITE_BUSY_SECONDS", SQLITE_BUSY_SECONDS)))
-    add_job(app, Job("database-statistics", refresh_statistics, timedelta(days=1)))
 
     @app.teardown_appcontext
     def close_session(exc: BaseException | None) -> None:

@@ -1,6 +1,6 @@
 """Every domain's models, imported in one place for Alembic and the test schema."""
 
-from sharing import events, mail  # noqa: F401
+from sharing import events, jobs, mail  # noqa: F401
 from sharing.accounts import models as accounts  # noqa: F401
 from sharing.api import idempotency  # noqa: F401
 from sharing.catalog.categories import models as categories  # noqa: F401

@@ -76,6 +76,15 @@ class ListingOut(ListingDetails):
     updated_at: datetime
 
 
+class ListingFound(ListingOut):
+    """A listing as a search finds it: with dates searched, also how many of its pieces are free then."""
+
+    free_pieces: int | None = Field(
+        default=None, description="With available_from or available_until: the pieces free for the whole period "
+                                  "searched (fewer than quantity: partly booked then; listings with none free are "
+                                  "left out). Null without dates.")
+
+
 class ListingIn(ListingDetails):
     """A listing as a facility manager writes it; it is saved as a draft."""
 
@@ -116,9 +125,11 @@ SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},
     "sort": {"type": "string", "enum": ["relevance", "newest", "title"]},
     "available_from": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
-                       "description": "Available for a period from this day (YYYY-MM-DD)"},
+                       "description": "Available for a period from this day (YYYY-MM-DD): listed as available "
+                                      "then, and at least one piece not booked for the whole period. Without "
+                                      "available_until, the period is this day alone"},
     "available_until": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
-                        "description": "... until this day (YYYY-MM-DD)"},
+                        "description": "... until this day, inclusive (YYYY-MM-DD); alone, the period starts today"},
 }
 
 
@@ -131,7 +142,7 @@ def _enum_args(name: str, enum: type[E]) -> list[E]:
 
 @blueprint.get("/listings")
 @allow(SIGNED_IN)
-@documented("Find listings shared with you", tag="catalog", response=ListingOut, paginated=True,
+@documented("Find listings shared with you", tag="catalog", response=ListingFound, paginated=True,
             query=SEARCH_PARAMETERS)
 def find_listings() -> Response:
     page, per_page = page_args()
@@ -152,7 +163,9 @@ def find_listings() -> Response:
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))
     found = listings.find(db_session, viewer=current_user, filters=filters)
-    return page_response(found.items, total=found.total, page=page, per_page=per_page, schema=ListingOut,
+    rows = [ListingFound.model_validate(item).model_copy(update={"free_pieces": found.free.get(id_of(item))})
+            for item in found.items]
+    return page_response(rows, total=found.total, page=page, per_page=per_page, schema=ListingFound,
                          total_exact=not found.more)
 
 

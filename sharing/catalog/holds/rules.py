@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from sharing.catalog.holds.models import Hold, HoldPurpose
 from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.clock import SWEDEN
+from sharing.db import UTCDateTime
 from sharing.errors import Conflict, DomainError, NotVisible
 from sharing.i18n import N_
 
@@ -94,6 +96,41 @@ def most_held(holds: list[Hold], period: Period) -> int:
 def free_pieces(session: Session, listing: Listing, period: Period) -> int:
     """How many of the listing's pieces are free for the whole period (as last committed)."""
     return max(0, listing.quantity - most_held(_holds_in(session, _id(listing), period), period))
+
+
+def none_free(period: Period) -> ColumnElement[bool]:
+    """A condition on a query of listings: no piece is free for the whole period (exactly, in SQL).
+
+    What is held changes only where a hold starts or ends, and grows only where one starts: the
+    most held in the period is held at its start or at the start of a hold within it. So a
+    listing has no piece free throughout when, at one of those moments, the unreleased holds in
+    force then add up to its quantity. Two holds back to back (one ending where the next starts)
+    are never counted together. Per listing it is an index probe (``ix_listing_hold_listing_active``)
+    that finds nothing for most listings, and a few more for those with holds in the period."""
+    moment_hold, covering = aliased(Hold), aliased(Hold)
+    start = literal(period.starts_at, UTCDateTime)
+    moment = case((col(moment_hold.starts_at) > start, col(moment_hold.starts_at)), else_=start)
+    held_then = (select(func.coalesce(func.sum(col(covering.quantity)), 0))
+                 .where(col(covering.listing_id) == col(Listing.id), col(covering.released_at).is_(None),
+                        col(covering.starts_at) <= moment,
+                        or_(col(covering.ends_at).is_(None), col(covering.ends_at) > moment))
+                 .correlate(Listing, moment_hold).scalar_subquery())  # the listing: two levels up
+    in_period = [or_(col(moment_hold.ends_at).is_(None), col(moment_hold.ends_at) > period.starts_at)]
+    if period.ends_at is not None:
+        in_period.append(col(moment_hold.starts_at) < period.ends_at)
+    return exists().where(col(moment_hold.listing_id) == col(Listing.id), col(moment_hold.released_at).is_(None),
+                          *in_period, held_then >= col(Listing.quantity))
+
+
+def most_held_of(session: Session, listing_ids: list[int], period: Period) -> dict[int, int]:
+    """The most pieces held at any one moment of the period, for each of a few listings (a
+    page of search results): one query, then ``most_held`` for each."""
+    holds: dict[int, list[Hold]] = {listing_id: [] for listing_id in listing_ids}
+    if listing_ids:
+        for held in session.scalars(select(Hold).where(col(Hold.listing_id).in_(listing_ids),
+                                                       col(Hold.released_at).is_(None), *_overlapping(period))):
+            holds[held.listing_id].append(held)
+    return {listing_id: most_held(found, period) for listing_id, found in holds.items()}
 
 
 def _id(listing: Listing) -> int:

@@ -19,6 +19,7 @@ from sharing.accounts.models import Actor, Municipality, Role, Site, User
 from sharing.catalog import events
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
 from sharing.catalog.categories.rules import current_factor, descendant_ids
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings import revision
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import (
@@ -366,11 +367,22 @@ class Filters:
     kind: ResourceKind | None = None
     conditions: list[Condition] = field(default_factory=list)
     offers: list[str] = field(default_factory=list)
-    # Available for the whole of this period (either end may be open). Today that means listed as
-    # available from its start; the loans domain will also leave out what is booked in it.
+    # Available for the whole of this period (see ``period``): listed as available from its start,
+    # and at least one piece free throughout it (not held by loans and take-overs).
     available_from: date | None = None
     available_until: date | None = None
     today: date | None = None  # where a period open at its start begins
+
+    def period(self) -> holds.Period | None:
+        """The whole days searched, if any: from ``available_from`` (or today, when only the end
+        is given) to ``available_until``. A period open at its end is taken as its first day only:
+        "available from the 3rd" asks for something to fetch then, not for something free for
+        ever, which nothing lent is. An end before the start is that first day too."""
+        start = self.available_from or (self.available_until and self.today)
+        if start is None:
+            return None
+        last = self.available_until if self.available_until is not None and self.available_until >= start else start
+        return holds.days(start, last)
     near_site_id: int | None = None
     within_km: float | None = None
     sort: str = "relevance"
@@ -457,6 +469,9 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
         query = query.where(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
+    period = filters.period()
+    if period is not None:
+        query = query.where(~holds.none_free(period))
     distance = _distance_from(session, viewer, filters)
     place, terms = _place_in(session, search.query_terms(filters.q))
     if place is not None and place.municipality_id is not None:
@@ -477,9 +492,14 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
 
 @dataclass
 class Results(Page[Listing]):
-    """A page of a search, and the place its words named (which the page says it filtered by)."""
+    """A page of a search, and the place its words named (which the page says it filtered by).
+
+    ``free``: when dates are searched, how many pieces of each listing on the page are free for
+    the whole period (at least one: the others are left out); fewer than its quantity when it is
+    partly booked then."""
 
     place: Place | None = None
+    free: dict[int, int] = field(default_factory=dict)
 
 
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
@@ -506,8 +526,13 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
-    return Results(items=[by_id[i] for i in ids], total=min(total, COUNT_LIMIT), page=filters.page,
-                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place)
+    items = [by_id[i] for i in ids]
+    period, free = filters.period(), {}
+    if period is not None:  # exact, for the page alone: how many pieces are free throughout
+        held = holds.most_held_of(session, [id_of(item) for item in items], period)
+        free = {id_of(item): max(0, item.quantity - held[id_of(item)]) for item in items}
+    return Results(items=items, total=min(total, COUNT_LIMIT), page=filters.page,
+                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free)
 
 
 def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",

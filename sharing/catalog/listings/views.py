@@ -148,7 +148,7 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
     page = listings.find(db_session, viewer=current_user, filters=filters)
     near = filters.near_site_id if filters.sort == "distance" else None
     return render_template("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
-                           covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
+                           free=page.free, covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
                            places=_card_places(page.items, near))
 
 

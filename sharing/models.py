@@ -9,6 +9,7 @@ from sharing.catalog.listings import models as listings  # noqa: F401
 from sharing.catalog.photos import models as photos  # noqa: F401
 from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
+from sharing.loans.calendar_feed import models as calendar_feeds  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 
 __all__ = ["metadata"]

@@ -72,6 +72,10 @@ EXPECTED: dict[str, object] = {
     "loans.confirm": SIGNED_IN, "loans.hand_over": SIGNED_IN, "loans.extend": SIGNED_IN, "loans.write": SIGNED_IN,
     "loans.approve": {Role.FACILITY_MANAGER}, "loans.decline": {Role.FACILITY_MANAGER},
     "loans.take_back": {Role.FACILITY_MANAGER},
+    # The calendar feed's page; the feed itself is for calendar apps, which cannot sign in: its
+    # secret is the key, and an unknown one is not found (for everyone here).
+    "calendar_feed.settings": SIGNED_IN, "calendar_feed.make": SIGNED_IN, "calendar_feed.revoke": SIGNED_IN,
+    "calendar_feed.feed": ANYONE,
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
@@ -116,7 +120,8 @@ def world(app, factory):
            "user_id": users[Role.EMPLOYEE].id, "token": "x" * 43, "token_id": 1,
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
-           "photo_id": photo.id, "request_id": request.id, "key": photo.key, "rendition": "card"}, users
+           "photo_id": photo.id, "request_id": request.id, "key": photo.key, "rendition": "card",
+           "secret": "x" * 43}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

@@ -2,6 +2,7 @@
 life from asking to closing. One folder a feature:
 
 - ``requests/``: requests, their status machines, handovers, returns, threads and notices;
+- ``calendar_feed/``: each user's loans as an iCalendar feed at a secret address, for calendar apps;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -14,6 +15,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.listings.views import add_listing_panel
+from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -23,6 +25,7 @@ from sharing.web.templating import add_template_helpers
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(request_views.blueprint)
+    app.register_blueprint(calendar_feed_views.blueprint)
     add_listing_panel(app, request_views.ask_panel)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS})

@@ -252,3 +252,20 @@ def test_days_are_whole_swedish_days_across_the_clock_change(app, db, s):
     assert (booking["start"], booking["end"]) == (date(2027, 3, 27), date(2027, 3, 30))
     text = fetch(app, address).get_data(as_text=True)
     assert "DTSTART;VALUE=DATE:20270327" in text and "DTEND;VALUE=DATE:20270330" in text
+
+
+def test_a_booked_place_is_a_booking_alone(app, db, s, factory):
+    hall = factory.listing_published(site=factory.site(s["ystad"]), by=s["manager"],
+                                     category=factory.category("Lokaler", kind="place"), title="Idrottshall",
+                                     quantity=1, lend=True)
+    request = loans.ask(db, listing_id=hall.id, by=s["employee"], now=utcnow(), details=RequestDetails(
+        kind=RequestKind.BORROW, quantity=1, first_day=FIRST, last_day=FIRST, delivery_site_id=s["skurup_site"].id))
+    db.commit()
+    approve(db, s, request)
+    hand_over(db, s, request)
+    events = events_of(app, feed_address(app, s["employee"]))
+    # Nothing is fetched, delivered or returned: the place is used where it is.
+    assert list(events) == [f"loans-request-{request.id}-booking@delning"]
+    booking = events[f"loans-request-{request.id}-booking@delning"]
+    assert (booking["start"], booking["end"]) == (FIRST, FIRST + timedelta(days=1))
+    assert booking["summary"] == "Lån av 1 st. ”Idrottshall” från Ystad"

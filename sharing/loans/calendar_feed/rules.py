@@ -165,35 +165,38 @@ def entries(session: Session, user: Actor) -> list[Entry]:
             {i for r in requests for i in (r.owner_municipality_id, r.requester_municipality_id)})))}
     found: list[Entry] = []
     for request in requests:
-        assert request.id is not None
         side = Side.REQUESTER if request.requester_id == user.id else Side.OWNER
-        title, kind = listings.get(request.listing_id, ("", ResourceKind.THING))
         other = request.owner_municipality_id if side == Side.REQUESTER else request.requester_municipality_id
-
-        def entry(happening: Happening, span: tuple[date | datetime, date | datetime],
-                  request: LoanRequest = request, side: Side = side, title: str = title,
-                  other: int = other) -> Entry:
-            assert request.id is not None
-            return Entry(request_id=request.id, happening=happening, side=side,
-                         tentative=request.status == S.REQUESTED.value, listing=title, quantity=request.quantity,
-                         municipality=municipalities.get(other, ""), start=span[0], end=span[1],
-                         stamp=request.updated_at)
-
-        lent = request.kind == RequestKind.BORROW.value and request.ends_at is not None
-        if lent:
-            assert request.ends_at is not None
-            found.append(entry(Happening.BOOKING, _span(request.starts_at, request.ends_at)))
-        if kind != ResourceKind.THING:
-            continue  # a place or a service is used where it is: nothing fetched, nothing returned
-        method = request.handover_method or (HandoverMethod.TRANSPORT.value if request.transport_needed
-                                             else HandoverMethod.PICKUP.value)
-        found.append(entry(Happening.DELIVERY if method == HandoverMethod.TRANSPORT.value else Happening.PICKUP,
-                           _one_day(_swedish_day(request.starts_at))))
-        if lent and request.status == S.HANDED_OVER.value:
-            assert request.ends_at is not None
-            last_day = _swedish_day(request.ends_at - timedelta(microseconds=1))
-            found.append(entry(Happening.DUE, _one_day(last_day)))
+        title, kind = listings.get(request.listing_id, ("", ResourceKind.THING))
+        found.extend(_entries_of(request, side=side, listing=title, kind=kind,
+                                 municipality=municipalities.get(other, "")))
     return sorted(found, key=lambda e: (_swedish_day_of(e.start), e.request_id, e.uid))
+
+
+def _entries_of(request: LoanRequest, *, side: Side, listing: str, kind: str, municipality: str) -> list[Entry]:
+    """A request's events: a loan's booking; for things, the handover day and, once handed
+    over, the day a loan is due back."""
+    assert request.id is not None
+
+    def entry(happening: Happening, span: tuple[date | datetime, date | datetime]) -> Entry:
+        assert request.id is not None
+        return Entry(request_id=request.id, happening=happening, side=side,
+                     tentative=request.status == S.REQUESTED.value, listing=listing, quantity=request.quantity,
+                     municipality=municipality, start=span[0], end=span[1], stamp=request.updated_at)
+
+    found: list[Entry] = []
+    ends_at = request.ends_at if request.kind == RequestKind.BORROW.value else None
+    if ends_at is not None:
+        found.append(entry(Happening.BOOKING, _span(request.starts_at, ends_at)))
+    if kind != ResourceKind.THING:
+        return found  # a place or a service is used where it is: nothing fetched, nothing returned
+    method = request.handover_method or (HandoverMethod.TRANSPORT.value if request.transport_needed
+                                         else HandoverMethod.PICKUP.value)
+    found.append(entry(Happening.DELIVERY if method == HandoverMethod.TRANSPORT.value else Happening.PICKUP,
+                       _one_day(_swedish_day(request.starts_at))))
+    if ends_at is not None and request.status == S.HANDED_OVER.value:
+        found.append(entry(Happening.DUE, _one_day(_swedish_day(ends_at - timedelta(microseconds=1)))))
+    return found
 
 
 def _swedish_day_of(value: date | datetime) -> date:

@@ -12,6 +12,7 @@ from sharing.catalog.transfers import models as transfers  # noqa: F401
 from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
 from sharing.loans.auto_approval import models as auto_approval  # noqa: F401
+from sharing.loans.calendar_feed import models as calendar_feeds  # noqa: F401
 from sharing.loans.queue import models as loan_queue  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 

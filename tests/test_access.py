@@ -83,6 +83,10 @@ EXPECTED: dict[str, object] = {
     "loans.take_back": {Role.FACILITY_MANAGER},
     # The queue: every signed-in user; an entry is its user's alone (others: not found).
     "queue.index": SIGNED_IN, "queue.join": SIGNED_IN, "queue.leave": SIGNED_IN,
+    # The calendar feed's page; the feed itself is for calendar apps, which cannot sign in: its
+    # secret is the key, and an unknown one is not found (for everyone here).
+    "calendar_feed.settings": SIGNED_IN, "calendar_feed.make": SIGNED_IN, "calendar_feed.revoke": SIGNED_IN,
+    "calendar_feed.feed": ANYONE,
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
 }
 
@@ -131,8 +135,7 @@ def world(app, factory):
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
            "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
-           "key": photo.key,
-           "rendition": "card"}, users
+           "key": photo.key, "rendition": "card", "secret": "x" * 43}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

@@ -5,6 +5,7 @@ life from asking to closing. One folder a feature:
 - ``auto_approval/``: a municipality's rules for approving requests at once;
 - ``queue/``: a listing's queue, for when too few pieces are free; the next in line is told when
   pieces come free (nothing is booked for them);
+- ``calendar_feed/``: each user's loans as an iCalendar feed at a secret address, for calendar apps;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -20,6 +21,7 @@ from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.loans import demo, labels
 from sharing.loans.auto_approval import views as auto_approval_views
+from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.queue import notices as queue_notices
 from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import notices
@@ -33,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(request_views.blueprint)
     app.register_blueprint(auto_approval_views.blueprint)
     app.register_blueprint(queue_views.blueprint)
+    app.register_blueprint(calendar_feed_views.blueprint)
     add_listing_panel(app, request_views.ask_panel)
     add_listing_panel(app, queue_views.queue_panel)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,

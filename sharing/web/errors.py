@@ -105,7 +105,9 @@ def handle_http_error(error: HTTPException) -> Response:
 
 
 def handle_unexpected_error(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The route's pattern, as the request log has it: a path may carry a secret (a feed's, a mailed link's).
+    route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    log.exception("unhandled error on %s %s", request.method, route)
     return handle_http_error(InternalServerError())
 
 

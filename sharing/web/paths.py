@@ -1,9 +1,10 @@
 """Paths within the service, also where no request is being served (a job, a command, an
-event receiver run after the response)."""
+event receiver run after the response), and absolute addresses under the configured base URL."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
@@ -13,3 +14,11 @@ def path_for(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, **values)
     with current_app.test_request_context(base_url=current_app.config["SHARING_BASE_URL"]):
         return url_for(endpoint, **values)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute address under SHARING_BASE_URL (which may hold a path prefix), never built
+    from the Host header of the request being served: for what leaves the service (feeds)."""
+    base = urlsplit(current_app.config["SHARING_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)

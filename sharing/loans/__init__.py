@@ -14,6 +14,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.listings.views import add_listing_panel
+from sharing.loans import mail_kinds
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -28,3 +29,4 @@ def init_app(app: Flask) -> None:
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
+    mail_kinds.register()

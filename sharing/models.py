@@ -10,6 +10,7 @@ from sharing.catalog.listings import models as listings  # noqa: F401
 from sharing.catalog.photos import models as photos  # noqa: F401
 from sharing.catalog.wants import models as wants  # noqa: F401
 from sharing.db import metadata
+from sharing.loans.reminders import models as loan_reminders  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 
 __all__ = ["metadata"]

@@ -2,6 +2,8 @@
 life from asking to closing. One folder a feature:
 
 - ``requests/``: requests, their status machines, handovers, returns, threads and notices;
+- ``reminders/``: reminders of coming and missed days, each sent once, and overdue loans;
+- ``mail_kinds.py``: the kinds of loans' notices users choose to get by mail or not;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -10,11 +12,15 @@ and tell higher domains (logistics, reports) by recorded events.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.listings.views import add_listing_panel
+from sharing.jobs import Job, add_job
 from sharing.loans import mail_kinds
+from sharing.loans.reminders import runner as reminders
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS
@@ -30,3 +36,4 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
     mail_kinds.register()
+    add_job(app, Job("loan-reminders", reminders.run, timedelta(minutes=15)))

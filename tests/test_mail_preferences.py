@@ -63,6 +63,8 @@ def test_the_account_page_lists_the_kinds_in_swedish_and_keeps_the_choice(client
     page = client.get("/account/mail").get_data(as_text=True)
     assert sorted(checked(page)) == [mail_kinds.MESSAGE, mail_kinds.OVERDUE]
     assert choose(client, "loans.no_such_kind").status_code == 400  # only what is declared
+    assert choose(client).status_code == 302  # none at all
+    assert checked(client.get("/account/mail").get_data(as_text=True)) == []
 
 
 def test_a_user_who_turned_a_kind_off_is_told_in_the_service_but_not_by_mail(client, auth, db, s, mailbox):

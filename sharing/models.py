@@ -2,6 +2,7 @@
 
 from sharing import events, jobs, mail  # noqa: F401
 from sharing.accounts import models as accounts  # noqa: F401
+from sharing.accounts.mail_preferences import models as mail_preferences  # noqa: F401
 from sharing.api import idempotency  # noqa: F401
 from sharing.catalog.categories import models as categories  # noqa: F401
 from sharing.catalog.holds import models as holds  # noqa: F401
@@ -14,6 +15,7 @@ from sharing.db import metadata
 from sharing.loans.auto_approval import models as auto_approval  # noqa: F401
 from sharing.loans.calendar_feed import models as calendar_feeds  # noqa: F401
 from sharing.loans.queue import models as loan_queue  # noqa: F401
+from sharing.loans.reminders import models as loan_reminders  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 
 __all__ = ["metadata"]

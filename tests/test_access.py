@@ -37,6 +37,7 @@ EXPECTED: dict[str, object] = {
     "accounts.logout": SIGNED_IN, "accounts.account": SIGNED_IN, "accounts.change_password": SIGNED_IN,
     "accounts.end_other_sessions": SIGNED_IN, "accounts.create_token": SIGNED_IN,
     "accounts.revoke_token": SIGNED_IN, "accounts.two_step": SIGNED_IN, "accounts.two_step_off": SIGNED_IN,
+    "mail_preferences.edit": SIGNED_IN,
     "admin.index": ADMINS, "admin.settings": ADMINS, "admin.users": ADMINS, "admin.new_user": ADMINS,
     "admin.edit_user": ADMINS, "admin.reinvite_user": ADMINS, "admin.end_user_sessions": ADMINS,
     "admin.reset_two_step": ADMINS, "admin.units": ADMINS, "admin.edit_unit": ADMINS, "admin.sites": ADMINS,

@@ -6,6 +6,8 @@ life from asking to closing. One folder a feature:
 - ``queue/``: a listing's queue, for when too few pieces are free; the next in line is told when
   pieces come free (nothing is booked for them);
 - ``calendar_feed/``: each user's loans as an iCalendar feed at a secret address, for calendar apps;
+- ``reminders/``: reminders of coming and missed days, each sent once, and overdue loans;
+- ``mail_kinds.py``: the kinds of loans' notices users choose to get by mail or not;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -14,16 +16,20 @@ and tell higher domains (logistics, reports) by recorded events.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
-from sharing.loans import demo, labels
+from sharing.jobs import Job, add_job
+from sharing.loans import demo, labels, mail_kinds
 from sharing.loans.auto_approval import views as auto_approval_views
 from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.queue import notices as queue_notices
 from sharing.loans.queue import views as queue_views
+from sharing.loans.reminders import runner as reminders
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS, period_of
@@ -46,3 +52,5 @@ def init_app(app: Flask) -> None:
     labels.describe_events()
     add_demo_loader(app, demo.load)
     queue_notices.register()
+    mail_kinds.register()
+    add_job(app, Job("loan-reminders", reminders.run, timedelta(minutes=15)))

@@ -12,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts import notifications
+from sharing.accounts.mail_preferences.rules import wants_mail
 from sharing.accounts.models import User
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
-from sharing.loans import events
+from sharing.loans import events, mail_kinds
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.models import QueueEntry
 from sharing.loans.requests.models import LoanRequest
@@ -53,8 +54,10 @@ def tell(session: Session, entry: QueueEntry, *, now: datetime) -> None:
     params = {"listing": listing.title}
     url = path_for("catalog.detail", listing_id=listing.id)
     notifications.notify(session, user_id=user.id, message=TOLD, params=params, url=url, now=now)
-    queue_mail(session, to=user.email, subject=SUBJECT, locale=user.locale, template="loans/mail/queue_free.txt",
-               user=user, message=TOLD, params=params, entry=entry, listing_id=listing.id)
+    if wants_mail(session, user.id, mail_kinds.QUEUE_PLACE_FREE):
+        queue_mail(session, to=user.email, subject=SUBJECT, locale=user.locale,
+                   template="loans/mail/queue_free.txt", user=user, message=TOLD, params=params, entry=entry,
+                   listing_id=listing.id)
 
 
 def leave_when_asked(session: Session, event: DomainEvent) -> None:

@@ -3,49 +3,55 @@
 Receivers of loans' own events: each runs after the step's commit, in a session of its own,
 so a failure here is retried later and never undoes the step. Who hears of a step is the side
 that did not take it: the requester, or the facility managers of the owner's municipality.
+Everyone told is told in the service; by mail only if they keep that kind of notice on
+(``sharing.accounts.mail_preferences``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from sharing.accounts import notifications
+from sharing.accounts.mail_preferences.rules import wants_mail
 from sharing.accounts.models import Role, RoleGrant, Unit, User
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
-from sharing.loans import events
+from sharing.loans import events, mail_kinds
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
-Audience = Callable[[Session, LoanRequest, DomainEvent], list[User]]
+# Who is told, given the request and who took the step (None: no one, as for a reminder).
+Audience = Callable[[Session, LoanRequest, "int | None"], list[User]]
 
 
-def owner_managers(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+def owner_managers(session: Session, request: LoanRequest, actor_id: int | None = None) -> list[User]:
     """The facility managers of the owner's municipality, but not whoever took the step."""
     return [user for user in session.scalars(
         select(User).join(RoleGrant).where(col(User.municipality_id) == request.owner_municipality_id,
-                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value, col(User.active)))
-            if user.id != event.actor_id]
+                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value, col(User.active))
+        .order_by(col(User.id)))
+            if user.id != actor_id]
 
 
-def requester(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+def requester(session: Session, request: LoanRequest, actor_id: int | None = None) -> list[User]:
     user = session.get(User, request.requester_id) if request.requester_id is not None else None
-    return [user] if user is not None and user.active and user.id != event.actor_id else []
+    return [user] if user is not None and user.active and user.id != actor_id else []
 
 
-def other_side(session: Session, request: LoanRequest, event: DomainEvent) -> list[User]:
+def other_side(session: Session, request: LoanRequest, actor_id: int | None) -> list[User]:
     """A step either side may take is told to the other."""
-    return owner_managers(session, request, event) if event.actor_id == request.requester_id \
-        else requester(session, request, event)
+    return owner_managers(session, request, actor_id) if actor_id == request.requester_id \
+        else requester(session, request, actor_id)
 
 
 # What each step says, and to whom. Messages are msgids with the request's words as parameters.
@@ -60,6 +66,32 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
 SUBJECTS = {name: _l("Delningstjänsten: a request has news") for name in TOLD}
+# The kind of notice each step is, for the mail choices of those told.
+MAILED_AS = {
+    events.REQUESTED: mail_kinds.REQUEST_RECEIVED, events.CANCELLED: mail_kinds.REQUEST_RECEIVED,
+    events.APPROVED: mail_kinds.DECIDED, events.DECLINED: mail_kinds.DECIDED,
+    events.HANDED_OVER: mail_kinds.HANDOVER, events.EXTENDED: mail_kinds.DUE_SOON,
+    events.RETURNED: mail_kinds.RETURNED, events.MESSAGE: mail_kinds.MESSAGE,
+}
+
+
+def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
+    """The request's words that messages name: the listing, how many, the requester's unit."""
+    listing = session.get(Listing, request.listing_id)
+    unit = session.get(Unit, request.requester_unit_id) if request.requester_unit_id else None
+    return {"listing": listing.title if listing else "", "quantity": request.quantity,
+            "unit": unit.name if unit else ""}
+
+
+def tell_one(session: Session, user: User, request: LoanRequest, *, message: str, params: dict[str, object],
+             subject: object, mail_kind: str, now: datetime) -> None:
+    """Notify one user in the service, and queue the mail in the same transaction if they want it."""
+    assert user.id is not None
+    notifications.notify(session, user_id=user.id, message=message, params=params,
+                         url=path_for("loans.detail", request_id=request.id), now=now)
+    if wants_mail(session, user.id, mail_kind):
+        queue_mail(session, to=user.email, subject=subject, locale=user.locale, template="loans/mail/step.txt",
+                   user=user, message=message, params=params, request_id=request.id)
 
 
 def tell(session: Session, event: DomainEvent) -> None:
@@ -67,18 +99,11 @@ def tell(session: Session, event: DomainEvent) -> None:
     if request is None or event.name not in TOLD:
         return
     message, audience = TOLD[event.name]
-    listing = session.get(Listing, request.listing_id)
-    unit = session.get(Unit, request.requester_unit_id) if request.requester_unit_id else None
-    params = {"listing": listing.title if listing else "", "quantity": request.quantity,
-              "unit": unit.name if unit else ""}
-    url = path_for("loans.detail", request_id=request.id)
+    params = request_words(session, request)
     now = utcnow()
-    for user in audience(session, request, event):
-        assert user.id is not None
-        notifications.notify(session, user_id=user.id, message=message, params=params, url=url, now=now)
-        queue_mail(session, to=user.email, subject=SUBJECTS[event.name], locale=user.locale,
-                   template="loans/mail/step.txt", user=user, message=message, params=params,
-                   request_id=request.id)
+    for user in audience(session, request, event.actor_id):
+        tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],
+                 mail_kind=MAILED_AS[event.name], now=now)
 
 
 def close_with_listing(session: Session, event: DomainEvent) -> None:

@@ -415,6 +415,8 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
     previous = request.ends_at
     holds.extend(session, hold_id=request.hold_id, until=until, now=now)
     request.ends_at, request.updated_at = until, now
+    if request.overdue_since is not None and until > now:  # due again later: no longer overdue
+        request.overdue_since = None
     session.add(request)
     session.flush()
     _record(session, events.EXTENDED, request, by=by, now=now,
@@ -431,6 +433,33 @@ def post_message(session: Session, request: LoanRequest, *, body: str, by: Actor
     session.flush()
     _record(session, events.MESSAGE, request, by=by, now=now, extra={"message_id": message.id})
     return message
+
+
+def mark_overdue(session: Session, *, now: datetime) -> list[int]:
+    """Mark each loan not returned by its end as overdue (since its end), and record that it
+    is, once: the mark is set only where none is, in the database, so a second run, or one
+    racing in another process, finds it set and records nothing. Returns the ids marked."""
+    late: list[int] = list(session.scalars(select(col(LoanRequest.id)).where(
+        col(LoanRequest.kind) == K.BORROW.value, col(LoanRequest.status) == S.HANDED_OVER.value,
+        col(LoanRequest.overdue_since).is_(None), col(LoanRequest.ends_at) <= now).order_by(col(LoanRequest.id))))
+    marked: list[int] = []
+    for request_id in late:
+        with session.no_autoflush:
+            moved = session.execute(
+                update(LoanRequest).where(col(LoanRequest.id) == request_id,
+                                          col(LoanRequest.status) == S.HANDED_OVER.value,
+                                          col(LoanRequest.overdue_since).is_(None), col(LoanRequest.ends_at) <= now)
+                .values(overdue_since=col(LoanRequest.ends_at), updated_at=now)
+                .execution_options(synchronize_session=False))
+        if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+            continue  # marked meanwhile, returned or extended
+        request = session.scalars(select(LoanRequest).where(col(LoanRequest.id) == request_id)
+                                  .execution_options(populate_existing=True)).one()
+        assert request.ends_at is not None
+        _record(session, events.OVERDUE, request, by=None, now=now,
+                extra={"ends_at": request.ends_at.isoformat()})
+        marked.append(request_id)
+    return marked
 
 
 # --- Finding -------------------------------------------------------------------------------

@@ -374,6 +374,21 @@ def test_removing_a_photo_removes_its_files_once_committed(app, db, setting):
     assert len(stored_files(app)) == 2, "a removal rolled back keeps the files"
 
 
+def test_a_photo_stored_for_another_record_is_checked_alike_and_kept_only_if_committed(app, db, setting):
+    with pytest.raises(DomainError, match="is not a photo") as refused:
+        photos.store_photo(db, upload(b"ingen bild", "skada.jpg"), setting["store"], field="photo")
+    assert refused.value.field == "photo" and refused.value.params == {"name": "skada.jpg"}
+    db.rollback()
+    stored = photos.store_photo(db, upload(jpeg()), setting["store"])
+    assert re.fullmatch(r"[0-9a-f]{32}", stored.key) and (stored.width, stored.height) == (800, 600)
+    db.rollback()
+    assert stored_files(app) == [], "the files go when the transaction does not commit"
+    stored = photos.store_photo(db, upload(jpeg()), setting["store"])
+    db.commit()
+    assert stored_files(app) == sorted(setting["store"].path(stored.key, r) for r in ("card", "large"))
+    assert photos.photo_by_key(db, stored.key) is None, "no listing's photo"
+
+
 def test_a_deleted_listing_takes_its_photo_rows_along(db, setting):
     add(db, setting, jpeg())
     db.execute(delete(Listing).where(Listing.id == setting["listing"].id))

@@ -36,9 +36,17 @@ def send_photo(key: str, rendition: str) -> Response:
     if not KEY.fullmatch(key) or rendition not in photos.RENDITIONS:
         abort(404)
     found = photos.photo_to_see(db_session, current_user, key)
+    return send_stored(found.key, rendition)
+
+
+def send_stored(key: str, rendition: str) -> Response:
+    """A stored photo's file, with no check of who asks: the caller checks first (and the key
+    comes from its record, not from the URL unchecked)."""
+    if not KEY.fullmatch(key) or rendition not in photos.RENDITIONS:
+        abort(404)
     store = photo_store()
     # send_from_directory refuses any path outside the folder; ours is built from the stored key anyway.
-    response = send_from_directory(store.directory, store.relative_path(found.key, rendition),
+    response = send_from_directory(store.directory, store.relative_path(key, rendition),
                                    mimetype="image/jpeg", conditional=True, etag=True, max_age=None)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response

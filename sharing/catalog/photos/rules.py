@@ -225,6 +225,31 @@ def _remove(path: Path) -> None:
         log.exception("could not remove photo file %s", path.name)
 
 
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A photo stored for another domain's record (not a listing's): its files' key and the large
+    rendition's size."""
+
+    key: str
+    width: int
+    height: int
+
+
+def store_photo(session: Session, upload: Upload, store: PhotoStore, *, field: str = "photo") -> StoredPhoto:
+    """Check an upload as a listing's photos are checked and store its renditions under a new key,
+    for a record of another domain to keep (a loan's return, say); or refuse it, on ``field``.
+
+    The files are removed again unless the session's transaction commits.
+    """
+    try:
+        encoded = encode(upload, store)
+    except DomainError as error:
+        raise DomainError(error.message, field=field, **error.params) from None
+    key = secrets.token_hex(16)
+    _write(session, store, key, encoded.renditions)
+    return StoredPhoto(key=key, width=encoded.width, height=encoded.height)
+
+
 # --- The rules -----------------------------------------------------------------------------------
 
 def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:

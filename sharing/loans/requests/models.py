@@ -82,6 +82,11 @@ class LoanRequest(SQLModel, table=True):
     return_condition: Optional[str] = Field(default=None, sa_type=AutoString(length=12))
     return_remarks: str = Field(default="", max_length=2000)
     return_damage: str = Field(default="", max_length=2000)
+    # A photo taken at the return (of damage, say): the key of its files, stored as the catalog
+    # stores photos, and the size of its large rendition. None: no photo.
+    return_photo_key: Optional[str] = Field(default=None, max_length=32)
+    return_photo_width: Optional[int] = Field(default=None)
+    return_photo_height: Optional[int] = Field(default=None)
     return_confirmed_by_owner_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     return_confirmed_by_requester_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 

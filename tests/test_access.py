@@ -72,7 +72,7 @@ EXPECTED: dict[str, object] = {
     "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,
     "loans.ask": SIGNED_IN, "loans.index": SIGNED_IN, "loans.detail": SIGNED_IN, "loans.cancel": SIGNED_IN,
     "loans.confirm": SIGNED_IN, "loans.hand_over": SIGNED_IN, "loans.extend": SIGNED_IN, "loans.write": SIGNED_IN,
-    "loans.transfer_document": SIGNED_IN,
+    "loans.transfer_document": SIGNED_IN, "loans.return_photo": SIGNED_IN,
     "auto_approval.index": {Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN},
     "auto_approval.remove": {Role.FACILITY_MANAGER, Role.MUNICIPALITY_ADMIN},
     "api.find_requests": SIGNED_IN, "api.get_request": SIGNED_IN, "api.create_request": SIGNED_IN,

@@ -1,16 +1,22 @@
 """Requests through the pages: asking from a listing's page, deciding, handing over and
 taking back, each side told in the service and by mail (a real SMTP server)."""
 
+import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from PIL import ExifTags, Image
 from sqlalchemy import select
 
 from sharing.accounts.models import Notification, Role
 from sharing.clock import today_in_sweden, utcnow
+from sharing.events import events_of
+from sharing.loans import events
 from sharing.loans.requests.models import LoanRequest
 from tests.conftest import csrf_token
+from tests.factories import jpeg_bytes
 
 TODAY = today_in_sweden(utcnow())
 
@@ -147,3 +153,115 @@ def test_a_request_says_when_in_days_not_midnights(client, auth, s):
     request_id = int(ask(client, s, first=first, last=last).headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/loans/{request_id}").get_data(as_text=True)
     assert f"{first.isoformat()} till {last.isoformat()}" in page and "00:00" not in page
+
+
+# --- A photo at the return ---------------------------------------------------------------------------
+
+def handed_over(client, auth, s) -> int:
+    """A loan asked for, approved and handed over through the pages; the owner's manager signed in."""
+    auth.login(s["employee"])
+    request_id = int(ask(client, s).headers["Location"].rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    assert step(client, request_id, "approve").status_code == 302
+    assert step(client, request_id, "handover", method="pickup", condition="good").status_code == 302
+    return request_id
+
+
+def take_back(client, request_id, photo: tuple[bytes, str] | None = None, **fields):
+    data = {"csrf_token": csrf_token(client, f"/loans/{request_id}"), "condition": "needs_repair", "remarks": "",
+            "damage": "Ett ben är knäckt", **fields}
+    if photo is not None:
+        data["photo"] = (io.BytesIO(photo[0]), photo[1])
+    return client.post(f"/loans/{request_id}/return", data=data, content_type="multipart/form-data")
+
+
+def photo_files(app) -> list[Path]:
+    root = Path(app.config["SHARING_PHOTO_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def jpeg_with_position(size=(800, 600)) -> bytes:
+    exif = Image.Exif()
+    exif[ExifTags.Base.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (55.0, 25.0, 47.0)}
+    out = io.BytesIO()
+    Image.new("RGB", size, "firebrick").save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_return_photo_is_shown_to_both_sides_and_to_no_one_else(app, client, auth, db, factory, s):
+    request_id = handed_over(client, auth, s)
+    response = take_back(client, request_id, photo=(jpeg_with_position(), "skada.jpg"))
+    assert response.status_code == 302
+    db.expire_all()
+    returned = db.get(LoanRequest, request_id)
+    assert returned.status == "returned" and returned.return_damage == "Ett ben är knäckt"
+    assert re.fullmatch(r"[0-9a-f]{32}", returned.return_photo_key)
+    assert (returned.return_photo_width, returned.return_photo_height) == (800, 600)
+    [event] = [e for e in events_of(db, subject_type=events.SUBJECT, subject_id=request_id)
+               if e.name == events.RETURNED]
+    assert event.payload["photo"] is True
+    key = returned.return_photo_key
+    card, large = (f"/loans/{request_id}/return-photo/{key}/{rendition}.jpg" for rendition in ("card", "large"))
+
+    for viewer in (s["manager"], s["employee"]):
+        auth.logout()
+        auth.login(viewer)
+        page = client.get(f"/loans/{request_id}").get_data(as_text=True)
+        assert f'src="{card}"' in page and 'alt="Foto vid återlämningen"' in page and f'href="{large}"' in page
+        assert 'width="400" height="300"' in page
+        for url, size in ((card, (400, 300)), (large, (800, 600))):
+            served = client.get(url)
+            assert served.status_code == 200 and served.mimetype == "image/jpeg"
+            assert "private" in served.headers["Cache-Control"]
+            with Image.open(io.BytesIO(served.data)) as image:
+                assert image.size == size and not image.getexif()  # re-encoded: no position survives
+            served.close()
+        assert client.get(f"/loans/{request_id}/return-photo/{'0' * 32}/card.jpg").status_code == 404
+        assert client.get(f"/loans/{request_id}/return-photo/{key}/original.jpg").status_code == 404
+
+    auth.logout()
+    auth.login(factory.manager(factory.municipality("Trelleborg", "1287")))
+    assert client.get(card).status_code == 404 and client.get(large).status_code == 404
+    auth.logout()
+    assert "/login" in client.get(card).headers["Location"]
+    # Not the catalog's photo address either: that serves listings' photos only.
+    auth.login(s["employee"])
+    assert client.get(f"/catalog/photos/{key}/card.jpg").status_code == 404
+
+
+@pytest.mark.parametrize("content, name, message", [
+    (b"Detta ar ingen bild, bara text.", "skada.jpg", "”skada.jpg” är inte ett foto i formatet JPEG, PNG eller WebP."),
+    (None, "stor.jpg", "”stor.jpg” är större än 0.1 MB. Välj ett mindre foto."),
+])
+def test_a_refused_return_photo_saves_nothing_of_the_return(app, client, auth, db, s, monkeypatch, content, name,
+                                                              message):
+    if content is None:  # larger than the limit
+        monkeypatch.setitem(app.config, "SHARING_PHOTO_MAX_BYTES", 100_000)
+        content = jpeg_bytes((400, 400), "red") + b"\0" * 120_000
+    request_id = handed_over(client, auth, s)
+    response = take_back(client, request_id, photo=(content, name))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="photo-error"' in page and message in page
+    assert "error-summary" in page and "Ett ben är knäckt" in page  # the form is kept
+    db.expire_all()
+    kept = db.get(LoanRequest, request_id)
+    assert kept.status == "handed_over" and kept.returned_at is None and kept.return_photo_key is None
+    assert kept.return_damage == "" and kept.return_condition is None
+    assert events.RETURNED not in [e.name for e in events_of(db, subject_type=events.SUBJECT, subject_id=request_id)]
+    assert photo_files(app) == []
+
+
+def test_a_return_without_a_photo_is_noted_as_before(app, client, auth, db, s):
+    request_id = handed_over(client, auth, s)
+    form = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in form and 'name="photo"' in form and "Foto (valfritt)" in form
+    assert take_back(client, request_id).status_code == 302  # multipart, no file chosen
+    db.expire_all()
+    returned = db.get(LoanRequest, request_id)
+    assert returned.status == "returned" and returned.return_photo_key is None
+    assert returned.return_damage == "Ett ben är knäckt"
+    page = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    assert "Ett ben är knäckt" in page and "Foto vid återlämningen" not in page and "/return-photo/" not in page
+    assert photo_files(app) == []

@@ -221,7 +221,8 @@ def hand_over_request(request_id: int) -> Response:
 
 @blueprint.post("/requests/<int:request_id>/return")
 @allow(Role.FACILITY_MANAGER)
-@documented("Record that lent pieces are back (the owner's facility managers)", tag="loans",
+@documented("Record that lent pieces are back (the owner's facility managers). JSON only: a photo of the "
+            "return can be attached on the request's page in the service", tag="loans",
             response=RequestOut, body=ReturnIn, responses=CONFLICT)
 def return_request(request_id: int) -> Response:
     body = parse_body(ReturnIn)

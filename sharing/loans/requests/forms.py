@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
+from sharing.catalog.photos.forms import PHOTO_HELP
 from sharing.loans.requests.rules import MESSAGE_MAX, REASON_MAX
 from sharing.web.arguments import optional_id
 
@@ -48,6 +50,7 @@ class ReturnForm(FlaskForm):
     remarks = TextAreaField(_l("Remarks (optional)"), validators=[Length(max=MESSAGE_MAX)])
     damage = TextAreaField(_l("Damage (optional)"), validators=[Length(max=MESSAGE_MAX)],
                            description=_l("What is broken or missing, if anything."))
+    photo = FileField(_l("Photo (optional)"), description=PHOTO_HELP)
 
 
 class ExtendForm(FlaskForm):

@@ -22,6 +22,7 @@ from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import HoldPurpose
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
+from sharing.catalog.photos import rules as photos
 from sharing.catalog.transfers import rules as transfers
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
@@ -336,17 +337,29 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
 
 
 def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
-              by: Actor, now: datetime) -> None:
-    """The owner received the lent pieces back: free for others from now on."""
+              by: Actor, now: datetime, photo: photos.Upload | None = None,
+              store: photos.PhotoStore | None = None) -> None:
+    """The owner received the lent pieces back: free for others from now on.
+
+    A photo (of damage, say) is checked and stored as a listing's photos are, in ``store``; a
+    refused one refuses the return, and its files go unless the transaction commits.
+    """
     _decider(by, request)
     if len(remarks) > MESSAGE_MAX or len(damage) > MESSAGE_MAX:
         raise DomainError(N_("Keep the remarks under %(n)d characters."), field="remarks", n=MESSAGE_MAX)
+    if photo is not None:
+        if store is None:
+            raise ValueError("a photo needs a photo store")
+        stored = photos.store_photo(session, photo, store, field="photo")
+        request.return_photo_key = stored.key
+        request.return_photo_width, request.return_photo_height = stored.width, stored.height
     request.returned_at, request.return_received_by_id = now, by.id
     request.return_condition = condition.value if condition else None
     request.return_remarks, request.return_damage = remarks.strip(), damage.strip()
     request.return_confirmed_by_owner_at = now
     _move(session, request, S.RETURNED, event=events.RETURNED, by=by, now=now,
-          extra={"condition": request.return_condition, "damage": bool(request.return_damage)})
+          extra={"condition": request.return_condition, "damage": bool(request.return_damage),
+                 "photo": request.return_photo_key is not None})
     if request.hold_id is not None:
         holds.end(session, hold_id=request.hold_id, at=now)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,6 +23,9 @@ from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
+from sharing.catalog.photos.rules import Upload
 from sharing.catalog.transfers.models import ListingTransfer
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
@@ -38,6 +42,13 @@ from sharing.web.i18n import when
 
 blueprint = Blueprint("loans", __name__, url_prefix="/loans", template_folder="templates")
 log = logging.getLogger("sharing.loans")
+
+
+@blueprint.url_value_preprocessor
+def make_room_for_a_photo(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # A return may bring a photo: let the request be large enough before the form is read.
+    if endpoint == "loans.take_back" and request.method == "POST":
+        allow_photo_request()
 
 
 # --- Asking -------------------------------------------------------------------------------
@@ -169,6 +180,8 @@ def _handover_form(found: LoanRequest) -> HandoverForm:
 def _return_form() -> ReturnForm:
     form = ReturnForm()
     form.condition.choices = _conditions()
+    form.photo.description = _("%(help)s At most %(megabytes)s MB.", help=form.photo.description,
+                               megabytes=photo_store().megabytes)
     return form
 
 
@@ -185,6 +198,8 @@ def _detail_page(found: LoanRequest, **forms: object) -> str:
         handover_form=forms.get("handover_form") or _handover_form(found),
         return_form=forms.get("return_form") or _return_form(),
         extend_form=forms.get("extend_form") or ExtendForm(), message_form=forms.get("message_form") or MessageForm(),
+        return_photo_size=photos.fit((found.return_photo_width or 1, found.return_photo_height or 1),
+                                     photos.RENDITIONS["card"]),
         today=today_in_sweden(utcnow()), **names)
 
 
@@ -329,9 +344,22 @@ def take_back(request_id: int) -> ResponseReturnValue:
         abort(400)
 
     def take(found: LoanRequest) -> None:
+        chosen = form.photo.data
+        photo = Upload(chosen.filename, chosen.stream) if chosen and chosen.filename else None
         loans.take_back(db_session, found, condition=Condition(form.condition.data) if form.condition.data else None,
-                        remarks=form.remarks.data or "", damage=form.damage.data or "", by=current_user, now=utcnow())
+                        remarks=form.remarks.data or "", damage=form.damage.data or "", by=current_user, now=utcnow(),
+                        photo=photo, store=photo_store())
     return _with_form(found, "return_form", form, take, _("The return is noted."))
+
+
+@blueprint.get("/<int:request_id>/return-photo/<key>/<rendition>.jpg")
+@allow(SIGNED_IN)
+def return_photo(request_id: int, key: str, rendition: str) -> Response:
+    """The photo taken at the return, for those who may see the request; a 404 for everyone else."""
+    found = loans.request_to_see(db_session, current_user, request_id)
+    if found.return_photo_key is None or key != found.return_photo_key or rendition not in photos.RENDITIONS:
+        abort(404)
+    return send_stored(found.return_photo_key, rendition)
 
 
 @blueprint.post("/<int:request_id>/extend")

@@ -53,20 +53,24 @@ def make_room_for_a_photo(endpoint: str | None, values: dict[str, Any] | None) -
 
 # --- Asking -------------------------------------------------------------------------------
 
-def _ask_form(listing: Listing) -> AskForm:
+def _ask_form(listing: Listing, *, swapping: bool = True) -> AskForm:
+    """The request form. A swap's choice of one's own listings (hundreds, in a large
+    municipality) is offered on the request page alone (``swapping``), not on every listing page."""
     form = AskForm()
-    kinds = [kind for kind, offer in loans.OFFER_OF_KIND.items() if getattr(listing, offer)]
+    kinds = [kind for kind, offer in loans.OFFER_OF_KIND.items()
+             if getattr(listing, offer) and (swapping or kind != RequestKind.SWAP)]
     form.kind.choices = [(kind.value, KIND_LABELS[kind]) for kind in kinds]
+    wanted = request.args.get("kind")
     if form.kind.data is None and kinds:
-        form.kind.data = kinds[0].value
-    sites = db_session.scalars(select(Site).where(col(Site.municipality_id) == current_user.municipality_id,
-                                                  col(Site.active)).order_by(Site.name)).all()
-    form.delivery_site_id.choices = [("", _("Choose a site"))] + [(site.id, site.name) for site in sites]
-    if listing.swap:
-        own = db_session.scalars(select(Listing).where(
+        form.kind.data = wanted if wanted in {kind.value for kind in kinds} else kinds[0].value
+    sites = db_session.execute(select(col(Site.id), col(Site.name)).where(
+        col(Site.municipality_id) == current_user.municipality_id, col(Site.active)).order_by(Site.name)).all()
+    form.delivery_site_id.choices = [("", _("Choose a site"))] + [(site_id, name) for site_id, name in sites]
+    if listing.swap and swapping:
+        own = db_session.execute(select(col(Listing.id), col(Listing.title)).where(
             col(Listing.municipality_id) == current_user.municipality_id, col(Listing.swap),
             col(Listing.status).in_(holds.BOOKABLE), col(Listing.id) != listing.id).order_by(Listing.title)).all()
-        form.offered_listing_id.choices = [("", _("Nothing offered"))] + [(item.id, item.title) for item in own]
+        form.offered_listing_id.choices = [("", _("Nothing offered"))] + [(item_id, title) for item_id, title in own]
     return form
 
 
@@ -75,7 +79,7 @@ def ask_panel(listing: Listing) -> str:
     if not any(getattr(listing, offer) for offer in loans.OFFER_OF_KIND.values()) or \
             listing.status not in holds.BOOKABLE:
         return ""
-    return render_template("loans/_ask_panel.html", listing=listing, form=_ask_form(listing),
+    return render_template("loans/_ask_panel.html", listing=listing, form=_ask_form(listing, swapping=False),
                            mine=loans.open_requests_for(db_session, current_user, listing.id or 0))
 
 

@@ -9,11 +9,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+
+class Term(str):
+    """A word in a refusal that is itself a msgid (a status's name), translated when shown."""
+
 
 class DomainError(Exception):
     """A rule refused an action; the message is English, marked for translation.
 
-    Views show it with ``gettext(error.message, **error.params)`` (or map it onto a field).
+    Views show it with ``error.shown(gettext)`` (``web.forms.refusal``), or map it onto a field.
     """
 
     def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
@@ -21,6 +27,11 @@ class DomainError(Exception):
         self.message = message
         self.field = field
         self.params = params
+
+    def shown(self, gettext: Callable[[str], str]) -> str:
+        """The message in the reader's language, its ``Term`` words too."""
+        params = {name: gettext(value) if isinstance(value, Term) else value for name, value in self.params.items()}
+        return gettext(self.message) % params if params else gettext(self.message)
 
 
 class Conflict(DomainError):

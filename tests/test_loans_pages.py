@@ -265,3 +265,13 @@ def test_a_return_without_a_photo_is_noted_as_before(app, client, auth, db, s):
     page = client.get(f"/loans/{request_id}").get_data(as_text=True)
     assert "Ett ben är knäckt" in page and "Foto vid återlämningen" not in page and "/return-photo/" not in page
     assert photo_files(app) == []
+
+
+def test_a_step_out_of_turn_is_refused_in_swedish_words(client, auth, s):
+    auth.login(s["employee"])
+    request_id = int(ask(client, s).headers["Location"].rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    step(client, request_id, "approve")
+    page = client.get(step(client, request_id, "approve").headers["Location"]).get_data(as_text=True)
+    assert "En förfrågan som är ”godkänd” kan inte bli ”godkänd”." in page

@@ -36,7 +36,7 @@ from sharing.events import event_labels, subject_labels
 from sharing.exports import safe_row
 from sharing.typed import id_of, relation
 from sharing.web.arguments import link_arguments, page_number
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 ADMINS = (Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
@@ -215,7 +215,7 @@ def reinvite_user(municipality_id: int, user_id: int) -> Response:
         raw = organisation.reinvite_user(db_session, user=user, now=utcnow(),
                                          lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
     except DomainError as error:
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         _queue_invitation(user, raw)
         db_session.commit()

@@ -30,7 +30,7 @@ from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("accounts", __name__, template_folder="templates")
@@ -84,7 +84,7 @@ def login() -> str | Response | tuple[str, int]:
                                      known_addresses=_known_addresses())
         except auth.LoginThrottled as error:
             security_log.warning("login throttled from %s", _address())
-            flash(_(error.message, **error.params), "error")
+            flash(refusal(error), "error")
             return render_template("accounts/login.html", form=form), 429
         except auth.LoginRefused as error:
             db_session.commit()  # the failure is recorded for throttling
@@ -119,7 +119,7 @@ def login_code() -> str | Response | tuple[str, int]:
             mfa.verify(db_session, user=user, code=form.code.data or "", now=utcnow())
         except auth.LoginThrottled as error:
             security_log.warning("login code throttled: user %s", user.id)
-            flash(_(error.message, **error.params), "error")
+            flash(refusal(error), "error")
             return render_template("accounts/login_code.html", form=form), 429
         except DomainError as error:
             auth.record_attempt(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
@@ -152,7 +152,7 @@ def forgot_password() -> str | Response | tuple[str, int]:
             auth.check_throttle(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow(),
                                 limits=RESET_LIMITS)
         except auth.LoginThrottled as error:
-            flash(_(error.message, **error.params), "error")
+            flash(refusal(error), "error")
             return render_template("accounts/forgot_password.html", form=form), 429
         auth.record_attempt(db_session, kind=AttemptKind.RESET, email=email, address=_address(), now=utcnow())
         user = auth.user_by_email(db_session, email)

@@ -12,9 +12,14 @@ from wtforms import DecimalField
 from sharing.errors import DomainError
 
 
+def refusal(error: DomainError) -> str:
+    """A rule's refusal in the reader's language."""
+    return error.shown(_)
+
+
 def show_error(form: object, error: DomainError) -> None:
     """Put the refusal on the field it concerns, or flash it when it concerns no field."""
-    message = _(error.message, **error.params)
+    message = refusal(error)
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, message]

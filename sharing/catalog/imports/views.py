@@ -29,7 +29,7 @@ from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import app_object, id_of
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 
 blueprint = Blueprint("imports", __name__, url_prefix="/catalog/import", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
@@ -123,7 +123,7 @@ def start(import_id: int) -> Response:
         imports.start(db_session, job=job, by=current_user, publish=form.publish.data, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         log.info("import %s started by user %s", job.id, current_user.id)

@@ -33,7 +33,7 @@ from sharing.catalog.listings.models import (
     Visibility,
 )
 from sharing.db import Page
-from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.errors import DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.typed import id_of, relation
@@ -49,6 +49,9 @@ TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
     S.HANDED_OVER: frozenset(),
     S.WITHDRAWN: frozenset({S.DRAFT}),
 }
+# How a status is named inside a sentence (the labels are for headings and tags).
+STATUS_NAMES = {S.DRAFT: N_("a draft"), S.PUBLISHED: N_("published"), S.RESERVED: N_("reserved"),
+                S.ON_LOAN: N_("lent out"), S.HANDED_OVER: N_("handed over"), S.WITHDRAWN: N_("withdrawn")}
 # Shown to others in the catalog (reserved and lent things too: they come back).
 FINDABLE = (S.PUBLISHED.value, S.RESERVED.value, S.ON_LOAN.value)
 # Only things are picked up and delivered; places and services are booked by time.
@@ -300,7 +303,7 @@ def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: 
     current = ListingStatus(listing.status)
     if to not in TRANSITIONS[current]:
         raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”."),
-                          current=current.value, target=to.value)
+                          current=Term(STATUS_NAMES[current]), target=Term(STATUS_NAMES[to]))
     listing.status = to.value
     listing.updated_at = now
     if to == S.PUBLISHED and listing.published_at is None:

@@ -48,7 +48,7 @@ from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 from sharing.web.fragments import cached_fragment
 from sharing.web.hooks import content_security_policy
 
@@ -333,9 +333,7 @@ def change_status(listing_id: int) -> Response:
     except ValueError:
         abort(400)
     except DomainError as error:
-        params = {name: STATUS_LABELS.get(value, value) if isinstance(value, str) else value
-                  for name, value in error.params.items()}
-        flash(_(error.message, **params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)

@@ -23,7 +23,7 @@ from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 
 log = logging.getLogger("sharing.catalog")
 blueprint = Blueprint("photos", __name__, url_prefix="/catalog", template_folder="templates")
@@ -101,7 +101,7 @@ def move(listing_id: int, photo_id: int) -> Response:
     try:
         photos.move_photo(db_session, listing=listing, photo=found, to=to, by=current_user, now=utcnow())
     except DomainError as error:
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         flash(_("The photo is now the cover.") if to == "cover" else _("The photo is moved."), "success")
@@ -121,7 +121,7 @@ def describe(listing_id: int, photo_id: int) -> Response | str:
         photos.describe_photo(db_session, listing=listing, photo=found, alt_text=form.alt_text.data or "",
                               by=current_user, now=utcnow())
     except DomainError as error:
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         flash(_("The description is saved."), "success")
@@ -136,7 +136,7 @@ def delete(listing_id: int, photo_id: int) -> Response:
         photos.remove_photo(db_session, listing=listing, photo=found, by=current_user, now=utcnow(),
                             store=photo_store())
     except DomainError as error:
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         log.info("photo %s of listing %s removed by user %s", photo_id, listing.id, current_user.id)

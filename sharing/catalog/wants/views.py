@@ -23,7 +23,7 @@ from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.web.arguments import link_arguments, page_number
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 
 blueprint = Blueprint("wants", __name__, url_prefix="/wants", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
@@ -143,7 +143,7 @@ def close(want_id: int) -> Response:
     except ValueError:
         abort(400)
     except DomainError as error:
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         log.info("wanted item %s closed as %s by user %s", want.id, outcome.value, current_user.id)

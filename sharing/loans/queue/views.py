@@ -22,6 +22,7 @@ from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.forms import PREFIX, JoinForm
+from sharing.web.forms import refusal
 
 blueprint = Blueprint("queue", __name__, url_prefix="/loans/queue", template_folder="templates")
 log = logging.getLogger("sharing.loans")
@@ -77,7 +78,7 @@ def join(listing_id: int) -> Response:
         place = queue.position(db_session, entry)
     except DomainError as error:
         db_session.rollback()
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
         return back
     db_session.commit()
     log.info("queue entry %s for listing %s made by user %s", entry.id, listing_id, current_user.id)
@@ -95,7 +96,7 @@ def leave(entry_id: int) -> Response:
         queue.leave(db_session, entry, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         flash(_("You have left the queue."), "success")

@@ -26,7 +26,7 @@ from sharing.catalog.photos import rules as photos
 from sharing.catalog.transfers import rules as transfers
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
-from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.loans import events
@@ -46,6 +46,10 @@ TRANSITIONS: dict[RequestKind, dict[RequestStatus, frozenset[RequestStatus]]] = 
     K.TAKE_OVER: _FOR_GOOD,
     K.SWAP: _FOR_GOOD,
 }
+# How a status is named inside a sentence (the labels are for headings and tags).
+STATUS_NAMES = {S.REQUESTED: N_("requested"), S.APPROVED: N_("approved"), S.DECLINED: N_("declined"),
+                S.CANCELLED: N_("cancelled"), S.HANDED_OVER: N_("handed over"), S.RETURNED: N_("returned"),
+                S.CLOSED: N_("closed")}
 OPEN = (S.REQUESTED.value, S.APPROVED.value, S.HANDED_OVER.value, S.RETURNED.value)
 OFFER_OF_KIND = {K.BORROW: "lend", K.TAKE_OVER: "give_away", K.SWAP: "swap"}
 MESSAGE_MAX = 2000
@@ -217,7 +221,7 @@ def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: s
           extra: dict[str, Any] | None = None) -> None:
     current = RequestStatus(request.status)
     refusal = Conflict(N_("A request that is “%(current)s” cannot become “%(target)s”."),
-                       current=current.value, target=to.value)
+                       current=Term(STATUS_NAMES[current]), target=Term(STATUS_NAMES[to]))
     if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
         raise refusal
     # Compare and set, in the database: of two steps taken at once from one status (two
@@ -229,7 +233,7 @@ def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: s
     if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
         session.refresh(request)
         raise Conflict(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
-                       current=request.status)
+                       current=Term(STATUS_NAMES[RequestStatus(request.status)]))
     request.status = to.value
     request.updated_at = now
     session.add(request)

@@ -37,7 +37,7 @@ from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, Hando
 from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
 from sharing.web.arguments import page_number
-from sharing.web.forms import show_error
+from sharing.web.forms import refusal, show_error
 from sharing.web.i18n import when
 
 blueprint = Blueprint("loans", __name__, url_prefix="/loans", template_folder="templates")
@@ -214,7 +214,7 @@ def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Re
         take(found)
     except DomainError as error:
         db_session.rollback()
-        flash(_(error.message, **error.params), "error")
+        flash(refusal(error), "error")
     else:
         db_session.commit()
         flash(done, "success")

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import pydantic
 from flask import Flask, current_app, g
@@ -219,4 +219,4 @@ def request_session() -> RequestSession:
 
 
 # The session of the current request (or app context), opened on first use.
-db_session: Session = LocalProxy(request_session)  # type: ignore[assignment]
+db_session = cast(RequestSession, LocalProxy(request_session))  # a proxy, typed as what it stands for

@@ -203,9 +203,14 @@ ListingPanel = Callable[[Listing], str]
 CALENDAR_WEEKS = 6
 
 
-def _municipality_names() -> dict[int, str]:
-    return {id_: name for id_, name in db_session.execute(select(col(Municipality.id), col(Municipality.name)))
-            if id_ is not None}
+def _municipality_names(history: transfers.History) -> dict[int, str]:
+    """The names the listing's history mentions (none read when it has none)."""
+    ids = {i for moved in history.came_from + history.passed_on
+           for i in (moved.from_municipality_id, moved.to_municipality_id)}
+    if not ids:
+        return {}
+    rows = db_session.execute(select(col(Municipality.id), col(Municipality.name)).where(col(Municipality.id).in_(ids)))
+    return {id_: name for id_, name in rows}
 
 
 def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
@@ -224,6 +229,7 @@ def detail(listing_id: int) -> str:
     factor = current_factor(db_session, listing.category_id)
     today = today_in_sweden(utcnow())
     monday = today - timedelta(days=today.weekday())
+    history = transfers.history(db_session, listing)
     panels = [Markup(panel(listing)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
@@ -231,7 +237,7 @@ def detail(listing_id: int) -> str:
                            manual_steps=listings.manual_steps(listing),
                            municipality=db_session.get(Municipality, listing.municipality_id),
                            calendar=holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7),
-                           history=transfers.history(db_session, listing), municipality_names=_municipality_names(),
+                           history=history, municipality_names=_municipality_names(history),
                            today=today, panels=[panel for panel in panels if panel])
 
 

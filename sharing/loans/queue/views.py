@@ -4,7 +4,7 @@ and the user's own queue places. A listing's facility managers see how many wait
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -52,7 +52,9 @@ def queue_panel(listing: Listing) -> str:
     places = queue.places_of(db_session, current_user, listing_id=listing.id)
     count = queue.waiting_count(db_session, listing_id=listing.id) if can_manage(current_user, listing) else None
     today = today_in_sweden(utcnow())
-    booked_out = any(day.free == 0 for day in holds.calendar(db_session, listing, first=today, count=LOOK_AHEAD_DAYS))
+    # Nothing free at some moment of the coming weeks: one look at the holds, not a calendar.
+    coming = holds.days(today, today + timedelta(days=LOOK_AHEAD_DAYS - 1))
+    booked_out = holds.free_pieces(db_session, listing, coming) == 0
     form = JoinForm(formdata=None, prefix=PREFIX, first_day=today) if booked_out else None
     if not places and count is None and form is None:
         return ""

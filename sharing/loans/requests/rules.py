@@ -320,7 +320,7 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
     request.handed_over_at, request.handed_over_by_id = now, by.id
     request.handover_condition = condition.value if condition else None
     request.handover_method = method.value
-    _confirm_handover(request, side, now)
+    _confirm(request, "handover", side, now)
     _move(session, request, S.HANDED_OVER, event=events.HANDED_OVER, by=by, now=now,
           extra={"method": method.value, "condition": request.handover_condition, "side": side})
     if request.kind == K.BORROW.value:
@@ -372,25 +372,20 @@ def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime)
     """Confirm, for one's own side, the handover or the return the other side recorded. A
     return confirmed by both sides closes the loan."""
     side = _side(by, request)
-    if request.status == S.HANDED_OVER.value:
-        if not _confirm_handover(request, side, now):
-            raise Conflict(N_("You have already confirmed this handover."))
-        step = "handover"
-    elif request.status == S.RETURNED.value:
-        if not _confirm_return(request, side, now):
-            raise Conflict(N_("You have already confirmed this return."))
-        step = "return"
-    else:
+    steps = {S.HANDED_OVER.value: ("handover", N_("You have already confirmed this handover.")),
+             S.RETURNED.value: ("return", N_("You have already confirmed this return."))}
+    if request.status not in steps:
         raise Conflict(N_("There is nothing to confirm now."))
+    step, already = steps[request.status]
+    if not _confirm(request, step, side, now):
+        raise Conflict(already)
     request.updated_at = now
     session.add(request)
     session.flush()
     _record(session, events.CONFIRMED, request, by=by, now=now, extra={"step": step, "side": side})
-    both_confirmed = (request.return_confirmed_by_owner_at and request.return_confirmed_by_requester_at
-                      if step == "return" else
-                      request.handover_confirmed_by_owner_at and request.handover_confirmed_by_requester_at)
+    both = all(getattr(request, f"{step}_confirmed_by_{s}_at") for s in ("owner", "requester"))
     # A loan closes when its return is confirmed by both sides; a take-over or swap, its handover.
-    if both_confirmed and (step == "return" or request.kind != K.BORROW.value):
+    if both and (step == "return" or request.kind != K.BORROW.value):
         request.closed_at = now
         _move(session, request, S.CLOSED, event=events.CLOSED, by=by, now=now)
 
@@ -403,16 +398,9 @@ def _side(user: Actor, request: LoanRequest) -> str:
     raise NotAllowed(f"request {request.id}")
 
 
-def _confirm_handover(request: LoanRequest, side: str, now: datetime) -> bool:
-    attribute = f"handover_confirmed_by_{side}_at"
-    if getattr(request, attribute) is not None:
-        return False
-    setattr(request, attribute, now)
-    return True
-
-
-def _confirm_return(request: LoanRequest, side: str, now: datetime) -> bool:
-    attribute = f"return_confirmed_by_{side}_at"
+def _confirm(request: LoanRequest, step: str, side: str, now: datetime) -> bool:
+    """Note one side's confirmation of a step ("handover" or "return"); False if it was noted before."""
+    attribute = f"{step}_confirmed_by_{side}_at"
     if getattr(request, attribute) is not None:
         return False
     setattr(request, attribute, now)

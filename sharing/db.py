@@ -33,7 +33,8 @@ metadata: MetaData = SQLModel.metadata
 
 # Schema objects written by hand in migrations, which the models do not describe (search
 # indexes of one database or the other). Alembic's comparison leaves them alone.
-HAND_WRITTEN_PREFIXES = ("listing_fts", "ix_listing_search_text_trgm")
+HAND_WRITTEN_PREFIXES = ("listing_fts", "ix_listing_search_text_trgm", "ix_listing_search_title_trgm",
+                         "search_fts_", "ix_listing_search_fts_")
 
 # The largest id the databases' integer keys hold (PostgreSQL's integer). An id from outside
 # (an address, a form, a request body) above it names no record: bounded before it reaches SQL,

@@ -446,51 +446,70 @@ def _place_names(session: Session) -> list[tuple[list[str], Place]]:
 
 @dataclass
 class Matching:
-    """A search as the database runs it: the query (unsorted), and what the words became."""
+    """A search as the database runs it: the conditions on a listing (and its site), the facets
+    that narrow SQLite's index alike, and what the words became."""
 
-    query: Select[Any]
+    conditions: list[ColumnElement[bool]]
+    facets: list[str]
+    joins_site: bool
     distance: ColumnElement[float] | None
     terms: list[str]
     alternatives: dict[str, list[str]]
     place: Place | None
+    dialect: str
+
+    def select(self, *columns: Any, words: search.Words | None = None, newest_first: bool = False) -> Select[Any]:
+        """These columns of the matching listings (every term or one of its alternatives in
+        their words), whose words also meet ``words`` if given."""
+        every = [search.every_term(self.terms, self.alternatives)] if self.terms else []
+        query = search.listings(self.dialect, list(columns), self.conditions, every + ([words] if words else []),
+                                self.facets, newest_first=newest_first)
+        return query.join(Site, col(Site.id) == Listing.site_id) if self.joins_site else query
 
 
 def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
-    """The viewer's findable listings narrowed by the filters (unsorted), with the distance and search terms."""
-    query: Select[Any] = select(Listing).where(findable_by(viewer))
+    """The viewer's findable listings narrowed by the filters, with the distance and search terms."""
+    conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
+    facets: list[str | None] = []
     if filters.category_id is not None:
-        query = query.where(col(Listing.category_id).in_(descendant_ids(session, filters.category_id)))
+        categories = descendant_ids(session, filters.category_id)
+        conditions.append(col(Listing.category_id).in_(categories))
+        facets.append(search.facet_choice(search.FACET_CATEGORY, categories))
     if filters.municipality_id is not None:
-        query = query.where(col(Listing.municipality_id) == filters.municipality_id)
+        conditions.append(col(Listing.municipality_id) == filters.municipality_id)
+        facets.append(search.facet_choice(search.FACET_MUNICIPALITY, [filters.municipality_id]))
     if filters.kind is not None:
-        query = query.where(col(Listing.kind) == filters.kind.value)
+        conditions.append(col(Listing.kind) == filters.kind.value)
+        facets.append(search.facet_choice(search.FACET_KIND, [search.KIND_CODES[filters.kind.value]]))
     if filters.conditions:
-        query = query.where(col(Listing.condition).in_([c.value for c in filters.conditions]))
+        conditions.append(col(Listing.condition).in_([c.value for c in filters.conditions]))
+        facets.append(search.facet_choice(search.FACET_CONDITION,
+                                          [search.CONDITION_CODES[c.value] for c in filters.conditions]))
     for offer in filters.offers:
-        if offer in ("lend", "give_away", "swap"):
-            query = query.where(getattr(Listing, offer).is_(True))
+        if offer in search.OFFER_CODES:
+            conditions.append(getattr(Listing, offer).is_(True))
+            facets.append(search.facet_choice(search.FACET_OFFER, [search.OFFER_CODES[offer]]))
     start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
-        query = query.where(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
+        conditions.append(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
     period = filters.period()
     if period is not None:
-        query = query.where(~holds.none_free(period))
+        conditions.append(~holds.none_free(period))
     distance = _distance_from(session, viewer, filters)
     place, terms = _place_in(session, search.query_terms(filters.q))
     if place is not None and place.municipality_id is not None:
-        query = query.where(col(Listing.municipality_id) == place.municipality_id)
-    if distance is not None or (place is not None and place.localities):
-        query = query.join(Site, col(Site.id) == Listing.site_id)
+        conditions.append(col(Listing.municipality_id) == place.municipality_id)
+        facets.append(search.facet_choice(search.FACET_MUNICIPALITY, [place.municipality_id]))
     if place is not None and place.localities:
-        query = query.where(col(Site.locality).in_(place.localities))
+        conditions.append(col(Site.locality).in_(place.localities))
     if distance is not None and filters.within_km:
-        query = query.where(distance <= filters.within_km ** 2)
+        conditions.append(distance <= filters.within_km ** 2)
     alternatives = search.alternatives(session, terms, filters.q)
-    if terms:
-        query = query.where(search.matches(terms, session.get_bind().dialect.name, alternatives))
-    elif filters.q.strip() and place is None:
-        query = query.where(false())  # only punctuation: no word can match it
-    return Matching(query, distance, terms, alternatives, place)
+    if not terms and filters.q.strip() and place is None:
+        conditions.append(false())  # only punctuation: no word can match it
+    joins_site = distance is not None or bool(place and place.localities)
+    return Matching(conditions, [f for f in facets if f], joins_site=joins_site, distance=distance, terms=terms,
+                    alternatives=alternatives, place=place, dialect=session.get_bind().dialect.name)
 
 
 @dataclass
@@ -505,27 +524,37 @@ class Results(Page[Listing]):
     free: dict[int, int] = field(default_factory=dict)
 
 
+# Up to this many matches, a search sorts them all in one query; beyond it, newest first or by
+# relevance, in rounds (see _in_rounds). At most this many terms are ranked in rounds (a few words
+# is a search; more find few listings).
+RANKED_AT_ONCE = 240
+MAX_TERMS_IN_ROUNDS = 3
+
+
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     """One page of the listings the viewer may see that match the filters: those matching every
     word exactly before those that match a mistyped word only."""
     found = _matching(session, viewer, filters)
-    query, distance, terms = found.query, found.distance, found.terms
-    if found.alternatives:
-        query = query.order_by(search.inexact(terms, found.alternatives))
-    newest = (col(Listing.published_at).desc(), col(Listing.id).desc())
-    if filters.sort == "distance" and distance is not None:
-        query = query.order_by(distance, col(Listing.id))
-    elif filters.sort == "title":
-        query = query.order_by(func.lower(col(Listing.title)), col(Listing.id))
-    elif filters.sort == "relevance" and terms:
-        query = query.order_by(search.relevance(terms), *newest)
+    # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the page.
+    total = session.scalar(select(func.count()).select_from(
+        found.select(col(Listing.id)).limit(COUNT_LIMIT + 1).subquery())) or 0
+    wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
+    start = (filters.page - 1) * filters.per_page
+    terms = found.terms
+    by_rank = filters.sort == "relevance" and terms
+    if start >= min(total, COUNT_LIMIT):
+        ranked: list[int] = []
+    elif total > RANKED_AT_ONCE and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
+                                     or (filters.sort == "relevance" and not terms)):
+        rounds: list[search.Words | None] = [None]
+        if by_rank:
+            rounds = [search.scoring_at_most(terms, score) for score in range(search.WORST_RANK * len(terms) + 1)]
+        if found.alternatives:  # exact matches first, then the rest
+            rounds = [*(rounds if by_rank else [search.every_term(terms)]), None]
+        ranked = _in_rounds(session, found, rounds, wanted)
     else:
-        query = query.order_by(*newest)
-    # One query finds and counts: the ids of the first COUNT_LIMIT + 1 matches in order (sorting
-    # ids alone costs less than sorting rows), of which the page's rows are then loaded.
-    ranked = session.scalars(query.with_only_columns(col(Listing.id)).limit(COUNT_LIMIT + 1)).all()
-    total = len(ranked)
-    ids = ranked[:COUNT_LIMIT][(filters.page - 1) * filters.per_page:filters.page * filters.per_page]
+        ranked = _all_at_once(session, found, filters.sort, wanted)
+    ids = ranked[start:wanted]
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
@@ -536,6 +565,42 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
         free = {id_of(item): max(0, item.quantity - held[id_of(item)]) for item in items}
     return Results(items=items, total=min(total, COUNT_LIMIT), page=filters.page,
                    per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free)
+
+
+def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | None], wanted: int) -> list[int]:
+    """The first ``wanted`` ids in the order of the rounds, each round newest first.
+
+    Each round's words take in every earlier round's (a rank at most 1 holds the listings of
+    rank 0), so a round asks for all that are wanted and leaves out those found before: a round
+    that gives fewer than it asked for has given all it holds, which a later round then holds
+    again. Newest first, the database walks its index and stops there, rather than sorting
+    every match."""
+    ids: list[int] = []
+    for words in rounds:
+        query = found.select(col(Listing.id), words=words, newest_first=True).limit(wanted)
+        known = set(ids)
+        ids += [i for i in session.scalars(query) if i not in known]
+        if len(ids) >= wanted:
+            break
+    return ids[:wanted]
+
+
+def _all_at_once(session: Session, found: Matching, sort: str, wanted: int) -> list[int]:
+    """The first ``wanted`` ids of all matches sorted in one query (by title, distance, or
+    relevance when the matches are few)."""
+    query = found.select(col(Listing.id))
+    if found.alternatives:
+        query = query.order_by(search.inexact(found.terms, found.alternatives))
+    newest = (col(Listing.published_at).desc(), col(Listing.id).desc())
+    if sort == "distance" and found.distance is not None:
+        query = query.order_by(found.distance, col(Listing.id))
+    elif sort == "title":
+        query = query.order_by(func.lower(col(Listing.title)), col(Listing.id))
+    elif sort == "relevance" and found.terms:
+        query = query.order_by(search.relevance(found.terms), *newest)
+    else:
+        query = query.order_by(*newest)
+    return list(session.scalars(query.limit(wanted)))
 
 
 def owned(session: Session, *, municipality_id: int, status: ListingStatus | None = None, q: str = "",
@@ -578,8 +643,8 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
     found = _matching(session, viewer, filters)
-    matching = found.query.with_only_columns(col(Listing.id), col(Listing.site_id), col(Listing.title),
-                                             col(Listing.published_at)).subquery()
+    matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
+                            col(Listing.published_at)).subquery()
     counts = session.execute(
         select(Site, func.count(matching.c.id))
         .join(matching, matching.c.site_id == Site.id)

@@ -27,11 +27,27 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, literal, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -174,28 +190,167 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _fts5_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+# --- What a search asks of a listing's words ---------------------------------------------
+
+@dataclass(frozen=True)
+class Has:
+    """A pattern in a listing's title words (with a space either side of each: " stol " is the
+    whole word, "stol " a compound's head, " stol" its start) or anywhere in its words."""
+
+    pattern: str
+    in_title: bool = False
 
 
-def _contains(term: str) -> ColumnElement[bool]:
-    return col(Listing.search_text).like(_like(term), escape="\\")
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Words, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Words, ...]
+
+
+Words = Has | AllOf | AnyOf
+
+
+def every_term(terms: list[str], alternatives: dict[str, list[str]] | None = None) -> Words:
+    """Each term (or one of its alternatives) somewhere in the listing's words."""
+    alternatives = alternatives or {}
+    return AllOf(tuple(AnyOf(tuple(in_words(x) for x in [t, *alternatives.get(t, [])])) for t in terms))
+
+
+def in_words(term: str) -> Has:
+    """A term inside a listing's words; one too short for the index (under three letters, which
+    would be inside almost any word) at the start of one."""
+    return Has(term if len(term) >= 3 else f" {term}")
+
+
+# A term's rank in a listing, 0 best: a whole title word, a title word's end (a compound's head
+# names the thing: kontors*stol*), its start (a modifier: *stol*sdyna), inside a title word, elsewhere.
+WORST_RANK = 4
+
+
+def ranked_at_most(term: str, rank: int) -> Words:
+    """The listings where a term ranks ``rank`` or better."""
+    ranks: list[Words] = [Has(f" {term} ", True), Has(f"{term} ", True),
+                          AnyOf((Has(f"{term} ", True), Has(f" {term}", True))), Has(term, True), in_words(term)]
+    return ranks[rank]
+
+
+def scoring_at_most(terms: list[str], score: int) -> Words:
+    """The listings whose terms' ranks add up to ``score`` or less: some split of the score
+    among the terms that each term meets."""
+    def splits(count: int, total: int) -> list[tuple[int, ...]]:
+        if count == 1:
+            return [(total,)] if total <= WORST_RANK else []
+        return [(first, *rest) for first in range(min(total, WORST_RANK) + 1)
+                for rest in splits(count - 1, total - first)]
+    return AnyOf(tuple(AllOf(tuple(ranked_at_most(term, rank) for term, rank in zip(terms, ranks)))
+                       for ranks in splits(len(terms), score)))
+
+
+def _fts5(words: Words) -> str | None:
+    """``words`` as an FTS5 query over the search index, or None when a pattern is too short
+    for its trigrams (then the database's LIKE tests it)."""
+    if isinstance(words, Has):
+        if len(words.pattern) < 3:
+            return None
+        return ("title" if words.in_title else "body") + ':"' + words.pattern.replace('"', '""') + '"'
+    parts = [_fts5(part) for part in words.parts]
+    if None in parts or not parts:
+        return None
+    return "(" + (" AND " if isinstance(words, AllOf) else " OR ").join(p for p in parts if p) + ")"
+
+
+def _conjuncts(words: Words) -> list[Words]:
+    """What must all hold: each part asked of the index if it can be (a short word cannot)."""
+    return [part for w in words.parts for part in _conjuncts(w)] if isinstance(words, AllOf) else [words]
+
+
+def _sql(words: Words) -> ColumnElement[bool]:
+    if isinstance(words, Has):
+        column: ColumnElement[str]
+        if words.in_title:
+            column = literal(" ") + col(Listing.search_title) + literal(" ")
+        else:  # the words with a space before (only a short word asks for one: PostgreSQL's index stays of use)
+            text_: ColumnElement[str] = literal_column("listing.search_text")
+            column = literal(" ") + text_ if words.pattern.startswith(" ") else text_
+        return column.like(_like(words.pattern), escape="\\")
+    parts = [_sql(part) for part in words.parts]
+    return and_(*parts) if isinstance(words, AllOf) else or_(*parts)
+
+
+# --- Facets: the filters in SQLite's index ------------------------------------------------
+# A facet is one token of three private-use characters, which no text holds: which filter, and
+# its value in two characters. It is one trigram, so a filter is one list in the index. The
+# migration that made the index writes them in SQL (a test compares the two).
+FACET_KIND, FACET_CONDITION, FACET_MUNICIPALITY, FACET_CATEGORY, FACET_OFFER = 1, 2, 3, 4, 5
+KIND_CODES = {"thing": 1, "place": 2, "service": 3}
+CONDITION_CODES = {"as_new": 1, "very_good": 2, "good": 3, "fair": 4, "needs_repair": 5}
+OFFER_CODES = {"lend": 1, "give_away": 2, "swap": 3}
+MAX_FACET_CHOICES = 32  # a filter with more choices (a large category's descendants) is left to SQL
+MAX_FACET_VALUE = 2**20 - 1  # what two characters hold; a larger id (none the app makes) is left to SQL
+
+
+def facet(field: int, value: int) -> str:
+    return chr(0xE000 + field) + chr(0xE400 + (value >> 10)) + chr(0xE400 + (value & 1023))
+
+
+def facet_choice(field: int, values: Iterable[int]) -> str | None:
+    """The FTS5 query for one of these values of a facet (None: too many, leave it to SQL)."""
+    choices = sorted(set(values))
+    if not choices or len(choices) > MAX_FACET_CHOICES or not 0 <= choices[0] <= choices[-1] <= MAX_FACET_VALUE:
+        return None
+    return "(" + " OR ".join(f'facets:"{facet(field, value)}"' for value in choices) + ")"
+
+
+# --- Asking the database ------------------------------------------------------------------
+
+_INDEX = table("listing_fts", column("rowid"))
+_INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  # the index's rowid: see the migration
+
+
+def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bool]], words: list[Words],
+             facets: list[str], *, newest_first: bool = False) -> Select[Any]:
+    """The listings meeting every condition and words, as these columns; newest first if asked.
+
+    On SQLite the words and facets go to the search index, which is kept newest first: joined
+    from it, a search stops at the page it needs rather than sorting every match."""
+    parts = [part for w in words for part in _conjuncts(w)]
+    queries = [query for query in (_fts5(part) for part in parts) if query] if dialect == "sqlite" else []
+    rest = [_sql(part) for part in parts if dialect != "sqlite" or not _fts5(part)]
+    if dialect == "sqlite" and (queries or facets):
+        match = text("listing_fts MATCH :match").bindparams(
+            bindparam("match", " AND ".join([*queries, *facets]), unique=True))
+        query = select(*columns).select_from(_INDEX).join(Listing, _INDEX_ORDER == _INDEX.c.rowid).where(match)
+        order: tuple[ColumnElement[Any], ...] = (_INDEX.c.rowid.desc(),)
+    else:
+        query = select(*columns).select_from(Listing)
+        order = (col(Listing.published_at).desc(), col(Listing.id).desc())
+    query = query.where(*conditions, *rest)
+    return query.order_by(*order) if newest_first else query
 
 
 def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None) -> ColumnElement[bool]:
     """True for listings whose words contain every term (or one of its alternatives)."""
-    alternatives = alternatives or {}
-    conditions: list[ColumnElement[bool]] = []
-    indexed = [t for t in terms if len(t) >= 3]  # trigram indexes need three characters
-    if dialect == "sqlite" and indexed:
-        phrase = " AND ".join("(" + " OR ".join(_fts5_phrase(x) for x in [t, *alternatives.get(t, [])]) + ")"
-                              for t in indexed)
-        fts: Select[Any] = select(literal_column("rowid")).select_from(text("listing_fts")).where(
-            text("listing_fts MATCH :phrase").bindparams(phrase=phrase))
-        conditions.append(col(Listing.id).in_(fts))
-        terms = [t for t in terms if len(t) < 3]
-    conditions += [or_(*(_contains(x) for x in [t, *alternatives.get(t, [])])) for t in terms]
-    return and_(*conditions)
+    words = every_term(terms, alternatives)
+    query = _fts5(words) if dialect == "sqlite" else None
+    if query is None:
+        return _sql(words)
+    found = select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
+        bindparam("match", query, unique=True)))
+    return _INDEX_ORDER.in_(found)
+
+
+def relevance(terms: list[str]) -> ColumnElement[int]:
+    """The terms' ranks added up (see ``ranked_at_most``): 0 is best, one past the worst rank
+    per term missing."""
+    score: ColumnElement[int] = literal(0)
+    for term in terms:
+        score = score + case(*((_sql(ranked_at_most(term, rank)), rank) for rank in range(WORST_RANK + 1)),
+                             else_=WORST_RANK + 1)
+    return score
 
 
 def inexact(terms: list[str], alternatives: dict[str, list[str]]) -> ColumnElement[int]:
@@ -204,22 +359,5 @@ def inexact(terms: list[str], alternatives: dict[str, list[str]]) -> ColumnEleme
     count: ColumnElement[int] = literal(0)
     for term in terms:
         if term in alternatives:
-            count = count + case((_contains(term), 0), else_=1)
+            count = count + case((_sql(in_words(term)), 0), else_=1)
     return count
-
-
-def relevance(terms: list[str]) -> ColumnElement[int]:
-    """0 is best: per term, a whole title word 0, a title word's end (a compound's head) 1, a
-    title word's start (a modifier) 2, inside a title word 3, elsewhere in the text 4, else 5."""
-    title = literal(" ") + Listing.search_title + literal(" ")
-    score: ColumnElement[int] = literal(0)
-    for term in terms:
-        score = score + case(
-            (title.like(_like(f" {term} "), escape="\\"), 0),
-            (title.like(_like(f"{term} "), escape="\\"), 1),
-            (title.like(_like(f" {term}"), escape="\\"), 2),
-            (title.like(_like(term), escape="\\"), 3),
-            (_contains(term), 4),
-            else_=5,
-        )
-    return score

@@ -524,9 +524,10 @@ class Results(Page[Listing]):
     free: dict[int, int] = field(default_factory=dict)
 
 
-# Up to this many matches, a search sorts them all in one query; beyond it, newest first or by
-# relevance, in rounds (see _in_rounds). At most this many terms are ranked in rounds (a few words
-# is a search; more find few listings).
+# Where the search index keeps the newest first (SQLite's), a search of more matches than this,
+# newest first or by relevance, is asked in rounds (see _in_rounds); fewer are sorted in one
+# query, as every search is on PostgreSQL, whose index keeps no order. At most this many terms
+# are ranked in rounds (a few words is a search; more find few listings).
 RANKED_AT_ONCE = 240
 MAX_TERMS_IN_ROUNDS = 3
 
@@ -535,25 +536,28 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     """One page of the listings the viewer may see that match the filters: those matching every
     word exactly before those that match a mistyped word only."""
     found = _matching(session, viewer, filters)
-    # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the page.
-    total = session.scalar(select(func.count()).select_from(
-        found.select(col(Listing.id)).limit(COUNT_LIMIT + 1).subquery())) or 0
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     start = (filters.page - 1) * filters.per_page
     terms = found.terms
     by_rank = filters.sort == "relevance" and terms
-    if start >= min(total, COUNT_LIMIT):
-        ranked: list[int] = []
-    elif total > RANKED_AT_ONCE and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
-                                     or (filters.sort == "relevance" and not terms)):
+    in_rounds = search.index_keeps_order(found.dialect) and (
+        filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
+        or (filters.sort == "relevance" and not terms))
+    if in_rounds:
+        # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the page.
+        total = session.scalar(select(func.count()).select_from(
+            found.select(col(Listing.id)).limit(COUNT_LIMIT + 1).subquery())) or 0
+        in_rounds = total > RANKED_AT_ONCE
+    if in_rounds:
         rounds: list[search.Words | None] = [None]
         if by_rank:
             rounds = [search.scoring_at_most(terms, score) for score in range(search.WORST_RANK * len(terms) + 1)]
         if found.alternatives:  # exact matches first, then the rest
             rounds = [*(rounds if by_rank else [search.every_term(terms)]), None]
-        ranked = _in_rounds(session, found, rounds, wanted)
-    else:
-        ranked = _all_at_once(session, found, filters.sort, wanted)
+        ranked = _in_rounds(session, found, rounds, wanted) if start < min(total, COUNT_LIMIT) else []
+    else:  # one query finds and counts: the first COUNT_LIMIT + 1 matches in order
+        ranked = _all_at_once(session, found, filters.sort, COUNT_LIMIT + 1)
+        total = len(ranked)
     ids = ranked[start:wanted]
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
@@ -586,8 +590,8 @@ def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | No
 
 
 def _all_at_once(session: Session, found: Matching, sort: str, wanted: int) -> list[int]:
-    """The first ``wanted`` ids of all matches sorted in one query (by title, distance, or
-    relevance when the matches are few)."""
+    """The first ``wanted`` ids of all matches sorted in one query (sorting ids alone costs less
+    than sorting rows)."""
     query = found.select(col(Listing.id))
     if found.alternatives:
         query = query.order_by(search.inexact(found.terms, found.alternatives))

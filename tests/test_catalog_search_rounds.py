@@ -51,7 +51,7 @@ def found(db, viewer, **filters):
     return [item.id for item in page.items], page.total, page.more
 
 
-@pytest.mark.parametrize("sort", ["relevance", "newest"])
+@pytest.mark.parametrize("sort", ["relevance", "newest", "title"])
 def test_rounds_find_count_and_order_what_ranking_all_at_once_does(db, broad, monkeypatch, sort):
     compared = 0
     for q in QUERIES:

@@ -597,9 +597,8 @@ def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | No
 def _by_title(session: Session, found: Matching, wanted: int) -> list[int]:
     """The first ``wanted`` ids of many matches by title: SQLite walks its index of titles and
     stops there (told to: it would rather sort every match), asking the search index which match."""
-    query = select(col(Listing.id)).with_hint(Listing, f"INDEXED BY {TITLE_INDEX}", "sqlite").where(*found.conditions)
-    if found.terms:
-        query = query.where(search.matches(found.terms, found.dialect))
+    query = (select(col(Listing.id)).with_hint(Listing, f"INDEXED BY {TITLE_INDEX}", "sqlite")
+             .where(*found.conditions, search.matches(found.terms, found.dialect, facets=found.facets)))
     if found.joins_site:
         query = query.join(Site, col(Site.id) == Listing.site_id)
     title = literal_column(TITLE_KEY) if found.dialect == "sqlite" else func.lower(col(Listing.title))

@@ -47,6 +47,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
@@ -337,15 +338,17 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
     return query.order_by(*order) if newest_first else query
 
 
-def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None) -> ColumnElement[bool]:
-    """True for listings whose words contain every term (or one of its alternatives)."""
-    words = every_term(terms, alternatives)
-    query = _fts5(words) if dialect == "sqlite" else None
-    if query is None:
-        return _sql(words)
-    found = select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
-        bindparam("match", query, unique=True)))
-    return _INDEX_ORDER.in_(found)
+def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None,
+            facets: Iterable[str] = ()) -> ColumnElement[bool]:
+    """True for listings whose words contain every term (or one of its alternatives), and (on
+    SQLite) hold these facets: a condition for a query that does not start from the index."""
+    parts = _conjuncts(every_term(terms, alternatives))
+    queries = [query for query in (_fts5(part) for part in parts) if query] if dialect == "sqlite" else []
+    conditions = [_sql(part) for part in parts if dialect != "sqlite" or not _fts5(part)]
+    if queries or (dialect == "sqlite" and facets):
+        conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
+            bindparam("match", " AND ".join([*queries, *facets]), unique=True)))))
+    return and_(true(), *conditions)
 
 
 def relevance(terms: list[str]) -> ColumnElement[int]:

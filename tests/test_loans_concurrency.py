@@ -1,6 +1,7 @@
 """No double booking, whatever races: many requests at once for the last free pieces, two
-managers approving one request, loans extended into the same free pieces. Through the app as
-production serves it (gunicorn, several worker processes), on SQLite and PostgreSQL alike."""
+managers approving one request, loans extended into the same free pieces, one user joining a
+queue many times at once. Through the app as production serves it (gunicorn, several worker
+processes), on SQLite and PostgreSQL alike."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -14,6 +15,7 @@ from sharing.catalog.holds.models import Hold
 from sharing.clock import today_in_sweden, utcnow
 from sharing.events import DomainEvent
 from sharing.loans import events
+from sharing.loans.queue.models import QueueEntry
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest, RequestKind
 from sharing.loans.requests.rules import RequestDetails
@@ -121,3 +123,26 @@ def test_loans_extended_at_once_into_the_same_free_pieces_get_them_once(app, db,
     assert sorted(db.get(LoanRequest, made.id).ends_at > holds.midnight(LAST + timedelta(days=1))
                   for made in short) == [False, True]
     assert holds.free_pieces(db, s["chairs"], holds.days(LAST + timedelta(days=1), LAST + timedelta(days=3))) == 0
+
+
+def test_one_user_joining_a_queue_many_times_at_once_gets_one_place(app, db, s, tmp_path):
+    """The same user, signed in eight times (two tabs, a double click, a retry), joins the queue
+    for the same dates at once: one place is made, and the others are told they already have it."""
+    loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 24), by=s["employees"][0], now=utcnow())
+    db.commit()  # booked out: the queue is open
+    waiter = s["employees"][1]
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        clients = signed_in(base, [waiter] * 8)
+
+        def join(n):
+            client, token = clients[n]
+            return client.post(f"/loans/queue/join/{s['chairs'].id}", {
+                "csrf_token": token, "queue-quantity": 2, "queue-first_day": FIRST.isoformat(),
+                "queue-last_day": LAST.isoformat()})
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(status for status, _ in pool.map(join, range(8))) == {302}
+        said = [client.get(f"/catalog/{s['chairs'].id}")[1] for client, _ in clients]
+    assert db.scalar(select(func.count()).select_from(QueueEntry).where(QueueEntry.user_id == waiter.id)) == 1
+    assert sum("Du är nummer 1 i kön." in page for page in said) == 1
+    assert sum("Du står redan i kön för de här datumen." in page for page in said) == 7

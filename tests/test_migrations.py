@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.models import Category
@@ -26,9 +26,14 @@ from sharing.catalog.categories.rules import (
 )
 from sharing.clock import utcnow
 from sharing.db import described_by_models, make_engine
+from sharing.loans.reminders.models import LoanReminder
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import RequestKind
+from sharing.loans.requests.rules import RequestDetails
 from sharing.models import metadata
 from sharing.text import slugify
 from tests.conftest import ROOT, alembic_config
+from tests.factories import Factory
 
 VERSIONS = ROOT / "migrations" / "versions"
 # The reference file as it was before its sources were reworded (and two reuse savings no
@@ -132,5 +137,41 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
             after = {c.slug: [_figures(f) for f in factor_versions(session, c.id)]
                      for c in session.scalars(select(Category))}
         assert after == before
+    finally:
+        engine.dispose()
+
+
+BEFORE_REMINDER_DAYS = "c78f8a510835"
+
+
+def test_reminders_sent_before_they_were_kept_per_day_count_as_sent_for_the_day_their_request_has(databases):
+    """Reminders are kept per request, kind and day since 8edcc2ca08ab: each one sent before gets
+    the day its request has (nothing goes out twice), and going back keeps one of each kind."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    first, last = date(2027, 5, 10), date(2027, 5, 20)
+    try:
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            factory = Factory(session)
+            manager = factory.manager()
+            listing = factory.listing_published(by=manager, lend=True, quantity=3)
+            made = loans.ask(session, listing_id=listing.id, by=manager, now=utcnow(), details=RequestDetails(
+                kind=RequestKind.BORROW, quantity=1, first_day=first, last_day=last,
+                delivery_site_id=listing.site_id))
+            session.add_all([LoanReminder(request_id=made.id, kind=kind, day=day, sent_at=utcnow())
+                             for kind, day in (("handover_soon", first), ("due_soon", last - timedelta(days=9)),
+                                               ("due_soon", last))])
+            session.commit()
+
+        command.downgrade(config, BEFORE_REMINDER_DAYS)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT kind FROM loan_reminder ORDER BY id")).scalars().all()
+        assert kept == ["handover_soon", "due_soon"]  # the first of each kind
+
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            days = session.execute(select(LoanReminder.kind, LoanReminder.day).order_by(LoanReminder.id)).all()
+        assert [tuple(row) for row in days] == [("handover_soon", first), ("due_soon", last)]
     finally:
         engine.dispose()

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
 
+from sharing.accounts.models import Site
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import (
     FIGURES,
@@ -24,11 +25,13 @@ from sharing.catalog.categories.rules import (
     load_reference_categories,
     reference_categories,
 )
+from sharing.catalog.holds.models import Hold
+from sharing.catalog.listings.models import CatalogRevision
 from sharing.clock import utcnow
 from sharing.db import described_by_models, make_engine
 from sharing.loans.reminders.models import LoanReminder
 from sharing.loans.requests import rules as loans
-from sharing.loans.requests.models import RequestKind
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind
 from sharing.loans.requests.rules import RequestDetails
 from sharing.models import metadata
 from sharing.text import slugify
@@ -175,3 +178,60 @@ def test_reminders_sent_before_they_were_kept_per_day_count_as_sent_for_the_day_
         assert [tuple(row) for row in days] == [("handover_soon", first), ("due_soon", last)]
     finally:
         engine.dispose()
+
+
+BEFORE_PIECES_OUT = "8edcc2ca08ab"
+
+
+def test_loans_handed_over_before_holds_knew_it_mark_their_pieces_out(databases):
+    """Since 4adb51ec79f2 holds know when lent pieces are out, and a listing whose every piece is
+    out is on loan: the loans handed over before are marked so, and going back publishes again."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    today = date.today()
+    try:
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            factory = Factory(session)
+            manager = factory.manager()
+            all_out = factory.listing_published(by=manager, lend=True, quantity=2)
+            one_back = factory.listing_published(by=manager, lend=True, quantity=2, site=session.get(
+                Site, all_out.site_id))
+            made = {}
+            for listing, quantity in ((all_out, 2), (one_back, 1), (one_back, 1)):
+                request = loans.ask(session, listing_id=listing.id, by=manager, now=utcnow(), details=RequestDetails(
+                    kind=RequestKind.BORROW, quantity=quantity, first_day=today, last_day=today + timedelta(days=3),
+                    delivery_site_id=listing.site_id))
+                loans.approve(session, request, by=manager, now=utcnow())
+                loans.hand_over(session, request, condition=None, method=HandoverMethod.PICKUP, by=manager,
+                                now=utcnow())
+                made.setdefault(listing.id, []).append(request)
+            loans.take_back(session, made[one_back.id][0], condition=None, remarks="", damage="", by=manager,
+                            now=utcnow())
+            session.commit()
+            token = revision_token(session)
+        statuses = {all_out.id: "on_loan", one_back.id: "published"}
+        assert listing_statuses(engine) == statuses
+
+        command.downgrade(config, BEFORE_PIECES_OUT)
+        assert listing_statuses(engine) == {all_out.id: "published", one_back.id: "published"}
+        command.upgrade(config, "head")
+        assert listing_statuses(engine) == statuses
+        with Session(engine) as session:
+            holds = {hold.id: hold for hold in session.scalars(select(Hold))}
+            assert token != revision_token(session)  # no kept search result shows the old statuses
+            for request in made[all_out.id] + made[one_back.id]:
+                request = session.get(LoanRequest, request.id)
+                hold = holds[request.hold_id]
+                assert (hold.out_at, hold.back_at) == (request.handed_over_at, request.returned_at)
+    finally:
+        engine.dispose()
+
+
+def listing_statuses(engine) -> dict[int, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(text("SELECT id, status FROM listing")).all())
+
+
+def revision_token(session) -> int:
+    return session.scalar(select(CatalogRevision.token))

@@ -143,6 +143,15 @@ def leave_after_asking(session: Session, *, user_id: int, listing_id: int, now: 
     return left
 
 
+def drop(session: Session, entry: QueueEntry, *, why: str, now: datetime) -> bool:
+    """A waiting place that can never be told any more (its listing can no longer be booked, or
+    its period is over) leaves the queue, recorded so (``why``); False if it no longer waited."""
+    if not _move(session, entry, (W.WAITING,), W.LEFT, now=now):
+        return False
+    _record(session, events.QUEUE_LEFT, entry, listing=None, by=None, now=now, extra={"why": why})
+    return True
+
+
 def _move(session: Session, entry: QueueEntry, sources: tuple[QueueStatus, ...], to: QueueStatus, *,
           now: datetime) -> bool:
     """Compare and set, in the database: True if this call moved the entry (and nobody else did)."""

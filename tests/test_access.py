@@ -80,6 +80,7 @@ EXPECTED: dict[str, object] = {
     "api.return_request": {Role.FACILITY_MANAGER}, "api.cancel_request": SIGNED_IN,
     "api.hand_over_request": SIGNED_IN, "api.confirm_request": SIGNED_IN, "api.extend_request": SIGNED_IN,
     "api.request_messages": SIGNED_IN, "api.write_request_message": SIGNED_IN,
+    "api.request_return_photo": SIGNED_IN,
     "loans.approve": {Role.FACILITY_MANAGER}, "loans.decline": {Role.FACILITY_MANAGER},
     "loans.take_back": {Role.FACILITY_MANAGER},
     # The queue: every signed-in user; an entry is its user's alone (others: not found).

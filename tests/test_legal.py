@@ -8,6 +8,7 @@ import pytest
 from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
 from sharing.accounts.models import Role
 from sharing.api import idempotency
+from sharing.loans import retention
 from tests.conftest import csrf_token
 
 
@@ -68,3 +69,15 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
     english(client)
     page = client.get("/privacy").get_data(as_text=True)
     assert "Article 6(1)(e)" in page and f"after {notifications.RETENTION.days} days" in page
+
+
+def test_the_privacy_notice_states_how_long_loans_keep_what_people_wrote_and_queued_for(client):
+    page = client.get("/privacy").get_data(as_text=True)
+    assert f"fotot vid återlämningen raderas {retention.REQUEST_TEXT_KEPT.days} dagar efter att förfrågan" in page
+    assert f"En köplats raderas {retention.QUEUE_PLACE_KEPT.days} dagar efter att du lämnade kön" in page
+    assert "<strong>Köplatser:</strong>" in page and "vem som frågade" in page
+
+    english(client)
+    page = client.get("/privacy").get_data(as_text=True)
+    assert f"are deleted {retention.REQUEST_TEXT_KEPT.days} days after the request ended" in page
+    assert f"A queue place is deleted {retention.QUEUE_PLACE_KEPT.days} days after you left" in page

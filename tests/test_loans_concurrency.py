@@ -1,6 +1,7 @@
 """No double booking, whatever races: many requests at once for the last free pieces, two
-managers approving one request, loans extended into the same free pieces. Through the app as
-production serves it (gunicorn, several worker processes), on SQLite and PostgreSQL alike."""
+managers approving one request, loans extended into the same free pieces, one user joining a
+queue many times at once. Through the app as production serves it (gunicorn, several worker
+processes), on SQLite and PostgreSQL alike."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -8,12 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from sharing.accounts.models import Role
+from sharing.accounts.models import Role, Site
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import Hold
+from sharing.catalog.listings.models import Listing
 from sharing.clock import today_in_sweden, utcnow
 from sharing.events import DomainEvent
 from sharing.loans import events
+from sharing.loans.queue.models import QueueEntry
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest, RequestKind
 from sharing.loans.requests.rules import RequestDetails
@@ -121,3 +124,58 @@ def test_loans_extended_at_once_into_the_same_free_pieces_get_them_once(app, db,
     assert sorted(db.get(LoanRequest, made.id).ends_at > holds.midnight(LAST + timedelta(days=1))
                   for made in short) == [False, True]
     assert holds.free_pieces(db, s["chairs"], holds.days(LAST + timedelta(days=1), LAST + timedelta(days=3))) == 0
+
+
+def test_one_user_joining_a_queue_many_times_at_once_gets_one_place(app, db, s, tmp_path):
+    """The same user, signed in eight times (two tabs, a double click, a retry), joins the queue
+    for the same dates at once: one place is made, and the others are told they already have it."""
+    loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 24), by=s["employees"][0], now=utcnow())
+    db.commit()  # booked out: the queue is open
+    waiter = s["employees"][1]
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        clients = signed_in(base, [waiter] * 8)
+
+        def join(n):
+            client, token = clients[n]
+            return client.post(f"/loans/queue/join/{s['chairs'].id}", {
+                "csrf_token": token, "queue-quantity": 2, "queue-first_day": FIRST.isoformat(),
+                "queue-last_day": LAST.isoformat()})
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(status for status, _ in pool.map(join, range(8))) == {302}
+        said = [client.get(f"/catalog/{s['chairs'].id}")[1] for client, _ in clients]
+    assert db.scalar(select(func.count()).select_from(QueueEntry).where(QueueEntry.user_id == waiter.id)) == 1
+    assert sum("Du är nummer 1 i kön." in page for page in said) == 1
+    assert sum("Du står redan i kön för de här datumen." in page for page in said) == 7
+
+
+def test_the_last_pieces_handed_over_at_once_make_the_listing_on_loan_and_back_at_once_published(
+        app, db, s, factory, tmp_path):
+    """Six loans of one bench each, of six, handed over at once by two managers, then taken back
+    at once: each counts the others' pieces (under the listing's lock), so the listing ends on
+    loan, then published, whichever commits last."""
+    benches = factory.listing_published(site=db.get(Site, s["chairs"].site_id), by=s["manager"], title="Bänkar",
+                                        quantity=6, lend=True)
+    made = []
+    for n in range(6):
+        request = loans.ask(db, listing_id=benches.id, details=borrow(s, 1, TODAY, LAST), by=s["employees"][n],
+                            now=utcnow())
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+        made.append(request)
+    db.commit()
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        managers = signed_in(base, [s["manager"], s["second_manager"]] * 3)
+
+        def step(name, n, **fields):
+            client, token = managers[n]
+            return client.post(f"/loans/{made[n].id}/{name}", {"csrf_token": token, **fields})[0]
+
+        with ThreadPoolExecutor(6) as pool:
+            assert set(pool.map(lambda n: step("handover", n, method="pickup", condition=""), range(6))) == {302}
+        db.expire_all()
+        assert db.get(Listing, benches.id).status == "on_loan"
+        with ThreadPoolExecutor(6) as pool:
+            assert set(pool.map(lambda n: step("return", n, condition="", remarks="", damage=""), range(6))) == {302}
+    db.expire_all()
+    assert db.get(Listing, benches.id).status == "published"
+    assert holds.pieces_out(db, benches.id) == 0

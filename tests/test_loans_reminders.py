@@ -256,3 +256,48 @@ def test_a_user_who_turned_overdue_mails_off_is_reminded_in_the_service_only(app
     assert sorted(m["To"] for m in mailbox.messages if m["To"] != s["employee"].email) == sorted(
         [s["manager"].email, s["second_manager"].email])  # the managers keep theirs on
     assert sent(db, request) == ["due_today", "overdue_1"]
+
+
+def test_an_extended_loan_is_reminded_of_its_new_last_day_once(app, db, s, mailbox):
+    request = loan(db, s)
+    for day in (LAST - 3 * DAY, LAST, LAST + DAY):
+        run(app, at(day))
+    assert sent(db, request) == ["due_soon", "due_today", "overdue_1"]
+    loans.extend(db, request, last_day=LAST + 10 * DAY, by=s["employee"], now=at(LAST + 2 * DAY))
+    db.commit()
+    for day in (LAST + 2 * DAY, LAST + 7 * DAY, LAST + 8 * DAY, LAST + 10 * DAY, LAST + 11 * DAY):
+        for hour in (8, 8, 13):  # the job runs twice, and again later that day
+            run(app, at(day, hour))
+    assert sent(db, request) == ["due_soon", "due_today", "overdue_1", "due_soon", "due_today", "overdue_1"]
+    days = db.execute(select(LoanReminder.kind, LoanReminder.day).where(LoanReminder.request_id == request.id)
+                      .order_by(LoanReminder.id)).all()
+    assert [day for _, day in days] == [LAST] * 3 + [LAST + 10 * DAY] * 3
+    told = db.scalars(select(Notification.message).where(Notification.user_id == s["employee"].id)
+                      .order_by(Notification.id)).all()
+    assert told.count("The loan of “%(listing)s” ends today: please return it.") == 2
+    assert any(f"slutar {(LAST + 10 * DAY).isoformat()}" in m.get_content() for m in mailbox.messages)
+
+
+def test_runs_racing_after_an_extension_send_the_new_day_s_reminder_once(app, db, s):
+    requests = [loan(db, s) for _ in range(4)]
+    run(app, at(LAST - 3 * DAY))
+    for request in requests:
+        loans.extend(db, request, last_day=LAST + 7 * DAY, by=s["employee"], now=at(LAST - 2 * DAY))
+    db.commit()
+    start, counts, errors = threading.Barrier(3), [], []
+
+    def race():
+        try:
+            start.wait(timeout=30)
+            counts.append(run(app, at(LAST + 4 * DAY)))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=race) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and sum(counts) == 4
+    for request in requests:
+        assert sent(db, request) == ["due_soon", "due_soon"]

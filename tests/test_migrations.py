@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlmodel import Session, col
 
+from sharing.accounts.models import Site
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import (
     FIGURES,
@@ -24,11 +25,18 @@ from sharing.catalog.categories.rules import (
     load_reference_categories,
     reference_categories,
 )
+from sharing.catalog.holds.models import Hold
+from sharing.catalog.listings.models import CatalogRevision
 from sharing.clock import utcnow
 from sharing.db import described_by_models, make_engine
+from sharing.loans.reminders.models import LoanReminder
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind
+from sharing.loans.requests.rules import RequestDetails
 from sharing.models import metadata
 from sharing.text import slugify
 from tests.conftest import ROOT, alembic_config
+from tests.factories import Factory
 
 VERSIONS = ROOT / "migrations" / "versions"
 # The reference file as it was before its sources were reworded (and two reuse savings no
@@ -134,3 +142,96 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
         assert after == before
     finally:
         engine.dispose()
+
+
+BEFORE_REMINDER_DAYS = "c78f8a510835"
+
+
+def test_reminders_sent_before_they_were_kept_per_day_count_as_sent_for_the_day_their_request_has(databases):
+    """Reminders are kept per request, kind and day since 8edcc2ca08ab: each one sent before gets
+    the day its request has (nothing goes out twice), and going back keeps one of each kind."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    first, last = date(2027, 5, 10), date(2027, 5, 20)
+    try:
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            factory = Factory(session)
+            manager = factory.manager()
+            listing = factory.listing_published(by=manager, lend=True, quantity=3)
+            made = loans.ask(session, listing_id=listing.id, by=manager, now=utcnow(), details=RequestDetails(
+                kind=RequestKind.BORROW, quantity=1, first_day=first, last_day=last,
+                delivery_site_id=listing.site_id))
+            session.add_all([LoanReminder(request_id=made.id, kind=kind, day=day, sent_at=utcnow())
+                             for kind, day in (("handover_soon", first), ("due_soon", last - timedelta(days=9)),
+                                               ("due_soon", last))])
+            session.commit()
+
+        command.downgrade(config, BEFORE_REMINDER_DAYS)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT kind FROM loan_reminder ORDER BY id")).scalars().all()
+        assert kept == ["handover_soon", "due_soon"]  # the first of each kind
+
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            days = session.execute(select(LoanReminder.kind, LoanReminder.day).order_by(LoanReminder.id)).all()
+        assert [tuple(row) for row in days] == [("handover_soon", first), ("due_soon", last)]
+    finally:
+        engine.dispose()
+
+
+BEFORE_PIECES_OUT = "8edcc2ca08ab"
+
+
+def test_loans_handed_over_before_holds_knew_it_mark_their_pieces_out(databases):
+    """Since 4adb51ec79f2 holds know when lent pieces are out, and a listing whose every piece is
+    out is on loan: the loans handed over before are marked so, and going back publishes again."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    today = date.today()
+    try:
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            factory = Factory(session)
+            manager = factory.manager()
+            all_out = factory.listing_published(by=manager, lend=True, quantity=2)
+            one_back = factory.listing_published(by=manager, lend=True, quantity=2, site=session.get(
+                Site, all_out.site_id))
+            made = {}
+            for listing, quantity in ((all_out, 2), (one_back, 1), (one_back, 1)):
+                request = loans.ask(session, listing_id=listing.id, by=manager, now=utcnow(), details=RequestDetails(
+                    kind=RequestKind.BORROW, quantity=quantity, first_day=today, last_day=today + timedelta(days=3),
+                    delivery_site_id=listing.site_id))
+                loans.approve(session, request, by=manager, now=utcnow())
+                loans.hand_over(session, request, condition=None, method=HandoverMethod.PICKUP, by=manager,
+                                now=utcnow())
+                made.setdefault(listing.id, []).append(request)
+            loans.take_back(session, made[one_back.id][0], condition=None, remarks="", damage="", by=manager,
+                            now=utcnow())
+            session.commit()
+            token = revision_token(session)
+        statuses = {all_out.id: "on_loan", one_back.id: "published"}
+        assert listing_statuses(engine) == statuses
+
+        command.downgrade(config, BEFORE_PIECES_OUT)
+        assert listing_statuses(engine) == {all_out.id: "published", one_back.id: "published"}
+        command.upgrade(config, "head")
+        assert listing_statuses(engine) == statuses
+        with Session(engine) as session:
+            holds = {hold.id: hold for hold in session.scalars(select(Hold))}
+            assert token != revision_token(session)  # no kept search result shows the old statuses
+            for request in made[all_out.id] + made[one_back.id]:
+                request = session.get(LoanRequest, request.id)
+                hold = holds[request.hold_id]
+                assert (hold.out_at, hold.back_at) == (request.handed_over_at, request.returned_at)
+    finally:
+        engine.dispose()
+
+
+def listing_statuses(engine) -> dict[int, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(text("SELECT id, status FROM listing")).all())
+
+
+def revision_token(session) -> int:
+    return session.scalar(select(CatalogRevision.token))

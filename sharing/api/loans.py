@@ -1,15 +1,20 @@
 """API of requests to borrow, take over or swap, under the same rules as the pages: ask, take
 each step, write in the thread. A step the request's status does not allow, or pieces someone
-else booked first, is a 409 problem; a refused value is a 422."""
+else booked first, is a 409 problem; a refused value is a 422.
+
+The return may bring a photo (of damage, say), as the page's form does: sent as
+multipart/form-data, the way the API takes listings' photos, and checked and stored by the same
+rules and limits; its files are then served to those who may see the request."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import Response, request
+from flask import Response, abort, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
@@ -17,6 +22,8 @@ from sharing.api import blueprint
 from sharing.api.common import ProblemError, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
 from sharing.catalog.listings.models import MAX_QUANTITY, Condition
+from sharing.catalog.photos import rules as photos
+from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
 from sharing.clock import utcnow
 from sharing.db import RecordId, db_session
 from sharing.errors import Conflict, DomainError
@@ -25,6 +32,7 @@ from sharing.loans.requests.models import HandoverMethod, RequestKind, RequestSt
 from sharing.web.errors import problem
 
 CONFLICT = {409: "The request's status, or the pieces free now, do not allow it"}
+RETURN_PHOTO = "The photo taken at the return, if any: its JPEG files by name, card (400 px) and large (1600 px)"
 
 
 class RequestOut(BaseModel):
@@ -60,6 +68,15 @@ class RequestOut(BaseModel):
     closed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    return_photo_key: str | None = Field(default=None, exclude=True)
+
+    @computed_field(description=RETURN_PHOTO)  # type: ignore[prop-decorator]  # pydantic's way, on a property
+    @property
+    def return_photo(self) -> dict[str, str] | None:
+        if self.return_photo_key is None:
+            return None
+        return {rendition: url_for("api.request_return_photo", request_id=self.id, key=self.return_photo_key,
+                                   rendition=rendition, _external=True) for rendition in photos.RENDITIONS}
 
 
 class RequestIn(BaseModel):
@@ -97,6 +114,18 @@ class ReturnIn(BaseModel):
     condition: Condition | None = None
     remarks: str = Field(default="", max_length=loans.MESSAGE_MAX)
     damage: str = Field(default="", max_length=loans.MESSAGE_MAX)
+
+
+# The return as multipart/form-data: ReturnIn's fields as form fields, and one photo.
+RETURN_UPLOAD: dict[str, dict[str, Any]] = {
+    "condition": {"type": "string", "enum": ["", *(c.value for c in Condition)],
+                  "description": "The pieces' condition when back; empty or left out: not noted"},
+    "remarks": {"type": "string", "maxLength": loans.MESSAGE_MAX},
+    "damage": {"type": "string", "maxLength": loans.MESSAGE_MAX},
+    "photo": {"type": "string", "format": "binary",
+              "description": "A photo of the return (of damage, say): JPEG, PNG or WebP, within the size and pixel "
+                             "limits of listings' photos; location data and other metadata are removed"},
+}
 
 
 class ExtendIn(BaseModel):
@@ -219,16 +248,56 @@ def hand_over_request(request_id: int) -> Response:
                                                            method=body.method, by=current_user, now=utcnow()))
 
 
+@blueprint.url_value_preprocessor
+def make_room_for_a_return_photo(endpoint: str | None, values: dict[str, object] | None) -> None:
+    if endpoint == "api.return_request":
+        allow_photo_request()
+
+
 @blueprint.post("/requests/<int:request_id>/return")
 @allow(Role.FACILITY_MANAGER)
-@documented("Record that lent pieces are back (the owner's facility managers). JSON only: a photo of the "
-            "return can be attached on the request's page in the service", tag="loans",
-            response=RequestOut, body=ReturnIn, responses=CONFLICT)
+@documented("Record that lent pieces are back (the owner's facility managers). As JSON, or as "
+            "multipart/form-data with a photo of the return (of damage, say); a refused photo refuses the return",
+            tag="loans", response=RequestOut, body=ReturnIn, multipart=RETURN_UPLOAD, responses=CONFLICT)
 def return_request(request_id: int) -> Response:
-    body = parse_body(ReturnIn)
+    body, photo = _return_body()
     return _step(request_id, lambda found: loans.take_back(db_session, found, condition=body.condition,
                                                            remarks=body.remarks, damage=body.damage,
-                                                           by=current_user, now=utcnow()))
+                                                           by=current_user, now=utcnow(), photo=photo,
+                                                           store=photo_store()))
+
+
+def _return_body() -> tuple[ReturnIn, photos.Upload | None]:
+    """The return's fields, from a JSON body or a multipart one (which may carry the photo)."""
+    if request.mimetype != "multipart/form-data":
+        return parse_body(ReturnIn), None
+    files = request.files.to_dict(flat=False)
+    fields: dict[str, Any] = request.form.to_dict()
+    if fields.get("condition") == "":
+        fields["condition"] = None
+    errors: list[dict[str, Any]] = [{"field": name, "message": "Only one file, 'photo', is taken."}
+                                    for name in files if name != "photo"]
+    if len(files.get("photo", [])) > 1:
+        errors.append({"field": "photo", "message": "Send one photo at most."})
+    try:
+        body = ReturnIn.model_validate(fields)
+    except ValidationError as error:
+        errors += [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+    if errors:
+        raise ProblemError(problem(422, "The body does not validate.", errors=errors))
+    chosen = request.files.get("photo")
+    return body, photos.Upload(chosen.filename or "", chosen.stream) if chosen and chosen.filename else None
+
+
+@blueprint.get("/requests/<int:request_id>/return-photo/<key>/<rendition>.jpg")
+@allow(SIGNED_IN)
+@documented("A file of the photo taken at a request's return (image/jpeg), for those who may see the request; "
+            "it never changes, so it may be cached for long", tag="loans")
+def request_return_photo(request_id: int, key: str, rendition: str) -> ResponseReturnValue:
+    found = loans.request_to_see(db_session, current_user, request_id)
+    if found.return_photo_key is None or key != found.return_photo_key or rendition not in photos.RENDITIONS:
+        abort(404)
+    return send_stored(found.return_photo_key, rendition)
 
 
 @blueprint.post("/requests/<int:request_id>/confirm")

@@ -27,7 +27,8 @@ class Operation:
     body: type[BaseModel] | None = None
     status: int = 200
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
-    multipart: dict[str, dict[str, Any]] | None = None  # the fields of a multipart/form-data body (uploads)
+    # The fields of a multipart/form-data body (uploads); with ``body`` too, either may be sent.
+    multipart: dict[str, dict[str, Any]] | None = None
     responses: dict[int, str] = field(default_factory=dict)  # problems besides the common ones
 
 
@@ -155,11 +156,16 @@ def build_document(app: Flask, *, blueprint: str, prefix: str, title: str, versi
                 responses["415"] = _problem("The body is not JSON (Content-Type: application/json)")
                 responses["422"] = _problem("The body does not validate")
             if operation.multipart is not None and method in {"POST", "PUT", "PATCH"}:
-                entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {
-                    "schema": {"type": "object", "properties": operation.multipart}}}}
+                # Beside a JSON body (a step that may bring a file), or alone (an upload).
+                body = entry.setdefault("requestBody", {"required": True, "content": {}})
+                body["content"]["multipart/form-data"] = {
+                    "schema": {"type": "object", "properties": operation.multipart}}
                 responses["413"] = _problem("The request is too large")
-                responses["415"] = _problem("The body is not multipart/form-data")
-                responses["422"] = _problem("An upload is refused; the detail says why")
+                responses["415"] = _problem("The body is neither JSON nor multipart/form-data"
+                                            if operation.body is not None else "The body is not multipart/form-data")
+                responses["422"] = _problem("The body does not validate, or an upload is refused; the detail says why"
+                                            if operation.body is not None
+                                            else "An upload is refused; the detail says why")
             if method in MUTATING_METHODS:
                 reused = "the Idempotency-Key was used for another request"
                 responses["422"] = _problem(f"{responses['422']['description']}; or {reused}" if "422" in responses

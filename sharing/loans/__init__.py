@@ -8,6 +8,8 @@ life from asking to closing. One folder a feature:
 - ``calendar_feed/``: each user's loans as an iCalendar feed at a secret address, for calendar apps;
 - ``reminders/``: reminders of coming and missed days, each sent once, and overdue loans;
 - ``mail_kinds.py``: the kinds of loans' notices users choose to get by mail or not;
+- ``retention.py``: how long what people wrote, photographed and queued for is kept, and the
+  ``loan-retention`` job that deletes it then;
 - ``events.py``: the names of the events loans record.
 
 Loans hold and free a listing's pieces only through the catalog's rules (``catalog.holds``)
@@ -24,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.jobs import Job, add_job
-from sharing.loans import demo, labels, mail_kinds
+from sharing.loans import demo, labels, mail_kinds, retention
 from sharing.loans.auto_approval import views as auto_approval_views
 from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.queue import notices as queue_notices
@@ -54,3 +56,4 @@ def init_app(app: Flask) -> None:
     queue_notices.register()
     mail_kinds.register()
     add_job(app, Job("loan-reminders", reminders.run, timedelta(minutes=15)))
+    add_job(app, Job("loan-retention", retention.run, timedelta(days=1)))

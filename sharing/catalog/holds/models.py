@@ -43,3 +43,8 @@ class Hold(SQLModel, table=True):
     holder: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     released_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # Lent pieces away from their owner: from the handover (``out_at``) until they are back
+    # (``back_at``), whatever the period says (early, or overdue). The listing's status follows
+    # them: on loan while every piece is out (``listings.rules.follow_lending``).
+    out_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    back_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

@@ -6,6 +6,9 @@ write lock (``_lock``): a second booking of the same listing waits for the first
 then counts its hold. The booking tools whose double bookings are well known (LibreBooking,
 Snipe-IT, Shelf) all checked outside the writing transaction.
 
+Lent pieces are also known to be away (``hand_out``) until they are back (``bring_back``):
+the listing's status follows that, not the periods (see ``listings.rules.follow_lending``).
+
 Periods are half-open, [starts_at, ends_at) in UTC; a loan of whole days runs from the first
 day's midnight in Sweden to the midnight after its last (``days``). A hold for good has no end.
 """
@@ -211,6 +214,46 @@ def end(session: Session, *, hold_id: int, at: datetime) -> None:
     held.ends_at = max(at, held.starts_at + timedelta(seconds=1))
     session.add(held)
     session.flush()
+
+
+def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
+    """The held pieces left their owner (a loan handed over): out until ``bring_back``, whatever
+    the period says. Returns the listing, locked for the rest of the transaction."""
+    held = session.get(Hold, hold_id)
+    if held is None:
+        raise DomainError(N_("This booking is no longer in force."))
+    listing = lock(session, held.listing_id)
+    session.refresh(held)
+    if held.released_at is not None:
+        raise DomainError(N_("This booking is no longer in force."))
+    if held.out_at is None:
+        held.out_at = at
+        session.add(held)
+        session.flush()
+    return listing
+
+
+def bring_back(session: Session, *, hold_id: int, at: datetime) -> Listing | None:
+    """The held pieces are back with their owner: no longer out, and free from ``at`` on (see
+    ``end``). Returns the listing, locked; None if the hold is gone."""
+    held = session.get(Hold, hold_id)
+    if held is None:
+        return None
+    listing = lock(session, held.listing_id)
+    session.refresh(held)
+    if held.out_at is not None and held.back_at is None:
+        held.back_at = at
+        session.add(held)
+        session.flush()
+    end(session, hold_id=hold_id, at=at)
+    return listing
+
+
+def pieces_out(session: Session, listing_id: int) -> int:
+    """How many of the listing's pieces are away with borrowers now (handed out, not back)."""
+    return session.scalar(select(func.coalesce(func.sum(col(Hold.quantity)), 0)).where(
+        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_not(None),
+        col(Hold.back_at).is_(None))) or 0
 
 
 @dataclass(frozen=True)

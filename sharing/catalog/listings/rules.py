@@ -231,7 +231,9 @@ def save_listing(
     index(session, listing, site=site, learn_words=record_event)
     session.add(listing)
     if flush:
-        session.flush()
+        session.flush()  # writes the row: locked, for the status to follow (more or fewer pieces)
+        if before is not None and before["quantity"] != listing.quantity:
+            follow_lending(session, listing, by=by, now=now)
     if record_event:
         payload: dict[str, Any] = {"created": created, "status": listing.status}
         if before is not None:
@@ -317,6 +319,39 @@ def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: 
 
 # The steps a facility manager takes by hand; the others follow reservations, loans and handovers.
 MANUAL_TARGETS = (S.PUBLISHED, S.DRAFT, S.WITHDRAWN)
+
+
+# --- The status follows lent pieces ----------------------------------------------------
+# A published listing is "on loan" while every one of its pieces is away with borrowers, and
+# published again once one is back: what its page and the search's cards say. It stays
+# bookable either way (for the days the pieces are back: the holds decide that), and 3 of 10
+# lent leave it published. The catalog follows its own holds here, marked out at the
+# handover and back at the return by the loans (``lent_out``, ``came_back``); it never asks the
+# loans. Each step writes the listing, so the catalog's revision moves with it and no kept
+# search result shows the status as it was.
+
+def follow_lending(session: Session, listing: Listing, *, by: Actor | None, now: datetime) -> None:
+    """Move a published listing to on loan while every piece is out, and back once one is back.
+    Other statuses (a draft, a withdrawn listing) stay as they are. Call it with the listing
+    locked (``holds.lock``, or a write of its row): two handovers at once then count each other."""
+    out = holds.pieces_out(session, id_of(listing))
+    if listing.status == S.PUBLISHED and out >= listing.quantity:
+        change_status(session, listing, S.ON_LOAN, by=by, now=now)
+    elif listing.status == S.ON_LOAN and out < listing.quantity:
+        change_status(session, listing, S.PUBLISHED, by=by, now=now)
+
+
+def lent_out(session: Session, *, hold_id: int, by: Actor | None, now: datetime) -> None:
+    """A hold's pieces were handed over to their borrower: the listing is on loan if none is left."""
+    follow_lending(session, holds.hand_out(session, hold_id=hold_id, at=now), by=by, now=now)
+
+
+def came_back(session: Session, *, hold_id: int, by: Actor | None, now: datetime) -> None:
+    """A hold's lent pieces are back with their owner, free from now on: the listing is
+    published again if it was on loan."""
+    listing = holds.bring_back(session, hold_id=hold_id, at=now)
+    if listing is not None:
+        follow_lending(session, listing, by=by, now=now)
 
 
 def manual_steps(listing: Listing) -> list[ListingStatus]:

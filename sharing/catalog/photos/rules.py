@@ -250,6 +250,13 @@ def store_photo(session: Session, upload: Upload, store: PhotoStore, *, field: s
     return StoredPhoto(key=key, width=encoded.width, height=encoded.height)
 
 
+def discard_stored(session: Session, key: str, store: PhotoStore) -> None:
+    """Remove the files of a photo stored for another domain's record (``store_photo``) once the
+    session's transaction commits: the record forgets the key in that transaction."""
+    for rendition in RENDITIONS:
+        transactions.after_commit(session, partial(_remove, store.path(key, rendition)))
+
+
 # --- The rules -----------------------------------------------------------------------------------
 
 def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:

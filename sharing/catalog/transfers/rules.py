@@ -53,6 +53,8 @@ def transfer(session: Session, *, listing_id: int, quantity: int, to_site_id: in
         listings.change_status(session, listing, ListingStatus.HANDED_OVER, by=by, now=now)
     session.add(listing)
     session.flush()
+    if listing.status != ListingStatus.HANDED_OVER:
+        listings.follow_lending(session, listing, by=by, now=now)  # fewer pieces: all lent, perhaps
     moved = ListingTransfer(from_listing_id=listing_id, to_listing_id=id_of(received), quantity=quantity,
                             from_municipality_id=listing.municipality_id, from_site_id=listing.site_id,
                             to_municipality_id=site.municipality_id, to_unit_id=to_unit_id, to_site_id=to_site_id,

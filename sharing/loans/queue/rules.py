@@ -5,6 +5,11 @@ Telling books nothing: a told user asks as usual, and may be beaten to it by any
 Each entry is told at most once, whoever tells it and however many releases come at once: it is
 marked by a compare-and-set in the database (``status = 'waiting'``), in the transaction that
 also writes the notice. Places are counted from the order of joining, never stored.
+
+A user joins a listing's queue at most once for overlapping dates, however many joins race
+(two tabs, a double click, a retry): a join takes the listing's write lock, the one bookings
+take (``holds.lock``), before it looks for the user's places, so a second join of the same
+listing waits for the first to commit and then finds its place.
 """
 
 from __future__ import annotations
@@ -65,8 +70,10 @@ def queueable(listing: Listing) -> bool:
 # --- Joining and leaving ------------------------------------------------------------------
 
 def join(session: Session, *, listing_id: int, wish: Wish, by: Actor, now: datetime) -> QueueEntry:
-    """Join the listing's queue for a period in which too few pieces are free."""
-    listing = listing_to_see(session, by, listing_id)
+    """Join the listing's queue for a period in which too few pieces are free, unless the user
+    already waits for overlapping dates (checked under the listing's lock: see above)."""
+    listing_to_see(session, by, listing_id)
+    listing = holds.lock(session, listing_id)  # read again as committed, once joins before are done
     user_id = by.id
     assert user_id is not None  # a signed-in user
     if not queueable(listing):
@@ -134,6 +141,15 @@ def leave_after_asking(session: Session, *, user_id: int, listing_id: int, now: 
     for entry in left:
         _record(session, events.QUEUE_LEFT, entry, listing=None, by=user_id, now=now, extra={"why": "asked"})
     return left
+
+
+def drop(session: Session, entry: QueueEntry, *, why: str, now: datetime) -> bool:
+    """A waiting place that can never be told any more (its listing can no longer be booked, or
+    its period is over) leaves the queue, recorded so (``why``); False if it no longer waited."""
+    if not _move(session, entry, (W.WAITING,), W.LEFT, now=now):
+        return False
+    _record(session, events.QUEUE_LEFT, entry, listing=None, by=None, now=now, extra={"why": why})
+    return True
 
 
 def _move(session: Session, entry: QueueEntry, sources: tuple[QueueStatus, ...], to: QueueStatus, *,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from sharing.i18n import N_
 from sharing.loans import mail_kinds
-from sharing.loans.reminders.rules import ReminderKind, first_day, last_day
+from sharing.loans.reminders.rules import ReminderKind, day_of
 from sharing.loans.requests.models import LoanRequest, RequestStatus
 from sharing.loans.requests.notices import owner_managers, request_words, requester, tell_one
 
@@ -48,7 +48,7 @@ def _said(request: LoanRequest, kind: ReminderKind) -> tuple[str | None, str | N
 
 def _day(request: LoanRequest, kind: ReminderKind) -> str:
     """The day the reminder is about: the first day for a handover, the last for a loan's end."""
-    day = first_day(request) if kind in (K.HANDOVER_SOON, K.HANDOVER_UNCONFIRMED) else last_day(request)
+    day = day_of(request, kind)
     return day.isoformat() if day is not None else ""
 
 

@@ -16,8 +16,9 @@ late only while it still makes sense:
   after the last day; to the requester and the owner's facility managers, while the pieces
   are not returned.
 
-Each kind goes out at most once per request, whatever changes later (an extended loan has had
-its ``due_soon``).
+Each kind goes out at most once per request and day it is about (``day_of``): a loan extended
+to a new last day is reminded of that day as of the first ("due soon", "due today", "overdue"
+again), and a handover moved to another day likewise; never twice of the same day.
 """
 
 from __future__ import annotations
@@ -84,12 +85,21 @@ def due_kinds(request: LoanRequest, *, now: datetime) -> list[ReminderKind]:
     return due
 
 
+def day_of(request: LoanRequest, kind: ReminderKind) -> date | None:
+    """The day a reminder is about: a handover's first day, a loan's last day (None: a request
+    for good has no last day). A reminder goes out once per request, kind and this day."""
+    if kind in (ReminderKind.HANDOVER_SOON, ReminderKind.HANDOVER_UNCONFIRMED):
+        return first_day(request)
+    return last_day(request)
+
+
 def _unconfirmed(request: LoanRequest) -> bool:
     return request.handover_confirmed_by_owner_at is None or request.handover_confirmed_by_requester_at is None
 
 
-def due(session: Session, *, now: datetime) -> list[tuple[int, ReminderKind]]:
-    """The reminders due at ``now`` that have not been sent, by request id, oldest request first."""
+def due(session: Session, *, now: datetime) -> list[tuple[int, ReminderKind, date]]:
+    """The reminders due at ``now`` that have not been sent, by request id, oldest request
+    first: each with the day it is about."""
     today = today_in_sweden(now)
     # Only requests whose first day is at most tomorrow, or whose loan ends within the days
     # warned of, can be due anything (the rest is decided by ``due_kinds``).
@@ -97,27 +107,33 @@ def due(session: Session, *, now: datetime) -> list[tuple[int, ReminderKind]]:
             or_(col(LoanRequest.starts_at) < midnight(today + 2 * DAY),
                 col(LoanRequest.ends_at) < midnight(today + timedelta(days=DUE_SOON_DAYS + 2))))
     requests = session.scalars(select(LoanRequest).where(*near).order_by(col(LoanRequest.id))).all()
-    sent = {(request_id, kind) for request_id, kind in session.execute(
-        select(col(LoanReminder.request_id), col(LoanReminder.kind))
+    sent = {(request_id, kind, day) for request_id, kind, day in session.execute(
+        select(col(LoanReminder.request_id), col(LoanReminder.kind), col(LoanReminder.day))
         .join(LoanRequest, col(LoanRequest.id) == col(LoanReminder.request_id)).where(*near))}
-    return [(request.id, kind) for request in requests if request.id is not None
-            for kind in due_kinds(request, now=now) if (request.id, kind.value) not in sent]
+    found = []
+    for request in requests:
+        for kind in due_kinds(request, now=now):
+            day = day_of(request, kind)
+            if request.id is not None and day is not None and (request.id, kind.value, day) not in sent:
+                found.append((request.id, kind, day))
+    return found
 
 
-def claim(session: Session, *, request_id: int, kind: ReminderKind, now: datetime) -> bool:
-    """Record that the reminder is sent, in the session's transaction: True if this
+def claim(session: Session, *, request_id: int, kind: ReminderKind, day: date, now: datetime) -> bool:
+    """Record that the reminder of ``day`` is sent, in the session's transaction: True if this
     transaction may send it, False if another has (or is about to, once it commits).
 
-    INSERT ... ON CONFLICT DO NOTHING on the unique (request_id, kind): on PostgreSQL a second
-    transaction inserting the same pair waits for the first to end and then inserts nothing;
-    on SQLite it is the transaction's first write, which waits for the database's write lock
-    and then sees the first's row. Call it before anything else the reminder writes."""
+    INSERT ... ON CONFLICT DO NOTHING on the unique (request_id, kind, day): on PostgreSQL a
+    second transaction inserting the same row waits for the first to end and then inserts
+    nothing; on SQLite it is the transaction's first write, which waits for the database's write
+    lock and then sees the first's row. Call it before anything else the reminder writes."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(insert(LoanReminder).values(request_id=request_id, kind=kind.value, sent_at=now)
-                               .on_conflict_do_nothing(index_elements=["request_id", "kind"])
+    inserted = session.execute(insert(LoanReminder).values(request_id=request_id, kind=kind.value, day=day,
+                                                           sent_at=now)
+                               .on_conflict_do_nothing(index_elements=["request_id", "kind", "day"])
                                .returning(col(LoanReminder.id)))
-    return inserted.first() is not None  # no row: the pair was there
+    return inserted.first() is not None  # no row: it was there
 
 
 def sent(session: Session, request_id: int) -> list[str]:

@@ -4,7 +4,7 @@ that are due, each in a transaction of its own (one failing never holds up the o
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sharing.clock import utcnow
 from sharing.db import new_session
@@ -27,9 +27,9 @@ def send_reminders(*, now: datetime) -> int:
         due = rules.due(session, now=now)
         session.commit()  # it only read
     sent = 0
-    for request_id, kind in due:
+    for request_id, kind, day in due:
         try:
-            sent += _send(request_id, kind, now=now)
+            sent += _send(request_id, kind, day, now=now)
         except Exception:  # noqa: BLE001 - logged; the next run tries again, as nothing of it was kept
             log.exception("reminder %s of request %s not sent", kind.value, request_id)
     if sent:
@@ -37,14 +37,15 @@ def send_reminders(*, now: datetime) -> int:
     return sent
 
 
-def _send(request_id: int, kind: rules.ReminderKind, *, now: datetime) -> bool:
+def _send(request_id: int, kind: rules.ReminderKind, day: date, *, now: datetime) -> bool:
     with new_session() as session:
-        if not rules.claim(session, request_id=request_id, kind=kind, now=now):
+        if not rules.claim(session, request_id=request_id, kind=kind, day=day, now=now):
             session.rollback()
             return False  # sent by another run
         request = session.get(LoanRequest, request_id)  # read after the claim: as committed now
-        if request is None or kind not in rules.due_kinds(request, now=now):
-            session.rollback()  # changed since it was found (returned, say): not due after all
+        if request is None or kind not in rules.due_kinds(request, now=now) or rules.day_of(request, kind) != day:
+            # Changed since it was found (returned, or extended to another day): not due after all.
+            session.rollback()
             return False
         notices.remind(session, request, kind, now=now)
         session.commit()

@@ -20,6 +20,7 @@ from sharing.accounts.models import Actor, OpeningHours, Role, Site
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import HoldPurpose
+from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
 from sharing.catalog.photos import rules as photos
@@ -324,6 +325,8 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
     _move(session, request, S.HANDED_OVER, event=events.HANDED_OVER, by=by, now=now,
           extra={"method": method.value, "condition": request.handover_condition, "side": side})
     if request.kind == K.BORROW.value:
+        if request.hold_id is not None:  # the catalog knows its pieces are out (on loan, if all are)
+            listings.lent_out(session, hold_id=request.hold_id, by=by, now=now)
         return
     received = transfers.transfer(
         session, listing_id=request.listing_id, quantity=request.quantity, to_site_id=request.delivery_site_id,
@@ -343,7 +346,8 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
 def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
               by: Actor, now: datetime, photo: photos.Upload | None = None,
               store: photos.PhotoStore | None = None) -> None:
-    """The owner received the lent pieces back: free for others from now on.
+    """The owner received the lent pieces back: free for others from now on (and the listing
+    no longer on loan, if it was: the catalog follows its pieces out).
 
     A photo (of damage, say) is checked and stored as a listing's photos are, in ``store``; a
     refused one refuses the return, and its files go unless the transaction commits.
@@ -364,8 +368,8 @@ def take_back(session: Session, request: LoanRequest, *, condition: Condition | 
     _move(session, request, S.RETURNED, event=events.RETURNED, by=by, now=now,
           extra={"condition": request.return_condition, "damage": bool(request.return_damage),
                  "photo": request.return_photo_key is not None})
-    if request.hold_id is not None:
-        holds.end(session, hold_id=request.hold_id, at=now)
+    if request.hold_id is not None:  # free from now on, and no longer out
+        listings.came_back(session, hold_id=request.hold_id, by=by, now=now)
 
 
 def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:

@@ -30,6 +30,7 @@ from sharing.catalog.transfers.models import ListingTransfer
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
+from sharing.loans import retention
 from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests import transfer_document as transfer_pdf
@@ -204,7 +205,7 @@ def _detail_page(found: LoanRequest, **forms: object) -> str:
         extend_form=forms.get("extend_form") or ExtendForm(), message_form=forms.get("message_form") or MessageForm(),
         return_photo_size=photos.fit((found.return_photo_width or 1, found.return_photo_height or 1),
                                      photos.RENDITIONS["card"]),
-        today=today_in_sweden(utcnow()), **names)
+        today=today_in_sweden(utcnow()), text_kept_days=retention.REQUEST_TEXT_KEPT.days, **names)
 
 
 def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Response:

@@ -10,7 +10,7 @@ and ways to share, made of private-use characters that no text holds (one trigra
 filter is one list in the index). PostgreSQL's search is unchanged but for an index of titles.
 
 Revision ID: 5e4c0a1f7b2d
-Revises: c78f8a510835
+Revises: 4adb51ec79f2
 Create Date: 2026-12-03 16:40:00
 """
 from typing import Sequence, Union
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '5e4c0a1f7b2d'
-down_revision: Union[str, None] = 'c78f8a510835'
+down_revision: Union[str, None] = '4adb51ec79f2'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

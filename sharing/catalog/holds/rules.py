@@ -220,9 +220,46 @@ class Day:
 
 
 def calendar(session: Session, listing: Listing, *, first: date, count: int) -> list[Day]:
-    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar)."""
+    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar):
+    one read of the holds, then one sweep over their ends, day by day."""
     count = max(1, min(count, CALENDAR_DAYS_MAX))
     whole = days(first, first + timedelta(days=count - 1))
-    holds = _holds_in(session, _id(listing), whole)
-    return [Day(day, max(0, listing.quantity - most_held(holds, days(day, day))))
-            for day in (first + timedelta(days=n) for n in range(count))]
+    return days_free(_holds_in(session, _id(listing), whole), listing.quantity, first=first, count=count)
+
+
+def days_free(holds: list[Hold], quantity: int, *, first: date, count: int) -> list[Day]:
+    """``most_held`` for each Swedish day from ``first`` on, in one sweep: what is held when a day
+    begins, and each change within it."""
+    bounds = [midnight(first + timedelta(days=n)) for n in range(count + 1)]
+    changes: list[tuple[datetime, int]] = []
+    for hold in holds:
+        changes.append((hold.starts_at, hold.quantity))
+        if hold.ends_at is not None:
+            changes.append((hold.ends_at, -hold.quantity))
+    changes.sort(key=lambda c: (c[0], c[1]))  # a hold ending frees before one starting at that moment
+    calendar: list[Day] = []
+    held = n = 0
+    for day in range(count):
+        begins, ends = bounds[day], bounds[day + 1]
+        while n < len(changes) and changes[n][0] <= begins:
+            held += changes[n][1]
+            n += 1
+        most = held
+        while n < len(changes) and changes[n][0] < ends:
+            held += changes[n][1]
+            most = max(most, held)
+            n += 1
+        calendar.append(Day(first + timedelta(days=day), max(0, quantity - most)))
+    return calendar
+
+
+def least_free(calendar: list[Day], first: date, last: date) -> int | None:
+    """The fewest pieces free on any day from ``first`` to ``last``, as a calendar says (the
+    pieces free for the whole of those days); None when the calendar does not cover them all."""
+    if not calendar or first > last:
+        return None
+    start = (first - calendar[0].day).days
+    end = (last - calendar[0].day).days
+    if start < 0 or end >= len(calendar):
+        return None
+    return min(day.free for day in calendar[start:end + 1])

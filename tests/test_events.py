@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from sharing import events
 from sharing.access import SIGNED_IN
@@ -72,6 +72,32 @@ def test_an_event_is_kept_with_who_what_where_and_dispatched_after_commit(app, d
     assert (kept.name, kept.subject_type, kept.subject_id, kept.actor_id, kept.municipality_id, kept.payload) == (
         HAPPENED, "thing", 1, 7, 3, {"name": "Sjöbo"})
     assert delivery(db).done_at is not None and delivery(db).attempts == 1
+
+
+def test_right_after_the_commit_each_delivery_is_claimed_and_handled_without_reading_it_again(app, db, handled):
+    """The recording process knows its event and its deliveries: they are claimed and handed to
+    their receivers as they are, the event as it reads back once committed (its payload as JSON)."""
+    seen = []
+    events.add_receiver("test.note-payload", [HAPPENED], lambda session, event: seen.append(event.payload))
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    try:
+        with app.app_context():
+            events.record(db, HAPPENED, subject_type="thing", subject_id=1, now=utcnow(),
+                          payload={"name": "Sjöbo", "pieces": (1, 2)})
+            event.listen(engine, "before_cursor_execute", note)
+            db.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+        events.remove_receiver("test.note-payload")
+    assert len(handled.calls) == 1 and seen == [{"name": "Sjöbo", "pieces": [1, 2]}]
+    assert [s.split()[0] for s in statements if "event_delivery" in s or "domain_event" in s] == ["UPDATE", "UPDATE"]
+    db.expire_all()
+    assert [d.done_at is not None for d in db.scalars(select(EventDelivery))] == [True, True]
 
 
 def test_an_event_recorded_in_a_transaction_that_rolls_back_never_was(app, db, handled):

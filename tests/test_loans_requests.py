@@ -4,7 +4,7 @@ holds that keep two requests from being promised the same pieces."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds import rules as holds
@@ -314,6 +314,33 @@ def test_a_rule_approves_matching_requests_at_once_and_only_those(db, s, factory
                   now=utcnow())
     db.commit()
     assert ask(db, s, borrow(s, quantity=6, days=7)).status == "requested"
+
+
+def test_categories_are_read_only_for_a_rule_that_names_one_and_a_parent_s_rule_covers_its_children(db, s,
+                                                                                                      factory):
+    from sharing.loans.auto_approval import rules as auto
+
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", note)
+    try:
+        assert ask(db, s).status == "requested"  # the owner has no rules: no category is read
+        assert not [statement for statement in statements if "FROM category" in statement]
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", note)
+    furniture = factory.category("Möbler")
+    stools = factory.listing_published(site=s["ystad_site"], by=s["manager"], title="Pallar", quantity=4, lend=True,
+                                       category=factory.category("Pallar", parent=furniture))
+    auto.add_rule(db, kind=RequestKind.BORROW, category_id=furniture.id, max_quantity=None, max_days=None,
+                  by=s["manager"], now=utcnow())
+    db.commit()
+    request = loans.ask(db, listing_id=stools.id, details=borrow(s, quantity=2, days=3), by=s["employee"],
+                        now=utcnow())
+    assert request.status == "approved"
+    assert ask(db, s, borrow(s, quantity=1, days=3)).status == "requested"  # the chairs are no furniture here
 
 
 def test_the_rules_page_adds_and_removes_rules(client, auth, s):

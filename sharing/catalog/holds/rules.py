@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -68,12 +68,22 @@ def _overlapping(period: Period) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# Built once: every booking and every listing page asks, and building a statement costs more
+# than running it. The index ix_listing_hold_listing_active finds a listing's holds in force.
+_IN_FORCE_FOR_GOOD = select(Hold).where(
+    col(Hold.listing_id) == bindparam("listing_id"), col(Hold.released_at).is_(None),
+    or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > bindparam("starts_at", type_=UTCDateTime)))
+_IN_FORCE = _IN_FORCE_FOR_GOOD.where(col(Hold.starts_at) < bindparam("ends_at", type_=UTCDateTime))
+
+
 def _holds_in(session: Session, listing_id: int, period: Period, *, leaving_out: int | None = None) -> list[Hold]:
-    query = select(Hold).where(col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None),
-                               *_overlapping(period))
+    """The listing's unreleased holds that overlap the period (as ``_overlapping`` says)."""
+    query, values = _IN_FORCE_FOR_GOOD, {"listing_id": listing_id, "starts_at": period.starts_at}
+    if period.ends_at is not None:
+        query, values = _IN_FORCE, {**values, "ends_at": period.ends_at}
     if leaving_out is not None:
         query = query.where(col(Hold.id) != leaving_out)
-    return list(session.scalars(query))
+    return list(session.scalars(query, values))
 
 
 def most_held(holds: list[Hold], period: Period) -> int:
@@ -138,16 +148,18 @@ def _id(listing: Listing) -> int:
     return listing.id
 
 
+# Built once: every booking asks, and building a statement costs more than running it.
+_LOCK = (update(Listing).where(col(Listing.id) == bindparam("listing_id")).values(id=col(Listing.id))
+         .returning(Listing).execution_options(synchronize_session=False, populate_existing=True))
+
+
 def lock(session: Session, listing_id: int) -> Listing:
     """Take the listing's write lock for the rest of the transaction and read it as committed.
 
     An UPDATE that changes nothing still locks: PostgreSQL locks the row until commit, and on
     SQLite it is the transaction's first write, which takes the database's write lock (waiting
     for the writer before) with a snapshot that sees everything committed."""
-    session.execute(update(Listing).where(col(Listing.id) == listing_id).values(id=col(Listing.id))
-                    .execution_options(synchronize_session=False))
-    listing = session.scalars(select(Listing).where(col(Listing.id) == listing_id)
-                              .execution_options(populate_existing=True)).one_or_none()
+    listing = session.scalars(_LOCK, {"listing_id": listing_id}).one_or_none()  # the row as the UPDATE left it
     if listing is None:
         raise NotVisible()
     return listing

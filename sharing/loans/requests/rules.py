@@ -112,6 +112,11 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     if site is None or not site.active or site.municipality_id != by.municipality_id:
         raise DomainError(N_("Choose one of your municipality's sites."), field="delivery_site_id")
     offered = _offered_listing(session, details, by, asked_for=listing_id) if details.kind == K.SWAP else None
+    for_good = details.kind != K.BORROW
+    if details.start_time is not None and listing.kind != ResourceKind.THING:
+        period = _hours(session, listing, details)
+    else:
+        period = holds.days(details.first_day, None if for_good else details.last_day)
     request = LoanRequest(
         kind=details.kind.value, listing_id=listing_id, quantity=details.quantity,
         owner_municipality_id=listing.municipality_id, requester_id=by.id,
@@ -120,15 +125,12 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
         transport_needed=details.transport_needed and listing.kind == ResourceKind.THING,
         offered_listing_id=details.offered_listing_id if offered else None,
         offered_quantity=details.offered_quantity if offered else None,
-        starts_at=holds.midnight(details.first_day), created_at=now, updated_at=now)
+        starts_at=period.starts_at, ends_at=period.ends_at, created_at=now, updated_at=now)
+    # Everything read before the first write: from there on, the listing (on SQLite, the
+    # database) is locked until the commit, and other requests wait.
+    rule = auto_approval.rule_for(session, request, listing)
     session.add(request)
     session.flush()
-    for_good = details.kind != K.BORROW
-    if details.start_time is not None and listing.kind != ResourceKind.THING:
-        period = _hours(session, listing, details)
-    else:
-        period = holds.days(details.first_day, None if for_good else details.last_day)
-    request.starts_at, request.ends_at = period.starts_at, period.ends_at
     purpose = HoldPurpose.TAKE_OVER if for_good else HoldPurpose.LOAN
     request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
                                        purpose=purpose, holder=holder(request), now=now))
@@ -145,7 +147,6 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
             extra={"starts_at": request.starts_at.isoformat(),
                    "ends_at": request.ends_at.isoformat() if request.ends_at else None,
                    "transport_needed": request.transport_needed})
-    rule = auto_approval.rule_for(session, request, listing)
     if rule is not None:  # the owner approves such requests at once: nothing conflicts, the pieces are held
         request.decided_at = now
         _move(session, request, S.APPROVED, event=events.APPROVED, by=None, now=now,

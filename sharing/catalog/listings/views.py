@@ -289,7 +289,7 @@ def detail(listing_id: int) -> str:
     site = db_session.get(Site, listing.site_id)
     contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
     path = listings.category_path(db_session, listing.category_id)
-    factor = current_factor(db_session, listing.category_id)
+    factor = current_factor(db_session, listing.category_id, line=path[::-1])
     today = today_in_sweden(utcnow())
     monday = today - timedelta(days=today.weekday())
     calendar = holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7) \

@@ -7,6 +7,7 @@ import logging
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
+from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.models import Listing
 from sharing.catalog.listings.rules import can_manage, listing_to_see
@@ -24,6 +26,7 @@ from sharing.errors import DomainError
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.forms import PREFIX, JoinForm
 from sharing.web.forms import refusal
+from sharing.web.fragments import rendered_once
 
 blueprint = Blueprint("queue", __name__, url_prefix="/loans/queue", template_folder="templates")
 log = logging.getLogger("sharing.loans")
@@ -61,11 +64,16 @@ def queue_panel(shown: ShownListing) -> str:
     least = holds.least_free(shown.calendar, today, last)
     if least is None:
         least = holds.free_pieces(db_session, listing, holds.days(today, last))
-    form = JoinForm(formdata=None, prefix=PREFIX, first_day=today) if least == 0 else None
-    if not places and count is None and form is None:
+    fields = None
+    if least == 0:  # the form's fields are blank, alike for many pages: rendered once per such key
+        thing, lend = listing.kind == ResourceKind.THING, listing.lend
+        fields = rendered_once(("loans.queue-fields", str(get_locale()), today, thing, lend), lambda: render_template(
+            "loans/_queue_join_fields.html", form=JoinForm(formdata=None, prefix=PREFIX, first_day=today),
+            thing=thing, lend=lend))
+    if not places and count is None and fields is None:
         return ""
     return render_template("loans/_queue_panel.html", listing=listing, places=places, waiting_count=count,
-                           form=form)
+                           fields=fields)
 
 
 @blueprint.post("/join/<int:listing_id>")

@@ -50,6 +50,28 @@ def ask(db, s, details=None, by=None):
     return request
 
 
+def test_asking_reads_first_and_once_it_writes_reads_only_the_listing_s_holds(db, s):
+    """From its first write to its commit a request keeps the listing (on SQLite, the database)
+    locked: inside, it locks and reads the listing in one statement and reads its holds, and
+    writes the request, the hold and the event; everything else was read before."""
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.get_bind(), "before_cursor_execute", note)
+    try:
+        ask(db, s)
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", note)
+    first_write = next(n for n, statement in enumerate(statements) if not statement.startswith("SELECT"))
+    locked = statements[first_write:]
+    reads = [statement for statement in locked if statement.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM listing_hold" in reads[0]
+    locks = [statement for statement in locked if statement.startswith("UPDATE listing ")]
+    assert len(locks) == 1 and "RETURNING" in locks[0]
+
+
 def test_a_loan_goes_from_request_to_close_with_both_sides_confirming(db, s):
     request = ask(db, s)
     assert request.status == "requested" and request.transport_needed

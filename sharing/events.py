@@ -147,12 +147,14 @@ def _as_committed(event: DomainEvent) -> DomainEvent:
 
 
 def _dispatch_recorded(bind: Engine | Connection, deliveries: list[tuple[int, str]], event: DomainEvent) -> None:
-    """Right after the commit that recorded it: the event's deliveries, one after the other in
-    one session of their own, each in a transaction of its own."""
+    """Right after the commit that recorded it: the event's deliveries in one session of their
+    own, all in one transaction if they all go well, else each in a transaction of its own."""
     if not has_app_context():
         return
     now = utcnow()
     with Session(bind=bind, expire_on_commit=False) as session:
+        if len(deliveries) > 1 and _dispatch_together(session, deliveries, event, now):
+            return
         for delivery_id, receiver in deliveries:
             try:
                 _dispatch_one(session, bind, delivery_id, receiver, event, now)
@@ -160,6 +162,37 @@ def _dispatch_recorded(bind: Engine | Connection, deliveries: list[tuple[int, st
                 log.exception("could not dispatch delivery %s", delivery_id)
                 session.rollback()
             session.expunge_all()  # each receiver reads afresh, as in a session of its own
+
+
+def _dispatch_together(session: Session, deliveries: list[tuple[int, str]], event: DomainEvent,
+                       now: datetime) -> bool:
+    """Claim an event's deliveries in one statement, hand it to each receiver in turn and
+    commit their work and the marks together: one write to the database instead of one per
+    receiver. If any was claimed already, or any receiver fails, nothing of it is kept (False):
+    then each delivery goes on its own, so that a receiver's failure never takes another's
+    work with it (and the one that failed is tried once more, alone, and noted if it fails)."""
+    receivers = [_receivers.get(name) for _, name in deliveries]
+    if any(receiver is None for receiver in receivers):
+        return False
+    try:
+        claimed = session.execute(
+            update(EventDelivery)
+            .where(col(EventDelivery.id).in_([delivery_id for delivery_id, _ in deliveries]),
+                   col(EventDelivery.done_at).is_(None))
+            .values(done_at=now, attempts=EventDelivery.attempts + 1))
+        if claimed.rowcount != len(deliveries):  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+            session.rollback()
+            return False
+        for receiver in receivers:
+            assert receiver is not None  # checked above
+            receiver.handle(session, event)
+        session.commit()
+    except Exception:  # noqa: BLE001 - a receiver's failure is handled one delivery at a time
+        session.rollback()
+        session.expunge_all()
+        log.info("the deliveries of event %s failed together; each is tried on its own", event.id)
+        return False
+    return True
 
 
 def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | None = None) -> bool:

@@ -74,9 +74,11 @@ def test_an_event_is_kept_with_who_what_where_and_dispatched_after_commit(app, d
     assert delivery(db).done_at is not None and delivery(db).attempts == 1
 
 
-def test_right_after_the_commit_each_delivery_is_claimed_and_handled_without_reading_it_again(app, db, handled):
-    """The recording process knows its event and its deliveries: they are claimed and handed to
-    their receivers as they are, the event as it reads back once committed (its payload as JSON)."""
+def test_right_after_the_commit_the_deliveries_are_claimed_together_and_handled_without_reading_them(
+        app, db, handled):
+    """The recording process knows its event and its deliveries: they are claimed in one
+    statement and handed the event as it reads back once committed (its payload as JSON), and
+    their work commits together. If one receiver fails, the others' work is kept all the same."""
     seen = []
     events.add_receiver("test.note-payload", [HAPPENED], lambda session, event: seen.append(event.payload))
     statements: list[str] = []
@@ -91,13 +93,22 @@ def test_right_after_the_commit_each_delivery_is_claimed_and_handled_without_rea
                           payload={"name": "Sjöbo", "pieces": (1, 2)})
             event.listen(engine, "before_cursor_execute", note)
             db.commit()
+            event.remove(engine, "before_cursor_execute", note)
+            assert len(handled.calls) == 1 and seen == [{"name": "Sjöbo", "pieces": [1, 2]}]
+            assert [s.split()[0] for s in statements if "event_delivery" in s or "domain_event" in s] == ["UPDATE"]
+            db.expire_all()
+            assert [d.done_at is not None for d in db.scalars(select(EventDelivery))] == [True, True]
+
+            handled.fail = 2  # fails with the other, and once more on its own
+            record(db, "Ystad")
+            db.commit()
     finally:
-        event.remove(engine, "before_cursor_execute", note)
         events.remove_receiver("test.note-payload")
-    assert len(handled.calls) == 1 and seen == [{"name": "Sjöbo", "pieces": [1, 2]}]
-    assert [s.split()[0] for s in statements if "event_delivery" in s or "domain_event" in s] == ["UPDATE", "UPDATE"]
+    assert len(seen) == 2  # the other receiver's work is kept
+    assert named(db, "Ystad") == 0 and len(handled.calls) == 3
     db.expire_all()
-    assert [d.done_at is not None for d in db.scalars(select(EventDelivery))] == [True, True]
+    failed = db.scalars(select(EventDelivery).where(EventDelivery.done_at.is_(None))).all()
+    assert [(d.receiver, d.attempts, d.last_error) for d in failed] == [("test.make-municipality", 1, "RuntimeError")]
 
 
 def test_an_event_recorded_in_a_transaction_that_rolls_back_never_was(app, db, handled):

@@ -141,9 +141,7 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     if details.message.strip():
         session.add(RequestMessage(request_id=id_of(request), author_id=by.id, body=details.message.strip(),
                                    created_at=now))
-    session.add(request)
-    session.flush()
-    _record(session, events.REQUESTED, request, by=by, now=now,
+    _record(session, events.REQUESTED, request, by=by, now=now,  # its flush writes the request's hold too
             extra={"starts_at": request.starts_at.isoformat(),
                    "ends_at": request.ends_at.isoformat() if request.ends_at else None,
                    "transport_needed": request.transport_needed})

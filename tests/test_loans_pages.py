@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import template_rendered
 from PIL import ExifTags, Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sharing.accounts.models import Municipality, Notification, Role, Site
 from sharing.clock import today_in_sweden, utcnow
@@ -112,6 +112,30 @@ def test_the_ask_forms_blank_fields_are_rendered_once_and_follow_the_sites(app, 
         factory.site(db.get(Municipality, s["employee"].municipality_id), name="Skurups bibliotek")
         third = client.get(f"/catalog/{tables.id}").get_data(as_text=True)
         assert "Skurups bibliotek" in third and rendered.count("loans/_ask_field_list.html") == 2
+
+
+def test_a_listing_page_reads_the_database_a_bounded_number_of_times(app, client, auth, s):
+    """However many days its calendar shows and however many holds the listing has: the
+    signed-in user, the listing, its place, its category's line and figures, its
+    holds (once, for the calendar and the queue), history, photos, and what loans add."""
+    auth.login(s["employee"])
+    for n in range(12):
+        first = TODAY + timedelta(days=2 * n + 1)
+        assert ask(client, s, quantity=2, first=first, last=first).status_code == 302
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert "22 lediga" in page
+    assert len([statement for statement in statements if "FROM listing_hold" in statement]) == 2  # calendar, loans
+    assert len(statements) <= 13, "\n".join(statements)
 
 
 def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):

@@ -28,7 +28,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
@@ -282,11 +282,18 @@ def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
     app.extensions.setdefault("sharing.catalog.listing_panels", []).append(panel)
 
 
+# Built once: every listing page asks for where the listing is and whose it is, in one read.
+_SITE_AND_MUNICIPALITY = select(Site, Municipality) \
+    .join(Municipality, col(Municipality.id) == bindparam("municipality_id")) \
+    .where(col(Site.id) == bindparam("site_id"))
+
+
 @blueprint.get("/<int:listing_id>")
 @allow(SIGNED_IN)
 def detail(listing_id: int) -> str:
     listing = listings.listing_to_see(db_session, current_user, listing_id)
-    site = db_session.get(Site, listing.site_id)
+    site, municipality = db_session.execute(_SITE_AND_MUNICIPALITY, {
+        "site_id": listing.site_id, "municipality_id": listing.municipality_id}).one()
     contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
     path = listings.category_path(db_session, listing.category_id)
     factor = current_factor(db_session, listing.category_id, line=path[::-1])
@@ -301,7 +308,7 @@ def detail(listing_id: int) -> str:
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
                            manual_steps=listings.manual_steps(listing),
-                           municipality=db_session.get(Municipality, listing.municipality_id),
+                           municipality=municipality,
                            availability=availability(calendar, quantity=listing.quantity, today=today),
                            history=history, municipality_names=_municipality_names(history),
                            today=today, panels=[panel for panel in panels if panel])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, OpeningHours, Role, Site
@@ -490,9 +490,13 @@ def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: boo
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 
 
+# Built once: every listing page asks.
+_OPEN_REQUESTS_FOR = select(LoanRequest).where(
+    col(LoanRequest.listing_id) == bindparam("listing_id"), col(LoanRequest.requester_id) == bindparam("user_id"),
+    col(LoanRequest.status).in_(OPEN)).order_by(col(LoanRequest.id))
+
+
 def open_requests_for(session: Session, user: Actor, listing_id: int) -> list[LoanRequest]:
     """The user's own open requests for a listing (shown on its page)."""
-    return list(session.scalars(select(LoanRequest).where(
-        col(LoanRequest.listing_id) == listing_id, col(LoanRequest.requester_id) == user.id,
-        col(LoanRequest.status).in_(OPEN)).order_by(col(LoanRequest.id))))
+    return list(session.scalars(_OPEN_REQUESTS_FOR, {"listing_id": listing_id, "user_id": user.id}))
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
@@ -81,10 +81,15 @@ def _ask_form(listing: Listing, *, swapping: bool = True) -> AskForm:
     return form
 
 
+# Built once: every listing page asks.
+_SITES_OF = select(col(Site.id), col(Site.name)).where(
+    col(Site.municipality_id) == bindparam("municipality_id"), col(Site.active)).order_by(col(Site.name))
+
+
 def _delivery_sites() -> list[tuple[int, str]]:
     """The user's municipality's sites, where pieces can be delivered."""
-    return [(site_id, name) for site_id, name in db_session.execute(select(col(Site.id), col(Site.name)).where(
-        col(Site.municipality_id) == current_user.municipality_id, col(Site.active)).order_by(Site.name))]
+    return [(site_id, name) for site_id, name in db_session.execute(
+        _SITES_OF, {"municipality_id": current_user.municipality_id})]
 
 
 def _offer_choices(form: AskForm, listing: Listing, *, sites: list[tuple[int, str]], swapping: bool = True) -> None:

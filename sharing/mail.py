@@ -98,17 +98,18 @@ def queue_mail(session: Session, *, to: str, subject: object, template: str, loc
     until that attempt's time is up, so this process sends it without asking the queue first."""
     now = utcnow()
     message = _render(to=to, subject=subject, template=template, locale=locale, context=context)
-    queued = QueuedMail(created_at=now, message=message.as_string(), attempts=1, next_attempt_at=now + _retry_wait(1))
+    text = message.as_string()
+    queued = QueuedMail(created_at=now, message=text, attempts=1, next_attempt_at=now + _retry_wait(1))
     session.add(queued)
     session.flush()
-    transactions.after_commit(session, partial(_in_background, partial(_send_claimed, queued.id, message)))
+    transactions.after_commit(session, partial(_in_background, partial(_send_claimed, queued.id, text)))
 
 
-def _send_claimed(mail_id: int | None, message: EmailMessage) -> None:
-    """Send a message this process queued and claimed, and take it off the queue once sent; if
-    sending fails, the job tries again once the claim's time is up."""
+def _send_claimed(mail_id: int | None, text: str) -> None:
+    """Send a message this process queued and claimed, as queued, and take it off the queue once
+    sent; if sending fails, the job tries again once the claim's time is up."""
     try:
-        _deliver(message)
+        _deliver(message_from_string(text, _class=EmailMessage, policy=policy.default))
     except (OSError, smtplib.SMTPException) as error:
         log.warning("queued mail %s not sent (attempt 1: %s); tried again later", mail_id, type(error).__name__)
         return

@@ -166,15 +166,22 @@ def _dispatch_recorded(bind: Engine | Connection, deliveries: list[tuple[int, st
 
 def _dispatch_together(session: Session, deliveries: list[tuple[int, str]], event: DomainEvent,
                        now: datetime) -> bool:
-    """Claim an event's deliveries in one statement, hand it to each receiver in turn and
-    commit their work and the marks together: one write to the database instead of one per
-    receiver. If any was claimed already, or any receiver fails, nothing of it is kept (False):
-    then each delivery goes on its own, so that a receiver's failure never takes another's
-    work with it (and the one that failed is tried once more, alone, and noted if it fails)."""
+    """Hand an event to each of its receivers in turn, then claim their deliveries in one
+    statement and commit their work and the marks together: one write to the database instead
+    of one per receiver. The claim comes last, so that what the receivers read and render is
+    done before the first write (on SQLite, before the database's one write lock is taken); a
+    delivery claimed meanwhile (by the job, a minute on) makes the whole try roll back, and
+    receivers only write through the session, so nothing of it happened. If any receiver
+    fails, nothing of the try is kept either (False): then each delivery goes on its own, so
+    that a receiver's failure never takes another's work with it (and the one that failed is
+    tried once more alone, and noted if it fails)."""
     receivers = [_receivers.get(name) for _, name in deliveries]
     if any(receiver is None for receiver in receivers):
         return False
     try:
+        for receiver in receivers:
+            assert receiver is not None  # checked above
+            receiver.handle(session, event)
         claimed = session.execute(
             update(EventDelivery)
             .where(col(EventDelivery.id).in_([delivery_id for delivery_id, _ in deliveries]),
@@ -182,10 +189,8 @@ def _dispatch_together(session: Session, deliveries: list[tuple[int, str]], even
             .values(done_at=now, attempts=EventDelivery.attempts + 1))
         if claimed.rowcount != len(deliveries):  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
             session.rollback()
+            session.expunge_all()
             return False
-        for receiver in receivers:
-            assert receiver is not None  # checked above
-            receiver.handle(session, event)
         session.commit()
     except Exception:  # noqa: BLE001 - a receiver's failure is handled one delivery at a time
         session.rollback()

@@ -1,5 +1,6 @@
 """Domain events: recorded with the change, dispatched once after its commit, never lost."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -76,8 +77,8 @@ def test_an_event_is_kept_with_who_what_where_and_dispatched_after_commit(app, d
 
 def test_right_after_the_commit_the_deliveries_are_claimed_together_and_handled_without_reading_them(
         app, db, handled):
-    """The recording process knows its event and its deliveries: they are claimed in one
-    statement and handed the event as it reads back once committed (its payload as JSON), and
+    """The recording process knows its event and its deliveries: they are handed the event as
+    it reads back once committed (its payload as JSON), then claimed in one statement, and
     their work commits together. If one receiver fails, the others' work is kept all the same."""
     seen = []
     events.add_receiver("test.note-payload", [HAPPENED], lambda session, event: seen.append(event.payload))
@@ -96,6 +97,10 @@ def test_right_after_the_commit_the_deliveries_are_claimed_together_and_handled_
             event.remove(engine, "before_cursor_execute", note)
             assert len(handled.calls) == 1 and seen == [{"name": "Sjöbo", "pieces": [1, 2]}]
             assert [s.split()[0] for s in statements if "event_delivery" in s or "domain_event" in s] == ["UPDATE"]
+            # The receivers' work first, the claim last: nothing is locked while they read.
+            written = [re.match(r"(?:INSERT INTO|UPDATE) (\w+)", s).group(1) for s in statements
+                       if not s.startswith("SELECT")]
+            assert written.index("municipality") < written.index("event_delivery")
             db.expire_all()
             assert [d.done_at is not None for d in db.scalars(select(EventDelivery))] == [True, True]
 

@@ -24,15 +24,16 @@ name nobody described reads as its name.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, has_app_context
-from sqlalchemy import JSON, Column, Connection, Engine, Index, UniqueConstraint, select, update
+from sqlalchemy import JSON, Column, Connection, Engine, Index, UniqueConstraint, insert, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -126,15 +127,77 @@ def record(session: Session, name: str, *, subject_type: str, subject_id: int | 
     session.add(event)
     session.flush()
     receivers = sorted(receiver.name for receiver in _receivers.values() if name in receiver.events)
-    deliveries = [EventDelivery(event_id=id_of(event), receiver=receiver, due_at=now + DISPATCH_GRACE)
-                  for receiver in receivers]
-    session.add_all(deliveries)
-    if deliveries:
-        session.flush()
-        bind = session.get_bind()
-        for delivery in deliveries:
-            transactions.after_commit(session, partial(dispatch, bind, id_of(delivery)))
+    if receivers:
+        event_id = id_of(event)
+        rows = [{"event_id": event_id, "receiver": receiver, "due_at": now + DISPATCH_GRACE} for receiver in receivers]
+        delivery_ids = cast(list[int], list(session.scalars(
+            insert(EventDelivery).returning(col(EventDelivery.id), sort_by_parameter_order=True), rows)))
+        transactions.after_commit(session, partial(
+            _dispatch_recorded, session.get_bind(), list(zip(delivery_ids, receivers)), _as_committed(event)))
     return event
+
+
+def _as_committed(event: DomainEvent) -> DomainEvent:
+    """A copy of the event, as its receivers would read it back once committed (the payload as
+    JSON, the time in UTC): they are handed this rather than read it again."""
+    return DomainEvent(id=event.id, name=event.name, occurred_at=event.occurred_at.astimezone(timezone.utc),
+                       actor_id=event.actor_id, municipality_id=event.municipality_id,
+                       subject_type=event.subject_type, subject_id=event.subject_id,
+                       payload=json.loads(json.dumps(event.payload)))
+
+
+def _dispatch_recorded(bind: Engine | Connection, deliveries: list[tuple[int, str]], event: DomainEvent) -> None:
+    """Right after the commit that recorded it: the event's deliveries in one session of their
+    own, all in one transaction if they all go well, else each in a transaction of its own."""
+    if not has_app_context():
+        return
+    now = utcnow()
+    with Session(bind=bind, expire_on_commit=False) as session:
+        if len(deliveries) > 1 and _dispatch_together(session, deliveries, event, now):
+            return
+        for delivery_id, receiver in deliveries:
+            try:
+                _dispatch_one(session, bind, delivery_id, receiver, event, now)
+            except SQLAlchemyError:  # the database refused even the note of a failure: the job tries again
+                log.exception("could not dispatch delivery %s", delivery_id)
+                session.rollback()
+            session.expunge_all()  # each receiver reads afresh, as in a session of its own
+
+
+def _dispatch_together(session: Session, deliveries: list[tuple[int, str]], event: DomainEvent,
+                       now: datetime) -> bool:
+    """Hand an event to each of its receivers in turn, then claim their deliveries in one
+    statement and commit their work and the marks together: one write to the database instead
+    of one per receiver. The claim comes last, so that what the receivers read and render is
+    done before the first write (on SQLite, before the database's one write lock is taken); a
+    delivery claimed meanwhile (by the job, a minute on) makes the whole try roll back, and
+    receivers only write through the session, so nothing of it happened. If any receiver
+    fails, nothing of the try is kept either (False): then each delivery goes on its own, so
+    that a receiver's failure never takes another's work with it (and the one that failed is
+    tried once more alone, and noted if it fails)."""
+    receivers = [_receivers.get(name) for _, name in deliveries]
+    if any(receiver is None for receiver in receivers):
+        return False
+    try:
+        for receiver in receivers:
+            assert receiver is not None  # checked above
+            receiver.handle(session, event)
+        claimed = session.execute(
+            update(EventDelivery)
+            .where(col(EventDelivery.id).in_([delivery_id for delivery_id, _ in deliveries]),
+                   col(EventDelivery.done_at).is_(None))
+            .values(done_at=now, attempts=EventDelivery.attempts + 1))
+        if claimed.rowcount != len(deliveries):  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+            session.rollback()
+            session.expunge_all()
+            return False
+        session.commit()
+    except Exception:  # noqa: BLE001 - a receiver's failure is handled one delivery at a time
+        session.rollback()
+        session.expunge_all()
+        log.info("the deliveries of event %s failed together; each is tried on its own", event.id)
+        return False
+    return True
 
 
 def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | None = None) -> bool:
@@ -149,33 +212,41 @@ def dispatch(bind: Engine | Connection, delivery_id: int, *, now: datetime | Non
         delivery = session.get(EventDelivery, delivery_id)
         if delivery is None or delivery.done_at is not None:
             return False
-        receiver = _receivers.get(delivery.receiver)
-        if receiver is None:
-            log.warning("no receiver %s for delivery %s: it waits", delivery.receiver, delivery_id)
-            return False
-        try:
-            # The mark first: on PostgreSQL it holds the row, so a second dispatcher waits and
-            # then finds it done; on SQLite it takes the database's write lock.
-            claimed = session.execute(
-                update(EventDelivery)
-                .where(col(EventDelivery.id) == delivery_id, col(EventDelivery.done_at).is_(None))
-                .values(done_at=now, attempts=EventDelivery.attempts + 1)
-            )
-        except OperationalError:  # SQLite: another dispatcher holds the write lock past the busy timeout
-            session.rollback()
-            return False
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
-            session.rollback()
-            return False
-        event = session.get_one(DomainEvent, delivery.event_id)
-        try:
-            receiver.handle(session, event)
-            session.commit()
-        except Exception as error:  # noqa: BLE001 - a receiver's failure is kept and retried, never raised
-            session.rollback()
-            log.exception("receiver %s failed on event %s (%s)", receiver.name, delivery.event_id, delivery.receiver)
-            _note_failure(bind, delivery_id, error, now)
-            return False
+        return _dispatch_one(session, bind, delivery_id, delivery.receiver, delivery.event_id, now)
+
+
+def _dispatch_one(session: Session, bind: Engine | Connection, delivery_id: int, receiver_name: str,
+                  event: DomainEvent | int, now: datetime) -> bool:
+    """Claim the delivery and hand the event (or the event of this id) to its receiver, in one
+    transaction of ``session``: its work and the mark commit together, or neither does."""
+    receiver = _receivers.get(receiver_name)
+    if receiver is None:
+        log.warning("no receiver %s for delivery %s: it waits", receiver_name, delivery_id)
+        return False
+    try:
+        # The mark first: on PostgreSQL it holds the row, so a second dispatcher waits and
+        # then finds it done; on SQLite it takes the database's write lock.
+        claimed = session.execute(
+            update(EventDelivery)
+            .where(col(EventDelivery.id) == delivery_id, col(EventDelivery.done_at).is_(None))
+            .values(done_at=now, attempts=EventDelivery.attempts + 1)
+        )
+    except OperationalError:  # SQLite: another dispatcher holds the write lock past the busy timeout
+        session.rollback()
+        return False
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+        session.rollback()
+        return False
+    event_id = event if isinstance(event, int) else id_of(event)
+    try:
+        handed = session.get_one(DomainEvent, event) if isinstance(event, int) else event
+        receiver.handle(session, handed)
+        session.commit()
+    except Exception as error:  # noqa: BLE001 - a receiver's failure is kept and retried, never raised
+        session.rollback()
+        log.exception("receiver %s failed on event %s (%s)", receiver.name, event_id, receiver_name)
+        _note_failure(bind, delivery_id, error, now)
+        return False
     return True
 
 

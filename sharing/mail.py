@@ -2,7 +2,7 @@
 
 ``send_mail`` sends at once. ``queue_mail`` writes the message to the mail queue (the
 ``mail_queue`` table) in the caller's transaction; once that commits, a background thread
-sends it, and the ``send-queued-mail`` job tries again what failed (after 1, 2, 4 ...
+sends it from memory, and the ``send-queued-mail`` job tries again what failed (after 1, 2, 4 ...
 minutes, at most an hour apart). A request that queues mail never waits for the mail server,
 and no message is lost while the server is slow or down. A sent message is deleted.
 """
@@ -92,29 +92,45 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
 def queue_mail(session: Session, *, to: str, subject: object, template: str, locale: str | None = None,
                **context: object) -> None:
     """Render the message now and queue it in ``session``'s transaction: it is sent in the
-    background once that commits (and never if it rolls back), retried by a job if it fails."""
+    background once that commits (and never if it rolls back), retried by a job if it fails.
+
+    It is queued as claimed by this process for its first attempt: the job leaves it alone
+    until that attempt's time is up, so this process sends it without asking the queue first."""
     now = utcnow()
     message = _render(to=to, subject=subject, template=template, locale=locale, context=context)
-    queued = QueuedMail(created_at=now, message=message.as_string(), next_attempt_at=now)
+    text = message.as_string()
+    queued = QueuedMail(created_at=now, message=text, attempts=1, next_attempt_at=now + _retry_wait(1))
     session.add(queued)
     session.flush()
-    transactions.after_commit(session, partial(_in_background, partial(send_queued, only=queued.id)))
+    transactions.after_commit(session, partial(_in_background, partial(_send_claimed, queued.id, text)))
+
+
+def _send_claimed(mail_id: int | None, text: str) -> None:
+    """Send a message this process queued and claimed, as queued, and take it off the queue once
+    sent; if sending fails, the job tries again once the claim's time is up."""
+    try:
+        _deliver(message_from_string(text, _class=EmailMessage, policy=policy.default))
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("queued mail %s not sent (attempt 1: %s); tried again later", mail_id, type(error).__name__)
+        return
+    with new_session() as session:
+        session.execute(delete(QueuedMail).where(col(QueuedMail.id) == mail_id))
+        session.commit()
 
 
 def _retry_wait(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(attempts - 1, 10)), MAX_RETRY_WAIT)
 
 
-def send_queued(*, only: int | None = None) -> int:
-    """Send the queued messages that are due (or just one); returns how many went out.
+def send_queued() -> int:
+    """Send the queued messages that are due; returns how many went out.
 
-    Each is claimed first by moving its next attempt on, so the background thread and the job
-    never send one twice; a message whose sending fails waits for that next attempt."""
+    Each is claimed first by moving its next attempt on, so two runs of the job never send one
+    twice (nor one the process that queued it is still sending: it was queued claimed); a
+    message whose sending fails waits for that next attempt."""
     now = utcnow()
     with new_session() as session:
         due = select(col(QueuedMail.id), col(QueuedMail.attempts)).where(col(QueuedMail.next_attempt_at) <= now)
-        if only is not None:
-            due = due.where(col(QueuedMail.id) == only)
         rows = session.execute(due.order_by(col(QueuedMail.id)).limit(500)).all()
         session.commit()
     sent = 0

@@ -1,5 +1,6 @@
 """Domain events: recorded with the change, dispatched once after its commit, never lost."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from sharing import events
 from sharing.access import SIGNED_IN
@@ -72,6 +73,47 @@ def test_an_event_is_kept_with_who_what_where_and_dispatched_after_commit(app, d
     assert (kept.name, kept.subject_type, kept.subject_id, kept.actor_id, kept.municipality_id, kept.payload) == (
         HAPPENED, "thing", 1, 7, 3, {"name": "Sjöbo"})
     assert delivery(db).done_at is not None and delivery(db).attempts == 1
+
+
+def test_right_after_the_commit_the_deliveries_are_claimed_together_and_handled_without_reading_them(
+        app, db, handled):
+    """The recording process knows its event and its deliveries: they are handed the event as
+    it reads back once committed (its payload as JSON), then claimed in one statement, and
+    their work commits together. If one receiver fails, the others' work is kept all the same."""
+    seen = []
+    events.add_receiver("test.note-payload", [HAPPENED], lambda session, event: seen.append(event.payload))
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    try:
+        with app.app_context():
+            events.record(db, HAPPENED, subject_type="thing", subject_id=1, now=utcnow(),
+                          payload={"name": "Sjöbo", "pieces": (1, 2)})
+            event.listen(engine, "before_cursor_execute", note)
+            db.commit()
+            event.remove(engine, "before_cursor_execute", note)
+            assert len(handled.calls) == 1 and seen == [{"name": "Sjöbo", "pieces": [1, 2]}]
+            assert [s.split()[0] for s in statements if "event_delivery" in s or "domain_event" in s] == ["UPDATE"]
+            # The receivers' work first, the claim last: nothing is locked while they read.
+            written = [re.match(r"(?:INSERT INTO|UPDATE) (\w+)", s).group(1) for s in statements
+                       if not s.startswith("SELECT")]
+            assert written.index("municipality") < written.index("event_delivery")
+            db.expire_all()
+            assert [d.done_at is not None for d in db.scalars(select(EventDelivery))] == [True, True]
+
+            handled.fail = 2  # fails with the other, and once more on its own
+            record(db, "Ystad")
+            db.commit()
+    finally:
+        events.remove_receiver("test.note-payload")
+    assert len(seen) == 2  # the other receiver's work is kept
+    assert named(db, "Ystad") == 0 and len(handled.calls) == 3
+    db.expire_all()
+    failed = db.scalars(select(EventDelivery).where(EventDelivery.done_at.is_(None))).all()
+    assert [(d.receiver, d.attempts, d.last_error) for d in failed] == [("test.make-municipality", 1, "RuntimeError")]
 
 
 def test_an_event_recorded_in_a_transaction_that_rolls_back_never_was(app, db, handled):

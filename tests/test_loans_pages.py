@@ -7,10 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import template_rendered
 from PIL import ExifTags, Image
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from sharing.accounts.models import Notification, Role
+from sharing.accounts.models import Municipality, Notification, Role, Site
 from sharing.clock import today_in_sweden, utcnow
 from sharing.events import events_of
 from sharing.loans import events
@@ -92,6 +93,49 @@ def test_asking_for_more_than_is_free_says_so_in_swedish_and_keeps_the_form(clie
     assert "Inte längre tillgängligt: bara 4 exemplar är lediga" in page
     assert 'value="Till skolans avslutning"' in page or "Till skolans avslutning</textarea>" in page
     assert db.scalar(select(LoanRequest.id).where(LoanRequest.quantity == 5)) is None
+
+
+def test_the_ask_forms_blank_fields_are_rendered_once_and_follow_the_sites(app, client, auth, db, factory, s):
+    """Listings of one kind and offers have the same blank form on their pages: its fields are
+    rendered once for the reader's language and municipality, and a new site shows at once."""
+    tables = factory.listing_published(site=db.get(Site, s["chairs"].site_id),
+                                       by=s["manager"], title="Bord", quantity=3, lend=True)
+    rendered: list[str] = []
+    auth.login(s["employee"])
+    with template_rendered.connected_to(lambda sender, template, context, **extra: rendered.append(template.name),
+                                        app):
+        first = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+        second = client.get(f"/catalog/{tables.id}").get_data(as_text=True)
+        assert rendered.count("loans/_ask_field_list.html") == 1
+        assert "Skurups skola" in first and "Skurups skola" in second and "Skicka förfrågan" in second
+        assert f'action="/loans/ask/{tables.id}"' in second and csrf_token(client, f"/catalog/{tables.id}")
+        factory.site(db.get(Municipality, s["employee"].municipality_id), name="Skurups bibliotek")
+        third = client.get(f"/catalog/{tables.id}").get_data(as_text=True)
+        assert "Skurups bibliotek" in third and rendered.count("loans/_ask_field_list.html") == 2
+
+
+def test_a_listing_page_reads_the_database_a_bounded_number_of_times(app, client, auth, s):
+    """However many days its calendar shows and however many holds the listing has: the
+    signed-in user, the listing, its place, its category's line and figures, its
+    holds (once, for the calendar and the queue), history, photos, and what loans add."""
+    auth.login(s["employee"])
+    for n in range(12):
+        first = TODAY + timedelta(days=2 * n + 1)
+        assert ask(client, s, quantity=2, first=first, last=first).status_code == 302
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert "22 lediga" in page
+    assert len([statement for statement in statements if "FROM listing_hold" in statement]) == 2  # calendar, loans
+    assert len(statements) <= 13, "\n".join(statements)
 
 
 def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):

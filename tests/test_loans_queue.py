@@ -4,10 +4,11 @@ told (once, in the service and by mail, a real SMTP server) when pieces come fre
 from datetime import timedelta
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import select
 from sqlmodel import Session
 
-from sharing.accounts.models import Notification, Role
+from sharing.accounts.models import Notification, Role, Site
 from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import DomainError, NotVisible
 from sharing.events import events_of
@@ -218,6 +219,24 @@ def test_the_listing_page_offers_the_queue_when_booked_out_and_managers_see_only
     auth.logout()
     auth.login(s["skurup_manager"])  # another municipality's facility manager: no count
     assert "väntar i kön" not in client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+
+
+def test_the_blank_join_form_is_rendered_once_for_listings_alike(app, client, auth, db, factory, s):
+    tables = factory.listing_published(site=db.get(Site, s["chairs"].site_id), by=s["manager"], title="Bord",
+                                       quantity=2, lend=True)
+    ask(db, s, s["holder"], 24)
+    made = loans.ask(db, listing_id=tables.id, by=s["holder"], now=utcnow(), details=RequestDetails(
+        kind=RequestKind.BORROW, quantity=2, first_day=FIRST, last_day=LAST, delivery_site_id=s["skurup_site"].id))
+    db.commit()
+    assert made.status == "requested"
+    rendered: list[str] = []
+    auth.login(s["first"])
+    with template_rendered.connected_to(lambda sender, template, context, **extra: rendered.append(template.name),
+                                        app):
+        pages = [client.get(f"/catalog/{listing.id}").get_data(as_text=True) for listing in (s["chairs"], tables)]
+    assert all("Ställ dig i kön" in page and 'id="queue-first_day"' in page for page in pages)
+    assert f'action="/loans/queue/join/{tables.id}"' in pages[1] and 'name="queue-csrf_token"' in pages[1]
+    assert rendered.count("loans/_queue_join_fields.html") == 1
 
 
 def test_someone_else_s_queue_entry_is_not_found(client, auth, db, s):

@@ -4,7 +4,7 @@ holds that keep two requests from being promised the same pieces."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds import rules as holds
@@ -48,6 +48,28 @@ def ask(db, s, details=None, by=None):
                         now=utcnow())
     db.commit()
     return request
+
+
+def test_asking_reads_first_and_once_it_writes_reads_only_the_listing_s_holds(db, s):
+    """From its first write to its commit a request keeps the listing (on SQLite, the database)
+    locked: inside, it locks and reads the listing in one statement and reads its holds, and
+    writes the request, the hold and the event; everything else was read before."""
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.get_bind(), "before_cursor_execute", note)
+    try:
+        ask(db, s)
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", note)
+    first_write = next(n for n, statement in enumerate(statements) if not statement.startswith("SELECT"))
+    locked = statements[first_write:]
+    reads = [statement for statement in locked if statement.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM listing_hold" in reads[0]
+    locks = [statement for statement in locked if statement.startswith("UPDATE listing ")]
+    assert len(locks) == 1 and "RETURNING" in locks[0]
 
 
 def test_a_loan_goes_from_request_to_close_with_both_sides_confirming(db, s):
@@ -314,6 +336,33 @@ def test_a_rule_approves_matching_requests_at_once_and_only_those(db, s, factory
                   now=utcnow())
     db.commit()
     assert ask(db, s, borrow(s, quantity=6, days=7)).status == "requested"
+
+
+def test_categories_are_read_only_for_a_rule_that_names_one_and_a_parent_s_rule_covers_its_children(db, s,
+                                                                                                      factory):
+    from sharing.loans.auto_approval import rules as auto
+
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", note)
+    try:
+        assert ask(db, s).status == "requested"  # the owner has no rules: no category is read
+        assert not [statement for statement in statements if "FROM category" in statement]
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", note)
+    furniture = factory.category("Möbler")
+    stools = factory.listing_published(site=s["ystad_site"], by=s["manager"], title="Pallar", quantity=4, lend=True,
+                                       category=factory.category("Pallar", parent=furniture))
+    auto.add_rule(db, kind=RequestKind.BORROW, category_id=furniture.id, max_quantity=None, max_days=None,
+                  by=s["manager"], now=utcnow())
+    db.commit()
+    request = loans.ask(db, listing_id=stools.id, details=borrow(s, quantity=2, days=3), by=s["employee"],
+                        now=utcnow())
+    assert request.status == "approved"
+    assert ask(db, s, borrow(s, quantity=1, days=3)).status == "requested"  # the chairs are no furniture here
 
 
 def test_the_rules_page_adds_and_removes_rules(client, auth, s):

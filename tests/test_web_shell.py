@@ -4,7 +4,9 @@ import re
 import sqlite3
 
 import pytest
+from flask import flash, request
 
+from sharing.access import PUBLIC
 from sharing.accounts.models import Role
 from tests.conftest import csrf_token
 
@@ -107,6 +109,22 @@ def test_a_signed_in_user_s_language_is_remembered_for_their_next_session(app, c
     other_device = app.test_client()
     type(auth)(other_device).login(user)
     assert '<html lang="en">' in other_device.get("/").get_data(as_text=True)
+
+
+def test_a_client_that_shows_no_page_keeps_only_the_newest_messages_in_its_cookie(app, client):
+    """A script taking step after step, never showing a page, must not grow its session cookie
+    (read and written whole with every request) with a message for each step."""
+    def step():
+        flash(f"Steg {request.args['n']} klart", "success")
+        return "klart"
+
+    step.access = PUBLIC
+    app.add_url_rule("/step", "step", step)
+    for n in range(1, 31):
+        assert client.get(f"/step?n={n}").status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    shown = re.findall(r"Steg (\d+) klart", page)
+    assert shown == [str(n) for n in range(21, 31)]
 
 
 def test_template_helpers_are_registered_in_one_place_and_never_shadow_each_other(app):

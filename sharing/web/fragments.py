@@ -1,5 +1,6 @@
 """Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
-cost much to render (the catalog's search results).
+cost much to render (the catalog's search results); and, in each process's memory, small parts
+that depend on a few things alone (``rendered_once``: a form's blank fields).
 
 They are kept in files under the instance folder, which every worker process of a server
 shares: a part is rendered once for all of them. Each worker also keeps the parts it used
@@ -19,7 +20,8 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -130,7 +132,43 @@ def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
     return cache.get_or_render(key, render)
 
 
+class PartsInMemory:
+    """Parts kept in one process's memory, the most recently used first; the oldest go beyond a
+    number. For parts whose key names all they depend on (the code aside: a deploy starts new
+    processes), which are few and small: the blank fields of a form in each language, say."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._parts: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        with self._lock:
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+                return found
+        part = Markup(render())
+        with self._lock:
+            self._parts[key] = part
+            while len(self._parts) > self.entries:
+                self._parts.popitem(last=False)
+        return part
+
+
+PARTS_IN_MEMORY = 500
+
+
+def rendered_once(key: Hashable, render: Callable[[], str]) -> Markup:
+    """The part ``render`` makes, rendered once in this process for each ``key``, which must name
+    everything the part depends on: its language, the rows it shows (not their ids alone: a
+    renamed one is a new key). Nothing a booking or a request changes belongs in such a part."""
+    parts: PartsInMemory = current_app.extensions["sharing.parts_in_memory"]
+    return parts.get_or_render(key, render)
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["sharing.parts_in_memory"] = PartsInMemory(PARTS_IN_MEMORY)
     if app.config["PAGE_CACHE_ENTRIES"] > 0 and app.config["PAGE_CACHE_SECONDS"] > 0:
         app.extensions["sharing.fragments"] = FragmentCache(
             app.config["PAGE_CACHE_DIR"], entries=app.config["PAGE_CACHE_ENTRIES"],

@@ -1,5 +1,5 @@
-"""Per-request plumbing: input no part of the service can take, security headers and a
-request log line."""
+"""Per-request plumbing: input no part of the service can take, security headers, a
+request log line, and a bound on the messages waiting in the session."""
 
 from __future__ import annotations
 
@@ -7,13 +7,24 @@ import logging
 import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, message_flashed, request, session
 
 from sharing.web.errors import RefusedInput
 
 request_log = logging.getLogger("sharing.request")
 # JSON nested deeper than any body of ours: refused before a parser or validator recurses into it.
 MAX_JSON_DEPTH = 32
+# Messages flashed wait in the session cookie for the next page to show them. A client that
+# shows none (a script taking step after step) would make its cookie grow with every step,
+# and every request read and write it whole: only the newest few wait.
+FLASHES_KEPT = 10
+
+
+def keep_few_flashes(sender: Flask, **extra: Any) -> None:
+    """The ``message_flashed`` receiver: drop the oldest waiting messages beyond FLASHES_KEPT."""
+    waiting = session.get("_flashes")
+    if waiting is not None and len(waiting) > FLASHES_KEPT:
+        session["_flashes"] = waiting[-FLASHES_KEPT:]
 
 
 def refuse_unreadable_input() -> None:
@@ -76,6 +87,7 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, lambda: setattr(g, "request_started", time.perf_counter()))
     # Next, before access, CSRF or any view reads the input.
     app.before_request_funcs[None].insert(1, refuse_unreadable_input)
+    message_flashed.connect(keep_few_flashes, app)
 
     @app.after_request
     def secure_headers(response: Response) -> Response:

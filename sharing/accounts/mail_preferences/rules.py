@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session, col
 
 from sharing.accounts.mail_preferences.models import MailPreference
@@ -54,11 +54,15 @@ def choices_of(session: Session, user_id: int) -> dict[str, bool]:
     return {kind.name: stored.get(kind.name, kind.default) for kind in _kinds.values()}
 
 
+# Built once: every notice asks.
+_ENABLED = select(col(MailPreference.enabled)).where(col(MailPreference.user_id) == bindparam("user_id"),
+                                                    col(MailPreference.kind) == bindparam("kind"))
+
+
 def wants_mail(session: Session, user_id: int, kind: str) -> bool:
     """Whether the user gets notifications of this kind by mail too (in the service they always do)."""
     declared = _kind(kind)
-    enabled = session.scalar(select(col(MailPreference.enabled)).where(
-        col(MailPreference.user_id) == user_id, col(MailPreference.kind) == kind))
+    enabled = session.scalar(_ENABLED, {"user_id": user_id, "kind": kind})
     return declared.default if enabled is None else enabled
 
 

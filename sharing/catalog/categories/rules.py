@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.models import (
@@ -26,6 +26,7 @@ from sharing.catalog.categories.models import (
     ResourceKind,
 )
 from sharing.clock import utcnow
+from sharing.db import UTCDateTime
 from sharing.errors import DomainError
 from sharing.i18n import N_
 from sharing.text import slugify, swedish_sort_key
@@ -89,38 +90,42 @@ def descendant_ids(session: Session, category_id: int) -> set[int]:
     return set(session.scalars(select(tree.c.id)))
 
 
+# Built once (every listing page asks): a category and its parents, nearest first, in one read.
+_LINE = select(col(Category.id), col(Category.parent_id), literal(0).label("depth")) \
+    .where(col(Category.id) == bindparam("category_id")).cte("line", recursive=True)
+_LINE = _LINE.union_all(select(col(Category.id), col(Category.parent_id), _LINE.c.depth + 1)
+                        .join(_LINE, col(Category.id) == _LINE.c.parent_id)
+                        .where(_LINE.c.depth < 100))  # the bound guards against a cycle
+_LINEAGE = select(Category).join(_LINE, col(Category.id) == _LINE.c.id).order_by(_LINE.c.depth)
+_FACTORS_OF = select(CategoryFactor).where(
+    col(CategoryFactor.category_id).in_(bindparam("category_ids", expanding=True)),
+    col(CategoryFactor.valid_from) <= bindparam("at", type_=UTCDateTime),
+).order_by(col(CategoryFactor.valid_from), col(CategoryFactor.version))
+
+
+def lineage(session: Session, category_id: int) -> list[Category]:
+    """The category and its parents, nearest first (empty if there is no such category)."""
+    return list(session.scalars(_LINEAGE, {"category_id": category_id}))
+
+
 def ancestors(session: Session, category: Category) -> list[Category]:
     """The category and its parents, nearest first."""
-    chain = [category]
-    while chain[-1].parent_id is not None and len(chain) < 100:  # the bound guards against a cycle
-        parent = session.get(Category, chain[-1].parent_id)
-        if parent is None:
-            break
-        chain.append(parent)
-    return chain
+    return lineage(session, id_of(category)) or [category]
 
 
-def _own_current(session: Session, category_id: int, at: datetime) -> CategoryFactor | None:
-    return session.scalars(
-        select(CategoryFactor)
-        .where(col(CategoryFactor.category_id) == category_id, col(CategoryFactor.valid_from) <= at)
-        .order_by(col(CategoryFactor.valid_from).desc(), col(CategoryFactor.version).desc())
-        .limit(1)
-    ).first()
-
-
-def current_factor(session: Session, category_id: int, at: datetime | None = None) -> CategoryFactor | None:
+def current_factor(session: Session, category_id: int, at: datetime | None = None, *,
+                   line: list[Category] | None = None) -> CategoryFactor | None:
     """The figures in force at ``at`` (default now): the category's own newest version that
-    had taken effect by then, else its nearest ancestor's; None if no one in the line has any."""
+    had taken effect by then, else its nearest ancestor's; None if no one in the line has any.
+    ``line``: the category's lineage, when the caller has read it already."""
     at = at or utcnow()
-    category = session.get(Category, category_id)
-    if category is None:
+    line = line if line is not None else lineage(session, category_id)
+    if not line:
         return None
-    for node in ancestors(session, category):
-        factor = _own_current(session, id_of(node), at)
-        if factor is not None:
-            return factor
-    return None
+    newest: dict[int, CategoryFactor] = {}
+    for factor in session.scalars(_FACTORS_OF, {"category_ids": [id_of(node) for node in line], "at": at}):
+        newest[factor.category_id] = factor  # the last one wins: the newest in force
+    return next((newest[id_of(node)] for node in line if id_of(node) in newest), None)
 
 
 def current_factors(session: Session, at: datetime | None = None) -> dict[int, CategoryFactor]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -71,12 +71,22 @@ def _overlapping(period: Period) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# Built once: every booking and every listing page asks, and building a statement costs more
+# than running it. The index ix_listing_hold_listing_active finds a listing's holds in force.
+_IN_FORCE_FOR_GOOD = select(Hold).where(
+    col(Hold.listing_id) == bindparam("listing_id"), col(Hold.released_at).is_(None),
+    or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > bindparam("starts_at", type_=UTCDateTime)))
+_IN_FORCE = _IN_FORCE_FOR_GOOD.where(col(Hold.starts_at) < bindparam("ends_at", type_=UTCDateTime))
+
+
 def _holds_in(session: Session, listing_id: int, period: Period, *, leaving_out: int | None = None) -> list[Hold]:
-    query = select(Hold).where(col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None),
-                               *_overlapping(period))
+    """The listing's unreleased holds that overlap the period (as ``_overlapping`` says)."""
+    query, values = _IN_FORCE_FOR_GOOD, {"listing_id": listing_id, "starts_at": period.starts_at}
+    if period.ends_at is not None:
+        query, values = _IN_FORCE, {**values, "ends_at": period.ends_at}
     if leaving_out is not None:
         query = query.where(col(Hold.id) != leaving_out)
-    return list(session.scalars(query))
+    return list(session.scalars(query, values))
 
 
 def most_held(holds: list[Hold], period: Period) -> int:
@@ -141,16 +151,18 @@ def _id(listing: Listing) -> int:
     return listing.id
 
 
+# Built once: every booking asks, and building a statement costs more than running it.
+_LOCK = (update(Listing).where(col(Listing.id) == bindparam("listing_id")).values(id=col(Listing.id))
+         .returning(Listing).execution_options(synchronize_session=False, populate_existing=True))
+
+
 def lock(session: Session, listing_id: int) -> Listing:
     """Take the listing's write lock for the rest of the transaction and read it as committed.
 
     An UPDATE that changes nothing still locks: PostgreSQL locks the row until commit, and on
     SQLite it is the transaction's first write, which takes the database's write lock (waiting
     for the writer before) with a snapshot that sees everything committed."""
-    session.execute(update(Listing).where(col(Listing.id) == listing_id).values(id=col(Listing.id))
-                    .execution_options(synchronize_session=False))
-    listing = session.scalars(select(Listing).where(col(Listing.id) == listing_id)
-                              .execution_options(populate_existing=True)).one_or_none()
+    listing = session.scalars(_LOCK, {"listing_id": listing_id}).one_or_none()  # the row as the UPDATE left it
     if listing is None:
         raise NotVisible()
     return listing
@@ -263,9 +275,46 @@ class Day:
 
 
 def calendar(session: Session, listing: Listing, *, first: date, count: int) -> list[Day]:
-    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar)."""
+    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar):
+    one read of the holds, then one sweep over their ends, day by day."""
     count = max(1, min(count, CALENDAR_DAYS_MAX))
     whole = days(first, first + timedelta(days=count - 1))
-    holds = _holds_in(session, _id(listing), whole)
-    return [Day(day, max(0, listing.quantity - most_held(holds, days(day, day))))
-            for day in (first + timedelta(days=n) for n in range(count))]
+    return days_free(_holds_in(session, _id(listing), whole), listing.quantity, first=first, count=count)
+
+
+def days_free(holds: list[Hold], quantity: int, *, first: date, count: int) -> list[Day]:
+    """``most_held`` for each Swedish day from ``first`` on, in one sweep: what is held when a day
+    begins, and each change within it."""
+    bounds = [midnight(first + timedelta(days=n)) for n in range(count + 1)]
+    changes: list[tuple[datetime, int]] = []
+    for hold in holds:
+        changes.append((hold.starts_at, hold.quantity))
+        if hold.ends_at is not None:
+            changes.append((hold.ends_at, -hold.quantity))
+    changes.sort(key=lambda c: (c[0], c[1]))  # a hold ending frees before one starting at that moment
+    calendar: list[Day] = []
+    held = n = 0
+    for day in range(count):
+        begins, ends = bounds[day], bounds[day + 1]
+        while n < len(changes) and changes[n][0] <= begins:
+            held += changes[n][1]
+            n += 1
+        most = held
+        while n < len(changes) and changes[n][0] < ends:
+            held += changes[n][1]
+            most = max(most, held)
+            n += 1
+        calendar.append(Day(first + timedelta(days=day), max(0, quantity - most)))
+    return calendar
+
+
+def least_free(calendar: list[Day], first: date, last: date) -> int | None:
+    """The fewest pieces free on any day from ``first`` to ``last``, as a calendar says (the
+    pieces free for the whole of those days); None when the calendar does not cover them all."""
+    if not calendar or first > last:
+        return None
+    start = (first - calendar[0].day).days
+    end = (last - calendar[0].day).days
+    if start < 0 or end >= len(calendar):
+        return None
+    return min(day.free for day in calendar[start:end + 1])

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
 from sharing.catalog import events
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
-from sharing.catalog.categories.rules import current_factor, descendant_ids
+from sharing.catalog.categories.rules import current_factor, descendant_ids, lineage
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings import revision
 from sharing.catalog.listings import search as search
@@ -138,12 +138,8 @@ def listing_to_manage(session: Session, user: Actor, listing_id: int) -> Listing
 
 
 def category_path(session: Session, category_id: int) -> list[Category]:
-    path: list[Category] = []
-    category = session.get(Category, category_id)
-    while category is not None:
-        path.insert(0, category)
-        category = session.get(Category, category.parent_id) if category.parent_id else None
-    return path
+    """The category and its parents, from the top down."""
+    return list(reversed(lineage(session, category_id)))
 
 
 def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Category, Site]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode, urlsplit
 
+from babel.dates import format_date
 from flask import (
     Blueprint,
     Flask,
@@ -21,11 +24,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
-from sqlalchemy import select
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
@@ -199,8 +202,22 @@ def _filters_key(form: SearchForm, today: date) -> str:
             + hashlib.sha256(repr((choices, args)).encode()).hexdigest())
 
 
-ListingPanel = Callable[[Listing], str]
 CALENDAR_WEEKS = 6
+
+
+@dataclass(frozen=True)
+class ShownListing:
+    """A listing as its page shows it, for the parts higher domains add (``add_listing_panel``):
+    what the page has already read, so that a part need not read it again."""
+
+    listing: Listing
+    today: date
+    # Free pieces day by day, from this week's Monday for CALENDAR_WEEKS weeks (today's four
+    # weeks ahead included); empty when the listing cannot be booked now.
+    calendar: list[holds.Day]
+
+
+ListingPanel = Callable[[ShownListing], str]
 
 
 def _municipality_names(history: transfers.History) -> dict[int, str]:
@@ -213,30 +230,86 @@ def _municipality_names(history: transfers.History) -> dict[int, str]:
     return {id_: name for id_, name in rows}
 
 
+@dataclass(frozen=True)
+class Availability:
+    """A calendar as its table shows it: the weekdays' names (short, full) from its first day on,
+    and week by week its ISO number and its days' cells."""
+
+    weekdays: tuple[tuple[str, str], ...]
+    weeks: list[tuple[int, Markup]]
+
+
+@functools.lru_cache(maxsize=32)
+def _weekday_names(locale: str, first: int) -> tuple[tuple[str, str], ...]:
+    monday = date(2024, 1, 1)
+    days = [monday + timedelta(days=(first + n) % 7) for n in range(7)]
+    return tuple((format_date(day, "EEE", locale=locale), format_date(day, "EEEE", locale=locale)) for day in days)
+
+
+_CELL = '<td class="{}"><span class="day">{}/{}</span><span class="{}">{}</span></td>'
+
+
+def availability(calendar: list[holds.Day], *, quantity: int, today: date) -> Availability:
+    """The table of ``calendar`` (catalog/_availability.html), in the reader's language. A page
+    shows six weeks of days: their cells are put together here, and what a cell says is worked
+    out once per number of free pieces, not once per day."""
+    said: dict[int, str] = {}
+
+    def saying(free: int) -> str:
+        if free not in said:
+            said[free] = escape((_("free") if free else _("booked")) if quantity == 1 else
+                                ngettext("%(num)d free", "%(num)d free", free))
+        return said[free]
+
+    past = escape(_("past"))
+    weeks = []
+    for n in range(0, len(calendar), 7):
+        cells = []
+        for day in calendar[n:n + 7]:
+            if day.day < today:
+                cells.append(_CELL.format("past", day.day.day, day.day.month, "visually-hidden", past))
+            else:
+                state = "none-free" if day.free == 0 else ("some-free" if day.free < quantity else "all-free")
+                cells.append(_CELL.format(state, day.day.day, day.day.month, "free", saying(day.free)))
+        weeks.append((calendar[n].day.isocalendar()[1], Markup("".join(cells))))
+    return Availability(_weekday_names(str(get_locale()), calendar[0].day.weekday()) if calendar else (), weeks)
+
+
 def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
     """Let a higher domain add a part to every listing's page (loans: the form to ask for it),
-    without the catalog knowing of it. ``panel`` renders it for the signed-in user, or "" for none."""
+    without the catalog knowing of it. ``panel`` renders it for the signed-in user, or "" for none
+    (and should find that out before reading anything: it runs for every page)."""
     app.extensions.setdefault("sharing.catalog.listing_panels", []).append(panel)
+
+
+# Built once: every listing page asks for where the listing is and whose it is, in one read.
+_SITE_AND_MUNICIPALITY = select(Site, Municipality) \
+    .join(Municipality, col(Municipality.id) == bindparam("municipality_id")) \
+    .where(col(Site.id) == bindparam("site_id"))
 
 
 @blueprint.get("/<int:listing_id>")
 @allow(SIGNED_IN)
 def detail(listing_id: int) -> str:
     listing = listings.listing_to_see(db_session, current_user, listing_id)
-    site = db_session.get(Site, listing.site_id)
+    site, municipality = db_session.execute(_SITE_AND_MUNICIPALITY, {
+        "site_id": listing.site_id, "municipality_id": listing.municipality_id}).one()
     contact = db_session.get(User, listing.contact_user_id) if listing.contact_user_id else None
     path = listings.category_path(db_session, listing.category_id)
-    factor = current_factor(db_session, listing.category_id)
+    factor = current_factor(db_session, listing.category_id, line=path[::-1])
     today = today_in_sweden(utcnow())
     monday = today - timedelta(days=today.weekday())
+    calendar = holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7) \
+        if listing.status in holds.BOOKABLE else []
     history = transfers.history(db_session, listing)
-    panels = [Markup(panel(listing)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]
+    shown = ShownListing(listing=listing, today=today, calendar=calendar)
+    panels = [Markup(panel(shown)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),
                            photos=photos.photos_of(db_session, id_of(listing)),
                            manual_steps=listings.manual_steps(listing),
-                           municipality=db_session.get(Municipality, listing.municipality_id),
-                           calendar=holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7),
+                           municipality=municipality,
+                           availability=availability(calendar, quantity=listing.quantity, today=today),
                            history=history, municipality_names=_municipality_names(history),
                            today=today, panels=[panel for panel in panels if panel])
 

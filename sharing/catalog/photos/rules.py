@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Mapping, Sequence
 
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from sharing import transactions
@@ -259,12 +259,14 @@ def discard_stored(session: Session, key: str, store: PhotoStore) -> None:
 
 # --- The rules -----------------------------------------------------------------------------------
 
+# Built once: every listing page asks.
+_PHOTOS_OF = select(ListingPhoto).where(col(ListingPhoto.listing_id) == bindparam("listing_id")) \
+    .order_by(col(ListingPhoto.position), col(ListingPhoto.id))
+
+
 def photos_of(session: Session, listing_id: int) -> list[ListingPhoto]:
     """A listing's photos, the cover first."""
-    return list(session.scalars(
-        select(ListingPhoto).where(col(ListingPhoto.listing_id) == listing_id)
-        .order_by(col(ListingPhoto.position), col(ListingPhoto.id))
-    ))
+    return list(session.scalars(_PHOTOS_OF, {"listing_id": listing_id}))
 
 
 def covers(session: Session, listing_ids: Sequence[int]) -> dict[int, ListingPhoto]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Site
@@ -81,19 +81,32 @@ class History:
     loans: int
 
 
+# Built once: every listing page asks.
+_TRANSFERS_OF = select(ListingTransfer).where(or_(col(ListingTransfer.to_listing_id) == bindparam("listing_id"),
+                                                  col(ListingTransfer.from_listing_id) == bindparam("listing_id")))
+_CAME_TO = select(ListingTransfer).where(col(ListingTransfer.to_listing_id) == bindparam("listing_id"))
+_LOANS_OF = select(func.count()).select_from(Hold).where(
+    col(Hold.listing_id) == bindparam("listing_id"), col(Hold.purpose) == HoldPurpose.LOAN.value,
+    col(Hold.released_at).is_(None))
+
+
 def history(session: Session, listing: Listing) -> History:
+    """The listing's history: one read of the transfers to and from it (most have none), then
+    one for each owner further back."""
     came_from: list[ListingTransfer] = []
-    current = id_of(listing)
+    passed_on: list[ListingTransfer] = []
+    for moved in session.scalars(_TRANSFERS_OF, {"listing_id": listing.id}):
+        if moved.to_listing_id == listing.id and not came_from:
+            came_from.append(moved)
+        if moved.from_listing_id == listing.id:
+            passed_on.append(moved)
+    passed_on.sort(key=lambda moved: (moved.at, id_of(moved)))
     for _ in range(100):  # a chain of owners; the bound guards against a cycle
-        before = session.scalars(select(ListingTransfer).where(col(ListingTransfer.to_listing_id) == current)).first()
+        if not came_from:
+            break
+        before = session.scalars(_CAME_TO, {"listing_id": came_from[0].from_listing_id}).first()
         if before is None:
             break
         came_from.insert(0, before)
-        current = before.from_listing_id
-    passed_on = list(session.scalars(select(ListingTransfer).where(col(ListingTransfer.from_listing_id) == listing.id)
-                                     .order_by(col(ListingTransfer.at))))
-    loans = session.scalar(select(func.count()).select_from(Hold).where(
-        col(Hold.listing_id) == listing.id, col(Hold.purpose) == HoldPurpose.LOAN.value,
-        col(Hold.released_at).is_(None))) or 0
+    loans = session.scalar(_LOANS_OF, {"listing_id": listing.id}) or 0
     return History(came_from=came_from, passed_on=passed_on, loans=loans)
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role
@@ -56,15 +56,21 @@ def remove_rule(session: Session, *, rule_id: int, by: Actor) -> None:
 
 
 def rule_for(session: Session, request: LoanRequest, listing: Listing) -> AutoApproval | None:
-    """The owner's first rule that approves this request, or None."""
-    category = session.get(Category, listing.category_id)
-    categories = [c.id for c in ancestors(session, category)] if category is not None else []
+    """The owner's first rule that approves this request, or None. Most owners have none for
+    most kinds: the listing's categories are looked up only when a rule names one."""
+    rules = session.scalars(select(AutoApproval).where(
+        col(AutoApproval.municipality_id) == request.owner_municipality_id,
+        col(AutoApproval.kind) == request.kind).order_by(col(AutoApproval.id))).all()
+    if not rules:
+        return None
+    categories: set[int | None] = set()
+    if any(rule.category_id is not None for rule in rules):
+        category = session.get(Category, listing.category_id)
+        categories = {c.id for c in ancestors(session, category)} if category is not None else set()
     days = round((request.ends_at - request.starts_at).total_seconds() / 86400) if request.ends_at else None
-    for rule in session.scalars(select(AutoApproval).where(
-            col(AutoApproval.municipality_id) == request.owner_municipality_id,
-            col(AutoApproval.kind) == request.kind,
-            or_(col(AutoApproval.category_id).is_(None), col(AutoApproval.category_id).in_(categories)))
-            .order_by(col(AutoApproval.id))):
+    for rule in rules:
+        if rule.category_id is not None and rule.category_id not in categories:
+            continue
         if rule.max_quantity is not None and request.quantity > rule.max_quantity:
             continue
         if rule.max_days is not None and (days is None or days > rule.max_days):

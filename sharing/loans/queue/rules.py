@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor
@@ -252,11 +252,17 @@ def entry_to_see(session: Session, user: Actor, entry_id: int) -> QueueEntry:
     return entry
 
 
+# Built once: every listing page asks for the user's places in its queue.
+_PLACES = select(QueueEntry).where(col(QueueEntry.user_id) == bindparam("user_id"),
+                                   col(QueueEntry.status).in_((W.WAITING.value, W.TOLD.value))) \
+    .order_by(col(QueueEntry.created_at).desc(), col(QueueEntry.id).desc())
+_PLACES_FOR = _PLACES.where(col(QueueEntry.listing_id) == bindparam("listing_id"))
+
+
 def places_of(session: Session, user: Actor, *, listing_id: int | None = None) -> list[Place]:
     """The user's entries still in force (waiting or told), newest first."""
-    query = select(QueueEntry).where(col(QueueEntry.user_id) == user.id,
-                                     col(QueueEntry.status).in_((W.WAITING.value, W.TOLD.value)))
-    if listing_id is not None:
-        query = query.where(col(QueueEntry.listing_id) == listing_id)
-    entries = session.scalars(query.order_by(col(QueueEntry.created_at).desc(), col(QueueEntry.id).desc())).all()
+    if listing_id is None:
+        entries = session.scalars(_PLACES, {"user_id": user.id}).all()
+    else:
+        entries = session.scalars(_PLACES_FOR, {"user_id": user.id, "listing_id": listing_id}).all()
     return [Place(entry, position(session, entry)) for entry in entries]

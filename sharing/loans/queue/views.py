@@ -7,6 +7,7 @@ import logging
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,52 +15,65 @@ from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
+from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.models import Listing
 from sharing.catalog.listings.rules import can_manage, listing_to_see
-from sharing.clock import today_in_sweden, utcnow
+from sharing.catalog.listings.views import ShownListing
+from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.forms import PREFIX, JoinForm
 from sharing.web.forms import refusal
+from sharing.web.fragments import rendered_once
 
 blueprint = Blueprint("queue", __name__, url_prefix="/loans/queue", template_folder="templates")
 log = logging.getLogger("sharing.loans")
 LOOK_AHEAD_DAYS = 28  # the listing's panel offers the queue when a day this far ahead has nothing free
 
 
-def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | None) -> JoinForm | None:
-    """The form to join the queue for what a refused request asked, if too few pieces are free for it."""
+def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | None,
+          free: int | None = None) -> JoinForm | None:
+    """The form to join the queue for what a refused request asked, if too few pieces are free
+    for it (``free``: as many as the refusal found, else they are counted)."""
     if not queue.queueable(listing) or quantity > listing.quantity:
         return None
     try:
         period = holds.days(first_day, last_day)
     except DomainError:
         return None
-    if holds.free_pieces(db_session, listing, period) >= quantity:
+    if (free if free is not None else holds.free_pieces(db_session, listing, period)) >= quantity:
         return None
     return JoinForm(formdata=None, prefix=PREFIX, quantity=quantity, first_day=first_day,
                     last_day=last_day if listing.lend else None)
 
 
-def queue_panel(listing: Listing) -> str:
+def queue_panel(shown: ShownListing) -> str:
     """The listing page's part of the queue: the user's places in it, the form to join when
     something is booked out, and for the owner's facility managers how many wait."""
+    listing = shown.listing
     if not queue.queueable(listing):
         return ""
     assert listing.id is not None
     places = queue.places_of(db_session, current_user, listing_id=listing.id)
     count = queue.waiting_count(db_session, listing_id=listing.id) if can_manage(current_user, listing) else None
-    today = today_in_sweden(utcnow())
-    # Nothing free at some moment of the coming weeks: one look at the holds, not a calendar.
-    coming = holds.days(today, today + timedelta(days=LOOK_AHEAD_DAYS - 1))
-    booked_out = holds.free_pieces(db_session, listing, coming) == 0
-    form = JoinForm(formdata=None, prefix=PREFIX, first_day=today) if booked_out else None
-    if not places and count is None and form is None:
+    today = shown.today
+    # Nothing free on some day of the coming weeks: the page's calendar says, or one look at the holds.
+    last = today + timedelta(days=LOOK_AHEAD_DAYS - 1)
+    least = holds.least_free(shown.calendar, today, last)
+    if least is None:
+        least = holds.free_pieces(db_session, listing, holds.days(today, last))
+    fields = None
+    if least == 0:  # the form's fields are blank, alike for many pages: rendered once per such key
+        thing, lend = listing.kind == ResourceKind.THING, listing.lend
+        fields = rendered_once(("loans.queue-fields", str(get_locale()), today, thing, lend), lambda: render_template(
+            "loans/_queue_join_fields.html", form=JoinForm(formdata=None, prefix=PREFIX, first_day=today),
+            thing=thing, lend=lend))
+    if not places and count is None and fields is None:
         return ""
     return render_template("loans/_queue_panel.html", listing=listing, places=places, waiting_count=count,
-                           form=form)
+                           fields=fields)
 
 
 @blueprint.post("/join/<int:listing_id>")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from sharing.accounts import notifications
@@ -34,12 +34,15 @@ from sharing.web.paths import path_for
 Audience = Callable[[Session, LoanRequest, "int | None"], list[User]]
 
 
+# Built once: every request asked tells the owner's managers.
+_MANAGERS_OF = select(User).join(RoleGrant).where(
+    col(User.municipality_id) == bindparam("municipality_id"), col(RoleGrant.role) == Role.FACILITY_MANAGER.value,
+    col(User.active)).order_by(col(User.id))
+
+
 def owner_managers(session: Session, request: LoanRequest, actor_id: int | None = None) -> list[User]:
     """The facility managers of the owner's municipality, but not whoever took the step."""
-    return [user for user in session.scalars(
-        select(User).join(RoleGrant).where(col(User.municipality_id) == request.owner_municipality_id,
-                                           col(RoleGrant.role) == Role.FACILITY_MANAGER.value, col(User.active))
-        .order_by(col(User.id)))
+    return [user for user in session.scalars(_MANAGERS_OF, {"municipality_id": request.owner_municipality_id})
             if user.id != actor_id]
 
 
@@ -75,12 +78,16 @@ MAILED_AS = {
 }
 
 
+_WORDS = select(select(col(Listing.title)).where(col(Listing.id) == bindparam("listing_id")).scalar_subquery(),
+                select(col(Unit.name)).where(col(Unit.id) == bindparam("unit_id")).scalar_subquery())
+
+
 def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
-    """The request's words that messages name: the listing, how many, the requester's unit."""
-    listing = session.get(Listing, request.listing_id)
-    unit = session.get(Unit, request.requester_unit_id) if request.requester_unit_id else None
-    return {"listing": listing.title if listing else "", "quantity": request.quantity,
-            "unit": unit.name if unit else ""}
+    """The request's words that messages name: the listing, how many, the requester's unit
+    (the names read in one query)."""
+    title, unit = session.execute(_WORDS, {"listing_id": request.listing_id,
+                                           "unit_id": request.requester_unit_id}).one()
+    return {"listing": title or "", "quantity": request.quantity, "unit": unit or ""}
 
 
 def tell_one(session: Session, user: User, request: LoanRequest, *, message: str, params: dict[str, object],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, OpeningHours, Role, Site
@@ -113,6 +113,11 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     if site is None or not site.active or site.municipality_id != by.municipality_id:
         raise DomainError(N_("Choose one of your municipality's sites."), field="delivery_site_id")
     offered = _offered_listing(session, details, by, asked_for=listing_id) if details.kind == K.SWAP else None
+    for_good = details.kind != K.BORROW
+    if details.start_time is not None and listing.kind != ResourceKind.THING:
+        period = _hours(session, listing, details)
+    else:
+        period = holds.days(details.first_day, None if for_good else details.last_day)
     request = LoanRequest(
         kind=details.kind.value, listing_id=listing_id, quantity=details.quantity,
         owner_municipality_id=listing.municipality_id, requester_id=by.id,
@@ -121,15 +126,12 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
         transport_needed=details.transport_needed and listing.kind == ResourceKind.THING,
         offered_listing_id=details.offered_listing_id if offered else None,
         offered_quantity=details.offered_quantity if offered else None,
-        starts_at=holds.midnight(details.first_day), created_at=now, updated_at=now)
+        starts_at=period.starts_at, ends_at=period.ends_at, created_at=now, updated_at=now)
+    # Everything read before the first write: from there on, the listing (on SQLite, the
+    # database) is locked until the commit, and other requests wait.
+    rule = auto_approval.rule_for(session, request, listing)
     session.add(request)
     session.flush()
-    for_good = details.kind != K.BORROW
-    if details.start_time is not None and listing.kind != ResourceKind.THING:
-        period = _hours(session, listing, details)
-    else:
-        period = holds.days(details.first_day, None if for_good else details.last_day)
-    request.starts_at, request.ends_at = period.starts_at, period.ends_at
     purpose = HoldPurpose.TAKE_OVER if for_good else HoldPurpose.LOAN
     request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
                                        purpose=purpose, holder=holder(request), now=now))
@@ -140,13 +142,10 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     if details.message.strip():
         session.add(RequestMessage(request_id=id_of(request), author_id=by.id, body=details.message.strip(),
                                    created_at=now))
-    session.add(request)
-    session.flush()
-    _record(session, events.REQUESTED, request, by=by, now=now,
+    _record(session, events.REQUESTED, request, by=by, now=now,  # its flush writes the request's hold too
             extra={"starts_at": request.starts_at.isoformat(),
                    "ends_at": request.ends_at.isoformat() if request.ends_at else None,
                    "transport_needed": request.transport_needed})
-    rule = auto_approval.rule_for(session, request, listing)
     if rule is not None:  # the owner approves such requests at once: nothing conflicts, the pieces are held
         request.decided_at = now
         _move(session, request, S.APPROVED, event=events.APPROVED, by=None, now=now,
@@ -495,9 +494,13 @@ def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: boo
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 
 
+# Built once: every listing page asks.
+_OPEN_REQUESTS_FOR = select(LoanRequest).where(
+    col(LoanRequest.listing_id) == bindparam("listing_id"), col(LoanRequest.requester_id) == bindparam("user_id"),
+    col(LoanRequest.status).in_(OPEN)).order_by(col(LoanRequest.id))
+
+
 def open_requests_for(session: Session, user: Actor, listing_id: int) -> list[LoanRequest]:
     """The user's own open requests for a listing (shown on its page)."""
-    return list(session.scalars(select(LoanRequest).where(
-        col(LoanRequest.listing_id) == listing_id, col(LoanRequest.requester_id) == user.id,
-        col(LoanRequest.status).in_(OPEN)).order_by(col(LoanRequest.id))))
+    return list(session.scalars(_OPEN_REQUESTS_FOR, {"listing_id": listing_id, "user_id": user.id}))
 

@@ -9,20 +9,24 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Site, Unit, User
+from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.views import category_name
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
+from sharing.catalog.listings.views import ShownListing, availability
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
 from sharing.catalog.photos.rules import Upload
@@ -39,6 +43,7 @@ from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
 from sharing.web.arguments import page_number
 from sharing.web.forms import refusal, show_error
+from sharing.web.fragments import rendered_once
 from sharing.web.i18n import when
 
 blueprint = Blueprint("loans", __name__, url_prefix="/loans", template_folder="templates")
@@ -54,33 +59,79 @@ def make_room_for_a_photo(endpoint: str | None, values: dict[str, Any] | None) -
 
 # --- Asking -------------------------------------------------------------------------------
 
-def _ask_form(listing: Listing, *, swapping: bool = True) -> AskForm:
-    """The request form. A swap's choice of one's own listings (hundreds, in a large
-    municipality) is offered on the request page alone (``swapping``), not on every listing page."""
-    form = AskForm()
-    kinds = [kind for kind, offer in loans.OFFER_OF_KIND.items()
-             if getattr(listing, offer) and (swapping or kind != RequestKind.SWAP)]
-    form.kind.choices = [(kind.value, KIND_LABELS[kind]) for kind in kinds]
+def _kinds(listing: Listing, *, swapping: bool) -> list[RequestKind]:
+    return [kind for kind, offer in loans.OFFER_OF_KIND.items()
+            if getattr(listing, offer) and (swapping or kind != RequestKind.SWAP)]
+
+
+def _chosen_kind(kinds: list[RequestKind]) -> str | None:
+    """The kind the form starts with: the one the address names (?kind=swap), else the first."""
     wanted = request.args.get("kind")
-    if form.kind.data is None and kinds:
-        form.kind.data = wanted if wanted in {kind.value for kind in kinds} else kinds[0].value
-    sites = db_session.execute(select(col(Site.id), col(Site.name)).where(
-        col(Site.municipality_id) == current_user.municipality_id, col(Site.active)).order_by(Site.name)).all()
-    form.delivery_site_id.choices = [("", _("Choose a site"))] + [(site_id, name) for site_id, name in sites]
+    values = [kind.value for kind in kinds]
+    return wanted if wanted in values else (values[0] if values else None)
+
+
+def _ask_form(listing: Listing, *, swapping: bool = True) -> AskForm:
+    """The request form, with what checking it needs (the kinds the listing is offered as).
+    The choices only showing it needs are added by ``_offer_choices``."""
+    form = AskForm()
+    kinds = _kinds(listing, swapping=swapping)
+    form.kind.choices = [(kind.value, KIND_LABELS[kind]) for kind in kinds]
+    if form.kind.data is None:
+        form.kind.data = _chosen_kind(kinds)
+    return form
+
+
+# Built once: every listing page asks.
+_SITES_OF = select(col(Site.id), col(Site.name)).where(
+    col(Site.municipality_id) == bindparam("municipality_id"), col(Site.active)).order_by(col(Site.name))
+
+
+def _delivery_sites() -> list[tuple[int, str]]:
+    """The user's municipality's sites, where pieces can be delivered."""
+    return [(site_id, name) for site_id, name in db_session.execute(
+        _SITES_OF, {"municipality_id": current_user.municipality_id})]
+
+
+def _offer_choices(form: AskForm, listing: Listing, *, sites: list[tuple[int, str]], swapping: bool = True) -> None:
+    """The choices of the form's selects. A swap's choice of one's own listings (hundreds, in a
+    large municipality) is offered on the request page alone (``swapping``), not on every listing page."""
+    form.delivery_site_id.choices = [("", _("Choose a site")), *sites]
     if listing.swap and swapping:
         own = db_session.execute(select(col(Listing.id), col(Listing.title)).where(
             col(Listing.municipality_id) == current_user.municipality_id, col(Listing.swap),
             col(Listing.status).in_(holds.BOOKABLE), col(Listing.id) != listing.id).order_by(Listing.title)).all()
         form.offered_listing_id.choices = [("", _("Nothing offered"))] + [(item_id, title) for item_id, title in own]
-    return form
 
 
-def ask_panel(listing: Listing) -> str:
-    """The listing page's part of loans: the signed-in user's open requests for it, and the form."""
+def _fields(form: AskForm, listing: Listing) -> Markup:
+    """The form's fields, for the listing's kind and offers."""
+    choices = form.offered_listing_id.choices
+    return Markup(render_template("loans/_ask_field_list.html", form=form, thing=listing.kind == ResourceKind.THING,
+                                  lend=listing.lend, swap=bool(listing.swap and choices and len(choices) > 1)))
+
+
+def ask_panel(shown: ShownListing) -> str:
+    """The listing page's part of loans: the signed-in user's open requests for it, and the form.
+
+    The form's fields are blank and alike for every listing of the same kind and offers, in one
+    language, for everyone of one municipality (its sites are the choices): they are rendered
+    once for each such key and kept in memory."""
+    listing = shown.listing
     if not any(getattr(listing, offer) for offer in loans.OFFER_OF_KIND.values()) or \
             listing.status not in holds.BOOKABLE:
         return ""
-    return render_template("loans/_ask_panel.html", listing=listing, form=_ask_form(listing, swapping=False),
+    kinds = _kinds(listing, swapping=False)
+    sites = _delivery_sites()
+    key = ("loans.ask-fields", str(get_locale()), tuple(kinds), _chosen_kind(kinds),
+           listing.kind == ResourceKind.THING, listing.lend, tuple(sites))
+
+    def blank_fields() -> Markup:
+        form = _ask_form(listing, swapping=False)
+        _offer_choices(form, listing, sites=sites, swapping=False)
+        return _fields(form, listing)
+
+    return render_template("loans/_ask_panel.html", listing=listing, fields=rendered_once(key, blank_fields),
                            mine=loans.open_requests_for(db_session, current_user, listing.id or 0))
 
 
@@ -99,15 +150,18 @@ def ask(listing_id: int) -> ResponseReturnValue:
             show_error(form, error)
             if isinstance(error, holds.NotFree):  # too few free: offer the queue for what was asked
                 queue_form = queue_views.offer(listing, quantity=details.quantity, first_day=details.first_day,
-                                               last_day=details.last_day)
+                                               last_day=details.last_day, free=error.free)
         else:
             db_session.commit()
             log.info("request %s for listing %s made by user %s", made.id, listing_id, current_user.id)
             flash(_("Your request is sent. You will be told when it is decided."), "success")
             return redirect(url_for("loans.detail", request_id=made.id))
+    _offer_choices(form, listing, sites=_delivery_sites())
     today = today_in_sweden(utcnow())
-    page = render_template("loans/ask.html", listing=listing, form=form, queue_form=queue_form,
-                           calendar=holds.calendar(db_session, listing, first=today, count=28), today=today)
+    calendar = holds.calendar(db_session, listing, first=today, count=28)
+    page = render_template("loans/ask.html", listing=listing, fields=_fields(form, listing), form=form,
+                           queue_form=queue_form,
+                           availability=availability(calendar, quantity=listing.quantity, today=today))
     return page, 422 if form.errors else 200
 
 

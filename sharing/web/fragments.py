@@ -1,5 +1,8 @@
 """Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
-cost much to render (the catalog's search results).
+cost much to render (the catalog's search form and its listing cards).
+
+``KeptInMemory`` keeps parts in one worker's memory, by a key that names everything the part
+shows (so a changed listing is another key, shown at once): the least recently used go first.
 
 They are kept in files under the instance folder, which every worker process of a server
 shares: a part is rendered once for all of them. Each worker also keeps the parts it used
@@ -19,17 +22,54 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, Generic, NamedTuple, TypeVar
 
 from cachelib import FileSystemCache, SimpleCache
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from sharing.web.i18n import page_gettext
+
 log = logging.getLogger("sharing.web")
 PRUNE_EVERY_SECONDS = 60
 IN_MEMORY_ENTRIES = 100  # per worker: the parts asked for most, without reading their file
+
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class KeptInMemory(Generic[T]):
+    """What ``make`` made, kept in this worker's memory by its key: at most ``entries``, the
+    least recently used going first. Nothing expires: the key must name all the part depends on."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self.hits = self.misses = 0
+        self._kept: OrderedDict[Hashable, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._kept.get(key, _MISSING)
+            if found is not _MISSING:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return found  # type: ignore[return-value]  # not _MISSING: one of ours
+            self.misses += 1
+        made = make()
+        if self.entries > 0:
+            with self._lock:
+                self._kept[key] = made
+                while len(self._kept) > self.entries:
+                    self._kept.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 class KeptPart(NamedTuple):
@@ -119,6 +159,13 @@ def code_and_settings_stamp(app: Flask) -> str:
     parts += [repr(app.config.get(name)) for name in (
         "MAP_TILE_URL", "MAP_ATTRIBUTION", "SERVER_NAME", "APPLICATION_ROOT", "SHARING_BASE_URL")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def render_part(template: str, **context: object) -> Markup:
+    """A part of a page that shows nothing but what it is given, in the page's language:
+    rendered without the context processors, so the reader (``current_user``), the menu and the
+    request cannot enter it, as befits a part kept for many readers (and that work is saved)."""
+    return Markup(current_app.jinja_env.get_template(template).render(**page_gettext(), **context))
 
 
 def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:

@@ -319,6 +319,7 @@ def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
     from sqlalchemy.engine import make_url
 
     started = time.perf_counter()
+    os.environ.update(SHARING_ENV="development", SHARING_DATABASE_URL=url)  # as prepare() leaves them
     if name == "sqlite":
         kept = Path(args.keep_prepared) / f"catalog-{args.listings}.sqlite3"
         if not kept.exists():

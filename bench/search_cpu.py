@@ -10,7 +10,8 @@ Signed in as the three municipalities' employees in turns.
     python bench/search_cpu.py ... --profile /tmp/search.prof              # cProfile of the passes
 
 Two passes over different addresses: the first with nothing kept (a worker just started), the
-second after it (what a worker that has served a while pays).
+second after it (what a worker that has served a while pays); then the second's addresses again
+(what a search costs whose listings' cards and form a worker has kept, but not its results).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
         client.get("/")
     addresses = search_addresses(2 * args.searches, seed=29)
     figures: dict[str, object] = {"searches_per_pass": args.searches, "kept_results": args.kept_results}
-    for name, chunk in (("first", addresses[:args.searches]), ("after", addresses[args.searches:])):
+    for name, chunk in (("first", addresses[:args.searches]), ("after", addresses[args.searches:]),
+                        ("again", addresses[args.searches:])):
         profiler = cProfile.Profile() if args.profile and name == "after" else None
         totals, outside = [], []
         for n, path in enumerate(chunk):

@@ -143,7 +143,8 @@ def _search_link() -> Callable[..., str]:
     would (what is given first, then the search's arguments), for a tenth of the work: url_for
     encodes the search's arguments anew for each link."""
     base = url_for("catalog.browse")
-    kept = [(name, value) for name, values in link_arguments(exclude=("page", "view")).items() for value in values]
+    kept: list[tuple[str, object]] = [
+        (name, value) for name, values in link_arguments(exclude=("page", "view")).items() for value in values]
 
     def link(**first: object) -> str:
         given = [(name, value) for name, value in first.items() if value is not None]

@@ -8,10 +8,13 @@ driven through gunicorn by concurrent signed-in clients:
 - the same app's signed-in front page, driven in turns with the searches, as the reference.
 
 Prints its figures, and last one line of JSON with, per database, ``longtail_search_p95_ms``,
-``longtail_search_rps`` and ``front_rps``.
+``longtail_search_rps`` and ``front_rps``, and the CPU time the server (and its database) spent
+per request of each kind (``longtail_search_cpu_ms``, ``front_cpu_ms``): latency and throughput
+move with whatever else the machine does, CPU time per request far less.
 
     make bench-catalog                  # 100 000 listings
     make bench-catalog LISTINGS=20000
+    .venv/bin/python bench/catalog.py --keep-prepared /tmp/bench   # prepare once, copy in later runs
 """
 
 from __future__ import annotations

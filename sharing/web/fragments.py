@@ -1,16 +1,18 @@
 """Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
-cost much to render (the catalog's search form and its listing cards).
+cost much to render (the catalog's search results, its filter panel, form and listing cards).
 
-``KeptInMemory`` keeps parts in one worker's memory, by a key that names everything the part
-shows (so a changed listing is another key, shown at once): the least recently used go first.
-
-They are kept in files under the instance folder, which every worker process of a server
-shares: a part is rendered once for all of them. Each worker also keeps the parts it used
-last in memory, until their file expires. The caller's key names everything the data behind
-a part depends on, a revision of it included, so a change shows under a new key; the keys
-also carry a stamp of the code and the settings that render them, so a deploy or a new
+``cached_fragment`` keeps parts in files under the instance folder, which every worker process
+of a server shares: a part is rendered once for all of them. Each worker also keeps the parts it
+used last in memory, until their file expires. The caller's key names everything the data
+behind a part depends on, a revision of it included, so a change shows under a new key; the
+keys also carry a stamp of the code and the settings that render them, so a deploy or a new
 setting never serves what the old ones rendered. Parts expire, the oldest go first beyond a
 number of files, and a damaged file is a miss, never a broken page.
+
+``KeptInMemory`` keeps small parts in one worker's memory alone (a deploy starts new workers),
+under a key that names everything the part shows, so that a change is another key, shown at
+once: the least recently used go first. ``render_part`` renders such a part from what it is
+given alone.
 """
 
 from __future__ import annotations

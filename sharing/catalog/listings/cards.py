@@ -18,7 +18,7 @@ from functools import partial
 from operator import itemgetter
 from typing import NamedTuple, cast
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import instance_dict
@@ -143,7 +143,8 @@ def rendered(cards: Sequence[Card]) -> Markup:
             macros.append(module.listing_card)  # type: ignore[attr-defined]  # the template's macro
         return Markup(macros[0](card))
 
-    return Markup("").join([kept.get_or_make(card, partial(render, card)) for card in cards])
+    root = request.script_root  # where the app is mounted: the cards' links start with it
+    return Markup("").join([kept.get_or_make((card, root), partial(render, card)) for card in cards])
 
 
 def _labels(locale: str) -> dict[str, dict[str, str]]:

@@ -168,7 +168,7 @@ def _search_form(view: str, today: date) -> tuple[Markup, SearchValues]:
                              if name not in ("q", "page")])
     forms: KeptInMemory[tuple[Markup, Markup, SearchValues]] = current_app.extensions["sharing.catalog.search_forms"]
     before, after, values = forms.get_or_make(
-        (locale, current_user.municipality_id, fingerprint, today, view, filter_args),
+        (locale, current_user.municipality_id, fingerprint, today, view, filter_args, request.script_root),
         lambda: _make_search_form(view, today, choices, fingerprint))
     words: KeptInMemory[tuple[Markup, str]] = current_app.extensions["sharing.catalog.search_words"]
     words_field, q = words.get_or_make((locale, request.args.get("q")), _make_words_field)  # the form reads the first

@@ -8,10 +8,13 @@ driven through gunicorn by concurrent signed-in clients:
 - the same app's signed-in front page, driven in turns with the searches, as the reference.
 
 Prints its figures, and last one line of JSON with, per database, ``longtail_search_p95_ms``,
-``longtail_search_rps`` and ``front_rps``.
+``longtail_search_rps`` and ``front_rps``, and the CPU time the server (and its database) spent
+per request of each kind (``longtail_search_cpu_ms``, ``front_cpu_ms``): latency and throughput
+move with whatever else the machine does, CPU time per request far less.
 
     make bench-catalog                  # 100 000 listings
     make bench-catalog LISTINGS=20000
+    .venv/bin/python bench/catalog.py --keep-prepared instance/bench   # prepare once, copy in later runs
 """
 
 from __future__ import annotations
@@ -128,13 +131,15 @@ class Sample:
     paths: set[str] = field(default_factory=set)
     errors: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the server's (and its database's), while these were driven
 
     def figures(self) -> dict[str, float]:
         latencies = sorted(self.latencies)
         return {"requests": len(latencies), "errors": self.errors,
                 "p50_ms": round(statistics.median(latencies), 1),
                 "p95_ms": round(latencies[math.ceil(len(latencies) * 0.95) - 1], 1),  # nearest rank
-                "rps": round(len(latencies) / self.seconds, 1)}
+                "rps": round(len(latencies) / self.seconds, 1),
+                "cpu_ms": round(self.cpu_seconds * 1000 / max(1, len(latencies)), 1)}
 
 
 def log_in(base: str, clients: int) -> list[Client]:
@@ -185,14 +190,60 @@ def drive(sessions: list[Client], paths: Paths, seconds: float, into: Sample | N
     return sample
 
 
-def drive_in_turns(turns: dict[str, tuple[list[Client], Paths]], seconds: float, rounds: int) -> dict[str, Sample]:
+def drive_in_turns(turns: dict[str, tuple[list[Client], Paths]], seconds: float, rounds: int,
+                   cpu: Callable[[], float] = lambda: 0.0) -> dict[str, Sample]:
     """Drive each kind of request in turn, ``rounds`` times for ``seconds / rounds`` each: a
-    slow spell of the machine falls on all of them alike, not on one."""
+    slow spell of the machine falls on all of them alike, not on one. ``cpu()`` tells the CPU
+    seconds the server has spent so far: what each kind costs it, however busy the machine."""
     samples = {name: Sample() for name in turns}
     for _ in range(rounds):
         for name, (sessions, paths) in turns.items():
+            before = cpu()
             drive(sessions, paths, seconds / rounds, into=samples[name])
+            samples[name].cpu_seconds += cpu() - before
     return samples
+
+
+def server_cpu(process: subprocess.Popen, url: str) -> Callable[[], float]:
+    """The CPU seconds gunicorn's processes have spent (the workers, and those it has recycled)
+    and, on PostgreSQL, the database's processes serving the bench's database (the writer's
+    too, a few statements a second)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def spent(pid: int, children: bool = False) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            return 0.0
+        return sum(int(n) for n in fields[11:15 if children else 13]) / tick  # utime stime (cutime cstime)
+
+    def workers() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == process.pid:
+                        found.append(int(entry.name))
+                except (OSError, IndexError, ValueError):
+                    continue
+        return found
+
+    database = make_url(url)
+    admin = create_engine(PG_SERVER) if database.get_backend_name() == "postgresql" else None
+
+    def cpu() -> float:
+        total = spent(process.pid, children=True) + sum(spent(pid) for pid in workers())
+        if admin is not None:
+            with admin.connect() as connection:
+                backends = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                                              {"name": database.database}).all()
+            total += sum(spent(pid) for pid in backends)
+        return total
+
+    return cpu
 
 
 def serve(url: str, workers: int, **settings: str) -> tuple[subprocess.Popen, str]:
@@ -259,14 +310,45 @@ def keep_writing(url: str, stop_at: threading.Event, counter: list[int]) -> None
     app.extensions["sharing.engine"].dispose()
 
 
+def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
+    """``prepare``, or (``--keep-prepared``) a copy of what an earlier run prepared, which
+    takes seconds rather than minutes: a SQLite file in that folder, a PostgreSQL database
+    made from one kept on the server. Returns the seconds it took."""
+    if not args.keep_prepared:
+        return prepare(url, args.listings)
+    import shutil
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    started = time.perf_counter()
+    os.environ.update(SHARING_ENV="development", SHARING_DATABASE_URL=url)  # as prepare() leaves them
+    if name == "sqlite":
+        kept = Path(args.keep_prepared) / f"catalog-{args.listings}.sqlite3"
+        if not kept.exists():
+            prepare(url, args.listings)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(make_url(url).database, kept)
+        else:
+            shutil.copyfile(kept, make_url(url).database)
+        return time.perf_counter() - started
+    database, kept_name = make_url(url).database, f"bench_catalog_kept_{args.listings}"
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": kept_name}):
+            connection.execute(text(f'DROP DATABASE "{database}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{kept_name}"'))
+        else:
+            prepare(url, args.listings)
+            connection.execute(text(f'CREATE DATABASE "{kept_name}" TEMPLATE "{database}"'))
+    admin.dispose()
+    return time.perf_counter() - started
+
+
 def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
-    if args.prepared:
-        prepared = 0.0
-        print(f"== {name}: a database prepared before", flush=True)
-    else:
-        print(f"== {name}: preparing {args.listings:,} listings ...", flush=True)
-        prepared = prepare(url, args.listings)
-        print(f"   ready in {prepared:.0f} s", flush=True)
+    print(f"== {name}: preparing {args.listings:,} listings ...", flush=True)
+    prepared = prepare_or_copy(name, url, args)
+    print(f"   ready in {prepared:.0f} s", flush=True)
     addresses = search_addresses(args.addresses)
     weights = zipf_weights(len(addresses))
     process, base = serve(url, args.workers)
@@ -277,7 +359,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         drive(signed_in, (["/"], None), 1)  # warm-up: workers import and connect
         writer.start()
         samples = drive_in_turns({"longtail": (signed_in, (addresses, weights)), "front": (signed_in, (["/"], None))},
-                                 args.seconds, args.rounds)
+                                 args.seconds, args.rounds, cpu=server_cpu(process, url))
     finally:
         stop_writing.set()
         if writer.is_alive():
@@ -287,13 +369,15 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     asked = len(samples["longtail"].paths)
     for label, figures in (("long-tail search", longtail), ("front page", front)):
         print(f"   {label:17} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
-              f"{figures['rps']:7.1f} req/s   ({figures['requests']} requests, {figures['errors']} errors)")
+              f"{figures['rps']:7.1f} req/s   {figures['cpu_ms']:6.1f} ms CPU each   "
+              f"({figures['requests']} requests, {figures['errors']} errors)")
     ratio = longtail["rps"] / front["rps"] if front["rps"] else 0.0
     print(f"   {asked} distinct searches asked of {len(addresses)}; {writes[0]} listings changed meanwhile; "
           f"search / front page {ratio:.2f}")
     return {"longtail_search_p50_ms": longtail["p50_ms"], "longtail_search_p95_ms": longtail["p95_ms"],
             "longtail_search_rps": longtail["rps"], "front_p50_ms": front["p50_ms"], "front_p95_ms": front["p95_ms"],
-            "front_rps": front["rps"], "search_to_front": round(ratio, 2), "distinct_searches": asked,
+            "front_rps": front["rps"], "search_to_front": round(ratio, 2),
+            "longtail_search_cpu_ms": longtail["cpu_ms"], "front_cpu_ms": front["cpu_ms"], "distinct_searches": asked,
             "writes": writes[0], "errors": longtail["errors"] + front["errors"], "prepare_s": round(prepared, 1)}
 
 
@@ -333,16 +417,12 @@ def main() -> None:
                         help="search and the front page are driven in turns, this many times")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)  # as gunicorn.conf.py
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--prepared", metavar="URL", help="drive this database, prepared before (by a run at its"
-                        " size: a million listings take long to make), instead of fresh ones")
+    parser.add_argument("--keep-prepared", metavar="FOLDER",
+                        help="keep what is prepared (SQLite in this folder, PostgreSQL on the server) and copy it "
+                             "in later runs: for comparing changes of the code, not of the data")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     results: dict[str, object] = {"listings": args.listings, "clients": args.clients, "workers": args.workers}
-    if args.prepared:
-        from sqlalchemy.engine import make_url
-        database = make_url(args.prepared).get_backend_name()
-        print(json.dumps(results | {database: bench(database, args.prepared, args)}))
-        return
     print(json.dumps(results | on_each_database(bench, args)))
 
 

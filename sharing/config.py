@@ -57,6 +57,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "PAGE_CACHE_ENTRIES": int(environ.get("SHARING_PAGE_CACHE_ENTRIES", "2000")),
         "PAGE_CACHE_SECONDS": int(environ.get("SHARING_PAGE_CACHE_SECONDS", "600")),
         "SEARCH_LAG_SECONDS": float(environ.get("SHARING_SEARCH_LAG_SECONDS", "1")),
+        # Listing cards kept rendered in each worker's memory, under all that each shows (so a
+        # change shows at once): at most so many, some 1.5 kB each (0 keeps none).
+        "SEARCH_CARDS_KEPT": int(environ.get("SHARING_SEARCH_CARDS_KEPT", "20000")),
         # The map's background: an XYZ tile server only when an administrator configures one (a
         # municipality may run its own; a public one must allow the use). Empty, the default: no
         # third party sees where anyone looks; the map draws the simplified borders and localities

@@ -87,6 +87,7 @@ def tidy_imports() -> None:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(listing_views.blueprint)
+    listing_views.init_app(app)
     app.register_blueprint(photo_views.blueprint)
     app.register_blueprint(category_views.blueprint)
     app.register_blueprint(qr_label_views.blueprint)

@@ -1,14 +1,19 @@
 """Rendered parts of pages kept for reuse, for parts that many people ask for alike and that
-cost much to render (the catalog's search results); and, in each process's memory, small parts
-that depend on a few things alone (``rendered_once``: a form's blank fields).
+cost much to render (the catalog's search results, its filter panel, form and listing cards;
+a form's blank fields).
 
-They are kept in files under the instance folder, which every worker process of a server
-shares: a part is rendered once for all of them. Each worker also keeps the parts it used
-last in memory, until their file expires. The caller's key names everything the data behind
-a part depends on, a revision of it included, so a change shows under a new key; the keys
-also carry a stamp of the code and the settings that render them, so a deploy or a new
+``cached_fragment`` keeps parts in files under the instance folder, which every worker process
+of a server shares: a part is rendered once for all of them. Each worker also keeps the parts it
+used last in memory, until their file expires. The caller's key names everything the data
+behind a part depends on, a revision of it included, so a change shows under a new key; the
+keys also carry a stamp of the code and the settings that render them, so a deploy or a new
 setting never serves what the old ones rendered. Parts expire, the oldest go first beyond a
 number of files, and a damaged file is a miss, never a broken page.
+
+``KeptInMemory`` keeps small parts in one worker's memory alone (a deploy starts new workers),
+under a key that names everything the part shows, so that a change is another key, shown at
+once: the least recently used go first (``rendered_once`` for one process-wide set of such
+parts). ``render_part`` renders such a part from what it is given alone.
 """
 
 from __future__ import annotations
@@ -23,15 +28,51 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, Generic, NamedTuple, TypeVar
 
 from cachelib import FileSystemCache, SimpleCache
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from sharing.web.i18n import page_gettext
+
 log = logging.getLogger("sharing.web")
 PRUNE_EVERY_SECONDS = 60
 IN_MEMORY_ENTRIES = 100  # per worker: the parts asked for most, without reading their file
+
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class KeptInMemory(Generic[T]):
+    """What ``make`` made, kept in this worker's memory by its key: at most ``entries``, the
+    least recently used going first. Nothing expires: the key must name all the part depends on."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self.hits = self.misses = 0
+        self._kept: OrderedDict[Hashable, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._kept.get(key, _MISSING)
+            if found is not _MISSING:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return found  # type: ignore[return-value]  # not _MISSING: one of ours
+            self.misses += 1
+        made = make()
+        if self.entries > 0:
+            with self._lock:
+                self._kept[key] = made
+                while len(self._kept) > self.entries:
+                    self._kept.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 class KeptPart(NamedTuple):
@@ -123,6 +164,13 @@ def code_and_settings_stamp(app: Flask) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def render_part(template: str, **context: object) -> Markup:
+    """A part of a page that shows nothing but what it is given, in the page's language:
+    rendered without the context processors, so the reader (``current_user``), the menu and the
+    request cannot enter it, as befits a part kept for many readers (and that work is saved)."""
+    return Markup(current_app.jinja_env.get_template(template).render(**page_gettext(), **context))
+
+
 def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
     """The part ``render`` makes, kept under ``key``. A None key (or no cache configured)
     renders every time."""
@@ -132,30 +180,6 @@ def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
     return cache.get_or_render(key, render)
 
 
-class PartsInMemory:
-    """Parts kept in one process's memory, the most recently used first; the oldest go beyond a
-    number. For parts whose key names all they depend on (the code aside: a deploy starts new
-    processes), which are few and small: the blank fields of a form in each language, say."""
-
-    def __init__(self, entries: int) -> None:
-        self.entries = entries
-        self._parts: OrderedDict[Hashable, Markup] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> Markup:
-        with self._lock:
-            found = self._parts.get(key)
-            if found is not None:
-                self._parts.move_to_end(key)
-                return found
-        part = Markup(render())
-        with self._lock:
-            self._parts[key] = part
-            while len(self._parts) > self.entries:
-                self._parts.popitem(last=False)
-        return part
-
-
 PARTS_IN_MEMORY = 500
 
 
@@ -163,12 +187,12 @@ def rendered_once(key: Hashable, render: Callable[[], str]) -> Markup:
     """The part ``render`` makes, rendered once in this process for each ``key``, which must name
     everything the part depends on: its language, the rows it shows (not their ids alone: a
     renamed one is a new key). Nothing a booking or a request changes belongs in such a part."""
-    parts: PartsInMemory = current_app.extensions["sharing.parts_in_memory"]
-    return parts.get_or_render(key, render)
+    parts: KeptInMemory[Markup] = current_app.extensions["sharing.parts_in_memory"]
+    return parts.get_or_make(key, lambda: Markup(render()))
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["sharing.parts_in_memory"] = PartsInMemory(PARTS_IN_MEMORY)
+    app.extensions["sharing.parts_in_memory"] = KeptInMemory[Markup](PARTS_IN_MEMORY)
     if app.config["PAGE_CACHE_ENTRIES"] > 0 and app.config["PAGE_CACHE_SECONDS"] > 0:
         app.extensions["sharing.fragments"] = FragmentCache(
             app.config["PAGE_CACHE_DIR"], entries=app.config["PAGE_CACHE_ENTRIES"],

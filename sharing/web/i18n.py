@@ -52,15 +52,19 @@ def when(value: datetime | date | None, style: str = "medium") -> str:
     return format_date(value, "yyyy-MM-dd" if style == "short" else style)
 
 
+def page_gettext() -> dict[str, object]:
+    """The translation functions of a template, in whatever language is in force (a mail's too).
+    Flask-Babel finds the translations anew for every string, and a page has dozens: these are
+    found once."""
+    translations = get_translations()
+    gettext = _make_new_gettext(translations.ugettext)
+    return {"gettext": gettext, "_": gettext,  # _ itself, not Jinja's alias that looks up gettext each time
+            "ngettext": _make_new_ngettext(translations.ungettext)}
+
+
 def init_app(app: Flask) -> None:
     add_template_helpers(app, filters={"money": money, "when": when, "number": format_decimal})
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        # Flask-Babel finds the translations anew for every string, and a page has dozens: the
-        # page's are found once here, in whatever language is in force (a mail's too).
-        translations = get_translations()
-        gettext = _make_new_gettext(translations.ugettext)
-        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES,
-                "gettext": gettext, "_": gettext,  # _ itself, not Jinja's alias that looks up gettext each time
-                "ngettext": _make_new_ngettext(translations.ungettext)}
+        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES, **page_gettext()}

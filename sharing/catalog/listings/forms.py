@@ -68,13 +68,19 @@ class ListingForm(FlaskForm):
         self.visibility.choices = [(v.value, label) for v, label in VISIBILITY_LABELS.items()]
 
 
-class SearchForm(FlaskForm):
-    """The catalog's search, read from the query string so a search can be bookmarked."""
+class SearchWords(FlaskForm):
+    """The search's words: a form of their own too, since searches with other words share the
+    rest of the form (see views._search_form)."""
 
     class Meta:
         csrf = False  # a GET that changes nothing
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+
+
+class SearchForm(SearchWords):
+    """The catalog's search, read from the query string so a search can be bookmarked."""
+
     category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()], validate_choice=False)
     municipality_id = SelectField(_l("Municipality"), coerce=optional_id, validators=[Optional()],
                                   validate_choice=False)

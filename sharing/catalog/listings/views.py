@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from babel.dates import format_date
@@ -37,9 +37,10 @@ from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_choices, current_factor
 from sharing.catalog.holds import rules as holds
+from sharing.catalog.listings import cards
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
-from sharing.catalog.listings.forms import ListingForm, SearchForm
+from sharing.catalog.listings.forms import ListingForm, SearchForm, SearchWords
 from sharing.catalog.listings.labels import STATUS_LABELS
 from sharing.catalog.listings.models import Condition, Listing, ListingDetails, ListingStatus
 from sharing.catalog.photos import rules as photos
@@ -52,7 +53,7 @@ from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
-from sharing.web.fragments import cached_fragment
+from sharing.web.fragments import KeptInMemory, cached_fragment, render_part
 from sharing.web.hooks import content_security_policy
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
@@ -113,93 +114,150 @@ def _search_key(part: str, revision_token: int | None, today: date) -> str | Non
 
 def _search_results(view: str, today: date, revision_token: int | None) -> str:
     """The search form and what it finds, for the reader's municipality (see _search_key)."""
-    form = SearchForm(request.args)  # its selects take any id: their choices are needed only to show them
-    form.validate()
-    filters = listings.Filters(
-        q=form.q.data or "" if not form.q.errors else "",
-        category_id=form.category_id.data, municipality_id=form.municipality_id.data,
-        # A stale bookmark may hold values that no longer exist: they are left out, not a 500.
-        kind=ResourceKind(form.kind.data) if form.kind.data in set(ResourceKind) else None,
-        conditions=[Condition(c) for c in form.condition.data or [] if c in set(Condition)],
-        offers=list(form.offer.data or []),
-        available_from=form.available_from.data if not form.available_from.errors else None,
-        available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
-        else None,
-        today=today,
-        near_site_id=form.near_site_id.data,
-        within_km=form.within_km.data if not form.within_km.errors else None,
-        sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
-        page=max(1, request.args.get("page", 1, type=page_number)),
-    )
-    args = link_arguments(exclude=("page", "view"))
-    # The filters are the same for most searches (none but the words): kept apart, they are
-    # rendered once for all of them.
-    _offer_filter_choices(form)
-    filter_fields = cached_fragment(_filters_key(form, today), lambda: render_template(
-        "catalog/_search_filters.html", form=form, view=view))
-    shown = {"form": form, "view": view, "query_args": args, "filter_fields": filter_fields,
-             "active_filters": len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
-             "filter_errors": any(getattr(form, name).errors for name in FILTER_ARGUMENTS)}
+    search_form, values = _search_form(view, today)
+    filters = listings.Filters(**values, today=today, page=max(1, request.args.get("page", 1, type=page_number)))
+    shown = {"search_form": search_form, "view": view, "link": _search_link()}
     if view == "map":
         on_map = listings.map_points(db_session, viewer=current_user, filters=filters)
         points = on_map.points
         markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
                     "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                                  for listing_id, title in p.listings]} for p in points]
-        return render_template("catalog/_search.html", **shown, points=points, markers=markers,
-                               total=sum(point.count for point in points), place=on_map.place)
+        return render_part("catalog/_search.html", **shown, points=points, markers=markers,
+                           total=sum(point.count for point in points), place=on_map.place)
     page = listings.find(db_session, viewer=current_user, filters=filters)
-    near = filters.near_site_id if filters.sort == "distance" else None
-    return render_template("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
-                           free=page.free, covers=photos.covers(db_session, [id_of(listing) for listing in page.items]),
-                           places=_card_places(page.items, near))
+    origin = None
+    if filters.sort == "distance" and filters.near_site_id is not None:
+        site = db_session.get(Site, filters.near_site_id)
+        if site is not None and site.municipality_id == current_user.municipality_id:  # only one's own
+            origin = (site.latitude, site.longitude)
+    shown_cards = cards.cards_for(
+        page.items, locale=str(get_locale()), origin=origin, free=page.free,
+        standing=cards.standings(db_session, [id_of(listing) for listing in page.items]))
+    return render_part("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
+                       cards=cards.rendered(shown_cards))
 
 
-def _card_places(items: list[Listing], near_site_id: int | None) -> dict[int, tuple[str, str, float | None]]:
-    """Where each listing stands, as its card says it: the municipality, the locality and, when
-    sorted by distance from one of the reader's own sites, how far it is (km, as the crow flies)."""
-    sites = {s.id: s for s in db_session.scalars(select(Site).where(col(Site.id).in_({i.site_id for i in items})))}
-    names = {m.id: m.name for m in db_session.scalars(select(Municipality))}
-    origin = db_session.get(Site, near_site_id) if near_site_id is not None else None
-    if origin is not None and origin.municipality_id != current_user.municipality_id:
-        origin = None
-    places: dict[int, tuple[str, str, float | None]] = {}
-    for item in items:
-        site = sites[item.site_id]
-        km = None
-        if origin is not None and None not in (origin.latitude, origin.longitude, site.latitude, site.longitude):
-            dy = (site.latitude - origin.latitude) * 111.2
-            dx = (site.longitude - origin.longitude) * 111.2 * math.cos(math.radians(origin.latitude))
-            km = math.hypot(dx, dy)
-        places[id_of(item)] = (names.get(site.municipality_id, ""), site.locality, km)
-    return places
+URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string (Werkzeug's urls._urlencode)
 
 
-def _offer_filter_choices(form: SearchForm) -> None:
-    """The filters' choices: alike for everyone of a municipality and language, so kept per
-    catalog revision rather than read and sorted anew for every search."""
-    form.category_id.choices, form.municipality_id.choices, form.near_site_id.choices = revision.kept(
+def _search_link() -> Callable[..., str]:
+    """Writes this search's links to its other pages and views, ``link(page=2)``, as url_for
+    would (what is given first, then the search's arguments), for a tenth of the work: url_for
+    encodes the search's arguments anew for each link."""
+    base = url_for("catalog.browse")
+    kept: list[tuple[str, object]] = [
+        (name, value) for name, values in link_arguments(exclude=("page", "view")).items() for value in values]
+
+    def link(**first: object) -> str:
+        given = [(name, value) for name, value in first.items() if value is not None]
+        query = urlencode(given + kept, safe=URL_SAFE)
+        return f"{base}?{query}" if query else base
+
+    return link
+
+
+SearchValues = dict[str, Any]  # the Filters' fields that the search's arguments give (not today, not the page)
+WORDS_SLOT = Markup("<!-- the search's words -->")  # where the words' field goes in the rest of the form
+
+
+def _search_form(view: str, today: date) -> tuple[Markup, SearchValues]:
+    """The search form, and the filters read from it, in the reader's language with their
+    municipality's choices. Many searches ask alike, a word or two under a few filters: each
+    worker keeps the words' field by the words, and the rest of the form by the filters."""
+    choices, fingerprint = _filter_choices_kept()
+    locale = str(get_locale())
+    filter_args = urlencode([(name, value) for name, value in request.args.items(multi=True)
+                             if name not in ("q", "page")])
+    forms: KeptInMemory[tuple[Markup, Markup, SearchValues]] = current_app.extensions["sharing.catalog.search_forms"]
+    before, after, values = forms.get_or_make(
+        (locale, current_user.municipality_id, fingerprint, today, view, filter_args, request.script_root),
+        lambda: _make_search_form(view, today, choices, fingerprint))
+    words: KeptInMemory[tuple[Markup, str]] = current_app.extensions["sharing.catalog.search_words"]
+    words_field, q = words.get_or_make((locale, request.args.get("q")), _make_words_field)  # the form reads the first
+    # Lists of their own: a search must not change what the next one is given.
+    return (Markup(before + words_field + after),
+            {**values, "q": q, "conditions": list(values["conditions"]), "offers": list(values["offers"])})
+
+
+def _make_words_field() -> tuple[Markup, str]:
+    """The words' field, and the words searched for (none when they are too long)."""
+    form = SearchWords(request.args)
+    form.validate()
+    words = form.q.data or "" if not form.q.errors else ""
+    return render_part("catalog/_search_words.html", form=form), words
+
+
+def _make_search_form(view: str, today: date, choices: FilterChoices,
+                      fingerprint: str) -> tuple[Markup, Markup, SearchValues]:
+    """The form but for its words, split where they go, and the filters it reads."""
+    form = SearchForm(request.args)  # its selects take any id: their choices are needed only to show them
+    form.validate()
+    values: SearchValues = dict(
+        category_id=form.category_id.data, municipality_id=form.municipality_id.data,
+        # A stale bookmark may hold values that no longer exist: they are left out, not a 500.
+        kind=ResourceKind(form.kind.data) if form.kind.data in set(ResourceKind) else None,
+        conditions=tuple(Condition(c) for c in form.condition.data or [] if c in set(Condition)),
+        offers=tuple(form.offer.data or []),
+        available_from=form.available_from.data if not form.available_from.errors else None,
+        available_until=form.available_until.data if not (form.available_until.errors or form.available_from.errors)
+        else None,
+        near_site_id=form.near_site_id.data,
+        within_km=form.within_km.data if not form.within_km.errors else None,
+        sort=form.sort.data if form.sort.data in listings.SORTS else "relevance",
+    )
+    form.category_id.choices, form.municipality_id.choices, form.near_site_id.choices = choices
+    # The filters are the same for most searches (none but the words): kept apart, and shared
+    # by the workers, they are rendered once for all of them.
+    filter_fields = cached_fragment(_filters_key(fingerprint, today), lambda: render_part(
+        "catalog/_search_filters.html", form=form, view=view))
+    rest = render_part(
+        "catalog/_search_form.html", view=view, filter_fields=filter_fields, words_field=WORDS_SLOT,
+        active_filters=len({name for name in FILTER_ARGUMENTS if request.args.get(name)}),
+        filter_errors=any(getattr(form, name).errors for name in FILTER_ARGUMENTS))
+    before, after = Markup(rest).split(WORDS_SLOT)
+    return Markup(before), Markup(after), values
+
+
+FilterChoices = tuple[list[tuple[object, str]], ...]
+SEARCH_FORMS_KEPT = 500  # per worker: a form is some 10 kB
+SEARCH_WORDS_KEPT = 2000  # per worker: the words' field is some 300 bytes
+
+
+def init_app(app: Flask) -> None:
+    """What the search keeps in each worker's memory: its forms, and the listings' cards."""
+    app.extensions["sharing.catalog.search_forms"] = KeptInMemory(SEARCH_FORMS_KEPT)
+    app.extensions["sharing.catalog.search_words"] = KeptInMemory(SEARCH_WORDS_KEPT)
+    cards.init_app(app)
+
+
+def _filter_choices_kept() -> tuple[FilterChoices, str]:
+    """The filters' choices (categories, municipalities, the reader's own sites), and a digest
+    of them: alike for everyone of a municipality and language, so kept per catalog revision
+    rather than read and sorted anew for every search."""
+    return revision.kept(
         db_session, ("catalog.search.choices", str(get_locale()), current_user.municipality_id), _filter_choices,
         max_age=current_app.config["SEARCH_LAG_SECONDS"])
 
 
-def _filter_choices() -> tuple[list[tuple[object, str]], ...]:
+def _filter_choices() -> tuple[FilterChoices, str]:
     municipalities = db_session.scalars(select(Municipality).where(col(Municipality.active))
                                         .order_by(Municipality.name)).all()
-    return (_category_choices(_("All categories")),
-            [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities],
-            [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()])
+    choices: FilterChoices = (_category_choices(_("All categories")),
+                              [("", _("All municipalities"))] + [(m.id, m.name) for m in municipalities],
+                              [("", _("Anywhere"))] + [(s.id, s.name) for s in _own_sites()])
+    digest = hashlib.sha256(repr([[(str(value), str(label)) for value, label in field] for field in choices])
+                            .encode()).hexdigest()
+    return choices, digest
 
 
-def _filters_key(form: SearchForm, today: date) -> str:
+def _filters_key(fingerprint: str, today: date) -> str:
     """What the filter panel shows: its choices (categories, municipalities, the reader's sites)
     and the filters chosen, in the reader's language. Not the catalog's revision: a listing's
     change, many a second, leaves the panel as it was."""
-    choices = [(str(value), str(label)) for name in ("category_id", "municipality_id", "near_site_id")
-               for value, label in getattr(form, name).choices]
     args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ("q", "page")])
     return (f"catalog.search.filters:{get_locale()}:{today}:"
-            + hashlib.sha256(repr((choices, args)).encode()).hexdigest())
+            + hashlib.sha256(repr((fingerprint, args)).encode()).hexdigest())
 
 
 CALENDAR_WEEKS = 6

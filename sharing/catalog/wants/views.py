@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Municipality, Role, Unit, User
 from sharing.catalog.categories.rules import category_choices
+from sharing.catalog.listings import cards as listing_cards
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.forms import WantFilterForm, WantForm
 from sharing.catalog.wants.labels import WANT_STATUS_LABELS
@@ -112,7 +113,8 @@ def detail(want_id: int) -> str:
         label=wants.label(want, locale=str(get_locale())),
         expired=wants.is_expired(want, today=today), can_edit=wants.can_edit(current_user, want),
         can_close=wants.can_close(current_user, want), search_args=search_args,
-        matches=wants.matching_listings(db_session, want=want, viewer=current_user),
+        matches=listing_cards.rendered(listing_cards.cards_for(
+            wants.matching_listings(db_session, want=want, viewer=current_user), locale=str(get_locale()))),
     )
 
 

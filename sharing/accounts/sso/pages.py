@@ -27,7 +27,7 @@ def offer(provider: SsoProvider, email: str, next_url: str | None) -> Response:
     municipality = db_session.get(Municipality, provider.municipality_id)
     form = StartForm(formdata=None, email=email, next=next_url or "")
     response = Response(render_template("sso/offer.html", form=form, provider=provider, municipality=municipality,
-                                        email=email))
+                                        email=email), mimetype="text/html")
     # The button's POST is answered by a redirect to the provider: the one other place a form
     # of this page may lead to.
     response.headers["Content-Security-Policy"] = content_security_policy(form_origins=(_origin(provider.issuer),))

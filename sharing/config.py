@@ -37,6 +37,9 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "SHARING_ENV": env,
         "SECRET_KEY": secret_key,
         "SHARING_DATABASE_URL": environ.get("SHARING_DATABASE_URL", default_db),
+        # The key the identity providers' client secrets are encrypted with (single sign-on);
+        # the SECRET_KEY when not set. Changing it makes the stored secrets unreadable.
+        "ENCRYPTION_KEY": environ.get("SHARING_ENCRYPTION_KEY") or secret_key,
         "SHARING_BASE_URL": environ.get("SHARING_BASE_URL", "http://127.0.0.1:5000"),
         # Sessions: cookies only over HTTPS in production, never readable by scripts.
         # The __Host- prefix binds the cookie to this host and path, over HTTPS only.

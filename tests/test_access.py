@@ -10,6 +10,8 @@ import pytest
 from sharing.access import access_for
 from sharing.accounts import notifications
 from sharing.accounts.models import Municipality, Role
+from sharing.accounts.sso import encryption
+from sharing.accounts.sso.models import SsoProvider
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.models import ListingImport
 from sharing.catalog.wants import rules as wants
@@ -90,6 +92,9 @@ EXPECTED: dict[str, object] = {
     "calendar_feed.settings": SIGNED_IN, "calendar_feed.make": SIGNED_IN, "calendar_feed.revoke": SIGNED_IN,
     "calendar_feed.feed": ANYONE,
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
+    # Single sign-on: finding, starting and finishing a sign-in are for anyone (CSRF and the
+    # state guard them); the provider's settings for the municipality's administrators.
+    "sso.find": ANYONE, "sso.start": ANYONE, "sso.callback": ANYONE, "sso.settings": ADMINS,
 }
 
 
@@ -126,6 +131,11 @@ def world(app, factory):
     # Another municipality's queue entry (the request above leaves too few free): not found here.
     entry = queue.join(factory.session, listing_id=skurup_listing.id, by=poster, now=utcnow(), wish=queue.Wish(
         quantity=2, first_day=today_in_sweden(utcnow()), last_day=today_in_sweden(utcnow())))
+    # A provider that does not answer (nothing listens on port 9): starting there fails politely.
+    provider = SsoProvider(municipality_id=municipality.id, issuer="http://127.0.0.1:9", client_id="delning",
+                           client_secret_encrypted=encryption.encrypt("hemligt", key=encryption.fernet_key(
+                               app.config["ENCRYPTION_KEY"])), email_domains="ystad.se")
+    factory.session.add(provider)
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())
     factory.session.commit()
@@ -137,7 +147,7 @@ def world(app, factory):
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
            "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
-           "key": photo.key, "rendition": "card", "secret": "x" * 43}, users
+           "key": photo.key, "rendition": "card", "secret": "x" * 43, "provider_id": provider.id}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 
@@ -209,7 +219,7 @@ def test_admin_of_one_municipality_cannot_manage_another(client, auth, factory):
     assert client.get(f"/admin/municipalities/{ystad.id}/users").status_code == 200
     for path in (f"/admin/municipalities/{skurup.id}/users", f"/admin/municipalities/{skurup.id}/sites",
                  f"/admin/municipalities/{skurup.id}/users/{skurup_user.id}",
-                 f"/admin/municipalities/{skurup.id}/settings"):
+                 f"/admin/municipalities/{skurup.id}/settings", f"/admin/municipalities/{skurup.id}/sign-in"):
         assert client.get(path).status_code == 403, path
     # Another municipality's record under one's own municipality's address is not found either.
     assert client.get(f"/admin/municipalities/{ystad.id}/users/{skurup_user.id}").status_code == 404

@@ -11,6 +11,8 @@ from sharing.accounts import admin_views, cli, demo, notification_views, notific
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.labels import notification_text, role_labels
 from sharing.accounts.mail_preferences import views as mail_preference_views
+from sharing.accounts.sso import labels as sso_labels
+from sharing.accounts.sso import views as sso_views
 from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
 from sharing.db import new_session
@@ -46,6 +48,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.blueprint)
     app.register_blueprint(notification_views.blueprint)
     app.register_blueprint(mail_preference_views.blueprint)
+    sso_views.init_app(app)
+    sso_labels.describe_events()
     app.cli.add_command(cli.municipality_cli)
     app.cli.add_command(cli.user_cli)
     add_template_helpers(app, names={"role_labels": role_labels,

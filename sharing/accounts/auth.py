@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Unpack
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
@@ -29,6 +29,7 @@ from sharing.accounts.models import (
     UserSession,
 )
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from sharing.accounts.sso.models import SsoIdentity
 from sharing.errors import DomainError
 from sharing.i18n import N_
 from sharing.typed import id_of, relation
@@ -263,8 +264,10 @@ _SIGNED_IN_USER: Select[Unpack[tuple[Any, ...]]] = select(
     col(User.unit_id),
     col(User.name), col(User.email), col(User.locale),
     col(User.totp_secret).is_not(None).label("two_step"),
-    # User.is_active, in SQL.
-    and_(col(User.active), col(User.password_hash).is_not(None)).label("can_sign_in"),
+    # Active, and able to prove who they are: with a password, or by their municipality's
+    # identity provider (single sign-on: such a user may have no password at all).
+    and_(col(User.active), or_(col(User.password_hash).is_not(None),
+                               exists().where(col(SsoIdentity.user_id) == User.id))).label("can_sign_in"),
     User.unread_notification_count.label("unread"),  # type: ignore[attr-defined]  # added in accounts.models
     _ROLES.label("roles"),
 ).join(Municipality, col(Municipality.id) == User.municipality_id)

@@ -26,6 +26,8 @@ from sharing.accounts.forms import (
 )
 from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, User
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
+from sharing.accounts.sso import pages as sso_pages
+from sharing.accounts.sso import rules as sso_rules
 from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
@@ -59,7 +61,9 @@ def _known_addresses() -> auth.KnownAddresses:
                                keep_for=timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
 
 
-def _signed_in(user: User, next_url: str | None) -> Response:
+def signed_in(user: User, next_url: str | None) -> Response:
+    """Start the session of a user who proved who they are (password and code, or their
+    municipality's identity provider), and send them on."""
     signed_in = auth.signed_in_user(db_session, id_of(user))
     if signed_in is None:  # deactivated this very moment
         abort(403)
@@ -78,6 +82,10 @@ def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(safe_next(form.next.data, url_for("web.index")))
     if form.validate_on_submit():
+        # Where the address's municipality signs in with its own provider only, no password is tried.
+        offer = sso_pages.offer_if_no_password(form.email.data or "", form.next.data)
+        if offer is not None:
+            return offer
         try:
             user = auth.authenticate(db_session, email=form.email.data or "", password=form.password.data or "",
                                      address=_address(), now=utcnow(), limits=_login_limits(),
@@ -91,11 +99,16 @@ def login() -> str | Response | tuple[str, int]:
             security_log.info("login failed from %s", _address())
             flash(_(error.message), "error")
             return render_template("accounts/login.html", form=form)
+        if not sso_rules.password_login_allowed(db_session, municipality_id=user.municipality_id):
+            db_session.rollback()  # an address of another domain: the municipality still says no
+            security_log.info("password login refused by municipality setting: user %s", user.id)
+            flash(_("Your municipality logs in with its own account here, not with a password."), "error")
+            return render_template("accounts/login.html", form=form)
         db_session.commit()
         if user.totp_secret is not None:
             begin_second_step(user, form.next.data)
             return redirect(url_for("accounts.login_code"))
-        return _signed_in(user, form.next.data)
+        return signed_in(user, form.next.data)
     return render_template("accounts/login.html", form=form)
 
 
@@ -105,7 +118,8 @@ def login_code() -> str | Response | tuple[str, int]:
     """The second step: a code from the user's authenticator app."""
     pending = pending_second_step()
     user = auth.load_user(db_session, pending[0]) if pending else None
-    if pending is None or user is None or user.totp_secret is None or not user.is_active:
+    # A pending second step follows a first one (a password, or the municipality's sign-in).
+    if pending is None or user is None or user.totp_secret is None or not user.active:
         flash(_("Log in with your e-mail address and password first."), "info")
         return redirect(url_for("accounts.login"))
     form = CodeForm()
@@ -129,7 +143,7 @@ def login_code() -> str | Response | tuple[str, int]:
             show_error(form, error)
         else:
             db_session.commit()
-            return _signed_in(user, pending[1])
+            return signed_in(user, pending[1])
     return render_template("accounts/login_code.html", form=form)
 
 

@@ -68,14 +68,16 @@ def _check_json(body: Any) -> None:
 
 
 
-def content_security_policy(*image_origins: str) -> str:
-    """Everything is served by us: no third-party origins at all. Map tiles are the one
-    configured exception, which the page that shows a map passes as an image origin."""
+def content_security_policy(*image_origins: str, form_origins: tuple[str, ...] = ()) -> str:
+    """Everything is served by us: no third-party origins at all. The configured exceptions:
+    map tiles, which the page that shows a map passes as an image origin, and a municipality's
+    identity provider, which the page that sends the browser there passes as a form origin."""
     images = " ".join(("'self'", "data:", *image_origins))
+    forms = " ".join(("'self'", *form_origins))
     return (
         f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
         "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
+        f"form-action {forms}; frame-ancestors 'none'"
     )
 
 

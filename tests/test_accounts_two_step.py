@@ -23,10 +23,16 @@ def enrol(client, db, user):
     assert "<svg" in page
     response = client.post("/account/two-step", data={"code": pyotp.TOTP(secret).now(),
                                                       "csrf_token": csrf_token(client, "/account/two-step")})
-    assert response.status_code == 302
+    # On: the recovery codes are shown, this once.
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert len(recovery_codes(response.get_data(as_text=True))) == 10
     db.expire_all()
     assert db.get(User, user.id).totp_secret == secret
     return secret
+
+
+def recovery_codes(page: str) -> list[str]:
+    return re.findall(r"<li><code>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})</code></li>", page)
 
 
 def test_turn_on_then_log_in_with_a_code(client, auth, factory, db, mailbox):

@@ -150,3 +150,15 @@ class AuditFilterForm(FlaskForm):
     def validate_date_to(self, field: Field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The last day comes before the first."))
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(_l("Recovery code"), validators=[InputRequired(), Length(max=40)],
+                       description=_l("One of the codes you saved when you turned on two-step verification, for "
+                                      "example abcd-efgh-jkmn. Each works once."),
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class RecoveryCodesForm(FlaskForm):
+    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})

@@ -1,4 +1,5 @@
-"""What people read of the accounts domain, in their own language: role names and notifications."""
+"""What people read of the accounts domain, in their own language: role names, notifications and
+how the domain's own events read in the audit trail."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Iterable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts import mfa
 from sharing.accounts.models import Notification, Role
+from sharing.events import describe
 
 log = logging.getLogger("sharing.accounts")
 
@@ -35,3 +38,15 @@ def notification_text(notification: Notification) -> str:
     except (KeyError, TypeError, ValueError):
         log.warning("notification %s does not fit its message's placeholders", notification.id)
         return _(notification.message)
+
+
+ACCOUNT_GROUP = _l("Accounts")
+ACCOUNT_EVENTS = {
+    mfa.RECOVERY_CODES_MADE: _l("Recovery codes made"),
+    mfa.RECOVERY_CODE_USED: _l("Logged in with a recovery code"),
+}
+
+
+def describe_events() -> None:
+    for name, label in ACCOUNT_EVENTS.items():
+        describe(name, label, group=ACCOUNT_GROUP)

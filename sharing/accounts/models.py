@@ -201,6 +201,19 @@ class UserSession(SQLModel, table=True):
     user: User = Relationship()
 
 
+class RecoveryCode(SQLModel, table=True):
+    """One of a user's single-use recovery codes for two-step verification, for when their phone
+    is lost (see mfa.py). Only a hash of the code is kept; using it deletes the row."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = _fk("user_account.id", ondelete="CASCADE", index=False)  # the unique constraint covers it
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = _timestamp()
+
+
 class RoleGrant(SQLModel, table=True):
     """One role held by one user in the user's municipality."""
 

@@ -34,3 +34,9 @@ def two_step_changed(user: User, *, enabled: bool) -> bool:
     subject = _l("Two-step verification is on") if enabled else _l("Two-step verification is off")
     return send_mail(to=user.email, subject=subject, locale=user.locale,
                      template="accounts/mail/two_step_changed.txt", user=user, enabled=enabled)
+
+
+def queue_recovery_code_used(session: Session, user: User, *, left: int) -> None:
+    """Someone signed in with one of the user's recovery codes: if it was not them, they know."""
+    queue_mail(session, to=user.email, subject=_l("A recovery code was used"), locale=user.locale,
+               template="accounts/mail/recovery_code_used.txt", user=user, left=left)

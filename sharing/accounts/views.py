@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlmodel import col
@@ -23,6 +37,8 @@ from sharing.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
+    RecoveryCodeForm,
+    RecoveryCodesForm,
 )
 from sharing.accounts.models import ApiToken, AttemptKind, Role, TokenPurpose, User
 from sharing.accounts.sessions import begin_second_step, end_session, pending_second_step, start_session
@@ -112,17 +128,27 @@ def login() -> str | Response | tuple[str, int]:
     return render_template("accounts/login.html", form=form)
 
 
-@blueprint.route("/login/code", methods=["GET", "POST"])
-@allow(PUBLIC)
-def login_code() -> str | Response | tuple[str, int]:
-    """The second step: a code from the user's authenticator app."""
+def _pending_user() -> tuple[User, str] | None:
+    """The user half-way in (a password, or the municipality's sign-in, was right) and where they
+    go next; None if no second step is pending."""
     pending = pending_second_step()
     user = auth.load_user(db_session, pending[0]) if pending else None
     # A pending second step follows a first one (a password, or the municipality's sign-in).
     if pending is None or user is None or user.totp_secret is None or not user.active:
+        return None
+    return user, pending[1]
+
+
+def _second_step(template: str, form: CodeForm | RecoveryCodeForm,
+                 check: Callable[[User, str], int | None]) -> str | Response | tuple[str, int]:
+    """The second step of signing in, with a code from the app or a recovery code (``check``
+    refuses a wrong one with a DomainError, and returns how many recovery codes are left when one
+    was used). Both count as failed logins: the same throttle holds for both."""
+    pending = _pending_user()
+    if pending is None:
         flash(_("Log in with your e-mail address and password first."), "info")
         return redirect(url_for("accounts.login"))
-    form = CodeForm()
+    user, next_url = pending
     if form.validate_on_submit():
         try:
             known = auth.is_known_address(db_session, user_id=id_of(user), address=_address(),
@@ -130,11 +156,11 @@ def login_code() -> str | Response | tuple[str, int]:
                                           keep_for=_known_addresses().keep_for)
             auth.check_throttle(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
                                 now=utcnow(), limits=_login_limits(), known_address=known)
-            mfa.verify(db_session, user=user, code=form.code.data or "", now=utcnow())
+            left = check(user, form.code.data or "")
         except auth.LoginThrottled as error:
             security_log.warning("login code throttled: user %s", user.id)
             flash(refusal(error), "error")
-            return render_template("accounts/login_code.html", form=form), 429
+            return render_template(template, form=form), 429
         except DomainError as error:
             auth.record_attempt(db_session, kind=AttemptKind.LOGIN, email=user.email, address=_address(),
                                 now=utcnow())
@@ -142,9 +168,44 @@ def login_code() -> str | Response | tuple[str, int]:
             security_log.info("login code wrong: user %s", user.id)
             show_error(form, error)
         else:
+            if left is not None:
+                notices.queue_recovery_code_used(db_session, user, left=left)
             db_session.commit()
-            return signed_in(user, pending[1])
-    return render_template("accounts/login_code.html", form=form)
+            response = signed_in(user, next_url)
+            if left is not None:  # told after signing in, which starts the session afresh
+                security_log.info("recovery code used: user %s, %d left", user.id, left)
+                _tell_codes_left(left)
+            return response
+    return render_template(template, form=form)
+
+
+def _tell_codes_left(left: int) -> None:
+    if left <= mfa.RECOVERY_CODES_FEW:
+        flash(ngettext("You used a recovery code. You have %(num)d left: make new ones under My account → "
+                       "Two-step verification.",
+                       "You used a recovery code. You have %(num)d left: make new ones under My account → "
+                       "Two-step verification.", left), "info")
+    else:
+        flash(ngettext("You used a recovery code. You have %(num)d left.",
+                       "You used a recovery code. You have %(num)d left.", left), "info")
+
+
+@blueprint.route("/login/code", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login_code() -> str | Response | tuple[str, int]:
+    """The second step: a code from the user's authenticator app."""
+    def check(user: User, code: str) -> None:
+        mfa.verify(db_session, user=user, code=code, now=utcnow())
+    return _second_step("accounts/login_code.html", CodeForm(), check)
+
+
+@blueprint.route("/login/recovery-code", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login_recovery_code() -> str | Response | tuple[str, int]:
+    """The second step for someone without their phone: one of their recovery codes, once."""
+    def check(user: User, code: str) -> int:
+        return mfa.use_recovery_code(db_session, user=user, code=code, now=utcnow())
+    return _second_step("accounts/login_recovery_code.html", RecoveryCodeForm(), check)
 
 
 @blueprint.post("/logout")
@@ -277,7 +338,9 @@ def _account_page(password_form: ChangePasswordForm, token_form: ApiTokenForm, n
                            tokens=tokens, new_token=new_token, now=utcnow(),
                            sessions=auth.live_sessions(db_session, user_id=current_user.id),
                            this_session_id=g.get("user_session_id"),
-                           token_max_days=current_app.config["API_TOKEN_MAX_DAYS"])
+                           token_max_days=current_app.config["API_TOKEN_MAX_DAYS"],
+                           recovery_codes_left=mfa.recovery_codes_left(db_session, user_id=current_user.id),
+                           recovery_codes_few=mfa.RECOVERY_CODES_FEW)
 
 
 @blueprint.get("/account")
@@ -368,7 +431,7 @@ def two_step() -> str | Response:
     """Turn two-step verification on (scan, then confirm one code) or see that it is on."""
     user = _own_record()
     if user.totp_secret is not None:
-        return render_template("accounts/two_step.html", enabled=True, form=DisableMfaForm())
+        return _two_step_on_page(DisableMfaForm(), RecoveryCodesForm(prefix="codes"))
     # The secret waits in the session until a code from the app confirms it.
     secret = session.get("mfa_setup_secret") or mfa.new_secret()
     session["mfa_setup_secret"] = secret
@@ -376,6 +439,7 @@ def two_step() -> str | Response:
     if form.validate_on_submit():
         try:
             mfa.enable(db_session, user=user, secret=secret, code=form.code.data or "", now=utcnow())
+            codes = mfa.make_recovery_codes(db_session, user=user, now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -384,7 +448,7 @@ def two_step() -> str | Response:
             security_log.info("two-step verification on: user %s", user.id)
             notices.two_step_changed(user, enabled=True)
             flash(_("Two-step verification is on. From now on you log in with a code from your app."), "success")
-            return redirect(url_for("accounts.account"))
+            return _recovery_codes_page(codes)
     uri = mfa.provisioning_uri(secret, user.email)
     return render_template("accounts/two_step.html", enabled=False, form=form, secret=secret,
                            qr_code=mfa.qr_code_svg(uri, _("QR code for your authenticator app")))
@@ -410,4 +474,39 @@ def two_step_off() -> str | Response | tuple[str, int]:
             notices.two_step_changed(user, enabled=False)
             flash(_("Two-step verification is off."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/two_step.html", enabled=True, form=form), 400
+    return _two_step_on_page(form, RecoveryCodesForm(prefix="codes", formdata=None)), 400
+
+
+def _two_step_on_page(form: DisableMfaForm, codes_form: RecoveryCodesForm) -> str:
+    return render_template("accounts/two_step.html", enabled=True, form=form, codes_form=codes_form,
+                           codes_left=mfa.recovery_codes_left(db_session, user_id=current_user.id),
+                           codes_few=mfa.RECOVERY_CODES_FEW)
+
+
+def _recovery_codes_page(codes: list[str]) -> Response:
+    """The new codes, shown this once: never kept by a browser or a proxy."""
+    response = make_response(render_template("accounts/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.post("/account/two-step/recovery-codes")
+@allow(SIGNED_IN)
+def new_recovery_codes() -> str | Response | tuple[str, int]:
+    """Ten new recovery codes (the old ones stop working), after the password once more."""
+    user = _own_record()
+    if user.totp_secret is None:
+        return redirect(url_for("accounts.two_step"))
+    form = RecoveryCodesForm(prefix="codes")
+    if form.validate_on_submit():
+        try:
+            auth.confirm_password(user, form.current_password.data or "")
+            codes = mfa.make_recovery_codes(db_session, user=user, now=utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db_session.commit()
+            security_log.info("recovery codes made anew: user %s", user.id)
+            flash(_("Your new recovery codes are made. The old ones no longer work."), "success")
+            return _recovery_codes_page(codes)
+    return _two_step_on_page(DisableMfaForm(formdata=None), form), 400

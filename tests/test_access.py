@@ -42,6 +42,9 @@ EXPECTED: dict[str, object] = {
     "accounts.revoke_token": SIGNED_IN, "accounts.two_step": SIGNED_IN, "accounts.two_step_off": SIGNED_IN,
     "accounts.new_recovery_codes": SIGNED_IN,
     "mail_preferences.edit": SIGNED_IN,
+    # A register extract is the signed-in user's own; erasing a person is for their municipality's admins.
+    "personal_data.index": SIGNED_IN, "personal_data.download_json": SIGNED_IN,
+    "personal_data.download_pdf": SIGNED_IN, "personal_data.erase": ADMINS,
     "admin.index": ADMINS, "admin.settings": ADMINS, "admin.users": ADMINS, "admin.new_user": ADMINS,
     "admin.edit_user": ADMINS, "admin.reinvite_user": ADMINS, "admin.end_user_sessions": ADMINS,
     "admin.reset_two_step": ADMINS, "admin.units": ADMINS, "admin.edit_unit": ADMINS, "admin.sites": ADMINS,

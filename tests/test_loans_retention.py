@@ -106,6 +106,10 @@ def test_a_request_s_texts_and_photo_go_a_year_after_it_ended_and_its_facts_stay
     # The trail stays whole: the steps, and that something was written.
     names = [event.name for event in events_of(db, subject_type=events.SUBJECT, subject_id=closed.id)]
     assert events.MESSAGE in names and events.RETURNED in names and events.CLOSED in names
+    # The reason is gone from the declined event too, which says one was given.
+    (event,) = [e for e in events_of(db, subject_type=events.SUBJECT, subject_id=declined.id)
+                if e.name == events.DECLINED]
+    assert (event.payload["reason"], event.payload["reason_given"], event.payload["quantity"]) == ("", True, 1)
     assert forget(app, s, NOW + YEAR + timedelta(days=1)) == (0, 0)  # nothing left to do
 
 
@@ -117,6 +121,8 @@ def test_a_reason_the_service_gave_stays_and_a_late_message_goes_too(app, db, s)
     assert forget(app, s, later) == (1, 0)  # its message went
     db.expire_all()
     assert db.get(LoanRequest, request.id).decline_reason == loans.WITHDRAWN_REASON  # the service's words, no one's
+    assert [e.payload["reason"] for e in events_of(db, subject_type=events.SUBJECT, subject_id=request.id)
+            if e.name == events.DECLINED] == [loans.WITHDRAWN_REASON]
     loans.post_message(db, db.get(LoanRequest, request.id), body="Synd!", by=s["employee"], now=later)
     db.commit()
     assert forget(app, s, later) == (1, 0)

@@ -29,6 +29,7 @@ from sharing.catalog.holds.models import Hold
 from sharing.catalog.listings.models import CatalogRevision
 from sharing.clock import utcnow
 from sharing.db import described_by_models, make_engine
+from sharing.events import DomainEvent
 from sharing.loans.reminders.models import LoanReminder
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind
@@ -235,3 +236,40 @@ def listing_statuses(engine) -> dict[int, str]:
 
 def revision_token(session) -> int:
     return session.scalar(select(CatalogRevision.token))
+
+
+BEFORE_ERASED_USERS = "d3b47492a180"
+
+
+def test_decline_reasons_the_retention_deleted_from_requests_go_from_their_events_too(databases):
+    """Since f090d4a240ce the loans' retention blanks a declined event's reason with its request's;
+    the reasons it deleted before from requests alone go from their events as the migration runs."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    try:
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            factory = Factory(session)
+            manager = factory.manager()
+            listing = factory.listing_published(by=manager, lend=True, quantity=3)
+            forgotten, kept, withdrawn = (loans.ask(session, listing_id=listing.id, by=manager, now=utcnow(),
+                                                    details=RequestDetails(
+                                                        kind=RequestKind.BORROW, quantity=1, first_day=date(2027, 5, 3),
+                                                        last_day=date(2027, 5, 4), delivery_site_id=listing.site_id))
+                                          for _ in range(3))
+            loans.decline(session, forgotten, reason="Eva behöver dem själv", by=manager, now=utcnow())
+            loans.decline(session, kept, reason="Inte den veckan", by=manager, now=utcnow())
+            loans.withdraw_with_listing(session, listing_id=listing.id, now=utcnow())
+            forgotten.decline_reason = ""  # as the retention left it, before it blanked events too
+            session.commit()
+
+        command.downgrade(config, BEFORE_ERASED_USERS)
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            reasons = {event.subject_id: (event.payload["reason"], event.payload.get("reason_given"))
+                       for event in session.scalars(select(DomainEvent).where(
+                           col(DomainEvent.name) == "loans.request.declined"))}
+        assert reasons == {forgotten.id: ("", True), kept.id: ("Inte den veckan", None),
+                           withdrawn.id: (loans.WITHDRAWN_REASON, None)}
+    finally:
+        engine.dispose()

@@ -11,6 +11,8 @@ from sharing.accounts import admin_views, cli, demo, notification_views, notific
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.labels import describe_events, notification_text, role_labels
 from sharing.accounts.mail_preferences import views as mail_preference_views
+from sharing.accounts.personal_data import labels as personal_data_labels
+from sharing.accounts.personal_data import views as personal_data_views
 from sharing.accounts.sso import labels as sso_labels
 from sharing.accounts.sso import views as sso_views
 from sharing.cli import add_demo_loader
@@ -48,6 +50,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_views.blueprint)
     app.register_blueprint(notification_views.blueprint)
     app.register_blueprint(mail_preference_views.blueprint)
+    app.register_blueprint(personal_data_views.blueprint)
+    personal_data_labels.register()
     sso_views.init_app(app)
     sso_labels.describe_events()
     describe_events()

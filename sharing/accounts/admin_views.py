@@ -55,7 +55,7 @@ def administered(municipality_id: int) -> Municipality:
     return municipality
 
 
-def _owned(model: type, object_id: int, municipality: Municipality):
+def owned(model: type, object_id: int, municipality: Municipality):
     obj = db_session.get(model, object_id)
     if obj is None or obj.municipality_id != municipality.id:
         if obj is not None:
@@ -183,7 +183,7 @@ def new_user(municipality_id: int) -> str | Response:
 @allow(*ADMINS)
 def edit_user(municipality_id: int, user_id: int) -> str | Response:
     municipality = administered(municipality_id)
-    user = _owned(User, user_id, municipality)
+    user = owned(User, user_id, municipality)
     form = _user_form(municipality, obj=user)
     if not form.is_submitted():
         form.roles.data = [role.value for role in user.roles]
@@ -210,7 +210,7 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
 @allow(*ADMINS)
 def reinvite_user(municipality_id: int, user_id: int) -> Response:
     municipality = administered(municipality_id)
-    user = _owned(User, user_id, municipality)
+    user = owned(User, user_id, municipality)
     try:
         raw = organisation.reinvite_user(db_session, user=user, now=utcnow(),
                                          lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
@@ -229,7 +229,7 @@ def reinvite_user(municipality_id: int, user_id: int) -> Response:
 def end_user_sessions(municipality_id: int, user_id: int) -> Response:
     """For a lost or shared computer: the user is logged out everywhere at once."""
     municipality = administered(municipality_id)
-    user = _owned(User, user_id, municipality)
+    user = owned(User, user_id, municipality)
     auth.end_user_sessions(db_session, user_id=user.id, now=utcnow())
     db_session.commit()
     audit.info("sessions of user %s ended by user %s", user.id, current_user.id)
@@ -242,7 +242,7 @@ def end_user_sessions(municipality_id: int, user_id: int) -> Response:
 def reset_two_step(municipality_id: int, user_id: int) -> Response:
     """For a user who lost their phone: they log in with the password alone and can enrol anew."""
     municipality = administered(municipality_id)
-    user = _owned(User, user_id, municipality)
+    user = owned(User, user_id, municipality)
     mfa.reset(db_session, user=user)
     db_session.commit()
     audit.info("two-step verification of user %s reset by user %s", user.id, current_user.id)
@@ -269,7 +269,7 @@ def units(municipality_id: int) -> str:
 @allow(*ADMINS)
 def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
     municipality = administered(municipality_id)
-    unit = _owned(Unit, unit_id, municipality) if unit_id is not None else None
+    unit = owned(Unit, unit_id, municipality) if unit_id is not None else None
     form = UnitForm(obj=unit)
     others = db_session.scalars(
         select(Unit).where(col(Unit.municipality_id) == municipality.id, col(Unit.id) != unit_id)
@@ -310,7 +310,7 @@ def sites(municipality_id: int) -> str:
 @allow(*ADMINS)
 def edit_site(municipality_id: int, site_id: int | None) -> str | Response | tuple[str, int]:
     municipality = administered(municipality_id)
-    site = _owned(Site, site_id, municipality) if site_id is not None else None
+    site = owned(Site, site_id, municipality) if site_id is not None else None
     form = SiteForm(obj=site)
     if site is not None and not form.is_submitted():
         form.opening_hours.data = organisation.format_opening_hours(site.opening_hours)

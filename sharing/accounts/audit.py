@@ -5,8 +5,8 @@ municipality and to what; this reads them back for the municipality's administra
 first, filtered, and names the people who acted. How each event reads is said by the domain
 that records it (``sharing.events.describe``): nothing here knows a domain above accounts.
 
-People are named only while their account is kept: an account deleted since reads as a
-deleted user (the trail keeps ids, never names), and so does an id that a later account took.
+People are named only while their account is kept: an account deleted or erased since reads as
+a deleted user (the trail keeps ids, never names), and so does an id that a later account took.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def people(session: Session, events: Iterable[DomainEvent]) -> dict[int, User]:
 def person(user: User | None, *, at: datetime) -> Person:
     """How the trail names a user who acted at ``at``: by name while their account is kept, and
     only if it is the account that acted (SQLite may give a deleted account's id to a new one)."""
-    if user is None or user.created_at > at:
+    if user is None or user.created_at > at or user.erased_at is not None:
         return Person(Who.DELETED)
     return Person(Who.PERSON, user.name)
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import mfa
 from sharing.accounts.models import Notification, Role
+from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import describe
 
 log = logging.getLogger("sharing.accounts")
@@ -44,6 +45,7 @@ ACCOUNT_GROUP = _l("Accounts")
 ACCOUNT_EVENTS = {
     mfa.RECOVERY_CODES_MADE: _l("Recovery codes made"),
     mfa.RECOVERY_CODE_USED: _l("Logged in with a recovery code"),
+    personal_data.ERASED: _l("A person was erased"),
 }
 
 

@@ -131,6 +131,9 @@ class User(SQLModel, table=True):
     totp_last_step: Optional[int] = Field(default=None)
     created_at: datetime = _timestamp()
     last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    # When an administrator erased the person (accounts/personal_data): the row stays, anonymous,
+    # for the ids that requests and the reports keep; it never signs in again.
+    erased_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
     municipality: Municipality = Relationship()
     unit: Optional[Unit] = Relationship()

@@ -266,6 +266,8 @@ def reinvite_user(session: Session, *, user: User, now: datetime, lifetime: time
     """A new invitation for someone who has not yet chosen a password (the earlier link stops working)."""
     if user.password_hash is not None:
         raise DomainError(N_("%(name)s has already joined."), name=user.name)
+    if user.erased_at is not None:
+        raise DomainError(N_("This person is erased: nothing of them is left to change."))
     return issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
 
 
@@ -274,6 +276,8 @@ def update_user(
     changed_by: Actor, now: datetime,
 ) -> None:
     """Change a user's name, unit, roles or activity; deactivation ends their sessions at once."""
+    if user.erased_at is not None:
+        raise DomainError(N_("This person is erased: nothing of them is left to change."))
     if not name.strip():
         raise DomainError(N_("Enter the person's name."), field="name")
     new_roles = _check_grantable(roles, granted_by=changed_by)

@@ -35,6 +35,9 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text, d
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col
 
+from sharing.accounts.models import Actor
+from sharing.accounts.personal_data import rules as personal_data
+from sharing.accounts.personal_data.rules import Records
 from sharing.api import blueprint
 from sharing.api.openapi import IDEMPOTENCY_KEEP_HOURS, MAX_IDEMPOTENCY_KEY_LENGTH, MUTATING_METHODS
 from sharing.clock import utcnow
@@ -323,5 +326,15 @@ def purge_idempotency_keys() -> None:
         session.commit()
 
 
+def forget_user(session: Session, *, user_id: int, by: Actor, now: datetime) -> None:
+    """An erased person's kept answers go at once (they may hold what they wrote)."""
+    session.execute(delete(ApiIdempotency).where(col(ApiIdempotency.user_id) == user_id))
+
+
+def _nothing_to_extract(session: Session, *, user_id: int) -> dict[str, Records]:
+    return {}  # kept answers are the API's memory for a day, not a record of the person
+
+
 def init_app(app: Flask) -> None:
     add_job(app, Job("purge-idempotency-keys", purge_idempotency_keys, timedelta(hours=1)))
+    personal_data.contribute("api", extract=_nothing_to_extract, erase=forget_user, sections={})

@@ -22,7 +22,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog import demo
+from sharing.accounts.personal_data.rules import contribute
+from sharing.catalog import demo, personal_data
 from sharing.catalog.categories import views as category_views
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.rules import load_reference_categories
@@ -30,7 +31,7 @@ from sharing.catalog.holds.models import Hold
 from sharing.catalog.imports import rules as imports
 from sharing.catalog.imports import views as import_views
 from sharing.catalog.imports.labels import IMPORT_STATUS_LABELS
-from sharing.catalog.labels import describe_events
+from sharing.catalog.labels import PERSONAL_DATA, describe_events
 from sharing.catalog.listings import revision
 from sharing.catalog.listings import rules as listing_rules
 from sharing.catalog.listings import views as listing_views
@@ -112,3 +113,4 @@ def init_app(app: Flask) -> None:
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
     notices.register()
     describe_events()
+    contribute("catalog", extract=personal_data.extract, erase=personal_data.erase, sections=PERSONAL_DATA)

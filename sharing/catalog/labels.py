@@ -15,11 +15,13 @@ from sqlmodel import Session
 
 from sharing.accounts.audit import Who, person_of
 from sharing.accounts.models import Site
+from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.catalog import events
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import category_name
 from sharing.catalog.listings.labels import CONDITION_LABELS, FIELD_LABELS, STATUS_LABELS, VISIBILITY_LABELS
+from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.events import DomainEvent, describe, describe_subject
 
 GROUP = _l("Catalog")
@@ -136,3 +138,14 @@ def describe_events() -> None:
     describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_))
     describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_))
     describe_subject("listing_import", _l("Import of listings"))
+
+
+PERSONAL_DATA = {
+    "listings_as_contact": Section(_l("Listings you are the contact for"), {
+        "id": _l("Number"), "title": _l("Title"), "status": _l("Status"), "municipality": _l("Municipality"),
+        "created_at": _l("Created")}, {"status": labelled("status", STATUS_LABELS)}),
+    "wanted_items": Section(_l("Wanted items you posted"), {
+        "id": _l("Number"), "words": _l("Words"), "description": _l("Description"), "quantity": _l("How many"),
+        "needed_by": _l("Needed by"), "status": _l("Status"), "created_at": _l("Created"),
+        "closed_at": _l("Closed")}, {"status": labelled("status", WANT_STATUS_LABELS)}),
+}

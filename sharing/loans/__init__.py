@@ -23,10 +23,11 @@ from datetime import timedelta
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.personal_data.rules import contribute
 from sharing.catalog.listings.views import add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.jobs import Job, add_job
-from sharing.loans import demo, labels, mail_kinds, retention
+from sharing.loans import demo, labels, mail_kinds, personal_data, retention
 from sharing.loans.auto_approval import views as auto_approval_views
 from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.queue import notices as queue_notices
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
     labels.describe_events()
+    contribute("loans", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)
     add_demo_loader(app, demo.load)
     queue_notices.register()
     mail_kinds.register()

@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.loans import events
+from sharing.loans.queue.models import QueueStatus
 from sharing.loans.requests.labels import KIND_LABELS, REQUEST_STATUS_LABELS
 
 GROUP = _l("Loans")
@@ -46,6 +48,8 @@ def _request(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
         shown.append((_("Status"), f"{statuses[payload['from']]} → {after}"))
     if payload.get("reason"):
         shown.append((_("Why"), str(payload["reason"])))
+    elif payload.get("reason_given"):  # what a person wrote goes after its time (retention.py)
+        shown.append((_("Why"), _("Given, since deleted")))
     return shown
 
 
@@ -61,3 +65,38 @@ def describe_events() -> None:
         describe(name, label, group=GROUP, details=_queued)
     describe_subject(events.SUBJECT, _l("Request"), link=lambda id_: url_for("loans.detail", request_id=id_))
     describe_subject(events.QUEUE_SUBJECT, _l("Queue place"))
+
+
+QUEUE_STATUS_LABELS = {
+    QueueStatus.WAITING: _l("Waiting"),
+    QueueStatus.TOLD: _l("Told that pieces came free"),
+    QueueStatus.LEFT: _l("Left the queue"),
+}
+PART_LABELS = {
+    "requester": _l("You asked"), "decided": _l("You decided"), "handed_over": _l("You noted the handover"),
+    "received_return": _l("You received the return"),
+}
+
+
+def _parts(record: dict[str, object]) -> str:
+    parts = record.get("your_part")
+    return ", ".join(str(PART_LABELS.get(str(part), part)) for part in parts) if isinstance(parts, list) else ""
+
+
+PERSONAL_DATA = {
+    "requests": Section(_l("Requests you made or took a step of"), {
+        "id": _l("Number"), "kind": _l("Kind"), "status": _l("Status"), "listing": _l("Listing"),
+        "quantity": _l("Pieces"), "your_part": _l("Your part"), "starts_at": _l("From"), "ends_at": _l("Until"),
+        "created_at": _l("Asked"), "decided_at": _l("Decided"), "decline_reason": _l("Reason for declining"),
+        "handed_over_at": _l("Handed over"), "returned_at": _l("Returned"),
+        "return_remarks": _l("Remarks at the return"), "return_damage": _l("Damage noted"), "closed_at": _l("Closed")},
+        {"kind": labelled("kind", KIND_LABELS), "status": labelled("status", REQUEST_STATUS_LABELS),
+         "your_part": _parts}),
+    "request_messages": Section(_l("Messages you wrote in requests"), {
+        "request_id": _l("Request"), "created_at": _l("Written"), "body": _l("Message")}),
+    "queue_places": Section(_l("Your queue places"), {
+        "listing": _l("Listing"), "quantity": _l("Pieces"), "first_day": _l("First day"), "last_day": _l("Last day"),
+        "status": _l("Status"), "created_at": _l("Joined"), "told_at": _l("Told"), "left_at": _l("Left")},
+        {"status": labelled("status", QUEUE_STATUS_LABELS)}),
+    "calendar_feed": Section(_l("Your calendar feed"), {"created_at": _l("Made")}),
+}

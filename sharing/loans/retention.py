@@ -1,12 +1,12 @@
 """How long loans keep what people wrote, photographed and queued for, and the ``loan-retention``
 job that deletes it after that (the privacy page states these very periods).
 
-- A request's free text and photo: the messages of its thread, the reason it was declined, the
-  remarks and damage noted at its return, and the return's photo (its files too), are deleted
-  ``REQUEST_TEXT_KEPT`` after the request ended: closed, declined, cancelled, returned (even if
-  the borrower never confirmed it), or handed over for good. What the reports need stays: the
-  request's facts (who asked, for what, when, how many, each step's time and who took it, the
-  conditions noted) and its events.
+- A request's free text and photo: the messages of its thread, the reason it was declined (in
+  the request and in its declined event), the remarks and damage noted at its return, and the
+  return's photo (its files too), are deleted ``REQUEST_TEXT_KEPT`` after the request ended:
+  closed, declined, cancelled, returned (even if the borrower never confirmed it), or handed
+  over for good. What the reports need stays: the request's facts (who asked, for what, when,
+  how many, each step's time and who took it, the conditions noted) and its events.
 - A queue place: one left, or told that pieces came free, is deleted ``QUEUE_PLACE_KEPT``
   after that; one still waiting is dropped (and its leaving recorded) once it can never be told
   any more: its listing withdrawn, handed over or otherwise no longer bookable, or its period
@@ -19,6 +19,7 @@ to do, so two runs at once are harmless too (and the job's lease keeps them to o
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -30,6 +31,8 @@ from sharing.catalog.listings.models import Listing
 from sharing.catalog.photos import rules as photos
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import new_session
+from sharing.events import DomainEvent
+from sharing.loans import events
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.models import QueueEntry, QueueStatus
 from sharing.loans.requests.models import LoanRequest, RequestKind, RequestMessage, RequestStatus
@@ -88,8 +91,25 @@ def forget_request_texts(session: Session, *, now: datetime, store: photos.Photo
     session.execute(update(LoanRequest).where(col(LoanRequest.id).in_(ids),
                                               col(LoanRequest.decline_reason) != WITHDRAWN_REASON)
                     .values(decline_reason=""))
+    blank_declined_reasons(session, request_ids=ids)
     session.expire_all()  # what the session held of them is gone
     return len(ids)
+
+
+def blank_declined_reasons(session: Session, *, request_ids: Sequence[int | None]) -> int:
+    """The reason a person wrote for declining is in the declined event's payload too: blanked
+    there as well (the event stays, and that a reason was given: ``reason_given``). The
+    service's own reason stays. Returns how many events were blanked."""
+    blanked = 0
+    for event in session.scalars(select(DomainEvent).where(
+            col(DomainEvent.subject_type) == events.SUBJECT, col(DomainEvent.subject_id).in_(request_ids),
+            col(DomainEvent.name) == events.DECLINED)):
+        reason = event.payload.get("reason")
+        if reason and reason != WITHDRAWN_REASON:
+            session.execute(update(DomainEvent).where(col(DomainEvent.id) == event.id)
+                            .values(payload={**event.payload, "reason": "", "reason_given": True}))
+            blanked += 1
+    return blanked
 
 
 # --- Queue places ------------------------------------------------------------------------------

@@ -313,6 +313,22 @@ def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: 
                 payload={"from": current.value, "to": to.value})
 
 
+def drop_contact(session: Session, *, user_id: int, by: Actor, now: datetime) -> int:
+    """The person is no longer anyone's contact (they were erased): their listings keep no contact
+    person, as a listing saved with "nobody in particular" does, each change recorded as a save.
+    Returns how many listings it touched."""
+    listings = session.scalars(select(Listing).where(col(Listing.contact_user_id) == user_id)
+                               .order_by(col(Listing.id))).all()
+    for listing in listings:
+        listing.contact_user_id = None
+        listing.updated_at = now
+        session.add(listing)
+        session.flush()
+        _record(session, events.LISTING_SAVED, listing, by=by, now=now,
+                payload={"created": False, "status": listing.status, "changes": {"contact_user_id": [user_id, None]}})
+    return len(listings)
+
+
 # The steps a facility manager takes by hand; the others follow reservations, loans and handovers.
 MANUAL_TARGETS = (S.PUBLISHED, S.DRAFT, S.WITHDRAWN)
 

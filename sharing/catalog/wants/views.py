@@ -103,6 +103,8 @@ def new() -> str | Response:
 def detail(want_id: int) -> str:
     want = wants.want_to_see(db_session, current_user, want_id)
     poster = db_session.get(User, want.posted_by_id) if want.posted_by_id is not None else None
+    if poster is not None and poster.erased_at is not None:
+        poster = None  # an erased person is no one's contact: the unit shows whose want it is
     today = today_in_sweden(utcnow())
     search_args: dict[str, str | int] = {"q": want.words} if want.words else {}
     if want.category_id is not None:

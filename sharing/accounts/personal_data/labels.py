@@ -1,0 +1,81 @@
+"""How the accounts domain's sections of a register extract read, and its contribution registered."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from sharing.accounts.labels import role_labels
+from sharing.accounts.mail_preferences.rules import mail_kinds
+from sharing.accounts.models import Role
+from sharing.accounts.personal_data import account_records
+from sharing.accounts.personal_data.rules import Section, contribute, labelled
+from sharing.events import event_label, subject_label
+
+PART_LABELS = {"actor": _l("You did it"), "subject": _l("It concerned you")}
+ATTEMPT_LABELS = {"login": _l("A failed login"), "reset": _l("A request for a new password")}
+
+
+def _message(record: dict[str, object]) -> str:
+    """A notification in the reader's language, as the notifications page shows it."""
+    message, params = str(record.get("message", "")), record.get("params")
+    try:
+        return _(message, **params) if isinstance(params, dict) else _(message)
+    except (KeyError, TypeError, ValueError):
+        return _(message)
+
+
+def _kind(record: dict[str, object]) -> str:
+    labels = {kind.name: kind.label for kind in mail_kinds()}
+    return str(labels.get(str(record.get("kind")), record.get("kind")))
+
+
+def _event(record: dict[str, object]) -> str:
+    label = event_label(str(record.get("event")))
+    return str(label.label) if label else str(record.get("event"))
+
+
+def _subject(record: dict[str, object]) -> str:
+    label = subject_label(str(record.get("subject_type")))
+    return str(label.label) if label else str(record.get("subject_type"))
+
+
+def _roles(record: dict[str, object]) -> str:
+    roles = record.get("roles")
+    return ", ".join(role_labels(Role(role) for role in roles if role in set(Role))) if isinstance(roles, list) else ""
+
+
+SECTIONS = {
+    "account": Section(_l("Your account"), {
+        "name": _l("Name"), "email": _l("E-mail address"), "municipality": _l("Municipality"), "unit": _l("Unit"),
+        "roles": _l("Roles"), "language": _l("Language"), "active": _l("Active"), "created_at": _l("Created"),
+        "last_login_at": _l("Last logged in"), "two_step": _l("Two-step verification"),
+        "recovery_codes_left": _l("Recovery codes left")}, {"roles": _roles}),
+    "sessions": Section(_l("Where you are or were logged in"), {
+        "created_at": _l("Logged in"), "last_seen_at": _l("Last active"), "ended_at": _l("Ended"),
+        "user_agent": _l("Browser")}),
+    "notifications": Section(_l("Notifications"), {
+        "created_at": _l("Sent"), "read_at": _l("Read"), "message": _l("Message"), "url": _l("Link")},
+        {"message": _message}),
+    "mail_preferences": Section(_l("E-mail notifications"), {"kind": _l("Kind"), "mailed": _l("By e-mail")},
+                                {"kind": _kind}),
+    "api_tokens": Section(_l("API tokens"), {
+        "name": _l("Name"), "prefix": _l("Begins with"), "created_at": _l("Created"),
+        "expires_at": _l("Valid until"), "last_used_at": _l("Last used"), "revoked_at": _l("Revoked")}),
+    "sso_identities": Section(_l("Sign-in with your municipality's account"), {
+        "issuer": _l("Identity provider"), "subject": _l("Your identity there"), "created_at": _l("Linked"),
+        "last_login_at": _l("Last logged in")}),
+    "known_login_addresses": Section(_l("Addresses you logged in from (kept as a keyed hash only)"), {
+        "last_seen_at": _l("Last used")}),
+    "login_attempts": Section(_l("Failed logins and requests for a new password"), {
+        "kind": _l("Kind"), "attempted_at": _l("When"), "address": _l("IP address")},
+        {"kind": labelled("kind", ATTEMPT_LABELS)}),
+    "audit_entries": Section(_l("Audit trail entries about you"), {
+        "occurred_at": _l("When"), "event": _l("What happened"), "role": _l("Your part"),
+        "subject_type": _l("Concerning"), "subject_id": _l("Number"), "payload": _l("Details")},
+        {"event": _event, "role": labelled("role", PART_LABELS), "subject_type": _subject}),
+}
+
+
+def register() -> None:
+    contribute("accounts", extract=account_records.extract, erase=account_records.erase, sections=SECTIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
+from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, SSO_REFUSALS_KEPT, notifications
 from sharing.accounts.models import Role
 from sharing.api import idempotency
 from sharing.loans import retention
@@ -58,7 +58,11 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
     assert "artikel 6.1 e" in page and "personuppgiftsansvarig" in page and "Integritetsskyddsmyndigheten" in page
     assert f"raderas efter {LOGIN_ATTEMPTS_KEPT.days * 24} timmar" in page
     assert f"raderas {SESSIONS_KEPT.days} dagar efter" in page
-    assert f"raderas efter {notifications.RETENTION.days} dagar" in page
+    assert (f"Aviseringar raderas {notifications.READ_RETENTION.days} dagar efter att du har läst dem, och senast "
+            f"efter {notifications.RETENTION.days} dagar") in page
+    assert f"nekad inloggning med kommunens konto raderas {SSO_REFUSALS_KEPT.days} dagar efter den" in page
+    assert "En återställningskod raderas när den används" in page
+    assert "”Mitt konto” → ”Dina personuppgifter”" in page and "raderar din kommuns administratör dig" in page
     assert f"ska få samma svar) raderas efter {idempotency.KEPT.days * 24} timmar" in page
     assert "IP-adress" in page and "även lokalförvaltare i alla medlemskommuner" in page
     # Without a tile server, no third party learns anything; with one, the page says so.
@@ -68,7 +72,9 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
 
     english(client)
     page = client.get("/privacy").get_data(as_text=True)
-    assert "Article 6(1)(e)" in page and f"after {notifications.RETENTION.days} days" in page
+    assert "Article 6(1)(e)" in page and f"after {notifications.RETENTION.days} days at the latest" in page
+    assert f"{notifications.READ_RETENTION.days} days after you read them" in page
+    assert f"are deleted {SSO_REFUSALS_KEPT.days} days after it" in page
 
 
 def test_the_privacy_notice_states_how_long_loans_keep_what_people_wrote_and_queued_for(client):

@@ -14,6 +14,7 @@ from sharing.accounts.mail_preferences import views as mail_preference_views
 from sharing.accounts.personal_data import labels as personal_data_labels
 from sharing.accounts.personal_data import views as personal_data_views
 from sharing.accounts.sso import labels as sso_labels
+from sharing.accounts.sso import rules as sso_rules
 from sharing.accounts.sso import views as sso_views
 from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
@@ -24,21 +25,24 @@ from sharing.web.templating import add_template_helpers
 
 # How long the purge keeps what it purges (the privacy page states these very periods).
 LOGIN_ATTEMPTS_KEPT = timedelta(days=1)  # failed logins hold an IP address
-SESSIONS_KEPT = timedelta(days=30)  # counted from a session's last use
+SESSIONS_KEPT = timedelta(days=30)  # counted from a session's last use, ended or not
+SSO_REFUSALS_KEPT = timedelta(days=90)  # a refused sign-in's subject and reason (an address, maybe)
 
 
 def purge_account_data() -> None:
-    """Drop expired tokens, failed logins older than a day, sessions unused for a month and
-    known sign-in addresses unused for LOGIN_KNOWN_ADDRESS_DAYS."""
+    """Drop expired tokens, failed logins older than a day, sessions unused for a month, known
+    sign-in addresses unused for LOGIN_KNOWN_ADDRESS_DAYS, and blank refused sign-ins' details."""
     with new_session() as session:
         purge_expired(session, now=utcnow(), attempts_older_than=LOGIN_ATTEMPTS_KEPT,
                       sessions_older_than=SESSIONS_KEPT,
                       addresses_older_than=timedelta(days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"]))
+        sso_rules.forget_refusal_details(session, now=utcnow(), older_than=SSO_REFUSALS_KEPT)
         session.commit()
 
 
 def purge_old_notifications() -> None:
-    """Notifications may name people's units and things: none is kept past its retention."""
+    """Notifications may name people's units and things: none is kept past its retention (read
+    ones READ_RETENTION after reading, all RETENTION after sending)."""
     with new_session() as session:
         notifications.purge_old(session, now=utcnow())
         session.commit()

@@ -39,7 +39,8 @@ def index() -> str:
     number = max(1, request.args.get("page", 1, type=page_number))
     rows, total = notifications.newest(db_session, user_id=current_user.id, page=number, per_page=PER_PAGE)
     return render_template("accounts/notifications.html", page=Page(rows, total, number, PER_PAGE),
-                           retention_days=notifications.RETENTION.days)
+                           retention_days=notifications.RETENTION.days,
+                           read_retention_days=notifications.READ_RETENTION.days)
 
 
 @blueprint.post("/<int:notification_id>/open")

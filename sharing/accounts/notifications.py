@@ -6,7 +6,8 @@ which may differ from the one used when it was sent, and a corrected translation
 old notifications too. Parameters are plain values (names, titles, numbers), never text to
 translate.
 
-They may name people's units and things, so they are kept for ``RETENTION`` and then purged.
+They may name people's units and things, so they are purged: read ones ``READ_RETENTION`` after
+they were read, every one ``RETENTION`` after it was sent.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Notification
 
-RETENTION = timedelta(days=180)
+RETENTION = timedelta(days=180)  # from when it was sent, read or not
+READ_RETENTION = timedelta(days=90)  # from when it was read
 MESSAGE_MAX = 300
 URL_MAX = 500
 
@@ -65,7 +67,10 @@ def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
-def purge_old(session: Session, *, now: datetime, older_than: timedelta = RETENTION) -> int:
-    """Delete every notification older than the retention period, read or not."""
-    result = session.execute(delete(Notification).where(col(Notification.created_at) < now - older_than))
+def purge_old(session: Session, *, now: datetime, older_than: timedelta = RETENTION,
+              read_before: timedelta = READ_RETENTION) -> int:
+    """Delete every notification sent longer ago than ``older_than``, read or not, and those read
+    longer ago than ``read_before``."""
+    result = session.execute(delete(Notification).where(or_(
+        col(Notification.created_at) < now - older_than, col(Notification.read_at) < now - read_before)))
     return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from sharing.access import PUBLIC, allow
-from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, notifications
+from sharing.accounts import LOGIN_ATTEMPTS_KEPT, SESSIONS_KEPT, SSO_REFUSALS_KEPT, notifications
 from sharing.accounts.models import Municipality
 from sharing.api import idempotency
 from sharing.catalog.imports.rules import PENDING_KEPT
@@ -52,6 +52,7 @@ def privacy() -> str:
         "legal/privacy.html", language=_language(), municipalities=_municipalities(),
         login_attempt_hours=int(LOGIN_ATTEMPTS_KEPT.total_seconds() // 3600),
         session_days=SESSIONS_KEPT.days, notification_days=notifications.RETENTION.days,
+        notification_read_days=notifications.READ_RETENTION.days, sso_refusal_days=SSO_REFUSALS_KEPT.days,
         known_address_days=config["LOGIN_KNOWN_ADDRESS_DAYS"],
         import_hours=int(PENDING_KEPT.total_seconds() // 3600),
         idempotency_hours=int(idempotency.KEPT.total_seconds() // 3600),

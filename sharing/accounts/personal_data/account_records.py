@@ -39,10 +39,9 @@ from sharing.accounts.models import (
 )
 from sharing.accounts.personal_data.rules import Mentions, Records, bounded, mentions_of
 from sharing.accounts.sso.models import SsoIdentity, SsoProvider
+from sharing.accounts.sso.rules import REFUSED
 from sharing.events import DomainEvent
 from sharing.mail import QueuedMail
-
-SSO_REFUSED = "accounts.sso.refused"
 
 
 def extract(session: Session, *, user_id: int) -> dict[str, Records]:
@@ -115,7 +114,7 @@ def _blank_refusals(session: Session, user: User) -> None:
     subjects = set(session.scalars(select(col(SsoIdentity.subject)).where(col(SsoIdentity.user_id) == user.id)))
     if not subjects:
         return
-    refused = session.scalars(select(DomainEvent).where(col(DomainEvent.name) == SSO_REFUSED,
+    refused = session.scalars(select(DomainEvent).where(col(DomainEvent.name) == REFUSED,
                                                         col(DomainEvent.municipality_id) == user.municipality_id))
     for event in refused.all():
         subject, reason = str(event.payload.get("subject", "")), str(event.payload.get("reason", ""))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from sharing import events
@@ -23,6 +23,7 @@ from sharing.accounts.models import Actor, Municipality, Role, RoleGrant, Unit, 
 from sharing.accounts.sso import encryption
 from sharing.accounts.sso.models import SsoIdentity, SsoProvider
 from sharing.errors import DomainError
+from sharing.events import DomainEvent
 from sharing.i18n import N_
 from sharing.typed import id_of
 
@@ -30,6 +31,7 @@ from sharing.typed import id_of
 MAPPABLE_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
 # RFC 8176 methods that are a second factor by themselves.
 MFA_METHODS = frozenset({"mfa", "mca"})
+REFUSED = "accounts.sso.refused"
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -241,9 +243,23 @@ class SignedIn:
     two_step_done: bool  # the provider vouched for a second factor
 
 
+def forget_refusal_details(session: Session, *, now: datetime, older_than: timedelta) -> int:
+    """A refused sign-in's subject and reason (which may hold the address the provider gave) are
+    blanked ``older_than`` after the refusal: the trail keeps that a sign-in was refused, and when.
+    Returns how many were blanked."""
+    blanked = 0
+    for event in session.scalars(select(DomainEvent).where(col(DomainEvent.name) == REFUSED,
+                                                           col(DomainEvent.occurred_at) < now - older_than)).all():
+        if event.payload.get("subject") or event.payload.get("reason"):
+            session.execute(update(DomainEvent).where(col(DomainEvent.id) == event.id)
+                            .values(payload={**event.payload, "subject": "", "reason": ""}))
+            blanked += 1
+    return blanked
+
+
 def refuse(session: Session, *, provider: SsoProvider, reason: str, now: datetime, subject: str = "") -> None:
     """Note a refused sign-in in the municipality's audit trail (the caller commits)."""
-    events.record(session, "accounts.sso.refused", subject_type="sso_provider", subject_id=provider.id, now=now,
+    events.record(session, REFUSED, subject_type="sso_provider", subject_id=provider.id, now=now,
                   municipality_id=provider.municipality_id, payload={"reason": reason[:200], "subject": subject[:255]})
 
 

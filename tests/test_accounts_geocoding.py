@@ -4,6 +4,7 @@ refusal when nothing places the address, and the site form and map that use them
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -21,9 +22,10 @@ from sharing.accounts.geocoding.rules import (
     localities,
     place,
 )
-from sharing.accounts.models import CoordinatesSource, Site
+from sharing.accounts.models import CoordinatesSource, Role, Site
 from sharing.clock import utcnow
 from sharing.errors import DomainError
+from tests.conftest import csrf_token
 from tests.nominatim import StandInNominatim, unreachable_url
 
 YSTAD = localities()["ystad"]  # (name, latitude, longitude) on the map the service ships
@@ -251,3 +253,113 @@ def test_an_approximate_site_is_placed_again_when_saved(db, factory, nominatim):
     organisation.save_site(db, municipality=municipality, details=shown, site=site, geocoder=geocoder(nominatim.url),
                            now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (*STADSHUSET, "geocoded")
+
+
+# --- The site form ----------------------------------------------------------------------------
+
+FORM = {"name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "271 39", "locality": "Ystad",
+        "latitude": "", "longitude": "", "coordinates_source": "typed", "opening_hours": "mån–fre 07:00–16:00",
+        "access_notes": "Lastkaj på baksidan", "active": "y"}
+
+
+@pytest.fixture
+def admin_of_ystad(factory, auth):  # type: ignore[no-untyped-def]
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    return ystad
+
+
+def use_stand_in(app, nominatim):  # type: ignore[no-untyped-def]
+    app.config.update(GEOCODER="nominatim", GEOCODER_URL=nominatim.url, GEOCODER_TIMEOUT=2,
+                      GEOCODER_MIN_DELAY_SECONDS=0)
+
+
+def post(client, path, **fields):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**FORM, **fields, "csrf_token": csrf_token(client, path)})
+
+
+def test_the_form_places_a_new_site_from_its_address(app, client, db, admin_of_ystad, nominatim):
+    use_stand_in(app, nominatim)
+    nominatim.add("Industrigatan 4", 55.4389, 13.8441)
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    response = post(client, new)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/municipalities/{admin_of_ystad.id}/sites")
+    site = db.scalars(select(Site)).one()
+    assert (site.latitude, site.longitude, site.coordinates_source) == (55.4389, 13.8441, "geocoded")
+    assert nominatim.asked[0].user_agent == app.config["GEOCODER_USER_AGENT"]
+    listing = client.get(f"/admin/municipalities/{admin_of_ystad.id}/sites").get_data(as_text=True)
+    assert "Fastigheten är sparad." in listing
+    assert "Ungefärligt läge" not in listing
+    form = client.get(f"/admin/municipalities/{admin_of_ystad.id}/sites/{site.id}").get_data(as_text=True)
+    assert "Hittat från adressen" in form
+    assert 'value="55,4389"' in form and 'value="13,8441"' in form  # a decimal comma, in Swedish
+
+
+def test_the_form_marks_a_site_placed_at_its_locality_as_approximate(app, client, db, admin_of_ystad, nominatim):
+    use_stand_in(app, nominatim)  # which does not know the address
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    response = post(client, new)
+    site = db.scalars(select(Site)).one()
+    assert (site.latitude, site.longitude, site.coordinates_source) == (*YSTAD[1:], "approximate")
+    # Back to the form, which says so beside the map and asks for the exact place.
+    edit = f"/admin/municipalities/{admin_of_ystad.id}/sites/{site.id}"
+    assert response.status_code == 302 and response.headers["Location"].endswith(edit)
+    page = client.get(edit).get_data(as_text=True)
+    assert "Ungefärligt läge, från orten Ystad." in page
+    assert "Välj platsen på kartan" in page
+    listing = client.get(f"/admin/municipalities/{admin_of_ystad.id}/sites").get_data(as_text=True)
+    assert re.search(r'class="tag tag-approximate">Ungefärligt läge<', listing)
+
+
+def test_the_form_refuses_an_address_nothing_can_place_and_saves_nothing(app, client, db, admin_of_ystad,
+                                                                        nominatim):
+    use_stand_in(app, nominatim)
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    response = post(client, new, locality="Tomelilla", postal_code="273 30")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Tomelilla" in page and "Välj platsen på kartan" in page
+    assert 'href="#latitude"' in page  # the error summary leads to the coordinates
+    assert db.scalar(select(func.count()).select_from(Site)) == 0
+
+
+def test_the_form_keeps_a_place_picked_on_the_map_and_reads_a_decimal_comma(app, client, db, admin_of_ystad,
+                                                                           nominatim):
+    use_stand_in(app, nominatim)
+    nominatim.add("Industrigatan 4", 55.4389, 13.8441)
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    assert post(client, new, latitude="55,43912", longitude=" 13,84477", coordinates_source="picked"
+                ).status_code == 302
+    site = db.scalars(select(Site)).one()
+    assert (site.latitude, site.longitude, site.coordinates_source) == (55.43912, 13.84477, "picked")
+    assert nominatim.asked == []
+    # Typed coordinates (anything but "picked", as a page without scripts sends) are typed.
+    db.commit()
+    edit = f"/admin/municipalities/{admin_of_ystad.id}/sites/{site.id}"
+    assert post(client, edit, latitude="55.44", longitude="13.85", coordinates_source="").status_code == 302
+    db.expire_all()
+    assert db.get(Site, site.id).coordinates_source == "typed"
+
+
+def test_the_form_refuses_half_a_place(app, client, db, admin_of_ystad):
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    response = post(client, new, latitude="55.43")
+    assert response.status_code == 400
+    assert "lämna båda tomma" in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Site)) == 0
+
+
+def test_the_site_form_asks_no_third_party_unless_a_tile_server_is_configured(app, client, admin_of_ystad):
+    new = f"/admin/municipalities/{admin_of_ystad.id}/sites/new"
+    response = client.get(new)
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in policy and "connect-src 'self'" in policy
+    page = response.get_data(as_text=True)
+    assert 'data-tiles=""' in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # every script, style and image is ours
+
+    app.config.update(MAP_TILE_URL="https://{s}.kartor.example/{z}/{x}/{y}.png", MAP_ATTRIBUTION="© Kartor")
+    response = client.get(new)
+    assert "img-src 'self' data: https://*.kartor.example;" in response.headers["Content-Security-Policy"]
+    assert 'data-tiles="https://{s}.kartor.example/{z}/{x}/{y}.png"' in response.get_data(as_text=True)

@@ -2,7 +2,8 @@
 // ship (the municipalities' borders and localities, drawn as vector layers); a tile server only
 // when an administrator configured one, so by default no third party learns where anyone looks.
 // The map's element says what to draw: data-tiles and data-attribution (a configured tile
-// server), data-background (our GeoJSON) and data-background-attribution.
+// server), data-background (our GeoJSON) and data-background-attribution. It gives a promise of
+// the GeoJSON layer drawn (null if none is).
 (function () {
   "use strict";
   if (typeof L === "undefined") { return; }
@@ -15,8 +16,8 @@
     }
     // The municipalities and their localities, from our own server: the whole background when
     // no tiles are drawn, the borders over them when they are.
-    if (!element.dataset.background || !window.fetch) { return; }
-    fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
+    if (!element.dataset.background || !window.fetch || !window.Promise) { return window.Promise && Promise.resolve(null); }
+    return fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) { throw new Error(response.status); }
       return response.json();
     }).then(function (geojson) {
@@ -41,7 +42,8 @@
       layer.getAttribution = function () { return element.dataset.backgroundAttribution; };
       layer.addTo(map);
       layer.bringToBack();
-    }).catch(function () { /* what the map shows on it, and the page around it, still stand */ });
+      return layer;
+    }).catch(function () { return null; /* what the map shows on it, and the page around it, still stand */ });
   }
 
   window.SharingMap = { background: background };

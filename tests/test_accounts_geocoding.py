@@ -289,7 +289,7 @@ def test_the_form_places_a_new_site_from_its_address(app, client, db, admin_of_y
     assert (site.latitude, site.longitude, site.coordinates_source) == (55.4389, 13.8441, "geocoded")
     assert nominatim.asked[0].user_agent == app.config["GEOCODER_USER_AGENT"]
     listing = client.get(f"/admin/municipalities/{admin_of_ystad.id}/sites").get_data(as_text=True)
-    assert "Fastigheten är sparad." in listing
+    assert "Fastigheten är sparad, på platsen vi hittade från adressen." in listing
     assert "Ungefärligt läge" not in listing
     form = client.get(f"/admin/municipalities/{admin_of_ystad.id}/sites/{site.id}").get_data(as_text=True)
     assert "Hittat från adressen" in form

@@ -334,6 +334,7 @@ def edit_site(municipality_id: int, site_id: int | None) -> Response:
             "opening_hours", "access_notes", "active")})
         if form.coordinates_source.data == CoordinatesSource.PICKED:
             details.coordinates_source = CoordinatesSource.PICKED
+        place_before = (site.latitude, site.longitude, site.coordinates_source) if site is not None else None
         try:
             saved = organisation.save_site(db_session, municipality=municipality, details=details, site=site,
                                            geocoder=configured_geocoder(), now=utcnow())
@@ -347,7 +348,10 @@ def edit_site(municipality_id: int, site_id: int | None) -> Response:
                 flash(_("The site is saved, but only at the approximate position of %(locality)s: pick its place "
                         "on the map to make it exact.", locality=saved.locality), "info")
                 return redirect(url_for("admin.edit_site", municipality_id=municipality.id, site_id=saved.id))
-            flash(_("The site is saved."), "success")
+            placed = (saved.coordinates_source == CoordinatesSource.GEOCODED
+                      and (saved.latitude, saved.longitude, saved.coordinates_source) != place_before)
+            flash(_("The site is saved, at the place found from its address.") if placed else _("The site is saved."),
+                  "success")
             return redirect(url_for("admin.sites", municipality_id=municipality.id))
     page = render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)
     response = make_response((page, 400) if form.errors else page)

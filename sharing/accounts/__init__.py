@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.labels import notification_text, role_labels
+from sharing.accounts.labels import coordinates_label, notification_text, role_labels
 from sharing.accounts.mail_preferences import views as mail_preference_views
 from sharing.accounts.sso import labels as sso_labels
 from sharing.accounts.sso import views as sso_views
@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     sso_labels.describe_events()
     app.cli.add_command(cli.municipality_cli)
     app.cli.add_command(cli.user_cli)
-    add_template_helpers(app, names={"role_labels": role_labels,
+    add_template_helpers(app, names={"role_labels": role_labels, "coordinates_label": coordinates_label,
                                      "unread_notifications": notification_views.unread_notifications},
                          filters={"notification_text": notification_text})
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))

@@ -8,7 +8,7 @@ from typing import Iterable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from sharing.accounts.models import Notification, Role
+from sharing.accounts.models import CoordinatesSource, Notification, Role
 
 log = logging.getLogger("sharing.accounts")
 
@@ -20,6 +20,22 @@ ROLE_LABELS = {
     Role.MUNICIPALITY_ADMIN: _l("Municipality administrator"),
     Role.SYSTEM_ADMIN: _l("System administrator"),
 }
+
+
+# How a site's place was set, as its form and list say it.
+COORDINATES_LABELS = {
+    CoordinatesSource.GEOCODED: _l("Found from the address"),
+    CoordinatesSource.APPROXIMATE: _l("Approximate position, from the locality"),
+    CoordinatesSource.PICKED: _l("Picked on the map"),
+    CoordinatesSource.TYPED: _l("Entered as coordinates"),
+}
+
+
+def coordinates_label(source: str) -> str:
+    try:
+        return str(COORDINATES_LABELS[CoordinatesSource(source)])
+    except ValueError:  # a value of a newer version, read by an older one
+        return source
 
 
 def role_labels(roles: Iterable[Role]) -> list[str]:

@@ -251,7 +251,8 @@ def serve(url: str, workers: int, **settings: str) -> tuple[subprocess.Popen, st
     env = {**os.environ, **settings, "SHARING_ENV": "production", "SHARING_DATABASE_URL": url,
            "SHARING_SECRET_KEY": secrets.token_hex(32), "SHARING_SECURE_COOKIES": "false",
            "SHARING_LOG_LEVEL": "WARNING", "SHARING_MFA_REQUIRED_ROLES": "",
-           "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+           "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+           "SHARING_GEOCODER": "none"}  # production settings, but no request to a geocoder
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", "1", "wsgi:app"],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Mapping
 
 DEVELOPMENT_ENVS = {"development", "testing"}
+GEOCODERS = ("nominatim", "none")
+PUBLIC_NOMINATIM = "https://nominatim.openstreetmap.org"
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +36,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
     production = env not in DEVELOPMENT_ENVS
     secure_cookies = _bool(environ.get("SHARING_SECURE_COOKIES"), production)
     default_db = f"sqlite:///{instance_path / 'sharing.sqlite3'}"
+    base_url = environ.get("SHARING_BASE_URL", "http://127.0.0.1:5000")
+    mail_sender = environ.get("SHARING_MAIL_SENDER", "Delningstjänsten <noreply@delning.example>")
     return {
         "SHARING_ENV": env,
         "SECRET_KEY": secret_key,
@@ -40,7 +45,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # The key the identity providers' client secrets are encrypted with (single sign-on);
         # the SECRET_KEY when not set. Changing it makes the stored secrets unreadable.
         "ENCRYPTION_KEY": environ.get("SHARING_ENCRYPTION_KEY") or secret_key,
-        "SHARING_BASE_URL": environ.get("SHARING_BASE_URL", "http://127.0.0.1:5000"),
+        "SHARING_BASE_URL": base_url,
         # Sessions: cookies only over HTTPS in production, never readable by scripts.
         # The __Host- prefix binds the cookie to this host and path, over HTTPS only.
         "SESSION_COOKIE_NAME": "__Host-sharing_session" if secure_cookies else "sharing_session",
@@ -70,6 +75,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         # map page allows beside our own.
         "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", ""),
         "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", ""),
+        **_geocoder(environ, production=production, base_url=base_url, mail_sender=mail_sender),
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         # Photos of listings: where their files live, and how large one upload may be. A request
         # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.
@@ -90,7 +96,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "MAIL_USERNAME": environ.get("SHARING_MAIL_USERNAME") or None,
         "MAIL_PASSWORD": environ.get("SHARING_MAIL_PASSWORD") or None,
         "MAIL_STARTTLS": _bool(environ.get("SHARING_MAIL_STARTTLS"), False),
-        "MAIL_SENDER": environ.get("SHARING_MAIL_SENDER", "Delningstjänsten <noreply@delning.example>"),
+        "MAIL_SENDER": mail_sender,
         # Login throttling: failed attempts per account from one address, per account from
         # anywhere (but an address the account signed in from within KNOWN_ADDRESS_DAYS),
         # and per address, within the window.
@@ -114,4 +120,27 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
                 "SHARING_MFA_REQUIRED_ROLES", "municipality_admin,system_admin" if production else ""
             ).split(",") if role.strip()
         ),
+    }
+
+
+def _geocoder(environ: Mapping[str, str], *, production: bool, base_url: str, mail_sender: str) -> dict[str, Any]:
+    """Where site addresses are geocoded. In production OpenStreetMap's Nominatim by default (its
+    usage policy: an identifying user agent with a contact, at most one request a second); in
+    development and testing none, so that nothing waits on a network it may not have. Whatever
+    the geocoder, an address it does not answer for is placed at its locality, approximately."""
+    geocoder = environ.get("SHARING_GEOCODER", "nominatim" if production else "none").strip().lower()
+    if geocoder not in GEOCODERS:
+        raise ConfigError(f"SHARING_GEOCODER is one of {', '.join(GEOCODERS)}, not {geocoder!r}.")
+    url = environ.get("SHARING_GEOCODER_URL", PUBLIC_NOMINATIM).strip()
+    contact = environ.get("SHARING_GEOCODER_CONTACT") or parseaddr(mail_sender)[1]
+    user_agent = environ.get("SHARING_GEOCODER_USER_AGENT") or f"Delningstjansten/1.0 (+{base_url}; {contact})"
+    min_delay = float(environ.get("SHARING_GEOCODER_MIN_DELAY_SECONDS", "1"))
+    if url.rstrip("/") == PUBLIC_NOMINATIM and min_delay < 1:
+        raise ConfigError("The public Nominatim allows one request a second: SHARING_GEOCODER_MIN_DELAY_SECONDS >= 1.")
+    return {
+        "GEOCODER": geocoder,
+        "GEOCODER_URL": url,
+        "GEOCODER_USER_AGENT": user_agent,
+        "GEOCODER_TIMEOUT": float(environ.get("SHARING_GEOCODER_TIMEOUT", "3")),
+        "GEOCODER_MIN_DELAY_SECONDS": min_delay,
     }

@@ -2,6 +2,7 @@
 
 from sharing import events, jobs, mail  # noqa: F401
 from sharing.accounts import models as accounts  # noqa: F401
+from sharing.accounts.geocoding import models as geocoding  # noqa: F401
 from sharing.accounts.mail_preferences import models as mail_preferences  # noqa: F401
 from sharing.accounts.sso import models as sso  # noqa: F401
 from sharing.api import idempotency  # noqa: F401

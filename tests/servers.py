@@ -76,7 +76,8 @@ def gunicorn(database_url: str, folder: Path, *, workers: int = 4, threads: int 
            "SHARING_SECRET_KEY": secrets.token_hex(32), "SHARING_SECURE_COOKIES": "false",
            "SHARING_LOG_LEVEL": "WARNING", "SHARING_MFA_REQUIRED_ROLES": "", "SHARING_MAIL_BACKEND": "outbox",
            "SHARING_MAIL_OUTBOX_DIR": str(folder / "outbox"), "SHARING_INSTANCE_PATH": str(folder),
-           "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+           "SHARING_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+           "SHARING_GEOCODER": "none"}  # production settings, but no request to a geocoder
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",

@@ -75,14 +75,15 @@ def test_site_is_saved_with_hours_and_normalised_postal_code(db, factory):
     details = organisation.SiteDetails(name="Kommunförrådet", street_address="Industrigatan 4", postal_code="27139",
                                        locality="Ystad", latitude=55.44, longitude=13.84,
                                        opening_hours="mån–fre 07:00–15:00")
-    site = organisation.save_site(db, municipality=municipality, details=details)
+    site = organisation.save_site(db, municipality=municipality, details=details, geocoder=None, now=utcnow())
     db.commit()
     stored = db.scalar(select(Site).where(Site.id == site.id))
     assert stored.postal_code == "271 39"
     assert len(stored.opening_hours) == 5
     details.postal_code = "2713"
     with pytest.raises(DomainError):
-        organisation.save_site(db, municipality=municipality, details=details, site=stored)
+        organisation.save_site(db, municipality=municipality, details=details, site=stored, geocoder=None,
+                               now=utcnow())
 
 
 def limits(**overrides):
@@ -167,7 +168,8 @@ def test_a_failed_site_update_changes_nothing(db, factory):
     details = organisation.SiteDetails(name="Nytt namn", street_address="Ny gata 1", postal_code="fel",
                                        locality="Ystad", latitude=55.4, longitude=13.8)
     with pytest.raises(DomainError):
-        organisation.save_site(db, municipality=municipality, details=details, site=site)
+        organisation.save_site(db, municipality=municipality, details=details, site=site, geocoder=None,
+                               now=utcnow())
     assert (site.name, site.street_address) == ("Förrådet", "Storgatan 1")
 
 

@@ -303,3 +303,17 @@ def test_sites_include_their_opening_hours(client, auth, factory, db):
         {"weekday": 0, "opens": "08:00:00", "closes": "12:00:00"},
         {"weekday": 2, "opens": "13:00:00", "closes": "16:30:00"},
     ]
+
+
+def test_sites_say_how_their_coordinates_were_set(client, auth, factory):
+    municipality = factory.municipality()
+    factory.site(municipality, name="Förrådet", latitude=55.4389, longitude=13.8441)
+    factory.site(municipality, name="Ute i Skivarp", locality="Skivarp", latitude=55.423, longitude=13.567,
+                 coordinates_source="approximate")
+    auth.login(factory.user(municipality))
+    items = client.get(f"{PREFIX}/municipalities/{municipality.id}/sites").get_json()["items"]
+    assert [(i["name"], i["latitude"], i["longitude"], i["coordinates_source"], i["approximate"]) for i in items] == [
+        ("Förrådet", 55.4389, 13.8441, "typed", False), ("Ute i Skivarp", 55.423, 13.567, "approximate", True)]
+    schema = client.get(f"{PREFIX}/openapi.json").get_json()["components"]["schemas"]
+    assert schema["CoordinatesSource"]["enum"] == ["geocoded", "approximate", "picked", "typed"]
+    assert {"coordinates_source", "approximate"} <= set(schema["SiteOut"]["required"])

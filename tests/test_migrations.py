@@ -238,6 +238,62 @@ def revision_token(session) -> int:
     return session.scalar(select(CatalogRevision.token))
 
 
+BEFORE_GEOCODING = "5e4c0a1f7b2d"
+
+
+def sites_as_stored(engine) -> list[tuple]:
+    with engine.connect() as connection:
+        sites = connection.execute(text("SELECT id, name, latitude, longitude FROM site ORDER BY id")).all()
+        hours = connection.execute(text("SELECT site_id, weekday FROM opening_hours ORDER BY id")).all()
+        listings = connection.execute(text("SELECT id, site_id FROM listing ORDER BY id")).all()
+    return [[tuple(row) for row in sites], [tuple(row) for row in hours], [tuple(row) for row in listings]]
+
+
+def test_sites_keep_their_typed_coordinates_their_hours_and_listings_across_the_geocoding_migration(databases):
+    """Since 6d8a9bfcd015 a site says how its coordinates were set: the sites there were keep
+    theirs, marked typed, and nothing that hangs on a site (opening hours, listings) is lost on
+    SQLite, where a rebuilt table would take them along, going up or down."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    try:
+        command.upgrade(config, BEFORE_GEOCODING)
+        with Session(engine) as session:
+            factory = Factory(session)
+            municipality = factory.municipality("Ystad", "1286")
+            session.execute(text(
+                "INSERT INTO site (municipality_id, name, street_address, postal_code, locality, latitude, longitude,"
+                " access_notes, active, created_at) VALUES (:m, :name, 'Stora Östergatan 31', '271 80', 'Ystad',"
+                " :lat, :lon, '', true, :now)"),
+                [{"m": municipality.id, "name": name, "lat": lat, "lon": lon, "now": utcnow()}
+                 for name, lat, lon in (("Stadshuset", 55.42915, 13.8229), ("Östra skolan", 55.4342, 13.8367))])
+            site_id = session.scalar(text("SELECT min(id) FROM site"))
+            session.execute(text("INSERT INTO opening_hours (site_id, weekday, opens, closes)"
+                                 " VALUES (:site, :day, '08:00:00', '16:30:00')"),
+                            [{"site": site_id, "day": day} for day in range(5)])
+            session.commit()
+        before = sites_as_stored(engine)
+
+        command.upgrade(config, "head")
+        with Session(engine, expire_on_commit=False) as session:
+            sites = session.scalars(select(Site).order_by(col(Site.id))).all()
+            assert [(s.latitude, s.longitude, s.coordinates_source) for s in sites] == [
+                (55.42915, 13.8229, "typed"), (55.4342, 13.8367, "typed")]
+            assert not any(site.approximate for site in sites)
+            Factory(session).listing_published(site=sites[0])
+            sites[1].coordinates_source = "picked"
+            session.commit()
+        after = sites_as_stored(engine)
+        assert after[:2] == before[:2] and len(after[2]) == 1
+
+        command.downgrade(config, BEFORE_GEOCODING)
+        assert sites_as_stored(engine) == after
+        with engine.connect() as connection:
+            assert "coordinates_source" not in {c["name"] for c in inspect(connection).get_columns("site")}
+            assert "geocoded_address" not in inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+
+
 BEFORE_ERASED_USERS = "d3b47492a180"
 
 

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,8 +38,9 @@ from sharing.access import allow
 from sharing.accounts import audit as trail
 from sharing.accounts import auth, mfa, notices, organisation
 from sharing.accounts.forms import AuditFilterForm, MunicipalityForm, SiteForm, UnitForm, UserForm
+from sharing.accounts.geocoding.web import configured_geocoder
 from sharing.accounts.labels import ROLE_LABELS
-from sharing.accounts.models import Municipality, Role, Site, Unit, User
+from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit, User
 from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
@@ -37,6 +49,7 @@ from sharing.exports import safe_row
 from sharing.typed import id_of, relation
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
+from sharing.web.hooks import content_security_policy, tile_origin
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 ADMINS = (Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
@@ -308,27 +321,43 @@ def sites(municipality_id: int) -> str:
                  defaults={"site_id": None})
 @blueprint.route("/municipalities/<int:municipality_id>/sites/<int:site_id>", methods=["GET", "POST"])
 @allow(*ADMINS)
-def edit_site(municipality_id: int, site_id: int | None) -> str | Response | tuple[str, int]:
+def edit_site(municipality_id: int, site_id: int | None) -> Response:
     municipality = administered(municipality_id)
     site = owned(Site, site_id, municipality) if site_id is not None else None
     form = SiteForm(obj=site)
     if site is not None and not form.is_submitted():
         form.opening_hours.data = organisation.format_opening_hours(site.opening_hours)
+        form.coordinates_source.data = CoordinatesSource.TYPED.value
     if form.validate_on_submit():
         details = organisation.SiteDetails(**{name: form[name].data for name in (
             "name", "street_address", "postal_code", "locality", "latitude", "longitude",
             "opening_hours", "access_notes", "active")})
+        if form.coordinates_source.data == CoordinatesSource.PICKED:
+            details.coordinates_source = CoordinatesSource.PICKED
+        place_before = (site.latitude, site.longitude, site.coordinates_source) if site is not None else None
         try:
-            saved = organisation.save_site(db_session, municipality=municipality, details=details, site=site)
+            saved = organisation.save_site(db_session, municipality=municipality, details=details, site=site,
+                                           geocoder=configured_geocoder(), now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
             db_session.commit()
             audit.info("site %s saved by user %s", saved.id, current_user.id)
-            flash(_("The site is saved."), "success")
+            if saved.approximate:
+                # Back to the form, its map showing where the site stands for now.
+                flash(_("The site is saved, but only at the approximate position of %(locality)s: pick its place "
+                        "on the map to make it exact.", locality=saved.locality), "info")
+                return redirect(url_for("admin.edit_site", municipality_id=municipality.id, site_id=saved.id))
+            placed = (saved.coordinates_source == CoordinatesSource.GEOCODED
+                      and (saved.latitude, saved.longitude, saved.coordinates_source) != place_before)
+            flash(_("The site is saved, at the place found from its address.") if placed else _("The site is saved."),
+                  "success")
             return redirect(url_for("admin.sites", municipality_id=municipality.id))
     page = render_template("accounts/admin/site_form.html", form=form, municipality=municipality, site=site)
-    return (page, 400) if form.errors else page
+    response = make_response((page, 400) if form.errors else page)
+    if origin := tile_origin(current_app.config["MAP_TILE_URL"]):
+        response.headers["Content-Security-Policy"] = content_security_policy(origin)
+    return response
 
 
 # --- Audit trail -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from wtforms import (
     DateField,
     EmailField,
     Field,
-    FloatField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -24,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from sharing.accounts.passwords import MAX_LENGTH
 from sharing.db import MAX_RECORD_ID
 from sharing.web.arguments import optional_id
+from sharing.web.forms import LocalNumberField
 
 
 class LoginForm(FlaskForm):
@@ -101,10 +101,15 @@ class SiteForm(FlaskForm):
     postal_code = StringField(_l("Postal code"), validators=[InputRequired(), Length(max=6)],
                               render_kw={"autocomplete": "postal-code", "inputmode": "numeric"})
     locality = StringField(_l("Locality"), validators=[InputRequired(), Length(max=100)])
-    latitude = FloatField(_l("Latitude (WGS84)"), validators=[InputRequired(), NumberRange(-90, 90)],
-                          render_kw={"inputmode": "decimal"})
-    longitude = FloatField(_l("Longitude (WGS84)"), validators=[InputRequired(), NumberRange(-180, 180)],
-                           render_kw={"inputmode": "decimal"})
+    # Optional: left empty, the address is placed when the site is saved.
+    latitude = LocalNumberField(_l("Latitude (WGS84)"), validators=[Optional(), NumberRange(-90, 90)],
+                                description=_l("For example 55,4291"),
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    longitude = LocalNumberField(_l("Longitude (WGS84)"), validators=[Optional(), NumberRange(-180, 180)],
+                                 description=_l("For example 13,8229"),
+                                 render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    # "picked" once the map set the coordinates (site-map.js); typed otherwise, as without scripts.
+    coordinates_source = HiddenField(default="typed")
     opening_hours = StringField(
         _l("Opening hours for pickups and deliveries"), validators=[Sent(), Length(max=500)],
         description=_l("For example: mån–fre 07:00–16:00, lör 10:00–13:00"),

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import mfa
-from sharing.accounts.models import Notification, Role
+from sharing.accounts.models import CoordinatesSource, Notification, Role
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import describe
 
@@ -24,6 +24,22 @@ ROLE_LABELS = {
     Role.MUNICIPALITY_ADMIN: _l("Municipality administrator"),
     Role.SYSTEM_ADMIN: _l("System administrator"),
 }
+
+
+# How a site's place was set, as its form and list say it.
+COORDINATES_LABELS = {
+    CoordinatesSource.GEOCODED: _l("Found from the address"),
+    CoordinatesSource.APPROXIMATE: _l("Approximate position, from the locality"),
+    CoordinatesSource.PICKED: _l("Picked on the map"),
+    CoordinatesSource.TYPED: _l("Entered as coordinates"),
+}
+
+
+def coordinates_label(source: str) -> str:
+    try:
+        return str(COORDINATES_LABELS[CoordinatesSource(source)])
+    except ValueError:  # a value of a newer version, read by an older one
+        return source
 
 
 def role_labels(roles: Iterable[Role]) -> list[str]:

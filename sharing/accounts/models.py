@@ -69,6 +69,15 @@ class Unit(SQLModel, table=True):
     municipality: Municipality = Relationship(back_populates="units")
 
 
+class CoordinatesSource(StrEnum):
+    """How a site's coordinates were set; only APPROXIMATE is less than the building's place."""
+
+    GEOCODED = "geocoded"  # found from the address by the configured geocoder
+    APPROXIMATE = "approximate"  # the locality's position (or the geocoder's, no nearer than it)
+    PICKED = "picked"  # clicked or dragged on the map by an administrator
+    TYPED = "typed"  # entered as numbers (and every site made before geocoding)
+
+
 class Site(SQLModel, table=True):
     """A building where things are picked up or delivered, with how to get in."""
 
@@ -83,6 +92,9 @@ class Site(SQLModel, table=True):
     # WGS84, as GPS and web maps give it; convert to SWEREF 99 only at import/export.
     latitude: float
     longitude: float
+    # A CoordinatesSource: whether latitude and longitude are the building's or only roughly so.
+    coordinates_source: str = Field(default=CoordinatesSource.TYPED.value, max_length=12,
+                                    sa_column_kwargs={"server_default": CoordinatesSource.TYPED.value})
     access_notes: str = Field(default="", max_length=1000)
     active: bool = Field(default=True)
     created_at: datetime = _timestamp()
@@ -95,6 +107,11 @@ class Site(SQLModel, table=True):
             "order_by": "(OpeningHours.weekday, OpeningHours.opens)",
         },
     )
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the coordinates are only the locality's (a route or a distance is rough then)."""
+        return self.coordinates_source == CoordinatesSource.APPROXIMATE
 
 
 class OpeningHours(SQLModel, table=True):

@@ -11,7 +11,19 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
-from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, RoleGrant, Site, TokenPurpose, Unit, User
+from sharing.accounts.geocoding.rules import Geocoder, place
+from sharing.accounts.models import (
+    Actor,
+    CoordinatesSource,
+    Municipality,
+    OpeningHours,
+    Role,
+    RoleGrant,
+    Site,
+    TokenPurpose,
+    Unit,
+    User,
+)
 from sharing.errors import DomainError
 from sharing.i18n import N_
 from sharing.text import slugify
@@ -168,17 +180,21 @@ def format_opening_hours(intervals: Iterable[OpeningHours | Interval]) -> str:
 
 @dataclass
 class SiteDetails:
-    """What an administrator enters for a site (validated by the form or the API schema)."""
+    """What an administrator enters for a site (validated by the form or the API schema).
+
+    Latitude and longitude may be left out: the address is placed then (``save_site``).
+    ``coordinates_source`` says how given ones were set: typed, or picked on the map."""
 
     name: str
     street_address: str
     postal_code: str
     locality: str
-    latitude: float
-    longitude: float
+    latitude: float | None = None
+    longitude: float | None = None
     opening_hours: str = ""
     access_notes: str = ""
     active: bool = True
+    coordinates_source: CoordinatesSource = CoordinatesSource.TYPED
 
 
 def normalise_postal_code(code: str) -> str:
@@ -188,25 +204,67 @@ def normalise_postal_code(code: str) -> str:
     return f"{digits[:3]} {digits[3:]}"
 
 
-def save_site(session: Session, *, municipality: Municipality, details: SiteDetails, site: Site | None = None) -> Site:
-    """Create or update a site with its opening hours; nothing changes unless all of it is valid."""
+# Coordinates that differ less than this (about a centimetre) are the ones the form was given.
+SAME_COORDINATE = 1e-7
+
+
+def _coordinates(
+    session: Session, *, details: SiteDetails, postal_code: str, site: Site | None, geocoder: Geocoder | None,
+    now: datetime,
+) -> tuple[float, float, CoordinatesSource]:
+    """The site's coordinates and how they were set. Coordinates given anew (typed or picked) are
+    used as given, and so are those the site has when its address stays. The address is placed
+    when none are given; when the address changed, unless the site's place was picked on the
+    map; and when the site has only its locality's position (the geocoder may know it now)."""
+    latitude, longitude = details.latitude, details.longitude
+    if (latitude is None) != (longitude is None):
+        raise DomainError(N_("Enter both latitude and longitude, or leave both empty to find the place from the "
+                             "address."), field="latitude" if latitude is None else "longitude")
+    if latitude is not None and longitude is not None:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
+        shown = site is not None and (abs(site.latitude - latitude) < SAME_COORDINATE
+                                      and abs(site.longitude - longitude) < SAME_COORDINATE)
+        if not shown:
+            return latitude, longitude, details.coordinates_source
+        assert site is not None
+        source = CoordinatesSource(site.coordinates_source)
+        moved = (site.street_address, site.postal_code, site.locality) != (
+            details.street_address.strip(), postal_code, details.locality.strip())
+        if not (source == CoordinatesSource.APPROXIMATE or (moved and source != CoordinatesSource.PICKED)):
+            return latitude, longitude, source
+    placement = place(session, geocoder=geocoder, street_address=details.street_address.strip(),
+                      postal_code=postal_code, locality=details.locality.strip(), now=now)
+    source = CoordinatesSource.APPROXIMATE if placement.approximate else CoordinatesSource.GEOCODED
+    return placement.latitude, placement.longitude, source
+
+
+def save_site(
+    session: Session, *, municipality: Municipality, details: SiteDetails, geocoder: Geocoder | None, now: datetime,
+    site: Site | None = None,
+) -> Site:
+    """Create or update a site with its opening hours; nothing changes unless all of it is valid.
+
+    Without coordinates the address is placed (``geocoding.rules.place``): by the geocoder, or
+    at its locality, approximately; one that cannot be placed is refused, never put at zero."""
     name = details.name.strip()
     if not name:
         raise DomainError(N_("Enter the site's name."), field="name")
-    if not (-90 <= details.latitude <= 90 and -180 <= details.longitude <= 180):
-        raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
     clash = session.scalar(select(Site).where(col(Site.municipality_id) == municipality.id, col(Site.name) == name))
     if clash is not None and clash is not site:
         raise DomainError(N_("There is already a site named %(name)s."), field="name", name=name)
     intervals = parse_opening_hours(details.opening_hours)
     postal_code = normalise_postal_code(details.postal_code)
+    # Last of the checks: it may ask the geocoder, and it keeps the answer.
+    latitude, longitude, source = _coordinates(session, details=details, postal_code=postal_code, site=site,
+                                               geocoder=geocoder, now=now)
     site = site or Site(municipality_id=id_of(municipality), name=name, street_address="", postal_code="",
-                        locality="", latitude=0.0, longitude=0.0)
+                        locality="", latitude=latitude, longitude=longitude)
     site.name = name
     site.street_address = details.street_address.strip()
     site.postal_code = postal_code
     site.locality = details.locality.strip()
-    site.latitude, site.longitude = details.latitude, details.longitude
+    site.latitude, site.longitude, site.coordinates_source = latitude, longitude, source.value
     site.access_notes = details.access_notes.strip()
     site.active = details.active
     site.opening_hours = [OpeningHours(weekday=i.weekday, opens=i.opens, closes=i.closes) for i in intervals]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
 from sharing.access import SIGNED_IN, allow
-from sharing.accounts.models import Municipality, Role, Site, Unit
+from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit
 from sharing.api import blueprint
 from sharing.api.common import found, one, paginate
 from sharing.api.openapi import documented
@@ -52,8 +52,12 @@ class SiteOut(Schema):
     street_address: str
     postal_code: str
     locality: str
-    latitude: float
-    longitude: float
+    latitude: float = Field(description="WGS84; never made up: see coordinates_source")
+    longitude: float = Field(description="WGS84")
+    coordinates_source: CoordinatesSource = Field(
+        description="How the coordinates were set: found from the address (geocoded), only the locality's position "
+                    "(approximate), picked on a map, or typed")
+    approximate: bool = Field(description="True when the coordinates are only roughly the site's (its locality's)")
     access_notes: str
     active: bool
     opening_hours: list[OpeningHoursOut]

@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from wtforms import DecimalField
+from wtforms import DecimalField, Field
+from wtforms.widgets import TextInput
 
 from sharing.errors import DomainError
 
@@ -37,3 +39,29 @@ class FiniteDecimalField(DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(_("Not a number. Write for example 12,5."))
+
+
+class LocalNumberField(Field):
+    """A number as people write it: 12,5 or 12.5, 1 234 with spaces (also non-breaking)."""
+
+    widget = TextInput()
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        text = format(self.data, ".15g")
+        return text.replace(".", ",") if str(get_locale()) == "sv" else text
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if not valuelist:
+            return
+        text = "".join(valuelist[0].split()).replace("\u2212", "-").replace(",", ".")
+        if not text:
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            raise ValueError(_("Not a number. Write for example 12,5.")) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, message_flashed, request, session
 
@@ -82,6 +83,15 @@ def content_security_policy(*image_origins: str, form_origins: tuple[str, ...] =
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
+
+
+def tile_origin(template: str) -> str | None:
+    """The origin a configured tile server's images come from (none when none is configured).
+    A server that spreads its tiles over subdomains ({s}.kartor.example) is allowed all of them."""
+    tiles = urlsplit(template.strip())
+    if tiles.scheme not in ("http", "https") or not tiles.netloc:
+        return None
+    return f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
 
 
 def init_app(app: Flask) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from sharing.accounts import organisation
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.accounts.passwords import hash_password
+from sharing.clock import utcnow
 from sharing.typed import id_of
 
 DATA_FILE = Path(__file__).with_name("data.json")
@@ -49,7 +50,9 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
             select(col(Site.name)).where(col(Site.municipality_id) == municipality.id)))
         for site in entry["sites"]:
             if site["name"] not in existing_sites:
-                organisation.save_site(session, municipality=municipality, details=organisation.SiteDetails(**site))
+                # With their coordinates: typed, never geocoded (the demo asks no one, online or not).
+                organisation.save_site(session, municipality=municipality, details=organisation.SiteDetails(**site),
+                                       geocoder=None, now=utcnow())
                 added["sites"] += 1
         for person in entry["users"]:
             if session.scalar(select(col(User.id)).where(col(User.email) == person["email"])) is not None:

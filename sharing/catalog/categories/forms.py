@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import TextInput
 
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.categories.rules import NAME_MAX, SOURCE_MAX
 from sharing.web.arguments import optional_id
-
-
-class LocalNumberField(Field):
-    """A number as people write it: 12,5 or 12.5, 1 234 with spaces (also non-breaking)."""
-
-    widget = TextInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = format(self.data, ".15g")
-        return text.replace(".", ",") if str(get_locale()) == "sv" else text
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        if not valuelist:
-            return
-        text = "".join(valuelist[0].split()).replace("\u2212", "-").replace(",", ".")
-        if not text:
-            return
-        try:
-            self.data = float(text)
-        except ValueError:
-            raise ValueError(_("Not a number. Write for example 12,5.")) from None
+from sharing.web.forms import LocalNumberField
 
 
 def _number(label: str, description: str = "") -> LocalNumberField:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from babel.dates import format_date
 from flask import (
@@ -54,7 +54,7 @@ from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
 from sharing.web.fragments import KeptInMemory, cached_fragment, render_part
-from sharing.web.hooks import content_security_policy
+from sharing.web.hooks import content_security_policy, tile_origin
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 log = logging.getLogger("sharing.catalog")
@@ -84,15 +84,6 @@ def browse() -> Response:
     if view == "map" and (origin := tile_origin(current_app.config["MAP_TILE_URL"])):
         response.headers["Content-Security-Policy"] = content_security_policy(origin)
     return response
-
-
-def tile_origin(template: str) -> str | None:
-    """The origin a configured tile server's images come from (none when none is configured).
-    A server that spreads its tiles over subdomains ({s}.kartor.example) is allowed all of them."""
-    tiles = urlsplit(template.strip())
-    if tiles.scheme not in ("http", "https") or not tiles.netloc:
-        return None
-    return f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}"
 
 
 # The search's filters, as named in the URL (the words, the sorting and the page are not filters).

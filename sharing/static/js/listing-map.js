@@ -1,13 +1,12 @@
 // The catalog's map: one marker per site with matching listings, clustered when zoomed out.
 // The points come from the page itself (a JSON data block), so the map always shows the
-// same search as the list beside it. Its background is the simplified map we ship (the
-// municipalities' borders and localities, drawn as vector layers); a tile server only when
-// an administrator configured one, so by default no third party learns where anyone looks.
+// same search as the list beside it. Its background is every map's (map-background.js): the
+// simplified map we ship, or a tile server an administrator configured.
 (function () {
   "use strict";
   var element = document.getElementById("listing-map");
   var data = document.getElementById("listing-map-points");
-  if (!element || !data || typeof L === "undefined") { return; }
+  if (!element || !data || typeof L === "undefined" || !window.SharingMap) { return; }
   var points = JSON.parse(data.textContent);
   var lang = document.documentElement.lang || "sv";
 
@@ -41,41 +40,7 @@
     if (returnTo && element.contains(returnTo)) { returnTo.focus(); }
   });
 
-  if (element.dataset.tiles) {
-    L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
-  } else {
-    element.classList.add("listing-map-own");
-  }
-  // The municipalities and their localities, from our own server: the whole background when
-  // no tiles are drawn, the borders over them when they are.
-  if (element.dataset.background && window.fetch) {
-    fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok) { throw new Error(response.status); }
-      return response.json();
-    }).then(function (geojson) {
-      var filled = !element.dataset.tiles;
-      var background = L.geoJSON(geojson, {
-        interactive: false,
-        style: function () {
-          return { color: "#4d5b4f", weight: 1.5, fill: filled, fillColor: "#f3f0e6", fillOpacity: 1, interactive: false };
-        },
-        pointToLayer: function (feature, latlng) {
-          var seat = feature.properties.seat;
-          var dot = L.circleMarker(latlng, { radius: seat ? 4 : 3, color: "#333", weight: 1, fillColor: "#333",
-                                             fillOpacity: 1, interactive: false });
-          if (filled) {
-            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [4, 0],
-                                                       className: seat ? "map-place map-place-seat" : "map-place",
-                                                       interactive: false });
-          }
-          return dot;
-        }
-      });
-      background.getAttribution = function () { return element.dataset.backgroundAttribution; };
-      background.addTo(map);
-      background.bringToBack();
-    }).catch(function () { /* the markers and the list beside the map still show everything */ });
-  }
+  window.SharingMap.background(map, element);
 
   var format = function (label, n) { return label.replace("{n}", n.toLocaleString(lang)); };
   var text = function (tag, content) { var node = document.createElement(tag); node.textContent = content; return node; };

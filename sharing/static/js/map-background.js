@@ -1,0 +1,50 @@
+// Every map's background, the same on each page that draws one. It is the simplified map we
+// ship (the municipalities' borders and localities, drawn as vector layers); a tile server only
+// when an administrator configured one, so by default no third party learns where anyone looks.
+// The map's element says what to draw: data-tiles and data-attribution (a configured tile
+// server), data-background (our GeoJSON) and data-background-attribution. It gives a promise of
+// the GeoJSON layer drawn (null if none is).
+(function () {
+  "use strict";
+  if (typeof L === "undefined") { return; }
+
+  function background(map, element) {
+    if (element.dataset.tiles) {
+      L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
+    } else {
+      element.classList.add("map-own");
+    }
+    // The municipalities and their localities, from our own server: the whole background when
+    // no tiles are drawn, the borders over them when they are.
+    if (!element.dataset.background || !window.fetch || !window.Promise) { return window.Promise && Promise.resolve(null); }
+    return fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.json();
+    }).then(function (geojson) {
+      var filled = !element.dataset.tiles;
+      var layer = L.geoJSON(geojson, {
+        interactive: false,
+        style: function () {
+          return { color: "#4d5b4f", weight: 1.5, fill: filled, fillColor: "#f3f0e6", fillOpacity: 1, interactive: false };
+        },
+        pointToLayer: function (feature, latlng) {
+          var seat = feature.properties.seat;
+          var dot = L.circleMarker(latlng, { radius: seat ? 4 : 3, color: "#333", weight: 1, fillColor: "#333",
+                                             fillOpacity: 1, interactive: false });
+          if (filled) {
+            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [4, 0],
+                                                       className: seat ? "map-place map-place-seat" : "map-place",
+                                                       interactive: false });
+          }
+          return dot;
+        }
+      });
+      layer.getAttribution = function () { return element.dataset.backgroundAttribution; };
+      layer.addTo(map);
+      layer.bringToBack();
+      return layer;
+    }).catch(function () { return null; /* what the map shows on it, and the page around it, still stand */ });
+  }
+
+  window.SharingMap = { background: background };
+})();

@@ -150,10 +150,13 @@ def recovery_codes_left(session: Session, *, user_id: int) -> int:
 def use_recovery_code(session: Session, *, user: User, code: str, now: datetime) -> int:
     """Sign in with a recovery code instead of the app's: it works once. Returns how many are left."""
     user_id = id_of(user)
+    wrong = DomainError(N_("The recovery code is wrong or has already been used."), field="code")
+    if user.totp_secret is None:
+        raise wrong
     used = session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id,
                                                       col(RecoveryCode.code_hash) == _recovery_digest(user_id, code)))
-    if user.totp_secret is None or used.rowcount != 1:  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
-        raise DomainError(N_("The recovery code is wrong or has already been used."), field="code")
+    if used.rowcount != 1:  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
+        raise wrong
     left = recovery_codes_left(session, user_id=user_id)
     events.record(session, RECOVERY_CODE_USED, subject_type="user", subject_id=user_id, now=now, actor_id=user_id,
                   municipality_id=user.municipality_id, payload={"left": left})

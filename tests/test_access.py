@@ -90,6 +90,14 @@ EXPECTED: dict[str, object] = {
     "calendar_feed.settings": SIGNED_IN, "calendar_feed.make": SIGNED_IN, "calendar_feed.revoke": SIGNED_IN,
     "calendar_feed.feed": ANYONE,
     "api.add_listing_photos": {Role.FACILITY_MANAGER}, "api.delete_listing_photo": {Role.FACILITY_MANAGER},
+    # Reuse statistics: sustainability officers (and system admins) read every municipality's
+    # figures; a reversal is confined by the ledger's rule to an entry of the user's municipality.
+    "reports.dashboard": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entry": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.reverse": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.export": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.methodology": SIGNED_IN,
 }
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from sharing.reports import labels
+from sharing.cli import add_demo_loader
+from sharing.reports import demo, labels
 from sharing.reports.dashboard import views as dashboard_views
 from sharing.reports.exports import views as export_views  # noqa: F401  (its routes join the blueprint)
 from sharing.reports.ledger import receiver
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
                                      "factor_kind_labels": labels.FACTOR_KIND_LABELS, "kg": labels.kg,
                                      "sek": labels.sek, "month_day": labels.month_day})
     add_nav_item(app, _l("Reuse statistics"), "reports.dashboard", section=("reports.",))
+    add_demo_loader(app, demo.load)

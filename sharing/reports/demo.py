@@ -51,7 +51,9 @@ def load(session: Session) -> dict[str, int]:
                                     now=at - timedelta(days=2))
                 if request.status == "requested":
                     loans.approve(session, request, by=manager, now=at - timedelta(days=1))
-                loans.hand_over(session, request, condition=None, method=HandoverMethod.TRANSPORT, by=manager, now=at)
+                # the receiving side records the handover (either side may), so the givers' trail stays theirs
+                loans.hand_over(session, request, condition=None, method=HandoverMethod.TRANSPORT, by=requester,
+                                now=at)
                 made.append((request, at))
         except DomainError:
             continue  # a listing whose rules the demo's dates do not fit: leave it out

@@ -95,6 +95,14 @@ EXPECTED: dict[str, object] = {
     # Single sign-on: finding, starting and finishing a sign-in are for anyone (CSRF and the
     # state guard them); the provider's settings for the municipality's administrators.
     "sso.find": ANYONE, "sso.start": ANYONE, "sso.callback": ANYONE, "sso.settings": ADMINS,
+    # Reuse statistics: sustainability officers (and system admins) read every municipality's
+    # figures; a reversal is confined by the ledger's rule to an entry of the user's municipality.
+    "reports.dashboard": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entry": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.reverse": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.export": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.methodology": SIGNED_IN,
 }
 
 

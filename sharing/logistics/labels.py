@@ -20,11 +20,11 @@ JOB_KIND_LABELS = {
     JobKind.MANUAL: _l("Added by hand"),
 }
 JOB_STATUS_LABELS = {
-    JobStatus.OPEN: _l("Open"),
+    JobStatus.OPEN: _l("To be planned"),
     JobStatus.PLANNED: _l("Planned"),
-    JobStatus.DONE: _l("Done"),
+    JobStatus.DONE: _l("Carried out"),
     JobStatus.FAILED: _l("Failed"),
-    JobStatus.CANCELLED: _l("Cancelled"),
+    JobStatus.CANCELLED: _l("Called off"),
 }
 LOAD_SOURCE_LABELS = {
     LoadSource.LISTING: _l("from the listing"),

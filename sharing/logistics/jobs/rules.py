@@ -53,7 +53,7 @@ EVENT_OF = {J.PLANNED: events.JOB_PLANNED, J.OPEN: events.JOB_REOPENED, J.DONE: 
             J.FAILED: events.JOB_FAILED, J.CANCELLED: events.JOB_CANCELLED}
 # How a status is named inside a sentence.
 STATUS_NAMES = {J.OPEN: N_("open"), J.PLANNED: N_("planned"), J.DONE: N_("done"), J.FAILED: N_("failed"),
-                J.CANCELLED: N_("cancelled")}
+                J.CANCELLED: N_("called off")}
 GOODS_MAX, NOTES_MAX = 300, 500
 MAX_VOLUME_M3 = 100.0
 MAX_WEIGHT_KG = 40_000.0

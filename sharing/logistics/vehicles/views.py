@@ -19,7 +19,6 @@ from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.logistics.jobs.rules import municipality_names
-from sharing.logistics.labels import FUEL_LABELS
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.factors import DEFAULT_FACTORS
 from sharing.logistics.vehicles.forms import VehicleForm
@@ -87,8 +86,7 @@ def _save(form: VehicleForm, vehicle: Vehicle | None) -> ResponseReturnValue:
             flash(_("The vehicle is saved."), "success")
             return redirect(url_for(".index"))
     page = render_template("logistics/vehicles/form.html", form=form, vehicle=vehicle,
-                           factors=list(DEFAULT_FACTORS.items()), unpublished=", ".join(
-                               str(FUEL_LABELS[fuel]) for fuel in FuelKind if fuel not in DEFAULT_FACTORS))
+                           factors=list(DEFAULT_FACTORS.items()))
     return page, 422 if form.errors else 200
 
 

@@ -8,11 +8,11 @@ opening windows on the job's day, in seconds from that day's midnight (none: clo
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from sharing.access import allow
 from sharing.accounts.models import Role
@@ -39,6 +39,10 @@ from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind, Vehicle
 from sharing.web.errors import problem
 
+# A time of day on the clock, local (Swedish) time: 07:30. (OpenAPI's "time" format is RFC 3339's,
+# which carries a zone: a shift is no instant.)
+ClockTime = Annotated[time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str), WithJsonSchema(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "description": "Local (Swedish) time, HH:MM"})]
 COORDINATOR = Role.TRANSPORT_COORDINATOR
 VEHICLE_KEEPERS = (Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN)
 CONFLICT = {409: "The job's status does not allow it, or it is a request's (which ends with its request)"}
@@ -205,8 +209,8 @@ class VehicleOut(BaseModel):
     volume_m3: float
     payload_kg: int
     depot_site_id: int
-    shift_start: time = Field(description="Local (Swedish) time")
-    shift_end: time = Field(description="Local (Swedish) time")
+    shift_start: ClockTime
+    shift_end: ClockTime
     cost_per_km: float = Field(description="Kronor")
     fuel: FuelKind
     co2e_kg_per_km: float
@@ -229,8 +233,8 @@ class VehicleIn(BaseModel):
     volume_m3: float = Field(gt=0, le=vehicles.MAX_VOLUME_M3)
     payload_kg: int = Field(ge=1, le=vehicles.MAX_PAYLOAD_KG)
     depot_site_id: RecordId = Field(description="One of your municipality's sites")
-    shift_start: time
-    shift_end: time
+    shift_start: ClockTime
+    shift_end: ClockTime
     cost_per_km: float = Field(ge=0, le=vehicles.MAX_COST_PER_KM)
     fuel: FuelKind
     co2e_kg_per_km: float | None = Field(default=None, ge=0, le=vehicles.MAX_CO2E_KG_PER_KM)

@@ -377,3 +377,8 @@ def test_a_vehicle_is_what_the_planner_takes(db, w):
     planned = vehicles.planning_vehicle(van, depot=0)
     assert (planned.key, planned.depot, planned.capacity, planned.shift, planned.cost_per_km) == (
         str(van.id), 0, (10800, 950), Window(6 * 3600 + 1800, 15 * 3600), 7.5)
+
+
+def test_the_privacy_notice_states_how_long_notes_for_drivers_are_kept(client):
+    page = client.get("/privacy").get_data(as_text=True)
+    assert f"Anteckningar till chauffören i ett transportuppdrag raderas {jobs.NOTES_KEPT.days} dagar" in page

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from sharing.accounts.models import Notification
+from sharing.accounts.models import Notification, Role
 from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import DomainEvent, events_of
@@ -132,8 +132,11 @@ def test_each_job_on_its_day_has_its_sites_opening_windows_and_says_when_a_site_
 
 
 def test_a_site_without_opening_hours_on_record_takes_deliveries_all_day(db, w):
-    [stop] = [jobs._stop(w["trelleborg_site"], w["monday"] + timedelta(days=5))]  # a Saturday
-    assert stop.windows == (Window(0, 24 * 3600 - 1),) and not stop.closed
+    saturday = w["monday"] + timedelta(days=5)
+    job = jobs.add_manual_job(db, details=manual(w, day=saturday), by=w["ystad_coordinator"], now=utcnow())
+    [entry] = jobs.scheduled(db, [job])
+    assert entry.delivery.windows == (Window(0, 24 * 3600 - 1),) and not entry.delivery.closed
+    assert entry.pickup.closed, "Ystad's depot is closed on Saturdays"
 
 
 def test_a_cancelled_request_cancels_its_open_jobs_quietly_and_its_planned_ones_are_told(app, db, w, mailbox):
@@ -356,7 +359,7 @@ def test_a_job_moves_on_by_its_status_machine_and_two_steps_at_once_are_one(app,
         jobs.set_status(db, job, JobStatus.PLANNED, by=w["ystad_coordinator"], now=utcnow())
         db.commit()
         with pytest.raises(Conflict, match="meanwhile"):
-            jobs.set_status(other, seen_by_other, JobStatus.CANCELLED, by=w["skurup_coordinator"], now=utcnow())
+            jobs.set_status(other, seen_by_other, JobStatus.CANCELLED, by=w["trelleborg_coordinator"], now=utcnow())
     assert [e.name for e in events_of(db, subject_type=events.JOB_SUBJECT, subject_id=job.id)] == [
         events.JOB_CREATED, events.JOB_PLANNED, events.JOB_FAILED, events.JOB_REOPENED, events.JOB_PLANNED]
 
@@ -382,3 +385,18 @@ def test_a_vehicle_is_what_the_planner_takes(db, w):
 def test_the_privacy_notice_states_how_long_notes_for_drivers_are_kept(client):
     page = client.get("/privacy").get_data(as_text=True)
     assert f"Anteckningar till chauffören i ett transportuppdrag raderas {jobs.NOTES_KEPT.days} dagar" in page
+
+
+def test_the_drivers_of_a_job_s_municipalities_report_it_done_or_failed_and_nothing_else(db, factory, w):
+    job = jobs.add_manual_job(db, details=manual(w), by=w["ystad_coordinator"], now=utcnow())  # Ystad to Trelleborg
+    jobs.set_status(db, job, JobStatus.PLANNED, by=w["ystad_coordinator"], now=utcnow())
+    db.commit()
+    driver = factory.user(w["trelleborg"], Role.DRIVER)
+    with pytest.raises(NotAllowed):
+        jobs.set_status(db, job, JobStatus.OPEN, by=driver, now=utcnow())
+    for stranger in (factory.user(w["skurup"], Role.DRIVER), w["ystad_employee"], w["skurup_coordinator"]):
+        with pytest.raises(NotVisible):
+            jobs.set_status(db, job, JobStatus.DONE, by=stranger, now=utcnow())
+    jobs.set_status(db, job, JobStatus.FAILED, by=driver, now=utcnow())
+    db.commit()
+    assert job.status == JobStatus.FAILED.value

@@ -27,7 +27,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
 
-from sharing.accounts.models import Actor, Municipality, OpeningHours, Site
+from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, Site
 from sharing.catalog.categories.rules import current_factor
 from sharing.catalog.listings.models import MAX_QUANTITY, Listing
 from sharing.clock import SWEDEN, today_in_sweden
@@ -198,6 +198,12 @@ def can_see(session: Session, user: Actor, job: TransportJob) -> bool:
     return job.pickup_municipality_id in scope or job.delivery_municipality_id in scope
 
 
+def can_carry(session: Session, user: Actor, job: TransportJob) -> bool:
+    """The drivers of the municipalities whose coordinators see the job: they report it done or failed."""
+    return user.has_role(Role.DRIVER) and user.municipality_id in coordination.municipalities_seeing(
+        session, (job.pickup_municipality_id, job.delivery_municipality_id))
+
+
 def job_to_see(session: Session, user: Actor, job_id: int) -> TransportJob:
     job = session.get(TransportJob, job_id)
     if job is None or not can_see(session, user, job):
@@ -290,7 +296,14 @@ def set_status(session: Session, job: TransportJob, to: JobStatus, *, by: Actor 
     """Move a job on (``TRANSITIONS``): planned, taken off a plan, done, failed, cancelled. ``by``
     None: the service itself, following a request. A planned job cancelled or done by anything
     but its plan is marked changed after planning, and its coordinators are told; planning it
-    again clears the mark. Two steps at once from one status: the second is refused."""
+    again clears the mark. Two steps at once from one status: the second is refused.
+
+    Who: the coordinators who see the job; its drivers (``can_carry``) only report it done or failed."""
+    if by is not None and not can_see(session, by, job):
+        if not can_carry(session, by, job):
+            raise NotVisible(f"transport job {job.id}")
+        if to not in (J.DONE, J.FAILED):
+            raise NotAllowed(f"transport job {job.id}")
     current = JobStatus(job.status)
     if to not in TRANSITIONS.get(current, frozenset()):
         raise Conflict(N_("A transport job that is “%(current)s” cannot become “%(target)s”."),

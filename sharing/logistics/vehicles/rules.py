@@ -68,13 +68,13 @@ def can_edit(user: Actor, vehicle: Vehicle) -> bool:
 
 
 def can_see(session: Session, user: Actor, vehicle: Vehicle) -> bool:
-    """Its own municipality's keepers; the coordinators it is planned by (its municipality plans
-    jointly with theirs, or it is shared and active)."""
+    """Its own municipality's keepers; while it is in use, the coordinators it is planned by (its
+    municipality plans jointly with theirs, or it is shared)."""
     if can_edit(user, vehicle):
         return True
-    if not coordination.is_coordinator(user):
+    if not coordination.is_coordinator(user) or not vehicle.active:
         return False
-    return vehicle.municipality_id in coordination.scope_of(session, user) or (vehicle.shared and vehicle.active)
+    return vehicle.shared or vehicle.municipality_id in coordination.scope_of(session, user)
 
 
 def vehicle_to_see(session: Session, user: Actor, vehicle_id: int) -> Vehicle:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads bench-reports
 
 run: install translations migrate demo serve
 
@@ -82,6 +82,10 @@ bench-loans: install translations
 
 bench-uploads: install
 	$(BIN)/python bench/uploads.py
+
+EVENTS ?= 1000000
+bench-reports: install translations
+	$(BIN)/python bench/reports.py --events $(EVENTS)
 
 clean:
 	rm -rf $(VENV) *.egg-info $(TRANSLATIONS)/*/LC_MESSAGES/*.mo

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sharing import accounts, api, catalog, cli, db, events, jobs, legal, loans, logistics, mail, web
+from sharing import accounts, api, catalog, cli, db, events, jobs, legal, loans, logistics, mail, reports, web
 from sharing.access import enforce_access
 from sharing.config import load_config
 from sharing.extensions import babel, csrf, login_manager
@@ -68,5 +68,6 @@ def register_domains(app: Flask) -> None:
     catalog.init_app(app)
     loans.init_app(app)
     logistics.init_app(app)
+    reports.init_app(app)
     api.init_app(app)
     legal.init_app(app)

@@ -106,6 +106,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "LOGIN_WINDOW_MINUTES": int(environ.get("SHARING_LOGIN_WINDOW_MINUTES", "15")),
         "LOGIN_KNOWN_ADDRESS_DAYS": int(environ.get("SHARING_LOGIN_KNOWN_ADDRESS_DAYS", "90")),
         "API_TOKEN_MAX_DAYS": int(environ.get("SHARING_API_TOKEN_MAX_DAYS", "365")),
+        # Reuse reports: a loan this many days long or longer counts as a purchase avoided (0:
+        # every loan); the share of reuses that replace a new purchase, by which a new piece's
+        # production impact is multiplied (a published net saving is used as it stands).
+        "REUSE_LOAN_MIN_DAYS": int(environ.get("SHARING_REUSE_LOAN_MIN_DAYS", "90")),
+        "REUSE_DISPLACEMENT_RATE": float(environ.get("SHARING_REUSE_DISPLACEMENT_RATE", "0.5")),
         "PASSWORD_RESET_HOURS": int(environ.get("SHARING_PASSWORD_RESET_HOURS", "1")),
         "INVITATION_DAYS": int(environ.get("SHARING_INVITATION_DAYS", "7")),
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.

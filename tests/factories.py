@@ -114,8 +114,8 @@ class Factory:
     def figures(self, category: Category, *, source: str = "Testkälla", now: datetime | None = None,
                 by: User | None = None, **figures: float | None) -> CategoryFactor:
         """A new version of the category's figures, through the categories' rule (in force from ``now``)."""
-        values: dict[str, float | None] = dict(weight_kg=None, volume_m3=None, new_price_sek=None,
-                                               co2e_new_kg=None)
+        values: dict[str, float | str | None] = dict(weight_kg=None, volume_m3=None, new_price_sek=None,
+                                                     co2e_new_kg=None, co2e_kind=None)
         unknown = set(figures) - set(values)
         if unknown:
             raise TypeError(f"no such figures: {sorted(unknown)}")

@@ -5,6 +5,8 @@ new route without an access rule fails here.
 """
 
 
+from datetime import time
+
 import pytest
 
 from sharing.access import access_for
@@ -21,6 +23,10 @@ from sharing.loans.queue import rules as queue
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
+from sharing.logistics.jobs import rules as transport_jobs
+from sharing.logistics.jobs.rules import ManualJobDetails
+from sharing.logistics.vehicles import rules as vehicles
+from sharing.logistics.vehicles.models import FuelKind
 from tests.conftest import Auth, csrf_token
 
 ROLES = [None, *Role]
@@ -100,6 +106,33 @@ EXPECTED: dict[str, object] = {
     # Single sign-on: finding, starting and finishing a sign-in are for anyone (CSRF and the
     # state guard them); the provider's settings for the municipality's administrators.
     "sso.find": ANYONE, "sso.start": ANYONE, "sso.callback": ANYONE, "sso.settings": ADMINS,
+    # Reuse statistics: sustainability officers (and system admins) read every municipality's
+    # figures; a reversal is confined by the ledger's rule to an entry of the user's municipality.
+    "reports.dashboard": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.entry": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.reverse": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.export": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "reports.methodology": SIGNED_IN,
+    # Logistics: transport jobs for coordinators; vehicles for coordinators and municipality
+    # administrators; whether the municipality plans jointly, for its administrators.
+    "logistics.index": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "logistics.joint_planning": {Role.MUNICIPALITY_ADMIN},
+    "transport_jobs.index": {Role.TRANSPORT_COORDINATOR}, "transport_jobs.new": {Role.TRANSPORT_COORDINATOR},
+    "transport_jobs.detail": {Role.TRANSPORT_COORDINATOR}, "transport_jobs.notes": {Role.TRANSPORT_COORDINATOR},
+    "transport_jobs.cancel": {Role.TRANSPORT_COORDINATOR},
+    "transport_jobs.acknowledge": {Role.TRANSPORT_COORDINATOR},
+    "vehicles.index": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "vehicles.new": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "vehicles.edit": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "vehicles.set_active": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "api.find_transport_jobs": {Role.TRANSPORT_COORDINATOR}, "api.get_transport_job": {Role.TRANSPORT_COORDINATOR},
+    "api.create_transport_job": {Role.TRANSPORT_COORDINATOR},
+    "api.cancel_transport_job": {Role.TRANSPORT_COORDINATOR},
+    "api.find_vehicles": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "api.get_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "api.create_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    "api.replace_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
 }
 
 
@@ -143,6 +176,15 @@ def world(app, factory):
     factory.session.add(provider)
     notification = notifications.notify(factory.session, user_id=users[Role.EMPLOYEE].id, message="Log in",
                                          url="/", now=utcnow())
+    # The municipality's own vehicle and transport job (added by hand): their pages render for
+    # whom the table allows (the walk may take the vehicle out of use and cancel the job).
+    coordinator = users[Role.TRANSPORT_COORDINATOR]
+    vehicle = vehicles.save_vehicle(factory.session, by=coordinator, now=utcnow(), details=vehicles.VehicleDetails(
+        name="Skåpbilen", volume_m3=10, payload_kg=1000, depot_site_id=site.id, shift_start=time(7),
+        shift_end=time(16), cost_per_km=6.5, fuel=FuelKind.DIESEL))
+    job = transport_jobs.add_manual_job(factory.session, by=coordinator, now=utcnow(), details=ManualJobDetails(
+        pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id, day=today_in_sweden(utcnow()),
+        goods="Whiteboards", volume_m3=0.5, weight_kg=30))
     factory.session.commit()
     # A checked import with no rows: the walk may start it, and it is done at once.
     listing_import = factory._save(ListingImport(municipality_id=municipality.id, file_name="inventarie.csv",
@@ -152,7 +194,8 @@ def world(app, factory):
            "category_id": category.id, "listing_id": listing.id, "want_id": want.id,
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
            "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
-           "key": photo.key, "rendition": "card", "secret": "x" * 43, "provider_id": provider.id}, users
+           "key": photo.key, "rendition": "card", "secret": "x" * 43, "provider_id": provider.id,
+           "vehicle_id": vehicle.id, "job_id": job.id}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

@@ -22,6 +22,9 @@ from sharing.clock import today_in_sweden, utcnow
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
+from sharing.logistics.jobs import rules as transport_jobs
+from sharing.logistics.vehicles import rules as vehicles
+from sharing.logistics.vehicles.models import FuelKind
 from tests.factories import PASSWORD
 
 EXAMPLES = 12
@@ -36,12 +39,13 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings) with a token, in a municipality with a site
-    (and its opening hours), a category (with figures), a published listing, a request for it
-    and a wanted item,
+    """A facility manager (who may write listings) and transport coordinator with a token, in a
+    municipality with a site (and its opening hours), a category (with figures), a published
+    listing, a request for it, a wanted item, a vehicle and a transport job,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
-    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, unit=factory.unit(municipality))
+    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.TRANSPORT_COORDINATOR,
+                           unit=factory.unit(municipality))
     site = factory.site(municipality)
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
     db.commit()
@@ -53,6 +57,12 @@ def api_token(app, db, factory) -> str:
     loans.ask(db, listing_id=listing.id, by=manager, now=now, details=RequestDetails(
         kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(now) + timedelta(days=1),
         last_day=today_in_sweden(now) + timedelta(days=2), delivery_site_id=site.id, message="Hej"))
+    vehicles.save_vehicle(db, by=manager, now=now, details=vehicles.VehicleDetails(
+        name="Skåpbilen", volume_m3=12, payload_kg=1200, depot_site_id=site.id, shift_start=time(7),
+        shift_end=time(16), cost_per_km=7, fuel=FuelKind.DIESEL))
+    transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
+        pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id,
+        day=today_in_sweden(now) + timedelta(days=1), goods="Whiteboardtavlor", volume_m3=0.7, weight_kg=30))
     _, raw = create_api_token(db, user=manager, name="Fuzz", password=PASSWORD, now=now,
                               expires_at=now + timedelta(days=30), max_lifetime=timedelta(days=365))
     db.commit()

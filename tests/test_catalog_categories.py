@@ -25,6 +25,7 @@ from sharing.catalog.categories.rules import (
     load_reference_categories,
     swedish_sort_key,
 )
+from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import csrf_token
 
@@ -86,15 +87,18 @@ def test_the_reference_tree_holds_what_municipalities_share_with_sourced_figures
             assert ESTIMATE in node["source"], name  # weights, volumes and prices are our estimates
         if figures["co2e_new_kg"] is not None:
             assert any(p in node["source"] for p in PUBLISHED), name
-    # The published figures of a new piece, as chosen (midpoints of ranges). The sofa's and the
-    # furniture average are savings per reused piece, not the impact of a new one: named, not stored.
-    assert {n: nodes[n][0]["co2e_new_kg"] for n in ("Kontorsstol", "Matstol", "Soffa", "Skrivbord",
-                                                    "Höj- och sänkbart skrivbord", "Hurts", "Fåtölj")} == {
-        "Kontorsstol": 100, "Matstol": 8.6, "Soffa": None, "Skrivbord": 100, "Höj- och sänkbart skrivbord": 135,
-        "Hurts": 80, "Fåtölj": None}
+    # The published figures, as chosen (midpoints of ranges), each of its kind: the impact of a
+    # new piece, or (the sofa's) a net saving per reused piece. The furniture average is an
+    # average over every kind of item: named, not stored.
+    assert {n: (nodes[n][0]["co2e_new_kg"], nodes[n][0].get("co2e_kind"))
+            for n in ("Kontorsstol", "Matstol", "Soffa", "Skrivbord", "Höj- och sänkbart skrivbord", "Hurts",
+                      "Fåtölj")} == {
+        "Kontorsstol": (100, "production"), "Matstol": (8.6, "production"), "Soffa": (55, "net_saving"),
+        "Skrivbord": (100, "production"), "Höj- och sänkbart skrivbord": (135, "production"),
+        "Hurts": (80, "production"), "Fåtölj": (None, None)}
     assert nodes["Möbler"][0]["co2e_new_kg"] is None
     assert "mitten av spannet 110–160" in nodes["Höj- och sänkbart skrivbord"][0]["source"]
-    assert "ca 55 kg CO2e sparat per återbrukad tvåsitssoffa: WRAP" in nodes["Soffa"][0]["source"]
+    assert "WRAP, Benefits of Reuse" in nodes["Soffa"][0]["source"]
     # Sources are names, in Swedish where they are not names: no English sentences, no placeholders.
     for name, (node, _depth, _kind) in nodes.items():
         for unfinished in ("citing", "ersätt", "(("):
@@ -326,6 +330,25 @@ def test_a_system_admin_sees_the_tree_and_adds_a_version(client, auth, db, world
     assert newest.created_by_id == world["system_admin"].id and newest.source == "Kommunens inköpsavtal 2026"
     assert [(f.version, f.weight_kg) for f in categories.factor_versions(db, chair.id)] == [(2, 12.5), (1, 15)]
     assert world["system_admin"].name in client.get(path).get_data(as_text=True)
+
+
+def test_a_co2e_figure_says_whether_it_is_a_new_piece_s_impact_or_a_net_saving_of_reuse(client, auth, db, world):
+    auth.login(world["system_admin"])
+    chair = world["chair"]
+    path = f"/catalog/categories/{chair.id}"
+    assert "nyproduktion" in client.get(path).get_data(as_text=True)  # the reference's EPD figure
+    response = client.post(path, data={
+        "csrf_token": csrf_token(client, path), "weight_kg": "15", "co2e_new_kg": "98", "co2e_kind": "net_saving",
+        "source": "Centre for Remanufacturing & Reuse, report 467"})
+    assert response.status_code == 302
+    db.expire_all()
+    newest = current_factor(db, chair.id)
+    assert (newest.co2e_new_kg, newest.co2e_kind) == (98, "net_saving")
+    assert "nettobesparing per återbruk" in client.get(path).get_data(as_text=True)
+    # Without a figure there is no kind; a kind not known is refused.
+    assert version(db, chair, utcnow(), weight_kg=16, co2e_kind="net_saving").co2e_kind is None
+    with pytest.raises(DomainError):
+        version(db, chair, utcnow(), co2e_new_kg=5, co2e_kind="guess")
 
 
 @pytest.mark.parametrize("value", ["tolv", "-3", "nan"])

@@ -470,12 +470,14 @@ def test_every_status_a_listing_reaches_has_its_event_name():
         status: f"catalog.listing.{status.value}" for status in ListingStatus}
 
 
-@pytest.mark.parametrize("locale, says, never", [
-    ("sv", "Att tillverka en ny sådan orsakar omkring 100 kg CO2e (uppskattning).", "causes"),
-    ("en", "Producing a new piece of this kind causes about 100 kg CO2e (estimate).", "orsakar"),
+@pytest.mark.parametrize("locale, says, never, sofa_says", [
+    ("sv", "Att tillverka en ny sådan orsakar omkring 100 kg CO2e (uppskattning).", "causes",
+     "Att återbruka en sådan sparar omkring 55 kg CO2e (publicerad nettobesparing)."),
+    ("en", "Producing a new piece of this kind causes about 100 kg CO2e (estimate).", "orsakar",
+     "Reusing a piece of this kind saves about 55 kg CO2e (published net saving)."),
 ])
 def test_a_listing_says_what_its_climate_figure_is_in_the_readers_language(
-        client, auth, setting, db, factory, locale, says, never):
+        client, auth, setting, db, factory, locale, says, never, sofa_says):
     from sharing.catalog.categories.models import Category
     from sharing.catalog.categories.rules import load_reference_categories
     load_reference_categories(db)
@@ -494,9 +496,10 @@ def test_a_listing_says_what_its_climate_figure_is_in_the_readers_language(
     assert "Rekomo, EPD NEPD-467-327-EN (2016)" in page
     for unfinished in ("citing", "ersätt med", "))"):
         assert unfinished not in page
-    # The sofa's published figure is a saving of reuse: never shown as the impact of a new sofa.
+    # The sofa's published figure is a saving of reuse: shown as one, never as the impact of a new sofa.
     page = " ".join(client.get(f"/catalog/{sofa.id}").get_data(as_text=True).split())
-    assert "CO2e" not in page
+    assert sofa_says in page and "WRAP" in page
+    assert "orsakar" not in page and "causes" not in page
 
 
 def test_cards_say_where_and_how_far_and_keep_a_picture_without_photos(client, auth, setting, db, factory):

@@ -20,6 +20,7 @@ ROLE_LABELS = {
     Role.EMPLOYEE: _l("Employee"),
     Role.FACILITY_MANAGER: _l("Facility manager"),
     Role.DRIVER: _l("Driver"),
+    Role.TRANSPORT_COORDINATOR: _l("Transport coordinator"),
     Role.SUSTAINABILITY_OFFICER: _l("Sustainability officer"),
     Role.MUNICIPALITY_ADMIN: _l("Municipality administrator"),
     Role.SYSTEM_ADMIN: _l("System administrator"),

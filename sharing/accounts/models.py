@@ -22,6 +22,7 @@ class Role(StrEnum):
     EMPLOYEE = "employee"
     FACILITY_MANAGER = "facility_manager"
     DRIVER = "driver"
+    TRANSPORT_COORDINATOR = "transport_coordinator"  # plans transport jobs and vehicles
     SUSTAINABILITY_OFFICER = "sustainability_officer"
     MUNICIPALITY_ADMIN = "municipality_admin"
     SYSTEM_ADMIN = "system_admin"

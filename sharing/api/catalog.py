@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from flask import Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -51,7 +51,10 @@ class FactorOut(Schema):
     weight_kg: float | None
     volume_m3: float | None
     new_price_sek: float | None
-    co2e_new_kg: float | None = Field(description="Climate impact of producing a new piece (kg CO2e)")
+    co2e_new_kg: float | None = Field(description="The CO2e figure of one piece (kg), of the kind co2e_kind says")
+    co2e_kind: Literal["production", "net_saving"] | None = Field(
+        default=None, description="production: the impact of producing a new piece (EPD); net_saving: a published "
+                                  "net saving per reused piece")
     source: str
     valid_from: datetime
 

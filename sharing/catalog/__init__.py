@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sharing.accounts.personal_data.rules import contribute
 from sharing.catalog import demo, personal_data
 from sharing.catalog.categories import views as category_views
-from sharing.catalog.categories.labels import KIND_LABELS
+from sharing.catalog.categories.labels import CO2E_KIND_LABELS, KIND_LABELS
 from sharing.catalog.categories.rules import load_reference_categories
 from sharing.catalog.holds.models import Hold
 from sharing.catalog.imports import rules as imports
@@ -98,7 +98,8 @@ def init_app(app: Flask) -> None:
     revision.watch(ListingPhoto, Hold)  # a listing's cover shows in search, and what is free when
     add_template_helpers(app, names={
         "action_labels": ACTION_LABELS, "condition_labels": CONDITION_LABELS, "status_labels": STATUS_LABELS,
-        "kind_labels": KIND_LABELS, "offer_labels": OFFER_LABELS, "visibility_labels": VISIBILITY_LABELS,
+        "kind_labels": KIND_LABELS, "co2e_kind_labels": CO2E_KIND_LABELS, "offer_labels": OFFER_LABELS,
+        "visibility_labels": VISIBILITY_LABELS,
         "want_status_labels": WANT_STATUS_LABELS, "import_status_labels": IMPORT_STATUS_LABELS,
         "photo_size": photo_views.photo_size,
     },

@@ -21,6 +21,7 @@ from sharing.api import idempotency
 from sharing.catalog.imports.rules import PENDING_KEPT
 from sharing.db import db_session
 from sharing.loans import retention as loan_retention
+from sharing.logistics.jobs.rules import NOTES_KEPT
 
 blueprint = Blueprint("legal", __name__, template_folder="templates")
 
@@ -57,6 +58,7 @@ def privacy() -> str:
         import_hours=int(PENDING_KEPT.total_seconds() // 3600),
         idempotency_hours=int(idempotency.KEPT.total_seconds() // 3600),
         request_text_days=loan_retention.REQUEST_TEXT_KEPT.days, queue_place_days=loan_retention.QUEUE_PLACE_KEPT.days,
+        transport_notes_days=NOTES_KEPT.days,
         idle_minutes=config["SESSION_IDLE_MINUTES"], absolute_hours=config["SESSION_ABSOLUTE_HOURS"],
         reset_hours=config["PASSWORD_RESET_HOURS"], invitation_days=config["INVITATION_DAYS"],
         tile_server=config["MAP_TILE_URL"])

@@ -104,6 +104,7 @@ def test_a_swap_passes_both_listings(new_page: Callable[..., Page], live_server:
     expect(asker.locator("main")).to_contain_text("Avslutad")
     engine = create_engine(url)
     with engine.connect() as connection:
-        moved = connection.execute(text("SELECT from_listing_id, quantity FROM listing_transfer")).all()
+        moved = connection.execute(text("SELECT from_listing_id, quantity FROM listing_transfer WHERE reference = :r"),
+                                   {"r": f"loans.request:{request_url.rsplit('/', 1)[1]}"}).all()
     engine.dispose()
     assert sorted(moved) == sorted([(mine, 1), (theirs, 1)])

@@ -29,6 +29,16 @@ class ResourceKind(StrEnum):
     SERVICE = "service"  # a specialist's hours, a machine with its operator: booked by time
 
 
+class Co2eKind(StrEnum):
+    """What a category's CO2e figure is: the two kinds of published figures are not the same
+    quantity, and the reports count them differently."""
+
+    PRODUCTION = "production"  # the climate impact of producing a new piece (EPDs): reports take
+    # the share a reuse avoids with a documented displacement rate
+    NET_SAVING = "net_saving"  # a published net saving per reused piece (WRAP's ~55 kg per
+    # two-seat sofa): used as it stands
+
+
 class Category(SQLModel, table=True):
     """A node of the category tree (Möbler > Sittmöbler > Kontorsstol)."""
 
@@ -63,7 +73,10 @@ class CategoryFactor(SQLModel, table=True):
     weight_kg: Optional[float] = Field(default=None, ge=0)
     volume_m3: Optional[float] = Field(default=None, ge=0)
     new_price_sek: Optional[float] = Field(default=None, ge=0)
-    co2e_new_kg: Optional[float] = Field(default=None, ge=0)  # climate impact of producing a new piece
+    # The CO2e figure of one piece, of the kind ``co2e_kind`` says (None exactly when there is no
+    # figure): the impact of producing a new piece, or a published net saving per reused piece.
+    co2e_new_kg: Optional[float] = Field(default=None, ge=0)
+    co2e_kind: Optional[str] = Field(default=None, max_length=12)  # a Co2eKind
     source: str = Field(max_length=500)  # where the figures come from, shown beside them
     valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")

@@ -23,6 +23,7 @@ from sharing.catalog.categories.models import (
     MAX_WEIGHT_KG,
     Category,
     CategoryFactor,
+    Co2eKind,
     ResourceKind,
 )
 from sharing.clock import utcnow
@@ -208,9 +209,14 @@ FIGURE_LIMITS = {"weight_kg": MAX_WEIGHT_KG, "volume_m3": MAX_VOLUME_M3, "new_pr
 def add_factor_version(
     session: Session, *, category: Category, weight_kg: float | None, volume_m3: float | None,
     new_price_sek: float | None, co2e_new_kg: float | None, source: str, by_user_id: int | None, now: datetime,
+    co2e_kind: Co2eKind | str | None = None,
 ) -> CategoryFactor:
     """A new version of the category's figures, in force from ``now``; earlier versions stay as
-    they are, so what was reported with them can still be traced."""
+    they are, so what was reported with them can still be traced.
+
+    A CO2e figure is of one kind (``co2e_kind``): the impact of producing a new piece (the
+    default, as EPDs give it) or a published net saving per reused piece; without a figure
+    there is no kind."""
     figures: dict[str, Any] = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
                "co2e_new_kg": co2e_new_kg}
     for field, value in figures.items():
@@ -220,6 +226,13 @@ def add_factor_version(
             raise DomainError(N_("Enter a number from 0 to %(max)s."), field=field, max=FIGURE_LIMITS[field])
     if all(value is None for value in figures.values()):
         raise DomainError(N_("Enter at least one figure."), field="weight_kg")
+    if co2e_new_kg is None:
+        kind = None
+    else:
+        try:
+            kind = Co2eKind(co2e_kind or Co2eKind.PRODUCTION).value
+        except ValueError:
+            raise DomainError(N_("Choose what the CO2e figure is."), field="co2e_kind") from None
     source = (source or "").strip()
     if not source:
         raise DomainError(N_("Name the source of the figures, or write that they are your own estimate."),
@@ -228,11 +241,11 @@ def add_factor_version(
         raise DomainError(N_("The source has at most %(max)s characters."), field="source", max=SOURCE_MAX)
     latest = session.scalars(select(CategoryFactor).where(col(CategoryFactor.category_id) == category.id)
                              .order_by(col(CategoryFactor.version).desc()).limit(1)).first()
-    if latest is not None and latest.source == source and all(
+    if latest is not None and latest.source == source and latest.co2e_kind == kind and all(
             getattr(latest, field) == value for field, value in figures.items()):
         raise DomainError(N_("These figures and source are the same as the latest version."))
     factor = CategoryFactor(category_id=id_of(category), version=(latest.version if latest else 0) + 1,
-                            source=source, valid_from=now, created_by_id=by_user_id, **figures)
+                            source=source, valid_from=now, created_by_id=by_user_id, co2e_kind=kind, **figures)
     session.add(factor)
     session.flush()
     return factor
@@ -270,7 +283,8 @@ def load_reference_categories(session: Session, *, now: datetime | None = None,
                 added += 1
                 if any(node.get(field) is not None for field in FIGURES):
                     add_factor_version(session, category=category, source=node.get("source") or "",
-                                       by_user_id=None, now=now, **{f: node.get(f) for f in FIGURES})
+                                       by_user_id=None, now=now, co2e_kind=node.get("co2e_kind"),
+                                       **{f: node.get(f) for f in FIGURES})
             add(node.get("children", []), category, kind)
 
     add(tree if tree is not None else reference_categories(), None, ResourceKind.THING.value)

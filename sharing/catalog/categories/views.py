@@ -109,6 +109,7 @@ def add_version(category_id: int) -> str | Response:
             factor = categories.add_factor_version(
                 db_session, category=category, weight_kg=form.weight_kg.data, volume_m3=form.volume_m3.data,
                 new_price_sek=form.new_price_sek.data, co2e_new_kg=form.co2e_new_kg.data, source=form.source.data or "",
+                co2e_kind=form.co2e_kind.data,
                 by_user_id=current_user.id, now=utcnow(),
             )
         except DomainError as error:

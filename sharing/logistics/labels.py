@@ -1,0 +1,103 @@
+"""What people read of logistics' codes, and how its events read in the audit trail, in the
+reader's language."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from sharing.events import DomainEvent, describe, describe_subject
+from sharing.logistics import events
+from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
+from sharing.logistics.vehicles.models import FuelKind
+
+JOB_KIND_LABELS = {
+    JobKind.DELIVERY: _l("Delivery"),
+    JobKind.RETURN: _l("Return of a loan"),
+    JobKind.EXCHANGE: _l("Swap: the pieces offered"),
+    JobKind.MANUAL: _l("Added by hand"),
+}
+JOB_STATUS_LABELS = {
+    JobStatus.OPEN: _l("To be planned"),
+    JobStatus.PLANNED: _l("Planned"),
+    JobStatus.DONE: _l("Carried out"),
+    JobStatus.FAILED: _l("Failed"),
+    JobStatus.CANCELLED: _l("Called off"),
+}
+LOAD_SOURCE_LABELS = {
+    LoadSource.LISTING: _l("from the listing"),
+    LoadSource.CATEGORY: _l("estimated from the category"),
+    LoadSource.UNKNOWN: _l("unknown: the listing and its category give no figure"),
+    LoadSource.ENTERED: _l("as entered"),
+}
+FUEL_LABELS = {
+    FuelKind.DIESEL: _l("Diesel"),
+    FuelKind.HVO100: _l("HVO100"),
+    FuelKind.PETROL: _l("Petrol"),
+    FuelKind.ELECTRICITY: _l("Electricity"),
+    FuelKind.PLUG_IN_HYBRID: _l("Plug-in hybrid"),
+    FuelKind.BIOGAS: _l("Biogas"),
+    FuelKind.NATURAL_GAS: _l("Natural gas (CNG)"),
+}
+
+
+def seconds_clock(seconds: int) -> str:
+    """Seconds from midnight as a time of day: 27000 -> 07:30."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+GROUP = _l("Logistics")
+EVENT_LABELS = {
+    events.JOB_CREATED: _l("A transport job was made"),
+    events.JOB_CHANGED: _l("A transport job was changed"),
+    events.JOB_PLANNED: _l("A transport job was planned"),
+    events.JOB_REOPENED: _l("A transport job was opened to plan again"),
+    events.JOB_DONE: _l("A transport job was done"),
+    events.JOB_FAILED: _l("A transport job failed"),
+    events.JOB_CANCELLED: _l("A transport job was cancelled"),
+    events.VEHICLE_SAVED: _l("A vehicle was saved"),
+    events.VEHICLE_DEACTIVATED: _l("A vehicle was taken out of use"),
+    events.VEHICLE_REACTIVATED: _l("A vehicle was taken into use again"),
+    events.JOINT_PLANNING_JOINED: _l("The municipality joined the joint transport planning"),
+    events.JOINT_PLANNING_LEFT: _l("The municipality left the joint transport planning"),
+}
+
+
+def _job(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    kinds: dict[str, object] = {kind.value: label for kind, label in JOB_KIND_LABELS.items()}
+    statuses: dict[str, object] = {status.value: label for status, label in JOB_STATUS_LABELS.items()}
+    shown = [(_("Kind"), str(kinds.get(str(payload.get("kind")), payload.get("kind")))),
+             (_("Day"), str(payload.get("day", ""))),
+             (_("Load"), _("%(litres)s litres, %(kg)s kg", litres=payload.get("volume_l"),
+                           kg=payload.get("weight_kg")))]
+    if payload.get("request_id"):
+        shown.append((_("Request"), _("request %(id)s", id=payload["request_id"])))
+    if payload.get("from") in statuses:
+        shown.append((_("Status"), f"{statuses[payload['from']]} → {statuses.get(str(payload.get('status')), '')}"))
+    day = payload.get("changes", {}).get("day")
+    if day:
+        shown.append((_("Day"), f"{day[0]} → {day[1]}"))
+    if payload.get("changed_after_planning"):
+        shown.append((_("Planned"), _("Changed after it was planned: its coordinators were told")))
+    return shown
+
+
+def _vehicle(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    shown = [(_("Vehicle"), str(event.payload.get("name", "")))]
+    changes = event.payload.get("changes") or {}
+    if changes:
+        shown.append((_("Changed"), ", ".join(sorted(changes))))
+    return shown
+
+
+def describe_events() -> None:
+    for name, label in EVENT_LABELS.items():
+        details = _job if name.startswith(events.JOB_SUBJECT) else _vehicle if name.startswith(
+            events.VEHICLE_SUBJECT) else None
+        describe(name, label, group=GROUP, details=details)
+    describe_subject(events.JOB_SUBJECT, _l("Transport job"))
+    describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_))
+    describe_subject(events.JOINT_PLANNING_SUBJECT, _l("Joint transport planning"))

@@ -1,0 +1,36 @@
+"""Reports: reuse statistics and circular-economy reports, the top domain beside logistics.
+One folder a feature:
+
+- ``ledger/``: the reuse ledger, written from loans' and logistics' events by an idempotent
+  receiver, append-only, corrected by reversing entries;
+- ``dashboard/``: the figures of a selection (period, municipalities, units, categories),
+  aggregated in SQL, as charts and tables, with the entries behind each;
+- ``exports/``: CSV, XLSX and PDF, streamed;
+- ``subscriptions/``: a monthly report by mail, on the first working day of the month.
+
+Reports read the lower domains' tables and never write them; they learn what happened from
+recorded events.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from sharing.cli import add_demo_loader
+from sharing.reports import demo, labels
+from sharing.reports.dashboard import views as dashboard_views
+from sharing.reports.exports import views as export_views  # noqa: F401  (its routes join the blueprint)
+from sharing.reports.ledger import receiver
+from sharing.web.nav import add_nav_item
+from sharing.web.templating import add_template_helpers
+
+
+def init_app(app: Flask) -> None:
+    receiver.register()
+    app.register_blueprint(dashboard_views.blueprint)
+    add_template_helpers(app, names={"entry_kind_labels": labels.ENTRY_KIND_LABELS,
+                                     "factor_kind_labels": labels.FACTOR_KIND_LABELS, "kg": labels.kg,
+                                     "sek": labels.sek, "month_day": labels.month_day})
+    add_nav_item(app, _l("Reuse statistics"), "reports.dashboard", section=("reports.",))
+    add_demo_loader(app, demo.load)

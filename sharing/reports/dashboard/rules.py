@@ -1,0 +1,194 @@
+"""The figures of a selection of the ledger: totals, months, top categories and flows between
+municipalities, each one grouped query in the database (never a loop over entries here).
+
+A selection is a period of Swedish days and, optionally, municipalities, units and categories
+(a category with everything below it). An entry belongs to the municipality and unit that
+received the pieces: whose purchase was avoided. Flows show both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlmodel import Session, col
+
+from sharing.catalog.categories.rules import descendant_ids
+from sharing.reports.ledger.models import ReuseEntry
+
+E = ReuseEntry
+
+
+@dataclass(frozen=True)
+class Selection:
+    first_day: date
+    last_day: date
+    municipality_ids: tuple[int, ...] = ()
+    unit_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    # A figure's own narrowing, for the entries behind it.
+    month: int | None = None
+    category_id: int | None = None
+    from_municipality_id: int | None = None
+    to_municipality_id: int | None = None
+    expanded_categories: tuple[int, ...] = field(default=(), compare=False)
+
+    def args(self) -> dict[str, Any]:
+        """As URL query arguments (a bookmark): lists repeat their name."""
+        found: dict[str, Any] = {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
+        for name, values in (("municipality", self.municipality_ids), ("unit", self.unit_ids),
+                             ("category", self.category_ids)):
+            if values:
+                found[name] = list(values)
+        for name, value in (("month", self.month), ("in_category", self.category_id),
+                            ("giver", self.from_municipality_id), ("receiver", self.to_municipality_id)):
+            if value is not None:
+                found[name] = value
+        return found
+
+    def base(self) -> Selection:
+        return replace(self, month=None, category_id=None, from_municipality_id=None, to_municipality_id=None)
+
+
+def _ints(values: list[str]) -> tuple[int, ...]:
+    return tuple(sorted({int(v) for v in values if v.strip().isdigit() and 0 < int(v) < 2**31}))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def parse_selection(args: Mapping[str, Any], *, today: date) -> Selection:
+    """A selection from URL arguments; the default period is the year so far. Anything unreadable
+    is left out, never an error."""
+    getlist = getattr(args, "getlist", lambda name: [args[name]] if name in args else [])
+
+    def day(name: str, default: date) -> date:
+        try:
+            return date.fromisoformat(str(args.get(name) or ""))
+        except ValueError:
+            return default
+
+    first, last = day("from", date(today.year, 1, 1)), day("to", today)
+    if last < first:
+        first, last = last, first
+    return Selection(first, last, _ints(getlist("municipality")), _ints(getlist("unit")),
+                     _ints(getlist("category")), month=_int(args.get("month")),
+                     category_id=_int(args.get("in_category")), from_municipality_id=_int(args.get("giver")),
+                     to_municipality_id=_int(args.get("receiver")))
+
+
+def with_categories(session: Session, selection: Selection) -> Selection:
+    """The selection with its categories expanded to everything below them (read once)."""
+    expanded: set[int] = set()
+    for category_id in selection.category_ids:
+        expanded |= descendant_ids(session, category_id)
+    return replace(selection, expanded_categories=tuple(sorted(expanded)))
+
+
+def conditions(selection: Selection) -> list[ColumnElement[bool]]:
+    found = [col(E.day) >= selection.first_day, col(E.day) <= selection.last_day]
+    if selection.municipality_ids:
+        found.append(col(E.to_municipality_id).in_(selection.municipality_ids))
+    if selection.unit_ids:
+        found.append(col(E.to_unit_id).in_(selection.unit_ids))
+    if selection.category_ids:
+        found.append(col(E.category_id).in_(selection.expanded_categories or selection.category_ids))
+    if selection.month is not None:
+        found.append(col(E.month) == selection.month)
+    if selection.category_id is not None:
+        found.append(col(E.category_id) == selection.category_id)
+    if selection.from_municipality_id is not None:
+        found.append(col(E.from_municipality_id) == selection.from_municipality_id)
+    if selection.to_municipality_id is not None:
+        found.append(col(E.to_municipality_id) == selection.to_municipality_id)
+    return found
+
+
+@dataclass(frozen=True)
+class Totals:
+    pieces: int = 0
+    waste_avoided_g: int = 0
+    purchase_avoided_sek_ore: int = 0
+    co2e_avoided_g: int = 0
+    transport_co2e_g: int = 0
+    entries: int = 0
+
+    @property
+    def net_co2e_g(self) -> int:
+        return self.co2e_avoided_g - self.transport_co2e_g
+
+    def as_dict(self) -> dict[str, int]:
+        return {"pieces": self.pieces, "waste_avoided_g": self.waste_avoided_g,
+                "purchase_avoided_sek_ore": self.purchase_avoided_sek_ore, "co2e_avoided_g": self.co2e_avoided_g,
+                "transport_co2e_g": self.transport_co2e_g, "net_co2e_g": self.net_co2e_g, "entries": self.entries}
+
+
+SUMS = (func.coalesce(func.sum(E.quantity), 0), func.coalesce(func.sum(E.waste_avoided_g), 0),
+        func.coalesce(func.sum(E.purchase_avoided_sek_ore), 0), func.coalesce(func.sum(E.co2e_avoided_g), 0),
+        func.coalesce(func.sum(E.transport_co2e_g), 0), func.count())
+
+
+def _totals(row: Any, offset: int = 0) -> Totals:
+    return Totals(*(int(row[offset + i]) for i in range(6)))
+
+
+def _grouped(selection: Selection, *keys: Any) -> Select[Any]:
+    return select(*keys, *SUMS).where(*conditions(selection)).group_by(*keys)
+
+
+def totals(session: Session, selection: Selection) -> Totals:
+    return _totals(session.execute(select(*SUMS).where(*conditions(selection))).one())
+
+
+def months(session: Session, selection: Selection) -> list[tuple[int, Totals]]:
+    """Every month of the period, oldest first (months without entries as zeros)."""
+    found = {row[0]: _totals(row, 1) for row in session.execute(_grouped(selection, col(E.month)))}
+    return [(month, found.get(month, Totals())) for month in months_of(selection.first_day, selection.last_day)]
+
+
+def months_of(first: date, last: date) -> Iterator[int]:
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        yield year * 100 + month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def top_categories(session: Session, selection: Selection, limit: int = 10) -> list[tuple[int | None, Totals]]:
+    """The categories with the most net CO2e avoided, most first."""
+    net = func.sum(E.co2e_avoided_g) - func.sum(E.transport_co2e_g)
+    rows = session.execute(_grouped(selection, col(E.category_id)).order_by(net.desc(), col(E.category_id))
+                           .limit(limit))
+    return [(row[0], _totals(row, 1)) for row in rows]
+
+
+def flows(session: Session, selection: Selection) -> list[tuple[int | None, int | None, Totals]]:
+    """Who gave how much to whom: pieces and figures per giving and receiving municipality."""
+    rows = session.execute(_grouped(selection, col(E.from_municipality_id), col(E.to_municipality_id))
+                           .order_by(col(E.from_municipality_id), col(E.to_municipality_id)))
+    return [(row[0], row[1], _totals(row, 2)) for row in rows]
+
+
+@dataclass(frozen=True)
+class Figures:
+    selection: Selection
+    totals: Totals
+    months: list[tuple[int, Totals]]
+    categories: list[tuple[int | None, Totals]]
+    flows: list[tuple[int | None, int | None, Totals]]
+
+
+def figures(session: Session, selection: Selection) -> Figures:
+    """Everything the dashboard shows: four grouped queries."""
+    selection = with_categories(session, selection)
+    return Figures(selection, totals(session, selection), months(session, selection),
+                   top_categories(session, selection), flows(session, selection))
+
+
+def entries(session: Session, selection: Selection, *, offset: int = 0, limit: int = 100) -> list[ReuseEntry]:
+    """The entries behind a figure, newest first."""
+    return list(session.scalars(select(E).where(*conditions(with_categories(session, selection)))
+                                .order_by(col(E.day).desc(), col(E.id).desc()).offset(offset).limit(limit)))

@@ -1,0 +1,183 @@
+"""The files: CSV and XLSX of every entry, streamed (a batch of rows at a time; openpyxl's
+write-only workbook keeps its rows in a temporary file), and the PDF report with the charts.
+Each takes the names and labels in the reader's language from its caller."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlmodel import Session
+
+from sharing.exports import safe_cell, safe_row
+from sharing.reports.dashboard.rules import Figures, Selection, Totals
+from sharing.reports.exports.rules import (
+    COLUMNS,
+    GHG_NOTE,
+    GHG_NOTE_SV,
+    RunningTotals,
+    entry_rows,
+    factors_used,
+    kg,
+    row_values,
+    sek,
+    total_values,
+)
+from sharing.reports.labels import month_day
+from sharing.reports.names import Names
+
+
+def methodology_lines(loan_min_days: int, displacement_rate: float) -> list[str]:
+    return [
+        GHG_NOTE_SV, GHG_NOTE,
+        _("What counts as reuse: take-overs once handed over, both sides of a swap, and closed loans; each event "
+          "counts once."),
+        _("A loan counts as a new purchase avoided only when it lasted at least %(days)s days.", days=loan_min_days),
+        _("A production figure (the impact of a new piece) is multiplied by the displacement rate %(rate)s; a "
+          "published net saving per reuse is used as it stands; without a figure, the weight times 1.45 kg CO2e "
+          "per kg (WRAP).", rate=displacement_rate),
+        _("Transport: the CO2e logistics attributes to each request is subtracted from its gross avoided "
+          "emissions (net = gross - transport)."),
+        _("Money is kept in öre and mass in grams: totals are the exact sums of the entries."),
+    ]
+
+
+def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels: dict[str, str]) -> Iterator[str]:
+    """The CSV, a batch of lines at a time; the last rows are the totals and the note."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    running = RunningTotals()
+    for n, entry in enumerate(entry_rows(session, selection), 1):
+        running.add(entry)
+        writer.writerow(row_values(entry, names, kind_labels))
+        if n % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerow(total_values(running.totals()))
+    writer.writerow(safe_row([GHG_NOTE]))
+    yield buffer.getvalue()
+
+
+def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Names, kind_labels: dict[str, str],
+               *, methodology: list[str], factor_kind_labels: dict[str, str]) -> Totals:
+    """The workbook: the entries (with a totals row), the summary, the methodology and the factor table used."""
+    book = Workbook(write_only=True)
+    entries = book.create_sheet(_("Entries"))
+    entries.append(list(COLUMNS))
+    running = RunningTotals()
+    for entry in entry_rows(session, selection):
+        running.add(entry)
+        entries.append(row_values(entry, names, kind_labels))
+    totals = running.totals()
+    entries.append(total_values(totals))
+    summary = book.create_sheet(_("Summary"))
+    summary.append(safe_row([_("Period"), selection.first_day.isoformat(), selection.last_day.isoformat()]))
+    for label, value in ((_("Pieces reused"), totals.pieces), (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
+                         (_("Purchases avoided (SEK)"), sek(totals.purchase_avoided_sek_ore)),
+                         (_("Gross CO2e (kg)"), kg(totals.co2e_avoided_g)),
+                         (_("Transport CO2e (kg)"), kg(totals.transport_co2e_g)),
+                         (_("Net CO2e (kg)"), kg(totals.net_co2e_g)), (_("Entries"), totals.entries)):
+        summary.append([safe_cell(label), value])
+    summary.append([safe_cell(GHG_NOTE_SV)])
+    sheet = book.create_sheet(_("Methodology"))
+    for line in methodology:
+        sheet.append([safe_cell(line)])
+    factors = book.create_sheet(_("Factors"))
+    factors.append(safe_row([_("Factor"), _("Category"), _("Version"), _("Valid from"), _("Weight (kg)"),
+                             _("New price (SEK)"), _("CO2e of one piece (kg)"), _("CO2e figure of"), _("Source")]))
+    for factor in factors_used(session, running.factor_ids):
+        factors.append(safe_row([factor.id, names.category(factor.category_id), factor.version,
+                                 factor.valid_from.date().isoformat(), factor.weight_kg, factor.new_price_sek,
+                                 factor.co2e_new_kg, factor_kind_labels.get(factor.co2e_kind or "", ""),
+                                 factor.source]))
+    book.save(out)
+    return totals
+
+
+def _bars(title: str, labels: list[str], values: list[float]) -> Drawing:
+    height = max(len(values), 1) * 16 + 40
+    drawing = Drawing(16 * cm, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = int(4 * cm), 20, int(11 * cm), height - 30
+    chart.data = [values or [0]]
+    chart.categoryAxis.categoryNames = labels or [""]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = colors.HexColor("#0b5c3b")
+    chart.valueAxis.valueMin = min([0.0, *values])
+    drawing.add(chart)
+    drawing.setProperties({"title": title})
+    return drawing
+
+
+def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: list[str], title: str) -> None:
+    """The report: totals, the charts with their tables, the methodology."""
+    styles = getSampleStyleSheet()
+    totals = figures.totals
+    selection = figures.selection
+    story: list[Any] = [Paragraph(title, styles["Title"]),
+                        Paragraph(f"{selection.first_day.isoformat()} – {selection.last_day.isoformat()}",
+                                  styles["Normal"]), Spacer(1, 8)]
+
+    def table(rows: list[list[Any]]) -> Table:
+        made = Table(rows, repeatRows=1)
+        made.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef5f1"))]))
+        return made
+
+    story.append(table([[_("Figure"), _("Value")],
+                        [_("Pieces reused"), _format(totals.pieces)],
+                        [_("Waste avoided (kg)"), _format(kg(totals.waste_avoided_g))],
+                        [_("Purchases avoided (SEK)"), _format(sek(totals.purchase_avoided_sek_ore))],
+                        [_("Gross CO2e (kg)"), _format(kg(totals.co2e_avoided_g))],
+                        [_("Transport CO2e (kg)"), _format(kg(totals.transport_co2e_g))],
+                        [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
+    story += [Spacer(1, 6), Paragraph(GHG_NOTE_SV, styles["Italic"]), Spacer(1, 10)]
+    months = [(month_day(month), float(kg(m.net_co2e_g))) for month, m in figures.months]
+    story += [Paragraph(_("Net CO2e avoided by month (kg)"), styles["Heading2"]),
+              _bars(_("Net CO2e avoided by month (kg)"), [m for m, _v in months], [v for _m, v in months]),
+              table([[_("Month"), _("Pieces"), _("Net CO2e (kg)")]]
+                    + [[month_day(month), _format(m.pieces), _format(kg(m.net_co2e_g))]
+                       for month, m in figures.months])]
+    categories = [(names.category(c), float(kg(t.net_co2e_g))) for c, t in figures.categories]
+    story += [Paragraph(_("Top categories by net CO2e avoided (kg)"), styles["Heading2"]),
+              _bars(_("Top categories by net CO2e avoided (kg)"), [c for c, _v in categories][::-1],
+                    [v for _c, v in categories][::-1]),
+              table([[_("Category"), _("Pieces"), _("Net CO2e (kg)")]]
+                    + [[names.category(c), _format(t.pieces), _format(kg(t.net_co2e_g))]
+                       for c, t in figures.categories])]
+    story += [Paragraph(_("Flows between municipalities (pieces)"), styles["Heading2"]),
+              table([[_("From"), _("To"), _("Pieces"), _("Net CO2e (kg)")]]
+                    + [[names.municipality(a), names.municipality(b), _format(t.pieces), _format(kg(t.net_co2e_g))]
+                       for a, b, t in figures.flows])]
+    story += [Paragraph(_("How it is counted"), styles["Heading2"])]
+    story += [Paragraph(_escape(line), styles["Normal"]) for line in methodology]
+    SimpleDocTemplate(out, pagesize=A4, title=title, lang="sv").build(story)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _format(value: Any) -> str:
+    """A number the Swedish way: 1 234,5 (a non-breaking space between thousands)."""
+    text = f"{value:,}".replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def file_name(selection: Selection, extension: str, today: date) -> str:
+    return f"aterbruk-{selection.first_day.isoformat()}-{selection.last_day.isoformat()}.{extension}"

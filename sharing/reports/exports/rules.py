@@ -1,0 +1,108 @@
+"""What every export of a selection holds: its entries as rows, read in batches (the database
+streams them), the totals summed as the rows go by (exactly: grams and öre are integers), and
+the factor versions the entries used. Every cell of text goes through ``safe_cell``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from sharing.catalog.categories.models import CategoryFactor
+from sharing.exports import safe_cell
+from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
+from sharing.reports.ledger.models import ReuseEntry
+from sharing.reports.names import Names
+
+BATCH = 2000
+COLUMNS = ("entry", "event", "day", "kind", "reverses", "category", "listing", "request", "from_municipality",
+           "from_unit", "to_municipality", "to_unit", "pieces", "weight_kg", "counts_as_purchase",
+           "waste_avoided_kg", "purchase_avoided_sek", "co2e_avoided_kg", "transport_co2e_kg", "net_co2e_kg",
+           "factor_kind", "factor_version", "displacement_rate", "factor_source")
+GHG_NOTE = ("Avoided emissions are estimates, reported beside and never subtracted from the municipality's own "
+            "emission inventory (the GHG Protocol treats avoided emissions separately).")
+GHG_NOTE_SV = ("Undvikna utsläpp är uppskattningar och redovisas bredvid, aldrig avdragna från, kommunens egen "
+               "utsläppsinventering (GHG-protokollet redovisar undvikna utsläpp separat).")
+
+
+def kg(grams: int) -> Decimal:
+    return Decimal(grams) / 1000
+
+
+def sek(ore: int) -> Decimal:
+    return Decimal(ore) / 100
+
+
+@dataclass
+class RunningTotals:
+    """Sums of the rows written so far."""
+
+    pieces: int = 0
+    waste_avoided_g: int = 0
+    purchase_avoided_sek_ore: int = 0
+    co2e_avoided_g: int = 0
+    transport_co2e_g: int = 0
+    entries: int = 0
+    factor_ids: set[int] = field(default_factory=set)
+
+    def add(self, entry: Any) -> None:
+        self.pieces += entry.quantity
+        self.waste_avoided_g += entry.waste_avoided_g
+        self.purchase_avoided_sek_ore += entry.purchase_avoided_sek_ore
+        self.co2e_avoided_g += entry.co2e_avoided_g
+        self.transport_co2e_g += entry.transport_co2e_g
+        self.entries += 1
+        if entry.factor_id is not None:
+            self.factor_ids.add(entry.factor_id)
+
+    def totals(self) -> Totals:
+        return Totals(self.pieces, self.waste_avoided_g, self.purchase_avoided_sek_ore, self.co2e_avoided_g,
+                      self.transport_co2e_g, self.entries)
+
+
+def entry_rows(session: Session, selection: Selection) -> Iterator[Any]:
+    """The selection's entries, oldest first, read in batches from a streaming result."""
+    selection = with_categories(session, selection)
+    statement = (select(*(getattr(ReuseEntry, name) for name in ReuseEntry.model_fields))
+                 .where(*conditions(selection)).order_by(col(ReuseEntry.day), col(ReuseEntry.id)))
+    result = session.execute(statement.execution_options(yield_per=BATCH))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def row_values(entry: Any, names: Names, kind_label: dict[str, str]) -> list[Any]:
+    return [safe_cell(value) for value in (
+        entry.id, entry.event_id, entry.day, kind_label.get(entry.kind, entry.kind), entry.reverses_id,
+        names.category(entry.category_id), entry.listing_id, entry.request_id,
+        names.municipality(entry.from_municipality_id), names.unit(entry.from_unit_id),
+        names.municipality(entry.to_municipality_id), names.unit(entry.to_unit_id), entry.quantity,
+        kg(entry.weight_g), entry.counts_as_purchase, kg(entry.waste_avoided_g),
+        sek(entry.purchase_avoided_sek_ore), kg(entry.co2e_avoided_g), kg(entry.transport_co2e_g),
+        kg(entry.co2e_avoided_g - entry.transport_co2e_g), entry.factor_kind or "", entry.factor_version,
+        Decimal(entry.displacement_permille) / 1000 if entry.displacement_permille is not None else None,
+        entry.factor_source)]
+
+
+def total_values(totals: Totals) -> list[Any]:
+    values: list[Any] = [None] * len(COLUMNS)
+    values[0] = "TOTAL"
+    values[COLUMNS.index("pieces")] = totals.pieces
+    values[COLUMNS.index("waste_avoided_kg")] = kg(totals.waste_avoided_g)
+    values[COLUMNS.index("purchase_avoided_sek")] = sek(totals.purchase_avoided_sek_ore)
+    values[COLUMNS.index("co2e_avoided_kg")] = kg(totals.co2e_avoided_g)
+    values[COLUMNS.index("transport_co2e_kg")] = kg(totals.transport_co2e_g)
+    values[COLUMNS.index("net_co2e_kg")] = kg(totals.net_co2e_g)
+    return values
+
+
+def factors_used(session: Session, factor_ids: set[int]) -> list[CategoryFactor]:
+    if not factor_ids:
+        return []
+    return list(session.scalars(select(CategoryFactor).where(col(CategoryFactor.id).in_(sorted(factor_ids)))
+                                .order_by(col(CategoryFactor.category_id), col(CategoryFactor.version))))

@@ -1,0 +1,34 @@
+"""How the ledger's codes read, and the units reports speak in (grams to kilograms, öre to kronor)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from sharing.reports.ledger.models import EntryKind, FactorKind
+
+ENTRY_KIND_LABELS = {
+    EntryKind.TAKE_OVER: _l("Take-over"),
+    EntryKind.SWAP: _l("Swap"),
+    EntryKind.LOAN: _l("Loan"),
+    EntryKind.TRANSPORT: _l("Transport"),
+}
+FACTOR_KIND_LABELS = {
+    FactorKind.PRODUCTION: _l("new production × displacement rate"),
+    FactorKind.NET_SAVING: _l("published net saving per reuse"),
+    FactorKind.WEIGHT_ESTIMATE: _l("estimate by weight"),
+    FactorKind.TRANSPORT: _l("transport"),
+}
+
+
+def kg(grams: int | None) -> float:
+    """Grams as kilograms, for showing (the ledger keeps grams)."""
+    return (grams or 0) / 1000
+
+
+def sek(ore: int | None) -> float:
+    return (ore or 0) / 100
+
+
+def month_day(month: int) -> str:
+    """yyyymm as yyyy-mm."""
+    return f"{month // 100}-{month % 100:02d}"

@@ -1,0 +1,111 @@
+"""The dashboard and every export show exactly the hand-computed totals of the fixture; figures
+link down to their entries and events; the selection travels in the URL; exports are safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from sharing.clock import utcnow
+from sharing.reports.ledger import rules as ledger
+from sharing.reports.ledger.models import ReuseEntry
+from tests import reports_fixture
+from tests.conftest import csrf_token
+from tests.reports_fixture import EXPECTED, EXPECTED_TRELLEBORG
+
+YEAR = "from=2025-01-01&to=2025-12-31"
+
+
+@pytest.fixture
+def world(app, factory):
+    return reports_fixture.build(factory, app)
+
+
+def text(response):
+    """The page with its runs of ASCII white space as one space (non-breaking spaces kept)."""
+    return re.sub(r"[ \t\r\n]+", " ", response.get_data(as_text=True))
+
+
+def test_the_dashboard_shows_the_hand_computed_totals_and_links_down(client, auth, db, world):
+    auth.login(world["officer"])
+    page = text(client.get(f"/reports/?{YEAR}"))
+    for shown in ("16", "315", "72\u00a0000,00 kr", "690,5", "4,75", "685,75"):
+        assert shown in page, shown
+    assert "<svg" in page and "<title id=\"chart-months-title\">" in page and "<desc" in page
+    links = re.findall(r'href="(/reports/entries\?[^"]*)"', page)
+    assert any("month=202503" in link and "from=2025-01-01" in link for link in links)
+    # Trelleborg alone: the selection is in the URL.
+    mine = text(client.get(f"/reports/?{YEAR}&municipality={world['trelleborg'].id}"))
+    assert "575,75" in mine and "580,5" in mine and f'value="{world["trelleborg"].id}" checked' in mine
+    # The figure of March: the take-over and its transport, each entry with its event.
+    entries = text(client.get(f"/reports/entries?{YEAR}&month=202503"))
+    assert "Övertagande" in entries and "Händelse" in entries
+    entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    assert f'href="/reports/entries/{entry.id}"' in entries
+    detail = text(client.get(f"/reports/entries/{entry.id}"))
+    assert f"{entry.event_id}:" in detail and "EPD NEPD-467-327-EN" in detail
+
+
+def test_a_reversal_from_the_entry_page_is_counted_against_it(client, auth, db, world):
+    auth.login(world["officer"])
+    entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    token = csrf_token(client, f"/reports/entries/{entry.id}")
+    response = client.post(f"/reports/entries/{entry.id}/reverse", data={"csrf_token": token, "reason": "Fel"})
+    assert response.status_code == 302
+    page = text(client.get(f"/reports/?{YEAR}"))
+    assert "12" in page and "485,75" in page
+
+
+def _decimal(value):
+    return Decimal(str(value))
+
+
+def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world):
+    auth.login(world["officer"])
+    response = client.get(f"/reports/export.csv?{YEAR}")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    header, entries, total = rows[0], rows[1:-2], rows[-2]
+    column = header.index
+    assert total[0] == "TOTAL" and len(entries) == 7
+    assert int(total[column("pieces")]) == EXPECTED["pieces"] == sum(int(r[column("pieces")]) for r in entries)
+    for name, key, scale in (("waste_avoided_kg", "waste_avoided_g", 1000), ("co2e_avoided_kg", "co2e_avoided_g", 1000),
+                             ("transport_co2e_kg", "transport_co2e_g", 1000), ("net_co2e_kg", "net_co2e_g", 1000),
+                             ("purchase_avoided_sek", "purchase_avoided_sek_ore", 100)):
+        assert Decimal(total[column(name)]) * scale == EXPECTED[key], name
+        assert sum(Decimal(r[column(name)]) for r in entries) * scale == EXPECTED[key], name
+    assert "GHG" in rows[-1][0]
+
+    response = client.get(f"/reports/export.xlsx?{YEAR}&municipality={world['trelleborg'].id}")
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert {"Poster", "Sammanfattning", "Metod", "Faktorer"} <= set(book.sheetnames)
+    sheet_rows = list(book["Poster"].values)
+    header, total = sheet_rows[0], sheet_rows[-1]
+    assert total[header.index("net_co2e_kg")] * 1000 == pytest.approx(EXPECTED_TRELLEBORG["net_co2e_g"], abs=1e-6)
+    assert round(_decimal(total[header.index("purchase_avoided_sek")]) * 100) == \
+        EXPECTED_TRELLEBORG["purchase_avoided_sek_ore"]
+    assert total[header.index("pieces")] == EXPECTED_TRELLEBORG["pieces"]
+    factors = list(book["Faktorer"].values)
+    assert any("EPD NEPD-467-327-EN" in str(row) for row in factors)
+    assert any("GHG" in str(row) for row in book["Metod"].values)
+
+    response = client.get(f"/reports/export.pdf?{YEAR}")
+    assert response.status_code == 200 and response.get_data().startswith(b"%PDF")
+
+
+def test_exports_never_start_a_formula(client, auth, db, world):
+    entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    ledger.reverse_entry(db, entry_id=entry.id, reason="x", by=world["officer"], now=utcnow())
+    reversal = db.scalars(select(ReuseEntry).where(ReuseEntry.reverses_id == entry.id)).one()
+    db.execute(ReuseEntry.__table__.update().where(ReuseEntry.__table__.c.id == reversal.id)
+               .values(factor_source='=HYPERLINK("https://evil.example","x")'))
+    db.commit()
+    auth.login(world["officer"])
+    body = client.get(f"/reports/export.csv?{YEAR}").get_data(as_text=True)
+    assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body and ',"=HYPERLINK' not in body

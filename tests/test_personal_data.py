@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
@@ -18,9 +18,10 @@ from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
+from sharing import events
 from sharing.accounts import auth, mfa, notifications
 from sharing.accounts.mail_preferences.rules import choose
-from sharing.accounts.models import AttemptKind, Role, Site, User
+from sharing.accounts.models import AttemptKind, Municipality, Role, Site, User
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.accounts.sso.models import SsoIdentity, SsoProvider
 from sharing.accounts.sso.rules import refuse
@@ -34,7 +35,12 @@ from sharing.loans.queue import rules as queue
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestMessage
 from sharing.loans.requests.rules import RequestDetails
+from sharing.logistics.jobs.models import TransportJob
 from sharing.mail import QueuedMail
+from sharing.reports.dashboard import rules as dashboard
+from sharing.reports.ledger import rules as ledger
+from sharing.reports.ledger.models import ReuseEntry
+from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 NAME = "Åsa Lindqvist-Öberg"
@@ -53,8 +59,8 @@ class World:
     requests: dict[str, int]
 
 
-def _ask(db, listing, by, kind=RequestKind.BORROW, *, quantity=1, days=3, first=TODAY, message=""):
-    return loans.ask(db, listing_id=listing.id, by=by, now=NOW, details=RequestDetails(
+def _ask(db, listing, by, kind=RequestKind.BORROW, *, quantity=1, days=3, first=TODAY, message="", at=NOW):
+    return loans.ask(db, listing_id=listing.id, by=by, now=at, details=RequestDetails(
         kind=kind, quantity=quantity, first_day=first,
         last_day=first + timedelta(days=days) if kind == RequestKind.BORROW else None,
         delivery_site_id=_site_of(db, by).id, message=message))
@@ -87,8 +93,11 @@ def world(app, factory, db) -> World:
         manager = factory.manager(ystad, name="Mats Ystadsson", email="mats@ystad.example")
         colleague = factory.user(ystad, Role.EMPLOYEE, unit=factory.unit(ystad, "Kulturskolan"),
                                  name="Yvonne Ystad", email="yvonne@ystad.example")
-        chairs_category = factory.category("Stolar", weight_kg=7, volume_m3=0.2, new_price_sek=1500, co2e_new_kg=40)
-        desks = factory.category("Skrivbord", weight_kg=35, volume_m3=0.9, new_price_sek=4000, co2e_new_kg=100)
+        figures_from = NOW - timedelta(days=365)  # in force before anything happened
+        chairs_category = factory.category("Stolar", weight_kg=7, volume_m3=0.2, new_price_sek=1500, co2e_new_kg=40,
+                                           now=figures_from)
+        desks = factory.category("Skrivbord", weight_kg=35, volume_m3=0.9, new_price_sek=4000, co2e_new_kg=100,
+                                 now=figures_from)
         chairs = factory.listing_published(site=_site_of(db, manager), category=chairs_category, by=manager,
                                            title="Konferensstolar", quantity=10, lend=True)
         desk = factory.listing_published(site=_site_of(db, manager), category=desks, by=manager, title="Skrivbord",
@@ -106,10 +115,13 @@ def world(app, factory, db) -> World:
         listings.save_listing(db, details=details, listing=desk, by=manager, now=NOW)
         db.commit()
 
-        borrowed = _ask(db, chairs, person, quantity=4, message=f"Till aulan. Hälsningar {NAME}")
-        loans.approve(db, borrowed, by=manager, now=NOW)
-        loans.hand_over(db, borrowed, condition=None, method=HandoverMethod.PICKUP, by=manager, now=NOW)
-        loans.confirm(db, borrowed, by=person, now=NOW)
+        # A loan of 121 days, long enough to count as a purchase avoided in the reuse statistics.
+        long_ago = NOW - timedelta(days=121)
+        borrowed = _ask(db, chairs, person, quantity=4, first=today_in_sweden(long_ago), days=120, at=long_ago,
+                        message=f"Till aulan. Hälsningar {NAME}")
+        loans.approve(db, borrowed, by=manager, now=long_ago)
+        loans.hand_over(db, borrowed, condition=None, method=HandoverMethod.PICKUP, by=manager, now=long_ago)
+        loans.confirm(db, borrowed, by=person, now=long_ago)
         loans.post_message(db, borrowed, body=f"Välkommen att hämta, {NAME.split()[0]}!", by=manager, now=NOW)
         loans.take_back(db, borrowed, condition=None, remarks=f"Lämnades av {NAME}", damage="En stol har en fläck",
                         by=manager, now=NOW)
@@ -149,9 +161,27 @@ def world(app, factory, db) -> World:
         # Mail the mail server did not take yet: to her, and to Ystad's manager about her.
         db.add(queued(EMAIL, "Din förfrågan", f"Hej {NAME},\n\ndin förfrågan är godkänd."))
         db.add(queued(manager.email, "Ny förfrågan", f"Hej Mats,\n\n{NAME} ({EMAIL}) frågar efter stolar."))
+        # A route that carried the desk she took over: its CO2e is netted from that reuse.
+        events.record(db, TRANSPORT_COMPLETED, subject_type="logistics.route", subject_id=3, now=NOW,
+                      municipality_id=skurup.id, payload={
+                          "route_id": 3, "day": TODAY.isoformat(), "km": 21.0, "co2e_kg": 2.75,
+                          "factor_source": "HBEFA 4.2, lätt lastbil diesel", "method": "distance",
+                          "attributions": [{"request_id": taken.id, "km": 21.0, "co2e_kg": 2.75}]})
         # Whatever a domain may one day put in a notification's parameters.
         notifications.notify(db, user_id=manager.id, message="%(unit)s asks for %(quantity)s of “%(listing)s”.",
                              params={"unit": f"Fritid ({NAME})", "quantity": 1, "listing": "Bord"}, now=NOW)
+        db.commit()
+        events.dispatch_due(app.extensions["sharing.engine"], now=NOW + timedelta(days=1))  # whatever is left
+        # Skurup's sustainability officer corrects the ledger, naming her; a coordinator's job notes name her.
+        officer = factory.user(skurup, Role.SUSTAINABILITY_OFFICER)
+        transport = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "transport")).one()
+        ledger.reverse_entry(db, entry_id=transport.id, reason=f"Rutten gick inte, enligt {NAME}", by=officer,
+                             now=NOW)
+        db.add(TransportJob(kind="manual", goods="Stolar till Fritid", quantity=4,
+                            pickup_site_id=_site_of(db, manager).id, delivery_site_id=_site_of(db, person).id,
+                            pickup_municipality_id=ystad.id, delivery_municipality_id=skurup.id, day=TODAY,
+                            notes=f"Ring {NAME} vid grinden",
+                            created_by_id=person.id))
         db.commit()
     return World(person=person, admin=admin, manager=manager, colleague=colleague,
                  requests={"borrowed": borrowed.id, "taken": taken.id, "given": given.id, "declined": declined.id,
@@ -200,6 +230,9 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert {row["title"] for row in sections["listings_as_contact"]} == {"Bokhylla", "Projektor"}
     assert [w["words"] for w in sections["wanted_items"]] == ["whiteboard"]
     assert [q["listing"] for q in sections["queue_places"]] == ["Bord"]
+    assert [(j["goods"], j["notes"]) for j in sections["transport_jobs"]] == [("Stolar till Fritid",
+                                                                               f"Ring {NAME} vid grinden")]
+    assert sections["reuse_corrections"] == []  # the officer's, not hers
     assert len(sections["calendar_feed"]) == 1
     assert {"loans.request.approved", "accounts.recovery_codes.made"} <= {
         e["event"] for e in sections["audit_entries"] if e["role"] == "actor"}
@@ -287,6 +320,18 @@ def facts(db) -> dict[str, Any]:
     }
 
 
+def report_figures(db) -> dict[Any, Any]:
+    """Everything the reports show: the dashboard's figures (totals, months, categories, flows) of
+    all municipalities and of each, and every ledger entry's figures."""
+    ever = dashboard.Selection(first_day=date(2000, 1, 1), last_day=date(2100, 12, 31))
+    found: dict[Any, Any] = {"all": dashboard.figures(db, ever)}
+    for municipality_id in db.scalars(select(Municipality.id)):
+        found[municipality_id] = dashboard.figures(db, replace(ever, municipality_ids=(municipality_id,)))
+    columns = [column for column in ReuseEntry.__table__.columns if column.name != "reason"]
+    found["entries"] = db.execute(select(*columns).order_by(ReuseEntry.id)).all()
+    return found
+
+
 def erase_through_the_page(client, world) -> None:
     Auth(client).login(world.admin)
     path = f"/admin/municipalities/{world.person.municipality_id}/users/{world.person.id}"
@@ -304,13 +349,18 @@ def erase_through_the_page(client, world) -> None:
 
 def test_erasure_leaves_no_trace_of_her_and_every_fact_as_it_was(app, client, world, db):
     assert traces(db, NAME, EMAIL)  # she is there, in many places
-    before = facts(db)
+    before, figures_before = facts(db), report_figures(db)
+    totals = figures_before["all"].totals
+    assert (totals.pieces, totals.waste_avoided_g, totals.purchase_avoided_sek_ore, totals.co2e_avoided_g,
+            totals.transport_co2e_g) == (4 + 1 + 1, 4 * 7_000 + 35_000 + 35_000, 4 * 150_000 + 400_000 + 400_000,
+                                         4 * 20_000 + 50_000 + 50_000, 0)  # her loan, take-over, gift; a route reversed
     contact_for = sorted(db.scalars(select(Listing.id).where(Listing.contact_user_id == world.person.id)))
     assert len(contact_for) == 3  # the shelf and the projector, and the shelf's copy she gave away
     erase_through_the_page(client, world)
     db.expire_all()
 
     assert traces(db, NAME, EMAIL, SUBJECT) == []
+    assert report_figures(db) == figures_before  # to the gram and the öre, every figure of every report
     after = facts(db)
     assert after["requests"] == before["requests"]
     assert after["listings"] == before["listings"]
@@ -342,6 +392,9 @@ def test_erasure_leaves_no_trace_of_her_and_every_fact_as_it_was(app, client, wo
     assert [e.payload.get("reason") for e in db.scalars(select(DomainEvent).where(
         DomainEvent.name == "loans.request.declined"))] == [""]
     assert {listing.contact_user_id for listing in db.scalars(select(Listing))} == {None}
+    assert db.scalars(select(TransportJob.notes)).one() == "Ring Borttagen användare vid grinden"
+    assert db.scalars(select(ReuseEntry.reason).where(ReuseEntry.reason != "")).one() == \
+        "Rutten gick inte, enligt Borttagen användare"
     desk = db.scalars(select(Listing).where(Listing.title == "Skrivbord").order_by(Listing.id)).first()
     assert desk.description == "Hämtas hos vaktmästeriet."  # the manager's own text, unchanged
     # The queued mail: to her, gone; about her, to be sent without her name or address.

@@ -21,11 +21,12 @@ from datetime import timedelta
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.personal_data.rules import contribute
 from sharing.cli import add_demo_loader
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import new_session
 from sharing.jobs import Job, add_job
-from sharing.logistics import demo, labels, views
+from sharing.logistics import demo, labels, personal_data, views
 from sharing.logistics.jobs import notices
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.jobs import views as job_views
@@ -53,5 +54,6 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, _l("Transport"), "logistics.index", section=("logistics.", "transport_jobs.", "vehicles."))
     notices.register()
     labels.describe_events()
+    contribute("logistics", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)
     add_demo_loader(app, demo.load)
     add_job(app, Job("logistics-retention", clear_old_notes, timedelta(days=1)))

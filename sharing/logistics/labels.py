@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.logistics import events
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
@@ -101,3 +102,11 @@ def describe_events() -> None:
     describe_subject(events.JOB_SUBJECT, _l("Transport job"))
     describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_))
     describe_subject(events.JOINT_PLANNING_SUBJECT, _l("Joint transport planning"))
+
+
+PERSONAL_DATA = {
+    "transport_jobs": Section(_l("Transport jobs you added"), {
+        "id": _l("Number"), "kind": _l("Kind"), "status": _l("Status"), "goods": _l("What is carried"),
+        "quantity": _l("Pieces"), "day": _l("Day"), "notes": _l("Notes for the driver"), "created_at": _l("Created")},
+        {"kind": labelled("kind", JOB_KIND_LABELS), "status": labelled("status", JOB_STATUS_LABELS)}),
+}

@@ -17,8 +17,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.personal_data.rules import contribute
 from sharing.cli import add_demo_loader
-from sharing.reports import demo, labels
+from sharing.reports import demo, labels, personal_data
 from sharing.reports.dashboard import views as dashboard_views
 from sharing.reports.exports import views as export_views  # noqa: F401  (its routes join the blueprint)
 from sharing.reports.ledger import receiver
@@ -28,6 +29,7 @@ from sharing.web.templating import add_template_helpers
 
 def init_app(app: Flask) -> None:
     receiver.register()
+    contribute("reports", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)
     app.register_blueprint(dashboard_views.blueprint)
     add_template_helpers(app, names={"entry_kind_labels": labels.ENTRY_KIND_LABELS,
                                      "factor_kind_labels": labels.FACTOR_KIND_LABELS, "kg": labels.kg,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.reports.ledger.models import EntryKind, FactorKind
 
 ENTRY_KIND_LABELS = {
@@ -32,3 +33,10 @@ def sek(ore: int | None) -> float:
 def month_day(month: int) -> str:
     """yyyymm as yyyy-mm."""
     return f"{month // 100}-{month % 100:02d}"
+
+
+PERSONAL_DATA = {
+    "reuse_corrections": Section(_l("Corrections of the reuse statistics you made"), {
+        "id": _l("Number"), "reverses": _l("Reverses entry"), "kind": _l("Kind"), "day": _l("Day"),
+        "reason": _l("Why"), "created_at": _l("Created")}, {"kind": labelled("kind", ENTRY_KIND_LABELS)}),
+}

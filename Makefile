@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads bench-routing
 
 run: install translations migrate demo serve
 
@@ -82,6 +82,13 @@ bench-loans: install translations
 
 bench-uploads: install
 	$(BIN)/python bench/uploads.py
+
+# The route planner on a folder of Li & Lim instances (any folder of that layout), at each time
+# limit in seconds (space- or comma-separated), then on generated days of the three municipalities.
+INSTANCES ?= ../shared/bench/pdptw
+LIMITS ?= 10 60
+bench-routing: install
+	$(BIN)/python bench/routing.py --instances "$(INSTANCES)" --limits "$(LIMITS)"
 
 clean:
 	rm -rf $(VENV) *.egg-info $(TRANSLATIONS)/*/LC_MESSAGES/*.mo

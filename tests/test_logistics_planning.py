@@ -265,6 +265,18 @@ def test_progress_goes_from_0_to_1():
     assert heard == sorted(heard) and all(0 <= f <= 1 for f in heard)
 
 
+def test_a_matrix_that_counts_something_for_staying_at_a_place():
+    # Each place to itself is 50 m and 5 s (a turn around the block): the three stops at km 2
+    # (A delivered, B picked up and delivered) count it twice.
+    distance, duration = line(0, 1, 2)
+    for i in range(3):
+        distance[i][i], duration[i][i] = 50, 5
+    problem = Problem(distance_m=distance, duration_s=duration, vehicles=[van("v1")],
+                      shipments=[shipment("A", 1, 2), shipment("B", 2, 2)])
+    plan = planned(problem)
+    assert plan.distance_m == 4100 and visits(plan)[0][0] == "A+"
+
+
 def test_nothing_to_plan():
     assert solve(on_line((0, 1), [], [van("v1")]), seconds=0.1) == Plan(routes=(), unserved=())
     nobody = solve(on_line((0, 1, 2), [shipment("A", 1, 2)], []), seconds=0.1)

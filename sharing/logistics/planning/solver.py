@@ -182,6 +182,10 @@ class _Model:
         places = np.array(depots + [s.pickup for s in shipments] + [s.delivery for s in shipments], dtype=np.intp)
         local_distance = distance[np.ix_(places, places)]
         local_duration = duration[np.ix_(places, places)]
+        # A location to itself is no edge to PyVRP (which insists on zero); between two stops at
+        # one place the matrix's own value stays, as the feasibility check counts it.
+        np.fill_diagonal(local_distance, 0)
+        np.fill_diagonal(local_duration, 0)
 
         # Profile 0 keeps every pinned shipment out; each vehicle with pins has a profile letting its own in.
         first = len(depots)

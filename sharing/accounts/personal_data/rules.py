@@ -2,7 +2,7 @@
 register extract, *registerutdrag*) and erased when they have left.
 
 Accounts is the ground floor and imports no domain above it, yet an extract and an erasure must
-reach the catalog's and the loans' tables. So each domain *contributes*, from its ``init_app``
+reach the catalog's, the loans', logistics' and the reports' tables. So each domain *contributes*, from its ``init_app``
 (as it registers event receivers): ``extract(session, *, user_id)``, its records of the person
 by section (``{"requests": [{...}, ...]}``, plain JSON values but for times), and
 ``erase(session, *, user_id, by, now)``, which removes or blanks what it keeps of them in its
@@ -23,7 +23,9 @@ registration (``Section``), lazily translated: the rules here deal in plain valu
 
 What an erasure keeps: the ids in the records that reports count (who asked, who decided: the
 anonymous account's id), every figure, and the events, whose actor is then the anonymous account
-(the trail shows a deleted user); payloads that held the person's words are blanked.
+(the trail shows a deleted user); payloads that held the person's words are blanked. Where
+others named the person in text of their own, each domain replaces the name and address in its
+tables (``Mentions``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TRANSLATIONS := sharing/translations
 
-.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads bench-reports
+.PHONY: run test install install-dev chromium migrate demo serve translations extract clean bench-catalog bench-loans bench-uploads bench-reports bench-routing
 
 run: install translations migrate demo serve
 
@@ -86,6 +86,13 @@ bench-uploads: install
 EVENTS ?= 1000000
 bench-reports: install translations
 	$(BIN)/python bench/reports.py --events $(EVENTS)
+
+# The route planner on a folder of Li & Lim instances (any folder of that layout), at each time
+# limit in seconds (space- or comma-separated), then on generated days of the three municipalities.
+INSTANCES ?= ../shared/bench/pdptw
+LIMITS ?= 10 60
+bench-routing: install
+	$(BIN)/python bench/routing.py --instances "$(INSTANCES)" --limits "$(LIMITS)"
 
 clean:
 	rm -rf $(VENV) *.egg-info $(TRANSLATIONS)/*/LC_MESSAGES/*.mo

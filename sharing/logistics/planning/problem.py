@@ -13,6 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
+# A square matrix of whole numbers: nested sequences, or a numpy array as ``distances`` gives.
+IntMatrix = Sequence[Sequence[int]] | npt.NDArray[np.integer]
+
 
 @dataclass(frozen=True)
 class Window:
@@ -51,8 +57,8 @@ class Vehicle:
 class Problem:
     """Everything a solver and the feasibility check need, and nothing of the database."""
 
-    distance_m: Sequence[Sequence[int]]
-    duration_s: Sequence[Sequence[int]]
+    distance_m: IntMatrix
+    duration_s: IntMatrix
     shipments: Sequence[Shipment]
     vehicles: Sequence[Vehicle]
     # Shipments the coordinator has pinned to a vehicle: shipment key -> vehicle key.

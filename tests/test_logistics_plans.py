@@ -7,13 +7,28 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from sharing.accounts.models import Notification, Role
 from sharing.clock import utcnow
+from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.events import events_of
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestStatus
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.jobs.models import JobStatus, TransportJob
 from sharing.logistics.planning import problem
+from sharing.logistics.plans import driving
 from sharing.logistics.plans import rules as plans
-from sharing.logistics.plans.models import PlannedStop, PlanStatus, RoutePlan, UnservedJob
-from tests.logistics import build, hours, vehicle
+from sharing.logistics.plans.models import (
+    FailureReason,
+    PlannedRoute,
+    PlannedStop,
+    PlanStatus,
+    RoutePlan,
+    RouteStatus,
+    UnservedJob,
+)
+from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
+from tests.logistics import ask, build, hours, jobs_of, vehicle
 
 ITERATIONS = 200
 
@@ -132,10 +147,103 @@ def test_a_plan_the_feasibility_check_faults_is_never_saved(db, factory, w, capl
 
 
 def test_only_coordinators_plan_and_only_with_their_vehicles(db, w):
-    from sharing.errors import DomainError, NotAllowed
     theirs = vehicle(db, w, by="trelleborg_coordinator", depot_site_id=w["trelleborg_site"].id)
     with pytest.raises(NotAllowed):
         plans.plan_day(db, day=w["monday"], by=w["ystad_admin"], now=utcnow(), seconds=1)
     with pytest.raises(DomainError):
         plans.plan_day(db, day=w["monday"], by=w["ystad_coordinator"], now=utcnow(), seconds=1,
                        vehicle_ids=[theirs.id])
+
+
+# --- The driver ---------------------------------------------------------------------------------
+
+def approved_loan(app, db, w):
+    request = ask(db, w)
+    with app.app_context():
+        loans.approve(db, request, by=w["manager"], now=utcnow())
+        db.commit()
+    return request
+
+
+def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    van = vehicle(db, w)
+    request = approved_loan(app, db, w)
+    other = manual(db, w, w["depot"], factory.site(w["ystad"], "Bortom", latitude=55.50, longitude=13.95),
+                   volume=1.2)
+    made = plan(db, w)
+    [route] = driving.routes_for(db, driver, day=w["monday"])
+    assert (route[0].plan_id, route[1].id) == (made.id, van.id)
+    view = plans.route_view(db, route[0])
+    with app.app_context():
+        for stop, _, _ in view.stops:
+            completed = driving.report_done(db, db.get(PlannedStop, stop.id), by=driver, now=utcnow())
+            db.commit()
+    assert completed
+    db.expire_all()
+    loan = db.get(LoanRequest, request.id)
+    assert loan.status == RequestStatus.HANDED_OVER.value
+    assert loan.handover_method == HandoverMethod.TRANSPORT.value and loan.handover_confirmed_by_owner_at
+    delivery = jobs_of(db, request)["delivery"]
+    assert delivery.status == JobStatus.DONE.value and db.get(TransportJob, other.id).status == JobStatus.DONE.value
+    assert db.get(PlannedRoute, route[0].id).status == RouteStatus.COMPLETED.value
+    [event] = events_of(db, subject_type=driving.ROUTE_SUBJECT, subject_id=route[0].id)
+    assert event.name == TRANSPORT_COMPLETED and event.municipality_id == w["ystad"].id
+    payload = event.payload
+    assert payload["km"] == pytest.approx(route[0].distance_m / 1000)
+    assert payload["co2e_kg"] == pytest.approx(payload["km"] * van.co2e_kg_per_km, abs=1e-3)
+    assert payload["method"] == driving.METHOD and payload["factor_source"] == van.co2e_source
+    [share] = payload["attributions"]  # the manual job serves no request
+    assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
+
+
+def test_attributions_add_up_to_the_route(db):
+    legs, back = [1000, 0, 3000, 2000], 4000
+    stops = [(1, "pickup", 100), (2, "pickup", 300), (1, "delivery", 100), (2, "delivery", 300)]
+    shares = driving.attribute(legs, stops, back_m=back, kg_per_km=0.25)
+    assert sum(s.km for s in shares) == pytest.approx(10.0, abs=0.002)
+    assert sum(s.co2e_kg for s in shares) == pytest.approx(2.5, abs=0.002)
+    # The leg both were on board: 3000 m by volume, 750 and 2250; then 2000 m job 2's alone.
+    carried = {1: 750, 2: 2250 + 2000}
+    empty = 1000 + 4000
+    for share in shares:
+        expected = carried[share.job_id] + empty * carried[share.job_id] / 5000
+        assert share.km == pytest.approx(expected / 1000, abs=0.001)
+
+
+def test_a_failed_stop_sends_the_job_back_to_its_coordinators(app, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    request = approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+    with app.app_context():
+        with pytest.raises(DomainError):
+            driving.report_failed(db, first, reason=FailureReason.OTHER, note=" ", by=driver, now=utcnow())
+        db.rollback()
+        completed = driving.report_failed(db, db.get(PlannedStop, first.id), reason=FailureReason.NOBODY_THERE,
+                                          note="", by=driver, now=utcnow())
+        db.commit()
+    assert completed, "the delivery fails with its pickup: nothing is left"
+    db.expire_all()
+    job = jobs_of(db, request)["delivery"]
+    assert (job.status, job.changed_after_planning) == (JobStatus.FAILED.value, True)
+    assert db.get(LoanRequest, request.id).status == RequestStatus.APPROVED.value
+    told = db.scalars(select(Notification).where(col(Notification.user_id) == w["ystad_coordinator"].id)).all()
+    assert any("could not carry" in n.message for n in told)
+    [event] = events_of(db, subject_type=driving.ROUTE_SUBJECT, subject_id=route.id)
+    assert event.payload["attributions"] == []
+
+
+def test_only_the_vehicles_drivers_report_its_stops(app, db, factory, w):
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    skurup_driver = factory.user(w["skurup"], Role.DRIVER)
+    assert driving.routes_for(db, skurup_driver, day=w["monday"]) == []
+    stop = db.scalars(select(PlannedStop)).first()
+    with pytest.raises(NotVisible):
+        driving.report_done(db, stop, by=skurup_driver, now=utcnow())
+    with pytest.raises(NotAllowed):
+        driving.routes_for(db, w["ystad_coordinator"], day=w["monday"])

@@ -247,3 +247,26 @@ def test_only_the_vehicles_drivers_report_its_stops(app, db, factory, w):
         driving.report_done(db, stop, by=skurup_driver, now=utcnow())
     with pytest.raises(NotAllowed):
         driving.routes_for(db, w["ystad_coordinator"], day=w["monday"])
+
+
+def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, client, auth, db, factory, w):
+    from tests.conftest import Auth, csrf_token
+    van = vehicle(db, w)
+    manual(db, w, w["depot"], factory.site(w["ystad"], "Bortom", latitude=55.50, longitude=13.95))
+    auth.login(w["ystad_coordinator"])
+    token = csrf_token(client, "/logistics/plans/")
+    response = client.post("/logistics/plans/", data={"csrf_token": token, "day": w["monday"].isoformat(),
+                                                      "vehicle_ids": [str(van.id)], "seconds": "1"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="status"' in page and "Bortom" in page and "Skåpbilen" in page
+    assert client.post("/logistics/plans/", data={"csrf_token": token, "day": "", "seconds": "1"}).status_code == 422
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    client = app.test_client()
+    Auth(client).login(driver)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
+    for stop, _, _ in plans.route_view(db, route).stops:
+        assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
+    db.expire_all()
+    assert db.get(PlannedRoute, route.id).status == RouteStatus.COMPLETED.value

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Site
+from sharing.clock import utcnow
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.i18n import N_
 from sharing.logistics.coordination import rules as coordination
@@ -161,26 +162,27 @@ def run_plan(session: Session, plan: RoutePlan, *, by: Actor, now: datetime,
     failed: a plan the feasibility check faults is never saved."""
     if plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value):
         raise Conflict(N_("This plan has already been made."))
-    plan.status, plan.started_at, plan.progress = PlanStatus.RUNNING.value, now, 0.0
-    session.add(plan)
-    session.flush()
+    if plan.status == PlanStatus.QUEUED.value:  # a runner claimed and committed it as running already
+        plan.status, plan.started_at, plan.progress = PlanStatus.RUNNING.value, now, 0.0
+        session.add(plan)
+        session.flush()
     try:
         built = _build(session, plan, by=by, matrix=matrix or StraightLine())
         made = solve(built.problem, seconds=plan.seconds, seed=plan.seed, progress=progress, iterations=iterations)
     except (DomainError, ValueError, OSError) as error:
         log.exception("plan %s of %s could not be made", plan.id, plan.day)
-        _fail(session, plan, str(getattr(error, "message", error)) or type(error).__name__, clock() if clock else now)
+        fail(session, plan, str(getattr(error, "message", error)) or type(error).__name__, clock() if clock else now)
         return
     found = feasibility.violations(built.problem, made)
     if found:
         log.error("plan %s of %s refused: %d violation(s): %s", plan.id, plan.day, len(found),
                   "; ".join(v.message for v in found[:10]))
-        _fail(session, plan, "; ".join(v.message for v in found[:5]), clock() if clock else now)
+        fail(session, plan, "; ".join(v.message for v in found[:5]), clock() if clock else now)
         return
     _save(session, plan, built, made, by=by, now=clock() if clock else now)
 
 
-def _fail(session: Session, plan: RoutePlan, error: str, now: datetime) -> None:
+def fail(session: Session, plan: RoutePlan, error: str, now: datetime) -> None:
     plan.status, plan.error, plan.finished_at = PlanStatus.FAILED.value, error[:1000], now
     session.add(plan)
     session.flush()
@@ -198,7 +200,7 @@ def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, 
     before = current_plan(session, day=plan.day, municipality_id=plan.municipality_id)
     if before is not None and session.scalar(select(col(PlannedRoute.id)).where(
             col(PlannedRoute.plan_id) == before.id, col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)):
-        _fail(session, plan, "A route of the day's plan has already started: it cannot be planned again.", now)
+        fail(session, plan, "A route of the day's plan has already started: it cannot be planned again.", now)
         return
     distance = built.problem.distance_m
     served: set[str] = set()
@@ -260,7 +262,8 @@ def claim(session: Session, plan_id: int, *, from_status: PlanStatus) -> bool:
     """Take a plan to run it, once: True if this caller moved it from ``from_status``."""
     moved = session.execute(update(RoutePlan).where(col(RoutePlan.id) == plan_id,
                                                     col(RoutePlan.status) == from_status.value)
-                            .values(status=PlanStatus.RUNNING.value).execution_options(synchronize_session=False))
+                            .values(status=PlanStatus.RUNNING.value, started_at=utcnow())
+                            .execution_options(synchronize_session=False))
     return moved.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult's
 
 

@@ -103,6 +103,8 @@ EXPECTED: dict[str, object] = {
     "reports.reverse": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "reports.export": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "reports.methodology": SIGNED_IN,
+    "api.report_figures": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "api.report_entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
 }
 
 

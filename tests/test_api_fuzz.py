@@ -22,6 +22,7 @@ from sharing.clock import today_in_sweden, utcnow
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
+from sharing.reports.ledger.models import ReuseEntry
 from tests.factories import PASSWORD
 
 EXAMPLES = 12
@@ -36,12 +37,14 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings) with a token, in a municipality with a site
+    """A facility manager (who may write listings, and as a sustainability officer read the reuse
+    statistics) with a token, in a municipality with a site
     (and its opening hours), a category (with figures), a published listing, a request for it
     and a wanted item,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
-    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, unit=factory.unit(municipality))
+    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.SUSTAINABILITY_OFFICER,
+                           unit=factory.unit(municipality))
     site = factory.site(municipality)
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
     db.commit()
@@ -53,6 +56,13 @@ def api_token(app, db, factory) -> str:
     loans.ask(db, listing_id=listing.id, by=manager, now=now, details=RequestDetails(
         kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(now) + timedelta(days=1),
         last_day=today_in_sweden(now) + timedelta(days=2), delivery_site_id=site.id, message="Hej"))
+    # A ledger entry of this year, so the reports' answers hold one (written as the ledger's receiver would).
+    today = today_in_sweden(now)
+    db.add(ReuseEntry(event_id=1, kind="take_over", occurred_at=now, day=today, month=today.year * 100 + today.month,
+                      listing_id=listing.id, category_id=category.id, quantity=2, from_municipality_id=municipality.id,
+                      to_municipality_id=municipality.id, weight_g=30_000, waste_avoided_g=30_000,
+                      purchase_avoided_sek_ore=900_000, co2e_avoided_g=100_000, factor_kind="production",
+                      factor_source="EPD", displacement_permille=500))
     _, raw = create_api_token(db, user=manager, name="Fuzz", password=PASSWORD, now=now,
                               expires_at=now + timedelta(days=30), max_lifetime=timedelta(days=365))
     db.commit()

@@ -20,5 +20,6 @@ from sharing.loans.queue import models as loan_queue  # noqa: F401
 from sharing.loans.reminders import models as loan_reminders  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 from sharing.reports.ledger import models as reuse_ledger  # noqa: F401
+from sharing.reports.subscriptions import models as report_subscriptions  # noqa: F401
 
 __all__ = ["metadata"]

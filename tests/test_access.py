@@ -103,6 +103,9 @@ EXPECTED: dict[str, object] = {
     "reports.reverse": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "reports.export": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "reports.methodology": SIGNED_IN,
+    # The monthly report: one's own subscription, in one's own municipality.
+    "report_subscriptions.subscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "report_subscriptions.unsubscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "api.report_figures": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
     "api.report_entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
 }

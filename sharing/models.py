@@ -24,5 +24,6 @@ from sharing.logistics.jobs import models as transport_jobs  # noqa: F401
 from sharing.logistics.plans import models as route_plans  # noqa: F401
 from sharing.logistics.vehicles import models as vehicles  # noqa: F401
 from sharing.reports.ledger import models as reuse_ledger  # noqa: F401
+from sharing.reports.subscriptions import models as report_subscriptions  # noqa: F401
 
 __all__ = ["metadata"]

@@ -134,6 +134,11 @@ EXPECTED: dict[str, object] = {
     "api.get_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "api.create_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "api.replace_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    # The monthly report: one's own subscription, in one's own municipality.
+    "report_subscriptions.subscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "report_subscriptions.unsubscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "api.report_figures": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "api.report_entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
 }
 
 

@@ -76,6 +76,14 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict[str, An
         "MAP_TILE_URL": environ.get("SHARING_MAP_TILE_URL", ""),
         "MAP_ATTRIBUTION": environ.get("SHARING_MAP_ATTRIBUTION", ""),
         **_geocoder(environ, production=production, base_url=base_url, mail_sender=mail_sender),
+        # Route planning: distances by an OSRM table service when its URL is set (up to the
+        # profile, e.g. http://osrm.internal:5000/table/v1/driving), else straight lines times a
+        # detour factor, driven at an assumed average speed. Plans are made in a background
+        # thread of the web process (off in tests: the same rule runs in the request).
+        "SHARING_ROUTING_OSRM_URL": environ.get("SHARING_ROUTING_OSRM_URL", ""),
+        "SHARING_ROUTING_DETOUR_FACTOR": float(environ.get("SHARING_ROUTING_DETOUR_FACTOR", "1.3")),
+        "SHARING_ROUTING_SPEED_KMH": float(environ.get("SHARING_ROUTING_SPEED_KMH", "50")),
+        "PLANNING_IN_BACKGROUND": True,
         "MAX_CONTENT_LENGTH": int(environ.get("SHARING_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))),
         # Photos of listings: where their files live, and how large one upload may be. A request
         # that carries photos may hold a listing's worth of them, whatever MAX_CONTENT_LENGTH says.

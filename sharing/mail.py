@@ -1,10 +1,12 @@
 """Outgoing e-mail: SMTP in production, an outbox of .eml files in development.
 
-``send_mail`` sends at once. ``queue_mail`` writes the message to the mail queue (the
-``mail_queue`` table) in the caller's transaction; once that commits, a background thread
-sends it from memory, and the ``send-queued-mail`` job tries again what failed (after 1, 2, 4 ...
-minutes, at most an hour apart). A request that queues mail never waits for the mail server,
-and no message is lost while the server is slow or down. A sent message is deleted.
+``send_mail`` sends at once. ``queue_mail`` writes the message, with any files attached
+(``Attachment``, at most ``MAX_ATTACHMENTS_BYTES`` in all, as the queue keeps the whole
+message), to the mail queue (the ``mail_queue`` table) in the caller's transaction; once that
+commits, a background thread sends it from memory, and the ``send-queued-mail`` job tries
+again what failed (after 1, 2, 4 ... minutes, at most an hour apart). A request that queues
+mail never waits for the mail server, and no message is lost while the server is slow or down.
+A sent message is deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import message_from_string, policy
 from email.message import EmailMessage
@@ -35,6 +39,22 @@ log = logging.getLogger("sharing.mail")
 
 # Waits between attempts of a queued message: 1, 2, 4 ... minutes, at most an hour.
 MAX_RETRY_WAIT = timedelta(hours=1)
+# The files of one queued message, in all: the queue keeps the whole message (base64: a third
+# more), and many mail servers refuse messages above 10 MB.
+MAX_ATTACHMENTS_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: its name as the reader sees it, its MIME type, its bytes."""
+
+    filename: str
+    mimetype: str
+    content: bytes
+
+
+class AttachmentsTooLarge(ValueError):
+    """The files would make the queued message larger than ``MAX_ATTACHMENTS_BYTES`` allows."""
 
 
 class QueuedMail(SQLModel, table=True):
@@ -50,8 +70,8 @@ class QueuedMail(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-def _render(*, to: str, subject: object, template: str, locale: str | None, context: dict[str, object]
-            ) -> EmailMessage:
+def _render(*, to: str, subject: object, template: str, locale: str | None, context: dict[str, object],
+            attachments: Sequence[Attachment] = ()) -> EmailMessage:
     """Templates build links with ``url_for(..., _external=True)``: they are rendered against
     the configured SHARING_BASE_URL, never the Host header of the request that caused the
     mail, which an attacker controls. ``subject`` may be a lazy translation."""
@@ -66,6 +86,10 @@ def _render(*, to: str, subject: object, template: str, locale: str | None, cont
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message["Message-ID"] = make_msgid(domain="delning.invalid")
     message.set_content(body)
+    for attachment in attachments:
+        maintype, _slash, subtype = attachment.mimetype.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename)
     return message
 
 
@@ -90,14 +114,20 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
 
 
 def queue_mail(session: Session, *, to: str, subject: object, template: str, locale: str | None = None,
-               **context: object) -> None:
+               attachments: Sequence[Attachment] = (), **context: object) -> None:
     """Render the message now and queue it in ``session``'s transaction: it is sent in the
     background once that commits (and never if it rolls back), retried by a job if it fails.
+    ``attachments`` go with it, at most ``MAX_ATTACHMENTS_BYTES`` in all (else
+    ``AttachmentsTooLarge``, and nothing is queued).
 
     It is queued as claimed by this process for its first attempt: the job leaves it alone
     until that attempt's time is up, so this process sends it without asking the queue first."""
+    size = sum(len(attachment.content) for attachment in attachments)
+    if size > MAX_ATTACHMENTS_BYTES:
+        raise AttachmentsTooLarge(f"{size} bytes attached; at most {MAX_ATTACHMENTS_BYTES}")
     now = utcnow()
-    message = _render(to=to, subject=subject, template=template, locale=locale, context=context)
+    message = _render(to=to, subject=subject, template=template, locale=locale, context=context,
+                      attachments=attachments)
     text = message.as_string()
     queued = QueuedMail(created_at=now, message=text, attempts=1, next_attempt_at=now + _retry_wait(1))
     session.add(queued)

@@ -21,7 +21,9 @@ from sharing.loans.reminders import models as loan_reminders  # noqa: F401
 from sharing.loans.requests import models as loan_requests  # noqa: F401
 from sharing.logistics.coordination import models as joint_planning  # noqa: F401
 from sharing.logistics.jobs import models as transport_jobs  # noqa: F401
+from sharing.logistics.plans import models as route_plans  # noqa: F401
 from sharing.logistics.vehicles import models as vehicles  # noqa: F401
 from sharing.reports.ledger import models as reuse_ledger  # noqa: F401
+from sharing.reports.subscriptions import models as report_subscriptions  # noqa: F401
 
 __all__ = ["metadata"]

@@ -177,6 +177,7 @@ def app(databases: Databases, smtp_server: tuple[Controller, Mailbox], tmp_path:
         "SHARING_BASE_URL": "http://delning.test",
         "SHARING_PHOTO_DIR": str(tmp_path / "photos"),  # never the instance folder
         "PAGE_CACHE_DIR": str(tmp_path / "page-cache"),
+        "PLANNING_IN_BACKGROUND": False,  # a day's planning runs in the request, through the same rule
     })
     yield app
     # Mail the test caused is sent after the response, on a thread that uses the database.

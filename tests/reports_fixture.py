@@ -38,16 +38,17 @@ EXPECTED = {"pieces": 16, "waste_avoided_g": 315_000, "purchase_avoided_sek_ore"
 EXPECTED_TRELLEBORG = {"pieces": 14, "waste_avoided_g": 225_000, "purchase_avoided_sek_ore": 4_800_000,
                        "co2e_avoided_g": 580_500, "transport_co2e_g": 4_750, "net_co2e_g": 575_750}
 YEAR = 2025
-FACTORS_FROM = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
-def at(month: int, day: int, hour: int = 10) -> datetime:
-    return datetime(YEAR, month, day, hour, tzinfo=timezone.utc)
-
-
-def build(factory, app) -> dict:  # type: ignore[no-untyped-def]
-    """The municipalities, people and events; returns what tests refer to."""
+def build(factory, app, year: int = YEAR) -> dict:  # type: ignore[no-untyped-def]
+    """The municipalities, people and events (in ``year``: by default 2025, as above); returns
+    what tests refer to."""
     db = factory.session
+    factors_from = datetime(year - 1, 1, 1, tzinfo=timezone.utc)
+
+    def at(month: int, day: int, hour: int = 10) -> datetime:
+        return datetime(year, month, day, hour, tzinfo=timezone.utc)
+
     ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
     trelleborg = factory.municipality("Trelleborg", "1287")
     sites = {m.name: factory.site(m) for m in (ystad, skurup, trelleborg)}
@@ -57,16 +58,16 @@ def build(factory, app) -> dict:  # type: ignore[no-untyped-def]
     officer = factory.user(trelleborg, Role.SUSTAINABILITY_OFFICER, unit=units["Trelleborg"])
     furniture = factory.category("Möbler", name_en="Furniture")
     chair = factory.category("Kontorsstol", name_en="Office chair", parent=furniture, weight_kg=15,
-                             new_price_sek=4500, co2e_new_kg=100, source="EPD NEPD-467-327-EN", now=FACTORS_FROM)
+                             new_price_sek=4500, co2e_new_kg=100, source="EPD NEPD-467-327-EN", now=factors_from)
     sofa = factory.category("Soffa", name_en="Sofa", parent=furniture)
     factory.figures(sofa, weight_kg=45, new_price_sek=12000, co2e_new_kg=55, co2e_kind=Co2eKind.NET_SAVING,
-                    source="WRAP, Benefits of Reuse", now=FACTORS_FROM)
+                    source="WRAP, Benefits of Reuse", now=factors_from)
     shelf = factory.category("Hylla", name_en="Shelf", parent=furniture, weight_kg=30, new_price_sek=2500,
-                             source="Egen uppskattning", now=FACTORS_FROM)
+                             source="Egen uppskattning", now=factors_from)
 
     def listing(municipality: str, category, quantity: int, **offers):  # type: ignore[no-untyped-def]
         return factory.listing_published(site=sites[municipality], category=category, by=managers[municipality],
-                                         quantity=quantity, now=FACTORS_FROM, **offers)
+                                         quantity=quantity, now=factors_from, **offers)
 
     def ask(listing_, kind: RequestKind, quantity: int, by: str, first: date, last: date | None, now: datetime,
             **extra):  # type: ignore[no-untyped-def]
@@ -86,21 +87,21 @@ def build(factory, app) -> dict:  # type: ignore[no-untyped-def]
         return request
 
     chairs_ystad = listing("Ystad", chair, 10, lend=True, give_away=True)
-    taken = through(ask(chairs_ystad, RequestKind.TAKE_OVER, 4, "Trelleborg", date(YEAR, 3, 3), None, at(3, 1)),
+    taken = through(ask(chairs_ystad, RequestKind.TAKE_OVER, 4, "Trelleborg", date(year, 3, 3), None, at(3, 1)),
                     "Ystad", "Trelleborg", at(3, 3))
     sofas = listing("Trelleborg", sofa, 2, swap=True)
     shelves = listing("Skurup", shelf, 3, swap=True)
-    swap = ask(sofas, RequestKind.SWAP, 2, "Skurup", date(YEAR, 4, 10), None, at(4, 1),
+    swap = ask(sofas, RequestKind.SWAP, 2, "Skurup", date(year, 4, 10), None, at(4, 1),
                offered_listing_id=shelves.id, offered_quantity=3)
     swapped = through(swap, "Trelleborg", "Skurup", at(4, 10))
     chairs_skurup = listing("Skurup", chair, 8, lend=True)
-    long_loan = through(ask(chairs_skurup, RequestKind.BORROW, 5, "Trelleborg", date(YEAR, 5, 5), date(YEAR, 9, 1),
+    long_loan = through(ask(chairs_skurup, RequestKind.BORROW, 5, "Trelleborg", date(year, 5, 5), date(year, 9, 1),
                             at(5, 1)), "Skurup", "Trelleborg", at(5, 5), at(9, 1))
-    short_loan = through(ask(chairs_ystad, RequestKind.BORROW, 2, "Trelleborg", date(YEAR, 6, 2), date(YEAR, 6, 11),
+    short_loan = through(ask(chairs_ystad, RequestKind.BORROW, 2, "Trelleborg", date(year, 6, 2), date(year, 6, 11),
                              at(6, 1)), "Ystad", "Trelleborg", at(6, 2), at(6, 11))
     route = events.record(db, TRANSPORT_COMPLETED, subject_type="logistics.route", subject_id=7, now=at(9, 2),
                           municipality_id=trelleborg.id, payload={
-                              "route_id": 7, "day": "2025-09-02", "km": 18.5, "co2e_kg": 4.75,
+                              "route_id": 7, "day": f"{year}-09-02", "km": 18.5, "co2e_kg": 4.75,
                               "factor_source": "HBEFA 4.2, lätt lastbil diesel", "method": "distance",
                               "attributions": [{"request_id": taken.id, "km": 12.4, "co2e_kg": 3.25},
                                                {"request_id": long_loan.id, "km": 6.1, "co2e_kg": 1.5}]})

@@ -25,6 +25,7 @@ from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
 from sharing.logistics.jobs import rules as transport_jobs
 from sharing.logistics.jobs.rules import ManualJobDetails
+from sharing.logistics.plans import rules as route_plans
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind
 from tests.conftest import Auth, csrf_token
@@ -126,6 +127,11 @@ EXPECTED: dict[str, object] = {
     "vehicles.new": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "vehicles.edit": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "vehicles.set_active": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    # Route plans for coordinators; the driver's day for drivers (of the vehicle's municipality).
+    "route_plans.index": {Role.TRANSPORT_COORDINATOR}, "route_plans.detail": {Role.TRANSPORT_COORDINATOR},
+    "route_plans.pin": {Role.TRANSPORT_COORDINATOR}, "route_plans.replan": {Role.TRANSPORT_COORDINATOR},
+    "driver.index": {Role.DRIVER}, "driver.route": {Role.DRIVER}, "driver.done": {Role.DRIVER},
+    "driver.failed": {Role.DRIVER},
     "api.find_transport_jobs": {Role.TRANSPORT_COORDINATOR}, "api.get_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.create_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.cancel_transport_job": {Role.TRANSPORT_COORDINATOR},
@@ -133,6 +139,11 @@ EXPECTED: dict[str, object] = {
     "api.get_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "api.create_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "api.replace_vehicle": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
+    # The monthly report: one's own subscription, in one's own municipality.
+    "report_subscriptions.subscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "report_subscriptions.unsubscribe": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "api.report_figures": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
+    "api.report_entries": {Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN},
 }
 
 
@@ -185,7 +196,10 @@ def world(app, factory):
     job = transport_jobs.add_manual_job(factory.session, by=coordinator, now=utcnow(), details=ManualJobDetails(
         pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id, day=today_in_sweden(utcnow()),
         goods="Whiteboards", volume_m3=0.5, weight_kg=30))
+    plan = route_plans.plan_day(factory.session, day=job.day, by=coordinator, now=utcnow(), seconds=1,
+                                iterations=50)
     factory.session.commit()
+    [route] = route_plans.routes_of(factory.session, plan)
     # A checked import with no rows: the walk may start it, and it is done at once.
     listing_import = factory._save(ListingImport(municipality_id=municipality.id, file_name="inventarie.csv",
                                                  created_by_id=users[Role.FACILITY_MANAGER].id))
@@ -195,7 +209,8 @@ def world(app, factory):
            "notification_id": notification.id, "import_id": listing_import.id, "file_format": "csv",
            "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
            "key": photo.key, "rendition": "card", "secret": "x" * 43, "provider_id": provider.id,
-           "vehicle_id": vehicle.id, "job_id": job.id}, users
+           "vehicle_id": vehicle.id, "job_id": job.id, "plan_id": plan.id, "route_id": route.route.id,
+           "stop_id": route.stops[0][0].id}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

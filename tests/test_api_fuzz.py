@@ -25,6 +25,7 @@ from sharing.loans.requests.rules import RequestDetails
 from sharing.logistics.jobs import rules as transport_jobs
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind
+from sharing.reports.ledger.models import ReuseEntry
 from tests.factories import PASSWORD
 
 EXAMPLES = 12
@@ -39,12 +40,14 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings) and transport coordinator with a token, in a
-    municipality with a site (and its opening hours), a category (with figures), a published
-    listing, a request for it, a wanted item, a vehicle and a transport job,
+    """A facility manager (who may write listings), transport coordinator and sustainability
+    officer (who reads the reuse statistics) with a token, in a municipality with a site (and its
+    opening hours), a category (with figures), a published listing, a request for it, a wanted
+    item, a vehicle, a transport job and a ledger entry,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
     manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.TRANSPORT_COORDINATOR,
+                           Role.SUSTAINABILITY_OFFICER,
                            unit=factory.unit(municipality))
     site = factory.site(municipality)
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
@@ -63,6 +66,13 @@ def api_token(app, db, factory) -> str:
     transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
         pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id,
         day=today_in_sweden(now) + timedelta(days=1), goods="Whiteboardtavlor", volume_m3=0.7, weight_kg=30))
+    # A ledger entry of this year, so the reports' answers hold one (written as the ledger's receiver would).
+    today = today_in_sweden(now)
+    db.add(ReuseEntry(event_id=1, kind="take_over", occurred_at=now, day=today, month=today.year * 100 + today.month,
+                      listing_id=listing.id, category_id=category.id, quantity=2, from_municipality_id=municipality.id,
+                      to_municipality_id=municipality.id, weight_g=30_000, waste_avoided_g=30_000,
+                      purchase_avoided_sek_ore=900_000, co2e_avoided_g=100_000, factor_kind="production",
+                      factor_source="EPD", displacement_permille=500))
     _, raw = create_api_token(db, user=manager, name="Fuzz", password=PASSWORD, now=now,
                               expires_at=now + timedelta(days=30), max_lifetime=timedelta(days=365))
     db.commit()

@@ -41,6 +41,7 @@ from sharing.reports.dashboard import rules as dashboard
 from sharing.reports.ledger import rules as ledger
 from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
+from sharing.reports.subscriptions.models import ReportSubscription
 from tests.conftest import PASSWORD, Auth, csrf_token
 
 NAME = "Åsa Lindqvist-Öberg"
@@ -182,6 +183,8 @@ def world(app, factory, db) -> World:
                             pickup_municipality_id=ystad.id, delivery_municipality_id=skurup.id, day=TODAY,
                             notes=f"Ring {NAME} vid grinden",
                             created_by_id=person.id))
+        db.add(ReportSubscription(user_id=person.id, municipality_id=skurup.id, category_ids=str(desks.id),
+                                  created_at=NOW, updated_at=NOW))
         db.commit()
     return World(person=person, admin=admin, manager=manager, colleague=colleague,
                  requests={"borrowed": borrowed.id, "taken": taken.id, "given": given.id, "declined": declined.id,
@@ -233,6 +236,8 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert [(j["goods"], j["notes"]) for j in sections["transport_jobs"]] == [("Stolar till Fritid",
                                                                                f"Ring {NAME} vid grinden")]
     assert sections["reuse_corrections"] == []  # the officer's, not hers
+    assert [r["municipality"] for r in sections["report_subscription"]] == ["Skurup"]
+    assert sections["route_stops"] == []
     assert len(sections["calendar_feed"]) == 1
     assert {"loans.request.approved", "accounts.recovery_codes.made"} <= {
         e["event"] for e in sections["audit_entries"] if e["role"] == "actor"}
@@ -393,6 +398,7 @@ def test_erasure_leaves_no_trace_of_her_and_every_fact_as_it_was(app, client, wo
         DomainEvent.name == "loans.request.declined"))] == [""]
     assert {listing.contact_user_id for listing in db.scalars(select(Listing))} == {None}
     assert db.scalars(select(TransportJob.notes)).one() == "Ring Borttagen användare vid grinden"
+    assert db.scalars(select(ReportSubscription)).all() == []  # her monthly report stops
     assert db.scalars(select(ReuseEntry.reason).where(ReuseEntry.reason != "")).one() == \
         "Rutten gick inte, enligt Borttagen användare"
     desk = db.scalars(select(Listing).where(Listing.title == "Skrivbord").order_by(Listing.id)).first()

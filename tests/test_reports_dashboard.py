@@ -3,9 +3,11 @@ link down to their entries and events; the selection travels in the URL; exports
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -109,3 +111,33 @@ def test_exports_never_start_a_formula(client, auth, db, world):
     auth.login(world["officer"])
     body = client.get(f"/reports/export.csv?{YEAR}").get_data(as_text=True)
     assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body and ',"=HYPERLINK' not in body
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The strings a PDF shows, from reportlab's own streams (ASCII85, then Flate): enough to read
+    our reports' figures back without a PDF library."""
+    shown = []
+    for header, body in re.findall(rb"<<([^>]*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.DOTALL):
+        if b"ASCII85Decode" in header:
+            body = base64.a85decode(body.strip().removeprefix(b"<~").removesuffix(b"~>"))
+        if b"FlateDecode" in header:
+            body = zlib.decompress(body)
+        shown += re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", body)
+
+    def unescape(string: bytes) -> str:  # \ddd in octal, \( and \) as themselves (the standard fonts: WinAnsi)
+        return re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1).isdigit()
+                      else m.group(1), string).decode("cp1252")
+
+    return " ".join(unescape(string) for string in shown).replace("\u00a0", " ")
+
+
+def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
+    auth.login(world["officer"])
+    shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())
+    for label, figure in (("exemplar", "16"), ("avfall (kg)", "315"), ("inköp (kr)", "72 000"),
+                          ("CO2e brutto (kg)", "690,5"), ("transport (kg)", "4,75"), ("CO2e netto (kg)", "685,75")):
+        assert f"{label} {figure} " in shown, (label, figure)
+    trelleborg = pdf_text(client.get(f"/reports/export.pdf?{YEAR}&municipality={world['trelleborg'].id}").get_data())
+    for label, figure in (("exemplar", "14"), ("avfall (kg)", "225"), ("inköp (kr)", "48 000"),
+                          ("CO2e brutto (kg)", "580,5"), ("CO2e netto (kg)", "575,75")):
+        assert f"{label} {figure} " in trelleborg, (label, figure)

@@ -30,6 +30,8 @@ from sharing.logistics import demo, labels, personal_data, views
 from sharing.logistics.jobs import notices
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.jobs import views as job_views
+from sharing.logistics.plans import runner as plan_runner
+from sharing.logistics.plans import views as plan_views
 from sharing.logistics.vehicles import views as vehicle_views
 from sharing.web.nav import add_nav_item
 from sharing.web.templating import add_template_helpers
@@ -46,14 +48,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(job_views.blueprint)
     app.register_blueprint(vehicle_views.blueprint)
+    app.register_blueprint(plan_views.blueprint)
+    app.register_blueprint(plan_views.driver_blueprint)
     add_template_helpers(app, names={"job_kind_labels": labels.JOB_KIND_LABELS,
                                      "job_status_labels": labels.JOB_STATUS_LABELS,
                                      "load_source_labels": labels.LOAD_SOURCE_LABELS,
-                                     "fuel_labels": labels.FUEL_LABELS},
+                                     "fuel_labels": labels.FUEL_LABELS,
+                                     "plan_status_labels": labels.PLAN_STATUS_LABELS},
                          filters={"seconds_clock": labels.seconds_clock})
-    add_nav_item(app, _l("Transport"), "logistics.index", section=("logistics.", "transport_jobs.", "vehicles."))
+    add_nav_item(app, _l("Transport"), "logistics.index", section=(
+        "logistics.", "transport_jobs.", "vehicles.", "route_plans."))
+    add_nav_item(app, _l("My route"), "driver.index", section=("driver.",))
     notices.register()
     labels.describe_events()
     contribute("logistics", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)
     add_demo_loader(app, demo.load)
     add_job(app, Job("logistics-retention", clear_old_notes, timedelta(days=1)))
+    # Plans queued in a web process that stopped before planning them.
+    add_job(app, Job("logistics-plans", plan_runner.pick_up_left_behind, timedelta(minutes=1)))

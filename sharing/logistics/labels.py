@@ -12,8 +12,29 @@ from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.logistics import events
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
+from sharing.logistics.planning.problem import UnservedReason
+from sharing.logistics.plans.models import FailureReason, PlanStatus
 from sharing.logistics.vehicles.models import FuelKind
 
+UNSERVED_LABELS = {
+    UnservedReason.TOO_BIG: _l("Too big for every vehicle"),
+    UnservedReason.WINDOW_UNREACHABLE: _l("No vehicle reaches it within the opening hours"),
+    UnservedReason.NO_CAPACITY_LEFT: _l("No room left on the vehicles this day"),
+    "closed": _l("A site is closed that day"),
+}
+FAILURE_LABELS = {
+    FailureReason.NOBODY_THERE: _l("Nobody there"),
+    FailureReason.CLOSED: _l("Closed"),
+    FailureReason.WRONG_ADDRESS: _l("Wrong address"),
+    FailureReason.OTHER: _l("Other"),
+}
+PLAN_STATUS_LABELS = {
+    PlanStatus.QUEUED: _l("Waiting to be planned"),
+    PlanStatus.RUNNING: _l("Planning"),
+    PlanStatus.DONE: _l("Planned"),
+    PlanStatus.FAILED: _l("Failed"),
+    PlanStatus.REPLACED: _l("Replaced by a later plan"),
+}
 JOB_KIND_LABELS = {
     JobKind.DELIVERY: _l("Delivery"),
     JobKind.RETURN: _l("Return of a loan"),
@@ -109,4 +130,8 @@ PERSONAL_DATA = {
         "id": _l("Number"), "kind": _l("Kind"), "status": _l("Status"), "goods": _l("What is carried"),
         "quantity": _l("Pieces"), "day": _l("Day"), "notes": _l("Notes for the driver"), "created_at": _l("Created")},
         {"kind": labelled("kind", JOB_KIND_LABELS), "status": labelled("status", JOB_STATUS_LABELS)}),
+    "route_stops": Section(_l("Stops you reported as a driver"), {
+        "job_id": _l("Transport job"), "action": _l("Stop"), "status": _l("Status"),
+        "failure_reason": _l("Why not done"), "failure_note": _l("Note"), "done_at": _l("Reported")},
+        {"failure_reason": labelled("failure_reason", FAILURE_LABELS)}),
 }

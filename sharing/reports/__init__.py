@@ -14,15 +14,20 @@ recorded events.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.accounts.personal_data.rules import contribute
 from sharing.cli import add_demo_loader
+from sharing.jobs import Job, add_job
 from sharing.reports import demo, labels, personal_data
 from sharing.reports.dashboard import views as dashboard_views
 from sharing.reports.exports import views as export_views  # noqa: F401  (its routes join the blueprint)
 from sharing.reports.ledger import receiver
+from sharing.reports.subscriptions import runner as subscriptions_runner
+from sharing.reports.subscriptions import views as subscription_views
 from sharing.web.nav import add_nav_item
 from sharing.web.templating import add_template_helpers
 
@@ -31,8 +36,11 @@ def init_app(app: Flask) -> None:
     receiver.register()
     contribute("reports", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)
     app.register_blueprint(dashboard_views.blueprint)
+    app.register_blueprint(subscription_views.blueprint)
     add_template_helpers(app, names={"entry_kind_labels": labels.ENTRY_KIND_LABELS,
                                      "factor_kind_labels": labels.FACTOR_KIND_LABELS, "kg": labels.kg,
                                      "sek": labels.sek, "month_day": labels.month_day})
     add_nav_item(app, _l("Reuse statistics"), "reports.dashboard", section=("reports.",))
     add_demo_loader(app, demo.load)
+    # Hourly: the first working day's reports go out from seven, Swedish time.
+    add_job(app, Job("monthly-reports", subscriptions_runner.run, timedelta(hours=1)))

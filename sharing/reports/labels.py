@@ -36,6 +36,9 @@ def month_day(month: int) -> str:
 
 
 PERSONAL_DATA = {
+    "report_subscription": Section(_l("Your monthly report by mail"), {
+        "municipality": _l("Municipality"), "category_ids": _l("Category numbers"),
+        "created_at": _l("Created"), "updated_at": _l("Changed")}),
     "reuse_corrections": Section(_l("Corrections of the reuse statistics you made"), {
         "id": _l("Number"), "reverses": _l("Reverses entry"), "kind": _l("Kind"), "day": _l("Day"),
         "reason": _l("Why"), "created_at": _l("Created")}, {"kind": labelled("kind", ENTRY_KIND_LABELS)}),

@@ -312,11 +312,14 @@ def _release_holds(session: Session, request: LoanRequest, *, now: datetime) -> 
 
 
 def hand_over(session: Session, request: LoanRequest, *, condition: Condition | None, method: HandoverMethod,
-              by: Actor, now: datetime) -> None:
+              by: Actor, now: datetime, for_side: str | None = None) -> None:
     """The pieces changed hands: recorded by either side, which confirms it for its own side.
     Pieces taken over for good change owner now, through the catalog; a swap's two take-overs
-    happen together or not at all (one transaction)."""
-    side = _side(by, request)
+    happen together or not at all (one transaction).
+
+    ``for_side`` ("owner" or "requester"): a carrier records it for that side, as logistics'
+    driver does when fetching the pieces; the caller has made sure ``by`` carries them."""
+    side = _side(by, request) if for_side is None else _carried_for(for_side)
     request.handed_over_at, request.handed_over_by_id = now, by.id
     request.handover_condition = condition.value if condition else None
     request.handover_method = method.value
@@ -344,14 +347,18 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
 
 def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
               by: Actor, now: datetime, photo: photos.Upload | None = None,
-              store: photos.PhotoStore | None = None) -> None:
+              store: photos.PhotoStore | None = None, carried: bool = False) -> None:
     """The owner received the lent pieces back: free for others from now on (and the listing
     no longer on loan, if it was: the catalog follows its pieces out).
 
     A photo (of damage, say) is checked and stored as a listing's photos are, in ``store``; a
     refused one refuses the return, and its files go unless the transaction commits.
+
+    ``carried``: the service's transport brought them back, and its driver records it for the
+    owner's side; the caller has made sure ``by`` carries them.
     """
-    _decider(by, request)
+    if not carried:
+        _decider(by, request)
     if len(remarks) > MESSAGE_MAX or len(damage) > MESSAGE_MAX:
         raise DomainError(N_("Keep the remarks under %(n)d characters."), field="remarks", n=MESSAGE_MAX)
     if photo is not None:
@@ -399,6 +406,12 @@ def _side(user: Actor, request: LoanRequest) -> str:
     if is_requester(user, request):
         return "requester"
     raise NotAllowed(f"request {request.id}")
+
+
+def _carried_for(side: str) -> str:
+    if side not in ("owner", "requester"):
+        raise ValueError(f"no such side: {side!r}")
+    return side
 
 
 def _confirm(request: LoanRequest, step: str, side: str, now: datetime) -> bool:

@@ -35,6 +35,7 @@ TOLD = {
     events.JOB_CHANGED: N_("The planned transport of “%(goods)s” has moved from %(from)s to %(to)s: plan it again."),
     events.JOB_DONE: N_("The planned transport of “%(goods)s” on %(day)s is no longer needed: the pieces have "
                         "already changed hands."),
+    events.JOB_FAILED: N_("The driver could not carry “%(goods)s” on %(day)s: plan it again."),
 }
 SUBJECT = _l("Delningstjänsten: a planned transport has changed")
 

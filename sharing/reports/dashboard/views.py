@@ -23,6 +23,7 @@ from sharing.reports.ledger import rules as ledger
 from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import names
+from sharing.reports.subscriptions import rules as subscriptions
 from sharing.web.forms import refusal
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
@@ -40,9 +41,11 @@ def dashboard() -> ResponseReturnValue:
     locale = str(get_locale())
     figures = rules.figures(db_session, selection())
     year = today_in_sweden(utcnow()).year - 1
+    subscription = subscriptions.subscription_of(db_session, current_user.id)
     return render_template("reports/dashboard.html", figures=figures, selection=figures.selection,
                            names=names(db_session, locale), tree=category_tree(db_session), locale=locale,
-                           last_year={"from": f"{year}-01-01", "to": f"{year}-12-31"})
+                           last_year={"from": f"{year}-01-01", "to": f"{year}-12-31"}, subscription=subscription,
+                           subscribed_categories=subscriptions.category_ids(subscription) if subscription else ())
 
 
 @blueprint.get("/entries")

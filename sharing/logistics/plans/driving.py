@@ -1,0 +1,258 @@
+"""The driver's day: the routes of their municipality's vehicles, each stop reported done or
+failed, and a route completed once no stop is left.
+
+- A stop done: the pickup of a request's pieces records the handover in loans (the driver acts
+  for the giving side, the method is the service's transport); the delivery of a loan's pieces
+  back records their return for the owner; whatever loans refuses, the driver is told. The
+  delivery of a job makes the job done.
+- A stop failed (nobody there, closed, wrong address, other): the job is failed, marked as
+  changed after planning, and its coordinators are told (``jobs.notices``); its other stop is
+  failed with it.
+- A route with no stop left pending is completed: ``logistics.route.completed`` is recorded
+  with its distance, its CO2e and each request's share of them (``attribute``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from sharing.accounts.models import Actor, Role
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
+from sharing.events import record
+from sharing.i18n import N_
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
+from sharing.logistics.jobs import rules as jobs
+from sharing.logistics.jobs.models import JobKind, JobStatus, TransportJob
+from sharing.logistics.planning.problem import StopAction
+from sharing.logistics.plans.models import (
+    FailureReason,
+    PlannedRoute,
+    PlannedStop,
+    PlanStatus,
+    RoutePlan,
+    RouteStatus,
+    StopStatus,
+)
+from sharing.logistics.vehicles.models import Vehicle
+from sharing.typed import id_of
+
+ROUTE_SUBJECT = "logistics.route"
+ROUTE_COMPLETED = "logistics.route.completed"  # reports' ledger reads it (reports.ledger.rules.TRANSPORT_COMPLETED)
+METHOD = "load-distance share"
+NOTE_MAX = 300
+
+
+def is_driver(user: Actor) -> bool:
+    return user.has_role(Role.DRIVER)
+
+
+def can_drive(session: Session, user: Actor, route: PlannedRoute) -> bool:
+    """The drivers of the vehicle's municipality."""
+    vehicle = session.get(Vehicle, route.vehicle_id)
+    return is_driver(user) and vehicle is not None and vehicle.municipality_id == user.municipality_id
+
+
+def route_to_drive(session: Session, user: Actor, route_id: int) -> PlannedRoute:
+    route = session.get(PlannedRoute, route_id)
+    if route is None or not can_drive(session, user, route):
+        raise NotVisible(f"route {route_id}")
+    plan = session.get_one(RoutePlan, route.plan_id)
+    if plan.status != PlanStatus.DONE.value:
+        raise NotVisible(f"route {route_id}")
+    return route
+
+
+def stop_to_report(session: Session, user: Actor, stop_id: int) -> PlannedStop:
+    stop = session.get(PlannedStop, stop_id)
+    if stop is None:
+        raise NotVisible(f"stop {stop_id}")
+    route_to_drive(session, user, stop.route_id)
+    return stop
+
+
+def routes_for(session: Session, user: Actor, *, day: date) -> list[tuple[PlannedRoute, Vehicle]]:
+    """The day's routes of the vehicles of the driver's municipality, in plans in force."""
+    if not is_driver(user):
+        raise NotAllowed("routes")
+    rows = session.execute(select(PlannedRoute, Vehicle).join(Vehicle, col(Vehicle.id) == col(PlannedRoute.vehicle_id))
+                           .join(RoutePlan, col(RoutePlan.id) == col(PlannedRoute.plan_id))
+                           .where(col(RoutePlan.day) == day, col(RoutePlan.status) == PlanStatus.DONE.value,
+                                  col(Vehicle.municipality_id) == user.municipality_id)
+                           .order_by(col(Vehicle.name), col(PlannedRoute.id))).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def _pending(stop: PlannedStop) -> None:
+    if stop.status != StopStatus.PENDING.value:
+        raise Conflict(N_("This stop is already reported."))
+
+
+def _start(session: Session, route: PlannedRoute) -> None:
+    if route.status == RouteStatus.PLANNED.value:
+        route.status = RouteStatus.STARTED.value
+        session.add(route)
+
+
+def _loans_step(session: Session, stop: PlannedStop, job: TransportJob, *, by: Actor, now: datetime) -> None:
+    """What the stop means to the request the job serves, recorded through loans' own rules."""
+    request = session.get(LoanRequest, job.request_id) if job.request_id is not None else None
+    if request is None:
+        return
+    status = RequestStatus(request.status)
+    if stop.action == StopAction.PICKUP.value and job.kind in (JobKind.DELIVERY.value, JobKind.EXCHANGE.value):
+        if status == RequestStatus.APPROVED:
+            side = "requester" if job.kind == JobKind.EXCHANGE.value else "owner"
+            loans.hand_over(session, request, condition=None, method=HandoverMethod.TRANSPORT, by=by, now=now,
+                            for_side=side)
+    elif (stop.action == StopAction.DELIVERY.value and job.kind == JobKind.RETURN.value
+          and request.kind == RequestKind.BORROW.value and status == RequestStatus.HANDED_OVER):
+        loans.take_back(session, request, condition=None, remarks="", damage="", by=by, now=now, carried=True)
+
+
+def report_done(session: Session, stop: PlannedStop, *, by: Actor, now: datetime) -> bool:
+    """The driver did the stop; True if that completed the route. Loans' refusal refuses it all."""
+    route = session.get_one(PlannedRoute, stop.route_id)
+    if not can_drive(session, by, route):
+        raise NotVisible(f"stop {stop.id}")
+    _pending(stop)
+    job = session.get_one(TransportJob, stop.job_id)
+    _loans_step(session, stop, job, by=by, now=now)
+    session.refresh(job)
+    if stop.action == StopAction.DELIVERY.value and job.status == JobStatus.PLANNED.value:
+        jobs.set_status(session, job, JobStatus.DONE, by=by, now=now, extra={"route_id": route.id})
+    stop.status, stop.done_at, stop.done_by_id = StopStatus.DONE.value, now, by.id
+    session.add(stop)
+    _start(session, route)
+    session.flush()
+    return _complete_if_done(session, route, by=by, now=now)
+
+
+def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason, note: str, by: Actor,
+                  now: datetime) -> bool:
+    """The driver could not do the stop: the job goes back to its coordinators; True if that
+    completed the route."""
+    route = session.get_one(PlannedRoute, stop.route_id)
+    if not can_drive(session, by, route):
+        raise NotVisible(f"stop {stop.id}")
+    _pending(stop)
+    note = note.strip()
+    if reason == FailureReason.OTHER and not note:
+        raise DomainError(N_("Say what went wrong."), field="note")
+    if len(note) > NOTE_MAX:
+        raise DomainError(N_("Keep the note under %(n)d characters."), field="note", n=NOTE_MAX)
+    job = session.get_one(TransportJob, stop.job_id)
+    if job.status == JobStatus.PLANNED.value:
+        jobs.set_status(session, job, JobStatus.FAILED, by=by, now=now,
+                        extra={"changed_after_planning": True, "reason": reason.value, "route_id": route.id})
+    for same_job in session.scalars(select(PlannedStop).where(col(PlannedStop.route_id) == route.id,
+                                                              col(PlannedStop.job_id) == stop.job_id)):
+        if same_job.status == StopStatus.PENDING.value:
+            same_job.status, same_job.done_at, same_job.done_by_id = StopStatus.FAILED.value, now, by.id
+            same_job.failure_reason, same_job.failure_note = reason.value, note
+            session.add(same_job)
+    _start(session, route)
+    session.flush()
+    return _complete_if_done(session, route, by=by, now=now)
+
+
+# --- A route completed ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Attribution:
+    job_id: int
+    request_id: int | None
+    km: float
+    co2e_kg: float
+
+
+def attribute(legs_m: Sequence[int], stops: Sequence[tuple[int, str, int]], *, back_m: int,
+              kg_per_km: float) -> list[Attribution]:
+    """Each carried job's share of a route's distance and CO2e: the *load-distance share*.
+
+    ``stops``: the route's stops done in order, as (job id, action, litres); ``legs_m[i]`` the
+    metres driven to stop i, ``back_m`` those back to the depot. Each leg's distance is shared
+    by the jobs on board along it in proportion to their volume (equally when all are of no
+    volume): a job's *carried* km. The legs driven with nothing on board (out to the first
+    pickup, back from the last delivery, between) are shared in proportion to the carried km
+    (equally when nothing was carried at all). So the shares add up to the route's distance,
+    and CO2e, the distance times the vehicle's CO2e per km, is shared as the distance.
+    Jobs are keyed by id; ``request_id`` is filled in by the caller.
+    """
+    order: list[int] = []
+    carried: dict[int, float] = {}
+    on_board: dict[int, int] = {}
+    empty = float(back_m)
+    for leg, (job_id, action, litres) in zip(legs_m, stops, strict=True):
+        if on_board:
+            total = sum(on_board.values())
+            for key, volume in on_board.items():
+                carried[key] += leg * (volume / total if total else 1 / len(on_board))
+        else:
+            empty += leg
+        if job_id not in carried:
+            order.append(job_id)
+            carried[job_id] = 0.0
+        if action == StopAction.PICKUP.value:
+            on_board[job_id] = litres
+        else:
+            on_board.pop(job_id, None)
+    if on_board:  # never, for a route whose every pickup is delivered; counted as carried if so
+        total = sum(on_board.values())
+        for key, volume in on_board.items():
+            carried[key] += back_m * (volume / total if total else 1 / len(on_board))
+        empty -= back_m
+    all_carried = sum(carried.values())
+    shares = {key: (carried[key] + empty * (carried[key] / all_carried if all_carried else 1 / len(order)))
+              for key in order}
+    return [Attribution(key, None, round(shares[key] / 1000, 3), round(shares[key] / 1000 * kg_per_km, 3))
+            for key in order]
+
+
+def _complete_if_done(session: Session, route: PlannedRoute, *, by: Actor, now: datetime) -> bool:
+    stops = list(session.scalars(select(PlannedStop).where(col(PlannedStop.route_id) == route.id)
+                                 .order_by(col(PlannedStop.position))))
+    if any(stop.status == StopStatus.PENDING.value for stop in stops):
+        return False
+    route.status, route.completed_at = RouteStatus.COMPLETED.value, now
+    session.add(route)
+    vehicle = session.get_one(Vehicle, route.vehicle_id)
+    plan = session.get_one(RoutePlan, route.plan_id)
+    served = {s.job_id for s in stops if s.status == StopStatus.DONE.value} - {
+        s.job_id for s in stops if s.status == StopStatus.FAILED.value}
+    job_rows = {id_of(j): j for j in session.scalars(select(TransportJob).where(
+        col(TransportJob.id).in_(sorted(served) or [0])))}
+    # A failed job's legs are driven all the same: they count as legs with nothing of it on board.
+    legs, done = [], []
+    pending_leg = 0
+    for stop in stops:
+        pending_leg += stop.leg_m
+        if stop.job_id in served:
+            legs.append(pending_leg)
+            done.append((stop.job_id, stop.action, job_rows[stop.job_id].volume_l))
+            pending_leg = 0
+    back_m = route.distance_m - sum(s.leg_m for s in stops) + pending_leg
+    km = round(route.distance_m / 1000, 3)
+    co2e = round(km * vehicle.co2e_kg_per_km, 3)
+    shares = attribute(legs, done, back_m=back_m, kg_per_km=vehicle.co2e_kg_per_km) if done else []
+    by_request: dict[int, list[float]] = {}
+    for share in shares:
+        request_id = job_rows[share.job_id].request_id
+        if request_id is not None:
+            totals = by_request.setdefault(request_id, [0.0, 0.0])
+            totals[0] += share.km
+            totals[1] += share.co2e_kg
+    record(session, ROUTE_COMPLETED, subject_type=ROUTE_SUBJECT, subject_id=route.id, now=now, actor_id=by.id,
+           municipality_id=vehicle.municipality_id,
+           payload={"route_id": route.id, "day": plan.day.isoformat(), "km": km, "co2e_kg": co2e,
+                    "factor_source": vehicle.co2e_source, "method": METHOD,
+                    "attributions": [{"request_id": request_id, "km": round(values[0], 3),
+                                      "co2e_kg": round(values[1], 3)}
+                                     for request_id, values in sorted(by_request.items())]})
+    session.flush()
+    return True

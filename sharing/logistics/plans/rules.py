@@ -1,0 +1,344 @@
+"""Planning a day: a coordinator asks for a plan, the planner makes it, and it is kept only if
+the feasibility check finds nothing wrong with it.
+
+- ``request_plan`` makes a queued plan (the day, the vehicles, the solver's seconds and seed);
+  ``run_plan`` plans it: the day's jobs the coordinator plans for (``jobs.rules.jobs_for_day``)
+  and the chosen vehicles become a ``planning.problem.Problem`` (matrices from a
+  ``distances.DistanceMatrix``), ``solver.solve`` plans it, ``feasibility.violations`` checks
+  it; a plan with any violation is refused (logged, the plan failed, nothing saved). A plan
+  that passes becomes routes and stops, its jobs planned, those left over unserved with the
+  reason (a site closed that day: ``closed``), and the day's earlier plan is replaced.
+  ``plan_day`` does both at once.
+- Pins: a coordinator pins a job to a vehicle (``pin_job``); every later plan keeps it there.
+- The same jobs, vehicles and seed give the same plan when the search ends by its iteration
+  budget rather than by the clock (``iterations``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from sharing.accounts.models import Actor, Site
+from sharing.clock import utcnow
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
+from sharing.i18n import N_
+from sharing.logistics.coordination import rules as coordination
+from sharing.logistics.jobs import rules as jobs
+from sharing.logistics.jobs.models import JobStatus, TransportJob
+from sharing.logistics.planning import feasibility, problem, solver
+from sharing.logistics.planning.distances import DistanceMatrix, StraightLine
+from sharing.logistics.plans.models import (
+    JobPin,
+    PlannedRoute,
+    PlannedStop,
+    PlanStatus,
+    RoutePlan,
+    RouteStatus,
+    UnservedJob,
+)
+from sharing.logistics.vehicles import rules as vehicles
+from sharing.logistics.vehicles.models import Vehicle
+from sharing.typed import id_of
+
+log = logging.getLogger("sharing.logistics.plans")
+
+CLOSED = "closed"  # a site of the job is closed on its day: no plan can serve it
+SERVICE_S = 10 * 60  # the time a stop takes: carrying furniture in or out, and signing for it
+MAX_SECONDS = 60.0
+Solve = Callable[..., problem.Plan]
+
+
+# --- Asking for a plan ----------------------------------------------------------------------
+
+def _coordinator(user: Actor) -> None:
+    if not coordination.is_coordinator(user):
+        raise NotAllowed("route plans")
+
+
+def can_see(session: Session, user: Actor, plan: RoutePlan) -> bool:
+    """The coordinators who plan for the plan's municipality."""
+    return coordination.is_coordinator(user) and plan.municipality_id in coordination.scope_of(session, user)
+
+
+def plan_to_see(session: Session, user: Actor, plan_id: int) -> RoutePlan:
+    plan = session.get(RoutePlan, plan_id)
+    if plan is None or not can_see(session, user, plan):
+        raise NotVisible(f"route plan {plan_id}")
+    return plan
+
+
+def vehicle_ids_of(plan: RoutePlan) -> list[int]:
+    return [int(part) for part in plan.vehicle_ids.split(",") if part]
+
+
+def request_plan(session: Session, *, day: date, vehicle_ids: Sequence[int], seconds: float, seed: int,
+                 by: Actor, now: datetime) -> RoutePlan:
+    """A queued plan of the day with the coordinator's chosen vehicles (active ones they plan with)."""
+    _coordinator(by)
+    usable = {id_of(v) for v in vehicles.vehicles_for(session, by, active_only=True)}
+    chosen = sorted(set(vehicle_ids))
+    if not chosen or not set(chosen) <= usable:
+        raise DomainError(N_("Choose at least one of the vehicles you plan with."), field="vehicle_ids")
+    if not 1 <= seconds <= MAX_SECONDS:
+        raise DomainError(N_("Give the planning time in seconds, from 1 to %(max)s."), field="seconds",
+                          max=int(MAX_SECONDS))
+    plan = RoutePlan(day=day, municipality_id=by.municipality_id, seed=seed, seconds=float(seconds),
+                     vehicle_ids=",".join(str(v) for v in chosen), created_by_id=by.id, created_at=now)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def plan_day(session: Session, *, day: date, by: Actor, now: datetime, seconds: float, seed: int = 0,
+             vehicle_ids: Sequence[int] | None = None, matrix: DistanceMatrix | None = None,
+             iterations: int | None = None, solve: Solve = solver.solve) -> RoutePlan:
+    """Plan the day at once (every active vehicle the coordinator plans with, unless chosen)."""
+    if vehicle_ids is None:
+        vehicle_ids = [id_of(v) for v in vehicles.vehicles_for(session, by, active_only=True)]
+    plan = request_plan(session, day=day, vehicle_ids=vehicle_ids, seconds=seconds, seed=seed, by=by, now=now)
+    run_plan(session, plan, by=by, now=now, matrix=matrix, iterations=iterations, solve=solve)
+    return plan
+
+
+# --- Making it --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Built:
+    problem: problem.Problem
+    entries: dict[str, jobs.ScheduledJob]
+    vehicles: dict[str, Vehicle]
+    closed: list[jobs.ScheduledJob]
+
+
+def _build(session: Session, plan: RoutePlan, *, by: Actor, matrix: DistanceMatrix) -> _Built:
+    chosen = [v for v in (session.get(Vehicle, i) for i in vehicle_ids_of(plan)) if v is not None and v.active]
+    if not chosen:
+        raise DomainError(N_("None of the chosen vehicles is in use any more."))
+    entries = jobs.jobs_for_day(session, day=plan.day, by=by)
+    closed = [entry for entry in entries if entry.closed]
+    open_entries = [entry for entry in entries if not entry.closed]
+    points: list[tuple[float, float]] = []
+    place: dict[int, int] = {}
+
+    def at(site_id: int, latitude: float, longitude: float) -> int:
+        if site_id not in place:
+            place[site_id] = len(points)
+            points.append((latitude, longitude))
+        return place[site_id]
+
+    depots = {id_of(v): session.get_one(Site, v.depot_site_id) for v in chosen}
+    planning_vehicles = [vehicles.planning_vehicle(v, depot=at(d.id or 0, d.latitude, d.longitude))
+                         for v, d in ((v, depots[id_of(v)]) for v in chosen)]
+    shipments = []
+    for entry in open_entries:
+        shipment = jobs.shipment_of(
+            entry, pickup=at(entry.pickup.site_id, entry.pickup.latitude, entry.pickup.longitude),
+            delivery=at(entry.delivery.site_id, entry.delivery.latitude, entry.delivery.longitude),
+            pickup_service_s=SERVICE_S, delivery_service_s=SERVICE_S)
+        if shipment is not None:
+            shipments.append(shipment)
+    keys = {v.key for v in planning_vehicles}
+    shipment_keys = {s.key for s in shipments}
+    pins = {str(pin.job_id): str(pin.vehicle_id) for pin in session.scalars(
+        select(JobPin).where(col(JobPin.job_id).in_([int(k) for k in shipment_keys] or [0])))}
+    pinned = {job: vehicle for job, vehicle in pins.items() if vehicle in keys}
+    matrices = matrix.between(points)
+    built = problem.Problem(distance_m=matrices.distance_m, duration_s=matrices.duration_s, shipments=shipments,
+                            vehicles=planning_vehicles, pinned=pinned)
+    return _Built(built, {str(id_of(e.job)): e for e in open_entries}, {str(id_of(v)): v for v in chosen}, closed)
+
+
+def run_plan(session: Session, plan: RoutePlan, *, by: Actor, now: datetime,
+             matrix: DistanceMatrix | None = None, iterations: int | None = None, solve: Solve = solver.solve,
+             progress: Callable[[float], None] | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    """Plan a queued plan, as its coordinator ``by``; the caller commits. The plan ends done or
+    failed: a plan the feasibility check faults is never saved."""
+    if plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value):
+        raise Conflict(N_("This plan has already been made."))
+    if plan.status == PlanStatus.QUEUED.value:  # a runner claimed and committed it as running already
+        plan.status, plan.started_at, plan.progress = PlanStatus.RUNNING.value, now, 0.0
+        session.add(plan)
+        session.flush()
+    try:
+        built = _build(session, plan, by=by, matrix=matrix or StraightLine())
+        made = solve(built.problem, seconds=plan.seconds, seed=plan.seed, progress=progress, iterations=iterations)
+    except (DomainError, ValueError, OSError) as error:
+        log.exception("plan %s of %s could not be made", plan.id, plan.day)
+        fail(session, plan, str(getattr(error, "message", error)) or type(error).__name__, clock() if clock else now)
+        return
+    found = feasibility.violations(built.problem, made)
+    if found:
+        log.error("plan %s of %s refused: %d violation(s): %s", plan.id, plan.day, len(found),
+                  "; ".join(v.message for v in found[:10]))
+        fail(session, plan, "; ".join(v.message for v in found[:5]), clock() if clock else now)
+        return
+    _save(session, plan, built, made, by=by, now=clock() if clock else now)
+
+
+def fail(session: Session, plan: RoutePlan, error: str, now: datetime) -> None:
+    plan.status, plan.error, plan.finished_at = PlanStatus.FAILED.value, error[:1000], now
+    session.add(plan)
+    session.flush()
+
+
+def current_plan(session: Session, *, day: date, municipality_id: int) -> RoutePlan | None:
+    """The day's plan in force for the municipality's coordinators: the last one done."""
+    return session.scalar(select(RoutePlan).where(
+        col(RoutePlan.day) == day, col(RoutePlan.municipality_id) == municipality_id,
+        col(RoutePlan.status) == PlanStatus.DONE.value).order_by(col(RoutePlan.id).desc()).limit(1))
+
+
+def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, *, by: Actor,
+          now: datetime) -> None:
+    before = current_plan(session, day=plan.day, municipality_id=plan.municipality_id)
+    if before is not None and session.scalar(select(col(PlannedRoute.id)).where(
+            col(PlannedRoute.plan_id) == before.id, col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)):
+        fail(session, plan, "A route of the day's plan has already started: it cannot be planned again.", now)
+        return
+    distance = built.problem.distance_m
+    served: set[str] = set()
+    for route in made.routes:
+        vehicle = built.vehicles[route.vehicle]
+        saved = PlannedRoute(plan_id=id_of(plan), vehicle_id=id_of(vehicle), departure_s=route.departure_s,
+                             return_s=route.return_s, distance_m=route.distance_m,
+                             co2e_kg=round(route.distance_m / 1000 * vehicle.co2e_kg_per_km, 3))
+        session.add(saved)
+        session.flush()
+        at = built.problem.vehicles[[v.key for v in built.problem.vehicles].index(route.vehicle)].depot
+        for position, stop in enumerate(route.stops, start=1):
+            session.add(PlannedStop(route_id=id_of(saved), job_id=int(stop.shipment), action=stop.action.value,
+                                    position=position, leg_m=int(distance[at][stop.place]),
+                                    arrival_s=stop.arrival_s, start_s=stop.start_s, end_s=stop.end_s))
+            at = stop.place
+            served.add(stop.shipment)
+    for unserved in made.unserved:
+        session.add(UnservedJob(plan_id=id_of(plan), job_id=int(unserved.shipment), reason=unserved.reason.value))
+    for entry in built.closed:
+        session.add(UnservedJob(plan_id=id_of(plan), job_id=id_of(entry.job), reason=CLOSED))
+    for key, entry in built.entries.items():
+        job = entry.job
+        if key in served and job.status == JobStatus.OPEN.value:
+            jobs.set_status(session, job, JobStatus.PLANNED, by=by, now=now, extra={"plan_id": plan.id})
+        elif key in served:
+            job.changed_after_planning = False
+            session.add(job)
+        elif job.status == JobStatus.PLANNED.value:
+            jobs.set_status(session, job, JobStatus.OPEN, by=by, now=now, extra={"plan_id": plan.id})
+    for entry in built.closed:
+        if entry.job.status == JobStatus.PLANNED.value:
+            jobs.set_status(session, entry.job, JobStatus.OPEN, by=by, now=now, extra={"plan_id": plan.id})
+    if before is not None:
+        before.status = PlanStatus.REPLACED.value
+        session.add(before)
+    plan.status, plan.progress, plan.finished_at = PlanStatus.DONE.value, 1.0, now
+    plan.distance_m = made.distance_m
+    session.add(plan)
+    session.flush()
+    log.info("plan %s of %s: %d route(s), %d m, %d unserved", plan.id, plan.day, len(made.routes),
+             made.distance_m, len(made.unserved) + len(built.closed))
+
+
+def set_progress(session: Session, plan_id: int, progress: float) -> None:
+    """The running planner says how far it has come (a fraction of its time)."""
+    session.execute(update(RoutePlan).where(col(RoutePlan.id) == plan_id,
+                                            col(RoutePlan.status) == PlanStatus.RUNNING.value)
+                    .values(progress=max(0.0, min(1.0, progress))))
+
+
+def left_behind(session: Session) -> list[RoutePlan]:
+    """Plans queued or running with no one at them (their process stopped): oldest first."""
+    return list(session.scalars(select(RoutePlan).where(
+        col(RoutePlan.status).in_([PlanStatus.QUEUED.value, PlanStatus.RUNNING.value])).order_by(col(RoutePlan.id))))
+
+
+def claim(session: Session, plan_id: int, *, from_status: PlanStatus) -> bool:
+    """Take a plan to run it, once: True if this caller moved it from ``from_status``."""
+    moved = session.execute(update(RoutePlan).where(col(RoutePlan.id) == plan_id,
+                                                    col(RoutePlan.status) == from_status.value)
+                            .values(status=PlanStatus.RUNNING.value, started_at=utcnow())
+                            .execution_options(synchronize_session=False))
+    return moved.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult's
+
+
+# --- Pins ---------------------------------------------------------------------------------------
+
+def pin_job(session: Session, *, job: TransportJob, vehicle_id: int | None, by: Actor, now: datetime) -> None:
+    """Pin the job to one of the vehicles the coordinator plans with (None: unpin it)."""
+    if not jobs.can_see(session, by, job):
+        raise NotVisible(f"transport job {job.id}")
+    pin = session.get(JobPin, job.id)
+    if vehicle_id is None:
+        if pin is not None:
+            session.delete(pin)
+            session.flush()
+        return
+    if vehicle_id not in {id_of(v) for v in vehicles.vehicles_for(session, by, active_only=True)}:
+        raise DomainError(N_("Choose one of the vehicles you plan with."), field="vehicle_id")
+    if pin is None:
+        pin = JobPin(job_id=id_of(job), vehicle_id=vehicle_id, pinned_by_id=by.id, pinned_at=now)
+    pin.vehicle_id, pin.pinned_by_id, pin.pinned_at = vehicle_id, by.id, now
+    session.add(pin)
+    session.flush()
+
+
+def pins_of(session: Session, job_ids: Sequence[int]) -> dict[int, int]:
+    """Job id -> the vehicle it is pinned to."""
+    if not job_ids:
+        return {}
+    found = session.scalars(select(JobPin).where(col(JobPin.job_id).in_(job_ids)))
+    return {pin.job_id: pin.vehicle_id for pin in found}
+
+
+# --- Reading it -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RouteView:
+    route: PlannedRoute
+    vehicle: Vehicle
+    stops: list[tuple[PlannedStop, jobs.ScheduledJob, int]]  # the stop, its job, the load on board after it (l)
+
+
+def routes_of(session: Session, plan: RoutePlan) -> list[RouteView]:
+    """The plan's routes with their stops in order, each job with its sites, and the load on board."""
+    routes = list(session.scalars(select(PlannedRoute).where(col(PlannedRoute.plan_id) == plan.id)
+                                  .order_by(col(PlannedRoute.id))))
+    return [route_view(session, route) for route in routes]
+
+
+def route_view(session: Session, route: PlannedRoute) -> RouteView:
+    stops = list(session.scalars(select(PlannedStop).where(col(PlannedStop.route_id) == route.id)
+                                 .order_by(col(PlannedStop.position))))
+    job_rows = {id_of(j): j for j in session.scalars(select(TransportJob).where(
+        col(TransportJob.id).in_([s.job_id for s in stops] or [0])))}
+    entries = {id_of(e.job): e for e in jobs.scheduled(session, list(job_rows.values()))}
+    load, shown = 0, []
+    for stop in stops:
+        entry = entries[stop.job_id]
+        load += entry.job.volume_l if stop.action == problem.StopAction.PICKUP.value else -entry.job.volume_l
+        shown.append((stop, entry, load))
+    return RouteView(route, session.get_one(Vehicle, route.vehicle_id), shown)
+
+
+def unserved_of(session: Session, plan: RoutePlan) -> list[tuple[UnservedJob, TransportJob]]:
+    rows = session.execute(select(UnservedJob, TransportJob).join(
+        TransportJob, col(TransportJob.id) == col(UnservedJob.job_id)).where(col(UnservedJob.plan_id) == plan.id)
+        .order_by(col(UnservedJob.id))).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def plans_of(session: Session, user: Actor, *, limit: int = 20) -> list[RoutePlan]:
+    _coordinator(user)
+    return list(session.scalars(select(RoutePlan).where(
+        col(RoutePlan.municipality_id).in_(sorted(coordination.scope_of(session, user))))
+        .order_by(col(RoutePlan.day).desc(), col(RoutePlan.id).desc()).limit(limit)))
+
+
+def summary(plan: RoutePlan) -> dict[str, Any]:
+    return {"id": plan.id, "day": plan.day.isoformat(), "status": plan.status, "progress": plan.progress}

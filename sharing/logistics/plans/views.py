@@ -1,0 +1,173 @@
+"""Route plans for coordinators (plan a day, its routes and unserved jobs, pins, planning again)
+and the driver's day (the routes, each stop reported done or failed)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from sharing.access import allow
+from sharing.accounts.models import Role
+from sharing.clock import today_in_sweden, utcnow
+from sharing.db import db_session
+from sharing.errors import DomainError
+from sharing.i18n import N_
+from sharing.logistics.jobs import rules as jobs
+from sharing.logistics.labels import FAILURE_LABELS, UNSERVED_LABELS
+from sharing.logistics.plans import driving, rules, runner
+from sharing.logistics.plans.models import FailureReason, PlanStatus
+from sharing.logistics.vehicles import rules as vehicles
+from sharing.web.forms import refusal
+
+blueprint = Blueprint("route_plans", __name__, url_prefix="/logistics/plans", template_folder="templates")
+driver_blueprint = Blueprint("driver", __name__, url_prefix="/logistics/driver", template_folder="templates")
+log = logging.getLogger("sharing.logistics")
+COORDINATOR = Role.TRANSPORT_COORDINATOR
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return None
+
+
+@blueprint.route("/", methods=["GET", "POST"])
+@allow(COORDINATOR)
+def index() -> ResponseReturnValue:
+    usable = vehicles.vehicles_for(db_session, current_user, active_only=True)
+    error = None
+    if request.method == "POST":
+        day = _day(request.form.get("day"))
+        chosen = [int(v) for v in request.form.getlist("vehicle_ids") if v.isdigit()]
+        seconds = request.form.get("seconds", type=float) or 0.0
+        try:
+            if day is None:
+                raise DomainError(N_("Choose a day."), field="day")
+            plan = rules.request_plan(db_session, day=day, vehicle_ids=chosen, seconds=seconds, seed=0,
+                                      by=current_user, now=utcnow())
+        except DomainError as refused:
+            db_session.rollback()
+            error = refusal(refused)
+        else:
+            db_session.commit()
+            log.info("route plan %s of %s asked for by user %s", plan.id, plan.day, current_user.id)
+            runner.start(plan.id or 0)
+            return redirect(url_for(".detail", plan_id=plan.id))
+    page = render_template("logistics/plans/index.html", vehicles=usable, error=error,
+                           plans=rules.plans_of(db_session, current_user),
+                           today=today_in_sweden(utcnow()), seconds=3)
+    return page, 422 if error else 200
+
+
+@blueprint.get("/<int:plan_id>")
+@allow(COORDINATOR)
+def detail(plan_id: int) -> str:
+    plan = rules.plan_to_see(db_session, current_user, plan_id)
+    db_session.refresh(plan)
+    routes = rules.routes_of(db_session, plan) if plan.status in (PlanStatus.DONE.value,
+                                                                   PlanStatus.REPLACED.value) else []
+    unserved = rules.unserved_of(db_session, plan)
+    job_ids = [stop.job_id for view in routes for stop, _, _ in view.stops] + [job.id or 0 for _, job in unserved]
+    return render_template("logistics/plans/detail.html", plan=plan, routes=routes, unserved=unserved,
+                           pins=rules.pins_of(db_session, job_ids), unserved_labels=UNSERVED_LABELS,
+                           vehicles=vehicles.vehicles_for(db_session, current_user, active_only=True),
+                           waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value))
+
+
+@blueprint.post("/<int:plan_id>/pin")
+@allow(COORDINATOR)
+def pin(plan_id: int) -> Response:
+    rules.plan_to_see(db_session, current_user, plan_id)
+    job = jobs.job_to_see(db_session, current_user, request.form.get("job_id", 0, type=int))
+    vehicle_id = request.form.get("vehicle_id", 0, type=int) or None
+    try:
+        rules.pin_job(db_session, job=job, vehicle_id=vehicle_id, by=current_user, now=utcnow())
+    except DomainError as refused:
+        db_session.rollback()
+        flash(refusal(refused), "error")
+    else:
+        db_session.commit()
+        flash(_("Saved: plan the day again to use it.") if vehicle_id else _("The job is no longer pinned."),
+              "success")
+    return redirect(url_for(".detail", plan_id=plan_id))
+
+
+@blueprint.post("/<int:plan_id>/replan")
+@allow(COORDINATOR)
+def replan(plan_id: int) -> Response:
+    plan = rules.plan_to_see(db_session, current_user, plan_id)
+    try:
+        again = rules.request_plan(db_session, day=plan.day, vehicle_ids=rules.vehicle_ids_of(plan),
+                                   seconds=plan.seconds, seed=plan.seed, by=current_user, now=utcnow())
+    except DomainError as refused:
+        db_session.rollback()
+        flash(refusal(refused), "error")
+        return redirect(url_for(".detail", plan_id=plan_id))
+    db_session.commit()
+    runner.start(again.id or 0)
+    return redirect(url_for(".detail", plan_id=again.id))
+
+
+# --- The driver ----------------------------------------------------------------------------------
+
+@driver_blueprint.get("/", endpoint="index")
+@allow(Role.DRIVER)
+def driver_day() -> str:
+    day = _day(request.args.get("day")) or today_in_sweden(utcnow())
+    return render_template("logistics/plans/driver.html", day=day,
+                           routes=driving.routes_for(db_session, current_user, day=day))
+
+
+@driver_blueprint.get("/routes/<int:route_id>")
+@allow(Role.DRIVER)
+def route(route_id: int) -> str:
+    planned = driving.route_to_drive(db_session, current_user, route_id)
+    return render_template("logistics/plans/route.html", view=rules.route_view(db_session, planned),
+                           plan=db_session.get(rules.RoutePlan, planned.plan_id), failure_labels=FAILURE_LABELS)
+
+
+@driver_blueprint.post("/stops/<int:stop_id>/done")
+@allow(Role.DRIVER)
+def done(stop_id: int) -> Response:
+    stop = driving.stop_to_report(db_session, current_user, stop_id)
+    route_id = stop.route_id
+    try:
+        completed = driving.report_done(db_session, stop, by=current_user, now=utcnow())
+    except DomainError as refused:
+        db_session.rollback()
+        flash(refusal(refused), "error")
+    else:
+        db_session.commit()
+        flash(_("The route is done: thank you!") if completed else _("The stop is done."), "success")
+    return redirect(url_for(".route", route_id=route_id))
+
+
+@driver_blueprint.post("/stops/<int:stop_id>/failed")
+@allow(Role.DRIVER)
+def failed(stop_id: int) -> Response:
+    stop = driving.stop_to_report(db_session, current_user, stop_id)
+    route_id = stop.route_id
+    try:
+        reason = FailureReason(request.form.get("reason", ""))
+    except ValueError:
+        flash(_("Choose what went wrong."), "error")
+        return redirect(url_for(".route", route_id=route_id))
+    try:
+        driving.report_failed(db_session, stop, reason=reason, note=request.form.get("note", ""),
+                              by=current_user, now=utcnow())
+    except DomainError as refused:
+        db_session.rollback()
+        flash(refusal(refused), "error")
+    else:
+        db_session.commit()
+        flash(_("Reported: the coordinators will plan the job again."), "success")
+    return redirect(url_for(".route", route_id=route_id))
+
+

@@ -1,0 +1,272 @@
+"""Planning a day: the plan's routes and stops, what is left unserved and why, pins, the same
+plan from the same seed, and a plan the feasibility check faults never saved."""
+
+from datetime import time
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from sharing.accounts.models import Notification, Role
+from sharing.clock import utcnow
+from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.events import events_of
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestStatus
+from sharing.logistics.jobs import rules as jobs
+from sharing.logistics.jobs.models import JobStatus, TransportJob
+from sharing.logistics.planning import problem
+from sharing.logistics.plans import driving
+from sharing.logistics.plans import rules as plans
+from sharing.logistics.plans.models import (
+    FailureReason,
+    PlannedRoute,
+    PlannedStop,
+    PlanStatus,
+    RoutePlan,
+    RouteStatus,
+    UnservedJob,
+)
+from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
+from tests.logistics import ask, build, hours, jobs_of, vehicle
+
+ITERATIONS = 200
+
+
+@pytest.fixture
+def w(factory):
+    return build(factory)
+
+
+def manual(db, w, pickup, delivery, *, volume=0.5, weight=20.0, goods="Stolar"):
+    job = jobs.add_manual_job(db, by=w["ystad_coordinator"], now=utcnow(), details=jobs.ManualJobDetails(
+        pickup_site_id=pickup.id, delivery_site_id=delivery.id, day=w["monday"], goods=goods, volume_m3=volume,
+        weight_kg=weight))
+    db.commit()
+    return job
+
+
+def plan(db, w, **options):
+    options.setdefault("iterations", ITERATIONS)
+    made = plans.plan_day(db, day=w["monday"], by=w["ystad_coordinator"], now=utcnow(), seconds=5, **options)
+    db.commit()
+    return made
+
+
+def orders(db, made):
+    return [[(stop.job_id, stop.action) for stop, _, _ in view.stops] for view in plans.routes_of(db, made)]
+
+
+def test_a_small_day_is_planned_in_its_best_order(db, factory, w):
+    """Chairs from the depot to a school east of it, and tables from that school to one farther
+    east: out along the line and back is the one shortest way."""
+    near = factory.site(w["ystad"], "Nära", latitude=55.43, longitude=13.90)
+    far = factory.site(w["ystad"], "Långt bort", latitude=55.43, longitude=14.00)
+    van = vehicle(db, w)
+    onward = manual(db, w, near, far, goods="Bord")
+    out = manual(db, w, w["depot"], near, goods="Stolar")
+    made = plan(db, w)
+    assert made.status == PlanStatus.DONE.value and made.error == ""
+    [view] = plans.routes_of(db, made)
+    assert view.vehicle.id == van.id
+    places = [entry.pickup.site_id if stop.action == "pickup" else entry.delivery.site_id
+              for stop, entry, _ in view.stops]
+    assert places == [w["depot"].id, near.id, near.id, far.id]
+    assert [stop.job_id for stop, _, _ in view.stops][::3] == [out.id, onward.id]
+    assert view.stops[-1][2] == 0, "empty once all is delivered"
+    legs = [stop.leg_m for stop, _, _ in view.stops]
+    assert legs[0] == 0 and legs[2] == 0, "the second stop at a place is no drive"
+    # Out along the line and back: the far site's distance twice.
+    assert view.route.distance_m == made.distance_m == 2 * sum(legs)
+    assert view.route.co2e_kg == pytest.approx(view.route.distance_m / 1000 * view.vehicle.co2e_kg_per_km, abs=1e-3)
+    db.expire_all()
+    assert {db.get(TransportJob, j.id).status for j in (onward, out)} == {JobStatus.PLANNED.value}
+
+
+def test_jobs_no_plan_can_serve_are_listed_with_the_reason(db, factory, w):
+    vehicle(db, w, volume_m3=2.0)
+    tuesdays = factory.site(w["skurup"], "Öppet på tisdagar")
+    hours(db, tuesdays, (1, time(8), time(12)))
+    closed = manual(db, w, w["depot"], tuesdays)  # on a Monday
+    too_big = manual(db, w, w["depot"], w["trelleborg_site"], volume=5.0)
+    fine = manual(db, w, w["depot"], w["trelleborg_site"])
+    made = plan(db, w)
+    reasons = {row.job_id: row.reason for row in db.scalars(select(UnservedJob).where(
+        col(UnservedJob.plan_id) == made.id))}
+    assert reasons == {closed.id: plans.CLOSED, too_big.id: problem.UnservedReason.TOO_BIG.value}
+    assert db.get(TransportJob, fine.id).status == JobStatus.PLANNED.value
+    assert db.get(TransportJob, closed.id).status == JobStatus.OPEN.value
+
+
+def test_a_pinned_job_stays_on_its_vehicle_when_the_day_is_planned_again(db, factory, w):
+    first = vehicle(db, w, name="Första")
+    second = vehicle(db, w, name="Andra")
+    job = manual(db, w, w["depot"], w["trelleborg_site"])
+    other = manual(db, w, w["depot"], w["school"])
+    for pinned_to in (first, second):
+        plans.pin_job(db, job=db.get(TransportJob, job.id), vehicle_id=pinned_to.id, by=w["ystad_coordinator"],
+                      now=utcnow())
+        db.commit()
+        made = plan(db, w)
+        on = {stop.job_id: view.vehicle.id for view in plans.routes_of(db, made) for stop, _, _ in view.stops}
+        assert on[job.id] == pinned_to.id
+        assert other.id in on
+    earlier = db.scalars(select(RoutePlan).order_by(col(RoutePlan.id))).all()
+    assert [p.status for p in earlier] == [PlanStatus.REPLACED.value, PlanStatus.DONE.value]
+
+
+def test_the_same_day_and_seed_give_the_same_plan(db, factory, w):
+    vehicle(db, w, name="Första")
+    vehicle(db, w, name="Andra", volume_m3=3.0)
+    sites = [factory.site(w["ystad"], f"Skola {n}", latitude=55.40 + n / 100, longitude=13.70 + n / 50)
+             for n in range(6)]
+    for n, site in enumerate(sites):
+        manual(db, w, w["depot"] if n % 2 else sites[n - 1], site, volume=0.8 + n / 10)
+    first, second = plan(db, w, seed=7), plan(db, w, seed=7)
+    assert orders(db, first) == orders(db, second) and orders(db, first)
+    assert first.distance_m == second.distance_m
+
+
+def test_a_plan_the_feasibility_check_faults_is_never_saved(db, factory, w, caplog):
+    vehicle(db, w)
+    job = manual(db, w, w["depot"], factory.site(w["trelleborg"], "Hedvägen", latitude=55.38, longitude=13.16))
+
+    def careless(built, **_):
+        """A planner that forgets the drive: it arrives everywhere at once."""
+        [van] = built.vehicles
+        [shipment] = built.shipments
+        stops = (problem.Stop(shipment.key, problem.StopAction.PICKUP, shipment.pickup, 25200, 25200, 25800),
+                 problem.Stop(shipment.key, problem.StopAction.DELIVERY, shipment.delivery, 25800, 25800, 26400))
+        return problem.Plan((problem.Route(van.key, stops, 25200, 26400, 0),), ())
+
+    made = plan(db, w, solve=careless)
+    assert made.status == PlanStatus.FAILED.value
+    assert "too_fast" in caplog.text or "arrives" in made.error
+    assert db.scalars(select(PlannedStop)).all() == []
+    assert db.get(TransportJob, job.id).status == JobStatus.OPEN.value
+
+
+def test_only_coordinators_plan_and_only_with_their_vehicles(db, w):
+    theirs = vehicle(db, w, by="trelleborg_coordinator", depot_site_id=w["trelleborg_site"].id)
+    with pytest.raises(NotAllowed):
+        plans.plan_day(db, day=w["monday"], by=w["ystad_admin"], now=utcnow(), seconds=1)
+    with pytest.raises(DomainError):
+        plans.plan_day(db, day=w["monday"], by=w["ystad_coordinator"], now=utcnow(), seconds=1,
+                       vehicle_ids=[theirs.id])
+
+
+# --- The driver ---------------------------------------------------------------------------------
+
+def approved_loan(app, db, w):
+    request = ask(db, w)
+    with app.app_context():
+        loans.approve(db, request, by=w["manager"], now=utcnow())
+        db.commit()
+    return request
+
+
+def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    van = vehicle(db, w)
+    request = approved_loan(app, db, w)
+    other = manual(db, w, w["depot"], factory.site(w["ystad"], "Bortom", latitude=55.50, longitude=13.95),
+                   volume=1.2)
+    made = plan(db, w)
+    [route] = driving.routes_for(db, driver, day=w["monday"])
+    assert (route[0].plan_id, route[1].id) == (made.id, van.id)
+    view = plans.route_view(db, route[0])
+    with app.app_context():
+        for stop, _, _ in view.stops:
+            completed = driving.report_done(db, db.get(PlannedStop, stop.id), by=driver, now=utcnow())
+            db.commit()
+    assert completed
+    db.expire_all()
+    loan = db.get(LoanRequest, request.id)
+    assert loan.status == RequestStatus.HANDED_OVER.value
+    assert loan.handover_method == HandoverMethod.TRANSPORT.value and loan.handover_confirmed_by_owner_at
+    delivery = jobs_of(db, request)["delivery"]
+    assert delivery.status == JobStatus.DONE.value and db.get(TransportJob, other.id).status == JobStatus.DONE.value
+    assert db.get(PlannedRoute, route[0].id).status == RouteStatus.COMPLETED.value
+    [event] = events_of(db, subject_type=driving.ROUTE_SUBJECT, subject_id=route[0].id)
+    assert event.name == TRANSPORT_COMPLETED and event.municipality_id == w["ystad"].id
+    payload = event.payload
+    assert payload["km"] == pytest.approx(route[0].distance_m / 1000)
+    assert payload["co2e_kg"] == pytest.approx(payload["km"] * van.co2e_kg_per_km, abs=1e-3)
+    assert payload["method"] == driving.METHOD and payload["factor_source"] == van.co2e_source
+    [share] = payload["attributions"]  # the manual job serves no request
+    assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
+
+
+def test_attributions_add_up_to_the_route(db):
+    legs, back = [1000, 0, 3000, 2000], 4000
+    stops = [(1, "pickup", 100), (2, "pickup", 300), (1, "delivery", 100), (2, "delivery", 300)]
+    shares = driving.attribute(legs, stops, back_m=back, kg_per_km=0.25)
+    assert sum(s.km for s in shares) == pytest.approx(10.0, abs=0.002)
+    assert sum(s.co2e_kg for s in shares) == pytest.approx(2.5, abs=0.002)
+    # The leg both were on board: 3000 m by volume, 750 and 2250; then 2000 m job 2's alone.
+    carried = {1: 750, 2: 2250 + 2000}
+    empty = 1000 + 4000
+    for share in shares:
+        expected = carried[share.job_id] + empty * carried[share.job_id] / 5000
+        assert share.km == pytest.approx(expected / 1000, abs=0.001)
+
+
+def test_a_failed_stop_sends_the_job_back_to_its_coordinators(app, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    request = approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+    with app.app_context():
+        with pytest.raises(DomainError):
+            driving.report_failed(db, first, reason=FailureReason.OTHER, note=" ", by=driver, now=utcnow())
+        db.rollback()
+        completed = driving.report_failed(db, db.get(PlannedStop, first.id), reason=FailureReason.NOBODY_THERE,
+                                          note="", by=driver, now=utcnow())
+        db.commit()
+    assert completed, "the delivery fails with its pickup: nothing is left"
+    db.expire_all()
+    job = jobs_of(db, request)["delivery"]
+    assert (job.status, job.changed_after_planning) == (JobStatus.FAILED.value, True)
+    assert db.get(LoanRequest, request.id).status == RequestStatus.APPROVED.value
+    told = db.scalars(select(Notification).where(col(Notification.user_id) == w["ystad_coordinator"].id)).all()
+    assert any("could not carry" in n.message for n in told)
+    [event] = events_of(db, subject_type=driving.ROUTE_SUBJECT, subject_id=route.id)
+    assert event.payload["attributions"] == []
+
+
+def test_only_the_vehicles_drivers_report_its_stops(app, db, factory, w):
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    skurup_driver = factory.user(w["skurup"], Role.DRIVER)
+    assert driving.routes_for(db, skurup_driver, day=w["monday"]) == []
+    stop = db.scalars(select(PlannedStop)).first()
+    with pytest.raises(NotVisible):
+        driving.report_done(db, stop, by=skurup_driver, now=utcnow())
+    with pytest.raises(NotAllowed):
+        driving.routes_for(db, w["ystad_coordinator"], day=w["monday"])
+
+
+def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, client, auth, db, factory, w):
+    from tests.conftest import Auth, csrf_token
+    van = vehicle(db, w)
+    manual(db, w, w["depot"], factory.site(w["ystad"], "Bortom", latitude=55.50, longitude=13.95))
+    auth.login(w["ystad_coordinator"])
+    token = csrf_token(client, "/logistics/plans/")
+    response = client.post("/logistics/plans/", data={"csrf_token": token, "day": w["monday"].isoformat(),
+                                                      "vehicle_ids": [str(van.id)], "seconds": "1"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'role="status"' in page and "Bortom" in page and "Skåpbilen" in page
+    assert client.post("/logistics/plans/", data={"csrf_token": token, "day": "", "seconds": "1"}).status_code == 422
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    client = app.test_client()
+    Auth(client).login(driver)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
+    for stop, _, _ in plans.route_view(db, route).stops:
+        assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
+    db.expire_all()
+    assert db.get(PlannedRoute, route.id).status == RouteStatus.COMPLETED.value

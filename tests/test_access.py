@@ -130,6 +130,9 @@ EXPECTED: dict[str, object] = {
     # A route's sheet: its coordinators and its drivers.
     "route_sheets.page": {Role.TRANSPORT_COORDINATOR, Role.DRIVER},
     "route_sheets.pdf": {Role.TRANSPORT_COORDINATOR, Role.DRIVER},
+    "api.find_route_plans": {Role.TRANSPORT_COORDINATOR}, "api.get_route_plan": {Role.TRANSPORT_COORDINATOR},
+    "api.create_route_plan": {Role.TRANSPORT_COORDINATOR}, "api.find_driver_routes": {Role.DRIVER},
+    "api.report_stop_done": {Role.DRIVER}, "api.report_stop_failed": {Role.DRIVER},
     "api.find_transport_jobs": {Role.TRANSPORT_COORDINATOR}, "api.get_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.create_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.cancel_transport_job": {Role.TRANSPORT_COORDINATOR},

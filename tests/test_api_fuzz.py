@@ -23,6 +23,7 @@ from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
 from sharing.logistics.jobs import rules as transport_jobs
+from sharing.logistics.plans import rules as route_plans
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind
 from tests.factories import PASSWORD
@@ -39,12 +40,12 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings) and transport coordinator with a token, in a
+    """A facility manager (who may write listings), transport coordinator and driver with a token, in a
     municipality with a site (and its opening hours), a category (with figures), a published
-    listing, a request for it, a wanted item, a vehicle and a transport job,
+    listing, a request for it, a wanted item, a vehicle, a transport job and the day's plan,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
-    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.TRANSPORT_COORDINATOR,
+    manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.TRANSPORT_COORDINATOR, Role.DRIVER,
                            unit=factory.unit(municipality))
     site = factory.site(municipality)
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
@@ -63,6 +64,13 @@ def api_token(app, db, factory) -> str:
     transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
         pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id,
         day=today_in_sweden(now) + timedelta(days=1), goods="Whiteboardtavlor", volume_m3=0.7, weight_kg=30))
+    # The day planned: a plan, a route and its stops for the plans' and the driver's operations
+    # (between sites with no opening hours: open whatever tomorrow's weekday).
+    transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
+        pickup_site_id=factory.site(municipality).id, delivery_site_id=factory.site(municipality).id,
+        day=today_in_sweden(now) + timedelta(days=1), goods="Bord", volume_m3=0.5, weight_kg=20))
+    route_plans.plan_day(db, day=today_in_sweden(now) + timedelta(days=1), by=manager, now=now, seconds=1,
+                         iterations=50)
     _, raw = create_api_token(db, user=manager, name="Fuzz", password=PASSWORD, now=now,
                               expires_at=now + timedelta(days=30), max_lifetime=timedelta(days=365))
     db.commit()

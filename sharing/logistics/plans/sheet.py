@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import segno

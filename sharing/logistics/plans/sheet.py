@@ -23,7 +23,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
-from reportlab.graphics.shapes import Circle, Drawing, Polygon, PolyLine, String
+from reportlab.graphics.shapes import Circle, Drawing, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -43,6 +43,9 @@ from sharing.logistics.plans import driving, rules
 from sharing.logistics.plans.models import PlannedRoute, PlanStatus, RoutePlan
 from sharing.logistics.vehicles.models import Vehicle
 
+MIN_SPAN_DEGREES = 0.05  # about 5 km: the least a map shows across
+NEAR = 14  # map units: places closer than this share a label
+LABEL_CHAR = 6.5  # map units a label's character takes (bold, 10 units high)
 BORDERS = Path(__file__).resolve().parents[2] / "static" / "map" / "municipalities.geojson"
 
 
@@ -137,14 +140,23 @@ def route_sheet(session: Session, route: PlannedRoute, *, listing_url: Callable[
 @dataclass(frozen=True)
 class RouteMap:
     """The route projected onto a ``width`` × ``height`` box, y downwards (as SVG): the borders
-    as closed rings, the route's places in driving order (the depot first and last), and each
-    stop's number at its place."""
+    as closed rings, the route's places in driving order (the depot first and last), and the
+    labels: each stop's number at its place ("D" the depot), those of places closer than
+    ``NEAR`` together in one label ("D, 1, 6"), so none hides another."""
 
     width: float
     height: float
     borders: tuple[tuple[tuple[float, float], ...], ...]
     path: tuple[tuple[float, float], ...]
-    marks: tuple[tuple[str, float, float], ...]  # label, x, y; "D" the depot
+    marks: tuple[tuple[str, float, float], ...]  # label, x, y
+
+    def label_width(self, label: str) -> float:
+        return LABEL_CHAR * len(label) + 6
+
+    def label_left(self, label: str, x: float) -> float:
+        """Where a label's box starts: right of its place, or left of it at the map's right edge."""
+        box = self.label_width(label)
+        return x + 5 if x + 5 + box <= self.width else max(0.0, x - 5 - box)
 
 
 @cache
@@ -160,27 +172,59 @@ def _border_rings() -> tuple[tuple[tuple[float, float], ...], ...]:
     return tuple(rings)
 
 
-def route_map(sheet: RouteSheet, *, width: float = 600, height: float = 300, margin: float = 12) -> RouteMap:
-    """The municipalities and the route, fitted in the box (longitudes shrunk by the cosine of
-    the latitude, so the shapes keep their proportions)."""
+def route_map(sheet: RouteSheet, *, width: float = 360, height: float = 180, margin: float = 24) -> RouteMap:
+    """The route fitted in the box, with the municipal borders around it cut at the box's edges
+    (longitudes shrunk by the cosine of the latitude, so the shapes keep their proportions). A
+    route within a few streets is shown as at least ``MIN_SPAN_DEGREES`` across."""
     places = [(sheet.depot.longitude, sheet.depot.latitude)] + [(s.longitude, s.latitude) for s in sheet.stops]
-    rings = _border_rings()
-    every = [point for ring in rings for point in ring] + places
-    west, east = min(p[0] for p in every), max(p[0] for p in every)
-    south, north = min(p[1] for p in every), max(p[1] for p in every)
+    west, east = min(p[0] for p in places), max(p[0] for p in places)
+    south, north = min(p[1] for p in places), max(p[1] for p in places)
     shrink = math.cos(math.radians((south + north) / 2))
-    span_x, span_y = max((east - west) * shrink, 1e-6), max(north - south, 1e-6)
+    span_x, span_y = max((east - west) * shrink, MIN_SPAN_DEGREES), max(north - south, MIN_SPAN_DEGREES)
     scale = min((width - 2 * margin) / span_x, (height - 2 * margin) / span_y)
-    left = (width - span_x * scale) / 2
-    top = (height - span_y * scale) / 2
+    centre_x, centre_y = (west + east) / 2, (south + north) / 2
 
     def at(point: tuple[float, float]) -> tuple[float, float]:
-        return (round(left + (point[0] - west) * shrink * scale, 1), round(top + (north - point[1]) * scale, 1))
+        return (round(width / 2 + (point[0] - centre_x) * shrink * scale, 1),
+                round(height / 2 + (centre_y - point[1]) * scale, 1))
 
     path = tuple(at(p) for p in [*places, places[0]])
-    marks = [("D", *path[0])]
-    marks += [(str(stop.position), *at((stop.longitude, stop.latitude))) for stop in sheet.stops]
-    return RouteMap(width, height, tuple(tuple(at(p) for p in ring) for ring in rings), path, tuple(marks))
+    marks: list[tuple[list[str], float, float]] = []
+    for label, (x, y) in zip(["D"] + [str(stop.position) for stop in sheet.stops], path, strict=False):
+        near = next((mark for mark in marks if math.dist((mark[1], mark[2]), (x, y)) < NEAR), None)
+        if near is None:
+            marks.append(([label], x, y))
+        else:
+            near[0].append(label)
+    borders = (clip(tuple(at(p) for p in ring), width, height) for ring in _border_rings())
+    return RouteMap(width, height, tuple(ring for ring in borders if len(ring) >= 3), path,
+                    tuple((", ".join(labels), x, y) for labels, x, y in marks))
+
+
+def clip(ring: Sequence[tuple[float, float]], width: float, height: float) -> tuple[tuple[float, float], ...]:
+    """The part of a polygon inside the box from (0, 0) to (width, height) (Sutherland and
+    Hodgman: cut by each edge of the box in turn)."""
+    points = list(ring)
+    for axis, bound, low in ((0, 0.0, True), (0, width, False), (1, 0.0, True), (1, height, False)):
+        def inside(point: tuple[float, float], axis: int = axis, bound: float = bound, low: bool = low) -> bool:
+            return point[axis] >= bound if low else point[axis] <= bound
+
+        def cross(a: tuple[float, float], b: tuple[float, float], axis: int = axis,
+                  bound: float = bound) -> tuple[float, float]:
+            t = (bound - a[axis]) / (b[axis] - a[axis])
+            return (round(a[0] + t * (b[0] - a[0]), 1), round(a[1] + t * (b[1] - a[1]), 1))
+
+        kept: list[tuple[float, float]] = []
+        for index, current in enumerate(points):
+            previous = points[index - 1]
+            if inside(current):
+                if not inside(previous):
+                    kept.append(cross(previous, current))
+                kept.append(current)
+            elif inside(previous):
+                kept.append(cross(previous, current))
+        points = kept
+    return tuple(points)
 
 
 def qr_svg(url: str) -> str:
@@ -214,9 +258,15 @@ def _map_drawing(sheet: RouteSheet, *, width: float, height: float) -> Drawing:
         drawing.add(Polygon(flip(ring), strokeColor=colors.grey, fillColor=colors.HexColor("#eef2ee"),
                             strokeWidth=0.6))
     drawing.add(PolyLine(flip(shown.path), strokeColor=colors.HexColor("#1f4e8c"), strokeWidth=1.4))
-    for label, x, y in shown.marks:
-        drawing.add(Circle(x, height - y, 6, fillColor=colors.white, strokeColor=colors.black, strokeWidth=0.8))
-        drawing.add(String(x, height - y - 2.5, label, fontName="Helvetica-Bold", fontSize=7, textAnchor="middle"))
+    for x, y in shown.path:
+        drawing.add(Circle(x, height - y, 2.5, fillColor=colors.black, strokeColor=None))
+    for label, x, y in shown.marks:  # a box beside the place, as in the page's SVG
+        box, left = shown.label_width(label), shown.label_left(label, x)
+        frame = Rect(left, height - y - 7, box, 14)
+        frame.fillColor, frame.strokeColor, frame.strokeWidth = colors.white, colors.black, 0.6
+        drawing.add(frame)
+        drawing.add(String(left + box / 2, height - y - 3, label, fontName="Helvetica-Bold", fontSize=9,
+                           textAnchor="middle"))
     return drawing
 
 
@@ -237,7 +287,7 @@ def render_pdf(sheet: RouteSheet, *, texts: dict[str, str]) -> bytes:
         text(f"{texts['depot']}: {depot.name}, {depot.street_address}, {depot.postal_code} {depot.locality}"),
         text(f"{texts['departure']}: {sheet.departure}    {texts['return']}: {sheet.return_}    "
              f"{sheet.distance_km:.1f} km"),
-        Spacer(1, 4 * mm), _map_drawing(sheet, width=180 * mm, height=80 * mm), Spacer(1, 4 * mm),
+        Spacer(1, 4 * mm), _map_drawing(sheet, width=180 * mm, height=78 * mm), Spacer(1, 4 * mm),
     ]
     rows: list[list[Any]] = [[text(texts[h], "Heading5") for h in ("number", "time", "where", "what", "qr")]]
     for stop in sheet.stops:

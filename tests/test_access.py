@@ -132,6 +132,12 @@ EXPECTED: dict[str, object] = {
     "route_plans.pin": {Role.TRANSPORT_COORDINATOR}, "route_plans.replan": {Role.TRANSPORT_COORDINATOR},
     "driver.index": {Role.DRIVER}, "driver.route": {Role.DRIVER}, "driver.done": {Role.DRIVER},
     "driver.failed": {Role.DRIVER},
+    # A route's sheet: its coordinators and its drivers.
+    "route_sheets.page": {Role.TRANSPORT_COORDINATOR, Role.DRIVER},
+    "route_sheets.pdf": {Role.TRANSPORT_COORDINATOR, Role.DRIVER},
+    "api.find_route_plans": {Role.TRANSPORT_COORDINATOR}, "api.get_route_plan": {Role.TRANSPORT_COORDINATOR},
+    "api.create_route_plan": {Role.TRANSPORT_COORDINATOR}, "api.find_driver_routes": {Role.DRIVER},
+    "api.report_stop_done": {Role.DRIVER}, "api.report_stop_failed": {Role.DRIVER},
     "api.find_transport_jobs": {Role.TRANSPORT_COORDINATOR}, "api.get_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.create_transport_job": {Role.TRANSPORT_COORDINATOR},
     "api.cancel_transport_job": {Role.TRANSPORT_COORDINATOR},

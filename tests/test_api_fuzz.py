@@ -23,6 +23,7 @@ from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
 from sharing.logistics.jobs import rules as transport_jobs
+from sharing.logistics.plans import rules as route_plans
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind
 from sharing.reports.ledger.models import ReuseEntry
@@ -40,14 +41,14 @@ NOT_CHECKED = [positive_data_acceptance, negative_data_rejection]
 
 @pytest.fixture
 def api_token(app, db, factory) -> str:
-    """A facility manager (who may write listings), transport coordinator and sustainability
-    officer (who reads the reuse statistics) with a token, in a municipality with a site (and its
-    opening hours), a category (with figures), a published listing, a request for it, a wanted
-    item, a vehicle, a transport job and a ledger entry,
+    """A facility manager (who may write listings), transport coordinator, driver and
+    sustainability officer (who reads the reuse statistics) with a token, in a municipality with a
+    site (and its opening hours), a category (with figures), a published listing, a request for it,
+    a wanted item, a vehicle, a transport job, the day's plan and a ledger entry,
     so small ids name real records and every kind of field is in some answer."""
     municipality = factory.municipality("Ystad", "1286")
     manager = factory.user(municipality, Role.FACILITY_MANAGER, Role.EMPLOYEE, Role.TRANSPORT_COORDINATOR,
-                           Role.SUSTAINABILITY_OFFICER,
+                           Role.DRIVER, Role.SUSTAINABILITY_OFFICER,
                            unit=factory.unit(municipality))
     site = factory.site(municipality)
     db.add(OpeningHours(site_id=site.id, weekday=0, opens=time(8), closes=time(16)))
@@ -66,6 +67,13 @@ def api_token(app, db, factory) -> str:
     transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
         pickup_site_id=site.id, delivery_site_id=factory.site(municipality).id,
         day=today_in_sweden(now) + timedelta(days=1), goods="Whiteboardtavlor", volume_m3=0.7, weight_kg=30))
+    # The day planned: a plan, a route and its stops for the plans' and the driver's operations
+    # (between sites with no opening hours: open whatever tomorrow's weekday).
+    transport_jobs.add_manual_job(db, by=manager, now=now, details=transport_jobs.ManualJobDetails(
+        pickup_site_id=factory.site(municipality).id, delivery_site_id=factory.site(municipality).id,
+        day=today_in_sweden(now) + timedelta(days=1), goods="Bord", volume_m3=0.5, weight_kg=20))
+    route_plans.plan_day(db, day=today_in_sweden(now) + timedelta(days=1), by=manager, now=now, seconds=1,
+                         iterations=50)
     # A ledger entry of this year, so the reports' answers hold one (written as the ledger's receiver would).
     today = today_in_sweden(now)
     db.add(ReuseEntry(event_id=1, kind="take_over", occurred_at=now, day=today, month=today.year * 100 + today.month,

@@ -270,3 +270,34 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
         assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
     db.expire_all()
     assert db.get(PlannedRoute, route.id).status == RouteStatus.COMPLETED.value
+
+
+def test_plans_left_behind_are_planned_or_failed_by_the_job(app, db, w):
+    """The logistics-plans job: a plan queued and never started is planned; one running far
+    past its time (its process stopped) is failed; a plan just asked for is left to its runner."""
+    from datetime import timedelta
+
+    from sharing.logistics.plans import runner
+    van = vehicle(db, w)
+    manual(db, w, w["depot"], w["trelleborg_site"])
+    long_ago = utcnow() - runner.LEFT_BEHIND - timedelta(minutes=5)
+
+    def asked(**fields):
+        made = plans.request_plan(db, day=w["monday"], vehicle_ids=[van.id], seconds=1, seed=0,
+                                  by=w["ystad_coordinator"], now=utcnow())
+        for name, value in fields.items():
+            setattr(made, name, value)
+        db.add(made)
+        db.commit()
+        return made.id
+
+    queued = asked(created_at=long_ago)
+    stopped = asked(status=PlanStatus.RUNNING.value, started_at=long_ago, created_at=long_ago)
+    fresh = asked()
+    with app.app_context():
+        runner.pick_up_left_behind()
+    db.expire_all()
+    assert db.get(RoutePlan, queued).status == PlanStatus.DONE.value
+    assert db.get(RoutePlan, stopped).status == PlanStatus.FAILED.value
+    assert "stopped" in db.get(RoutePlan, stopped).error
+    assert db.get(RoutePlan, fresh).status == PlanStatus.QUEUED.value

@@ -44,7 +44,7 @@ def openapi_document() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from sharing.api import accounts, catalog, idempotency, loans, logistics, notifications, reports, wants  # noqa: F401  (they register their routes and hooks)
+    from sharing.api import accounts, catalog, idempotency, loans, logistics, notifications, plans, reports, wants  # noqa: F401  (they register their routes and hooks)
 
     idempotency.init_app(app)
     csrf.exempt(blueprint)

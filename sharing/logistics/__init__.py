@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(vehicle_views.blueprint)
     app.register_blueprint(plan_views.blueprint)
     app.register_blueprint(plan_views.driver_blueprint)
+    app.register_blueprint(plan_views.sheet_blueprint)
     add_template_helpers(app, names={"job_kind_labels": labels.JOB_KIND_LABELS,
                                      "job_status_labels": labels.JOB_STATUS_LABELS,
                                      "load_source_labels": labels.LOAD_SOURCE_LABELS,

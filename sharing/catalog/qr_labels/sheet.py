@@ -232,7 +232,7 @@ def _each_copy(labels: Sequence[ListingLabel]) -> Iterator[ListingLabel]:
 def _draw_label(canvas: Canvas, content: LabelContent, layout: SheetLayout, x: float, y: float) -> None:
     padding = layout.padding * mm
     qr_bottom = y + (layout.label_height - layout.qr_side) / 2 * mm
-    _draw_qr(canvas, qr_matrix(content.url), x + layout.qr_margin * mm, qr_bottom, layout.qr_side * mm)
+    draw_qr(canvas, qr_matrix(content.url), x + layout.qr_margin * mm, qr_bottom, layout.qr_side * mm)
 
     text_x = x + _text_left(layout)
     top = y + layout.label_height * mm - padding
@@ -251,7 +251,7 @@ def _draw_label(canvas: Canvas, content: LabelContent, layout: SheetLayout, x: f
         canvas.drawString(text_x, baseline + SMALL_SIZE + 3, content.inventory_line)
 
 
-def _draw_qr(canvas: Canvas, matrix: Sequence[bytearray], x: float, y: float, side: float) -> None:
+def draw_qr(canvas: Canvas, matrix: Sequence[bytearray], x: float, y: float, side: float) -> None:
     """The code in a square of ``side`` at (x, y), its quiet zone inside the square. Each run
     of dark modules in a row is one rectangle of one path: small files, no seams within a row."""
     module = side / (len(matrix) + 2 * QR_QUIET_ZONE)

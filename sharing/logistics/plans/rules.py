@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Site
@@ -333,11 +333,18 @@ def unserved_of(session: Session, plan: RoutePlan) -> list[tuple[UnservedJob, Tr
     return [(row[0], row[1]) for row in rows]
 
 
-def plans_of(session: Session, user: Actor, *, limit: int = 20) -> list[RoutePlan]:
+def plans_of(session: Session, user: Actor, *, limit: int = 20, offset: int = 0) -> list[RoutePlan]:
+    """The plans of the municipalities the coordinator plans for, the latest day first."""
     _coordinator(user)
     return list(session.scalars(select(RoutePlan).where(
         col(RoutePlan.municipality_id).in_(sorted(coordination.scope_of(session, user))))
-        .order_by(col(RoutePlan.day).desc(), col(RoutePlan.id).desc()).limit(limit)))
+        .order_by(col(RoutePlan.day).desc(), col(RoutePlan.id).desc()).offset(offset).limit(limit)))
+
+
+def count_plans(session: Session, user: Actor) -> int:
+    _coordinator(user)
+    return session.scalar(select(func.count()).select_from(RoutePlan).where(
+        col(RoutePlan.municipality_id).in_(sorted(coordination.scope_of(session, user))))) or 0
 
 
 def summary(plan: RoutePlan) -> dict[str, Any]:

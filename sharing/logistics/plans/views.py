@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import allow
 from sharing.accounts.models import Role
+from sharing.catalog.qr_labels.views import listing_url
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
@@ -21,12 +22,14 @@ from sharing.i18n import N_
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.labels import FAILURE_LABELS, UNSERVED_LABELS
 from sharing.logistics.plans import driving, rules, runner
+from sharing.logistics.plans import sheet as route_sheets
 from sharing.logistics.plans.models import FailureReason, PlanStatus
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.web.forms import refusal
 
 blueprint = Blueprint("route_plans", __name__, url_prefix="/logistics/plans", template_folder="templates")
 driver_blueprint = Blueprint("driver", __name__, url_prefix="/logistics/driver", template_folder="templates")
+sheet_blueprint = Blueprint("route_sheets", __name__, url_prefix="/logistics/routes", template_folder="templates")
 log = logging.getLogger("sharing.logistics")
 COORDINATOR = Role.TRANSPORT_COORDINATOR
 
@@ -171,3 +174,37 @@ def failed(stop_id: int) -> Response:
     return redirect(url_for(".route", route_id=route_id))
 
 
+
+
+# --- The route sheet (its coordinators and drivers) --------------------------------------------------
+
+def _sheet(route_id: int) -> route_sheets.RouteSheet:
+    route = route_sheets.route_to_print(db_session, current_user, route_id)
+    return route_sheets.route_sheet(db_session, route, listing_url=listing_url)
+
+
+@sheet_blueprint.get("/<int:route_id>/sheet")
+@allow(COORDINATOR, Role.DRIVER)
+def page(route_id: int) -> str:
+    sheet = _sheet(route_id)
+    return render_template("logistics/plans/sheet.html", sheet=sheet, route_map=route_sheets.route_map(sheet),
+                           svg_points=route_sheets.svg_points, qr_svg=route_sheets.qr_svg)
+
+
+@sheet_blueprint.get("/<int:route_id>/sheet.pdf")
+@allow(COORDINATOR, Role.DRIVER)
+def pdf(route_id: int) -> Response:
+    sheet = _sheet(route_id)
+    texts = {"title": _("Route sheet: %(vehicle)s, %(day)s", vehicle=sheet.vehicle, day=sheet.day.isoformat()),
+             "service": _("Delningstjänsten"), "depot": _("Depot"), "departure": _("Leave the depot"),
+             "return": _("Back at the depot"), "number": "#", "time": _("Time"), "where": _("Address"),
+             "what": _("What"), "qr": _("Listing"), "access": _("Access"), "notes": _("Note"),
+             "pickup": _("Pick up"), "delivery": _("Deliver"), "quantity": _("Quantity"),
+             "inventory_number": _("Inv. no."), "arrival": _("arrive"), "window": _("open"),
+             "footer": _("Scan a piece's code to open its listing.")}
+    body = route_sheets.render_pdf(sheet, texts=texts)
+    log.info("route sheet of route %s made by user %s", route_id, current_user.id)
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="korlista-{sheet.day.isoformat()}-{route_id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,87 @@
+"""A day's transport from plan to handover in a real Chromium, axe-core on every page: a
+transport coordinator plans the next working day from the demo's approved requests with
+transport, opens the plan and its route sheet (the PDF too), and a driver on a phone marks
+the stops done; the loan then shows as handed over to its requester."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sharing.clock import today_in_sweden, utcnow
+from sharing.logistics.demo import next_working_day
+
+from .conftest import assert_accessible
+from .test_journeys import log_in
+from .test_logistics_journey import PHONE, assert_no_sideways_scroll
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page]) -> None:
+    day = next_working_day(today_in_sweden(utcnow())).isoformat()
+    page = new_page()
+    page.goto("/login")
+    log_in(page, "samordnare@ystad.example")
+    page.goto("/logistics/plans/")
+    page.get_by_label("Dag", exact=True).fill(day)
+    # One of Ystad's own vans: its driver drives the route.
+    for box in page.get_by_role("checkbox").all():
+        box.uncheck()
+    page.get_by_label("Skåpbil 2").check()
+    page.get_by_label("Planeringstid (sekunder)").fill("2")
+    page.get_by_role("button", name="Planera dagen").click()
+    expect(page).to_have_url(re.compile(r"/logistics/plans/\d+$"))
+    sheet_link = page.get_by_role("link", name="Körlista för Skåpbil 2")
+    expect(sheet_link).to_be_visible(timeout=60_000)  # the page updates itself until the plan is made
+    expect(page.get_by_role("region").first.get_by_role("row").nth(1)).to_contain_text("Hämta")
+    assert_accessible(page)
+
+    sheet_link.click()
+    expect(page.get_by_role("heading", name=re.compile("^Körlista: Skåpbil 2"), level=1)).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Karta över rutten"))).to_be_visible()
+    stops = page.locator(".sheet-stops > li")
+    assert stops.count() >= 2
+    expect(stops.first).to_contain_text("Hämta")
+    assert_accessible(page)
+    pdf_url = page.get_by_role("link", name="Körlistan som PDF").get_attribute("href")
+    assert pdf_url
+    pdf = page.request.get(pdf_url)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    page.close()
+
+    phone = new_page(**PHONE)
+    phone.goto("/login")
+    log_in(phone, "chauffor@ystad.example")
+    phone.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Min rutt").click()
+    phone.get_by_label("Dag", exact=True).fill(day)
+    phone.get_by_role("button", name="Visa").click()
+    assert_accessible(phone)
+    assert_no_sideways_scroll(phone)
+    phone.get_by_role("link", name=re.compile("^Skåpbil 2")).click()
+    expect(phone.get_by_role("link", name="Körlista att skriva ut")).to_be_visible()
+    assert_accessible(phone)
+    assert_no_sideways_scroll(phone)
+    while phone.get_by_role("button", name="Klar").count():
+        phone.get_by_role("button", name="Klar").first.click()
+        expect(phone.get_by_role("status")).to_contain_text(re.compile("Stoppet är klart|Rutten är klar"))
+    expect(phone.get_by_role("status")).to_contain_text("Rutten är klar")
+    assert_accessible(phone)
+    phone.close()
+
+    requester = new_page()
+    requester.goto("/login")
+    log_in(requester, "medarbetare@trelleborg.example")  # borrows Ystad's pieces, carried on the route
+    requester.goto("/loans/")
+    row = requester.get_by_role("row").filter(has_text="Överlåten").first
+    expect(row).to_be_visible()
+    row.get_by_role("link").first.click()
+    expect(requester).to_have_url(re.compile(r"/loans/\d+$"))
+    expect(requester.get_by_text("Överlåten").first).to_be_visible()
+    assert_accessible(requester)

@@ -26,7 +26,7 @@ PAIRS = [("Ystad", "Trelleborg"), ("Skurup", "Ystad"), ("Trelleborg", "Skurup"),
 
 def load(session: Session) -> dict[str, int]:
     if session.scalar(select(func.count()).select_from(ReuseEntry)):
-        return {"reuse": 0}
+        return {"take-overs for the reuse statistics": 0}
     now = utcnow()
     made = []
     for n in range(12):
@@ -64,4 +64,4 @@ def load(session: Session) -> dict[str, int]:
                           "route_id": 0, "day": today_in_sweden(at).isoformat(), "km": 24.0, "co2e_kg": 5.8,
                           "factor_source": "Demo: lätt lastbil, diesel", "method": "distance",
                           "attributions": [{"request_id": request.id, "km": 24.0, "co2e_kg": 5.8}]})
-    return {"reuse": len(made)}
+    return {"take-overs for the reuse statistics": len(made)}

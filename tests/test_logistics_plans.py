@@ -125,6 +125,9 @@ def test_the_same_day_and_seed_give_the_same_plan(db, factory, w):
     first, second = plan(db, w, seed=7), plan(db, w, seed=7)
     assert orders(db, first) == orders(db, second) and orders(db, first)
     assert first.distance_m == second.distance_m
+    # As the page plans it: the planning time becomes an iteration budget, not a clock.
+    third, fourth = plan(db, w, seed=7, iterations=None), plan(db, w, seed=7, iterations=None)
+    assert orders(db, third) == orders(db, fourth) and third.distance_m == fourth.distance_m
 
 
 def test_a_plan_the_feasibility_check_faults_is_never_saved(db, factory, w, caplog):

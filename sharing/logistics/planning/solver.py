@@ -45,7 +45,7 @@ def solve(problem: Problem, *, seconds: float, seed: int = 0,
 
     The same problem and seed give the same plan whenever the search ends by ``iterations``
     rather than by the clock; a search cut short by the clock depends on the machine's speed.
-    ``progress`` is called now and then with the fraction of the time used, from 0 to 1.
+    ``progress`` is called now and then with the fraction of the time (or budget) used, from 0 to 1.
     Raises ``ValueError`` for a malformed problem (matrix shape, load dimensions, unknown pins).
     """
     distance, duration = _matrices(problem)
@@ -149,7 +149,10 @@ class _Stop:
         elapsed = now - self.started
         if self.progress is not None and now - self.reported >= PROGRESS_INTERVAL_S:
             self.reported = now
-            self.progress(min(elapsed / self.seconds, 1.0) if self.seconds else 1.0)
+            done = elapsed / self.seconds if self.seconds else 1.0
+            if self.iterations:  # whichever ends the search first: the budget, or the clock
+                done = max(done, self.calls / self.iterations)
+            self.progress(min(done, 1.0))
         self.calls += 1  # called once before each iteration
         return elapsed >= self.seconds or (self.iterations is not None and self.calls > self.iterations)
 

@@ -10,8 +10,9 @@ the feasibility check finds nothing wrong with it.
   reason (a site closed that day: ``closed``), and the day's earlier plan is replaced.
   ``plan_day`` does both at once.
 - Pins: a coordinator pins a job to a vehicle (``pin_job``); every later plan keeps it there.
-- The same jobs, vehicles and seed give the same plan when the search ends by its iteration
-  budget rather than by the clock (``iterations``).
+- The same jobs, vehicles and seed give the same plan: the coordinator's planning time is turned
+  into an iteration budget (``ITERATIONS_PER_SECOND``), which ends the search whatever the
+  machine's load; the clock only stops a search that runs ``CLOCK_GUARD`` times over.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ log = logging.getLogger("sharing.logistics.plans")
 CLOSED = "closed"  # a site of the job is closed on its day: no plan can serve it
 SERVICE_S = 10 * 60  # the time a stop takes: carrying furniture in or out, and signing for it
 MAX_SECONDS = 60.0
+# A planning second is this many iterations of the search: about what a day of 120 requests gets
+# in a second on the two-core machines we measured on (bench/routing.py); smaller days go faster.
+# Budgeting iterations rather than time keeps a plan reproducible on a busy machine.
+ITERATIONS_PER_SECOND = 330
+# The clock stops a search only when it runs this many times its planning time (a machine far
+# slower than planned for); such a plan may differ from one made on an idle machine.
+CLOCK_GUARD = 4.0
 Solve = Callable[..., problem.Plan]
 
 
@@ -168,7 +176,9 @@ def run_plan(session: Session, plan: RoutePlan, *, by: Actor, now: datetime,
         session.flush()
     try:
         built = _build(session, plan, by=by, matrix=matrix or StraightLine())
-        made = solve(built.problem, seconds=plan.seconds, seed=plan.seed, progress=progress, iterations=iterations)
+        budget = iterations if iterations is not None else max(1, round(plan.seconds * ITERATIONS_PER_SECOND))
+        made = solve(built.problem, seconds=plan.seconds * CLOCK_GUARD, seed=plan.seed, progress=progress,
+                     iterations=budget)
     except (DomainError, ValueError, OSError) as error:
         log.exception("plan %s of %s could not be made", plan.id, plan.day)
         fail(session, plan, str(getattr(error, "message", error)) or type(error).__name__, clock() if clock else now)

@@ -235,9 +235,8 @@ class _Model:
                 )
                 for group in self.types
             ],
-            # PyVRP's stub spells an array's type ``ndarray[int]``, which no numpy array type matches.
-            distance_matrices=distances,  # type: ignore[arg-type]
-            duration_matrices=durations,  # type: ignore[arg-type]
+            distance_matrices=distances,  # type: ignore[arg-type]  # PyVRP's stub: ndarray[int], no array matches
+            duration_matrices=durations,  # type: ignore[arg-type]  # (the same stub)
             shipments=[
                 pyvrp.Shipment(
                     pickup_location=first + index, delivery_location=first + len(shipments) + index,

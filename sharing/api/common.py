@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from sharing.api.openapi import MAX_PER_PAGE
-from sharing.errors import DomainError
+from sharing.errors import Conflict, DomainError
 from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 
@@ -95,8 +95,11 @@ def parse_body(schema: type[Model]) -> Model:
 
 
 def refused(error: DomainError) -> ProblemError:
-    """A domain rule's refusal as a 422 problem, naming the field it concerns."""
+    """A domain rule's refusal as a problem: 409 when the record's state does not allow it
+    (it may have changed meanwhile), else 422 naming the field it concerns."""
     detail = error.message % error.params if error.params else error.message
+    if isinstance(error, Conflict):
+        return ProblemError(problem(409, detail))
     errors = [{"field": error.field, "message": detail}] if error.field else []
     return ProblemError(problem(422, detail, errors=errors))
 

@@ -26,7 +26,7 @@ from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
 from sharing.clock import utcnow
 from sharing.db import RecordId, db_session
-from sharing.errors import Conflict, DomainError
+from sharing.errors import DomainError
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, RequestKind, RequestStatus
 from sharing.web.errors import problem
@@ -154,12 +154,6 @@ REQUEST_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _refusal(error: DomainError) -> ProblemError:
-    if isinstance(error, Conflict):
-        detail = error.message % error.params if error.params else error.message
-        return ProblemError(problem(409, detail))
-    return refused(error)
-
 
 @blueprint.get("/requests")
 @allow(SIGNED_IN)
@@ -197,7 +191,7 @@ def create_request() -> Response:
         made = loans.ask(db_session, listing_id=body.listing_id, details=details, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(made, RequestOut, status=201)
 
@@ -208,7 +202,7 @@ def _step(request_id: int, take: Any) -> Response:
         take(found)
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(found, RequestOut)
 
@@ -340,7 +334,7 @@ def write_request_message(request_id: int) -> Response:
         message = loans.post_message(db_session, found, body=body.body, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     return one(message, MessageOut, status=201)
 

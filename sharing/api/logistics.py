@@ -32,7 +32,7 @@ from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.listings.models import MAX_QUANTITY
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import RecordId, db_session
-from sharing.errors import Conflict, DomainError
+from sharing.errors import DomainError
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
 from sharing.logistics.vehicles import rules as vehicles
@@ -130,12 +130,6 @@ JOB_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _refusal(error: DomainError) -> ProblemError:
-    if isinstance(error, Conflict):
-        detail = error.message % error.params if error.params else error.message
-        return ProblemError(problem(409, detail))
-    return refused(error)
-
 
 @blueprint.get("/transport-jobs")
 @allow(COORDINATOR)
@@ -174,7 +168,7 @@ def create_transport_job() -> Response:
                                   now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     [entry] = jobs.scheduled(db_session, [job])
     return one(_job(entry), TransportJobOut, status=201)
@@ -190,7 +184,7 @@ def cancel_transport_job(job_id: int) -> Response:
         jobs.cancel_job(db_session, job, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     [entry] = jobs.scheduled(db_session, [job])
     return one(_job(entry), TransportJobOut)

@@ -17,17 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sharing.access import allow
 from sharing.accounts.models import Role
 from sharing.api import blueprint
-from sharing.api.common import DATE_PATTERN, ProblemError, date_arg, one, page_args, page_response, parse_body, refused
+from sharing.api.common import DATE_PATTERN, date_arg, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import RecordId, db_session
-from sharing.errors import Conflict, DomainError
+from sharing.errors import DomainError
 from sharing.logistics.planning.problem import StopAction
 from sharing.logistics.plans import driving, rules, runner
 from sharing.logistics.plans.models import FailureReason, PlannedRoute, PlanStatus, RoutePlan, RouteStatus, StopStatus
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.typed import id_of
-from sharing.web.errors import problem
 
 COORDINATOR = Role.TRANSPORT_COORDINATOR
 log = logging.getLogger("sharing.api")
@@ -229,12 +228,6 @@ def _reported(route: PlannedRoute) -> Response:
     return one(_route(rules.route_view(db_session, route), plan.day), PlannedRouteOut)
 
 
-def _refusal(error: DomainError) -> ProblemError:
-    if isinstance(error, Conflict):
-        detail = error.message % error.params if error.params else error.message
-        return ProblemError(problem(409, detail))
-    return refused(error)
-
 
 @blueprint.post("/driver/stops/<int:stop_id>/done")
 @allow(Role.DRIVER)
@@ -248,7 +241,7 @@ def report_stop_done(stop_id: int) -> Response:
         driving.report_done(db_session, stop, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     return _reported(route)
 
@@ -265,6 +258,6 @@ def report_stop_failed(stop_id: int) -> Response:
         driving.report_failed(db_session, stop, reason=body.reason, note=body.note, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
-        raise _refusal(error) from None
+        raise refused(error) from None
     db_session.commit()
     return _reported(route)

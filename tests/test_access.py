@@ -14,6 +14,7 @@ from sharing.accounts import notifications
 from sharing.accounts.models import Municipality, Role
 from sharing.accounts.sso import encryption
 from sharing.accounts.sso.models import SsoProvider
+from sharing.catalog.categories import proposals
 from sharing.catalog.imports import runner as import_runner
 from sharing.catalog.imports.models import ListingImport
 from sharing.catalog.wants import rules as wants
@@ -60,6 +61,12 @@ EXPECTED: dict[str, object] = {
     "categories.index": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER}, "categories.new": {Role.SYSTEM_ADMIN},
     "categories.detail": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER},
     "categories.add_version": {Role.SYSTEM_ADMIN},
+    # Corrections of the figures: sustainability officers propose, system admins decide; both read
+    # the proposals (an officer only their own: another's is not found).
+    "categories.propose": {Role.SUSTAINABILITY_OFFICER},
+    "categories.proposal_list": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER},
+    "categories.proposal": {Role.SYSTEM_ADMIN, Role.SUSTAINABILITY_OFFICER},
+    "categories.accept_proposal": {Role.SYSTEM_ADMIN}, "categories.decline_proposal": {Role.SYSTEM_ADMIN},
     "catalog.browse": SIGNED_IN, "catalog.detail": SIGNED_IN, "catalog.mine": {Role.FACILITY_MANAGER},
     "catalog.new": {Role.FACILITY_MANAGER}, "catalog.edit": {Role.FACILITY_MANAGER},
     "catalog.change_status": {Role.FACILITY_MANAGER},
@@ -207,6 +214,12 @@ def world(app, factory):
     factory.session.commit()
     [route] = route_plans.routes_of(factory.session, plan)
     # A checked import with no rows: the walk may start it, and it is done at once.
+    # The municipality's officer's proposal: it renders for them and for system admins (who may
+    # decide it during the walk; deciding it again is then refused politely).
+    proposal = proposals.propose(factory.session, category=category, figures=proposals.ProposedFigures(weight_kg=20),
+                                 citation="Egen vägning", url="", reason="Vägd", by=users[Role.SUSTAINABILITY_OFFICER],
+                                 now=utcnow())
+    factory.session.commit()
     listing_import = factory._save(ListingImport(municipality_id=municipality.id, file_name="inventarie.csv",
                                                  created_by_id=users[Role.FACILITY_MANAGER].id))
     yield {"municipality_id": municipality.id, "unit_id": unit.id, "site_id": site.id,
@@ -216,7 +229,7 @@ def world(app, factory):
            "photo_id": photo.id, "request_id": request.id, "rule_id": 10**6, "entry_id": entry.id,
            "key": photo.key, "rendition": "card", "secret": "x" * 43, "provider_id": provider.id,
            "vehicle_id": vehicle.id, "job_id": job.id, "plan_id": plan.id, "route_id": route.route.id,
-           "stop_id": route.stops[0][0].id}, users
+           "stop_id": route.stops[0][0].id, "proposal_id": proposal.id}, users
     assert import_runner.wait(listing_import.id, timeout=60)
 
 

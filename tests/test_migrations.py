@@ -112,10 +112,12 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
                 "source": "Ystads egen uppskattning"}
     try:
         command.upgrade(config, BEFORE_THE_CORRECTION)
-        # The rules write through today's model, which knows the figure's kind (7b3e9c1d2a40): the
-        # column is there while they write, and gone again before the migrations run.
+        # The rules write through today's model, which knows the figure's kind (7b3e9c1d2a40) and
+        # the proposal a version came from (6181f74758d4): the columns are there while they write,
+        # and gone again before the migrations run.
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE category_factor ADD COLUMN co2e_kind VARCHAR(12)"))
+            connection.execute(text("ALTER TABLE category_factor ADD COLUMN proposal_id INTEGER"))
         with Session(engine) as session:
             old_tree = json.loads(OLD_REFERENCE.read_text(encoding="utf-8"))["categories"]
             load_reference_categories(session, tree=old_tree, now=utcnow() - timedelta(days=7))
@@ -128,6 +130,7 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
         with engine.begin() as connection:
             connection.execute(text("UPDATE category_factor SET co2e_kind = NULL"))
             connection.execute(text("ALTER TABLE category_factor DROP COLUMN co2e_kind"))
+            connection.execute(text("ALTER TABLE category_factor DROP COLUMN proposal_id"))
 
         command.upgrade(config, "head")
         with Session(engine) as session:
@@ -159,8 +162,11 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
 
         command.downgrade(config, BEFORE_THE_CORRECTION)
         with engine.begin() as connection:  # for today's model to read, as above
-            if "co2e_kind" not in {column["name"] for column in inspect(connection).get_columns("category_factor")}:
+            columns = {column["name"] for column in inspect(connection).get_columns("category_factor")}
+            if "co2e_kind" not in columns:
                 connection.execute(text("ALTER TABLE category_factor ADD COLUMN co2e_kind VARCHAR(12)"))
+            if "proposal_id" not in columns:
+                connection.execute(text("ALTER TABLE category_factor ADD COLUMN proposal_id INTEGER"))
         with Session(engine) as session:
             after = {c.slug: [_figures(f) for f in factor_versions(session, c.id)]
                      for c in session.scalars(select(Category))}

@@ -25,6 +25,8 @@ from sharing.accounts.models import AttemptKind, Municipality, Role, Site, User
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.accounts.sso.models import SsoIdentity, SsoProvider
 from sharing.accounts.sso.rules import refuse
+from sharing.catalog.categories import proposals
+from sharing.catalog.categories.models import FigureProposal
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Listing, ListingDetails
 from sharing.clock import today_in_sweden, utcnow
@@ -178,6 +180,10 @@ def world(app, factory, db) -> World:
         transport = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "transport")).one()
         ledger.reverse_entry(db, entry_id=transport.id, reason=f"Rutten gick inte, enligt {NAME}", by=officer,
                              now=NOW)
+        # The officer proposes a correction of the desks' figures, naming her as the source of a weighing.
+        proposals.propose(db, category=desks, figures=proposals.ProposedFigures(weight_kg=32),
+                          citation=f"Vägning av {NAME}, Skurups kommun", url="", reason=f"Enligt {NAME}s vägning",
+                          by=officer, now=NOW)
         db.add(TransportJob(kind="manual", goods="Stolar till Fritid", quantity=4,
                             pickup_site_id=_site_of(db, manager).id, delivery_site_id=_site_of(db, person).id,
                             pickup_municipality_id=ystad.id, delivery_municipality_id=skurup.id, day=TODAY,
@@ -236,6 +242,7 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert [(j["goods"], j["notes"]) for j in sections["transport_jobs"]] == [("Stolar till Fritid",
                                                                                f"Ring {NAME} vid grinden")]
     assert sections["reuse_corrections"] == []  # the officer's, not hers
+    assert sections["figure_proposals"] == []  # the officer's too
     assert [r["municipality"] for r in sections["report_subscription"]] == ["Skurup"]
     assert sections["route_stops"] == []
     assert len(sections["calendar_feed"]) == 1
@@ -401,6 +408,9 @@ def test_erasure_leaves_no_trace_of_her_and_every_fact_as_it_was(app, client, wo
     assert db.scalars(select(ReportSubscription)).all() == []  # her monthly report stops
     assert db.scalars(select(ReuseEntry.reason).where(ReuseEntry.reason != "")).one() == \
         "Rutten gick inte, enligt Borttagen användare"
+    proposal = db.scalars(select(FigureProposal)).one()
+    assert (proposal.reason, proposal.citation, proposal.weight_kg) == (
+        "Enligt Borttagen användares vägning", "Vägning av Borttagen användare, Skurups kommun", 32)
     desk = db.scalars(select(Listing).where(Listing.title == "Skrivbord").order_by(Listing.id)).first()
     assert desk.description == "Hämtas hos vaktmästeriet."  # the manager's own text, unchanged
     # The queued mail: to her, gone; about her, to be sent without her name or address.

@@ -1,6 +1,7 @@
 """Catalog: what municipalities can share, one folder a feature.
 
-- ``categories/``: the category tree and its climate figures, versioned with their sources;
+- ``categories/``: the category tree and its climate figures, versioned with their sources, and
+  sustainability officers' proposed corrections of them;
 - ``listings/``: listings, their lifecycle, Swedish search and the map;
 - ``photos/``: photos of listings;
 - ``holds/``: pieces held for a period (booked) or for good; what is free when;
@@ -24,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts.personal_data.rules import contribute
 from sharing.catalog import demo, personal_data
+from sharing.catalog.categories import notices as category_notices
 from sharing.catalog.categories import views as category_views
 from sharing.catalog.categories.labels import CO2E_KIND_LABELS, KIND_LABELS
 from sharing.catalog.categories.rules import load_reference_categories
@@ -113,5 +115,6 @@ def init_app(app: Flask) -> None:
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
     notices.register()
+    category_notices.register()
     describe_events()
     contribute("catalog", extract=personal_data.extract, erase=personal_data.erase, sections=PERSONAL_DATA)

@@ -25,3 +25,10 @@ LISTING_TRANSFERRED = "catalog.listing.transferred"
 LISTINGS_IMPORTED = "catalog.listings.imported"
 # Published listings met a wanted item (subject: the want; payload: ``listing_ids``).
 WANT_MATCHED = "catalog.want.matched"
+# A sustainability officer proposed a correction of a category's figures (subject: the
+# proposal; payload: ``category_id``, ``figures``: the names of the figures proposed).
+FIGURES_PROPOSED = "catalog.figures.proposed"
+# A system administrator accepted it (payload: ``category_id``, ``version``: the version made
+# from it) or declined it (payload: ``category_id``; the reason stays on the proposal).
+FIGURES_PROPOSAL_ACCEPTED = "catalog.figures.proposal_accepted"
+FIGURES_PROPOSAL_DECLINED = "catalog.figures.proposal_declined"

@@ -17,7 +17,7 @@ from sharing.accounts.audit import Who, person_of
 from sharing.accounts.models import Site
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.catalog import events
-from sharing.catalog.categories.labels import KIND_LABELS
+from sharing.catalog.categories.labels import CO2E_KIND_LABELS, FIGURE_LABELS, KIND_LABELS, PROPOSAL_STATUS_LABELS
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import category_name
 from sharing.catalog.listings.labels import CONDITION_LABELS, FIELD_LABELS, STATUS_LABELS, VISIBILITY_LABELS
@@ -37,6 +37,9 @@ EVENT_LABELS = {
     events.LISTING_TRANSFERRED: _l("Pieces passed to a new owner for good"),
     events.LISTINGS_IMPORTED: _l("Listings were imported from a file"),
     events.WANT_MATCHED: _l("Listings matched a wanted item"),
+    events.FIGURES_PROPOSED: _l("A correction of a category's figures was proposed"),
+    events.FIGURES_PROPOSAL_ACCEPTED: _l("A proposed correction of figures was accepted"),
+    events.FIGURES_PROPOSAL_DECLINED: _l("A proposed correction of figures was declined"),
 }
 PHOTO_CHANGE_LABELS = {
     "added": _l("added"),
@@ -121,6 +124,18 @@ def _transferred(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
             (_("To listing"), _("listing %(id)s", id=payload["to_listing_id"]))]
 
 
+def _proposal(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    category = session.get(Category, payload.get("category_id"))
+    shown = [(_("Category"), category_name(category, str(get_locale())) if category is not None
+              else str(payload.get("category_id")))]
+    if "figures" in payload:
+        shown.append((_("Figures proposed"), ", ".join(str(FIGURE_LABELS.get(f, f)) for f in payload["figures"])))
+    if "version" in payload:
+        shown.append((_("New version"), str(payload["version"])))
+    return shown
+
+
 DETAILS = {
     events.LISTING_SAVED: _saved,
     **{name: _status for name in events.LISTING_STATUS.values()},
@@ -128,6 +143,9 @@ DETAILS = {
     events.LISTING_TRANSFERRED: _transferred,
     events.LISTINGS_IMPORTED: _imported,
     events.WANT_MATCHED: _matched,
+    events.FIGURES_PROPOSED: _proposal,
+    events.FIGURES_PROPOSAL_ACCEPTED: _proposal,
+    events.FIGURES_PROPOSAL_DECLINED: _proposal,
 }
 
 
@@ -138,6 +156,14 @@ def describe_events() -> None:
     describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_))
     describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_))
     describe_subject("listing_import", _l("Import of listings"))
+    # No link: the municipality's administrators who read the trail may not open proposals.
+    describe_subject("figure_proposal", _l("Proposed correction of figures"))
+
+
+def _figures_proposed(record: dict[str, Any]) -> str:
+    """A proposal's figures as they read: "Vikt (kg): 12,5; ..."."""
+    figures = record.get("figures") or {}
+    return "; ".join(f"{FIGURE_LABELS.get(name, name)}: {format_decimal(value)}" for name, value in figures.items())
 
 
 PERSONAL_DATA = {
@@ -148,4 +174,11 @@ PERSONAL_DATA = {
         "id": _l("Number"), "words": _l("Words"), "description": _l("Description"), "quantity": _l("How many"),
         "needed_by": _l("Needed by"), "status": _l("Status"), "created_at": _l("Created"),
         "closed_at": _l("Closed")}, {"status": labelled("status", WANT_STATUS_LABELS)}),
+    "figure_proposals": Section(_l("Corrections of category figures you proposed"), {
+        "id": _l("Number"), "category": _l("Category"), "figures": _l("Figures proposed"),
+        "co2e_kind": _l("What the CO2e figure is"), "citation": _l("Source"),
+        "url": _l("Web address of the source"), "reason": _l("Why"), "status": _l("Status"),
+        "created_at": _l("Proposed"), "decided_at": _l("Decided"), "decline_reason": _l("Why it was declined")},
+        {"status": labelled("status", PROPOSAL_STATUS_LABELS), "figures": _figures_proposed,
+         "co2e_kind": labelled("co2e_kind", CO2E_KIND_LABELS)}),
 }

@@ -1,10 +1,12 @@
 """The catalog's part of a person's data (see accounts/personal_data): the listings they are the
-contact for and the wanted items they posted.
+contact for, the wanted items they posted and the corrections of category figures they proposed.
 
 Erasing them leaves their listings without a contact person (each change recorded); a wanted
 item is the unit's need and stays, its poster then the anonymous account. Where someone named
 them in a listing's title or description, a photo's description or a wanted item's words, the
-name (or address) is replaced, and the search indexes them anew."""
+name (or address) is replaced, and the search indexes them anew. A proposed correction stays
+(a version of the figures may have been made from it, and names it), its proposer then the
+anonymous account; where they or an administrator named them in its texts, the name is replaced."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality
 from sharing.accounts.personal_data.rules import Records, bounded, mentions_of
+from sharing.catalog.categories.models import Category, FigureProposal
+from sharing.catalog.categories.rules import FIGURES
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search
 from sharing.catalog.listings.models import Listing
@@ -28,6 +32,10 @@ def extract(session: Session, *, user_id: int) -> dict[str, Records]:
         .where(col(Listing.contact_user_id) == user_id).order_by(col(Listing.created_at).desc())))
     wants = session.scalars(bounded(select(Want).where(col(Want.posted_by_id) == user_id)
                                     .order_by(col(Want.created_at).desc())))
+    proposals = session.execute(bounded(
+        select(FigureProposal, col(Category.name)).join(Category, col(Category.id) == FigureProposal.category_id)
+        .where(col(FigureProposal.proposed_by_id) == user_id)
+        .order_by(col(FigureProposal.created_at).desc(), col(FigureProposal.id).desc())))
     return {
         "listings_as_contact": [{"id": listing.id, "title": listing.title, "status": listing.status,
                                  "municipality": municipality, "created_at": listing.created_at}
@@ -35,6 +43,13 @@ def extract(session: Session, *, user_id: int) -> dict[str, Records]:
         "wanted_items": [{"id": want.id, "words": want.words, "description": want.description,
                           "quantity": want.quantity, "needed_by": want.needed_by, "status": want.status,
                           "created_at": want.created_at, "closed_at": want.closed_at} for want in wants],
+        "figure_proposals": [{"id": proposal.id, "category": category,
+                              "figures": {name: getattr(proposal, name) for name in FIGURES
+                                          if getattr(proposal, name) is not None},
+                              "co2e_kind": proposal.co2e_kind, "citation": proposal.citation, "url": proposal.url,
+                              "reason": proposal.reason, "status": proposal.status,
+                              "created_at": proposal.created_at, "decided_at": proposal.decided_at,
+                              "decline_reason": proposal.decline_reason} for proposal, category in proposals],
     }
 
 
@@ -58,3 +73,10 @@ def erase(session: Session, *, user_id: int, by: Actor, now: datetime) -> None:
         want.description = mentions.scrub(want.description)
         want.search_words = " ".join(search.query_terms(want.words))[:600]
         session.add(want)
+    for proposal in session.scalars(select(FigureProposal).where(or_(
+            mentions.found_in(FigureProposal.reason), mentions.found_in(FigureProposal.citation),
+            mentions.found_in(FigureProposal.decline_reason)))).all():
+        proposal.reason = mentions.scrub(proposal.reason)[:2000]
+        proposal.citation = mentions.scrub(proposal.citation)[:500]
+        proposal.decline_reason = mentions.scrub(proposal.decline_reason)[:1000]
+        session.add(proposal)

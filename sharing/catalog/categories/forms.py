@@ -1,14 +1,16 @@
-"""Forms of the category administration: a new category, and a new version of its figures."""
+"""Forms of the category administration: a new category, a new version of its figures, and a
+sustainability officer's proposed correction of them with its decision."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import InputRequired, Length, Optional
 
 from sharing.catalog.categories.labels import CO2E_KIND_CHOICES, KIND_LABELS
 from sharing.catalog.categories.models import Co2eKind
+from sharing.catalog.categories.proposals import CITATION_MAX, DECLINE_REASON_MAX, REASON_MAX, URL_MAX
 from sharing.catalog.categories.rules import NAME_MAX, SOURCE_MAX
 from sharing.web.arguments import optional_id
 from sharing.web.forms import LocalNumberField
@@ -35,6 +37,42 @@ class FactorForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.co2e_kind.choices = [(kind.value, str(label)) for kind, label in CO2E_KIND_CHOICES.items()]
+
+
+def _kept(label: str) -> LocalNumberField:
+    return _number(label, _l("Leave empty to keep the figure in use."))
+
+
+class ProposalForm(FlaskForm):
+    """The figures proposed (any of them), the source that supports them, and why."""
+
+    weight_kg = _kept(_l("Weight of a new piece (kg)"))
+    volume_m3 = _kept(_l("Volume of a new piece (m³)"))
+    new_price_sek = _kept(_l("Price of a new piece (SEK, excluding VAT)"))
+    co2e_new_kg = _kept(_l("CO2e of one piece (kg)"))
+    co2e_kind = SelectField(_l("What the CO2e figure is"), default=Co2eKind.PRODUCTION.value,
+                            description=_l("Only if you propose a CO2e figure."))
+    citation = TextAreaField(_l("Source"), validators=[Length(max=CITATION_MAX)],
+                             description=_l("The publication that supports the figures: its author, title and year. "
+                                            "Give this, a web address, or both."))
+    url = URLField(_l("Web address of the source"), validators=[Length(max=URL_MAX)],
+                   render_kw={"autocomplete": "url", "inputmode": "url"})
+    reason = TextAreaField(_l("Why the figures should change"), validators=[InputRequired(), Length(max=REASON_MAX)],
+                           description=_l("What is wrong with the figures in use, and why the source is better."))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.co2e_kind.choices = [(kind.value, str(label)) for kind, label in CO2E_KIND_CHOICES.items()]
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Why the proposal is declined"),
+                           validators=[InputRequired(), Length(max=DECLINE_REASON_MAX)],
+                           description=_l("The proposer reads this."))
+
+
+class DecideForm(FlaskForm):
+    """Accepting holds nothing but the CSRF token."""
 
 
 class CategoryForm(FlaskForm):

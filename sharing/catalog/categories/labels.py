@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from sharing.catalog.categories.models import Co2eKind, ResourceKind
+from sharing.catalog.categories.models import Co2eKind, ProposalStatus, ResourceKind
 
 KIND_LABELS = {
     ResourceKind.THING: _l("Thing (furniture, equipment, tools, IT)"),
@@ -21,4 +21,17 @@ CO2E_KIND_CHOICES = {
     Co2eKind.PRODUCTION: _l("The impact of producing a new piece (as an EPD gives it): reports count the share a "
                             "reuse avoids, by the displacement rate"),
     Co2eKind.NET_SAVING: _l("A published net saving per reused piece: reports use it as it stands"),
+}
+
+PROPOSAL_STATUS_LABELS = {
+    ProposalStatus.OPEN: _l("waiting for a decision"),
+    ProposalStatus.ACCEPTED: _l("accepted, made a new version"),
+    ProposalStatus.DECLINED: _l("declined, with a reason"),
+}
+# The figures by name, as a proposal's summary and the audit trail name them.
+FIGURE_LABELS = {
+    "weight_kg": _l("Weight (kg)"),
+    "volume_m3": _l("Volume (m³)"),
+    "new_price_sek": _l("New price"),
+    "co2e_new_kg": _l("CO2e of one piece (kg)"),
 }

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from sharing.clock import utcnow
@@ -80,6 +80,47 @@ class CategoryFactor(SQLModel, table=True):
     source: str = Field(max_length=500)  # where the figures come from, shown beside them
     valid_from: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+    # The sustainability officer's proposal this version was made from, if it was (one version at most).
+    proposal_id: Optional[int] = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("category_figure_proposal.id", ondelete="RESTRICT"), nullable=True, unique=True))
 
     category: Category = Relationship(back_populates="factors")
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"  # waiting for a system administrator
+    ACCEPTED = "accepted"  # a new version of the figures was made from it
+    DECLINED = "declined"  # with the administrator's reason
+
+
+class FigureProposal(SQLModel, table=True):
+    """A sustainability officer's proposed correction of one category's figures, with the source
+    that supports it and why. A system administrator decides it once: accepted, it becomes a new
+    version of the figures (``CategoryFactor.proposal_id``); declined, it keeps the reason.
+
+    The figures proposed are any of the four (None: keep the one in force); the proposal never
+    changes the figures itself, so the versions stay the one source of them.
+    """
+
+    __tablename__ = "category_figure_proposal"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    category_id: int = foreign_key("category.id")
+    proposed_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+    weight_kg: Optional[float] = Field(default=None, ge=0)
+    volume_m3: Optional[float] = Field(default=None, ge=0)
+    new_price_sek: Optional[float] = Field(default=None, ge=0)
+    co2e_new_kg: Optional[float] = Field(default=None, ge=0)
+    co2e_kind: Optional[str] = Field(default=None, max_length=12)  # a Co2eKind, exactly when co2e_new_kg is given
+    citation: str = Field(default="", max_length=500)  # the publication, as a reader would look it up
+    url: str = Field(default="", max_length=500)  # where it can be read (http or https)
+    reason: str = Field(max_length=2000)
+    # The category's own newest version when proposed (None: it had none): a later one means the
+    # figures changed since, which the deciding administrator is told.
+    based_on_version: Optional[int] = Field(default=None)
+    status: str = Field(default=ProposalStatus.OPEN.value, max_length=10, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: Optional[int] = foreign_key("user_account.id", nullable=True, ondelete="SET NULL")
+    decline_reason: str = Field(default="", max_length=1000)
 

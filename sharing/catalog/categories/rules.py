@@ -206,33 +206,42 @@ FIGURE_LIMITS = {"weight_kg": MAX_WEIGHT_KG, "volume_m3": MAX_VOLUME_M3, "new_pr
                  "co2e_new_kg": MAX_CO2E_KG}
 
 
+def check_figures(figures: dict[str, float | None]) -> None:
+    """Each figure given is a finite number from 0 to its bound (reports add them up)."""
+    for field, value in figures.items():
+        if value is not None and (not math.isfinite(value) or value < 0):
+            raise DomainError(N_("Enter zero or a positive number."), field=field)
+        if value is not None and value > FIGURE_LIMITS[field]:
+            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=field, max=FIGURE_LIMITS[field])
+
+
+def co2e_kind_of(co2e_new_kg: float | None, co2e_kind: Co2eKind | str | None) -> str | None:
+    """The kind of a CO2e figure (a new piece's impact unless told), None without a figure."""
+    if co2e_new_kg is None:
+        return None
+    try:
+        return Co2eKind(co2e_kind or Co2eKind.PRODUCTION).value
+    except ValueError:
+        raise DomainError(N_("Choose what the CO2e figure is."), field="co2e_kind") from None
+
+
 def add_factor_version(
     session: Session, *, category: Category, weight_kg: float | None, volume_m3: float | None,
     new_price_sek: float | None, co2e_new_kg: float | None, source: str, by_user_id: int | None, now: datetime,
-    co2e_kind: Co2eKind | str | None = None,
+    co2e_kind: Co2eKind | str | None = None, proposal_id: int | None = None,
 ) -> CategoryFactor:
     """A new version of the category's figures, in force from ``now``; earlier versions stay as
     they are, so what was reported with them can still be traced.
 
     A CO2e figure is of one kind (``co2e_kind``): the impact of producing a new piece (the
     default, as EPDs give it) or a published net saving per reused piece; without a figure
-    there is no kind."""
+    there is no kind. ``proposal_id``: the proposal it is made from, if any."""
     figures: dict[str, Any] = {"weight_kg": weight_kg, "volume_m3": volume_m3, "new_price_sek": new_price_sek,
                "co2e_new_kg": co2e_new_kg}
-    for field, value in figures.items():
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise DomainError(N_("Enter zero or a positive number."), field=field)
-        if value is not None and value > FIGURE_LIMITS[field]:
-            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=field, max=FIGURE_LIMITS[field])
+    check_figures(figures)
     if all(value is None for value in figures.values()):
         raise DomainError(N_("Enter at least one figure."), field="weight_kg")
-    if co2e_new_kg is None:
-        kind = None
-    else:
-        try:
-            kind = Co2eKind(co2e_kind or Co2eKind.PRODUCTION).value
-        except ValueError:
-            raise DomainError(N_("Choose what the CO2e figure is."), field="co2e_kind") from None
+    kind = co2e_kind_of(co2e_new_kg, co2e_kind)
     source = (source or "").strip()
     if not source:
         raise DomainError(N_("Name the source of the figures, or write that they are your own estimate."),
@@ -245,7 +254,8 @@ def add_factor_version(
             getattr(latest, field) == value for field, value in figures.items()):
         raise DomainError(N_("These figures and source are the same as the latest version."))
     factor = CategoryFactor(category_id=id_of(category), version=(latest.version if latest else 0) + 1,
-                            source=source, valid_from=now, created_by_id=by_user_id, co2e_kind=kind, **figures)
+                            source=source, valid_from=now, created_by_id=by_user_id, co2e_kind=kind,
+                            proposal_id=proposal_id, **figures)
     session.add(factor)
     session.flush()
     return factor

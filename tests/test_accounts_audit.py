@@ -196,3 +196,28 @@ def test_every_catalog_event_reads_in_swedish(app):
             with force_locale("en"):
                 english = str(label.label)
             assert str(label.label) != english, f"{name}'s label is not in Swedish"
+
+
+def test_every_logistics_event_reads_in_swedish_a_driven_route_too(app):
+    from sharing.events import DomainEvent, subject_label
+    from sharing.logistics import events as logistics_events
+    from sharing.logistics.plans import driving
+
+    names = [value for name, value in vars(logistics_events).items()
+             if name.isupper() and not name.endswith("SUBJECT") and isinstance(value, str)]
+    names.append(driving.ROUTE_COMPLETED)
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        for name in names:
+            label = event_label(name)
+            assert label is not None, f"{name} has no label in the audit trail"
+            with force_locale("en"):
+                english = str(label.label)
+            assert str(label.label) != english, f"{name}'s label is not in Swedish"
+        route = subject_label(driving.ROUTE_SUBJECT)
+        assert route is not None and str(route.label) == "Rutt"
+        completed = event_label(driving.ROUTE_COMPLETED)
+        assert completed is not None and completed.details is not None
+        event = DomainEvent(name=driving.ROUTE_COMPLETED, occurred_at=utcnow(), subject_type=driving.ROUTE_SUBJECT,
+                            subject_id=1, payload={"day": "2026-12-07", "km": 23.4, "co2e_kg": 1.75})
+        assert completed.details(None, event) == [("Dag", "2026-12-07"), ("Körd sträcka", "23,4 km"),
+                                                  ("Utsläpp", "1,75 kg CO2e")]

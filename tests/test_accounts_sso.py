@@ -271,7 +271,10 @@ def test_the_administrator_configures_the_provider_and_never_sees_the_secret_aga
     admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
     auth.login(admin)
     path = f"/admin/municipalities/{ystad.id}/sign-in"
-    assert client.get(path).status_code == 200
+    blank = client.get(path)
+    assert blank.status_code == 200
+    # The help's example address reads as text, its placeholder not swallowed as an HTML tag.
+    assert "microsoftonline.com/&lt;tenant-id&gt;/v2.0" in blank.get_data(as_text=True)
     form = {"csrf_token": csrf_token(client, path), "enabled": "y", "issuer": idp.issuer + "/",
             "client_id": "delning-ystad", "client_secret": "super-hemlig-123",
             "email_domains": "ystad.se, @Skola.Ystad.se",

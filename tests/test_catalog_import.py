@@ -249,7 +249,7 @@ def test_rows_with_errors_are_listed_in_swedish_and_nothing_is_written(client, a
     assert "Rader med fel: 9 av 10." in html
     assert error_rows(html) == [
         (3, "Kategori", "Okänd kategori ”Rymdskepp”: använd en av kategorierna som mallen listar."),
-        (4, "Plats", "Okänd plats ”Skurups kommunhus”: använd namnet på en av kommunens platser."),
+        (4, "Plats", "Okänd fastighet ”Skurups kommunhus”: använd namnet på en av kommunens fastigheter."),
         (5, "Antal", "Ange ett tal (decimalkomma går bra)."),
         (5, "Vikt (kg)", "Ange ett tal (decimalkomma går bra)."),
         (6, "Rubrik", "Fyll i den här kolumnen."),
@@ -362,7 +362,7 @@ def test_a_row_that_became_invalid_fails_the_whole_import(client, auth, db, sett
     assert count(db, Listing) == 0  # rows 2 and 3 were written, then rolled back with the rest
     page = client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
     assert "Importen misslyckades. Ingenting sparades." in page
-    assert "Rad 4:" in page and "Välj en av din kommuns platser." in page
+    assert "Rad 4:" in page and "Välj en av din kommuns fastigheter." in page
 
 
 def test_a_row_refused_while_writing_fails_the_whole_import(client, auth, db, setting):
@@ -509,7 +509,7 @@ def test_only_facility_managers_import_and_only_within_their_municipality(client
     # Skurup's template offers Skurup's sites, and a Ystad site is unknown in Skurup's file.
     assert b"Skurups kommunhus" in client.get("/catalog/import/template.csv").get_data()
     html = upload(client, csv_bytes([chair_row()])).get_data(as_text=True)
-    assert "Okänd plats ”Stadshuset”" in html
+    assert "Okänd fastighet ”Stadshuset”" in html
 
 
 def test_our_listings_links_to_the_import(client, auth, setting):

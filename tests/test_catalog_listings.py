@@ -345,6 +345,18 @@ def test_our_listings_are_filtered_and_paged(client, auth, setting, db, factory)
     assert "Nothing" not in client.get("/catalog/mine?status=bogus").get_data(as_text=True)
 
 
+def test_a_page_past_the_last_says_so_and_leads_to_the_first(client, auth, setting, factory):
+    for n in range(2):
+        published(factory, setting, title=f"Bokhylla {n}")
+    auth.login(setting["manager"])
+    for path, first in (("/catalog/?q=bokhylla&page=9", "/catalog/?q=bokhylla"),
+                        ("/catalog/mine?q=bokhylla&page=9", "/catalog/mine?q=bokhylla")):
+        page = client.get(path).get_data(as_text=True)
+        assert "Det finns ingen sida 9 bland träffarna." in page, path
+        assert f'<a href="{first}">Gå till första sidan</a>' in page, path
+        assert "Inget matchade" not in page, path
+
+
 def test_available_for_a_period(factory, client, auth, setting, db):
     from datetime import date
 

@@ -143,6 +143,8 @@ def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):
     request_id = int(ask(client, s, quantity=24).headers["Location"].rsplit("/", 1)[1])
     auth.logout()
     auth.login(s["manager"])
+    # The reason is asked under a heading of its own, not as if it belonged to the approval.
+    assert "<h3>Avslå förfrågan</h3>" in client.get(f"/loans/{request_id}").get_data(as_text=True)
     refused = step(client, request_id, "decline", reason="")
     assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
     assert step(client, request_id, "decline", reason="Vi behöver dem själva").status_code == 302

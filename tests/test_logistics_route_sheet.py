@@ -2,6 +2,8 @@
 times and each stop in order with its address, pieces and QR code; a map of the route over
 the municipal borders; only the route's coordinators and drivers see it."""
 
+import re
+
 import pytest
 
 from sharing.accounts.models import Role
@@ -131,3 +133,15 @@ def test_only_the_routes_coordinators_and_drivers_see_the_sheet(app, client, db,
     assert employee.get(url).status_code == 403
     assert client.get(url).status_code == 302, "anonymous: to the login page"
     assert client.get("/logistics/routes/999999/sheet").status_code == 302
+
+
+def test_distances_and_emissions_read_with_a_swedish_decimal_comma(app, client, db, factory, w):
+    made, view, _ = planned(app, db, factory, w)
+    km = f"{view.route.distance_m / 1000:.1f}".replace(".", ",")
+    co2e = f"{view.route.co2e_kg:.1f}".replace(".", ",")
+    Auth(client).login(w["ystad_coordinator"])
+    plan_page = client.get(f"/logistics/plans/{made.id}").get_data(as_text=True)
+    assert f"{km} km, {co2e} kg CO2e" in plan_page
+    sheet_page = client.get(f"/logistics/routes/{view.route.id}/sheet").get_data(as_text=True)
+    assert f"({km} km)" in sheet_page
+    assert not re.search(r"\d\.\d km", plan_page + sheet_page)

@@ -4,6 +4,7 @@ reader's language."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from sharing.events import DomainEvent, describe, describe_subject
 from sharing.logistics import events
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
 from sharing.logistics.planning.problem import UnservedReason
+from sharing.logistics.plans import driving
 from sharing.logistics.plans.models import FailureReason, PlanStatus
 from sharing.logistics.vehicles.models import FuelKind
 
@@ -84,6 +86,7 @@ EVENT_LABELS = {
     events.VEHICLE_REACTIVATED: _l("A vehicle was taken into use again"),
     events.JOINT_PLANNING_JOINED: _l("The municipality joined the joint transport planning"),
     events.JOINT_PLANNING_LEFT: _l("The municipality left the joint transport planning"),
+    driving.ROUTE_COMPLETED: _l("A route was driven to its end"),
 }
 
 
@@ -115,14 +118,25 @@ def _vehicle(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return shown
 
 
+def _route(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    shown = [(_("Day"), str(payload.get("day", "")))]
+    if isinstance(payload.get("km"), (int, float)):
+        shown.append((_("Distance driven"), _("%(km)s km", km=format_decimal(payload["km"]))))
+    if isinstance(payload.get("co2e_kg"), (int, float)):
+        shown.append((_("Emissions"), _("%(kg)s kg CO2e", kg=format_decimal(payload["co2e_kg"]))))
+    return shown
+
+
 def describe_events() -> None:
     for name, label in EVENT_LABELS.items():
         details = _job if name.startswith(events.JOB_SUBJECT) else _vehicle if name.startswith(
-            events.VEHICLE_SUBJECT) else None
+            events.VEHICLE_SUBJECT) else _route if name == driving.ROUTE_COMPLETED else None
         describe(name, label, group=GROUP, details=details)
     describe_subject(events.JOB_SUBJECT, _l("Transport job"))
     describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_))
     describe_subject(events.JOINT_PLANNING_SUBJECT, _l("Joint transport planning"))
+    describe_subject(driving.ROUTE_SUBJECT, _l("Route"))
 
 
 PERSONAL_DATA = {

@@ -271,7 +271,8 @@ def _map_drawing(sheet: RouteSheet, *, width: float, height: float) -> Drawing:
 
 
 def render_pdf(sheet: RouteSheet, *, texts: dict[str, str]) -> bytes:
-    """The sheet as PDF bytes; ``texts`` holds its headings and labels, translated."""
+    """The sheet as PDF bytes; ``texts`` holds its headings and labels, translated, and its distance
+    as the reader writes numbers (without it, as Python does)."""
     styles = getSampleStyleSheet()
     out = io.BytesIO()
     title = printable(texts["title"])
@@ -286,7 +287,7 @@ def render_pdf(sheet: RouteSheet, *, texts: dict[str, str]) -> bytes:
         text(texts["title"], "Title"),
         text(f"{texts['depot']}: {depot.name}, {depot.street_address}, {depot.postal_code} {depot.locality}"),
         text(f"{texts['departure']}: {sheet.departure}    {texts['return']}: {sheet.return_}    "
-             f"{sheet.distance_km:.1f} km"),
+             f"{texts.get('distance', f'{sheet.distance_km:.1f}')} km"),
         Spacer(1, 4 * mm), _map_drawing(sheet, width=180 * mm, height=78 * mm), Spacer(1, 4 * mm),
     ]
     rows: list[list[Any]] = [[text(texts[h], "Heading5") for h in ("number", "time", "where", "what", "qr")]]

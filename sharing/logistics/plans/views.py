@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -201,7 +202,8 @@ def pdf(route_id: int) -> Response:
              "what": _("What"), "qr": _("Listing"), "access": _("Access"), "notes": _("Note"),
              "pickup": _("Pick up"), "delivery": _("Deliver"), "quantity": _("Quantity"),
              "inventory_number": _("Inv. no."), "arrival": _("arrive"), "window": _("open"),
-             "footer": _("Scan a piece's code to open its listing.")}
+             "footer": _("Scan a piece's code to open its listing."),
+             "distance": format_decimal(sheet.distance_km, format="#,##0.0")}
     body = route_sheets.render_pdf(sheet, texts=texts)
     log.info("route sheet of route %s made by user %s", route_id, current_user.id)
     response = Response(body, mimetype="application/pdf")

@@ -15,3 +15,25 @@ document.querySelectorAll("details[data-open-when]").forEach(function (panel) {
     panel.open = true;
   }
 });
+
+// A table wider than the screen scrolls sideways in its box (.table-scroll). While it does, the box
+// is a focusable region named by the table's caption, so a keyboard can scroll it too; while the
+// table fits, it is no extra stop for the Tab key. (Boxes that say tabindex themselves stay so.)
+document.querySelectorAll(".table-scroll:not([tabindex])").forEach(function (box) {
+  var caption = box.querySelector("caption");
+  function follow() {
+    if (box.scrollWidth > box.clientWidth) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      if (caption) {
+        box.setAttribute("aria-label", caption.textContent.trim());
+      }
+    } else {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  }
+  follow();
+  window.addEventListener("resize", follow);
+});

@@ -1,0 +1,51 @@
+"""Pages a role opens from the menu, on a phone's 390 px: nothing scrolls the whole page sideways,
+and axe-core finds nothing serious (a table wider than the screen scrolls in a focusable box)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import assert_accessible
+from .test_journeys import log_in
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def page_width(page: Page) -> dict[str, int]:
+    return page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+
+
+def test_requests_and_account_fit_a_phone(new_page: Callable[..., Page]) -> None:
+    page = new_page(**PHONE)
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+    page.goto("/loans/?state=all")
+    expect(page.get_by_role("table", name="Förfrågningar")).to_be_visible()
+    width = page_width(page)
+    assert width["inner"] == 390 and width["scroll"] <= 390, f"the requests scroll sideways on a phone: {width}"
+    assert_accessible(page)
+
+    page.goto("/account")
+    sessions = page.get_by_role("region", name="Dina sessioner")
+    expect(sessions).to_have_attribute("tabindex", "0")
+    assert_accessible(page)
+
+
+def test_a_checkbox_help_goes_below_its_label(new_page: Callable[..., Page]) -> None:
+    page = new_page(**PHONE)
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/catalog/?q=konferensstolar")
+    page.get_by_role("link", name="Konferensstolar, stapelbara").click()
+    label = page.locator("label[for=transport_needed]").bounding_box()
+    help_text = page.locator("#transport_needed-help").bounding_box()
+    assert label and help_text
+    assert help_text["y"] >= label["y"] + label["height"] - 1, (label, help_text)

@@ -95,3 +95,15 @@ def test_the_daily_statistics_job_gives_the_planner_fresh_figures(app, db):
     else:
         analysed = db.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'listing'"))
         assert analysed is not None
+
+
+def test_the_demo_reuse_is_reckoned_with_the_category_figures_in_force_then(runner, db):
+    """The demo's take-overs go back a year: the reference figures must be in force then, or
+    the dashboard an evaluator first sees shows no purchase avoided."""
+    from sharing.reports.ledger.models import ReuseEntry
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    entries = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).all()
+    assert entries
+    assert all(entry.factor_id is not None for entry in entries)
+    assert sum(entry.purchase_avoided_sek_ore for entry in entries) > 0

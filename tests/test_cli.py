@@ -107,3 +107,15 @@ def test_the_demo_reuse_is_reckoned_with_the_category_figures_in_force_then(runn
     assert entries
     assert all(entry.factor_id is not None for entry in entries)
     assert sum(entry.purchase_avoided_sek_ore for entry in entries) > 0
+
+
+def test_the_demo_s_past_take_overs_are_closed_not_waiting_for_anyone(runner, db):
+    from datetime import timedelta
+
+    from sharing.clock import utcnow
+    from sharing.loans.requests.models import LoanRequest
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    past = db.scalars(select(LoanRequest).where(LoanRequest.kind == "take_over",
+                                                LoanRequest.handed_over_at < utcnow() - timedelta(days=5))).all()
+    assert past and {request.status for request in past} == {"closed"}

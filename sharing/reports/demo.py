@@ -54,6 +54,8 @@ def load(session: Session) -> dict[str, int]:
                 # the receiving side records the handover (either side may), so the givers' trail stays theirs
                 loans.hand_over(session, request, condition=None, method=HandoverMethod.TRANSPORT, by=requester,
                                 now=at)
+                # and the givers confirm it, which closes the take-over: a year's history is done, not open
+                loans.confirm(session, request, by=manager, now=at + timedelta(hours=3))
                 made.append((request, at))
         except DomainError:
             continue  # a listing whose rules the demo's dates do not fit: leave it out

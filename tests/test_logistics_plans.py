@@ -1,7 +1,7 @@
 """Planning a day: the plan's routes and stops, what is left unserved and why, pins, the same
 plan from the same seed, and a plan the feasibility check faults never saved."""
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -268,6 +268,14 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
     client = app.test_client()
     Auth(client).login(driver)
     [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    # A day without routes leads to the next day with the municipality's routes (none of another's)
+    the_day_before = (w["monday"] - timedelta(days=1)).isoformat()
+    page = client.get(f"/logistics/driver/?day={the_day_before}").get_data(as_text=True)
+    assert f'href="/logistics/driver/?day={w["monday"].isoformat()}"' in page
+    other = app.test_client()
+    Auth(other).login(factory.user(w["skurup"], Role.DRIVER))
+    assert f'href="/logistics/driver/?day={w["monday"].isoformat()}"' not in other.get(
+        f"/logistics/driver/?day={the_day_before}").get_data(as_text=True)
     token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
     for stop, _, _ in plans.route_view(db, route).stops:
         assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
@@ -278,7 +286,6 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
 def test_plans_left_behind_are_planned_or_failed_by_the_job(app, db, w):
     """The logistics-plans job: a plan queued and never started is planned; one running far
     past its time (its process stopped) is failed; a plan just asked for is left to its runner."""
-    from datetime import timedelta
 
     from sharing.logistics.plans import runner
     van = vehicle(db, w)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role
@@ -86,6 +86,18 @@ def routes_for(session: Session, user: Actor, *, day: date) -> list[tuple[Planne
                                   col(Vehicle.municipality_id) == user.municipality_id)
                            .order_by(col(Vehicle.name), col(PlannedRoute.id))).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def next_day_with_routes(session: Session, user: Actor, *, after: date) -> date | None:
+    """The first day after ``after`` with routes for the driver's municipality (a driver who
+    opens a day without routes is led to the next one)."""
+    if not is_driver(user):
+        raise NotAllowed("routes")
+    return session.scalar(select(func.min(col(RoutePlan.day)))
+                          .join(PlannedRoute, col(PlannedRoute.plan_id) == col(RoutePlan.id))
+                          .join(Vehicle, col(Vehicle.id) == col(PlannedRoute.vehicle_id))
+                          .where(col(RoutePlan.day) > after, col(RoutePlan.status) == PlanStatus.DONE.value,
+                                 col(Vehicle.municipality_id) == user.municipality_id))
 
 
 def _pending(stop: PlannedStop) -> None:

@@ -125,8 +125,9 @@ def replan(plan_id: int) -> Response:
 @allow(Role.DRIVER)
 def driver_day() -> str:
     day = _day(request.args.get("day")) or today_in_sweden(utcnow())
-    return render_template("logistics/plans/driver.html", day=day,
-                           routes=driving.routes_for(db_session, current_user, day=day))
+    routes = driving.routes_for(db_session, current_user, day=day)
+    later = None if routes else driving.next_day_with_routes(db_session, current_user, after=day)
+    return render_template("logistics/plans/driver.html", day=day, routes=routes, later=later)
 
 
 @driver_blueprint.get("/routes/<int:route_id>")

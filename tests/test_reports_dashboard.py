@@ -37,14 +37,17 @@ def text(response):
 def test_the_dashboard_shows_the_hand_computed_totals_and_links_down(client, auth, db, world):
     auth.login(world["officer"])
     page = text(client.get(f"/reports/?{YEAR}"))
-    for shown in ("16", "315", "72\u00a0000,00 kr", "690,5", "4,75", "685,75"):
+    for shown in ("16", "315,00", "72\u00a0000,00 kr", "690,50", "4,75", "685,75"):
         assert shown in page, shown
+    # Every kilogram with two decimals, alike in the cards, tables and charts (grams stay in the exports)
+    kilograms = re.findall(r'class="figure">([^<]+)</span> kg', page)
+    assert kilograms and all(re.fullmatch(r"[\d\u00a0]+,\d\d", figure) for figure in kilograms), kilograms
     assert "<svg" in page and "<title id=\"chart-months-title\">" in page and "<desc" in page
     links = re.findall(r'href="(/reports/entries\?[^"]*)"', page)
     assert any("month=202503" in link and "from=2025-01-01" in link for link in links)
     # Trelleborg alone: the selection is in the URL.
     mine = text(client.get(f"/reports/?{YEAR}&municipality={world['trelleborg'].id}"))
-    assert "575,75" in mine and "580,5" in mine and f'value="{world["trelleborg"].id}" checked' in mine
+    assert "575,75" in mine and "580,50" in mine and f'value="{world["trelleborg"].id}" checked' in mine
     # The figure of March: the take-over and its transport, each entry with its event.
     entries = text(client.get(f"/reports/entries?{YEAR}&month=202503"))
     assert "Övertagande" in entries and "Händelse" in entries

@@ -1,5 +1,6 @@
 """The figures of a selection of the ledger: totals, months, top categories and flows between
-municipalities, each one grouped query in the database (never a loop over entries here).
+municipalities, summed in the database (never a loop over entries here): the dashboard's all
+in one statement, each also on its own.
 
 A selection is a period of Swedish days and, optionally, municipalities, units and categories
 (a category with everything below it). An entry belongs to the municipality and unit that

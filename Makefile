@@ -85,7 +85,7 @@ bench-uploads: install
 
 EVENTS ?= 1000000
 bench-reports: install translations
-	$(BIN)/python bench/reports.py --events $(EVENTS)
+	$(BIN)/python bench/reports.py --events $(EVENTS) $(if $(BENCH_KEEP),--keep $(BENCH_KEEP))
 
 # The route planner on a folder of Li & Lim instances (any folder of that layout), at each time
 # limit in seconds (space- or comma-separated), then on generated days of the three municipalities.

@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import re
+import zipfile
 import zlib
 from decimal import Decimal
 
@@ -114,6 +115,13 @@ def test_exports_never_start_a_formula(client, auth, db, world):
     auth.login(world["officer"])
     body = client.get(f"/reports/export.csv?{YEAR}").get_data(as_text=True)
     assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body and ',"=HYPERLINK' not in body
+
+    data = client.get(f"/reports/export.xlsx?{YEAR}").get_data()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # no formula anywhere in the workbook
+        assert not any("<f>" in archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml"))
+    cells = [cell for sheet in load_workbook(io.BytesIO(data)) for row in sheet.iter_rows() for cell in row]
+    assert '\'=HYPERLINK("https://evil.example","x")' in [cell.value for cell in cells]
+    assert all(cell.data_type != "f" for cell in cells)
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -1,5 +1,6 @@
 """The figures of a selection of the ledger: totals, months, top categories and flows between
-municipalities, each one grouped query in the database (never a loop over entries here).
+municipalities, summed in the database (never a loop over entries here): the dashboard's all
+in one statement, each also on its own.
 
 A selection is a period of Swedish days and, optionally, municipalities, units and categories
 (a category with everything below it). An entry belongs to the municipality and unit that
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, null, select, union_all
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.rules import descendant_ids
@@ -132,6 +133,9 @@ SUMS = (func.coalesce(func.sum(E.quantity), 0), func.coalesce(func.sum(E.waste_a
         func.coalesce(func.sum(E.transport_co2e_g), 0), func.count())
 
 
+PARTS = ("quantity", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g", "entries")
+
+
 def _totals(row: Any, offset: int = 0) -> Totals:
     return Totals(*(int(row[offset + i]) for i in range(6)))
 
@@ -181,11 +185,45 @@ class Figures:
     flows: list[tuple[int | None, int | None, Totals]]
 
 
-def figures(session: Session, selection: Selection) -> Figures:
-    """Everything the dashboard shows: four grouped queries."""
+def figures(session: Session, selection: Selection, category_limit: int = 10) -> Figures:
+    """Everything the dashboard shows, in one statement and one pass over the entries (through
+    the covering index ``ix_reuse_entry_figures``): the entries summed by month, category and
+    both municipalities (a few thousand groups at most, however many entries), and from those
+    sums the totals, the months, the top categories and the flows, each summed in the database."""
     selection = with_categories(session, selection)
-    return Figures(selection, totals(session, selection), months(session, selection),
-                   top_categories(session, selection), flows(session, selection))
+    groups = (select(col(E.month).label("month"), col(E.category_id).label("category_id"),
+                     col(E.from_municipality_id).label("giver"), col(E.to_municipality_id).label("receiver"),
+                     *(total.label(name) for total, name in zip(SUMS, PARTS, strict=True)))
+              .where(*conditions(selection))
+              .group_by(col(E.month), col(E.category_id), col(E.from_municipality_id), col(E.to_municipality_id))
+              .cte("groups"))
+    sums = [func.coalesce(func.sum(groups.c[name]), 0) for name in PARTS]
+
+    def part(number: int, first: Any, second: Any, order: Any = None) -> Select[Any]:
+        ordinal = func.row_number().over(order_by=order) if order is not None else literal(0)
+        return select(literal(number).label("part"), first.label("first"), second.label("second"), *sums,
+                      ordinal.label("ordinal"))
+
+    none = cast(null(), Integer)  # typed: PostgreSQL takes an untyped NULL in a subquery for text
+    net = func.sum(groups.c.co2e_avoided_g) - func.sum(groups.c.transport_co2e_g)
+    ranked = (part(2, groups.c.category_id, none, (net.desc(), groups.c.category_id))
+              .group_by(groups.c.category_id).subquery("ranked"))
+    statement = union_all(
+        part(0, none, none),
+        part(1, groups.c.month, none, groups.c.month).group_by(groups.c.month),
+        select(ranked).where(ranked.c.ordinal <= category_limit),
+        part(3, groups.c.giver, groups.c.receiver, (groups.c.giver, groups.c.receiver))
+        .group_by(groups.c.giver, groups.c.receiver),
+    ).order_by("part", "ordinal")
+    found: dict[int, list[Any]] = {0: [], 1: [], 2: [], 3: []}
+    for row in session.execute(statement):
+        found[row.part].append(row)
+    by_month = {row.first: _totals(row, 3) for row in found[1]}
+    return Figures(selection, _totals(found[0][0], 3),
+                   [(month, by_month.get(month, Totals())) for month in months_of(selection.first_day,
+                                                                                  selection.last_day)],
+                   [(row.first, _totals(row, 3)) for row in found[2]],
+                   [(row.first, row.second, _totals(row, 3)) for row in found[3]])
 
 
 def entries(session: Session, selection: Selection, *, offset: int = 0, limit: int = 100) -> list[ReuseEntry]:

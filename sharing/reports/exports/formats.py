@@ -1,5 +1,5 @@
-"""The files: CSV and XLSX of every entry, streamed (a batch of rows at a time; openpyxl's
-write-only workbook keeps its rows in a temporary file), and the PDF report with the charts.
+"""The files: CSV and XLSX of every entry, streamed (a batch of rows at a time; XlsxWriter's
+constant-memory workbook keeps its rows in a temporary file), and the PDF report with the charts.
 Each takes the names and labels in the reader's language from its caller."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
+import xlsxwriter
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -31,6 +31,7 @@ from sharing.reports.exports.rules import (
     entry_rows,
     factors_used,
     kg,
+    nearest,
     row_values,
     sek,
     total_values,
@@ -72,19 +73,35 @@ def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels
     yield buffer.getvalue()
 
 
+class _Sheet:
+    """A worksheet written a row at a time, top to bottom (as constant-memory mode wants)."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str) -> None:
+        self.sheet = book.add_worksheet(name)
+        self.row = 0
+
+    def append(self, values: list[Any]) -> None:
+        self.sheet.write_row(self.row, 0, values)
+        self.row += 1
+
+
 def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Names, kind_labels: dict[str, str],
                *, methodology: list[str], factor_kind_labels: dict[str, str]) -> Totals:
-    """The workbook: the entries (with a totals row), the summary, the methodology and the factor table used."""
-    book = Workbook(write_only=True)
-    entries = book.create_sheet(_("Entries"))
+    """The workbook: the entries (with a totals row), the summary, the methodology and the factor table used.
+    XlsxWriter's constant-memory mode writes each row to a temporary file once the next one starts."""
+    book = xlsxwriter.Workbook(out, {
+        "constant_memory": True, "default_date_format": "yyyy-mm-dd",
+        # Text stays text: never read as a formula, a link or a number (safe_cell marks it as well).
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    entries = _Sheet(book, _("Entries"))
     entries.append(list(COLUMNS))
     running = RunningTotals()
     for entry in entry_rows(session, selection):
         running.add(entry)
-        entries.append(row_values(entry, names, kind_labels))
+        entries.append(row_values(entry, names, kind_labels, nearest))
     totals = running.totals()
     entries.append(total_values(totals))
-    summary = book.create_sheet(_("Summary"))
+    summary = _Sheet(book, _("Summary"))
     summary.append(safe_row([_("Period"), selection.first_day.isoformat(), selection.last_day.isoformat()]))
     for label, value in ((_("Pieces reused"), totals.pieces), (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
                          (_("Purchases avoided (SEK)"), sek(totals.purchase_avoided_sek_ore)),
@@ -93,10 +110,10 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                          (_("Net CO2e (kg)"), kg(totals.net_co2e_g)), (_("Entries"), totals.entries)):
         summary.append([safe_cell(label), value])
     summary.append([safe_cell(GHG_NOTE_SV)])
-    sheet = book.create_sheet(_("Methodology"))
+    sheet = _Sheet(book, _("Methodology"))
     for line in methodology:
         sheet.append([safe_cell(line)])
-    factors = book.create_sheet(_("Factors"))
+    factors = _Sheet(book, _("Factors"))
     factors.append(safe_row([_("Factor"), _("Category"), _("Version"), _("Valid from"), _("Weight (kg)"),
                              _("New price (SEK)"), _("CO2e of one piece (kg)"), _("CO2e figure of"), _("Source")]))
     for factor in factors_used(session, running.factor_ids):
@@ -104,7 +121,7 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                                  factor.valid_from.date().isoformat(), factor.weight_kg, factor.new_price_sek,
                                  factor.co2e_new_kg, factor_kind_labels.get(factor.co2e_kind or "", ""),
                                  factor.source]))
-    book.save(out)
+    book.close()
     return totals
 
 

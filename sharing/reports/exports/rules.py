@@ -4,7 +4,7 @@ the factor versions the entries used. Every cell of text goes through ``safe_cel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -76,17 +76,31 @@ def entry_rows(session: Session, selection: Selection) -> Iterator[Any]:
         result.close()
 
 
-def row_values(entry: Any, names: Names, kind_label: dict[str, str]) -> list[Any]:
-    return [safe_cell(value) for value in (
-        entry.id, entry.event_id, entry.day, kind_label.get(entry.kind, entry.kind), entry.reverses_id,
-        names.category(entry.category_id), entry.listing_id, entry.request_id,
-        names.municipality(entry.from_municipality_id), names.unit(entry.from_unit_id),
-        names.municipality(entry.to_municipality_id), names.unit(entry.to_unit_id), entry.quantity,
-        kg(entry.weight_g), entry.counts_as_purchase, kg(entry.waste_avoided_g),
-        sek(entry.purchase_avoided_sek_ore), kg(entry.co2e_avoided_g), kg(entry.transport_co2e_g),
-        kg(entry.co2e_avoided_g - entry.transport_co2e_g), entry.factor_kind or "", entry.factor_version,
-        Decimal(entry.displacement_permille) / 1000 if entry.displacement_permille is not None else None,
-        entry.factor_source)]
+def exact(value: int, scale: int) -> Decimal:
+    """An amount in kg or kronor from grams or öre, exactly (CSV: the text is the ledger's figure)."""
+    return Decimal(value) / scale
+
+
+def nearest(value: int, scale: int) -> float:
+    """The same amount as the nearest double (a spreadsheet keeps no other number); the division
+    of two integers is correctly rounded, so this is the number the exact figure's text reads as."""
+    return value / scale
+
+
+def row_values(entry: Any, names: Names, kind_label: dict[str, str],
+               amount: Callable[[int, int], Any] = exact) -> list[Any]:
+    """An entry's cells: text through ``safe_cell``, numbers and dates as they are."""
+    permille = entry.displacement_permille
+    return [
+        entry.id, entry.event_id, entry.day, safe_cell(kind_label.get(entry.kind, entry.kind)), entry.reverses_id,
+        safe_cell(names.category(entry.category_id)), entry.listing_id, entry.request_id,
+        safe_cell(names.municipality(entry.from_municipality_id)), safe_cell(names.unit(entry.from_unit_id)),
+        safe_cell(names.municipality(entry.to_municipality_id)), safe_cell(names.unit(entry.to_unit_id)),
+        entry.quantity, amount(entry.weight_g, 1000), entry.counts_as_purchase, amount(entry.waste_avoided_g, 1000),
+        amount(entry.purchase_avoided_sek_ore, 100), amount(entry.co2e_avoided_g, 1000),
+        amount(entry.transport_co2e_g, 1000), amount(entry.co2e_avoided_g - entry.transport_co2e_g, 1000),
+        safe_cell(entry.factor_kind or ""), entry.factor_version,
+        amount(permille, 1000) if permille is not None else None, safe_cell(entry.factor_source)]
 
 
 def total_values(totals: Totals) -> list[Any]:

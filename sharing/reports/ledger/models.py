@@ -32,6 +32,10 @@ class FactorKind(StrEnum):
     TRANSPORT = "transport"  # logistics' own factor of the vehicle
 
 
+FIGURES_INDEX = ("day", "to_municipality_id", "to_unit_id", "category_id", "from_municipality_id", "month",
+                 "quantity", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g")
+
+
 class ReuseEntry(SQLModel, table=True):
     """What was reused (or transported), from whom to whom, when, and the figures, with the
     factor version and source they came from. Append-only: a correction is a reversing entry
@@ -40,7 +44,9 @@ class ReuseEntry(SQLModel, table=True):
     __tablename__ = "reuse_entry"
     __table_args__ = (
         UniqueConstraint("event_id", "line"),  # an event counts once, however often it is handed over
-        Index("ix_reuse_entry_day_to_municipality", "day", "to_municipality_id"),
+        # Covering: the dashboard's figures of a period read this index alone (the day first, then
+        # what the selection filters and groups by, then the summed figures), never the table.
+        Index("ix_reuse_entry_figures", *FIGURES_INDEX),
         Index("ix_reuse_entry_request_id", "request_id"),
     )
 

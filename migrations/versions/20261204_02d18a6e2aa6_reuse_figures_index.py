@@ -3,7 +3,7 @@ filters and groups by, and the summed figures, so a period's figures are read fr
 alone. It starts with the day and the receiving municipality, so it replaces that index.
 
 Revision ID: 02d18a6e2aa6
-Revises: f090d4a240ce
+Revises: 6181f74758d4
 Create Date: 2026-12-04 19:10:00.000000
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '02d18a6e2aa6'
-down_revision: Union[str, None] = 'f090d4a240ce'
+down_revision: Union[str, None] = '6181f74758d4'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -10,10 +10,14 @@ two years, on SQLite and PostgreSQL, served by gunicorn to concurrent signed-in 
 Afterwards every contested listing is checked: at no moment may its held pieces exceed its
 quantity (``oversold`` counts the moments that do). Prints its figures, and last one line of
 JSON with, per database, ``listing_page_p95_ms``, ``request_p95_ms``, ``oversold`` and
-``bookings``.
+``bookings``, and the CPU time the server (and its database) spent per request: over the
+mixed run (``cpu_ms``), then for each kind driven alone for a few seconds by the same clients
+(``listing_page_cpu_ms``, ``request_cpu_ms``). Latency and throughput move with whatever else
+the machine does, CPU time per request far less.
 
     make bench-loans                      # 10 000 listings, 200 000 bookings
-    make bench-loans LISTINGS=2000 BOOKINGS=40000
+    make bench-loans LOAN_LISTINGS=2000 BOOKINGS=40000
+    .venv/bin/python bench/loans.py --keep-prepared instance/bench   # prepare once, copy in later runs
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import catalog as catalog_bench
-from catalog import Client, Sample, log_in, on_each_database, serve, stop
+from catalog import PG_SERVER, Client, Sample, log_in, on_each_database, serve, server_cpu, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTESTED = 40  # listings many want at once
@@ -98,6 +103,50 @@ def prepare(url: str, listings: int, bookings: int) -> dict[str, object]:
     app.extensions["sharing.engine"].dispose()
     return {"contested": contested[:-1], "burst": contested[-1], "bookings": made,
             "listing_ids": list(quantities), "prepare_s": time.perf_counter() - started}
+
+
+def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> dict[str, object]:
+    """``prepare``, or (``--keep-prepared``) a copy of what an earlier run prepared: a SQLite
+    file in that folder, a PostgreSQL database made from one kept on the server, and beside
+    them what ``prepare`` said of the data (which listings are contested)."""
+    if not args.keep_prepared:
+        return prepare(url, args.listings, args.bookings)
+    import shutil
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    started = time.perf_counter()
+    os.environ.update(SHARING_ENV="development", SHARING_DATABASE_URL=url)  # as prepare() leaves them
+    folder = Path(args.keep_prepared)
+    folder.mkdir(parents=True, exist_ok=True)
+    kept_name = f"bench_loans_kept_{args.listings}_{args.bookings}"
+    said = folder / f"{kept_name}_{name}.json"
+    if name == "sqlite":
+        kept = folder / f"{kept_name}.sqlite3"
+        if kept.exists() and said.exists():
+            shutil.copyfile(kept, make_url(url).database)
+            return json.loads(said.read_text()) | {"prepare_s": time.perf_counter() - started}
+        data = prepare(url, args.listings, args.bookings)
+        shutil.copyfile(make_url(url).database, kept)
+        said.write_text(json.dumps(data))
+        return data
+    database = make_url(url).database
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if said.exists() and connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                                   {"name": kept_name}):
+                connection.execute(text(f'DROP DATABASE "{database}"'))
+                connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{kept_name}"'))
+                return json.loads(said.read_text()) | {"prepare_s": time.perf_counter() - started}
+            data = prepare(url, args.listings, args.bookings)
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{kept_name}"'))
+            connection.execute(text(f'CREATE DATABASE "{kept_name}" TEMPLATE "{database}"'))
+            said.write_text(json.dumps(data))
+            return data
+    finally:
+        admin.dispose()
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -179,7 +228,7 @@ def oversold(url: str, listing_ids: list[int]) -> int:
 
 def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     print(f"== {name}: preparing {args.listings:,} listings and {args.bookings:,} bookings ...", flush=True)
-    data = prepare(url, args.listings, args.bookings)
+    data = prepare_or_copy(name, url, args)
     print(f"   ready in {data['prepare_s']:.0f} s", flush=True)
     from sharing.clock import today_in_sweden, utcnow
     today = today_in_sweden(utcnow())
@@ -189,12 +238,12 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         sites = _sites(url)
         emails = ["medarbetare@ystad.example", "medarbetare@skurup.example", "medarbetare@trelleborg.example"]
         requesters = [Requester(client, sites[emails[n % 3]]) for n, client in enumerate(clients)]
-        pages, asked = Sample(), Sample()
-        lock, stop_at = threading.Lock(), time.perf_counter() + args.seconds
+        lock = threading.Lock()
         listing_ids, contested = data["listing_ids"], data["contested"]
+        cpu = server_cpu(process, url)
 
-        def browse(n: int) -> None:
-            rng, mine = random.Random(n), []
+        def browse(n: int, seed: int, into: Sample, stop_at: float) -> None:
+            rng, mine = random.Random(seed), []
             errors = 0
             while time.perf_counter() < stop_at:
                 began = time.perf_counter()
@@ -205,11 +254,11 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
                 mine.append((time.perf_counter() - began) * 1000)
                 errors += not ok
             with lock:
-                pages.latencies.extend(mine)
-                pages.errors += errors
+                into.latencies.extend(mine)
+                into.errors += errors
 
-        def request(n: int) -> None:
-            rng, mine = random.Random(100 + n), []
+        def request(n: int, seed: int, into: Sample, stop_at: float) -> None:
+            rng, mine = random.Random(seed), []
             errors = 0
             while time.perf_counter() < stop_at:
                 first = today + timedelta(days=rng.randint(1, 60))
@@ -218,18 +267,31 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
                 mine.append((time.perf_counter() - began) * 1000)
                 errors += status not in (302, 422)  # asked, or refused with a reason: both are answers
             with lock:
-                asked.latencies.extend(mine)
-                asked.errors += errors
+                into.latencies.extend(mine)
+                into.errors += errors
+
+        def run(work: list[tuple[Callable[[int, int, Sample, float], None], int, int, Sample]],
+                seconds: float) -> None:
+            """Each (what, client, seed, sample) on a thread of its own for ``seconds``; each sample
+            is told how long that took and the server's CPU time meanwhile (of all the work)."""
+            stop_at = time.perf_counter() + seconds
+            threads = [threading.Thread(target=what, args=(n, seed, into, stop_at)) for what, n, seed, into in work]
+            began, cpu_before = time.perf_counter(), cpu()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for into in {id(into): into for *_, into in work}.values():
+                into.seconds, into.cpu_seconds = time.perf_counter() - began, cpu() - cpu_before
 
         half = args.clients // 2
-        began = time.perf_counter()
-        threads = [threading.Thread(target=browse, args=(n,)) for n in range(half)]
-        threads += [threading.Thread(target=request, args=(n,)) for n in range(half, args.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        pages.seconds = asked.seconds = time.perf_counter() - began
+        pages, asked = Sample(), Sample()
+        run([(browse, n, n, pages) for n in range(half)]
+            + [(request, n, 100 + n, asked) for n in range(half, args.clients)], args.seconds)
+        # Then each kind alone, by the same clients (other listings and dates), for what it costs the server.
+        pages_alone, asked_alone = Sample(), Sample()
+        run([(browse, n, 200 + n, pages_alone) for n in range(half)], args.cpu_seconds)
+        run([(request, n, 300 + n, asked_alone) for n in range(half, args.clients)], args.cpu_seconds)
 
         # The burst: BURST_FREE pieces left of one listing, BURST requests for one piece at once.
         burst_listing = data["burst"]
@@ -243,9 +305,15 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         stop(process)
     over = oversold(url, [*contested, burst_listing])
     page_figures, request_figures = pages.figures(), asked.figures()
-    for label, figures in (("listing page", page_figures), ("requests", request_figures)):
+    page_cpu_ms, request_cpu_ms = pages_alone.figures()["cpu_ms"], asked_alone.figures()["cpu_ms"]
+    for label, figures, cpu_ms in (("listing page", page_figures, page_cpu_ms),
+                                   ("requests", request_figures, request_cpu_ms)):
         print(f"   {label:13} p50 {figures['p50_ms']:7.1f} ms   p95 {figures['p95_ms']:7.1f} ms   "
-              f"{figures['rps']:7.1f} req/s   ({figures['requests']} requests, {figures['errors']} errors)")
+              f"{figures['rps']:7.1f} req/s   {cpu_ms:6.1f} ms CPU each alone   "
+              f"({figures['requests']} requests, {figures['errors']} errors)")
+    mixed_cpu_ms = round(pages.cpu_seconds * 1000 / max(1, len(pages.latencies) + len(asked.latencies)), 1)
+    print(f"   server CPU: {mixed_cpu_ms:.1f} ms a request in the mixed run "
+          f"({pages.cpu_seconds / pages.seconds:.2f} cores busy)")
     granted = answers.count(302)
     print(f"   burst: {granted} of {BURST} granted for {BURST_FREE} free pieces, "
           f"{answers.count(422)} told no longer available, {len(answers) - granted - answers.count(422)} other; "
@@ -253,8 +321,10 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     return {"listing_page_p50_ms": page_figures["p50_ms"], "listing_page_p95_ms": page_figures["p95_ms"],
             "listing_page_rps": page_figures["rps"], "request_p50_ms": request_figures["p50_ms"],
             "request_p95_ms": request_figures["p95_ms"], "request_rps": request_figures["rps"],
+            "cpu_ms": mixed_cpu_ms, "listing_page_cpu_ms": page_cpu_ms, "request_cpu_ms": request_cpu_ms,
             "burst_granted": granted, "burst_free": BURST_FREE, "oversold": over, "bookings": data["bookings"],
-            "errors": page_figures["errors"] + request_figures["errors"], "prepare_s": round(data["prepare_s"], 1)}
+            "errors": sum(sample.errors for sample in (pages, asked, pages_alone, asked_alone)),
+            "prepare_s": round(data["prepare_s"], 1)}
 
 
 def main() -> None:
@@ -264,7 +334,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--cpu-seconds", type=float, default=5,
+                        help="each kind of request driven alone this long, for its CPU time")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--keep-prepared", metavar="FOLDER",
+                        help="keep what is prepared (SQLite in this folder, PostgreSQL on the server) and copy it "
+                             "in later runs: for comparing changes of the code, not of the data")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     results: dict[str, object] = {"listings": args.listings, "clients": args.clients, "workers": args.workers}

@@ -7,10 +7,15 @@ commits, a background thread sends it from memory, and the ``send-queued-mail`` 
 again what failed (after 1, 2, 4 ... minutes, at most an hour apart). A request that queues
 mail never waits for the mail server, and no message is lost while the server is slow or down.
 A sent message is deleted.
+
+Notices that may wait for the job's next run (a minute at most) are queued ``later``: what the
+message says (its template and plain values) is kept rather than the message, and the job
+renders and sends it, so the request that caused it pays for neither.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import threading
@@ -25,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, render_template
-from flask_babel import force_locale
-from sqlalchemy import Text, delete, select, update
+from flask_babel import force_locale, lazy_gettext
+from sqlalchemy import JSON, Column, Text, delete, select, update
 from sqlmodel import Field, Session, SQLModel, col
 
 from sharing import transactions
@@ -65,7 +70,9 @@ class QueuedMail(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
-    message: str = Field(sa_type=Text)
+    message: str = Field(sa_type=Text)  # empty for a message queued ``later``: its recipe says it
+    # A message queued ``later``: to, subject (a msgid), template, locale and the template's values.
+    recipe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
@@ -114,18 +121,32 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
 
 
 def queue_mail(session: Session, *, to: str, subject: object, template: str, locale: str | None = None,
-               attachments: Sequence[Attachment] = (), **context: object) -> None:
+               attachments: Sequence[Attachment] = (), later: bool = False, **context: object) -> None:
     """Render the message now and queue it in ``session``'s transaction: it is sent in the
     background once that commits (and never if it rolls back), retried by a job if it fails.
     ``attachments`` go with it, at most ``MAX_ATTACHMENTS_BYTES`` in all (else
     ``AttachmentsTooLarge``, and nothing is queued).
 
     It is queued as claimed by this process for its first attempt: the job leaves it alone
-    until that attempt's time is up, so this process sends it without asking the queue first."""
+    until that attempt's time is up, so this process sends it without asking the queue first.
+
+    ``later``: nothing is rendered now; the ``send-queued-mail`` job renders the message and
+    sends it on its next run. The subject is then a msgid (``N_``), translated when rendered,
+    and the context plain values (JSON: names, ids, numbers), as the template reads them then:
+    the message says what it would have said now."""
+    now = utcnow()
+    if later:
+        if attachments:
+            raise ValueError("a message queued later carries no files")
+        if not isinstance(subject, str):
+            raise TypeError("a message queued later has a msgid as its subject")
+        recipe = {"to": to, "subject": subject, "template": template, "locale": locale, "context": context}
+        session.add(QueuedMail(created_at=now, message="", recipe=json.loads(json.dumps(recipe)), attempts=0,
+                               next_attempt_at=now))
+        return
     size = sum(len(attachment.content) for attachment in attachments)
     if size > MAX_ATTACHMENTS_BYTES:
         raise AttachmentsTooLarge(f"{size} bytes attached; at most {MAX_ATTACHMENTS_BYTES}")
-    now = utcnow()
     message = _render(to=to, subject=subject, template=template, locale=locale, context=context,
                       attachments=attachments)
     text = message.as_string()
@@ -170,11 +191,18 @@ def send_queued() -> int:
                 update(QueuedMail).where(col(QueuedMail.id) == mail_id, col(QueuedMail.attempts) == attempts)
                 .values(attempts=attempts + 1, next_attempt_at=now + _retry_wait(attempts + 1))
             )
-            text = session.scalar(select(col(QueuedMail.message)).where(col(QueuedMail.id) == mail_id))
+            found = session.execute(select(col(QueuedMail.message), col(QueuedMail.recipe))
+                                    .where(col(QueuedMail.id) == mail_id)).one_or_none()
             session.commit()
-        if claimed.rowcount != 1 or text is None:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        if claimed.rowcount != 1 or found is None:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
             continue
-        message = message_from_string(text, _class=EmailMessage, policy=policy.default)
+        text, recipe = found
+        try:
+            message = _from_recipe(recipe) if recipe else \
+                message_from_string(text, _class=EmailMessage, policy=policy.default)
+        except Exception:  # noqa: BLE001 - one message that cannot be rendered holds up no other
+            log.exception("queued mail %s could not be rendered; tried again later", mail_id)
+            continue
         try:
             _deliver(message)
         except (OSError, smtplib.SMTPException) as error:
@@ -187,6 +215,12 @@ def send_queued() -> int:
             session.commit()
         sent += 1
     return sent
+
+
+def _from_recipe(recipe: dict[str, Any]) -> EmailMessage:
+    """The message a ``later`` one says, rendered now."""
+    return _render(to=recipe["to"], subject=lazy_gettext(recipe["subject"]), template=recipe["template"],
+                   locale=recipe["locale"], context=recipe["context"])
 
 
 def send_queued_mail() -> None:

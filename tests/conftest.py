@@ -17,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -27,7 +28,7 @@ from sharing import create_app  # noqa: E402
 from sharing.accounts.models import User  # noqa: E402
 from sharing.accounts.passwords import use_fast_hashing  # noqa: E402
 from sharing.catalog.photos.rules import PhotoStore  # noqa: E402
-from sharing.mail import wait_for_background_mail  # noqa: E402
+from sharing.mail import send_queued, wait_for_background_mail  # noqa: E402
 from tests.factories import PASSWORD, Factory  # noqa: E402
 
 use_fast_hashing()
@@ -105,11 +106,16 @@ class Mailbox:
 
     def __init__(self) -> None:
         self._messages: list[Message] = []
+        self.app: Flask | None = None
 
     @property
     def messages(self) -> list[Message]:
-        """What arrived, once the mail the app sends in the background has gone out."""
+        """What arrived, once the mail the app sends in the background has gone out, and the
+        send-queued-mail job has sent what waits for it (the notices queued ``later``)."""
         assert wait_for_background_mail(timeout=30), "background mail still sending after 30 s"
+        if self.app is not None:
+            with self.app.app_context():
+                send_queued()
         return self._messages
 
     def receive(self, content: bytes) -> None:
@@ -159,9 +165,12 @@ def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
 
 
 @pytest.fixture
-def mailbox(smtp_server: tuple[Controller, Mailbox]) -> Mailbox:
-    smtp_server[1].messages.clear()
-    return smtp_server[1]
+def mailbox(smtp_server: tuple[Controller, Mailbox], app: Flask) -> Iterator[Mailbox]:
+    mailbox = smtp_server[1]
+    mailbox.messages.clear()
+    mailbox.app = app
+    yield mailbox
+    mailbox.app = None
 
 
 @pytest.fixture

@@ -144,7 +144,15 @@ def _scrub_mentions(session: Session, user: User, mentions: Mentions) -> None:
 def _scrub_queued_mail(session: Session, user: User, mentions: Mentions) -> None:
     """Mail waiting to be sent (the mail server was down): to the person, deleted; naming them
     to someone else, sent without their name or address."""
-    for mail_id, text in session.execute(select(col(QueuedMail.id), col(QueuedMail.message))).all():
+    for mail_id, text, recipe in session.execute(
+            select(col(QueuedMail.id), col(QueuedMail.message), col(QueuedMail.recipe))).all():
+        if recipe:  # not rendered yet: its values are what it will say
+            if user.email.casefold() in str(recipe.get("to", "")).casefold():
+                session.execute(delete(QueuedMail).where(col(QueuedMail.id) == mail_id))
+            elif mentions.scrub_json(recipe) != recipe:
+                session.execute(update(QueuedMail).where(col(QueuedMail.id) == mail_id)
+                                .values(recipe=mentions.scrub_json(recipe)))
+            continue
         message: Any = message_from_string(text, _class=EmailMessage, policy=policy.default)
         if user.email.casefold() in str(message["To"] or "").casefold():
             session.execute(delete(QueuedMail).where(col(QueuedMail.id) == mail_id))

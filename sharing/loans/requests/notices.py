@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
@@ -68,7 +67,9 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
-SUBJECTS = {name: _l("Delningstjänsten: a request has news") for name in TOLD}
+# A msgid: the step's mail is rendered when the send-queued-mail job sends it (``later``), in
+# the reader's language then, not by the request that took the step.
+SUBJECTS = {name: N_("Delningstjänsten: a request has news") for name in TOLD}
 # The kind of notice each step is, for the mail choices of those told.
 MAILED_AS = {
     events.REQUESTED: mail_kinds.REQUEST_RECEIVED, events.CANCELLED: mail_kinds.REQUEST_RECEIVED,
@@ -91,14 +92,16 @@ def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
 
 
 def tell_one(session: Session, user: User, request: LoanRequest, *, message: str, params: dict[str, object],
-             subject: object, mail_kind: str, now: datetime) -> None:
-    """Notify one user in the service, and queue the mail in the same transaction if they want it."""
+             subject: object, mail_kind: str, now: datetime, later: bool = False) -> None:
+    """Notify one user in the service, and queue the mail in the same transaction if they want it
+    (``later``: rendered and sent by the mail job, the subject a msgid; see ``queue_mail``)."""
     assert user.id is not None
     notifications.notify(session, user_id=user.id, message=message, params=params,
                          url=path_for("loans.detail", request_id=request.id), now=now)
     if wants_mail(session, user.id, mail_kind):
+        # The template reads the user's name alone: given as a value, it can wait to be rendered.
         queue_mail(session, to=user.email, subject=subject, locale=user.locale, template="loans/mail/step.txt",
-                   user=user, message=message, params=params, request_id=request.id)
+                   user={"name": user.name}, message=message, params=params, request_id=request.id, later=later)
 
 
 def tell(session: Session, event: DomainEvent) -> None:
@@ -110,7 +113,7 @@ def tell(session: Session, event: DomainEvent) -> None:
     now = utcnow()
     for user in audience(session, request, event.actor_id):
         tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],
-                 mail_kind=MAILED_AS[event.name], now=now)
+                 mail_kind=MAILED_AS[event.name], now=now, later=True)
 
 
 def close_with_listing(session: Session, event: DomainEvent) -> None:

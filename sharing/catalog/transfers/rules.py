@@ -88,11 +88,14 @@ _CAME_TO = select(ListingTransfer).where(col(ListingTransfer.to_listing_id) == b
 _LOANS_OF = select(func.count()).select_from(Hold).where(
     col(Hold.listing_id) == bindparam("listing_id"), col(Hold.purpose) == HoldPurpose.LOAN.value,
     col(Hold.released_at).is_(None))
+# How many loans the listing made, as a column of another query of the listing's (its page's).
+LOANS_OF_LISTING = _LOANS_OF.scalar_subquery()
 
 
-def history(session: Session, listing: Listing) -> History:
+def history(session: Session, listing: Listing, *, loans: int | None = None) -> History:
     """The listing's history: one read of the transfers to and from it (most have none), then
-    one for each owner further back."""
+    one for each owner further back. ``loans``: how many loans it made, when the caller has read
+    it already (``LOANS_OF_LISTING``)."""
     came_from: list[ListingTransfer] = []
     passed_on: list[ListingTransfer] = []
     for moved in session.scalars(_TRANSFERS_OF, {"listing_id": listing.id}):
@@ -108,5 +111,6 @@ def history(session: Session, listing: Listing) -> History:
         if before is None:
             break
         came_from.insert(0, before)
-    loans = session.scalar(_LOANS_OF, {"listing_id": listing.id}) or 0
+    if loans is None:
+        loans = session.scalar(_LOANS_OF, {"listing_id": listing.id}) or 0
     return History(came_from=came_from, passed_on=passed_on, loans=loans)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, has_app_context
 from sqlalchemy import JSON, Column, Connection, Engine, Index, UniqueConstraint, insert, select, update
@@ -130,10 +130,13 @@ def record(session: Session, name: str, *, subject_type: str, subject_id: int | 
     if receivers:
         event_id = id_of(event)
         rows = [{"event_id": event_id, "receiver": receiver, "due_at": now + DISPATCH_GRACE} for receiver in receivers]
-        delivery_ids = cast(list[int], list(session.scalars(
-            insert(EventDelivery).returning(col(EventDelivery.id), sort_by_parameter_order=True), rows)))
+        # One statement for all: matched by receiver (unique per event) rather than by the rows'
+        # order, which SQLite could keep only by inserting them one at a time.
+        made: dict[str, int] = {receiver: delivery_id for receiver, delivery_id in session.execute(
+            insert(EventDelivery).returning(col(EventDelivery.receiver), col(EventDelivery.id)), rows)}
         transactions.after_commit(session, partial(
-            _dispatch_recorded, session.get_bind(), list(zip(delivery_ids, receivers)), _as_committed(event)))
+            _dispatch_recorded, session.get_bind(), [(made[receiver], receiver) for receiver in receivers],
+            _as_committed(event)))
     return event
 
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
@@ -164,13 +165,22 @@ def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
     controller.stop()
 
 
+@contextmanager
+def mailbox_of(smtp_server: tuple[Controller, Mailbox], app: Flask) -> Iterator[Mailbox]:
+    """The suite's mailbox, empty, whose reads run ``app``'s mail job first."""
+    mailbox = smtp_server[1]
+    mailbox.app = app
+    mailbox.messages.clear()  # what the test's fixtures caused included
+    try:
+        yield mailbox
+    finally:
+        mailbox.app = None
+
+
 @pytest.fixture
 def mailbox(smtp_server: tuple[Controller, Mailbox], app: Flask) -> Iterator[Mailbox]:
-    mailbox = smtp_server[1]
-    mailbox.messages.clear()
-    mailbox.app = app
-    yield mailbox
-    mailbox.app = None
+    with mailbox_of(smtp_server, app) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture

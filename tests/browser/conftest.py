@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -25,6 +26,7 @@ from sharing import create_app
 from sharing.accounts import demo
 from sharing.catalog.imports import runner as import_runner
 from sharing.mail import wait_for_background_mail
+from tests.conftest import Mailbox, mailbox_of
 
 # Debian's chromium on the PATH, or the browser SHARING_CHROMIUM names (a path or a command).
 CHROMIUM_NAME = os.environ.get("SHARING_CHROMIUM") or "chromium"
@@ -67,6 +69,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 class LiveServer:
     url: str
     database_url: str = ""
+    app: Flask | None = None
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -114,7 +117,7 @@ def live_server(browser: Browser, databases, smtp_server, tmp_path: Path) -> Ite
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app.config["SHARING_DATABASE_URL"])
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app.config["SHARING_DATABASE_URL"], app)
     finally:
         server.shutdown()
         thread.join(timeout=30)
@@ -123,6 +126,14 @@ def live_server(browser: Browser, databases, smtp_server, tmp_path: Path) -> Ite
         for import_id in import_runner.running():  # an import the test started writes to this database
             assert import_runner.wait(import_id, timeout=300), f"import {import_id} still running"
         app.extensions["sharing.engine"].dispose()
+
+
+@pytest.fixture
+def mailbox(smtp_server, live_server: LiveServer) -> Iterator[Mailbox]:  # type: ignore[no-untyped-def]
+    """The suite's mailbox, whose reads run the live server's mail job (its notices queued later)."""
+    assert live_server.app is not None
+    with mailbox_of(smtp_server, live_server.app) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture

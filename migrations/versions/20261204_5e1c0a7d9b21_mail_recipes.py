@@ -2,7 +2,7 @@
 message, which the send-queued-mail job renders and sends.
 
 Revision ID: 5e1c0a7d9b21
-Revises: f090d4a240ce
+Revises: 02d18a6e2aa6
 Create Date: 2026-12-04 19:20:00.000000
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '5e1c0a7d9b21'
-down_revision: Union[str, None] = 'f090d4a240ce'
+down_revision: Union[str, None] = '02d18a6e2aa6'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

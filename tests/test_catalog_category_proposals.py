@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from sharing.accounts.models import Notification, Role
+from sharing.accounts.models import Municipality, Notification, Role
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.catalog import events
 from sharing.catalog.categories import proposals
@@ -203,7 +203,8 @@ def test_the_proposer_is_told_of_the_decision_in_the_service_and_by_mail(app, db
         db.commit()
         proposals.decline(db, proposal=declined, reason="Vikten gäller en annan modell", by=s["admin"], now=utcnow())
         db.commit()
-    told = db.scalars(select(Notification).order_by(Notification.id)).all()
+    told = db.scalars(select(Notification).where(Notification.user_id == s["officer"].id)
+                      .order_by(Notification.id)).all()
     assert [(n.user_id, n.url) for n in told] == [(s["officer"].id, f"/catalog/categories/proposals/{accepted.id}"),
                                                   (s["officer"].id, f"/catalog/categories/proposals/{declined.id}")]
     assert told[0].params == {"category": "Kontorsstol", "version": 2}
@@ -214,6 +215,21 @@ def test_the_proposer_is_told_of_the_decision_in_the_service_and_by_mail(app, db
     assert "”Kontorsstol” är godkänt: version 2 används nu" in bodies
     assert "Vikten gäller en annan modell" in bodies
     assert f"http://delning.test/catalog/categories/proposals/{declined.id}" in bodies
+
+
+def test_the_system_admins_are_told_in_the_service_that_a_proposal_waits(app, db, s, factory):
+    both = factory.user(db.get(Municipality, s["admin"].municipality_id), Role.SUSTAINABILITY_OFFICER,
+                        Role.SYSTEM_ADMIN)
+    with app.app_context():
+        theirs = propose(db, s, weight_kg=16)
+        own = propose(db, s, by=both, weight_kg=17)  # not told of one's own
+        db.commit()
+    told = db.scalars(select(Notification).order_by(Notification.id)).all()
+    waiting = {(n.user_id, n.url) for n in told}
+    theirs_url, own_url = (f"/catalog/categories/proposals/{p.id}" for p in (theirs, own))
+    assert waiting == {(s["admin"].id, theirs_url), (s["second_admin"].id, theirs_url), (both.id, theirs_url),
+                       (s["admin"].id, own_url), (s["second_admin"].id, own_url)}
+    assert told[0].params == {"category": "Kontorsstol"}
 
 
 # --- Personal data ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The figures of a selection of the ledger: totals, months, top categories and flows between
 municipalities, summed in the database (never a loop over entries here): the dashboard's all
-in one statement, each also on its own.
+in one statement.
 
 A selection is a period of Swedish days and, optionally, municipalities, units and categories
 (a category with everything below it). An entry belongs to the municipality and unit that
@@ -140,18 +140,8 @@ def _totals(row: Any, offset: int = 0) -> Totals:
     return Totals(*(int(row[offset + i]) for i in range(6)))
 
 
-def _grouped(selection: Selection, *keys: Any) -> Select[Any]:
-    return select(*keys, *SUMS).where(*conditions(selection)).group_by(*keys)
-
-
 def totals(session: Session, selection: Selection) -> Totals:
     return _totals(session.execute(select(*SUMS).where(*conditions(selection))).one())
-
-
-def months(session: Session, selection: Selection) -> list[tuple[int, Totals]]:
-    """Every month of the period, oldest first (months without entries as zeros)."""
-    found = {row[0]: _totals(row, 1) for row in session.execute(_grouped(selection, col(E.month)))}
-    return [(month, found.get(month, Totals())) for month in months_of(selection.first_day, selection.last_day)]
 
 
 def months_of(first: date, last: date) -> Iterator[int]:
@@ -159,21 +149,6 @@ def months_of(first: date, last: date) -> Iterator[int]:
     while (year, month) <= (last.year, last.month):
         yield year * 100 + month
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def top_categories(session: Session, selection: Selection, limit: int = 10) -> list[tuple[int | None, Totals]]:
-    """The categories with the most net CO2e avoided, most first."""
-    net = func.sum(E.co2e_avoided_g) - func.sum(E.transport_co2e_g)
-    rows = session.execute(_grouped(selection, col(E.category_id)).order_by(net.desc(), col(E.category_id))
-                           .limit(limit))
-    return [(row[0], _totals(row, 1)) for row in rows]
-
-
-def flows(session: Session, selection: Selection) -> list[tuple[int | None, int | None, Totals]]:
-    """Who gave how much to whom: pieces and figures per giving and receiving municipality."""
-    rows = session.execute(_grouped(selection, col(E.from_municipality_id), col(E.to_municipality_id))
-                           .order_by(col(E.from_municipality_id), col(E.to_municipality_id)))
-    return [(row[0], row[1], _totals(row, 2)) for row in rows]
 
 
 @dataclass(frozen=True)

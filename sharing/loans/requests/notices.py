@@ -95,6 +95,10 @@ def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
     (the names read in one query)."""
     title, unit = session.execute(_WORDS, {"listing_id": request.listing_id,
                                            "unit_id": request.requester_unit_id}).one()
+    return _words(request, title, unit)
+
+
+def _words(request: LoanRequest, title: str | None, unit: str | None) -> dict[str, object]:
     return {"listing": title or "", "quantity": request.quantity, "unit": unit or ""}
 
 
@@ -119,7 +123,7 @@ def tell(session: Session, event: DomainEvent) -> None:
         return
     request, title, unit = found
     message, audience = TOLD[event.name]
-    params: dict[str, object] = {"listing": title or "", "quantity": request.quantity, "unit": unit or ""}
+    params = _words(request, title, unit)
     now = utcnow()
     for user in audience(session, request, event.actor_id):
         tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],

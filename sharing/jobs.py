@@ -7,7 +7,9 @@ day's at midnight UTC), and a run first takes the job's lease, a row of ``job_le
 short transaction of its own. One conditional statement takes it only while no one holds it
 (or its holder's time ran out) and no run started in the current period, so of every scheduler
 that tries, exactly one wins. The winner renews the lease while the job runs and releases it
-when done; a holder that died leaves a lease that runs out (``LEASE``). A scheduler also runs
+when done; a holder that died leaves a lease that runs out (``LEASE``). A run of the last
+period still going at a period's start holds the lease into it: the schedulers then try again a
+few times a period until it is free, so the period still gets its run. A scheduler also runs
 each job when it starts, if the job has not run in the current period.
 
 Never start the scheduler inside web workers: each gunicorn worker would try every job.
@@ -30,7 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import Engine, and_, or_, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -44,6 +46,9 @@ log = logging.getLogger("sharing.jobs")
 # at most. The holder renews it four times as often while the job runs, however long it takes.
 LEASE = timedelta(minutes=2)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# How long a scheduler waits before it tries again for a lease held over from the last period:
+# a twentieth of the period, at most this long.
+LONGEST_PAUSE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,29 @@ def run_leased(app: Flask, job: Job, *, period: timedelta | None, lease: timedel
     return True
 
 
+def ran_in_period(bind: Engine, name: str, *, now: datetime, period: timedelta) -> bool:
+    """Whether a run of the job started in the period ``now`` falls in."""
+    with Session(bind=bind) as session:
+        started = session.scalar(select(col(JobLease.last_started_at)).where(col(JobLease.name) == name))
+    return started is not None and started >= period_start(now, period)
+
+
+def run_in_period(app: Flask, job: Job, *, period: timedelta, lease: timedelta,
+                  stopping: threading.Event) -> bool:
+    """Run the job if no run started in the current period yet (see ``run_leased``); True if
+    this process ran it. A run of the last period that is still going holds the lease past the
+    period's start: wait for it, trying again now and then until the period ends (or the
+    scheduler stops), rather than leave the period without a run."""
+    pause = min(period / 20, LONGEST_PAUSE)
+    ends = period_start(utcnow(), period) + period
+    while not run_leased(app, job, period=period, lease=lease):
+        with app.app_context():
+            ran = ran_in_period(engine(), job.name, now=utcnow(), period=period)
+        if ran or utcnow() + pause >= ends or stopping.wait(pause.total_seconds()):
+            return False
+    return True
+
+
 def job_period(app: Flask, job: Job) -> timedelta:
     """The job's period; tests shorten every period alike (SHARING_JOB_PERIOD_SCALE)."""
     return job.every * app.config["JOB_PERIOD_SCALE"]
@@ -193,12 +221,13 @@ def run_scheduler() -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     jobs = schedule(app)
     lease = job_lease_time(app)
+    stopping = threading.Event()  # ends the waits for a lease held over from the last period
     now = utcnow()
     for job in jobs:
         period = job_period(app, job)
 
         def leased(job: Job = job, period: timedelta = period) -> None:
-            run_leased(app, job, period=period, lease=lease)
+            run_in_period(app, job, period=period, lease=lease, stopping=stopping)
 
         # At each period's start, on the same instants on every machine; and once now, in case
         # the job has not run in this period (the lease knows).
@@ -215,6 +244,7 @@ def run_scheduler() -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         log.info("scheduler stopping once its running jobs are done")
+        stopping.set()
         scheduler.shutdown(wait=True)
 
 

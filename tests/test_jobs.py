@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from sharing.clock import utcnow
 from sharing.db import make_engine
-from sharing.jobs import LEASE, Job, JobLease, claim, period_start, release, run_leased, schedule
+from sharing.jobs import LEASE, Job, JobLease, claim, period_start, release, run_in_period, run_leased, schedule
 from tests.conftest import ROOT
 from tests.scheduled_app import COUNTED_JOB, RUN_SECONDS, job_runs
 
@@ -90,6 +91,50 @@ def test_a_job_that_outlasts_its_lease_keeps_it(app, db):
     assert refused == [True] * 5
     assert lease_of(db, "long").holder is None
     assert not run_leased(app, Job("long", long_run, MINUTE), period=MINUTE, lease=lease)  # ran this period
+
+
+def a_fresh_period(period: timedelta, *, at_least: timedelta) -> datetime:
+    """The start of the current period, after waiting for the next if less than ``at_least`` of it is left."""
+    start = period_start(utcnow(), period)
+    left = start + period - utcnow()
+    if left < at_least:
+        time.sleep(left.total_seconds() + 0.01)
+        start += period
+    return start
+
+
+def test_a_run_of_the_last_period_still_going_delays_this_period_s_run(app, db):
+    """Its lease reaches into this period: the scheduler waits for it rather than skip a period."""
+    engine = app.extensions["sharing.engine"]
+    period = timedelta(seconds=4)  # tried again every 0.2 s
+    start = a_fresh_period(period, at_least=timedelta(seconds=2))
+    assert claim(engine, "held", "last period's", clock=at(start - timedelta(seconds=1)), lease=MINUTE, period=period)
+    runs: list[datetime] = []
+    releasing = threading.Timer(0.5, lambda: release(engine, "held", "last period's", now=utcnow()))
+    releasing.start()
+    try:
+        assert run_in_period(app, Job("held", lambda: runs.append(utcnow()), period), period=period, lease=MINUTE,
+                             stopping=threading.Event())
+    finally:
+        releasing.join()
+    assert len(runs) == 1 and start <= runs[0] < start + period
+    # The period has its run now: another scheduler gives up at once.
+    assert not run_in_period(app, Job("held", lambda: runs.append(utcnow()), period), period=period, lease=MINUTE,
+                             stopping=threading.Event())
+    assert len(runs) == 1
+
+
+def test_a_stopping_scheduler_waits_no_longer_for_a_held_lease(app, db):
+    engine = app.extensions["sharing.engine"]
+    period = timedelta(minutes=4)  # tried again every 10 s
+    start = a_fresh_period(period, at_least=timedelta(seconds=15))
+    assert claim(engine, "held", "last period's", clock=at(start - timedelta(seconds=1)), lease=period, period=period)
+    stopping = threading.Event()
+    threading.Timer(0.2, stopping.set).start()
+    began = time.monotonic()
+    assert not run_in_period(app, Job("held", lambda: None, period), period=period, lease=MINUTE, stopping=stopping)
+    assert 0.15 < time.monotonic() - began < 5  # it waited, until told to stop
+    assert lease_of(db, "held").holder == "last period's"
 
 
 def test_a_failing_job_releases_its_lease(app, db):

@@ -8,13 +8,14 @@ import time
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select
 
 from sharing import create_app as create_sharing_app
 from sharing.db import engine
-from sharing.jobs import Job, add_job
+from sharing.jobs import Job, JobLease, add_job
 
 COUNTED_JOB = "count-runs"
+LEASES = JobLease.__table__
 RUN_SECONDS = 0.3  # long enough that two runs at once would overlap
 
 job_runs = Table(
@@ -22,17 +23,19 @@ job_runs = Table(
     Column("id", Integer, primary_key=True),
     Column("job", String(80), nullable=False),
     Column("pid", Integer, nullable=False),
-    Column("started", Float, nullable=False),  # seconds since the epoch
+    Column("started", Float, nullable=False),  # when its lease was taken, in seconds since the epoch
     Column("finished", Float, nullable=False),
 )
 
 
 def count_run() -> None:
-    """One run: note when it started and finished, in which process."""
-    started = time.time()
+    """One run: note when its lease was taken (the start its period is counted by: on a loaded
+    machine the job itself may start a while later) and when it finished, in which process."""
+    with engine().connect() as connection:
+        started = connection.scalar(select(LEASES.c.last_started_at).where(LEASES.c.name == COUNTED_JOB))
     time.sleep(RUN_SECONDS)
     with engine().begin() as connection:
-        connection.execute(insert(job_runs).values(job=COUNTED_JOB, pid=os.getpid(), started=started,
+        connection.execute(insert(job_runs).values(job=COUNTED_JOB, pid=os.getpid(), started=started.timestamp(),
                                                    finished=time.time()))
 
 

@@ -1,8 +1,8 @@
 """What a fresh search costs in one process, apart from its query: CPU time (``process_time``)
 of whole search requests through the test client, less the time spent in
 ``listings.rules.find`` and ``map_points``, over many distinct search addresses
-(``catalog.search_addresses``), with kept whole results (under the catalog's revision, which a
-writer retires many times a second) bypassed: every other kept part is kept as configured.
+(``catalog.search_addresses``), with kept whole results (kept while no change touches them)
+bypassed: every other kept part is kept as configured.
 Signed in as the three municipalities' employees in turns.
 
     python bench/search_cpu.py --database sqlite:////path/to/100k.sqlite3 --searches 300
@@ -58,11 +58,11 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
     from sharing.catalog.listings import views
 
     app = create_app({"SHARING_DATABASE_URL": url, "PAGE_CACHE_DIR": f"{folder}/page-cache", "LOG_LEVEL": "WARNING"})
-    kept = views.cached_fragment if hasattr(views, "cached_fragment") else None
+    kept = getattr(views, "checked_fragment", None)
     if kept is not None and not args.kept_results:
-        # Whole results kept under the catalog's revision (if the code keeps them): bypassed.
-        views.cached_fragment = lambda key, render: kept(  # type: ignore[attr-defined]
-            None if key and key.startswith("catalog.search.results") else key, render)
+        # Whole results kept while no change touches them: bypassed.
+        views.checked_fragment = lambda key, still_good, render: kept(  # type: ignore[attr-defined]
+            None, still_good, render)
     in_query = [0.0]
 
     def timed(function):  # type: ignore[no-untyped-def]

@@ -105,7 +105,8 @@ def test_a_change_made_by_another_process_shows_within_the_lag(app, client, auth
     # taught it some time ago (a slow machine, a second), so it learns it anew now.
     revision.current(db, max_age=0)
     asked = time.monotonic()
-    assert "Kontorsstol, röd" not in client.get("/catalog/?q=stol").get_data(as_text=True)
+    for _ in range(2):  # the second checks the kept page: the worker reads the catalog's log then
+        assert "Kontorsstol, röd" not in client.get("/catalog/?q=stol").get_data(as_text=True)
     other_process = make_engine(app.config["SHARING_DATABASE_URL"])  # it draws tokens ours never hears of
     try:
         with Session(bind=other_process, expire_on_commit=False) as other:
@@ -247,11 +248,11 @@ def test_the_filter_panel_outlives_listing_changes_and_follows_its_choices(app, 
     auth.login(setting["employee"])
     client.get("/catalog/?q=stol&kind=thing")
     assert kept() == 2  # the results, and the filter panel within them
-    publish(db, setting, "Kontorsstol, vit")  # a new revision: every kept result retires
+    publish(db, setting, "Kontorsstol, vit")  # a new match: the kept results retire
     page = client.get("/catalog/?q=stol&kind=thing").get_data(as_text=True)
-    assert "Kontorsstol, vit" in page and kept() == 3  # new results, the same panel
+    assert "Kontorsstol, vit" in page and kept() == 2  # new results in the old ones' place, the same panel
     setting["chairs"].name = "Kontorsstolar och pallar"
     db.add(setting["chairs"])
     db.commit()
     page = client.get("/catalog/?q=stol&kind=thing").get_data(as_text=True)
-    assert "Kontorsstolar och pallar" in page and kept() == 5  # the panel's choices changed: rendered anew
+    assert "Kontorsstolar och pallar" in page and kept() == 3  # the panel's choices changed: rendered anew

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Site
@@ -44,6 +44,19 @@ VERSIONS = ROOT / "migrations" / "versions"
 # longer given as a new piece's CO2e): what databases loaded until then hold.
 OLD_REFERENCE = Path(__file__).with_name("data") / "reference-categories-2026-11-25.json"
 BEFORE_THE_CORRECTION = "952533be210f"
+
+
+def add_catalog_log(connection: Connection) -> None:
+    """What today's models write with every change of the catalog (7c3f2a9d41b8), for tests that
+    write through them at an earlier revision (``drop_catalog_log`` before migrating on)."""
+    connection.execute(text("ALTER TABLE catalog_revision ADD COLUMN seq BIGINT NOT NULL DEFAULT 0"))
+    key = "INTEGER PRIMARY KEY" if connection.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    connection.execute(text(f"CREATE TABLE catalog_change (id {key}, listing_id INTEGER, seq BIGINT)"))
+
+
+def drop_catalog_log(connection: Connection) -> None:
+    connection.execute(text("ALTER TABLE catalog_revision DROP COLUMN seq"))
+    connection.execute(text("DROP TABLE catalog_change"))
 
 
 def test_there_is_exactly_one_head():
@@ -114,10 +127,11 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
         command.upgrade(config, BEFORE_THE_CORRECTION)
         # The rules write through today's model, which knows the figure's kind (7b3e9c1d2a40) and
         # the proposal a version came from (6181f74758d4): the columns are there while they write,
-        # and gone again before the migrations run.
+        # and gone again before the migrations run (the catalog's log too: ``catalog_log_added``).
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE category_factor ADD COLUMN co2e_kind VARCHAR(12)"))
             connection.execute(text("ALTER TABLE category_factor ADD COLUMN proposal_id INTEGER"))
+            add_catalog_log(connection)
         with Session(engine) as session:
             old_tree = json.loads(OLD_REFERENCE.read_text(encoding="utf-8"))["categories"]
             load_reference_categories(session, tree=old_tree, now=utcnow() - timedelta(days=7))
@@ -131,6 +145,7 @@ def test_a_database_with_the_old_reference_texts_gets_the_current_ones_as_new_ve
             connection.execute(text("UPDATE category_factor SET co2e_kind = NULL"))
             connection.execute(text("ALTER TABLE category_factor DROP COLUMN co2e_kind"))
             connection.execute(text("ALTER TABLE category_factor DROP COLUMN proposal_id"))
+            drop_catalog_log(connection)
 
         command.upgrade(config, "head")
         with Session(engine) as session:
@@ -287,6 +302,8 @@ def test_sites_keep_their_typed_coordinates_their_hours_and_listings_across_the_
     config, engine = alembic_config(url), make_engine(url)
     try:
         command.upgrade(config, BEFORE_GEOCODING)
+        with engine.begin() as connection:
+            add_catalog_log(connection)
         with Session(engine) as session:
             factory = Factory(session)
             municipality = factory.municipality("Ystad", "1286")
@@ -301,6 +318,8 @@ def test_sites_keep_their_typed_coordinates_their_hours_and_listings_across_the_
                                  " VALUES (:site, :day, '08:00:00', '16:30:00')"),
                             [{"site": site_id, "day": day} for day in range(5)])
             session.commit()
+        with engine.begin() as connection:
+            drop_catalog_log(connection)
         before = sites_as_stored(engine)
 
         command.upgrade(config, "head")

@@ -88,6 +88,13 @@ def tidy_imports() -> None:
         session.commit()
 
 
+def prune_catalog_log() -> None:
+    """Forget changes of the catalog too old for any kept search result to ask about."""
+    with new_session() as session:
+        revision.prune_log(session)
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(listing_views.blueprint)
     listing_views.init_app(app)
@@ -114,6 +121,7 @@ def init_app(app: Flask) -> None:
     add_demo_loader(app, demo.load)
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))
+    add_job(app, Job("prune-catalog-changes", prune_catalog_log, timedelta(minutes=10)))
     notices.register()
     category_notices.register()
     describe_events()

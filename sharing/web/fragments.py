@@ -111,8 +111,17 @@ class FragmentCache:
         self._lock = threading.Lock()
 
     def get_or_render(self, key: str, render: Callable[[], str]) -> Markup:
+        found = self.get(key)
+        if found is not None:
+            return found
+        part = Markup(render())
+        self.put(key, part)
+        return part
+
+    def get(self, key: str) -> Markup | None:
+        """The part kept under ``key``, if one is and has not expired."""
         key = f"{self.stamp}:{key}"
-        # A key's part never changes: only its expiry matters, the same in memory as in its file.
+        # Memory holds what the file did (or what this worker wrote there), with its expiry.
         found = self._memory.get(key)
         if found is None or found.expires <= time.time():
             try:
@@ -122,13 +131,15 @@ class FragmentCache:
                 found = None
             if isinstance(found, KeptPart):
                 self._memory.set(key, found)
-        if isinstance(found, KeptPart):
-            return found.part
-        kept = KeptPart(Markup(render()), time.time() + self.seconds)
+        return found.part if isinstance(found, KeptPart) else None
+
+    def put(self, key: str, part: str) -> None:
+        """Keep ``part`` under ``key``, in place of what was kept there."""
+        key = f"{self.stamp}:{key}"
+        kept = KeptPart(Markup(part), time.time() + self.seconds)
         self._files.set(key, kept.part)  # a failure to write is logged by cachelib, and only costs a miss
         self._memory.set(key, kept)
         self._prune_when_due()
-        return kept.part
 
     def _prune_when_due(self) -> None:
         with self._lock:
@@ -178,6 +189,24 @@ def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
     if key is None or cache is None:
         return Markup(render())
     return cache.get_or_render(key, render)
+
+
+def checked_fragment(key: str | None, still_good: Callable[[str], bool],
+                     render: Callable[[], tuple[str | None, str]]) -> Markup:
+    """A part whose key cannot name all it depends on (the catalog's search results: see
+    catalog/listings/kept_results.py): ``render`` gives it with a note of what it rests on (one
+    line of text, None to keep it not), and it is served again while ``still_good(note)``;
+    otherwise rendered anew and kept in its place."""
+    cache: FragmentCache | None = current_app.extensions.get("sharing.fragments")
+    if key is not None and cache is not None and (found := cache.get(key)) is not None:
+        kept_note, _, kept = found.partition("\n")
+        if still_good(kept_note):
+            return Markup(kept)
+    note, part = render()
+    if note is not None and key is not None and cache is not None:
+        assert "\n" not in note, "a note is one line"
+        cache.put(key, f"{note}\n{part}")
+    return Markup(part)
 
 
 PARTS_IN_MEMORY = 500

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, Text
 from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
@@ -117,6 +117,23 @@ class CatalogRevision(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     token: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Counted up with every token, while the row is locked: commits of the catalog count in the
+    # order they happen, which is what lets the changes' log be read from a number on.
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class CatalogChange(SQLModel, table=True):
+    """The log of what changed in the catalog, read by kept search results (see revision.py):
+    a listing whose row, photos or holds a transaction wrote (the database's triggers write these
+    rows), or, without a listing, anything else the search shows. Stamped at commit with the
+    revision's ``seq``; pruned by a job."""
+
+    __tablename__ = "catalog_change"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True))
+    listing_id: Optional[int] = Field(default=None)  # no foreign key: a deleted listing's change is kept
+    seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
 
 
 

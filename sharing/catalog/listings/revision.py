@@ -12,24 +12,33 @@ import) only for its commit. (Raw SQL text is not seen: call ``note_change``.)
 Each process remembers the token it last read or drew itself, so a search need not ask the
 database every time: what a process commits shows in its next search at once, and what
 another process commits shows once the remembered token is older than the reader allows.
+
+The same commit counts the revision's ``seq`` up and stamps it on the log of what changed
+(``catalog_change``): the listings whose rows, photos or holds it wrote, which the database's
+triggers note (so no writer can forget), or "anything" for another table the search shows. The
+row lock on the revision orders the stamps as the commits, so ``changes_since`` can tell, for
+a page kept at one ``seq``, which listings changed since: kept search results outlive the
+changes that do not touch them (see ``kept_results``).
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sharing import transactions
 from sharing.accounts.models import Municipality, Site
 from sharing.catalog.categories.models import Category
-from sharing.catalog.listings.models import CatalogRevision, Listing
+from sharing.catalog.listings.models import CatalogChange, CatalogRevision, Listing
 from sharing.typed import table_name
 
 # What the search pages show: writing any of these tables retires what was kept. Features and
@@ -40,7 +49,13 @@ _known: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, float]]
 
 # Built once: every search asks, and building a statement costs more than running it.
 _CURRENT = select(col(CatalogRevision.token)).where(col(CatalogRevision.id) == 1)
-_NEW = update(CatalogRevision).where(col(CatalogRevision.id) == 1).values(token=bindparam("token"))
+_NEW = (update(CatalogRevision).where(col(CatalogRevision.id) == 1)
+        .values(token=bindparam("token"), seq=col(CatalogRevision.seq) + 1).returning(col(CatalogRevision.seq)))
+_STAMP = update(CatalogChange).where(col(CatalogChange.seq).is_(None)).values(seq=bindparam("seq"))
+_ANYTHING = insert(CatalogChange).values(listing_id=None, seq=bindparam("seq"))
+# The tables whose writes the database's triggers log by listing (see the migration that made
+# catalog_change); a write to any other watched table is logged as "anything".
+LOGGED_BY_LISTING = frozenset({"listing", "listing_photo", "listing_hold"})
 
 
 def current(session: Session, *, max_age: float = 0) -> int | None:
@@ -87,7 +102,12 @@ def note_change(connection: Connection) -> None:
 
 def _draw_new_token(session: Session) -> None:
     token = secrets.randbits(62)
-    session.execute(_NEW, {"token": token})
+    connection = session.connection()
+    seq = connection.execute(_NEW, {"token": token}).scalar_one_or_none()
+    if seq is not None:  # None: a database without the row
+        connection.execute(_STAMP, {"seq": seq})
+        if (transactions.tables_written(session) & _watched) - LOGGED_BY_LISTING:
+            connection.execute(_ANYTHING, {"seq": seq})
     bind = session.get_bind()
     transactions.after_commit(session, lambda: _known.__setitem__(bind, (token, time.monotonic())))
 
@@ -99,3 +119,111 @@ def watch(*models: type[Any]) -> None:
 
 
 watch()
+
+
+# --- What changed since: the log, as each process knows it ---------------------------------
+
+ANYTHING = None  # in a Changes: something other than listings changed
+LOG_KEPT = 2000  # the commits a process remembers the changes of
+ROWS_READ = 5000  # at most, at a time: a larger commit (an import) counts as anything
+MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more counts as anything
+
+
+@dataclass
+class _Log:
+    """What this process knows of the log: the listings each commit after ``first`` up to
+    ``last`` changed (ANYTHING for more), and each such listing's search words as last read."""
+
+    token: int | None
+    first: int
+    last: int
+    changed: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    words: dict[int, str | None] = field(default_factory=dict)  # None: the listing is gone
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_logs: weakref.WeakKeyDictionary[Engine | Connection, _Log] = weakref.WeakKeyDictionary()
+_LAST_SEQ = select(col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The listings changed after one ``seq`` up to ``last``, with their search words as they
+    are now (None for a listing deleted); ``anything`` if something else changed too, or more
+    than the log tells."""
+
+    last: int
+    words: Mapping[int, str | None]
+    anything: bool = False
+
+
+def last_seq(session: Session) -> int | None:
+    """The catalog's seq now (None in a database without the revision's row)."""
+    return session.connection().scalar(_LAST_SEQ)
+
+
+def prune_log(session: Session) -> None:
+    """Delete the changes no process reads any more: all but the last LOG_KEPT commits'."""
+    session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= (last_seq(session) or 0) - LOG_KEPT))
+
+
+def changes_since(session: Session, seq: int, *, max_age: float = 0) -> Changes:
+    """What changed in the catalog after ``seq``, as known at most ``max_age`` seconds ago."""
+    bind = session.get_bind()
+    token = current(session, max_age=max_age)
+    log = _logs.get(bind)
+    if log is None or log.token != token or seq > log.last:  # changed, or another process knows more
+        log = _read_log(session, log, token)
+    with log.lock:
+        if seq < log.first or seq > log.last:  # too old to tell, or from before a restore
+            return Changes(log.last, {}, anything=True)
+        changed = [log.changed[n] for n in range(seq + 1, log.last + 1) if n in log.changed]
+        if any(listings is ANYTHING for listings in changed):
+            return Changes(log.last, {}, anything=True)
+        ids = {i for listings in changed if listings for i in listings}
+        return Changes(log.last, {i: log.words.get(i) for i in ids})
+
+
+def _read_log(session: Session, log: _Log | None, token: int | None) -> _Log:
+    """The log, read on from where this process left it (from its last LOG_KEPT commits if new)."""
+    connection = session.connection()
+    last = connection.scalar(_LAST_SEQ) or 0
+    if log is None or last - log.last > LOG_KEPT or last < log.last:  # new, far behind, or another database
+        log = _Log(token, first=max(0, last - LOG_KEPT), last=max(0, last - LOG_KEPT))
+        _logs[session.get_bind()] = log
+    rows = connection.execute(
+        select(col(CatalogChange.seq), col(CatalogChange.listing_id))
+        .where(col(CatalogChange.seq) > log.last, col(CatalogChange.seq) <= last)
+        .order_by(col(CatalogChange.seq)).limit(ROWS_READ)).all()
+    by_seq: dict[int, set[int] | None] = {}
+    for stamped, listing_id in rows:
+        seq = cast(int, stamped)  # never None: stamped ones only
+        listings = by_seq.setdefault(seq, set())
+        if listings is None:
+            continue
+        if listing_id is None or len(listings) >= MAX_LISTINGS_A_COMMIT:
+            by_seq[seq] = ANYTHING
+        else:
+            listings.add(listing_id)
+    if len(rows) == ROWS_READ:  # the last commit read may be cut short: anything
+        last = int(rows[-1].seq)
+        by_seq[last] = ANYTHING
+    ids = {i for listings in by_seq.values() if listings for i in listings}
+    words: dict[int, str | None] = dict.fromkeys(ids)
+    if ids:
+        for listing_id, text in connection.execute(select(col(Listing.id), col(Listing.search_text))
+                                                   .where(col(Listing.id).in_(ids))):
+            words[cast(int, listing_id)] = text
+    with log.lock:
+        log.changed.update({seq: None if listings is None else frozenset(listings) for seq, listings in by_seq.items()})
+        log.words.update(words)
+        log.last, log.token = max(log.last, last), token
+        while log.changed and (len(log.changed) > LOG_KEPT or next(iter(log.changed)) <= log.last - LOG_KEPT):
+            oldest = next(iter(log.changed))  # read in order: the first is the oldest
+            log.changed.pop(oldest)
+            log.first = max(log.first, oldest)
+        if len(log.words) > 4 * LOG_KEPT:  # words no kept commit names any more
+            named = {i for listings in log.changed.values() if listings for i in listings}
+            log.words = {i: w for i, w in log.words.items() if i in named}
+    return log
+

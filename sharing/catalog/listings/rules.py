@@ -443,6 +443,9 @@ class Filters:
 # Counting every match of a broad search costs more than finding the page itself: beyond
 # this many, a search says "more than" and offers the pages up to it (narrow it down).
 COUNT_LIMIT = 1000
+# A search counts this many further, so that a page kept (kept_results) knows "more than" still
+# holds after as many listings left it.
+COUNTED_BEYOND = 100
 
 
 def findable_by(user: Actor) -> ColumnElement[bool]:
@@ -569,6 +572,13 @@ class Results(Page[Listing]):
 
     place: Place | None = None
     free: dict[int, int] = field(default_factory=dict)
+    # What the page rests on, for keeping it (kept_results): the ids of every match when there
+    # are no more than COUNT_LIMIT (``complete``), else of those ranked up to this page; how many
+    # were counted (up to COUNT_LIMIT + COUNTED_BEYOND); each term's patterns (search.term_patterns).
+    matched: frozenset[int] = frozenset()
+    complete: bool = True
+    counted: int = 0
+    patterns: tuple[tuple[str, ...], ...] = ()
 
 
 # Where the search index keeps the newest first (SQLite's), a search of more matches than this,
@@ -590,10 +600,11 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     terms = found.terms
     by_rank = filters.sort == "relevance" and terms
     ordered_index = search.index_keeps_order(found.dialect)
+    counting = COUNT_LIMIT + COUNTED_BEYOND
     if ordered_index:
         # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the page.
-        total = session.scalar(select(func.count()).select_from(
-            found.select(col(Listing.id)).limit(COUNT_LIMIT + 1).subquery())) or 0
+        matched = list(session.scalars(found.select(col(Listing.id)).limit(counting)))
+        total = len(matched)
     many = ordered_index and total > RANKED_AT_ONCE
     if many and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
                  or (filters.sort == "relevance" and not terms)):
@@ -607,8 +618,8 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
         ranked = _by_title(session, found, wanted) if start < min(total, COUNT_LIMIT) else []
     elif ordered_index:
         ranked = _all_at_once(session, found, filters.sort, wanted)
-    else:  # one query finds and counts: the first COUNT_LIMIT + 1 matches in order
-        ranked = _all_at_once(session, found, filters.sort, COUNT_LIMIT + 1)
+    else:  # one query finds and counts: the first matches in order
+        ranked = matched = _all_at_once(session, found, filters.sort, counting)
         total = len(ranked)
     ids = ranked[start:wanted]
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
@@ -619,8 +630,11 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
         held = holds.most_held_of(session, [id_of(item) for item in items], period)
         free = {id_of(item): max(0, item.quantity - held[id_of(item)]) for item in items}
+    complete = total <= COUNT_LIMIT
     return Results(items=items, total=min(total, COUNT_LIMIT), page=filters.page,
-                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free)
+                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free,
+                   matched=frozenset(matched if complete else ranked[:wanted]), complete=complete, counted=total,
+                   patterns=search.term_patterns(terms, found.alternatives) if terms else ())
 
 
 def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | None], wanted: int) -> list[int]:

@@ -221,6 +221,19 @@ def every_term(terms: list[str], alternatives: dict[str, list[str]] | None = Non
     return AllOf(tuple(AnyOf(tuple(in_words(x) for x in [t, *alternatives.get(t, [])])) for t in terms))
 
 
+def term_patterns(terms: list[str], alternatives: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+    """For each term, the patterns one of which a listing's words hold when it matches
+    (``every_term``'s, as plain strings: see ``may_hold``)."""
+    return tuple(tuple(in_words(x).pattern for x in [t, *alternatives.get(t, [])]) for t in terms)
+
+
+def may_hold(patterns: tuple[tuple[str, ...], ...], search_text: str) -> bool:
+    """Whether a listing's words meet ``every_term`` as ``term_patterns`` gave it: the databases'
+    test (a pattern inside the words, one with a space first at a word's start), in Python."""
+    spaced = " " + search_text
+    return all(any(pattern in spaced for pattern in alternatives) for alternatives in patterns)
+
+
 def in_words(term: str) -> Has:
     """A term inside a listing's words; one too short for the index (under three letters, which
     would be inside almost any word) at the start of one."""

@@ -37,7 +37,7 @@ from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_choices, current_factor
 from sharing.catalog.holds import rules as holds
-from sharing.catalog.listings import cards
+from sharing.catalog.listings import cards, kept_results
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.forms import ListingForm, SearchForm, SearchWords
@@ -53,7 +53,7 @@ from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
-from sharing.web.fragments import KeptInMemory, cached_fragment, render_part
+from sharing.web.fragments import KeptInMemory, cached_fragment, checked_fragment, render_part
 from sharing.web.hooks import content_security_policy, tile_origin
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
@@ -77,9 +77,13 @@ def _own_sites() -> list[Site]:
 def browse() -> Response:
     """The search: as a list of listings, or (view=map) as a map of the sites they stand at."""
     view = "map" if request.args.get("view") == "map" else "list"
-    token = revision.current(db_session, max_age=current_app.config["SEARCH_LAG_SECONDS"])
     today = today_in_sweden(utcnow())
-    results = cached_fragment(_search_key("results", token, today), lambda: _search_results(view, today, token))
+    if view == "list":
+        results = _kept_results(today)
+    else:
+        token = revision.current(db_session, max_age=current_app.config["SEARCH_LAG_SECONDS"])
+        key = None if token is None else _search_key(f"map:{token}", today)
+        results = cached_fragment(key, lambda: _map_results(today))
     response = make_response(render_template("catalog/browse.html", view=view, results=results))
     if view == "map" and (origin := tile_origin(current_app.config["MAP_TILE_URL"])):
         response.headers["Content-Security-Policy"] = content_security_policy(origin)
@@ -91,31 +95,54 @@ FILTER_ARGUMENTS = ("category_id", "municipality_id", "kind", "available_from", 
                     "within_km", "condition", "offer")
 
 
-def _search_key(part: str, revision_token: int | None, today: date) -> str | None:
-    """What a rendered part of the search depends on: the words and filters, the reader's
-    language and municipality (what is shared with it, and its sites), the date and the
-    catalog's revision. Many readers ask alike, so the parts are kept under all of those."""
-    if revision_token is None:
-        return None
+def _search_key(part: str, today: date) -> str:
+    """What a rendered part of the search depends on, beside the catalog: the words and
+    filters, the reader's language and municipality (what is shared with it, and its sites) and
+    the date. Many readers ask alike, so the parts are kept under all of those."""
     # In their order: the form reads the first of a repeated argument.
     args = urlencode(list(request.args.items(multi=True)))
-    return (f"catalog.search.{part}:{revision_token}:{get_locale()}:{current_user.municipality_id}:{today}:"
+    return (f"catalog.search.{part}:{get_locale()}:{current_user.municipality_id}:{today}:"
             + hashlib.sha256(args.encode()).hexdigest())
 
 
-def _search_results(view: str, today: date, revision_token: int | None) -> str:
-    """The search form and what it finds, for the reader's municipality (see _search_key)."""
+def _kept_results(today: date) -> Markup:
+    """The list of results, kept while no change of the catalog touches it (kept_results)."""
+    lag = current_app.config["SEARCH_LAG_SECONDS"]
+
+    def still_good(note: str) -> bool:
+        found = kept_results.Found.from_note(note)
+        return found is not None and kept_results.still_shows(
+            found, revision.changes_since(db_session, found.seq, max_age=lag))
+
+    def search() -> tuple[str | None, str]:
+        seq = revision.last_seq(db_session)  # before the search: a change meanwhile is checked again
+        page, part = _list_results(today)
+        return (None if seq is None else kept_results.found(page, seq).note()), part
+
+    return checked_fragment(_search_key("list", today), still_good, search)
+
+
+def _search_parts(view: str, today: date) -> tuple[dict[str, Any], listings.Filters]:
     search_form, values = _search_form(view, today)
     filters = listings.Filters(**values, today=today, page=max(1, request.args.get("page", 1, type=page_number)))
-    shown = {"search_form": search_form, "view": view, "link": _search_link()}
-    if view == "map":
-        on_map = listings.map_points(db_session, viewer=current_user, filters=filters)
-        points = on_map.points
-        markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
-                    "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
-                                 for listing_id, title in p.listings]} for p in points]
-        return render_part("catalog/_search.html", **shown, points=points, markers=markers,
-                           total=sum(point.count for point in points), place=on_map.place)
+    return {"search_form": search_form, "view": view, "link": _search_link()}, filters
+
+
+def _map_results(today: date) -> str:
+    """The search form and the sites of what it finds, for the reader's municipality."""
+    shown, filters = _search_parts("map", today)
+    on_map = listings.map_points(db_session, viewer=current_user, filters=filters)
+    points = on_map.points
+    markers = [{"name": p.name, "locality": p.locality, "lat": p.latitude, "lng": p.longitude, "count": p.count,
+                "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
+                             for listing_id, title in p.listings]} for p in points]
+    return render_part("catalog/_search.html", **shown, points=points, markers=markers,
+                       total=sum(point.count for point in points), place=on_map.place)
+
+
+def _list_results(today: date) -> tuple[listings.Results, str]:
+    """The search form and a page of what it finds, for the reader's municipality."""
+    shown, filters = _search_parts("list", today)
     page = listings.find(db_session, viewer=current_user, filters=filters)
     origin = None
     if filters.sort == "distance" and filters.near_site_id is not None:
@@ -125,8 +152,8 @@ def _search_results(view: str, today: date, revision_token: int | None) -> str:
     shown_cards = cards.cards_for(
         page.items, locale=str(get_locale()), origin=origin, free=page.free,
         standing=cards.standings(db_session, [id_of(listing) for listing in page.items]))
-    return render_part("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
-                       cards=cards.rendered(shown_cards))
+    return page, render_part("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
+                             cards=cards.rendered(shown_cards))
 
 
 URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string (Werkzeug's urls._urlencode)

@@ -1,0 +1,69 @@
+"""Kept search results that outlive the changes that do not touch them.
+
+A rendered page of results is kept with what it rests on (``Found``): the catalog's ``seq``
+when it was searched, the listings it matched, and its words' patterns. Served again, it is
+checked against what changed since (``revision.changes_since``): it still shows what a new
+search would unless
+
+- something other than listings changed (a category, a site, a municipality; a large import);
+- a listing it matched changed (moved, left, or changed how it shows);
+- a changed listing's words may now meet the search's (it may have joined the results; a
+  search without words may match any listing);
+- with more matches than the page counts, so many changed that "more than" may no longer hold.
+
+A change to a listing that neither matched nor can match leaves the page as it was: with a
+writer changing a listing every second, most kept pages stay good. Nothing the reader's role or
+person decides is kept (the page is the same for a municipality and language: see the views).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sharing.catalog.listings import search
+from sharing.catalog.listings.revision import Changes
+from sharing.catalog.listings.rules import COUNT_LIMIT, Results
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a kept page of results rests on (see ``Results.matched``)."""
+
+    seq: int
+    matched: frozenset[int]
+    complete: bool
+    counted: int
+    patterns: tuple[tuple[str, ...], ...]
+
+    def note(self) -> str:
+        return json.dumps([self.seq, sorted(self.matched), self.complete, self.counted, self.patterns],
+                          separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_note(cls, note: str) -> Found | None:
+        """The note read back; None if it is not one (then the page is searched anew)."""
+        try:
+            seq, matched, complete, counted, patterns = json.loads(note)
+            return cls(int(seq), frozenset(int(i) for i in matched), bool(complete), int(counted),
+                       tuple(tuple(str(p) for p in alternatives) for alternatives in patterns))
+        except (ValueError, TypeError):
+            return None
+
+
+def found(results: Results, seq: int) -> Found:
+    return Found(seq, results.matched, results.complete, results.counted, results.patterns)
+
+
+def still_shows(found: Found, changes: Changes) -> bool:
+    """Whether a page searched as ``found`` says shows what a search after ``changes`` would."""
+    if changes.anything:
+        return False
+    gone_perhaps = 0  # changed listings that may have been matches beyond the page, and are no longer
+    for listing_id, words in changes.words.items():
+        if listing_id in found.matched:
+            return False
+        if words is not None and (not found.patterns or search.may_hold(found.patterns, words)):
+            return False
+        gone_perhaps += not found.complete
+    return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

@@ -243,3 +243,22 @@ def test_the_vocabulary_learns_a_listing_s_words_only_once_it_is_committed(db, c
     listings.save_listing(db, details=details, by=manager, now=utcnow())
     db.commit()
     assert learnt <= set(db.scalars(select(SearchWord.word)))
+
+
+@pytest.mark.parametrize("q", ["stol", "stol svart", "kontorsstil", "stolar med hjul", "bord ek", "ek", "fatolj"])
+def test_matches_ranked_from_rows_already_read_come_in_the_order_the_database_sorts_them(db, catalog, q):
+    """SQLite ranks at most COUNT_LIMIT matches in Python (_ranked_here), with the databases'
+    own tests: the order is the one the database's ORDER BY gives, on either database."""
+    viewer, listing, _ = catalog
+    for title, description in [("Kontorsstil", ""), ("Stol", ""), ("Kontorsstol, svart", ""),
+                               ("Stolsdyna", "svart"), ("Pallstolsben", ""), ("Bord med hjul", "Passar till en stol"),
+                               ("Bord i ek", ""), ("Ekbord", "svarta ben"), ("Fåtölj", "stol för två"),
+                               ("Kontorsstolar med hjul", ""), ("Skrivbord", "eken håller")]:  # the oldest first
+        listing(title, description)
+    for sort in ("relevance", "newest"):
+        found = listings._matching(db, viewer, listings.Filters(q=q, sort=sort))
+        rows = db.execute(found.select(Listing.id, Listing.search_title, Listing.search_text,
+                                       newest_first=True)).all()
+        in_python = listings._ranked_here(rows, found, by_rank=sort == "relevance" and bool(found.terms))
+        assert in_python == listings._all_at_once(db, found, sort, 100), (q, sort)
+        assert in_python  # each finds something

@@ -4,7 +4,7 @@ and what each user may see and find."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -602,11 +602,18 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     ordered_index = search.index_keeps_order(found.dialect)
     counting = COUNT_LIMIT + COUNTED_BEYOND
     if ordered_index:
-        # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the page.
-        matched = list(session.scalars(found.select(col(Listing.id)).limit(counting)))
-        total = len(matched)
+        # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the
+        # page. The matches are read newest first with their titles (and words, to tell mistyped
+        # matches), and ranked here when they are all (see _ranked_here).
+        read = [col(Listing.id), col(Listing.search_title)] + ([col(Listing.search_text)] if found.alternatives else [])
+        query = found.select(*read, newest_first=True).limit(counting)
+        matches: Sequence[tuple[Any, ...]] = session.execute(query).all()
+        matched = [row[0] for row in matches]
+        total = len(matches)
     many = ordered_index and total > RANKED_AT_ONCE
-    if many and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
+    if ordered_index and total <= COUNT_LIMIT and filters.sort in ("relevance", "newest"):
+        ranked = _ranked_here(matches, found, by_rank=bool(by_rank))
+    elif many and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
                  or (filters.sort == "relevance" and not terms)):
         rounds: list[search.Words | None] = [None]
         if by_rank:
@@ -635,6 +642,19 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
                    per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free,
                    matched=frozenset(matched if complete else ranked[:wanted]), complete=complete, counted=total,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else ())
+
+
+def _ranked_here(rows: Sequence[tuple[Any, ...]], found: Matching, *, by_rank: bool) -> list[int]:
+    """The ids of every match, read newest first as (id, search title[, search text]), in the
+    search's order: exact matches first, then by relevance if asked, newest first among equals,
+    as _all_at_once sorts them. Ranking at most COUNT_LIMIT rows already read, with the
+    databases' own tests (search.holds), costs less than asking the index again. Without
+    alternatives every match holds every term in its words, so the text is not needed: a term
+    missing from the title then ranks one worse for every row alike."""
+    if not found.alternatives and not by_rank:
+        return [row[0] for row in rows]
+    rank = search.ranker(found.terms, found.alternatives, by_relevance=by_rank)
+    return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2] if found.alternatives else ""))]
 
 
 def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | None], wanted: int) -> list[int]:

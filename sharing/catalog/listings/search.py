@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -362,6 +362,30 @@ def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] |
         conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
             bindparam("match", " AND ".join([*queries, *facets]), unique=True)))))
     return and_(true(), *conditions)
+
+
+def holds(words: Words, title: str, text_: str) -> bool:
+    """Whether a listing of this search title and text meets ``words``: the databases' test
+    (``_sql``), made in Python on rows already read."""
+    if isinstance(words, Has):
+        where = f" {title} " if words.in_title else (f" {text_}" if words.pattern.startswith(" ") else text_)
+        return words.pattern in where
+    parts = (holds(part, title, text_) for part in words.parts)
+    return all(parts) if isinstance(words, AllOf) else any(parts)
+
+
+def ranker(terms: list[str], alternatives: dict[str, list[str]], *,
+           by_relevance: bool) -> Callable[[str, str], tuple[int, int]]:
+    """``inexact`` and (if asked) ``relevance`` of a listing given its search title and text,
+    in Python: the tests built once, for many rows."""
+    ranks = [[ranked_at_most(term, rank) for rank in range(WORST_RANK + 1)] for term in terms] if by_relevance else []
+    exact = [in_words(term) for term in terms if term in alternatives]
+
+    def rank(title: str, text_: str) -> tuple[int, int]:
+        return (sum(1 for words in exact if not holds(words, title, text_)),
+                sum(next((n for n, words in enumerate(tests) if holds(words, title, text_)), WORST_RANK + 1)
+                    for tests in ranks))
+    return rank
 
 
 def relevance(terms: list[str]) -> ColumnElement[int]:

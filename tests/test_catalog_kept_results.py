@@ -129,6 +129,19 @@ def test_the_triggers_log_every_table_that_names_a_listing(db, setting):
     assert revision.changes_since(db, start).words == {listing.id: listing.search_text}
 
 
+def test_a_read_of_the_log_cut_short_is_read_on_at_the_next_ask(db, setting, monkeypatch):
+    chairs = [publish(db, setting, f"Kontorsstol {n}") for n in range(4)]
+    start = revision.last_seq(db)
+    assert not revision.changes_since(db, start).anything  # the log read up to here
+    db.execute(update(Listing).where(Listing.id.in_([c.id for c in chairs[:3]])).values(quantity=2))
+    db.commit()
+    db.execute(update(Listing).where(Listing.id == chairs[3].id).values(quantity=2))
+    db.commit()
+    monkeypatch.setattr(revision, "ROWS_READ", 2)  # fewer than the first commit's rows
+    assert revision.changes_since(db, start).anything
+    assert revision.changes_since(db, start + 1).words == {chairs[3].id: chairs[3].search_text}
+
+
 def test_a_page_from_beyond_what_the_log_knows_cannot_be_told_either(db, setting):
     """Too old for the log, or counted past what the database holds (restored from a backup)."""
     publish(db, setting, "Kontorsstol, svart")

@@ -144,6 +144,7 @@ class _Log:
 
 _logs: weakref.WeakKeyDictionary[Engine | Connection, _Log] = weakref.WeakKeyDictionary()
 _LAST_SEQ = select(col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
+_REVISION = select(col(CatalogRevision.token), col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def changes_since(session: Session, seq: int, *, max_age: float = 0) -> Changes:
     token = current(session, max_age=max_age)
     log = _logs.get(bind)
     if log is None or log.token != token or seq > log.last:  # changed, or another process knows more
-        log = _read_log(session, log, token)
+        log = _read_log(session, log)
     with log.lock:
         if seq < log.first or seq > log.last:  # too old to tell, or from before a restore
             return Changes(log.last, {}, anything=True)
@@ -184,10 +185,12 @@ def changes_since(session: Session, seq: int, *, max_age: float = 0) -> Changes:
         return Changes(log.last, {i: log.words.get(i) for i in ids})
 
 
-def _read_log(session: Session, log: _Log | None, token: int | None) -> _Log:
-    """The log, read on from where this process left it (from its last LOG_KEPT commits if new)."""
+def _read_log(session: Session, log: _Log | None) -> _Log:
+    """The log, read on from where this process left it (from its last LOG_KEPT commits if new),
+    up to the seq of the token read with it: a transaction's snapshot may be older than the token
+    this process knows, and the log must say which token it is current for."""
     connection = session.connection()
-    last = connection.scalar(_LAST_SEQ) or 0
+    token, last = connection.execute(_REVISION).first() or (None, 0)
     if log is None or last - log.last > LOG_KEPT or last < log.last:  # new, far behind, or another database
         log = _Log(token, first=max(0, last - LOG_KEPT), last=max(0, last - LOG_KEPT))
         _logs[session.get_bind()] = log
@@ -205,8 +208,8 @@ def _read_log(session: Session, log: _Log | None, token: int | None) -> _Log:
             by_seq[seq] = ANYTHING
         else:
             listings.add(listing_id)
-    if len(rows) == ROWS_READ:  # the last commit read may be cut short: anything
-        last = int(rows[-1].seq)
+    if len(rows) == ROWS_READ:  # the last commit read may be cut short (anything), and more are to read
+        last, token = int(rows[-1].seq), None
         by_seq[last] = ANYTHING
     ids = {i for listings in by_seq.values() if listings for i in listings}
     words: dict[int, str | None] = dict.fromkeys(ids)

@@ -1,6 +1,6 @@
 """What a fresh search costs in one process, apart from its query: CPU time (``process_time``)
 of whole search requests through the test client, less the time spent in
-``listings.rules.find`` and ``map_points``, over many distinct search addresses
+``listings.rules.rank``, ``page_of``, ``find`` and ``map_points``, over many distinct search addresses
 (``catalog.search_addresses``), with kept whole results (kept while no change touches them)
 bypassed: every other kept part is kept as configured.
 Signed in as the three municipalities' employees in turns.
@@ -63,6 +63,8 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
         # Whole results kept while no change touches them: bypassed.
         views.checked_fragment = lambda key, still_good, render: kept(  # type: ignore[attr-defined]
             None, still_good, render)
+        # And each search's ranking, kept for its other pages: bypassed too.
+        views.kept_results.ranking_kept = lambda text: None  # type: ignore[attr-defined]
     in_query = [0.0]
 
     def timed(function):  # type: ignore[no-untyped-def]
@@ -74,7 +76,9 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
                 in_query[0] += time.process_time() - began
         return wrapper
 
-    listings.find = timed(listings.find)  # the views call it through the module
+    for name in ("find", "rank", "page_of"):  # the views call them through the module
+        if hasattr(listings, name):
+            setattr(listings, name, timed(getattr(listings, name)))
     listings.map_points = timed(listings.map_points)
     clients = []
     for email in EMPLOYEES:

@@ -4,15 +4,19 @@ the log of what changed (revision.changes_since), which the database's triggers 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, text, update
+from sqlalchemy.orm import Session
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds.models import Hold
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
+from sharing.catalog.listings import search as search
 from sharing.catalog.listings.kept_results import Found, still_shows
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.revision import LOGGED_BY_LISTING, Changes
@@ -39,10 +43,14 @@ def publish(session, s, title, **overrides):
 
 # --- What a page rests on, against what changed -------------------------------------------------
 
+def page(matched=(1, 2), *, complete=True, counted=2, patterns=STOL, keys=()) -> Found:
+    return Found(seq=5, token=55, matched=frozenset(matched), complete=complete, counted=counted, patterns=patterns,
+                 keys=keys or tuple(() for _ in patterns))
+
+
 def test_a_change_to_a_listing_neither_matched_nor_matching_leaves_the_page_as_it_was():
-    found = Found(seq=5, matched=frozenset({1, 2}), complete=True, counted=2, patterns=STOL)
-    assert still_shows(found, Changes(7, {3: "bokhyll vit", 4: None}))
-    assert still_shows(found, Changes(7, {}))
+    assert still_shows(page(), Changes(7, {3: "bokhyll vit", 4: None}))
+    assert still_shows(page(), Changes(7, {}))
 
 
 @pytest.mark.parametrize("changes", [
@@ -52,33 +60,40 @@ def test_a_change_to_a_listing_neither_matched_nor_matching_leaves_the_page_as_i
     Changes(7, {}, anything=True),  # a category, a site, a municipality
 ])
 def test_a_change_that_may_touch_the_page_retires_it(changes):
-    found = Found(seq=5, matched=frozenset({1, 2}), complete=True, counted=2, patterns=STOL)
-    assert not still_shows(found, changes)
+    assert not still_shows(page(), changes)
 
 
 def test_a_search_without_words_may_match_any_listing_changed():
-    found = Found(seq=5, matched=frozenset({1, 2}), complete=True, counted=2, patterns=())
-    assert not still_shows(found, Changes(7, {3: "bokhyll"}))
-    assert still_shows(found, Changes(7, {3: None}))  # gone, and not one of its matches
+    assert not still_shows(page(patterns=()), Changes(7, {3: "bokhyll"}))
+    assert still_shows(page(patterns=()), Changes(7, {3: None}))  # gone, and not one of its matches
 
 
 def test_mistyped_words_and_short_words_are_tested_as_the_databases_test_them():
-    found = Found(seq=5, matched=frozenset(), complete=True, counted=0, patterns=(("fåtölj", "fatolj"), (" ek",)))
+    found = page((), counted=0, patterns=(("fåtölj", "fatolj"), (" ek",)))
     assert not still_shows(found, Changes(7, {3: "fatolj ek"}))
     assert still_shows(found, Changes(7, {3: "fatolj tek"}))  # " ek" starts a word only
     assert still_shows(found, Changes(7, {3: "fåtölj"}))
 
 
+def test_a_word_the_vocabulary_will_offer_for_a_term_may_match():
+    """A new listing's word one edit from a mistyped term becomes an alternative once learnt:
+    the page's patterns do not hold it, the term's keys do."""
+    terms = search.query_terms("kontorsstil")
+    found = page((), counted=0, patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "kontorsstil"))
+    assert not still_shows(found, Changes(7, {3: "kontorsstol bokhyll"}))
+    assert still_shows(found, Changes(7, {3: "skrivbord bokhyll"}))
+
+
 def test_more_matches_than_counted_hold_while_fewer_may_have_left_than_were_counted_beyond():
     """Beyond COUNT_LIMIT the page knows only the matches up to it: each changed listing that
     cannot match now may have been one of the others, and "more than" must still hold."""
-    found = Found(seq=5, matched=frozenset({1, 2}), complete=False, counted=COUNT_LIMIT + 3, patterns=STOL)
+    found = page(complete=False, counted=COUNT_LIMIT + 3)
     assert still_shows(found, Changes(7, {10: "bokhyll", 11: None}))
     assert not still_shows(found, Changes(7, {10: "bokhyll", 11: None, 12: "pall"}))
 
 
 def test_a_note_reads_back_as_it_was_written_and_a_damaged_one_as_none():
-    found = Found(seq=5, matched=frozenset({1, 2}), complete=False, counted=1100, patterns=(("fåtölj", "fatolj"),))
+    found = page(complete=False, counted=1100, patterns=(("fåtölj", "fatolj"),), keys=(("fatolj", "atolj"),))
     assert Found.from_note(found.note()) == found
     assert "\n" not in found.note()
     assert Found.from_note("[1, 2") is None and Found.from_note('{"seq": 1}') is None
@@ -88,25 +103,28 @@ def test_a_note_reads_back_as_it_was_written_and_a_damaged_one_as_none():
 
 def test_the_log_names_each_listing_a_commit_changed_by_any_means(db, setting):
     first, second = publish(db, setting, "Kontorsstol, svart"), publish(db, setting, "Bokhylla")
-    start = revision.last_seq(db)
+    start = revision.now(db)
     db.execute(update(Listing).where(Listing.id == first.id).values(quantity=2))  # a bulk statement
     db.commit()
+    after_update = revision.now(db)
     db.execute(insert(Hold).values(listing_id=second.id, quantity=1, starts_at=utcnow(),
                                    ends_at=utcnow() + timedelta(days=2), purpose="loan", holder="test:1"))
     db.commit()
+    after_hold = revision.now(db)
     changes = revision.changes_since(db, start)
-    assert changes.last == start + 2 and not changes.anything
+    assert changes.last == start.seq + 2 and not changes.anything
     assert changes.words == {first.id: first.search_text, second.id: second.search_text}
-    assert revision.changes_since(db, start + 1).words == {second.id: second.search_text}
+    assert revision.changes_since(db, after_update).words == {second.id: second.search_text}
 
     db.execute(delete(Listing).where(Listing.id == first.id))
     db.commit()
-    assert revision.changes_since(db, start + 2).words == {first.id: None}  # gone
+    after_delete = revision.now(db)
+    assert revision.changes_since(db, after_hold).words == {first.id: None}  # gone
 
     setting["chairs"].name = "Kontorsstolar"
     db.add(setting["chairs"])
     db.commit()
-    assert revision.changes_since(db, start + 3).anything  # not a listing: anything may look otherwise
+    assert revision.changes_since(db, after_delete).anything  # not a listing: anything may look otherwise
 
 
 def test_a_commit_that_changes_nothing_the_search_shows_counts_nothing(db, setting, factory):
@@ -117,36 +135,99 @@ def test_a_commit_that_changes_nothing_the_search_shows_counts_nothing(db, setti
     assert revision.last_seq(db) == start
 
 
+def test_a_commit_that_wrote_no_listing_after_all_is_still_known_by_its_token(db, setting):
+    listing = publish(db, setting, "Kontorsstol, svart")
+    db.execute(update(Listing).where(Listing.id == -1).values(quantity=2))  # no row: nothing to log
+    db.commit()
+    at = revision.now(db)
+    assert revision.changes_since(db, at) == revision.Changes(at.seq, {})
+    db.execute(update(Listing).where(Listing.id == listing.id).values(quantity=2))
+    db.commit()
+    assert revision.changes_since(db, at).words == {listing.id: listing.search_text}
+
+
 def test_the_triggers_log_every_table_that_names_a_listing(db, setting):
     """Rows of exactly these tables are logged by listing: each write to one of them, in a
-    statement no rule of ours sees, names its listing."""
-    listing = publish(db, setting, "Kontorsstol, svart")
+    statement no rule of ours sees, names its listing (both, when it moves to another)."""
+    listing, other = publish(db, setting, "Kontorsstol, svart"), publish(db, setting, "Bokhylla")
     assert LOGGED_BY_LISTING == {Listing.__tablename__, ListingPhoto.__tablename__, Hold.__tablename__}
-    start = revision.last_seq(db)
+    start = revision.now(db)
     db.execute(insert(ListingPhoto).values(listing_id=listing.id, position=0, key="k" * 32, width=10, height=10,
                                            byte_size=10, created_at=utcnow()))
     db.commit()
+    photo_added = revision.now(db)
     assert revision.changes_since(db, start).words == {listing.id: listing.search_text}
+    db.execute(update(ListingPhoto).where(ListingPhoto.listing_id == listing.id).values(listing_id=other.id))
+    db.commit()
+    assert revision.changes_since(db, photo_added).words == {listing.id: listing.search_text,
+                                                             other.id: other.search_text}
 
 
 def test_a_read_of_the_log_cut_short_is_read_on_at_the_next_ask(db, setting, monkeypatch):
     chairs = [publish(db, setting, f"Kontorsstol {n}") for n in range(4)]
-    start = revision.last_seq(db)
+    start = revision.now(db)
     assert not revision.changes_since(db, start).anything  # the log read up to here
     db.execute(update(Listing).where(Listing.id.in_([c.id for c in chairs[:3]])).values(quantity=2))
     db.commit()
+    first = revision.now(db)
     db.execute(update(Listing).where(Listing.id == chairs[3].id).values(quantity=2))
     db.commit()
     monkeypatch.setattr(revision, "ROWS_READ", 2)  # fewer than the first commit's rows
     assert revision.changes_since(db, start).anything
-    assert revision.changes_since(db, start + 1).words == {chairs[3].id: chairs[3].search_text}
+    assert revision.changes_since(db, first).words == {chairs[3].id: chairs[3].search_text}
 
 
 def test_a_page_from_beyond_what_the_log_knows_cannot_be_told_either(db, setting):
-    """Too old for the log, or counted past what the database holds (restored from a backup)."""
+    """Too old for the log, counted past what the database holds, or under another token."""
     publish(db, setting, "Kontorsstol, svart")
-    assert revision.changes_since(db, -revision.LOG_KEPT).anything
-    assert revision.changes_since(db, revision.last_seq(db) + 5).anything
+    at = revision.now(db)
+    assert revision.changes_since(db, revision.Revision(-revision.LOG_KEPT, 1)).anything
+    assert revision.changes_since(db, revision.Revision(at.seq + 5, at.token)).anything
+    assert revision.changes_since(db, revision.Revision(at.seq, at.token + 1)).anything
+    assert not revision.changes_since(db, at).anything
+
+
+def test_a_database_restored_from_a_backup_counts_again_under_other_tokens(app, client, auth, setting, db):
+    """A restore brings the count back: a page kept before it, at a seq the restored database
+    reaches again, is searched anew, and each worker reads the log again."""
+    auth.login(setting["employee"])
+    base = revision.now(db)
+    chair = publish(db, setting, "Kontorsstol, svart")
+    assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
+    # "Restore" the backup taken at `base`: the chair never existed, the count is back.
+    db.execute(text("DELETE FROM listing_hold"))
+    db.execute(text("DELETE FROM listing WHERE id = :id"), {"id": chair.id})
+    db.execute(text("DELETE FROM catalog_change WHERE seq > :seq OR seq IS NULL"), {"seq": base.seq})
+    db.execute(text("UPDATE catalog_revision SET seq = :seq, token = :token"), {"seq": base.seq, "token": base.token})
+    db.commit()
+    db.expunge_all()
+    publish(db, setting, "Bokhylla")  # the restored database goes on: the same seqs again
+    revision.current(db, max_age=0)  # the worker learns the new token at once
+    assert "Kontorsstol, svart" not in client.get("/catalog/?q=stol").get_data(as_text=True)
+
+
+def test_concurrent_reads_of_the_log_keep_the_newest_words(app, db, setting):
+    """Two threads read the log on at once: words read later are never replaced by words read
+    earlier (one thread reads at a time)."""
+    shelf = publish(db, setting, "Bokhylla")
+    start = revision.now(db)
+    revision.changes_since(db, start)
+    db.execute(update(Listing).where(Listing.id == shelf.id).values(quantity=3))
+    db.commit()
+    engine = db.get_bind()
+    results: list[object] = []
+
+    def read() -> None:
+        with Session(bind=engine) as other:
+            results.append(revision.changes_since(other, start))
+
+    with revision._reading:  # a reader is reading: the next waits for it
+        waiting = threading.Thread(target=read)
+        waiting.start()
+        time.sleep(0.2)
+        assert waiting.is_alive()
+    waiting.join(timeout=10)
+    assert results and results[0].words == {shelf.id: shelf.search_text}
 
 
 # --- The search page ----------------------------------------------------------------------
@@ -184,3 +265,13 @@ def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_
     page = client.get("/catalog/?q=stol").get_data(as_text=True)
     assert "Bokhylla och pall med stol" in page
     assert kept_seqs(folder) != [searched_at]  # searched anew, and kept in its place
+
+
+def test_a_kept_page_of_a_mistyped_word_finds_a_listing_that_brings_the_word_meant(client, auth, setting, db):
+    shelves = Factory(db).category("Bokhylla")
+    publish(db, {**setting, "chairs": shelves}, "Bokhylla")
+    auth.login(setting["employee"])
+    assert "Kontorsstol, röd" not in client.get("/catalog/?q=kontorsstil").get_data(as_text=True)
+    publish(db, {**setting, "chairs": shelves}, "Kontorsstol, röd")  # the vocabulary learns "kontorsstol"
+    assert "Kontorsstol, röd" in client.get("/catalog/?q=kontorsstil").get_data(as_text=True)
+

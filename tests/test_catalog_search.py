@@ -262,3 +262,15 @@ def test_matches_ranked_from_rows_already_read_come_in_the_order_the_database_so
         in_python = listings._ranked_here(rows, found, by_rank=sort == "relevance" and bool(found.terms))
         assert in_python == listings._all_at_once(db, found, sort, 100), (q, sort)
         assert in_python  # each finds something
+
+
+def test_a_term_only_in_the_words_ranks_as_the_database_ranks_it_when_the_words_are_not_read(db, catalog):
+    """Without alternatives the words are not read: a term missing from the title still ranks
+    as one in the words (4), not as one missing (5)."""
+    viewer, listing, _ = catalog
+    listing("Stolsdyna svartvit")  # older: stol 2 + svart 2
+    listing("Stol", description="svart")  # newer: stol 0 + svart 4
+    found = listings._matching(db, viewer, listings.Filters(q="stol svart"))
+    assert not found.alternatives
+    rows = db.execute(found.select(Listing.id, Listing.search_title, newest_first=True)).all()
+    assert listings._ranked_here(rows, found, by_rank=True) == listings._all_at_once(db, found, "relevance", 100)

@@ -51,7 +51,7 @@ def add_catalog_log(connection: Connection) -> None:
     write through them at an earlier revision (``drop_catalog_log`` before migrating on)."""
     connection.execute(text("ALTER TABLE catalog_revision ADD COLUMN seq BIGINT NOT NULL DEFAULT 0"))
     key = "INTEGER PRIMARY KEY" if connection.dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
-    connection.execute(text(f"CREATE TABLE catalog_change (id {key}, listing_id INTEGER, seq BIGINT)"))
+    connection.execute(text(f"CREATE TABLE catalog_change (id {key}, listing_id INTEGER, seq BIGINT, token BIGINT)"))
 
 
 def drop_catalog_log(connection: Connection) -> None:

@@ -1,6 +1,6 @@
 """The catalog's log of changes: which listing each committed transaction changed (its row, its
-photos, its holds), written by triggers and stamped at commit with the revision's new ``seq``,
-so kept search results outlive the changes that do not touch them.
+photos, its holds), written by triggers and stamped at commit with the revision's new ``seq``
+and token, so kept search results outlive the changes that do not touch them.
 
 (A later migration that rebuilds listing, listing_photo or listing_hold on SQLite, as
 batch_alter_table may, must make these triggers again: ``create_change_triggers``.)
@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('listing_id', sa.Integer(), nullable=True),
     sa.Column('seq', sa.BigInteger(), nullable=True),
+    sa.Column('token', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_change'))
     )
     with op.batch_alter_table('catalog_change', schema=None) as batch_op:
@@ -42,8 +43,10 @@ def create_change_triggers() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table, column in WATCHED.items():
             for when, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
+                moved = (f" INSERT INTO catalog_change (listing_id) SELECT old.{column}"
+                         f" WHERE old.{column} IS NOT new.{column};" if when == "UPDATE" else "")
                 op.execute(f"CREATE TRIGGER {table}_changes_{when.lower()} AFTER {when} ON {table} BEGIN"
-                           f" INSERT INTO catalog_change (listing_id) VALUES ({row}.{column}); END")
+                           f" INSERT INTO catalog_change (listing_id) VALUES ({row}.{column});{moved} END")
         return
     for column in sorted(set(WATCHED.values())):
         op.execute(f"""
@@ -53,6 +56,9 @@ def create_change_triggers() -> None:
                     INSERT INTO catalog_change (listing_id) VALUES (OLD.{column});
                 ELSE
                     INSERT INTO catalog_change (listing_id) VALUES (NEW.{column});
+                END IF;
+                IF TG_OP = 'UPDATE' AND OLD.{column} IS DISTINCT FROM NEW.{column} THEN
+                    INSERT INTO catalog_change (listing_id) VALUES (OLD.{column});  -- moved from it
                 END IF;
                 RETURN NULL;
             END $$""")

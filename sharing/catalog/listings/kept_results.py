@@ -8,7 +8,8 @@ search would unless
 - something other than listings changed (a category, a site, a municipality; a large import);
 - a listing it matched changed (moved, left, or changed how it shows);
 - a changed listing's words may now meet the search's (it may have joined the results; a
-  search without words may match any listing);
+  search without words may match any listing), or hold a word the vocabulary will offer as an
+  alternative to one of its terms;
 - with more matches than the page counts, so many changed that "more than" may no longer hold.
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
@@ -22,37 +23,65 @@ import json
 from dataclasses import dataclass
 
 from sharing.catalog.listings import search
-from sharing.catalog.listings.revision import Changes
-from sharing.catalog.listings.rules import COUNT_LIMIT, Results
+from sharing.catalog.listings.revision import Changes, Revision
+from sharing.catalog.listings.rules import COUNT_LIMIT, Place, Ranking
 
 
 @dataclass(frozen=True)
 class Found:
-    """What a kept page of results rests on (see ``Results.matched``)."""
+    """What a kept page of results, or a kept ranking, rests on (see ``Ranking``): the catalog's
+    ``seq`` and the revision's token at that seq (a database restored from a backup counts the
+    same seqs again, under other tokens)."""
 
     seq: int
+    token: int
     matched: frozenset[int]
     complete: bool
     counted: int
     patterns: tuple[tuple[str, ...], ...]
+    keys: tuple[tuple[str, ...], ...]
 
     def note(self) -> str:
-        return json.dumps([self.seq, sorted(self.matched), self.complete, self.counted, self.patterns],
-                          separators=(",", ":"), ensure_ascii=False)
+        return json.dumps([self.seq, self.token, sorted(self.matched), self.complete, self.counted, self.patterns,
+                           self.keys], separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_note(cls, note: str) -> Found | None:
         """The note read back; None if it is not one (then the page is searched anew)."""
         try:
-            seq, matched, complete, counted, patterns = json.loads(note)
-            return cls(int(seq), frozenset(int(i) for i in matched), bool(complete), int(counted),
-                       tuple(tuple(str(p) for p in alternatives) for alternatives in patterns))
+            seq, token, matched, complete, counted, patterns, keys = json.loads(note)
+            return cls(int(seq), int(token), frozenset(int(i) for i in matched), bool(complete), int(counted),
+                       tuple(tuple(str(p) for p in alternatives) for alternatives in patterns),
+                       tuple(tuple(str(k) for k in term_keys) for term_keys in keys))
         except (ValueError, TypeError):
             return None
 
 
-def found(results: Results, seq: int) -> Found:
-    return Found(seq, results.matched, results.complete, results.counted, results.patterns)
+def found(ranking: Ranking, at: Revision) -> Found:
+    return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys)
+
+
+def kept_ranking(ranking: Ranking, at: Revision) -> str:
+    """A ranking as kept, with what it rests on (read back by ``ranking_kept``)."""
+    place = ranking.place
+    return json.dumps({"found": found(ranking, at).note(), "ids": ranking.ids,
+                       "place": None if place is None else [place.name, place.municipality_id, place.localities]},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def ranking_kept(text: str) -> tuple[Found, Ranking] | None:
+    """A kept ranking read back; None if the text is not one (then it is searched anew)."""
+    try:
+        kept = json.loads(text)
+        found = Found.from_note(kept["found"])
+        place = kept["place"]
+        if found is None:
+            return None
+        return found, Ranking(tuple(int(i) for i in kept["ids"]), matched=found.matched, counted=found.counted,
+                              place=None if place is None else Place(str(place[0]), place[1], tuple(place[2])),
+                              patterns=found.patterns, keys=found.keys)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
 
 
 def still_shows(found: Found, changes: Changes) -> bool:
@@ -63,7 +92,7 @@ def still_shows(found: Found, changes: Changes) -> bool:
     for listing_id, words in changes.words.items():
         if listing_id in found.matched:
             return False
-        if words is not None and (not found.patterns or search.may_hold(found.patterns, words)):
+        if words is not None and (not found.patterns or search.may_hold(found.patterns, found.keys, words)):
             return False
         gone_perhaps += not found.complete
     return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

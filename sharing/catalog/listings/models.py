@@ -134,6 +134,7 @@ class CatalogChange(SQLModel, table=True):
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True))
     listing_id: Optional[int] = Field(default=None)  # no foreign key: a deleted listing's change is kept
     seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    token: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # the revision's, at seq
 
 
 

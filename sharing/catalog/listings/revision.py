@@ -51,8 +51,13 @@ _known: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, float]]
 _CURRENT = select(col(CatalogRevision.token)).where(col(CatalogRevision.id) == 1)
 _NEW = (update(CatalogRevision).where(col(CatalogRevision.id) == 1)
         .values(token=bindparam("token"), seq=col(CatalogRevision.seq) + 1).returning(col(CatalogRevision.seq)))
-_STAMP = update(CatalogChange).where(col(CatalogChange.seq).is_(None)).values(seq=bindparam("seq"))
-_ANYTHING = insert(CatalogChange).values(listing_id=None, seq=bindparam("seq"))
+_STAMP = (update(CatalogChange).where(col(CatalogChange.seq).is_(None))
+          .values(seq=bindparam("seq"), token=bindparam("token")))
+_LOGGED = insert(CatalogChange).values(listing_id=bindparam("listing_id"), seq=bindparam("seq"),
+                                       token=bindparam("token"))
+# In the log, for a listing: anything may have changed (another table the search shows), or no
+# listing changed (a commit that wrote no row after all: its token is noted all the same).
+ANYTHING, NO_LISTING = None, 0
 # The tables whose writes the database's triggers log by listing (see the migration that made
 # catalog_change); a write to any other watched table is logged as "anything".
 LOGGED_BY_LISTING = frozenset({"listing", "listing_photo", "listing_hold"})
@@ -105,9 +110,11 @@ def _draw_new_token(session: Session) -> None:
     connection = session.connection()
     seq = connection.execute(_NEW, {"token": token}).scalar_one_or_none()
     if seq is not None:  # None: a database without the row
-        connection.execute(_STAMP, {"seq": seq})
+        stamped = connection.execute(_STAMP, {"seq": seq, "token": token}).rowcount
         if (transactions.tables_written(session) & _watched) - LOGGED_BY_LISTING:
-            connection.execute(_ANYTHING, {"seq": seq})
+            connection.execute(_LOGGED, {"listing_id": ANYTHING, "seq": seq, "token": token})
+        elif not stamped:  # no listing changed after all: the commit's token is noted all the same
+            connection.execute(_LOGGED, {"listing_id": NO_LISTING, "seq": seq, "token": token})
     bind = session.get_bind()
     transactions.after_commit(session, lambda: _known.__setitem__(bind, (token, time.monotonic())))
 
@@ -123,7 +130,6 @@ watch()
 
 # --- What changed since: the log, as each process knows it ---------------------------------
 
-ANYTHING = None  # in a Changes: something other than listings changed
 LOG_KEPT = 2000  # the commits a process remembers the changes of
 ROWS_READ = 5000  # at most, at a time: a larger commit (an import) counts as anything
 MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more counts as anything
@@ -138,13 +144,23 @@ class _Log:
     first: int
     last: int
     changed: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    tokens: dict[int, int] = field(default_factory=dict)  # the revision's token at each seq read
     words: dict[int, str | None] = field(default_factory=dict)  # None: the listing is gone
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _logs: weakref.WeakKeyDictionary[Engine | Connection, _Log] = weakref.WeakKeyDictionary()
+_reading = threading.Lock()
 _LAST_SEQ = select(col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
 _REVISION = select(col(CatalogRevision.token), col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Where the catalog stands: its seq, and the token drawn with it."""
+
+    seq: int
+    token: int
 
 
 @dataclass(frozen=True)
@@ -163,20 +179,31 @@ def last_seq(session: Session) -> int | None:
     return session.connection().scalar(_LAST_SEQ)
 
 
+def now(session: Session) -> Revision | None:
+    """Where the catalog stands now (None in a database without the revision's row)."""
+    row = session.connection().execute(_REVISION).first()
+    return None if row is None else Revision(row.seq, row.token)
+
+
 def prune_log(session: Session) -> None:
     """Delete the changes no process reads any more: all but the last LOG_KEPT commits'."""
     session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= (last_seq(session) or 0) - LOG_KEPT))
 
 
-def changes_since(session: Session, seq: int, *, max_age: float = 0) -> Changes:
-    """What changed in the catalog after ``seq``, as known at most ``max_age`` seconds ago."""
-    bind = session.get_bind()
+def changes_since(session: Session, since: Revision, *, max_age: float = 0) -> Changes:
+    """What changed in the catalog after ``since``, as known at most ``max_age`` seconds ago."""
+    bind, seq = session.get_bind(), since.seq
     token = current(session, max_age=max_age)
     log = _logs.get(bind)
     if log is None or log.token != token or seq > log.last:  # changed, or another process knows more
-        log = _read_log(session, log)
+        with _reading:  # one thread at a time: words read later never give way to words read earlier
+            log = _logs.get(bind)
+            if log is None or log.token != token or seq > log.last:
+                log = _read_log(session, log)
     with log.lock:
-        if seq < log.first or seq > log.last:  # too old to tell, or from before a restore
+        if not log.first < seq <= log.last or log.tokens.get(seq) != since.token:
+            # Too old to tell, counted past what the database holds, or counted in another life of
+            # it (a restore from a backup counts the same seqs again, under other tokens).
             return Changes(log.last, {}, anything=True)
         changed = [log.changed[n] for n in range(seq + 1, log.last + 1) if n in log.changed]
         if any(listings is ANYTHING for listings in changed):
@@ -191,22 +218,27 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
     this process knows, and the log must say which token it is current for."""
     connection = session.connection()
     token, last = connection.execute(_REVISION).first() or (None, 0)
+    if log is not None and log.last in log.tokens and log.tokens[log.last] != connection.scalar(
+            select(col(CatalogChange.token)).where(col(CatalogChange.seq) == log.last).limit(1)):
+        log = None  # the database is not the one read: restored from a backup, say
     if log is None or last - log.last > LOG_KEPT or last < log.last:  # new, far behind, or another database
         log = _Log(token, first=max(0, last - LOG_KEPT), last=max(0, last - LOG_KEPT))
         _logs[session.get_bind()] = log
     rows = connection.execute(
-        select(col(CatalogChange.seq), col(CatalogChange.listing_id))
+        select(col(CatalogChange.seq), col(CatalogChange.listing_id), col(CatalogChange.token))
         .where(col(CatalogChange.seq) > log.last, col(CatalogChange.seq) <= last)
         .order_by(col(CatalogChange.seq)).limit(ROWS_READ)).all()
     by_seq: dict[int, set[int] | None] = {}
-    for stamped, listing_id in rows:
+    tokens: dict[int, int] = {}
+    for stamped, listing_id, stamped_token in rows:
         seq = cast(int, stamped)  # never None: stamped ones only
+        tokens[seq] = cast(int, stamped_token)
         listings = by_seq.setdefault(seq, set())
         if listings is None:
             continue
         if listing_id is None or len(listings) >= MAX_LISTINGS_A_COMMIT:
             by_seq[seq] = ANYTHING
-        else:
+        elif listing_id != NO_LISTING:
             listings.add(listing_id)
     if len(rows) == ROWS_READ:  # the last commit read may be cut short (anything), and more are to read
         last, token = int(rows[-1].seq), None
@@ -219,11 +251,13 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
             words[cast(int, listing_id)] = text
     with log.lock:
         log.changed.update({seq: None if listings is None else frozenset(listings) for seq, listings in by_seq.items()})
+        log.tokens.update(tokens)
         log.words.update(words)
         log.last, log.token = max(log.last, last), token
         while log.changed and (len(log.changed) > LOG_KEPT or next(iter(log.changed)) <= log.last - LOG_KEPT):
             oldest = next(iter(log.changed))  # read in order: the first is the oldest
             log.changed.pop(oldest)
+            log.tokens.pop(oldest, None)
             log.first = max(log.first, oldest)
         if len(log.words) > 4 * LOG_KEPT:  # words no kept commit names any more
             named = {i for listings in log.changed.values() if listings for i in listings}

@@ -562,23 +562,41 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
                     alternatives=alternatives, place=place, dialect=session.get_bind().dialect.name)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """What a search found, before any page of it is read: the ids in order (at least PAGES_RANKED
+    pages' or up to the page asked); how many matched (counted up to COUNT_LIMIT +
+    COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
+    (``complete``), else those ranked; the place its words named; each term's patterns and keys
+    (search.term_patterns, term_keys). What kept_results checks changes against."""
+
+    ids: tuple[int, ...]
+    matched: frozenset[int]
+    counted: int
+    place: Place | None
+    patterns: tuple[tuple[str, ...], ...]
+    keys: tuple[tuple[str, ...], ...]  # search.term_keys
+
+    @property
+    def complete(self) -> bool:
+        return self.counted <= COUNT_LIMIT
+
+    def covers(self, page: int, per_page: int) -> bool:
+        """Whether it ranks far enough for this page."""
+        return len(self.ids) >= min(page * per_page, self.counted, COUNT_LIMIT)
+
+
 @dataclass
 class Results(Page[Listing]):
     """A page of a search, and the place its words named (which the page says it filtered by).
 
     ``free``: when dates are searched, how many pieces of each listing on the page are free for
     the whole period (at least one: the others are left out); fewer than its quantity when it is
-    partly booked then."""
+    partly booked then. ``ranking``: the search it is a page of."""
 
     place: Place | None = None
     free: dict[int, int] = field(default_factory=dict)
-    # What the page rests on, for keeping it (kept_results): the ids of every match when there
-    # are no more than COUNT_LIMIT (``complete``), else of those ranked up to this page; how many
-    # were counted (up to COUNT_LIMIT + COUNTED_BEYOND); each term's patterns (search.term_patterns).
-    matched: frozenset[int] = frozenset()
-    complete: bool = True
-    counted: int = 0
-    patterns: tuple[tuple[str, ...], ...] = ()
+    ranking: Ranking | None = None
 
 
 # Where the search index keeps the newest first (SQLite's), a search of more matches than this,
@@ -589,14 +607,22 @@ RANKED_AT_ONCE = 240
 # SQLite's index of lower-case titles, made by hand in a migration (as the search index is).
 TITLE_INDEX, TITLE_KEY = "ix_listing_search_fts_title", "listing.search_fts_title"
 MAX_TERMS_IN_ROUNDS = 3
+# A search ranks at least this many pages of a broad search, so that one ranking, kept, serves
+# the next pages too (kept_results).
+PAGES_RANKED = 3
 
 
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     """One page of the listings the viewer may see that match the filters: those matching every
     word exactly before those that match a mistyped word only."""
+    return page_of(session, rank(session, viewer=viewer, filters=filters), filters)
+
+
+def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
+    """The listings the viewer may see that match the filters, in order (see ``Ranking``)."""
     found = _matching(session, viewer, filters)
-    wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    start = (filters.page - 1) * filters.per_page
+    wanted = min(max(filters.page, PAGES_RANKED) * filters.per_page, COUNT_LIMIT)
+    beyond = (filters.page - 1) * filters.per_page
     terms = found.terms
     by_rank = filters.sort == "relevance" and terms
     ordered_index = search.index_keeps_order(found.dialect)
@@ -608,7 +634,6 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
         read = [col(Listing.id), col(Listing.search_title)] + ([col(Listing.search_text)] if found.alternatives else [])
         query = found.select(*read, newest_first=True).limit(counting)
         matches: Sequence[tuple[Any, ...]] = session.execute(query).all()
-        matched = [row[0] for row in matches]
         total = len(matches)
     many = ordered_index and total > RANKED_AT_ONCE
     if ordered_index and total <= COUNT_LIMIT and filters.sort in ("relevance", "newest"):
@@ -620,28 +645,37 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
             rounds = [search.scoring_at_most(terms, score) for score in range(search.WORST_RANK * len(terms) + 1)]
         if found.alternatives:  # exact matches first, then the rest
             rounds = [*(rounds if by_rank else [search.every_term(terms)]), None]
-        ranked = _in_rounds(session, found, rounds, wanted) if start < min(total, COUNT_LIMIT) else []
+        ranked = _in_rounds(session, found, rounds, wanted) if beyond < min(total, COUNT_LIMIT) else []
     elif many and filters.sort == "title" and not found.alternatives:
-        ranked = _by_title(session, found, wanted) if start < min(total, COUNT_LIMIT) else []
-    elif ordered_index:
-        ranked = _all_at_once(session, found, filters.sort, wanted)
+        ranked = _by_title(session, found, wanted) if beyond < min(total, COUNT_LIMIT) else []
+    elif ordered_index:  # all of them, when they are all known: sorting at most COUNT_LIMIT costs little
+        ranked = _all_at_once(session, found, filters.sort, COUNT_LIMIT if total <= COUNT_LIMIT else wanted)
     else:  # one query finds and counts: the first matches in order
-        ranked = matched = _all_at_once(session, found, filters.sort, counting)
+        ranked = _all_at_once(session, found, filters.sort, counting)
         total = len(ranked)
-    ids = ranked[start:wanted]
+    complete = total <= COUNT_LIMIT
+    every = [row[0] for row in matches] if ordered_index else ranked
+    return Ranking(tuple(ranked if complete else ranked[:wanted]), counted=total, place=found.place,
+                   matched=frozenset(every if complete else ranked[:wanted]),
+                   patterns=search.term_patterns(terms, found.alternatives) if terms else (),
+                   keys=search.term_keys(terms, filters.q) if terms else ())
+
+
+def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
+    """The page ``filters`` asks for of a ranking that covers it, its listings read."""
+    start = (filters.page - 1) * filters.per_page
+    ids = list(ranking.ids[start:min(filters.page * filters.per_page, COUNT_LIMIT)])
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
-    items = [by_id[i] for i in ids]
+    items = [by_id[i] for i in ids if i in by_id]  # one deleted since a kept ranking was checked: left out
     period, free = filters.period(), {}
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
         held = holds.most_held_of(session, [id_of(item) for item in items], period)
         free = {id_of(item): max(0, item.quantity - held[id_of(item)]) for item in items}
-    complete = total <= COUNT_LIMIT
-    return Results(items=items, total=min(total, COUNT_LIMIT), page=filters.page,
-                   per_page=filters.per_page, more=total > COUNT_LIMIT, place=found.place, free=free,
-                   matched=frozenset(matched if complete else ranked[:wanted]), complete=complete, counted=total,
-                   patterns=search.term_patterns(terms, found.alternatives) if terms else ())
+    return Results(items=items, total=min(ranking.counted, COUNT_LIMIT), page=filters.page,
+                   per_page=filters.per_page, more=ranking.counted > COUNT_LIMIT, place=ranking.place, free=free,
+                   ranking=ranking)
 
 
 def _ranked_here(rows: Sequence[tuple[Any, ...]], found: Matching, *, by_rank: bool) -> list[int]:
@@ -649,12 +683,11 @@ def _ranked_here(rows: Sequence[tuple[Any, ...]], found: Matching, *, by_rank: b
     search's order: exact matches first, then by relevance if asked, newest first among equals,
     as _all_at_once sorts them. Ranking at most COUNT_LIMIT rows already read, with the
     databases' own tests (search.holds), costs less than asking the index again. Without
-    alternatives every match holds every term in its words, so the text is not needed: a term
-    missing from the title then ranks one worse for every row alike."""
+    alternatives every match holds every term in its words: the text is not read (None)."""
     if not found.alternatives and not by_rank:
         return [row[0] for row in rows]
     rank = search.ranker(found.terms, found.alternatives, by_relevance=by_rank)
-    return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2] if found.alternatives else ""))]
+    return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2] if found.alternatives else None))]
 
 
 def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | None], wanted: int) -> list[int]:

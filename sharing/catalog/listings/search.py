@@ -162,15 +162,34 @@ def _learn(bind: Engine | Connection, texts: list[str]) -> None:
         own.commit()
 
 
+def _lightly(terms: list[str], query: str) -> dict[str, set[str]]:
+    return {term: {_accentless(_stemmer.stemWord(word)) for word in words(query) if _stem(word) == term}
+            for term in terms}
+
+
+def _lookup_keys(terms: list[str], query: str) -> dict[str, set[str]]:
+    """For each term of three letters or more, the vocabulary's keys its alternatives are
+    looked up under (see ``alternatives``)."""
+    lightly = _lightly(terms, query)
+    return {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
+            for term in terms if len(term) >= 3}
+
+
+def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
+    """For each term, the keys a word must share to be taken as one it was meant as (none for a
+    short term): with ``may_hold``, what tells whether a listing's words may meet a search once
+    the vocabulary has learnt them."""
+    keys = _lookup_keys(terms, query)
+    return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
+
+
 def alternatives(session: Session, terms: list[str], query: str = "") -> dict[str, list[str]]:
     """For each term, the vocabulary's other stems it may have been meant as (see the top).
 
     A word typed without its å, ä, ö may also lose more to the stemmer ("forradet" -> "forr",
     where "förrådet" -> "förråd"): the query's words are also tried stemmed once only."""
-    lightly = {term: {_accentless(_stemmer.stemWord(word)) for word in words(query) if _stem(word) == term}
-               for term in terms}
-    keys = {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
-            for term in terms if len(term) >= 3}
+    lightly = _lightly(terms, query)
+    keys = _lookup_keys(terms, query)
     if not keys:
         return {}
     rows = session.execute(select(col(SearchWordVariant.variant), col(SearchWordVariant.word))
@@ -227,11 +246,21 @@ def term_patterns(terms: list[str], alternatives: dict[str, list[str]]) -> tuple
     return tuple(tuple(in_words(x).pattern for x in [t, *alternatives.get(t, [])]) for t in terms)
 
 
-def may_hold(patterns: tuple[tuple[str, ...], ...], search_text: str) -> bool:
-    """Whether a listing's words meet ``every_term`` as ``term_patterns`` gave it: the databases'
-    test (a pattern inside the words, one with a space first at a word's start), in Python."""
+def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...], ...], search_text: str) -> bool:
+    """Whether a listing's words may meet ``every_term``: for each term, one of its patterns
+    (``term_patterns``) is in the words, as the databases test it (one with a space first at a
+    word's start), or one of its words shares a key (``term_keys``) with the term, so that,
+    once the vocabulary has learnt the word, the word is an alternative the term finds."""
     spaced = " " + search_text
-    return all(any(pattern in spaced for pattern in alternatives) for alternatives in patterns)
+    variants: list[set[str]] | None = None
+    for term_patterns, term_keys_ in zip(patterns, keys):
+        if any(pattern in spaced for pattern in term_patterns):
+            continue
+        if variants is None:
+            variants = [_variants(word) for word in search_text.split() if 3 <= len(word) <= 100]
+        if not any(word_keys.intersection(term_keys_) for word_keys in variants):
+            return False
+    return True
 
 
 def in_words(term: str) -> Has:
@@ -364,24 +393,27 @@ def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] |
     return and_(true(), *conditions)
 
 
-def holds(words: Words, title: str, text_: str) -> bool:
+def holds(words: Words, title: str, text_: str | None) -> bool:
     """Whether a listing of this search title and text meets ``words``: the databases' test
-    (``_sql``), made in Python on rows already read."""
+    (``_sql``), made in Python on rows already read. A text of None holds every pattern: a
+    listing known to match every term, read without its words."""
     if isinstance(words, Has):
-        where = f" {title} " if words.in_title else (f" {text_}" if words.pattern.startswith(" ") else text_)
+        if text_ is None and not words.in_title:
+            return True
+        where = f" {title} " if words.in_title else (f" {text_}" if words.pattern.startswith(" ") else text_ or "")
         return words.pattern in where
     parts = (holds(part, title, text_) for part in words.parts)
     return all(parts) if isinstance(words, AllOf) else any(parts)
 
 
 def ranker(terms: list[str], alternatives: dict[str, list[str]], *,
-           by_relevance: bool) -> Callable[[str, str], tuple[int, int]]:
+           by_relevance: bool) -> Callable[[str, str | None], tuple[int, int]]:
     """``inexact`` and (if asked) ``relevance`` of a listing given its search title and text,
     in Python: the tests built once, for many rows."""
     ranks = [[ranked_at_most(term, rank) for rank in range(WORST_RANK + 1)] for term in terms] if by_relevance else []
     exact = [in_words(term) for term in terms if term in alternatives]
 
-    def rank(title: str, text_: str) -> tuple[int, int]:
+    def rank(title: str, text_: str | None) -> tuple[int, int]:
         return (sum(1 for words in exact if not holds(words, title, text_)),
                 sum(next((n for n, words in enumerate(tests) if holds(words, title, text_)), WORST_RANK + 1)
                     for tests in ranks))

@@ -53,7 +53,7 @@ from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
-from sharing.web.fragments import KeptInMemory, cached_fragment, checked_fragment, render_part
+from sharing.web.fragments import FragmentCache, KeptInMemory, cached_fragment, checked_fragment, render_part
 from sharing.web.hooks import content_security_policy, tile_origin
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
@@ -112,14 +112,34 @@ def _kept_results(today: date) -> Markup:
     def still_good(note: str) -> bool:
         found = kept_results.Found.from_note(note)
         return found is not None and kept_results.still_shows(
-            found, revision.changes_since(db_session, found.seq, max_age=lag))
+            found, revision.changes_since(db_session, revision.Revision(found.seq, found.token), max_age=lag))
 
     def search() -> tuple[str | None, str]:
-        seq = revision.last_seq(db_session)  # before the search: a change meanwhile is checked again
-        page, part = _list_results(today)
-        return (None if seq is None else kept_results.found(page, seq).note()), part
+        ranking, at, part = _list_results(today)
+        return (None if at is None else kept_results.found(ranking, at).note()), part
 
     return checked_fragment(_search_key("list", today), still_good, search)
+
+
+def _ranking(filters: listings.Filters, today: date) -> tuple[listings.Ranking, revision.Revision | None]:
+    """The search's ranking and where the catalog stood when it was made. Kept for every page
+    (and language) of one search, while no change of the catalog touches it: the next page asks
+    no query. A ranking is the same for everyone of a municipality."""
+    cache: FragmentCache | None = current_app.extensions.get("sharing.fragments")
+    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ("page", "view")])
+    key = f"catalog.search.ranking:{current_user.municipality_id}:{today}:" + hashlib.sha256(args.encode()).hexdigest()
+    kept = cache.get(key) if cache is not None else None
+    if kept is not None and (read := kept_results.ranking_kept(kept)) is not None:
+        found, ranking = read
+        at = revision.Revision(found.seq, found.token)
+        changes = revision.changes_since(db_session, at, max_age=current_app.config["SEARCH_LAG_SECONDS"])
+        if ranking.covers(filters.page, filters.per_page) and kept_results.still_shows(found, changes):
+            return ranking, at
+    now = revision.now(db_session)  # before the search: a change meanwhile is checked again
+    ranking = listings.rank(db_session, viewer=current_user, filters=filters)
+    if cache is not None and now is not None:
+        cache.put(key, kept_results.kept_ranking(ranking, now))
+    return ranking, now
 
 
 def _search_parts(view: str, today: date) -> tuple[dict[str, Any], listings.Filters]:
@@ -140,10 +160,12 @@ def _map_results(today: date) -> str:
                        total=sum(point.count for point in points), place=on_map.place)
 
 
-def _list_results(today: date) -> tuple[listings.Results, str]:
-    """The search form and a page of what it finds, for the reader's municipality."""
+def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | None, str]:
+    """The search form and a page of what it finds, for the reader's municipality, with the
+    ranking it is a page of and where the catalog stood when that was made."""
     shown, filters = _search_parts("list", today)
-    page = listings.find(db_session, viewer=current_user, filters=filters)
+    ranking, at = _ranking(filters, today)
+    page = listings.page_of(db_session, ranking, filters)
     origin = None
     if filters.sort == "distance" and filters.near_site_id is not None:
         site = db_session.get(Site, filters.near_site_id)
@@ -152,8 +174,8 @@ def _list_results(today: date) -> tuple[listings.Results, str]:
     shown_cards = cards.cards_for(
         page.items, locale=str(get_locale()), origin=origin, free=page.free,
         standing=cards.standings(db_session, [id_of(listing) for listing in page.items]))
-    return page, render_part("catalog/_search.html", **shown, page=page, total=page.total, place=page.place,
-                             cards=cards.rendered(shown_cards))
+    return ranking, at, render_part("catalog/_search.html", **shown, page=page, total=page.total,
+                                     place=page.place, cards=cards.rendered(shown_cards))
 
 
 URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string (Werkzeug's urls._urlencode)

@@ -63,8 +63,6 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
         # Whole results kept while no change touches them: bypassed.
         views.checked_fragment = lambda key, still_good, render: kept(  # type: ignore[attr-defined]
             None, still_good, render)
-        # And each search's ranking, kept for its other pages: bypassed too.
-        views.kept_results.ranking_kept = lambda text: None  # type: ignore[attr-defined]
     in_query = [0.0]
 
     def timed(function):  # type: ignore[no-untyped-def]

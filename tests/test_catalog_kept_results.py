@@ -82,6 +82,10 @@ def test_a_word_the_vocabulary_will_offer_for_a_term_may_match():
     found = page((), counted=0, patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "kontorsstil"))
     assert not still_shows(found, Changes(7, {3: "kontorsstol bokhyll"}))
     assert still_shows(found, Changes(7, {3: "skrivbord bokhyll"}))
+    # A short term is offered only its own letters with å, ä, ö: not a word one letter longer.
+    short = page((), counted=0, patterns=search.term_patterns(["bord"], {}), keys=search.term_keys(["bord"], "bord"))
+    assert still_shows(short, Changes(7, {3: "borst"}))
+    assert not still_shows(short, Changes(7, {3: "börd"}))
 
 
 def test_more_matches_than_counted_hold_while_fewer_may_have_left_than_were_counted_beyond():

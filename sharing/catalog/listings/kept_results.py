@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from sharing.catalog.listings import search
 from sharing.catalog.listings.revision import Changes, Revision
-from sharing.catalog.listings.rules import COUNT_LIMIT, Place, Ranking
+from sharing.catalog.listings.rules import COUNT_LIMIT, Ranking
 
 
 @dataclass(frozen=True)
 class Found:
-    """What a kept page of results, or a kept ranking, rests on (see ``Ranking``): the catalog's
+    """What a kept page of results rests on (see ``Ranking``): the catalog's
     ``seq`` and the revision's token at that seq (a database restored from a backup counts the
     same seqs again, under other tokens)."""
 
@@ -59,29 +59,6 @@ class Found:
 
 def found(ranking: Ranking, at: Revision) -> Found:
     return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys)
-
-
-def kept_ranking(ranking: Ranking, at: Revision) -> str:
-    """A ranking as kept, with what it rests on (read back by ``ranking_kept``)."""
-    place = ranking.place
-    return json.dumps({"found": found(ranking, at).note(), "ids": ranking.ids,
-                       "place": None if place is None else [place.name, place.municipality_id, place.localities]},
-                      separators=(",", ":"), ensure_ascii=False)
-
-
-def ranking_kept(text: str) -> tuple[Found, Ranking] | None:
-    """A kept ranking read back; None if the text is not one (then it is searched anew)."""
-    try:
-        kept = json.loads(text)
-        found = Found.from_note(kept["found"])
-        place = kept["place"]
-        if found is None:
-            return None
-        return found, Ranking(tuple(int(i) for i in kept["ids"]), matched=found.matched, counted=found.counted,
-                              place=None if place is None else Place(str(place[0]), place[1], tuple(place[2])),
-                              patterns=found.patterns, keys=found.keys)
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None
 
 
 def still_shows(found: Found, changes: Changes) -> bool:

@@ -564,8 +564,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
 
 @dataclass(frozen=True)
 class Ranking:
-    """What a search found, before any page of it is read: the ids in order (at least PAGES_RANKED
-    pages' or up to the page asked); how many matched (counted up to COUNT_LIMIT +
+    """What a search found, before any page of it is read: the ids in order (up to the page
+    asked, or all when they are all known); how many matched (counted up to COUNT_LIMIT +
     COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
     (``complete``), else those ranked; the place its words named; each term's patterns and keys
     (search.term_patterns, term_keys). What kept_results checks changes against."""
@@ -580,10 +580,6 @@ class Ranking:
     @property
     def complete(self) -> bool:
         return self.counted <= COUNT_LIMIT
-
-    def covers(self, page: int, per_page: int) -> bool:
-        """Whether it ranks far enough for this page."""
-        return len(self.ids) >= min(page * per_page, self.counted, COUNT_LIMIT)
 
 
 @dataclass
@@ -607,9 +603,6 @@ RANKED_AT_ONCE = 240
 # SQLite's index of lower-case titles, made by hand in a migration (as the search index is).
 TITLE_INDEX, TITLE_KEY = "ix_listing_search_fts_title", "listing.search_fts_title"
 MAX_TERMS_IN_ROUNDS = 3
-# A search ranks at least this many pages of a broad search, so that one ranking, kept, serves
-# the next pages too (kept_results).
-PAGES_RANKED = 3
 
 
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
@@ -621,7 +614,7 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
 def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     """The listings the viewer may see that match the filters, in order (see ``Ranking``)."""
     found = _matching(session, viewer, filters)
-    wanted = min(max(filters.page, PAGES_RANKED) * filters.per_page, COUNT_LIMIT)
+    wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     beyond = (filters.page - 1) * filters.per_page
     terms = found.terms
     by_rank = filters.sort == "relevance" and terms
@@ -662,7 +655,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
 
 
 def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
-    """The page ``filters`` asks for of a ranking that covers it, its listings read."""
+    """The page ``filters`` asks for of its ranking, its listings read."""
     start = (filters.page - 1) * filters.per_page
     ids = list(ranking.ids[start:min(filters.page * filters.per_page, COUNT_LIMIT)])
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))

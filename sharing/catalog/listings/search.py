@@ -252,15 +252,29 @@ def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...],
     word's start), or one of its words shares a key (``term_keys``) with the term, so that,
     once the vocabulary has learnt the word, the word is an alternative the term finds."""
     spaced = " " + search_text
-    variants: list[set[str]] | None = None
     for term_patterns, term_keys_ in zip(patterns, keys):
         if any(pattern in spaced for pattern in term_patterns):
             continue
-        if variants is None:
-            variants = [_variants(word) for word in search_text.split() if 3 <= len(word) <= 100]
-        if not any(word_keys.intersection(term_keys_) for word_keys in variants):
+        # A shorter term is offered only words that differ from it in å, ä, ö (or the query's
+        # lightly stemmed word): the word itself, without them, is one of its keys.
+        short = len(term_patterns[0].strip()) < FUZZY_MIN_LENGTH
+        found_under = _plain_words(search_text) if short else _keys_of(search_text)
+        if not any(key in found_under for key in term_keys_):
             return False
     return True
+
+
+# A changed listing's words are tested against many kept pages: what is made of them is kept.
+@lru_cache(maxsize=20_000)
+def _keys_of(search_text: str) -> frozenset[str]:
+    """Every key the vocabulary files a listing's words under (``_variants``)."""
+    return frozenset(key for word in search_text.split() if 3 <= len(word) <= 100 for key in _variants(word))
+
+
+@lru_cache(maxsize=20_000)
+def _plain_words(search_text: str) -> frozenset[str]:
+    """A listing's words without å, ä, ö."""
+    return frozenset(_accentless(word) for word in search_text.split())
 
 
 def in_words(term: str) -> Has:

@@ -53,7 +53,7 @@ from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
-from sharing.web.fragments import FragmentCache, KeptInMemory, cached_fragment, checked_fragment, render_part
+from sharing.web.fragments import KeptInMemory, cached_fragment, checked_fragment, render_part
 from sharing.web.hooks import content_security_policy, tile_origin
 
 blueprint = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
@@ -121,27 +121,6 @@ def _kept_results(today: date) -> Markup:
     return checked_fragment(_search_key("list", today), still_good, search)
 
 
-def _ranking(filters: listings.Filters, today: date) -> tuple[listings.Ranking, revision.Revision | None]:
-    """The search's ranking and where the catalog stood when it was made. Kept for every page
-    (and language) of one search, while no change of the catalog touches it: the next page asks
-    no query. A ranking is the same for everyone of a municipality."""
-    cache: FragmentCache | None = current_app.extensions.get("sharing.fragments")
-    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ("page", "view")])
-    key = f"catalog.search.ranking:{current_user.municipality_id}:{today}:" + hashlib.sha256(args.encode()).hexdigest()
-    kept = cache.get(key) if cache is not None else None
-    if kept is not None and (read := kept_results.ranking_kept(kept)) is not None:
-        found, ranking = read
-        at = revision.Revision(found.seq, found.token)
-        changes = revision.changes_since(db_session, at, max_age=current_app.config["SEARCH_LAG_SECONDS"])
-        if ranking.covers(filters.page, filters.per_page) and kept_results.still_shows(found, changes):
-            return ranking, at
-    now = revision.now(db_session)  # before the search: a change meanwhile is checked again
-    ranking = listings.rank(db_session, viewer=current_user, filters=filters)
-    if cache is not None and now is not None:
-        cache.put(key, kept_results.kept_ranking(ranking, now))
-    return ranking, now
-
-
 def _search_parts(view: str, today: date) -> tuple[dict[str, Any], listings.Filters]:
     search_form, values = _search_form(view, today)
     filters = listings.Filters(**values, today=today, page=max(1, request.args.get("page", 1, type=page_number)))
@@ -162,9 +141,10 @@ def _map_results(today: date) -> str:
 
 def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | None, str]:
     """The search form and a page of what it finds, for the reader's municipality, with the
-    ranking it is a page of and where the catalog stood when that was made."""
+    ranking it is a page of and where the catalog stood before it was searched."""
     shown, filters = _search_parts("list", today)
-    ranking, at = _ranking(filters, today)
+    at = revision.now(db_session)  # before the search: a change meanwhile is checked again
+    ranking = listings.rank(db_session, viewer=current_user, filters=filters)
     page = listings.page_of(db_session, ranking, filters)
     origin = None
     if filters.sort == "distance" and filters.near_site_id is not None:

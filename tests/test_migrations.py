@@ -27,7 +27,7 @@ from sharing.catalog.categories.rules import (
 )
 from sharing.catalog.holds.models import Hold
 from sharing.catalog.listings.models import CatalogRevision
-from sharing.clock import utcnow
+from sharing.clock import today_in_sweden, utcnow
 from sharing.db import described_by_models, make_engine
 from sharing.events import DomainEvent
 from sharing.loans.reminders.models import LoanReminder
@@ -234,7 +234,7 @@ def test_loans_handed_over_before_holds_knew_it_mark_their_pieces_out(databases)
     out is on loan: the loans handed over before are marked so, and going back publishes again."""
     url = databases.empty()
     config, engine = alembic_config(url), make_engine(url)
-    today = date.today()
+    today = today_in_sweden(utcnow())  # the rules' today: a day ahead of UTC's in the hour before midnight
     try:
         command.upgrade(config, "head")
         with Session(engine, expire_on_commit=False) as session:

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from sharing.accounts.models import Role
@@ -18,7 +18,7 @@ from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.kept_results import Found, still_shows
-from sharing.catalog.listings.models import Condition, Listing
+from sharing.catalog.listings.models import CatalogChange, Condition, Listing
 from sharing.catalog.listings.revision import LOGGED_BY_LISTING, Changes
 from sharing.catalog.listings.rules import COUNT_LIMIT
 from sharing.catalog.photos.models import ListingPhoto
@@ -179,6 +179,19 @@ def test_a_read_of_the_log_cut_short_is_read_on_at_the_next_ask(db, setting, mon
     monkeypatch.setattr(revision, "ROWS_READ", 2)  # fewer than the first commit's rows
     assert revision.changes_since(db, start).anything
     assert revision.changes_since(db, first).words == {chairs[3].id: chairs[3].search_text}
+
+
+def test_the_log_is_pruned_to_twice_the_commits_a_process_reads(db, setting, monkeypatch):
+    monkeypatch.setattr(revision, "LOG_KEPT", 2)
+    listing = publish(db, setting, "Kontorsstol, svart")
+    for quantity in range(2, 8):
+        db.execute(update(Listing).where(Listing.id == listing.id).values(quantity=quantity))
+        db.commit()
+    last = revision.last_seq(db)
+    revision.prune_log(db)
+    db.commit()
+    kept = sorted(db.scalars(select(CatalogChange.seq).distinct()))
+    assert kept == list(range(last - 3, last + 1))
 
 
 def test_a_page_from_beyond_what_the_log_knows_cannot_be_told_either(db, setting):

@@ -186,8 +186,10 @@ def now(session: Session) -> Revision | None:
 
 
 def prune_log(session: Session) -> None:
-    """Delete the changes no process reads any more: all but the last LOG_KEPT commits'."""
-    session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= (last_seq(session) or 0) - LOG_KEPT))
+    """Delete the changes no process reads any more. A process reads the last LOG_KEPT commits'
+    at most; twice as many are kept, so that one reading while the log is pruned (the count moved
+    on meanwhile) never finds a commit's changes half gone."""
+    session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= (last_seq(session) or 0) - 2 * LOG_KEPT))
 
 
 def changes_since(session: Session, since: Revision, *, max_age: float = 0) -> Changes:

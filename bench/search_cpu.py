@@ -1,6 +1,6 @@
 """What a fresh search costs in one process, apart from its query: CPU time (``process_time``)
 of whole search requests through the test client, less the time spent in
-``listings.rules.rank``, ``page_of``, ``find`` and ``map_points``, over many distinct search addresses
+``listings.rules.rank``, ``page_of`` and ``map_points``, over many distinct search addresses
 (``catalog.search_addresses``), with kept whole results (kept while no change touches them)
 bypassed: every other kept part is kept as configured.
 Signed in as the three municipalities' employees in turns.
@@ -74,10 +74,8 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
                 in_query[0] += time.process_time() - began
         return wrapper
 
-    for name in ("find", "rank", "page_of"):  # the views call them through the module
-        if hasattr(listings, name):
-            setattr(listings, name, timed(getattr(listings, name)))
-    listings.map_points = timed(listings.map_points)
+    for name in ("rank", "page_of", "map_points"):  # the views call them through the module
+        setattr(listings, name, timed(getattr(listings, name)))
     clients = []
     for email in EMPLOYEES:
         client = app.test_client()

@@ -191,19 +191,19 @@ def cached_fragment(key: str | None, render: Callable[[], str]) -> Markup:
     return cache.get_or_render(key, render)
 
 
-def checked_fragment(key: str | None, still_good: Callable[[str], bool],
+def checked_fragment(key: str, still_good: Callable[[str], bool],
                      render: Callable[[], tuple[str | None, str]]) -> Markup:
     """A part whose key cannot name all it depends on (the catalog's search results: see
     catalog/listings/kept_results.py): ``render`` gives it with a note of what it rests on (one
     line of text, None to keep it not), and it is served again while ``still_good(note)``;
     otherwise rendered anew and kept in its place."""
     cache: FragmentCache | None = current_app.extensions.get("sharing.fragments")
-    if key is not None and cache is not None and (found := cache.get(key)) is not None:
+    if cache is not None and (found := cache.get(key)) is not None:
         kept_note, _, kept = found.partition("\n")
         if still_good(kept_note):
             return Markup(kept)
     note, part = render()
-    if note is not None and key is not None and cache is not None:
+    if note is not None and cache is not None:
         assert "\n" not in note, "a note is one line"
         cache.put(key, f"{note}\n{part}")
     return Markup(part)

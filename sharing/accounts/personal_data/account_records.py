@@ -149,9 +149,8 @@ def _scrub_queued_mail(session: Session, user: User, mentions: Mentions) -> None
         if recipe:  # not rendered yet: its values are what it will say
             if user.email.casefold() in str(recipe.get("to", "")).casefold():
                 session.execute(delete(QueuedMail).where(col(QueuedMail.id) == mail_id))
-            elif mentions.scrub_json(recipe) != recipe:
-                session.execute(update(QueuedMail).where(col(QueuedMail.id) == mail_id)
-                                .values(recipe=mentions.scrub_json(recipe)))
+            elif (scrubbed := mentions.scrub_json(recipe)) != recipe:
+                session.execute(update(QueuedMail).where(col(QueuedMail.id) == mail_id).values(recipe=scrubbed))
             continue
         message: Any = message_from_string(text, _class=EmailMessage, policy=policy.default)
         if user.email.casefold() in str(message["To"] or "").casefold():

@@ -151,7 +151,6 @@ class _Log:
 
 _logs: weakref.WeakKeyDictionary[Engine | Connection, _Log] = weakref.WeakKeyDictionary()
 _reading = threading.Lock()
-_LAST_SEQ = select(col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
 _REVISION = select(col(CatalogRevision.token), col(CatalogRevision.seq)).where(col(CatalogRevision.id) == 1)
 
 
@@ -174,11 +173,6 @@ class Changes:
     anything: bool = False
 
 
-def last_seq(session: Session) -> int | None:
-    """The catalog's seq now (None in a database without the revision's row)."""
-    return session.connection().scalar(_LAST_SEQ)
-
-
 def now(session: Session) -> Revision | None:
     """Where the catalog stands now (None in a database without the revision's row)."""
     row = session.connection().execute(_REVISION).first()
@@ -189,7 +183,9 @@ def prune_log(session: Session) -> None:
     """Delete the changes no process reads any more. A process reads the last LOG_KEPT commits'
     at most; twice as many are kept, so that one reading while the log is pruned (the count moved
     on meanwhile) never finds a commit's changes half gone."""
-    session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= (last_seq(session) or 0) - 2 * LOG_KEPT))
+    at = now(session)
+    if at is not None:
+        session.execute(delete(CatalogChange).where(col(CatalogChange.seq) <= at.seq - 2 * LOG_KEPT))
 
 
 def changes_since(session: Session, since: Revision, *, max_age: float = 0) -> Changes:

@@ -564,8 +564,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
 
 @dataclass(frozen=True)
 class Ranking:
-    """What a search found, before any page of it is read: the ids in order (up to the page
-    asked, or all when they are all known); how many matched (counted up to COUNT_LIMIT +
+    """What a search found, before any page of it is read: the ids in order, up to the page
+    asked; how many matched (counted up to COUNT_LIMIT +
     COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
     (``complete``), else those ranked; the place its words named; each term's patterns and keys
     (search.term_patterns, term_keys). What kept_results checks changes against."""
@@ -641,14 +641,14 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
         ranked = _in_rounds(session, found, rounds, wanted) if beyond < min(total, COUNT_LIMIT) else []
     elif many and filters.sort == "title" and not found.alternatives:
         ranked = _by_title(session, found, wanted) if beyond < min(total, COUNT_LIMIT) else []
-    elif ordered_index:  # all of them, when they are all known: sorting at most COUNT_LIMIT costs little
-        ranked = _all_at_once(session, found, filters.sort, COUNT_LIMIT if total <= COUNT_LIMIT else wanted)
+    elif ordered_index:
+        ranked = _all_at_once(session, found, filters.sort, wanted)
     else:  # one query finds and counts: the first matches in order
         ranked = _all_at_once(session, found, filters.sort, counting)
         total = len(ranked)
     complete = total <= COUNT_LIMIT
     every = [row[0] for row in matches] if ordered_index else ranked
-    return Ranking(tuple(ranked if complete else ranked[:wanted]), counted=total, place=found.place,
+    return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place,
                    matched=frozenset(every if complete else ranked[:wanted]),
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
                    keys=search.term_keys(terms, filters.q) if terms else ())
@@ -657,11 +657,11 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
 def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
     """The page ``filters`` asks for of its ranking, its listings read."""
     start = (filters.page - 1) * filters.per_page
-    ids = list(ranking.ids[start:min(filters.page * filters.per_page, COUNT_LIMIT)])
+    ids = list(ranking.ids[start:])
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(selectinload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
-    items = [by_id[i] for i in ids if i in by_id]  # one deleted since a kept ranking was checked: left out
+    items = [by_id[i] for i in ids if i in by_id]  # one deleted between the two reads: left out
     period, free = filters.period(), {}
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
         held = holds.most_held_of(session, [id_of(item) for item in items], period)

@@ -167,10 +167,9 @@ def _lightly(terms: list[str], query: str) -> dict[str, set[str]]:
             for term in terms}
 
 
-def _lookup_keys(terms: list[str], query: str) -> dict[str, set[str]]:
+def _lookup_keys(terms: list[str], lightly: dict[str, set[str]]) -> dict[str, set[str]]:
     """For each term of three letters or more, the vocabulary's keys its alternatives are
     looked up under (see ``alternatives``)."""
-    lightly = _lightly(terms, query)
     return {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
             for term in terms if len(term) >= 3}
 
@@ -179,7 +178,7 @@ def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
     """For each term, the keys a word must share to be taken as one it was meant as (none for a
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
     the vocabulary has learnt them."""
-    keys = _lookup_keys(terms, query)
+    keys = _lookup_keys(terms, _lightly(terms, query))
     return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
 
 
@@ -189,7 +188,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> dict[st
     A word typed without its å, ä, ö may also lose more to the stemmer ("forradet" -> "forr",
     where "förrådet" -> "förråd"): the query's words are also tried stemmed once only."""
     lightly = _lightly(terms, query)
-    keys = _lookup_keys(terms, query)
+    keys = _lookup_keys(terms, lightly)
     if not keys:
         return {}
     rows = session.execute(select(col(SearchWordVariant.variant), col(SearchWordVariant.word))

@@ -153,8 +153,9 @@ def log_in(base: str, clients: int) -> list[Client]:
 Paths = tuple[list[str], list[float] | None]  # the addresses, and how often each is asked (None: alike)
 
 
-def drive(sessions: list[Client], paths: Paths, seconds: float, into: Sample | None = None) -> Sample:
-    """Each client, in a thread of its own, requests paths drawn by their weights for ``seconds``."""
+def drive(sessions: list[Client], paths: Paths, seconds: float, into: Sample | None = None, draw: int = 0) -> Sample:
+    """Each client, in a thread of its own, requests paths drawn by their weights for ``seconds``.
+    ``draw`` numbers the drive: each draws other paths (a round must not ask again what the last asked)."""
     sample = into if into is not None else Sample()
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
@@ -180,7 +181,8 @@ def drive(sessions: list[Client], paths: Paths, seconds: float, into: Sample | N
             sample.paths |= asked
             sample.errors += errors
 
-    threads = [threading.Thread(target=work, args=(c, random.Random(i))) for i, c in enumerate(sessions)]
+    threads = [threading.Thread(target=work, args=(c, random.Random(draw * len(sessions) + i)))
+               for i, c in enumerate(sessions)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -196,10 +198,10 @@ def drive_in_turns(turns: dict[str, tuple[list[Client], Paths]], seconds: float,
     slow spell of the machine falls on all of them alike, not on one. ``cpu()`` tells the CPU
     seconds the server has spent so far: what each kind costs it, however busy the machine."""
     samples = {name: Sample() for name in turns}
-    for _ in range(rounds):
+    for round_ in range(rounds):
         for name, (sessions, paths) in turns.items():
             before = cpu()
-            drive(sessions, paths, seconds / rounds, into=samples[name])
+            drive(sessions, paths, seconds / rounds, into=samples[name], draw=round_)
             samples[name].cpu_seconds += cpu() - before
     return samples
 

@@ -331,6 +331,17 @@ def test_a_broad_search_is_counted_up_to_a_limit(factory, db, setting, monkeypat
     assert (narrow.total, narrow.more) == (1, False)
 
 
+def test_a_broad_search_by_relevance_says_it_ranked_the_newest(factory, client, auth, setting, monkeypatch):
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 3)
+    for n in range(5):
+        published(factory, setting, title=f"Stol {n}")
+    auth.login(setting["employee"])
+    said = "De bästa träffarna bland de 3 nyaste visas först."
+    assert said in client.get("/catalog/?q=stol").get_data(as_text=True)
+    for other in ("/catalog/?q=stol&sort=title", "/catalog/?q=stol+4"):  # in order of all, or few
+        assert said not in client.get(other).get_data(as_text=True), other
+
+
 def test_our_listings_are_filtered_and_paged(client, auth, setting, db, factory):
     for n in range(3):
         published(factory, setting, title=f"Bokhylla {n}")

@@ -247,8 +247,8 @@ def test_the_vocabulary_learns_a_listing_s_words_only_once_it_is_committed(db, c
 
 @pytest.mark.parametrize("q", ["stol", "stol svart", "kontorsstil", "stolar med hjul", "bord ek", "ek", "fatolj"])
 def test_matches_ranked_from_rows_already_read_come_in_the_order_the_database_sorts_them(db, catalog, q):
-    """SQLite ranks at most COUNT_LIMIT matches in Python (_ranked_here), with the databases'
-    own tests: the order is the one the database's ORDER BY gives, on either database."""
+    """A search ranks its candidates in Python (_ranked_here), with the databases' own tests:
+    the order is the one the database's ORDER BY gives, on either database."""
     viewer, listing, _ = catalog
     for title, description in [("Kontorsstil", ""), ("Stol", ""), ("Kontorsstol, svart", ""),
                                ("Stolsdyna", "svart"), ("Pallstolsben", ""), ("Bord med hjul", "Passar till en stol"),
@@ -257,8 +257,7 @@ def test_matches_ranked_from_rows_already_read_come_in_the_order_the_database_so
         listing(title, description)
     for sort in ("relevance", "newest"):
         found = listings._matching(db, viewer, listings.Filters(q=q, sort=sort))
-        rows = db.execute(found.select(Listing.id, Listing.search_title, Listing.search_text,
-                                       newest_first=True)).all()
+        rows = listings._candidates(db, found, 100)
         in_python = listings._ranked_here(rows, found, by_rank=sort == "relevance" and bool(found.terms))
         assert in_python == listings._all_at_once(db, found, sort, 100), (q, sort)
         assert in_python  # each finds something
@@ -272,5 +271,6 @@ def test_a_term_only_in_the_words_ranks_as_the_database_ranks_it_when_the_words_
     listing("Stol", description="svart")  # newer: stol 0 + svart 4
     found = listings._matching(db, viewer, listings.Filters(q="stol svart"))
     assert not found.alternatives
-    rows = db.execute(found.select(Listing.id, Listing.search_title, newest_first=True)).all()
+    rows = listings._candidates(db, found, 100)
+    assert [text for _, _, text in rows] == [None, None]  # exact matches: their words not read
     assert listings._ranked_here(rows, found, by_rank=True) == listings._all_at_once(db, found, "relevance", 100)

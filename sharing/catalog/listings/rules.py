@@ -508,37 +508,46 @@ class Matching:
     place: Place | None
     dialect: str
 
-    def select(self, *columns: Any, words: search.Words | None = None, newest_first: bool = False) -> Select[Any]:
-        """These columns of the matching listings (every term or one of its alternatives in
-        their words), whose words also meet ``words`` if given."""
-        every = [search.every_term(self.terms, self.alternatives)] if self.terms else []
-        query = search.listings(self.dialect, list(columns), self.conditions, every + ([words] if words else []),
-                                self.facets, newest_first=newest_first)
+    def select(self, *columns: Any, exact: bool = False, newest_first: bool = False) -> Select[Any]:
+        """These columns of the matching listings: every term or one of its alternatives in
+        their words (``exact``: every term itself)."""
+        every = [search.every_term(self.terms, None if exact else self.alternatives)] if self.terms else []
+        query = search.listings(self.dialect, list(columns), self.conditions, every, self.facets,
+                                newest_first=newest_first)
         return query.join(Site, col(Site.id) == Listing.site_id) if self.joins_site else query
 
 
 def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     """The viewer's findable listings narrowed by the filters, with the distance and search terms."""
     conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
-    facets: list[str | None] = []
+    facets: list[str] = []
+    dialect = session.get_bind().dialect.name
+
+    def narrow(condition: ColumnElement[bool], facet: str | None) -> None:
+        # On SQLite a filter with a facet is asked of the search index alone: its triggers keep
+        # the facets as the columns are, and the listing's row is then not read to test it.
+        if dialect == "sqlite" and facet is not None:
+            facets.append(facet)
+        else:
+            conditions.append(condition)
+
     if filters.category_id is not None:
         categories = descendant_ids(session, filters.category_id)
-        conditions.append(col(Listing.category_id).in_(categories))
-        facets.append(search.facet_choice(search.FACET_CATEGORY, categories))
+        narrow(col(Listing.category_id).in_(categories), search.facet_choice(search.FACET_CATEGORY, categories))
     if filters.municipality_id is not None:
-        conditions.append(col(Listing.municipality_id) == filters.municipality_id)
-        facets.append(search.facet_choice(search.FACET_MUNICIPALITY, [filters.municipality_id]))
+        narrow(col(Listing.municipality_id) == filters.municipality_id,
+               search.facet_choice(search.FACET_MUNICIPALITY, [filters.municipality_id]))
     if filters.kind is not None:
-        conditions.append(col(Listing.kind) == filters.kind.value)
-        facets.append(search.facet_choice(search.FACET_KIND, [search.KIND_CODES[filters.kind.value]]))
+        narrow(col(Listing.kind) == filters.kind.value,
+               search.facet_choice(search.FACET_KIND, [search.KIND_CODES[filters.kind.value]]))
     if filters.conditions:
-        conditions.append(col(Listing.condition).in_([c.value for c in filters.conditions]))
-        facets.append(search.facet_choice(search.FACET_CONDITION,
-                                          [search.CONDITION_CODES[c.value] for c in filters.conditions]))
+        codes = [search.CONDITION_CODES[c.value] for c in filters.conditions]
+        narrow(col(Listing.condition).in_([c.value for c in filters.conditions]),
+               search.facet_choice(search.FACET_CONDITION, codes))
     for offer in filters.offers:
         if offer in search.OFFER_CODES:
-            conditions.append(getattr(Listing, offer).is_(True))
-            facets.append(search.facet_choice(search.FACET_OFFER, [search.OFFER_CODES[offer]]))
+            narrow(getattr(Listing, offer).is_(True),
+                   search.facet_choice(search.FACET_OFFER, [search.OFFER_CODES[offer]]))
     start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
         conditions.append(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
@@ -548,8 +557,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     distance = _distance_from(session, viewer, filters)
     place, terms = _place_in(session, search.query_terms(filters.q))
     if place is not None and place.municipality_id is not None:
-        conditions.append(col(Listing.municipality_id) == place.municipality_id)
-        facets.append(search.facet_choice(search.FACET_MUNICIPALITY, [place.municipality_id]))
+        narrow(col(Listing.municipality_id) == place.municipality_id,
+               search.facet_choice(search.FACET_MUNICIPALITY, [place.municipality_id]))
     if place is not None and place.localities:
         conditions.append(col(Site.locality).in_(place.localities))
     if distance is not None and filters.within_km:
@@ -558,8 +567,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     if not terms and filters.q.strip() and place is None:
         conditions.append(false())  # only punctuation: no word can match it
     joins_site = distance is not None or bool(place and place.localities)
-    return Matching(conditions, [f for f in facets if f], joins_site=joins_site, distance=distance, terms=terms,
-                    alternatives=alternatives, place=place, dialect=session.get_bind().dialect.name)
+    return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
+                    alternatives=alternatives, place=place, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -567,8 +576,9 @@ class Ranking:
     """What a search found, before any page of it is read: the ids in order, up to the page
     asked; how many matched (counted up to COUNT_LIMIT +
     COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
-    (``complete``), else those ranked; the place its words named; each term's patterns and keys
-    (search.term_patterns, term_keys). What kept_results checks changes against."""
+    (``complete``), else the candidates ranked or, in another order, the ids up to the page; the
+    place its words named; each term's patterns and keys (search.term_patterns, term_keys). What
+    kept_results checks changes against."""
 
     ids: tuple[int, ...]
     matched: frozenset[int]
@@ -576,6 +586,12 @@ class Ranking:
     place: Place | None
     patterns: tuple[tuple[str, ...], ...]
     keys: tuple[tuple[str, ...], ...]  # search.term_keys
+    by_relevance: bool = False  # ranked by its words: with more than COUNT_LIMIT, the newest of them
+
+    @property
+    def newest_ranked(self) -> bool:
+        """Whether it ranked only the newest COUNT_LIMIT matches of more (as the page says)."""
+        return self.by_relevance and not self.complete
 
     @property
     def complete(self) -> bool:
@@ -595,14 +611,8 @@ class Results(Page[Listing]):
     ranking: Ranking | None = None
 
 
-# Where the search index keeps the newest first (SQLite's), a search of more matches than this,
-# newest first or by relevance, is asked in rounds (see _in_rounds); fewer are sorted in one
-# query, as every search is on PostgreSQL, whose index keeps no order. At most this many terms
-# are ranked in rounds (a few words is a search; more find few listings).
-RANKED_AT_ONCE = 240
 # SQLite's index of lower-case titles, made by hand in a migration (as the search index is).
 TITLE_INDEX, TITLE_KEY = "ix_listing_search_fts_title", "listing.search_fts_title"
-MAX_TERMS_IN_ROUNDS = 3
 
 
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
@@ -612,46 +622,39 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
 
 
 def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
-    """The listings the viewer may see that match the filters, in order (see ``Ranking``)."""
+    """The listings the viewer may see that match the filters, in order (see ``Ranking``).
+
+    By relevance or newest first, a search ranks a bounded set of candidates: the newest
+    COUNT_LIMIT matches, exact ones before mistyped ones (``_candidates``), ranked here with the
+    databases' own tests. Both databases find the newest matches through an index and stop
+    there, so a broad word costs what a narrow one does, and a search of more than COUNT_LIMIT
+    matches says so and shows the best of the newest. By title or distance every match is in
+    order (the title index on SQLite walks to the page, for many matches without mistyped words)."""
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    beyond = (filters.page - 1) * filters.per_page
-    terms = found.terms
-    by_rank = filters.sort == "relevance" and terms
-    ordered_index = search.index_keeps_order(found.dialect)
-    counting = COUNT_LIMIT + COUNTED_BEYOND
-    if ordered_index:
-        # Counting stops beyond COUNT_LIMIT: counting every match of a broad search costs more than the
-        # page. The matches are read newest first with their titles (and words, to tell mistyped
-        # matches), and ranked here when they are all (see _ranked_here).
-        read = [col(Listing.id), col(Listing.search_title)] + ([col(Listing.search_text)] if found.alternatives else [])
-        query = found.select(*read, newest_first=True).limit(counting)
-        matches: Sequence[tuple[Any, ...]] = session.execute(query).all()
-        total = len(matches)
-    many = ordered_index and total > RANKED_AT_ONCE
-    if ordered_index and total <= COUNT_LIMIT and filters.sort in ("relevance", "newest"):
-        ranked = _ranked_here(matches, found, by_rank=bool(by_rank))
-    elif many and (filters.sort == "newest" or (by_rank and len(terms) <= MAX_TERMS_IN_ROUNDS)
-                 or (filters.sort == "relevance" and not terms)):
-        rounds: list[search.Words | None] = [None]
-        if by_rank:
-            rounds = [search.scoring_at_most(terms, score) for score in range(search.WORST_RANK * len(terms) + 1)]
-        if found.alternatives:  # exact matches first, then the rest
-            rounds = [*(rounds if by_rank else [search.every_term(terms)]), None]
-        ranked = _in_rounds(session, found, rounds, wanted) if beyond < min(total, COUNT_LIMIT) else []
-    elif many and filters.sort == "title" and not found.alternatives:
-        ranked = _by_title(session, found, wanted) if beyond < min(total, COUNT_LIMIT) else []
-    elif ordered_index:
-        ranked = _all_at_once(session, found, filters.sort, wanted)
-    else:  # one query finds and counts: the first matches in order
-        ranked = _all_at_once(session, found, filters.sort, counting)
-        total = len(ranked)
+    search.plan_with_values(session)
+    candidates = _candidates(session, found, COUNT_LIMIT + COUNTED_BEYOND)
+    total = len(candidates)
     complete = total <= COUNT_LIMIT
-    every = [row[0] for row in matches] if ordered_index else ranked
-    return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place,
-                   matched=frozenset(every if complete else ranked[:wanted]),
+    by_rank = filters.sort == "relevance" and bool(found.terms)
+    if filters.sort in ("relevance", "newest") or found.distance is None and filters.sort == "distance":
+        ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
+        # Whichever candidate changes may change the order (one gone lets an older one in).
+        matched = frozenset(row[0] for row in candidates)
+    else:
+        beyond = (filters.page - 1) * filters.per_page
+        if beyond >= min(total, COUNT_LIMIT):
+            ranked = []
+        elif (filters.sort == "title" and not complete and not found.alternatives
+              and search.index_keeps_order(found.dialect)):
+            ranked = _by_title(session, found, wanted)
+        else:
+            ranked = _all_at_once(session, found, filters.sort, wanted)
+        matched = frozenset(row[0] for row in candidates) if complete else frozenset(ranked)
+    terms = found.terms
+    return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q) if terms else ())
+                   keys=search.term_keys(terms, filters.q) if terms else (), by_relevance=by_rank)
 
 
 def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
@@ -671,34 +674,32 @@ def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
                    ranking=ranking)
 
 
-def _ranked_here(rows: Sequence[tuple[Any, ...]], found: Matching, *, by_rank: bool) -> list[int]:
-    """The ids of every match, read newest first as (id, search title[, search text]), in the
-    search's order: exact matches first, then by relevance if asked, newest first among equals,
-    as _all_at_once sorts them. Ranking at most COUNT_LIMIT rows already read, with the
-    databases' own tests (search.holds), costs less than asking the index again. Without
-    alternatives every match holds every term in its words: the text is not read (None)."""
+Candidate = tuple[Any, ...]  # (id, search title, search text or None)
+
+
+def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate]:
+    """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
+    match (each term itself in the words) before any that holds a term only through an
+    alternative, so a mistyped word never pushes an exact match out. An exact match's text is
+    not read (None): it holds every term."""
+    rows: list[Candidate] = [(i, title, None) for i, title in session.execute(
+        found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit))]
+    if found.alternatives and len(rows) < limit:
+        known = {row[0] for row in rows}
+        more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True)
+        rows += [tuple(row) for row in session.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
+    return rows
+
+
+def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -> list[int]:
+    """The ids of these candidates, read newest first, in the search's order: exact matches
+    first, then by relevance if asked, newest first among equals, as _all_at_once sorts them.
+    Ranking rows already read, with the databases' own tests (search.holds), costs less than
+    asking the database again. A text of None holds every term."""
     if not found.alternatives and not by_rank:
         return [row[0] for row in rows]
     rank = search.ranker(found.terms, found.alternatives, by_relevance=by_rank)
-    return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2] if found.alternatives else None))]
-
-
-def _in_rounds(session: Session, found: Matching, rounds: list[search.Words | None], wanted: int) -> list[int]:
-    """The first ``wanted`` ids in the order of the rounds, each round newest first.
-
-    Each round's words take in every earlier round's (a rank at most 1 holds the listings of
-    rank 0), so a round asks for all that are wanted and leaves out those found before: a round
-    that gives fewer than it asked for has given all it holds, which a later round then holds
-    again. Newest first, the database walks its index and stops there, rather than sorting
-    every match."""
-    ids: list[int] = []
-    for words in rounds:
-        query = found.select(col(Listing.id), words=words, newest_first=True).limit(wanted)
-        known = set(ids)
-        ids += [i for i in session.scalars(query) if i not in known]
-        if len(ids) >= wanted:
-            break
-    return ids[:wanted]
+    return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2]))]
 
 
 def _by_title(session: Session, found: Matching, wanted: int) -> list[int]:

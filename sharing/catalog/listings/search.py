@@ -393,6 +393,16 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
     return query.order_by(*order) if newest_first else query
 
 
+def plan_with_values(session: Session) -> None:
+    """Have PostgreSQL plan the rest of this transaction's statements for the values they are
+    given. A statement run often is prepared, and after a few runs planned once for any values;
+    but how many listings a word matches decides a search's plan (walking the newest-first index
+    for a broad word, the trigram index for a rare one), and the plan for any word walks the
+    index end to end for a rare one: 50 ms rather than 0.3 at 100,000 listings."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None,
             facets: Iterable[str] = ()) -> ColumnElement[bool]:
     """True for listings whose words contain every term (or one of its alternatives), and (on

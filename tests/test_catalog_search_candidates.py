@@ -1,7 +1,7 @@
-"""A broad search ranks in rounds, walking the search index newest first and stopping at the
-page it needs (on SQLite, whose index keeps that order). Whatever the words, filters and page, it
-must find, count and order exactly what ranking every match in one query does. PostgreSQL's
-search ranks in one query, but its rounds are asked here too: their words are the same SQL."""
+"""A search by relevance or newest first ranks a bounded set of candidates, the newest matches
+(rules._candidates), in Python with the databases' own tests. Whatever the words, filters and
+page, while the matches are within the bound it must find, count and order exactly what the
+database's ORDER BY over every match does; beyond it, the best of the newest, exact matches first."""
 
 from datetime import timedelta
 
@@ -51,21 +51,55 @@ def found(db, viewer, **filters):
     return [item.id for item in page.items], page.total, page.more
 
 
+def sorted_by_the_database(db, viewer, **asked):
+    """What ``found`` gives, from one ORDER BY over every match (rules._all_at_once)."""
+    filters = listings.Filters(per_page=4, **asked)
+    matching = listings._matching(db, viewer, filters)
+    every = listings._all_at_once(db, matching, filters.sort, 10**6)
+    start = (filters.page - 1) * filters.per_page
+    return every[start:start + filters.per_page], len(every), False
+
+
 @pytest.mark.parametrize("sort", ["relevance", "newest", "title"])
-def test_rounds_find_count_and_order_what_ranking_all_at_once_does(db, broad, monkeypatch, sort):
+def test_candidates_find_count_and_order_what_the_database_sorts(db, broad, sort):
     compared = 0
     for q in QUERIES:
         for chosen in FILTERS:
             for page in (1, 2, 4):
                 asked = dict(q=q, sort=sort, page=page, **chosen)
-                monkeypatch.setattr(listings, "RANKED_AT_ONCE", 10**9)
-                at_once = found(db, broad, **asked)
-                with monkeypatch.context() as rounds:
-                    rounds.setattr(listings, "RANKED_AT_ONCE", 0)
-                    rounds.setattr(search, "index_keeps_order", lambda dialect: True)
-                    assert found(db, broad, **asked) == at_once, asked
-                compared += bool(at_once[0])
+                expected = sorted_by_the_database(db, broad, **asked)
+                assert found(db, broad, **asked) == expected, asked
+                compared += bool(expected[0])
     assert compared > 60  # most of them found something to compare
+
+
+def test_beyond_the_count_limit_the_newest_matches_are_ranked(db, broad, monkeypatch):
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 6)
+    monkeypatch.setattr(listings, "COUNTED_BEYOND", 2)
+    page = listings.find(db, viewer=broad, filters=listings.Filters(q="stol", per_page=100))
+    assert (page.total, page.more) == (6, True)
+    newest = listings.find(db, viewer=broad, filters=listings.Filters(q="stol", sort="newest", per_page=100)).items
+    assert {item.id for item in page.items} == {item.id for item in newest}  # the same six, ranked
+    every = listings._all_at_once(db, listings._matching(db, broad, listings.Filters(q="stol")), "relevance", 100)
+    ranked = [item.id for item in page.items]
+    assert ranked == [i for i in every if i in set(ranked)]  # in the order of relevance
+    assert ranked != [item.id for item in newest]
+
+
+def test_beyond_the_count_limit_exact_matches_come_before_newer_mistyped_ones(db, factory, monkeypatch):
+    ystad = factory.municipality("Ystad", "1286")
+    manager, site = factory.user(ystad, Role.FACILITY_MANAGER), factory.site(ystad)
+    things = factory.category("Möbler", kind=ResourceKind.THING)
+    started = utcnow() - timedelta(days=1)
+    for n, title in enumerate(["Skrivbord"] * 3 + ["Skrivbrod"] * 5):  # the mistyped ones newer
+        factory.listing(site=site, by=manager, category=things, title=title, published=True,
+                        now=started + timedelta(minutes=n))
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(listings, "COUNTED_BEYOND", 1)
+    for sort in ("relevance", "newest"):
+        page = listings.find(db, viewer=factory.user(ystad), filters=listings.Filters(q="skrivbord", sort=sort))
+        assert [item.title for item in page.items] == ["Skrivbord"] * 3 + ["Skrivbrod"], sort
+        assert page.more
 
 
 def test_newest_first_is_the_order_of_first_publication(db, broad):
@@ -94,3 +128,16 @@ def test_the_index_holds_each_listing_s_filters_as_the_search_asks_for_them(db, 
         expected |= {search.facet(search.FACET_OFFER, code) for offer, code in search.OFFER_CODES.items()
                      if getattr(listing, offer)}
         assert set(facets.split()) == expected
+
+
+def test_postgresql_plans_a_search_for_its_words(db, broad):
+    """A prepared statement's plan for any word walks the publication index end to end for a
+    rare word: a search's statements are planned for their values, to the end of its transaction."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plans only")
+    db.commit()
+    assert db.scalar(text("SHOW plan_cache_mode")) == "auto"
+    listings.find(db, viewer=broad, filters=listings.Filters(q="stol"))
+    assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    db.commit()
+    assert db.scalar(text("SHOW plan_cache_mode")) == "auto"  # other work keeps its prepared plans

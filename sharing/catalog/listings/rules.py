@@ -440,12 +440,13 @@ class Filters:
     per_page: int = 24
 
 
-# Counting every match of a broad search costs more than finding the page itself: beyond
-# this many, a search says "more than" and offers the pages up to it (narrow it down).
-COUNT_LIMIT = 1000
+# Counting every match of a broad search costs more than finding the page itself, and ranking
+# them all more still: beyond this many, a search says "more than", ranks the newest this many
+# (see ``rank``) and offers the pages up to it (21 of 24: add words or filters to narrow it).
+COUNT_LIMIT = 500
 # A search counts this many further, so that a page kept (kept_results) knows "more than" still
 # holds after as many listings left it.
-COUNTED_BEYOND = 100
+COUNTED_BEYOND = 50
 
 
 def findable_by(user: Actor) -> ColumnElement[bool]:

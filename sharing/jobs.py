@@ -235,17 +235,27 @@ def run_scheduler() -> None:
                           id=job.name, max_instances=1, coalesce=True, misfire_grace_time=None)
         scheduler.add_job(leased, "date", run_date=now, id=f"{job.name} at start", misfire_grace_time=None)
 
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
+    stop_asked = threading.Event()
 
-    signal.signal(signal.SIGTERM, stop)
-    log.info("scheduler started with %d jobs", len(jobs))
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
+    def shut_down_when_asked() -> None:
+        stop_asked.wait()
         log.info("scheduler stopping once its running jobs are done")
         stopping.set()
         scheduler.shutdown(wait=True)
+
+    stopper = threading.Thread(target=shut_down_when_asked, name="scheduler-stopper", daemon=True)
+    stopper.start()
+
+    def stop(signum: int, frame: Any) -> None:
+        # Only a flag: an exception raised here may land inside APScheduler's handing of a job to
+        # a thread, which catches and logs it and runs on; the stopper thread does the rest.
+        stop_asked.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started with %d jobs", len(jobs))
+    scheduler.start()  # returns once stopped
+    stopper.join()  # the running jobs are done
 
 
 @jobs_cli.command("once")

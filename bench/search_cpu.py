@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from markupsafe import Markup
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -61,7 +63,7 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
     kept = getattr(views, "checked_fragment", None)
     if kept is not None and not args.kept_results:
         # Whole results kept while no change touches them: bypassed.
-        views.checked_fragment = lambda key, still_good, render: render()[1]  # type: ignore[attr-defined]
+        views.checked_fragment = lambda key, still_good, render: Markup(render()[1])  # type: ignore[attr-defined]
     in_query = [0.0]
 
     def timed(function):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
@@ -340,6 +340,30 @@ def test_a_broad_search_by_relevance_says_it_ranked_the_newest(factory, client, 
     assert said in client.get("/catalog/?q=stol").get_data(as_text=True)
     for other in ("/catalog/?q=stol&sort=title", "/catalog/?q=stol+4"):  # in order of all, or few
         assert said not in client.get(other).get_data(as_text=True), other
+
+
+def test_a_search_that_only_read_commits(factory, client, auth, setting, app):
+    """As every request that only read (PostgreSQL's prepared statements outlive a commit, not
+    a rollback): planning the search for its words is no write."""
+    published(factory, setting, title="Stol")
+    auth.login(setting["employee"])
+    endings: list[str] = []
+    engine = app.extensions["sharing.engine"]
+
+    def ended(how):
+        return lambda _connection: endings.append(how)
+
+    commit, rollback = ended("commit"), ended("rollback")
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
+    try:
+        for path in ("/catalog/?q=stol", "/catalog/?q=stol&sort=title", "/catalog/?q=stol&view=map"):
+            endings.clear()
+            assert client.get(path).status_code == 200, path
+            assert "rollback" not in endings and "commit" in endings, (path, endings)
+    finally:
+        event.remove(engine, "commit", commit)
+        event.remove(engine, "rollback", rollback)
 
 
 def test_our_listings_are_filtered_and_paged(client, auth, setting, db, factory):

@@ -577,7 +577,7 @@ class Ranking:
     """What a search found, before any page of it is read: the ids in order, up to the page
     asked; how many matched (counted up to COUNT_LIMIT +
     COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
-    (``complete``), else the candidates ranked or, in another order, the ids up to the page; the
+    (``complete``), else every candidate read or, by title or distance, the ids up to the page; the
     place its words named; each term's patterns and keys (search.term_patterns, term_keys). What
     kept_results checks changes against."""
 
@@ -638,7 +638,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     total = len(candidates)
     complete = total <= COUNT_LIMIT
     by_rank = filters.sort == "relevance" and bool(found.terms)
-    if filters.sort in ("relevance", "newest") or found.distance is None and filters.sort == "distance":
+    if filters.sort in ("relevance", "newest") or (filters.sort == "distance" and found.distance is None):
         ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
         # Whichever candidate changes may change the order (one gone lets an older one in).
         matched = frozenset(row[0] for row in candidates)

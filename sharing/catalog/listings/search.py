@@ -41,6 +41,7 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
+    func,
     literal,
     literal_column,
     or_,
@@ -294,18 +295,6 @@ def ranked_at_most(term: str, rank: int) -> Words:
     return ranks[rank]
 
 
-def scoring_at_most(terms: list[str], score: int) -> Words:
-    """The listings whose terms' ranks add up to ``score`` or less: some split of the score
-    among the terms that each term meets."""
-    def splits(count: int, total: int) -> list[tuple[int, ...]]:
-        if count == 1:
-            return [(total,)] if total <= WORST_RANK else []
-        return [(first, *rest) for first in range(min(total, WORST_RANK) + 1)
-                for rest in splits(count - 1, total - first)]
-    return AnyOf(tuple(AllOf(tuple(ranked_at_most(term, rank) for term, rank in zip(terms, ranks)))
-                       for ranks in splits(len(terms), score)))
-
-
 def _fts5(words: Words) -> str | None:
     """``words`` as an FTS5 query over the search index, or None when a pattern is too short
     for its trigrams (then the database's LIKE tests it)."""
@@ -398,9 +387,11 @@ def plan_with_values(session: Session) -> None:
     given. A statement run often is prepared, and after a few runs planned once for any values;
     but how many listings a word matches decides a search's plan (walking the newest-first index
     for a broad word, the trigram index for a rare one), and the plan for any word walks the
-    index end to end for a rare one: 50 ms rather than 0.3 at 100,000 listings."""
+    index end to end for a rare one: 50 ms rather than 0.3 at 100,000 listings. Set by a SELECT,
+    as SET LOCAL would be: a request that only read then still commits, keeping its prepared
+    statements (see transactions.only_read)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
 
 
 def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None,

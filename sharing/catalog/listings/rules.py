@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
@@ -663,7 +663,7 @@ def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
     start = (filters.page - 1) * filters.per_page
     ids = list(ranking.ids[start:])
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
-                           .options(selectinload(relation(Listing.category)))).all()
+                           .options(joinedload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
     items = [by_id[i] for i in ids if i in by_id]  # one deleted between the two reads: left out
     period, free = filters.period(), {}

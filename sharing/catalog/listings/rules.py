@@ -634,24 +634,25 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     search.plan_with_values(session)
-    candidates = _candidates(session, found, COUNT_LIMIT + COUNTED_BEYOND)
-    total = len(candidates)
-    complete = total <= COUNT_LIMIT
+    counting = COUNT_LIMIT + COUNTED_BEYOND
     by_rank = filters.sort == "relevance" and bool(found.terms)
     if filters.sort in ("relevance", "newest") or (filters.sort == "distance" and found.distance is None):
+        candidates = _candidates(session, found, counting)
+        total = len(candidates)
         ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
         # Whichever candidate changes may change the order (one gone lets an older one in).
         matched = frozenset(row[0] for row in candidates)
-    else:
+    else:  # counted through the index as far as the count goes (ids alone), then sorted
+        every = session.scalars(found.select(col(Listing.id), newest_first=True).limit(counting)).all()
+        total = len(every)
         beyond = (filters.page - 1) * filters.per_page
         if beyond >= min(total, COUNT_LIMIT):
             ranked = []
-        elif (filters.sort == "title" and not complete and not found.alternatives
-              and search.index_keeps_order(found.dialect)):
-            ranked = _by_title(session, found, wanted)
+        elif filters.sort == "title" and total > COUNT_LIMIT and not found.alternatives and found.dialect == "sqlite":
+            ranked = _by_title(session, found, wanted)  # SQLite's index of titles walks to the page
         else:
             ranked = _all_at_once(session, found, filters.sort, wanted)
-        matched = frozenset(row[0] for row in candidates) if complete else frozenset(ranked)
+        matched = frozenset(every) if total <= COUNT_LIMIT else frozenset(ranked)
     terms = found.terms
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
@@ -682,7 +683,8 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
     """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
     match (each term itself in the words) before any that holds a term only through an
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
-    not read (None): it holds every term."""
+    not read (None): it holds every term. Among the others the newest come first, however many
+    of the terms they hold only through an alternative (the ranking then puts fewer first)."""
     rows: list[Candidate] = [(i, title, None) for i, title in session.execute(
         found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit))]
     if found.alternatives and len(rows) < limit:

@@ -356,11 +356,6 @@ _INDEX = table("listing_fts", column("rowid"))
 _INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  # the index's rowid: see the migration
 
 
-def index_keeps_order(dialect: str) -> bool:
-    """Whether the search index keeps the listings newest first (SQLite's: see ``listings``)."""
-    return dialect == "sqlite"
-
-
 def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bool]], words: list[Words],
              facets: list[str], *, newest_first: bool = False) -> Select[Any]:
     """The listings meeting every condition and words, as these columns; newest first if asked.

@@ -20,15 +20,16 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import selectors
 import signal
 import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Callable
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -218,7 +219,7 @@ def run_scheduler() -> None:
     """Run the scheduler in the foreground (one or more per deployment: each job runs once a
     period whatever their number). SIGTERM and Ctrl-C stop it once running jobs are done."""
     app: Flask = app_object()
-    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler = BackgroundScheduler(timezone="UTC")
     jobs = schedule(app)
     lease = job_lease_time(app)
     stopping = threading.Event()  # ends the waits for a lease held over from the last period
@@ -235,27 +236,26 @@ def run_scheduler() -> None:
                           id=job.name, max_instances=1, coalesce=True, misfire_grace_time=None)
         scheduler.add_job(leased, "date", run_date=now, id=f"{job.name} at start", misfire_grace_time=None)
 
+    # A signal may reach any of the process's threads, and Python runs its handler in the main
+    # thread only when that runs again: asleep in a lock's wait (as APScheduler's own loop is),
+    # it would not notice until its next job is due, and start that job first. So the scheduler
+    # runs in a thread of its own, and the main thread sleeps on the signals' wakeup pipe.
     stop_asked = threading.Event()
-
-    def shut_down_when_asked() -> None:
-        stop_asked.wait()
-        log.info("scheduler stopping once its running jobs are done")
-        stopping.set()
-        scheduler.shutdown(wait=True)
-
-    stopper = threading.Thread(target=shut_down_when_asked, name="scheduler-stopper", daemon=True)
-    stopper.start()
-
-    def stop(signum: int, frame: Any) -> None:
-        # Only a flag: an exception raised here may land inside APScheduler's handing of a job to
-        # a thread, which catches and logs it and runs on; the stopper thread does the rest.
-        stop_asked.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    woken, wake = os.pipe()
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: stop_asked.set())
+    scheduler.start()
     log.info("scheduler started with %d jobs", len(jobs))
-    scheduler.start()  # returns once stopped
-    stopper.join()  # the running jobs are done
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(woken, selectors.EVENT_READ)
+        while not stop_asked.is_set():
+            waiting.select()
+            os.read(woken, 64)  # the handler has run by the loop's test
+    log.info("scheduler stopping once its running jobs are done")
+    stopping.set()
+    scheduler.shutdown(wait=True)
 
 
 @jobs_cli.command("once")

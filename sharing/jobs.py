@@ -245,7 +245,7 @@ def run_scheduler() -> None:
     os.set_blocking(wake, False)
     signal.set_wakeup_fd(wake)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda signum, frame: stop_asked.set())
+        signal.signal(signum, lambda _signum, _frame: stop_asked.set())
     scheduler.start()
     log.info("scheduler started with %d jobs", len(jobs))
     with selectors.DefaultSelector() as waiting:

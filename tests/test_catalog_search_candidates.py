@@ -140,4 +140,7 @@ def test_postgresql_plans_a_search_for_its_words(db, broad):
     listings.find(db, viewer=broad, filters=listings.Filters(q="stol"))
     assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
     db.commit()
+    listings.map_points(db, viewer=broad, filters=listings.Filters(q="stol"))  # the map's search too
+    assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    db.commit()
     assert db.scalar(text("SHOW plan_cache_mode")) == "auto"  # other work keeps its prepared plans

@@ -519,7 +519,9 @@ class Matching:
 
 
 def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
-    """The viewer's findable listings narrowed by the filters, with the distance and search terms."""
+    """The viewer's findable listings narrowed by the filters, with the distance and search terms.
+    Every statement of the search after it is planned for its words (list and map alike)."""
+    search.plan_with_values(session)
     conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
     facets: list[str] = []
     dialect = session.get_bind().dialect.name
@@ -633,7 +635,6 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     order (the title index on SQLite walks to the page, for many matches without mistyped words)."""
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    search.plan_with_values(session)
     counting = COUNT_LIMIT + COUNTED_BEYOND
     by_rank = filters.sort == "relevance" and bool(found.terms)
     if filters.sort in ("relevance", "newest") or (filters.sort == "distance" and found.distance is None):

@@ -501,7 +501,7 @@ class Matching:
     that narrow SQLite's index alike, and what the words became."""
 
     conditions: list[ColumnElement[bool]]
-    facets: list[str]
+    facets: list[search.Facet]
     joins_site: bool
     distance: ColumnElement[float] | None
     terms: list[str]
@@ -523,34 +523,35 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     Every statement of the search after it is planned for its words (list and map alike)."""
     search.plan_with_values(session)
     conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
-    facets: list[str] = []
+    facets: list[search.Facet] = []
     dialect = session.get_bind().dialect.name
 
-    def narrow(condition: ColumnElement[bool], facet: str | None) -> None:
-        # On SQLite a filter with a facet is asked of the search index alone: its triggers keep
-        # the facets as the columns are, and the listing's row is then not read to test it.
-        if dialect == "sqlite" and facet is not None:
+    def narrow(condition: ColumnElement[bool], facet: search.Facet | None) -> None:
+        # A filter with a facet is asked of the search index alone, which holds the facets as the
+        # columns are (SQLite's triggers, PostgreSQL's generated column): the listing's row is
+        # then not read to test it on SQLite, and PostgreSQL plans for the words and filters together.
+        if facet is not None:
             facets.append(facet)
         else:
             conditions.append(condition)
 
     if filters.category_id is not None:
         categories = descendant_ids(session, filters.category_id)
-        narrow(col(Listing.category_id).in_(categories), search.facet_choice(search.FACET_CATEGORY, categories))
+        narrow(col(Listing.category_id).in_(categories), search.facet_of(search.FACET_CATEGORY, categories))
     if filters.municipality_id is not None:
         narrow(col(Listing.municipality_id) == filters.municipality_id,
-               search.facet_choice(search.FACET_MUNICIPALITY, [filters.municipality_id]))
+               search.facet_of(search.FACET_MUNICIPALITY, [filters.municipality_id]))
     if filters.kind is not None:
         narrow(col(Listing.kind) == filters.kind.value,
-               search.facet_choice(search.FACET_KIND, [search.KIND_CODES[filters.kind.value]]))
+               search.facet_of(search.FACET_KIND, [search.KIND_CODES[filters.kind.value]]))
     if filters.conditions:
         codes = [search.CONDITION_CODES[c.value] for c in filters.conditions]
         narrow(col(Listing.condition).in_([c.value for c in filters.conditions]),
-               search.facet_choice(search.FACET_CONDITION, codes))
+               search.facet_of(search.FACET_CONDITION, codes))
     for offer in filters.offers:
         if offer in search.OFFER_CODES:
             narrow(getattr(Listing, offer).is_(True),
-                   search.facet_choice(search.FACET_OFFER, [search.OFFER_CODES[offer]]))
+                   search.facet_of(search.FACET_OFFER, [search.OFFER_CODES[offer]]))
     start = filters.available_from or (filters.available_until and filters.today)
     if start is not None:
         conditions.append(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
@@ -561,7 +562,7 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     place, terms = _place_in(session, search.query_terms(filters.q))
     if place is not None and place.municipality_id is not None:
         narrow(col(Listing.municipality_id) == place.municipality_id,
-               search.facet_choice(search.FACET_MUNICIPALITY, [place.municipality_id]))
+               search.facet_of(search.FACET_MUNICIPALITY, [place.municipality_id]))
     if place is not None and place.localities:
         conditions.append(col(Site.locality).in_(place.localities))
     if distance is not None and filters.within_km:

@@ -326,28 +326,74 @@ def _sql(words: Words) -> ColumnElement[bool]:
     return and_(*parts) if isinstance(words, AllOf) else or_(*parts)
 
 
-# --- Facets: the filters in SQLite's index ------------------------------------------------
-# A facet is one token of three private-use characters, which no text holds: which filter, and
-# its value in two characters. It is one trigram, so a filter is one list in the index. The
-# migration that made the index writes them in SQL (a test compares the two).
+# --- Facets: the filters in the search index ------------------------------------------
+# A filter on a listing's kind, condition, municipality, category or ways to share is asked of
+# the search index with the words, as a facet: a token per field and value that no text holds.
+# On SQLite a facet is one token of three private-use characters: which filter, and its value in
+# two characters. It is one trigram, so a filter is one list in the index. On PostgreSQL, whose
+# pg_trgm indexes letters and digits alone, it is a word "q<field><value>q" in
+# ``search_fts_body``, which holds a listing's facets in field order, "|" (no text holds one),
+# then its words: one pattern asks for a term and every filter at once, so that the planner
+# estimates them together (see the migration that made it). The migrations write the facets in
+# SQL (a test compares the two).
 FACET_KIND, FACET_CONDITION, FACET_MUNICIPALITY, FACET_CATEGORY, FACET_OFFER = 1, 2, 3, 4, 5
 KIND_CODES = {"thing": 1, "place": 2, "service": 3}
 CONDITION_CODES = {"as_new": 1, "very_good": 2, "good": 3, "fair": 4, "needs_repair": 5}
 OFFER_CODES = {"lend": 1, "give_away": 2, "swap": 3}
 MAX_FACET_CHOICES = 32  # a filter with more choices (a large category's descendants) is left to SQL
 MAX_FACET_VALUE = 2**20 - 1  # what two characters hold; a larger id (none the app makes) is left to SQL
+_FACET_LETTERS = {FACET_KIND: "k", FACET_CONDITION: "c", FACET_MUNICIPALITY: "m", FACET_CATEGORY: "g", FACET_OFFER: "o"}
 
 
-def facet(field: int, value: int) -> str:
+@dataclass(frozen=True)
+class Facet:
+    """A filter the search index holds: a listing's field has one of these values."""
+
+    field: int
+    values: tuple[int, ...]
+
+
+def facet_of(field: int, values: Iterable[int]) -> Facet | None:
+    """The filter as a facet (None: too many choices, or a value out of range: left to SQL)."""
+    choices = tuple(sorted(set(values)))
+    if not choices or len(choices) > MAX_FACET_CHOICES or not 0 <= choices[0] <= choices[-1] <= MAX_FACET_VALUE:
+        return None
+    return Facet(field, choices)
+
+
+def facet(field: int, value: int, dialect: str = "sqlite") -> str:
+    """The token the index holds for a field's value."""
+    if dialect == "postgresql":
+        return f"q{_FACET_LETTERS[field]}{value}q"
     return chr(0xE000 + field) + chr(0xE400 + (value >> 10)) + chr(0xE400 + (value & 1023))
 
 
-def facet_choice(field: int, values: Iterable[int]) -> str | None:
-    """The FTS5 query for one of these values of a facet (None: too many, leave it to SQL)."""
-    choices = sorted(set(values))
-    if not choices or len(choices) > MAX_FACET_CHOICES or not 0 <= choices[0] <= choices[-1] <= MAX_FACET_VALUE:
-        return None
-    return "(" + " OR ".join(f'facets:"{facet(field, value)}"' for value in choices) + ")"
+def _fts5_facet(choice: Facet) -> str:
+    return "(" + " OR ".join(f'facets:"{facet(choice.field, value)}"' for value in choice.values) + ")"
+
+
+_BODY: ColumnElement[str] = literal_column("listing.search_fts_body")
+
+
+def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[bool]]:
+    """PostgreSQL: the words' parts and the facets as patterns of ``search_fts_body``. The first
+    part carries every facet of one value, in the column's order (``%qk2q%qm3q%|%bord%``)."""
+    facets = list(facets)
+    single = sorted((choice.field, choice.values[0]) for choice in facets if len(choice.values) == 1)
+    lead = "".join(f"%{facet(field, value, 'postgresql')}" for field, value in single) + "%|"
+
+    def like(words: Words, before: str) -> ColumnElement[bool]:
+        if isinstance(words, Has):
+            return _sql(words) if words.in_title else _BODY.like(before + _like(words.pattern), escape="\\")
+        joined = [like(part, before) for part in words.parts]
+        return and_(*joined) if isinstance(words, AllOf) else or_(*joined)
+
+    conditions = [like(part, lead if n == 0 else "%|") for n, part in enumerate(parts)]
+    if single and not parts:
+        conditions.append(_BODY.like(lead + "%"))
+    conditions += [or_(*(_BODY.like(f"%{facet(choice.field, value, 'postgresql')}%|%") for value in choice.values))
+                   for choice in facets if len(choice.values) > 1]
+    return conditions
 
 
 # --- Asking the database ------------------------------------------------------------------
@@ -357,17 +403,22 @@ _INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  #
 
 
 def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bool]], words: list[Words],
-             facets: list[str], *, newest_first: bool = False) -> Select[Any]:
-    """The listings meeting every condition and words, as these columns; newest first if asked.
+             facets: list[Facet], *, newest_first: bool = False) -> Select[Any]:
+    """The listings meeting every condition, words and facet, as these columns; newest first if
+    asked.
 
     On SQLite the words and facets go to the search index, which is kept newest first: joined
-    from it, a search stops at the page it needs rather than sorting every match."""
+    from it, a search stops at the page it needs rather than sorting every match. On PostgreSQL
+    they are patterns of the text its trigram index holds (``_on_body``)."""
     parts = [part for w in words for part in _conjuncts(w)]
-    queries = [query for query in (_fts5(part) for part in parts) if query] if dialect == "sqlite" else []
-    rest = [_sql(part) for part in parts if dialect != "sqlite" or not _fts5(part)]
-    if dialect == "sqlite" and (queries or facets):
+    if dialect != "sqlite":
+        query = select(*columns).select_from(Listing).where(*conditions, *_on_body(parts, facets))
+        return query.order_by(col(Listing.published_at).desc(), col(Listing.id).desc()) if newest_first else query
+    queries = [query for query in (_fts5(part) for part in parts) if query]
+    rest = [_sql(part) for part in parts if not _fts5(part)]
+    if queries or facets:
         match = text("listing_fts MATCH :match").bindparams(
-            bindparam("match", " AND ".join([*queries, *facets]), unique=True))
+            bindparam("match", " AND ".join([*queries, *map(_fts5_facet, facets)]), unique=True))
         query = select(*columns).select_from(_INDEX).join(Listing, _INDEX_ORDER == _INDEX.c.rowid).where(match)
         order: tuple[ColumnElement[Any], ...] = (_INDEX.c.rowid.desc(),)
     else:
@@ -390,15 +441,17 @@ def plan_with_values(session: Session) -> None:
 
 
 def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None,
-            facets: Iterable[str] = ()) -> ColumnElement[bool]:
-    """True for listings whose words contain every term (or one of its alternatives), and (on
-    SQLite) hold these facets: a condition for a query that does not start from the index."""
-    parts = _conjuncts(every_term(terms, alternatives))
-    queries = [query for query in (_fts5(part) for part in parts) if query] if dialect == "sqlite" else []
-    conditions = [_sql(part) for part in parts if dialect != "sqlite" or not _fts5(part)]
-    if queries or (dialect == "sqlite" and facets):
+            facets: Iterable[Facet] = ()) -> ColumnElement[bool]:
+    """True for listings whose words contain every term (or one of its alternatives), and that
+    hold these facets: a condition for a query that does not start from the index."""
+    parts = _conjuncts(every_term(terms, alternatives)) if terms else []
+    if dialect != "sqlite":
+        return and_(true(), *_on_body(parts, facets))
+    queries = [query for query in (_fts5(part) for part in parts) if query]
+    conditions = [_sql(part) for part in parts if not _fts5(part)]
+    if queries or facets:
         conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
-            bindparam("match", " AND ".join([*queries, *facets]), unique=True)))))
+            bindparam("match", " AND ".join([*queries, *map(_fts5_facet, facets)]), unique=True)))))
     return and_(true(), *conditions)
 
 

@@ -19,7 +19,7 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.kept_results import Found, still_shows
 from sharing.catalog.listings.models import CatalogChange, Condition, Listing
-from sharing.catalog.listings.revision import LOGGED_BY_LISTING, Changes
+from sharing.catalog.listings.revision import LOGGED_BY_LISTING, Changes, Standing
 from sharing.catalog.listings.rules import COUNT_LIMIT
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.clock import utcnow
@@ -43,9 +43,14 @@ def publish(session, s, title, **overrides):
 
 # --- What a page rests on, against what changed -------------------------------------------------
 
-def page(matched=(1, 2), *, complete=True, counted=2, patterns=STOL, keys=()) -> Found:
+def page(matched=(1, 2), *, complete=True, counted=2, patterns=STOL, keys=(), facets=(), reader=None) -> Found:
     return Found(seq=5, token=55, matched=frozenset(matched), complete=complete, counted=counted, patterns=patterns,
-                 keys=keys or tuple(() for _ in patterns))
+                 keys=keys or tuple(() for _ in patterns), facets=facets, reader_municipality_id=reader)
+
+
+def standing(*, status="published", shared=True, municipality=1, kind="thing", offers=("lend",)) -> Standing:
+    return Standing(status, shared, municipality, search.facets_of(kind, "good", municipality, 7, "lend" in offers,
+                                                                   "give_away" in offers, "swap" in offers))
 
 
 def test_a_change_to_a_listing_neither_matched_nor_matching_leaves_the_page_as_it_was():
@@ -61,6 +66,33 @@ def test_a_change_to_a_listing_neither_matched_nor_matching_leaves_the_page_as_i
 ])
 def test_a_change_that_may_touch_the_page_retires_it(changes):
     assert not still_shows(page(), changes)
+
+
+ROOMS = ((search.FACET_KIND, (search.KIND_CODES["place"],)),)
+
+
+@pytest.mark.parametrize("changed", [
+    standing(kind="thing"),  # not of the kind asked for
+    standing(kind="place", status="draft"),  # not to be found
+    standing(kind="place", shared=False, municipality=2),  # kept to another municipality
+])
+def test_a_changed_listing_the_search_cannot_find_whatever_its_words_leaves_the_page(changed):
+    found = page(facets=ROOMS, reader=1)
+    assert still_shows(found, Changes(7, {3: "stol"}, standing={3: changed}))
+    assert not still_shows(found, Changes(7, {3: "stol"}))  # not known how it stands: it may match
+
+
+@pytest.mark.parametrize("changed", [
+    standing(kind="place"),
+    standing(kind="place", shared=False, municipality=1, status="on_loan"),  # the reader's own, lent out
+])
+def test_a_changed_listing_the_search_can_find_may_join_the_page(changed):
+    found = page(facets=ROOMS, reader=1)
+    assert not still_shows(found, Changes(7, {3: "stol"}, standing={3: changed}))
+    assert still_shows(found, Changes(7, {3: "bokhyll"}, standing={3: changed}))  # not its words
+    either = page(facets=((search.FACET_OFFER, (1, 3)),), reader=1)  # lent or swapped
+    assert not still_shows(either, Changes(7, {3: "stol"}, standing={3: standing(offers=("swap",))}))
+    assert still_shows(either, Changes(7, {3: "stol"}, standing={3: standing(offers=("give_away",))}))
 
 
 def test_a_search_without_words_may_match_any_listing_changed():
@@ -97,7 +129,8 @@ def test_more_matches_than_counted_hold_while_fewer_may_have_left_than_were_coun
 
 
 def test_a_note_reads_back_as_it_was_written_and_a_damaged_one_as_none():
-    found = page(complete=False, counted=1100, patterns=(("fåtölj", "fatolj"),), keys=(("fatolj", "atolj"),))
+    found = page(complete=False, counted=1100, patterns=(("fåtölj", "fatolj"),), keys=(("fatolj", "atolj"),),
+                 facets=((search.FACET_KIND, (1,)), (search.FACET_CONDITION, (1, 2))), reader=3)
     assert Found.from_note(found.note()) == found
     assert "\n" not in found.note()
     assert Found.from_note("[1, 2") is None and Found.from_note('{"seq": 1}') is None
@@ -118,12 +151,15 @@ def test_the_log_names_each_listing_a_commit_changed_by_any_means(db, setting):
     changes = revision.changes_since(db, start)
     assert changes.last == start.seq + 2 and not changes.anything
     assert changes.words == {first.id: first.search_text, second.id: second.search_text}
+    assert changes.standing[first.id] == Standing("published", True, setting["ystad"].id, search.facets_of(
+        "thing", "good", setting["ystad"].id, setting["chairs"].id, lend=True, give_away=False, swap=False))
     assert revision.changes_since(db, after_update).words == {second.id: second.search_text}
 
     db.execute(delete(Listing).where(Listing.id == first.id))
     db.commit()
     after_delete = revision.now(db)
     assert revision.changes_since(db, after_hold).words == {first.id: None}  # gone
+    assert first.id not in revision.changes_since(db, after_hold).standing
 
     setting["chairs"].name = "Kontorsstolar"
     db.add(setting["chairs"])
@@ -274,6 +310,17 @@ def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_
     db.commit()
     assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
     assert kept_seqs(folder) == [searched_at]  # served as kept
+
+    listings.set_status(db, listing=shelf, to=listings.S.WITHDRAWN, by=setting["manager"], now=utcnow())
+    details = listings.details_of(shelf)
+    details.title = "Bokhylla med stol"  # its words meet the search's, but nobody may find it
+    listings.save_listing(db, details=details, by=setting["manager"], now=utcnow(), listing=shelf)
+    db.commit()
+    assert "Bokhylla med stol" not in client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert kept_seqs(folder) == [searched_at]  # served as kept
+    listings.set_status(db, listing=shelf, to=listings.S.DRAFT, by=setting["manager"], now=utcnow())
+    listings.set_status(db, listing=shelf, to=listings.S.PUBLISHED, by=setting["manager"], now=utcnow())
+    db.commit()
 
     details = listings.details_of(shelf)
     details.title = "Bokhylla och pall med stol"  # now it can

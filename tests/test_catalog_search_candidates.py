@@ -128,8 +128,10 @@ def test_the_index_holds_each_listing_s_filters_as_the_search_asks_for_them(db, 
                     (search.FACET_CATEGORY, listing.category_id)]
         expected += [(search.FACET_OFFER, code) for offer, code in search.OFFER_CODES.items()
                      if getattr(listing, offer)]
-        # In field order, as PostgreSQL's patterns ask for them.
+        # In field order, as PostgreSQL's patterns ask for them; as kept results test a changed listing.
         assert facets[listing.id].split() == [search.facet(field, value, dialect) for field, value in expected]
+        assert set(expected) == search.facets_of(listing.kind, listing.condition, listing.municipality_id,
+                                                 listing.category_id, listing.lend, listing.give_away, listing.swap)
 
 
 def test_postgresql_words_and_filters_are_one_pattern_of_one_column(db, broad):

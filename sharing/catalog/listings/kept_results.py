@@ -7,9 +7,10 @@ search would unless
 
 - something other than listings changed (a category, a site, a municipality; a large import);
 - a listing it matched changed (moved, left, or changed how it shows);
-- a changed listing's words may now meet the search's (it may have joined the results; a
-  search without words may match any listing), or hold a word the vocabulary will offer as an
-  alternative to one of its terms;
+- a changed listing the reader may find, which holds the search's filters (those in the search
+  index: its kind, condition, municipality, category and ways to share) and whose words may
+  now meet the search's (it may have joined the results; a search without words may match any
+  listing), or hold a word the vocabulary will offer as an alternative to one of its terms;
 - with more matches than the page counts, so many changed that "more than" may no longer hold.
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
@@ -23,15 +24,17 @@ import json
 from dataclasses import dataclass
 
 from sharing.catalog.listings import search
-from sharing.catalog.listings.revision import Changes, Revision
-from sharing.catalog.listings.rules import COUNT_LIMIT, Ranking
+from sharing.catalog.listings.revision import Changes, Revision, Standing
+from sharing.catalog.listings.rules import COUNT_LIMIT, FINDABLE, Ranking
 
 
 @dataclass(frozen=True)
 class Found:
     """What a kept page of results rests on (see ``Ranking``): the catalog's
     ``seq`` and the revision's token at that seq (a database restored from a backup counts the
-    same seqs again, under other tokens)."""
+    same seqs again, under other tokens). ``facets``: the filters asked of the search index, as
+    (field, values); ``reader_municipality_id``: whose shared and own listings it found (None:
+    any listing may be found)."""
 
     seq: int
     token: int
@@ -40,25 +43,37 @@ class Found:
     counted: int
     patterns: tuple[tuple[str, ...], ...]
     keys: tuple[tuple[str, ...], ...]
+    facets: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    reader_municipality_id: int | None = None
 
     def note(self) -> str:
         return json.dumps([self.seq, self.token, sorted(self.matched), self.complete, self.counted, self.patterns,
-                           self.keys], separators=(",", ":"), ensure_ascii=False)
+                           self.keys, self.facets, self.reader_municipality_id], separators=(",", ":"),
+                          ensure_ascii=False)
 
     @classmethod
     def from_note(cls, note: str) -> Found | None:
         """The note read back; None if it is not one (then the page is searched anew)."""
         try:
-            seq, token, matched, complete, counted, patterns, keys = json.loads(note)
+            seq, token, matched, complete, counted, patterns, keys, facets, reader = json.loads(note)
             return cls(int(seq), int(token), frozenset(int(i) for i in matched), bool(complete), int(counted),
                        tuple(tuple(str(p) for p in alternatives) for alternatives in patterns),
-                       tuple(tuple(str(k) for k in term_keys) for term_keys in keys))
+                       tuple(tuple(str(k) for k in term_keys) for term_keys in keys),
+                       tuple((int(field), tuple(int(v) for v in values)) for field, values in facets),
+                       None if reader is None else int(reader))
         except (ValueError, TypeError):
             return None
 
+    def may_find(self, listing: Standing) -> bool:
+        """Whether this search may find a listing that stands so, its words aside."""
+        return (listing.status in FINDABLE
+                and (listing.shared or self.reader_municipality_id in (None, listing.municipality_id))
+                and all(any((field, value) in listing.facets for value in values) for field, values in self.facets))
+
 
 def found(ranking: Ranking, at: Revision) -> Found:
-    return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys)
+    return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys,
+                 tuple((facet.field, facet.values) for facet in ranking.facets), ranking.reader_municipality_id)
 
 
 def still_shows(found: Found, changes: Changes) -> bool:
@@ -69,7 +84,9 @@ def still_shows(found: Found, changes: Changes) -> bool:
     for listing_id, words in changes.words.items():
         if listing_id in found.matched:
             return False
-        if words is not None and (not found.patterns or search.may_hold(found.patterns, found.keys, words)):
+        standing = changes.standing.get(listing_id)
+        if (words is not None and (standing is None or found.may_find(standing))
+                and (not found.patterns or search.may_hold(found.patterns, found.keys, words))):
             return False
         gone_perhaps += not found.complete
     return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

@@ -38,7 +38,8 @@ from sqlmodel import col
 from sharing import transactions
 from sharing.accounts.models import Municipality, Site
 from sharing.catalog.categories.models import Category
-from sharing.catalog.listings.models import CatalogChange, CatalogRevision, Listing
+from sharing.catalog.listings import search
+from sharing.catalog.listings.models import CatalogChange, CatalogRevision, Listing, Visibility
 from sharing.typed import table_name
 
 # What the search pages show: writing any of these tables retires what was kept. Features and
@@ -135,6 +136,23 @@ ROWS_READ = 5000  # at most, at a time: a larger commit (an import) counts as an
 MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more counts as anything
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a search asks of a changed listing besides its words: its status, whether it is
+    shared with partners or kept to its municipality, and its facets (search.facets_of)."""
+
+    status: str
+    shared: bool
+    municipality_id: int
+    facets: frozenset[tuple[int, int]]
+
+
+_STANDING = (select(col(Listing.id), col(Listing.search_text), col(Listing.status), col(Listing.visibility),
+                    col(Listing.municipality_id), col(Listing.kind), col(Listing.condition),
+                    col(Listing.category_id), col(Listing.lend), col(Listing.give_away), col(Listing.swap))
+             .where(col(Listing.id).in_(bindparam("ids", expanding=True))))
+
+
 @dataclass
 class _Log:
     """What this process knows of the log: the listings each commit after ``first`` up to
@@ -146,6 +164,7 @@ class _Log:
     changed: dict[int, frozenset[int] | None] = field(default_factory=dict)
     tokens: dict[int, int] = field(default_factory=dict)  # the revision's token at each seq read
     words: dict[int, str | None] = field(default_factory=dict)  # None: the listing is gone
+    standing: dict[int, Standing] = field(default_factory=dict)  # of those not gone
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -165,12 +184,14 @@ class Revision:
 @dataclass(frozen=True)
 class Changes:
     """The listings changed after one ``seq`` up to ``last``, with their search words as they
-    are now (None for a listing deleted); ``anything`` if something else changed too, or more
-    than the log tells."""
+    are now (None for a listing deleted) and what else a search's filters ask of them (for those
+    read: one missing may meet any); ``anything`` if something else changed too, or more than
+    the log tells."""
 
     last: int
     words: Mapping[int, str | None]
     anything: bool = False
+    standing: Mapping[int, Standing] = field(default_factory=dict)
 
 
 def now(session: Session) -> Revision | None:
@@ -207,7 +228,8 @@ def changes_since(session: Session, since: Revision, *, max_age: float = 0) -> C
         if any(listings is ANYTHING for listings in changed):
             return Changes(log.last, {}, anything=True)
         ids = {i for listings in changed if listings for i in listings}
-        return Changes(log.last, {i: log.words.get(i) for i in ids})
+        return Changes(log.last, {i: log.words.get(i) for i in ids},
+                       standing={i: log.standing[i] for i in ids if i in log.standing})
 
 
 def _read_log(session: Session, log: _Log | None) -> _Log:
@@ -243,14 +265,21 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
         by_seq[last] = ANYTHING
     ids = {i for listings in by_seq.values() if listings for i in listings}
     words: dict[int, str | None] = dict.fromkeys(ids)
+    standing: dict[int, Standing] = {}
     if ids:
-        for listing_id, text in connection.execute(select(col(Listing.id), col(Listing.search_text))
-                                                   .where(col(Listing.id).in_(ids))):
+        for (listing_id, text, status, visibility, municipality_id, kind, condition, category_id, lend, give_away,
+             swap) in connection.execute(_STANDING, {"ids": list(ids)}):
             words[cast(int, listing_id)] = text
+            standing[cast(int, listing_id)] = Standing(status, visibility == Visibility.PARTNERS.value, municipality_id,
+                                                       search.facets_of(kind, condition, municipality_id, category_id,
+                                                                        lend, give_away, swap))
     with log.lock:
         log.changed.update({seq: None if listings is None else frozenset(listings) for seq, listings in by_seq.items()})
         log.tokens.update(tokens)
         log.words.update(words)
+        log.standing.update(standing)
+        for gone in (i for i, w in words.items() if w is None):
+            log.standing.pop(gone, None)
         log.last, log.token = max(log.last, last), token
         while log.changed and (len(log.changed) > LOG_KEPT or next(iter(log.changed)) <= log.last - LOG_KEPT):
             oldest = next(iter(log.changed))  # read in order: the first is the oldest
@@ -260,5 +289,6 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
         if len(log.words) > 4 * LOG_KEPT:  # words no kept commit names any more
             named = {i for listings in log.changed.values() if listings for i in listings}
             log.words = {i: w for i, w in log.words.items() if i in named}
+            log.standing = {i: w for i, w in log.standing.items() if i in named}
     return log
 

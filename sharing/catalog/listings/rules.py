@@ -591,6 +591,8 @@ class Ranking:
     patterns: tuple[tuple[str, ...], ...]
     keys: tuple[tuple[str, ...], ...]  # search.term_keys
     by_relevance: bool = False  # ranked by its words: with more than COUNT_LIMIT, the newest of them
+    facets: tuple[search.Facet, ...] = ()  # the filters asked of the search index
+    reader_municipality_id: int | None = None  # whose shared and own listings it found
 
     @property
     def newest_ranked(self) -> bool:
@@ -658,7 +660,8 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     terms = found.terms
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q) if terms else (), by_relevance=by_rank)
+                   keys=search.term_keys(terms, filters.q) if terms else (), by_relevance=by_rank,
+                   facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id)
 
 
 def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:

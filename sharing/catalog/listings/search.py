@@ -368,6 +368,15 @@ def facet(field: int, value: int, dialect: str = "sqlite") -> str:
     return chr(0xE000 + field) + chr(0xE400 + (value >> 10)) + chr(0xE400 + (value & 1023))
 
 
+def facets_of(kind: str, condition: str | None, municipality_id: int, category_id: int, lend: bool,
+              give_away: bool, swap: bool) -> frozenset[tuple[int, int]]:
+    """A listing's facets as (field, value), as the migrations write them in the index."""
+    held = {(FACET_KIND, KIND_CODES.get(kind, 0)), (FACET_CONDITION, CONDITION_CODES.get(condition or "", 0)),
+            (FACET_MUNICIPALITY, municipality_id), (FACET_CATEGORY, category_id)}
+    return frozenset(held | {(FACET_OFFER, OFFER_CODES[offer]) for offer, offered in
+                             (("lend", lend), ("give_away", give_away), ("swap", swap)) if offered})
+
+
 def _fts5_facet(choice: Facet) -> str:
     return "(" + " OR ".join(f'facets:"{facet(choice.field, value)}"' for value in choice.values) + ")"
 

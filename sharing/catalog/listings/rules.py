@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
@@ -578,9 +578,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
 @dataclass(frozen=True)
 class Ranking:
     """What a search found, before any page of it is read: the ids in order, up to the page
-    asked; how many matched (counted up to COUNT_LIMIT +
-    COUNTED_BEYOND); the ids of every match when they are no more than COUNT_LIMIT
-    (``complete``), else every candidate read or, by title or distance, the ids up to the page; the
+    asked; how many matched (counted up to COUNT_LIMIT + COUNTED_BEYOND); the ids of every match
+    when they are no more than COUNT_LIMIT (``complete``), else of every candidate read; the
     place its words named; each term's patterns and keys (search.term_patterns, term_keys). What
     kept_results checks changes against."""
 
@@ -590,14 +589,15 @@ class Ranking:
     place: Place | None
     patterns: tuple[tuple[str, ...], ...]
     keys: tuple[tuple[str, ...], ...]  # search.term_keys
-    by_relevance: bool = False  # ranked by its words: with more than COUNT_LIMIT, the newest of them
+    order: str = "newest"  # how it was put in order: "relevance" (by its words), "title", "distance" or "newest"
     facets: tuple[search.Facet, ...] = ()  # the filters asked of the search index
     reader_municipality_id: int | None = None  # whose shared and own listings it found
 
     @property
-    def newest_ranked(self) -> bool:
-        """Whether it ranked only the newest COUNT_LIMIT matches of more (as the page says)."""
-        return self.by_relevance and not self.complete
+    def among_newest(self) -> bool:
+        """Whether it put in order, other than newest first, only the newest COUNT_LIMIT
+        matches of more (as the page says)."""
+        return self.order != "newest" and not self.complete
 
     @property
     def complete(self) -> bool:
@@ -617,10 +617,6 @@ class Results(Page[Listing]):
     ranking: Ranking | None = None
 
 
-# SQLite's index of lower-case titles, made by hand in a migration (as the search index is).
-TITLE_INDEX, TITLE_KEY = "ix_listing_search_fts_title", "listing.search_fts_title"
-
-
 def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
     """One page of the listings the viewer may see that match the filters: those matching every
     word exactly before those that match a mistyped word only."""
@@ -630,12 +626,12 @@ def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
 def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     """The listings the viewer may see that match the filters, in order (see ``Ranking``).
 
-    By relevance or newest first, a search ranks a bounded set of candidates: the newest
-    COUNT_LIMIT matches, exact ones before mistyped ones (``_candidates``), ranked here with the
-    databases' own tests. Both databases find the newest matches through an index and stop
+    A search puts in order a bounded set of candidates: the newest COUNT_LIMIT matches, exact
+    ones before mistyped ones. Both databases find the newest matches through an index and stop
     there, so a broad word costs what a narrow one does, and a search of more than COUNT_LIMIT
-    matches says so and shows the best of the newest. By title or distance every match is in
-    order (the title index on SQLite walks to the page, for many matches without mistyped words)."""
+    matches says so and shows the best, or the first by title or distance, of the newest. By
+    relevance or newest first they are ranked here, with the databases' own tests
+    (``_candidates``); by title or distance the database sorts them (``_all_at_once``)."""
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + COUNTED_BEYOND
@@ -646,21 +642,19 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
         ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
         # Whichever candidate changes may change the order (one gone lets an older one in).
         matched = frozenset(row[0] for row in candidates)
-    else:  # counted through the index as far as the count goes (ids alone), then sorted
+        order = "relevance" if by_rank else "newest"
+    else:  # counted through the index as far as the count goes (ids alone), then sorted there
         every = session.scalars(found.select(col(Listing.id), newest_first=True).limit(counting)).all()
         total = len(every)
         beyond = (filters.page - 1) * filters.per_page
-        if beyond >= min(total, COUNT_LIMIT):
-            ranked = []
-        elif filters.sort == "title" and total > COUNT_LIMIT and not found.alternatives and found.dialect == "sqlite":
-            ranked = _by_title(session, found, wanted)  # SQLite's index of titles walks to the page
-        else:
-            ranked = _all_at_once(session, found, filters.sort, wanted)
-        matched = frozenset(every) if total <= COUNT_LIMIT else frozenset(ranked)
+        among = every[:COUNT_LIMIT] if total > COUNT_LIMIT else None
+        ranked = [] if beyond >= min(total, COUNT_LIMIT) else _all_at_once(session, found, filters.sort, wanted, among)
+        matched = frozenset(every)
+        order = filters.sort
     terms = found.terms
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q) if terms else (), by_relevance=by_rank,
+                   keys=search.term_keys(terms, filters.q) if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id)
 
 
@@ -710,21 +704,13 @@ def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -
     return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2]))]
 
 
-def _by_title(session: Session, found: Matching, wanted: int) -> list[int]:
-    """The first ``wanted`` ids of many matches by title: SQLite walks its index of titles and
-    stops there (told to: it would rather sort every match), asking the search index which match."""
-    query = (select(col(Listing.id)).with_hint(Listing, f"INDEXED BY {TITLE_INDEX}", "sqlite")
-             .where(*found.conditions, search.matches(found.terms, found.dialect, facets=found.facets)))
-    if found.joins_site:
-        query = query.join(Site, col(Site.id) == Listing.site_id)
-    title = literal_column(TITLE_KEY) if found.dialect == "sqlite" else func.lower(col(Listing.title))
-    return list(session.scalars(query.order_by(title, col(Listing.id)).limit(wanted)))
-
-
-def _all_at_once(session: Session, found: Matching, sort: str, wanted: int) -> list[int]:
-    """The first ``wanted`` ids of all matches sorted in one query (sorting ids alone costs less
-    than sorting rows)."""
+def _all_at_once(session: Session, found: Matching, sort: str, wanted: int,
+                 among: Sequence[int] | None = None) -> list[int]:
+    """The first ``wanted`` ids of all matches (or of those ``among`` these) sorted in one query
+    (sorting ids alone costs less than sorting rows)."""
     query = found.select(col(Listing.id))
+    if among is not None:
+        query = query.where(col(Listing.id).in_(among))
     if found.alternatives:
         query = query.order_by(search.inexact(found.terms, found.alternatives))
     newest = (col(Listing.published_at).desc(), col(Listing.id).desc())

@@ -384,24 +384,37 @@ def _fts5_facet(choice: Facet) -> str:
 _BODY: ColumnElement[str] = literal_column("listing.search_fts_body")
 
 
+MAX_LEADS = 8  # the filters' combinations one term is asked with; beyond, a filter of several values is apart
+
+
 def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[bool]]:
     """PostgreSQL: the words' parts and the facets as patterns of ``search_fts_body``. The first
-    part carries every facet of one value, in the column's order (``%qk2q%qm3q%|%bord%``)."""
-    facets = list(facets)
-    single = sorted((choice.field, choice.values[0]) for choice in facets if len(choice.values) == 1)
-    lead = "".join(f"%{facet(field, value, 'postgresql')}" for field, value in single) + "%|"
+    part carries the facets, in the column's order (``%qk2q%qm3q%|%bord%``): a facet of several
+    values as one pattern for each (``%qc1q%|%bord%`` or ``%qc2q%|%bord%``), unless they make
+    more than MAX_LEADS."""
+    choices = sorted(facets, key=lambda choice: (choice.field, choice.values))
+    leads = [""]
+    for choice in choices:
+        leads = [lead + f"%{facet(choice.field, value, 'postgresql')}" for lead in leads for value in choice.values]
+    apart: list[Facet] = []
+    if len(leads) > MAX_LEADS:
+        apart = [choice for choice in choices if len(choice.values) > 1]
+        leads = ["".join(f"%{facet(choice.field, choice.values[0], 'postgresql')}" for choice in choices
+                         if len(choice.values) == 1)]
 
-    def like(words: Words, before: str) -> ColumnElement[bool]:
+    def like(words: Words, befores: list[str]) -> ColumnElement[bool]:
         if isinstance(words, Has):
-            return _sql(words) if words.in_title else _BODY.like(before + _like(words.pattern), escape="\\")
-        joined = [like(part, before) for part in words.parts]
+            if words.in_title:
+                return _sql(words)
+            return or_(*(_BODY.like(before + "%|" + _like(words.pattern), escape="\\") for before in befores))
+        joined = [like(part, befores) for part in words.parts]
         return and_(*joined) if isinstance(words, AllOf) else or_(*joined)
 
-    conditions = [like(part, lead if n == 0 else "%|") for n, part in enumerate(parts)]
-    if single and not parts:
-        conditions.append(_BODY.like(lead + "%"))
+    conditions = [like(part, leads if n == 0 else [""]) for n, part in enumerate(parts)]
+    if not parts and leads != [""]:
+        conditions.append(or_(*(_BODY.like(lead + "%|%") for lead in leads)))
     conditions += [or_(*(_BODY.like(f"%{facet(choice.field, value, 'postgresql')}%|%") for value in choice.values))
-                   for choice in facets if len(choice.values) > 1]
+                   for choice in apart]
     return conditions
 
 

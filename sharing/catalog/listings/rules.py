@@ -706,11 +706,15 @@ def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -
 
 def _all_at_once(session: Session, found: Matching, sort: str, wanted: int,
                  among: Sequence[int] | None = None) -> list[int]:
-    """The first ``wanted`` ids of all matches (or of those ``among`` these) sorted in one query
-    (sorting ids alone costs less than sorting rows)."""
-    query = found.select(col(Listing.id))
-    if among is not None:
-        query = query.where(col(Listing.id).in_(among))
+    """The first ``wanted`` ids of all matches sorted in one query (sorting ids alone costs less
+    than sorting rows); or of those ``among`` these ids, matches already found, which are sorted
+    without asking the search again."""
+    if among is None:
+        query = found.select(col(Listing.id))
+    else:
+        query = select(col(Listing.id)).where(col(Listing.id).in_(among))
+        if sort == "distance" and found.distance is not None:
+            query = query.join(Site, col(Site.id) == Listing.site_id)
     if found.alternatives:
         query = query.order_by(search.inexact(found.terms, found.alternatives))
     newest = (col(Listing.published_at).desc(), col(Listing.id).desc())

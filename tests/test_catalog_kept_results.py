@@ -95,6 +95,18 @@ def test_a_changed_listing_the_search_can_find_may_join_the_page(changed):
     assert still_shows(either, Changes(7, {3: "stol"}, standing={3: standing(offers=("give_away",))}))
 
 
+def test_a_changed_listing_nobody_may_find_may_still_teach_the_vocabulary_a_word_meant():
+    """Every listing's words are learnt: a draft's word one edit from a mistyped term becomes an
+    alternative, which other listings may hold."""
+    terms = ["skrivbort"]
+    found = page((), counted=0, patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "skrivbort"),
+                 facets=ROOMS, reader=1)
+    draft = standing(kind="thing", status="draft", shared=False, municipality=2)
+    assert not still_shows(found, Changes(7, {3: "skrivbord"}, standing={3: draft}))
+    assert still_shows(found, Changes(7, {3: "bokhyll"}, standing={3: draft}))
+    assert still_shows(found, Changes(7, {3: "skrivbort"}, standing={3: draft}))  # the term itself: no alternative
+
+
 def test_a_search_without_words_may_match_any_listing_changed():
     assert not still_shows(page(patterns=()), Changes(7, {3: "bokhyll"}))
     assert still_shows(page(patterns=()), Changes(7, {3: None}))  # gone, and not one of its matches

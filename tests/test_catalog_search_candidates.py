@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from sharing.accounts.models import Role
+from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
@@ -96,10 +96,20 @@ def test_beyond_the_count_limit_exact_matches_come_before_newer_mistyped_ones(db
                         now=started + timedelta(minutes=n))
     monkeypatch.setattr(listings, "COUNT_LIMIT", 4)
     monkeypatch.setattr(listings, "COUNTED_BEYOND", 1)
-    for sort in ("relevance", "newest"):
+    for sort in ("relevance", "newest", "title"):
         page = listings.find(db, viewer=factory.user(ystad), filters=listings.Filters(q="skrivbord", sort=sort))
         assert [item.title for item in page.items] == ["Skrivbord"] * 3 + ["Skrivbrod"], sort
         assert page.more
+
+
+def test_a_filter_asked_twice_is_asked_once(db, broad):
+    """A place name of the municipality filtered by already, or an offer ticked twice."""
+    municipality = db.get(Municipality, broad.municipality_id)
+    once = found(db, broad, q="stol")
+    assert once[1] > 0
+    assert found(db, broad, q=f"stol {municipality.name}", municipality_id=municipality.id) == found(
+        db, broad, q="stol", municipality_id=municipality.id)
+    assert found(db, broad, q="stol", offers=["lend", "lend"]) == once
 
 
 def test_newest_first_is_the_order_of_first_publication(db, broad):

@@ -10,7 +10,9 @@ search would unless
 - a changed listing the reader may find, which holds the search's filters (those in the search
   index: its kind, condition, municipality, category and ways to share) and whose words may
   now meet the search's (it may have joined the results; a search without words may match any
-  listing), or hold a word the vocabulary will offer as an alternative to one of its terms;
+  listing);
+- a changed listing, whoever may find it, holds a word the vocabulary will offer as an
+  alternative to one of the search's terms (other listings holding it may match then);
 - with more matches than the page counts, so many changed that "more than" may no longer hold.
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
@@ -85,8 +87,10 @@ def still_shows(found: Found, changes: Changes) -> bool:
         if listing_id in found.matched:
             return False
         standing = changes.standing.get(listing_id)
-        if (words is not None and (standing is None or found.may_find(standing))
-                and (not found.patterns or search.may_hold(found.patterns, found.keys, words))):
+        if words is not None and (standing is None or found.may_find(standing)) and (
+                not found.patterns or search.may_hold(found.patterns, found.keys, words)):
             return False
+        if words is not None and search.may_teach(found.patterns, found.keys, words):
+            return False  # whoever may find it, its words may bring an alternative that others match
         gone_perhaps += not found.complete
     return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

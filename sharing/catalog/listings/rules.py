@@ -498,7 +498,7 @@ def _place_names(session: Session) -> list[tuple[list[str], Place]]:
 @dataclass
 class Matching:
     """A search as the database runs it: the conditions on a listing (and its site), the facets
-    that narrow SQLite's index alike, and what the words became."""
+    that narrow the search index alike, and what the words became."""
 
     conditions: list[ColumnElement[bool]]
     facets: list[search.Facet]
@@ -636,20 +636,17 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + COUNTED_BEYOND
     by_rank = filters.sort == "relevance" and bool(found.terms)
+    candidates = _candidates(session, found, counting)
+    total = len(candidates)
+    # Whichever candidate changes may change the order (one gone lets an older one in).
+    matched = frozenset(row[0] for row in candidates)
     if filters.sort in ("relevance", "newest") or (filters.sort == "distance" and found.distance is None):
-        candidates = _candidates(session, found, counting)
-        total = len(candidates)
         ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
-        # Whichever candidate changes may change the order (one gone lets an older one in).
-        matched = frozenset(row[0] for row in candidates)
         order = "relevance" if by_rank else "newest"
-    else:  # counted through the index as far as the count goes (ids alone), then sorted there
-        every = session.scalars(found.select(col(Listing.id), newest_first=True).limit(counting)).all()
-        total = len(every)
+    else:  # sorted by the database, by their ids alone
         beyond = (filters.page - 1) * filters.per_page
-        among = every[:COUNT_LIMIT] if total > COUNT_LIMIT else None
-        ranked = [] if beyond >= min(total, COUNT_LIMIT) else _all_at_once(session, found, filters.sort, wanted, among)
-        matched = frozenset(every)
+        among = [row[0] for row in candidates[:COUNT_LIMIT]]
+        ranked = [] if beyond >= len(among) else _all_at_once(session, found, filters.sort, wanted, among)
         order = filters.sort
     terms = found.terms
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,

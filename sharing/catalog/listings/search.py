@@ -264,6 +264,20 @@ def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...],
     return True
 
 
+def may_teach(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...], ...], search_text: str) -> bool:
+    """Whether a listing's words hold one that the vocabulary, once it has learnt it, may offer
+    as an alternative to one of the terms (a word other than the term that shares one of its
+    keys: ``alternatives``). Every listing's words are learnt, whoever may find it, and a new
+    alternative may make other listings match."""
+    words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
+    for term_patterns, term_keys_ in zip(patterns, keys):
+        term = term_patterns[0].strip()
+        found_under = _plain_words if len(term) < FUZZY_MIN_LENGTH else _keys_of
+        if any(found_under(word) & set(term_keys_) for word in words_ - {term}):
+            return True
+    return False
+
+
 # A changed listing's words are tested against many kept pages: what is made of them is kept.
 @lru_cache(maxsize=20_000)
 def _keys_of(search_text: str) -> frozenset[str]:
@@ -392,7 +406,7 @@ def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[
     part carries the facets, in the column's order (``%qk2q%qm3q%|%bord%``): a facet of several
     values as one pattern for each (``%qc1q%|%bord%`` or ``%qc2q%|%bord%``), unless they make
     more than MAX_LEADS."""
-    choices = sorted(facets, key=lambda choice: (choice.field, choice.values))
+    choices = sorted(set(facets), key=lambda choice: (choice.field, choice.values))  # one of each, asked twice or not
     leads = [""]
     for choice in choices:
         leads = [lead + f"%{facet(choice.field, value, 'postgresql')}" for lead in leads for value in choice.values]

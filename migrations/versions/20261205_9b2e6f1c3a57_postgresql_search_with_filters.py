@@ -17,6 +17,9 @@ planner estimates from the statistics of this one column, where the two are seen
 while planning a search stays cheap). The trigram index of the words moves to this column,
 where a filter narrows the index's matches before any row is read.
 
+Adding the stored column rewrites the listing table under a lock, and the index is built anew:
+about a minute and a quarter for a million listings here. Plan the deploy accordingly.
+
 Revision ID: 9b2e6f1c3a57
 Revises: 7c3f2a9d41b8
 Create Date: 2026-12-05 23:40:00

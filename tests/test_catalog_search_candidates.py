@@ -51,11 +51,16 @@ def found(db, viewer, **filters):
     return [item.id for item in page.items], page.total, page.more
 
 
+def every_match(db, found):
+    """The ids of every listing a search matches, in no order (the oracle's set)."""
+    return db.scalars(found.select(Listing.id)).all()
+
+
 def sorted_by_the_database(db, viewer, **asked):
     """What ``found`` gives, from one ORDER BY over every match (rules._all_at_once)."""
     filters = listings.Filters(per_page=4, **asked)
     matching = listings._matching(db, viewer, filters)
-    every = listings._all_at_once(db, matching, filters.sort, 10**6)
+    every = listings._all_at_once(db, matching, filters.sort, 10**6, every_match(db, matching))
     start = (filters.page - 1) * filters.per_page
     return every[start:start + filters.per_page], len(every), False
 
@@ -80,7 +85,8 @@ def test_beyond_the_count_limit_the_newest_matches_are_ranked(db, broad, monkeyp
     assert (page.total, page.more) == (6, True)
     newest = listings.find(db, viewer=broad, filters=listings.Filters(q="stol", sort="newest", per_page=100)).items
     assert {item.id for item in page.items} == {item.id for item in newest}  # the same six, ranked
-    every = listings._all_at_once(db, listings._matching(db, broad, listings.Filters(q="stol")), "relevance", 100)
+    matching = listings._matching(db, broad, listings.Filters(q="stol"))
+    every = listings._all_at_once(db, matching, "relevance", 100, every_match(db, matching))
     ranked = [item.id for item in page.items]
     assert ranked == [i for i in every if i in set(ranked)]  # in the order of relevance
     assert ranked != [item.id for item in newest]

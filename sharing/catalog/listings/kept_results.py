@@ -86,11 +86,12 @@ def still_shows(found: Found, changes: Changes) -> bool:
     for listing_id, words in changes.words.items():
         if listing_id in found.matched:
             return False
-        standing = changes.standing.get(listing_id)
-        if words is not None and (standing is None or found.may_find(standing)) and (
-                not found.patterns or search.may_hold(found.patterns, found.keys, words)):
-            return False
-        if words is not None and search.may_teach(found.patterns, found.keys, words):
-            return False  # whoever may find it, its words may bring an alternative that others match
+        if words is not None:
+            standing = changes.standing.get(listing_id)
+            if (standing is None or found.may_find(standing)) and (
+                    not found.patterns or search.may_hold(found.patterns, found.keys, words)):
+                return False
+            if search.may_teach(found.patterns, found.keys, words):
+                return False  # whoever may find it, its words may bring an alternative that others match
         gone_perhaps += not found.complete
     return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

@@ -701,17 +701,12 @@ def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -
     return [row[0] for row in sorted(rows, key=lambda row: rank(row[1], row[2]))]
 
 
-def _all_at_once(session: Session, found: Matching, sort: str, wanted: int,
-                 among: Sequence[int] | None = None) -> list[int]:
-    """The first ``wanted`` ids of all matches sorted in one query (sorting ids alone costs less
-    than sorting rows); or of those ``among`` these ids, matches already found, which are sorted
-    without asking the search again."""
-    if among is None:
-        query = found.select(col(Listing.id))
-    else:
-        query = select(col(Listing.id)).where(col(Listing.id).in_(among))
-        if sort == "distance" and found.distance is not None:
-            query = query.join(Site, col(Site.id) == Listing.site_id)
+def _all_at_once(session: Session, found: Matching, sort: str, wanted: int, among: Sequence[int]) -> list[int]:
+    """The first ``wanted`` of these matches' ids sorted in one query, without asking the search
+    again (sorting ids alone costs less than sorting rows)."""
+    query = select(col(Listing.id)).where(col(Listing.id).in_(among))
+    if sort == "distance" and found.distance is not None:
+        query = query.join(Site, col(Site.id) == Listing.site_id)
     if found.alternatives:
         query = query.order_by(search.inexact(found.terms, found.alternatives))
     newest = (col(Listing.published_at).desc(), col(Listing.id).desc())

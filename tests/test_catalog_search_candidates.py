@@ -181,3 +181,19 @@ def test_postgresql_plans_a_search_for_its_words(db, broad):
     assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
     db.commit()
     assert db.scalar(text("SHOW plan_cache_mode")) == "auto"  # other work keeps its prepared plans
+
+
+def test_sqlite_reads_a_searchs_candidates_from_the_index_alone(db, broad):
+    """SQLite joins each listing its search index finds by an index that also holds what the
+    reader may find and the title a candidate is ranked by: the listing's row is not read for them
+    (SQLite defers reading it until a column the index lacks is asked for)."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's plans only")
+    found = listings._matching(db, broad, listings.Filters(q="stol"))
+    query = found.select(Listing.id, Listing.search_title, exact=True, newest_first=True).limit(10)
+    sql = str(query.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
+    plan = " / ".join(row[-1] for row in db.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "SEARCH listing USING INDEX ix_listing_search_fts_order (search_fts_order=? AND status=?)" in plan, plan
+    held = [row[2] for row in db.execute(text("PRAGMA index_info(ix_listing_search_fts_order)"))]
+    assert held == ["search_fts_order", "status", "visibility", "municipality_id", "search_title"]
+    assert [row[1] for row in db.execute(query)][:2] == ["bord ek stol", "gammal stol"]

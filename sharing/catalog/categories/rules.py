@@ -42,9 +42,14 @@ NAME_MAX, SLUG_MAX, SOURCE_MAX = 100, 100, 500
 def category_name(category: Category, locale: str | None) -> str:
     """The category's name in the reader's language: the English name in English where it has
     one, else the Swedish name (the one every category has)."""
-    if locale is not None and str(locale).split("_")[0] == "en" and category.name_en:
-        return category.name_en
-    return category.name
+    return name_in(locale, category.name, category.name_en)
+
+
+def name_in(locale: str | None, name: str, name_en: str | None) -> str:
+    """``category_name`` of a category's two names, as read without the category."""
+    if locale is not None and str(locale).split("_")[0] == "en" and name_en:
+        return name_en
+    return name
 
 
 @dataclass(frozen=True)

@@ -13,29 +13,28 @@ beyond what the key names.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
-from operator import itemgetter
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from flask import Flask, current_app, request
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm.attributes import instance_dict
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Municipality, Site
-from sharing.catalog.categories.rules import category_name
+from sharing.catalog.categories.models import Category
+from sharing.catalog.categories.rules import name_in
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, STATUS_LABELS
 from sharing.catalog.listings.models import Listing
+from sharing.catalog.listings.rules import free_pieces
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.photos.rules import RENDITIONS, fit
 from sharing.web.fragments import KeptInMemory
 from sharing.web.i18n import page_gettext
 
 OFFERS = ("lend", "give_away", "swap")
-CARD_COLUMNS = ("id", "title", "kind", "quantity", "condition", "status", *OFFERS)  # what a card shows of the row
-_card_columns = itemgetter(*CARD_COLUMNS)
 TEMPLATE = "catalog/_listing_card.html"
 
 
@@ -51,30 +50,23 @@ class Card(NamedTuple):
     offers: tuple[str, ...]  # of OFFERS, in that order
     status: str
     cover: tuple[str, int, int] | None  # the cover photo's key and the size of its card rendition
-    municipality: str | None  # where it stands (None: the card does not say, nor the locality)
+    municipality: str  # where it stands
     locality: str
     km: float | None  # from the reader's chosen site, rounded as shown (searches sorted by distance)
     free: int | None  # pieces free throughout the dates searched, when fewer than its quantity
     locale: str
 
 
-class Standing(NamedTuple):
-    """What a card shows of a listing beyond its own row: where it stands, and its cover."""
-
-    municipality: str
-    locality: str
-    latitude: float
-    longitude: float
-    cover: tuple[str, int, int] | None
-
-
 # Built once: a search asks for every page it shows, and building a statement costs more than
 # running it. The cover is the photo first in order (position, then id).
 _COVER = (select(col(ListingPhoto.id)).where(col(ListingPhoto.listing_id) == Listing.id)
           .order_by(col(ListingPhoto.position), col(ListingPhoto.id)).limit(1).correlate(Listing).scalar_subquery())
-_STANDINGS = (
-    select(col(Listing.id), col(Municipality.name), col(Site.locality), col(Site.latitude), col(Site.longitude),
-           col(ListingPhoto.key), col(ListingPhoto.width), col(ListingPhoto.height))
+_CARDS = (
+    select(col(Listing.id), col(Listing.title), col(Listing.kind), col(Listing.quantity), col(Listing.condition),
+           col(Listing.status), *(getattr(Listing, offer) for offer in OFFERS), col(Category.name),
+           col(Category.name_en), col(Municipality.name), col(Site.locality), col(Site.latitude),
+           col(Site.longitude), col(ListingPhoto.key), col(ListingPhoto.width), col(ListingPhoto.height))
+    .join(Category, col(Category.id) == Listing.category_id)
     .join(Site, col(Site.id) == Listing.site_id)
     .join(Municipality, col(Municipality.id) == Site.municipality_id)
     .outerjoin(ListingPhoto, col(ListingPhoto.id) == _COVER)
@@ -82,18 +74,30 @@ _STANDINGS = (
 )
 
 
-def standings(session: Session, listing_ids: Sequence[int]) -> dict[int, Standing]:
-    """Where each listing stands (its site's municipality and locality) and its cover photo,
-    for a page of listings in one query."""
+def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: tuple[float, float] | None = None,
+         period: holds.Period | None = None) -> list[Card]:
+    """The cards of these listings, in their order, read in one query (a listing deleted
+    meanwhile is left out). ``origin``: the reader's site a search sorted by distance is
+    measured from; ``period``: the dates searched, for which the cards say how many pieces are
+    free throughout when some are booked."""
     if not listing_ids:
-        return {}
-    found: dict[int, Standing] = {}
-    # On the connection: a plain statement needs none of the ORM's work on the way.
-    for listing_id, municipality, locality, latitude, longitude, key, width, height in session.connection().execute(
-            _STANDINGS, {"ids": list(listing_ids)}):
-        cover = (key, *fit((width, height), RENDITIONS["card"])) if key is not None else None
-        found[cast(int, listing_id)] = Standing(municipality, locality, latitude, longitude, cover)
-    return found
+        return []
+    held = holds.most_held_of(session, list(listing_ids), period) if period is not None else None
+    found: dict[int, Card] = {}
+    # On the connection: plain rows need none of the ORM's work on the way.
+    for (listing_id, title, kind, quantity, condition, status, *offered, category, category_en, municipality,
+         locality, latitude, longitude, key, width, height) in session.connection().execute(
+            _CARDS, {"ids": list(listing_ids)}):
+        km = None
+        if origin is not None and None not in (*origin, latitude, longitude):
+            km = round(km_between(origin, latitude, longitude), 1)
+        free = free_pieces(quantity, held[listing_id]) if held is not None and listing_id in held else None
+        found[listing_id] = Card(
+            listing_id, title, str(kind), name_in(locale, category, category_en), quantity, condition,
+            tuple(offer for offer, on in zip(OFFERS, offered) if on), status,
+            (key, *fit((width, height), RENDITIONS["card"])) if key is not None else None, municipality, locality,
+            km, free if free is not None and free < quantity else None, locale)
+    return [found[listing_id] for listing_id in listing_ids if listing_id in found]
 
 
 def km_between(origin: tuple[float, float], latitude: float, longitude: float) -> float:
@@ -101,34 +105,6 @@ def km_between(origin: tuple[float, float], latitude: float, longitude: float) -
     dy = (latitude - origin[0]) * 111.2
     dx = (longitude - origin[1]) * 111.2 * math.cos(math.radians(origin[0]))
     return math.hypot(dx, dy)
-
-
-def cards_for(items: Sequence[Listing], *, locale: str, standing: Mapping[int, Standing] | None = None,
-              origin: tuple[float, float] | None = None, free: Mapping[int, int] | None = None) -> list[Card]:
-    """The cards of these listings (their categories loaded). ``standing``: where each stands
-    and its cover (none given: the cards say neither); ``origin``: the reader's site the search
-    is sorted by distance from; ``free``: the pieces free on the dates searched."""
-    cards = []
-    for item in items:
-        # The loaded values as they are (a page's rows are fresh): read one by one through the
-        # mapped attributes, the few a card shows cost more than the rest of its making.
-        try:
-            columns = _card_columns(instance_dict(item))
-        except KeyError:  # one not loaded (expired): the attributes load it
-            columns = tuple(getattr(item, name) for name in CARD_COLUMNS)
-        listing_id, title, kind, quantity, condition, status, *offers = columns
-        place = standing.get(listing_id) if standing is not None else None
-        km = None
-        if place is not None and origin is not None and None not in (*origin, place.latitude, place.longitude):
-            km = round(km_between(origin, place.latitude, place.longitude), 1)
-        free_then = free.get(listing_id) if free is not None else None
-        cards.append(Card(
-            listing_id, title, str(kind), category_name(item.category, locale) if item.category else "", quantity,
-            condition, tuple(offer for offer, offered in zip(OFFERS, offers) if offered), status,
-            place.cover if place is not None else None, place.municipality if place is not None else None,
-            place.locality if place is not None else "", km,
-            free_then if free_then is not None and free_then < quantity else None, locale))
-    return cards
 
 
 def rendered(cards: Sequence[Card]) -> Markup:

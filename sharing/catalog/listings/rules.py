@@ -32,7 +32,7 @@ from sharing.catalog.listings.models import (
     ListingStatus,
     Visibility,
 )
-from sharing.db import Page
+from sharing.db import Page, Row
 from sharing.errors import DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
 from sharing.i18n import N_
@@ -605,7 +605,7 @@ class Ranking:
 
 
 @dataclass
-class Results(Page[Listing]):
+class Results(Page[Row]):
     """A page of a search, and the place its words named (which the page says it filtered by).
 
     ``free``: when dates are searched, how many pieces of each listing on the page are free for
@@ -617,7 +617,7 @@ class Results(Page[Listing]):
     ranking: Ranking | None = None
 
 
-def find(session: Session, *, viewer: Actor, filters: Filters) -> Results:
+def find(session: Session, *, viewer: Actor, filters: Filters) -> Results[Listing]:
     """One page of the listings the viewer may see that match the filters: those matching every
     word exactly before those that match a mistyped word only."""
     return page_of(session, rank(session, viewer=viewer, filters=filters), filters)
@@ -655,10 +655,14 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id)
 
 
-def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
+def page_ids(ranking: Ranking, filters: Filters) -> list[int]:
+    """The ids of the page ``filters`` asks for of its ranking, in order."""
+    return list(ranking.ids[(filters.page - 1) * filters.per_page:])
+
+
+def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results[Listing]:
     """The page ``filters`` asks for of its ranking, its listings read."""
-    start = (filters.page - 1) * filters.per_page
-    ids = list(ranking.ids[start:])
+    ids = page_ids(ranking, filters)
     rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
                            .options(joinedload(relation(Listing.category)))).all()
     by_id = {row.id: row for row in rows}
@@ -666,10 +670,21 @@ def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results:
     period, free = filters.period(), {}
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
         held = holds.most_held_of(session, [id_of(item) for item in items], period)
-        free = {id_of(item): max(0, item.quantity - held[id_of(item)]) for item in items}
+        free = {id_of(item): free_pieces(item.quantity, held[id_of(item)]) for item in items}
+    return results_of(ranking, filters, items, free=free)
+
+
+def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: dict[int, int] | None = None
+               ) -> Results[Row]:
+    """The page ``filters`` asks for of its ranking, as these items (``page_ids``, read)."""
     return Results(items=items, total=min(ranking.counted, COUNT_LIMIT), page=filters.page,
-                   per_page=filters.per_page, more=ranking.counted > COUNT_LIMIT, place=ranking.place, free=free,
-                   ranking=ranking)
+                   per_page=filters.per_page, more=ranking.counted > COUNT_LIMIT, place=ranking.place,
+                   free=free or {}, ranking=ranking)
+
+
+def free_pieces(quantity: int, held: int) -> int:
+    """How many of a listing's pieces are free throughout a period, given the most held at once."""
+    return max(0, quantity - held)
 
 
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)
@@ -681,12 +696,14 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
     not read (None): it holds every term. Among the others the newest come first, however many
     of the terms they hold only through an alternative (the ranking then puts fewer first)."""
-    rows: list[Candidate] = [(i, title, None) for i, title in session.execute(
+    # On the connection: hundreds of plain rows need none of the ORM's work on the way.
+    connection = session.connection()
+    rows: list[Candidate] = [(i, title, None) for i, title in connection.execute(
         found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit))]
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
         more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True)
-        rows += [tuple(row) for row in session.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
+        rows += [tuple(row) for row in connection.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
     return rows
 
 

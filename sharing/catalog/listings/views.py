@@ -145,15 +145,14 @@ def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | No
     shown, filters = _search_parts("list", today)
     at = revision.now(db_session)  # before the search: a change meanwhile is checked again
     ranking = listings.rank(db_session, viewer=current_user, filters=filters)
-    page = listings.page_of(db_session, ranking, filters)
     origin = None
     if filters.sort == "distance" and filters.near_site_id is not None:
         site = db_session.get(Site, filters.near_site_id)
         if site is not None and site.municipality_id == current_user.municipality_id:  # only one's own
             origin = (site.latitude, site.longitude)
-    shown_cards = cards.cards_for(
-        page.items, locale=str(get_locale()), origin=origin, free=page.free,
-        standing=cards.standings(db_session, [id_of(listing) for listing in page.items]))
+    shown_cards = cards.read(db_session, listings.page_ids(ranking, filters), locale=str(get_locale()),
+                             origin=origin, period=filters.period())
+    page = listings.results_of(ranking, filters, shown_cards)
     return ranking, at, render_part("catalog/_search.html", **shown, page=page, total=page.total,
                                      place=page.place, cards=cards.rendered(shown_cards))
 

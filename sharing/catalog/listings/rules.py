@@ -509,10 +509,16 @@ class Matching:
     place: Place | None
     dialect: str
 
-    def select(self, *columns: Any, exact: bool = False, newest_first: bool = False) -> Select[Any]:
+    def select(self, *columns: Any, exact: bool = False, newest_first: bool = False,
+               instead: bool = False) -> Select[Any]:
         """These columns of the matching listings: every term or one of its alternatives in
-        their words (``exact``: every term itself)."""
-        every = [search.every_term(self.terms, None if exact else self.alternatives)] if self.terms else []
+        their words (``exact``: every term itself; ``instead``: of one term, an alternative only)."""
+        every: list[search.Words]
+        if instead:
+            (term,) = self.terms
+            every = [search.AnyOf(tuple(search.in_words(other) for other in self.alternatives[term]))]
+        else:
+            every = [search.every_term(self.terms, None if exact else self.alternatives)] if self.terms else []
         query = search.listings(self.dialect, list(columns), self.conditions, every, self.facets,
                                 newest_first=newest_first)
         return query.join(Site, col(Site.id) == Listing.site_id) if self.joins_site else query
@@ -702,7 +708,10 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
         found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit))]
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
-        more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True)
+        # Every exact match is known: of one term, the others hold an alternative instead, and
+        # asking for those alone spares the database a pattern a row (the term's own).
+        more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True,
+                            instead=len(found.terms) == 1)
         rows += [tuple(row) for row in connection.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
     return rows
 

@@ -94,7 +94,23 @@ def prepare(url: str, listings: int) -> float:
             session.commit()
         refresh_statistics()  # as the daily job does
     app.extensions["sharing.engine"].dispose()
+    settle(url)
     return time.perf_counter() - started
+
+
+def settle(url: str) -> None:
+    """PostgreSQL: vacuum, as autovacuum does within minutes of a load or of a migration that
+    rewrites the table, so that the service is measured as it runs, not as it is right after a
+    load: a copy of a database never vacuumed searched half again as slowly (fresh searches'
+    candidates at 100,000 listings took 6.3 ms on average, against 3.9 once vacuumed)."""
+    from sqlalchemy import create_engine, text
+
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
 
 
 class Client:
@@ -345,7 +361,9 @@ def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": kept_name}):
-            migrate(make_url(url).set(database=kept_name).render_as_string(hide_password=False))
+            kept_url = make_url(url).set(database=kept_name).render_as_string(hide_password=False)
+            migrate(kept_url)
+            settle(kept_url)  # quick when nothing is left to do
             connection.execute(text(f'DROP DATABASE "{database}"'))
             connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{kept_name}"'))
         else:

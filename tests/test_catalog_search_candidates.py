@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
+from sharing.catalog.listings import cards
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Condition, Listing, Visibility
@@ -197,3 +198,13 @@ def test_sqlite_reads_a_searchs_candidates_from_the_index_alone(db, broad):
     held = [row[2] for row in db.execute(text("PRAGMA index_info(ix_listing_search_fts_order)"))]
     assert held == ["search_fts_order", "status", "visibility", "municipality_id", "search_title"]
     assert [row[1] for row in db.execute(query)][:2] == ["bord ek stol", "gammal stol"]
+
+
+def test_a_search_sees_its_sessions_changes_not_yet_written(db, broad):
+    """The candidates and cards are read on the connection, past the ORM: what the session has
+    changed and not yet written goes first, as the ORM's own reads would have it."""
+    newest = listings.find(db, viewer=broad, filters=listings.Filters(per_page=4)).items[0]
+    newest.status = "withdrawn"
+    newest.title = "Ändrad men inte skriven"
+    assert newest.id not in [item.id for item in listings.find(db, viewer=broad, filters=listings.Filters()).items]
+    assert [card.title for card in cards.read(db, [newest.id], locale="sv")] == ["Ändrad men inte skriven"]

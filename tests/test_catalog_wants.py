@@ -371,6 +371,8 @@ def test_publishing_through_the_api_tells_the_poster_too(client, auth, db, s, ma
 
 def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db, s, factory):
     listing = publish(factory, s)
+    s["rydsgard"] = factory.site(s["skurup"], locality="Rydsgård")
+    partners = publish(factory, s, title="Kontorsstol med nackstöd", manager="skurup_manager", site="rydsgard")
     auth.login(s["teacher"])
     page = client.get("/wants/").get_data(as_text=True)
     assert "Efterlys något" in page
@@ -382,6 +384,10 @@ def test_an_employee_posts_a_want_and_sees_it_with_its_matches(client, auth, db,
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Till lärarrummet." in detail and "6 st" in detail
     assert f"/catalog/{listing.id}" in detail and "Kontorsstolar, svarta" in detail
+    assert f"/catalog/{partners.id}" in detail
+    # Each card says where it stands, as in search results.
+    places = re.findall(r'<p class="card-place">([^<]*)</p>', detail)
+    assert sorted(places) == ["Skurup · Rydsgård", "Ystad · Ystad"], places
     assert "/catalog/?q=kontorsstol" in detail  # the search, prefilled
     assert "kontorsstol" in client.get("/wants/").get_data(as_text=True)
 

@@ -108,7 +108,12 @@ def most_held(holds: list[Hold], period: Period) -> int:
 
 def free_pieces(session: Session, listing: Listing, period: Period) -> int:
     """How many of the listing's pieces are free for the whole period (as last committed)."""
-    return max(0, listing.quantity - most_held(_holds_in(session, _id(listing), period), period))
+    return free_of(listing.quantity, most_held(_holds_in(session, _id(listing), period), period))
+
+
+def free_of(quantity: int, held: int) -> int:
+    """How many of so many pieces are free throughout a period, given the most held at once in it."""
+    return max(0, quantity - held)
 
 
 def none_free(period: Period) -> ColumnElement[bool]:

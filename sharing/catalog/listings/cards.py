@@ -26,9 +26,9 @@ from sharing.accounts.models import Municipality, Site
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import name_in
 from sharing.catalog.holds import rules as holds
+from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, STATUS_LABELS
 from sharing.catalog.listings.models import Listing
-from sharing.catalog.listings.rules import free_pieces
 from sharing.catalog.photos.models import ListingPhoto
 from sharing.catalog.photos.rules import RENDITIONS, fit
 from sharing.web.fragments import KeptInMemory
@@ -82,6 +82,7 @@ def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: t
     free throughout when some are booked."""
     if not listing_ids:
         return []
+    session.flush()  # read on the connection: the session's pending changes first
     held = holds.most_held_of(session, list(listing_ids), period) if period is not None else None
     found: dict[int, Card] = {}
     # On the connection: plain rows need none of the ORM's work on the way.
@@ -91,13 +92,20 @@ def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: t
         km = None
         if origin is not None and None not in (*origin, latitude, longitude):
             km = round(km_between(origin, latitude, longitude), 1)
-        free = free_pieces(quantity, held[listing_id]) if held is not None and listing_id in held else None
+        free = holds.free_of(quantity, held[listing_id]) if held is not None else None
         found[listing_id] = Card(
             listing_id, title, str(kind), name_in(locale, category, category_en), quantity, condition,
             tuple(offer for offer, on in zip(OFFERS, offered) if on), status,
             (key, *fit((width, height), RENDITIONS["card"])) if key is not None else None, municipality, locality,
             km, free if free is not None and free < quantity else None, locale)
     return [found[listing_id] for listing_id in listing_ids if listing_id in found]
+
+
+def page_of(session: Session, ranking: listings.Ranking, filters: listings.Filters, *, locale: str,
+            origin: tuple[float, float] | None = None) -> listings.Results[Card]:
+    """The page ``filters`` asks for of a search's ranking, as its cards (see ``read``)."""
+    return listings.results_of(ranking, filters, read(session, listings.page_ids(ranking, filters), locale=locale,
+                                                      origin=origin, period=filters.period()))
 
 
 def km_between(origin: tuple[float, float], latitude: float, longitude: float) -> float:

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
@@ -36,7 +35,7 @@ from sharing.db import Page, Row
 from sharing.errors import DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
 from sharing.i18n import N_
-from sharing.typed import id_of, relation
+from sharing.typed import id_of
 
 S = ListingStatus
 # Which status may follow which: the lifecycle lives here, not in views. Only what was published
@@ -638,6 +637,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     matches says so and shows the best, or the first by title or distance, of the newest. By
     relevance or newest first they are ranked here, with the databases' own tests
     (``_candidates``); by title or distance the database sorts them (``_all_at_once``)."""
+    session.flush()  # its statements are read on the connection: the session's pending changes first
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + COUNTED_BEYOND
@@ -669,14 +669,13 @@ def page_ids(ranking: Ranking, filters: Filters) -> list[int]:
 def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results[Listing]:
     """The page ``filters`` asks for of its ranking, its listings read."""
     ids = page_ids(ranking, filters)
-    rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))
-                           .options(joinedload(relation(Listing.category)))).all()
+    rows = session.scalars(select(Listing).where(col(Listing.id).in_(ids))).all()
     by_id = {row.id: row for row in rows}
     items = [by_id[i] for i in ids if i in by_id]  # one deleted between the two reads: left out
     period, free = filters.period(), {}
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
         held = holds.most_held_of(session, [id_of(item) for item in items], period)
-        free = {id_of(item): free_pieces(item.quantity, held[id_of(item)]) for item in items}
+        free = {id_of(item): holds.free_of(item.quantity, held[id_of(item)]) for item in items}
     return results_of(ranking, filters, items, free=free)
 
 
@@ -686,11 +685,6 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
     return Results(items=items, total=min(ranking.counted, COUNT_LIMIT), page=filters.page,
                    per_page=filters.per_page, more=ranking.counted > COUNT_LIMIT, place=ranking.place,
                    free=free or {}, ranking=ranking)
-
-
-def free_pieces(quantity: int, held: int) -> int:
-    """How many of a listing's pieces are free throughout a period, given the most held at once."""
-    return max(0, quantity - held)
 
 
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)

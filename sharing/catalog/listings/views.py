@@ -150,11 +150,9 @@ def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | No
         site = db_session.get(Site, filters.near_site_id)
         if site is not None and site.municipality_id == current_user.municipality_id:  # only one's own
             origin = (site.latitude, site.longitude)
-    shown_cards = cards.read(db_session, listings.page_ids(ranking, filters), locale=str(get_locale()),
-                             origin=origin, period=filters.period())
-    page = listings.results_of(ranking, filters, shown_cards)
+    page = cards.page_of(db_session, ranking, filters, locale=str(get_locale()), origin=origin)
     return ranking, at, render_part("catalog/_search.html", **shown, page=page, total=page.total,
-                                     place=page.place, cards=cards.rendered(shown_cards))
+                                     place=page.place, cards=cards.rendered(page.items))
 
 
 URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string (Werkzeug's urls._urlencode)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col
 
@@ -357,7 +358,16 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
 
 def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[Listing]:
     """The recorded matches that still meet the want and that the viewer may find, newest match first."""
-    query = (select(Listing).join(WantMatch, col(WantMatch.listing_id) == Listing.id)
+    return list(session.scalars(_matching(session, select(Listing), want=want, viewer=viewer, limit=limit)))
+
+
+def matching_ids(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[int]:
+    """The ids of ``matching_listings``, in their order."""
+    return list(session.scalars(_matching(session, select(col(Listing.id)), want=want, viewer=viewer, limit=limit)))
+
+
+def _matching(session: Session, query: Select[Any], *, want: Want, viewer: Actor, limit: int | None) -> Select[Any]:
+    query = (query.join(WantMatch, col(WantMatch.listing_id) == Listing.id)
              .where(col(WantMatch.want_id) == want.id, findable_by(viewer),
                     or_(col(Listing.visibility) == Visibility.PARTNERS.value,
                         col(Listing.municipality_id) == want.municipality_id)))
@@ -367,11 +377,8 @@ def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int
     terms = want.search_words.split()
     if terms:
         query = query.where(search.matches(terms, session.get_bind().dialect.name))
-    query = query.options(selectinload(relation(Listing.category))).order_by(
-        col(WantMatch.matched_at).desc(), col(Listing.id).desc())
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    query = query.order_by(col(WantMatch.matched_at).desc(), col(Listing.id).desc())
+    return query.limit(limit) if limit is not None else query
 
 
 # --- Finding ---------------------------------------------------------------------------

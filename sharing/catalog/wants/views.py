@@ -23,7 +23,6 @@ from sharing.catalog.wants.models import Want, WantStatus
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
-from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
 
@@ -116,9 +115,8 @@ def detail(want_id: int) -> str:
         label=wants.label(want, locale=str(get_locale())),
         expired=wants.is_expired(want, today=today), can_edit=wants.can_edit(current_user, want),
         can_close=wants.can_close(current_user, want), search_args=search_args,
-        matches=listing_cards.rendered(listing_cards.read(db_session, [
-            id_of(listing) for listing in wants.matching_listings(db_session, want=want, viewer=current_user)],
-            locale=str(get_locale()))),
+        matches=listing_cards.rendered(listing_cards.read(
+            db_session, wants.matching_ids(db_session, want=want, viewer=current_user), locale=str(get_locale()))),
     )
 
 

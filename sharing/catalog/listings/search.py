@@ -37,6 +37,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    TextClause,
     and_,
     bindparam,
     case,
@@ -450,11 +451,8 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
     if dialect != "sqlite":
         query = select(*columns).select_from(Listing).where(*conditions, *_on_body(parts, facets))
         return query.order_by(col(Listing.published_at).desc(), col(Listing.id).desc()) if newest_first else query
-    queries = [query for query in (_fts5(part) for part in parts) if query]
-    rest = [_sql(part) for part in parts if not _fts5(part)]
-    if queries or facets:
-        match = text("listing_fts MATCH :match").bindparams(
-            bindparam("match", " AND ".join([*queries, *map(_fts5_facet, facets)]), unique=True))
+    match, rest = _in_index(parts, facets)
+    if match is not None:
         query = select(*columns).select_from(_INDEX).join(Listing, _INDEX_ORDER == _INDEX.c.rowid).where(match)
         order: tuple[ColumnElement[Any], ...] = (_INDEX.c.rowid.desc(),)
     else:
@@ -462,6 +460,17 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
         order = (col(Listing.published_at).desc(), col(Listing.id).desc())
     query = query.where(*conditions, *rest)
     return query.order_by(*order) if newest_first else query
+
+
+def _in_index(parts: list[Words], facets: Iterable[Facet]) -> tuple[TextClause | None, list[ColumnElement[bool]]]:
+    """SQLite: what of these parts and facets its search index is asked (None: nothing), and
+    the parts it cannot be asked (a word too short for its trigrams), as SQL."""
+    asked = [(part, _fts5(part)) for part in parts]
+    queries = [query for _, query in asked if query] + [_fts5_facet(choice) for choice in facets]
+    rest = [_sql(part) for part, query in asked if not query]
+    if not queries:
+        return None, rest
+    return text("listing_fts MATCH :match").bindparams(bindparam("match", " AND ".join(queries), unique=True)), rest
 
 
 def plan_with_values(session: Session) -> None:
@@ -476,18 +485,15 @@ def plan_with_values(session: Session) -> None:
         session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
 
 
-def matches(terms: list[str], dialect: str, alternatives: dict[str, list[str]] | None = None,
-            facets: Iterable[Facet] = ()) -> ColumnElement[bool]:
-    """True for listings whose words contain every term (or one of its alternatives), and that
-    hold these facets: a condition for a query that does not start from the index."""
-    parts = _conjuncts(every_term(terms, alternatives)) if terms else []
+def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
+    """True for listings whose words contain every term: a condition for a query that does not
+    start from the index."""
+    parts = _conjuncts(every_term(terms))
     if dialect != "sqlite":
-        return and_(true(), *_on_body(parts, facets))
-    queries = [query for query in (_fts5(part) for part in parts) if query]
-    conditions = [_sql(part) for part in parts if not _fts5(part)]
-    if queries or facets:
-        conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(text("listing_fts MATCH :match").bindparams(
-            bindparam("match", " AND ".join([*queries, *map(_fts5_facet, facets)]), unique=True)))))
+        return and_(true(), *_on_body(parts, ()))
+    match, conditions = _in_index(parts, ())
+    if match is not None:
+        conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(match)))
     return and_(true(), *conditions)
 
 

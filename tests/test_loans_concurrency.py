@@ -158,8 +158,9 @@ def test_the_last_pieces_handed_over_at_once_make_the_listing_on_loan_and_back_a
                                         quantity=6, lend=True)
     made = []
     for n in range(6):
-        request = loans.ask(db, listing_id=benches.id, details=borrow(s, 1, TODAY, LAST), by=s["employees"][n],
-                            now=utcnow())
+        now = utcnow()
+        request = loans.ask(db, listing_id=benches.id, details=borrow(s, 1, today_in_sweden(now), LAST),
+                            by=s["employees"][n], now=now)
         loans.approve(db, request, by=s["manager"], now=utcnow())
         made.append(request)
     db.commit()

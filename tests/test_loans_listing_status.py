@@ -20,7 +20,7 @@ from sharing.loans.requests.models import HandoverMethod, RequestKind
 from sharing.loans.requests.rules import RequestDetails
 
 TODAY = today_in_sweden(utcnow())
-FIRST, LAST = TODAY, TODAY + timedelta(days=6)
+LAST = TODAY + timedelta(days=6)
 
 
 @pytest.fixture
@@ -33,9 +33,11 @@ def s(factory):
             "employee": factory.user(skurup, Role.EMPLOYEE, unit=factory.unit(skurup))}
 
 
-def lent(db, s, quantity, first=FIRST, last=LAST, *, kind=RequestKind.BORROW, hand_over=True, now=None):
-    """A request asked, approved and (unless told otherwise) handed over, all ``now``."""
+def lent(db, s, quantity, first=None, last=LAST, *, kind=RequestKind.BORROW, hand_over=True, now=None):
+    """A request asked, approved and (unless told otherwise) handed over, all ``now``, from
+    ``first`` (the day it is asked: read then, so a run that passes midnight asks no past day)."""
     now = now or utcnow()
+    first = first or today_in_sweden(now)
     request = loans.ask(db, listing_id=s["benches"].id, by=s["employee"], now=now, details=RequestDetails(
         kind=kind, quantity=quantity, first_day=first, last_day=last if kind == RequestKind.BORROW else None,
         delivery_site_id=s["skurup_site"].id))
@@ -83,10 +85,11 @@ def test_a_listing_is_on_loan_while_every_piece_is_out_and_bookable_all_the_whil
 
 
 def test_an_overdue_loan_keeps_the_listing_on_loan_until_the_pieces_are_back(db, s):
-    request = lent(db, s, 3, TODAY - timedelta(days=9), TODAY - timedelta(days=2),
+    today = today_in_sweden(utcnow())
+    request = lent(db, s, 3, today - timedelta(days=9), today - timedelta(days=2),
                    now=utcnow() - timedelta(days=9))
     assert status(db, s) == "on_loan"  # lent nine days ago, due back two days ago
-    assert holds.free_pieces(db, s["benches"], holds.days(TODAY, TODAY)) == 3  # free by the period...
+    assert holds.free_pieces(db, s["benches"], holds.days(today, today)) == 3  # free by the period...
     assert status(db, s) == "on_loan"  # ...but not back
     assert listings.manual_steps(db.get(Listing, s["benches"].id)) == []  # the loans move it, not a hand
     back(db, s, request)

@@ -134,7 +134,7 @@ def test_two_tellers_at_once_mark_an_entry_told_only_once(app, db, s):
 
 
 def test_a_loan_returned_early_tells_the_next_and_asking_then_leaves_the_queue(app, db, s, mailbox):
-    loan = ask(db, s, s["holder"], 24, first=TODAY, last=LAST)
+    loan = ask(db, s, s["holder"], 24, first=today_in_sweden(utcnow()), last=LAST)  # today, as the rules see it
     entry = join(db, s, s["first"], 24, first=FIRST, last=FIRST + timedelta(days=2))
     with app.app_context():
         loans.approve(db, loan, by=s["manager"], now=utcnow())

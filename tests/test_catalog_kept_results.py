@@ -164,7 +164,8 @@ def test_the_log_names_each_listing_a_commit_changed_by_any_means(db, setting):
     assert changes.last == start.seq + 2 and not changes.anything
     assert changes.words == {first.id: first.search_text, second.id: second.search_text}
     assert changes.standing[first.id] == Standing("published", True, setting["ystad"].id, search.facets_of(
-        "thing", "good", setting["ystad"].id, setting["chairs"].id, lend=True, give_away=False, swap=False))
+        "thing", "good", setting["ystad"].id, setting["chairs"].id, lend=True, give_away=False, swap=False),
+        first.published_at)
     assert revision.changes_since(db, after_update).words == {second.id: second.search_text}
 
     db.execute(delete(Listing).where(Listing.id == first.id))
@@ -351,3 +352,49 @@ def test_a_kept_page_of_a_mistyped_word_finds_a_listing_that_brings_the_word_mea
     publish(db, {**setting, "chairs": shelves}, "Kontorsstol, röd")  # the vocabulary learns "kontorsstol"
     assert "Kontorsstol, röd" in client.get("/catalog/?q=kontorsstil").get_data(as_text=True)
 
+
+
+def test_a_kept_page_of_more_exact_matches_than_read_outlives_changes_to_older_ones(
+        app, client, auth, setting, db, monkeypatch):
+    """Read newest first and cut at the count, exact matches leave the older ones beyond: a
+    change to one of those (a booking, a new quantity) cannot bring it in while the newer stand,
+    nor can a word the vocabulary then offers (its matches come after every exact one). A newer
+    listing can still join."""
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(listings, "COUNTED_BEYOND", 2)
+    monkeypatch.setattr("sharing.catalog.listings.kept_results.COUNT_LIMIT", 3)
+    folder = app.config["PAGE_CACHE_DIR"]
+    old = publish(db, setting, "Kontorsstol, gammal")
+    old.published_at = utcnow() - timedelta(days=30)
+    newer = [publish(db, setting, f"Kontorsstol nr {n}") for n in range(5)]
+    db.commit()
+    auth.login(setting["employee"])
+    assert "Kontorsstol nr 4" in client.get("/catalog/?q=stol").get_data(as_text=True)  # the 3 newest of 5 read
+    [searched_at] = kept_seqs(folder)
+
+    old.quantity = 4
+    details = listings.details_of(old)
+    details.description = "Med stolsdyna och kontorsstolar"  # words the vocabulary may offer, too
+    listings.save_listing(db, details=details, by=setting["manager"], now=utcnow(), listing=old)
+    db.commit()
+    assert "Kontorsstol nr 4" in client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert kept_seqs(folder) == [searched_at]  # served as kept
+
+    publish(db, setting, "Kontorsstol, ny")  # newer than every match read: it may join
+    page = client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert "Kontorsstol, ny" in page
+    assert kept_seqs(folder) != [searched_at]
+    assert len(newer) == 5  # as many as the page reads (COUNT_LIMIT + COUNTED_BEYOND)
+
+
+def test_a_page_reads_beyond_its_oldest_match_only_when_every_match_read_was_exact_and_they_filled_it():
+    published = utcnow() - timedelta(days=3)
+    found = page(complete=False, counted=COUNT_LIMIT + 50, patterns=(("stol",),), keys=(("stol",),))
+    older = Standing("published", True, 1, frozenset(), published - timedelta(seconds=1))
+    same_second = Standing("published", True, 1, frozenset(), published)
+    with_bound = Found(**{**found.__dict__, "oldest": int(published.timestamp())})
+    assert with_bound.read_beyond(older) and not with_bound.read_beyond(same_second)
+    assert still_shows(with_bound, Changes(7, {3: "kontorsstol"}, standing={3: older}))
+    assert not still_shows(with_bound, Changes(7, {3: "kontorsstol"}, standing={3: same_second}))
+    assert not still_shows(found, Changes(7, {3: "kontorsstol"}, standing={3: older}))  # no bound: it may join
+    assert Found.from_note(with_bound.note()) == with_bound

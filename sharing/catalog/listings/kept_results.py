@@ -10,9 +10,12 @@ search would unless
 - a changed listing the reader may find, which holds the search's filters (those in the search
   index: its kind, condition, municipality, category and ways to share) and whose words may
   now meet the search's (it may have joined the results; a search without words may match any
-  listing);
+  listing), unless it was published before the oldest of the matches read, when they were
+  all exact ones and as many as a search reads: those newer still stand, so it stays beyond;
 - a changed listing, whoever may find it, holds a word the vocabulary will offer as an
-  alternative to one of the search's terms (other listings holding it may match then);
+  alternative to one of the search's terms (other listings holding it may match then), unless
+  the matches read were all exact ones, as many as a search reads (an alternative's matches
+  come after them);
 - with more matches than the page counts, so many changed that "more than" may no longer hold.
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
@@ -36,7 +39,8 @@ class Found:
     ``seq`` and the revision's token at that seq (a database restored from a backup counts the
     same seqs again, under other tokens). ``facets``: the filters asked of the search index, as
     (field, values); ``reader_municipality_id``: whose shared and own listings it found (None:
-    any listing may be found)."""
+    any listing may be found); ``oldest``: the second (since 1970) the oldest match read was
+    published in, when they were all exact and as many as a search reads (Ranking.oldest)."""
 
     seq: int
     token: int
@@ -47,22 +51,23 @@ class Found:
     keys: tuple[tuple[str, ...], ...]
     facets: tuple[tuple[int, tuple[int, ...]], ...] = ()
     reader_municipality_id: int | None = None
+    oldest: int | None = None
 
     def note(self) -> str:
         return json.dumps([self.seq, self.token, sorted(self.matched), self.complete, self.counted, self.patterns,
-                           self.keys, self.facets, self.reader_municipality_id], separators=(",", ":"),
+                           self.keys, self.facets, self.reader_municipality_id, self.oldest], separators=(",", ":"),
                           ensure_ascii=False)
 
     @classmethod
     def from_note(cls, note: str) -> Found | None:
         """The note read back; None if it is not one (then the page is searched anew)."""
         try:
-            seq, token, matched, complete, counted, patterns, keys, facets, reader = json.loads(note)
+            seq, token, matched, complete, counted, patterns, keys, facets, reader, oldest = json.loads(note)
             return cls(int(seq), int(token), frozenset(int(i) for i in matched), bool(complete), int(counted),
                        tuple(tuple(str(p) for p in alternatives) for alternatives in patterns),
                        tuple(tuple(str(k) for k in term_keys) for term_keys in keys),
                        tuple((int(field), tuple(int(v) for v in values)) for field, values in facets),
-                       None if reader is None else int(reader))
+                       None if reader is None else int(reader), None if oldest is None else int(oldest))
         except (ValueError, TypeError):
             return None
 
@@ -72,10 +77,18 @@ class Found:
                 and (listing.shared or self.reader_municipality_id in (None, listing.municipality_id))
                 and all(any((field, value) in listing.facets for value in values) for field, values in self.facets))
 
+    def read_beyond(self, listing: Standing | None) -> bool:
+        """Whether a listing was published a second or more before the oldest match read, when
+        those were all exact and as many as a search reads: they still stand (none changed), so
+        it stays beyond them. Compared by the second: in that order on both databases."""
+        return (self.oldest is not None and listing is not None and listing.published_at is not None
+                and int(listing.published_at.timestamp()) < self.oldest)
+
 
 def found(ranking: Ranking, at: Revision) -> Found:
     return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys,
-                 tuple((facet.field, facet.values) for facet in ranking.facets), ranking.reader_municipality_id)
+                 tuple((facet.field, facet.values) for facet in ranking.facets), ranking.reader_municipality_id,
+                 None if ranking.oldest is None else int(ranking.oldest.timestamp()))
 
 
 def still_shows(found: Found, changes: Changes) -> bool:
@@ -88,10 +101,10 @@ def still_shows(found: Found, changes: Changes) -> bool:
             return False
         if words is not None:
             standing = changes.standing.get(listing_id)
-            if (standing is None or found.may_find(standing)) and (
+            if (standing is None or found.may_find(standing)) and not found.read_beyond(standing) and (
                     not found.patterns or search.may_hold(found.patterns, found.keys, words)):
                 return False
-            if search.may_teach(found.patterns, found.keys, words):
+            if found.oldest is None and search.may_teach(found.patterns, found.keys, words):
                 return False  # whoever may find it, its words may bring an alternative that others match
         gone_perhaps += not found.complete
     return found.complete or found.counted - gone_perhaps > COUNT_LIMIT

@@ -29,6 +29,7 @@ import time
 import weakref
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
@@ -139,17 +140,20 @@ MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more counts as anything
 @dataclass(frozen=True)
 class Standing:
     """What a search asks of a changed listing besides its words: its status, whether it is
-    shared with partners or kept to its municipality, and its facets (search.facets_of)."""
+    shared with partners or kept to its municipality, its facets (search.facets_of), and when
+    it was published (where it stands in the newest-first order a search reads matches in)."""
 
     status: str
     shared: bool
     municipality_id: int
     facets: frozenset[tuple[int, int]]
+    published_at: datetime | None = None
 
 
 _STANDING = (select(col(Listing.id), col(Listing.search_text), col(Listing.status), col(Listing.visibility),
                     col(Listing.municipality_id), col(Listing.kind), col(Listing.condition),
-                    col(Listing.category_id), col(Listing.lend), col(Listing.give_away), col(Listing.swap))
+                    col(Listing.category_id), col(Listing.lend), col(Listing.give_away), col(Listing.swap),
+                    col(Listing.published_at))
              .where(col(Listing.id).in_(bindparam("ids", expanding=True))))
 
 
@@ -268,11 +272,11 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
     standing: dict[int, Standing] = {}
     if ids:
         for (listing_id, text, status, visibility, municipality_id, kind, condition, category_id, lend, give_away,
-             swap) in connection.execute(_STANDING, {"ids": list(ids)}):
+             swap, published_at) in connection.execute(_STANDING, {"ids": list(ids)}):
             words[cast(int, listing_id)] = text
             standing[cast(int, listing_id)] = Standing(status, visibility == Visibility.PARTNERS.value, municipality_id,
                                                        search.facets_of(kind, condition, municipality_id, category_id,
-                                                                        lend, give_away, swap))
+                                                                        lend, give_away, swap), published_at)
     with log.lock:
         log.changed.update({seq: None if listings is None else frozenset(listings) for seq, listings in by_seq.items()})
         log.tokens.update(tokens)

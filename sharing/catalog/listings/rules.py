@@ -597,6 +597,9 @@ class Ranking:
     order: str = "newest"  # how it was put in order: "relevance" (by its words), "title", "distance" or "newest"
     facets: tuple[search.Facet, ...] = ()  # the filters asked of the search index
     reader_municipality_id: int | None = None  # whose shared and own listings it found
+    # When it read only exact matches, as many as it counts: when the oldest of them was
+    # published. A listing published before cannot join them while they all stand.
+    oldest: datetime | None = None
 
     @property
     def among_newest(self) -> bool:
@@ -655,10 +658,12 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
         ranked = [] if beyond >= len(among) else _all_at_once(session, found, filters.sort, wanted, among)
         order = filters.sort
     terms = found.terms
+    filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
                    keys=search.term_keys(terms, filters.q) if terms else (), order=order,
-                   facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id)
+                   facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
+                   oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 
 
 def page_ids(ranking: Ranking, filters: Filters) -> list[int]:
@@ -708,6 +713,10 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
                             instead=len(found.terms) == 1)
         rows += [tuple(row) for row in connection.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
     return rows
+
+
+def _published_at(session: Session, listing_id: int) -> datetime | None:
+    return session.connection().scalar(select(col(Listing.published_at)).where(col(Listing.id) == listing_id))
 
 
 def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -> list[int]:

@@ -43,9 +43,9 @@ def publish(session, s, title, **overrides):
 
 # --- What a page rests on, against what changed -------------------------------------------------
 
-def page(matched=(1, 2), *, complete=True, counted=2, patterns=STOL, keys=(), facets=(), reader=None) -> Found:
-    return Found(seq=5, token=55, matched=frozenset(matched), complete=complete, counted=counted, patterns=patterns,
-                 keys=keys or tuple(() for _ in patterns), facets=facets, reader_municipality_id=reader)
+def page(matched=(1, 2), *, patterns=STOL, keys=(), facets=(), reader=None, oldest=None) -> Found:
+    return Found(seq=5, token=55, matched=frozenset(matched), patterns=patterns,
+                 keys=keys or tuple(() for _ in patterns), facets=facets, reader_municipality_id=reader, oldest=oldest)
 
 
 def standing(*, status="published", shared=True, municipality=1, kind="thing", offers=("lend",)) -> Standing:
@@ -99,7 +99,7 @@ def test_a_changed_listing_nobody_may_find_may_still_teach_the_vocabulary_a_word
     """Every listing's words are learnt: a draft's word one edit from a mistyped term becomes an
     alternative, which other listings may hold."""
     terms = ["skrivbort"]
-    found = page((), counted=0, patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "skrivbort"),
+    found = page((), patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "skrivbort"),
                  facets=ROOMS, reader=1)
     draft = standing(kind="thing", status="draft", shared=False, municipality=2)
     assert not still_shows(found, Changes(7, {3: "skrivbord"}, standing={3: draft}))
@@ -113,7 +113,7 @@ def test_a_search_without_words_may_match_any_listing_changed():
 
 
 def test_mistyped_words_and_short_words_are_tested_as_the_databases_test_them():
-    found = page((), counted=0, patterns=(("fåtölj", "fatolj"), (" ek",)))
+    found = page((), patterns=(("fåtölj", "fatolj"), (" ek",)))
     assert not still_shows(found, Changes(7, {3: "fatolj ek"}))
     assert still_shows(found, Changes(7, {3: "fatolj tek"}))  # " ek" starts a word only
     assert still_shows(found, Changes(7, {3: "fåtölj"}))
@@ -123,26 +123,26 @@ def test_a_word_the_vocabulary_will_offer_for_a_term_may_match():
     """A new listing's word one edit from a mistyped term becomes an alternative once learnt:
     the page's patterns do not hold it, the term's keys do."""
     terms = search.query_terms("kontorsstil")
-    found = page((), counted=0, patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "kontorsstil"))
+    found = page((), patterns=search.term_patterns(terms, {}), keys=search.term_keys(terms, "kontorsstil"))
     assert not still_shows(found, Changes(7, {3: "kontorsstol bokhyll"}))
     assert still_shows(found, Changes(7, {3: "skrivbord bokhyll"}))
     # A short term is offered only its own letters with å, ä, ö: not a word one letter longer.
-    short = page((), counted=0, patterns=search.term_patterns(["bord"], {}), keys=search.term_keys(["bord"], "bord"))
+    short = page((), patterns=search.term_patterns(["bord"], {}), keys=search.term_keys(["bord"], "bord"))
     assert still_shows(short, Changes(7, {3: "borst"}))
     assert not still_shows(short, Changes(7, {3: "börd"}))
 
 
-def test_more_matches_than_counted_hold_while_fewer_may_have_left_than_were_counted_beyond():
-    """Beyond COUNT_LIMIT the page knows only the matches up to it: each changed listing that
-    cannot match now may have been one of the others, and "more than" must still hold."""
-    found = page(complete=False, counted=COUNT_LIMIT + 3)
-    assert still_shows(found, Changes(7, {10: "bokhyll", 11: None}))
-    assert not still_shows(found, Changes(7, {10: "bokhyll", 11: None, 12: "pall"}))
+def test_more_than_the_count_limit_holds_while_every_match_read_stands():
+    """A page of more matches than it counts read one more than it ranks: any number of changes
+    to listings it did not read cannot make that fewer (one it read that changed retires it)."""
+    found = page(matched=range(1, COUNT_LIMIT + 2))
+    assert still_shows(found, Changes(7, {n: None for n in range(COUNT_LIMIT + 2, 2 * COUNT_LIMIT)}))
+    assert not still_shows(found, Changes(7, {COUNT_LIMIT + 1: None}))
 
 
 def test_a_note_reads_back_as_it_was_written_and_a_damaged_one_as_none():
-    found = page(complete=False, counted=1100, patterns=(("fåtölj", "fatolj"),), keys=(("fatolj", "atolj"),),
-                 facets=((search.FACET_KIND, (1,)), (search.FACET_CONDITION, (1, 2))), reader=3)
+    found = page(patterns=(("fåtölj", "fatolj"),), keys=(("fatolj", "atolj"),),
+                 facets=((search.FACET_KIND, (1,)), (search.FACET_CONDITION, (1, 2))), reader=3, oldest=1_700_000_000)
     assert Found.from_note(found.note()) == found
     assert "\n" not in found.note()
     assert Found.from_note("[1, 2") is None and Found.from_note('{"seq": 1}') is None
@@ -361,15 +361,13 @@ def test_a_kept_page_of_more_exact_matches_than_read_outlives_changes_to_older_o
     nor can a word the vocabulary then offers (its matches come after every exact one). A newer
     listing can still join."""
     monkeypatch.setattr(listings, "COUNT_LIMIT", 3)
-    monkeypatch.setattr(listings, "COUNTED_BEYOND", 2)
-    monkeypatch.setattr("sharing.catalog.listings.kept_results.COUNT_LIMIT", 3)
     folder = app.config["PAGE_CACHE_DIR"]
     old = publish(db, setting, "Kontorsstol, gammal")
     old.published_at = utcnow() - timedelta(days=30)
-    newer = [publish(db, setting, f"Kontorsstol nr {n}") for n in range(5)]
+    newer = [publish(db, setting, f"Kontorsstol nr {n}") for n in range(4)]
     db.commit()
     auth.login(setting["employee"])
-    assert "Kontorsstol nr 4" in client.get("/catalog/?q=stol").get_data(as_text=True)  # the 3 newest of 5 read
+    assert "Kontorsstol nr 3" in client.get("/catalog/?q=stol").get_data(as_text=True)  # the 3 newest of 4 read
     [searched_at] = kept_seqs(folder)
 
     old.quantity = 4
@@ -377,22 +375,22 @@ def test_a_kept_page_of_more_exact_matches_than_read_outlives_changes_to_older_o
     details.description = "Med stolsdyna och kontorsstolar"  # words the vocabulary may offer, too
     listings.save_listing(db, details=details, by=setting["manager"], now=utcnow(), listing=old)
     db.commit()
-    assert "Kontorsstol nr 4" in client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert "Kontorsstol nr 3" in client.get("/catalog/?q=stol").get_data(as_text=True)
     assert kept_seqs(folder) == [searched_at]  # served as kept
 
     publish(db, setting, "Kontorsstol, ny")  # newer than every match read: it may join
     page = client.get("/catalog/?q=stol").get_data(as_text=True)
     assert "Kontorsstol, ny" in page
     assert kept_seqs(folder) != [searched_at]
-    assert len(newer) == 5  # as many as the page reads (COUNT_LIMIT + COUNTED_BEYOND)
+    assert len(newer) == 4  # as many as the page reads: COUNT_LIMIT, and one more
 
 
 def test_a_page_reads_beyond_its_oldest_match_only_when_every_match_read_was_exact_and_they_filled_it():
     published = utcnow() - timedelta(days=3)
-    found = page(complete=False, counted=COUNT_LIMIT + 50, patterns=(("stol",),), keys=(("stol",),))
+    found = page(patterns=(("stol",),), keys=(("stol",),))
     older = Standing("published", True, 1, frozenset(), published - timedelta(seconds=1))
     same_second = Standing("published", True, 1, frozenset(), published)
-    with_bound = Found(**{**found.__dict__, "oldest": int(published.timestamp())})
+    with_bound = page(patterns=(("stol",),), keys=(("stol",),), oldest=int(published.timestamp()))
     assert with_bound.read_beyond(older) and not with_bound.read_beyond(same_second)
     assert still_shows(with_bound, Changes(7, {3: "kontorsstol"}, standing={3: older}))
     assert not still_shows(with_bound, Changes(7, {3: "kontorsstol"}, standing={3: same_second}))

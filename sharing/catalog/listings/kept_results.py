@@ -15,11 +15,11 @@ search would unless
 - a changed listing, whoever may find it, holds a word the vocabulary will offer as an
   alternative to one of the search's terms (other listings holding it may match then), unless
   the matches read were all exact ones, as many as a search reads (an alternative's matches
-  come after them);
-- with more matches than the page counts, so many changed that "more than" may no longer hold.
+  come after them).
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
-writer changing a listing every second, most kept pages stay good. Nothing the reader's role or
+writer changing a listing every second, most kept pages stay good. Nor can such a change make
+"more than" untrue: every match read still stands. Nothing the reader's role or
 person decides is kept (the page is the same for a municipality and language: see the views).
 """
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from sharing.catalog.listings import search
 from sharing.catalog.listings.revision import Changes, Revision, Standing
-from sharing.catalog.listings.rules import COUNT_LIMIT, FINDABLE, Ranking
+from sharing.catalog.listings.rules import FINDABLE, Ranking
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,6 @@ class Found:
     seq: int
     token: int
     matched: frozenset[int]
-    complete: bool
-    counted: int
     patterns: tuple[tuple[str, ...], ...]
     keys: tuple[tuple[str, ...], ...]
     facets: tuple[tuple[int, tuple[int, ...]], ...] = ()
@@ -54,16 +52,15 @@ class Found:
     oldest: int | None = None
 
     def note(self) -> str:
-        return json.dumps([self.seq, self.token, sorted(self.matched), self.complete, self.counted, self.patterns,
-                           self.keys, self.facets, self.reader_municipality_id, self.oldest], separators=(",", ":"),
-                          ensure_ascii=False)
+        return json.dumps([self.seq, self.token, sorted(self.matched), self.patterns, self.keys, self.facets,
+                           self.reader_municipality_id, self.oldest], separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_note(cls, note: str) -> Found | None:
         """The note read back; None if it is not one (then the page is searched anew)."""
         try:
-            seq, token, matched, complete, counted, patterns, keys, facets, reader, oldest = json.loads(note)
-            return cls(int(seq), int(token), frozenset(int(i) for i in matched), bool(complete), int(counted),
+            seq, token, matched, patterns, keys, facets, reader, oldest = json.loads(note)
+            return cls(int(seq), int(token), frozenset(int(i) for i in matched),
                        tuple(tuple(str(p) for p in alternatives) for alternatives in patterns),
                        tuple(tuple(str(k) for k in term_keys) for term_keys in keys),
                        tuple((int(field), tuple(int(v) for v in values)) for field, values in facets),
@@ -86,7 +83,7 @@ class Found:
 
 
 def found(ranking: Ranking, at: Revision) -> Found:
-    return Found(at.seq, at.token, ranking.matched, ranking.complete, ranking.counted, ranking.patterns, ranking.keys,
+    return Found(at.seq, at.token, ranking.matched, ranking.patterns, ranking.keys,
                  tuple((facet.field, facet.values) for facet in ranking.facets), ranking.reader_municipality_id,
                  None if ranking.oldest is None else int(ranking.oldest.timestamp()))
 
@@ -95,7 +92,6 @@ def still_shows(found: Found, changes: Changes) -> bool:
     """Whether a page searched as ``found`` says shows what a search after ``changes`` would."""
     if changes.anything:
         return False
-    gone_perhaps = 0  # changed listings that may have been matches beyond the page, and are no longer
     for listing_id, words in changes.words.items():
         if listing_id in found.matched:
             return False
@@ -106,5 +102,4 @@ def still_shows(found: Found, changes: Changes) -> bool:
                 return False
             if found.oldest is None and search.may_teach(found.patterns, found.keys, words):
                 return False  # whoever may find it, its words may bring an alternative that others match
-        gone_perhaps += not found.complete
-    return found.complete or found.counted - gone_perhaps > COUNT_LIMIT
+    return True

@@ -443,9 +443,6 @@ class Filters:
 # them all more still: beyond this many, a search says "more than", ranks the newest this many
 # (see ``rank``) and offers the pages up to it (21 of 24: add words or filters to narrow it).
 COUNT_LIMIT = 500
-# A search counts this many further, so that a page kept (kept_results) knows "more than" still
-# holds after as many listings left it.
-COUNTED_BEYOND = 50
 
 
 def findable_by(user: Actor) -> ColumnElement[bool]:
@@ -583,7 +580,7 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
 @dataclass(frozen=True)
 class Ranking:
     """What a search found, before any page of it is read: the ids in order, up to the page
-    asked; how many matched (counted up to COUNT_LIMIT + COUNTED_BEYOND); the ids of every match
+    asked; how many matched (counted up to COUNT_LIMIT and one more); the ids of every match
     when they are no more than COUNT_LIMIT (``complete``), else of every candidate read; the
     place its words named; each term's patterns and keys (search.term_patterns, term_keys). What
     kept_results checks changes against."""
@@ -643,7 +640,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     session.flush()  # its statements are read on the connection: the session's pending changes first
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    counting = COUNT_LIMIT + COUNTED_BEYOND
+    counting = COUNT_LIMIT + 1  # one more tells that there are more
     by_rank = filters.sort == "relevance" and bool(found.terms)
     candidates = _candidates(session, found, counting)
     total = len(candidates)

@@ -4,7 +4,7 @@ driven through gunicorn by concurrent signed-in clients:
 - thousands of distinct search addresses (words, some mistyped, times filters, sorts and
   pages), drawn Zipf-like: a few are asked often, most once or twice;
 - a writer changing a listing every half second meanwhile, as facility managers do (each
-  change retires every kept search result);
+  change retires the kept search results it may touch);
 - the same app's signed-in front page, driven in turns with the searches, as the reference.
 
 Prints its figures, and last one line of JSON with, per database, ``longtail_search_p95_ms``,

@@ -75,11 +75,12 @@ class Found:
                 and all(any((field, value) in listing.facets for value in values) for field, values in self.facets))
 
     def read_beyond(self, listing: Standing | None) -> bool:
-        """Whether a listing was published a second or more before the oldest match read, when
-        those were all exact and as many as a search reads: they still stand (none changed), so
-        it stays beyond them. Compared by the second: in that order on both databases."""
+        """Whether a listing was published in a second before the oldest match read, when those
+        were all exact and as many as a search reads: they still stand (none changed), so it
+        stays beyond them. By the second, which both databases' orders agree on, and a
+        millisecond to spare: SQLite's index takes the second after rounding to the millisecond."""
         return (self.oldest is not None and listing is not None and listing.published_at is not None
-                and int(listing.published_at.timestamp()) < self.oldest)
+                and listing.published_at.timestamp() + 0.001 < self.oldest)
 
 
 def found(ranking: Ranking, at: Revision) -> Found:

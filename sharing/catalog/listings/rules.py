@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
@@ -712,8 +712,11 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
     return rows
 
 
+_PUBLISHED_AT = select(col(Listing.published_at)).where(col(Listing.id) == bindparam("listing_id"))  # built once
+
+
 def _published_at(session: Session, listing_id: int) -> datetime | None:
-    return session.connection().scalar(select(col(Listing.published_at)).where(col(Listing.id) == listing_id))
+    return session.connection().scalar(_PUBLISHED_AT, {"listing_id": listing_id})
 
 
 def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -> list[int]:

@@ -184,6 +184,11 @@ def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
 
 
+# Built once: every search with words asks it, and building a statement costs more than running it.
+_WORDS_UNDER = (select(col(SearchWordVariant.variant), col(SearchWordVariant.word))
+                .where(col(SearchWordVariant.variant).in_(bindparam("keys", expanding=True))))
+
+
 def alternatives(session: Session, terms: list[str], query: str = "") -> dict[str, list[str]]:
     """For each term, the vocabulary's other stems it may have been meant as (see the top).
 
@@ -193,8 +198,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> dict[st
     keys = _lookup_keys(terms, lightly)
     if not keys:
         return {}
-    rows = session.execute(select(col(SearchWordVariant.variant), col(SearchWordVariant.word))
-                           .where(col(SearchWordVariant.variant).in_(set().union(*keys.values())))).all()
+    rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
     found: dict[str, list[str]] = {}
     for term, wanted in keys.items():
         plain = _accentless(term)

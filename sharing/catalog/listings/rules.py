@@ -698,17 +698,19 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
     not read (None): it holds every term. Among the others the newest come first, however many
     of the terms they hold only through an alternative (the ranking then puts fewer first)."""
-    # On the connection: hundreds of plain rows need none of the ORM's work on the way.
+    # On the connection, all at once: hundreds of plain rows need none of the ORM's work on the
+    # way, nor a call a row to fetch them.
     connection = session.connection()
     rows: list[Candidate] = [(i, title, None) for i, title in connection.execute(
-        found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit))]
+        found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit)).all()]
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
         # Every exact match is known: of one term, the others hold an alternative instead, and
         # asking for those alone spares the database a pattern a row (the term's own).
         more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True,
                             instead=len(found.terms) == 1)
-        rows += [tuple(row) for row in connection.execute(more.limit(limit)) if row[0] not in known][:limit - len(rows)]
+        rows += [tuple(row) for row in connection.execute(more.limit(limit)).all()
+                 if row[0] not in known][:limit - len(rows)]
     return rows
 
 

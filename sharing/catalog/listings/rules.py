@@ -724,7 +724,7 @@ def _published_at(session: Session, listing_id: int) -> datetime | None:
 def _ranked_here(rows: Sequence[Candidate], found: Matching, *, by_rank: bool) -> list[int]:
     """The ids of these candidates, read newest first, in the search's order: exact matches
     first, then by relevance if asked, newest first among equals, as _all_at_once sorts them.
-    Ranking rows already read, with the databases' own tests (search.holds), costs less than
+    Ranking rows already read, with the databases' own tests (search.test_of), costs less than
     asking the database again. A text of None holds every term."""
     if not found.alternatives and not by_rank:
         return [row[0] for row in rows]

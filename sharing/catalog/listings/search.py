@@ -501,30 +501,43 @@ def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
     return and_(true(), *conditions)
 
 
-def holds(words: Words, title: str, text_: str | None) -> bool:
-    """Whether a listing of this search title and text meets ``words``: the databases' test
-    (``_sql``), made in Python on rows already read. A text of None holds every pattern: a
-    listing known to match every term, read without its words."""
+# A listing's words as ``test_of`` reads them: its search title with a space either side, its
+# search text (None: it holds every pattern, a listing known to match every term, read without
+# its words), and that text with a space before.
+Padded = tuple[str, str | None, str]
+
+
+def padded(title: str, text_: str | None) -> Padded:
+    return f" {title} ", text_, f" {text_}" if text_ is not None else ""
+
+
+def test_of(words: Words) -> Callable[[Padded], bool]:
+    """Whether a listing meets ``words``: the databases' test (``_sql``), made in Python on
+    rows already read, built once for many rows."""
     if isinstance(words, Has):
-        if text_ is None and not words.in_title:
-            return True
-        where = f" {title} " if words.in_title else (f" {text_}" if words.pattern.startswith(" ") else text_ or "")
-        return words.pattern in where
-    parts = (holds(part, title, text_) for part in words.parts)
-    return all(parts) if isinstance(words, AllOf) else any(parts)
+        pattern = words.pattern
+        if words.in_title:
+            return lambda row: pattern in row[0]
+        at = 2 if pattern.startswith(" ") else 1
+        return lambda row: row[1] is None or pattern in row[at]  # type: ignore[operator]  # None: handled first
+    parts = [test_of(part) for part in words.parts]
+    if isinstance(words, AllOf):
+        return lambda row: all(part(row) for part in parts)
+    return lambda row: any(part(row) for part in parts)
 
 
 def ranker(terms: list[str], alternatives: dict[str, list[str]], *,
            by_relevance: bool) -> Callable[[str, str | None], tuple[int, int]]:
     """``inexact`` and (if asked) ``relevance`` of a listing given its search title and text,
     in Python: the tests built once, for many rows."""
-    ranks = [[ranked_at_most(term, rank) for rank in range(WORST_RANK + 1)] for term in terms] if by_relevance else []
-    exact = [in_words(term) for term in terms if term in alternatives]
+    ranks = ([[test_of(ranked_at_most(term, rank)) for rank in range(WORST_RANK + 1)] for term in terms]
+             if by_relevance else [])
+    exact = [test_of(in_words(term)) for term in terms if term in alternatives]
 
     def rank(title: str, text_: str | None) -> tuple[int, int]:
-        return (sum(1 for words in exact if not holds(words, title, text_)),
-                sum(next((n for n, words in enumerate(tests) if holds(words, title, text_)), WORST_RANK + 1)
-                    for tests in ranks))
+        row = padded(title, text_)
+        return (sum(1 for holds in exact if not holds(row)),
+                sum(next((n for n, holds in enumerate(tests) if holds(row)), WORST_RANK + 1) for tests in ranks))
     return rank
 
 

@@ -19,8 +19,8 @@ search would unless
 
 A change to a listing that neither matched nor can match leaves the page as it was: with a
 writer changing a listing every second, most kept pages stay good. Nor can such a change make
-"more than" untrue: every match read still stands. Nothing the reader's role or
-person decides is kept (the page is the same for a municipality and language: see the views).
+"more than" untrue: every match read still stands. Nothing the reader's role or person decides
+is kept (the page is the same for a municipality and language: see the views).
 """
 
 from __future__ import annotations

@@ -518,8 +518,9 @@ def test_of(words: Words) -> Callable[[Padded], bool]:
         pattern = words.pattern
         if words.in_title:
             return lambda row: pattern in row[0]
-        at = 2 if pattern.startswith(" ") else 1
-        return lambda row: row[1] is None or pattern in row[at]  # type: ignore[operator]  # None: handled first
+        if pattern.startswith(" "):
+            return lambda row: row[1] is None or pattern in row[2]
+        return lambda row: row[1] is None or pattern in row[1]
     parts = [test_of(part) for part in words.parts]
     if isinstance(words, AllOf):
         return lambda row: all(part(row) for part in parts)

@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from sharing.i18n import Plural
 
 
 class Term(str):
@@ -17,20 +20,29 @@ class Term(str):
 
 
 class DomainError(Exception):
-    """A rule refused an action; the message is English, marked for translation.
+    """A rule refused an action; the message is English, marked for translation (``N_``, or
+    ``NP_`` for one with a plural form, counted by its parameter ``num``).
 
-    Views show it with ``error.shown(gettext)`` (``web.forms.refusal``), or map it onto a field.
+    Views show it with ``error.shown(gettext, ngettext)`` (``web.forms.refusal``), or map it onto
+    a field; ``in_english`` is the message as the API gives it.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
-        super().__init__(message % params if params else message)
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         self.message = message
         self.field = field
         self.params = params
+        super().__init__(self.in_english())
 
-    def shown(self, gettext: Callable[[str], str]) -> str:
+    def in_english(self) -> str:
+        message = self.message.in_english(self.params["num"]) if isinstance(self.message, Plural) else self.message
+        return message % self.params if self.params else message
+
+    def shown(self, gettext: Callable[[str], str], ngettext: Callable[..., str]) -> str:
         """The message in the reader's language, its ``Term`` words too."""
         params = {name: gettext(value) if isinstance(value, Term) else value for name, value in self.params.items()}
+        if isinstance(self.message, Plural):
+            others = {name: value for name, value in params.items() if name != "num"}  # num: its own argument
+            return ngettext(self.message, self.message.plural, params["num"], **others)
         return gettext(self.message) % params if params else gettext(self.message)
 
 

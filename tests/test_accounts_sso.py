@@ -86,7 +86,7 @@ def events(db, name: str) -> list[DomainEvent]:
 def test_the_login_page_offers_the_municipalitys_account_by_the_address(client, skurup, idp):
     response = client.post("/login/sso", data={"email": "anna@skurup.se", "csrf_token": csrf_token(client)})
     page = response.get_data(as_text=True)
-    assert "Logga in med Skurups konto" in page
+    assert "Logga in med kommunens konto (Skurup)" in page
     # The button's redirect leads to the provider: the page's policy allows that form target alone.
     assert f"form-action 'self' {idp.url};" in response.headers["Content-Security-Policy"]
     other = client.post("/login/sso", data={"email": "bo@ystad.se", "csrf_token": csrf_token(client)})
@@ -219,7 +219,7 @@ def test_someone_disabled_at_the_provider_or_here_gets_no_session(client, db, fa
                              changed_by=factory.user(None, Role.SYSTEM_ADMIN), now=utcnow())
     db.commit()
     assert not signed_in(client)  # the session ended at once
-    refused_with(client, sign_in(client, idp, "kim@skurup.se", "kim"), "avstängt")
+    refused_with(client, sign_in(client, idp, "kim@skurup.se", "kim"), "avaktiverat")
 
 
 def test_password_login_can_be_switched_off(client, db, factory, skurup, idp):
@@ -230,7 +230,7 @@ def test_password_login_can_be_switched_off(client, db, factory, skurup, idp):
     db.commit()
     response = client.post("/login", data={"email": "lisa@skurup.se", "password": "fel-eller-rätt",
                                            "csrf_token": csrf_token(client)})
-    assert "Logga in med Skurups konto" in response.get_data(as_text=True)
+    assert "Logga in med kommunens konto (Skurup)" in response.get_data(as_text=True)
     assert not signed_in(client)
     # The right password of another domain's address does not get past the municipality's setting.
     user.email = "lisa@privat.example"

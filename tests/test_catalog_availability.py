@@ -162,7 +162,7 @@ def test_kept_results_follow_the_holds_for_every_municipality(db, factory, clien
     for reader in ("employee", "skurup_employee"):
         auth.logout()
         auth.login(s[reader])
-        assert "Delvis bokad de dagarna: 1 ledig hela tiden" in client.get(address).get_data(as_text=True)
+        assert "Delvis bokad de dagarna: 1 ledigt hela tiden" in client.get(address).get_data(as_text=True)
     hold(db, chairs, MAY[20], MAY[20])
     for reader in ("employee", "skurup_employee"):
         auth.logout()

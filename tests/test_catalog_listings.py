@@ -339,7 +339,7 @@ def test_a_broad_search_says_it_put_in_order_the_newest(factory, client, auth, s
     best = "De bästa träffarna bland de 3 nyaste visas först."
     assert best in client.get("/catalog/?q=stol").get_data(as_text=True)
     by_title = client.get("/catalog/?q=stol&sort=title").get_data(as_text=True)
-    assert "Sorterade efter titel bland de 3 nyaste." in by_title and best not in by_title
+    assert "Sorterade efter rubrik bland de 3 nyaste." in by_title and best not in by_title
     for other in ("/catalog/?q=stol&sort=newest", "/catalog/?q=stol+a"):  # as the newest come, or few
         page = client.get(other).get_data(as_text=True)
         assert "bland de 3 nyaste" not in page, other
@@ -533,8 +533,8 @@ def test_every_status_a_listing_reaches_has_its_event_name():
 
 
 @pytest.mark.parametrize("locale, says, never, sofa_says", [
-    ("sv", "Att tillverka en ny sådan orsakar omkring 100 kg CO2e (uppskattning).", "causes",
-     "Att återbruka en sådan sparar omkring 55 kg CO2e (publicerad nettobesparing)."),
+    ("sv", "Att tillverka ett nytt exemplar av det här slaget orsakar omkring 100 kg CO2e (uppskattning).", "causes",
+     "Att återbruka ett exemplar av det här slaget sparar omkring 55 kg CO2e (publicerad nettobesparing)."),
     ("en", "Producing a new piece of this kind causes about 100 kg CO2e (estimate).", "orsakar",
      "Reusing a piece of this kind saves about 55 kg CO2e (published net saving)."),
 ])

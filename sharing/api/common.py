@@ -97,7 +97,7 @@ def parse_body(schema: type[Model]) -> Model:
 def refused(error: DomainError) -> ProblemError:
     """A domain rule's refusal as a problem: 409 when the record's state does not allow it
     (it may have changed meanwhile), else 422 naming the field it concerns."""
-    detail = error.message % error.params if error.params else error.message
+    detail = error.in_english()
     if isinstance(error, Conflict):
         return ProblemError(problem(409, detail))
     errors = [{"field": error.field, "message": detail}] if error.field else []

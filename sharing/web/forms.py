@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from wtforms import DecimalField, Field
 from wtforms.widgets import TextInput
@@ -16,7 +16,7 @@ from sharing.errors import DomainError
 
 def refusal(error: DomainError) -> str:
     """A rule's refusal in the reader's language."""
-    return error.shown(_)
+    return error.shown(_, ngettext)
 
 
 def show_error(form: object, error: DomainError) -> None:

@@ -37,10 +37,10 @@ def _locale(code: str) -> Locale:
 
 
 def money(amount: float | int | None) -> str:
-    """1 234,50 kr in Swedish, SEK 1,234.50 in English."""
+    """1 234,50 kr in Swedish, 1,234.50 SEK in English: the unit kept on the amount's line."""
     if amount is None:
         return ""
-    return format_decimal(amount, format="#,##0.00") + (" kr" if str(get_locale()) == "sv" else " SEK")
+    return format_decimal(amount, format="#,##0.00") + ("\u00a0kr" if str(get_locale()) == "sv" else "\u00a0SEK")
 
 
 def when(value: datetime | date | None, style: str = "medium") -> str:

@@ -55,7 +55,7 @@ def test_a_skurup_unit_borrows_ystads_chairs_and_gives_them_back(new_page: Calla
     click(employee, "Skicka förfrågan")
     expect(employee).to_have_url(re.compile(r"/loans/\d+$"))
     expect(employee.get_by_role("status")).to_contain_text("Din förfrågan är skickad")
-    expect(employee.locator("main")).to_contain_text("Efterfrågad")
+    expect(employee.locator("main")).to_contain_text("Väntar på beslut")
     assert_accessible(employee)
     request_url = employee.url
 
@@ -76,7 +76,7 @@ def test_a_skurup_unit_borrows_ystads_chairs_and_gives_them_back(new_page: Calla
     assert "godkänd" in notifications(employee)
     employee.goto(request_url)
     click(employee, "Bekräfta överlämningen")
-    expect(employee.get_by_role("status")).to_contain_text("din bekräftelse är noterad")
+    expect(employee.get_by_role("status")).to_contain_text("Din bekräftelse är noterad")
     assert_accessible(employee)
 
     manager.goto(request_url)

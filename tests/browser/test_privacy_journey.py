@@ -32,7 +32,7 @@ def test_codes_extract_and_erasure(new_page: Callable[..., Page]) -> None:
     expect(page.get_by_role("heading", name="Dina återställningskoder", level=1)).to_be_visible()
     expect(page.get_by_role("list", name="Återställningskoder").get_by_role("listitem")).to_have_count(10)
     assert re.fullmatch(r"([0-9a-z]{4}-){2}[0-9a-z]{4}(\n([0-9a-z]{4}-){2}[0-9a-z]{4}){9}",
-                        page.get_by_label("Alla koder, att kopiera").input_value())
+                        page.get_by_label("Alla koder (för att kopiera)").input_value())
     assert_accessible(page)
     page.get_by_role("link", name="Jag har sparat dem: tillbaka till mitt konto").click()
     expect(page.get_by_text("Du har 10 återställningskoder kvar")).to_be_visible()
@@ -41,7 +41,7 @@ def test_codes_extract_and_erasure(new_page: Callable[..., Page]) -> None:
     expect(page.get_by_role("heading", name="Dina personuppgifter", level=1)).to_be_visible()
     assert_accessible(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Ladda ner som PDF, att läsa").click()
+        page.get_by_role("link", name="Ladda ner som PDF (för att läsa)").click()
     assert re.fullmatch(r"registerutdrag-\d{4}-\d\d-\d\d\.pdf", download.value.suggested_filename)
 
     admin = new_page()

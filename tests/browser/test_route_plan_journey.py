@@ -79,9 +79,9 @@ def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page]) -> N
     requester.goto("/login")
     log_in(requester, "medarbetare@trelleborg.example")  # borrows Ystad's pieces, carried on the route
     requester.goto("/loans/")
-    row = requester.get_by_role("row").filter(has_text="Överlåten").first
+    row = requester.get_by_role("row").filter(has_text="Överlämnad").first
     expect(row).to_be_visible()
     row.get_by_role("link").first.click()
     expect(requester).to_have_url(re.compile(r"/loans/\d+$"))
-    expect(requester.get_by_text("Överlåten").first).to_be_visible()
+    expect(requester.get_by_text("Överlämnad").first).to_be_visible()
     assert_accessible(requester)

@@ -54,9 +54,9 @@ def test_a_new_skurup_employee_signs_in_with_skurups_account_and_borrows(new_pag
     nora.goto("/login")
     nora.get_by_label("E-postadress").fill("nora.nilsson@skurup.example")
     nora.get_by_role("button", name="Använd kommunens konto").click()
-    expect(nora.get_by_role("heading", name="Logga in med Skurups konto", level=1)).to_be_visible()
+    expect(nora.get_by_role("heading", name="Logga in med kommunens konto (Skurup)", level=1)).to_be_visible()
     assert_accessible(nora)
-    nora.get_by_role("button", name="Logga in med Skurups konto").click()
+    nora.get_by_role("button", name="Logga in med kommunens konto (Skurup)").click()
     # The provider's own login page.
     expect(nora.get_by_role("heading", name="Logga in hos leverantören")).to_be_visible()
     nora.get_by_label("Användarnamn").fill("nora")

@@ -27,7 +27,7 @@ from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.clock import SWEDEN
 from sharing.db import UTCDateTime
 from sharing.errors import Conflict, DomainError, NotVisible
-from sharing.i18n import N_
+from sharing.i18n import N_, NP_
 
 BOOKABLE = (ListingStatus.PUBLISHED.value, ListingStatus.RESERVED.value, ListingStatus.ON_LOAN.value)
 CALENDAR_DAYS_MAX = 370
@@ -59,8 +59,9 @@ class NotFree(Conflict):
     """Fewer pieces are free than were asked for: someone booked them first."""
 
     def __init__(self, free: int) -> None:
-        super().__init__(N_("No longer available: only %(free)d pieces are free for those dates."), field="quantity",
-                         free=free)
+        super().__init__(NP_("No longer available: only %(num)d piece is free for those dates.",
+                             "No longer available: only %(num)d pieces are free for those dates."), field="quantity",
+                         num=free)
         self.free = free
 
 

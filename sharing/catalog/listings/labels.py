@@ -20,7 +20,7 @@ STATUS_LABELS: dict[str, Any] = {
     ListingStatus.PUBLISHED: _l("Available"),
     ListingStatus.RESERVED: _l("Reserved"),
     ListingStatus.ON_LOAN: _l("On loan"),
-    ListingStatus.HANDED_OVER: _l("Handed over"),
+    ListingStatus.HANDED_OVER: _l("Passed on"),
     ListingStatus.WITHDRAWN: _l("Withdrawn"),
 }
 OFFER_LABELS = {

@@ -50,7 +50,7 @@ TRANSITIONS: dict[ListingStatus, frozenset[ListingStatus]] = {
 }
 # How a status is named inside a sentence (the labels are for headings and tags).
 STATUS_NAMES = {S.DRAFT: N_("a draft"), S.PUBLISHED: N_("published"), S.RESERVED: N_("reserved"),
-                S.ON_LOAN: N_("lent out"), S.HANDED_OVER: N_("handed over"), S.WITHDRAWN: N_("withdrawn")}
+                S.ON_LOAN: N_("lent out"), S.HANDED_OVER: N_("passed on"), S.WITHDRAWN: N_("withdrawn")}
 # Shown to others in the catalog (reserved and lent things too: they come back).
 FINDABLE = (S.PUBLISHED.value, S.RESERVED.value, S.ON_LOAN.value)
 # Only things are picked up and delivered; places and services are booked by time.

@@ -23,7 +23,7 @@ from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.catalog.transfers.models import ListingTransfer
 from sharing.errors import DomainError
 from sharing.events import record
-from sharing.i18n import N_
+from sharing.i18n import N_, NP_
 from sharing.typed import id_of
 
 
@@ -35,7 +35,8 @@ def transfer(session: Session, *, listing_id: int, quantity: int, to_site_id: in
     if listing.status not in holds.BOOKABLE:
         raise DomainError(N_("This listing can no longer be handed over."))
     if not 1 <= quantity <= listing.quantity:
-        raise DomainError(N_("Only %(n)d pieces are left to hand over."), n=listing.quantity)
+        raise DomainError(NP_("Only %(num)d piece is left to hand over.", "Only %(num)d pieces are left to hand over."),
+                          num=listing.quantity)
     site = session.get(Site, to_site_id)
     if site is None:
         raise DomainError(N_("Choose one of your municipality's sites."))

@@ -29,7 +29,7 @@ from sharing.catalog.listings.rules import listing_to_see
 from sharing.clock import today_in_sweden
 from sharing.errors import DomainError, NotVisible
 from sharing.events import record
-from sharing.i18n import N_
+from sharing.i18n import N_, NP_
 from sharing.loans import events
 from sharing.loans.queue.models import QueueEntry, QueueStatus
 from sharing.loans.requests.rules import OFFER_OF_KIND
@@ -82,7 +82,8 @@ def join(session: Session, *, listing_id: int, wish: Wish, by: Actor, now: datet
     if wish.quantity < 1:
         raise DomainError(N_("Ask for at least one piece."), field="quantity")
     if wish.quantity > listing.quantity:
-        raise DomainError(N_("The listing has only %(n)d pieces."), field="quantity", n=listing.quantity)
+        raise DomainError(NP_("The listing has only %(num)d piece.", "The listing has only %(num)d pieces."),
+                          field="quantity", num=listing.quantity)
     today = today_in_sweden(now)
     if wish.first_day < today:
         raise DomainError(N_("The first day must not be in the past."), field="first_day")

@@ -29,7 +29,7 @@ from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
-from sharing.i18n import N_
+from sharing.i18n import N_, NP_
 from sharing.loans import events
 from sharing.loans.auto_approval import rules as auto_approval
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestMessage, RequestStatus
@@ -197,9 +197,11 @@ def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> N
         raise DomainError(N_("The last day must not be before the first."), field="last_day")
     length = (details.last_day - details.first_day).days + 1
     if listing.loan_min_days and length < listing.loan_min_days:
-        raise DomainError(N_("The shortest loan is %(days)d days."), field="last_day", days=listing.loan_min_days)
+        raise DomainError(NP_("The shortest loan is %(num)d day.", "The shortest loan is %(num)d days."),
+                          field="last_day", num=listing.loan_min_days)
     if listing.loan_max_days and length > listing.loan_max_days:
-        raise DomainError(N_("The longest loan is %(days)d days."), field="last_day", days=listing.loan_max_days)
+        raise DomainError(NP_("The longest loan is %(num)d day.", "The longest loan is %(num)d days."),
+                          field="last_day", num=listing.loan_max_days)
 
 
 def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, asked_for: int) -> Listing:

@@ -74,11 +74,14 @@
                                label: label });
     }
   });
+  function countLabel(count) {  // "1 listing", "2 listings": the page gives both forms
+    return count === 1 ? element.dataset.countLabelOne : format(element.dataset.countLabel, count);
+  }
   var bounds = [];
   points.forEach(function (point) {
     var popup = document.createElement("div");
     popup.appendChild(text("strong", point.name + ", " + point.locality));
-    popup.appendChild(text("p", format(element.dataset.countLabel, point.count)));
+    popup.appendChild(text("p", countLabel(point.count)));
     var list = document.createElement("ul");
     point.listings.forEach(function (listing) {
       var item = document.createElement("li");
@@ -91,7 +94,7 @@
       list.appendChild(text("li", format(element.dataset.moreLabel, point.count - point.listings.length)));
     }
     popup.appendChild(list);
-    var name = point.name + ", " + point.locality + ": " + format(element.dataset.countLabel, point.count);
+    var name = point.name + ", " + point.locality + ": " + countLabel(point.count);
     var marker = L.marker([point.lat, point.lng], { count: point.count, locality: point.locality, title: name, alt: name });
     marker.bindPopup(popup);
     cluster.addLayer(marker);

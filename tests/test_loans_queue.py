@@ -80,6 +80,9 @@ def test_joining_when_nothing_is_free_gives_a_place_in_line(db, s):
     with pytest.raises(DomainError, match="only 24 pieces"):
         join(db, s, s["second"], 25, first=FIRST + timedelta(days=1))
     db.rollback()
+    with pytest.raises(DomainError, match="two years ahead"):
+        join(db, s, s["second"], 2, first=FIRST, last=FIRST + timedelta(days=800))
+    db.rollback()
     later = join(db, s, s["first"], 6, first=FIRST + timedelta(days=4), last=LAST)
     assert later.status == "waiting"  # no overlap: a second place, for other dates
     assert [e.name for e in events_of(db, subject_type=events.QUEUE_SUBJECT, subject_id=first.id)] == [

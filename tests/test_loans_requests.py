@@ -178,9 +178,26 @@ def test_a_loan_is_extended_only_when_nothing_conflicts(db, s):
         loans.extend(db, request, last_day=first + timedelta(days=11), by=s["employee"], now=utcnow())
 
 
+def test_an_extension_keeps_to_the_listing_s_longest_loan_and_the_horizon(db, s):
+    s["chairs"].loan_max_days = 14
+    first = TODAY + timedelta(days=1)
+    request = ask(db, s, borrow(s, quantity=2, first=first, days=7))
+    loans.approve(db, request, by=s["manager"], now=utcnow())
+    with pytest.raises(DomainError, match="longest loan is 14 days"):
+        loans.extend(db, request, last_day=first + timedelta(days=14), by=s["employee"], now=utcnow())
+    loans.extend(db, request, last_day=first + timedelta(days=13), by=s["employee"], now=utcnow())  # 14 days in all
+    s["chairs"].loan_max_days = None
+    with pytest.raises(DomainError, match="two years ahead"):
+        loans.extend(db, request, last_day=date(9999, 12, 20), by=s["employee"], now=utcnow())
+
+
 def test_a_request_must_fit_the_listing(db, s, factory):
     with pytest.raises(DomainError, match="past"):
         ask(db, s, borrow(s, first=TODAY - timedelta(days=1)))
+    with pytest.raises(DomainError, match="two years ahead"):  # a typo for a year holds nothing for ever
+        ask(db, s, borrow(s, first=date(9999, 12, 10), days=11))
+    with pytest.raises(DomainError, match="two years ahead"):
+        ask(db, s, borrow(s, days=800))
     with pytest.raises(DomainError, match="not offered that way"):
         ask(db, s, borrow(s, kind=RequestKind.SWAP, offered_listing_id=None))
     with pytest.raises(DomainError, match="sites"):

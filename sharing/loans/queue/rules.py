@@ -32,7 +32,7 @@ from sharing.events import record
 from sharing.i18n import N_, NP_
 from sharing.loans import events
 from sharing.loans.queue.models import QueueEntry, QueueStatus
-from sharing.loans.requests.rules import OFFER_OF_KIND
+from sharing.loans.requests.rules import BOOKING_HORIZON, OFFER_OF_KIND
 from sharing.typed import id_of
 
 W = QueueStatus
@@ -87,6 +87,8 @@ def join(session: Session, *, listing_id: int, wish: Wish, by: Actor, now: datet
     today = today_in_sweden(now)
     if wish.first_day < today:
         raise DomainError(N_("The first day must not be in the past."), field="first_day")
+    if max(wish.first_day, last_day or wish.first_day) > today + BOOKING_HORIZON:
+        raise DomainError(N_("Ask for a day at most two years ahead."), field="last_day" if last_day else "first_day")
     period = holds.days(wish.first_day, last_day)
     if holds.free_pieces(session, listing, period) >= wish.quantity:
         raise DomainError(N_("Enough pieces are free for those dates: ask for them now instead."), field="quantity")

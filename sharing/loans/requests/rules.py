@@ -10,7 +10,7 @@ through the catalog's rules, and tell the rest of the service by recorded events
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -54,6 +54,9 @@ STATUS_NAMES = {S.REQUESTED: N_("requested"), S.APPROVED: N_("approved"), S.DECL
 OPEN = (S.REQUESTED.value, S.APPROVED.value, S.HANDED_OVER.value, S.RETURNED.value)
 OFFER_OF_KIND = {K.BORROW: "lend", K.TAKE_OVER: "give_away", K.SWAP: "swap"}
 MESSAGE_MAX = 2000
+# How far ahead a day may be asked for: plans reach a year or two; a year 9999 is a typo that
+# would hold the pieces for ever.
+BOOKING_HORIZON = timedelta(days=730)
 # Stored as the msgid, and shown translated (a reason a person wrote is no msgid and shows as written).
 WITHDRAWN_REASON = N_("The listing was withdrawn.")
 REASON_MAX = 1000
@@ -186,6 +189,8 @@ def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> N
         raise DomainError(N_("Ask for at least one piece."), field="quantity")
     if details.first_day < today:
         raise DomainError(N_("The first day must not be in the past."), field="first_day")
+    if details.first_day > today + BOOKING_HORIZON:
+        raise DomainError(N_("Ask for a day at most two years ahead."), field="first_day")
     if listing.available_from is not None and details.first_day < listing.available_from:
         raise DomainError(N_("The listing is available from %(day)s."), field="first_day",
                           day=listing.available_from.isoformat())
@@ -199,9 +204,16 @@ def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> N
     if listing.loan_min_days and length < listing.loan_min_days:
         raise DomainError(NP_("The shortest loan is %(num)d day.", "The shortest loan is %(num)d days."),
                           field="last_day", num=listing.loan_min_days)
-    if listing.loan_max_days and length > listing.loan_max_days:
+    _check_last_day(listing, details.first_day, details.last_day, today=today)
+
+
+def _check_last_day(listing: Listing, first_day: date, last_day: date, *, today: date) -> None:
+    """A loan's last day, asked for or extended to: within the listing's longest loan and the horizon."""
+    if listing.loan_max_days and (last_day - first_day).days + 1 > listing.loan_max_days:
         raise DomainError(NP_("The longest loan is %(num)d day.", "The longest loan is %(num)d days."),
                           field="last_day", num=listing.loan_max_days)
+    if last_day > today + BOOKING_HORIZON:
+        raise DomainError(N_("Ask for a day at most two years ahead."), field="last_day")
 
 
 def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, asked_for: int) -> Listing:
@@ -433,6 +445,8 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
         raise Conflict(N_("Only an approved or ongoing loan can be extended."))
     if request.hold_id is None or request.ends_at is None:
         raise DomainError(N_("This booking is no longer in force."))
+    _check_last_day(session.get_one(Listing, request.listing_id), request.starts_at.astimezone(SWEDEN).date(),
+                    last_day, today=today_in_sweden(now))
     until = holds.days(last_day, last_day).ends_at
     assert until is not None
     previous = request.ends_at

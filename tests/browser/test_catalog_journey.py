@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from .conftest import LiveServer, assert_accessible
 from .test_journeys import log_in
@@ -164,3 +165,28 @@ def test_on_a_wide_screen_the_filters_are_open(new_page: Callable[..., Page], li
     filters.locator("summary").click()
     expect(page.get_by_label("Kategori", exact=True)).to_be_hidden()
     assert_accessible(page)
+
+
+def test_a_second_click_on_save_while_the_first_is_on_its_way_sends_nothing(page: Page,
+                                                                             live_server: LiveServer) -> None:
+    page.goto("/login")
+    log_in(page, "lokalforsorjning@ystad.example")
+    page.goto("/catalog/new")
+    page.get_by_label("Rubrik").fill("Dubbelklickat bord")
+    choose_option(page, "Kategori", "Kontorsstol")
+    page.get_by_label("Var den finns").select_option(label="Stadshuset, Ystad")
+    page.get_by_label("Skick").select_option(label="Bra, bruksspår")
+    page.get_by_label("Låna ut (eller boka, för lokaler och tjänster)").check()
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    def slow_line(route: Route) -> None:  # the server's answer is on its way while the user clicks again
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/catalog/new", slow_line)
+    page.get_by_role("button", name="Spara").evaluate("save => { save.click(); setTimeout(() => save.click(), 50); }")
+    expect(page.get_by_role("heading", name="Dubbelklickat bord", level=1)).to_be_visible()
+    assert len(sent) == 1, sent
+    page.goto("/catalog/mine?q=Dubbelklickat")
+    expect(page.get_by_role("link", name="Dubbelklickat bord")).to_have_count(1)

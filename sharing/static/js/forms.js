@@ -37,3 +37,25 @@ document.querySelectorAll(".table-scroll:not([tabindex])").forEach(function (box
   follow();
   window.addEventListener("resize", follow);
 });
+
+// A form that changes something is sent once: a second click while the first is on its way (a
+// double click, an impatient tap on a slow line) would ask, save or book twice. Back on the page
+// (the browser's back button keeps it as it was) it may be sent again.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || form.method.toLowerCase() !== "post" || (form.target && form.target !== "_self")) {
+    return;
+  }
+  if (form.hasAttribute("data-sending")) {
+    event.preventDefault();
+    return;
+  }
+  form.setAttribute("data-sending", "");
+  form.setAttribute("aria-busy", "true");
+});
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form[data-sending]").forEach(function (form) {
+    form.removeAttribute("data-sending");
+    form.removeAttribute("aria-busy");
+  });
+});

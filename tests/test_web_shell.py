@@ -66,6 +66,23 @@ def test_language_switch_never_redirects_elsewhere(client):
     assert response.headers["Location"] in ("/", "http://delning.test/")
 
 
+def language_next(page: str) -> str:
+    return re.search(r'name="next" value="([^"]*)"', page.split('class="language-switch"', 1)[1]).group(1)
+
+
+def test_the_language_switch_on_a_refused_form_comes_back_to_the_page_the_form_was_on(client):
+    """A refused form is shown at the address it was sent to, which answers only forms (a GET
+    there is a 405): switching language goes back to the page the form was on instead."""
+    token = csrf_token(client, "/login?next=/catalog/")
+    refused = client.post("/login", data={"email": "nobody@ystad.example", "password": "wrong", "csrf_token": token},
+                          headers={"Referer": "http://delning.test/login?next=/catalog/"})
+    assert refused.status_code == 200 and language_next(refused.get_data(as_text=True)) == "/login?next=/catalog/"
+    elsewhere = client.post("/login", data={"email": "nobody@ystad.example", "password": "x", "csrf_token": token},
+                            headers={"Referer": "https://evil.example/login"})
+    assert language_next(elsewhere.get_data(as_text=True)) == ""  # then the front page
+    assert language_next(client.get("/login?next=/catalog/").get_data(as_text=True)) == "/login?next=/catalog/"
+
+
 def test_forms_without_csrf_token_are_refused(client):
     response = client.post("/language", data={"language": "en"})
     assert response.status_code == 400

@@ -7,11 +7,12 @@ from datetime import date, datetime
 
 from babel import Locale
 from blinker import Namespace
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
 
+from sharing.web.redirects import this_page
 from sharing.web.templating import add_template_helpers
 
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
@@ -67,4 +68,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES, **page_gettext()}
+        back = "" if not has_request_context() else this_page(  # where the language switch comes back to
+            request.method, request.full_path, request.referrer, request.host)
+        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES, **page_gettext(),
+                "language_next": back}

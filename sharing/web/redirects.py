@@ -13,3 +13,15 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def this_page(method: str, full_path: str, referrer: str | None, host: str) -> str:
+    """Where to come back to this page (after switching language): its own address, or, for a
+    page shown in answer to a form (a refused one), the page the form was on, whose address
+    asks for it again; our own pages only."""
+    if method in ("GET", "HEAD"):
+        return full_path
+    parts = urlsplit(referrer or "")
+    if parts.netloc != host or not parts.path.startswith("/"):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -322,3 +322,33 @@ def test_a_step_out_of_turn_is_refused_in_swedish_words(client, auth, s):
     step(client, request_id, "approve")
     page = client.get(step(client, request_id, "approve").headers["Location"]).get_data(as_text=True)
     assert "En förfrågan som är ”godkänd” kan inte bli ”godkänd”." in page
+
+
+def test_withdrawing_says_first_how_many_requests_it_calls_off(client, auth, db, s):
+    auth.login(s["manager"])
+    assert "förfrågan" not in client.get(f"/catalog/{s['chairs'].id}/withdraw").get_data(as_text=True)
+    auth.logout()
+    auth.login(s["employee"])
+    ask(client, s, quantity=2)
+    ask(client, s, quantity=3, first=TODAY + timedelta(days=20), last=TODAY + timedelta(days=22))
+    auth.logout()
+    auth.login(s["manager"])
+    page = client.get(f"/catalog/{s['chairs'].id}/withdraw").get_data(as_text=True)
+    assert "2 förfrågningar håller exemplar som inte lämnats över än" in page
+
+
+def test_a_request_called_off_by_withdrawing_says_so_and_offers_no_steps(client, auth, db, s):
+    auth.login(s["employee"])
+    request_id = int(ask(client, s, quantity=2).headers["Location"].rsplit("/", 1)[1])
+    assert "Vad du kan göra" in client.get(f"/loans/{request_id}").get_data(as_text=True)  # cancel, for one
+    auth.logout()
+    auth.login(s["manager"])
+    response = client.post(f"/catalog/{s['chairs'].id}/status", data={
+        "status": "withdrawn", "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}/withdraw")})
+    assert response.status_code == 302
+    auth.logout()
+    auth.login(s["employee"])
+    page = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    decided = page.split("<dt>Beslutad</dt>", 1)[1].split("</dd>", 1)[0]
+    assert decided.endswith(": Annonsen drogs tillbaka.") and "–" not in decided  # decided by no one
+    assert "Vad du kan göra" not in page

@@ -476,7 +476,8 @@ def confirm_withdraw(listing_id: int) -> str | Response:
     listing = listings.listing_to_manage(db_session, current_user, listing_id)
     if ListingStatus.WITHDRAWN not in listings.manual_steps(listing):
         return redirect(url_for("catalog.detail", listing_id=listing.id))
-    return render_template("catalog/withdraw.html", listing=listing)
+    return render_template("catalog/withdraw.html", listing=listing,
+                           bookings=holds.bookings_ahead(db_session, id_of(listing), utcnow()))
 
 
 @blueprint.post("/<int:listing_id>/status")

@@ -202,6 +202,22 @@ def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, sett
     assert db.scalar(select(Listing)) is None
 
 
+def test_an_empty_listing_form_tells_everything_missing_at_once(client, auth, setting, db):
+    """Not the title, category and site first, and the condition and the ways to share it only once
+    those are right: a thing needs all five, and the first answer says so."""
+    auth.login(setting["manager"])
+    token = csrf_token(client, "/catalog/new")
+    response = client.post("/catalog/new", data={"kind": "thing", "quantity": "1", "visibility": "partners",
+                                                  "loan_min_days": "30", "loan_max_days": "5", "csrf_token": token})
+    page = response.get_data(as_text=True)
+    for told in ("Välj en kategori.", "Välj var den finns.", "Välj skick.", "Välj minst ett sätt att dela"):
+        assert told in page, told
+    response = client.post("/catalog/new", data={**form_data(setting, loan_min_days="30", loan_max_days="5"),
+                                                  "csrf_token": token})
+    assert "Det kortaste lånet kan inte vara längre än det längsta." in response.get_data(as_text=True)
+    assert db.scalar(select(Listing)) is None
+
+
 @pytest.mark.parametrize("field", ["kind", "visibility"])
 def test_a_radio_groups_error_is_in_its_fieldset_where_the_summary_links(client, auth, setting, db, field):
     auth.login(setting["manager"])

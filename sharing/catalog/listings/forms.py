@@ -36,7 +36,7 @@ class ListingForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=optional_id,
                               validators=[InputRequired(message=_l("Choose a category."))])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    condition = SelectField(_l("Condition"), validators=[Optional()])
+    condition = SelectField(_l("Condition"), description=_l("Needed for things."))  # see validate_condition
     quantity = IntegerField(_l("Number of identical pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, 100_000)])
     site_id = SelectField(_l("Where it is"), coerce=optional_id,
@@ -59,6 +59,20 @@ class ListingForm(FlaskForm):
     loan_max_days = IntegerField(_l("Longest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
     visibility = RadioField(_l("Who can see it"), default="partners")
     available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
+
+    # What the rules would refuse once the rest is right (catalog/listings/rules.validate), told
+    # with everything else the first time round rather than one refusal at a time.
+    def validate_condition(self, field: SelectField) -> None:
+        if self.kind.data == "thing" and not field.data:
+            raise ValidationError(_l("Choose the condition."))
+
+    def validate_lend(self, field: BooleanField) -> None:
+        if not (field.data or self.give_away.data or self.swap.data):
+            raise ValidationError(_l("Choose at least one way to share it."))
+
+    def validate_loan_min_days(self, field: IntegerField) -> None:
+        if self.lend.data and field.data and self.loan_max_days.data and field.data > self.loan_max_days.data:
+            raise ValidationError(_l("The shortest loan cannot be longer than the longest."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

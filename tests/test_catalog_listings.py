@@ -463,13 +463,14 @@ def test_the_api_document_says_dates_are_yyyy_mm_dd(client):
 @pytest.mark.parametrize("query", [
     "kind=bogus", "condition=bogus", "view=map&kind=bogus", "page=99999999999999999999", "page=%C2%B2",
     "category_id=99999999999999999999", "near_site_id=99999999999999999999", "endpoint=x", "_anchor=x",
-    "_external=1&q=stol",
+    "_external=1&q=stol", "category_id=abc", "municipality_id=abc&near_site_id=x1",
 ])
 def test_odd_addresses_are_searches_not_errors(factory, client, auth, setting, db, query):
     published(factory, setting, title="Stol")
     auth.login(setting["employee"])
     response = client.get(f"/catalog/?{query}")
     assert response.status_code == 200
+    assert "ceorce" not in response.get_data(as_text=True)  # an id it cannot read is no filter, not WTForms' words
     assert "http://" not in response.get_data(as_text=True).split("<main", 1)[1].split("</main>")[0]
     assert client.get(f"/catalog/mine?{query}").status_code in (200, 403)
 
@@ -631,3 +632,10 @@ def test_withdrawing_asks_first_and_is_offered_only_on_published_listings(client
     client.post(f"/catalog/{shown.id}/status", data={"status": "withdrawn", "csrf_token": token})
     db.refresh(shown)
     assert shown.status == ListingStatus.WITHDRAWN
+
+
+@pytest.mark.parametrize("query, told", [("sort=distance", True), ("within_km=5", True), ("sort=newest", False)])
+def test_a_search_by_distance_without_a_site_to_count_from_says_how_to_choose_one(client, auth, setting, query, told):
+    auth.login(setting["employee"])
+    page = client.get(f"/catalog/?q=stol&{query}").get_data(as_text=True)
+    assert ("välj en under ”Nära”" in page) == told

@@ -59,6 +59,15 @@ def optional_id(value: object) -> int | None:
     return None if value in (None, "", "None") else record_id(value)
 
 
+def filter_id(value: object) -> int | None:
+    """A search filter's id, read from an address someone may have bookmarked or edited: what is
+    no id is no filter (the search still answers), never an error about coercing."""
+    try:
+        return optional_id(value)
+    except ValueError:
+        return None
+
+
 def link_arguments(exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """The query arguments to carry into a page's links (filters stay bookmarkable), as lists so
     repeated ones (several conditions) survive. Names url_for would read as its own (endpoint,

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
-from sharing.web.arguments import optional_id
+from sharing.web.arguments import filter_id, optional_id
 from sharing.web.forms import FiniteDecimalField
 
 
@@ -95,15 +95,14 @@ class SearchWords(FlaskForm):
 class SearchForm(SearchWords):
     """The catalog's search, read from the query string so a search can be bookmarked."""
 
-    category_id = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()], validate_choice=False)
-    municipality_id = SelectField(_l("Municipality"), coerce=optional_id, validators=[Optional()],
-                                  validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=filter_id, validators=[Optional()], validate_choice=False)
+    municipality_id = SelectField(_l("Municipality"), coerce=filter_id, validators=[Optional()], validate_choice=False)
     kind = SelectField(_l("Kind"), validators=[Optional()])
     condition = MultiCheckboxField(_l("Condition"))
     offer = MultiCheckboxField(_l("Offered as"))
     available_from = DateField(_l("Available from"), validators=[Optional()])
     available_until = DateField(_l("Available until"), validators=[Optional()])
-    near_site_id = SelectField(_l("Near"), coerce=optional_id, validators=[Optional()], validate_choice=False)
+    near_site_id = SelectField(_l("Near"), coerce=filter_id, validators=[Optional()], validate_choice=False)
     within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
     sort = SelectField(_l("Sort by"), default="relevance")
 

@@ -194,6 +194,8 @@ def test_an_extension_keeps_to_the_listing_s_longest_loan_and_the_horizon(db, s)
 def test_a_request_must_fit_the_listing(db, s, factory):
     with pytest.raises(DomainError, match="past"):
         ask(db, s, borrow(s, first=TODAY - timedelta(days=1)))
+    with pytest.raises(DomainError, match="only 24 pieces"):  # never had them, rather than no longer free
+        ask(db, s, borrow(s, quantity=100))
     with pytest.raises(DomainError, match="two years ahead"):  # a typo for a year holds nothing for ever
         ask(db, s, borrow(s, first=date(9999, 12, 10), days=11))
     with pytest.raises(DomainError, match="two years ahead"):

@@ -187,6 +187,9 @@ def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> N
         raise DomainError(N_("Places and services are booked for a time, never taken over."), field="kind")
     if details.quantity < 1:
         raise DomainError(N_("Ask for at least one piece."), field="quantity")
+    if details.quantity > listing.quantity:  # more than there ever were: not "no longer available"
+        raise DomainError(NP_("The listing has only %(num)d piece.", "The listing has only %(num)d pieces."),
+                          field="quantity", num=listing.quantity)
     if details.first_day < today:
         raise DomainError(N_("The first day must not be in the past."), field="first_day")
     if details.first_day > today + BOOKING_HORIZON:

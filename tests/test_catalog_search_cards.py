@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sharing.accounts.models import Role
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import HoldPurpose
+from sharing.catalog.listings import cards as cards_module
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.photos import rules as photos
@@ -236,3 +237,22 @@ def test_the_form_is_kept_in_parts_each_showing_its_own_search(client, auth, db,
     page = search(client, "/catalog/?q=bord&kind=place")
     assert 'value="bord"' in page and '<option selected value="place">' in page and "error" not in page
     assert "Filter och sortering (1 aktivt filter)" in page
+
+
+@pytest.mark.parametrize("kind, slug, drawing", [
+    ("thing", "mobler/sittmobler/kontorsstol", "chair"), ("thing", "mobler/bord/skrivbord", "table"),
+    ("thing", "mobler/forvaring", "cabinet"), ("thing", "textilier/gardiner", "textile"),
+    ("thing", "lekmaterial/leksaker", "toy"), ("thing", "it-utrustning/bildskarm", "screen"),
+    ("thing", "mobelrenovering", "thing"), ("thing", "mob", "thing"), ("place", "lokaler/motesrum", "place")])
+def test_a_card_without_a_photo_draws_what_its_category_is(kind, slug, drawing):
+    assert cards_module.drawing_of(kind, slug) == drawing
+
+
+def test_curtains_without_a_photo_are_not_drawn_as_a_chair(client, auth, factory, s):
+    curtains = factory.category("Gardiner", slug="textilier/gardiner")
+    chair(factory, s, title="Gardiner, stol-randiga", category=curtains)
+    chair(factory, s)
+    auth.login(s["employee"])
+    page = search(client)
+    assert card_of(page, "Gardiner, stol-randiga").split("<svg", 1)[1].split("</svg>")[0] != \
+        card_of(page, "Kontorsstol, svart").split("<svg", 1)[1].split("</svg>")[0]

@@ -45,6 +45,7 @@ class Card(NamedTuple):
     title: str
     kind: str
     category: str  # its name in the reader's language
+    drawing: str  # what the card shows without a photo (``drawing_of``)
     quantity: int
     condition: str | None
     offers: tuple[str, ...]  # of OFFERS, in that order
@@ -64,7 +65,7 @@ _COVER = (select(col(ListingPhoto.id)).where(col(ListingPhoto.listing_id) == Lis
 _CARDS = (
     select(col(Listing.id), col(Listing.title), col(Listing.kind), col(Listing.quantity), col(Listing.condition),
            col(Listing.status), *(getattr(Listing, offer) for offer in OFFERS), col(Category.name),
-           col(Category.name_en), col(Municipality.name), col(Site.locality), col(Site.latitude),
+           col(Category.name_en), col(Category.slug), col(Municipality.name), col(Site.locality), col(Site.latitude),
            col(Site.longitude), col(ListingPhoto.key), col(ListingPhoto.width), col(ListingPhoto.height))
     .join(Category, col(Category.id) == Listing.category_id)
     .join(Site, col(Site.id) == Listing.site_id)
@@ -86,7 +87,7 @@ def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: t
     held = holds.most_held_of(session, list(listing_ids), period) if period is not None else None
     found: dict[int, Card] = {}
     # On the connection: plain rows need none of the ORM's work on the way.
-    for (listing_id, title, kind, quantity, condition, status, *offered, category, category_en, municipality,
+    for (listing_id, title, kind, quantity, condition, status, *offered, category, category_en, slug, municipality,
          locality, latitude, longitude, key, width, height) in session.connection().execute(
             _CARDS, {"ids": list(listing_ids)}):
         km = None
@@ -94,11 +95,25 @@ def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: t
             km = round(km_between(origin, latitude, longitude), 1)
         free = holds.free_of(quantity, held[listing_id]) if held is not None else None
         found[listing_id] = Card(
-            listing_id, title, str(kind), name_in(locale, category, category_en), quantity, condition,
+            listing_id, title, str(kind), name_in(locale, category, category_en), drawing_of(str(kind), slug),
+            quantity, condition,
             tuple(offer for offer, on in zip(OFFERS, offered) if on), status,
             (key, *fit((width, height), RENDITIONS["card"])) if key is not None else None, municipality, locality,
             km, free if free is not None and free < quantity else None, locale)
     return [found[listing_id] for listing_id in listing_ids if listing_id in found]
+
+
+# A drawing for a card without a photo, by the category's place in the tree (its slug's path
+# from the top, as the starting tree names it); what it does not know gets its kind's.
+DRAWINGS = (("mobler/bord", "table"), ("mobler/forvaring", "cabinet"), ("mobler", "chair"),
+            ("it-utrustning", "screen"), ("belysning", "lamp"), ("textilier", "textile"), ("lekmaterial", "toy"),
+            ("verktyg-och-maskiner", "tool"), ("kok-och-hushall", "kitchen"))
+
+
+def drawing_of(kind: str, slug: str) -> str:
+    if kind != "thing":
+        return kind  # a place, a service
+    return next((drawing for path, drawing in DRAWINGS if slug == path or slug.startswith(path + "/")), "thing")
 
 
 def page_of(session: Session, ranking: listings.Ranking, filters: listings.Filters, *, locale: str,

@@ -99,3 +99,26 @@ def test_a_skurup_unit_borrows_ystads_chairs_and_gives_them_back(new_page: Calla
                       (EMPLOYEE, "noterad som återlämnad")):
         assert any(to == recipient and words in body and f"/loans/{path}" in body for recipient, body in bodies), \
             (to, words, sorted(r for r, _ in bodies))
+
+
+def test_cancelling_a_request_asks_once_more_first(page: Page) -> None:
+    first = today_in_sweden(utcnow()) + timedelta(days=5)
+    page.goto("/login")
+    log_in(page, EMPLOYEE)
+    page.goto("/catalog/?q=konferensstolar")
+    page.get_by_role("link", name=CHAIRS).first.click()
+    page.get_by_label("Låna").check()
+    page.get_by_label("Antal").fill("2")
+    page.get_by_label("Från").fill(first.isoformat())
+    page.get_by_label("Till (lån)").fill((first + timedelta(days=2)).isoformat())
+    page.get_by_label("Till vilken fastighet").select_option(index=1)
+    click(page, "Skicka förfrågan")
+    expect(page).to_have_url(re.compile(r"/loans/\d+$"))
+    yes = page.get_by_role("button", name="Ja, återkalla förfrågan")
+    expect(yes).to_be_hidden()  # one press is not enough
+    page.locator("summary", has_text="Återkalla förfrågan").press("Enter")  # by keyboard
+    expect(page.get_by_text("Det går inte att ångra.")).to_be_visible()
+    assert_accessible(page)
+    yes.click()
+    expect(page.get_by_role("status")).to_contain_text("Förfrågan är återkallad")
+    expect(page.locator("main")).to_contain_text("Återkallad")

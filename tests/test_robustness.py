@@ -163,3 +163,21 @@ def test_a_weight_that_is_not_a_number_is_refused_in_the_listing_form(client, au
         assert response.status_code == 200, (field, response.status_code)  # the form again, with its error
         assert "Inte ett tal" in response.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_a_weight_with_a_decimal_comma_is_read_as_written(client, auth, factory, db):
+    """A text field, not a number field: a browser set to English drops the comma of "0,25" from a
+    number field, and 25 kg would be saved for 0.25."""
+    municipality = factory.municipality()
+    manager = factory.manager(municipality)
+    site, category = factory.site(municipality), factory.category()
+    assert auth.login(manager).status_code == 302
+    page = client.get("/catalog/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="weight_kg"[^>]*type="text"|<input[^>]*type="text"[^>]*name="weight_kg"', page)
+    response = client.post("/catalog/new", data={
+        "kind": "thing", "title": "Kontorsstol", "category_id": str(category.id), "site_id": str(site.id),
+        "condition": "good", "quantity": "1", "lend": "y", "visibility": "partners", "weight_kg": "1 200,5",
+        "volume_m3": "0,25", "csrf_token": csrf_token(client, "/catalog/new")})
+    assert response.status_code == 302
+    listing = db.scalar(select(Listing))
+    assert (listing.weight_kg, listing.volume_m3) == (1200.5, 0.25)

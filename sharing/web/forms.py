@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+import math
 
 from flask import flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from wtforms import DecimalField, Field
+from wtforms import Field
 from wtforms.widgets import TextInput
 
 from sharing.errors import DomainError
@@ -27,18 +26,6 @@ def show_error(form: object, error: DomainError) -> None:
         field.errors = [*field.errors, message]
     else:
         flash(message, "error")
-
-
-class FiniteDecimalField(DecimalField):
-    """A decimal number, and only a number: ``Decimal`` also reads NaN, sNaN and Infinity, which
-    are no weight or volume (and a signalling NaN raises in any comparison a validator makes).
-    They get the message the catalog's other number fields give."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata(valuelist)
-        if isinstance(self.data, Decimal) and not self.data.is_finite():
-            self.data = None
-            raise ValueError(_("Not a number. Write for example 12,5."))
 
 
 class LocalNumberField(Field):
@@ -62,6 +49,9 @@ class LocalNumberField(Field):
         if not text:
             return
         try:
-            self.data = float(text)
+            number = float(text)
         except ValueError:
             raise ValueError(_("Not a number. Write for example 12,5.")) from None
+        if not math.isfinite(number):  # float() reads "nan" and "inf" too: no weight or volume
+            raise ValueError(_("Not a number. Write for example 12,5."))
+        self.data = number

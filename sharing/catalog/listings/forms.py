@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
 from sharing.web.arguments import filter_id, optional_id
-from sharing.web.forms import FiniteDecimalField
+from sharing.web.forms import LocalNumberField
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -44,12 +44,11 @@ class ListingForm(FlaskForm):
     width_cm = IntegerField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     depth_cm = IntegerField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     height_cm = IntegerField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
-    weight_kg = FiniteDecimalField(_l("Weight per piece (kg)"), places=None,
-                                   validators=[Optional(), NumberRange(0, 100_000)],
-                                   description=_l("Leave empty to use the category's typical weight."))
-    volume_m3 = FiniteDecimalField(_l("Volume per piece (m³)"), places=None,
-                                   validators=[Optional(), NumberRange(0, 1000)],
-                                   description=_l("Leave empty to use the category's typical volume."))
+    # Text, not a number field: a browser set to English drops the comma of "0,25" from a number field.
+    weight_kg = LocalNumberField(_l("Weight per piece (kg)"), validators=[Optional(), NumberRange(0, 100_000)],
+                                 description=_l("Leave empty to use the category's typical weight."))
+    volume_m3 = LocalNumberField(_l("Volume per piece (m³)"), validators=[Optional(), NumberRange(0, 1000)],
+                                 description=_l("Leave empty to use the category's typical volume."))
     inventory_number = StringField(_l("Inventory number (optional)"), validators=[Length(max=50)])
     contact_user_id = SelectField(_l("Contact"), coerce=optional_id, validators=[Optional()])
     lend = BooleanField(_l("Lend it (or book it, for places and services)"))

@@ -58,13 +58,13 @@ def test_the_privacy_notice_states_what_the_code_keeps_and_for_how_long(client, 
     assert "artikel 6.1 e" in page and "personuppgiftsansvarig" in page and "Integritetsskyddsmyndigheten" in page
     assert f"raderas efter {LOGIN_ATTEMPTS_KEPT.days * 24} timmar" in page
     assert f"raderas {SESSIONS_KEPT.days} dagar efter" in page
-    assert (f"Aviseringar raderas {notifications.READ_RETENTION.days} dagar efter att du har läst dem, och senast "
+    assert (f"Notiser raderas {notifications.READ_RETENTION.days} dagar efter att du har läst dem, och senast "
             f"efter {notifications.RETENTION.days} dagar") in page
     assert f"nekad inloggning med kommunens konto raderas {SSO_REFUSALS_KEPT.days} dagar efter den" in page
     assert "En återställningskod raderas när den används" in page
     assert "”Mitt konto” → ”Dina personuppgifter”" in page and "raderar din kommuns administratör dig" in page
     assert f"ska få samma svar) raderas efter {idempotency.KEPT.days * 24} timmar" in page
-    assert "IP-adress" in page and "även lokalförvaltare i alla medlemskommuner" in page
+    assert "IP-adress" in page and "även för lokalförvaltare i alla anslutna kommuner" in page
     # Without a tile server, no third party learns anything; with one, the page says so.
     assert "kartserver" not in page
     app.config["MAP_TILE_URL"] = "https://kartor.ystad.example/{z}/{x}/{y}.png"

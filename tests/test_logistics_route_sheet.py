@@ -68,7 +68,7 @@ def test_the_sheet_shows_the_stops_in_order_with_addresses_pieces_and_codes(app,
         assert f"{stop.start_s // 3600:02d}:{stop.start_s % 3600 // 60:02d}" in section
         positions.append(start)
         if entry.job.listing_id == w["chairs"].id:
-            assert "Konferensstolar (3)" in section and "YS-4711" in section
+            assert "Konferensstolar (3 st.)" in section and "YS-4711" in section
             assert f"/catalog/{w['chairs'].id}" in section or f"listings/{w['chairs'].id}" in section
             assert "<svg" in section, "the piece's QR code"
         else:

@@ -142,6 +142,16 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(unescape(string) for string in shown).replace("\u00a0", " ")
 
 
+def test_the_english_pdf_is_english_throughout(client, auth, world):
+    auth.login(world["officer"])
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    data = client.get(f"/reports/export.pdf?{YEAR}").get_data()
+    shown = pdf_text(data)
+    summary = shown.split("How it is counted", 1)[0]  # the method states the note in both languages
+    assert "Avoided emissions are estimates" in summary and "Undvikna utsläpp" not in summary
+    assert b"/Lang (en)" in data
+
+
 def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     auth.login(world["officer"])
     shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())

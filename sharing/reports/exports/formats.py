@@ -11,6 +11,7 @@ from datetime import date
 from typing import IO, Any
 
 import xlsxwriter
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -163,7 +164,8 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                         [_("Gross CO2e (kg)"), _format(kg(totals.co2e_avoided_g))],
                         [_("Transport CO2e (kg)"), _format(kg(totals.transport_co2e_g))],
                         [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
-    story += [Spacer(1, 6), Paragraph(GHG_NOTE_SV, styles["Italic"]), Spacer(1, 10)]
+    language = str(get_locale())
+    story += [Spacer(1, 6), Paragraph(GHG_NOTE_SV if language == "sv" else GHG_NOTE, styles["Italic"]), Spacer(1, 10)]
     months = [(month_day(month), float(kg(m.net_co2e_g))) for month, m in figures.months]
     story += [Paragraph(_("Net CO2e avoided by month (kg)"), styles["Heading2"]),
               _bars(_("Net CO2e avoided by month (kg)"), [m for m, _v in months], [v for _m, v in months]),
@@ -183,7 +185,7 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                        for a, b, t in figures.flows])]
     story += [Paragraph(_("How it is counted"), styles["Heading2"])]
     story += [Paragraph(_escape(line), styles["Normal"]) for line in methodology]
-    SimpleDocTemplate(out, pagesize=A4, title=title, lang="sv").build(story)
+    SimpleDocTemplate(out, pagesize=A4, title=title, lang=language).build(story)
 
 
 def _escape(text: str) -> str:

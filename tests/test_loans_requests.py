@@ -428,5 +428,5 @@ def test_a_room_is_booked_for_hours_within_its_site_s_opening_hours(db, s, facto
     with pytest.raises(DomainError, match="closed that day"):
         book(time(9), time(10), day=monday + timedelta(days=1))
     db.rollback()
-    with pytest.raises(DomainError, match="end after"):
+    with pytest.raises(DomainError, match="end time must be after"):
         book(time(12), time(12))

@@ -52,9 +52,9 @@ def list_municipalities() -> None:
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--set-password", is_flag=True,
-              help="Ask for a password now (hidden) instead of inviting them by mail.")
+              help="Ask for a password now (hidden) instead of inviting them by e-mail.")
 def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_password: bool) -> None:
-    """Add a user (for example a municipality's first administrator), invited by mail."""
+    """Add a user (for example a municipality's first administrator), invited by e-mail."""
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
     with new_session() as session:
         municipality = session.scalar(select(Municipality).where(col(Municipality.code) == code))
@@ -80,7 +80,7 @@ def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_passw
 @user_cli.command("invite-again")
 @click.option("--email", required=True)
 def invite_again(email: str) -> None:
-    """A new invitation, by mail, for someone who has not yet chosen a password."""
+    """A new invitation, by e-mail, for someone who has not yet chosen a password."""
     with new_session() as session:
         user = auth.user_by_email(session, email)
         if user is None:

@@ -7,7 +7,7 @@ life from asking to closing. One folder a feature:
   pieces come free (nothing is booked for them);
 - ``calendar_feed/``: each user's loans as an iCalendar feed at a secret address, for calendar apps;
 - ``reminders/``: reminders of coming and missed days, each sent once, and overdue loans;
-- ``mail_kinds.py``: the kinds of loans' notices users choose to get by mail or not;
+- ``mail_kinds.py``: the kinds of loans' notices users choose to get by e-mail or not;
 - ``retention.py``: how long what people wrote, photographed and queued for is kept, and the
   ``loan-retention`` job that deletes it then;
 - ``events.py``: the names of the events loans record.

@@ -146,6 +146,6 @@ PERSONAL_DATA = {
         {"kind": labelled("kind", JOB_KIND_LABELS), "status": labelled("status", JOB_STATUS_LABELS)}),
     "route_stops": Section(_l("Stops you reported as a driver"), {
         "job_id": _l("Transport job"), "action": _l("Stop"), "status": _l("Status"),
-        "failure_reason": _l("Why not done"), "failure_note": _l("Note"), "done_at": _l("Reported")},
+        "failure_reason": _l("Why it was not done"), "failure_note": _l("Note"), "done_at": _l("Reported")},
         {"failure_reason": labelled("failure_reason", FAILURE_LABELS)}),
 }

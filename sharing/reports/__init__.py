@@ -6,7 +6,7 @@ One folder a feature:
 - ``dashboard/``: the figures of a selection (period, municipalities, units, categories),
   aggregated in SQL, as charts and tables, with the entries behind each;
 - ``exports/``: CSV, XLSX and PDF, streamed;
-- ``subscriptions/``: a monthly report by mail, on the first working day of the month.
+- ``subscriptions/``: a monthly report by e-mail, on the first working day of the month.
 
 Reports read the lower domains' tables and never write them; they learn what happened from
 recorded events.

@@ -36,7 +36,7 @@ def month_day(month: int) -> str:
 
 
 PERSONAL_DATA = {
-    "report_subscription": Section(_l("Your monthly report by mail"), {
+    "report_subscription": Section(_l("Your monthly report by e-mail"), {
         "municipality": _l("Municipality"), "category_ids": _l("Category numbers"),
         "created_at": _l("Created"), "updated_at": _l("Changed")}),
     "reuse_corrections": Section(_l("Corrections of the reuse statistics you made"), {

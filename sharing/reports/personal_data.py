@@ -1,5 +1,5 @@
 """Reports' part of a person's data (see accounts/personal_data): the corrections of the reuse
-ledger they made, and their monthly report by mail.
+ledger they made, and their monthly report by e-mail.
 
 Erasing them deletes the subscription (the mail was theirs), and changes no entry's figures, nor
 which entries there are: the ledger names units and municipalities, and counts exactly as

@@ -29,7 +29,7 @@ _kinds: dict[str, MailKind] = {}
 
 
 def add_mail_kind(name: str, label: object, *, default: bool = True) -> None:
-    """Declare a kind of notification users may get by mail; shown in the order declared.
+    """Declare a kind of notification users may get by e-mail; shown in the order declared.
     Declaring a name again replaces it (an app built twice, in tests)."""
     if not name or len(name) > NAME_MAX:
         raise ValueError(f"a mail kind's name has 1 to {NAME_MAX} characters")
@@ -48,7 +48,7 @@ def _kind(name: str) -> MailKind:
 
 
 def choices_of(session: Session, user_id: int) -> dict[str, bool]:
-    """Every declared kind, and whether the user gets it by mail."""
+    """Every declared kind, and whether the user gets it by e-mail."""
     stored = {kind: enabled for kind, enabled in session.execute(
         select(col(MailPreference.kind), col(MailPreference.enabled)).where(col(MailPreference.user_id) == user_id))}
     return {kind.name: stored.get(kind.name, kind.default) for kind in _kinds.values()}
@@ -60,7 +60,7 @@ _ENABLED = select(col(MailPreference.enabled)).where(col(MailPreference.user_id)
 
 
 def wants_mail(session: Session, user_id: int, kind: str) -> bool:
-    """Whether the user gets notifications of this kind by mail too (in the service they always do)."""
+    """Whether the user gets notifications of this kind by e-mail too (in the service they always do)."""
     declared = _kind(kind)
     enabled = session.scalar(_ENABLED, {"user_id": user_id, "kind": kind})
     return declared.default if enabled is None else enabled

@@ -67,7 +67,7 @@ def _role_of(word: str) -> Role:
     try:
         role = Role(word.strip().lower())
     except ValueError:
-        raise DomainError(N_("%(role)s is no role. Use: %(roles)s."), field="mapping", role=word.strip(),
+        raise DomainError(N_("%(role)s is not a role. Use: %(roles)s."), field="mapping", role=word.strip(),
                           roles=", ".join(sorted(MAPPABLE_ROLES))) from None
     if role not in MAPPABLE_ROLES:
         raise DomainError(N_("A provider cannot make anyone a system administrator."), field="mapping")
@@ -281,7 +281,7 @@ def sign_in(session: Session, *, provider: SsoProvider, claims: Mapping[str, Any
     if user is not None and user.municipality_id != provider.municipality_id:
         raise SsoRefused(N_("Your account belongs to another municipality. Log in as you did before."))
     if user is not None and not user.active:
-        raise SsoRefused(N_("Your account is switched off. Ask your municipality's administrator."))
+        raise SsoRefused(N_("Your account is deactivated. Ask your municipality's administrator."))
     roles, unit_id = mapped(provider, claims)
     name = str(claims.get("name") or "").strip()[:150] or email.partition("@")[0]
     created = user is None

@@ -1,5 +1,5 @@
 """Telling a sustainability officer how their proposed correction of figures was decided: in the
-service, and by mail unless they turned that kind of mail off; and the system administrators,
+service, and by e-mail unless they turned that kind of mail off; and the system administrators,
 in the service, that a proposal waits for them.
 
 A receiver of the catalog's own events (``sharing.events``): it runs after the decision's commit,

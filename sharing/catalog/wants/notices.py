@@ -1,4 +1,4 @@
-"""Telling people of listings that meet their unit's wanted items: in the service and by mail.
+"""Telling people of listings that meet their unit's wanted items: in the service and by e-mail.
 
 Receivers of the catalog's own events (``sharing.events``): each runs after the listing's
 commit, in a session of its own that the dispatcher commits, so whatever goes wrong here is

@@ -34,9 +34,9 @@ def add_rule(session: Session, *, kind: RequestKind, category_id: int | None, ma
     if category_id is not None and session.get(Category, category_id) is None:
         raise DomainError(N_("Choose a category from the list."), field="category_id")
     if max_quantity is not None and not 1 <= max_quantity <= MAX_QUANTITY:
-        raise DomainError(N_("Give a number of pieces of at least 1."), field="max_quantity")
+        raise DomainError(N_("Enter at least 1 piece."), field="max_quantity")
     if max_days is not None and not 1 <= max_days <= MAX_LOAN_DAYS:
-        raise DomainError(N_("Give a number of days of at least 1."), field="max_days")
+        raise DomainError(N_("Enter at least 1 day."), field="max_days")
     rule = AutoApproval(municipality_id=by.municipality_id, category_id=category_id, kind=kind.value,
                         max_quantity=max_quantity, max_days=max_days if kind == RequestKind.BORROW else None,
                         created_by_id=by.id, created_at=now)

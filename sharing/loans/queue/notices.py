@@ -45,7 +45,7 @@ def tell_when_free(session: Session, event: DomainEvent) -> None:
 
 
 def tell(session: Session, entry: QueueEntry, *, now: datetime) -> None:
-    """In the service and by mail, in the user's language: what came free, and that it is not theirs yet."""
+    """In the service and by e-mail, in the user's language: what came free, and that it is not theirs yet."""
     user = session.get(User, entry.user_id)
     listing = session.get(Listing, entry.listing_id)
     if user is None or not user.active or listing is None:

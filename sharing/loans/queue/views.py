@@ -98,7 +98,7 @@ def join(listing_id: int) -> Response:
         return back
     db_session.commit()
     log.info("queue entry %s for listing %s made by user %s", entry.id, listing_id, current_user.id)
-    flash(_("You are number %(n)d in the queue. You will be told in the service and by mail when pieces come "
+    flash(_("You are number %(n)d in the queue. You will be told in the service and by e-mail when pieces come "
             "free: they are not booked for you, so ask for them as soon as you can.", n=place or 1), "success")
     return back
 

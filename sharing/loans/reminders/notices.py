@@ -1,4 +1,4 @@
-"""What each reminder says, and to whom: in the service, and by mail to those who keep that
+"""What each reminder says, and to whom: in the service, and by e-mail to those who keep that
 kind of notice on. Messages are msgids with the request's words as parameters."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Telling the people of a request what happened to it: in the service and by mail.
+"""Telling the people of a request what happened to it: in the service and by e-mail.
 
 Receivers of loans' own events: each runs after the step's commit, in a session of its own,
 so a failure here is retried later and never undoes the step. Who hears of a step is the side
 that did not take it: the requester, or the facility managers of the owner's municipality.
-Everyone told is told in the service; by mail only if they keep that kind of notice on
+Everyone told is told in the service; by e-mail only if they keep that kind of notice on
 (``sharing.accounts.mail_preferences``).
 """
 

@@ -161,7 +161,7 @@ def _hours(session: Session, listing: Listing, details: RequestDetails) -> holds
     has none on record)."""
     start, end = details.start_time, details.end_time
     if start is None or end is None or end <= start:
-        raise DomainError(N_("Give a time to end after the time to start."), field="end_time")
+        raise DomainError(N_("The end time must be after the start time."), field="end_time")
     day = details.first_day
     opening = session.scalars(select(OpeningHours).where(col(OpeningHours.site_id) == listing.site_id)).all()
     if opening and not any(o.weekday == day.weekday() and o.opens <= start and end <= o.closes for o in opening):

@@ -7,7 +7,7 @@ Two receivers, each run after the commit of what it follows, in a session of its
   (``rules.follow_request``), which is safe to do twice;
 - ``logistics.tell-coordinators`` follows logistics' own events: a job cancelled, moved or no
   longer needed while it was planned is told to the coordinators who see it (but not to whoever
-  changed it), in the service, and by mail to those who keep that kind of notice on.
+  changed it), in the service, and by e-mail to those who keep that kind of notice on.
 """
 
 from __future__ import annotations

@@ -382,7 +382,7 @@ def add_manual_job(session: Session, *, details: ManualJobDetails, by: Actor, no
     if len(goods) > GOODS_MAX:
         raise DomainError(N_("Keep the description under %(n)d characters."), field="goods", n=GOODS_MAX)
     if not 1 <= details.quantity <= MAX_QUANTITY:
-        raise DomainError(N_("Give a number of pieces of at least 1."), field="quantity")
+        raise DomainError(N_("Enter at least 1 piece."), field="quantity")
     if not (math.isfinite(details.volume_m3) and 0 < details.volume_m3 <= MAX_VOLUME_M3):
         raise DomainError(N_("Give the volume in m³, more than 0 and at most %(max)s."), field="volume_m3",
                           max=int(MAX_VOLUME_M3))

@@ -111,5 +111,5 @@ def set_active(vehicle_id: int) -> Response:
     vehicles.set_active(db_session, vehicle, active=active, by=current_user, now=utcnow())
     db_session.commit()
     flash(_("%(name)s is in use again.", name=vehicle.name) if active
-          else _("%(name)s is taken out of use: it is no longer planned with.", name=vehicle.name), "success")
+          else _("%(name)s is taken out of use: it is no longer used in planning.", name=vehicle.name), "success")
     return redirect(url_for(".index"))

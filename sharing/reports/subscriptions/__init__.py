@@ -1,4 +1,4 @@
-"""A monthly report by mail: a sustainability officer subscribes to the report of their
+"""A monthly report by e-mail: a sustainability officer subscribes to the report of their
 municipality (optionally of some categories), and on the first working day of each month
 (``working_days.py``) the ``monthly-reports`` job mails them the previous month's report as PDF
 and XLSX, exactly once per subscription and month:

@@ -1,5 +1,5 @@
 """The ``monthly-reports`` job: on the first working day of a month (and later in it, for what
-is still unsent), each subscription's report of the previous month, as PDF and XLSX, by mail.
+is still unsent), each subscription's report of the previous month, as PDF and XLSX, by e-mail.
 
 Each mail is built first (reading only), then queued in a transaction of its own whose first
 write is the claim (``rules.claim``): two runs at once, or one run twice, mail each report once.

@@ -41,7 +41,7 @@ def subscribe() -> ResponseReturnValue:
         flash(refusal(error), "error")
         return redirect(url_for(BACK, _anchor="subscription"))
     db_session.commit()
-    flash(_("You get your municipality's reuse report by mail on the first working day of each month, "
+    flash(_("You get your municipality's reuse report by e-mail on the first working day of each month, "
             "from next month on."), "success")
     return redirect(url_for(BACK, _anchor="subscription"))
 

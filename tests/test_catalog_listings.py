@@ -434,7 +434,7 @@ def test_available_for_a_period(factory, client, auth, setting, db):
     page = client.get("/catalog/?q=stol&available_from=2031-03-02").get_data(as_text=True)
     assert "Stol nu" in page and "Stol sedan" in page
     page = client.get("/catalog/?q=stol&available_from=2031-03-02&available_until=2031-03-01").get_data(as_text=True)
-    assert "Periodens slut kommer före dess början." in page
+    assert "Periodens slut kommer före dess början: välj ett slut" in page
     api = client.get("/api/v1/listings?q=stol&available_from=2031-01-10").get_json()
     assert [item["title"] for item in api["items"]] == ["Stol nu"]
     assert client.get("/api/v1/listings?available_from=10/1").status_code == 400

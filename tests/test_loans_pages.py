@@ -321,7 +321,7 @@ def test_a_step_out_of_turn_is_refused_in_swedish_words(client, auth, s):
     auth.login(s["manager"])
     step(client, request_id, "approve")
     page = client.get(step(client, request_id, "approve").headers["Location"]).get_data(as_text=True)
-    assert "En förfrågan som är ”godkänd” kan inte bli ”godkänd”." in page
+    assert "En förfrågan som är ”godkänd” kan inte bli ”godkänd”. Ladda om sidan" in page
 
 
 def test_withdrawing_says_first_how_many_requests_it_calls_off(client, auth, db, s):

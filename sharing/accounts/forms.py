@@ -154,7 +154,7 @@ class AuditFilterForm(FlaskForm):
 
     def validate_date_to(self, field: Field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The last day comes before the first."))
+            raise ValidationError(_l("The last day comes before the first: choose the first day or a later one."))
 
 
 class RecoveryCodeForm(FlaskForm):

@@ -222,7 +222,8 @@ def _coordinates(
                              "address."), field="latitude" if latitude is None else "longitude")
     if latitude is not None and longitude is not None:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise DomainError(N_("The coordinates are not a place on Earth."), field="latitude")
+            raise DomainError(N_("The coordinates are not a place on Earth: "
+                                 "the latitude is from −90 to 90, the longitude from −180 to 180."), field="latitude")
         shown = site is not None and (abs(site.latitude - latitude) < SAME_COORDINATE
                                       and abs(site.longitude - longitude) < SAME_COORDINATE)
         if not shown:

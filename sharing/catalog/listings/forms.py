@@ -107,7 +107,8 @@ class SearchForm(SearchWords):
 
     def validate_available_until(self, field: DateField) -> None:
         if field.data and self.available_from.data and field.data < self.available_from.data:
-            raise ValidationError(_l("The end of the period comes before its start."))
+            raise ValidationError(_l("The end of the period comes before its start: "
+                                     "choose an end on or after the start."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -149,7 +149,8 @@ def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Ca
     if category is None:
         raise DomainError(N_("Choose a category."), field="category_id")
     if category.kind != details.kind:
-        raise DomainError(N_("The category does not fit the kind of resource."), field="category_id")
+        raise DomainError(N_("The category does not fit the kind of resource: "
+                             "choose one that does, or change the kind."), field="category_id")
     site = session.get(Site, details.site_id)
     if site is None or site.municipality_id != user.municipality_id or not site.active:
         raise DomainError(N_("Choose one of your municipality's sites."), field="site_id")
@@ -299,7 +300,8 @@ def change_status(session: Session, listing: Listing, to: ListingStatus, *, by: 
     one for many (an import)."""
     current = ListingStatus(listing.status)
     if to not in TRANSITIONS[current]:
-        raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”."),
+        raise DomainError(N_("A listing that is “%(current)s” cannot become “%(target)s”. "
+                             "Reload the page to see it as it is now."),
                           current=Term(STATUS_NAMES[current]), target=Term(STATUS_NAMES[to]))
     listing.status = to.value
     listing.updated_at = now

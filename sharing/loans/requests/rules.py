@@ -182,7 +182,7 @@ def holder(request: LoanRequest) -> str:
 def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> None:
     offer = OFFER_OF_KIND[details.kind]
     if not getattr(listing, offer):
-        raise DomainError(N_("This listing is not offered that way."), field="kind")
+        raise DomainError(N_("This listing is not offered that way: choose one of the ways it names."), field="kind")
     if listing.kind != ResourceKind.THING and details.kind != K.BORROW:
         raise DomainError(N_("Places and services are booked for a time, never taken over."), field="kind")
     if details.quantity < 1:
@@ -237,7 +237,8 @@ def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, as
 def _move(session: Session, request: LoanRequest, to: RequestStatus, *, event: str, by: Actor | None, now: datetime,
           extra: dict[str, Any] | None = None) -> None:
     current = RequestStatus(request.status)
-    refusal = Conflict(N_("A request that is “%(current)s” cannot become “%(target)s”."),
+    refusal = Conflict(N_("A request that is “%(current)s” cannot become “%(target)s”. "
+                          "Reload the page to see it as it is now."),
                        current=Term(STATUS_NAMES[current]), target=Term(STATUS_NAMES[to]))
     if to not in TRANSITIONS[RequestKind(request.kind)].get(current, frozenset()):
         raise refusal

@@ -306,7 +306,8 @@ def set_status(session: Session, job: TransportJob, to: JobStatus, *, by: Actor 
             raise NotAllowed(f"transport job {job.id}")
     current = JobStatus(job.status)
     if to not in TRANSITIONS.get(current, frozenset()):
-        raise Conflict(N_("A transport job that is “%(current)s” cannot become “%(target)s”."),
+        raise Conflict(N_("A transport job that is “%(current)s” cannot become “%(target)s”. "
+                          "Reload the page to see it as it is now."),
                        current=Term(STATUS_NAMES[current]), target=Term(STATUS_NAMES[to]))
     with session.no_autoflush:
         moved = session.execute(update(TransportJob).where(col(TransportJob.id) == job.id,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 
 from sharing.accounts.personal_data.rules import Section, labelled
@@ -33,6 +36,11 @@ def sek(ore: int | None) -> float:
 def month_day(month: int) -> str:
     """yyyymm as yyyy-mm."""
     return f"{month // 100}-{month % 100:02d}"
+
+
+def month_name(month: int, locale: str) -> str:
+    """yyyymm as people write it: "november 2026", "November 2026"."""
+    return format_date(date(month // 100, month % 100, 1), "LLLL y", locale=locale)
 
 
 PERSONAL_DATA = {

@@ -24,7 +24,7 @@ from sharing.mail import MAX_ATTACHMENTS_BYTES, Attachment, queue_mail
 from sharing.reports.dashboard import rules as dashboard
 from sharing.reports.exports import formats
 from sharing.reports.exports.views import TYPES, labels, methodology
-from sharing.reports.labels import month_day
+from sharing.reports.labels import month_name
 from sharing.reports.names import names
 from sharing.reports.subscriptions import rules
 from sharing.reports.subscriptions.models import ReportSubscription
@@ -69,9 +69,9 @@ def _send(subscription_id: int, month: int, *, now: datetime) -> bool:
             session.rollback()
             return False  # sent by another run
         queue_mail(session, to=to, subject=_l("Delningstjänsten: the reuse report of %(month)s",
-                                              month=month_day(month)),
+                                              month=month_name(month, locale)),
                    template="reports/mail/monthly_report.txt", locale=locale, attachments=attached,
-                   month=month_day(month), municipality=municipality.name if municipality else "",
+                   month=month_name(month, locale), municipality=municipality.name if municipality else "",
                    selection=chosen.args(), spreadsheet_left_out=len(attached) < len(files))
         session.commit()
     return True

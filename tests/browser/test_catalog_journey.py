@@ -190,3 +190,32 @@ def test_a_second_click_on_save_while_the_first_is_on_its_way_sends_nothing(page
     assert len(sent) == 1, sent
     page.goto("/catalog/mine?q=Dubbelklickat")
     expect(page.get_by_role("link", name="Dubbelklickat bord")).to_have_count(1)
+
+
+def test_a_form_with_a_field_named_method_is_sent_once_too(page: Page, live_server: LiveServer) -> None:
+    """A field named "method" (the hand-over's pickup or transport) hides the form's own method:
+    the guard reads the attribute. Shown on a page of the app, sent to one of its addresses."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/login")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    def slow_line(route: Route) -> None:
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/login", slow_line)
+    page.evaluate("""() => {
+        const form = document.createElement("form");
+        form.setAttribute("method", "post");
+        form.setAttribute("action", "/login");
+        form.innerHTML = '<input type="radio" name="method" value="pickup" checked><button>Skicka</button>';
+        document.querySelector("main").append(form);
+        const send = form.querySelector("button");
+        send.click();
+        setTimeout(() => send.click(), 50);
+    }""")
+    page.wait_for_timeout(1500)  # Playwright's, which hears the requests meanwhile
+    assert len(sent) == 1, sent
+    assert not errors, errors

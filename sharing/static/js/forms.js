@@ -40,10 +40,19 @@ document.querySelectorAll(".table-scroll:not([tabindex])").forEach(function (box
 
 // A form that changes something is sent once: a second click while the first is on its way (a
 // double click, an impatient tap on a slow line) would ask, save or book twice. Back on the page
-// (the browser's back button keeps it as it was) it may be sent again.
+// (the browser's back button keeps it as it was), or after a while (the user stopped the page),
+// it may be sent again. Attributes, not properties: a field named "method" hides form.method.
+var SENDABLE_AGAIN_AFTER_MS = 15000;
+function sendable(form) {
+  form.removeAttribute("data-sending");
+  form.removeAttribute("aria-busy");
+}
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  if (event.defaultPrevented || form.method.toLowerCase() !== "post" || (form.target && form.target !== "_self")) {
+  var button = event.submitter;
+  var method = (button && button.getAttribute("formmethod")) || form.getAttribute("method") || "get";
+  var target = (button && button.getAttribute("formtarget")) || form.getAttribute("target") || "_self";
+  if (event.defaultPrevented || method.toLowerCase() !== "post" || target !== "_self") {
     return;
   }
   if (form.hasAttribute("data-sending")) {
@@ -52,10 +61,8 @@ document.addEventListener("submit", function (event) {
   }
   form.setAttribute("data-sending", "");
   form.setAttribute("aria-busy", "true");
+  window.setTimeout(function () { sendable(form); }, SENDABLE_AGAIN_AFTER_MS);
 });
 window.addEventListener("pageshow", function () {
-  document.querySelectorAll("form[data-sending]").forEach(function (form) {
-    form.removeAttribute("data-sending");
-    form.removeAttribute("aria-busy");
-  });
+  document.querySelectorAll("form[data-sending]").forEach(sendable);
 });

@@ -352,3 +352,21 @@ def test_a_request_called_off_by_withdrawing_says_so_and_offers_no_steps(client,
     decided = page.split("<dt>Beslutad</dt>", 1)[1].split("</dd>", 1)[0]
     assert decided.endswith(": Annonsen drogs tillbaka.") and "–" not in decided  # decided by no one
     assert "Vad du kan göra" not in page
+
+
+def test_switching_language_after_a_refusal_never_goes_to_an_address_that_answers_only_forms(client, auth, db, s):
+    auth.login(s["employee"])
+    request_id = int(ask(client, s, quantity=2).headers["Location"].rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    token = csrf_token(client, f"/loans/{request_id}")
+
+    def refused_from(page: str) -> str:
+        response = client.post(f"/loans/{request_id}/decline", data={"csrf_token": token, "reason": ""},
+                               headers={"Referer": f"http://delning.test{page}"})
+        assert response.status_code == 422  # the form again, a reason missing
+        switch = response.get_data(as_text=True).split('class="language-switch"', 1)[1]
+        return re.search(r'name="next" value="([^"]*)"', switch).group(1)
+
+    assert refused_from(f"/loans/{request_id}") == f"/loans/{request_id}"  # the page the form was on
+    assert refused_from(f"/loans/{request_id}/decline") == ""  # refused twice: not there, the front page

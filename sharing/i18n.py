@@ -19,6 +19,9 @@ class Plural(str):
         made.plural = plural
         return made
 
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copied or pickled whole, its plural too
+        return str(self), self.plural
+
     def in_english(self, num: int) -> str:
         return str(self) if num == 1 else self.plural
 

@@ -202,6 +202,22 @@ def test_a_bad_listing_form_shows_the_error_and_saves_nothing(client, auth, sett
     assert db.scalar(select(Listing)) is None
 
 
+@pytest.mark.parametrize("condition, saved", [(None, True), ("", True), ("bogus", False)])
+def test_a_place_needs_no_condition_and_nothing_takes_a_made_up_one(client, auth, setting, db, factory, condition,
+                                                                    saved):
+    room = factory.category("Mötesrum", kind="place")
+    auth.login(setting["manager"])
+    data = {**form_data(setting, kind="place", category_id=str(room.id)),
+            "csrf_token": csrf_token(client, "/catalog/new")}
+    if condition is None:
+        del data["condition"]  # a script's post, without the field at all
+    else:
+        data["condition"] = condition
+    response = client.post("/catalog/new", data=data)
+    assert (response.status_code == 302) == saved, response.get_data(as_text=True)[-3000:]
+    assert (db.scalar(select(func.count()).select_from(Listing)) == 1) == saved
+
+
 def test_an_empty_listing_form_tells_everything_missing_at_once(client, auth, setting, db):
     """Not the title, category and site first, and the condition and the ways to share it only once
     those are right: a thing needs all five, and the first answer says so."""

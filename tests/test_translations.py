@@ -132,3 +132,14 @@ def test_the_reset_mail_counts_its_hours(app, hours, swedish):
     with app.test_request_context(), force_locale("sv"):
         mail = render_template("accounts/mail/reset.txt", token="t", hours=hours, user=None)
     assert swedish in mail
+
+
+def test_a_message_with_a_plural_form_keeps_it_when_copied():
+    import copy
+    import pickle
+
+    from sharing.i18n import NP_
+
+    message = NP_("%(num)d piece", "%(num)d pieces")
+    for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message))):
+        assert (str(copied), copied.plural, copied.in_english(2)) == ("%(num)d piece",) + ("%(num)d pieces",) * 2

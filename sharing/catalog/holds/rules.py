@@ -274,12 +274,11 @@ def pieces_out(session: Session, listing_id: int) -> int:
         col(Hold.back_at).is_(None))) or 0
 
 
-def bookings_ahead(session: Session, listing_id: int, now: datetime) -> int:
+def bookings_ahead(session: Session, listing_id: int) -> int:
     """How many bookings hold the listing's pieces that are not handed out yet (asked for or
-    approved): what withdrawing the listing would call off."""
+    approved, their days to come or past): what withdrawing the listing would touch."""
     return session.scalar(select(func.count()).select_from(Hold).where(
-        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_(None),
-        or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > now))) or 0
+        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_(None))) or 0
 
 
 @dataclass(frozen=True)

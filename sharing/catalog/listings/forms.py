@@ -36,7 +36,8 @@ class ListingForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=optional_id,
                               validators=[InputRequired(message=_l("Choose a category."))])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    condition = SelectField(_l("Condition"), description=_l("Needed for things."))  # see validate_condition
+    condition = SelectField(_l("Condition"), description=_l("Needed for things."),
+                            validate_choice=False)  # validate_condition checks it; "" or absent is none
     quantity = IntegerField(_l("Number of identical pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, 100_000)])
     site_id = SelectField(_l("Where it is"), coerce=optional_id,
@@ -63,6 +64,8 @@ class ListingForm(FlaskForm):
     # with everything else the first time round rather than one refusal at a time.
     def validate_condition(self, field: SelectField) -> None:
         if self.kind.data == "thing" and not field.data:
+            raise ValidationError(_l("Choose the condition."))
+        if field.data and field.data not in {c.value for c in CONDITION_LABELS}:
             raise ValidationError(_l("Choose the condition."))
 
     def validate_lend(self, field: BooleanField) -> None:

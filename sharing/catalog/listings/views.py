@@ -477,7 +477,7 @@ def confirm_withdraw(listing_id: int) -> str | Response:
     if ListingStatus.WITHDRAWN not in listings.manual_steps(listing):
         return redirect(url_for("catalog.detail", listing_id=listing.id))
     return render_template("catalog/withdraw.html", listing=listing,
-                           bookings=holds.bookings_ahead(db_session, id_of(listing), utcnow()))
+                           bookings=holds.bookings_ahead(db_session, id_of(listing)))
 
 
 @blueprint.post("/<int:listing_id>/status")

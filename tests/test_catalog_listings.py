@@ -655,3 +655,10 @@ def test_a_search_by_distance_without_a_site_to_count_from_says_how_to_choose_on
     auth.login(setting["employee"])
     page = client.get(f"/catalog/?q=stol&{query}").get_data(as_text=True)
     assert ("välj en under ”Nära”" in page) == told
+
+
+def test_blank_optional_whole_numbers_are_no_error(client, auth, setting, db):
+    auth.login(setting["manager"])
+    response = client.post("/catalog/new", data={**form_data(setting, width_cm="", loan_min_days=" "),
+                                                  "csrf_token": csrf_token(client, "/catalog/new")})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]

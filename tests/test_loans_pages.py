@@ -370,3 +370,11 @@ def test_switching_language_after_a_refusal_never_goes_to_an_address_that_answer
 
     assert refused_from(f"/loans/{request_id}") == f"/loans/{request_id}"  # the page the form was on
     assert refused_from(f"/loans/{request_id}/decline") == ""  # refused twice: not there, the front page
+
+
+@pytest.mark.parametrize("quantity", ["2.5", "två"])
+def test_a_quantity_that_is_no_whole_number_is_told_so_once(client, auth, s, quantity):
+    auth.login(s["employee"])
+    page = ask(client, s, quantity=quantity).get_data(as_text=True)
+    error = re.search(r'<p class="error" id="quantity-error">(.*?)</p>', page, re.S).group(1)
+    assert "heltal" in error and "mellan" not in error, error  # not also "between 1 and ..."

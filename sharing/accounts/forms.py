@@ -10,7 +10,6 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -23,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from sharing.accounts.passwords import MAX_LENGTH
 from sharing.db import MAX_RECORD_ID
 from sharing.web.arguments import optional_id
-from sharing.web.forms import LocalNumberField
+from sharing.web.forms import LocalNumberField, WholeNumberField
 
 
 class LoginForm(FlaskForm):
@@ -146,7 +145,7 @@ class AuditFilterForm(FlaskForm):
 
     kind = SelectField(_l("What happened"), validate_choice=False)
     subject_type = SelectField(_l("Concerning"), validate_choice=False)
-    subject_id = IntegerField(_l("Number"), validators=[Optional(), NumberRange(1, MAX_RECORD_ID)],
+    subject_id = WholeNumberField(_l("Number"), validators=[Optional(), NumberRange(1, MAX_RECORD_ID)],
                               description=_l("A listing's number, say, as its address shows it."))
     actor_id = SelectField(_l("Who"), coerce=optional_id, validators=[Optional()], validate_choice=False)
     date_from = DateField(_l("From"), validators=[Optional()])

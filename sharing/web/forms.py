@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from flask import flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from wtforms import Field
+from wtforms import Field, IntegerField
 from wtforms.widgets import TextInput
 
 from sharing.errors import DomainError
@@ -55,3 +56,14 @@ class LocalNumberField(Field):
         if not math.isfinite(number):  # float() reads "nan" and "inf" too: no weight or volume
             raise ValueError(_("Not a number. Write for example 12,5."))
         self.data = number
+
+
+class WholeNumberField(IntegerField):
+    """A whole number. One that is none ("2,5", "abc") is told so once, not also as out of
+    range: WTForms runs the range check on the missing value too."""
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        if self.process_errors and self.raw_data and str(self.raw_data[0]).strip():  # blank: Optional() decides
+            self.errors = list(self.process_errors)
+            return False
+        return super().validate(form, extra_validators)

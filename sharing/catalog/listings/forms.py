@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
 from sharing.web.arguments import filter_id, optional_id
-from sharing.web.forms import LocalNumberField
+from sharing.web.forms import LocalNumberField, WholeNumberField
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -38,13 +29,13 @@ class ListingForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     condition = SelectField(_l("Condition"), description=_l("Needed for things."),
                             validate_choice=False)  # validate_condition checks it; "" or absent is none
-    quantity = IntegerField(_l("Number of identical pieces"), default=1,
+    quantity = WholeNumberField(_l("Number of identical pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, 100_000)])
     site_id = SelectField(_l("Where it is"), coerce=optional_id,
                           validators=[InputRequired(message=_l("Choose where it is."))])
-    width_cm = IntegerField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
-    depth_cm = IntegerField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
-    height_cm = IntegerField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    width_cm = WholeNumberField(_l("Width (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    depth_cm = WholeNumberField(_l("Depth (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
+    height_cm = WholeNumberField(_l("Height (cm)"), validators=[Optional(), NumberRange(0, 100_000)])
     # Text, not a number field: a browser set to English drops the comma of "0,25" from a number field.
     weight_kg = LocalNumberField(_l("Weight per piece (kg)"), validators=[Optional(), NumberRange(0, 100_000)],
                                  description=_l("Leave empty to use the category's typical weight."))
@@ -55,8 +46,8 @@ class ListingForm(FlaskForm):
     lend = BooleanField(_l("Lend it (or book it, for places and services)"))
     give_away = BooleanField(_l("Hand it over for good"))
     swap = BooleanField(_l("Swap it"))
-    loan_min_days = IntegerField(_l("Shortest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
-    loan_max_days = IntegerField(_l("Longest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
+    loan_min_days = WholeNumberField(_l("Shortest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
+    loan_max_days = WholeNumberField(_l("Longest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
     visibility = RadioField(_l("Who can see it"), default="partners")
     available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
 
@@ -72,7 +63,7 @@ class ListingForm(FlaskForm):
         if not (field.data or self.give_away.data or self.swap.data):
             raise ValidationError(_l("Choose at least one way to share it."))
 
-    def validate_loan_min_days(self, field: IntegerField) -> None:
+    def validate_loan_min_days(self, field: WholeNumberField) -> None:
         if self.lend.data and field.data and self.loan_max_days.data and field.data > self.loan_max_days.data:
             raise ValidationError(_l("The shortest loan cannot be longer than the longest."))
 
@@ -105,7 +96,7 @@ class SearchForm(SearchWords):
     available_from = DateField(_l("Available from"), validators=[Optional()])
     available_until = DateField(_l("Available until"), validators=[Optional()])
     near_site_id = SelectField(_l("Near"), coerce=filter_id, validators=[Optional()], validate_choice=False)
-    within_km = IntegerField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
+    within_km = WholeNumberField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
     sort = SelectField(_l("Sort by"), default="relevance")
 
     def validate_available_until(self, field: DateField) -> None:

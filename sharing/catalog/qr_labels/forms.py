@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.validators import NumberRange
 
 from sharing.catalog.qr_labels.sheet import A4_70X37
+from sharing.web.forms import WholeNumberField
 
 PER_SHEET = A4_70X37.per_sheet
 
@@ -20,7 +21,7 @@ class LabelSheetForm(FlaskForm):
         csrf = False  # a GET that changes nothing
 
     copies = RadioField(_l("How many labels"), default="one")
-    start = IntegerField(
+    start = WholeNumberField(
         _l("Start at label"), default=1, validators=[NumberRange(1, PER_SHEET)],
         description=_l("On a sheet already partly used: the first free label, counted row by row from the "
                        "top left (1–%(last)d).", last=PER_SHEET))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.wants.rules import DESCRIPTION_MAX, QUANTITY_MAX, WORDS_MAX
 from sharing.web.arguments import optional_id
+from sharing.web.forms import WholeNumberField
 
 
 class WantForm(FlaskForm):
@@ -18,7 +19,7 @@ class WantForm(FlaskForm):
                        "A listing must contain every word, so fewer words find more."))
     category_id = SelectField(_l("Category (optional)"), coerce=optional_id, validators=[Optional()],
                               description=_l("A listing in this category or one below it matches."))
-    quantity = IntegerField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, QUANTITY_MAX)])
+    quantity = WholeNumberField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, QUANTITY_MAX)])
     needed_by = DateField(_l("Needed by (optional)"), validators=[Optional()],
                           description=_l("After this day the wanted item expires and is no longer matched."))
     description = TextAreaField(_l("More about it (optional)"), validators=[Length(max=DESCRIPTION_MAX)],

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField
+from wtforms import DateField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
+from sharing.web.forms import WholeNumberField
 
 PREFIX = "queue"
 
 
 class JoinForm(FlaskForm):
-    quantity = IntegerField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
+    quantity = WholeNumberField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
     first_day = DateField(_l("From"), validators=[InputRequired()])
     last_day = DateField(_l("To (loans)"), validators=[Optional()],
                          description=_l("Leave it empty if you want it for good."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.categories.forms import LocalNumberField
@@ -12,6 +12,7 @@ from sharing.catalog.listings.models import MAX_QUANTITY
 from sharing.logistics.jobs.rules import GOODS_MAX, MAX_VOLUME_M3, MAX_WEIGHT_KG, NOTES_MAX
 from sharing.logistics.labels import JOB_STATUS_LABELS
 from sharing.web.arguments import optional_id
+from sharing.web.forms import WholeNumberField
 
 DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 NOTES_HELP = _l("What the driver needs to know: the way in, whom to ask for. Write no more about people than that.")
@@ -47,7 +48,7 @@ class ManualJobForm(FlaskForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     goods = StringField(_l("What is carried"), validators=[InputRequired(), Length(max=GOODS_MAX)],
                         description=_l("For example: “Two whiteboards and a bookcase”."))
-    quantity = IntegerField(_l("Number of pieces"), default=1,
+    quantity = WholeNumberField(_l("Number of pieces"), default=1,
                             validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
     volume_m3 = LocalNumberField(_l("Volume (m³)"), validators=[InputRequired(), NumberRange(0, MAX_VOLUME_M3)],
                                  description=_l("All of it together, as it takes space in a vehicle."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sharing.catalog.categories.forms import LocalNumberField
@@ -18,6 +18,7 @@ from sharing.logistics.vehicles.rules import (
     SOURCE_MAX,
 )
 from sharing.web.arguments import optional_id
+from sharing.web.forms import WholeNumberField
 
 DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 
@@ -31,7 +32,7 @@ class VehicleForm(FlaskForm):
                           description=_l("Their transport coordinators may plan with it too."))
     volume_m3 = LocalNumberField(_l("Load volume (m³)"), validators=[InputRequired(), NumberRange(0, MAX_VOLUME_M3)],
                                  render_kw=DECIMAL)
-    payload_kg = IntegerField(_l("Payload (kg)"), validators=[InputRequired(), NumberRange(1, MAX_PAYLOAD_KG)],
+    payload_kg = WholeNumberField(_l("Payload (kg)"), validators=[InputRequired(), NumberRange(1, MAX_PAYLOAD_KG)],
                               description=_l("The weight it may carry."))
     depot_site_id = SelectField(_l("Depot"), coerce=optional_id,
                                 validators=[InputRequired(message=_l("Choose the vehicle's depot."))],

@@ -11,7 +11,6 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
-from werkzeug.exceptions import HTTPException
 
 from sharing.web.redirects import this_page
 from sharing.web.templating import add_template_helpers
@@ -64,24 +63,10 @@ def page_gettext() -> dict[str, object]:
             "ngettext": _make_new_ngettext(translations.ungettext)}
 
 
-def _answers_get(path: str) -> bool:
-    """Whether an address of this app (as the browser has it, mount point included) shows a page."""
-    root = request.script_root
-    if root and not path.startswith(root + "/"):
-        return False
-    try:
-        current_app.url_map.bind(request.host, script_name=root or "/").match(path[len(root):], method="GET")
-    except HTTPException:  # NotFound, MethodNotAllowed; a redirect too: not a page to come back to
-        return False
-    return True
-
-
 def init_app(app: Flask) -> None:
     add_template_helpers(app, filters={"money": money, "when": when, "number": format_decimal})
 
     @app.context_processor
     def language_context() -> dict[str, object]:
-        back = "" if not has_request_context() else this_page(  # where the language switch comes back to
-            request.method, request.full_path, request.referrer, request.host, _answers_get)
         return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES, **page_gettext(),
-                "language_next": back}
+                "language_next": this_page() if has_request_context() else ""}  # where the switch comes back to

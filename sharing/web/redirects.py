@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from flask import current_app, request
+from werkzeug.exceptions import HTTPException
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -16,14 +18,26 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
-def this_page(method: str, full_path: str, referrer: str | None, host: str, answers_get: Callable[[str], bool]) -> str:
+def this_page() -> str:
     """Where to come back to this page (after switching language): its own address, or, for a
     page shown in answer to a form (a refused one), the page the form was on, if that address
-    answers a GET (a form refused twice was sent from an address that answers only forms); our
+    shows a page (a form refused twice was sent from an address that answers only forms); our
     own pages only, else none (the front page)."""
-    if method in ("GET", "HEAD"):
-        return full_path
-    parts = urlsplit(referrer or "")
-    if parts.netloc != host or not parts.path.startswith("/") or not answers_get(parts.path):
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host or not _shows_a_page(parts.path):
         return ""
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _shows_a_page(path: str) -> bool:
+    """Whether an address of this app (as the browser has it, mount point included) answers a GET."""
+    root = request.script_root
+    if not path.startswith(root + "/"):
+        return False
+    try:
+        current_app.url_map.bind(request.host, script_name=root or "/").match(path[len(root):], method="GET")
+    except HTTPException:  # NotFound, MethodNotAllowed; a redirect too: not a page to come back to
+        return False
+    return True

@@ -54,9 +54,8 @@ class ListingForm(FlaskForm):
     # What the rules would refuse once the rest is right (catalog/listings/rules.validate), told
     # with everything else the first time round rather than one refusal at a time.
     def validate_condition(self, field: SelectField) -> None:
-        if self.kind.data == "thing" and not field.data:
-            raise ValidationError(_l("Choose the condition."))
-        if field.data and field.data not in {c.value for c in CONDITION_LABELS}:
+        needed = self.kind.data == "thing"  # and none but the known ones, for anything
+        if (needed and not field.data) or (field.data and field.data not in {c.value for c in CONDITION_LABELS}):
             raise ValidationError(_l("Choose the condition."))
 
     def validate_lend(self, field: BooleanField) -> None:

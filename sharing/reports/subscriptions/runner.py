@@ -68,10 +68,10 @@ def _send(subscription_id: int, month: int, *, now: datetime) -> bool:
         if not rules.claim(session, subscription_id=subscription_id, month=month, now=now):
             session.rollback()
             return False  # sent by another run
-        queue_mail(session, to=to, subject=_l("Delningstjänsten: the reuse report of %(month)s",
-                                              month=month_name(month, locale)),
+        named = month_name(month, locale)
+        queue_mail(session, to=to, subject=_l("Delningstjänsten: the reuse report of %(month)s", month=named),
                    template="reports/mail/monthly_report.txt", locale=locale, attachments=attached,
-                   month=month_name(month, locale), municipality=municipality.name if municipality else "",
+                   month=named, municipality=municipality.name if municipality else "",
                    selection=chosen.args(), spreadsheet_left_out=len(attached) < len(files))
         session.commit()
     return True

@@ -265,6 +265,15 @@ def test_rows_with_errors_are_listed_in_swedish_and_nothing_is_written(client, a
     assert count(db, ListingImport) == 0
 
 
+def test_a_row_is_told_every_rule_it_breaks_at_once(db, setting):
+    # One round of corrections, not one per rule: no way to share it and no condition.
+    preview = check(db, setting, csv_bytes([chair_row(Utlåning="nej", Överlåtelse="", Skick="")]))
+    assert sorted((e.column, e.message) for e in preview.errors) == [
+        ("Skick", "Choose the condition."),
+        ("Utlåning / Överlåtelse / Byte", "Choose at least one way to share it."),
+    ]
+
+
 def test_a_nul_character_in_a_cell_is_refused_at_the_preview(db, setting):
     rows = [chair_row(f"Kontorsstol nummer {n}") for n in range(60)]  # past the first 4 kB, which are sniffed
     rows.append(chair_row("Kontorsstol\x00svart"))

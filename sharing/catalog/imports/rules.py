@@ -2,7 +2,7 @@
 listing rules before anything is written, and running a confirmed import all or nothing.
 
 The file speaks Swedish (headers such as Rubrik, Kategori, Skick; English aliases work too).
-Every row becomes a ``ListingDetails`` and passes the same ``listings.validate`` as a listing
+Every row becomes a ``ListingDetails`` and is checked by the same ``listings.problems`` as a listing
 entered by hand; at run time ``listings.save_listing`` checks each again, so a row that became
 invalid after the preview (a site closed, say) fails the whole import instead of half of it.
 
@@ -531,16 +531,20 @@ def _check_row(session: Session, number: int, values: dict[str, Any], headers: d
     category_id, site_id = parsed.pop("category"), parsed.pop("site")
     details = ListingDetails(kind=vocabulary.category_kinds[category_id], category_id=category_id,
                                       site_id=site_id, contact_user_id=by.id, **parsed)
-    try:
-        listings.validate(session, by, details)
-    except DomainError as error:
-        key = _COLUMN_OF_FIELD.get(error.field or "", error.field or "")
-        column = headers.get(key, COLUMN_BY_KEY[key].header) if key in COLUMN_BY_KEY else ""
-        if key == "lend":  # "choose at least one way to share it" concerns all three columns
-            column = " / ".join(headers.get(k, COLUMN_BY_KEY[k].header) for k in OFFERS)
-        return CheckedRow(number, None, [RowError(number, column, error.message, dict(error.params))])
+    refused = [_row_error(number, error, headers) for error in listings.problems(session, by, details)]
+    if refused:
+        return CheckedRow(number, None, refused)
     return CheckedRow(number, details, [], category=vocabulary.category_paths[category_id],
                       site=vocabulary.site_names[site_id])
+
+
+def _row_error(number: int, error: DomainError, headers: dict[str, str]) -> RowError:
+    """A rule the row's listing breaks, told at the column it concerns."""
+    key = _COLUMN_OF_FIELD.get(error.field or "", error.field or "")
+    column = headers.get(key, COLUMN_BY_KEY[key].header) if key in COLUMN_BY_KEY else ""
+    if key == "lend":  # "choose at least one way to share it" concerns all three columns
+        column = " / ".join(headers.get(k, COLUMN_BY_KEY[k].header) for k in OFFERS)
+    return RowError(number, column, error.message, dict(error.params))
 
 
 def _number(value: Any) -> float:

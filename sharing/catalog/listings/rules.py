@@ -142,46 +142,62 @@ def category_path(session: Session, category_id: int) -> list[Category]:
 
 
 def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Category, Site]:
-    """The rules a listing's details must meet (saving and the import's preview both ask here)."""
+    """The rules a listing's details must meet (saving and the import's preview both ask here):
+    the first they break is raised."""
+    found = problems(session, user, details)
+    if found:
+        raise found[0]
+    category, site = session.get(Category, details.category_id), session.get(Site, details.site_id)
+    assert category is not None and site is not None  # problems() found both
+    return category, site
+
+
+def problems(session: Session, user: Actor, details: ListingDetails) -> list[DomainError]:
+    """Every rule the details break, in the form's order, one for each field (the import's
+    preview shows a row's all at once)."""
+    found: list[DomainError] = []
     if not details.title.strip():
-        raise DomainError(N_("Give the listing a title."), field="title")
+        found.append(DomainError(N_("Give the listing a title."), field="title"))
     category = session.get(Category, details.category_id)
     if category is None:
-        raise DomainError(N_("Choose a category."), field="category_id")
-    if category.kind != details.kind:
-        raise DomainError(N_("The category does not fit the kind of resource: "
-                             "choose one that does, or change the kind."), field="category_id")
+        found.append(DomainError(N_("Choose a category."), field="category_id"))
+    elif category.kind != details.kind:
+        found.append(DomainError(N_("The category does not fit the kind of resource: "
+                                    "choose one that does, or change the kind."), field="category_id"))
     site = session.get(Site, details.site_id)
     if site is None or site.municipality_id != user.municipality_id or not site.active:
-        raise DomainError(N_("Choose one of your municipality's sites."), field="site_id")
+        found.append(DomainError(N_("Choose one of your municipality's sites."), field="site_id"))
     offers = {name for name in ("lend", "give_away", "swap") if getattr(details, name)}
     if not offers:
-        raise DomainError(N_("Choose at least one way to share it."), field="lend")
-    if not offers <= OFFERS_BY_KIND[details.kind]:
-        raise DomainError(N_("Places and services can only be booked for a time, not handed over."), field="lend")
+        found.append(DomainError(N_("Choose at least one way to share it."), field="lend"))
+    elif not offers <= OFFERS_BY_KIND[details.kind]:
+        found.append(DomainError(N_("Places and services can only be booked for a time, not handed over."),
+                                 field="lend"))
     if details.kind == ResourceKind.THING and details.condition is None:
-        raise DomainError(N_("Choose the condition."), field="condition")
+        found.append(DomainError(N_("Choose the condition."), field="condition"))
     if not 1 <= details.quantity <= MAX_QUANTITY:
-        raise DomainError(N_("The quantity is from 1 to %(max)s."), field="quantity", max=MAX_QUANTITY)
+        found.append(DomainError(N_("The quantity is from 1 to %(max)s."), field="quantity", max=MAX_QUANTITY))
     for name, largest in FIGURE_LIMITS.items():
         value = getattr(details, name)
         # Reports add these up: no negative, infinite or absurd figure may enter.
         if value is not None and not (math.isfinite(value) and 0 <= value <= largest):
-            raise DomainError(N_("Enter a number from 0 to %(max)s."), field=name, max=largest)
+            found.append(DomainError(N_("Enter a number from 0 to %(max)s."), field=name, max=largest))
+    loan_days_fit = True
     for name in ("loan_min_days", "loan_max_days"):
         value = getattr(details, name)
         if value is not None and not 1 <= value <= MAX_LOAN_DAYS:
-            raise DomainError(N_("A loan is from 1 to %(max)s days."), field=name, max=MAX_LOAN_DAYS)
-    if details.lend and details.loan_min_days and details.loan_max_days and \
+            found.append(DomainError(N_("A loan is from 1 to %(max)s days."), field=name, max=MAX_LOAN_DAYS))
+            loan_days_fit = False
+    if loan_days_fit and details.lend and details.loan_min_days and details.loan_max_days and \
             details.loan_min_days > details.loan_max_days:
-        raise DomainError(N_("The shortest loan cannot be longer than the longest."), field="loan_min_days")
+        found.append(DomainError(N_("The shortest loan cannot be longer than the longest."), field="loan_min_days"))
     if details.contact_user_id is not None:
         contact = session.get(User, details.contact_user_id)
         if (contact is None or contact.municipality_id != user.municipality_id or not contact.active
                 or not contact.has_role(Role.FACILITY_MANAGER)):
-            raise DomainError(N_("Choose a contact among your municipality's facility managers."),
-                              field="contact_user_id")
-    return category, site
+            found.append(DomainError(N_("Choose a contact among your municipality's facility managers."),
+                                     field="contact_user_id"))
+    return found
 
 
 def save_listing(

@@ -34,7 +34,7 @@ class ProviderForm(FlaskForm):
                                                  "the stored one."),
                                   render_kw={"autocomplete": "off"})
     email_domains = StringField(_l("E-mail domains"), validators=[InputRequired(), Length(max=500)],
-                                description=_l("Whose addresses end in these domains sign in here, "
+                                description=_l("Whose addresses end in these domains log in here, "
                                                "comma-separated: skurup.se, skola.skurup.se"))
     claim = StringField(_l("Claim with groups or roles"), default="groups",
                         validators=[InputRequired(), Length(max=100)])

@@ -11,7 +11,7 @@ EVENTS = {
     "accounts.sso.configured": _l("Sign-in with the municipality's account configured"),
     "accounts.sso.account_created": _l("Account created at the first sign-in"),
     "accounts.sso.account_linked": _l("Account linked to the municipality's sign-in"),
-    "accounts.sso.signed_in": _l("Signed in with the municipality's account"),
+    "accounts.sso.signed_in": _l("Logged in with the municipality's account"),
     "accounts.sso.refused": _l("Sign-in with the municipality's account refused"),
 }
 

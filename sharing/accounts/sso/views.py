@@ -132,7 +132,7 @@ def callback(provider_id: int) -> Response:
         if error.error == "mismatching_state":
             return _refused(provider, _("That sign-in was already used or has expired. Log in again."),
                             "unknown or used state")
-        return _refused(provider, _("%(municipality)s did not let you sign in. If you think you should, ask your "
+        return _refused(provider, _("%(municipality)s did not let you log in. If you think you should, ask your "
                                     "IT support.", municipality=name), f"provider error: {error.error}")
     except DomainError as error:
         return _refused(provider, refusal(error), "client secret unreadable")

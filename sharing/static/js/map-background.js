@@ -22,6 +22,8 @@
       return response.json();
     }).then(function (geojson) {
       var filled = !element.dataset.tiles;
+      // The places' names lie under the markers: what one clicks is never hidden by a name.
+      if (filled && !map.getPane("places")) { map.createPane("places").style.zIndex = 450; }
       var layer = L.geoJSON(geojson, {
         interactive: false,
         style: function () {
@@ -32,7 +34,7 @@
           var dot = L.circleMarker(latlng, { radius: seat ? 4 : 3, color: "#333", weight: 1, fillColor: "#333",
                                              fillOpacity: 1, interactive: false });
           if (filled) {
-            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [4, 0],
+            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [14, 0], pane: "places",
                                                        className: seat ? "map-place map-place-seat" : "map-place",
                                                        interactive: false });
           }

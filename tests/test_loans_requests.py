@@ -272,6 +272,47 @@ def test_a_take_over_of_every_piece_hands_the_listing_over(db, s):
         ask(db, s, borrow(s, quantity=1))
 
 
+def test_pieces_handed_over_early_are_held_from_then_if_no_one_else_holds_them_meanwhile(db, s):
+    week = TODAY + timedelta(days=7)
+    early = ask(db, s, borrow(s, quantity=20, first=week, days=7))
+    meanwhile = ask(db, s, borrow(s, quantity=4, first=TODAY + timedelta(days=2), days=2), by=s["colleague"])
+    for request in (early, meanwhile):
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+    db.commit()
+    loans.hand_over(db, early, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    # Out from today: the days before its first are no longer free for 20 of the pieces.
+    assert holds.free_pieces(db, s["chairs"], holds.days(TODAY + timedelta(days=1), TODAY + timedelta(days=1))) == 4
+    assert db.get(Hold, early.hold_id).starts_at <= utcnow()
+    assert early.starts_at.date() >= week - timedelta(days=1)  # the loan's agreed days stay as they were
+    with pytest.raises(holds.NotFree):  # the day the 4 others are lent too, none is left
+        ask(db, s, borrow(s, quantity=1, first=TODAY + timedelta(days=2), days=1))
+
+    # Pieces others hold before its first day are not handed over early.
+    late = ask(db, s, borrow(s, quantity=4, first=week, days=3), by=s["colleague"])
+    loans.approve(db, late, by=s["manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(holds.NotFreeBefore) as refused:
+        loans.hand_over(db, late, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    assert refused.value.free == 0 and late.status == "approved"
+    assert db.get(Hold, late.hold_id).out_at is None
+
+
+def test_pieces_taken_over_early_are_never_those_others_hold_meanwhile(db, s):
+    later = TODAY + timedelta(days=10)
+    take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, first=later, last_day=None))
+    meanwhile = ask(db, s, borrow(s, quantity=20, first=TODAY + timedelta(days=2), days=3), by=s["colleague"])
+    for request in (take_over, meanwhile):
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(holds.NotFreeBefore) as refused:
+        loans.hand_over(db, take_over, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    assert refused.value.free == 4
+    assert db.get(type(s["chairs"]), s["chairs"].id).quantity == 24 and take_over.status == "approved"
+
+
 def test_a_swap_passes_both_listings_in_one_go_or_not_at_all(db, s, factory):
     from sharing.catalog.listings import rules as listing_rules
     from sharing.catalog.listings.models import ListingStatus

@@ -65,6 +65,16 @@ class NotFree(Conflict):
         self.free = free
 
 
+class NotFreeBefore(Conflict):
+    """Pieces handed over before their booking's first day would be out while others hold them."""
+
+    def __init__(self, free: int) -> None:
+        super().__init__(NP_("Only %(num)d piece is free before the agreed first day: hand them over on that day.",
+                             "Only %(num)d pieces are free before the agreed first day: hand them over on that "
+                             "day."), num=free)
+        self.free = free
+
+
 def _overlapping(period: Period) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > period.starts_at)]
     if period.ends_at is not None:
@@ -236,7 +246,8 @@ def end(session: Session, *, hold_id: int, at: datetime) -> None:
 
 def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
     """The held pieces left their owner (a loan handed over): out until ``bring_back``, whatever
-    the period says. Returns the listing, locked for the rest of the transaction."""
+    the period says; before its first day, the hold starts then (if the pieces are free until
+    that day). Returns the listing, locked for the rest of the transaction."""
     held = session.get(Hold, hold_id)
     if held is None:
         raise DomainError(N_("This booking is no longer in force."))
@@ -245,6 +256,13 @@ def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
     if held.released_at is not None:
         raise DomainError(N_("This booking is no longer in force."))
     if held.out_at is None:
+        if at < held.starts_at:  # handed over early: held from now on, if no one else holds them until then
+            before = Period(at, held.starts_at)
+            free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, before,
+                                                                 leaving_out=held.id), before))
+            if held.quantity > free:
+                raise NotFreeBefore(free)
+            held.starts_at = at
         held.out_at = at
         session.add(held)
         session.flush()

@@ -11,6 +11,7 @@ from sharing.catalog.holds.models import HoldPurpose
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, Visibility
 from sharing.clock import utcnow
+from sharing.errors import DomainError
 
 MAY = {day: date(2031, 5, day) for day in range(1, 32)}  # MAY[3] is the 3rd of May 2031
 
@@ -168,3 +169,17 @@ def test_kept_results_follow_the_holds_for_every_municipality(db, factory, clien
         auth.logout()
         auth.login(s[reader])
         assert "Stolar" not in client.get(address).get_data(as_text=True).split("<main", 1)[1]
+
+
+@pytest.mark.parametrize("dates", ["available_from=9999-12-31", "available_from=0001-01-01",
+                                   "available_from=2031-05-15&available_until=9999-12-31"])
+def test_days_beyond_the_calendar_are_refused_not_a_server_error(db, factory, client, auth, s, dates):
+    listing(factory, s, "Stolar", quantity=5)
+    auth.login(s["skurup_employee"])
+    answer = client.get(f"/api/v1/listings?q=stol&{dates}")
+    assert answer.status_code == 400 and "2000-01-01 to 2999-12-31" in answer.get_json()["detail"]
+    page = client.get(f"/catalog/?q=stol&{dates}")
+    assert page.status_code == 200
+    assert "Välj ett datum från 2000-01-01 till 2999-12-31." in page.get_data(as_text=True)
+    with pytest.raises(DomainError):
+        holds.days(date(9999, 12, 31), None)

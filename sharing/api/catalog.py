@@ -30,6 +30,7 @@ from sharing.api.common import (
 from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.categories.rules import category_tree, current_factor
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import Condition, ListingDetails, ListingStatus
 from sharing.catalog.photos import rules as photos
@@ -128,9 +129,9 @@ SEARCH_PARAMETERS: dict[str, dict[str, Any]] = {
     "offer": {"type": "string", "enum": ["lend", "give_away", "swap"]},
     "sort": {"type": "string", "enum": ["relevance", "newest", "title"]},
     "available_from": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
-                       "description": "Available for a period from this day (YYYY-MM-DD): listed as available "
-                                      "then, and at least one piece not booked for the whole period. Without "
-                                      "available_until, the period is this day alone"},
+                       "description": "Available for a period from this day (YYYY-MM-DD, 2000-01-01 to "
+                                      "2999-12-31): listed as available then, and at least one piece not booked "
+                                      "for the whole period. Without available_until, the period is this day alone"},
     "available_until": {"type": "string", "format": "date", "pattern": DATE_PATTERN,
                         "description": "... until this day, inclusive (YYYY-MM-DD); alone, the period starts today"},
 }
@@ -165,6 +166,10 @@ def find_listings() -> Response:
     )
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))
+    for name in ("available_from", "available_until"):
+        day = getattr(filters, name)
+        if day is not None and not holds.in_calendar(day):
+            raise ProblemError(problem(400, f"'{name}' must be from {holds.FIRST_DAY} to {holds.LAST_DAY}."))
     found = listings.find(db_session, viewer=current_user, filters=filters)
     rows = [ListingFound.model_validate(item).model_copy(update={"free_pieces": found.free.get(id_of(item))})
             for item in found.items]

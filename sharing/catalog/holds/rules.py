@@ -48,8 +48,20 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SWEDEN)
 
 
+# The days a period may name: wide enough for any booking or search, and inside the calendar's
+# arithmetic (9999-12-31 has no next day; the year 1 no midnight in UTC).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def in_calendar(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def days(first: date, last: date | None) -> Period:
     """Whole Swedish days, ``first`` to ``last`` inclusive (``last`` None: for good, from ``first``)."""
+    if not in_calendar(first) or (last is not None and not in_calendar(last)):
+        raise DomainError(N_("Choose a date from %(first)s to %(last)s."), field="starts_on",
+                          first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     if last is not None and last < first:
         raise DomainError(N_("The last day must not be before the first."), field="ends_on")
     return Period(midnight(first), midnight(last + timedelta(days=1)) if last is not None else None)

@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.categories.labels import KIND_LABELS
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
 from sharing.web.arguments import filter_id, optional_id
 from sharing.web.forms import LocalNumberField, WholeNumberField
@@ -84,6 +85,12 @@ class SearchWords(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
 
 
+def _in_calendar(field: DateField) -> None:
+    if field.data and not holds.in_calendar(field.data):
+        raise ValidationError(_l("Choose a date from %(first)s to %(last)s.", first=holds.FIRST_DAY.isoformat(),
+                                 last=holds.LAST_DAY.isoformat()))
+
+
 class SearchForm(SearchWords):
     """The catalog's search, read from the query string so a search can be bookmarked."""
 
@@ -98,7 +105,11 @@ class SearchForm(SearchWords):
     within_km = WholeNumberField(_l("Within (km)"), validators=[Optional(), NumberRange(1, 500)])
     sort = SelectField(_l("Sort by"), default="relevance")
 
+    def validate_available_from(self, field: DateField) -> None:
+        _in_calendar(field)
+
     def validate_available_until(self, field: DateField) -> None:
+        _in_calendar(field)
         if field.data and self.available_from.data and field.data < self.available_from.data:
             raise ValidationError(_l("The end of the period comes before its start: "
                                      "choose an end on or after the start."))

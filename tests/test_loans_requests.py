@@ -231,6 +231,19 @@ def test_day_periods_follow_swedish_midnights_across_the_clock_change():
 
 # --- For good: take-overs and swaps ---------------------------------------------------------
 
+def test_the_history_counts_the_loans_handed_over_not_those_asked_for(db, s):
+    from sharing.catalog.transfers import rules as transfers
+
+    lent = ask(db, s)
+    ask(db, s, borrow(s, quantity=2), by=s["colleague"])  # asked for, never lent
+    loans.approve(db, lent, by=s["manager"], now=utcnow())
+    assert transfers.history(db, s["chairs"]).loans == 0
+    loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    loans.take_back(db, lent, condition=None, remarks="", damage="", by=s["manager"], now=utcnow())
+    db.commit()
+    assert transfers.history(db, s["chairs"]).loans == 1  # lent once, and back
+
+
 def test_a_take_over_of_some_pieces_splits_the_listing_and_keeps_its_history(db, s):
     from sharing.catalog.transfers import rules as transfers
 

@@ -89,9 +89,10 @@ class History:
 _TRANSFERS_OF = select(ListingTransfer).where(or_(col(ListingTransfer.to_listing_id) == bindparam("listing_id"),
                                                   col(ListingTransfer.from_listing_id) == bindparam("listing_id")))
 _CAME_TO = select(ListingTransfer).where(col(ListingTransfer.to_listing_id) == bindparam("listing_id"))
+# A loan made is one handed out: a request asked or approved has made none yet.
 _LOANS_OF = select(func.count()).select_from(Hold).where(
     col(Hold.listing_id) == bindparam("listing_id"), col(Hold.purpose) == HoldPurpose.LOAN.value,
-    col(Hold.released_at).is_(None))
+    col(Hold.out_at).is_not(None))
 # How many loans the listing made, as a column of another query of the listing's (its page's).
 LOANS_OF_LISTING = _LOANS_OF.scalar_subquery()
 

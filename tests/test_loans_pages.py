@@ -95,6 +95,16 @@ def test_asking_for_more_than_is_free_says_so_in_swedish_and_keeps_the_form(clie
     assert db.scalar(select(LoanRequest.id).where(LoanRequest.quantity == 5)) is None
 
 
+def test_the_ask_page_shows_whole_weeks_under_their_numbers_as_the_listing_page_does(client, auth, s):
+    auth.login(s["employee"])
+    week = TODAY.isocalendar()[1]
+    for path in (f"/catalog/{s['chairs'].id}", f"/loans/ask/{s['chairs'].id}"):
+        page = client.get(path).get_data(as_text=True)
+        table = page.split('class="availability-calendar"', 1)[1]
+        assert re.findall(r'<th scope="row">(\d+)</th>', table)[0] == str(week)
+        assert re.search(r'<abbr title="(\w+)"', table).group(1) == "måndag"
+
+
 def test_the_ask_forms_blank_fields_are_rendered_once_and_follow_the_sites(app, client, auth, db, factory, s):
     """Listings of one kind and offers have the same blank form on their pages: its fields are
     rendered once for the reader's language and municipality, and a new site shows at once."""

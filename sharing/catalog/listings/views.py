@@ -324,6 +324,13 @@ def _weekday_names(locale: str, first: int) -> tuple[tuple[str, str], ...]:
 _CELL = '<td class="{}"><span class="day">{}/{}</span><span class="{}">{}</span></td>'
 
 
+def weeks_ahead(listing: Listing, today: date) -> list[holds.Day]:
+    """Free pieces day by day, from this week's Monday for CALENDAR_WEEKS weeks: whole weeks,
+    each row of the table under its number."""
+    monday = today - timedelta(days=today.weekday())
+    return holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7)
+
+
 def availability(calendar: list[holds.Day], *, quantity: int, today: date) -> Availability:
     """The table of ``calendar`` (catalog/_availability.html), in the reader's language. A page
     shows six weeks of days: their cells are put together here, and what a cell says is worked
@@ -375,9 +382,7 @@ def detail(listing_id: int) -> str:
     path = listings.category_path(db_session, listing.category_id)
     factor = current_factor(db_session, listing.category_id, line=path[::-1])
     today = today_in_sweden(utcnow())
-    monday = today - timedelta(days=today.weekday())
-    calendar = holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7) \
-        if listing.status in holds.BOOKABLE else []
+    calendar = weeks_ahead(listing, today) if listing.status in holds.BOOKABLE else []
     history = transfers.history(db_session, listing, loans=loans)
     shown = ShownListing(listing=listing, today=today, calendar=calendar)
     panels = [Markup(panel(shown)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]

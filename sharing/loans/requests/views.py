@@ -26,7 +26,7 @@ from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS
 from sharing.catalog.listings.models import Condition, Listing
 from sharing.catalog.listings.rules import listing_to_see
-from sharing.catalog.listings.views import ShownListing, availability
+from sharing.catalog.listings.views import ShownListing, availability, weeks_ahead
 from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
 from sharing.catalog.photos.rules import Upload
@@ -158,7 +158,7 @@ def ask(listing_id: int) -> ResponseReturnValue:
             return redirect(url_for("loans.detail", request_id=made.id))
     _offer_choices(form, listing, sites=_delivery_sites())
     today = today_in_sweden(utcnow())
-    calendar = holds.calendar(db_session, listing, first=today, count=28)
+    calendar = weeks_ahead(listing, today)
     page = render_template("loans/ask.html", listing=listing, fields=_fields(form, listing), form=form,
                            queue_form=queue_form,
                            availability=availability(calendar, quantity=listing.quantity, today=today))

@@ -18,7 +18,7 @@ from sharing.events import DomainEvent
 from sharing.loans import events
 from sharing.loans.queue.models import QueueEntry
 from sharing.loans.requests import rules as loans
-from sharing.loans.requests.models import LoanRequest, RequestKind
+from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind
 from sharing.loans.requests.rules import RequestDetails
 from tests.factories import PASSWORD
 from tests.servers import HttpClient, gunicorn
@@ -124,6 +124,36 @@ def test_loans_extended_at_once_into_the_same_free_pieces_get_them_once(app, db,
     assert sorted(db.get(LoanRequest, made.id).ends_at > holds.midnight(LAST + timedelta(days=1))
                   for made in short) == [False, True]
     assert holds.free_pieces(db, s["chairs"], holds.days(LAST + timedelta(days=1), LAST + timedelta(days=3))) == 0
+
+
+def test_a_loan_returned_while_it_is_extended_frees_its_pieces_from_the_return(app, db, s, tmp_path):
+    """The borrower extends and the owner takes the pieces back, ten times each at once: either
+    the return comes first and the extension is refused, or the extension and then the return;
+    the pieces are free from the return on, whichever, and no answer is a server error."""
+    made = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s, 10, TODAY, TODAY + timedelta(days=2)),
+                     by=s["employees"][0], now=utcnow())
+    loans.approve(db, made, by=s["manager"], now=utcnow())
+    loans.hand_over(db, made, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    with gunicorn(app.config["SHARING_DATABASE_URL"], tmp_path) as base:
+        borrower, owner = signed_in(base, [s["employees"][0], s["manager"]])
+
+        def act(n):
+            if n % 2:
+                client, token = owner
+                return client.post(f"/loans/{made.id}/return", {"csrf_token": token})
+            client, token = borrower
+            return client.post(f"/loans/{made.id}/extend",
+                               {"csrf_token": token, "last_day": (TODAY + timedelta(days=20 + n)).isoformat()})
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = [status for status, _ in pool.map(act, range(20))]
+    assert 500 not in answers and answers.count(302) >= 1, answers
+    db.expire_all()
+    assert db.get(LoanRequest, made.id).status == "returned"
+    held = db.get(Hold, made.hold_id)
+    assert held.back_at is not None and held.ends_at <= utcnow()
+    assert holds.free_pieces(db, s["chairs"], holds.days(TODAY + timedelta(days=3), TODAY + timedelta(days=30))) == 24
 
 
 def test_one_user_joining_a_queue_many_times_at_once_gets_one_place(app, db, s, tmp_path):

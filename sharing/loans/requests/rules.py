@@ -453,6 +453,16 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
                     last_day, today=today_in_sweden(now))
     until = holds.days(last_day, last_day).ends_at
     assert until is not None
+    # The request's row first, then the listing's, as every step takes them: a return at the
+    # same moment either waits, or came first and this finds the loan over.
+    with session.no_autoflush:
+        claimed = session.execute(update(LoanRequest).where(
+            col(LoanRequest.id) == request.id, col(LoanRequest.status).in_((S.APPROVED.value, S.HANDED_OVER.value)))
+            .values(updated_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+        session.refresh(request)
+        raise Conflict(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
+                       current=Term(STATUS_NAMES[RequestStatus(request.status)]))
     previous = request.ends_at
     holds.extend(session, hold_id=request.hold_id, until=until, now=now)
     request.ends_at, request.updated_at = until, now

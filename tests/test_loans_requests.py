@@ -326,6 +326,32 @@ def test_pieces_taken_over_early_are_never_those_others_hold_meanwhile(db, s):
     assert db.get(type(s["chairs"]), s["chairs"].id).quantity == 24 and take_over.status == "approved"
 
 
+def test_a_swap_offering_more_than_is_free_is_told_at_what_is_offered(db, s, factory):
+    from sharing.catalog.listings import rules as listing_rules
+    from sharing.catalog.listings.models import ListingStatus
+
+    s["chairs"].swap = True
+    db.commit()
+    tables = factory.listing_published(site=s["skurup_site"], by=s["skurup_manager"], title="Bord", quantity=3,
+                                       swap=True, lend=False)
+    offer = dict(kind=RequestKind.SWAP, quantity=2, last_day=None, offered_listing_id=tables.id)
+    with pytest.raises(DomainError) as refused:
+        ask(db, s, borrow(s, **offer, offered_quantity=50))
+    assert (refused.value.field, refused.value.params["num"]) == ("offered_quantity", 3)
+    db.rollback()
+    ask(db, s, borrow(s, **offer, offered_quantity=2), by=s["colleague"])  # 1 of the 3 tables is left
+    with pytest.raises(DomainError) as refused:
+        ask(db, s, borrow(s, **offer, offered_quantity=2))
+    assert not isinstance(refused.value, holds.NotFree)  # the chairs asked for are free: no queue for them
+    assert (refused.value.field, refused.value.params["num"]) == ("offered_quantity", 1)
+    db.rollback()
+    listing_rules.set_status(db, listing=tables, to=ListingStatus.WITHDRAWN, by=s["skurup_manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(DomainError) as refused:  # a withdrawn listing is offered no more
+        ask(db, s, borrow(s, **offer, offered_quantity=1))
+    assert refused.value.field == "offered_listing_id"
+
+
 def test_a_swap_passes_both_listings_in_one_go_or_not_at_all(db, s, factory):
     from sharing.catalog.listings import rules as listing_rules
     from sharing.catalog.listings.models import ListingStatus

@@ -139,9 +139,14 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     request.hold_id = id_of(holds.hold(session, listing_id=listing_id, quantity=details.quantity, period=period,
                                        purpose=purpose, holder=holder(request), now=now))
     if offered is not None:
-        request.offered_hold_id = id_of(holds.hold(
-            session, listing_id=id_of(offered), quantity=details.offered_quantity or 1, period=period,
-            purpose=HoldPurpose.TAKE_OVER, holder=holder(request), now=now))
+        try:
+            request.offered_hold_id = id_of(holds.hold(
+                session, listing_id=id_of(offered), quantity=details.offered_quantity or 1, period=period,
+                purpose=HoldPurpose.TAKE_OVER, holder=holder(request), now=now))
+        except holds.NotFree as taken:  # of what is offered, not of what is asked for: no queue for it
+            raise DomainError(NP_("Only %(num)d of the pieces you offer is free then.",
+                                  "Only %(num)d of the pieces you offer are free then."),
+                              field="offered_quantity", num=taken.free) from None
     if details.message.strip():
         session.add(RequestMessage(request_id=id_of(request), author_id=by.id, body=details.message.strip(),
                                    created_at=now))
@@ -222,13 +227,18 @@ def _check_last_day(listing: Listing, first_day: date, last_day: date, *, today:
 def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, asked_for: int) -> Listing:
     """A swap offers one of the requester's own municipality's listings that is offered for swapping."""
     offered = session.get(Listing, details.offered_listing_id) if details.offered_listing_id else None
-    if offered is None or offered.municipality_id != by.municipality_id or not offered.swap:
+    if (offered is None or offered.municipality_id != by.municipality_id or not offered.swap
+            or offered.status not in holds.BOOKABLE):
         raise DomainError(N_("Offer one of your municipality's listings that is offered for swapping."),
                           field="offered_listing_id")
     if offered.id == asked_for:
         raise DomainError(N_("Offer another listing than the one you ask for."), field="offered_listing_id")
     if not details.offered_quantity or details.offered_quantity < 1:
         raise DomainError(N_("Say how many pieces you offer."), field="offered_quantity")
+    if details.offered_quantity > offered.quantity:
+        raise DomainError(NP_("The listing you offer has only %(num)d piece.",
+                              "The listing you offer has only %(num)d pieces."),
+                          field="offered_quantity", num=offered.quantity)
     return offered
 
 

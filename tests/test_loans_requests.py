@@ -231,6 +231,23 @@ def test_day_periods_follow_swedish_midnights_across_the_clock_change():
 
 # --- For good: take-overs and swaps ---------------------------------------------------------
 
+def test_a_facility_manager_asking_their_own_municipality_confirms_both_sides_at_each_step(db, s):
+    lent = ask(db, s, borrow(s, delivery_site_id=s["ystad_site"].id), by=s["manager"])
+    loans.approve(db, lent, by=s["manager"], now=utcnow())
+    loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    assert lent.handover_confirmed_by_owner_at and lent.handover_confirmed_by_requester_at
+    loans.take_back(db, lent, condition=None, remarks="", damage="", by=s["manager"], now=utcnow())
+    db.commit()
+    assert lent.status == "closed"  # nothing left to confirm, by anyone
+
+    taken = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=2, last_day=None,
+                              delivery_site_id=s["ystad_site"].id), by=s["manager"])
+    loans.approve(db, taken, by=s["manager"], now=utcnow())
+    loans.hand_over(db, taken, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    assert taken.status == "closed"
+
+
 def test_the_history_counts_the_loans_handed_over_not_those_asked_for(db, s):
     from sharing.catalog.transfers import rules as transfers
 

@@ -347,13 +347,14 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
 
     ``for_side`` ("owner" or "requester"): a carrier records it for that side, as logistics'
     driver does when fetching the pieces; the caller has made sure ``by`` carries them."""
-    side = _side(by, request) if for_side is None else _carried_for(for_side)
+    sides = _sides(by, request) if for_side is None else [_carried_for(for_side)]
     request.handed_over_at, request.handed_over_by_id = now, by.id
     request.handover_condition = condition.value if condition else None
     request.handover_method = method.value
-    _confirm(request, "handover", side, now)
+    for side in sides:  # both, when a facility manager asked their own municipality
+        _confirm(request, "handover", side, now)
     _move(session, request, S.HANDED_OVER, event=events.HANDED_OVER, by=by, now=now,
-          extra={"method": method.value, "condition": request.handover_condition, "side": side})
+          extra={"method": method.value, "condition": request.handover_condition, "side": sides[0]})
     if request.kind == K.BORROW.value:
         if request.hold_id is not None:  # the catalog knows its pieces are out (on loan, if all are)
             listings.lent_out(session, hold_id=request.hold_id, by=by, now=now)
@@ -371,6 +372,7 @@ def hand_over(session: Session, request: LoanRequest, *, condition: Condition | 
         moved["offered_to_listing_id"] = given.id
     _record(session, events.SWAPPED if request.kind == K.SWAP.value else events.TRANSFERRED, request, by=by,
             now=now, extra=moved)
+    _close_when_confirmed(session, request, "handover", by=by, now=now)
 
 
 def take_back(session: Session, request: LoanRequest, *, condition: Condition | None, remarks: str, damage: str,
@@ -399,11 +401,14 @@ def take_back(session: Session, request: LoanRequest, *, condition: Condition | 
     request.return_condition = condition.value if condition else None
     request.return_remarks, request.return_damage = remarks.strip(), damage.strip()
     request.return_confirmed_by_owner_at = now
+    if is_requester(by, request):  # a facility manager who asked their own municipality received it too
+        request.return_confirmed_by_requester_at = now
     _move(session, request, S.RETURNED, event=events.RETURNED, by=by, now=now,
           extra={"condition": request.return_condition, "damage": bool(request.return_damage),
                  "photo": request.return_photo_key is not None})
     if request.hold_id is not None:  # free from now on, and no longer out
         listings.came_back(session, hold_id=request.hold_id, by=by, now=now)
+    _close_when_confirmed(session, request, "return", by=by, now=now)
 
 
 def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:
@@ -421,19 +426,29 @@ def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime)
     session.add(request)
     session.flush()
     _record(session, events.CONFIRMED, request, by=by, now=now, extra={"step": step, "side": side})
+    _close_when_confirmed(session, request, step, by=by, now=now)
+
+
+def _close_when_confirmed(session: Session, request: LoanRequest, step: str, *, by: Actor | None,
+                          now: datetime) -> None:
+    """A loan closes when its return is confirmed by both sides; a take-over or swap, its handover."""
     both = all(getattr(request, f"{step}_confirmed_by_{s}_at") for s in ("owner", "requester"))
-    # A loan closes when its return is confirmed by both sides; a take-over or swap, its handover.
     if both and (step == "return" or request.kind != K.BORROW.value):
         request.closed_at = now
         _move(session, request, S.CLOSED, event=events.CLOSED, by=by, now=now)
 
 
+def _sides(user: Actor, request: LoanRequest) -> list[str]:
+    """The sides the user speaks for: both, when a facility manager asked their own municipality."""
+    sides = [side for side, theirs in (("owner", is_owner_manager(user, request)),
+                                       ("requester", is_requester(user, request))) if theirs]
+    if not sides:
+        raise NotAllowed(f"request {request.id}")
+    return sides
+
+
 def _side(user: Actor, request: LoanRequest) -> str:
-    if is_owner_manager(user, request):
-        return "owner"
-    if is_requester(user, request):
-        return "requester"
-    raise NotAllowed(f"request {request.id}")
+    return _sides(user, request)[0]
 
 
 def _carried_for(side: str) -> str:

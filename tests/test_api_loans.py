@@ -69,7 +69,7 @@ def test_a_loan_through_the_api(api, s):
 def test_a_bad_step_or_taken_pieces_are_409_and_bad_values_422(api, s):
     made = ask(api, s, quantity=8).get_json()
     body = assert_problem(ask(api, s, quantity=3), 409)
-    assert "only 2 pieces" in body["detail"]
+    assert "Only 2 pieces" in body["detail"]
     owner = s["tokens"]["manager"]
     api.post(f"{PREFIX}/requests/{made['id']}/approve", headers=owner)
     assert "cannot become" in assert_problem(api.post(f"{PREFIX}/requests/{made['id']}/approve", headers=owner),

@@ -90,7 +90,7 @@ def test_asking_for_more_than_is_free_says_so_in_swedish_and_keeps_the_form(clie
     response = ask(client, s, quantity=5)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Inte längre tillgängligt: bara 4 exemplar är lediga" in page
+    assert "Bara 4 exemplar är lediga de dagarna." in page
     assert 'value="Till skolans avslutning"' in page or "Till skolans avslutning</textarea>" in page
     assert db.scalar(select(LoanRequest.id).where(LoanRequest.quantity == 5)) is None
 
@@ -162,6 +162,21 @@ def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):
     assert step(client, request_id, "decline", reason="Vi behöver dem själva").status_code == 302
     page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
     assert "24 lediga" in page and not re.search(r">\s*0 lediga", page)
+
+
+def test_an_extension_refused_is_told_at_its_new_last_day(client, auth, db, s):
+    auth.login(s["employee"])
+    last = TODAY + timedelta(days=15)
+    request_id = int(ask(client, s, quantity=6, last=last).headers["Location"].rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    assert step(client, request_id, "approve").status_code == 302
+    auth.logout()
+    auth.login(s["employee"])
+    refused = step(client, request_id, "extend", last_day=last.isoformat())  # not later than it is
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "error-summary" in page
+    assert re.search(r'<p class="error" id="[\w-]*last_day-error">.*måste vara senare', page)
 
 
 def test_the_requester_cannot_decide_and_a_stranger_sees_nothing(client, auth, factory, s):

@@ -110,8 +110,9 @@ def test_counts_agree_with_their_nouns_in_swedish(app, count, wanted):
 
 
 @pytest.mark.parametrize("free, swedish, english", [
-    (1, "bara 1 exemplar är ledigt de dagarna", "only 1 piece is free for those dates"),
-    (3, "bara 3 exemplar är lediga de dagarna", "only 3 pieces are free for those dates")])
+    (0, "Inget exemplar är ledigt de dagarna", "No piece is free for those dates"),
+    (1, "Bara 1 exemplar är ledigt de dagarna", "Only 1 piece is free for those dates"),
+    (3, "Bara 3 exemplar är lediga de dagarna", "Only 3 pieces are free for those dates")])
 def test_a_refusal_with_a_count_takes_the_form_its_count_asks_for(app, free, swedish, english):
     from flask_babel import force_locale
 

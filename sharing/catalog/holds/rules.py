@@ -71,9 +71,11 @@ class NotFree(Conflict):
     """Fewer pieces are free than were asked for: someone booked them first."""
 
     def __init__(self, free: int) -> None:
-        super().__init__(NP_("No longer available: only %(num)d piece is free for those dates.",
-                             "No longer available: only %(num)d pieces are free for those dates."), field="quantity",
-                         num=free)
+        if free:
+            super().__init__(NP_("Only %(num)d piece is free for those dates.",
+                                 "Only %(num)d pieces are free for those dates."), field="quantity", num=free)
+        else:
+            super().__init__(N_("No piece is free for those dates."), field="quantity")
         self.free = free
 
 

@@ -489,7 +489,11 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
         raise Conflict(N_("Someone else changed this request meanwhile: it is now “%(current)s”."),
                        current=Term(STATUS_NAMES[RequestStatus(request.status)]))
     previous = request.ends_at
-    holds.extend(session, hold_id=request.hold_id, until=until, now=now)
+    try:
+        holds.extend(session, hold_id=request.hold_id, until=until, now=now)
+    except DomainError as error:  # about the new last day, whatever the catalog calls it
+        error.field = "last_day"
+        raise
     request.ends_at, request.updated_at = until, now
     if request.overdue_since is not None and until > now:  # due again later: no longer overdue
         request.overdue_since = None

@@ -181,3 +181,23 @@ def test_a_write_that_waits_too_long_for_sqlite_is_told_to_retry_not_a_500(app, 
     page = response.get_data(as_text=True)
     assert "Ingenting sparades. Vänta några sekunder och försök igen." in page
     assert "locked" not in page
+
+
+@pytest.mark.parametrize("locale, raw, wanted", [
+    ("sv", "0", "Ange ett tal från 1 till 100\u00a0000."),
+    ("sv", "2000,5", "Ange ett tal från 0 till 1\u00a0000,5."),
+    ("en", "2000.5", "Enter a number from 0 to 1,000.5.")])
+def test_a_number_out_of_range_is_told_in_our_words_with_numbers_as_the_reader_writes_them(app, locale, raw, wanted):
+    from flask_babel import force_locale
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    from sharing.web.forms import LocalNumberField, NumberRange
+
+    class Sized(FlaskForm):
+        size = LocalNumberField("Size", validators=[NumberRange(1 if raw == "0" else 0, 100_000 if raw == "0"
+                                                                else 1000.5)])
+
+    with app.test_request_context(), force_locale(locale):
+        form = Sized(MultiDict({"size": raw}), meta={"csrf": False})
+        assert not form.validate() and form.size.errors == [wanted]

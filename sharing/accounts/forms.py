@@ -16,13 +16,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.accounts.passwords import MAX_LENGTH
 from sharing.db import MAX_RECORD_ID
 from sharing.web.arguments import optional_id
-from sharing.web.forms import LocalNumberField, WholeNumberField
+from sharing.web.forms import LocalNumberField, NumberRange, WholeNumberField
 
 
 class LoginForm(FlaskForm):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from wtforms import Field, IntegerField
+from wtforms import Field, IntegerField, validators
+from wtforms.form import BaseForm
+from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from sharing.errors import DomainError
@@ -67,3 +70,20 @@ class WholeNumberField(IntegerField):
             self.errors = list(self.process_errors)
             return False
         return super().validate(form, extra_validators)
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' range check, told in our words and with the numbers as the reader writes them
+    (WTForms' own reads "Numret måste vara mellan 0 och 100.0")."""
+
+    def __call__(self, form: BaseForm, field: Field) -> None:
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            if self.min is None or self.max is None:
+                raise
+            locale = get_locale()
+            raise ValidationError(_("Enter a number from %(min)s to %(max)s.",
+                                    min=format_decimal(self.min, locale=locale),
+                                    max=format_decimal(self.max, locale=locale))) from None
+

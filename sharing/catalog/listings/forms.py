@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.catalog.categories.labels import KIND_LABELS
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.labels import CONDITION_LABELS, OFFER_LABELS, VISIBILITY_LABELS
 from sharing.web.arguments import filter_id, optional_id
-from sharing.web.forms import LocalNumberField, WholeNumberField
+from sharing.web.forms import LocalNumberField, NumberRange, WholeNumberField
 
 
 class MultiCheckboxField(SelectMultipleField):

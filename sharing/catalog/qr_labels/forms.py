@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
-from wtforms.validators import NumberRange
 
 from sharing.catalog.qr_labels.sheet import A4_70X37
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 PER_SHEET = A4_70X37.per_sheet
 

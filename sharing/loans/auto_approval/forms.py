@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Optional
 
 from sharing.catalog.listings.models import MAX_LOAN_DAYS, MAX_QUANTITY
 from sharing.web.arguments import optional_id
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 
 class RuleForm(FlaskForm):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 PREFIX = "queue"
 

@@ -6,13 +6,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
 from sharing.catalog.photos.forms import PHOTO_HELP
 from sharing.loans.requests.rules import MESSAGE_MAX, REASON_MAX
 from sharing.web.arguments import optional_id
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 
 class AskForm(FlaskForm):

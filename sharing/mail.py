@@ -19,7 +19,7 @@ import json
 import logging
 import smtplib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import message_from_string, policy
@@ -121,7 +121,8 @@ def send_mail(*, to: str, subject: object, template: str, locale: str | None = N
 
 
 def queue_mail(session: Session, *, to: str, subject: object, template: str, locale: str | None = None,
-               attachments: Sequence[Attachment] = (), later: bool = False, **context: object) -> None:
+               attachments: Sequence[Attachment] = (), later: bool = False,
+               subject_params: Mapping[str, object] | None = None, **context: object) -> None:
     """Render the message now and queue it in ``session``'s transaction: it is sent in the
     background once that commits (and never if it rolls back), retried by a job if it fails.
     ``attachments`` go with it, at most ``MAX_ATTACHMENTS_BYTES`` in all (else
@@ -131,16 +132,17 @@ def queue_mail(session: Session, *, to: str, subject: object, template: str, loc
     until that attempt's time is up, so this process sends it without asking the queue first.
 
     ``later``: nothing is rendered now; the ``send-queued-mail`` job renders the message and
-    sends it on its next run. The subject is then a msgid (``N_``), translated when rendered,
-    and the context plain values (JSON: names, ids, numbers), as the template reads them then:
-    the message says what it would have said now."""
+    sends it on its next run. The subject is then a msgid (``N_``), translated when rendered
+    (with ``subject_params``, plain values), and the context plain values (JSON: names, ids,
+    numbers), as the template reads them then: the message says what it would have said now."""
     now = utcnow()
     if later:
         if attachments:
             raise ValueError("a message queued later carries no files")
         if not isinstance(subject, str):
             raise TypeError("a message queued later has a msgid as its subject")
-        recipe = {"to": to, "subject": subject, "template": template, "locale": locale, "context": context}
+        recipe = {"to": to, "subject": subject, "subject_params": dict(subject_params or {}), "template": template,
+                  "locale": locale, "context": context}
         session.add(QueuedMail(created_at=now, message="", recipe=json.loads(json.dumps(recipe)), attempts=0,
                                next_attempt_at=now))
         return
@@ -219,8 +221,8 @@ def send_queued() -> int:
 
 def _from_recipe(recipe: dict[str, Any]) -> EmailMessage:
     """The message a ``later`` one says, rendered now."""
-    return _render(to=recipe["to"], subject=lazy_gettext(recipe["subject"]), template=recipe["template"],
-                   locale=recipe["locale"], context=recipe["context"])
+    return _render(to=recipe["to"], subject=lazy_gettext(recipe["subject"], **recipe.get("subject_params", {})),
+                   template=recipe["template"], locale=recipe["locale"], context=recipe["context"])
 
 
 def send_queued_mail() -> None:

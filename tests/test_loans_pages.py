@@ -60,6 +60,10 @@ def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox)
     assert len(told) == 1 and told[0].url == f"/loans/{request_id}"
     assert [m["To"] for m in mailbox.messages] == [s["manager"].email]
     assert "ber om 6 av ”Konferensstolar”" in mailbox.messages[0].get_content()
+    # Which request of several, told apart in the subject and the mail's lines on it.
+    assert mailbox.messages[0]["Subject"] == "Ny förfrågan: Konferensstolar"
+    assert "Förfrågan: Låna, 6 st., " in mailbox.messages[0].get_content()
+    assert "Skickad av: Skurups skola, kök, Skurup" in mailbox.messages[0].get_content()
     assert mailbox.link(mailbox.messages[0]) == f"http://delning.test/loans/{request_id}"
 
     auth.logout()
@@ -150,7 +154,7 @@ def test_a_listing_page_reads_the_database_a_bounded_number_of_times(app, client
     assert len(statements) <= 11, "\n".join(statements)
 
 
-def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):
+def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s, mailbox):
     auth.login(s["employee"])
     request_id = int(ask(client, s, quantity=24).headers["Location"].rsplit("/", 1)[1])
     auth.logout()
@@ -160,6 +164,9 @@ def test_a_decline_needs_a_reason_and_frees_the_pieces(client, auth, db, s):
     refused = step(client, request_id, "decline", reason="")
     assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
     assert step(client, request_id, "decline", reason="Vi behöver dem själva").status_code == 302
+    declined = mailbox.messages[-1]
+    assert declined["To"] == s["employee"].email and declined["Subject"] == "Avslagen: Konferensstolar"
+    assert "Skälet som angavs: Vi behöver dem själva" in declined.get_content()
     page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
     assert "24 lediga" in page and not re.search(r">\s*0 lediga", page)
 

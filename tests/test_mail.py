@@ -76,8 +76,8 @@ def test_mail_queued_later_is_rendered_by_the_job_and_says_what_it_would_have_sa
             "message": N_("%(unit)s asks for %(quantity)s of “%(listing)s”."),
             "params": {"unit": "Förskolan Solen", "quantity": 3, "listing": "Stolar"}, "request_id": 7}
     with app.app_context():
-        queue_mail(db, subject=N_("Delningstjänsten: a request has news"), later=True, user={"name": user.name},
-                   **said)
+        queue_mail(db, subject=N_("New request: %(listing)s"), subject_params={"listing": "Stolar"}, later=True,
+                   user={"name": user.name}, **said)
         db.commit()
         assert wait_for_background_mail()
         (queued,) = db.scalars(select(QueuedMail)).all()
@@ -86,14 +86,14 @@ def test_mail_queued_later_is_rendered_by_the_job_and_says_what_it_would_have_sa
         assert mailbox._messages == [], "not sent by the request"
         assert send_queued() == 1
         (later,) = mailbox._messages
-        queue_mail(db, subject=_l("Delningstjänsten: a request has news"), user=user, **said)
+        queue_mail(db, subject=_l("New request: %(listing)s", listing="Stolar"), user=user, **said)
         db.commit()
         assert wait_for_background_mail()
     at_once = mailbox._messages[1]
     assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0
     for header in ("From", "To", "Subject", "Content-Type", "Content-Transfer-Encoding"):
         assert later[header] == at_once[header], header
-    assert later["Subject"] == "Delningstjänsten: a request has news"  # English, as the reader reads
+    assert later["Subject"] == "New request: Stolar"  # English, as the reader reads
     assert later.get_content() == at_once.get_content()
     assert "Hello Åsa Öberg," in later.get_content() and "Förskolan Solen asks for 3 of" in later.get_content()
     assert "http://delning.test/loans/7" in later.get_content()

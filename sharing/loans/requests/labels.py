@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -34,7 +34,14 @@ METHOD_LABELS = {
 def period_of(request: LoanRequest) -> str:
     """When a request is for, as people say it: whole days (its last day, not the midnight after),
     hours of one day, or for good from a day."""
-    starts, ends = request.starts_at.astimezone(SWEDEN), request.ends_at.astimezone(SWEDEN) if request.ends_at else None
+    return period_between(request.starts_at, request.ends_at)
+
+
+def period_between(starts_at: datetime | str, ends_at: datetime | str | None) -> str:
+    """``period_of`` a request's instants (in ISO text too, as a mail rendered later has them)."""
+    starts = (datetime.fromisoformat(starts_at) if isinstance(starts_at, str) else starts_at).astimezone(SWEDEN)
+    ends = (datetime.fromisoformat(ends_at) if isinstance(ends_at, str) else ends_at).astimezone(SWEDEN) \
+        if ends_at else None
     if ends is None:
         return gettext("For good, from %(first)s", first=when(starts.date(), "short"))
     if starts.time() == ends.time() == time(0):

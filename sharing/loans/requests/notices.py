@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from sharing.accounts import notifications
 from sharing.accounts.mail_preferences.rules import wants_mail
-from sharing.accounts.models import Role, RoleGrant, Unit, User
+from sharing.accounts.models import Municipality, Role, RoleGrant, Unit, User
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
@@ -25,7 +25,7 @@ from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.loans import events, mail_kinds
 from sharing.loans.requests import rules as loans
-from sharing.loans.requests.models import LoanRequest
+from sharing.loans.requests.models import LoanRequest, RequestStatus
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
@@ -67,9 +67,16 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
-# A msgid: the step's mail is rendered when the send-queued-mail job sends it (``later``), in
-# the reader's language then, not by the request that took the step.
-SUBJECTS = {name: N_("Delningstjänsten: a request has news") for name in TOLD}
+# Msgids naming the listing: the step's mail is rendered when the send-queued-mail job sends it
+# (``later``), in the reader's language then, not by the request that took the step. A subject
+# says what happened to what, so that a reader's mails about many requests tell apart.
+SUBJECTS = {
+    events.REQUESTED: N_("New request: %(listing)s"), events.APPROVED: N_("Approved: %(listing)s"),
+    events.DECLINED: N_("Declined: %(listing)s"), events.CANCELLED: N_("Cancelled: %(listing)s"),
+    events.HANDED_OVER: N_("Handed over, please confirm: %(listing)s"),
+    events.RETURNED: N_("Returned, please confirm: %(listing)s"), events.EXTENDED: N_("Loan extended: %(listing)s"),
+    events.MESSAGE: N_("New message: %(listing)s"),
+}
 # The kind of notice each step is, for the mail choices of those told.
 MAILED_AS = {
     events.REQUESTED: mail_kinds.REQUEST_RECEIVED, events.CANCELLED: mail_kinds.REQUEST_RECEIVED,
@@ -83,11 +90,22 @@ _WORDS = select(select(col(Listing.title)).where(col(Listing.id) == bindparam("l
                 select(col(Unit.name)).where(col(Unit.id) == bindparam("unit_id")).scalar_subquery())
 
 
-# A step's receiver reads the request and its words at once: one statement where two were.
+# A step's receiver reads the request and its words at once: one statement where three were.
 _REQUEST_AND_WORDS = select(
     LoanRequest, select(col(Listing.title)).where(col(Listing.id) == col(LoanRequest.listing_id)).scalar_subquery(),
     select(col(Unit.name)).where(col(Unit.id) == col(LoanRequest.requester_unit_id)).scalar_subquery(),
+    select(col(Municipality.name)).where(col(Municipality.id) == col(LoanRequest.requester_municipality_id))
+    .scalar_subquery(),
 ).where(col(LoanRequest.id) == bindparam("request_id"))
+
+
+def mail_details(request: LoanRequest, unit: str | None, municipality: str | None) -> dict[str, object]:
+    """What the step's mail says of the request beside its message, as plain values (it is
+    rendered later): which request of several on one listing, and a decline's reason."""
+    return {"kind": request.kind, "quantity": request.quantity, "starts_at": request.starts_at.isoformat(),
+            "ends_at": request.ends_at.isoformat() if request.ends_at else None, "unit": unit or "",
+            "municipality": municipality or "",
+            "reason": request.decline_reason if request.status == RequestStatus.DECLINED.value else ""}
 
 
 def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
@@ -103,16 +121,19 @@ def _words(request: LoanRequest, title: str | None, unit: str | None) -> dict[st
 
 
 def tell_one(session: Session, user: User, request: LoanRequest, *, message: str, params: dict[str, object],
-             subject: object, mail_kind: str, now: datetime, later: bool = False) -> None:
+             subject: object, mail_kind: str, now: datetime, later: bool = False,
+             details: dict[str, object] | None = None) -> None:
     """Notify one user in the service, and queue the mail in the same transaction if they want it
-    (``later``: rendered and sent by the mail job, the subject a msgid; see ``queue_mail``)."""
+    (``later``: rendered and sent by the mail job, the subject a msgid naming the listing; see
+    ``queue_mail``). ``details``: what the mail says of the request (``mail_details``)."""
     assert user.id is not None
     notifications.notify(session, user_id=user.id, message=message, params=params,
                          url=path_for("loans.detail", request_id=request.id), now=now)
     if wants_mail(session, user.id, mail_kind):
         # The template reads the user's name alone: given as a value, it can wait to be rendered.
         queue_mail(session, to=user.email, subject=subject, locale=user.locale, template="loans/mail/step.txt",
-                   user={"name": user.name}, message=message, params=params, request_id=request.id, later=later)
+                   user={"name": user.name}, message=message, params=params, request_id=request.id, later=later,
+                   subject_params={"listing": params["listing"]} if later else None, details=details)
 
 
 def tell(session: Session, event: DomainEvent) -> None:
@@ -121,13 +142,14 @@ def tell(session: Session, event: DomainEvent) -> None:
     found = session.execute(_REQUEST_AND_WORDS, {"request_id": event.subject_id}).one_or_none()
     if found is None:
         return
-    request, title, unit = found
+    request, title, unit, municipality = found
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
+    details = mail_details(request, unit, municipality)
     now = utcnow()
     for user in audience(session, request, event.actor_id):
         tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],
-                 mail_kind=MAILED_AS[event.name], now=now, later=True)
+                 mail_kind=MAILED_AS[event.name], now=now, later=True, details=details)
 
 
 def close_with_listing(session: Session, event: DomainEvent) -> None:

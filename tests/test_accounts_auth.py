@@ -346,6 +346,25 @@ def test_admin_logs_a_user_out_everywhere(app, client, auth, factory):
     assert device.get("/account").status_code == 302
 
 
+def test_a_municipality_admin_can_neither_log_out_nor_change_the_system_admin(app, client, auth, factory, db):
+    municipality = factory.municipality()
+    system_admin = factory.user(municipality, Role.SYSTEM_ADMIN, name="Sara Systemsson")
+    device = app.test_client()
+    Auth(device).login(system_admin)
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    base = f"/admin/municipalities/{municipality.id}/users/{system_admin.id}"
+    page = client.get(base).get_data(as_text=True)
+    assert "Bara en systemadministratör kan ändra en systemadministratörs konto." in page
+    assert "end-sessions" not in page and "/erase" not in page and 'name="roles"' not in page
+    token = csrf_token(client, "/")
+    for path, data in (("/end-sessions", {}), ("/reset-two-step", {}), ("/invite-again", {}),
+                       ("", {"name": "X", "roles": "employee", "active": "y"})):
+        assert client.post(base + path, data={"csrf_token": token, **data}).status_code == 403, path
+    assert device.get("/account").status_code == 200  # still logged in
+    db.refresh(system_admin)
+    assert system_admin.name == "Sara Systemsson"
+
+
 def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, factory):
     ystad = factory.municipality("Ystad", "1286")
     factory.municipality("Skurup", "1264")

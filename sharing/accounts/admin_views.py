@@ -78,6 +78,15 @@ def owned(model: type, object_id: int, municipality: Municipality):
     return obj
 
 
+def changeable(municipality: Municipality, user_id: int) -> User:
+    """A user of the municipality whom the administrator may change (``organisation.may_change``)."""
+    user: User = owned(User, user_id, municipality)
+    if not organisation.may_change(current_user, user):
+        audit.warning("forbidden: user %s to change system administrator %s", current_user.id, user.id)
+        abort(403)
+    return user
+
+
 def _queue_invitation(user: User, raw: str) -> None:
     """The invitation, queued in the request's transaction: sent after the response (and again
     by the mail queue's job while the mail server fails), so the admin never waits for it."""
@@ -197,6 +206,10 @@ def new_user(municipality_id: int) -> str | Response:
 def edit_user(municipality_id: int, user_id: int) -> str | Response:
     municipality = administered(municipality_id)
     user = owned(User, user_id, municipality)
+    if not organisation.may_change(current_user, user):  # shown, not changed
+        if request.method == "POST":
+            changeable(municipality, user_id)  # refused
+        return render_template("accounts/admin/user_form.html", form=None, municipality=municipality, user=user)
     form = _user_form(municipality, obj=user)
     if not form.is_submitted():
         form.roles.data = [role.value for role in user.roles]
@@ -223,7 +236,7 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
 @allow(*ADMINS)
 def reinvite_user(municipality_id: int, user_id: int) -> Response:
     municipality = administered(municipality_id)
-    user = owned(User, user_id, municipality)
+    user = changeable(municipality, user_id)
     try:
         raw = organisation.reinvite_user(db_session, user=user, now=utcnow(),
                                          lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
@@ -242,8 +255,8 @@ def reinvite_user(municipality_id: int, user_id: int) -> Response:
 def end_user_sessions(municipality_id: int, user_id: int) -> Response:
     """For a lost or shared computer: the user is logged out everywhere at once."""
     municipality = administered(municipality_id)
-    user = owned(User, user_id, municipality)
-    auth.end_user_sessions(db_session, user_id=user.id, now=utcnow())
+    user = changeable(municipality, user_id)
+    auth.end_user_sessions(db_session, user_id=user_id, now=utcnow())
     db_session.commit()
     audit.info("sessions of user %s ended by user %s", user.id, current_user.id)
     flash(_("%(name)s is logged out everywhere.", name=user.name), "success")
@@ -255,7 +268,7 @@ def end_user_sessions(municipality_id: int, user_id: int) -> Response:
 def reset_two_step(municipality_id: int, user_id: int) -> Response:
     """For a user who lost their phone: they log in with the password alone and can enrol anew."""
     municipality = administered(municipality_id)
-    user = owned(User, user_id, municipality)
+    user = changeable(municipality, user_id)
     mfa.reset(db_session, user=user)
     db_session.commit()
     audit.info("two-step verification of user %s reset by user %s", user.id, current_user.id)

@@ -330,6 +330,12 @@ def reinvite_user(session: Session, *, user: User, now: datetime, lifetime: time
     return issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
 
 
+def may_change(actor: Actor, user: User) -> bool:
+    """A system administrator's account is changed by system administrators alone: a
+    municipality's administrator may neither lock out nor log out the service's."""
+    return Role.SYSTEM_ADMIN not in user.roles or actor.has_role(Role.SYSTEM_ADMIN)
+
+
 def update_user(
     session: Session, *, user: User, name: str, roles: Iterable[Role], unit_id: int | None, active: bool,
     changed_by: Actor, now: datetime,
@@ -339,11 +345,9 @@ def update_user(
         raise DomainError(N_("This person is erased: nothing of them is left to change."))
     if not name.strip():
         raise DomainError(N_("Enter the person's name."), field="name")
+    if not may_change(changed_by, user):
+        raise DomainError(N_("Only a system administrator can change a system administrator's account."))
     new_roles = _check_grantable(roles, granted_by=changed_by)
-    if Role.SYSTEM_ADMIN in user.roles and Role.SYSTEM_ADMIN not in new_roles and not changed_by.has_role(
-        Role.SYSTEM_ADMIN
-    ):
-        raise DomainError(N_("Only a system administrator can make another."), field="roles")
     if user.id == changed_by.id:
         admin_roles = {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}
         if not active or (user.roles & admin_roles) - new_roles:

@@ -42,6 +42,7 @@ from sqlmodel import Session, col
 
 from sharing import events
 from sharing.accounts.models import Actor, Role, User
+from sharing.accounts.organisation import may_change
 from sharing.errors import DomainError
 from sharing.i18n import N_
 from sharing.typed import id_of
@@ -217,6 +218,8 @@ def erase_user(session: Session, *, user: User, by: Actor, now: datetime) -> Non
         raise DomainError(N_("This person is already erased."))
     if user.id == by.id:
         raise DomainError(N_("You cannot erase yourself. Ask another administrator."))
+    if not may_change(by, user):
+        raise DomainError(N_("Only a system administrator can change a system administrator's account."))
     if not may_erase(by, user):
         raise DomainError(N_("Only an administrator of the person's municipality can erase them."))
     user_id = id_of(user)

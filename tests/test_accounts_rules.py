@@ -55,8 +55,9 @@ def test_a_municipality_joins(db):
     assert municipality.slug == "svalov"
     with pytest.raises(DomainError):
         organisation.create_municipality(db, code="1214", name="Annan")
-    with pytest.raises(DomainError):
-        organisation.create_municipality(db, code="12A4", name="Fel")
+    for code in ("12A4", "9999", "0212", "1512"):  # no county begins 99, 02 or 15
+        with pytest.raises(DomainError):
+            organisation.create_municipality(db, code=code, name="Fel")
 
 
 def test_units_cannot_be_placed_under_themselves(db, factory):

@@ -34,6 +34,7 @@ def test_the_accessibility_statement_follows_digg_s_model(client, factory):
     ystad = factory.municipality("Ystad", "1286")
     ystad.contact_email = "kommun@ystad.example"
     factory._save(ystad)
+    factory.municipality("Sjöbo", "1285")
     response = client.get("/accessibility")
     page = response.get_data(as_text=True)
     assert response.status_code == 200  # no sign-in
@@ -43,10 +44,12 @@ def test_the_accessibility_statement_follows_digg_s_model(client, factory):
     assert 'href="mailto:kommun@ystad.example"' in page  # where to report one
     assert "Myndigheten för digital förvaltning" in page and 'href="https://www.digg.se/tdosanmalan"' in page
     assert "upprättades den 2026-12-03" in page
+    assert "(i dag Sjöbo och Ystad)" in page  # its members as they are, one joined since
 
     english(client)
     page = client.get("/accessibility").get_data(as_text=True)
     assert "<h1>Accessibility statement</h1>" in page and "partially compliant" in page
+    assert "(today Sjöbo and Ystad)" in page
     assert 'lang="en"' in page and 'href="mailto:kommun@ystad.example"' in page
 
 

@@ -31,7 +31,9 @@ from sharing.typed import id_of
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
-
+# Statistics Sweden's county codes: a municipality's code begins with its county's.
+COUNTY_CODES = frozenset({"01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18", "19",
+                          "20", "21", "22", "23", "24", "25"})
 
 
 def create_municipality(
@@ -39,8 +41,9 @@ def create_municipality(
 ) -> Municipality:
     """A new member municipality; it can be used as soon as it has an administrator."""
     code, name = code.strip(), name.strip()
-    if not re.fullmatch(r"\d{4}", code):
-        raise DomainError(N_("The municipality code has four digits (for example 1286)."), field="code")
+    if not re.fullmatch(r"\d{4}", code) or code[:2] not in COUNTY_CODES:
+        raise DomainError(N_("The municipality code is Statistics Sweden's: four digits, its county's two first "
+                             "(for example 1286)."), field="code")
     if not name:
         raise DomainError(N_("Enter the municipality's name."), field="name")
     if session.scalar(select(Municipality).where(col(Municipality.code) == code)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel.lists import format_list
 from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -41,7 +42,9 @@ def _municipalities() -> list[Municipality]:
 @blueprint.get("/accessibility")
 @allow(PUBLIC)
 def accessibility() -> str:
-    return render_template("legal/accessibility.html", language=_language(), municipalities=_municipalities(),
+    municipalities = _municipalities()
+    return render_template("legal/accessibility.html", language=_language(), municipalities=municipalities,
+                           members=format_list([m.name for m in municipalities], locale=_language()),
                            drawn_up=STATEMENT_DRAWN_UP, reviewed=STATEMENT_REVIEWED)
 
 

@@ -210,8 +210,19 @@ def test_the_listing_page_offers_the_queue_when_booked_out_and_managers_see_only
     refused = client.post(f"/loans/queue/join/{s['chairs'].id}", data={
         "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}"), "queue-quantity": 6,
         "queue-first_day": (LAST + timedelta(days=1)).isoformat(),
-        "queue-last_day": (LAST + timedelta(days=2)).isoformat()}, follow_redirects=True)
-    assert "Det finns tillräckligt många lediga exemplar" in refused.get_data(as_text=True)
+        "queue-last_day": (LAST + timedelta(days=2)).isoformat()})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "error-summary" in page  # the form again, with what was asked
+    assert "Det finns tillräckligt många lediga exemplar" in page
+    assert f'value="{(LAST + timedelta(days=1)).isoformat()}"' in page
+    # A loan's last day left out: told at that field, whose help never says "empty for good" of a
+    # listing that is only lent.
+    refused = client.post(f"/loans/queue/join/{s['chairs'].id}", data={
+        "csrf_token": csrf_token(client, f"/catalog/{s['chairs'].id}"), "queue-quantity": 6,
+        "queue-first_day": (LAST - timedelta(days=1)).isoformat()})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="queue-last_day-error"' in page
+    assert "Lämna tomt" not in page and "Lånets sista dag." in page
     join(db, s, s["first"], 6)
     join(db, s, s["second"], 6)
     auth.logout()

@@ -18,3 +18,10 @@ class JoinForm(FlaskForm):
     first_day = DateField(_l("From"), validators=[InputRequired()])
     last_day = DateField(_l("To (loans)"), validators=[Optional()],
                          description=_l("Leave it empty if you want it for good."))
+
+    def fit(self, *, give_away: bool) -> JoinForm:
+        """Its last day's help as the listing allows: a loan's last day, or none for good."""
+        if not give_away:
+            self.last_day.description = _l("The last day of the loan.")
+        return self
+

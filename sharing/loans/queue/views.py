@@ -7,6 +7,7 @@ import logging
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,7 +26,7 @@ from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.loans.queue import rules as queue
 from sharing.loans.queue.forms import PREFIX, JoinForm
-from sharing.web.forms import refusal
+from sharing.web.forms import refusal, show_error
 from sharing.web.fragments import rendered_once
 
 blueprint = Blueprint("queue", __name__, url_prefix="/loans/queue", template_folder="templates")
@@ -46,7 +47,7 @@ def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | 
     if (free if free is not None else holds.free_pieces(db_session, listing, period)) >= quantity:
         return None
     return JoinForm(formdata=None, prefix=PREFIX, quantity=quantity, first_day=first_day,
-                    last_day=last_day if listing.lend else None)
+                    last_day=last_day if listing.lend else None).fit(give_away=listing.give_away)
 
 
 def queue_panel(shown: ShownListing) -> str:
@@ -66,10 +67,12 @@ def queue_panel(shown: ShownListing) -> str:
         least = holds.free_pieces(db_session, listing, holds.days(today, last))
     fields = None
     if least == 0:  # the form's fields are blank, alike for many pages: rendered once per such key
-        thing, lend = listing.kind == ResourceKind.THING, listing.lend
-        fields = rendered_once(("loans.queue-fields", str(get_locale()), today, thing, lend), lambda: render_template(
-            "loans/_queue_join_fields.html", form=JoinForm(formdata=None, prefix=PREFIX, first_day=today),
-            thing=thing, lend=lend))
+        thing, lend, give_away = listing.kind == ResourceKind.THING, listing.lend, listing.give_away
+        fields = rendered_once(("loans.queue-fields", str(get_locale()), today, thing, lend, give_away),
+                               lambda: render_template(
+                                   "loans/_queue_join_fields.html", thing=thing, lend=lend,
+                                   form=JoinForm(formdata=None, prefix=PREFIX, first_day=today).fit(
+                                       give_away=give_away)))
     if not places and count is None and fields is None:
         return ""
     return render_template("loans/_queue_panel.html", listing=listing, places=places, waiting_count=count,
@@ -78,15 +81,12 @@ def queue_panel(shown: ShownListing) -> str:
 
 @blueprint.post("/join/<int:listing_id>")
 @allow(SIGNED_IN)
-def join(listing_id: int) -> Response:
+def join(listing_id: int) -> ResponseReturnValue:
     listing = listing_to_see(db_session, current_user, listing_id)
-    form = JoinForm(prefix=PREFIX)
+    form = JoinForm(prefix=PREFIX).fit(give_away=listing.give_away)
     back = redirect(url_for("catalog.detail", listing_id=listing_id))
     if not form.validate_on_submit():
-        for field in form:
-            for message in field.errors:
-                flash(f"{field.label.text}: {message}" if field.type != "CSRFTokenField" else message, "error")
-        return back
+        return _join_page(listing, form)
     assert form.first_day.data is not None  # the form requires it
     wish = queue.Wish(quantity=form.quantity.data or 0, first_day=form.first_day.data, last_day=form.last_day.data)
     try:
@@ -94,13 +94,18 @@ def join(listing_id: int) -> Response:
         place = queue.position(db_session, entry)
     except DomainError as error:
         db_session.rollback()
-        flash(refusal(error), "error")
-        return back
+        show_error(form, error)
+        return _join_page(listing, form)
     db_session.commit()
     log.info("queue entry %s for listing %s made by user %s", entry.id, listing_id, current_user.id)
     flash(_("You are number %(n)d in the queue. You will be told in the service and by e-mail when pieces come "
             "free: they are not booked for you, so ask for them as soon as you can.", n=place or 1), "success")
     return back
+
+
+def _join_page(listing: Listing, form: JoinForm) -> ResponseReturnValue:
+    """The form again, on a page of its own, with what was asked and what is wrong with it."""
+    return render_template("loans/queue_join.html", listing=listing, form=form), 422
 
 
 @blueprint.post("/<int:entry_id>/leave")

@@ -67,7 +67,8 @@ def render(*, title: str, number: str, handed_over: str, passages: list[Passage]
                                                                "condition")]]
                       + [[text(i.title), text(i.category), text(str(i.quantity)), text(i.inventory_number or "–"),
                           text(i.condition or "–")] for i in passage.items],
-                      colWidths=[55 * mm, 35 * mm, 18 * mm, 32 * mm, 30 * mm], repeatRows=1)
+                      # An inventory number is one word of up to some twenty characters: room for it whole.
+                      colWidths=[50 * mm, 33 * mm, 15 * mm, 44 * mm, 28 * mm], repeatRows=1)
         items.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         signatures = Table([

@@ -215,6 +215,24 @@ def test_among_interchangeable_vans_the_cheaper_per_km_drives_the_longer_route()
     assert {r.vehicle: r.stops[0].shipment for r in plan.routes} == {"cheap": "far", "dear": "near"}
 
 
+def test_of_two_vans_at_one_depot_the_cheaper_per_km_carries_what_either_could():
+    # Unlike vans (their capacities differ), the same road for either: the electric one is cheaper
+    # (and cleaner) per km, and carries it, whichever order the vans are given in.
+    for vans in ([van("diesel", capacity=(12_000, 1_000), cost_per_km=7.0),
+                  van("electric", capacity=(10_800, 800), cost_per_km=4.5)],
+                 [van("electric", capacity=(10_800, 800), cost_per_km=4.5),
+                  van("diesel", capacity=(12_000, 1_000), cost_per_km=7.0)]):
+        plan = planned(on_line((0, 5, 9), [shipment("chairs", 1, 2)], vans))
+        assert [route.vehicle for route in plan.routes] == ["electric"]
+
+
+def test_a_longer_route_is_worth_it_only_when_it_costs_less():
+    # The cheap van's depot is 2 km further off: 4 km more for half the price per km is cheaper.
+    problem = on_line((0, 2, 5, 9), [shipment("chairs", 2, 3)],
+                      [van("near", depot=1, cost_per_km=8.0), van("far", depot=0, cost_per_km=4.0)])
+    assert [route.vehicle for route in planned(problem).routes] == ["far"]
+
+
 def random_day(seed: int, shipments: int = 18, vehicles: int = 3) -> Problem:
     """A tight random day: places on a 20 km square, narrow windows, loads near the capacity."""
     rng = random.Random(seed)

@@ -50,7 +50,7 @@ class Vehicle:
     depot: int
     capacity: tuple[int, ...]
     shift: Window
-    cost_per_km: float = 0.0  # kronor; breaks ties between vehicles, distance is what is minimised
+    cost_per_km: float = 0.0  # kronor; weighs its kilometres in the planning (solver._distance_weights)
 
 
 @dataclass(frozen=True)

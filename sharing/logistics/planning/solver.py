@@ -1,5 +1,6 @@
 """Plans a day with PyVRP's iterated local search: pickup-delivery pairs, several load dimensions,
-time windows, and each vehicle's own depot and shift; the distance driven is what is minimised.
+time windows, and each vehicle's own depot and shift; what is minimised is the distance driven,
+each vehicle's kilometres weighted by what one costs it (``_distance_weights``).
 
 What no vehicle could ever serve (too big, or windows out of reach even alone) is decided here
 first, from the matrices; every other shipment is optional to the solver, with a prize above
@@ -165,6 +166,25 @@ class _Group:
     capacity: tuple[int, ...]
     shift: tuple[int, int]
     profile: int
+    weight: int  # what a metre costs it (``_distance_weights``)
+
+
+# The dearest vehicle's metre counts at most this many times the cheapest's: a cost per km
+# mistyped tenfold must not keep a vehicle off every route.
+MAX_WEIGHT_RATIO = 10
+
+
+def _distance_weights(vehicles: Sequence[Vehicle]) -> dict[str, int]:
+    """What a metre costs each vehicle, relative to the cheapest (100): of two that could drive a
+    route alike, the cheaper per km gets it (an electric van before a diesel one at the same
+    depot), and a longer route is worth it only when it costs less. A vehicle whose cost is not
+    known counts as the dearest known; none known, every metre counts alike."""
+    known = [v.cost_per_km for v in vehicles if v.cost_per_km > 0]
+    if not known:
+        return {v.key: 1 for v in vehicles}
+    cheapest, dearest = min(known), max(known)
+    return {v.key: round(100 * min((v.cost_per_km if v.cost_per_km > 0 else dearest) / cheapest, MAX_WEIGHT_RATIO))
+            for v in vehicles}
 
 
 class _Model:
@@ -202,7 +222,8 @@ class _Model:
         # edges in place of one): a shipment that fits somewhere is always worth serving. (A prize
         # above a whole plan's distance would rank the count served strictly first, but made each
         # search iteration several times slower, and so the plans worse within the time.)
-        prize = 4 * int(local_distance.max()) + 1
+        weights = _distance_weights(problem.vehicles)
+        prize = 4 * int(local_distance.max()) * max(weights.values()) + 1
         # Longer than any shift, and dearer than a shipment's prize: a closed edge is never worth it.
         far_duration = int(max(v.shift.end for v in problem.vehicles)) + int(local_duration.max()) + 1
         far_distance = 2 * prize
@@ -220,7 +241,7 @@ class _Model:
         self.groups: dict[_Group, list[Vehicle]] = {}
         for vehicle in problem.vehicles:
             group = _Group(vehicle.depot, tuple(vehicle.capacity), (vehicle.shift.start, vehicle.shift.end),
-                           pin_profiles.get(vehicle.key, 0))
+                           pin_profiles.get(vehicle.key, 0), weights[vehicle.key])
             self.groups.setdefault(group, []).append(vehicle)
         self.types = list(self.groups)
         self.data = pyvrp.ProblemData(
@@ -232,6 +253,7 @@ class _Model:
                     num_available=len(self.groups[group]), capacity=list(group.capacity),
                     start_depot=depot_index[group.depot], end_depot=depot_index[group.depot],
                     tw_early=group.shift[0], tw_late=group.shift[1], profile=group.profile,
+                    unit_distance_cost=group.weight,
                 )
                 for group in self.types
             ],

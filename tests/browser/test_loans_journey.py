@@ -122,3 +122,21 @@ def test_cancelling_a_request_asks_once_more_first(page: Page) -> None:
     yes.click()
     expect(page.get_by_role("status")).to_contain_text("Förfrågan är återkallad")
     expect(page.locator("main")).to_contain_text("Återkallad")
+
+
+def test_the_ask_form_shows_the_fields_of_the_choice_made(new_page: Callable[..., Page]) -> None:
+    """A loan's last day only for a loan; a swap's offer only for a swap."""
+    page = new_page()
+    page.goto("/login")
+    log_in(page, EMPLOYEE)
+    page.goto("/catalog/?q=konferensstolar")
+    page.get_by_role("link", name=CHAIRS).first.click()
+    last_day = page.get_by_label("Till (lån)")
+    page.get_by_label("Låna").check()
+    expect(last_day).to_be_visible()
+    page.get_by_label("Ta över för gott").check()
+    expect(last_day).to_be_hidden()
+    page.get_by_label("Låna").check()
+    expect(last_day).to_be_visible()
+    assert_accessible(page)
+

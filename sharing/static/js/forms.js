@@ -16,6 +16,26 @@ document.querySelectorAll("details[data-open-when]").forEach(function (panel) {
   }
 });
 
+// Fields that concern one choice of a radio group alone (a loan's last day, a swap's offer) say
+// so: data-shown-when="kind=borrow". They are hidden while another choice is made. Without
+// scripts they all show, and their labels say which choice they concern.
+document.querySelectorAll("[data-shown-when]").forEach(function (part) {
+  var form = part.closest("form");
+  var wanted = part.getAttribute("data-shown-when").split("=");
+  if (!form || wanted.length !== 2) {
+    return;
+  }
+  var group = form.querySelectorAll('input[type="radio"]');
+  function follow() {
+    var chosen = Array.prototype.find.call(group, function (radio) {
+      return radio.name === wanted[0] && radio.checked;
+    });
+    part.hidden = Boolean(chosen) && chosen.value !== wanted[1];
+  }
+  group.forEach(function (radio) { radio.addEventListener("change", follow); });
+  follow();
+});
+
 // A table wider than the screen scrolls sideways in its box (.table-scroll). While it does, the box
 // is a focusable region named by the table's caption, so a keyboard can scroll it too; while the
 // table fits, it is no extra stop for the Tab key. (Boxes that say tabindex themselves stay so.)

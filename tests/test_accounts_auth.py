@@ -375,6 +375,19 @@ def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, fact
     assert "Det finns redan en ansluten kommun som heter Skurup" in response.get_data(as_text=True)
 
 
+def test_a_site_form_tells_a_bad_postal_code_and_bad_opening_hours_at_once(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    new = f"/admin/municipalities/{ystad.id}/sites/new"
+    response = client.post(new, data={
+        "name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "abc", "locality": "Ystad",
+        "latitude": "55.43", "longitude": "13.83", "opening_hours": "mån–fre 16:00–07:00", "access_notes": "",
+        "active": "y", "csrf_token": csrf_token(client, new)})
+    page = response.get_data(as_text=True)
+    assert 'id="postal_code-error"' in page and 'id="opening_hours-error"' in page
+    assert db.scalar(select(func.count()).select_from(Site)) == 0
+
+
 def test_a_site_form_sent_without_its_opening_hours_is_refused_not_a_crash(client, auth, factory, db):
     ystad = factory.municipality("Ystad", "1286")
     auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,10 +21,12 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from sharing.accounts import organisation
 from sharing.accounts.passwords import MAX_LENGTH
 from sharing.db import MAX_RECORD_ID
+from sharing.errors import DomainError
 from sharing.web.arguments import optional_id
-from sharing.web.forms import LocalNumberField, NumberRange, WholeNumberField
+from sharing.web.forms import LocalNumberField, NumberRange, WholeNumberField, refusal
 
 
 class LoginForm(FlaskForm):
@@ -116,6 +120,21 @@ class SiteForm(FlaskForm):
     access_notes = TextAreaField(_l("Access notes"), validators=[Sent(), Length(max=1000)],
                                  description=_l("Loading bay, door phone, keys, parking."))
     active = BooleanField(_l("Active"), default=True)
+
+    # The rules' own checks of these two, told in the first round with the form's (they are
+    # checked again when the site is saved).
+    def validate_postal_code(self, field: StringField) -> None:
+        _as_rule(organisation.normalise_postal_code, field.data or "")
+
+    def validate_opening_hours(self, field: StringField) -> None:
+        _as_rule(organisation.parse_opening_hours, field.data or "")
+
+
+def _as_rule(check: Callable[[str], object], value: str) -> None:
+    try:
+        check(value)
+    except DomainError as error:
+        raise ValidationError(refusal(error)) from None
 
 
 class MunicipalityForm(FlaskForm):

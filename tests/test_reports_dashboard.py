@@ -162,3 +162,24 @@ def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     for label, figure in (("exemplar", "14"), ("avfall (kg)", "225"), ("inköp (kr)", "48 000"),
                           ("CO2e brutto (kg)", "580,5"), ("CO2e netto (kg)", "575,75")):
         assert f"{label} {figure} " in trelleborg, (label, figure)
+
+
+def test_the_pdf_of_a_long_period_fits_its_pages_by_year(client, auth, world):
+    auth.login(world["officer"])
+    for period in ("from=2021-01-01&to=2025-12-31", "from=2006-01-01&to=2025-12-31"):
+        response = client.get(f"/reports/export.pdf?{period}")
+        assert response.status_code == 200, period
+        shown = pdf_text(response.get_data())
+        assert "Undvikna CO2e netto per år (kg)" in shown and "2025 " in shown and "2025-03" not in shown
+    shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())  # a year: month by month
+    assert "2025-03" in shown and "per månad" in shown
+
+
+def test_a_period_longer_than_the_longest_is_cut_to_it_in_exports(client, auth, world):
+    auth.login(world["officer"])
+    response = client.get("/reports/export.pdf?from=0001-01-01&to=2025-12-31")
+    assert response.status_code == 200
+    assert 'filename="aterbruk-2006-01-01-2025-12-31.pdf"' in response.headers["Content-Disposition"]
+    response = client.get("/reports/export.csv?from=9999-12-31&to=2025-01-01")
+    assert response.status_code == 200 and "aterbruk-2025-01-01-2044-12-31.csv" in \
+        response.headers["Content-Disposition"]

@@ -28,7 +28,7 @@ from sharing.web.errors import problem
 
 READERS = (Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN)
 MAX_CHOSEN = 100  # ids of one kind in a selection
-MAX_YEARS = 20  # the longest period asked for at once (the months are listed one by one)
+MAX_YEARS = rules.MAX_YEARS  # the longest period asked for at once (the months are listed one by one)
 MIN_MONTH, MAX_MONTH = 190001, 999912
 
 
@@ -153,7 +153,7 @@ def _selection(*, figure: bool) -> rules.Selection:
     last = date_arg("to") or today
     if last < first:
         raise ProblemError(problem(400, "'to' must not be before 'from'."))
-    if (last.year - first.year) * 12 + last.month - first.month >= MAX_YEARS * 12:
+    if rules.too_long(first, last):
         raise ProblemError(problem(400, f"Ask for at most {MAX_YEARS} years at once."))
     chosen = rules.Selection(first, last, _ids("municipality"), _ids("unit"), _ids("category"))
     if not figure:

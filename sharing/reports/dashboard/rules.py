@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, null, select, union_all
@@ -21,6 +21,7 @@ from sharing.catalog.categories.rules import descendant_ids
 from sharing.reports.ledger.models import ReuseEntry
 
 E = ReuseEntry
+MAX_YEARS = 20  # the longest period shown or exported at once (its months are listed one by one)
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,34 @@ def parse_selection(args: Mapping[str, Any], *, today: date) -> Selection:
     first, last = day("from", date(today.year, 1, 1)), day("to", today)
     if last < first:
         first, last = last, first
+    first, last = bounded(first, last, today=today)
     return Selection(first, last, _ints(getlist("municipality")), _ints(getlist("unit")),
                      _ints(getlist("category")), month=_int(args.get("month")),
                      category_id=_int(args.get("in_category")), from_municipality_id=_int(args.get("giver")),
                      to_municipality_id=_int(args.get("receiver")))
+
+
+def too_long(first: date, last: date) -> bool:
+    """Whether the period spans more than ``MAX_YEARS`` years of months."""
+    return (last.year - first.year) * 12 + last.month - first.month >= MAX_YEARS * 12
+
+
+def _month_start(day: date, months: int) -> date:
+    """The first day of the month ``months`` after (or before) the day's, within the calendar."""
+    index = min(max(day.year * 12 + day.month - 1 + months, 12), 9999 * 12 + 11)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def bounded(first: date, last: date, *, today: date) -> tuple[date, date]:
+    """The period, cut to its ``MAX_YEARS`` years nearest today if it is longer: it ends on its
+    last day if that is past, else on today or ``MAX_YEARS`` years after it starts, whichever is
+    later."""
+    if not too_long(first, last):
+        return first, last
+    window = MAX_YEARS * 12
+    from_first = (_month_start(first, window) - timedelta(days=1)) if first.year < 9999 - MAX_YEARS else date.max
+    last = min(last, max(today, from_first))
+    return max(first, _month_start(last, 1 - window)), last
 
 
 def with_categories(session: Session, selection: Selection) -> Selection:
@@ -122,12 +147,17 @@ class Totals:
     def net_co2e_g(self) -> int:
         return self.co2e_avoided_g - self.transport_co2e_g
 
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(*(getattr(self, name) + getattr(other, name) for name in TOTALS_FIELDS))
+
     def as_dict(self) -> dict[str, int]:
         return {"pieces": self.pieces, "waste_avoided_g": self.waste_avoided_g,
                 "purchase_avoided_sek_ore": self.purchase_avoided_sek_ore, "co2e_avoided_g": self.co2e_avoided_g,
                 "transport_co2e_g": self.transport_co2e_g, "net_co2e_g": self.net_co2e_g, "entries": self.entries}
 
 
+TOTALS_FIELDS = ("pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g",
+                 "entries")
 SUMS = (func.coalesce(func.sum(E.quantity), 0), func.coalesce(func.sum(E.waste_avoided_g), 0),
         func.coalesce(func.sum(E.purchase_avoided_sek_ore), 0), func.coalesce(func.sum(E.co2e_avoided_g), 0),
         func.coalesce(func.sum(E.transport_co2e_g), 0), func.count())
@@ -149,6 +179,14 @@ def months_of(first: date, last: date) -> Iterator[int]:
     while (year, month) <= (last.year, last.month):
         yield year * 100 + month
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def by_year(months: list[tuple[int, Totals]]) -> list[tuple[int, Totals]]:
+    """Monthly figures (yyyymm, oldest first) summed by year (yyyy)."""
+    years: dict[int, Totals] = {}
+    for month, totals in months:
+        years[month // 100] = years.get(month // 100, Totals()) + totals
+    return list(years.items())
 
 
 @dataclass(frozen=True)

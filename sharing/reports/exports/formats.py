@@ -23,7 +23,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlmodel import Session
 
 from sharing.exports import safe_cell, safe_row
-from sharing.reports.dashboard.rules import Figures, Selection, Totals
+from sharing.reports.dashboard.rules import Figures, Selection, Totals, by_year
 from sharing.reports.exports.rules import (
     COLUMNS,
     GHG_NOTE,
@@ -126,8 +126,14 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
     return totals
 
 
+# A chart is one drawing, never split across pages: a period of more months than this is drawn
+# by year (MAX_YEARS + 1 bars at most), and no chart is drawn higher than its page takes.
+PDF_MONTHS = 24
+CHART_MAX_HEIGHT = 560
+
+
 def _bars(title: str, labels: list[str], values: list[float]) -> Drawing:
-    height = max(len(values), 1) * 16 + 40
+    height = min(max(len(values), 1) * 16 + 40, CHART_MAX_HEIGHT)
     drawing = Drawing(16 * cm, height)
     chart = HorizontalBarChart()
     chart.x, chart.y, chart.width, chart.height = int(4 * cm), 20, int(11 * cm), height - 30
@@ -166,12 +172,16 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                         [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
     language = str(get_locale())
     story += [Spacer(1, 6), Paragraph(GHG_NOTE_SV if language == "sv" else GHG_NOTE, styles["Italic"]), Spacer(1, 10)]
-    months = [(month_day(month), float(kg(m.net_co2e_g))) for month, m in figures.months]
-    story += [Paragraph(_("Net CO2e avoided by month (kg)"), styles["Heading2"]),
-              _bars(_("Net CO2e avoided by month (kg)"), [m for m, _v in months], [v for _m, v in months]),
-              table([[_("Month"), _("Pieces"), _("Net CO2e (kg)")]]
-                    + [[month_day(month), _format(m.pieces), _format(kg(m.net_co2e_g))]
-                       for month, m in figures.months])]
+    if len(figures.months) > PDF_MONTHS:  # a long period: a bar a year, so the chart fits its page
+        heading, label = _("Net CO2e avoided by year (kg)"), _("Year")
+        periods = [(str(year), totals) for year, totals in by_year(figures.months)]
+    else:
+        heading, label = _("Net CO2e avoided by month (kg)"), _("Month")
+        periods = [(month_day(month), totals) for month, totals in figures.months]
+    story += [Paragraph(heading, styles["Heading2"]),
+              _bars(heading, [p for p, _t in periods], [float(kg(t.net_co2e_g)) for _p, t in periods]),
+              table([[label, _("Pieces"), _("Net CO2e (kg)")]]
+                    + [[period, _format(t.pieces), _format(kg(t.net_co2e_g))] for period, t in periods])]
     categories = [(names.category(c), float(kg(t.net_co2e_g))) for c, t in figures.categories]
     story += [Paragraph(_("Top categories by net CO2e avoided (kg)"), styles["Heading2"]),
               _bars(_("Top categories by net CO2e avoided (kg)"), [c for c, _v in categories][::-1],

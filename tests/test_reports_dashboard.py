@@ -183,3 +183,35 @@ def test_a_period_longer_than_the_longest_is_cut_to_it_in_exports(client, auth, 
     response = client.get("/reports/export.csv?from=9999-12-31&to=2025-01-01")
     assert response.status_code == 200 and "aterbruk-2025-01-01-2044-12-31.csv" in \
         response.headers["Content-Disposition"]
+
+
+def test_the_dashboard_says_what_of_the_address_it_could_not_take(client, auth, world):
+    auth.login(world["officer"])
+    swapped = text(client.get("/reports/?from=2025-12-31&to=2025-01-01"))
+    assert "Perioden slutade innan den började: den visas från 2025-01-01 till 2025-12-31." in swapped
+    assert 'name="from" value="2025-01-01"' in swapped and "685,75" in swapped
+    unreadable = text(client.get("/reports/?from=2025-13-45&to=x"))
+    assert "”2025-13-45” är inget datum: perioden börjar" in unreadable
+    assert "”x” är inget datum: perioden slutar" in unreadable
+    unknown = text(client.get(f"/reports/?{YEAR}&municipality=999&municipality={world['trelleborg'].id}"
+                              "&category=abc"))
+    assert "Det finns ingen kommun ”999”: den ingår inte i urvalet." in unknown
+    assert "Det finns ingen kategori ”abc”: den ingår inte i urvalet." in unknown
+    assert "575,75" in unknown  # Trelleborg's figures, the unknown one left out
+    links = re.findall(r'href="(/reports/[^"]*)"', unknown)  # nor carried into the links
+    assert links and not any("municipality=999" in link for link in links)
+    plain = text(client.get(f"/reports/?{YEAR}"))
+    assert 'id="selection-notices"' not in plain
+
+
+def test_a_period_longer_than_the_longest_is_cut_and_said_on_the_page(client, auth, world):
+    auth.login(world["officer"])
+    response = client.get("/reports/?from=9999-12-31&to=2025-01-01")
+    page = text(response)
+    assert response.status_code == 200 and len(response.get_data()) < 1_000_000
+    assert "En period är högst 20 år: den visas från 2025-01-01 till 2044-12-31." in page
+    page = text(client.get("/reports/?from=0001-01-01&to=2025-12-31"))
+    assert "En period är högst 20 år: den visas från 2006-01-01 till 2025-12-31." in page
+    assert 'name="from" value="2006-01-01"' in page and "685,75" in page
+    entries = text(client.get("/reports/entries?from=0001-01-01&to=2025-12-31"))
+    assert "En period är högst 20 år" in entries

@@ -9,7 +9,7 @@ received the pieces: whose purchase was avoided. Flows show both sides.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, null
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.rules import descendant_ids
+from sharing.i18n import N_
 from sharing.reports.ledger.models import ReuseEntry
 
 E = ReuseEntry
@@ -55,33 +56,99 @@ class Selection:
         return replace(self, month=None, category_id=None, from_municipality_id=None, to_municipality_id=None)
 
 
-def _ints(values: list[str]) -> tuple[int, ...]:
-    return tuple(sorted({int(v) for v in values if v.strip().isdigit() and 0 < int(v) < 2**31}))
+def _ids(values: list[str]) -> tuple[tuple[int, ...], list[str]]:
+    """The ids among the values, and the values that are none."""
+    found, unreadable = set(), []
+    for value in values:
+        text = value.strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**31:
+            found.add(int(text))
+        elif text:
+            unreadable.append(text)
+    return tuple(sorted(found)), unreadable
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
+    return int(value) if value and value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
-def parse_selection(args: Mapping[str, Any], *, today: date) -> Selection:
-    """A selection from URL arguments; the default period is the year so far. Anything unreadable
-    is left out, never an error."""
+@dataclass(frozen=True)
+class Notice:
+    """What of an address the selection could not take as it was, and what it took instead: a
+    msgid and its parameters, which the page shows in the reader's language."""
+
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+NOT_A_FIRST_DAY = N_("“%(value)s” is not a date: the period starts on %(day)s.")
+NOT_A_LAST_DAY = N_("“%(value)s” is not a date: the period ends on %(day)s.")
+SWAPPED = N_("The period ended before it started: it is shown from %(first)s to %(last)s.")
+TOO_LONG = N_("A period is at most %(years)d years: it is shown from %(first)s to %(last)s.")
+NO_SUCH = {"municipality": N_("There is no municipality “%(value)s”: it is left out of the selection."),
+           "unit": N_("There is no unit “%(value)s”: it is left out of the selection."),
+           "category": N_("There is no category “%(value)s”: it is left out of the selection.")}
+SHOWN_MAX = 40  # characters of a value the address gave, quoted back
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    selection: Selection
+    notices: list[Notice]
+
+
+def parse_selection(args: Mapping[str, Any], *, today: date) -> Parsed:
+    """A selection from URL arguments; the default period is the year so far. What cannot be
+    read is left out (a date: its default), a period that ends before it starts is turned round
+    and one longer than ``MAX_YEARS`` is cut: never an error, but each said in a notice.
+    The figure's own narrowing (month, in_category, giver, receiver) comes from our own links:
+    what is unreadable there is left out without a word."""
     getlist = getattr(args, "getlist", lambda name: [args[name]] if name in args else [])
+    notices: list[Notice] = []
 
-    def day(name: str, default: date) -> date:
+    def day(name: str, default: date, notice: str) -> date:
+        given = str(args.get(name) or "").strip()
         try:
-            return date.fromisoformat(str(args.get(name) or ""))
+            return date.fromisoformat(given) if given else default
         except ValueError:
+            notices.append(Notice(notice, {"value": _quoted(given), "day": default.isoformat()}))
             return default
 
-    first, last = day("from", date(today.year, 1, 1)), day("to", today)
+    first = day("from", date(today.year, 1, 1), NOT_A_FIRST_DAY)
+    last = day("to", today, NOT_A_LAST_DAY)
     if last < first:
         first, last = last, first
-    first, last = bounded(first, last, today=today)
-    return Selection(first, last, _ints(getlist("municipality")), _ints(getlist("unit")),
-                     _ints(getlist("category")), month=_int(args.get("month")),
-                     category_id=_int(args.get("in_category")), from_municipality_id=_int(args.get("giver")),
-                     to_municipality_id=_int(args.get("receiver")))
+        notices.append(Notice(SWAPPED, {"first": first.isoformat(), "last": last.isoformat()}))
+    if too_long(first, last):
+        first, last = bounded(first, last, today=today)
+        notices.append(Notice(TOO_LONG, {"years": MAX_YEARS, "first": first.isoformat(), "last": last.isoformat()}))
+    chosen = {}
+    for name in ("municipality", "unit", "category"):
+        chosen[name], unreadable = _ids(getlist(name))
+        notices += [Notice(NO_SUCH[name], {"value": _quoted(value)}) for value in unreadable]
+    return Parsed(Selection(first, last, chosen["municipality"], chosen["unit"], chosen["category"],
+                            month=_int(args.get("month")), category_id=_int(args.get("in_category")),
+                            from_municipality_id=_int(args.get("giver")),
+                            to_municipality_id=_int(args.get("receiver"))), notices)
+
+
+def known_only(selection: Selection, *, municipalities: Collection[int], units: Collection[int],
+               categories: Collection[int]) -> Parsed:
+    """The selection without the municipalities, units and categories there are none of, with a
+    notice for each left out (a stale bookmark, an edited address)."""
+    notices = []
+    kept: dict[str, tuple[int, ...]] = {}
+    for name, ids, known in (("municipality", selection.municipality_ids, municipalities),
+                             ("unit", selection.unit_ids, units), ("category", selection.category_ids, categories)):
+        kept[name] = tuple(id_ for id_ in ids if id_ in known)
+        notices += [Notice(NO_SUCH[name], {"value": id_}) for id_ in ids if id_ not in known]
+    return Parsed(replace(selection, municipality_ids=kept["municipality"], unit_ids=kept["unit"],
+                          category_ids=kept["category"]), notices)
 
 
 def too_long(first: date, last: date) -> bool:

@@ -22,7 +22,7 @@ from sharing.reports.dashboard import rules
 from sharing.reports.ledger import rules as ledger
 from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.ledger.receiver import ledger_rules
-from sharing.reports.names import names
+from sharing.reports.names import Names, names
 from sharing.reports.subscriptions import rules as subscriptions
 from sharing.web.forms import refusal
 
@@ -31,19 +31,30 @@ READERS = (Role.SUSTAINABILITY_OFFICER, Role.SYSTEM_ADMIN)
 PAGE = 100
 
 
-def selection() -> rules.Selection:
-    return rules.parse_selection(request.args, today=today_in_sweden(utcnow()))
+def selection(known: Names) -> rules.Parsed:
+    """The address's selection, of what there is, with what could not be taken as it was."""
+    parsed = rules.parse_selection(request.args, today=today_in_sweden(utcnow()))
+    kept = rules.known_only(parsed.selection, municipalities=known.municipalities.keys(),
+                            units=known.units.keys(), categories=known.categories.keys())
+    return rules.Parsed(kept.selection, parsed.notices + kept.notices)
+
+
+def shown(notices: list[rules.Notice]) -> list[str]:
+    return [_(notice.message, **notice.params) for notice in notices]
 
 
 @blueprint.get("/")
 @allow(*READERS)
 def dashboard() -> ResponseReturnValue:
     locale = str(get_locale())
-    figures = rules.figures(db_session, selection())
+    found_names = names(db_session, locale)
+    parsed = selection(found_names)
+    figures = rules.figures(db_session, parsed.selection)
     year = today_in_sweden(utcnow()).year - 1
     subscription = subscriptions.subscription_of(db_session, current_user.id)
     return render_template("reports/dashboard.html", figures=figures, selection=figures.selection,
-                           names=names(db_session, locale), tree=category_tree(db_session), locale=locale,
+                           notices=shown(parsed.notices),
+                           names=found_names, tree=category_tree(db_session), locale=locale,
                            last_year={"from": f"{year}-01-01", "to": f"{year}-12-31"}, subscription=subscription,
                            subscribed_categories=subscriptions.category_ids(subscription) if subscription else ())
 
@@ -51,12 +62,14 @@ def dashboard() -> ResponseReturnValue:
 @blueprint.get("/entries")
 @allow(*READERS)
 def entries() -> ResponseReturnValue:
-    chosen = selection()
+    found_names = names(db_session, str(get_locale()))
+    parsed = selection(found_names)
+    chosen = parsed.selection
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     found = rules.entries(db_session, chosen, offset=(page - 1) * PAGE, limit=PAGE + 1)
     total = rules.totals(db_session, rules.with_categories(db_session, chosen))
     return render_template("reports/entries.html", entries=found[:PAGE], more=len(found) > PAGE, page=page,
-                           selection=chosen, totals=total, names=names(db_session, str(get_locale())))
+                           selection=chosen, totals=total, names=found_names, notices=shown(parsed.notices))
 
 
 @blueprint.get("/entries/<int:entry_id>")

@@ -40,8 +40,8 @@ def methodology() -> list[str]:
 def export(file_format: str) -> ResponseReturnValue:
     if file_format not in TYPES:
         raise NotVisible(file_format)
-    chosen = selection()
     found_names = names(db_session, str(get_locale()))
+    chosen = selection(found_names).selection
     kinds, factor_kinds = labels()
     name = formats.file_name(chosen, file_format, today_in_sweden(utcnow()))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}

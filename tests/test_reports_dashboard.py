@@ -215,3 +215,11 @@ def test_a_period_longer_than_the_longest_is_cut_and_said_on_the_page(client, au
     assert 'name="from" value="2006-01-01"' in page and "685,75" in page
     entries = text(client.get("/reports/entries?from=0001-01-01&to=2025-12-31"))
     assert "En period är högst 20 år" in entries
+
+
+def test_a_page_number_out_of_range_shows_the_first_page(client, auth, world):
+    auth.login(world["officer"])
+    for page in ("9223372036854775808", "99999999999", "-1", "x"):
+        response = client.get(f"/reports/entries?{YEAR}&page={page}")
+        assert response.status_code == 200, page
+        assert "Övertagande" in text(response), page

@@ -24,6 +24,7 @@ from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import Names, names
 from sharing.reports.subscriptions import rules as subscriptions
+from sharing.web.arguments import page_number
 from sharing.web.forms import refusal
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
@@ -65,7 +66,7 @@ def entries() -> ResponseReturnValue:
     found_names = names(db_session, str(get_locale()))
     parsed = selection(found_names)
     chosen = parsed.selection
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=page_number)
     found = rules.entries(db_session, chosen, offset=(page - 1) * PAGE, limit=PAGE + 1)
     total = rules.totals(db_session, rules.with_categories(db_session, chosen))
     return render_template("reports/entries.html", entries=found[:PAGE], more=len(found) > PAGE, page=page,

@@ -4,8 +4,8 @@ corrected by reversing entries; transport netted per request."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-from sqlmodel import col
+from sqlalchemy import event, func, select
+from sqlmodel import Session, col
 
 from sharing import events
 from sharing.clock import utcnow
@@ -94,3 +94,31 @@ def test_corrections_are_reversing_entries_made_once_by_an_officer_of_the_munici
     expected.update(pieces=12, waste_avoided_g=255_000, purchase_avoided_sek_ore=5_400_000,
                     co2e_avoided_g=490_500, net_co2e_g=485_750)
     assert sums(db) == expected
+
+
+def test_two_reversals_at_once_make_one_and_the_other_is_told_it_is_reversed_already(app, db, world):
+    """The second officer's check finds no reversal; the first one's is committed before the
+    second writes its own: the database's unique reverses_id refuses it, as the conflict it is."""
+    engine = app.extensions["sharing.engine"]
+    entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    db.commit()
+    other_first: list[int] = []
+
+    def meanwhile(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if other_first or not statement.lstrip().upper().startswith("INSERT INTO REUSE_ENTRY"):
+            return
+        other_first.append(1)
+        with Session(bind=engine, expire_on_commit=False) as other:
+            ledger.reverse_entry(other, entry_id=entry.id, reason="Först", by=world["officer"], now=utcnow())
+            other.commit()
+
+    event.listen(engine, "before_cursor_execute", meanwhile)
+    try:
+        with pytest.raises(Conflict):
+            ledger.reverse_entry(db, entry_id=entry.id, reason="Samtidigt", by=world["officer"], now=utcnow())
+    finally:
+        event.remove(engine, "before_cursor_execute", meanwhile)
+    db.rollback()
+    assert other_first
+    reversals = db.scalars(select(ReuseEntry).where(ReuseEntry.reverses_id == entry.id)).all()
+    assert [r.reason for r in reversals] == ["Först"]

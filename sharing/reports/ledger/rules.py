@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role
@@ -55,6 +56,7 @@ WEIGHT_ESTIMATE_G_PER_KG = 1450
 WEIGHT_ESTIMATE_SOURCE = ("Uppskattning utifrån vikten: 1,45 kg CO2e sparat per kg återbrukat (WRAP, Benefits of "
                           "Reuse - domestic furniture)")
 REASON_MAX = 500
+REVERSED_ALREADY = N_("This entry is reversed already.")
 
 
 @dataclass(frozen=True)
@@ -233,10 +235,13 @@ def reverse_entry(session: Session, *, entry_id: int, reason: str, by: Actor, no
     if entry.reverses_id is not None:
         raise Conflict(N_("This entry is itself a correction: it cannot be reversed."))
     if session.scalar(select(col(ReuseEntry.id)).where(col(ReuseEntry.reverses_id) == entry.id)) is not None:
-        raise Conflict(N_("This entry is reversed already."))
+        raise Conflict(REVERSED_ALREADY)
     reversal = ReuseEntry(reverses_id=id_of(entry), reason=reason, created_by_id=by.id, created_at=now,
                           **{name: getattr(entry, name) for name in COPIED},
                           **{name: -getattr(entry, name) for name in NEGATED})
-    session.add(reversal)
-    session.flush()
+    try:
+        with session.begin_nested():  # another reversal of it committed since the check: its unique reverses_id
+            session.add(reversal)
+    except IntegrityError:
+        raise Conflict(REVERSED_ALREADY) from None
     return reversal

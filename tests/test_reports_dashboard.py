@@ -72,20 +72,35 @@ def _decimal(value):
     return Decimal(str(value))
 
 
+SV = {"pieces": "Antal", "waste_avoided_kg": "Undvikt avfall (kg)", "co2e_avoided_kg": "CO2e brutto (kg)",
+      "transport_co2e_kg": "CO2e för transport (kg)", "net_co2e_kg": "CO2e netto (kg)",
+      "purchase_avoided_sek": "Undvikna inköp (kr)"}
+
+
+def csv_rows(response, delimiter=";"):
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte order mark: Excel reads å, ä, ö
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter))
+
+
 def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world):
     auth.login(world["officer"])
     response = client.get(f"/reports/export.csv?{YEAR}")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = csv_rows(response)
     header, entries, total = rows[0], rows[1:-2], rows[-2]
     column = header.index
-    assert total[0] == "TOTAL" and len(entries) == 7
-    assert int(total[column("pieces")]) == EXPECTED["pieces"] == sum(int(r[column("pieces")]) for r in entries)
+
+    def number(text):
+        return Decimal(text.replace(",", "."))
+
+    assert total[0] == "Summa" and len(entries) == 7
+    assert int(total[column("Antal")]) == EXPECTED["pieces"] == sum(int(r[column("Antal")]) for r in entries)
     for name, key, scale in (("waste_avoided_kg", "waste_avoided_g", 1000), ("co2e_avoided_kg", "co2e_avoided_g", 1000),
                              ("transport_co2e_kg", "transport_co2e_g", 1000), ("net_co2e_kg", "net_co2e_g", 1000),
                              ("purchase_avoided_sek", "purchase_avoided_sek_ore", 100)):
-        assert Decimal(total[column(name)]) * scale == EXPECTED[key], name
-        assert sum(Decimal(r[column(name)]) for r in entries) * scale == EXPECTED[key], name
+        assert number(total[column(SV[name])]) * scale == EXPECTED[key], name
+        assert sum(number(r[column(SV[name])]) for r in entries) * scale == EXPECTED[key], name
     assert "GHG" in rows[-1][0]
 
     response = client.get(f"/reports/export.xlsx?{YEAR}&municipality={world['trelleborg'].id}")
@@ -93,10 +108,12 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert {"Poster", "Sammanfattning", "Metod", "Faktorer"} <= set(book.sheetnames)
     sheet_rows = list(book["Poster"].values)
     header, total = sheet_rows[0], sheet_rows[-1]
-    assert total[header.index("net_co2e_kg")] * 1000 == pytest.approx(EXPECTED_TRELLEBORG["net_co2e_g"], abs=1e-6)
-    assert round(_decimal(total[header.index("purchase_avoided_sek")]) * 100) == \
+    assert total[0] == "Summa"
+    assert total[header.index("CO2e netto (kg)")] * 1000 == pytest.approx(EXPECTED_TRELLEBORG["net_co2e_g"],
+                                                                          abs=1e-6)
+    assert round(_decimal(total[header.index("Undvikna inköp (kr)")]) * 100) == \
         EXPECTED_TRELLEBORG["purchase_avoided_sek_ore"]
-    assert total[header.index("pieces")] == EXPECTED_TRELLEBORG["pieces"]
+    assert total[header.index("Antal")] == EXPECTED_TRELLEBORG["pieces"]
     factors = list(book["Faktorer"].values)
     assert any("EPD NEPD-467-327-EN" in str(row) for row in factors)
     assert any("GHG" in str(row) for row in book["Metod"].values)
@@ -105,22 +122,64 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert response.status_code == 200 and response.get_data().startswith(b"%PDF")
 
 
+def test_the_csv_and_the_workbook_speak_the_readers_language(client, auth, db, world):
+    entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    ledger.reverse_entry(db, entry_id=entry.id, reason="Stolarna kom aldrig fram", by=world["officer"],
+                         now=utcnow())
+    db.commit()
+    auth.login(world["officer"])
+    rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
+    header, entries = rows[0], rows[1:-2]
+    assert header[:6] == ["Post", "Händelse", "Dag", "Slag", "Återför", "Skäl till rättelsen"]
+    assert "Räknas som undvikt köp" in header and "counts_as_purchase" not in header
+    counts = {r[header.index("Räknas som undvikt köp")] for r in entries}
+    assert counts == {"ja", "nej"}
+    reversal = next(r for r in entries if r[header.index("Återför")] == str(entry.id))
+    assert reversal[header.index("Skäl till rättelsen")] == "Stolarna kom aldrig fram"
+    assert reversal[header.index("CO2e brutto (kg)")] == "-200"
+    assert "130,5" in [r[header.index("CO2e brutto (kg)")] for r in entries]
+    assert "nyproduktion × ersättningsgrad" in [r[header.index("CO2e-värdet avser")] for r in entries]
+    assert rows[-1][0].startswith("Undvikna utsläpp är uppskattningar")
+
+    book = load_workbook(io.BytesIO(client.get(f"/reports/export.xlsx?{YEAR}").get_data()))
+    poster = list(book["Poster"].values)
+    assert list(poster[0][:6]) == ["Post", "Händelse", "Dag", "Slag", "Återför", "Skäl till rättelsen"]
+    assert "Stolarna kom aldrig fram" in [row[5] for row in poster]
+    method = " ".join(str(row[0]) for row in book["Metod"].values)
+    assert "Undvikna utsläpp" in method and "Avoided emissions" not in method
+    assert "ersättningsgraden 0,5" in method
+
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")
+    header, entries = rows[0], rows[1:-2]
+    assert header[:6] == ["Entry", "Event", "Day", "Kind", "Reverses", "Reason of the correction"]
+    assert {r[header.index("Counts as a purchase avoided")] for r in entries} == {"yes", "no"}
+    assert "130.5" in [r[header.index("Gross CO2e (kg)")] for r in entries]
+    assert rows[-2][0] == "Total" and rows[-1][0].startswith("Avoided emissions are estimates")
+    method = " ".join(str(row[0]) for row in load_workbook(io.BytesIO(
+        client.get(f"/reports/export.xlsx?{YEAR}").get_data()))["Methodology"].values)
+    assert "Avoided emissions" in method and "Undvikna utsläpp" not in method and "rate 0.5" in method
+
+
 def test_exports_never_start_a_formula(client, auth, db, world):
     entry = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
-    ledger.reverse_entry(db, entry_id=entry.id, reason="x", by=world["officer"], now=utcnow())
+    ledger.reverse_entry(db, entry_id=entry.id, reason='@SUM(1+1)*cmd|" /C calc"!A0', by=world["officer"],
+                         now=utcnow())
     reversal = db.scalars(select(ReuseEntry).where(ReuseEntry.reverses_id == entry.id)).one()
     db.execute(ReuseEntry.__table__.update().where(ReuseEntry.__table__.c.id == reversal.id)
                .values(factor_source='=HYPERLINK("https://evil.example","x")'))
     db.commit()
     auth.login(world["officer"])
-    body = client.get(f"/reports/export.csv?{YEAR}").get_data(as_text=True)
-    assert "'=HYPERLINK" in body and ',=HYPERLINK' not in body and ',"=HYPERLINK' not in body
+    body = client.get(f"/reports/export.csv?{YEAR}").get_data().decode("utf-8-sig")
+    assert "'=HYPERLINK" in body and ';=HYPERLINK' not in body and ';"=HYPERLINK' not in body
+    assert "'@SUM" in body and ';@SUM' not in body and ';"@SUM' not in body
 
     data = client.get(f"/reports/export.xlsx?{YEAR}").get_data()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # no formula anywhere in the workbook
         assert not any("<f>" in archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml"))
     cells = [cell for sheet in load_workbook(io.BytesIO(data)) for row in sheet.iter_rows() for cell in row]
-    assert '\'=HYPERLINK("https://evil.example","x")' in [cell.value for cell in cells]
+    values = [cell.value for cell in cells]
+    assert '\'=HYPERLINK("https://evil.example","x")' in values and '\'@SUM(1+1)*cmd|" /C calc"!A0' in values
     assert all(cell.data_type != "f" for cell in cells)
 
 
@@ -147,20 +206,23 @@ def test_the_english_pdf_is_english_throughout(client, auth, world):
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
     data = client.get(f"/reports/export.pdf?{YEAR}").get_data()
     shown = pdf_text(data)
-    summary = shown.split("How it is counted", 1)[0]  # the method states the note in both languages
-    assert "Avoided emissions are estimates" in summary and "Undvikna utsläpp" not in summary
+    assert "Avoided emissions are estimates" in shown and "Undvikna utsläpp" not in shown
+    assert "Measure Value" in shown and "Waste avoided (kg) 315.00 " in shown
+    assert "Purchases avoided (SEK) 72,000.00 " in shown and "Net CO2e (kg) 685.75 " in shown
+    assert "rate 0.5;" in shown
     assert b"/Lang (en)" in data
 
 
 def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     auth.login(world["officer"])
     shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())
-    for label, figure in (("exemplar", "16"), ("avfall (kg)", "315"), ("inköp (kr)", "72 000"),
-                          ("CO2e brutto (kg)", "690,5"), ("transport (kg)", "4,75"), ("CO2e netto (kg)", "685,75")):
+    assert "Mått Värde" in shown and "Värde Värde" not in shown
+    for label, figure in (("exemplar", "16"), ("avfall (kg)", "315,00"), ("inköp (kr)", "72 000,00"),
+                          ("CO2e brutto (kg)", "690,50"), ("transport (kg)", "4,75"), ("CO2e netto (kg)", "685,75")):
         assert f"{label} {figure} " in shown, (label, figure)
     trelleborg = pdf_text(client.get(f"/reports/export.pdf?{YEAR}&municipality={world['trelleborg'].id}").get_data())
-    for label, figure in (("exemplar", "14"), ("avfall (kg)", "225"), ("inköp (kr)", "48 000"),
-                          ("CO2e brutto (kg)", "580,5"), ("CO2e netto (kg)", "575,75")):
+    for label, figure in (("exemplar", "14"), ("avfall (kg)", "225,00"), ("inköp (kr)", "48 000,00"),
+                          ("CO2e brutto (kg)", "580,50"), ("CO2e netto (kg)", "575,75")):
         assert f"{label} {figure} " in trelleborg, (label, figure)
 
 

@@ -135,10 +135,11 @@ def test_the_report_of_the_previous_month_arrives_once_with_a_pdf_and_an_xlsx_of
     ledger = dashboard.totals(db, dashboard.Selection(date(2025, 9, 1), date(2025, 9, 30),
                                                       municipality_ids=(world["trelleborg"].id,)))
     assert ledger.as_dict() == SEPTEMBER_TRELLEBORG and len(entries) == ledger.entries
-    assert total[header.index("pieces")] == ledger.pieces
-    for column, key, scale in (("waste_avoided_kg", "waste_avoided_g", 1000), ("net_co2e_kg", "net_co2e_g", 1000),
-                               ("transport_co2e_kg", "transport_co2e_g", 1000),
-                               ("purchase_avoided_sek", "purchase_avoided_sek_ore", 100)):
+    assert total[header.index("Antal")] == ledger.pieces
+    for column, key, scale in (("Undvikt avfall (kg)", "waste_avoided_g", 1000),
+                               ("CO2e netto (kg)", "net_co2e_g", 1000),
+                               ("CO2e för transport (kg)", "transport_co2e_g", 1000),
+                               ("Undvikna inköp (kr)", "purchase_avoided_sek_ore", 100)):
         assert round(float(total[header.index(column)]) * scale) == SEPTEMBER_TRELLEBORG[key], column
     assert db.scalars(select(ReportMailing.month)).all() == [202509]
     assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0  # sent, off the queue

@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
@@ -25,12 +27,11 @@ from sqlmodel import Session
 from sharing.exports import safe_cell, safe_row
 from sharing.reports.dashboard.rules import Figures, Selection, Totals, by_year
 from sharing.reports.exports.rules import (
-    COLUMNS,
-    GHG_NOTE,
-    GHG_NOTE_SV,
     RunningTotals,
     entry_rows,
     factors_used,
+    ghg_note,
+    headers,
     kg,
     nearest,
     row_values,
@@ -42,35 +43,70 @@ from sharing.reports.names import Names
 
 
 def methodology_lines(loan_min_days: int, displacement_rate: float) -> list[str]:
+    """How it is counted, in the language in force (the note on avoided emissions too)."""
     return [
-        GHG_NOTE_SV, GHG_NOTE,
+        ghg_note(str(get_locale())),
         _("What counts as reuse: take-overs once handed over, both sides of a swap, and closed loans; each event "
           "counts once."),
         _("A loan counts as a new purchase avoided only when it lasted at least %(days)s days.", days=loan_min_days),
         _("A production figure (the impact of a new piece) is multiplied by the displacement rate %(rate)s; a "
           "published net saving per reuse is used as it stands; without a figure, the weight times 1.45 kg CO2e "
-          "per kg (WRAP).", rate=displacement_rate),
+          "per kg (WRAP).", rate=format_decimal(displacement_rate)),
         _("Transport: the CO2e logistics attributes to each request is subtracted from its gross avoided "
           "emissions (net = gross - transport)."),
         _("Money is kept in öre and mass in grams: totals are the exact sums of the entries."),
     ]
 
 
-def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels: dict[str, str]) -> Iterator[str]:
-    """The CSV, a batch of lines at a time; the last rows are the totals and the note."""
+@dataclass(frozen=True)
+class CsvStyle:
+    """How a spreadsheet program in the reader's language reads a CSV file: Excel in Swedish
+    takes the semicolon as the separator, as the comma is its decimal mark."""
+
+    delimiter: str
+    decimal_mark: str
+
+
+CSV_STYLES = {"sv": CsvStyle(";", ","), "en": CsvStyle(",", ".")}
+
+
+def csv_style(language: str) -> CsvStyle:
+    return CSV_STYLES.get(language, CSV_STYLES["en"])
+
+
+def _csv_text(value: Any, style: CsvStyle) -> Any:
+    """A cell as CSV text the reader's spreadsheet reads back: exact amounts with the language's
+    decimal mark (no thousands separator), truth values as words."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", style.decimal_mark)
+    return value
+
+
+def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels: dict[str, str],
+               factor_kind_labels: dict[str, str] | None = None) -> Iterator[str]:
+    """The CSV in the language in force, a batch of lines at a time: UTF-8 with a byte order mark
+    (else Excel reads it as the system's code page), headers, truth values and the note in that
+    language, and its separator and decimal mark (``CsvStyle``). The last rows are the totals and
+    the note."""
+    language = str(get_locale())
+    style = csv_style(language)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=style.delimiter)
+    writer.writerow(headers())
     running = RunningTotals()
     for n, entry in enumerate(entry_rows(session, selection), 1):
         running.add(entry)
-        writer.writerow(row_values(entry, names, kind_labels))
+        writer.writerow([_csv_text(value, style)
+                         for value in row_values(entry, names, kind_labels, factor_kind_label=factor_kind_labels)])
         if n % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-    writer.writerow(total_values(running.totals()))
-    writer.writerow(safe_row([GHG_NOTE]))
+    writer.writerow([_csv_text(value, style) for value in total_values(running.totals(), _("Total"))])
+    writer.writerow(safe_row([ghg_note(language)]))
     yield buffer.getvalue()
 
 
@@ -95,13 +131,13 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
         # Text stays text: never read as a formula, a link or a number (safe_cell marks it as well).
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
     entries = _Sheet(book, _("Entries"))
-    entries.append(list(COLUMNS))
+    entries.append(headers())
     running = RunningTotals()
     for entry in entry_rows(session, selection):
         running.add(entry)
-        entries.append(row_values(entry, names, kind_labels, nearest))
+        entries.append(row_values(entry, names, kind_labels, nearest, factor_kind_labels))
     totals = running.totals()
-    entries.append(total_values(totals))
+    entries.append(total_values(totals, _("Total")))
     summary = _Sheet(book, _("Summary"))
     summary.append(safe_row([_("Period"), selection.first_day.isoformat(), selection.last_day.isoformat()]))
     for label, value in ((_("Pieces reused"), totals.pieces), (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
@@ -110,7 +146,7 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                          (_("Transport CO2e (kg)"), kg(totals.transport_co2e_g)),
                          (_("Net CO2e (kg)"), kg(totals.net_co2e_g)), (_("Entries"), totals.entries)):
         summary.append([safe_cell(label), value])
-    summary.append([safe_cell(GHG_NOTE_SV)])
+    summary.append([safe_cell(ghg_note(str(get_locale())))])
     sheet = _Sheet(book, _("Methodology"))
     for line in methodology:
         sheet.append([safe_cell(line)])
@@ -163,7 +199,7 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef5f1"))]))
         return made
 
-    story.append(table([[_("Figure"), _("Value")],
+    story.append(table([[_("Measure"), _("Value")],
                         [_("Pieces reused"), _format(totals.pieces)],
                         [_("Waste avoided (kg)"), _format(kg(totals.waste_avoided_g))],
                         [_("Purchases avoided (SEK)"), _format(sek(totals.purchase_avoided_sek_ore))],
@@ -171,7 +207,7 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                         [_("Transport CO2e (kg)"), _format(kg(totals.transport_co2e_g))],
                         [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
     language = str(get_locale())
-    story += [Spacer(1, 6), Paragraph(GHG_NOTE_SV if language == "sv" else GHG_NOTE, styles["Italic"]), Spacer(1, 10)]
+    story += [Spacer(1, 6), Paragraph(ghg_note(language), styles["Italic"]), Spacer(1, 10)]
     if len(figures.months) > PDF_MONTHS:  # a long period: a bar a year, so the chart fits its page
         heading, label = _("Net CO2e avoided by year (kg)"), _("Year")
         periods = [(str(year), totals) for year, totals in by_year(figures.months)]
@@ -202,10 +238,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _format(value: Any) -> str:
-    """A number the Swedish way: 1 234,5 (a non-breaking space between thousands)."""
-    text = f"{value:,}".replace(",", "\u00a0").replace(".", ",")
-    return text
+def _format(value: int | Decimal) -> str:
+    """A number as the page shows it, in the language in force: pieces whole, kilograms and
+    kronor with two decimals (1 234,50 in Swedish, 1,234.50 in English)."""
+    text = format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.00")
+    return text.replace("\u2212", "-")  # Swedish minus: not in the standard PDF fonts
 
 
 def file_name(selection: Selection, extension: str, today: date) -> str:

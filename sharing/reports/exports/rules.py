@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -19,14 +20,36 @@ from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.names import Names
 
 BATCH = 2000
-COLUMNS = ("entry", "event", "day", "kind", "reverses", "category", "listing", "request", "from_municipality",
-           "from_unit", "to_municipality", "to_unit", "pieces", "weight_kg", "counts_as_purchase",
+COLUMNS = ("entry", "event", "day", "kind", "reverses", "reason", "category", "listing", "request",
+           "from_municipality", "from_unit", "to_municipality", "to_unit", "pieces", "weight_kg", "counts_as_purchase",
            "waste_avoided_kg", "purchase_avoided_sek", "co2e_avoided_kg", "transport_co2e_kg", "net_co2e_kg",
            "factor_kind", "factor_version", "displacement_rate", "factor_source")
+# The columns' headers, in the export's language (the reader's).
+COLUMN_HEADERS = {
+    "entry": _l("Entry"), "event": _l("Event"), "day": _l("Day"), "kind": _l("Kind"), "reverses": _l("Reverses"),
+    "reason": _l("Reason of the correction"), "category": _l("Category"), "listing": _l("Listing"),
+    "request": _l("Request"), "from_municipality": _l("From municipality"), "from_unit": _l("From unit"),
+    "to_municipality": _l("To municipality"), "to_unit": _l("To unit"), "pieces": _l("Pieces"),
+    "weight_kg": _l("Weight (kg)"), "counts_as_purchase": _l("Counts as a purchase avoided"),
+    "waste_avoided_kg": _l("Waste avoided (kg)"), "purchase_avoided_sek": _l("Purchases avoided (SEK)"),
+    "co2e_avoided_kg": _l("Gross CO2e (kg)"), "transport_co2e_kg": _l("Transport CO2e (kg)"),
+    "net_co2e_kg": _l("Net CO2e (kg)"), "factor_kind": _l("CO2e figure of"), "factor_version": _l("Factor version"),
+    "displacement_rate": _l("Displacement rate"), "factor_source": _l("Source"),
+}
 GHG_NOTE = ("Avoided emissions are estimates, reported beside and never subtracted from the municipality's own "
             "emission inventory (the GHG Protocol treats avoided emissions separately).")
 GHG_NOTE_SV = ("Undvikna utsläpp är uppskattningar och redovisas bredvid, aldrig avdragna från, kommunens egen "
                "utsläppsinventering (GHG-protokollet redovisar undvikna utsläpp separat).")
+
+
+def ghg_note(language: str) -> str:
+    """The note on avoided emissions in the export's language."""
+    return GHG_NOTE_SV if language == "sv" else GHG_NOTE
+
+
+def headers() -> list[str]:
+    """The header row, in the language in force: text, so through ``safe_cell`` as well."""
+    return [safe_cell(str(COLUMN_HEADERS[name])) for name in COLUMNS]
 
 
 def kg(grams: int) -> Decimal:
@@ -88,24 +111,25 @@ def nearest(value: int, scale: int) -> float:
 
 
 def row_values(entry: Any, names: Names, kind_label: dict[str, str],
-               amount: Callable[[int, int], Any] = exact) -> list[Any]:
-    """An entry's cells: text through ``safe_cell``, numbers and dates as they are."""
+               amount: Callable[[int, int], Any] = exact, factor_kind_label: dict[str, str] | None = None) -> list[Any]:
+    """An entry's cells: text through ``safe_cell``, numbers, dates and truth values as they are."""
     permille = entry.displacement_permille
+    factor_kind = (factor_kind_label or {}).get(entry.factor_kind or "", entry.factor_kind or "")
     return [
         entry.id, entry.event_id, entry.day, safe_cell(kind_label.get(entry.kind, entry.kind)), entry.reverses_id,
-        safe_cell(names.category(entry.category_id)), entry.listing_id, entry.request_id,
+        safe_cell(entry.reason), safe_cell(names.category(entry.category_id)), entry.listing_id, entry.request_id,
         safe_cell(names.municipality(entry.from_municipality_id)), safe_cell(names.unit(entry.from_unit_id)),
         safe_cell(names.municipality(entry.to_municipality_id)), safe_cell(names.unit(entry.to_unit_id)),
         entry.quantity, amount(entry.weight_g, 1000), entry.counts_as_purchase, amount(entry.waste_avoided_g, 1000),
         amount(entry.purchase_avoided_sek_ore, 100), amount(entry.co2e_avoided_g, 1000),
         amount(entry.transport_co2e_g, 1000), amount(entry.co2e_avoided_g - entry.transport_co2e_g, 1000),
-        safe_cell(entry.factor_kind or ""), entry.factor_version,
+        safe_cell(factor_kind), entry.factor_version,
         amount(permille, 1000) if permille is not None else None, safe_cell(entry.factor_source)]
 
 
-def total_values(totals: Totals) -> list[Any]:
+def total_values(totals: Totals, label: str = "TOTAL") -> list[Any]:
     values: list[Any] = [None] * len(COLUMNS)
-    values[0] = "TOTAL"
+    values[0] = safe_cell(label)
     values[COLUMNS.index("pieces")] = totals.pieces
     values[COLUMNS.index("waste_avoided_kg")] = kg(totals.waste_avoided_g)
     values[COLUMNS.index("purchase_avoided_sek")] = sek(totals.purchase_avoided_sek_ore)

@@ -46,7 +46,8 @@ def export(file_format: str) -> ResponseReturnValue:
     name = formats.file_name(chosen, file_format, today_in_sweden(utcnow()))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if file_format == "csv":
-        return Response(stream_with_context(formats.csv_chunks(db_session, chosen, found_names, kinds)),
+        return Response(stream_with_context(formats.csv_chunks(db_session, chosen, found_names, kinds,
+                                                                      factor_kinds)),
                         mimetype=TYPES["csv"], headers=headers)
     spooled = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     if file_format == "xlsx":

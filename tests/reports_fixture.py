@@ -31,6 +31,7 @@ from sharing.catalog.categories.models import Co2eKind
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, RequestKind
 from sharing.loans.requests.rules import RequestDetails
+from sharing.logistics.plans import driving
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
 
 EXPECTED = {"pieces": 16, "waste_avoided_g": 315_000, "purchase_avoided_sek_ore": 7_200_000,
@@ -102,7 +103,7 @@ def build(factory, app, year: int = YEAR) -> dict:  # type: ignore[no-untyped-de
     route = events.record(db, TRANSPORT_COMPLETED, subject_type="logistics.route", subject_id=7, now=at(9, 2),
                           municipality_id=trelleborg.id, payload={
                               "route_id": 7, "day": f"{year}-09-02", "km": 18.5, "co2e_kg": 4.75,
-                              "factor_source": "HBEFA 4.2, lätt lastbil diesel", "method": "distance",
+                              "factor_source": "HBEFA 4.2, lätt lastbil diesel", "method": driving.METHOD,
                               "attributions": [{"request_id": taken.id, "km": 12.4, "co2e_kg": 3.25},
                                                {"request_id": long_loan.id, "km": 6.1, "co2e_kg": 1.5}]})
     db.commit()

@@ -285,3 +285,28 @@ def test_a_page_number_out_of_range_shows_the_first_page(client, auth, world):
         response = client.get(f"/reports/entries?{YEAR}&page={page}")
         assert response.status_code == 200, page
         assert "Övertagande" in text(response), page
+
+
+def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, world):
+    auth.login(world["officer"])
+    transport = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "transport",
+                                                    ReuseEntry.request_id == world["taken"].id)).one()
+    page = text(client.get(f"/reports/entries/{transport.id}"))
+    assert "Källa</dt><dd>HBEFA 4.2, lätt lastbil diesel</dd>" in page
+    assert "Ruttens CO2e</dt><dd>Fördelat efter last och sträcka</dd>" in page
+    assert "Gäller</dt><dd>Rutt 7</dd>" in page and "Körd sträcka</dt><dd>18,5 km</dd>" in page
+    for stored in ("logistics.route", "load-distance", "attributions", "request_id", "<code>"):
+        assert stored not in page, stored
+    for moot in ("<dt>Antal</dt>", "Räknas som undvikt köp", "Undvikt avfall"):  # a transport moves no pieces
+        assert moot not in page, moot
+    assert "CO2e för transport (kg)</dt><dd>3,25 (12,40 km)</dd>" in page
+
+    take_over = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
+    page = text(client.get(f"/reports/entries/{take_over.id}"))
+    assert "<dt>Antal</dt><dd>4</dd>" in page and "Räknas som undvikt köp</dt><dd>ja</dd>" in page
+    assert f"Gäller</dt><dd>Förfrågan {world['taken'].id}</dd>" in page and "<code>" not in page
+    assert "Ruttens CO2e" not in page
+
+    rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
+    sources = [row[rows[0].index("Källa")] for row in rows[1:-2]]
+    assert "HBEFA 4.2, lätt lastbil diesel (fördelat efter last och sträcka)" in sources

@@ -6,8 +6,10 @@ from datetime import date
 
 from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
 from sharing.accounts.personal_data.rules import Section, labelled
+from sharing.events import DomainEvent, event_label, subject_label
 from sharing.reports.ledger.models import EntryKind, FactorKind
 
 ENTRY_KIND_LABELS = {
@@ -22,6 +24,49 @@ FACTOR_KIND_LABELS = {
     FactorKind.WEIGHT_ESTIMATE: _l("estimate by weight"),
     FactorKind.TRANSPORT: _l("transport"),
 }
+
+# How logistics shared a route's CO2e among the requests it carried: the method its event names
+# (logistics.plans.driving.METHOD), which the ledger keeps after the factor's source.
+TRANSPORT_METHOD_LABELS = {
+    "load-distance share": _l("shared out by load and distance"),
+    "distance": _l("shared out by distance"),
+}
+
+
+def transport_source(source: str) -> tuple[str, str | None]:
+    """A transport entry's source as the ledger keeps it ("HBEFA 4.2 (load-distance share)"): the
+    factor's own source and, for a method we know, how it was shared out, in the reader's
+    language; anything else as it stands."""
+    for method, label in TRANSPORT_METHOD_LABELS.items():
+        if source.endswith(f" ({method})"):
+            return source[:-len(method) - 3], str(label)
+    return source, None
+
+
+def shown_source(source: str) -> str:
+    """The source of an entry's figures in one line, in the reader's language."""
+    own, method = transport_source(source)
+    return f"{own} ({method})" if method else own
+
+
+def event_details(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    """What the event's payload says, as its domain describes it (``events.describe``), in the
+    reader's language: never the payload as it is stored. A description that fails on an odd
+    payload (an older version of the domain, say) shows nothing."""
+    label = event_label(event.name)
+    if label is None or label.details is None:
+        return []
+    try:
+        return [(str(what), str(how)) for what, how in label.details(session, event)]
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return []
+
+
+def event_subject(event: DomainEvent) -> str:
+    """What the event concerns, as its domain names it: "Rutt 7", "Förfrågan 4"."""
+    subject = subject_label(event.subject_type)
+    name = str(subject.label) if subject else event.subject_type
+    return f"{name} {event.subject_id}" if event.subject_id is not None else name
 
 
 def kg(grams: int | None) -> float:

@@ -18,9 +18,10 @@ from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import DomainEvent, event_label
+from sharing.reports import labels
 from sharing.reports.dashboard import rules
 from sharing.reports.ledger import rules as ledger
-from sharing.reports.ledger.models import ReuseEntry
+from sharing.reports.ledger.models import EntryKind, ReuseEntry
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import Names, names
 from sharing.reports.subscriptions import rules as subscriptions
@@ -81,6 +82,7 @@ def entry(entry_id: int) -> ResponseReturnValue:
         raise NotVisible(f"reuse entry {entry_id}")
     event = db_session.get(DomainEvent, found.event_id) if found.event_id is not None else None
     label = event_label(event.name) if event is not None else None
+    source, shared_out = labels.transport_source(found.factor_source)
     reversed_by = db_session.scalars(select(ReuseEntry).where(col(ReuseEntry.reverses_id) == found.id)).first()
     try:
         ledger.entry_to_correct(db_session, entry_id, by=current_user)
@@ -88,6 +90,9 @@ def entry(entry_id: int) -> ResponseReturnValue:
     except NotAllowed:
         may_correct = False
     return render_template("reports/entry.html", entry=found, event=event, event_label=label,
+                           event_subject=labels.event_subject(event) if event is not None else None,
+                           event_details=labels.event_details(db_session, event) if event is not None else [],
+                           source=source, shared_out=shared_out, transport=found.kind == EntryKind.TRANSPORT,
                            reversed_by=reversed_by, may_correct=may_correct,
                            names=names(db_session, str(get_locale())))
 

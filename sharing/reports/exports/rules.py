@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from sharing.catalog.categories.models import CategoryFactor
 from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
+from sharing.reports.labels import shown_source
 from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.names import Names
 
@@ -124,7 +125,7 @@ def row_values(entry: Any, names: Names, kind_label: dict[str, str],
         amount(entry.purchase_avoided_sek_ore, 100), amount(entry.co2e_avoided_g, 1000),
         amount(entry.transport_co2e_g, 1000), amount(entry.co2e_avoided_g - entry.transport_co2e_g, 1000),
         safe_cell(factor_kind), entry.factor_version,
-        amount(permille, 1000) if permille is not None else None, safe_cell(entry.factor_source)]
+        amount(permille, 1000) if permille is not None else None, safe_cell(shown_source(entry.factor_source))]
 
 
 def total_values(totals: Totals, label: str = "TOTAL") -> list[Any]:

@@ -4,6 +4,7 @@ and signed-in HTTP clients for it: for what only separate processes racing can s
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -36,6 +37,11 @@ class HttpClient:
     def post(self, path: str, data: dict[str, object]) -> tuple[int, str]:
         body = urllib.parse.urlencode({k: str(v) for k, v in data.items()}).encode()
         return self._open(urllib.request.Request(self.base + path, data=body))
+
+    def post_json(self, path: str, body: object, headers: dict[str, str]) -> tuple[int, str]:
+        """An API call: a JSON body, and headers of its own (a bearer token)."""
+        return self._open(urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",
+                                                 headers={"Content-Type": "application/json", **headers}))
 
     def _open(self, request: urllib.request.Request) -> tuple[int, str]:
         try:

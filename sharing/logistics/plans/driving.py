@@ -10,6 +10,11 @@ failed, and a route completed once no stop is left.
   failed with it.
 - A route with no stop left pending is completed: ``logistics.route.completed`` is recorded
   with its distance, its CO2e and each request's share of them (``attribute``).
+- Reports race (a double tap, a retry, two phones): every step is a compare-and-set in the
+  database. A report first takes its route (``_take``: the route's row, while it is not
+  completed), so reports of one route are made one at a time; then the stop moves from pending
+  only if it still is, and the route is completed only once. Of two reports of one stop at once,
+  one is made and the other refused (409 in the API).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role
@@ -100,15 +105,38 @@ def next_day_with_routes(session: Session, user: Actor, *, after: date) -> date 
                                  col(Vehicle.municipality_id) == user.municipality_id))
 
 
-def _pending(stop: PlannedStop) -> None:
-    if stop.status != StopStatus.PENDING.value:
-        raise Conflict(N_("This stop is already reported."))
+ALREADY_REPORTED = N_("This stop is already reported.")
 
 
-def _start(session: Session, route: PlannedRoute) -> None:
-    if route.status == RouteStatus.PLANNED.value:
-        route.status = RouteStatus.STARTED.value
-        session.add(route)
+def _take(session: Session, route: PlannedRoute) -> None:
+    """Start the route, or take it again, if it is not completed: a write of its row, so that
+    the reports of one route are made one at a time (the second waits for the first's commit)."""
+    with session.no_autoflush:
+        moved = session.execute(update(PlannedRoute).where(
+            col(PlannedRoute.id) == route.id,
+            col(PlannedRoute.status).in_([RouteStatus.PLANNED.value, RouteStatus.STARTED.value]))
+            .values(status=RouteStatus.STARTED.value).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+        raise Conflict(ALREADY_REPORTED)
+    route.status = RouteStatus.STARTED.value
+    session.add(route)
+
+
+def _report(session: Session, stop: PlannedStop, to: StopStatus, *, by: Actor, now: datetime,
+            reason: FailureReason | None = None, note: str = "") -> None:
+    """Move the stop from pending, if it still is (compare and set); else it is already reported."""
+    values = {"status": to.value, "done_at": now, "done_by_id": by.id,
+              "failure_reason": reason.value if reason is not None else None, "failure_note": note}
+    with session.no_autoflush:
+        moved = session.execute(update(PlannedStop).where(col(PlannedStop.id) == stop.id,
+                                                          col(PlannedStop.status) == StopStatus.PENDING.value)
+                                .values(**values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+        session.refresh(stop)
+        raise Conflict(ALREADY_REPORTED)
+    for name, value in values.items():
+        setattr(stop, name, value)
+    session.add(stop)
 
 
 def _loans_step(session: Session, stop: PlannedStop, job: TransportJob, *, by: Actor, now: datetime) -> None:
@@ -132,15 +160,16 @@ def report_done(session: Session, stop: PlannedStop, *, by: Actor, now: datetime
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
-    _pending(stop)
+    if stop.status != StopStatus.PENDING.value:
+        raise Conflict(ALREADY_REPORTED)
+    _take(session, route)
+    _report(session, stop, StopStatus.DONE, by=by, now=now)
+    session.flush()
     job = session.get_one(TransportJob, stop.job_id)
     _loans_step(session, stop, job, by=by, now=now)
     session.refresh(job)
     if stop.action == StopAction.DELIVERY.value and job.status == JobStatus.PLANNED.value:
         jobs.set_status(session, job, JobStatus.DONE, by=by, now=now, extra={"route_id": route.id})
-    stop.status, stop.done_at, stop.done_by_id = StopStatus.DONE.value, now, by.id
-    session.add(stop)
-    _start(session, route)
     session.flush()
     return _complete_if_done(session, route, by=by, now=now)
 
@@ -152,23 +181,24 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
-    _pending(stop)
+    if stop.status != StopStatus.PENDING.value:
+        raise Conflict(ALREADY_REPORTED)
     note = note.strip()
     if reason == FailureReason.OTHER and not note:
         raise DomainError(N_("Say what went wrong."), field="note")
     if len(note) > NOTE_MAX:
         raise DomainError(N_("Keep the note under %(n)d characters."), field="note", n=NOTE_MAX)
+    _take(session, route)
+    _report(session, stop, StopStatus.FAILED, by=by, now=now, reason=reason, note=note)
     job = session.get_one(TransportJob, stop.job_id)
     if job.status == JobStatus.PLANNED.value:
         jobs.set_status(session, job, JobStatus.FAILED, by=by, now=now,
                         extra={"changed_after_planning": True, "reason": reason.value, "route_id": route.id})
-    for same_job in session.scalars(select(PlannedStop).where(col(PlannedStop.route_id) == route.id,
-                                                              col(PlannedStop.job_id) == stop.job_id)):
-        if same_job.status == StopStatus.PENDING.value:
-            same_job.status, same_job.done_at, same_job.done_by_id = StopStatus.FAILED.value, now, by.id
-            same_job.failure_reason, same_job.failure_note = reason.value, note
-            session.add(same_job)
-    _start(session, route)
+    for same_job in session.scalars(select(PlannedStop).where(
+            col(PlannedStop.route_id) == route.id, col(PlannedStop.job_id) == stop.job_id,
+            col(PlannedStop.id) != stop.id, col(PlannedStop.status) == StopStatus.PENDING.value)
+            .execution_options(populate_existing=True)):
+        _report(session, same_job, StopStatus.FAILED, by=by, now=now, reason=reason, note=note)
     session.flush()
     return _complete_if_done(session, route, by=by, now=now)
 
@@ -228,9 +258,17 @@ def attribute(legs_m: Sequence[int], stops: Sequence[tuple[int, str, int]], *, b
 
 def _complete_if_done(session: Session, route: PlannedRoute, *, by: Actor, now: datetime) -> bool:
     stops = list(session.scalars(select(PlannedStop).where(col(PlannedStop.route_id) == route.id)
-                                 .order_by(col(PlannedStop.position))))
+                                 .order_by(col(PlannedStop.position)).execution_options(populate_existing=True)))
     if any(stop.status == StopStatus.PENDING.value for stop in stops):
         return False
+    # Compare and set: the route is completed, and its transport recorded, once.
+    with session.no_autoflush:
+        moved = session.execute(update(PlannedRoute).where(col(PlannedRoute.id) == route.id,
+                                                           col(PlannedRoute.status) != RouteStatus.COMPLETED.value)
+                                .values(status=RouteStatus.COMPLETED.value, completed_at=now)
+                                .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
+        raise Conflict(ALREADY_REPORTED)
     route.status, route.completed_at = RouteStatus.COMPLETED.value, now
     session.add(route)
     vehicle = session.get_one(Vehicle, route.vehicle_id)

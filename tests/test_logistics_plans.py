@@ -1,14 +1,14 @@
 """Planning a day: the plan's routes and stops, what is left unserved and why, pins, the same
 plan from the same seed, and a plan the feasibility check faults never saved."""
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
 from sharing.accounts.models import Notification, Role
-from sharing.clock import utcnow
+from sharing.clock import SWEDEN, utcnow
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
 from sharing.loans.requests import rules as loans
@@ -198,6 +198,37 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     assert payload["method"] == driving.METHOD and payload["factor_source"] == van.co2e_source
     [share] = payload["attributions"]  # the manual job serves no request
     assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
+
+
+def on_the_day(w, hour=9):
+    """An instant on the planned Monday, Swedish time: when its driver reports its stops."""
+    return datetime.combine(w["monday"], time(hour), tzinfo=SWEDEN).astimezone(timezone.utc)
+
+
+def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, factory, w):
+    """The driver's pickup hands the pieces over in loans; that handover, made by the job's own
+    route, neither tells its coordinators that the job is no longer needed nor marks it changed:
+    the job is done when its delivery is."""
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    request = approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    (pickup, _, _), (delivery, _, _) = plans.route_view(db, route).stops[:2]
+    with app.app_context():
+        driving.report_done(db, pickup, by=driver, now=on_the_day(w))
+        db.commit()  # the loans' handover event reaches logistics' receivers
+    db.expire_all()
+    assert db.get(LoanRequest, request.id).status == RequestStatus.HANDED_OVER.value
+    job = jobs_of(db, request)["delivery"]
+    assert (job.status, job.changed_after_planning) == (JobStatus.PLANNED.value, False)
+    with app.app_context():
+        driving.report_done(db, db.get(PlannedStop, delivery.id), by=driver, now=on_the_day(w, 10))
+        db.commit()
+    job = jobs_of(db, request)["delivery"]
+    assert (job.status, job.changed_after_planning) == (JobStatus.DONE.value, False)
+    told = db.scalars(select(Notification)).all()
+    assert not [n.message for n in told if "no longer needed" in n.message]
 
 
 def test_attributions_add_up_to_the_route(db):

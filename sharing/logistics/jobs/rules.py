@@ -6,9 +6,9 @@ from the owner's site to the requester's on its first day; for a loan, their ret
 day; for a swap, the pieces offered in exchange, to the owner's site. From then on the jobs
 follow the request (``follow_request``, run for each of its events): cancelled or declined, its
 open jobs are cancelled; extended, the return moves; handed over or returned by the loans' own
-steps, the job is done. A job that changes while it is planned is marked
-(``changed_after_planning``) and its coordinators are told, by a receiver of the event recorded
-(``jobs.notices``).
+steps, the job is done (unless its own route made the step, by its pickup: then the route
+finishes it). A job that changes while it is planned is marked (``changed_after_planning``) and
+its coordinators are told, by a receiver of the event recorded (``jobs.notices``).
 
 Loads are in the planner's units (whole litres and kilograms, rounded up); time windows are the
 sites' opening hours on the job's weekday, in seconds from that day's midnight, read anew
@@ -40,6 +40,7 @@ from sharing.logistics import events
 from sharing.logistics.coordination import rules as coordination
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource, TransportJob
 from sharing.logistics.planning import problem
+from sharing.logistics.plans.models import PlannedStop, StopStatus
 from sharing.typed import id_of, relation
 
 J = JobStatus
@@ -524,10 +525,18 @@ def follow_request(session: Session, *, request_id: int, now: datetime) -> list[
         if wanted.kind in carried and job.day != wanted.day and JobStatus(job.status) in (*ACTIVE, J.FAILED):
             _move(session, job, wanted.day, now=now)
             changed.append(job)
-        elif wanted.kind in done and JobStatus(job.status) in (*ACTIVE, J.FAILED):
+        elif wanted.kind in done and JobStatus(job.status) in (*ACTIVE, J.FAILED) and not _on_its_way(session, job):
             _done_by_step(session, job, request, now=now)
             changed.append(job)
     return changed
+
+
+def _on_its_way(session: Session, job: TransportJob) -> bool:
+    """The job's own route has picked its pieces up (the driver's report made the loans' step):
+    the job is its route's to finish, done when its delivery is, and no change to its plan."""
+    return session.scalar(select(col(PlannedStop.id)).where(
+        col(PlannedStop.job_id) == job.id, col(PlannedStop.action) == problem.StopAction.PICKUP.value,
+        col(PlannedStop.status) == StopStatus.DONE.value).limit(1)) is not None
 
 
 def _make(session: Session, request: LoanRequest, wanted: _Wanted, *, now: datetime) -> TransportJob:

@@ -4,7 +4,7 @@ plan from the same seed, and a plan the feasibility check faults never saved."""
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from sharing.accounts.models import Notification, Role
@@ -147,6 +147,77 @@ def test_a_plan_the_feasibility_check_faults_is_never_saved(db, factory, w, capl
     assert "too_fast" in caplog.text or "arrives" in made.error
     assert db.scalars(select(PlannedStop)).all() == []
     assert db.get(TransportJob, job.id).status == JobStatus.OPEN.value
+
+
+@pytest.mark.parametrize("jointly", [False, True])
+def test_a_job_or_vehicle_on_another_municipalitys_plan_is_not_planned_again(app, client, auth, db, factory, w,
+                                                                             jointly):
+    """A job between Ystad and Skurup is seen by the coordinators of both (of all, planning
+    jointly): once on Ystad's plan, Skurup's plan of the day leaves it out and says who has it;
+    nor does it drive a vehicle Ystad's plan drives."""
+    from sharing.logistics.coordination import rules as coordination
+    from tests.conftest import Auth
+    if jointly:
+        for admin in (w["ystad_admin"], factory.user(w["skurup"], Role.MUNICIPALITY_ADMIN)):
+            coordination.set_joint_planning(db, joined=True, by=admin, now=utcnow())
+        db.commit()
+    shared = vehicle(db, w, by="skurup_coordinator", name="Skurups bil", depot_site_id=w["school"].id, shared=True)
+    own = vehicle(db, w, by="skurup_coordinator", name="Skolbilen", depot_site_id=w["school"].id)
+    request = approved_loan(app, db, w)
+    ystad = plan(db, w, vehicle_ids=[shared.id])
+    [view] = plans.routes_of(db, ystad)
+    assert view.vehicle.id == shared.id and len(view.stops) == 2
+    skurup = plans.plan_day(db, day=w["monday"], by=w["skurup_coordinator"], now=utcnow(), seconds=1,
+                            vehicle_ids=[shared.id, own.id], iterations=ITERATIONS)
+    db.commit()
+    assert skurup.status == PlanStatus.DONE.value
+    job = jobs_of(db, request)["delivery"]
+    assert [(row.job_id, row.reason) for row, _ in plans.unserved_of(db, skurup)] == [(job.id, plans.ELSEWHERE)]
+    assert plans.routes_of(db, skurup) == [] or all(
+        v.vehicle.id == own.id and not v.stops for v in plans.routes_of(db, skurup))
+    assert db.get(RoutePlan, ystad.id).status == PlanStatus.DONE.value, "both plans are in force"
+    assert db.scalar(select(func.count()).select_from(PlannedStop).where(col(PlannedStop.job_id) == job.id)) == 2
+    Auth(client).login(w["skurup_coordinator"])
+    page = client.get(f"/logistics/plans/{skurup.id}").get_data(as_text=True)
+    assert "Redan planerat av Ystad" in page
+    # Only the vehicle Ystad's plan drives: Skurup's plan cannot be made.
+    again = plans.plan_day(db, day=w["monday"], by=w["skurup_coordinator"], now=utcnow(), seconds=1,
+                           vehicle_ids=[shared.id], iterations=ITERATIONS)
+    db.commit()
+    assert again.status == PlanStatus.FAILED.value and "another municipality" in again.error
+
+
+def test_two_plans_made_at_once_do_not_both_take_a_job(app, db, factory, w):
+    """Skurup's plan is being made when Ystad's, made meanwhile, takes the job: Skurup's is
+    checked again as it is saved, and fails rather than carry the job a second time."""
+    from sharing.db import new_session
+    from sharing.logistics.planning import solver
+    ystad_van = vehicle(db, w)
+    skurup_van = vehicle(db, w, by="skurup_coordinator", name="Skolbilen", depot_site_id=w["school"].id)
+    request = approved_loan(app, db, w)
+    skurup = plans.request_plan(db, day=w["monday"], vehicle_ids=[skurup_van.id], seconds=1, seed=0,
+                                by=w["skurup_coordinator"], now=utcnow())
+    db.commit()
+    assert plans.claim(db, skurup.id, from_status=PlanStatus.QUEUED)
+    db.commit()  # as the runner claims it: running, and nothing of it written until it is saved
+    db.expire_all()
+
+    def meanwhile(built, **options):
+        made = solver.solve(built, **options)
+        with app.app_context(), new_session() as other:
+            coordinator = other.get(type(w["ystad_coordinator"]), w["ystad_coordinator"].id)
+            plans.plan_day(other, day=w["monday"], by=coordinator, now=utcnow(), seconds=1,
+                           vehicle_ids=[ystad_van.id], iterations=ITERATIONS)
+            other.commit()
+        return made
+
+    plans.run_plan(db, db.get(RoutePlan, skurup.id), by=w["skurup_coordinator"], now=utcnow(),
+                   iterations=ITERATIONS, solve=meanwhile)
+    db.commit()
+    db.expire_all()
+    assert db.get(RoutePlan, skurup.id).status == PlanStatus.FAILED.value
+    job = jobs_of(db, request)["delivery"]
+    assert db.scalar(select(func.count()).select_from(PlannedStop).where(col(PlannedStop.job_id) == job.id)) == 2
 
 
 def test_only_coordinators_plan_and_only_with_their_vehicles(db, w):

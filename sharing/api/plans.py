@@ -78,7 +78,8 @@ class PlannedRouteOut(BaseModel):
 
 class UnservedJobOut(BaseModel):
     job_id: int
-    reason: str = Field(description="Why no route serves it (the planner's reason, or closed: a site is closed)")
+    reason: str = Field(description="Why no route serves it (the planner's reason; closed: a site is closed; "
+                                    "other_plan: it is on another municipality's plan in force that day)")
 
 
 class RoutePlanOut(BaseModel):

@@ -23,6 +23,7 @@ UNSERVED_LABELS = {
     UnservedReason.WINDOW_UNREACHABLE: _l("No vehicle reaches it within the opening hours"),
     UnservedReason.NO_CAPACITY_LEFT: _l("No room left on the vehicles this day"),
     "closed": _l("A site is closed that day"),
+    "other_plan": _l("Already planned by another municipality"),
 }
 FAILURE_LABELS = {
     FailureReason.NOBODY_THERE: _l("Nobody there"),

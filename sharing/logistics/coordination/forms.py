@@ -13,6 +13,8 @@ class JointPlanningForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.joined.choices = [("own", _l("On its own: only our coordinators see our transport jobs")),
+        self.joined.choices = [("own", _l("On its own: our coordinators plan our transport jobs (a job to or from "
+                                          "another municipality is seen by its coordinators too, and goes on one "
+                                          "plan only)")),
                                ("joint", _l("Jointly: the coordinators of every municipality that plans jointly see "
                                             "and plan the jobs and vehicles of them all"))]

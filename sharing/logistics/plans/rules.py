@@ -9,6 +9,11 @@ the feasibility check finds nothing wrong with it.
   that passes becomes routes and stops, its jobs planned, those left over unserved with the
   reason (a site closed that day: ``closed``), and the day's earlier plan is replaced.
   ``plan_day`` does both at once.
+- One plan in force carries a job, and drives a vehicle, on a day: the jobs on routes of
+  another municipality's plan in force (a job between two municipalities, or planned jointly,
+  is seen by the coordinators of both) are left out, listed as planned elsewhere
+  (``ELSEWHERE``), and so are the vehicles that plan drives. A plan is saved under locks of its
+  jobs and vehicles and checked again then, so two plans made at once cannot both take one.
 - Pins: a coordinator pins a job to a vehicle (``pin_job``); every later plan keeps it there.
 - The same jobs, vehicles and seed give the same plan: the coordinator's planning time is turned
   into an iteration budget (``ITERATIONS_PER_SECOND``), which ends the search whatever the
@@ -42,6 +47,7 @@ from sharing.logistics.plans.models import (
     PlanStatus,
     RoutePlan,
     RouteStatus,
+    StopStatus,
     UnservedJob,
 )
 from sharing.logistics.vehicles import rules as vehicles
@@ -51,6 +57,7 @@ from sharing.typed import id_of
 log = logging.getLogger("sharing.logistics.plans")
 
 CLOSED = "closed"  # a site of the job is closed on its day: no plan can serve it
+ELSEWHERE = "other_plan"  # the job is on a route of another municipality's plan in force that day
 SERVICE_S = 10 * 60  # the time a stop takes: carrying furniture in or out, and signing for it
 MAX_SECONDS = 60.0
 # A planning second is this many iterations of the search: about what a day of 120 requests gets
@@ -61,6 +68,8 @@ ITERATIONS_PER_SECOND = 330
 # slower than planned for); such a plan may differ from one made on an idle machine.
 CLOCK_GUARD = 4.0
 Solve = Callable[..., problem.Plan]
+BUSY_ELSEWHERE = N_("Every chosen vehicle is already on a route of another municipality's plan that day.")
+TAKEN_MEANWHILE = N_("Another municipality's plan took some of these jobs or vehicles meanwhile: plan the day again.")
 
 
 # --- Asking for a plan ----------------------------------------------------------------------
@@ -123,13 +132,43 @@ class _Built:
     entries: dict[str, jobs.ScheduledJob]
     vehicles: dict[str, Vehicle]
     closed: list[jobs.ScheduledJob]
+    elsewhere: list[jobs.ScheduledJob]  # on another municipality's plan in force
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What the other municipalities' plans in force of a day hold: the jobs on their routes
+    (job id -> the municipality whose plan it is) and the vehicles they drive."""
+
+    jobs: dict[int, int]
+    vehicles: frozenset[int]
+
+
+def taken_elsewhere(session: Session, *, day: date, municipality_id: int) -> Taken:
+    """The jobs and vehicles of the day's plans in force of every municipality but this one (a
+    stop that failed holds its job no more: it is to be planned again)."""
+    elsewhere = (col(RoutePlan.day) == day, col(RoutePlan.status) == PlanStatus.DONE.value,
+                 col(RoutePlan.municipality_id) != municipality_id)
+    held = session.execute(select(col(PlannedStop.job_id), col(RoutePlan.municipality_id))
+                           .join(PlannedRoute, col(PlannedRoute.id) == col(PlannedStop.route_id))
+                           .join(RoutePlan, col(RoutePlan.id) == col(PlannedRoute.plan_id))
+                           .where(*elsewhere, col(PlannedStop.status) != StopStatus.FAILED.value)).all()
+    driven = session.scalars(select(col(PlannedRoute.vehicle_id))
+                             .join(RoutePlan, col(RoutePlan.id) == col(PlannedRoute.plan_id)).where(*elsewhere))
+    return Taken({row[0]: row[1] for row in held}, frozenset(driven))
 
 
 def _build(session: Session, plan: RoutePlan, *, by: Actor, matrix: DistanceMatrix) -> _Built:
-    chosen = [v for v in (session.get(Vehicle, i) for i in vehicle_ids_of(plan)) if v is not None and v.active]
-    if not chosen:
+    taken = taken_elsewhere(session, day=plan.day, municipality_id=plan.municipality_id)
+    active = [v for v in (session.get(Vehicle, i) for i in vehicle_ids_of(plan)) if v is not None and v.active]
+    if not active:
         raise DomainError(N_("None of the chosen vehicles is in use any more."))
+    chosen = [v for v in active if id_of(v) not in taken.vehicles]
+    if not chosen:
+        raise DomainError(BUSY_ELSEWHERE)
     entries = jobs.jobs_for_day(session, day=plan.day, by=by)
+    elsewhere = [entry for entry in entries if id_of(entry.job) in taken.jobs]
+    entries = [entry for entry in entries if id_of(entry.job) not in taken.jobs]
     closed = [entry for entry in entries if entry.closed]
     open_entries = [entry for entry in entries if not entry.closed]
     points: list[tuple[float, float]] = []
@@ -160,7 +199,8 @@ def _build(session: Session, plan: RoutePlan, *, by: Actor, matrix: DistanceMatr
     matrices = matrix.between(points)
     built = problem.Problem(distance_m=matrices.distance_m, duration_s=matrices.duration_s, shipments=shipments,
                             vehicles=planning_vehicles, pinned=pinned)
-    return _Built(built, {str(id_of(e.job)): e for e in open_entries}, {str(id_of(v)): v for v in chosen}, closed)
+    return _Built(built, {str(id_of(e.job)): e for e in open_entries}, {str(id_of(v)): v for v in chosen}, closed,
+                  elsewhere)
 
 
 def run_plan(session: Session, plan: RoutePlan, *, by: Actor, now: datetime,
@@ -205,8 +245,28 @@ def current_plan(session: Session, *, day: date, municipality_id: int) -> RouteP
         col(RoutePlan.status) == PlanStatus.DONE.value).order_by(col(RoutePlan.id).desc()).limit(1))
 
 
+def _lock(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan) -> None:
+    """Hold what the plan takes until it is committed: a write of the plan's row (SQLite then
+    makes every other writer wait), and the rows of its jobs, then its vehicles, in the order of
+    their ids (PostgreSQL: another plan taking one of them waits, and then sees this one)."""
+    session.execute(update(RoutePlan).where(col(RoutePlan.id) == plan.id).values(status=PlanStatus.RUNNING.value)
+                    .execution_options(synchronize_session=False))
+    job_ids = sorted(int(stop.shipment) for route in made.routes for stop in route.stops)
+    vehicle_ids = sorted(id_of(built.vehicles[route.vehicle]) for route in made.routes)
+    session.execute(select(col(TransportJob.id)).where(col(TransportJob.id).in_(job_ids or [0]))
+                    .order_by(col(TransportJob.id)).with_for_update())
+    session.execute(select(col(Vehicle.id)).where(col(Vehicle.id).in_(vehicle_ids or [0]))
+                    .order_by(col(Vehicle.id)).with_for_update())
+
+
 def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, *, by: Actor,
           now: datetime) -> None:
+    _lock(session, plan, built, made)
+    taken = taken_elsewhere(session, day=plan.day, municipality_id=plan.municipality_id)
+    if (any(int(stop.shipment) in taken.jobs for route in made.routes for stop in route.stops)
+            or any(id_of(built.vehicles[route.vehicle]) in taken.vehicles for route in made.routes)):
+        fail(session, plan, TAKEN_MEANWHILE, now)
+        return
     before = current_plan(session, day=plan.day, municipality_id=plan.municipality_id)
     if before is not None and session.scalar(select(col(PlannedRoute.id)).where(
             col(PlannedRoute.plan_id) == before.id, col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)):
@@ -232,6 +292,8 @@ def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, 
         session.add(UnservedJob(plan_id=id_of(plan), job_id=int(unserved.shipment), reason=unserved.reason.value))
     for entry in built.closed:
         session.add(UnservedJob(plan_id=id_of(plan), job_id=id_of(entry.job), reason=CLOSED))
+    for entry in built.elsewhere:
+        session.add(UnservedJob(plan_id=id_of(plan), job_id=id_of(entry.job), reason=ELSEWHERE))
     for key, entry in built.entries.items():
         job = entry.job
         if key in served and job.status == JobStatus.OPEN.value:
@@ -252,7 +314,7 @@ def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, 
     session.add(plan)
     session.flush()
     log.info("plan %s of %s: %d route(s), %d m, %d unserved", plan.id, plan.day, len(made.routes),
-             made.distance_m, len(made.unserved) + len(built.closed))
+             made.distance_m, len(made.unserved) + len(built.closed) + len(built.elsewhere))
 
 
 def set_progress(session: Session, plan_id: int, progress: float) -> None:
@@ -334,6 +396,14 @@ def route_view(session: Session, route: PlannedRoute) -> RouteView:
         load += entry.job.volume_l if stop.action == problem.StopAction.PICKUP.value else -entry.job.volume_l
         shown.append((stop, entry, load))
     return RouteView(route, session.get_one(Vehicle, route.vehicle_id), shown)
+
+
+def planned_by(session: Session, plan: RoutePlan, job_ids: Sequence[int]) -> dict[int, str]:
+    """Of these jobs, those on another municipality's plan in force of the plan's day: job id ->
+    that municipality's name (what a coordinator is shown of a job planned elsewhere)."""
+    held = taken_elsewhere(session, day=plan.day, municipality_id=plan.municipality_id).jobs
+    names = jobs.municipality_names(session, held.values())
+    return {job_id: names[held[job_id]] for job_id in job_ids if job_id in held}
 
 
 def unserved_of(session: Session, plan: RoutePlan) -> list[tuple[UnservedJob, TransportJob]]:

@@ -81,6 +81,7 @@ def detail(plan_id: int) -> str:
     job_ids = [stop.job_id for view in routes for stop, _, _ in view.stops] + [job.id or 0 for _, job in unserved]
     return render_template("logistics/plans/detail.html", plan=plan, routes=routes, unserved=unserved,
                            pins=rules.pins_of(db_session, job_ids), unserved_labels=UNSERVED_LABELS,
+                           planned_by=rules.planned_by(db_session, plan, [job.id or 0 for _, job in unserved]),
                            vehicles=vehicles.vehicles_for(db_session, current_user, active_only=True),
                            waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value))
 

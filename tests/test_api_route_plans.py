@@ -9,7 +9,7 @@ from sharing.clock import utcnow
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest, RequestStatus
 from tests.conftest import Auth
-from tests.logistics import ask, build, vehicle
+from tests.logistics import ask, build, the_day_comes, vehicle
 from tests.test_api import PREFIX, assert_problem, bearer, create_token
 
 
@@ -88,6 +88,12 @@ def test_a_driver_reports_the_stops_and_the_loan_is_handed_over(app, api, db, w)
     skurup = w["tokens"]["skurup_driver"]
     assert api.get(f"{PREFIX}/driver/routes?day={day}", headers=skurup).get_json()["total"] == 0
     assert_problem(api.post(f"{PREFIX}/driver/stops/{pickup['id']}/done", headers=skurup), 404)
+    # Not before the route's day; nor a delivery before its pickup.
+    early = api.post(f"{PREFIX}/driver/stops/{pickup['id']}/done", headers=token)
+    assert_problem(early, 409)
+    assert day in early.get_json()["detail"]
+    the_day_comes(db, made["id"])
+    assert_problem(api.post(f"{PREFIX}/driver/stops/{delivery['id']}/done", headers=token), 409)
 
     after = api.post(f"{PREFIX}/driver/stops/{pickup['id']}/done", headers=token).get_json()
     assert after["status"] == "started" and after["stops"][0]["status"] == "done"

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from sharing.accounts.models import Notification, Role
 from sharing.clock import SWEDEN, utcnow
-from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestStatus
@@ -28,7 +28,7 @@ from sharing.logistics.plans.models import (
     UnservedJob,
 )
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
-from tests.logistics import ask, build, hours, jobs_of, vehicle
+from tests.logistics import ask, build, hours, jobs_of, the_day_comes, vehicle
 
 ITERATIONS = 200
 
@@ -55,6 +55,11 @@ def plan(db, w, **options):
 
 def orders(db, made):
     return [[(stop.job_id, stop.action) for stop, _, _ in view.stops] for view in plans.routes_of(db, made)]
+
+
+def on_the_day(w, hour=9):
+    """An instant on the planned Monday, Swedish time: when its driver reports its stops."""
+    return datetime.combine(w["monday"], time(hour), tzinfo=SWEDEN).astimezone(timezone.utc)
 
 
 def test_a_small_day_is_planned_in_its_best_order(db, factory, w):
@@ -251,7 +256,7 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     view = plans.route_view(db, route[0])
     with app.app_context():
         for stop, _, _ in view.stops:
-            completed = driving.report_done(db, db.get(PlannedStop, stop.id), by=driver, now=utcnow())
+            completed = driving.report_done(db, db.get(PlannedStop, stop.id), by=driver, now=on_the_day(w))
             db.commit()
     assert completed
     db.expire_all()
@@ -269,11 +274,6 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     assert payload["method"] == driving.METHOD and payload["factor_source"] == van.co2e_source
     [share] = payload["attributions"]  # the manual job serves no request
     assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
-
-
-def on_the_day(w, hour=9):
-    """An instant on the planned Monday, Swedish time: when its driver reports its stops."""
-    return datetime.combine(w["monday"], time(hour), tzinfo=SWEDEN).astimezone(timezone.utc)
 
 
 def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, factory, w):
@@ -302,6 +302,35 @@ def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, fact
     assert not [n.message for n in told if "no longer needed" in n.message]
 
 
+def test_stops_are_reported_on_the_routes_day_and_a_delivery_after_its_pickup(app, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    (pickup, _, _), (delivery, _, _) = plans.route_view(db, route).stops
+    the_evening_before = datetime.combine(w["monday"] - timedelta(days=1), time(23, 30), tzinfo=SWEDEN)
+    with app.app_context():
+        for report in (lambda: driving.report_done(db, pickup, by=driver, now=the_evening_before),
+                       lambda: driving.report_failed(db, pickup, reason=FailureReason.CLOSED, note="", by=driver,
+                                                     now=the_evening_before)):
+            with pytest.raises(Conflict) as refused:
+                report()
+            db.rollback()
+            assert refused.value.params == {"day": w["monday"].isoformat()}
+            assert "report its stops on that day" in str(refused.value)
+        with pytest.raises(Conflict) as refused:
+            driving.report_done(db, db.get(PlannedStop, delivery.id), by=driver, now=on_the_day(w))
+        db.rollback()
+        assert "Report the pickup first" in str(refused.value)
+        db.expire_all()
+        assert [s.status for s in db.scalars(select(PlannedStop))] == ["pending", "pending"]
+        assert db.get(PlannedRoute, route.id).status == RouteStatus.PLANNED.value
+        driving.report_done(db, db.get(PlannedStop, pickup.id), by=driver, now=on_the_day(w, 0))
+        assert driving.report_done(db, db.get(PlannedStop, delivery.id), by=driver, now=on_the_day(w))
+        db.commit()
+
+
 def test_attributions_add_up_to_the_route(db):
     legs, back = [1000, 0, 3000, 2000], 4000
     stops = [(1, "pickup", 100), (2, "pickup", 300), (1, "delivery", 100), (2, "delivery", 300)]
@@ -325,10 +354,10 @@ def test_a_failed_stop_sends_the_job_back_to_its_coordinators(app, db, factory, 
     first = plans.route_view(db, route).stops[0][0]
     with app.app_context():
         with pytest.raises(DomainError):
-            driving.report_failed(db, first, reason=FailureReason.OTHER, note=" ", by=driver, now=utcnow())
+            driving.report_failed(db, first, reason=FailureReason.OTHER, note=" ", by=driver, now=on_the_day(w))
         db.rollback()
         completed = driving.report_failed(db, db.get(PlannedStop, first.id), reason=FailureReason.NOBODY_THERE,
-                                          note="", by=driver, now=utcnow())
+                                          note="", by=driver, now=on_the_day(w))
         db.commit()
     assert completed, "the delivery fails with its pickup: nothing is left"
     db.expire_all()
@@ -379,6 +408,7 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
     assert f'href="/logistics/driver/?day={w["monday"].isoformat()}"' not in other.get(
         f"/logistics/driver/?day={the_day_before}").get_data(as_text=True)
     token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
+    the_day_comes(db, route.plan_id)
     for stop, _, _ in plans.route_view(db, route).stops:
         assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
     db.expire_all()

@@ -5,6 +5,8 @@ failed, and a route completed once no stop is left.
   for the giving side, the method is the service's transport); the delivery of a loan's pieces
   back records their return for the owner; whatever loans refuses, the driver is told. The
   delivery of a job makes the job done.
+- Stops are reported on the route's day (in Sweden) or later, never before; a delivery only
+  once its pickup is done.
 - A stop failed (nobody there, closed, wrong address, other): the job is failed, marked as
   changed after planning, and its coordinators are told (``jobs.notices``); its other stop is
   failed with it.
@@ -27,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Role
+from sharing.clock import today_in_sweden
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import record
 from sharing.i18n import N_
@@ -108,6 +111,24 @@ def next_day_with_routes(session: Session, user: Actor, *, after: date) -> date 
 ALREADY_REPORTED = N_("This stop is already reported.")
 
 
+def _on_its_day(session: Session, route: PlannedRoute, now: datetime) -> None:
+    """Stops are reported on the route's day, Swedish time, or after it: never before."""
+    day = session.get_one(RoutePlan, route.plan_id).day
+    if today_in_sweden(now) < day:
+        raise Conflict(N_("This route is driven on %(day)s: report its stops on that day."), day=day.isoformat())
+
+
+def _picked_up(session: Session, stop: PlannedStop) -> None:
+    """A delivery is reported done only once its job's pickup on the route is."""
+    if stop.action != StopAction.DELIVERY.value:
+        return
+    pickup = session.scalar(select(PlannedStop).where(
+        col(PlannedStop.route_id) == stop.route_id, col(PlannedStop.job_id) == stop.job_id,
+        col(PlannedStop.action) == StopAction.PICKUP.value).execution_options(populate_existing=True))
+    if pickup is not None and pickup.status != StopStatus.DONE.value:
+        raise Conflict(N_("Report the pickup first: the pieces cannot be delivered before they are picked up."))
+
+
 def _take(session: Session, route: PlannedRoute) -> None:
     """Start the route, or take it again, if it is not completed: a write of its row, so that
     the reports of one route are made one at a time (the second waits for the first's commit)."""
@@ -162,7 +183,9 @@ def report_done(session: Session, stop: PlannedStop, *, by: Actor, now: datetime
         raise NotVisible(f"stop {stop.id}")
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
+    _on_its_day(session, route, now)
     _take(session, route)
+    _picked_up(session, stop)
     _report(session, stop, StopStatus.DONE, by=by, now=now)
     session.flush()
     job = session.get_one(TransportJob, stop.job_id)
@@ -183,6 +206,7 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
         raise NotVisible(f"stop {stop.id}")
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
+    _on_its_day(session, route, now)
     note = note.strip()
     if reason == FailureReason.OTHER and not note:
         raise DomainError(N_("Say what went wrong."), field="note")

@@ -1,6 +1,7 @@
 """Planning a day: the plan's routes and stops, what is left unserved and why, pins, the same
 plan from the same seed, and a plan the feasibility check faults never saved."""
 
+import re
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
@@ -413,6 +414,20 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
         assert client.post(f"/logistics/driver/stops/{stop.id}/done", data={"csrf_token": token}).status_code == 302
     db.expire_all()
     assert db.get(PlannedRoute, route.id).status == RouteStatus.COMPLETED.value
+
+
+def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, auth, db, factory, w):
+    """"Closed" as a reason a stop failed is the site closed ("Stängt"), not a status ("Avslutad")."""
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    auth.login(driver)
+    page = client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True)
+    reasons = re.findall(r'<label for="reason-\d+-(\w+)">([^<]+)</label>', page)
+    assert dict(reasons) == {"nobody_there": "Ingen på plats", "closed": "Stängt", "wrong_address": "Fel adress",
+                             "other": "Annat"}
 
 
 def test_plans_left_behind_are_planned_or_failed_by_the_job(app, db, w):

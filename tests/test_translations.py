@@ -26,7 +26,7 @@ OPTIONS_MAP = {
     "sharing/**/templates/**.html": {"extensions": "jinja2.ext.do"},
     "sharing/**/templates/**.txt": {"extensions": "jinja2.ext.do"},
 }
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None, "NP_": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_pgettext": ((1, "c"), 2), "N_": None, "NP_": (1, 2)}
 
 PLACEHOLDER = re.compile(r"%\(([^)]+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 
@@ -42,15 +42,15 @@ def sv_catalog():
 
 
 @pytest.fixture(scope="module")
-def extracted() -> dict[str, str]:
-    """msgid -> first place it was found (file:line)."""
-    found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+def extracted() -> dict[tuple[str, str | None], str]:
+    """(msgid, context) -> first place it was found (file:line)."""
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(ROOT), METHOD_MAP, OPTIONS_MAP, keywords=KEYWORDS
     ):
         msgid = _ids(message)[0]
         if msgid:
-            found.setdefault(msgid, f"{filename}:{lineno}")
+            found.setdefault((msgid, context), f"{filename}:{lineno}")
     return found
 
 
@@ -61,13 +61,14 @@ def _placeholders(text: str) -> set[str]:
 def test_extraction_finds_messages(extracted):
     # Guards against a broken method map making the coverage test pass vacuously.
     assert len(extracted) > 50
-    assert "Log in" in extracted
+    assert ("Log in", None) in extracted
+    assert ("Closed", "stop failure") in extracted
 
 
 def test_every_message_has_a_swedish_translation(extracted, sv_catalog):
     missing = []
-    for msgid, where in sorted(extracted.items()):
-        entry = sv_catalog.get(msgid)
+    for (msgid, context), where in sorted(extracted.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        entry = sv_catalog.get(msgid, context=context)
         strings = _ids(entry.string) if entry is not None else ()
         if entry is None or entry.fuzzy or not strings or not all(s.strip() for s in strings):
             state = "not in catalog" if entry is None else ("fuzzy" if entry.fuzzy else "empty")

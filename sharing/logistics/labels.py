@@ -4,7 +4,7 @@ reader's language."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
@@ -27,7 +27,7 @@ UNSERVED_LABELS = {
 }
 FAILURE_LABELS = {
     FailureReason.NOBODY_THERE: _l("Nobody there"),
-    FailureReason.CLOSED: _l("Closed"),
+    FailureReason.CLOSED: lazy_pgettext("stop failure", "Closed"),  # the site was closed: not a status
     FailureReason.WRONG_ADDRESS: _l("Wrong address"),
     FailureReason.OTHER: _l("Other"),
 }

@@ -430,6 +430,42 @@ def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, 
                              "other": "Annat"}
 
 
+def test_a_day_whose_route_has_started_is_not_planned_again_and_the_page_says_why(app, client, auth, db, factory,
+                                                                                  w):
+    from tests.conftest import csrf_token
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    van = vehicle(db, w)
+    approved_loan(app, db, w)
+    made = plan(db, w)
+    waiting = plans.request_plan(db, day=w["monday"], vehicle_ids=[van.id], seconds=1, seed=0,
+                                 by=w["ystad_coordinator"], now=utcnow())  # asked for before the route started
+    db.commit()
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    with app.app_context():
+        driving.report_done(db, plans.route_view(db, route).stops[0][0], by=driver, now=on_the_day(w))
+        db.commit()
+    plans.run_plan(db, waiting, by=w["ystad_coordinator"], now=utcnow(), iterations=ITERATIONS)
+    db.commit()
+    assert waiting.status == PlanStatus.FAILED.value and waiting.error == plans.STARTED
+    with pytest.raises(Conflict):
+        plans.request_plan(db, day=w["monday"], vehicle_ids=[van.id], seconds=1, seed=0, by=w["ystad_coordinator"],
+                           now=utcnow())
+    db.rollback()
+    auth.login(w["ystad_coordinator"])
+    said = "En av rutterna i planen för den dagen har redan påbörjats: dagen kan inte planeras igen."
+    for shown in (waiting, made):
+        page = client.get(f"/logistics/plans/{shown.id}").get_data(as_text=True)
+        assert "Planera dagen igen" not in page
+    assert f"Planen kunde inte göras: {said}" in client.get(f"/logistics/plans/{waiting.id}").get_data(as_text=True)
+    token = csrf_token(client, "/logistics/plans/")
+    answer = client.post(f"/logistics/plans/{made.id}/replan", data={"csrf_token": token}, follow_redirects=True)
+    assert said in answer.get_data(as_text=True)
+    answer = client.post("/logistics/plans/", data={"csrf_token": token, "day": w["monday"].isoformat(),
+                                                    "vehicle_ids": [str(van.id)], "seconds": "1"})
+    assert answer.status_code == 422 and said in answer.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(RoutePlan)) == 2
+
+
 def test_plans_left_behind_are_planned_or_failed_by_the_job(app, db, w):
     """The logistics-plans job: a plan queued and never started is planned; one running far
     past its time (its process stopped) is failed; a plan just asked for is left to its runner."""

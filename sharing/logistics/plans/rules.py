@@ -68,6 +68,7 @@ ITERATIONS_PER_SECOND = 330
 # slower than planned for); such a plan may differ from one made on an idle machine.
 CLOCK_GUARD = 4.0
 Solve = Callable[..., problem.Plan]
+STARTED = N_("A route of the day's plan has already started: it cannot be planned again.")
 BUSY_ELSEWHERE = N_("Every chosen vehicle is already on a route of another municipality's plan that day.")
 TAKEN_MEANWHILE = N_("Another municipality's plan took some of these jobs or vehicles meanwhile: plan the day again.")
 
@@ -106,6 +107,8 @@ def request_plan(session: Session, *, day: date, vehicle_ids: Sequence[int], sec
     if not 1 <= seconds <= MAX_SECONDS:
         raise DomainError(N_("Give the planning time in seconds, from 1 to %(max)s."), field="seconds",
                           max=int(MAX_SECONDS))
+    if has_started(session, day=day, municipality_id=by.municipality_id):
+        raise Conflict(STARTED, field="day")
     plan = RoutePlan(day=day, municipality_id=by.municipality_id, seed=seed, seconds=float(seconds),
                      vehicle_ids=",".join(str(v) for v in chosen), created_by_id=by.id, created_at=now)
     session.add(plan)
@@ -221,7 +224,12 @@ def run_plan(session: Session, plan: RoutePlan, *, by: Actor, now: datetime,
                      iterations=budget)
     except (DomainError, ValueError, OSError) as error:
         log.exception("plan %s of %s could not be made", plan.id, plan.day)
-        fail(session, plan, str(getattr(error, "message", error)) or type(error).__name__, clock() if clock else now)
+        # A rule's message is kept as its msgid, which the plan's page translates; one with
+        # parameters, and anything else, as it reads in English.
+        said = str(error)
+        if isinstance(error, DomainError) and not error.params:
+            said = str(error.message)
+        fail(session, plan, said or type(error).__name__, clock() if clock else now)
         return
     found = feasibility.violations(built.problem, made)
     if found:
@@ -259,6 +267,22 @@ def _lock(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan) 
                     .order_by(col(Vehicle.id)).with_for_update())
 
 
+def has_started(session: Session, *, day: date, municipality_id: int) -> bool:
+    """A route of the day's plan in force for the municipality has started: the day cannot be
+    planned again (a driver is out with it)."""
+    before = current_plan(session, day=day, municipality_id=municipality_id)
+    return before is not None and session.scalar(select(col(PlannedRoute.id)).where(
+        col(PlannedRoute.plan_id) == before.id,
+        col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)) is not None
+
+
+def can_plan_again(session: Session, plan: RoutePlan) -> bool:
+    """Whether planning the plan's day again can succeed: not while a plan is being made, nor
+    once a route of the day's plan in force has started."""
+    return (plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value)
+            and not has_started(session, day=plan.day, municipality_id=plan.municipality_id))
+
+
 def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, *, by: Actor,
           now: datetime) -> None:
     _lock(session, plan, built, made)
@@ -268,9 +292,8 @@ def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, 
         fail(session, plan, TAKEN_MEANWHILE, now)
         return
     before = current_plan(session, day=plan.day, municipality_id=plan.municipality_id)
-    if before is not None and session.scalar(select(col(PlannedRoute.id)).where(
-            col(PlannedRoute.plan_id) == before.id, col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)):
-        fail(session, plan, "A route of the day's plan has already started: it cannot be planned again.", now)
+    if has_started(session, day=plan.day, municipality_id=plan.municipality_id):
+        fail(session, plan, STARTED, now)
         return
     distance = built.problem.distance_m
     served: set[str] = set()

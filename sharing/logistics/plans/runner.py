@@ -16,6 +16,7 @@ from sqlmodel import Session
 from sharing.accounts.models import User
 from sharing.clock import utcnow
 from sharing.db import new_session
+from sharing.i18n import N_
 from sharing.logistics.planning.distances import DistanceMatrix, Osrm, StraightLine
 from sharing.logistics.plans import rules
 from sharing.logistics.plans.models import PlanStatus, RoutePlan
@@ -23,6 +24,8 @@ from sharing.typed import app_object
 
 log = logging.getLogger("sharing.logistics.plans")
 LEFT_BEHIND = timedelta(minutes=2)  # queued this long, or running this long past its time: no one is at it
+GONE = N_("The coordinator who asked for the plan is gone.")
+STOPPED = N_("The planning stopped before it was done: plan the day again.")
 _threads: list[threading.Thread] = []
 _lock = threading.Lock()
 
@@ -58,7 +61,7 @@ def _plan(app: Flask, session: Session, plan_id: int) -> None:
 
     try:
         if user is None:
-            rules.fail(session, plan, "The coordinator who asked for the plan is gone.", utcnow())
+            rules.fail(session, plan, GONE, utcnow())
         else:
             rules.run_plan(session, plan, by=user, now=utcnow(), matrix=matrix_from(app), progress=progress,
                            clock=utcnow)
@@ -104,5 +107,5 @@ def pick_up_left_behind() -> None:
               and plan.started_at <= now - LEFT_BEHIND - timedelta(seconds=plan.seconds)):
             with new_session() as session:
                 stopped = session.get_one(RoutePlan, plan.id)
-                rules.fail(session, stopped, "The planning stopped before it was done: plan the day again.", now)
+                rules.fail(session, stopped, STOPPED, now)
                 session.commit()

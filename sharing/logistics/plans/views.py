@@ -83,7 +83,9 @@ def detail(plan_id: int) -> str:
                            pins=rules.pins_of(db_session, job_ids), unserved_labels=UNSERVED_LABELS,
                            planned_by=rules.planned_by(db_session, plan, [job.id or 0 for _, job in unserved]),
                            vehicles=vehicles.vehicles_for(db_session, current_user, active_only=True),
-                           waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value))
+                           waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value),
+                           error=_(plan.error) if plan.error else "",  # a rule's msgid, or as it reads
+                           can_plan_again=rules.can_plan_again(db_session, plan))
 
 
 @blueprint.post("/<int:plan_id>/pin")

@@ -137,6 +137,7 @@ EXPECTED: dict[str, object] = {
     # Route plans for coordinators; the driver's day for drivers (of the vehicle's municipality).
     "route_plans.index": {Role.TRANSPORT_COORDINATOR}, "route_plans.detail": {Role.TRANSPORT_COORDINATOR},
     "route_plans.pin": {Role.TRANSPORT_COORDINATOR}, "route_plans.replan": {Role.TRANSPORT_COORDINATOR},
+    "route_plans.status": {Role.TRANSPORT_COORDINATOR},
     "driver.index": {Role.DRIVER}, "driver.route": {Role.DRIVER}, "driver.done": {Role.DRIVER},
     "driver.failed": {Role.DRIVER},
     # A route's sheet: its coordinators and its drivers.

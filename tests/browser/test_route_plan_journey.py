@@ -7,21 +7,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
+from sqlmodel import col
 
 from sharing.clock import today_in_sweden, utcnow
+from sharing.db import make_engine
 from sharing.logistics.demo import next_working_day
+from sharing.logistics.plans.models import RoutePlan
 
-from .conftest import assert_accessible
+from .conftest import LiveServer, assert_accessible
 from .test_journeys import log_in
 from .test_logistics_journey import PHONE, assert_no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page]) -> None:
+def the_day_comes(live_server: LiveServer, day: str) -> str:
+    """The planned day has come: its plans move to today, when their drivers may report the
+    stops (never before the day); returns today."""
+    today = today_in_sweden(utcnow())
+    engine = make_engine(live_server.database_url)
+    with engine.begin() as connection:
+        connection.execute(update(RoutePlan).where(col(RoutePlan.day) == date.fromisoformat(day)).values(day=today))
+    engine.dispose()
+    return today.isoformat()
+
+
+def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page], live_server: LiveServer) -> None:
     day = next_working_day(today_in_sweden(utcnow())).isoformat()
     page = new_page()
     page.goto("/login")
@@ -39,6 +55,13 @@ def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page]) -> N
     expect(sheet_link).to_be_visible(timeout=60_000)  # the page updates itself until the plan is made
     expect(page.get_by_role("region").first.get_by_role("row").nth(1)).to_contain_text("Hämta")
     assert_accessible(page)
+    on_a_phone = new_page(**PHONE)  # the plan on a phone: its stop tables scroll, not the page
+    on_a_phone.goto("/login")
+    log_in(on_a_phone, "samordnare@ystad.example")
+    on_a_phone.goto(page.url)
+    expect(on_a_phone.get_by_role("link", name="Körlista för Skåpbil 2")).to_be_visible()
+    assert_no_sideways_scroll(on_a_phone)
+    on_a_phone.close()
 
     sheet_link.click()
     expect(page.get_by_role("heading", name=re.compile("^Körlista: Skåpbil 2"), level=1)).to_be_visible()
@@ -56,6 +79,7 @@ def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page]) -> N
     expect(page.locator(".site-header")).to_be_hidden()
     page.close()
 
+    day = the_day_comes(live_server, day)
     phone = new_page(**PHONE)
     phone.goto("/login")
     log_in(phone, "chauffor@ystad.example")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.i18n import N_
 from sharing.logistics.jobs import rules as jobs
-from sharing.logistics.labels import FAILURE_LABELS, UNSERVED_LABELS
+from sharing.logistics.labels import FAILURE_LABELS, PLAN_STATUS_LABELS, UNSERVED_LABELS
 from sharing.logistics.plans import driving, rules, runner
 from sharing.logistics.plans import sheet as route_sheets
 from sharing.logistics.plans.models import FailureReason, PlanStatus
@@ -86,6 +86,18 @@ def detail(plan_id: int) -> str:
                            waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value),
                            error=_(plan.error) if plan.error else "",  # a rule's msgid, or as it reads
                            can_plan_again=rules.can_plan_again(db_session, plan))
+
+
+@blueprint.get("/<int:plan_id>/status")
+@allow(COORDINATOR)
+def status(plan_id: int) -> Response:
+    """How far the planning has come, as JSON, for the plan page's script to follow."""
+    plan = rules.plan_to_see(db_session, current_user, plan_id)
+    db_session.refresh(plan)
+    percent = round(plan.progress * 100)
+    label = str(PLAN_STATUS_LABELS[PlanStatus(plan.status)])
+    return jsonify(status=plan.status, progress=percent, label=label, text=f"{label}: {percent} %",
+                   finished=plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value))
 
 
 @blueprint.post("/<int:plan_id>/pin")

@@ -8,6 +8,7 @@ import pytest
 
 from sharing.clock import today_in_sweden, utcnow
 from sharing.loans.requests import rules as loans
+from sharing.logistics.jobs import rules as jobs
 from tests.conftest import Auth
 from tests.logistics import ask, build, jobs_of, vehicle
 from tests.test_api import PREFIX, assert_problem, bearer, create_token
@@ -85,6 +86,14 @@ def test_a_job_added_by_hand_through_the_api_and_cancelled(api, db, w):
     past = {**body, "day": (today_in_sweden(utcnow()) - timedelta(days=1)).isoformat()}
     refused = assert_problem(api.post(f"{PREFIX}/transport-jobs", json=past, headers=token), 422)
     assert refused["errors"] == [{"field": "day", "message": "The day must not be in the past."}]
+    last = (today_in_sweden(utcnow()) + jobs.FURTHEST_AHEAD).isoformat()
+    for day, said in (("0001-01-01", "The day must not be in the past."),
+                      ("9999-12-31", f"Choose a day no later than {last}.")):
+        refused = assert_problem(api.post(f"{PREFIX}/transport-jobs", json={**body, "day": day}, headers=token), 422)
+        assert refused["errors"] == [{"field": "day", "message": said}]
+        refused = assert_problem(api.post(f"{PREFIX}/route-plans", json={"day": day}, headers=token), 422)
+        assert refused["errors"] == [{"field": "day", "message": said}]
+    assert api.post(f"{PREFIX}/transport-jobs", json={**body, "day": last}, headers=token).status_code == 201
     assert_problem(api.post(f"{PREFIX}/transport-jobs", json={**body, "volume_m3": 0}, headers=token), 422)
     assert_problem(api.post(f"{PREFIX}/transport-jobs", json={**body, "extra": 1}, headers=token), 422)
     elsewhere = {**body, "pickup_site_id": w["school"].id}  # Skurup to Trelleborg: not Ystad's to plan
@@ -128,6 +137,9 @@ def test_the_document_describes_transport_jobs_and_vehicles(api):
     paths = document["paths"]
     assert {"get", "post"} <= set(paths["/transport-jobs"]) and "get" in paths["/transport-jobs/{job_id}"]
     assert {"get", "put"} <= set(paths["/vehicles/{vehicle_id}"]) and {"get", "post"} <= set(paths["/vehicles"])
+    for schema in ("ManualJobIn", "RoutePlanIn"):
+        day = document["components"]["schemas"][schema]["properties"]["day"]
+        assert (day["type"], day["format"], day["pattern"]) == ("string", "date", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
     job = document["components"]["schemas"]["TransportJobOut"]
     assert {"volume_l", "weight_kg", "pickup", "delivery", "day", "changed_after_planning"} <= set(job["properties"])
     assert "Access: transport_coordinator." == paths["/transport-jobs"]["get"]["description"]

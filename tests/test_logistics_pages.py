@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sharing.accounts.models import Role, User
 from sharing.clock import today_in_sweden, utcnow
@@ -140,6 +140,20 @@ def test_a_coordinator_adds_a_job_by_hand_is_told_what_to_correct_and_cancels_it
     again = post(client, f"/logistics/jobs/{job_id}/cancel")
     assert again.status_code == 302
     assert "kan inte bli" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_job_or_a_plan_far_in_the_past_or_future_is_refused_on_the_form(client, auth, db, w, day):
+    van = vehicle(db, w)
+    auth.login(w["ystad_coordinator"])
+    said = ("Dagen får inte ha passerat." if day < "2000" else
+            f"Välj en dag senast {(today_in_sweden(utcnow()) + jobs.FURTHEST_AHEAD).isoformat()}.")
+    response = post(client, "/logistics/jobs/new", pickup_site_id=w["depot"].id, delivery_site_id=w["school"].id,
+                    day=day, goods="Stolar", quantity="1", volume_m3="1", weight_kg="10")
+    assert response.status_code == 422 and said in response.get_data(as_text=True)
+    response = post(client, "/logistics/plans/", day=day, vehicle_ids=str(van.id), seconds="1")
+    assert response.status_code == 422 and said in response.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(TransportJob)) == 0
 
 
 def test_a_job_by_hand_must_touch_a_municipality_the_coordinator_plans_for(client, auth, w):

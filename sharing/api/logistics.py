@@ -112,7 +112,8 @@ class ManualJobIn(BaseModel):
 
     pickup_site_id: RecordId
     delivery_site_id: RecordId
-    day: date
+    day: date = Field(description="Not past (in Sweden), at most about two years ahead",
+                      json_schema_extra={"format": "date", "pattern": DATE_PATTERN})
     goods: str = Field(min_length=1, max_length=jobs.GOODS_MAX)
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
     volume_m3: float = Field(gt=0, le=jobs.MAX_VOLUME_M3, description="All of it together; stored as litres")

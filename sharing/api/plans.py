@@ -105,7 +105,8 @@ class RoutePlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    day: date
+    day: date = Field(description="Not past (in Sweden), at most about two years ahead",
+                      json_schema_extra={"format": "date", "pattern": DATE_PATTERN})
     vehicle_ids: list[RecordId] | None = Field(default=None, max_length=100)
     seconds: float = Field(default=3, ge=1, le=rules.MAX_SECONDS, allow_inf_nan=False,
                            description="The planner's time limit")

@@ -60,6 +60,7 @@ MAX_VOLUME_M3 = 100.0
 MAX_WEIGHT_KG = 40_000.0
 WHOLE_DAY = problem.Window(0, 24 * 3600 - 1)
 NOTES_KEPT = timedelta(days=90)  # after a job's day: what was written for its driver
+FURTHEST_AHEAD = timedelta(days=2 * 366)  # a job added, or a day planned, at most about two years ahead
 
 
 # --- Loads -----------------------------------------------------------------------------------
@@ -364,9 +365,20 @@ def _notes(notes: str) -> str:
     return notes
 
 
+def check_day(day: date, *, now: datetime, field: str = "day") -> None:
+    """A day to carry or plan transport on: not past (in Sweden), nor more than about two years
+    ahead (``FURTHEST_AHEAD``)."""
+    today = today_in_sweden(now)
+    if day < today:
+        raise DomainError(N_("The day must not be in the past."), field=field)
+    if day > today + FURTHEST_AHEAD:
+        raise DomainError(N_("Choose a day no later than %(last)s."), field=field,
+                          last=(today + FURTHEST_AHEAD).isoformat())
+
+
 def add_manual_job(session: Session, *, details: ManualJobDetails, by: Actor, now: datetime) -> TransportJob:
     """A job a coordinator adds: between any two sites of the partners, one of them in a
-    municipality they plan for, on a day not past."""
+    municipality they plan for, on a day not past nor more than about two years ahead."""
     if not coordination.is_coordinator(by):
         raise NotAllowed("transport jobs")
     pickup = _site(session, details.pickup_site_id, field="pickup_site_id")
@@ -376,8 +388,7 @@ def add_manual_job(session: Session, *, details: ManualJobDetails, by: Actor, no
     scope = coordination.scope_of(session, by)
     if pickup.municipality_id not in scope and delivery.municipality_id not in scope:
         raise DomainError(N_("Pick up or deliver at a site of a municipality you plan for."), field="pickup_site_id")
-    if details.day < today_in_sweden(now):
-        raise DomainError(N_("The day must not be in the past."), field="day")
+    check_day(details.day, now=now)
     goods = details.goods.strip()
     if not goods:
         raise DomainError(N_("Say what is to be carried."), field="goods")

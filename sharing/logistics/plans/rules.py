@@ -98,8 +98,10 @@ def vehicle_ids_of(plan: RoutePlan) -> list[int]:
 
 def request_plan(session: Session, *, day: date, vehicle_ids: Sequence[int], seconds: float, seed: int,
                  by: Actor, now: datetime) -> RoutePlan:
-    """A queued plan of the day with the coordinator's chosen vehicles (active ones they plan with)."""
+    """A queued plan of the day (not past, at most about two years ahead) with the coordinator's
+    chosen vehicles (active ones they plan with)."""
     _coordinator(by)
+    jobs.check_day(day, now=now)
     usable = {id_of(v) for v in vehicles.vehicles_for(session, by, active_only=True)}
     chosen = sorted(set(vehicle_ids))
     if not chosen or not set(chosen) <= usable:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from sharing.catalog.categories.forms import LocalNumberField
 from sharing.catalog.listings.models import MAX_QUANTITY
 from sharing.logistics.jobs.rules import GOODS_MAX, MAX_VOLUME_M3, MAX_WEIGHT_KG, NOTES_MAX
 from sharing.logistics.labels import JOB_STATUS_LABELS
 from sharing.web.arguments import optional_id
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 NOTES_HELP = _l("What the driver needs to know: the way in, whom to ask for. Write no more about people than that.")

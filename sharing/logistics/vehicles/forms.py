@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from sharing.catalog.categories.forms import LocalNumberField
 from sharing.logistics.labels import FUEL_LABELS
@@ -18,7 +18,7 @@ from sharing.logistics.vehicles.rules import (
     SOURCE_MAX,
 )
 from sharing.web.arguments import optional_id
-from sharing.web.forms import WholeNumberField
+from sharing.web.forms import NumberRange, WholeNumberField
 
 DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
 

@@ -89,7 +89,7 @@ def _render(*, to: str, subject: object, template: str, locale: str | None, cont
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
-    message["Subject"] = subject_text
+    message["Subject"] = " ".join(subject_text.split())  # a title with a line break in it must not stop the mail
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message["Message-ID"] = make_msgid(domain="delning.invalid")
     message.set_content(body)

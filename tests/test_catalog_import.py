@@ -425,10 +425,10 @@ def test_progress_is_told_as_json_and_on_an_accessible_page(client, auth, db, se
     assert '<label for="import-progress">' in page and 'aria-live="polite"' in page
     assert "3 av 5 rader" in page
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
-    assert '<script src="/static/js/import-progress.js" defer></script>' in page
+    assert '<script src="/static/js/progress.js" defer></script>' in page
     assert "<script>" not in page  # the Content-Security-Policy allows no inline script
-    with client.get("/static/js/import-progress.js") as script:
-        assert script.status_code == 200 and "data-import-status" in script.get_data(as_text=True)
+    with client.get("/static/js/progress.js") as script:
+        assert script.status_code == 200 and "data-progress-status" in script.get_data(as_text=True)
 
 
 def test_tidy_forgets_unconfirmed_imports_and_fails_interrupted_ones(db, setting):

@@ -11,7 +11,7 @@ from sharing.catalog.holds import rules as holds
 from sharing.catalog.holds.models import Hold, HoldPurpose
 from sharing.catalog.listings.models import Condition
 from sharing.clock import today_in_sweden, utcnow
-from sharing.errors import DomainError, NotAllowed, NotVisible
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
 from sharing.loans import events
 from sharing.loans.requests import rules as loans
@@ -231,7 +231,7 @@ def test_day_periods_follow_swedish_midnights_across_the_clock_change():
 
 # --- For good: take-overs and swaps ---------------------------------------------------------
 
-def test_a_facility_manager_asking_their_own_municipality_confirms_both_sides_at_each_step(db, s):
+def test_a_facility_manager_asking_their_own_municipality_confirms_both_sides_at_each_step(db, s, factory):
     lent = ask(db, s, borrow(s, delivery_site_id=s["ystad_site"].id), by=s["manager"])
     loans.approve(db, lent, by=s["manager"], now=utcnow())
     loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
@@ -239,6 +239,22 @@ def test_a_facility_manager_asking_their_own_municipality_confirms_both_sides_at
     loans.take_back(db, lent, condition=None, remarks="", damage="", by=s["manager"], now=utcnow())
     db.commit()
     assert lent.status == "closed"  # nothing left to confirm, by anyone
+
+    # A colleague takes the steps: the manager who asked confirms for the requester's side.
+    colleague = factory.manager(s["ystad"])
+    lent = ask(db, s, borrow(s, delivery_site_id=s["ystad_site"].id), by=s["manager"])
+    loans.approve(db, lent, by=colleague, now=utcnow())
+    loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=colleague, now=utcnow())
+    loans.confirm(db, lent, by=s["manager"], now=utcnow())
+    db.commit()
+    assert lent.handover_confirmed_by_requester_at is not None
+    with pytest.raises(Conflict):
+        loans.confirm(db, lent, by=s["manager"], now=utcnow())
+    db.rollback()
+    loans.take_back(db, lent, condition=None, remarks="", damage="", by=colleague, now=utcnow())
+    loans.confirm(db, lent, by=s["manager"], now=utcnow())
+    db.commit()
+    assert lent.status == "closed"
 
     taken = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=2, last_day=None,
                               delivery_site_id=s["ystad_site"].id), by=s["manager"])
@@ -325,7 +341,7 @@ def test_pieces_handed_over_early_are_held_from_then_if_no_one_else_holds_them_m
     with pytest.raises(holds.NotFreeBefore) as refused:
         loans.hand_over(db, late, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
     db.rollback()
-    assert refused.value.free == 0 and late.status == "approved"
+    assert refused.value.free == 0 and late.status == "approved" and "No piece is free" in str(refused.value)
     assert db.get(Hold, late.hold_id).out_at is None
 
 
@@ -341,6 +357,27 @@ def test_pieces_taken_over_early_are_never_those_others_hold_meanwhile(db, s):
     db.rollback()
     assert refused.value.free == 4
     assert db.get(type(s["chairs"]), s["chairs"].id).quantity == 24 and take_over.status == "approved"
+
+
+def test_pieces_still_out_after_their_loan_are_not_taken_over(db, s):
+    from sharing.loans.requests.models import LoanRequest
+
+    lent = ask(db, s, borrow(s, quantity=20, first=TODAY, days=1))
+    loans.approve(db, lent, by=s["manager"], now=utcnow())
+    loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    # The loan's last day has gone by and the pieces are not back.
+    ended = utcnow() - timedelta(hours=1)
+    db.get(Hold, lent.hold_id).ends_at = ended
+    db.get(LoanRequest, lent.id).ends_at = ended
+    db.commit()
+    take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, last_day=None), by=s["colleague"])
+    loans.approve(db, take_over, by=s["manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(holds.NotFreeBefore) as refused:
+        loans.hand_over(db, take_over, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    assert refused.value.free == 4
 
 
 def test_a_swap_offering_more_than_is_free_is_told_at_what_is_offered(db, s, factory):

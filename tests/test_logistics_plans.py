@@ -466,6 +466,14 @@ def test_a_day_whose_route_has_started_is_not_planned_again_and_the_page_says_wh
     assert db.scalar(select(func.count()).select_from(RoutePlan)) == 2
 
 
+def test_a_day_gone_by_is_offered_no_planning_again(app, db, w):
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    made = plan(db, w)
+    assert plans.can_plan_again(db, made, today=w["monday"])
+    assert not plans.can_plan_again(db, made, today=w["monday"] + timedelta(days=1))
+
+
 def test_a_plan_being_made_is_followed_by_a_script_and_a_polite_status_not_a_refresh(app, client, auth, db, w):
     van = vehicle(db, w)
     waiting = plans.request_plan(db, day=w["monday"], vehicle_ids=[van.id], seconds=1, seed=0,
@@ -474,22 +482,22 @@ def test_a_plan_being_made_is_followed_by_a_script_and_a_polite_status_not_a_ref
     auth.login(w["ystad_coordinator"])
     page = client.get(f"/logistics/plans/{waiting.id}").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in page  # WCAG 2.2.1: no page reloads itself
-    assert f'data-plan-status="/logistics/plans/{waiting.id}/status"' in page
+    assert f'data-progress-status="/logistics/plans/{waiting.id}/status"' in page
     assert '<progress id="plan-progress" max="100" value="0">' in page and '<label for="plan-progress"' in page
-    assert 'role="status" aria-live="polite" data-plan-announce' in page
+    assert 'role="status" aria-live="polite" data-progress-announce' in page
     without_script = f'<a href="/logistics/plans/{waiting.id}">Se hur långt planeringen har kommit</a>'
     assert without_script in page
-    assert '<script src="/static/js/plan-progress.js" defer></script>' in page and "<script>" not in page
-    with client.get("/static/js/plan-progress.js") as script:
-        assert script.status_code == 200 and "data-plan-status" in script.get_data(as_text=True)
+    assert '<script src="/static/js/progress.js" defer></script>' in page and "<script>" not in page
+    with client.get("/static/js/progress.js") as script:
+        assert script.status_code == 200 and "data-progress-status" in script.get_data(as_text=True)
     assert client.get(f"/logistics/plans/{waiting.id}/status").get_json() == {
-        "status": "queued", "progress": 0, "label": "Väntar på att planeras", "finished": False,
-        "text": "Väntar på att planeras: 0 %"}
+        "status": "queued", "progress": 0, "done": 0, "total": 100, "label": "Väntar på att planeras",
+        "finished": False, "text": "0 %", "announce": "Väntar på att planeras: 0 %"}
     plans.run_plan(db, waiting, by=w["ystad_coordinator"], now=utcnow(), iterations=ITERATIONS)
     db.commit()
     assert client.get(f"/logistics/plans/{waiting.id}/status").get_json()["finished"] is True
     page = client.get(f"/logistics/plans/{waiting.id}").get_data(as_text=True)
-    assert "plan-progress.js" not in page and 'role="status"' in page
+    assert "progress.js" not in page and 'role="status"' in page
     other = app.test_client()
     from tests.conftest import Auth
     Auth(other).login(w["trelleborg_coordinator"])

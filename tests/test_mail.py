@@ -108,3 +108,16 @@ def test_mail_queued_later_carries_no_files_and_has_a_msgid_for_subject(app, db,
         with pytest.raises(TypeError):
             queue_mail(db, to=user.email, subject=_l("Rapport"), template="accounts/mail/password_changed.txt",
                        later=True)
+
+
+def test_a_subject_naming_a_title_with_a_line_break_is_sent_on_one_line(app, db, factory, mailbox):
+    user = factory.user(factory.municipality(), name="Åsa Öberg")
+    with app.app_context():
+        queue_mail(db, to=user.email, subject=N_("New request: %(listing)s"),
+                   subject_params={"listing": "Stolar\r\ni ek"}, later=True, template="loans/mail/step.txt",
+                   user={"name": user.name}, message=N_("A new message about “%(listing)s”."),
+                   params={"listing": "Stolar"}, request_id=7)
+        db.commit()
+        assert send_queued() == 1
+    assert mailbox._messages[-1]["Subject"] == "Ny förfrågan: Stolar i ek"
+

@@ -216,7 +216,7 @@ def test_the_english_pdf_is_english_throughout(client, auth, world):
 def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     auth.login(world["officer"])
     shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())
-    assert "Mått Värde" in shown and "Värde Värde" not in shown
+    assert "Nyckeltal Värde" in shown and "Värde Värde" not in shown
     for label, figure in (("exemplar", "16"), ("avfall (kg)", "315,00"), ("inköp (kr)", "72 000,00"),
                           ("CO2e brutto (kg)", "690,50"), ("transport (kg)", "4,75"), ("CO2e netto (kg)", "685,75")):
         assert f"{label} {figure} " in shown, (label, figure)

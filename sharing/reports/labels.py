@@ -10,6 +10,8 @@ from sqlmodel import Session
 
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, event_label, subject_label
+from sharing.exports import safe_cell
+from sharing.reports.exports.rules import COLUMNS
 from sharing.reports.ledger.models import EntryKind, FactorKind
 
 ENTRY_KIND_LABELS = {
@@ -96,3 +98,22 @@ PERSONAL_DATA = {
         "id": _l("Number"), "reverses": _l("Reverses entry"), "kind": _l("Kind"), "day": _l("Day"),
         "reason": _l("Why"), "created_at": _l("Created")}, {"kind": labelled("kind", ENTRY_KIND_LABELS)}),
 }
+
+
+# An export's columns' headers (exports.rules.COLUMNS), in the export's language (the reader's).
+COLUMN_HEADERS = {
+    "entry": _l("Entry"), "event": _l("Event"), "day": _l("Day"), "kind": _l("Kind"), "reverses": _l("Reverses"),
+    "reason": _l("Reason of the correction"), "category": _l("Category"), "listing": _l("Listing"),
+    "request": _l("Request"), "from_municipality": _l("From municipality"), "from_unit": _l("From unit"),
+    "to_municipality": _l("To municipality"), "to_unit": _l("To unit"), "pieces": _l("Pieces"),
+    "weight_kg": _l("Weight (kg)"), "counts_as_purchase": _l("Counts as a purchase avoided"),
+    "waste_avoided_kg": _l("Waste avoided (kg)"), "purchase_avoided_sek": _l("Purchases avoided (SEK)"),
+    "co2e_avoided_kg": _l("Gross CO2e (kg)"), "transport_co2e_kg": _l("Transport CO2e (kg)"),
+    "net_co2e_kg": _l("Net CO2e (kg)"), "factor_kind": _l("CO2e figure of"), "factor_version": _l("Factor version"),
+    "displacement_rate": _l("Displacement rate"), "factor_source": _l("Source"),
+}
+
+
+def headers() -> list[str]:
+    """The header row of an export, in the language in force: text, so through ``safe_cell`` as well."""
+    return [safe_cell(str(COLUMN_HEADERS[name])) for name in COLUMNS]

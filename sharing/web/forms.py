@@ -80,7 +80,7 @@ class NumberRange(validators.NumberRange):
         try:
             super().__call__(form, field)
         except ValidationError:
-            if self.min is None or self.max is None:
+            if self.min is None or self.max is None or self.message is not None:  # a caller's own words stand
                 raise
             locale = get_locale()
             raise ValidationError(_("Enter a number from %(min)s to %(max)s.",

@@ -60,7 +60,8 @@ def in_calendar(day: date) -> bool:
 def days(first: date, last: date | None) -> Period:
     """Whole Swedish days, ``first`` to ``last`` inclusive (``last`` None: for good, from ``first``)."""
     if not in_calendar(first) or (last is not None and not in_calendar(last)):
-        raise DomainError(N_("Choose a date from %(first)s to %(last)s."), field="starts_on",
+        raise DomainError(N_("Choose a date from %(first)s to %(last)s."),
+                          field="starts_on" if not in_calendar(first) else "ends_on",
                           first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     if last is not None and last < first:
         raise DomainError(N_("The last day must not be before the first."), field="ends_on")
@@ -83,9 +84,12 @@ class NotFreeBefore(Conflict):
     """Pieces handed over before their booking's first day would be out while others hold them."""
 
     def __init__(self, free: int) -> None:
-        super().__init__(NP_("Only %(num)d piece is free before the agreed first day: hand them over on that day.",
-                             "Only %(num)d pieces are free before the agreed first day: hand them over on that "
-                             "day."), num=free)
+        if free:
+            super().__init__(NP_("Only %(num)d piece is free before the agreed first day: hand them over on that "
+                                 "day.", "Only %(num)d pieces are free before the agreed first day: hand them over "
+                                 "on that day."), num=free)
+        else:
+            super().__init__(N_("No piece is free before the agreed first day: hand them over on that day."))
         self.free = free
 
 
@@ -273,7 +277,8 @@ def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
         if at < held.starts_at:  # handed over early: held from now on, if no one else holds them until then
             before = Period(at, held.starts_at)
             free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, before,
-                                                                 leaving_out=held.id), before))
+                                                                 leaving_out=held.id), before)
+                           + overdue_out(session, held.listing_id, at))
             if held.quantity > free:
                 raise NotFreeBefore(free)
             held.starts_at = at
@@ -297,6 +302,14 @@ def bring_back(session: Session, *, hold_id: int, at: datetime) -> Listing | Non
         session.flush()
     end(session, hold_id=hold_id, at=at)
     return listing
+
+
+def overdue_out(session: Session, listing_id: int, at: datetime) -> int:
+    """Pieces still away with borrowers after their loan's end: its period no longer holds them,
+    but they are not here to hand over."""
+    return session.scalar(select(func.coalesce(func.sum(col(Hold.quantity)), 0)).where(
+        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_not(None),
+        col(Hold.back_at).is_(None), col(Hold.ends_at) <= at)) or 0
 
 
 def pieces_out(session: Session, listing_id: int) -> int:

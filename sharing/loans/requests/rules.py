@@ -144,6 +144,8 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
                 session, listing_id=id_of(offered), quantity=details.offered_quantity or 1, period=period,
                 purpose=HoldPurpose.TAKE_OVER, holder=holder(request), now=now))
         except holds.NotFree as taken:  # of what is offered, not of what is asked for: no queue for it
+            if not taken.free:
+                raise DomainError(N_("None of the pieces you offer is free then."), field="offered_quantity") from None
             raise DomainError(NP_("Only %(num)d of the pieces you offer is free then.",
                                   "Only %(num)d of the pieces you offer are free then."),
                               field="offered_quantity", num=taken.free) from None
@@ -412,15 +414,17 @@ def take_back(session: Session, request: LoanRequest, *, condition: Condition | 
 
 
 def confirm(session: Session, request: LoanRequest, *, by: Actor, now: datetime) -> None:
-    """Confirm, for one's own side, the handover or the return the other side recorded. A
-    return confirmed by both sides closes the loan."""
-    side = _side(by, request)
+    """Confirm, for one's own side, the handover or the return the other side recorded (one
+    who speaks for both sides confirms the one not yet confirmed). A return confirmed by both
+    sides closes the loan."""
+    sides = _sides(by, request)
     steps = {S.HANDED_OVER.value: ("handover", N_("You have already confirmed this handover.")),
              S.RETURNED.value: ("return", N_("You have already confirmed this return."))}
     if request.status not in steps:
         raise Conflict(N_("There is nothing to confirm now."))
     step, already = steps[request.status]
-    if not _confirm(request, step, side, now):
+    side = next((side for side in sides if _confirm(request, step, side, now)), None)
+    if side is None:
         raise Conflict(already)
     request.updated_at = now
     session.add(request)

@@ -36,6 +36,7 @@ from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible, Term
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
+from sharing.loans.requests.rules import BOOKING_HORIZON
 from sharing.logistics import events
 from sharing.logistics.coordination import rules as coordination
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource, TransportJob
@@ -60,7 +61,7 @@ MAX_VOLUME_M3 = 100.0
 MAX_WEIGHT_KG = 40_000.0
 WHOLE_DAY = problem.Window(0, 24 * 3600 - 1)
 NOTES_KEPT = timedelta(days=90)  # after a job's day: what was written for its driver
-FURTHEST_AHEAD = timedelta(days=2 * 366)  # a job added, or a day planned, at most about two years ahead
+FURTHEST_AHEAD = BOOKING_HORIZON  # a job added, or a day planned, no further ahead than a booking
 
 
 # --- Loads -----------------------------------------------------------------------------------

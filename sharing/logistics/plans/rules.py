@@ -278,10 +278,10 @@ def has_started(session: Session, *, day: date, municipality_id: int) -> bool:
         col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)) is not None
 
 
-def can_plan_again(session: Session, plan: RoutePlan) -> bool:
-    """Whether planning the plan's day again can succeed: not while a plan is being made, nor
-    once a route of the day's plan in force has started."""
-    return (plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value)
+def can_plan_again(session: Session, plan: RoutePlan, *, today: date) -> bool:
+    """Whether planning the plan's day again can succeed: not for a day gone by, not while a plan
+    is being made, nor once a route of the day's plan in force has started."""
+    return (plan.day >= today and plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value)
             and not has_started(session, day=plan.day, municipality_id=plan.municipality_id))
 
 

@@ -85,7 +85,7 @@ def detail(plan_id: int) -> str:
                            vehicles=vehicles.vehicles_for(db_session, current_user, active_only=True),
                            waiting=plan.status in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value),
                            error=_(plan.error) if plan.error else "",  # a rule's msgid, or as it reads
-                           can_plan_again=rules.can_plan_again(db_session, plan))
+                           can_plan_again=rules.can_plan_again(db_session, plan, today=today_in_sweden(utcnow())))
 
 
 @blueprint.get("/<int:plan_id>/status")
@@ -96,7 +96,8 @@ def status(plan_id: int) -> Response:
     db_session.refresh(plan)
     percent = round(plan.progress * 100)
     label = str(PLAN_STATUS_LABELS[PlanStatus(plan.status)])
-    return jsonify(status=plan.status, progress=percent, label=label, text=f"{label}: {percent} %",
+    return jsonify(status=plan.status, progress=percent, done=percent, total=100, label=label, text=f"{percent} %",
+                   announce=f"{label}: {percent} %",
                    finished=plan.status not in (PlanStatus.QUEUED.value, PlanStatus.RUNNING.value))
 
 

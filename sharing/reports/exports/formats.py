@@ -31,14 +31,13 @@ from sharing.reports.exports.rules import (
     entry_rows,
     factors_used,
     ghg_note,
-    headers,
     kg,
     nearest,
     row_values,
     sek,
     total_values,
 )
-from sharing.reports.labels import month_day
+from sharing.reports.labels import headers, month_day, shown_source
 from sharing.reports.names import Names
 
 
@@ -100,7 +99,8 @@ def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels
     for n, entry in enumerate(entry_rows(session, selection), 1):
         running.add(entry)
         writer.writerow([_csv_text(value, style)
-                         for value in row_values(entry, names, kind_labels, factor_kind_label=factor_kind_labels)])
+                         for value in row_values(entry, names, kind_labels, factor_kind_label=factor_kind_labels,
+                                                  source_label=shown_source)])
         if n % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -135,7 +135,7 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
     running = RunningTotals()
     for entry in entry_rows(session, selection):
         running.add(entry)
-        entries.append(row_values(entry, names, kind_labels, nearest, factor_kind_labels))
+        entries.append(row_values(entry, names, kind_labels, nearest, factor_kind_labels, shown_source))
     totals = running.totals()
     entries.append(total_values(totals, _("Total")))
     summary = _Sheet(book, _("Summary"))

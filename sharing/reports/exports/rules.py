@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.models import CategoryFactor
 from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
-from sharing.reports.labels import shown_source
 from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.names import Names
 
@@ -25,18 +23,6 @@ COLUMNS = ("entry", "event", "day", "kind", "reverses", "reason", "category", "l
            "from_municipality", "from_unit", "to_municipality", "to_unit", "pieces", "weight_kg", "counts_as_purchase",
            "waste_avoided_kg", "purchase_avoided_sek", "co2e_avoided_kg", "transport_co2e_kg", "net_co2e_kg",
            "factor_kind", "factor_version", "displacement_rate", "factor_source")
-# The columns' headers, in the export's language (the reader's).
-COLUMN_HEADERS = {
-    "entry": _l("Entry"), "event": _l("Event"), "day": _l("Day"), "kind": _l("Kind"), "reverses": _l("Reverses"),
-    "reason": _l("Reason of the correction"), "category": _l("Category"), "listing": _l("Listing"),
-    "request": _l("Request"), "from_municipality": _l("From municipality"), "from_unit": _l("From unit"),
-    "to_municipality": _l("To municipality"), "to_unit": _l("To unit"), "pieces": _l("Pieces"),
-    "weight_kg": _l("Weight (kg)"), "counts_as_purchase": _l("Counts as a purchase avoided"),
-    "waste_avoided_kg": _l("Waste avoided (kg)"), "purchase_avoided_sek": _l("Purchases avoided (SEK)"),
-    "co2e_avoided_kg": _l("Gross CO2e (kg)"), "transport_co2e_kg": _l("Transport CO2e (kg)"),
-    "net_co2e_kg": _l("Net CO2e (kg)"), "factor_kind": _l("CO2e figure of"), "factor_version": _l("Factor version"),
-    "displacement_rate": _l("Displacement rate"), "factor_source": _l("Source"),
-}
 GHG_NOTE = ("Avoided emissions are estimates, reported beside and never subtracted from the municipality's own "
             "emission inventory (the GHG Protocol treats avoided emissions separately).")
 GHG_NOTE_SV = ("Undvikna utsläpp är uppskattningar och redovisas bredvid, aldrig avdragna från, kommunens egen "
@@ -46,11 +32,6 @@ GHG_NOTE_SV = ("Undvikna utsläpp är uppskattningar och redovisas bredvid, aldr
 def ghg_note(language: str) -> str:
     """The note on avoided emissions in the export's language."""
     return GHG_NOTE_SV if language == "sv" else GHG_NOTE
-
-
-def headers() -> list[str]:
-    """The header row, in the language in force: text, so through ``safe_cell`` as well."""
-    return [safe_cell(str(COLUMN_HEADERS[name])) for name in COLUMNS]
 
 
 def kg(grams: int) -> Decimal:
@@ -111,9 +92,11 @@ def nearest(value: int, scale: int) -> float:
     return value / scale
 
 
-def row_values(entry: Any, names: Names, kind_label: dict[str, str],
-               amount: Callable[[int, int], Any] = exact, factor_kind_label: dict[str, str] | None = None) -> list[Any]:
-    """An entry's cells: text through ``safe_cell``, numbers, dates and truth values as they are."""
+def row_values(entry: Any, names: Names, kind_label: dict[str, str], amount: Callable[[int, int], Any] = exact,
+               factor_kind_label: dict[str, str] | None = None,
+               source_label: Callable[[str], str] = str) -> list[Any]:
+    """An entry's cells: text through ``safe_cell``, numbers, dates and truth values as they are
+    (the labels, in the export's language, given by the caller)."""
     permille = entry.displacement_permille
     factor_kind = (factor_kind_label or {}).get(entry.factor_kind or "", entry.factor_kind or "")
     return [
@@ -125,7 +108,7 @@ def row_values(entry: Any, names: Names, kind_label: dict[str, str],
         amount(entry.purchase_avoided_sek_ore, 100), amount(entry.co2e_avoided_g, 1000),
         amount(entry.transport_co2e_g, 1000), amount(entry.co2e_avoided_g - entry.transport_co2e_g, 1000),
         safe_cell(factor_kind), entry.factor_version,
-        amount(permille, 1000) if permille is not None else None, safe_cell(shown_source(entry.factor_source))]
+        amount(permille, 1000) if permille is not None else None, safe_cell(source_label(entry.factor_source))]
 
 
 def total_values(totals: Totals, label: str = "TOTAL") -> list[Any]:

@@ -1,16 +1,20 @@
-// Follows a running listing import: asks its status now and then, moves the progress bar,
-// and reloads the page when the import has ended (the page then tells how it went).
-// Without this script the page refreshes itself instead (a <noscript> meta refresh).
+// Follows work the server does in the background (a listing import, a route plan being made):
+// asks its status now and then, moves the progress bar, and reloads the page when the work has
+// ended (the page then tells how it went). The page's box names where the status is read,
+// data-progress-status; the status is JSON: done, total, text and finished, with a label (what
+// the box's label now says) and announce (what screen readers hear, else the text) if it has
+// them. Without this script the page offers a way to load it again.
 (function () {
   "use strict";
-  var box = document.querySelector("[data-import-status]");
+  var box = document.querySelector("[data-progress-status]");
   if (!box || !window.fetch) {
     return;
   }
-  var url = box.getAttribute("data-import-status");
+  var url = box.getAttribute("data-progress-status");
   var bar = box.querySelector("progress");
-  var text = box.querySelector("[data-import-text]");
-  var announcer = box.querySelector("[data-import-announce]");
+  var text = box.querySelector("[data-progress-text]");
+  var label = box.querySelector("[data-progress-label]");
+  var announcer = box.querySelector("[data-progress-announce]");
   var POLL_MS = 1500;
   // Screen readers hear the progress at most this often, not at every poll.
   var ANNOUNCE_MS = 10000;
@@ -21,8 +25,11 @@
     bar.value = status.done;
     bar.textContent = status.text;
     text.textContent = status.text;
+    if (label && status.label) {
+      label.textContent = status.label;
+    }
     if (Date.now() - announced >= ANNOUNCE_MS) {
-      announcer.textContent = status.text;
+      announcer.textContent = status.announce || status.text;
       announced = Date.now();
     }
   }

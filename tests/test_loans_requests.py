@@ -345,17 +345,22 @@ def test_pieces_handed_over_early_are_held_from_then_if_no_one_else_holds_them_m
     assert db.get(Hold, late.hold_id).out_at is None
 
 
+def handed_over_too_early(db, s, request, *others):
+    """Approve the request (and the others), then hand it over now: the refusal it meets."""
+    for each in (request, *others):
+        loans.approve(db, each, by=s["manager"], now=utcnow())
+    db.commit()
+    with pytest.raises(holds.NotFreeBefore) as refused:
+        loans.hand_over(db, request, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    return refused.value
+
+
 def test_pieces_taken_over_early_are_never_those_others_hold_meanwhile(db, s):
     later = TODAY + timedelta(days=10)
     take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, first=later, last_day=None))
     meanwhile = ask(db, s, borrow(s, quantity=20, first=TODAY + timedelta(days=2), days=3), by=s["colleague"])
-    for request in (take_over, meanwhile):
-        loans.approve(db, request, by=s["manager"], now=utcnow())
-    db.commit()
-    with pytest.raises(holds.NotFreeBefore) as refused:
-        loans.hand_over(db, take_over, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
-    db.rollback()
-    assert refused.value.free == 4
+    assert handed_over_too_early(db, s, take_over, meanwhile).free == 4
     assert db.get(type(s["chairs"]), s["chairs"].id).quantity == 24 and take_over.status == "approved"
 
 
@@ -372,12 +377,7 @@ def test_pieces_still_out_after_their_loan_are_not_taken_over(db, s):
     db.get(LoanRequest, lent.id).ends_at = ended
     db.commit()
     take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, last_day=None), by=s["colleague"])
-    loans.approve(db, take_over, by=s["manager"], now=utcnow())
-    db.commit()
-    with pytest.raises(holds.NotFreeBefore) as refused:
-        loans.hand_over(db, take_over, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
-    db.rollback()
-    assert refused.value.free == 4
+    assert handed_over_too_early(db, s, take_over).free == 4
 
 
 def test_a_swap_offering_more_than_is_free_is_told_at_what_is_offered(db, s, factory):

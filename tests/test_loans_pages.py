@@ -53,7 +53,10 @@ def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox)
     response = ask(client, s)
     assert response.status_code == 302
     request_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert "18 lediga" in client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    listing_page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
+    assert "18 lediga" in listing_page
+    assert ">Lån, 6 st.: Väntar på beslut<" in listing_page  # the request named by what it is, the form by what to do
+    assert ">Lån<" in client.get("/loans/").get_data(as_text=True)
 
     # The owner's facility manager is told, in the service and by mail, in Swedish.
     told = db.scalars(select(Notification).where(Notification.user_id == s["manager"].id)).all()
@@ -62,7 +65,7 @@ def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox)
     assert "ber om 6 av ”Konferensstolar”" in mailbox.messages[0].get_content()
     # Which request of several, told apart in the subject and the mail's lines on it.
     assert mailbox.messages[0]["Subject"] == "Ny förfrågan: Konferensstolar"
-    assert "Förfrågan: Låna, 6 st., " in mailbox.messages[0].get_content()
+    assert "Förfrågan: Lån, 6 st., " in mailbox.messages[0].get_content()  # what it is: a noun
     assert "Skickad av: Skurups skola, kök, Skurup" in mailbox.messages[0].get_content()
     assert mailbox.link(mailbox.messages[0]) == f"http://delning.test/loans/{request_id}"
 

@@ -83,7 +83,7 @@ def test_a_swap_passes_both_listings(new_page: Callable[..., Page], live_server:
     asker = signed_in(new_page, "lokalforsorjning@skurup.example")
     asker.goto(f"/catalog/{theirs}")
     asker.get_by_role("link", name="Föreslå ett byte mot en av din kommuns annonser").click()
-    expect(asker.get_by_label("Byte", exact=True)).to_be_checked()
+    expect(asker.get_by_label("Byta", exact=True)).to_be_checked()
     asker.get_by_label("Antal", exact=True).fill("1")
     asker.get_by_label("Från").fill(first.isoformat())
     asker.get_by_label("Till vilken fastighet").select_option(index=1)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from sharing.clock import SWEDEN
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
 from sharing.web.i18n import when
 
-KIND_LABELS = {
+# What one asks to do, as the ask form offers it (verbs)...
+KIND_CHOICES = {
     RequestKind.BORROW: _l("Borrow"),
     RequestKind.TAKE_OVER: _l("Take over for good"),
+    RequestKind.SWAP: lazy_pgettext("ask to", "Swap"),
+}
+# ...and what a request is, as lists, pages, rules and exports name it (nouns).
+KIND_LABELS = {
+    RequestKind.BORROW: _l("Loan"),
+    RequestKind.TAKE_OVER: _l("Take-over"),
     RequestKind.SWAP: _l("Swap"),
 }
 REQUEST_STATUS_LABELS = {

@@ -39,7 +39,7 @@ from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests import transfer_document as transfer_pdf
 from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, HandoverForm, MessageForm, ReturnForm
-from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS
+from sharing.loans.requests.labels import KIND_CHOICES, METHOD_LABELS
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
 from sharing.web.arguments import page_number
 from sharing.web.forms import refusal, show_error
@@ -76,7 +76,7 @@ def _ask_form(listing: Listing, *, swapping: bool = True) -> AskForm:
     The choices only showing it needs are added by ``_offer_choices``."""
     form = AskForm()
     kinds = _kinds(listing, swapping=swapping)
-    form.kind.choices = [(kind.value, KIND_LABELS[kind]) for kind in kinds]
+    form.kind.choices = [(kind.value, KIND_CHOICES[kind]) for kind in kinds]
     if form.kind.data is None:
         form.kind.data = _chosen_kind(kinds)
     return form

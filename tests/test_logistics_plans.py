@@ -2,10 +2,12 @@
 plan from the same seed, and a plan the feasibility check faults never saved."""
 
 import re
+import threading
 from datetime import datetime, time, timedelta, timezone
+from time import monotonic, sleep
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from sharing.accounts.models import Notification, Role
@@ -26,6 +28,7 @@ from sharing.logistics.plans.models import (
     PlanStatus,
     RoutePlan,
     RouteStatus,
+    StopStatus,
     UnservedJob,
 )
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
@@ -464,6 +467,73 @@ def test_a_day_whose_route_has_started_is_not_planned_again_and_the_page_says_wh
                                                     "vehicle_ids": [str(van.id)], "seconds": "1"})
     assert answer.status_code == 422 and said in answer.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(RoutePlan)) == 2
+
+
+def until_blocked_or_done(engine, thread):
+    """Wait while the thread runs until it waits for a lock another transaction holds (or ends).
+    PostgreSQL shows the wait; SQLite does not (its writer sleeps in the busy handler): there the
+    thread is given a moment to get to it."""
+    if engine.dialect.name != "postgresql":
+        thread.join(0.5)
+        return
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                   " AND wait_event_type = 'Lock'")
+    deadline = monotonic() + 60
+    while thread.is_alive() and monotonic() < deadline:
+        with engine.connect() as connection:  # a transaction of its own: the activity is read anew
+            if connection.scalar(waiting):
+                return
+        sleep(0.01)
+
+
+def in_thread(app, work):
+    """Run ``work(session)`` on a thread, in a session of its own, committed; returns the thread
+    and what it raised (filled in once it has ended)."""
+    from sharing.db import new_session
+    raised = []
+
+    def run():
+        try:
+            with app.app_context(), new_session() as session:
+                work(session)
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - the test reads it
+            raised.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, raised
+
+
+def test_a_first_report_while_the_day_is_planned_again_is_refused_once_it_is(app, db, factory, w):
+    """The day is planned again, not yet committed, when the driver reports the first stop of
+    the plan it replaces: the report waits for the planning, finds its route's plan no longer
+    in force, and is refused as a report made after it would be."""
+    from sharing.accounts.models import User
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    manual(db, w, w["depot"], w["school"])
+    made = plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+
+    def report(session):
+        by = session.get_one(User, driver.id)
+        driving.report_done(session, driving.stop_to_report(session, by, first.id), by=by, now=on_the_day(w))
+
+    again = plans.plan_day(db, day=w["monday"], by=w["ystad_coordinator"], now=utcnow(), seconds=1,
+                           iterations=ITERATIONS)
+    assert again.status == PlanStatus.DONE.value
+    thread, raised = in_thread(app, report)
+    until_blocked_or_done(db.get_bind(), thread)
+    db.commit()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert [type(error) for error in raised] == [NotVisible]
+    db.expire_all()
+    assert db.get(RoutePlan, made.id).status == PlanStatus.REPLACED.value
+    assert db.get(PlannedRoute, route.id).status == RouteStatus.PLANNED.value
+    assert db.get(PlannedStop, first.id).status == StopStatus.PENDING.value
 
 
 def test_a_day_gone_by_is_offered_no_planning_again(app, db, w):

@@ -17,6 +17,10 @@ failed, and a route completed once no stop is left.
   completed), so reports of one route are made one at a time; then the stop moves from pending
   only if it still is, and the route is completed only once. Of two reports of one stop at once,
   one is made and the other refused (409 in the API).
+- A report and a new plan of its day race too: before its route, a report takes the lock of
+  the route's plan (``plans.lock_plan``), whose row a new plan of the day writes as it replaces
+  it. A report made while the day is planned again waits for it and, its plan replaced, is
+  refused as a report on a replaced plan always is (not found).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from sharing.logistics.plans.models import (
     RouteStatus,
     StopStatus,
 )
+from sharing.logistics.plans.rules import lock_plan
 from sharing.logistics.vehicles.models import Vehicle
 from sharing.typed import id_of
 
@@ -129,6 +134,13 @@ def _picked_up(session: Session, stop: PlannedStop) -> None:
         raise Conflict(N_("Report the pickup first: the pieces cannot be delivered before they are picked up."))
 
 
+def _in_force(session: Session, route: PlannedRoute) -> None:
+    """Lock the route's plan and check it is still in force (``route_to_drive`` read it before
+    the lock: a new plan of the day may have replaced it meanwhile)."""
+    if lock_plan(session, route.plan_id).status != PlanStatus.DONE.value:
+        raise NotVisible(f"route {route.id}")
+
+
 def _take(session: Session, route: PlannedRoute) -> None:
     """Start the route, or take it again, if it is not completed: a write of its row, so that
     the reports of one route are made one at a time (the second waits for the first's commit)."""
@@ -181,6 +193,7 @@ def report_done(session: Session, stop: PlannedStop, *, by: Actor, now: datetime
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
+    _in_force(session, route)
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
     _on_its_day(session, route, now)
@@ -204,6 +217,7 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
+    _in_force(session, route)
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
     _on_its_day(session, route, now)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Site
@@ -253,6 +253,18 @@ def current_plan(session: Session, *, day: date, municipality_id: int) -> RouteP
     return session.scalar(select(RoutePlan).where(
         col(RoutePlan.day) == day, col(RoutePlan.municipality_id) == municipality_id,
         col(RoutePlan.status) == PlanStatus.DONE.value).order_by(col(RoutePlan.id).desc()).limit(1))
+
+
+# Built once, as catalog.holds.rules does: a write that changes nothing, to lock the row.
+_LOCK_PLAN = (update(RoutePlan).where(col(RoutePlan.id) == bindparam("plan_id")).values(id=col(RoutePlan.id))
+              .returning(RoutePlan).execution_options(synchronize_session=False, populate_existing=True))
+
+
+def lock_plan(session: Session, plan_id: int) -> RoutePlan:
+    """Take the plan's write lock for the rest of the transaction and read it as committed (as
+    ``catalog.holds.rules.lock``). A driver's report takes its route's plan's: a new plan of the
+    day saved meanwhile writes that row as it replaces it, so the report waits for it, and sees it."""
+    return session.scalars(_LOCK_PLAN, {"plan_id": plan_id}).one()
 
 
 def _lock(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan) -> None:

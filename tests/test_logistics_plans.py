@@ -505,6 +505,51 @@ def in_thread(app, work):
     return thread, raised
 
 
+@pytest.mark.parametrize("again_with", ["van", "bike"])
+def test_a_first_report_before_the_day_is_planned_again_keeps_the_plan_in_force(app, db, factory, w, again_with):
+    """The driver's first report is made, not yet committed, when a plan of the day asked for
+    earlier is saved: the saving waits for the report, sees the route started, and fails. The
+    new plan takes the job again (the same van) or leaves it (a cargo bike too small for it)."""
+    from sharing.accounts.models import User
+    from sharing.logistics.planning import solver
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    chosen = {"van": vehicle(db, w), "bike": vehicle(db, w, name="Lådcykeln", volume_m3=0.2, payload_kg=100)}
+    manual(db, w, w["depot"], w["school"])
+    made = plan(db, w, vehicle_ids=[chosen["van"].id])
+    waiting = plans.request_plan(db, day=w["monday"], vehicle_ids=[chosen[again_with].id], seconds=1, seed=0,
+                                 by=w["ystad_coordinator"], now=utcnow())
+    db.commit()
+    assert plans.claim(db, waiting.id, from_status=PlanStatus.QUEUED)
+    db.commit()  # as the runner claims it: nothing of it is written again until it is saved
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+    solved = threading.Event()
+
+    def solve(built, **options):
+        made = solver.solve(built, **options)
+        solved.set()  # what is left is the saving
+        return made
+
+    def plan_again(session):
+        plans.run_plan(session, session.get_one(RoutePlan, waiting.id),
+                       by=session.get_one(User, w["ystad_coordinator"].id), now=utcnow(), iterations=ITERATIONS,
+                       solve=solve)
+
+    with app.app_context():
+        driving.report_done(db, driving.stop_to_report(db, driver, first.id), by=driver, now=on_the_day(w))
+        thread, raised = in_thread(app, plan_again)
+        assert solved.wait(60)
+        until_blocked_or_done(db.get_bind(), thread)
+        db.commit()
+    thread.join(60)
+    assert not thread.is_alive() and not raised
+    db.expire_all()
+    assert db.get(RoutePlan, waiting.id).status == PlanStatus.FAILED.value
+    assert db.get(RoutePlan, waiting.id).error == plans.STARTED
+    assert db.get(RoutePlan, made.id).status == PlanStatus.DONE.value
+    assert db.get(PlannedRoute, route.id).status == RouteStatus.STARTED.value
+
+
 def test_a_first_report_while_the_day_is_planned_again_is_refused_once_it_is(app, db, factory, w):
     """The day is planned again, not yet committed, when the driver reports the first stop of
     the plan it replaces: the report waits for the planning, finds its route's plan no longer

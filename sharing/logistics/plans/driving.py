@@ -18,9 +18,10 @@ failed, and a route completed once no stop is left.
   only if it still is, and the route is completed only once. Of two reports of one stop at once,
   one is made and the other refused (409 in the API).
 - A report and a new plan of its day race too: before its route, a report takes the lock of
-  the route's plan (``plans.lock_plan``), whose row a new plan of the day writes as it replaces
-  it. A report made while the day is planned again waits for it and, its plan replaced, is
-  refused as a report on a replaced plan always is (not found).
+  the route's plan (``plans.lock_plan``), which saving a new plan of the day takes as well. A
+  report made while the day is planned again waits for it and, its plan replaced, is refused as
+  a report on a replaced plan always is (not found); a plan saved while a first report is made
+  waits for it, sees the route started, and fails.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ the feasibility check finds nothing wrong with it.
   is seen by the coordinators of both) are left out, listed as planned elsewhere
   (``ELSEWHERE``), and so are the vehicles that plan drives. A plan is saved under locks of its
   jobs and vehicles and checked again then, so two plans made at once cannot both take one.
+- A day is not planned again once a route of its plan in force has started. The plan is saved
+  under the lock of that plan's row (``lock_plan``), which a driver's report takes too: of a
+  first report and a new plan of the day at once, the later sees the earlier and is refused.
 - Pins: a coordinator pins a job to a vehicle (``pin_job``); every later plan keeps it there.
 - The same jobs, vehicles and seed give the same plan: the coordinator's planning time is turned
   into an iteration budget (``ITERATIONS_PER_SECOND``), which ends the search whatever the
@@ -262,31 +265,50 @@ _LOCK_PLAN = (update(RoutePlan).where(col(RoutePlan.id) == bindparam("plan_id"))
 
 def lock_plan(session: Session, plan_id: int) -> RoutePlan:
     """Take the plan's write lock for the rest of the transaction and read it as committed (as
-    ``catalog.holds.rules.lock``). A driver's report takes its route's plan's: a new plan of the
-    day saved meanwhile writes that row as it replaces it, so the report waits for it, and sees it."""
+    ``catalog.holds.rules.lock``). Saving a new plan of a day takes the lock of the day's plan in
+    force, and a driver's report that of its route's plan: the later of the two waits for the
+    earlier's commit and then sees it."""
     return session.scalars(_LOCK_PLAN, {"plan_id": plan_id}).one()
 
 
-def _lock(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan) -> None:
-    """Hold what the plan takes until it is committed: a write of the plan's row (SQLite then
-    makes every other writer wait), and the rows of its jobs, then its vehicles, in the order of
-    their ids (PostgreSQL: another plan taking one of them waits, and then sees this one)."""
+def _lock_in_force(session: Session, *, day: date, municipality_id: int) -> RoutePlan | None:
+    """The day's plan in force, locked (``lock_plan``). One that another plan replaced while this
+    waited for its lock gives way to that plan."""
+    while (before := current_plan(session, day=day, municipality_id=municipality_id)) is not None:
+        if lock_plan(session, id_of(before)).status == PlanStatus.DONE.value:
+            return before
+    return None
+
+
+def _lock(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan) -> RoutePlan | None:
+    """Hold what the plan takes until it is committed, and return the day's plan in force it
+    replaces: a write of the plan's row (SQLite then makes every other writer wait), the lock of
+    the plan in force (a driver's report takes it too), and the rows of its jobs, then its
+    vehicles, in the order of their ids (PostgreSQL: another plan taking one of them waits, and
+    then sees this one). The plan in force comes before the jobs, as in a report (which touches
+    its job only after its plan's lock), so that neither waits for the other holding what it wants."""
     session.execute(update(RoutePlan).where(col(RoutePlan.id) == plan.id).values(status=PlanStatus.RUNNING.value)
                     .execution_options(synchronize_session=False))
+    before = _lock_in_force(session, day=plan.day, municipality_id=plan.municipality_id)
     job_ids = sorted(int(stop.shipment) for route in made.routes for stop in route.stops)
     vehicle_ids = sorted(id_of(built.vehicles[route.vehicle]) for route in made.routes)
     session.execute(select(col(TransportJob.id)).where(col(TransportJob.id).in_(job_ids or [0]))
                     .order_by(col(TransportJob.id)).with_for_update())
     session.execute(select(col(Vehicle.id)).where(col(Vehicle.id).in_(vehicle_ids or [0]))
                     .order_by(col(Vehicle.id)).with_for_update())
+    return before
 
 
 def has_started(session: Session, *, day: date, municipality_id: int) -> bool:
     """A route of the day's plan in force for the municipality has started: the day cannot be
     planned again (a driver is out with it)."""
     before = current_plan(session, day=day, municipality_id=municipality_id)
-    return before is not None and session.scalar(select(col(PlannedRoute.id)).where(
-        col(PlannedRoute.plan_id) == before.id,
+    return before is not None and _started(session, before)
+
+
+def _started(session: Session, plan: RoutePlan) -> bool:
+    return session.scalar(select(col(PlannedRoute.id)).where(
+        col(PlannedRoute.plan_id) == plan.id,
         col(PlannedRoute.status) != RouteStatus.PLANNED.value).limit(1)) is not None
 
 
@@ -299,14 +321,13 @@ def can_plan_again(session: Session, plan: RoutePlan, *, today: date) -> bool:
 
 def _save(session: Session, plan: RoutePlan, built: _Built, made: problem.Plan, *, by: Actor,
           now: datetime) -> None:
-    _lock(session, plan, built, made)
+    before = _lock(session, plan, built, made)
     taken = taken_elsewhere(session, day=plan.day, municipality_id=plan.municipality_id)
     if (any(int(stop.shipment) in taken.jobs for route in made.routes for stop in route.stops)
             or any(id_of(built.vehicles[route.vehicle]) in taken.vehicles for route in made.routes)):
         fail(session, plan, TAKEN_MEANWHILE, now)
         return
-    before = current_plan(session, day=plan.day, municipality_id=plan.municipality_id)
-    if has_started(session, day=plan.day, municipality_id=plan.municipality_id):
+    if before is not None and _started(session, before):
         fail(session, plan, STARTED, now)
         return
     distance = built.problem.distance_m

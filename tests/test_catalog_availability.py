@@ -39,7 +39,7 @@ def hold(db, thing, first, last, quantity=1, purpose=HoldPurpose.LOAN):
 
 def found(db, s, first=None, last=None, q="stol", today=MAY[1], **filters):
     return listings.find(db, viewer=s["employee"], filters=listings.Filters(
-        q=q, available_from=first, available_until=last, today=today, **filters))
+        q=q, available_from=first, available_until=last, today=today, now=utcnow(), **filters))
 
 
 def titles(db, s, first=None, last=None, **filters):
@@ -133,7 +133,7 @@ def test_paging_and_the_total_count_leave_out_the_booked(db, factory, s):
     assert (first.total, first.pages, first.more) == (4, 2, False)
     assert [item.title for item in first.items + last.items] == ["Stol 0", "Stol 2", "Stol 4", "Stol 6"]
     assert listings.map_points(db, viewer=s["employee"], filters=listings.Filters(
-        q="stol", available_from=MAY[11], available_until=MAY[12])).points[0].count == 4
+        q="stol", available_from=MAY[11], available_until=MAY[12], now=utcnow())).points[0].count == 4
 
 
 def test_the_api_leaves_out_the_booked_and_says_what_is_free(db, factory, client, auth, s):

@@ -123,7 +123,7 @@ def test_only_the_owner_s_facility_managers_decide_and_only_the_requester_cancel
 def test_asked_pieces_are_held_and_a_decline_or_cancel_frees_them(db, s):
     period = holds.days(TODAY + timedelta(days=1), TODAY + timedelta(days=14))
     first = ask(db, s, borrow(s, quantity=20))
-    assert holds.free_pieces(db, s["chairs"], period) == 4
+    assert holds.free_pieces(db, s["chairs"], period, now=utcnow()) == 4
     with pytest.raises(holds.NotFree) as refused:
         ask(db, s, borrow(s, quantity=5))
     assert refused.value.free == 4 and "Only 4 pieces are free for those dates." in str(refused.value)
@@ -132,11 +132,11 @@ def test_asked_pieces_are_held_and_a_decline_or_cancel_frees_them(db, s):
         loans.decline(db, first, reason=" ", by=s["manager"], now=utcnow())
     loans.decline(db, first, reason="Behövs själva", by=s["manager"], now=utcnow())
     db.commit()
-    assert holds.free_pieces(db, s["chairs"], period) == 24
+    assert holds.free_pieces(db, s["chairs"], period, now=utcnow()) == 24
     second = ask(db, s, borrow(s, quantity=24))
     loans.cancel(db, second, by=s["employee"], now=utcnow())
     db.commit()
-    assert holds.free_pieces(db, s["chairs"], period) == 24
+    assert holds.free_pieces(db, s["chairs"], period, now=utcnow()) == 24
 
 
 def test_holds_count_what_overlaps_at_any_one_moment(db, s):
@@ -144,11 +144,11 @@ def test_holds_count_what_overlaps_at_any_one_moment(db, s):
     day = TODAY + timedelta(days=10)
     ask(db, s, borrow(s, quantity=20, first=day, days=5))  # days 10-14
     ask(db, s, borrow(s, quantity=20, first=day + timedelta(days=5), days=5))  # days 15-19: no overlap
-    assert holds.free_pieces(db, s["chairs"], holds.days(day, day + timedelta(days=9))) == 4
+    assert holds.free_pieces(db, s["chairs"], holds.days(day, day + timedelta(days=9)), now=utcnow()) == 4
     with pytest.raises(holds.NotFree):
         ask(db, s, borrow(s, quantity=5, first=day + timedelta(days=4), days=2))  # spans both
     db.rollback()
-    calendar = holds.calendar(db, s["chairs"], first=day - timedelta(days=1), count=12)
+    calendar = holds.calendar(db, s["chairs"], first=day - timedelta(days=1), count=12, now=utcnow())
     assert [d.free for d in calendar] == [24] + [4] * 10 + [24]
 
 
@@ -160,8 +160,9 @@ def test_a_returned_loan_frees_its_pieces_from_the_return_on(db, s):
     returned = holds.midnight(first + timedelta(days=10))
     loans.take_back(db, request, condition=Condition.GOOD, remarks="", damage="", by=s["manager"], now=returned)
     db.commit()
-    assert holds.free_pieces(db, s["chairs"], holds.days(first + timedelta(days=11), first + timedelta(days=29))) == 24
-    assert holds.free_pieces(db, s["chairs"], holds.days(first, first + timedelta(days=5))) == 0
+    after = holds.days(first + timedelta(days=11), first + timedelta(days=29))
+    assert holds.free_pieces(db, s["chairs"], after, now=utcnow()) == 24
+    assert holds.free_pieces(db, s["chairs"], holds.days(first, first + timedelta(days=5)), now=utcnow()) == 0
 
 
 def test_a_loan_is_extended_only_when_nothing_conflicts(db, s):
@@ -220,7 +221,7 @@ def test_a_take_over_holds_the_pieces_for_good(db, s):
     hold = db.get(Hold, request.hold_id)
     assert hold.purpose == HoldPurpose.TAKE_OVER and hold.ends_at is None
     far = TODAY + timedelta(days=3000)
-    assert holds.free_pieces(db, s["chairs"], holds.days(far, far)) == 20
+    assert holds.free_pieces(db, s["chairs"], holds.days(far, far), now=utcnow()) == 20
 
 
 def test_day_periods_follow_swedish_midnights_across_the_clock_change():
@@ -299,7 +300,7 @@ def test_a_take_over_of_some_pieces_splits_the_listing_and_keeps_its_history(db,
         (s["ystad"].id, s["skurup"].id, s["employee"].unit_id)]
     # The old owner can no longer lend what left: only 20 are free, for any dates.
     far = TODAY + timedelta(days=400)
-    assert holds.free_pieces(db, chairs, holds.days(far, far)) == 20
+    assert holds.free_pieces(db, chairs, holds.days(far, far), now=utcnow()) == 20
     loans.confirm(db, request, by=s["employee"], now=utcnow())
     db.commit()
     assert request.status == "closed"
@@ -328,7 +329,8 @@ def test_pieces_handed_over_early_are_held_from_then_if_no_one_else_holds_them_m
     loans.hand_over(db, early, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
     db.commit()
     # Out from today: the days before its first are no longer free for 20 of the pieces.
-    assert holds.free_pieces(db, s["chairs"], holds.days(TODAY + timedelta(days=1), TODAY + timedelta(days=1))) == 4
+    tomorrow = TODAY + timedelta(days=1)
+    assert holds.free_pieces(db, s["chairs"], holds.days(tomorrow, tomorrow), now=utcnow()) == 4
     assert db.get(Hold, early.hold_id).starts_at <= utcnow()
     assert early.starts_at.date() >= week - timedelta(days=1)  # the loan's agreed days stay as they were
     with pytest.raises(holds.NotFree):  # the day the 4 others are lent too, none is left
@@ -371,12 +373,12 @@ def test_pieces_still_out_after_their_loan_are_not_taken_over(db, s):
     loans.approve(db, lent, by=s["manager"], now=utcnow())
     loans.hand_over(db, lent, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
     db.commit()
-    # The loan's last day has gone by and the pieces are not back.
+    take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, last_day=None), by=s["colleague"])
+    # Then the loan's last day goes by and the pieces are not back: held still, and counted once.
     ended = utcnow() - timedelta(hours=1)
     db.get(Hold, lent.hold_id).ends_at = ended
     db.get(LoanRequest, lent.id).ends_at = ended
     db.commit()
-    take_over = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=10, last_day=None), by=s["colleague"])
     assert handed_over_too_early(db, s, take_over).free == 4
 
 

@@ -157,12 +157,13 @@ def find_listings() -> Response:
     offers = request.args.getlist("offer")
     if not set(offers) <= {"lend", "give_away", "swap"}:
         raise ProblemError(problem(400, "'offer' must be lend, give_away or swap."))
+    now = utcnow()
     filters = listings.Filters(
         q=request.args.get("q", "")[:200], category_id=int_arg("category_id"),
         municipality_id=int_arg("municipality_id"), kind=kinds[0] if kinds else None,
         conditions=_enum_args("condition", Condition), offers=offers, sort=sort, page=page, per_page=per_page,
         available_from=date_arg("available_from"), available_until=date_arg("available_until"),
-        today=today_in_sweden(utcnow()),
+        today=today_in_sweden(now), now=now,
     )
     if filters.available_from and filters.available_until and filters.available_until < filters.available_from:
         raise ProblemError(problem(400, "'available_until' comes before 'available_from'."))

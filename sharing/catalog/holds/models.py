@@ -45,6 +45,7 @@ class Hold(SQLModel, table=True):
     released_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     # Lent pieces away from their owner: from the handover (``out_at``) until they are back
     # (``back_at``), whatever the period says (early, or overdue). The listing's status follows
-    # them: on loan while every piece is out (``listings.rules.follow_lending``).
+    # them: on loan while every piece is out (``listings.rules.follow_lending``); and overdue
+    # pieces stay held, with no end, until they are back (``rules.held_until``).
     out_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     back_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

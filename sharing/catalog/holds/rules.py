@@ -8,6 +8,10 @@ Snipe-IT, Shelf) all checked outside the writing transaction.
 
 Lent pieces are also known to be away (``hand_out``) until they are back (``bring_back``):
 the listing's status follows that, not the periods (see ``listings.rules.follow_lending``).
+A loan not back by its end (overdue) keeps its pieces held until they are: as of ``now``, a
+hold out and not back whose end has passed holds from its start with no end (``held_until``),
+as a hold for good does, until ``bring_back``. So every question of what is free is asked at
+a ``now``. A loan out but not yet past its end holds to that end: days after it can be booked.
 
 Periods are half-open, [starts_at, ends_at) in UTC; a loan of whole days runs from the first
 day's midnight in Sweden to the midnight after its last (``days``). A hold for good has no end.
@@ -18,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, case, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 from sqlmodel import Session, col
 
 from sharing.catalog.holds.models import Hold, HoldPurpose
@@ -93,8 +98,24 @@ class NotFreeBefore(Conflict):
         self.free = free
 
 
-def _overlapping(period: Period) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > period.starts_at)]
+def held_until(hold: Hold, now: datetime) -> datetime | None:
+    """When a hold stops holding its pieces, as known at ``now``: its end, or none (like a hold
+    for good) while its pieces are overdue, out past its end and not back."""
+    if hold.out_at is not None and hold.back_at is None and hold.ends_at is not None and hold.ends_at <= now:
+        return None
+    return hold.ends_at
+
+
+def _held_after(hold: type[Hold] | AliasedClass[Hold], moment: ColumnElement[datetime] | datetime,
+                now: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+    """The hold still holds its pieces after ``moment``, as known at ``now`` (``held_until`` in SQL)."""
+    ends_at = col(hold.ends_at)
+    return or_(ends_at.is_(None), ends_at > moment,
+               and_(col(hold.out_at).is_not(None), col(hold.back_at).is_(None), ends_at <= now))
+
+
+def _overlapping(period: Period, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [_held_after(Hold, period.starts_at, now)]
     if period.ends_at is not None:
         conditions.append(col(Hold.starts_at) < period.ends_at)
     return conditions
@@ -104,13 +125,15 @@ def _overlapping(period: Period) -> list[ColumnElement[bool]]:
 # than running it. The index ix_listing_hold_listing_active finds a listing's holds in force.
 _IN_FORCE_FOR_GOOD = select(Hold).where(
     col(Hold.listing_id) == bindparam("listing_id"), col(Hold.released_at).is_(None),
-    or_(col(Hold.ends_at).is_(None), col(Hold.ends_at) > bindparam("starts_at", type_=UTCDateTime)))
+    _held_after(Hold, bindparam("starts_at", type_=UTCDateTime), bindparam("now", type_=UTCDateTime)))
 _IN_FORCE = _IN_FORCE_FOR_GOOD.where(col(Hold.starts_at) < bindparam("ends_at", type_=UTCDateTime))
 
 
-def _holds_in(session: Session, listing_id: int, period: Period, *, leaving_out: int | None = None) -> list[Hold]:
-    """The listing's unreleased holds that overlap the period (as ``_overlapping`` says)."""
-    query, values = _IN_FORCE_FOR_GOOD, {"listing_id": listing_id, "starts_at": period.starts_at}
+def _holds_in(session: Session, listing_id: int, period: Period, *, now: datetime,
+              leaving_out: int | None = None) -> list[Hold]:
+    """The listing's unreleased holds that overlap the period as known at ``now`` (as
+    ``_overlapping`` says)."""
+    query, values = _IN_FORCE_FOR_GOOD, {"listing_id": listing_id, "starts_at": period.starts_at, "now": now}
     if period.ends_at is not None:
         query, values = _IN_FORCE, {**values, "ends_at": period.ends_at}
     if leaving_out is not None:
@@ -118,16 +141,18 @@ def _holds_in(session: Session, listing_id: int, period: Period, *, leaving_out:
     return list(session.scalars(query, values))
 
 
-def most_held(holds: list[Hold], period: Period) -> int:
-    """The most pieces held at any one moment of the period (a sweep over the holds' ends)."""
+def most_held(holds: list[Hold], period: Period, *, now: datetime) -> int:
+    """The most pieces held at any one moment of the period, as known at ``now`` (a sweep over
+    the holds' ends)."""
     changes: list[tuple[datetime, int]] = []
     for hold in holds:
-        if (hold.ends_at is not None and hold.ends_at <= period.starts_at) or (
+        ends_at = held_until(hold, now)
+        if (ends_at is not None and ends_at <= period.starts_at) or (
                 period.ends_at is not None and hold.starts_at >= period.ends_at):
             continue  # not within the period at all
         changes.append((max(hold.starts_at, period.starts_at), hold.quantity))
-        if hold.ends_at is not None and (period.ends_at is None or hold.ends_at < period.ends_at):
-            changes.append((hold.ends_at, -hold.quantity))
+        if ends_at is not None and (period.ends_at is None or ends_at < period.ends_at):
+            changes.append((ends_at, -hold.quantity))
     held = most = 0
     for _at, change in sorted(changes, key=lambda c: (c[0], c[1])):  # a hold ending frees before one starts
         held += change
@@ -135,9 +160,10 @@ def most_held(holds: list[Hold], period: Period) -> int:
     return most
 
 
-def free_pieces(session: Session, listing: Listing, period: Period) -> int:
-    """How many of the listing's pieces are free for the whole period (as last committed)."""
-    return free_of(listing.quantity, most_held(_holds_in(session, _id(listing), period), period))
+def free_pieces(session: Session, listing: Listing, period: Period, *, now: datetime) -> int:
+    """How many of the listing's pieces are free for the whole period (as last committed, and
+    as known at ``now``: overdue pieces are not free)."""
+    return free_of(listing.quantity, most_held(_holds_in(session, _id(listing), period, now=now), period, now=now))
 
 
 def free_of(quantity: int, held: int) -> int:
@@ -145,8 +171,9 @@ def free_of(quantity: int, held: int) -> int:
     return max(0, quantity - held)
 
 
-def none_free(period: Period) -> ColumnElement[bool]:
-    """A condition on a query of listings: no piece is free for the whole period (exactly, in SQL).
+def none_free(period: Period, *, now: datetime) -> ColumnElement[bool]:
+    """A condition on a query of listings: no piece is free for the whole period, as known at
+    ``now`` (exactly, in SQL; an overdue hold holds with no end, as ``held_until`` says).
 
     What is held changes only where a hold starts or ends, and grows only where one starts: the
     most held in the period is held at its start or at the start of a hold within it. So a
@@ -155,29 +182,28 @@ def none_free(period: Period) -> ColumnElement[bool]:
     are never counted together. Per listing it is an index probe (``ix_listing_hold_listing_active``)
     that finds nothing for most listings, and a few more for those with holds in the period."""
     moment_hold, covering = aliased(Hold), aliased(Hold)
-    start = literal(period.starts_at, UTCDateTime)
+    start, at = literal(period.starts_at, UTCDateTime), literal(now, UTCDateTime)
     moment = case((col(moment_hold.starts_at) > start, col(moment_hold.starts_at)), else_=start)
     held_then = (select(func.coalesce(func.sum(col(covering.quantity)), 0))
                  .where(col(covering.listing_id) == col(Listing.id), col(covering.released_at).is_(None),
-                        col(covering.starts_at) <= moment,
-                        or_(col(covering.ends_at).is_(None), col(covering.ends_at) > moment))
+                        col(covering.starts_at) <= moment, _held_after(covering, moment, at))
                  .correlate(Listing, moment_hold).scalar_subquery())  # the listing: two levels up
-    in_period = [or_(col(moment_hold.ends_at).is_(None), col(moment_hold.ends_at) > period.starts_at)]
+    in_period = [_held_after(moment_hold, start, at)]
     if period.ends_at is not None:
         in_period.append(col(moment_hold.starts_at) < period.ends_at)
     return exists().where(col(moment_hold.listing_id) == col(Listing.id), col(moment_hold.released_at).is_(None),
                           *in_period, held_then >= col(Listing.quantity))
 
 
-def most_held_of(session: Session, listing_ids: list[int], period: Period) -> dict[int, int]:
-    """The most pieces held at any one moment of the period, for each of a few listings (a
-    page of search results): one query, then ``most_held`` for each."""
+def most_held_of(session: Session, listing_ids: list[int], period: Period, *, now: datetime) -> dict[int, int]:
+    """The most pieces held at any one moment of the period as known at ``now``, for each of a
+    few listings (a page of search results): one query, then ``most_held`` for each."""
     holds: dict[int, list[Hold]] = {listing_id: [] for listing_id in listing_ids}
     if listing_ids:
         for held in session.scalars(select(Hold).where(col(Hold.listing_id).in_(listing_ids),
-                                                       col(Hold.released_at).is_(None), *_overlapping(period))):
+                                                       col(Hold.released_at).is_(None), *_overlapping(period, now))):
             holds[held.listing_id].append(held)
-    return {listing_id: most_held(found, period) for listing_id, found in holds.items()}
+    return {listing_id: most_held(found, period, now=now) for listing_id, found in holds.items()}
 
 
 def _id(listing: Listing) -> int:
@@ -211,7 +237,7 @@ def hold(session: Session, *, listing_id: int, quantity: int, period: Period, pu
     listing = lock(session, listing_id)
     if listing.status not in BOOKABLE:
         raise DomainError(N_("This listing can no longer be booked."))
-    free = max(0, listing.quantity - most_held(_holds_in(session, listing_id, period), period))
+    free = free_of(listing.quantity, most_held(_holds_in(session, listing_id, period, now=now), period, now=now))
     if quantity > free:
         raise NotFree(free)
     made = Hold(listing_id=listing_id, quantity=quantity, starts_at=period.starts_at, ends_at=period.ends_at,
@@ -231,7 +257,8 @@ def extend(session: Session, *, hold_id: int, until: datetime, now: datetime) ->
     if held.ends_at is None or until <= held.ends_at:
         raise DomainError(N_("The new end must be later than the current one."), field="ends_on")
     added = Period(held.ends_at, until)
-    free = max(0, listing.quantity - most_held(_holds_in(session, held.listing_id, added, leaving_out=hold_id), added))
+    free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, added, now=now, leaving_out=hold_id),
+                                               added, now=now))
     if held.quantity > free:
         raise NotFree(free)
     held.ends_at = until
@@ -275,10 +302,9 @@ def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
         raise DomainError(N_("This booking is no longer in force."))
     if held.out_at is None:
         if at < held.starts_at:  # handed over early: held from now on, if no one else holds them until then
-            before = Period(at, held.starts_at)
-            free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, before,
-                                                                 leaving_out=held.id), before)
-                           + overdue_out(session, held.listing_id, at))
+            before = Period(at, held.starts_at)  # overdue pieces, still away, count as held throughout
+            free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, before, now=at,
+                                                                 leaving_out=held.id), before, now=at))
             if held.quantity > free:
                 raise NotFreeBefore(free)
             held.starts_at = at
@@ -304,14 +330,6 @@ def bring_back(session: Session, *, hold_id: int, at: datetime) -> Listing | Non
     return listing
 
 
-def overdue_out(session: Session, listing_id: int, at: datetime) -> int:
-    """Pieces still away with borrowers after their loan's end: its period no longer holds them,
-    but they are not here to hand over."""
-    return session.scalar(select(func.coalesce(func.sum(col(Hold.quantity)), 0)).where(
-        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_not(None),
-        col(Hold.back_at).is_(None), col(Hold.ends_at) <= at)) or 0
-
-
 def pieces_out(session: Session, listing_id: int) -> int:
     """How many of the listing's pieces are away with borrowers now (handed out, not back)."""
     return session.scalar(select(func.coalesce(func.sum(col(Hold.quantity)), 0)).where(
@@ -332,23 +350,25 @@ class Day:
     free: int
 
 
-def calendar(session: Session, listing: Listing, *, first: date, count: int) -> list[Day]:
-    """How many pieces are free on each of ``count`` days from ``first`` (the listing page's calendar):
-    one read of the holds, then one sweep over their ends, day by day."""
+def calendar(session: Session, listing: Listing, *, first: date, count: int, now: datetime) -> list[Day]:
+    """How many pieces are free on each of ``count`` days from ``first``, as known at ``now``
+    (the listing page's calendar): one read of the holds, then one sweep over their ends, day by day."""
     count = max(1, min(count, CALENDAR_DAYS_MAX))
     whole = days(first, first + timedelta(days=count - 1))
-    return days_free(_holds_in(session, _id(listing), whole), listing.quantity, first=first, count=count)
+    return days_free(_holds_in(session, _id(listing), whole, now=now), listing.quantity, first=first, count=count,
+                     now=now)
 
 
-def days_free(holds: list[Hold], quantity: int, *, first: date, count: int) -> list[Day]:
+def days_free(holds: list[Hold], quantity: int, *, first: date, count: int, now: datetime) -> list[Day]:
     """``most_held`` for each Swedish day from ``first`` on, in one sweep: what is held when a day
     begins, and each change within it."""
     bounds = [midnight(first + timedelta(days=n)) for n in range(count + 1)]
     changes: list[tuple[datetime, int]] = []
     for hold in holds:
         changes.append((hold.starts_at, hold.quantity))
-        if hold.ends_at is not None:
-            changes.append((hold.ends_at, -hold.quantity))
+        ends_at = held_until(hold, now)
+        if ends_at is not None:
+            changes.append((ends_at, -hold.quantity))
     changes.sort(key=lambda c: (c[0], c[1]))  # a hold ending frees before one starting at that moment
     calendar: list[Day] = []
     held = n = 0

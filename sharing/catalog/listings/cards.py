@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
@@ -76,15 +77,19 @@ _CARDS = (
 
 
 def read(session: Session, listing_ids: Sequence[int], *, locale: str, origin: tuple[float, float] | None = None,
-         period: holds.Period | None = None) -> list[Card]:
+         period: holds.Period | None = None, now: datetime | None = None) -> list[Card]:
     """The cards of these listings, in their order, read in one query (a listing deleted
     meanwhile is left out). ``origin``: the reader's site a search sorted by distance is
     measured from; ``period``: the dates searched, for which the cards say how many pieces are
-    free throughout when some are booked."""
+    free throughout when some are booked, as known at ``now`` (which a period needs)."""
     if not listing_ids:
         return []
     session.flush()  # read on the connection: the session's pending changes first
-    held = holds.most_held_of(session, list(listing_ids), period) if period is not None else None
+    held = None
+    if period is not None:
+        if now is None:
+            raise ValueError("the pieces free in a period are counted as known at a now")
+        held = holds.most_held_of(session, list(listing_ids), period, now=now)
     found: dict[int, Card] = {}
     # On the connection: plain rows need none of the ORM's work on the way.
     for (listing_id, title, kind, quantity, condition, status, *offered, category, category_en, slug, municipality,
@@ -119,8 +124,10 @@ def drawing_of(kind: str, slug: str) -> str:
 def page_of(session: Session, ranking: listings.Ranking, filters: listings.Filters, *, locale: str,
             origin: tuple[float, float] | None = None) -> listings.Results[Card]:
     """The page ``filters`` asks for of a search's ranking, as its cards (see ``read``)."""
-    return listings.results_of(ranking, filters, read(session, listings.page_ids(ranking, filters), locale=locale,
-                                                      origin=origin, period=filters.period()))
+    period = filters.period()
+    items = read(session, listings.page_ids(ranking, filters), locale=locale, origin=origin, period=period,
+                 now=filters.as_of() if period is not None else None)
+    return listings.results_of(ranking, filters, items)
 
 
 def km_between(origin: tuple[float, float], latitude: float, longitude: float) -> float:

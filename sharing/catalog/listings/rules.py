@@ -439,6 +439,9 @@ class Filters:
     available_from: date | None = None
     available_until: date | None = None
     today: date | None = None  # where a period open at its start begins
+    # When the search is made: a loan overdue then holds its pieces (``holds.held_until``).
+    # Needed with dates.
+    now: datetime | None = None
 
     def period(self) -> holds.Period | None:
         """The whole days searched, if any: from ``available_from`` (or today, when only the end
@@ -450,6 +453,13 @@ class Filters:
             return None
         last = self.available_until if self.available_until is not None and self.available_until >= start else start
         return holds.days(start, last)
+
+    def as_of(self) -> datetime:
+        """When the holds are read for the period searched (``now``, which a search by dates gives)."""
+        if self.now is None:
+            raise ValueError("a search by dates says when it is made (Filters.now)")
+        return self.now
+
     near_site_id: int | None = None
     within_km: float | None = None
     sort: str = "relevance"
@@ -577,7 +587,7 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
         conditions.append(or_(col(Listing.available_from).is_(None), col(Listing.available_from) <= start))
     period = filters.period()
     if period is not None:
-        conditions.append(~holds.none_free(period))
+        conditions.append(~holds.none_free(period, now=filters.as_of()))
     distance = _distance_from(session, viewer, filters)
     place, terms = _place_in(session, search.query_terms(filters.q))
     if place is not None and place.municipality_id is not None:
@@ -694,7 +704,7 @@ def page_of(session: Session, ranking: Ranking, filters: Filters) -> Results[Lis
     items = [by_id[i] for i in ids if i in by_id]  # one deleted between the two reads: left out
     period, free = filters.period(), {}
     if period is not None:  # exact, for the page alone: how many pieces are free throughout
-        held = holds.most_held_of(session, [id_of(item) for item in items], period)
+        held = holds.most_held_of(session, [id_of(item) for item in items], period, now=filters.as_of())
         free = {id_of(item): holds.free_of(item.quantity, held[id_of(item)]) for item in items}
     return results_of(ranking, filters, items, free=free)
 

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -98,7 +98,8 @@ FILTER_ARGUMENTS = ("category_id", "municipality_id", "kind", "available_from", 
 def _search_key(part: str, today: date) -> str:
     """What a rendered part of the search depends on, beside the catalog: the words and
     filters, the reader's language and municipality (what is shared with it, and its sites) and
-    the date. Many readers ask alike, so the parts are kept under all of those."""
+    the date (a loan of whole days not back falls overdue, holding its pieces on, as it
+    changes). Many readers ask alike, so the parts are kept under all of those."""
     # In their order: the form reads the first of a repeated argument.
     args = urlencode(list(request.args.items(multi=True)))
     return (f"catalog.search.{part}:{get_locale()}:{current_user.municipality_id}:{today}:"
@@ -123,7 +124,8 @@ def _kept_results(today: date) -> Markup:
 
 def _search_parts(view: str, today: date) -> tuple[dict[str, Any], listings.Filters]:
     search_form, values = _search_form(view, today)
-    filters = listings.Filters(**values, today=today, page=max(1, request.args.get("page", 1, type=page_number)))
+    filters = listings.Filters(**values, today=today, now=utcnow(),
+                               page=max(1, request.args.get("page", 1, type=page_number)))
     return {"search_form": search_form, "view": view, "link": _search_link()}, filters
 
 
@@ -290,6 +292,7 @@ class ShownListing:
     # Free pieces day by day, from this week's Monday for CALENDAR_WEEKS weeks (today's four
     # weeks ahead included); empty when the listing cannot be booked now.
     calendar: list[holds.Day]
+    now: datetime  # what the calendar was read as of (``today`` is its day in Sweden)
 
 
 ListingPanel = Callable[[ShownListing], str]
@@ -324,11 +327,12 @@ def _weekday_names(locale: str, first: int) -> tuple[tuple[str, str], ...]:
 _CELL = '<td class="{}"><span class="day">{}/{}</span><span class="{}">{}</span></td>'
 
 
-def weeks_ahead(listing: Listing, today: date) -> list[holds.Day]:
-    """Free pieces day by day, from this week's Monday for CALENDAR_WEEKS weeks: whole weeks,
-    each row of the table under its number."""
+def weeks_ahead(listing: Listing, now: datetime) -> list[holds.Day]:
+    """Free pieces day by day as known at ``now``, from this week's Monday (in Sweden) for
+    CALENDAR_WEEKS weeks: whole weeks, each row of the table under its number."""
+    today = today_in_sweden(now)
     monday = today - timedelta(days=today.weekday())
-    return holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7)
+    return holds.calendar(db_session, listing, first=monday, count=CALENDAR_WEEKS * 7, now=now)
 
 
 def availability(calendar: list[holds.Day], *, quantity: int, today: date) -> Availability:
@@ -381,10 +385,11 @@ def detail(listing_id: int) -> str:
         "contact_user_id": listing.contact_user_id, "listing_id": listing.id}).one()
     path = listings.category_path(db_session, listing.category_id)
     factor = current_factor(db_session, listing.category_id, line=path[::-1])
-    today = today_in_sweden(utcnow())
-    calendar = weeks_ahead(listing, today) if listing.status in holds.BOOKABLE else []
+    now = utcnow()
+    today = today_in_sweden(now)
+    calendar = weeks_ahead(listing, now) if listing.status in holds.BOOKABLE else []
     history = transfers.history(db_session, listing, loans=loans)
-    shown = ShownListing(listing=listing, today=today, calendar=calendar)
+    shown = ShownListing(listing=listing, today=today, calendar=calendar, now=now)
     panels = [Markup(panel(shown)) for panel in current_app.extensions.get("sharing.catalog.listing_panels", [])]
     return render_template("catalog/detail.html", listing=listing, site=site, contact=contact, path=path,
                            factor=factor, can_manage=listings.can_manage(current_user, listing),

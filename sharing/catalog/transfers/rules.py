@@ -42,7 +42,7 @@ def transfer(session: Session, *, listing_id: int, quantity: int, to_site_id: in
         raise DomainError(N_("Choose one of your municipality's sites."))
     if hold_id is not None:
         holds.release(session, hold_id=hold_id, now=now)
-    free = holds.free_pieces(session, listing, holds.Period(now, None)) - holds.overdue_out(session, listing_id, now)
+    free = holds.free_pieces(session, listing, holds.Period(now, None), now=now)  # overdue pieces are not here
     if quantity > free:  # before the agreed first day, say: others hold some of the pieces meanwhile
         raise holds.NotFreeBefore(free)
     received = Listing(**{**listings.details_of(listing).model_dump(), "site_id": to_site_id, "quantity": quantity},

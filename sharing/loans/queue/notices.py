@@ -26,7 +26,7 @@ from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
 # What frees pieces: a request declined or cancelled (its holds released), a loan returned
-# (early or on time: its hold ends at the return).
+# (early or on time: its hold ends at the return; late: its overdue pieces are free again).
 FREEING = (events.DECLINED, events.CANCELLED, events.RETURNED)
 TOLD = N_("Pieces of “%(listing)s” have come free for your dates. They are not booked for you: "
           "ask for them now, before someone else does.")

@@ -90,7 +90,7 @@ def join(session: Session, *, listing_id: int, wish: Wish, by: Actor, now: datet
     if max(wish.first_day, last_day or wish.first_day) > today + BOOKING_HORIZON:
         raise DomainError(N_("Ask for a day at most two years ahead."), field="last_day" if last_day else "first_day")
     period = holds.days(wish.first_day, last_day)
-    if holds.free_pieces(session, listing, period) >= wish.quantity:
+    if holds.free_pieces(session, listing, period, now=now) >= wish.quantity:
         raise DomainError(N_("Enough pieces are free for those dates: ask for them now instead."), field="quantity")
     if _waiting_overlapping(session, listing_id=listing_id, user_id=user_id, first=wish.first_day, last=last_day):
         raise DomainError(N_("You are already in the queue for these dates."), field="first_day")
@@ -209,7 +209,7 @@ def tell_next(session: Session, *, listing_id: int, now: datetime) -> list[Queue
         if period is None:
             continue  # the period is over: nothing can come free for it any more
         promised = sum(quantity for other, quantity in told if _overlap(period, other))
-        if holds.free_pieces(session, listing, period) - promised < entry.quantity:
+        if holds.free_pieces(session, listing, period, now=now) - promised < entry.quantity:
             continue
         if mark_told(session, entry, now=now):
             told.append((period, entry.quantity))

@@ -4,7 +4,7 @@ and the user's own queue places. A listing's facility managers see how many wait
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -34,17 +34,17 @@ log = logging.getLogger("sharing.loans")
 LOOK_AHEAD_DAYS = 28  # the listing's panel offers the queue when a day this far ahead has nothing free
 
 
-def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | None,
+def offer(listing: Listing, *, quantity: int, first_day: date, last_day: date | None, now: datetime,
           free: int | None = None) -> JoinForm | None:
     """The form to join the queue for what a refused request asked, if too few pieces are free
-    for it (``free``: as many as the refusal found, else they are counted)."""
+    for it (``free``: as many as the refusal found, else they are counted as known at ``now``)."""
     if not queue.queueable(listing) or quantity > listing.quantity:
         return None
     try:
         period = holds.days(first_day, last_day)
     except DomainError:
         return None
-    if (free if free is not None else holds.free_pieces(db_session, listing, period)) >= quantity:
+    if (free if free is not None else holds.free_pieces(db_session, listing, period, now=now)) >= quantity:
         return None
     return JoinForm(formdata=None, prefix=PREFIX, quantity=quantity, first_day=first_day,
                     last_day=last_day if listing.lend else None).fit(give_away=listing.give_away)
@@ -64,7 +64,7 @@ def queue_panel(shown: ShownListing) -> str:
     last = today + timedelta(days=LOOK_AHEAD_DAYS - 1)
     least = holds.least_free(shown.calendar, today, last)
     if least is None:
-        least = holds.free_pieces(db_session, listing, holds.days(today, last))
+        least = holds.free_pieces(db_session, listing, holds.days(today, last), now=shown.now)
     fields = None
     if least == 0:  # the form's fields are blank, alike for many pages: rendered once per such key
         thing, lend, give_away = listing.kind == ResourceKind.THING, listing.lend, listing.give_away

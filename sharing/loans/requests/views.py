@@ -141,24 +141,25 @@ def ask(listing_id: int) -> ResponseReturnValue:
     listing = listing_to_see(db_session, current_user, listing_id)
     form = _ask_form(listing)
     queue_form = None
+    now = utcnow()
     if form.validate_on_submit():
         details = _details(form)
         try:
-            made = loans.ask(db_session, listing_id=listing_id, details=details, by=current_user, now=utcnow())
+            made = loans.ask(db_session, listing_id=listing_id, details=details, by=current_user, now=now)
         except DomainError as error:
             db_session.rollback()
             show_error(form, error)
             if isinstance(error, holds.NotFree):  # too few free: offer the queue for what was asked
                 queue_form = queue_views.offer(listing, quantity=details.quantity, first_day=details.first_day,
-                                               last_day=details.last_day, free=error.free)
+                                               last_day=details.last_day, now=now, free=error.free)
         else:
             db_session.commit()
             log.info("request %s for listing %s made by user %s", made.id, listing_id, current_user.id)
             flash(_("Your request is sent. You will be told when it is decided."), "success")
             return redirect(url_for("loans.detail", request_id=made.id))
     _offer_choices(form, listing, sites=_delivery_sites())
-    today = today_in_sweden(utcnow())
-    calendar = weeks_ahead(listing, today)
+    today = today_in_sweden(now)
+    calendar = weeks_ahead(listing, now)
     page = render_template("loans/ask.html", listing=listing, fields=_fields(form, listing), form=form,
                            queue_form=queue_form,
                            availability=availability(calendar, quantity=listing.quantity, today=today))

@@ -165,3 +165,22 @@ def test_pieces_handed_over_early_count_overdue_ones_once(db, s):
     db.commit()  # the two pieces not overdue leave today
     assert early.status == "handed_over"
     assert refused(db, s, 1, day + timedelta(days=1), day + timedelta(days=1)).free == 0
+
+
+def test_a_booking_made_before_a_loan_fell_overdue_is_not_handed_over_while_its_pieces_are_away(db, s):
+    """Booked when the pieces were due back in time; on its day two of the three are still away:
+    one piece can be handed over, not two, and once the others are back both can."""
+    then = utcnow() - timedelta(days=9)
+    away = lent(db, s, 2, today_in_sweden(then), today_in_sweden(then) + timedelta(days=6), now=then)
+    day = today()
+    booked = ask(db, s, 2, day, day + timedelta(days=2), now=then)  # free then: the loan was to end before
+    loans.approve(db, booked, by=s["manager"], now=then)
+    db.commit()
+    with pytest.raises(holds.NotHere) as refusal:
+        loans.hand_over(db, booked, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.rollback()
+    assert refusal.value.here == 1 and "Only 1 piece is here" in str(refusal.value)
+    loans.take_back(db, away, condition=None, remarks="", damage="", by=s["manager"], now=utcnow())
+    loans.hand_over(db, booked, condition=None, method=HandoverMethod.PICKUP, by=s["manager"], now=utcnow())
+    db.commit()
+    assert booked.status == "handed_over"

@@ -114,6 +114,19 @@ def _held_after(hold: type[Hold] | AliasedClass[Hold], moment: ColumnElement[dat
                and_(col(hold.out_at).is_not(None), col(hold.back_at).is_(None), ends_at <= now))
 
 
+class NotHere(Conflict):
+    """Fewer pieces are here to hand over than were booked: others are still away on loan (one
+    not back by its end, say: booked before it fell overdue)."""
+
+    def __init__(self, here: int) -> None:
+        if here:
+            super().__init__(NP_("Only %(num)d piece is here: the others are still out on loan.",
+                                 "Only %(num)d pieces are here: the others are still out on loan."), num=here)
+        else:
+            super().__init__(N_("No piece is here: every one is still out on loan."))
+        self.here = here
+
+
 def _overlapping(period: Period, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [_held_after(Hold, period.starts_at, now)]
     if period.ends_at is not None:
@@ -291,8 +304,9 @@ def end(session: Session, *, hold_id: int, at: datetime) -> None:
 
 def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
     """The held pieces left their owner (a loan handed over): out until ``bring_back``, whatever
-    the period says; before its first day, the hold starts then (if the pieces are free until
-    that day). Returns the listing, locked for the rest of the transaction."""
+    the period says, if that many are here (not away on another loan); before its first day, the
+    hold starts then (if the pieces are free until that day). Returns the listing, locked for the
+    rest of the transaction."""
     held = session.get(Hold, hold_id)
     if held is None:
         raise DomainError(N_("This booking is no longer in force."))
@@ -301,6 +315,9 @@ def hand_out(session: Session, *, hold_id: int, at: datetime) -> Listing:
     if held.released_at is not None:
         raise DomainError(N_("This booking is no longer in force."))
     if held.out_at is None:
+        here = listing.quantity - pieces_out(session, held.listing_id)
+        if held.quantity > here:  # booked when they were due back in time: still away
+            raise NotHere(max(0, here))
         if at < held.starts_at:  # handed over early: held from now on, if no one else holds them until then
             before = Period(at, held.starts_at)  # overdue pieces, still away, count as held throughout
             free = free_of(listing.quantity, most_held(_holds_in(session, held.listing_id, before, now=at,

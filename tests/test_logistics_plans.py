@@ -419,6 +419,34 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
     assert db.get(PlannedRoute, route.id).status == RouteStatus.COMPLETED.value
 
 
+def test_a_driver_on_a_plan_replaced_meanwhile_is_led_to_the_day_s_new_routes(app, client, auth, db, factory, w):
+    """The driver opened the route before the day was planned again: its page and its reports
+    lead to the day's routes as they are now, saying why (not "not found"); the API answers 409."""
+    from tests.conftest import csrf_token
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+    auth.login(driver)
+    token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
+    plan(db, w)  # planned again, before any report
+    day_page = f"/logistics/driver/?day={w['monday'].isoformat()}"
+    for request_it in (lambda: client.get(f"/logistics/driver/routes/{route.id}"),
+                lambda: client.post(f"/logistics/driver/stops/{first.id}/done", data={"csrf_token": token}),
+                lambda: client.post(f"/logistics/driver/stops/{first.id}/failed",
+                                    data={"csrf_token": token, "reason": "closed"})):
+        answer = request_it()
+        assert (answer.status_code, answer.headers["Location"]) == (302, day_page)
+        assert "Dagen har planerats om" in client.get(day_page).get_data(as_text=True)
+    from tests.test_api import PREFIX, bearer, create_token
+    answer = app.test_client().post(f"{PREFIX}/driver/stops/{first.id}/done", headers=bearer(create_token(client)))
+    assert answer.status_code == 409 and "planned again" in answer.get_json()["detail"]
+    db.expire_all()
+    assert db.get(PlannedStop, first.id).status == StopStatus.PENDING.value
+
+
 def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, auth, db, factory, w):
     """"Closed" as a reason a stop failed is the site closed ("Stängt"), not a status ("Avslutad")."""
     driver = factory.user(w["ystad"], Role.DRIVER)
@@ -574,7 +602,7 @@ def test_a_first_report_while_the_day_is_planned_again_is_refused_once_it_is(app
     db.commit()
     thread.join(60)
     assert not thread.is_alive()
-    assert [type(error) for error in raised] == [NotVisible]
+    assert [type(error) for error in raised] == [driving.Replanned]
     db.expire_all()
     assert db.get(RoutePlan, made.id).status == PlanStatus.REPLACED.value
     assert db.get(PlannedRoute, route.id).status == RouteStatus.PLANNED.value

@@ -237,9 +237,9 @@ def _reported(route: PlannedRoute) -> Response:
             "return takes them back; the route after it", tag="logistics", response=PlannedRouteOut,
             responses=REPORTED)
 def report_stop_done(stop_id: int) -> Response:
-    stop = driving.stop_to_report(db_session, current_user, stop_id)
-    route = db_session.get_one(PlannedRoute, stop.route_id)
     try:
+        stop = driving.stop_to_report(db_session, current_user, stop_id)  # its plan replaced: 409
+        route = db_session.get_one(PlannedRoute, stop.route_id)
         driving.report_done(db_session, stop, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()
@@ -253,10 +253,10 @@ def report_stop_done(stop_id: int) -> Response:
 @documented("Report a stop failed (drivers): the job goes back to its coordinators; the route after it",
             tag="logistics", response=PlannedRouteOut, body=StopFailedIn, responses=REPORTED)
 def report_stop_failed(stop_id: int) -> Response:
-    stop = driving.stop_to_report(db_session, current_user, stop_id)
-    route = db_session.get_one(PlannedRoute, stop.route_id)
     body = parse_body(StopFailedIn)
     try:
+        stop = driving.stop_to_report(db_session, current_user, stop_id)  # its plan replaced: 409
+        route = db_session.get_one(PlannedRoute, stop.route_id)
         driving.report_failed(db_session, stop, reason=body.reason, note=body.note, by=current_user, now=utcnow())
     except DomainError as error:
         db_session.rollback()

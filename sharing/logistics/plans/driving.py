@@ -72,11 +72,22 @@ def can_drive(session: Session, user: Actor, route: PlannedRoute) -> bool:
     return is_driver(user) and vehicle is not None and vehicle.municipality_id == user.municipality_id
 
 
+class Replanned(Conflict):
+    """The route's plan was replaced by a new plan of its day (planned again before any of its
+    routes started): the driver's route is in the new plan now, perhaps another."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(N_("The day was planned again: these are its routes now."))
+        self.day = day
+
+
 def route_to_drive(session: Session, user: Actor, route_id: int) -> PlannedRoute:
     route = session.get(PlannedRoute, route_id)
     if route is None or not can_drive(session, user, route):
         raise NotVisible(f"route {route_id}")
     plan = session.get_one(RoutePlan, route.plan_id)
+    if plan.status == PlanStatus.REPLACED.value:
+        raise Replanned(plan.day)
     if plan.status != PlanStatus.DONE.value:
         raise NotVisible(f"route {route_id}")
     return route
@@ -138,7 +149,10 @@ def _picked_up(session: Session, stop: PlannedStop) -> None:
 def _in_force(session: Session, route: PlannedRoute) -> None:
     """Lock the route's plan and check it is still in force (``route_to_drive`` read it before
     the lock: a new plan of the day may have replaced it meanwhile)."""
-    if lock_plan(session, route.plan_id).status != PlanStatus.DONE.value:
+    plan = lock_plan(session, route.plan_id)
+    if plan.status == PlanStatus.REPLACED.value:
+        raise Replanned(plan.day)
+    if plan.status != PlanStatus.DONE.value:
         raise NotVisible(f"route {route.id}")
 
 

@@ -146,6 +146,14 @@ def driver_day() -> str:
     return render_template("logistics/plans/driver.html", day=day, routes=routes, later=later)
 
 
+@driver_blueprint.errorhandler(driving.Replanned)
+def to_the_new_plan(replanned: driving.Replanned) -> Response:
+    """A route or stop of a plan replaced since the driver opened it: the day's routes as they are now."""
+    db_session.rollback()
+    flash(refusal(replanned), "info")
+    return redirect(url_for(".index", day=replanned.day.isoformat()))
+
+
 @driver_blueprint.get("/routes/<int:route_id>")
 @allow(Role.DRIVER)
 def route(route_id: int) -> str:
@@ -161,6 +169,8 @@ def done(stop_id: int) -> Response:
     route_id = stop.route_id
     try:
         completed = driving.report_done(db_session, stop, by=current_user, now=utcnow())
+    except driving.Replanned:
+        raise  # to the day's new routes (to_the_new_plan)
     except DomainError as refused:
         db_session.rollback()
         flash(refusal(refused), "error")
@@ -183,6 +193,8 @@ def failed(stop_id: int) -> Response:
     try:
         driving.report_failed(db_session, stop, reason=reason, note=request.form.get("note", ""),
                               by=current_user, now=utcnow())
+    except driving.Replanned:
+        raise  # to the day's new routes (to_the_new_plan)
     except DomainError as refused:
         db_session.rollback()
         flash(refusal(refused), "error")

@@ -50,6 +50,12 @@ def test_login_goes_on_to_a_local_next_page_only(client, factory):
     assert "evil" not in response.headers["Location"]
 
 
+def test_a_page_asked_signed_out_is_where_signing_in_leads(client):
+    """The page's own address, its query kept, and no stray "?" when it has none."""
+    assert client.get("/account").headers["Location"] == "/login?next=/account"
+    assert client.get("/catalog/?q=stol").headers["Location"] == "/login?next=/catalog/?q%3Dstol"
+
+
 def test_throttling_after_repeated_failures(app, client, auth, factory, db):
     user = factory.user(factory.municipality())
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):

@@ -145,7 +145,9 @@ def unauthorized() -> Response:
         flash(_l("Your session has ended. Please log in again."), "info")
     else:
         flash(login_manager.login_message, login_manager.login_message_category)
-    return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+    # full_path ends with "?" when there is no query: the page's own address has none.
+    return redirect(url_for("accounts.login", next=request.full_path.removesuffix("?") if request.method == "GET"
+                            else None))
 
 
 def remember_language(sender: Flask, *, user_id: int, language: str) -> None:

@@ -43,13 +43,13 @@ def test_the_accessibility_statement_follows_digg_s_model(client, factory):
     assert "Kartan" in page and "inte taggade" in page  # the known shortcomings
     assert 'href="mailto:kommun@ystad.example"' in page  # where to report one
     assert "Myndigheten för digital förvaltning" in page and 'href="https://www.digg.se/tdosanmalan"' in page
-    assert "upprättades den 2026-12-03" in page
+    assert "upprättades den 3 december 2026" in page  # a date as a sentence says it
     assert "(i dag Sjöbo och Ystad)" in page  # its members as they are, one joined since
 
     english(client)
     page = client.get("/accessibility").get_data(as_text=True)
     assert "<h1>Accessibility statement</h1>" in page and "partially compliant" in page
-    assert "(today Sjöbo and Ystad)" in page
+    assert "(today Sjöbo and Ystad)" in page and "drawn up on December 3, 2026" in page
     assert 'lang="en"' in page and 'href="mailto:kommun@ystad.example"' in page
 
 

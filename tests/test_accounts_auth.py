@@ -56,6 +56,32 @@ def test_a_page_asked_signed_out_is_where_signing_in_leads(client):
     assert client.get("/catalog/?q=stol").headers["Location"] == "/login?next=/catalog/?q%3Dstol"
 
 
+def test_a_throttled_sign_in_says_how_long_is_left_to_wait(db):
+    """Until the oldest attempt that keeps the count at the limit leaves the window, in whole
+    minutes rounded up: not the whole window whatever is left of it."""
+    import pytest
+
+    from sharing.accounts import auth
+    from sharing.accounts.models import AttemptKind
+    limits = auth.Limits(per_account_and_address=3, per_account=20, per_address=50, window=timedelta(minutes=15))
+    now = utcnow()
+
+    def waited(*minutes_ago: float) -> str:
+        db.execute(LoginAttempt.__table__.delete())
+        for ago in minutes_ago:
+            auth.record_attempt(db, kind=AttemptKind.LOGIN, email="a@b.example", address="203.0.113.1",
+                                now=now - timedelta(minutes=ago))
+        db.flush()
+        with pytest.raises(auth.LoginThrottled) as refused:
+            auth.check_throttle(db, kind=AttemptKind.LOGIN, email="a@b.example", address="203.0.113.1", now=now,
+                                limits=limits)
+        return str(refused.value)
+
+    assert waited(14.5, 10, 2) == "Too many attempts. Wait 1 minute and try again."
+    assert waited(5, 4, 3) == "Too many attempts. Wait 10 minutes and try again."
+    assert waited(14, 9.5, 6, 1) == "Too many attempts. Wait 6 minutes and try again."  # the second oldest
+
+
 def test_throttling_after_repeated_failures(app, client, auth, factory, db):
     user = factory.user(factory.municipality())
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from sharing.accounts.models import (
 from sharing.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from sharing.accounts.sso.models import SsoIdentity
 from sharing.errors import DomainError
-from sharing.i18n import N_
+from sharing.i18n import N_, NP_
 from sharing.typed import id_of, relation
 
 
@@ -90,20 +91,23 @@ def check_throttle(
     From a known address (one the account signed in from before) the per-account limit
     does not apply: failures elsewhere do not lock the owner out there.
     """
-    recent = select(func.count()).where(col(LoginAttempt.kind) == kind.value,
-                                        col(LoginAttempt.attempted_at) >= now - limits.window)
-    by_account = recent.where(col(LoginAttempt.email) == email)
-    counts = (
-        session.scalar(by_account.where(col(LoginAttempt.address) == address)) or 0,
-        0 if known_address else session.scalar(by_account) or 0,
-        session.scalar(recent.where(col(LoginAttempt.address) == address)) or 0,
-    )
-    if (counts[0] >= limits.per_account_and_address or counts[1] >= limits.per_account
-            or counts[2] >= limits.per_address):
-        raise LoginThrottled(
-            N_("Too many attempts. Wait %(minutes)d minutes and try again."),
-            minutes=int(limits.window.total_seconds() // 60),
-        )
+    in_window = (col(LoginAttempt.kind) == kind.value, col(LoginAttempt.attempted_at) >= now - limits.window)
+    of_account = col(LoginAttempt.email) == email
+    from_address = col(LoginAttempt.address) == address
+    counted = [(limits.per_account_and_address, (of_account, from_address)), (limits.per_address, (from_address,))]
+    if not known_address:
+        counted.append((limits.per_account, (of_account,)))
+    kept_until: list[datetime] = []
+    for limit, where in counted:
+        count = session.scalar(select(func.count()).where(*in_window, *where)) or 0
+        if count >= limit:  # refused until the attempt that keeps the count at the limit leaves the window
+            holding = session.scalar(select(col(LoginAttempt.attempted_at)).where(*in_window, *where)
+                                     .order_by(col(LoginAttempt.attempted_at)).offset(count - limit).limit(1))
+            kept_until.append((holding or now) + limits.window)
+    if kept_until:
+        minutes = max(1, math.ceil((max(kept_until) - now).total_seconds() / 60))
+        raise LoginThrottled(NP_("Too many attempts. Wait %(num)d minute and try again.",
+                                 "Too many attempts. Wait %(num)d minutes and try again."), num=minutes)
 
 
 def record_attempt(session: Session, *, kind: AttemptKind, email: str, address: str, now: datetime) -> None:

@@ -346,6 +346,11 @@ def test_someone_who_lost_their_invitation_gets_a_new_one_by_asking_for_a_passwo
     message = mailbox.messages[-1]
     assert "/invitation/" in mailbox.link(message)
     path = mailbox.open_link(client, message)
+    page = client.get(path).get_data(as_text=True)
+    # Whose account it is, for the person and for their password manager.
+    assert f"För kontot {invited.email}." in page
+    assert f'name="username" autocomplete="username" value="{invited.email}"' in page
+    assert 'href="/privacy">Så hanterar tjänsten dina personuppgifter</a>' in page
     client.post(path, data={"password": "gul-cykel-under-kastanjen", "csrf_token": csrf_token(client, path)})
     assert auth.login(invited, "gul-cykel-under-kastanjen").status_code == 302
 

@@ -271,10 +271,11 @@ def _redeem(purpose: TokenPurpose, template: str) -> str | Response:
     stashed = session.get(LINK_KEY) or {}
     raw = stashed.get("token", "") if stashed.get("purpose") == purpose.value else ""
     try:
-        auth.find_account_token(db_session, raw=raw, purpose=purpose, now=utcnow())
+        token = auth.find_account_token(db_session, raw=raw, purpose=purpose, now=utcnow())
     except DomainError as error:
         flash(_(error.message), "error")
         return redirect(url_for("accounts.forgot_password"))
+    account = db_session.get(User, token.user_id)  # whose password it is: said on the page
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -290,7 +291,7 @@ def _redeem(purpose: TokenPurpose, template: str) -> str | Response:
                 notices.password_changed(user)
             flash(_("Your password is saved. Log in with it now."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template(template, form=form)
+    return render_template(template, form=form, account_email=account.email if account else "")
 
 
 @blueprint.get("/password/reset/<token>")

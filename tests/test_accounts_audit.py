@@ -4,10 +4,12 @@ table, newest first, filtered and paged, in Swedish, and nothing of another muni
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+import pyotp
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
 from sharing import events
 from sharing.accounts.models import Role, User
@@ -16,6 +18,8 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import ListingStatus
 from sharing.clock import utcnow
 from sharing.events import event_label
+from tests.conftest import PASSWORD, csrf_token
+from tests.test_accounts_two_step import enrol
 
 
 def at(text):
@@ -222,3 +226,87 @@ def test_every_logistics_event_reads_in_swedish_a_driven_route_too(app):
                             subject_id=1, payload={"day": "2026-12-07", "km": 23.4, "co2e_kg": 1.75})
         assert completed.details(None, event) == [("Dag", "2026-12-07"), ("Körd sträcka", "23,4 km"),
                                                   ("Utsläpp", "1,75 kg CO2e")]
+
+
+def account_rows(client, municipality):
+    return rows(trail(client, municipality, kind="accounts"))
+
+
+def test_an_admins_changes_to_peoples_accounts_are_in_the_trail(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN, name="Anna Admin")
+    auth.login(admin)
+    path = f"/admin/municipalities/{ystad.id}/users/new"
+    response = client.post(path, data={"name": "Karin Nilsson", "email": "karin@ystad.example",
+                                       "roles": ["facility_manager", "employee"],
+                                       "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302
+    karin = db.scalar(select(User).where(User.email == "karin@ystad.example"))
+    assert account_rows(client, ystad)[0].endswith(
+        f"Anna Admin En person bjöds in Användare {karin.id} Konto: Karin Nilsson Roller: Medarbetare, "
+        "Lokalförvaltare")
+
+    path = f"/admin/municipalities/{ystad.id}/users/{karin.id}"
+    token = csrf_token(client, path)
+    response = client.post(path, data={"name": "Karin Nilsson", "roles": ["employee", "driver"],
+                                       "csrf_token": token})  # no "active": deactivated
+    assert response.status_code == 302
+    deactivated, roles_changed = account_rows(client, ystad)[:2]
+    assert deactivated.endswith(f"Anna Admin En person inaktiverades Användare {karin.id} Konto: Karin Nilsson")
+    assert roles_changed.endswith(f"Anna Admin En persons roller ändrades Användare {karin.id} "
+                                  "Konto: Karin Nilsson Roller: Medarbetare, Lokalförvaltare → Medarbetare, Chaufför")
+    client.post(path, data={"name": "Karin Nilsson", "roles": ["employee", "driver"], "active": "y",
+                            "csrf_token": token})
+    assert account_rows(client, ystad)[0].endswith(
+        f"Anna Admin En person aktiverades igen Användare {karin.id} Konto: Karin Nilsson")
+    assert len(account_rows(client, ystad)) == 4  # a save that changes nothing records nothing
+
+    colleague = factory.user(ystad, name="Kalle Kollega")
+    colleague.totp_secret = pyotp.random_base32()
+    db.commit()
+    base = f"/admin/municipalities/{ystad.id}/users/{colleague.id}"
+    client.post(base + "/end-sessions", data={"csrf_token": token, "confirm": "y"})
+    client.post(base + "/reset-two-step", data={"csrf_token": token, "confirm": "y"})
+    reset, logged_out = account_rows(client, ystad)[:2]
+    assert reset.endswith(f"Anna Admin En persons tvåstegsverifiering återställdes Användare {colleague.id} "
+                          "Konto: Kalle Kollega")
+    assert logged_out.endswith(f"Anna Admin En person loggades ut överallt Användare {colleague.id} "
+                               "Konto: Kalle Kollega")
+
+
+def test_a_users_own_password_and_two_step_changes_are_in_the_trail(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
+    user = factory.user(ystad, name="Olle Egen")
+    auth.login(user)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "password": "gul-cykel-under-kastanjen",
+        "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 302
+    secret = enrol(client, db, user)
+    later = utcnow() + timedelta(seconds=30)
+    response = client.post("/account/two-step/off", data={
+        "current_password": "gul-cykel-under-kastanjen", "code": pyotp.TOTP(secret).at(later),
+        "csrf_token": csrf_token(client, "/account/two-step")})
+    assert response.status_code == 302
+    auth.logout()
+    auth.login(admin)
+    shown = [row.split(" ", 2)[2] for row in account_rows(client, ystad)]
+    assert shown == [f"Olle Egen Tvåstegsverifiering stängdes av Användare {user.id} –",
+                     f"Olle Egen Återställningskoder skapades Användare {user.id} –",
+                     f"Olle Egen Tvåstegsverifiering slogs på Användare {user.id} –",
+                     f"Olle Egen Lösenordet byttes Användare {user.id} –"]
+    assert not any("kastanjen" in str(event.payload) or secret in str(event.payload)
+                   for event in db.scalars(select(events.DomainEvent)))
+
+
+def test_every_accounts_event_reads_in_swedish(app):
+    from sharing.accounts.labels import ACCOUNT_EVENTS
+
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        for name in ACCOUNT_EVENTS:
+            label = event_label(name)
+            assert label is not None, f"{name} has no label in the audit trail"
+            with force_locale("en"):
+                english = str(label.label)
+            assert str(label.label) != english, f"{name}'s label is not in Swedish"

@@ -36,7 +36,7 @@ from werkzeug.wrappers import Response
 
 from sharing.access import allow
 from sharing.accounts import audit as trail
-from sharing.accounts import auth, mfa, notices, organisation
+from sharing.accounts import mfa, notices, organisation
 from sharing.accounts.forms import AuditFilterForm, MunicipalityForm, SiteForm, UnitForm, UserForm
 from sharing.accounts.geocoding.web import configured_geocoder
 from sharing.accounts.labels import ROLE_LABELS
@@ -256,7 +256,7 @@ def end_user_sessions(municipality_id: int, user_id: int) -> Response:
     """For a lost or shared computer: the user is logged out everywhere at once."""
     municipality = administered(municipality_id)
     user = changeable(municipality, user_id)
-    auth.end_user_sessions(db_session, user_id=user_id, now=utcnow())
+    organisation.log_out_everywhere(db_session, user=user, by=current_user, now=utcnow())
     db_session.commit()
     audit.info("sessions of user %s ended by user %s", user.id, current_user.id)
     flash(_("%(name)s is logged out everywhere.", name=user.name), "success")
@@ -269,7 +269,7 @@ def reset_two_step(municipality_id: int, user_id: int) -> Response:
     """For a user who lost their phone: they log in with the password alone and can enrol anew."""
     municipality = administered(municipality_id)
     user = changeable(municipality, user_id)
-    mfa.reset(db_session, user=user)
+    mfa.reset(db_session, user=user, by=current_user, now=utcnow())
     db_session.commit()
     audit.info("two-step verification of user %s reset by user %s", user.id, current_user.id)
     notices.two_step_changed(user, enabled=False)

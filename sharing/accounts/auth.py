@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
+from sharing import events
 from sharing.accounts.models import (
     AccountToken,
     ApiToken,
@@ -34,6 +35,8 @@ from sharing.accounts.sso.models import SsoIdentity
 from sharing.errors import DomainError
 from sharing.i18n import N_, NP_
 from sharing.typed import id_of, relation
+
+PASSWORD_CHANGED = "accounts.password.changed"  # by the user, on their account page
 
 
 class LoginRefused(DomainError):
@@ -192,6 +195,8 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
         raise DomainError(N_("The current password is wrong."), field="current_password")
     set_password(session, user=user, password=new)
     end_user_sessions(session, user_id=id_of(user), now=now, keep_session_id=keep_session_id)
+    events.record(session, PASSWORD_CHANGED, subject_type="user", subject_id=id_of(user), now=now, actor_id=user.id,
+                  municipality_id=user.municipality_id)
 
 
 # --- Server-side sessions ---------------------------------------------------------

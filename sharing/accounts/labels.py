@@ -8,11 +8,13 @@ from typing import Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
-from sharing.accounts import mfa
+from sharing.accounts import auth, mfa, organisation
+from sharing.accounts.audit import Who, person_of
 from sharing.accounts.models import CoordinatesSource, Notification, Role
 from sharing.accounts.personal_data import rules as personal_data
-from sharing.events import describe
+from sharing.events import Details, DomainEvent, describe
 
 log = logging.getLogger("sharing.accounts")
 
@@ -58,14 +60,53 @@ def notification_text(notification: Notification) -> str:
         return _(notification.message)
 
 
+def _roles_text(codes: Iterable[str]) -> str:
+    """A payload's role codes as a list of names; a code of a newer version shows as itself."""
+    known = {role.value for role in Role}
+    shown = role_labels(Role(code) for code in codes if code in known)
+    return ", ".join(shown + [code for code in codes if code not in known]) or "–"
+
+
+def _account(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    """Whose account: by name while it is kept (the payload never holds a name)."""
+    whose = person_of(session, event.subject_id, at=event.occurred_at)
+    return [(_("Account"), whose.name if whose.who == Who.PERSON else _("Deleted user"))]
+
+
+def _invited(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    return _account(session, event) + [(_("Roles"), _roles_text(event.payload["roles"]))]
+
+
+def _roles_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    before, after = _roles_text(event.payload["from"]), _roles_text(event.payload["to"])
+    return _account(session, event) + [(_("Roles"), f"{before} → {after}")]
+
+
 ACCOUNT_GROUP = _l("Accounts")
 ACCOUNT_EVENTS = {
+    organisation.USER_INVITED: _l("A person was invited"),
+    organisation.USER_ROLES_CHANGED: _l("A person's roles were changed"),
+    organisation.USER_DEACTIVATED: _l("A person was deactivated"),
+    organisation.USER_REACTIVATED: _l("A person was activated again"),
+    organisation.USER_LOGGED_OUT: _l("A person was logged out everywhere"),
+    mfa.TWO_STEP_RESET: _l("A person's two-step verification was reset"),
+    auth.PASSWORD_CHANGED: _l("Password changed"),
+    mfa.TWO_STEP_ON: _l("Two-step verification turned on"),
+    mfa.TWO_STEP_OFF: _l("Two-step verification turned off"),
     mfa.RECOVERY_CODES_MADE: _l("Recovery codes made"),
     mfa.RECOVERY_CODE_USED: _l("Logged in with a recovery code"),
     personal_data.ERASED: _l("A person was erased"),
+}
+ACCOUNT_DETAILS: dict[str, Details] = {
+    organisation.USER_INVITED: _invited,
+    organisation.USER_ROLES_CHANGED: _roles_changed,
+    organisation.USER_DEACTIVATED: _account,
+    organisation.USER_REACTIVATED: _account,
+    organisation.USER_LOGGED_OUT: _account,
+    mfa.TWO_STEP_RESET: _account,
 }
 
 
 def describe_events() -> None:
     for name, label in ACCOUNT_EVENTS.items():
-        describe(name, label, group=ACCOUNT_GROUP)
+        describe(name, label, group=ACCOUNT_GROUP, details=ACCOUNT_DETAILS.get(name))

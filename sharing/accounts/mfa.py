@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from sharing import events
-from sharing.accounts.models import RecoveryCode, User
+from sharing.accounts.models import Actor, RecoveryCode, User
 from sharing.accounts.passwords import verify_password
 from sharing.errors import DomainError
 from sharing.i18n import N_
@@ -32,6 +32,9 @@ from sharing.typed import id_of
 
 ISSUER = "Delningstjänsten"
 STEP_SECONDS = 30
+TWO_STEP_ON = "accounts.two_step.turned_on"
+TWO_STEP_OFF = "accounts.two_step.turned_off"
+TWO_STEP_RESET = "accounts.two_step.reset"  # by an administrator
 
 
 def new_secret() -> str:
@@ -73,6 +76,7 @@ def enable(session: Session, *, user: User, secret: str, code: str, now: datetim
     _use_code(user, secret, code, now)
     user.totp_secret = secret
     session.add(user)
+    _record(session, TWO_STEP_ON, user=user, by=user, now=now)
 
 
 def verify(session: Session, *, user: User, code: str, now: datetime) -> None:
@@ -88,12 +92,23 @@ def disable(session: Session, *, user: User, password: str, code: str, now: date
     if not verify_password(user.password_hash, password):
         raise DomainError(N_("The current password is wrong."), field="current_password")
     verify(session, user=user, code=code, now=now)
-    reset(session, user=user)
+    _forget(session, user=user)
+    _record(session, TWO_STEP_OFF, user=user, by=user, now=now)
 
 
-def reset(session: Session, *, user: User) -> None:
+def reset(session: Session, *, user: User, by: Actor, now: datetime) -> None:
     """Forget the secret and the recovery codes (an administrator helping a user who lost their
     phone and their codes)."""
+    _forget(session, user=user)
+    _record(session, TWO_STEP_RESET, user=user, by=by, now=now)
+
+
+def _record(session: Session, name: str, *, user: User, by: Actor, now: datetime) -> None:
+    events.record(session, name, subject_type="user", subject_id=id_of(user), now=now, actor_id=by.id,
+                  municipality_id=user.municipality_id)
+
+
+def _forget(session: Session, *, user: User) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     session.add(user)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from sharing import events
 from sharing.accounts.models import Role, User
+from sharing.accounts.personal_data import rules as personal_data
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import ListingStatus
@@ -26,19 +27,11 @@ def at(text):
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
-def person(factory, *args, **kwargs):
-    """A user whose account is older than the events these tests date back to: the trail names
-    no one for what happened before their account was made."""
-    user = factory.user(*args, **kwargs)
-    user.created_at = at("2026-01-01T00:00:00")
-    return factory._save(user)
-
-
 @pytest.fixture
 def world(factory, db):
     ystad = factory.municipality("Ystad", "1286")
     skurup = factory.municipality("Skurup", "1264")
-    manager = person(factory, ystad, Role.FACILITY_MANAGER, name="Lena Lokal")
+    manager = factory.user(ystad, Role.FACILITY_MANAGER, name="Lena Lokal")
     listing = factory.listing(by=manager, title="Stolar", quantity=10, now=at("2026-07-01T08:00:00"))
     listings.save_listing(db, details=listings.details_of(listing).model_copy(update={"title": "Kontorsstolar",
                                                                                      "quantity": 8}),
@@ -46,7 +39,7 @@ def world(factory, db):
     listings.set_status(db, listing=listing, to=ListingStatus.PUBLISHED, by=manager, now=at("2026-07-01T10:00:00"))
     listings.set_status(db, listing=listing, to=ListingStatus.WITHDRAWN, by=manager, now=at("2026-07-02T10:00:00"))
     db.commit()
-    skurup_manager = person(factory, skurup, Role.FACILITY_MANAGER, name="Sven Skurupsson")
+    skurup_manager = factory.user(skurup, Role.FACILITY_MANAGER, name="Sven Skurupsson")
     skurup_listing = factory.listing(by=skurup_manager, title="Hemliga bord", published=True,
                                      now=at("2026-07-01T11:00:00"))
     return {"ystad": ystad, "skurup": skurup, "manager": manager, "listing": listing,
@@ -111,7 +104,7 @@ def test_other_roles_are_refused(client, auth, world, factory, role):
 
 
 def test_the_trail_is_filtered_by_kind_subject_who_and_swedish_days(client, auth, world, factory, db):
-    other = person(factory, world["ystad"], Role.FACILITY_MANAGER, name="Olle Annan")
+    other = factory.user(world["ystad"], Role.FACILITY_MANAGER, name="Olle Annan")
     second = factory.listing(by=other, title="Bord", now=at("2026-07-01T22:30:00"))  # 00:30 on 2 July in Sweden
     auth.login(world["admin"])
     ystad = world["ystad"]
@@ -153,7 +146,7 @@ def test_the_trail_is_paged_and_unknown_events_read_as_their_name(client, auth, 
     assert odd[0].startswith("2026-08-01 14:00 Tjänsten Annonsen publicerades") and odd[0].endswith("–")
 
 
-def test_a_deleted_account_is_not_named_nor_is_a_later_one_with_its_id(client, auth, world, factory, db):
+def test_an_erased_or_missing_account_is_not_named(client, auth, world, factory, db):
     leaver = factory.user(world["ystad"], name="Lämnad Person")
     events.record(db, "catalog.listing.saved", subject_type="listing", subject_id=world["listing"].id,
                   now=utcnow(), actor_id=leaver.id, municipality_id=world["ystad"].id,
@@ -161,17 +154,31 @@ def test_a_deleted_account_is_not_named_nor_is_a_later_one_with_its_id(client, a
     db.commit()
     db.delete(db.get(User, leaver.id))
     db.commit()
-    # An event from before an account was made cannot be that account's (SQLite may reuse a deleted id).
-    newcomer = factory.user(world["ystad"], name="Ny Person")
+    erased = factory.user(world["ystad"], name="Raderad Person")
     events.record(db, "catalog.listing.saved", subject_type="listing", subject_id=world["listing"].id,
-                  now=at("2025-12-31T00:00:00"), actor_id=newcomer.id, municipality_id=world["ystad"].id,
+                  now=at("2026-07-03T00:00:00"), actor_id=erased.id, municipality_id=world["ystad"].id,
                   payload={"created": False, "status": "draft", "changes": {}})
+    personal_data.erase_user(db, user=erased, by=world["admin"], now=utcnow())
     db.commit()
     auth.login(world["admin"])
     shown = rows(trail(client, world["ystad"]))
-    assert not any("Lämnad Person" in row or "Ny Person" in row for row in shown)
-    assert "Borttagen användare Annonsen sparades" in shown[0] and "Kontakt: Borttagen användare → –" in shown[0]
-    assert "Borttagen användare Annonsen sparades" in shown[-1]
+    assert not any("Lämnad Person" in row or "Raderad Person" in row for row in shown)
+    assert "Borttagen användare Annonsen sparades" in shown[1] and "Kontakt: Borttagen användare → –" in shown[1]
+    assert "2026-07-03 02:00 Borttagen användare Annonsen sparades" in shown[2]
+
+
+def test_a_living_account_is_named_for_what_it_did_before_it_was_made(client, auth, world, factory, db):
+    # The demo's history, say, is dated before its accounts were made.
+    newcomer = factory.user(world["ystad"], name="Ny Person")
+    assert newcomer.created_at > at("2025-12-31T00:00:00")
+    events.record(db, "catalog.listing.saved", subject_type="listing", subject_id=world["listing"].id,
+                  now=at("2025-12-31T00:00:00"), actor_id=newcomer.id, municipality_id=world["ystad"].id,
+                  payload={"created": False, "status": "draft", "changes": {"contact_user_id": [None, newcomer.id]}})
+    db.commit()
+    auth.login(world["admin"])
+    shown = rows(trail(client, world["ystad"]))
+    assert shown[-1].startswith("2025-12-31 01:00 Ny Person Annonsen sparades")
+    assert shown[-1].endswith("Kontakt: – → Ny Person")
 
 
 def test_the_download_is_the_filtered_trail_with_no_cell_a_formula(client, auth, world, factory, db):

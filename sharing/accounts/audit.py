@@ -5,8 +5,10 @@ municipality and to what; this reads them back for the municipality's administra
 first, filtered, and names the people who acted. How each event reads is said by the domain
 that records it (``sharing.events.describe``): nothing here knows a domain above accounts.
 
-People are named only while their account is kept: an account deleted or erased since reads as
-a deleted user (the trail keeps ids, never names), and so does an id that a later account took.
+People are named only while their account is kept: an erased account (its row stays, marked
+erased and renamed) or one missing from the table reads as a deleted user (the trail keeps ids,
+never names). The service never deletes an account, only erases it, so an id is never another
+person's; an account's creation time says nothing here (the demo's history predates its accounts).
 """
 
 from __future__ import annotations
@@ -109,19 +111,18 @@ def people(session: Session, events: Iterable[DomainEvent]) -> dict[int, User]:
             if user.id is not None}
 
 
-def person(user: User | None, *, at: datetime) -> Person:
-    """How the trail names a user who acted at ``at``: by name while their account is kept, and
-    only if it is the account that acted (SQLite may give a deleted account's id to a new one)."""
-    if user is None or user.created_at > at or user.erased_at is not None:
+def person(user: User | None) -> Person:
+    """How the trail names a user: by name unless their account was erased."""
+    if user is None or user.erased_at is not None:
         return Person(Who.DELETED)
     return Person(Who.PERSON, user.name)
 
 
-def person_of(session: Session, user_id: int | None, *, at: datetime) -> Person:
+def person_of(session: Session, user_id: int | None) -> Person:
     """One user as the trail names them (a payload's contact person, say); nobody is the service."""
     if user_id is None:
         return Person(Who.SERVICE)
-    return person(session.get(User, user_id), at=at)
+    return person(session.get(User, user_id))
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def trail_rows(session: Session, events: list[DomainEvent]) -> list[TrailRow]:
     for event in events:
         label = event_label(event.name)
         subject = subject_label(event.subject_type)
-        actor = (person(accounts.get(event.actor_id), at=event.occurred_at) if event.actor_id is not None
+        actor = (person(accounts.get(event.actor_id)) if event.actor_id is not None
                  else Person(Who.SERVICE))
         rows.append(TrailRow(
             event=event, actor=actor, what=str(label.label) if label else event.name, described=label is not None,

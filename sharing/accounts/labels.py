@@ -69,7 +69,7 @@ def _roles_text(codes: Iterable[str]) -> str:
 
 def _account(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     """Whose account: by name while it is kept (the payload never holds a name)."""
-    whose = person_of(session, event.subject_id, at=event.occurred_at)
+    whose = person_of(session, event.subject_id)
     return [(_("Account"), whose.name if whose.who == Who.PERSON else _("Deleted user"))]
 
 

@@ -73,7 +73,7 @@ def _value(session: Session, event: DomainEvent, field: str, value: Any) -> str:
         site = session.get(Site, value)
         return site.name if site is not None else str(value)
     if field == "contact_user_id":
-        contact = person_of(session, value, at=event.occurred_at)
+        contact = person_of(session, value)
         return contact.name if contact.who == Who.PERSON else _("Deleted user")
     if isinstance(value, float):
         return format_decimal(value)

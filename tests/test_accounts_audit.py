@@ -272,8 +272,8 @@ def test_an_admins_changes_to_peoples_accounts_are_in_the_trail(client, auth, fa
     colleague.totp_secret = pyotp.random_base32()
     db.commit()
     base = f"/admin/municipalities/{ystad.id}/users/{colleague.id}"
-    client.post(base + "/end-sessions", data={"csrf_token": token, "confirm": "y"})
-    client.post(base + "/reset-two-step", data={"csrf_token": token, "confirm": "y"})
+    client.post(base + "/end-sessions", data={"csrf_token": token})
+    client.post(base + "/reset-two-step", data={"csrf_token": token})
     reset, logged_out = account_rows(client, ystad)[:2]
     assert reset.endswith(f"Anna Admin En persons tvåstegsverifiering återställdes Användare {colleague.id} "
                           "Konto: Kalle Kollega")

@@ -5,6 +5,7 @@ import socket
 import time
 from datetime import timedelta
 
+import pyotp
 from sqlalchemy import func, select
 
 from sharing.accounts.auth import purge_expired
@@ -516,3 +517,48 @@ def test_an_admin_s_invitation_is_queued_not_waited_for_and_the_job_sends_what_f
     assert sorted(message["To"] for message in mailbox.messages) == sorted(["karin@test.example", invited.email])
     assert all("/invitation/" in mailbox.link(message) for message in mailbox.messages)
     assert db.scalar(select(func.count()).select_from(QueuedMail)) == 0
+
+
+def test_logging_out_everywhere_and_resetting_two_step_ask_first(app, client, auth, factory, db):
+    municipality = factory.municipality()
+    user = factory.user(municipality, name="Kalle Kollega")
+    device = app.test_client()
+    Auth(device).login(user)
+    user.totp_secret = pyotp.random_base32()  # turned on since
+    db.commit()
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    base = f"/admin/municipalities/{municipality.id}/users/{user.id}"
+    page = client.get(base).get_data(as_text=True)
+    # Links to a question of its own, no button that acts at once.
+    assert f'href="{base}/end-sessions"' in page and f'href="{base}/reset-two-step"' in page
+    assert f'action="{base}/end-sessions"' not in page and f'action="{base}/reset-two-step"' not in page
+    for path, question, yes in (
+            ("/end-sessions", "Vill du logga ut Kalle Kollega överallt?", "Ja, logga ut överallt"),
+            ("/reset-two-step", "Vill du återställa tvåstegsverifieringen för Kalle Kollega?", "Ja, återställ den")):
+        asked = client.get(base + path)
+        assert asked.status_code == 200
+        html = asked.get_data(as_text=True)
+        assert f"<h1>{question}</h1>" in html
+        assert re.search(rf'<form method="post" action="{base}{path}">\s*<input type="hidden" name="csrf_token"'
+                         rf'[^>]*>\s*<button type="submit" class="button">{yes}</button>', html)
+        assert f'href="{base}">Nej, gå tillbaka</a>' in html
+    assert device.get("/account").status_code == 200  # asking changed nothing
+    db.refresh(user)
+    assert user.totp_secret is not None
+    token = csrf_token(client, "/")
+    assert client.post(base + "/end-sessions", data={"csrf_token": token}).status_code == 302
+    assert device.get("/account").status_code == 302
+    assert client.post(base + "/reset-two-step", data={"csrf_token": token}).status_code == 302
+    db.refresh(user)
+    assert user.totp_secret is None
+    # With nothing to reset, the question is not asked.
+    assert client.get(base + "/reset-two-step").headers["Location"].endswith(base)
+
+
+def test_a_municipality_admin_is_not_asked_about_the_system_admin(client, auth, factory):
+    municipality = factory.municipality()
+    system_admin = factory.user(municipality, Role.SYSTEM_ADMIN)
+    auth.login(factory.user(municipality, Role.MUNICIPALITY_ADMIN))
+    base = f"/admin/municipalities/{municipality.id}/users/{system_admin.id}"
+    for path in ("/end-sessions", "/reset-two-step"):
+        assert client.get(base + path).status_code == 403

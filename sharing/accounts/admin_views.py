@@ -250,6 +250,27 @@ def reinvite_user(municipality_id: int, user_id: int) -> Response:
     return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
 
 
+def _confirmation(municipality: Municipality, user: User, *, action: str, question: str, explanation: str,
+                  yes: str) -> str:
+    """A security action asks first: a page of its own, so that it works without JavaScript."""
+    return render_template("accounts/admin/confirm.html", municipality=municipality, user=user, question=question,
+                           explanation=explanation, yes=yes,
+                           action=url_for(action, municipality_id=municipality.id, user_id=user.id))
+
+
+@blueprint.get("/municipalities/<int:municipality_id>/users/<int:user_id>/end-sessions")
+@allow(*ADMINS)
+def confirm_end_user_sessions(municipality_id: int, user_id: int) -> str:
+    municipality = administered(municipality_id)
+    user = changeable(municipality, user_id)
+    return _confirmation(
+        municipality, user, action="admin.end_user_sessions",
+        question=_("Log %(name)s out everywhere?", name=user.name),
+        explanation=_("Every session of %(name)s ends at once, on every computer and phone: for a lost or shared "
+                      "computer. They log in again with their password.", name=user.name),
+        yes=_("Yes, log them out everywhere"))
+
+
 @blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/end-sessions")
 @allow(*ADMINS)
 def end_user_sessions(municipality_id: int, user_id: int) -> Response:
@@ -261,6 +282,22 @@ def end_user_sessions(municipality_id: int, user_id: int) -> Response:
     audit.info("sessions of user %s ended by user %s", user.id, current_user.id)
     flash(_("%(name)s is logged out everywhere.", name=user.name), "success")
     return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+
+
+@blueprint.get("/municipalities/<int:municipality_id>/users/<int:user_id>/reset-two-step")
+@allow(*ADMINS)
+def confirm_reset_two_step(municipality_id: int, user_id: int) -> str | Response:
+    municipality = administered(municipality_id)
+    user = changeable(municipality, user_id)
+    if user.totp_secret is None:  # nothing to reset
+        return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+    return _confirmation(
+        municipality, user, action="admin.reset_two_step",
+        question=_("Reset two-step verification for %(name)s?", name=user.name),
+        explanation=_("Only when you are sure that %(name)s is the one asking, having lost their phone: they then "
+                      "log in with their password alone and can turn it on again. Their recovery codes stop "
+                      "working.", name=user.name),
+        yes=_("Yes, reset it"))
 
 
 @blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/reset-two-step")

@@ -562,3 +562,36 @@ def test_a_municipality_admin_is_not_asked_about_the_system_admin(client, auth, 
     base = f"/admin/municipalities/{municipality.id}/users/{system_admin.id}"
     for path in ("/end-sessions", "/reset-two-step"):
         assert client.get(base + path).status_code == 403
+
+
+def test_an_admin_is_not_offered_erasing_themself_and_their_own_deactivation_is_refused_on_aktiv(
+        client, auth, factory, db):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN, name="Anna Admin")
+    colleague = factory.user(municipality, name="Kalle Kollega")
+    auth.login(admin)
+    own = f"/admin/municipalities/{municipality.id}/users/{admin.id}"
+    page = client.get(own).get_data(as_text=True)
+    assert "Radera Anna Admin" not in page and f"{own}/erase" not in page
+    assert "Radera Kalle Kollega" in client.get(
+        f"/admin/municipalities/{municipality.id}/users/{colleague.id}").get_data(as_text=True)
+    # Reached anyway: sent back, and the rule still refuses a form sent.
+    response = client.get(f"{own}/erase")
+    assert response.status_code == 302 and response.headers["Location"].endswith(own)
+    refused = client.post(f"{own}/erase", data={"name": "Anna Admin", "csrf_token": csrf_token(client, own)})
+    assert "Du kan inte radera dig själv." in refused.get_data(as_text=True)
+    db.refresh(admin)
+    assert admin.erased_at is None
+
+    token = csrf_token(client, own)
+    html = client.post(own, data={"name": "Anna Admin", "roles": ["municipality_admin"],
+                                  "csrf_token": token}).get_data(as_text=True)  # no "active"
+    assert '<p class="error" id="active-error"><span class="visually-hidden">Fel:</span> Du kan inte inaktivera ' \
+           'dig själv. Be en annan administratör.</p>' in html
+    assert 'id="roles-error"' not in html
+    html = client.post(own, data={"name": "Anna Admin", "roles": ["employee"], "active": "y",
+                                  "csrf_token": token}).get_data(as_text=True)
+    assert 'id="roles-error"><span class="visually-hidden">Fel:</span> Du kan inte ta bort din egen ' \
+           'administratörsroll.' in html
+    db.refresh(admin)
+    assert admin.active and Role.MUNICIPALITY_ADMIN in admin.roles

@@ -371,9 +371,10 @@ def update_user(
         raise DomainError(N_("Only a system administrator can change a system administrator's account."))
     new_roles = _check_grantable(roles, granted_by=changed_by)
     if user.id == changed_by.id:
-        admin_roles = {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}
-        if not active or (user.roles & admin_roles) - new_roles:
-            raise DomainError(N_("You cannot remove your own administrator role or deactivate yourself."),
+        if not active:
+            raise DomainError(N_("You cannot deactivate yourself. Ask another administrator."), field="active")
+        if (user.roles & {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}) - new_roles:
+            raise DomainError(N_("You cannot remove your own administrator role. Ask another administrator."),
                               field="roles")
     _check_unit(session, user.municipality_id, unit_id)
     user.name, user.unit_id = name.strip(), unit_id

@@ -8,7 +8,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -114,6 +114,9 @@ def erase(municipality_id: int, user_id: int) -> str | BaseResponse | tuple[str,
     user: User = owned(User, user_id, municipality)
     if user.erased_at is not None:
         flash(_("This person is already erased."), "info")
+        return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+    if user.id == current_user.id and request.method == "GET":  # not offered; refused by the rule if sent
+        flash(_("You cannot erase yourself. Ask another administrator."), "error")
         return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
     form = EraseForm()
     if form.validate_on_submit():

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from sharing.accounts.auth import purge_expired
 from sharing.accounts.models import AccountToken, KnownLoginAddress, LoginAttempt, Role, Site, User, UserSession
+from sharing.accounts.personal_data import rules as personal_data
 from sharing.clock import utcnow
 from sharing.jobs import schedule
 from sharing.mail import QueuedMail
@@ -595,3 +596,25 @@ def test_an_admin_is_not_offered_erasing_themself_and_their_own_deactivation_is_
            'administratörsroll.' in html
     db.refresh(admin)
     assert admin.active and Role.MUNICIPALITY_ADMIN in admin.roles
+
+
+def test_the_user_list_leaves_the_erased_out_unless_asked_and_never_shows_their_placeholder_address(
+        client, auth, factory, db):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN, name="Anna Admin")
+    kept = factory.user(municipality, name="Kalle Kollega")
+    gone = factory.user(municipality, name="Lämnad Person")
+    personal_data.erase_user(db, user=gone, by=admin, now=utcnow())
+    db.commit()
+    auth.login(admin)
+    base = f"/admin/municipalities/{municipality.id}/users"
+    page = client.get(base).get_data(as_text=True)
+    assert "Kalle Kollega" in page and kept.email in page
+    assert "Borttagen användare" not in page and "@invalid" not in page
+    assert f'<a href="{base}?erased=1">Visa 1 raderad person</a>' in page
+    page = client.get(base, query_string={"erased": "1"}).get_data(as_text=True)
+    erased_row = re.search(rf'<tr>\s*<td><a href="{base}/{gone.id}">Borttagen användare</a></td>(.*?)</tr>',
+                           page, re.DOTALL)
+    assert erased_row and re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", erased_row.group(1))).split() == [
+        "–", "–", "Raderad"]
+    assert "@invalid" not in page and f'<a href="{base}">Dölj de raderade personerna</a>' in page

@@ -29,7 +29,7 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import col
 from werkzeug.wrappers import Response
@@ -168,12 +168,18 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
 @allow(*ADMINS)
 def users(municipality_id: int) -> str:
     municipality = administered(municipality_id)
+    # The erased are nobody any longer: left out unless asked for (to see that someone was erased).
+    show_erased = request.args.get("erased") == "1"
+    query = select(User).where(col(User.municipality_id) == municipality.id)
+    if not show_erased:
+        query = query.where(col(User.erased_at).is_(None))
     rows = db_session.scalars(
-        select(User).where(col(User.municipality_id) == municipality.id)
-        .options(selectinload(relation(User.role_grants)), selectinload(relation(User.unit)))
-        .order_by(User.name)
+        query.options(selectinload(relation(User.role_grants)), selectinload(relation(User.unit))).order_by(User.name)
     ).all()
-    return render_template("accounts/admin/users.html", municipality=municipality, users=rows)
+    erased = db_session.scalar(select(func.count()).select_from(User).where(
+        col(User.municipality_id) == municipality.id, col(User.erased_at).is_not(None))) or 0
+    return render_template("accounts/admin/users.html", municipality=municipality, users=rows,
+                           show_erased=show_erased, erased=erased)
 
 
 @blueprint.route("/municipalities/<int:municipality_id>/users/new", methods=["GET", "POST"])

@@ -618,3 +618,28 @@ def test_the_user_list_leaves_the_erased_out_unless_asked_and_never_shows_their_
     assert erased_row and re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", erased_row.group(1))).split() == [
         "–", "–", "Raderad"]
     assert "@invalid" not in page and f'<a href="{base}">Dölj de raderade personerna</a>' in page
+
+
+def field_errors(html):
+    return {field: re.sub(r"<[^>]+>", "", message).replace("Fel:", "").strip()
+            for field, message in re.findall(r'<p class="error" id="([a-z_]+)-error">(.*?)</p>', html, re.DOTALL)}
+
+
+def test_the_new_user_form_tells_every_wrong_field_in_one_round(client, auth, factory, db):
+    municipality = factory.municipality()
+    admin = factory.user(municipality, Role.MUNICIPALITY_ADMIN)
+    taken = factory.user(municipality)
+    auth.login(admin)
+    path = f"/admin/municipalities/{municipality.id}/users/new"
+    token = csrf_token(client, path)
+    empty = field_errors(client.post(path, data={"csrf_token": token}).get_data(as_text=True))
+    assert set(empty) == {"name", "email", "roles"} and empty["roles"] == "Välj minst en roll."
+    html = client.post(path, data={"name": "   ", "email": taken.email, "csrf_token": token}).get_data(as_text=True)
+    assert field_errors(html) == {"name": "Skriv personens namn.",
+                                  "email": "Det finns redan en användare med den e-postadressen.",
+                                  "roles": "Välj minst en roll."}
+    assert html.count('<li><a href="#') == 3  # the summary at the top lists all three
+    invalid_email = field_errors(client.post(path, data={"name": "   ", "email": "inte-en-adress", "roles": "employee",
+                                                         "csrf_token": token}).get_data(as_text=True))
+    assert set(invalid_email) == {"name", "email"}
+    assert db.scalar(select(func.count()).select_from(User)) == 2

@@ -164,6 +164,24 @@ def _user_form(municipality: Municipality, **kwargs: object) -> UserForm:
     return form
 
 
+def _chosen_roles(form: UserForm) -> list[Role]:
+    """The roles ticked, leaving out any value not a role (the form's own check refuses it)."""
+    return [Role(value) for value in form.roles.data or [] if value in {role.value for role in Role}]
+
+
+def _invitation_checked(form: UserForm, municipality: Municipality) -> bool:
+    """The form's checks and the rule's in one round, so that every field that is wrong is told at
+    once (a field the form found wrong keeps its own message)."""
+    valid = form.validate()
+    for refusal_ in organisation.invitation_refusals(
+            db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
+            roles=_chosen_roles(form), unit_id=form.unit_id.data, invited_by=current_user):
+        valid = False
+        if not (refusal_.field and form[refusal_.field].errors):
+            show_error(form, refusal_)
+    return valid
+
+
 @blueprint.get("/municipalities/<int:municipality_id>/users")
 @allow(*ADMINS)
 def users(municipality_id: int) -> str:
@@ -188,11 +206,11 @@ def new_user(municipality_id: int) -> str | Response:
     municipality = administered(municipality_id)
     form = _user_form(municipality)
     del form.active
-    if form.validate_on_submit():
+    if form.is_submitted() and _invitation_checked(form, municipality):
         try:
             user, raw = organisation.invite_user(
                 db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
-                roles=[Role(r) for r in form.roles.data or []], unit_id=form.unit_id.data, invited_by=current_user,
+                roles=_chosen_roles(form), unit_id=form.unit_id.data, invited_by=current_user,
                 now=utcnow(), lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]),
             )
         except DomainError as error:

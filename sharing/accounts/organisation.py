@@ -294,21 +294,50 @@ def grantable_roles(granted_by: Actor | None) -> frozenset[Role]:
     return MUNICIPALITY_ROLES
 
 
+def _roles_refusal(roles: frozenset[Role], *, granted_by: Actor | None) -> DomainError | None:
+    if not roles:
+        return DomainError(N_("Choose at least one role."), field="roles")
+    if not roles <= grantable_roles(granted_by):
+        return DomainError(N_("Only a system administrator can make another."), field="roles")
+    return None
+
+
 def _check_grantable(roles: Iterable[Role], *, granted_by: Actor | None) -> frozenset[Role]:
     roles = frozenset(roles)
-    if not roles:
-        raise DomainError(N_("Choose at least one role."), field="roles")
-    if not roles <= grantable_roles(granted_by):
-        raise DomainError(N_("Only a system administrator can make another."), field="roles")
+    if (refusal := _roles_refusal(roles, granted_by=granted_by)) is not None:
+        raise refusal
     return roles
 
 
-def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> None:
+def _unit_refusal(session: Session, municipality_id: int, unit_id: int | None) -> DomainError | None:
     if unit_id is None:
-        return
+        return None
     unit = session.get(Unit, unit_id)
     if unit is None or unit.municipality_id != municipality_id:
-        raise DomainError(N_("Choose a unit of the user's municipality."), field="unit_id")
+        return DomainError(N_("Choose a unit of the user's municipality."), field="unit_id")
+    return None
+
+
+def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> None:
+    if (refusal := _unit_refusal(session, municipality_id, unit_id)) is not None:
+        raise refusal
+
+
+def invitation_refusals(
+    session: Session, *, municipality: Municipality, email: str, name: str, roles: Iterable[Role],
+    unit_id: int | None, invited_by: Actor | None,
+) -> list[DomainError]:
+    """Every reason an invitation would be refused, a field each: a form shows them all at once."""
+    refusals = []
+    if not name.strip():
+        refusals.append(DomainError(N_("Enter the person's name."), field="name"))
+    if email.strip() and user_by_email(session, email) is not None:
+        refusals.append(DomainError(N_("There is already a user with that e-mail address."), field="email"))
+    if (refusal := _roles_refusal(frozenset(roles), granted_by=invited_by)) is not None:
+        refusals.append(refusal)
+    if (refusal := _unit_refusal(session, id_of(municipality), unit_id)) is not None:
+        refusals.append(refusal)
+    return refusals
 
 
 def invite_user(
@@ -317,12 +346,10 @@ def invite_user(
 ) -> tuple[User, str]:
     """A new user without a password, and the secret of the invitation link to mail them."""
     email = normalise_email(email)
-    if user_by_email(session, email) is not None:
-        raise DomainError(N_("There is already a user with that e-mail address."), field="email")
-    if not name.strip():
-        raise DomainError(N_("Enter the person's name."), field="name")
-    granted = _check_grantable(roles, granted_by=invited_by)
-    _check_unit(session, id_of(municipality), unit_id)
+    granted = frozenset(roles)
+    if refusals := invitation_refusals(session, municipality=municipality, email=email, name=name, roles=granted,
+                                       unit_id=unit_id, invited_by=invited_by):
+        raise refusals[0]
     user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),
                 created_at=now)
     user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]  # type: ignore[call-arg]  # user_id: set at flush

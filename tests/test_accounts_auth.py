@@ -183,6 +183,22 @@ def test_weak_or_wrong_passwords_are_refused_on_change(client, auth, factory):
     assert "nuvarande lösenordet är fel" in response.get_data(as_text=True)
 
 
+def test_the_current_password_is_refused_as_the_new_one(app, client, auth, factory, db, mailbox):
+    user = factory.user(factory.municipality())
+    other_device = app.test_client()
+    Auth(other_device).login(user)
+    auth.login(user)
+    sent = len(mailbox.messages)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": PASSWORD,
+                                                      "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert '<p class="error" id="password-error"><span class="visually-hidden">Fel:</span> Det nya lösenordet är ' \
+           'detsamma som det nuvarande. Välj ett annat.</p>' in html
+    assert "Ditt lösenord är bytt" not in html and len(mailbox.messages) == sent
+    assert other_device.get("/account").status_code == 200  # nothing changed, no one logged out
+
+
 def test_idle_session_expires(app, client, auth, factory, db):
     user = factory.user(factory.municipality())
     auth.login(user)

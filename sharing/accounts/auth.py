@@ -193,6 +193,8 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
     """A new password; every session of the user but the one making the change ends."""
     if not verify_password(user.password_hash, current):
         raise DomainError(N_("The current password is wrong."), field="current_password")
+    if new == current:  # a change that changes nothing would say it did
+        raise DomainError(N_("The new password is the same as the current one. Choose another."), field="password")
     set_password(session, user=user, password=new)
     end_user_sessions(session, user_id=id_of(user), now=now, keep_session_id=keep_session_id)
     events.record(session, PASSWORD_CHANGED, subject_type="user", subject_id=id_of(user), now=now, actor_id=user.id,

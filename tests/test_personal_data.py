@@ -45,6 +45,7 @@ from sharing.reports.ledger.models import ReuseEntry
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
 from sharing.reports.subscriptions.models import ReportSubscription
 from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.test_reports_dashboard import pdf_text
 
 NAME = "Åsa Lindqvist-Öberg"
 EMAIL = "asa.lindqvist-oberg@skurup.example"
@@ -221,7 +222,7 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     account = sections["account"][0]
     assert (account["name"], account["email"], account["municipality"], account["unit"]) == (
         NAME, EMAIL, "Skurup", "Fritid")
-    assert account["roles"] == ["employee", "facility_manager"] and account["recovery_codes_left"] == 10
+    assert account["roles_code"] == ["employee", "facility_manager"] and account["recovery_codes_left"] == 10
     assert len(sections["sessions"]) == 1 and sections["sessions"][0]["ended_at"] is None
     assert sections["notifications"] and all("params" in n for n in sections["notifications"])
     assert {row["name"] for row in sections["api_tokens"]} == {"Min integration"}
@@ -231,8 +232,8 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert [a["address"] for a in sections["login_attempts"]] == ["192.0.2.7"]
     requests = {r["id"]: r for r in sections["requests"]}
     assert set(requests) == {world.requests[k] for k in ("borrowed", "taken", "given", "declined")}
-    assert requests[world.requests["borrowed"]]["your_part"] == ["requester"]
-    assert requests[world.requests["given"]]["your_part"] == ["decided", "handed_over"]
+    assert requests[world.requests["borrowed"]]["your_part_code"] == ["requester"]
+    assert requests[world.requests["given"]]["your_part_code"] == ["decided", "handed_over"]
     assert requests[world.requests["borrowed"]]["return_remarks"] == f"Lämnades av {NAME}"
     assert {m["body"] for m in sections["request_messages"]} == {
         f"Till aulan. Hälsningar {NAME}", "Hyllan står i förrådet, ring 0701-234567"}
@@ -247,7 +248,7 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert sections["route_stops"] == []
     assert len(sections["calendar_feed"]) == 1
     assert {"loans.request.approved", "accounts.recovery_codes.made"} <= {
-        e["event"] for e in sections["audit_entries"] if e["role"] == "actor"}
+        e["event_code"] for e in sections["audit_entries"] if e["role_code"] == "actor"}
     assert data["truncated"] == [] and data["user_id"] == world.person.id
     # No one else's: not the others' words, names or addresses, nor their sessions or notifications.
     text = json.dumps(data, ensure_ascii=False)
@@ -261,6 +262,32 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert pdf.headers["Content-Disposition"].endswith('.pdf"') and pdf.headers["Cache-Control"] == "no-store"
     assert len(re.findall(rb"/Type /Page\b(?!s)", pdf.data)) >= 2  # every section, readable
     assert b"/Title (Registerutdrag)" in pdf.data
+
+
+def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world, db):
+    """What happened and what was sent read as the person saw them, never as stored: no
+    payload's JSON, no message's placeholders; the codes stay beside the words, for a machine."""
+    auth.login(world.manager)
+    borrowed = world.requests["borrowed"]
+    for language, asked, approved, details in (
+            ("sv", f"Fritid ({NAME}) ber om 1 av ”Bord”.", "Förfrågan godkändes",
+             ["Slag: Lån", "Antal: 4", "Status: Väntar på beslut -> Godkänd"]),
+            ("en", f"Fritid ({NAME}) asks for 1 of “Bord”.", "The request was approved",
+             ["Kind: Loan", "Pieces: 4", "Status: Requested -> Approved"])):
+        client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
+        sections = client.get("/account/personal-data.json").get_json()["sections"]
+        notes = sections["notifications"]
+        assert asked in [note["message"] for note in notes]
+        assert all("%(" not in note["message"] for note in notes)
+        entries = sections["audit_entries"]
+        entry = next(e for e in entries if e["event_code"] == "loans.request.approved" and e["subject_id"] == borrowed)
+        assert entry["event"] == approved and entry["payload_code"]["kind"] == "borrow"
+        assert [line.replace("→", "->") for line in entry["payload"].splitlines()[1:]] == details
+        assert not [e for e in entries if isinstance(e["payload"], dict) and e["payload"]]  # each one in words
+
+        shown = pdf_text(client.get("/account/personal-data.pdf").data).replace("- >", "->")  # ">": a run of its own
+        assert asked in shown and approved in shown and all(line in shown for line in details)
+        assert "%(" not in shown and "listing_id" not in shown and '{"' not in shown
 
 
 def test_an_extract_is_always_the_signed_in_user_s_own(client, auth, world, db):

@@ -156,6 +156,13 @@ def trail_rows(session: Session, events: list[DomainEvent]) -> list[TrailRow]:
     return rows
 
 
+def event_details(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    """What the event's payload says, in words, as its domain describes it (the trail's, and a
+    person's register extract's)."""
+    label = event_label(event.name)
+    return _details(session, event, label.details if label else None)
+
+
 def _details(session: Session, event: DomainEvent, describe: Any) -> list[tuple[str, str]]:
     if describe is None:
         return []

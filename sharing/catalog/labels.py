@@ -160,7 +160,7 @@ def describe_events() -> None:
     describe_subject("figure_proposal", _l("Proposed correction of figures"))
 
 
-def _figures_proposed(record: dict[str, Any]) -> str:
+def _figures_proposed(session: Session, record: dict[str, Any]) -> str:
     """A proposal's figures as they read: "Vikt (kg): 12,5; ..."."""
     figures = record.get("figures") or {}
     return "; ".join(f"{FIGURE_LABELS.get(name, name)}: {format_decimal(value)}" for name, value in figures.items())

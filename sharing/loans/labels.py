@@ -78,7 +78,7 @@ PART_LABELS = {
 }
 
 
-def _parts(record: dict[str, object]) -> str:
+def _parts(session: Session, record: dict[str, object]) -> str:
     parts = record.get("your_part")
     return ", ".join(str(PART_LABELS.get(str(part), part)) for part in parts) if isinstance(parts, list) else ""
 

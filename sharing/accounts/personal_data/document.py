@@ -7,6 +7,7 @@ Base fonts (Helvetica), as the transfer document: their character set holds Swed
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -21,6 +22,8 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 RECORDS_SHOWN = 500
 # A value longer than this (a long message) is cut: the JSON download has it whole.
 VALUE_SHOWN = 3000
+# Signs the base fonts lack that the service's own words use ("Väntar på beslut → Godkänd").
+_SIGNS = str.maketrans({"→": "->", "←": "<-", "≈": "~"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def render(*, title: str, lines: list[str], blocks: list[Block], texts: dict[str
     def text(value: str, style: str = "BodyText") -> Paragraph:
         if len(value) > VALUE_SHOWN:
             value = value[:VALUE_SHOWN - 1] + "…"
-        return Paragraph(escape(value).replace("\n", "<br/>"), styles[style])
+        return Paragraph(escape(_printable(value)).replace("\n", "<br/>"), styles[style])
 
     story: list[Flowable] = [text(title, "Title"), *[text(line) for line in lines], Spacer(1, 4 * mm)]
     for block in blocks:
@@ -65,3 +68,23 @@ def render(*, title: str, lines: list[str], blocks: list[Block], texts: dict[str
 
     document.build(story, onFirstPage=number, onLaterPages=number)
     return out.getvalue()
+
+
+def _printable(text: str) -> str:
+    """``text`` in the base fonts' character set (WinAnsi): a sign they lack in words they have,
+    a letter they lack without its accent (ő → o), anything else "?", never another character."""
+    out = []
+    for char in unicodedata.normalize("NFC", text).translate(_SIGNS):
+        if not _encodable(char):
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            char = base if base and all(_encodable(c) for c in base) else "?"
+        out.append(char)
+    return "".join(out)
+
+
+def _encodable(char: str) -> bool:
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True

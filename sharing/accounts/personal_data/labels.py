@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
+from sharing.accounts.audit import event_details
 from sharing.accounts.labels import role_labels
 from sharing.accounts.mail_preferences.rules import mail_kinds
 from sharing.accounts.models import Role
 from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
-from sharing.events import event_label, subject_label
+from sharing.events import DomainEvent, event_label, subject_label
 
 PART_LABELS = {"actor": _l("You did it"), "subject": _l("It concerned you")}
 ATTEMPT_LABELS = {"login": _l("A failed login"), "reset": _l("A request for a new password")}
 
 
-def _message(record: dict[str, object]) -> str:
+def _message(session: Session, record: dict[str, object]) -> str:
     """A notification in the reader's language, as the notifications page shows it."""
     message, params = str(record.get("message", "")), record.get("params")
     try:
@@ -25,22 +29,30 @@ def _message(record: dict[str, object]) -> str:
         return _(message)
 
 
-def _kind(record: dict[str, object]) -> str:
+def _kind(session: Session, record: dict[str, object]) -> str:
     labels = {kind.name: kind.label for kind in mail_kinds()}
     return str(labels.get(str(record.get("kind")), record.get("kind")))
 
 
-def _event(record: dict[str, object]) -> str:
+def _event(session: Session, record: dict[str, object]) -> str:
     label = event_label(str(record.get("event")))
     return str(label.label) if label else str(record.get("event"))
 
 
-def _subject(record: dict[str, object]) -> str:
+def _subject(session: Session, record: dict[str, object]) -> str:
     label = subject_label(str(record.get("subject_type")))
     return str(label.label) if label else str(record.get("subject_type"))
 
 
-def _roles(record: dict[str, object]) -> str:
+def _details(session: Session, record: dict[str, Any]) -> str:
+    """An entry's payload as the audit trail says it, one "what: how" a line."""
+    event = DomainEvent(name=str(record.get("event")), occurred_at=record["occurred_at"],
+                        subject_type=str(record.get("subject_type")), subject_id=record.get("subject_id"),
+                        payload=record.get("payload") or {})
+    return "\n".join(f"{what}: {how}" for what, how in event_details(session, event))
+
+
+def _roles(session: Session, record: dict[str, object]) -> str:
     roles = record.get("roles")
     return ", ".join(role_labels(Role(role) for role in roles if role in set(Role))) if isinstance(roles, list) else ""
 
@@ -73,7 +85,7 @@ SECTIONS = {
     "audit_entries": Section(_l("Audit trail entries about you"), {
         "occurred_at": _l("When"), "event": _l("What happened"), "role": _l("Your part"),
         "subject_type": _l("Concerning"), "subject_id": _l("Number"), "payload": _l("Details")},
-        {"event": _event, "role": labelled("role", PART_LABELS), "subject_type": _subject}),
+        {"event": _event, "role": labelled("role", PART_LABELS), "subject_type": _subject, "payload": _details}),
 }
 
 

@@ -65,6 +65,11 @@ class Erase(Protocol):
     def __call__(self, session: Session, *, user_id: int, by: Actor, now: datetime) -> None: ...
 
 
+# How one field of a record reads in the reader's language, given the session to name what
+# the record holds by id ("" if there is nothing to say).
+Readable = Callable[[Session, dict[str, Any]], str]
+
+
 @dataclass(frozen=True)
 class Section:
     """How one section of an extract reads: a title and its fields' labels (lazy translations:
@@ -73,7 +78,18 @@ class Section:
 
     title: object
     fields: Mapping[str, object]
-    readable: Mapping[str, Callable[[dict[str, Any]], str]] = field(default_factory=dict)
+    readable: Mapping[str, Readable] = field(default_factory=dict)
+
+    def in_words(self, session: Session, record: dict[str, Any]) -> dict[str, str]:
+        """The record's fields that read otherwise than stored, in words. A value the words do
+        not fit (a record of an older version, say) is left as stored, never an error."""
+        words = {}
+        for name, readable in self.readable.items():
+            try:
+                words[name] = readable(session, record)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                continue
+        return {name: text for name, text in words.items() if text}
 
 
 @dataclass(frozen=True)
@@ -98,9 +114,9 @@ def contributions() -> list[Contribution]:
     return list(_contributions.values())
 
 
-def labelled(name: str, labels: Mapping[Any, object]) -> Callable[[dict[str, Any]], str]:
+def labelled(name: str, labels: Mapping[Any, object]) -> Readable:
     """How a code reads (a status, a kind): its label, or the code itself if it has none."""
-    def readable(record: dict[str, Any]) -> str:
+    def readable(session: Session, record: dict[str, Any]) -> str:
         value = record.get(name)
         return str(labels.get(value, value)) if value is not None else ""
     return readable
@@ -134,11 +150,24 @@ def extract(session: Session, *, user_id: int, now: datetime) -> PersonalData:
     return PersonalData(user_id=user_id, made_at=now, parts=parts)
 
 
-def as_json(data: PersonalData) -> dict[str, Any]:
-    """The extract as JSON values: sections by name, times as ISO 8601 in UTC."""
+def as_json(session: Session, data: PersonalData) -> dict[str, Any]:
+    """The extract as JSON values: sections by name, times as ISO 8601 in UTC. A field that
+    reads otherwise than stored (a status, a notification) is in words, in the reader's
+    language, and its stored value beside it as ``<field>_code``, for a machine."""
     return {"user_id": data.user_id, "made_at": _plain(data.made_at), "truncated": data.truncated,
             "max_records_per_section": ROWS_MAX,
-            "sections": {name: _plain(records) for _, sections in data.parts for name, records in sections.items()}}
+            "sections": {name: [_plain(_worded(contribution.sections[name].in_words(session, record), record))
+                                for record in records]
+                         for contribution, sections in data.parts for name, records in sections.items()}}
+
+
+def _worded(words: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
+    worded = {}
+    for name, value in record.items():
+        worded[name] = words.get(name, value)
+        if name in words and value is not None:
+            worded[f"{name}_code"] = value
+    return worded | {name: text for name, text in words.items() if name not in record}
 
 
 def _plain(value: Any) -> Any:

@@ -52,7 +52,7 @@ def download_json() -> Response:
     """Everything the service keeps about the signed-in user, as JSON (theirs only: by their id)."""
     data = personal_data.extract(db_session, user_id=current_user.id, now=utcnow())
     security_log.info("personal data extracted (json): user %s", current_user.id)
-    body = json.dumps(personal_data.as_json(data), ensure_ascii=False, indent=2)
+    body = json.dumps(personal_data.as_json(db_session, data), ensure_ascii=False, indent=2)
     return _download(body.encode("utf-8"), "application/json", "json")
 
 
@@ -78,16 +78,8 @@ def download_pdf() -> Response:
 
 
 def _readable(section: personal_data.Section, record: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = []
-    for name, label in section.fields.items():
-        shown = None
-        if name in section.readable:
-            try:
-                shown = section.readable[name](record)
-            except (KeyError, TypeError, ValueError):
-                shown = None
-        rows.append((str(label), shown or _value(record.get(name))))
-    return rows
+    words = section.in_words(db_session, record)
+    return [(str(label), words.get(name) or _value(record.get(name))) for name, label in section.fields.items()]
 
 
 def _value(value: Any) -> str:

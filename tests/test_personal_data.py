@@ -269,11 +269,14 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
     payload's JSON, no message's placeholders; the codes stay beside the words, for a machine."""
     auth.login(world.manager)
     borrowed = world.requests["borrowed"]
+    chairs = db.scalars(select(Listing.id).where(Listing.title == "Konferensstolar")).one()
     for language, asked, approved, details in (
             ("sv", f"Fritid ({NAME}) ber om 1 av ”Bord”.", "Förfrågan godkändes",
-             ["Slag: Lån", "Antal: 4", "Status: Väntar på beslut -> Godkänd"]),
+             [f"Annons: ”Konferensstolar”, annons {chairs}", "Slag: Lån", "Antal: 4",
+              "Status: Väntar på beslut -> Godkänd"]),
             ("en", f"Fritid ({NAME}) asks for 1 of “Bord”.", "The request was approved",
-             ["Kind: Loan", "Pieces: 4", "Status: Requested -> Approved"])):
+             [f"Listing: “Konferensstolar”, listing {chairs}", "Kind: Loan", "Pieces: 4",
+              "Status: Requested -> Approved"])):
         client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
         sections = client.get("/account/personal-data.json").get_json()["sections"]
         notes = sections["notifications"]
@@ -282,7 +285,7 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
         entries = sections["audit_entries"]
         entry = next(e for e in entries if e["event_code"] == "loans.request.approved" and e["subject_id"] == borrowed)
         assert entry["event"] == approved and entry["payload_code"]["kind"] == "borrow"
-        assert [line.replace("→", "->") for line in entry["payload"].splitlines()[1:]] == details
+        assert [line.replace("→", "->") for line in entry["payload"].splitlines()] == details
         assert not [e for e in entries if isinstance(e["payload"], dict) and e["payload"]]  # each one in words
 
         shown = pdf_text(client.get("/account/personal-data.pdf").data).replace("- >", "->")  # ">": a run of its own

@@ -21,6 +21,7 @@ from sharing.catalog.categories.labels import CO2E_KIND_LABELS, FIGURE_LABELS, K
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import category_name
 from sharing.catalog.listings.labels import CONDITION_LABELS, FIELD_LABELS, STATUS_LABELS, VISIBILITY_LABELS
+from sharing.catalog.listings.models import Listing
 from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.events import DomainEvent, describe, describe_subject
 
@@ -80,12 +81,21 @@ def _value(session: Session, event: DomainEvent, field: str, value: Any) -> str:
     return str(value)
 
 
+def listing_named(session: Session, listing_id: object) -> str:
+    """A listing an event's payload holds by id, as people know it: its title with its number
+    (the number alone if it is gone)."""
+    listing = session.get(Listing, listing_id) if isinstance(listing_id, int) else None
+    if listing is None:
+        return _("listing %(id)s", id=listing_id)
+    return _("“%(title)s”, listing %(id)s", title=listing.title, id=listing_id)
+
+
 def _saved(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     payload = event.payload
     if payload.get("created"):
         shown = [(_("New listing"), str(STATUS_LABELS.get(payload.get("status", ""), payload.get("status"))))]
         if payload.get("copied_from"):
-            shown.append((_("Copied from"), _("listing %(id)s", id=payload["copied_from"])))
+            shown.append((_("Copied from"), listing_named(session, payload["copied_from"])))
         return shown
     return [(str(FIELD_LABELS.get(field, field)),
              CHANGE.format(_value(session, event, field, before), _value(session, event, field, after)))
@@ -120,8 +130,8 @@ def _matched(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
 def _transferred(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     payload = event.payload
     return [(_("Pieces"), str(payload["quantity"])),
-            (_("From listing"), _("listing %(id)s", id=payload["from_listing_id"])),
-            (_("To listing"), _("listing %(id)s", id=payload["to_listing_id"]))]
+            (_("From listing"), listing_named(session, payload["from_listing_id"])),
+            (_("To listing"), listing_named(session, payload["to_listing_id"]))]
 
 
 def _proposal(session: Session, event: DomainEvent) -> list[tuple[str, str]]:

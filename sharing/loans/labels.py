@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts.personal_data.rules import Section, labelled
+from sharing.catalog.labels import listing_named
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.loans import events
 from sharing.loans.queue.models import QueueStatus
@@ -40,7 +41,7 @@ def _request(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     payload = event.payload
     kinds: dict[str, object] = {kind.value: label for kind, label in KIND_LABELS.items()}
     statuses: dict[str, object] = {status.value: label for status, label in REQUEST_STATUS_LABELS.items()}
-    shown = [(_("Listing"), _("listing %(id)s", id=payload.get("listing_id"))),
+    shown = [(_("Listing"), listing_named(session, payload.get("listing_id"))),
              (_("Kind"), str(kinds.get(str(payload.get("kind")), payload.get("kind")))),
              (_("Pieces"), str(payload.get("quantity", "")))]
     if payload.get("from") in statuses:
@@ -54,7 +55,7 @@ def _request(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
 
 
 def _queued(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
-    return [(_("Listing"), _("listing %(id)s", id=event.payload.get("listing_id"))),
+    return [(_("Listing"), listing_named(session, event.payload.get("listing_id"))),
             (_("Pieces"), str(event.payload.get("quantity", "")))]
 
 

@@ -109,6 +109,9 @@ def test_first_sign_in_makes_the_account_with_the_mapped_roles_and_unit(client, 
     assert db.scalar(select(SsoIdentity).where(col(SsoIdentity.user_id) == user.id)).subject == (
         idp.people["anna"].claims["sub"])
     assert len(events(db, "accounts.sso.account_created")) == 1
+    entries = client.get("/account/personal-data.json").get_json()["sections"]["audit_entries"]
+    assert [e["payload"] for e in entries if e["event_code"] == "accounts.sso.account_created"] == [
+        "Roller: Medarbetare, Lokalförvaltare"]  # the roles she got, in words
 
 
 def test_later_sign_ins_update_the_name_and_the_mapped_roles_only(client, db, factory, skurup, idp):

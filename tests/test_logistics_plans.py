@@ -306,6 +306,26 @@ def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, fact
     assert not [n.message for n in told if "no longer needed" in n.message]
 
 
+def test_the_driver_s_register_extract_says_the_stops_they_reported_in_words(app, client, auth, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    request = approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    (pickup, _, _), (delivery, _, _) = plans.route_view(db, route).stops[:2]
+    with app.app_context():
+        driving.report_done(db, pickup, by=driver, now=on_the_day(w))
+        db.commit()
+        driving.report_failed(db, db.get(PlannedStop, delivery.id), reason=FailureReason.NOBODY_THERE, note="",
+                              by=driver, now=on_the_day(w, 10))
+        db.commit()
+    goods = jobs_of(db, request)["delivery"].goods
+    auth.login(driver)
+    stops = client.get("/account/personal-data.json").get_json()["sections"]["route_stops"]
+    assert [(s["goods"], s["action"], s["action_code"], s["status"], s["failure_reason"]) for s in stops] == [
+        (goods, "Lämna", "delivery", "Misslyckat", "Ingen på plats"), (goods, "Hämta", "pickup", "Klar", None)]
+
+
 def test_stops_are_reported_on_the_routes_day_and_a_delivery_after_its_pickup(app, db, factory, w):
     driver = factory.user(w["ystad"], Role.DRIVER)
     vehicle(db, w)

@@ -244,7 +244,11 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
                                                                                f"Ring {NAME} vid grinden")]
     assert sections["reuse_corrections"] == []  # the officer's, not hers
     assert sections["figure_proposals"] == []  # the officer's too
-    assert [r["municipality"] for r in sections["report_subscription"]] == ["Skurup"]
+    assert [(r["municipality"], r["category_ids"]) for r in sections["report_subscription"]] == [
+        ("Skurup", "Skrivbord")]  # by name, in her language
+    made = next(e for e in sections["audit_entries"] if e["event_code"] == "accounts.recovery_codes.made")
+    assert (made["event"], made["payload"], made["payload_code"]) == (
+        "Återställningskoder skapades", "Återställningskoder kvar: 10", {"codes": 10})
     assert sections["route_stops"] == []
     assert len(sections["calendar_feed"]) == 1
     assert {"loans.request.approved", "accounts.recovery_codes.made"} <= {
@@ -270,15 +274,19 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
     auth.login(world.manager)
     borrowed = world.requests["borrowed"]
     chairs = db.scalars(select(Listing.id).where(Listing.title == "Konferensstolar")).one()
-    for language, asked, approved, details in (
-            ("sv", f"Fritid ({NAME}) ber om 1 av ”Bord”.", "Förfrågan godkändes",
+    first = today_in_sweden(NOW - timedelta(days=121))
+    days = f"{first} {{}} {first + timedelta(days=120)}"  # its last day, not the midnight after
+    for language, named, asked, approved, details, period in (
+            ("sv", "Svenska", f"Fritid ({NAME}) ber om 1 av ”Bord”.", "Förfrågan godkändes",
              [f"Annons: ”Konferensstolar”, annons {chairs}", "Slag: Lån", "Antal: 4",
-              "Status: Väntar på beslut -> Godkänd"]),
-            ("en", f"Fritid ({NAME}) asks for 1 of “Bord”.", "The request was approved",
+              "Status: Väntar på beslut -> Godkänd"], days.format("till")),
+            ("en", "English", f"Fritid ({NAME}) asks for 1 of “Bord”.", "The request was approved",
              [f"Listing: “Konferensstolar”, listing {chairs}", "Kind: Loan", "Pieces: 4",
-              "Status: Requested -> Approved"])):
+              "Status: Requested -> Approved"], days.format("to"))):
         client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
         sections = client.get("/account/personal-data.json").get_json()["sections"]
+        assert (sections["account"][0]["language"], sections["account"][0]["language_code"]) == (named, language)
+        assert {r["id"]: r["period"] for r in sections["requests"]}[borrowed] == period
         notes = sections["notifications"]
         assert asked in [note["message"] for note in notes]
         assert all("%(" not in note["message"] for note in notes)
@@ -290,6 +298,7 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
 
         shown = pdf_text(client.get("/account/personal-data.pdf").data).replace("- >", "->")  # ">": a run of its own
         assert asked in shown and approved in shown and all(line in shown for line in details)
+        assert f" {named} " in shown and period in shown
         assert "%(" not in shown and "listing_id" not in shown and '{"' not in shown
 
 

@@ -82,6 +82,11 @@ def _roles_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]
     return _account(session, event) + [(_("Roles"), f"{before} → {after}")]
 
 
+def _codes_left(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    left = event.payload.get("left", event.payload.get("codes"))
+    return [(_("Recovery codes left"), str(left))] if isinstance(left, int) else []
+
+
 ACCOUNT_GROUP = _l("Accounts")
 ACCOUNT_EVENTS = {
     organisation.USER_INVITED: _l("A person was invited"),
@@ -104,7 +109,17 @@ ACCOUNT_DETAILS: dict[str, Details] = {
     organisation.USER_REACTIVATED: _account,
     organisation.USER_LOGGED_OUT: _account,
     mfa.TWO_STEP_RESET: _account,
+    mfa.RECOVERY_CODES_MADE: _codes_left,
+    mfa.RECOVERY_CODE_USED: _codes_left,
 }
+
+
+def roles_held(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    """The roles an event's payload says the user held (at a sign-in), by their labels."""
+    roles = event.payload.get("roles")
+    if not isinstance(roles, list):
+        return []
+    return [(_("Roles"), ", ".join(role_labels(Role(role) for role in roles if role in set(Role))))]
 
 
 def describe_events() -> None:

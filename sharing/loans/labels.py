@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +14,7 @@ from sharing.catalog.labels import listing_named
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.loans import events
 from sharing.loans.queue.models import QueueStatus
-from sharing.loans.requests.labels import KIND_LABELS, REQUEST_STATUS_LABELS
+from sharing.loans.requests.labels import KIND_LABELS, REQUEST_STATUS_LABELS, period_between
 
 GROUP = _l("Loans")
 EVENT_LABELS = {
@@ -84,15 +86,20 @@ def _parts(session: Session, record: dict[str, object]) -> str:
     return ", ".join(str(PART_LABELS.get(str(part), part)) for part in parts) if isinstance(parts, list) else ""
 
 
+def _period(session: Session, record: dict[str, Any]) -> str:
+    """Its days as the request's page says them: its last day, not the midnight after."""
+    return period_between(record["starts_at"], record["ends_at"])
+
+
 PERSONAL_DATA = {
     "requests": Section(_l("Requests you made or took a step of"), {
         "id": _l("Number"), "kind": _l("Kind"), "status": _l("Status"), "listing": _l("Listing"),
-        "quantity": _l("Pieces"), "your_part": _l("Your part"), "starts_at": _l("From"), "ends_at": _l("Until"),
+        "quantity": _l("Pieces"), "your_part": _l("Your part"), "period": _l("When"),
         "created_at": _l("Asked"), "decided_at": _l("Decided"), "decline_reason": _l("Reason for declining"),
         "handed_over_at": _l("Handed over"), "returned_at": _l("Returned"),
         "return_remarks": _l("Remarks at the return"), "return_damage": _l("Damage noted"), "closed_at": _l("Closed")},
         {"kind": labelled("kind", KIND_LABELS), "status": labelled("status", REQUEST_STATUS_LABELS),
-         "your_part": _parts}),
+         "your_part": _parts, "period": _period}),
     "request_messages": Section(_l("Messages you wrote in requests"), {
         "request_id": _l("Request"), "created_at": _l("Written"), "body": _l("Message")}),
     "queue_places": Section(_l("Your queue places"), {

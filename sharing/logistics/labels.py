@@ -13,9 +13,9 @@ from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.logistics import events
 from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
-from sharing.logistics.planning.problem import UnservedReason
+from sharing.logistics.planning.problem import StopAction, UnservedReason
 from sharing.logistics.plans import driving
-from sharing.logistics.plans.models import FailureReason, PlanStatus
+from sharing.logistics.plans.models import FailureReason, PlanStatus, StopStatus
 from sharing.logistics.vehicles.models import FuelKind
 
 UNSERVED_LABELS = {
@@ -31,6 +31,9 @@ FAILURE_LABELS = {
     FailureReason.WRONG_ADDRESS: _l("Wrong address"),
     FailureReason.OTHER: _l("Other"),
 }
+# A stop as the driver's route says it.
+STOP_ACTION_LABELS = {StopAction.PICKUP: _l("Pick up"), StopAction.DELIVERY: _l("Deliver")}
+STOP_STATUS_LABELS = {StopStatus.DONE: _l("Done"), StopStatus.FAILED: _l("Failed")}
 PLAN_STATUS_LABELS = {
     PlanStatus.QUEUED: _l("Waiting to be planned"),
     PlanStatus.RUNNING: _l("Planning"),
@@ -146,7 +149,8 @@ PERSONAL_DATA = {
         "quantity": _l("Pieces"), "day": _l("Day"), "notes": _l("Notes for the driver"), "created_at": _l("Created")},
         {"kind": labelled("kind", JOB_KIND_LABELS), "status": labelled("status", JOB_STATUS_LABELS)}),
     "route_stops": Section(_l("Stops you reported as a driver"), {
-        "job_id": _l("Transport job"), "action": _l("Stop"), "status": _l("Status"),
+        "job_id": _l("Transport job"), "goods": _l("What is carried"), "action": _l("Stop"), "status": _l("Status"),
         "failure_reason": _l("Why it was not done"), "failure_note": _l("Note"), "done_at": _l("Reported")},
-        {"failure_reason": labelled("failure_reason", FAILURE_LABELS)}),
+        {"action": labelled("action", STOP_ACTION_LABELS), "status": labelled("status", STOP_STATUS_LABELS),
+         "failure_reason": labelled("failure_reason", FAILURE_LABELS)}),
 }

@@ -22,14 +22,15 @@ from sharing.logistics.plans.models import PlannedStop
 def extract(session: Session, *, user_id: int) -> dict[str, Records]:
     jobs = session.scalars(bounded(select(TransportJob).where(col(TransportJob.created_by_id) == user_id)
                                    .order_by(col(TransportJob.created_at).desc())))
-    stops = session.scalars(bounded(select(PlannedStop).where(col(PlannedStop.done_by_id) == user_id)
-                                    .order_by(col(PlannedStop.done_at).desc())))
+    stops = session.execute(bounded(
+        select(PlannedStop, col(TransportJob.goods)).join(TransportJob, col(TransportJob.id) == PlannedStop.job_id)
+        .where(col(PlannedStop.done_by_id) == user_id).order_by(col(PlannedStop.done_at).desc())))
     return {"transport_jobs": [{"id": job.id, "kind": job.kind, "status": job.status, "goods": job.goods,
                                 "quantity": job.quantity, "day": job.day, "notes": job.notes,
                                 "created_at": job.created_at} for job in jobs],
-            "route_stops": [{"job_id": stop.job_id, "action": stop.action, "status": stop.status,
+            "route_stops": [{"job_id": stop.job_id, "goods": goods, "action": stop.action, "status": stop.status,
                              "failure_reason": stop.failure_reason, "failure_note": stop.failure_note,
-                             "done_at": stop.done_at} for stop in stops]}
+                             "done_at": stop.done_at} for stop, goods in stops]}
 
 
 def erase(session: Session, *, user_id: int, by: Actor, now: datetime) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from sharing.accounts import audit
 from sharing.accounts.personal_data.rules import Section, labelled
-from sharing.events import DomainEvent, event_label, subject_label
+from sharing.catalog.categories.models import Category
+from sharing.catalog.categories.rules import category_name
+from sharing.events import DomainEvent, subject_label
 from sharing.exports import safe_cell
 from sharing.reports.exports.rules import COLUMNS
 from sharing.reports.ledger.models import EntryKind, FactorKind
@@ -53,15 +59,8 @@ def shown_source(source: str) -> str:
 
 def event_details(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     """What the event's payload says, as its domain describes it (``events.describe``), in the
-    reader's language: never the payload as it is stored. A description that fails on an odd
-    payload (an older version of the domain, say) shows nothing."""
-    label = event_label(event.name)
-    if label is None or label.details is None:
-        return []
-    try:
-        return [(str(what), str(how)) for what, how in label.details(session, event)]
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        return []
+    reader's language, as the audit trail says it: never the payload as it is stored."""
+    return audit.event_details(session, event)
 
 
 def event_subject(event: DomainEvent) -> str:
@@ -90,10 +89,19 @@ def month_name(month: int, locale: str) -> str:
     return format_date(date(month // 100, month % 100, 1), "LLLL y", locale=locale)
 
 
+def _categories(session: Session, record: dict[str, Any]) -> str:
+    """The report's categories by their names (none chosen: all of them)."""
+    ids = [int(n) for n in str(record.get("category_ids") or "").split(",") if n.strip().isdigit()]
+    if not ids:
+        return _("All categories")
+    found = (session.get(Category, id_) for id_ in ids)
+    return ", ".join(category_name(category, str(get_locale())) for category in found if category is not None)
+
+
 PERSONAL_DATA = {
     "report_subscription": Section(_l("Your monthly report by e-mail"), {
-        "municipality": _l("Municipality"), "category_ids": _l("Category numbers"),
-        "created_at": _l("Created"), "updated_at": _l("Changed")}),
+        "municipality": _l("Municipality"), "category_ids": _l("Categories"),
+        "created_at": _l("Created"), "updated_at": _l("Changed")}, {"category_ids": _categories}),
     "reuse_corrections": Section(_l("Corrections of the reuse statistics you made"), {
         "id": _l("Number"), "reverses": _l("Reverses entry"), "kind": _l("Kind"), "day": _l("Day"),
         "reason": _l("Why"), "created_at": _l("Created")}, {"kind": labelled("kind", ENTRY_KIND_LABELS)}),

@@ -15,6 +15,7 @@ from sharing.accounts.models import Role
 from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
 from sharing.events import DomainEvent, event_label, subject_label
+from sharing.web.i18n import LANGUAGE_NAMES
 
 PART_LABELS = {"actor": _l("You did it"), "subject": _l("It concerned you")}
 ATTEMPT_LABELS = {"login": _l("A failed login"), "reset": _l("A request for a new password")}
@@ -62,7 +63,8 @@ SECTIONS = {
         "name": _l("Name"), "email": _l("E-mail address"), "municipality": _l("Municipality"), "unit": _l("Unit"),
         "roles": _l("Roles"), "language": _l("Language"), "active": _l("Active"), "created_at": _l("Created"),
         "last_login_at": _l("Last logged in"), "two_step": _l("Two-step verification"),
-        "recovery_codes_left": _l("Recovery codes left")}, {"roles": _roles}),
+        "recovery_codes_left": _l("Recovery codes left")},
+        {"roles": _roles, "language": labelled("language", LANGUAGE_NAMES)}),
     "sessions": Section(_l("Where you are or were logged in"), {
         "created_at": _l("Logged in"), "last_seen_at": _l("Last active"), "ended_at": _l("Ended"),
         "user_agent": _l("Browser")}),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
-from sharing.events import describe, describe_subject
+from sharing.accounts.labels import roles_held
+from sharing.events import DomainEvent, describe, describe_subject
 
 GROUP = _l("Sign-in")
 EVENTS = {
@@ -16,8 +19,20 @@ EVENTS = {
 }
 
 
+def _configured(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    payload = event.payload
+    return [(_("Issuer"), str(payload.get("issuer", ""))),
+            (_("Sign-in with the municipality's account is on"), _("Yes") if payload.get("enabled") else _("No")),
+            (_("The municipality's people may also log in with a password"),
+             _("Yes") if payload.get("password_login") else _("No"))]
+
+
+DETAILS = {"accounts.sso.configured": _configured, "accounts.sso.account_created": roles_held,
+           "accounts.sso.account_linked": roles_held, "accounts.sso.signed_in": roles_held}
+
+
 def describe_events() -> None:
     for name, label in EVENTS.items():
-        describe(name, label, group=GROUP)
+        describe(name, label, group=GROUP, details=DETAILS.get(name))
     describe_subject("sso_provider", _l("Identity provider"))
     describe_subject("user", _l("User"))

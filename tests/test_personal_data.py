@@ -235,8 +235,8 @@ def test_the_extract_holds_her_data_and_no_one_else_s(client, auth, world, db):
     assert requests[world.requests["borrowed"]]["your_part_code"] == ["requester"]
     assert requests[world.requests["given"]]["your_part_code"] == ["decided", "handed_over"]
     assert requests[world.requests["borrowed"]]["return_remarks"] == f"Lämnades av {NAME}"
-    assert {m["body"] for m in sections["request_messages"]} == {
-        f"Till aulan. Hälsningar {NAME}", "Hyllan står i förrådet, ring 0701-234567"}
+    assert {(m["listing"], m["body"]) for m in sections["request_messages"]} == {
+        ("Konferensstolar", f"Till aulan. Hälsningar {NAME}"), ("Bokhylla", "Hyllan står i förrådet, ring 0701-234567")}
     assert {row["title"] for row in sections["listings_as_contact"]} == {"Bokhylla", "Projektor"}
     assert [w["words"] for w in sections["wanted_items"]] == ["whiteboard"]
     assert [q["listing"] for q in sections["queue_places"]] == ["Bord"]

@@ -101,7 +101,7 @@ PERSONAL_DATA = {
         {"kind": labelled("kind", KIND_LABELS), "status": labelled("status", REQUEST_STATUS_LABELS),
          "your_part": _parts, "period": _period}),
     "request_messages": Section(_l("Messages you wrote in requests"), {
-        "request_id": _l("Request"), "created_at": _l("Written"), "body": _l("Message")}),
+        "request_id": _l("Request"), "listing": _l("Listing"), "created_at": _l("Written"), "body": _l("Message")}),
     "queue_places": Section(_l("Your queue places"), {
         "listing": _l("Listing"), "quantity": _l("Pieces"), "first_day": _l("First day"), "last_day": _l("Last day"),
         "status": _l("Status"), "created_at": _l("Joined"), "told_at": _l("Told"), "left_at": _l("Left")},

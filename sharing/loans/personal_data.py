@@ -36,8 +36,10 @@ def extract(session: Session, *, user_id: int) -> dict[str, Records]:
         select(LoanRequest, col(Listing.title)).join(Listing, col(Listing.id) == LoanRequest.listing_id)
         .where(or_(*(col(getattr(LoanRequest, column)) == user_id for column in PARTS.values())))
         .order_by(col(LoanRequest.created_at).desc(), col(LoanRequest.id).desc())))
-    messages = session.scalars(bounded(select(RequestMessage).where(col(RequestMessage.author_id) == user_id)
-                                       .order_by(col(RequestMessage.created_at).desc())))
+    messages = session.execute(bounded(
+        select(RequestMessage, col(Listing.title)).join(LoanRequest, col(LoanRequest.id) == RequestMessage.request_id)
+        .join(Listing, col(Listing.id) == LoanRequest.listing_id).where(col(RequestMessage.author_id) == user_id)
+        .order_by(col(RequestMessage.created_at).desc())))
     places = session.execute(bounded(
         select(QueueEntry, col(Listing.title)).join(Listing, col(Listing.id) == QueueEntry.listing_id)
         .where(col(QueueEntry.user_id) == user_id).order_by(col(QueueEntry.created_at).desc())))
@@ -50,8 +52,8 @@ def extract(session: Session, *, user_id: int) -> dict[str, Records]:
             "decline_reason": r.decline_reason, "handed_over_at": r.handed_over_at, "returned_at": r.returned_at,
             "return_remarks": r.return_remarks, "return_damage": r.return_damage, "closed_at": r.closed_at,
         } for r, title in requests],
-        "request_messages": [{"request_id": m.request_id, "created_at": m.created_at, "body": m.body}
-                             for m in messages],
+        "request_messages": [{"request_id": m.request_id, "listing": title, "created_at": m.created_at,
+                              "body": m.body} for m, title in messages],
         "queue_places": [{"listing": title, "quantity": e.quantity, "first_day": e.first_day,
                           "last_day": e.last_day, "status": e.status, "created_at": e.created_at,
                           "told_at": e.told_at, "left_at": e.left_at} for e, title in places],

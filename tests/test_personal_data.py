@@ -290,6 +290,8 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
         notes = sections["notifications"]
         assert asked in [note["message"] for note in notes]
         assert all("%(" not in note["message"] for note in notes)
+        link = f"http://delning.test/loans/{world.requests['booked']}"  # to open from the file, not a path
+        assert (link, f"/loans/{world.requests['booked']}") in [(note["url"], note.get("url_code")) for note in notes]
         entries = sections["audit_entries"]
         entry = next(e for e in entries if e["event_code"] == "loans.request.approved" and e["subject_id"] == borrowed)
         assert entry["event"] == approved and entry["payload_code"]["kind"] == "borrow"
@@ -298,7 +300,7 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
 
         shown = pdf_text(client.get("/account/personal-data.pdf").data).replace("- >", "->")  # ">": a run of its own
         assert asked in shown and approved in shown and all(line in shown for line in details)
-        assert f" {named} " in shown and period in shown
+        assert f" {named} " in shown and period in shown and link in shown
         assert "%(" not in shown and "listing_id" not in shown and '{"' not in shown
 
 

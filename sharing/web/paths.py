@@ -22,3 +22,10 @@ def external_url(endpoint: str, **values: Any) -> str:
     base = urlsplit(current_app.config["SHARING_BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def external_address(path: str) -> str:
+    """A path within the service (as ``path_for`` gives it, the base's prefix included) as an
+    absolute address under SHARING_BASE_URL: for a reader outside the service."""
+    base = urlsplit(current_app.config["SHARING_BASE_URL"])
+    return f"{base.scheme or 'https'}://{base.netloc}{path}"

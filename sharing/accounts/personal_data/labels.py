@@ -16,6 +16,7 @@ from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
 from sharing.events import DomainEvent, event_label, subject_label
 from sharing.web.i18n import LANGUAGE_NAMES
+from sharing.web.paths import external_address
 
 PART_LABELS = {"actor": _l("You did it"), "subject": _l("It concerned you")}
 ATTEMPT_LABELS = {"login": _l("A failed login"), "reset": _l("A request for a new password")}
@@ -28,6 +29,12 @@ def _message(session: Session, record: dict[str, object]) -> str:
         return _(message, **params) if isinstance(params, dict) else _(message)
     except (KeyError, TypeError, ValueError):
         return _(message)
+
+
+def _link(session: Session, record: dict[str, object]) -> str:
+    """A notification's link (a path within the service) as an address to open from the extract."""
+    path = str(record.get("url") or "")
+    return external_address(path) if path.startswith("/") else ""
 
 
 def _kind(session: Session, record: dict[str, object]) -> str:
@@ -70,7 +77,7 @@ SECTIONS = {
         "user_agent": _l("Browser")}),
     "notifications": Section(_l("Notifications"), {
         "created_at": _l("Sent"), "read_at": _l("Read"), "message": _l("Message"), "url": _l("Link")},
-        {"message": _message}),
+        {"message": _message, "url": _link}),
     "mail_preferences": Section(_l("E-mail notifications"), {"kind": _l("Kind"), "mailed": _l("By e-mail")},
                                 {"kind": _kind}),
     "api_tokens": Section(_l("API tokens"), {

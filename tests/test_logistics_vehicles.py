@@ -13,6 +13,7 @@ from sharing.logistics.coordination import rules as coordination
 from sharing.logistics.vehicles import factors
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind
+from tests.conftest import csrf_token
 from tests.logistics import build, vehicle
 
 
@@ -69,6 +70,20 @@ def test_changing_the_fuel_changes_a_published_figure_but_never_one_of_the_vehic
     assert (van.fuel, van.co2e_kg_per_km, van.co2e_source) == ("diesel", 0.01, "Vår egen mätning")
     changed = events_of(db, subject_type=events.VEHICLE_SUBJECT, subject_id=van.id)[-1]
     assert changed.payload["changes"] == {"fuel": ["electricity", "diesel"]}
+
+
+def test_what_was_changed_of_a_vehicle_reads_by_its_form_s_names(client, auth, db, w):
+    van = vehicle(db, w)
+    details = vehicles.details_of(van)
+    details.name, details.payload_kg = "Lilla bussen", 450
+    vehicles.save_vehicle(db, details=details, by=w["ystad_coordinator"], now=utcnow(), vehicle=van)
+    db.commit()
+    auth.login(w["ystad_coordinator"])  # in the audit trail's words, as in the register extract
+    for language, changed in (("sv", "Ändrad: Namn, Lastförmåga (kg)"), ("en", "Changed: Name, Payload (kg)")):
+        client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
+        entries = client.get("/account/personal-data.json").get_json()["sections"]["audit_entries"]
+        [saved] = [e for e in entries if e["event_code"] == events.VEHICLE_SAVED and not e["payload_code"]["created"]]
+        assert saved["payload"].splitlines()[-1] == changed
 
 
 @pytest.mark.parametrize(("overrides", "field"), [

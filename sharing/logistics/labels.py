@@ -71,6 +71,17 @@ FUEL_LABELS = {
 }
 
 
+# A vehicle's fields as its form names them, for what a saved vehicle's event says was changed.
+VEHICLE_FIELD_LABELS = {
+    "name": _l("Name"), "registration": _l("Registration number"),
+    "shared": _l("Shared with the partner municipalities"), "volume_m3": _l("Load volume (m³)"),
+    "payload_kg": _l("Payload (kg)"), "depot_site_id": _l("Depot"),
+    "shift_start": _l("Shift starts"), "shift_end": _l("Shift ends"), "cost_per_km": _l("Cost per km (kr)"),
+    "fuel": _l("Runs on"), "co2e_kg_per_km": _l("CO2e per km (kg)"), "co2e_source": _l("Source of the CO2e figure"),
+    "active": _l("In use"),
+}
+
+
 def seconds_clock(seconds: int) -> str:
     """Seconds from midnight as a time of day: 27000 -> 07:30."""
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
@@ -118,7 +129,7 @@ def _vehicle(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     shown = [(_("Vehicle"), str(event.payload.get("name", "")))]
     changes = event.payload.get("changes") or {}
     if changes:
-        shown.append((_("Changed"), ", ".join(sorted(changes))))
+        shown.append((_("Changed"), ", ".join(str(VEHICLE_FIELD_LABELS.get(name, name)) for name in changes)))
     return shown
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from sharing.accounts import audit
 from sharing.accounts.models import Notification, Role
 from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
@@ -70,6 +71,9 @@ def test_an_approved_loan_with_transport_gets_its_delivery_and_its_return(app, d
         assert (job.listing_id, job.changed_after_planning, job.created_by_id) == (w["chairs"].id, False, None)
         assert [e.name for e in events_of(db, subject_type=events.JOB_SUBJECT, subject_id=job.id)] == [
             events.JOB_CREATED]
+    with app.test_request_context(headers={"Accept-Language": "sv"}):  # as the audit trail says it
+        [made] = events_of(db, subject_type=events.JOB_SUBJECT, subject_id=delivery.id)
+        assert ("Last", "1\u00a0200 liter, 22 kg") in audit.event_details(db, made)
 
 
 def test_a_request_without_transport_gets_no_jobs(app, db, w):

@@ -105,14 +105,19 @@ EVENT_LABELS = {
 }
 
 
+def _number(value: object) -> str:
+    """A figure of a payload as the pages write it (1 200), or a dash where there is none."""
+    return format_decimal(value) if isinstance(value, (int, float)) else "–"
+
+
 def _job(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     payload = event.payload
     kinds: dict[str, object] = {kind.value: label for kind, label in JOB_KIND_LABELS.items()}
     statuses: dict[str, object] = {status.value: label for status, label in JOB_STATUS_LABELS.items()}
     shown = [(_("Kind"), str(kinds.get(str(payload.get("kind")), payload.get("kind")))),
              (_("Day"), str(payload.get("day", ""))),
-             (_("Load"), _("%(litres)s litres, %(kg)s kg", litres=payload.get("volume_l"),
-                           kg=payload.get("weight_kg")))]
+             (_("Load"), _("%(litres)s litres, %(kg)s kg", litres=_number(payload.get("volume_l")),
+                           kg=_number(payload.get("weight_kg"))))]
     if payload.get("request_id"):
         shown.append((_("Request"), _("request %(id)s", id=payload["request_id"])))
     if payload.get("from") in statuses:

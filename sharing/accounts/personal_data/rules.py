@@ -19,7 +19,8 @@ every domain's part in one consistent read. Like event receivers, a contribution
 again under its name replaces the old one (an app built twice, in tests).
 
 How a section reads (its title, its fields' labels, a value's wording) is said by the domain at
-registration (``Section``), lazily translated: the rules here deal in plain values only.
+registration (``Section``), lazily translated: the rules here hold no words of their own, and
+both the PDF and the JSON give a value in the words its domain gave (``Section.in_words``).
 
 What an erasure keeps: the ids in the records that reports count (who asked, who decided: the
 anonymous account's id), every figure, and the events, whose actor is then the anonymous account

@@ -300,7 +300,7 @@ def test_a_users_own_password_and_two_step_changes_are_in_the_trail(client, auth
     auth.login(admin)
     shown = [row.split(" ", 2)[2] for row in account_rows(client, ystad)]
     assert shown == [f"Olle Egen Tvåstegsverifiering stängdes av Användare {user.id} –",
-                     f"Olle Egen Återställningskoder skapades Användare {user.id} –",
+                     f"Olle Egen Återställningskoder skapades Användare {user.id} Återställningskoder kvar: 10",
                      f"Olle Egen Tvåstegsverifiering slogs på Användare {user.id} –",
                      f"Olle Egen Lösenordet byttes Användare {user.id} –"]
     assert not any("kastanjen" in str(event.payload) or secret in str(event.payload)

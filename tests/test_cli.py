@@ -119,3 +119,32 @@ def test_the_demo_s_past_take_overs_are_closed_not_waiting_for_anyone(runner, db
     past = db.scalars(select(LoanRequest).where(LoanRequest.kind == "take_over",
                                                 LoanRequest.handed_over_at < utcnow() - timedelta(days=5))).all()
     assert past and {request.status for request in past} == {"closed"}
+
+
+def test_the_demo_s_notices_are_dated_by_their_steps_and_none_unread_asks_for_a_step_taken(runner, db):
+    """The demo replays a year of history: what it leaves in people's notices must look like a
+    service in use, not a pile of asks about requests closed months ago."""
+    from sharing.accounts.models import Notification
+    from sharing.events import DomainEvent
+    from sharing.loans.requests.models import LoanRequest
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    asks = {"%(unit)s asks for %(quantity)s of “%(listing)s”.": {"requested"},
+            "“%(listing)s” is noted as handed over: please confirm.": {"handed_over"},
+            "“%(listing)s” is noted as returned: please confirm.": {"returned"}}
+    requests = {f"/loans/{r.id}": r for r in db.scalars(select(LoanRequest))}
+    steps = {(f"/loans/{e.subject_id}", e.occurred_at) for e in db.scalars(
+        select(DomainEvent).where(DomainEvent.subject_type == "loans.request"))}
+    notices = db.scalars(select(Notification).where(Notification.url.like("/loans/%"))).all()
+    assert notices
+    for notice in notices:
+        assert (notice.url, notice.created_at) in steps, (notice.message, notice.url)  # when it happened
+        request = requests[notice.url]
+        if notice.read_at is None:
+            assert request.status not in {"closed", "declined", "cancelled"}, (notice.message, notice.url)
+            assert request.status in asks.get(notice.message, {request.status}), (notice.message, request.status)
+    # A few fresh ones stay unread, so that an evaluator sees how notices work.
+    manager = db.scalar(select(User).where(User.email == "lokalforsorjning@ystad.example"))
+    unread = [n for n in notices if n.user_id == manager.id and n.read_at is None]
+    assert 1 <= len(unread) <= 5
+

@@ -566,3 +566,61 @@ def test_a_room_is_booked_for_hours_within_its_site_s_opening_hours(db, s, facto
     db.rollback()
     with pytest.raises(DomainError, match="end time must be after"):
         book(time(12), time(12))
+
+
+# --- Notices of the steps --------------------------------------------------------------------
+
+def test_a_step_s_notice_is_dated_when_it_was_taken_and_read_once_the_step_it_asks_for_is_taken(app, db, s, factory):
+    from sharing.accounts.models import Notification
+
+    colleague = factory.manager(s["ystad"])  # of the owner's side, told too, and never the one who acts
+    start = utcnow().replace(microsecond=0) - timedelta(hours=10)
+    at = [start + timedelta(hours=n) for n in range(6)]
+
+    def unread(user):
+        return {(n.message, n.created_at) for n in db.scalars(select(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)))}
+
+    with app.app_context():  # each commit hands the step's events to their receivers
+        request = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s), by=s["employee"], now=at[0])
+        db.commit()
+        asked = {("%(unit)s asks for %(quantity)s of “%(listing)s”.", at[0])}
+        assert unread(s["manager"]) == unread(colleague) == asked
+        loans.approve(db, request, by=s["manager"], now=at[1])
+        db.commit()
+        assert unread(s["manager"]) == unread(colleague) == set()  # decided, by either of them
+        assert unread(s["employee"]) == {("Your request for “%(listing)s” is approved.", at[1])}
+        loans.hand_over(db, request, condition=Condition.GOOD, method=HandoverMethod.TRANSPORT, by=s["manager"],
+                        now=at[2])
+        db.commit()
+        assert ("“%(listing)s” is noted as handed over: please confirm.", at[2]) in unread(s["employee"])
+        loans.confirm(db, request, by=s["employee"], now=at[3])
+        db.commit()
+        assert unread(s["employee"]) == set()  # they have been at the request, and confirmed
+        loans.take_back(db, request, condition=Condition.GOOD, remarks="", damage="", by=colleague, now=at[4])
+        db.commit()
+        assert unread(s["employee"]) == {("“%(listing)s” is noted as returned: please confirm.", at[4])}
+        loans.confirm(db, request, by=s["employee"], now=at[5])
+        db.commit()
+    db.expire_all()
+    assert request.status == "closed"
+    for user in (s["employee"], s["manager"], colleague):
+        assert unread(user) == set(), user.email
+    read = db.scalars(select(Notification).where(Notification.url == f"/loans/{request.id}")).all()
+    assert all(n.read_at >= n.created_at for n in read)
+
+
+def test_a_request_that_ended_asks_nothing_more_but_its_end_is_told(app, db, s):
+    from sharing.accounts.models import Notification
+
+    start = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    with app.app_context():
+        request = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s), by=s["employee"], now=start)
+        db.commit()
+        loans.cancel(db, request, by=s["employee"], now=start + timedelta(hours=1))
+        db.commit()
+    told = db.execute(select(Notification.message, Notification.read_at).where(
+        Notification.user_id == s["manager"].id).order_by(Notification.id)).all()
+    assert [(message, read_at is None) for message, read_at in told] == [
+        ("%(unit)s asks for %(quantity)s of “%(listing)s”.", False),
+        ("The request for “%(listing)s” from %(unit)s is cancelled.", True)]

@@ -16,12 +16,14 @@ from sharing.errors import DomainError
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import LoanRequest, RequestKind
 
-# (requester's e-mail, the owner's municipality, kind, how many, first day from today, days, how far it gets)
+# (requester's e-mail, the owner's municipality, kind, how many, first day from today, days, how far it gets,
+# hours ago it was asked: their notices read as sent over the last day, not all at once)
 DEMO_REQUESTS = [
-    ("medarbetare@skurup.example", "Trelleborg", RequestKind.BORROW, 1, 7, 14, "approved"),
-    ("medarbetare@ystad.example", "Skurup", RequestKind.TAKE_OVER, 1, 5, None, "requested"),
-    ("medarbetare@trelleborg.example", "Ystad", RequestKind.BORROW, 1, 3, 30, "requested"),
+    ("medarbetare@skurup.example", "Trelleborg", RequestKind.BORROW, 1, 7, 14, "approved", 26),
+    ("medarbetare@ystad.example", "Skurup", RequestKind.TAKE_OVER, 1, 5, None, "requested", 5),
+    ("medarbetare@trelleborg.example", "Ystad", RequestKind.BORROW, 1, 3, 30, "requested", 2),
 ]
+DECIDED_AFTER = timedelta(hours=1)
 
 
 def load(session: Session) -> dict[str, int]:
@@ -30,7 +32,7 @@ def load(session: Session) -> dict[str, int]:
     now = utcnow()
     today = today_in_sweden(now)
     made = 0
-    for email, owner, kind, quantity, start, days, reached in DEMO_REQUESTS:
+    for email, owner, kind, quantity, start, days, reached, hours in DEMO_REQUESTS:
         requester = session.scalar(select(User).where(col(User.email) == email))
         offer = {RequestKind.BORROW: Listing.lend, RequestKind.TAKE_OVER: Listing.give_away}[kind]
         listing = session.scalar(
@@ -50,12 +52,13 @@ def load(session: Session) -> dict[str, int]:
                                        message="Demoförfrågan: passar det?")
         try:
             with session.begin_nested():
-                request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester, now=now)
+                asked = now - timedelta(hours=hours)
+                request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester, now=asked)
                 if reached == "approved":
                     manager = session.scalar(select(User).where(
                         col(User.email) == f"lokalforsorjning@{owner.lower()}.example"))
                     if manager is not None:
-                        loans.approve(session, request, by=manager, now=now)
+                        loans.approve(session, request, by=manager, now=asked + DECIDED_AFTER)
         except DomainError:
             continue  # a listing whose rules the demo's dates do not fit: leave it out
         made += 1

@@ -98,9 +98,11 @@ def load(session: Session) -> dict[str, int]:
                                        message="Demotransport: kan ni köra ut det?")
         try:
             with session.begin_nested():
-                request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester, now=now)
+                # asked a few hours ago and approved since, as a coordinator would find them
+                request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester,
+                                    now=now - timedelta(hours=3))
                 if request.status == "requested":
-                    loans.approve(session, request, by=manager, now=now)
+                    loans.approve(session, request, by=manager, now=now - timedelta(hours=2))
         except DomainError:
             continue  # a listing whose rules the demo's dates do not fit: leave it out
         asked += 1

@@ -67,6 +67,18 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
+# What a step answers: the notices of the request that asked for it (by their msgid), settled
+# for everyone told (a colleague may have taken it). A confirmation answers the notice of the
+# step it confirms; a request that ended asks nothing more of anyone.
+_ASKED = {name: TOLD[name][0] for name in (events.REQUESTED, events.HANDED_OVER, events.RETURNED)}
+ANSWERS: dict[str, list[str]] = {
+    events.APPROVED: [_ASKED[events.REQUESTED]], events.DECLINED: [_ASKED[events.REQUESTED]],
+    events.CANCELLED: list(_ASKED.values()), events.CLOSED: list(_ASKED.values()),
+}
+CONFIRMS = {"handover": _ASKED[events.HANDED_OVER], "return": _ASKED[events.RETURNED]}
+# Every step someone takes on a request: whoever takes it has seen the request.
+STEPS = [events.APPROVED, events.DECLINED, events.CANCELLED, events.HANDED_OVER, events.RETURNED, events.CLOSED,
+         events.EXTENDED, events.CONFIRMED, events.MESSAGE]
 # Msgids naming the listing: the step's mail is rendered when the send-queued-mail job sends it
 # (``later``), in the reader's language then, not by the request that took the step. A subject
 # says what happened to what, so that a reader's mails about many requests tell apart.
@@ -146,10 +158,29 @@ def tell(session: Session, event: DomainEvent) -> None:
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
     details = mail_details(request, unit, municipality)
-    now = utcnow()
     for user in audience(session, request, event.actor_id):
+        # Dated when the step was taken, not when it was told (a retry may tell it later).
         tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],
-                 mail_kind=MAILED_AS[event.name], now=now, later=True, details=details)
+                 mail_kind=MAILED_AS[event.name], now=event.occurred_at, later=True, details=details)
+
+
+def settle(session: Session, event: DomainEvent) -> None:
+    """A step taken leaves no notice of the request unread asking for it: not those of whoever took
+    it (they have been at the request), nor anyone's that asked for this very step or for any
+    once the request has ended. What the step itself tells others stays unread."""
+    if event.subject_id is None:
+        return
+    url, at = path_for("loans.detail", request_id=event.subject_id), event.occurred_at
+    if event.actor_id is not None:
+        notifications.settle(session, url=url, user_ids=[event.actor_id], sent_by=at, now=at)
+    answered = list(ANSWERS.get(event.name, []))
+    if event.name == events.CONFIRMED and event.payload.get("step") in CONFIRMS:
+        answered.append(CONFIRMS[event.payload["step"]])
+    request = session.get(LoanRequest, event.subject_id) if answered else None
+    if request is not None:
+        told = [user.id for user in owner_managers(session, request) + requester(session, request)
+                if user.id is not None]
+        notifications.settle(session, url=url, user_ids=told, sent_by=at, now=at, messages=answered)
 
 
 def close_with_listing(session: Session, event: DomainEvent) -> None:
@@ -160,4 +191,5 @@ def close_with_listing(session: Session, event: DomainEvent) -> None:
 
 def register() -> None:
     add_receiver("loans.tell-of-steps", list(TOLD), tell)
+    add_receiver("loans.settle-notices", STEPS, settle)
     add_receiver("loans.close-with-listing", [catalog_events.LISTING_WITHDRAWN], close_with_listing)

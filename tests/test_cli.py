@@ -148,3 +148,26 @@ def test_the_demo_s_notices_are_dated_by_their_steps_and_none_unread_asks_for_a_
     unread = [n for n in notices if n.user_id == manager.id and n.read_at is None]
     assert 1 <= len(unread) <= 5
 
+
+def test_the_demo_s_accounts_were_made_before_the_history_they_took_part_in(runner, db, client, auth):
+    """The audit trail names an actor only if their account was made before they acted: the
+    demo's back-dated history must not read as the doing of deleted users."""
+    from sharing.catalog.listings.models import Listing
+    from sharing.events import DomainEvent
+    from sharing.loans.requests.models import LoanRequest
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    users = {user.id: user for user in db.scalars(select(User))}
+    first = db.scalar(select(func.min(DomainEvent.occurred_at)))
+    for model in (Municipality, Unit, Site, User):
+        assert db.scalar(select(func.max(model.created_at))) <= first, model.__name__
+    for event in db.scalars(select(DomainEvent).where(DomainEvent.actor_id.is_not(None))):
+        assert users[event.actor_id].created_at <= event.occurred_at, event.name
+    # and a listing was published before anyone asked for it
+    for request in db.scalars(select(LoanRequest)):
+        assert db.get(Listing, request.listing_id).published_at <= request.created_at, request.id
+    for municipality in db.scalars(select(Municipality)):
+        auth.login(f"admin@{municipality.slug}.example", "demo-delning-skane-2026")
+        trail = client.get(f"/admin/municipalities/{municipality.id}/audit.csv").get_data(as_text=True)
+        assert trail.count("\n") > 1 and "Borttagen användare" not in trail and "Deleted user" not in trail
+        auth.logout()

@@ -37,7 +37,8 @@ def load(session: Session) -> dict[str, int]:
         listing = session.scalar(
             select(Listing).join(Municipality, col(Municipality.id) == Listing.municipality_id)
             .where(col(Municipality.name) == giver, col(Listing.give_away), col(Listing.kind) == "thing",
-                   col(Listing.status) == ListingStatus.PUBLISHED.value, col(Listing.quantity) >= 2)
+                   col(Listing.status) == ListingStatus.PUBLISHED.value, col(Listing.quantity) >= 2,
+                   col(Listing.published_at) < at - timedelta(days=2))  # listed before it was asked for
             .order_by(col(Listing.id)).offset(n // len(PAIRS)))
         site = session.scalar(select(Site).where(col(Site.municipality_id) == (requester.municipality_id
                                                                                if requester else 0)))

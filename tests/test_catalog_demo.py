@@ -41,3 +41,15 @@ def test_qualities_never_meet_a_category_they_do_not_fit():
     assert demo.titled("Bärbar dator", "med laddare") == "Bärbar dator med laddare"
     assert demo.titled("Skrivbord", "160 × 80 cm") == "Skrivbord, 160 × 80 cm"
     assert demo.titled("Skrivbord, höj- och sänkbart", "i vitt") == "Skrivbord, höj- och sänkbart, i vitt"
+
+
+
+def test_no_demo_title_says_a_thing_twice(db, factory):
+    """Not "Hurts på hjul, på hjul", nor "Låsbart skåp med lås"."""
+    factory.site(factory.municipality("Ystad", "1286"))
+    load_reference_categories(db)
+    small = {"i", "med", "för", "på", "och"}
+    for listing in demo.generate(db, count=1500, seed=2026, now=utcnow()):
+        words = [word for word in listing.title.lower().replace(",", "").split() if word not in small]
+        assert not [(a, b) for i, a in enumerate(words) for j, b in enumerate(words)
+                    if i != j and len(a) > 2 and b.startswith(a)], listing.title

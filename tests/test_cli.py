@@ -171,3 +171,21 @@ def test_the_demo_s_accounts_were_made_before_the_history_they_took_part_in(runn
         trail = client.get(f"/admin/municipalities/{municipality.id}/audit.csv").get_data(as_text=True)
         assert trail.count("\n") > 1 and "Borttagen användare" not in trail and "Deleted user" not in trail
         auth.logout()
+
+
+def test_the_demo_s_requests_read_as_a_service_in_use(runner, db):
+    """Open requests fall on days the sites are open, their messages are what people write, and
+    a past take-over handed over by transport was asked for with transport."""
+    from sharing.loans.reminders.rules import first_day, last_day
+    from sharing.loans.requests.models import LoanRequest, RequestMessage
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    requests = db.scalars(select(LoanRequest)).all()
+    for request in requests:
+        if request.status in {"requested", "approved"}:
+            days = [first_day(request), last_day(request)]
+            assert all(day.weekday() < 5 for day in days if day is not None), (request.id, days)
+        if request.handover_method == "transport":
+            assert request.transport_needed, request.id
+    bodies = db.scalars(select(RequestMessage.body)).all()
+    assert bodies and not [body for body in bodies if "demo" in body.lower()]

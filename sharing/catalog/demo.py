@@ -167,8 +167,10 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         site = rng.choice(sites)
         thing = category.kind == ResourceKind.THING
         item = rng.choice(ITEMS[category.name])
-        # A quality that repeats what the item says already is left out ("Hurts på hjul, på hjul").
-        qualities = [q for q in qualities_for(category.name, item) if q.split()[-1] not in item.lower().split()]
+        # A quality that repeats what the item says already is left out ("Hurts på hjul, på hjul",
+        # "Låsbart skåp med lås").
+        qualities = [q for q in qualities_for(category.name, item)
+                     if not any(word.startswith(q.split()[-1]) for word in item.lower().split())]
         title = titled(item, rng.choice(qualities)) if qualities and rng.random() < 0.7 else item
         description = rng.choice(NOTES[CATEGORY_GROUPS[category.name]])
         give = thing and rng.random() < 0.6
@@ -244,7 +246,9 @@ def load(session: Session, count: int = 120) -> dict[str, int]:
     now = utcnow()
     made = list(generate(session, count=count, seed=2026, now=now))
     for n, listing in enumerate(made):
-        listing.published_at = listing.created_at = listing.updated_at = now - PUBLISHED_OVER * (count - n) / count
+        day = now - PUBLISHED_OVER * (count - n) / count
+        at = min(day.replace(hour=7 + n % 8), now)  # in office hours (UTC), never later than now
+        listing.published_at = listing.created_at = listing.updated_at = at
     made += showcase(session, now=now)
     session.add_all(made)
     search.remember_words(session, [listing.search_text for listing in made])

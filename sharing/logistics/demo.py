@@ -16,6 +16,7 @@ from sharing.catalog.demo import DEMO_MARK
 from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import DomainError
+from sharing.loans.demo import working_day
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.logistics.coordination import rules as coordination
@@ -44,10 +45,7 @@ DEMO_TRANSPORTS = [
 
 def next_working_day(today: date) -> date:
     """Tomorrow, or the Monday after it if it falls on a weekend: the sites are open then."""
-    day = today + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+    return working_day(today + timedelta(days=1))
 
 
 def _user(session: Session, email: str) -> User | None:
@@ -93,9 +91,10 @@ def load(session: Session) -> dict[str, int]:
         if requester is None or manager is None or listing is None or site is None:
             continue
         details = loans.RequestDetails(kind=kind, quantity=quantity, first_day=day,
-                                       last_day=day + timedelta(days=days - 1) if days else None,
+                                       last_day=working_day(day + timedelta(days=days - 1), earlier=True)
+                                       if days else None,
                                        delivery_site_id=site.id or 0, transport_needed=True,
-                                       message="Demotransport: kan ni köra ut det?")
+                                       message="Kan ni köra ut det till oss den dagen?")
         try:
             with session.begin_nested():
                 # asked a few hours ago and approved since, as a coordinator would find them

@@ -44,8 +44,10 @@ def load(session: Session) -> dict[str, int]:
                                                                                if requester else 0)))
         if requester is None or manager is None or listing is None or site is None:
             continue
+        # delivered, as its handover says
         details = loans.RequestDetails(kind=RequestKind.TAKE_OVER, quantity=1, first_day=today_in_sweden(at),
-                                       last_day=None, delivery_site_id=site.id or 0, message="Demo: återbruk")
+                                       last_day=None, delivery_site_id=site.id or 0, transport_needed=True,
+                                       message="Vi har användning för det i verksamheten och tar gärna över det.")
         try:
             with session.begin_nested():
                 request = loans.ask(session, listing_id=listing.id or 0, details=details, by=requester,

@@ -292,9 +292,66 @@ def test_the_administrator_configures_the_provider_and_never_sees_the_secret_aga
     key = encryption.fernet_key(app.config["ENCRYPTION_KEY"])
     assert encryption.decrypt(provider.client_secret_encrypted, key=key) == "super-hemlig-123"
     page = client.get(path).get_data(as_text=True)
-    assert "super-hemlig-123" not in page and "BoU: employee; Barn och utbildning" in page
+    # The saved mapping reads in the reader's words.
+    assert "super-hemlig-123" not in page and "BoU: Medarbetare; Barn och utbildning" in page
     # Saved again without a secret: the stored one stays.
     assert client.post(path, data={**form, "client_secret": "", "csrf_token": csrf_token(client, path)}
                        ).status_code == 302
     db.expire_all()
     assert encryption.decrypt(db.get(SsoProvider, provider.id).client_secret_encrypted, key=key) == "super-hemlig-123"
+
+
+def english(client) -> None:  # type: ignore[no-untyped-def]
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+
+
+@pytest.fixture
+def ystad_admin(client, auth, factory):  # type: ignore[no-untyped-def]
+    ystad = factory.municipality("Ystad", "1286")
+    factory.unit(ystad, "Fastighetsavdelningen")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    return ystad
+
+
+def test_the_mapping_takes_the_roles_names_in_either_language_or_their_codes(client, db, ystad_admin, idp):
+    path = f"/admin/municipalities/{ystad_admin.id}/sign-in"
+    mapping = ("fastighet: LOKALFÖRVALTARE, chaufför; Fastighetsavdelningen\n"
+               "bilar: Transport  coordinator, driver\nhållbarhet: hållbarhetsstrateg")
+    response = client.post(path, data={
+        "csrf_token": csrf_token(client, path), "enabled": "y", "issuer": idp.issuer, "client_id": "ystad",
+        "client_secret": "hemligt", "email_domains": "ystad.se", "claim": "groups", "mapping": mapping})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    provider = db.scalar(select(SsoProvider).where(col(SsoProvider.municipality_id) == ystad_admin.id))
+    assert [rule["roles"] for rule in provider.mapping] == [
+        ["driver", "facility_manager"], ["driver", "transport_coordinator"], ["sustainability_officer"]]
+    assert "fastighet: Chaufför, Lokalförvaltare; Fastighetsavdelningen" in client.get(path).get_data(as_text=True)
+    english(client)
+    page = client.get(path).get_data(as_text=True)
+    assert "fastighet: Driver, Facility manager; Fastighetsavdelningen" in page
+    # The help's example and list are the roles' names, never their codes.
+    assert "For example: fastighet: Facility manager; Fastighetsavdelningen." in page
+    assert "The roles: Employee, Facility manager, Driver, Transport coordinator, Sustainability officer, " \
+           "Municipality administrator." in page
+    assert "facility_manager" not in page
+
+
+def test_the_settings_form_tells_every_mistake_at_once_in_the_readers_words(client, db, factory, ystad_admin,
+                                                                           skurup):
+    english(client)
+    path = f"/admin/municipalities/{ystad_admin.id}/sign-in"
+    blank = client.get(path).get_data(as_text=True)
+    # The examples name no other municipality.
+    assert "skurup" not in blank.lower() and "kommun.se, skola.kommun.se" in blank
+    response = client.post(path, data={
+        "csrf_token": csrf_token(client, path), "enabled": "y", "issuer": "ftp://idp", "client_id": "ystad",
+        "email_domains": "ystad.se, @@", "claim": "groups", "mapping": "alla: lokalförvaltaren"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = page[page.index('class="error-summary"'):page.index("</ul>", page.index('class="error-summary"'))]
+    for field, message in [("issuer", "The issuer is an https:// address"),
+                           ("client_secret", "Enter the client secret the provider gave."),
+                           ("email_domains", "“@@” is not an e-mail domain."),
+                           ("mapping", "“lokalförvaltaren” is not a role. Use: Employee, Facility manager, Driver, "
+                                       "Transport coordinator, Sustainability officer, Municipality administrator.")]:
+        assert f'href="#{field}"' in summary and message in summary, (field, summary)
+    assert db.scalar(select(SsoProvider).where(col(SsoProvider.municipality_id) == ystad_admin.id)) is None

@@ -35,14 +35,11 @@ class ProviderForm(FlaskForm):
                                   render_kw={"autocomplete": "off"})
     email_domains = StringField(_l("E-mail domains"), validators=[InputRequired(), Length(max=500)],
                                 description=_l("Whose addresses end in these domains log in here, "
-                                               "comma-separated: skurup.se, skola.skurup.se"))
+                                               "comma-separated: kommun.se, skola.kommun.se"))
     claim = StringField(_l("Claim with groups or roles"), default="groups",
                         validators=[InputRequired(), Length(max=100)])
-    mapping = TextAreaField(_l("Mapping to roles and units"), validators=[Length(max=5000)],
-                            description=_l("One line per value of the claim: value: role, role; unit. "
-                                           "For example: fastighet: facility_manager; Fastighetsavdelningen. "
-                                           "Everyone admitted is an employee."),
-                            render_kw={"rows": 6})
+    # Its help names the roles in the reader's language: the view sets it (mapping_help).
+    mapping = TextAreaField(_l("Mapping to roles and units"), validators=[Length(max=5000)], render_kw={"rows": 6})
     password_login = BooleanField(_l("The municipality's people may also log in with a password"), default=True)
     trust_provider_mfa = BooleanField(_l("Skip our two-step verification when the provider has done one"))
     mfa_acr_values = StringField(_l("acr values that count as two-step verification"),

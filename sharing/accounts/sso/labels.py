@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from sharing.accounts.labels import roles_held
+from sharing.accounts.labels import ROLE_LABELS, roles_held
+from sharing.accounts.models import Role
+from sharing.accounts.sso.rules import MAPPABLE_ROLES
 from sharing.events import DomainEvent, describe, describe_subject
 
 GROUP = _l("Sign-in")
@@ -36,3 +39,15 @@ def describe_events() -> None:
         describe(name, label, group=GROUP, details=DETAILS.get(name))
     describe_subject("sso_provider", _l("Identity provider"))
     describe_subject("user", _l("User"))
+
+
+def role_names() -> dict[Role, list[str]]:
+    """The names a mapping may give each role: the reader's first (the help and the errors list
+    them), then the other language's, whichever language the administrator writes in."""
+    reader = str(get_locale())
+    names: dict[Role, list[str]] = {role: [] for role in Role if role in MAPPABLE_ROLES}
+    for language in (reader, *(other for other in ("sv", "en") if other != reader)):
+        with force_locale(language):
+            for role, written in names.items():
+                written.append(str(ROLE_LABELS[role]))
+    return names

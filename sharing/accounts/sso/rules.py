@@ -8,10 +8,10 @@ Authlib's, in the views; what comes here are claims already verified.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -43,12 +43,14 @@ class SsoRefused(DomainError):
 # --- Configuration -------------------------------------------------------------------
 
 def parse_domains(text: str) -> list[str]:
-    domains = [d.strip().lower().lstrip("@") for d in re.split(r"[,\s]+", text) if d.strip()]
+    domains = []
+    for written in (d.strip() for d in re.split(r"[,\s]+", text) if d.strip()):
+        domain = written.lower().lstrip("@")
+        if not _DOMAIN.fullmatch(domain):  # said as written: "@@" is not an empty domain
+            raise DomainError(N_("“%(domain)s” is not an e-mail domain."), field="email_domains", domain=written)
+        domains.append(domain)
     if not domains:
-        raise DomainError(N_("Enter at least one e-mail domain, for example skurup.se."), field="email_domains")
-    for domain in domains:
-        if not _DOMAIN.fullmatch(domain):
-            raise DomainError(N_("%(domain)s is not an e-mail domain."), field="email_domains", domain=domain)
+        raise DomainError(N_("Enter at least one e-mail domain, for example kommun.se."), field="email_domains")
     return sorted(set(domains))
 
 
@@ -63,20 +65,37 @@ def check_issuer(issuer: str) -> str:
     return issuer
 
 
-def _role_of(word: str) -> Role:
-    try:
-        role = Role(word.strip().lower())
-    except ValueError:
-        raise DomainError(N_("%(role)s is not a role. Use: %(roles)s."), field="mapping", role=word.strip(),
-                          roles=", ".join(sorted(MAPPABLE_ROLES))) from None
+# Each role's names as an administrator may write them, the one to show first (the reader's
+# language); its code is always understood too. Without names, the codes are the names.
+RoleNames = Mapping[Role, Sequence[str]]
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def shown_role(role: Role, names: RoleNames | None) -> str:
+    return names[role][0] if names and names.get(role) else role.value
+
+
+def _role_of(word: str, names: RoleNames | None) -> Role:
+    known = {_folded(name): role for role, written in (names or {}).items() for name in written}
+    known.update({role.value: role for role in Role})
+    role = known.get(_folded(word))
+    if role is None:
+        mappable = ", ".join(shown_role(role, names) for role in Role if role in MAPPABLE_ROLES)
+        raise DomainError(N_("“%(role)s” is not a role. Use: %(roles)s."), field="mapping", role=word.strip(),
+                          roles=mappable)
     if role not in MAPPABLE_ROLES:
         raise DomainError(N_("A provider cannot make anyone a system administrator."), field="mapping")
     return role
 
 
-def parse_mapping(session: Session, *, municipality_id: int, text: str) -> list[dict[str, Any]]:
+def parse_mapping(session: Session, *, municipality_id: int, text: str,
+                  role_names: RoleNames | None = None) -> list[dict[str, Any]]:
     """One rule a line: ``value: role, role`` and optionally ``; unit name``, e.g.
-    ``fastighet: employee, facility_manager; Fastighetsavdelningen``."""
+    ``fastighet: employee, facility_manager; Fastighetsavdelningen`` (or the roles' names,
+    ``Medarbetare, Lokalförvaltare``)."""
     rules: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -86,7 +105,7 @@ def parse_mapping(session: Session, *, municipality_id: int, text: str) -> list[
         if not colon or not value.strip():
             raise DomainError(N_("Line %(line)d: write value: role, role; unit."), field="mapping", line=number)
         roles_text, _semicolon, unit_name = rest.partition(";")
-        roles = sorted({_role_of(word) for word in roles_text.split(",") if word.strip()})
+        roles = sorted({_role_of(word, role_names) for word in roles_text.split(",") if word.strip()})
         unit_id = None
         if unit_name.strip():
             unit_id = session.scalar(select(col(Unit.id)).where(col(Unit.municipality_id) == municipality_id,
@@ -98,12 +117,12 @@ def parse_mapping(session: Session, *, municipality_id: int, text: str) -> list[
     return rules
 
 
-def format_mapping(session: Session, mapping: list[dict[str, Any]]) -> str:
+def format_mapping(session: Session, mapping: list[dict[str, Any]], role_names: RoleNames | None = None) -> str:
     names = dict(session.execute(select(col(Unit.id), col(Unit.name)).where(
         col(Unit.id).in_([rule["unit_id"] for rule in mapping if rule.get("unit_id")]))).all())
     lines = []
     for rule in mapping:
-        line = f"{rule['value']}: {', '.join(rule['roles'])}"
+        line = f"{rule['value']}: {', '.join(shown_role(Role(role), role_names) for role in rule['roles'])}"
         if rule.get("unit_id") in names:
             line += f"; {names[rule['unit_id']]}"
         lines.append(line)
@@ -130,30 +149,54 @@ def provider_of(session: Session, *, municipality_id: int) -> SsoProvider | None
     return session.scalar(select(SsoProvider).where(col(SsoProvider.municipality_id) == municipality_id))
 
 
+class SettingsRefused(DomainError):
+    """Settings with something wrong: the first problem's message, and all of them (a field
+    each, in the form's order) in ``problems``, so the administrator corrects them in one round."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.problems = problems
+
+
+T = TypeVar("T")
+
+
 def save_provider(session: Session, *, municipality: Municipality, settings: ProviderSettings, by: Actor,
-                  now: datetime, key: bytes) -> SsoProvider:
+                  now: datetime, key: bytes, role_names: RoleNames | None = None) -> SsoProvider:
     """Configure (or change) the municipality's provider; the client secret is stored encrypted."""
     municipality_id = id_of(municipality)
     if by.municipality_id != municipality_id and not by.has_role(Role.SYSTEM_ADMIN):
         raise DomainError(N_("You can only configure your own municipality's sign-in."))
     provider = provider_of(session, municipality_id=municipality_id)
-    issuer = check_issuer(settings.issuer)
+    problems: list[DomainError] = []
+
+    def checked(check: Callable[[], T], otherwise: T) -> T:
+        try:
+            return check()
+        except DomainError as error:
+            problems.append(error)
+            return otherwise
+
+    issuer = checked(lambda: check_issuer(settings.issuer), "")
     client_id = settings.client_id.strip()
     if not client_id:
-        raise DomainError(N_("Enter the client id the provider gave."), field="client_id")
+        problems.append(DomainError(N_("Enter the client id the provider gave."), field="client_id"))
     if not settings.client_secret and provider is None:
-        raise DomainError(N_("Enter the client secret the provider gave."), field="client_secret")
-    domains = parse_domains(settings.email_domains)
+        problems.append(DomainError(N_("Enter the client secret the provider gave."), field="client_secret"))
+    domains: list[str] = checked(lambda: parse_domains(settings.email_domains), [])
     others = session.scalars(select(SsoProvider).where(col(SsoProvider.municipality_id) != municipality_id)).all()
-    for other in others:
-        taken = set(domains) & set(other.email_domains.split(","))
-        if taken:
-            raise DomainError(N_("%(domain)s already belongs to another municipality's sign-in."),
-                              field="email_domains", domain=sorted(taken)[0])
+    taken = sorted({domain for other in others for domain in other.email_domains.split(",")} & set(domains))
+    if taken:
+        problems.append(DomainError(N_("%(domain)s already belongs to another municipality's sign-in."),
+                                    field="email_domains", domain=taken[0]))
     claim = settings.claim.strip()
     if not re.fullmatch(r"[A-Za-z0-9_:./-]{1,100}", claim):
-        raise DomainError(N_("Name one claim, for example groups or roles."), field="claim")
-    mapping = parse_mapping(session, municipality_id=municipality_id, text=settings.mapping)
+        problems.append(DomainError(N_("Name one claim, for example groups or roles."), field="claim"))
+    mapping: list[dict[str, Any]] = checked(lambda: parse_mapping(
+        session, municipality_id=municipality_id, text=settings.mapping, role_names=role_names), [])
+    if problems:
+        raise SettingsRefused(problems)
     if provider is None:
         provider = SsoProvider(municipality_id=municipality_id, issuer=issuer, client_id=client_id,
                                client_secret_encrypted="", email_domains="", created_at=now)

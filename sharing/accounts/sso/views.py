@@ -19,10 +19,11 @@ from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, allow
 from sharing.accounts.admin_views import ADMINS, administered
-from sharing.accounts.models import Municipality
+from sharing.accounts.models import Municipality, Role
 from sharing.accounts.sessions import begin_second_step
 from sharing.accounts.sso import encryption, pages, rules
 from sharing.accounts.sso.forms import FindProviderForm, ProviderForm, StartForm
+from sharing.accounts.sso.labels import role_names
 from sharing.accounts.sso.models import SsoProvider
 from sharing.accounts.views import signed_in
 from sharing.clock import utcnow
@@ -165,9 +166,15 @@ def settings(municipality_id: int) -> str | Response | tuple[str, int]:
     municipality = administered(municipality_id)
     provider = rules.provider_of(db_session, municipality_id=municipality_id)
     form = ProviderForm(obj=provider)
+    names = role_names()
+    form.mapping.description = _(
+        "One line per value of the claim: value: role, role; unit. For example: fastighet: %(role)s; "
+        "Fastighetsavdelningen. The roles: %(roles)s. Everyone admitted is an employee.",
+        role=rules.shown_role(Role.FACILITY_MANAGER, names),
+        roles=", ".join(rules.shown_role(role, names) for role in names))
     if provider is not None and not form.is_submitted():
         form.email_domains.data = ", ".join(provider.email_domains.split(","))
-        form.mapping.data = rules.format_mapping(db_session, provider.mapping)
+        form.mapping.data = rules.format_mapping(db_session, provider.mapping, names)
         form.mfa_acr_values.data = ", ".join(v for v in provider.mfa_acr_values.split(",") if v)
     form.client_secret.data = form.client_secret.data if form.is_submitted() else ""
     if form.validate_on_submit():
@@ -179,7 +186,10 @@ def settings(municipality_id: int) -> str | Response | tuple[str, int]:
             enabled=form.enabled.data)
         try:
             saved = rules.save_provider(db_session, municipality=municipality, settings=settings, by=current_user,
-                                        now=utcnow(), key=_key())
+                                        now=utcnow(), key=_key(), role_names=names)
+        except rules.SettingsRefused as refused:
+            for error in refused.problems:
+                show_error(form, error)
         except DomainError as error:
             show_error(form, error)
         else:

@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sharing.accounts import organisation
@@ -26,7 +26,7 @@ from sharing.accounts.passwords import MAX_LENGTH
 from sharing.db import MAX_RECORD_ID
 from sharing.errors import DomainError
 from sharing.web.arguments import optional_id
-from sharing.web.forms import LocalNumberField, NumberRange, WholeNumberField, refusal
+from sharing.web.forms import Email, LocalNumberField, NumberRange, WholeNumberField, refusal
 
 
 class LoginForm(FlaskForm):
@@ -42,22 +42,32 @@ class ForgotPasswordForm(FlaskForm):
                        render_kw={"autocomplete": "email"})
 
 
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(
+def _new_password() -> PasswordField:
+    # Made anew for each form: a field's place in its form's order is when it was made.
+    return PasswordField(
         _l("New password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
         description=_l("At least 12 characters. A few unrelated words make a strong password."),
         render_kw={"autocomplete": "new-password"},
     )
 
 
-class ChangePasswordForm(NewPasswordForm):
+def _your_password() -> PasswordField:
+    return PasswordField(_l("Your password"), validators=[InputRequired()],
+                         render_kw={"autocomplete": "current-password"})
+
+
+class NewPasswordForm(FlaskForm):
+    password = _new_password()
+
+
+class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
                                      render_kw={"autocomplete": "current-password"})
+    password = _new_password()
 
 
 class EndSessionsForm(FlaskForm):
-    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = _your_password()
 
 
 class ApiTokenForm(FlaskForm):
@@ -65,8 +75,7 @@ class ApiTokenForm(FlaskForm):
                        description=_l("What the token is for, for example the name of an integration."))
     expires_on = DateField(_l("Valid until (optional)"), validators=[Optional()],
                            description=_l("At most a year ahead; a year if left empty."))
-    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = _your_password()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -138,22 +147,28 @@ def _as_rule(check: Callable[[str], object], value: str) -> None:
 
 
 class MunicipalityForm(FlaskForm):
-    code = StringField(_l("Municipality code"), validators=[InputRequired(), Length(min=4, max=4)],
+    code = StringField(_l("Municipality code"),
+                       validators=[InputRequired(), Regexp(r"^\s*\d{4}\s*$", message=_l(
+                           "Enter the municipality code in four digits, for example 1286."))],
                        description=_l("The four-digit code from Statistics Sweden, for example 1286."),
                        render_kw={"inputmode": "numeric"})
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
     contact_email = EmailField(_l("Contact e-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
 
 
-class CodeForm(FlaskForm):
-    code = StringField(_l("Code from your app"), validators=[InputRequired(), Length(max=10)],
+def _app_code() -> StringField:
+    return StringField(_l("Code from your app"), validators=[InputRequired(), Length(max=10)],
                        description=_l("Six digits, for example 123 456."),
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class DisableMfaForm(CodeForm):
-    current_password = PasswordField(_l("Current password"), validators=[InputRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+class CodeForm(FlaskForm):
+    code = _app_code()
+
+
+class DisableMfaForm(FlaskForm):
+    current_password = _your_password()  # the same name as the recovery codes' form's, on the same page
+    code = _app_code()
 
 
 class AuditFilterForm(FlaskForm):
@@ -183,5 +198,4 @@ class RecoveryCodeForm(FlaskForm):
 
 
 class RecoveryCodesForm(FlaskForm):
-    current_password = PasswordField(_l("Your password"), validators=[InputRequired()],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = _your_password()

@@ -1,4 +1,5 @@
-"""What forms of every domain use: a refusal shown on its form, numbers that are numbers."""
+"""What forms of every domain use: a refusal shown on its form, numbers that are numbers, our
+words where WTForms' own differ, a field named in the error summary."""
 
 from __future__ import annotations
 
@@ -6,15 +7,30 @@ import math
 from typing import Any
 
 from babel.numbers import format_decimal
-from flask import flash
+from flask import Flask, flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from wtforms import Field, IntegerField, validators
+from wtforms import Field, IntegerField, StringField, validators
 from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from sharing.errors import DomainError
+from sharing.web.templating import add_template_helpers
+
+
+def init_app(app: Flask) -> None:
+    add_template_helpers(app, filters={"field_name": field_name})
+
+
+def field_name(label: str) -> str:
+    """A label without its "(optional)" hint: the error summary names a field that needs
+    correcting, and whether it could have been left empty is no longer the point."""
+    text = str(label).strip()
+    for hint in (_("(optional)"), "(optional)"):
+        if text.endswith(hint) and text != hint:
+            return text[:-len(hint)].rstrip()
+    return text
 
 
 def refusal(error: DomainError) -> str:
@@ -87,3 +103,16 @@ class NumberRange(validators.NumberRange):
                                     min=format_decimal(self.min, locale=locale),
                                     max=format_decimal(self.max, locale=locale))) from None
 
+
+
+class Email(validators.Email):
+    """WTForms' address check, told in our words ("e-postadress": WTForms' own Swedish reads
+    "Felaktig epost-adress")."""
+
+    def __call__(self, form: BaseForm, field: StringField) -> None:
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            if self.message is not None:  # a caller's own words stand
+                raise
+            raise ValidationError(_("Enter a valid e-mail address.")) from None

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -69,8 +70,8 @@ def download_pdf() -> Response:
                email=current_user.email, when=when(data.made_at, "short")),
              _("The same as a file for computers: the JSON download on your account page. Times are Swedish time.")]
     if data.truncated:
-        lines.append(_("Some sections hold only their newest %(count)d records: ask your municipality for the "
-                       "rest.", count=personal_data.ROWS_MAX))
+        lines.append(_("Some sections hold only their newest %(count)s records: ask your municipality for the "
+                       "rest.", count=format_decimal(personal_data.ROWS_MAX)))
     pdf = document.render(title=_("Register extract"), lines=lines, blocks=blocks, texts={
         "author": _("Delningstjänsten"), "none": _("Nothing."), "page": _("Page %(page)d"),
         "more": _("Only the newest %(shown)d are shown here; the JSON download has them all.")})

@@ -1,0 +1,90 @@
+"""How forms word their errors, on the pages people use: one phrase for an address, the field
+named without its "(optional)" hint, a municipality code explained, the summary in the form's
+order, one name for one thing, numbers as the reader writes them."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from sharing.accounts.models import Role
+from tests.conftest import csrf_token
+
+
+def english(client) -> None:  # type: ignore[no-untyped-def]
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+
+
+def summary(page: str) -> list[str]:
+    """The error summary's lines, as read."""
+    start = page.index('class="error-summary"')
+    items = re.findall(r"<li><a href=\"#[^\"]+\">(.*?)</a></li>", page[start:page.index("</ul>", start)], re.S)
+    return [" ".join(item.split()) for item in items]
+
+
+def test_a_bad_address_and_a_bad_municipality_code_are_told_in_our_words(client, auth, factory):
+    auth.login(factory.user(factory.municipality(), Role.SYSTEM_ADMIN))
+    english(client)
+    path = "/admin/municipalities/new"
+    response = client.post(path, data={"code": "12", "name": "Ystad", "contact_email": "kommun@",
+                                       "csrf_token": csrf_token(client, path)})
+    page = response.get_data(as_text=True)
+    assert summary(page) == ["Municipality code: Enter the municipality code in four digits, for example 1286.",
+                             "Contact e-mail: Enter a valid e-mail address."]
+    assert "Invalid email" not in page and "must be exactly" not in page
+    # The field's own label still says it may be left empty.
+    assert "Contact e-mail (optional)" in page
+
+
+def test_the_forgotten_password_form_says_e_mail_address_the_same_way(client):
+    english(client)
+    response = client.post("/password/forgot", data={"email": "nobody.example",
+                                                     "csrf_token": csrf_token(client, "/password/forgot")})
+    assert "Enter a valid e-mail address." in response.get_data(as_text=True)
+
+
+def test_the_swedish_summary_drops_the_optional_hint_and_says_e_postadress(client, auth, factory):
+    """Swedish wording: passes once the translations are in."""
+    auth.login(factory.user(factory.municipality(), Role.SYSTEM_ADMIN))
+    path = "/admin/municipalities/new"
+    page = client.post(path, data={"code": "1286", "name": "Ystad", "contact_email": "kommun@",
+                                   "csrf_token": csrf_token(client, path)}).get_data(as_text=True)
+    assert summary(page) == ["E-postadress för kontakt: Ange en giltig e-postadress."]
+    assert "Felaktig epost-adress" not in page
+
+
+def test_the_password_summary_follows_the_form(client, auth, factory):
+    auth.login(factory.user(factory.municipality()))
+    english(client)
+    response = client.post("/account/password", data={"current_password": "", "password": "",
+                                                       "csrf_token": csrf_token(client, "/account")})
+    page = response.get_data(as_text=True)
+    assert [line.partition(":")[0] for line in summary(page)] == ["Current password", "New password"]
+    form = page[page.index('action="/account/password"'):]
+    assert form.index('id="current_password"') < form.index('id="password"')
+
+
+def test_two_step_asks_for_your_password_by_one_name(client, auth, factory, db):
+    user = factory.user(factory.municipality())
+    auth.login(user)
+    user.totp_secret = pyotp.random_base32()  # turned on after the login: no second step to take here
+    factory._save(user)
+    english(client)
+    page = client.post("/account/two-step/off", data={"csrf_token": csrf_token(client, "/account/two-step")}
+                       ).get_data(as_text=True)
+    assert "Current password" not in page
+    assert page.count("Your password") >= 2  # a label in each of the page's two forms
+    assert [line.partition(":")[0] for line in summary(page)] == ["Your password", "Code from your app"]
+
+
+def test_the_extract_page_writes_its_row_limit_as_a_number(client, auth, factory):
+    auth.login(factory.user(factory.municipality()))
+    english(client)
+    assert "the JSON file the newest 10,000;" in client.get("/account/personal-data").get_data(as_text=True)
+
+
+def test_the_extract_page_writes_its_row_limit_the_swedish_way(client, auth, factory):
+    """Swedish wording: passes once the translations are in."""
+    auth.login(factory.user(factory.municipality()))
+    assert "JSON-filen de 10\u00a0000 senaste" in client.get("/account/personal-data").get_data(as_text=True)

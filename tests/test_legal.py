@@ -90,3 +90,35 @@ def test_the_privacy_notice_states_how_long_loans_keep_what_people_wrote_and_que
     page = client.get("/privacy").get_data(as_text=True)
     assert f"are deleted {retention.REQUEST_TEXT_KEPT.days} days after the request ended" in page
     assert f"A queue place is deleted {retention.QUEUE_PLACE_KEPT.days} days after you left" in page
+
+
+def test_the_privacy_notice_names_each_municipality_s_data_protection_officer(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    factory.municipality("Sjöbo", "1285")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    path = f"/admin/municipalities/{ystad.id}/settings"
+    form = {"name": "Ystad", "contact_email": "", "csrf_token": csrf_token(client, path)}
+    bad = client.post(path, data={**form, "data_protection_officer_email": "dso@"})
+    assert bad.status_code == 200 and "Data protection officer&#39;s e-mail: Enter a valid e-mail address." in \
+        bad.get_data(as_text=True)
+    assert client.post(path, data={**form, "data_protection_officer_email": "dso@ystad.example"}
+                       ).status_code == 302
+    assert 'value="dso@ystad.example"' in client.get(path).get_data(as_text=True)
+    auth.logout()
+
+    english(client)
+    page = client.get("/privacy").get_data(as_text=True)
+    officers = page[page.index("<h2>Data protection officer</h2>"):page.index("<h2>What we keep</h2>")]
+    assert 'Ystad: <a href="mailto:dso@ystad.example">dso@ystad.example</a>' in officers
+    assert "Sjöbo: contact details are on the municipality&#39;s website" in officers
+    assert "by the municipalities that run the service and their hosting provider" in page
+    assert '<a href="https://www.imy.se/">' in page
+
+    client.post("/language", data={"language": "sv", "csrf_token": csrf_token(client, "/login")})
+    page = client.get("/privacy").get_data(as_text=True)
+    officers = page[page.index("<h2>Dataskyddsombud</h2>"):page.index("<h2>Vilka uppgifter vi sparar</h2>")]
+    assert 'Ystad: <a href="mailto:dso@ystad.example">dso@ystad.example</a>' in officers
+    assert "Sjöbo: kontaktuppgifter finns på kommunens webbplats" in officers
+    assert "av de kommuner som driver tjänsten och deras driftleverantör" in page
+    assert '<a href="https://www.imy.se/">Integritetsskyddsmyndigheten (IMY)</a>' in page

@@ -37,7 +37,14 @@ from werkzeug.wrappers import Response
 from sharing.access import allow
 from sharing.accounts import audit as trail
 from sharing.accounts import mfa, notices, organisation
-from sharing.accounts.forms import AuditFilterForm, MunicipalityForm, SiteForm, UnitForm, UserForm
+from sharing.accounts.forms import (
+    AuditFilterForm,
+    MunicipalityForm,
+    MunicipalitySettingsForm,
+    SiteForm,
+    UnitForm,
+    UserForm,
+)
 from sharing.accounts.geocoding.web import configured_geocoder
 from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit, User
@@ -133,14 +140,15 @@ def new_municipality() -> str | Response:
 @allow(*ADMINS)
 def settings(municipality_id: int) -> str | Response:
     municipality = administered(municipality_id)
-    form = MunicipalityForm(obj=municipality)
+    form = MunicipalitySettingsForm(obj=municipality)
     del form.code  # the code identifies the municipality and never changes
     if not current_user.has_role(Role.SYSTEM_ADMIN):
         form.name.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
             organisation.update_municipality(db_session, municipality=municipality, name=form.name.data or "",
-                                             contact_email=form.contact_email.data, changed_by=current_user)
+                                             contact_email=form.contact_email.data, changed_by=current_user,
+                                             data_protection_officer_email=form.data_protection_officer_email.data)
         except DomainError as error:
             show_error(form, error)
         else:

@@ -156,6 +156,13 @@ class MunicipalityForm(FlaskForm):
     contact_email = EmailField(_l("Contact e-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
 
 
+class MunicipalitySettingsForm(MunicipalityForm):
+    data_protection_officer_email = EmailField(
+        _l("Data protection officer's e-mail (optional)"), validators=[Optional(), Email(), Length(max=254)],
+        description=_l("The privacy page gives it, for questions about personal data. Without it, the page "
+                       "tells people to look on the municipality's website."))
+
+
 def _app_code() -> StringField:
     return StringField(_l("Code from your app"), validators=[InputRequired(), Length(max=10)],
                        description=_l("Six digits, for example 123 456."),

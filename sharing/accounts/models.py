@@ -48,6 +48,8 @@ class Municipality(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     slug: str = Field(max_length=100, unique=True)
     contact_email: Optional[str] = Field(default=None, max_length=254)
+    # Whom the privacy page sends questions about personal data to (each municipality has one).
+    data_protection_officer_email: Optional[str] = Field(default=None, max_length=254)
     active: bool = Field(default=True)
     created_at: datetime = _timestamp()
 

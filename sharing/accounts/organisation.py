@@ -66,8 +66,9 @@ def create_municipality(
 
 def update_municipality(
     session: Session, *, municipality: Municipality, name: str, contact_email: str | None, changed_by: Actor,
+    data_protection_officer_email: str | None = None,
 ) -> None:
-    """Change a municipality's name (system administrators only: every member sees it) or contact."""
+    """Change a municipality's name (system administrators only: every member sees it) or contacts."""
     name = name.strip()
     if name != municipality.name:
         if not changed_by.has_role(Role.SYSTEM_ADMIN):
@@ -79,6 +80,7 @@ def update_municipality(
             raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
         municipality.name, municipality.slug = name, slugify(name)
     municipality.contact_email = contact_email or None
+    municipality.data_protection_officer_email = (data_protection_officer_email or "").strip() or None
     session.add(municipality)
 
 

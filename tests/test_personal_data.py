@@ -89,6 +89,7 @@ def world(app, factory, db) -> World:
     with app.app_context():  # the events' receivers (notices) run, as in the service
         ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
         skurup.contact_email = EMAIL  # she was the municipality's contact too
+        skurup.data_protection_officer_email = EMAIL  # and its data protection officer
         factory.site(ystad, locality="Ystad", access_notes=f"Lastkajen på baksidan. Fråga efter {NAME}.")
         factory.site(skurup, locality="Skurup")
         person = factory.user(skurup, Role.EMPLOYEE, Role.FACILITY_MANAGER, unit=factory.unit(skurup, "Fritid"),

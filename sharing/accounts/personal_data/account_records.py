@@ -126,7 +126,7 @@ def _blank_refusals(session: Session, user: User) -> None:
 def _scrub_mentions(session: Session, user: User, mentions: Mentions) -> None:
     """Where the service copied the person's name or address into someone else's record (an
     event's payload, another user's notification), or someone wrote it (a site's access notes,
-    the municipality's contact address): replaced."""
+    the municipality's contact or data protection officer's address): replaced."""
     for event in session.scalars(select(DomainEvent).where(mentions.found_in_json(DomainEvent.payload))).all():
         session.execute(update(DomainEvent).where(col(DomainEvent.id) == event.id)
                         .values(payload=mentions.scrub_json(event.payload)))
@@ -139,6 +139,8 @@ def _scrub_mentions(session: Session, user: User, mentions: Mentions) -> None:
         session.add(site)
     session.execute(update(Municipality).where(col(Municipality.contact_email) == user.email)
                     .values(contact_email=None))
+    session.execute(update(Municipality).where(col(Municipality.data_protection_officer_email) == user.email)
+                    .values(data_protection_officer_email=None))
 
 
 def _scrub_queued_mail(session: Session, user: User, mentions: Mentions) -> None:

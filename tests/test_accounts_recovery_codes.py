@@ -2,7 +2,6 @@
 usable instead of the app's code at sign-in, made anew on request (the old ones void)."""
 
 import hashlib
-import re
 
 import pyotp
 import pytest
@@ -14,14 +13,14 @@ from sharing.clock import utcnow
 from sharing.errors import DomainError
 from sharing.events import DomainEvent
 from tests.conftest import PASSWORD, csrf_token
-from tests.test_accounts_two_step import recovery_codes
+from tests.test_accounts_two_step import recovery_codes, shown_key
 
 
 def turn_on(client, auth, db, user) -> list[str]:
     """Sign the user in and turn two-step verification on through the pages; the codes shown."""
     auth.login(user)
     page = client.get("/account/two-step").get_data(as_text=True)
-    secret = re.search(r'<code class="token">([A-Z2-7]+)</code>', page).group(1)
+    secret = shown_key(page)
     response = client.post("/account/two-step", data={"code": pyotp.TOTP(secret).now(),
                                                       "csrf_token": csrf_token(client, "/account/two-step")})
     assert response.status_code == 200

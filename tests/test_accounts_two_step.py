@@ -1,7 +1,9 @@
 """Two-step verification (TOTP): turning it on, logging in with it, replay, reset, required roles."""
 
+import html
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
@@ -19,7 +21,7 @@ def code_at(secret, when):
 
 def enrol(client, db, user):
     page = client.get("/account/two-step").get_data(as_text=True)
-    secret = re.search(r'<code class="token">([A-Z2-7]+)</code>', page).group(1)
+    secret = shown_key(page)
     assert "<svg" in page
     response = client.post("/account/two-step", data={"code": pyotp.TOTP(secret).now(),
                                                       "csrf_token": csrf_token(client, "/account/two-step")})
@@ -29,6 +31,14 @@ def enrol(client, db, user):
     db.expire_all()
     assert db.get(User, user.id).totp_secret == secret
     return secret
+
+
+def shown_key(page: str) -> str:
+    """The key as copied from the page: its groups of four, and no spaces between them."""
+    shown = re.search(r'<code class="token key">(.*?)</code>', page).group(1)
+    groups = re.findall(r"<span>([A-Z2-7]{4})</span>", shown)
+    assert re.sub(r"<[^>]+>", "", shown) == "".join(groups) and len(groups) == 8
+    return "".join(groups)
 
 
 def recovery_codes(page: str) -> list[str]:
@@ -154,3 +164,22 @@ def test_required_roles_must_enrol_before_anything_else(app, client, auth, facto
     auth.logout()
     auth.login(factory.user(municipality))
     assert client.get("/account").status_code == 200
+
+
+def test_on_the_phone_the_app_opens_from_a_link_with_the_key_shown_in_groups(client, auth, factory, db):
+    user = factory.user(factory.municipality(), email="anna@ystad.example")
+    auth.login(user)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    page = client.get("/account/two-step").get_data(as_text=True)
+    key = shown_key(page)
+    link = re.search(r'<a href="(otpauth://[^"]+)">Open in the authenticator app</a>', page)
+    assert link, page
+    uri = urlsplit(html.unescape(link.group(1)))
+    assert uri.netloc == "totp" and unquote(uri.path) == "/Delningstjänsten:anna@ystad.example"
+    assert parse_qs(uri.query)["secret"] == [key] and parse_qs(uri.query)["issuer"] == ["Delningstjänsten"]
+    # The key the app took from the link is the one turned on.
+    response = client.post("/account/two-step", data={"code": pyotp.TOTP(key).now(),
+                                                      "csrf_token": csrf_token(client, "/account/two-step")})
+    assert response.status_code == 200
+    db.expire_all()
+    assert db.get(User, user.id).totp_secret == key

@@ -45,6 +45,11 @@ def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
+def in_groups(secret: str, size: int = 4) -> list[str]:
+    """The key in groups of four, to read and type (as the apps show it): ABCD EFGH …"""
+    return [secret[start:start + size] for start in range(0, len(secret), size)]
+
+
 def qr_code_svg(uri: str, title: str) -> str:
     """The enrolment QR code as inline SVG (no image request, no third party)."""
     return segno.make(uri, error="m").svg_inline(scale=5, title=title, border=2)

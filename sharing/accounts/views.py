@@ -451,7 +451,8 @@ def two_step() -> str | Response:
             flash(_("Two-step verification is on. From now on you log in with a code from your app."), "success")
             return _recovery_codes_page(codes)
     uri = mfa.provisioning_uri(secret, user.email)
-    return render_template("accounts/two_step.html", enabled=False, form=form, secret=secret,
+    return render_template("accounts/two_step.html", enabled=False, form=form, secret=secret, uri=uri,
+                           secret_groups=mfa.in_groups(secret),
                            qr_code=mfa.qr_code_svg(uri, _("QR code for your authenticator app")))
 
 

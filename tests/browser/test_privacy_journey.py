@@ -26,7 +26,12 @@ def test_codes_extract_and_erasure(new_page: Callable[..., Page]) -> None:
     log_in(page, EMPLOYEE[0])
     page.goto("/account")
     page.get_by_role("link", name="Ändra tvåstegsverifiering").click()
+    # On the phone itself, a link hands the key to the app; the key reads in groups of four,
+    # and copies without spaces.
+    expect(page.locator('a[href^="otpauth://totp/"]')).to_be_visible()
     secret = page.locator("code.token").inner_text()
+    assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
+    assert_accessible(page)
     page.get_by_label("Kod från din app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Slå på tvåstegsverifiering").click()
     expect(page.get_by_role("heading", name="Dina återställningskoder", level=1)).to_be_visible()

@@ -5,9 +5,13 @@ order, one name for one thing, numbers as the reader writes them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pyotp
+from flask_wtf import FlaskForm
 
+import sharing
 from sharing.accounts.models import Role
 from tests.conftest import csrf_token
 
@@ -88,3 +92,32 @@ def test_the_extract_page_writes_its_row_limit_the_swedish_way(client, auth, fac
     """Swedish wording: passes once the translations are in."""
     auth.login(factory.user(factory.municipality()))
     assert "JSON-filen de 10\u00a0000 senaste" in client.get("/account/personal-data").get_data(as_text=True)
+
+
+def _form_classes(form: type[FlaskForm] = FlaskForm) -> Iterator[type[FlaskForm]]:
+    for subclass in form.__subclasses__():
+        if subclass.__module__.startswith("sharing."):
+            yield subclass
+        yield from _form_classes(subclass)
+
+
+def _declared(form: type[FlaskForm]) -> list[str]:
+    """The fields in the form's order (WTForms': the order they were made in)."""
+    fields = [(field.creation_counter, name) for name in dir(form)
+              if not name.startswith("_") and hasattr(field := getattr(form, name), "creation_counter")]
+    return [name for _, name in sorted(fields)]
+
+
+def test_every_error_summary_lists_its_fields_in_the_order_the_page_shows_them(app):
+    """The summary lists a form's fields in the form's order: that is the page's only if the
+    form declares its fields in the order its template shows them."""
+    orders = [_declared(form) for form in _form_classes()]  # every domain's forms: the app imported them
+    mismatched = []
+    for template in Path(sharing.__file__).parent.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for form in set(re.findall(r"error_summary\((\w+)\)", text)):
+            shown = list(dict.fromkeys(re.findall(rf"field\({form}\.(\w+)", text)))
+            declared = [[name for name in order if name in shown] for order in orders if set(shown) <= set(order)]
+            if len(shown) > 1 and declared and shown not in declared:
+                mismatched.append((template.name, form, shown, declared))
+    assert mismatched == []

@@ -42,8 +42,6 @@ class ListingForm(FlaskForm):
                                  description=_l("Leave empty to use the category's typical weight."))
     volume_m3 = LocalNumberField(_l("Volume per piece (m³)"), validators=[Optional(), NumberRange(0, 1000)],
                                  description=_l("Leave empty to use the category's typical volume."))
-    inventory_number = StringField(_l("Inventory number (optional)"), validators=[Length(max=50)])
-    contact_user_id = SelectField(_l("Contact"), coerce=optional_id, validators=[Optional()])
     lend = BooleanField(_l("Lend it (or book it, for places and services)"))
     give_away = BooleanField(_l("Hand it over for good"))
     swap = BooleanField(_l("Swap it"))
@@ -51,6 +49,8 @@ class ListingForm(FlaskForm):
     loan_max_days = WholeNumberField(_l("Longest loan (days)"), validators=[Optional(), NumberRange(1, 3650)])
     visibility = RadioField(_l("Who can see it"), default="partners")
     available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
+    inventory_number = StringField(_l("Inventory number (optional)"), validators=[Length(max=50)])
+    contact_user_id = SelectField(_l("Contact"), coerce=optional_id, validators=[Optional()])
 
     # What the rules would refuse once the rest is right (catalog/listings/rules.validate), told
     # with everything else the first time round rather than one refusal at a time.

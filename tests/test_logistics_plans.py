@@ -280,11 +280,9 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
 
 
-def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, factory, w):
-    """The driver's pickup hands the pieces over in loans; that handover, made by the job's own
-    route, neither tells its coordinators that the job is no longer needed nor marks it changed:
-    the job is done when its delivery is."""
-    driver = factory.user(w["ystad"], Role.DRIVER)
+def picked_up(app, db, w, driver):
+    """A loan's day planned with one van, its pickup reported by the driver (committed: the
+    loans' handover event reaches logistics' receivers); the request and the delivery stop."""
     vehicle(db, w)
     request = approved_loan(app, db, w)
     plan(db, w)
@@ -292,7 +290,16 @@ def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, fact
     (pickup, _, _), (delivery, _, _) = plans.route_view(db, route).stops[:2]
     with app.app_context():
         driving.report_done(db, pickup, by=driver, now=on_the_day(w))
-        db.commit()  # the loans' handover event reaches logistics' receivers
+        db.commit()
+    return request, delivery
+
+
+def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, factory, w):
+    """The driver's pickup hands the pieces over in loans; that handover, made by the job's own
+    route, neither tells its coordinators that the job is no longer needed nor marks it changed:
+    the job is done when its delivery is."""
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    request, delivery = picked_up(app, db, w, driver)
     db.expire_all()
     assert db.get(LoanRequest, request.id).status == RequestStatus.HANDED_OVER.value
     job = jobs_of(db, request)["delivery"]
@@ -308,14 +315,8 @@ def test_the_pickup_by_the_jobs_own_route_is_no_change_to_its_plan(app, db, fact
 
 def test_the_driver_s_register_extract_says_the_stops_they_reported_in_words(app, client, auth, db, factory, w):
     driver = factory.user(w["ystad"], Role.DRIVER)
-    vehicle(db, w)
-    request = approved_loan(app, db, w)
-    plan(db, w)
-    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
-    (pickup, _, _), (delivery, _, _) = plans.route_view(db, route).stops[:2]
+    request, delivery = picked_up(app, db, w, driver)
     with app.app_context():
-        driving.report_done(db, pickup, by=driver, now=on_the_day(w))
-        db.commit()
         driving.report_failed(db, db.get(PlannedStop, delivery.id), reason=FailureReason.NOBODY_THERE, note="",
                               by=driver, now=on_the_day(w, 10))
         db.commit()

@@ -305,6 +305,26 @@ def test_the_extract_reads_in_words_in_the_reader_s_language(client, auth, world
         assert "%(" not in shown and "listing_id" not in shown and '{"' not in shown
 
 
+def test_an_admin_s_extract_names_nobody_they_acted_on(client, auth, world, db):
+    """What an admin did to others' accounts is theirs to know, whom it was done to is not:
+    the entry reads "another person", in the JSON and the PDF alike."""
+    from sharing.accounts import organisation
+    skurup = db.get(Municipality, world.admin.municipality_id)
+    organisation.invite_user(db, municipality=skurup, email="berit@skurup.example", name="Berit Bjudenin",
+                             roles=[Role.EMPLOYEE], unit_id=None, invited_by=world.admin, now=utcnow(),
+                             lifetime=timedelta(days=7))
+    db.commit()
+    auth.login(world.admin)
+    entries = client.get("/account/personal-data.json").get_json()["sections"]["audit_entries"]
+    [invited] = [entry for entry in entries if entry["event_code"] == "accounts.user.invited"]
+    assert invited["payload"].splitlines() == ["Konto: En annan person", "Roller: Medarbetare"]
+    shown = pdf_text(client.get("/account/personal-data.pdf").data)
+    assert "En annan person" in shown and "Berit" not in shown
+    assert "Berit" not in client.get("/account/personal-data.json").get_data(as_text=True)
+    # The audit trail, for the municipality's admins, names her.
+    assert "Berit Bjudenin" in client.get(f"/admin/municipalities/{skurup.id}/audit").get_data(as_text=True)
+
+
 def test_an_extract_is_always_the_signed_in_user_s_own(client, auth, world, db):
     auth.login(world.colleague)
     data = client.get("/account/personal-data.json").get_json()

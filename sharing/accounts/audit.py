@@ -14,6 +14,8 @@ person's; an account's creation time says nothing here (the demo's history preda
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -94,6 +96,7 @@ class Who(StrEnum):
     PERSON = "person"
     DELETED = "deleted"  # an account no longer kept
     SERVICE = "service"  # nobody: the service itself (a job, a match)
+    OTHER = "other"  # someone not named here: another person than the one a register extract is for
 
 
 @dataclass(frozen=True)
@@ -118,10 +121,27 @@ def person(user: User | None) -> Person:
     return Person(Who.PERSON, user.name)
 
 
+_named_alone: ContextVar[int | None] = ContextVar("named_alone", default=None)
+
+
+@contextmanager
+def naming_only(user_id: int) -> Iterator[None]:
+    """Within it, ``person_of`` names this user alone, and anyone else as another person: a
+    register extract tells a person what is kept about them, not who else they dealt with."""
+    token = _named_alone.set(user_id)
+    try:
+        yield
+    finally:
+        _named_alone.reset(token)
+
+
 def person_of(session: Session, user_id: int | None) -> Person:
     """One user as the trail names them (a payload's contact person, say); nobody is the service."""
     if user_id is None:
         return Person(Who.SERVICE)
+    alone = _named_alone.get()
+    if alone is not None and user_id != alone:
+        return Person(Who.OTHER)
     return person(session.get(User, user_id))
 
 

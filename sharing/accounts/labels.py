@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts import auth, mfa, organisation
-from sharing.accounts.audit import Who, person_of
+from sharing.accounts.audit import Person, Who, person_of
 from sharing.accounts.models import CoordinatesSource, Notification, Role
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import Details, DomainEvent, describe
@@ -67,10 +67,16 @@ def _roles_text(codes: Iterable[str]) -> str:
     return ", ".join(shown + [code for code in codes if code not in known]) or "–"
 
 
+def named(person: Person) -> str:
+    """A person as an event's details name them: by name while their account is kept."""
+    if person.who == Who.PERSON:
+        return person.name
+    return _("Another person") if person.who == Who.OTHER else _("Deleted user")
+
+
 def _account(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     """Whose account: by name while it is kept (the payload never holds a name)."""
-    whose = person_of(session, event.subject_id)
-    return [(_("Account"), whose.name if whose.who == Who.PERSON else _("Deleted user"))]
+    return [(_("Account"), named(person_of(session, event.subject_id)))]
 
 
 def _invited(session: Session, event: DomainEvent) -> list[tuple[str, str]]:

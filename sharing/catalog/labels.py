@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from sharing.accounts.audit import Who, person_of
+from sharing.accounts.audit import person_of
+from sharing.accounts.labels import named
 from sharing.accounts.models import Site
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.catalog import events
@@ -74,8 +75,7 @@ def _value(session: Session, event: DomainEvent, field: str, value: Any) -> str:
         site = session.get(Site, value)
         return site.name if site is not None else str(value)
     if field == "contact_user_id":
-        contact = person_of(session, value)
-        return contact.name if contact.who == Who.PERSON else _("Deleted user")
+        return named(person_of(session, value))
     if isinstance(value, float):
         return format_decimal(value)
     return str(value)

@@ -42,6 +42,7 @@ from sqlalchemy import ColumnElement, Select, Text, cast, false, or_
 from sqlmodel import Session, col
 
 from sharing import events
+from sharing.accounts.audit import naming_only
 from sharing.accounts.models import Actor, Role, User
 from sharing.accounts.organisation import may_change
 from sharing.errors import DomainError
@@ -155,11 +156,12 @@ def as_json(session: Session, data: PersonalData) -> dict[str, Any]:
     """The extract as JSON values: sections by name, times as ISO 8601 in UTC. A field that
     reads otherwise than stored (a status, a notification) is in words, in the reader's
     language, and its stored value beside it as ``<field>_code``, for a machine."""
+    with naming_only(data.user_id):  # the person's own extract: nobody else is named in it
+        sections = {name: [_plain(_worded(contribution.sections[name].in_words(session, record), record))
+                           for record in records]
+                    for contribution, sections in data.parts for name, records in sections.items()}
     return {"user_id": data.user_id, "made_at": _plain(data.made_at), "truncated": data.truncated,
-            "max_records_per_section": ROWS_MAX,
-            "sections": {name: [_plain(_worded(contribution.sections[name].in_words(session, record), record))
-                                for record in records]
-                         for contribution, sections in data.parts for name, records in sections.items()}}
+            "max_records_per_section": ROWS_MAX, "sections": sections}
 
 
 def _worded(words: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:

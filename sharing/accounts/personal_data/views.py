@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.admin_views import ADMINS, administered, owned
+from sharing.accounts.audit import naming_only
 from sharing.accounts.models import User
 from sharing.accounts.personal_data import document
 from sharing.accounts.personal_data import rules as personal_data
@@ -63,9 +64,10 @@ def download_pdf() -> Response:
     """The same, as a PDF to read: sections titled and values worded in the reader's language."""
     data = personal_data.extract(db_session, user_id=current_user.id, now=utcnow())
     security_log.info("personal data extracted (pdf): user %s", current_user.id)
-    blocks = [document.Block(str(contribution.sections[name].title),
-                             [_readable(contribution.sections[name], record) for record in records])
-              for contribution, sections in data.parts for name, records in sections.items()]
+    with naming_only(data.user_id):  # the person's own extract: nobody else is named in it
+        blocks = [document.Block(str(contribution.sections[name].title),
+                                 [_readable(contribution.sections[name], record) for record in records])
+                  for contribution, sections in data.parts for name, records in sections.items()]
     lines = [_("What Delningstjänsten keeps about %(name)s (%(email)s), made %(when)s.", name=current_user.name,
                email=current_user.email, when=when(data.made_at, "short")),
              _("The same as a file for computers: the JSON download on your account page. Times are Swedish time.")]

@@ -152,14 +152,14 @@ def test_only_a_system_admin_renames_a_municipality(db, factory):
     system_admin = factory.user(ystad, Role.SYSTEM_ADMIN)
     with pytest.raises(DomainError):
         organisation.update_municipality(db, municipality=ystad, name="Ystads kommun", contact_email=None,
-                                         changed_by=admin)
+                                         data_protection_officer_email=None, changed_by=admin)
     organisation.update_municipality(db, municipality=ystad, name="Ystad", contact_email="a@ystad.example",
-                                     changed_by=admin)
+                                     data_protection_officer_email=None, changed_by=admin)
     with pytest.raises(DomainError):
         organisation.update_municipality(db, municipality=ystad, name="Skurup", contact_email=None,
-                                         changed_by=system_admin)
+                                         data_protection_officer_email=None, changed_by=system_admin)
     organisation.update_municipality(db, municipality=skurup, name="Skurups kommun", contact_email=None,
-                                     changed_by=system_admin)
+                                     data_protection_officer_email=None, changed_by=system_admin)
     assert skurup.slug == "skurups-kommun"
 
 

@@ -88,8 +88,8 @@ def world(app, factory, db) -> World:
     waiting, a token, recovery codes, an identity at her municipality's sign-in."""
     with app.app_context():  # the events' receivers (notices) run, as in the service
         ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
-        skurup.contact_email = EMAIL  # she was the municipality's contact too
-        skurup.data_protection_officer_email = EMAIL  # and its data protection officer
+        skurup.contact_email = EMAIL.title()  # she was the municipality's contact too (typed as she writes it)
+        skurup.data_protection_officer_email = EMAIL.upper()  # and its data protection officer
         factory.site(ystad, locality="Ystad", access_notes=f"Lastkajen på baksidan. Fråga efter {NAME}.")
         factory.site(skurup, locality="Skurup")
         person = factory.user(skurup, Role.EMPLOYEE, Role.FACILITY_MANAGER, unit=factory.unit(skurup, "Fritid"),

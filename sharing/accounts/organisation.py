@@ -65,8 +65,8 @@ def create_municipality(
 
 
 def update_municipality(
-    session: Session, *, municipality: Municipality, name: str, contact_email: str | None, changed_by: Actor,
-    data_protection_officer_email: str | None = None,
+    session: Session, *, municipality: Municipality, name: str, contact_email: str | None,
+    data_protection_officer_email: str | None, changed_by: Actor,
 ) -> None:
     """Change a municipality's name (system administrators only: every member sees it) or contacts."""
     name = name.strip()

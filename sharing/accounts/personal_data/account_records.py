@@ -17,7 +17,7 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts import mfa
@@ -137,9 +137,11 @@ def _scrub_mentions(session: Session, user: User, mentions: Mentions) -> None:
     for site in session.scalars(select(Site).where(mentions.found_in(Site.access_notes))).all():
         site.access_notes = mentions.scrub(site.access_notes)[:1000]
         session.add(site)
-    session.execute(update(Municipality).where(col(Municipality.contact_email) == user.email)
+    # An address as an administrator typed it (any case); an account's is kept in lower case.
+    session.execute(update(Municipality).where(func.lower(col(Municipality.contact_email)) == user.email.lower())
                     .values(contact_email=None))
-    session.execute(update(Municipality).where(col(Municipality.data_protection_officer_email) == user.email)
+    session.execute(update(Municipality)
+                    .where(func.lower(col(Municipality.data_protection_officer_email)) == user.email.lower())
                     .values(data_protection_officer_email=None))
 
 

@@ -68,12 +68,15 @@ def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
-def settle(session: Session, *, url: str, user_ids: Collection[int], sent_by: datetime, now: datetime,
-           messages: Collection[str] | None = None) -> int:
-    """Mark read these users' unread notifications linking to ``url`` sent by ``sent_by`` (only
-    those of these messages, if given), so that none stays unread asking for a step already taken."""
-    where = [col(Notification.user_id).in_(list(user_ids)), col(Notification.created_at) <= sent_by,
-             col(Notification.url) == url, col(Notification.read_at).is_(None)]
+def settle(session: Session, *, url: str, user_ids: Collection[int], sent_from: datetime, sent_by: datetime,
+           now: datetime, messages: Collection[str] | None = None) -> int:
+    """Mark read these users' unread notifications linking to ``url`` sent from ``sent_from`` to
+    ``sent_by`` (only those of these messages, if given), so that none stays unread asking for a
+    step already taken. ``sent_from`` (when what they link to began) bounds the walk of each
+    user's notifications by time, their index's order, to that thing's life."""
+    where = [col(Notification.user_id).in_(list(user_ids)), col(Notification.created_at) >= sent_from,
+             col(Notification.created_at) <= sent_by, col(Notification.url) == url,
+             col(Notification.read_at).is_(None)]
     if messages is not None:
         where.append(col(Notification.message).in_(list(messages)))
     result = session.execute(update(Notification).where(*where).values(read_at=now))

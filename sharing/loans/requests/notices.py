@@ -168,19 +168,21 @@ def settle(session: Session, event: DomainEvent) -> None:
     """A step taken leaves no notice of the request unread asking for it: not those of whoever took
     it (they have been at the request), nor anyone's that asked for this very step or for any
     once the request has ended. What the step itself tells others stays unread."""
-    if event.subject_id is None:
+    request = session.get(LoanRequest, event.subject_id) if event.subject_id is not None else None
+    if request is None:
         return
     url, at = path_for("loans.detail", request_id=event.subject_id), event.occurred_at
+    since = request.created_at  # nothing of it was told before it was asked
     if event.actor_id is not None:
-        notifications.settle(session, url=url, user_ids=[event.actor_id], sent_by=at, now=at)
+        notifications.settle(session, url=url, user_ids=[event.actor_id], sent_from=since, sent_by=at, now=at)
     answered = list(ANSWERS.get(event.name, []))
     if event.name == events.CONFIRMED and event.payload.get("step") in CONFIRMS:
         answered.append(CONFIRMS[event.payload["step"]])
-    request = session.get(LoanRequest, event.subject_id) if answered else None
-    if request is not None:
+    if answered:
         told = [user.id for user in owner_managers(session, request) + requester(session, request)
                 if user.id is not None]
-        notifications.settle(session, url=url, user_ids=told, sent_by=at, now=at, messages=answered)
+        notifications.settle(session, url=url, user_ids=told, sent_from=since, sent_by=at, now=at,
+                             messages=answered)
 
 
 def close_with_listing(session: Session, event: DomainEvent) -> None:

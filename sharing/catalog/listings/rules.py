@@ -442,6 +442,11 @@ class Filters:
     # When the search is made: a loan overdue then holds its pieces (``holds.held_until``).
     # Needed with dates.
     now: datetime | None = None
+    near_site_id: int | None = None
+    within_km: float | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
 
     def period(self) -> holds.Period | None:
         """The whole days searched, if any: from ``available_from`` (or today, when only the end
@@ -460,11 +465,6 @@ class Filters:
             raise ValueError("a search by dates says when it is made (Filters.now)")
         return self.now
 
-    near_site_id: int | None = None
-    within_km: float | None = None
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 24
 
 
 # Counting every match of a broad search costs more than finding the page itself, and ranking

@@ -60,7 +60,7 @@ def notification_text(notification: Notification) -> str:
         return _(notification.message)
 
 
-def _roles_text(codes: Iterable[str]) -> str:
+def roles_text(codes: Iterable[str]) -> str:
     """A payload's role codes as a list of names; a code of a newer version shows as itself."""
     known = {role.value for role in Role}
     shown = role_labels(Role(code) for code in codes if code in known)
@@ -80,11 +80,11 @@ def _account(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
 
 
 def _invited(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
-    return _account(session, event) + [(_("Roles"), _roles_text(event.payload["roles"]))]
+    return _account(session, event) + [(_("Roles"), roles_text(event.payload["roles"]))]
 
 
 def _roles_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
-    before, after = _roles_text(event.payload["from"]), _roles_text(event.payload["to"])
+    before, after = roles_text(event.payload["from"]), roles_text(event.payload["to"])
     return _account(session, event) + [(_("Roles"), f"{before} → {after}")]
 
 
@@ -125,7 +125,7 @@ def roles_held(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     roles = event.payload.get("roles")
     if not isinstance(roles, list):
         return []
-    return [(_("Roles"), ", ".join(role_labels(Role(role) for role in roles if role in set(Role))))]
+    return [(_("Roles"), roles_text(roles))]
 
 
 def describe_events() -> None:

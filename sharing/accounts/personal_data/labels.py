@@ -9,9 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts.audit import event_details
-from sharing.accounts.labels import role_labels
+from sharing.accounts.labels import roles_text
 from sharing.accounts.mail_preferences.rules import mail_kinds
-from sharing.accounts.models import Role
 from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
 from sharing.events import DomainEvent, event_label, subject_label
@@ -62,7 +61,7 @@ def _details(session: Session, record: dict[str, Any]) -> str:
 
 def _roles(session: Session, record: dict[str, object]) -> str:
     roles = record.get("roles")
-    return ", ".join(role_labels(Role(role) for role in roles if role in set(Role))) if isinstance(roles, list) else ""
+    return roles_text(roles) if isinstance(roles, list) else ""
 
 
 SECTIONS = {

@@ -307,6 +307,20 @@ def test_a_users_own_password_and_two_step_changes_are_in_the_trail(client, auth
                    for event in db.scalars(select(events.DomainEvent)))
 
 
+def test_a_password_chosen_from_a_mailed_link_is_in_the_trail(client, auth, factory, db, mailbox):
+    """A new password by the forgotten-password link, the case the trail matters most for."""
+    ystad = factory.municipality("Ystad", "1286")
+    admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
+    user = factory.user(ystad, name="Olle Glömsk")
+    client.post("/password/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/password/forgot")})
+    path = mailbox.open_link(client, mailbox.messages[-1])
+    assert client.post(path, data={"password": "gul-cykel-under-kastanjen",
+                                   "csrf_token": csrf_token(client, path)}).status_code == 302
+    auth.login(admin)
+    shown = [row.split(" ", 2)[2] for row in account_rows(client, ystad)]
+    assert shown == [f"Olle Glömsk Lösenord valt via en länk i e-post Användare {user.id} Länk: Nytt lösenord"]
+
+
 def test_every_accounts_event_reads_in_swedish(app):
     from sharing.accounts.labels import ACCOUNT_EVENTS
 

@@ -37,6 +37,7 @@ from sharing.i18n import N_, NP_
 from sharing.typed import id_of, relation
 
 PASSWORD_CHANGED = "accounts.password.changed"  # by the user, on their account page
+PASSWORD_SET_BY_LINK = "accounts.password.set_by_link"  # a mailed link: an invitation or a new password
 
 
 class LoginRefused(DomainError):
@@ -407,6 +408,8 @@ def redeem_account_token(
     revoke_all_api_tokens(session, user_id=id_of(user), now=now)
     token.used_at = now
     session.add(token)
+    events.record(session, PASSWORD_SET_BY_LINK, subject_type="user", subject_id=id_of(user), now=now,
+                  actor_id=user.id, municipality_id=user.municipality_id, payload={"link": purpose.value})
     return user
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from sharing.accounts import auth, mfa, organisation
 from sharing.accounts.audit import Person, Who, person_of
-from sharing.accounts.models import CoordinatesSource, Notification, Role
+from sharing.accounts.models import CoordinatesSource, Notification, Role, TokenPurpose
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import Details, DomainEvent, describe
 
@@ -88,6 +88,15 @@ def _roles_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]
     return _account(session, event) + [(_("Roles"), f"{before} → {after}")]
 
 
+LINK_LABELS = {TokenPurpose.INVITATION.value: _l("An invitation"),
+               TokenPurpose.PASSWORD_RESET.value: _l("A new password")}
+
+
+def _link(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    link = event.payload.get("link")
+    return [(_("Link"), str(LINK_LABELS[link]))] if link in LINK_LABELS else []
+
+
 def _codes_left(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     left = event.payload.get("left", event.payload.get("codes"))
     return [(_("Recovery codes left"), str(left))] if isinstance(left, int) else []
@@ -102,6 +111,7 @@ ACCOUNT_EVENTS = {
     organisation.USER_LOGGED_OUT: _l("A person was logged out everywhere"),
     mfa.TWO_STEP_RESET: _l("A person's two-step verification was reset"),
     auth.PASSWORD_CHANGED: _l("Password changed"),
+    auth.PASSWORD_SET_BY_LINK: _l("Password chosen from a mailed link"),
     mfa.TWO_STEP_ON: _l("Two-step verification turned on"),
     mfa.TWO_STEP_OFF: _l("Two-step verification turned off"),
     mfa.RECOVERY_CODES_MADE: _l("Recovery codes made"),
@@ -115,6 +125,7 @@ ACCOUNT_DETAILS: dict[str, Details] = {
     organisation.USER_REACTIVATED: _account,
     organisation.USER_LOGGED_OUT: _account,
     mfa.TWO_STEP_RESET: _account,
+    auth.PASSWORD_SET_BY_LINK: _link,
     mfa.RECOVERY_CODES_MADE: _codes_left,
     mfa.RECOVERY_CODE_USED: _codes_left,
 }

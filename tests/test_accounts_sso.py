@@ -355,3 +355,10 @@ def test_the_settings_form_tells_every_mistake_at_once_in_the_readers_words(clie
                                        "Transport coordinator, Sustainability officer, Municipality administrator.")]:
         assert f'href="#{field}"' in summary and message in summary, (field, summary)
     assert db.scalar(select(SsoProvider).where(col(SsoProvider.municipality_id) == ystad_admin.id)) is None
+    # A system administrator by name is a role, but none a provider may give: it says so.
+    page = client.post(path, data={
+        "csrf_token": csrf_token(client, path), "enabled": "y", "issuer": "https://idp.ystad.example",
+        "client_id": "ystad", "client_secret": "hemligt", "email_domains": "ystad.se", "claim": "groups",
+        "mapping": "it: System administrator"}).get_data(as_text=True)
+    assert "A provider cannot make anyone a system administrator." in page and "is not a role" not in page
+    assert "System administrator" not in blank  # nor offered in the help

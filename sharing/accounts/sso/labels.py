@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from sharing.accounts.labels import ROLE_LABELS, roles_held
 from sharing.accounts.models import Role
-from sharing.accounts.sso.rules import MAPPABLE_ROLES
 from sharing.events import DomainEvent, describe, describe_subject
 
 GROUP = _l("Sign-in")
@@ -43,9 +42,9 @@ def describe_events() -> None:
 
 def role_names() -> dict[Role, list[str]]:
     """The names a mapping may give each role: the reader's first (the help and the errors list
-    them), then the other language's, whichever language the administrator writes in."""
+    the mappable ones), then the other language's, whichever language the administrator writes in."""
     reader = str(get_locale())
-    names: dict[Role, list[str]] = {role: [] for role in Role if role in MAPPABLE_ROLES}
+    names: dict[Role, list[str]] = {role: [] for role in Role}  # a system administrator too: refused by name
     for language in (reader, *(other for other in ("sv", "en") if other != reader)):
         with force_locale(language):
             for role, written in names.items():

@@ -171,7 +171,7 @@ def settings(municipality_id: int) -> str | Response | tuple[str, int]:
         "One line per value of the claim: value: role, role; unit. For example: fastighet: %(role)s; "
         "Fastighetsavdelningen. The roles: %(roles)s. Everyone admitted is an employee.",
         role=rules.shown_role(Role.FACILITY_MANAGER, names),
-        roles=", ".join(rules.shown_role(role, names) for role in names))
+        roles=", ".join(rules.shown_role(role, names) for role in names if role in rules.MAPPABLE_ROLES))
     if provider is not None and not form.is_submitted():
         form.email_domains.data = ", ".join(provider.email_domains.split(","))
         form.mapping.data = rules.format_mapping(db_session, provider.mapping, names)

@@ -659,3 +659,9 @@ def test_the_new_user_form_tells_every_wrong_field_in_one_round(client, auth, fa
                                                          "csrf_token": token}).get_data(as_text=True))
     assert set(invalid_email) == {"name", "email"}
     assert db.scalar(select(func.count()).select_from(User)) == 2
+    # Changing a person: the same, every wrong field at once, and nothing saved.
+    path = f"/admin/municipalities/{municipality.id}/users/{taken.id}"
+    html = client.post(path, data={"name": "   ", "active": "y", "csrf_token": token}).get_data(as_text=True)
+    assert field_errors(html) == {"name": "Skriv personens namn.", "roles": "Välj minst en roll."}
+    db.expire_all()
+    assert db.get(User, taken.id).name.strip() and db.get(User, taken.id).roles

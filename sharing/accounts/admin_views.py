@@ -177,12 +177,13 @@ def _chosen_roles(form: UserForm) -> list[Role]:
     return [Role(value) for value in form.roles.data or [] if value in {role.value for role in Role}]
 
 
-def _invitation_checked(form: UserForm, municipality: Municipality) -> bool:
+def _person_checked(form: UserForm, municipality: Municipality) -> bool:
     """The form's checks and the rule's in one round, so that every field that is wrong is told at
-    once (a field the form found wrong keeps its own message)."""
+    once (a field the form found wrong keeps its own message). An edit has no address field."""
     valid = form.validate()
-    for refusal_ in organisation.invitation_refusals(
-            db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
+    email = form.email.data or "" if "email" in form else ""
+    for refusal_ in organisation.person_refusals(
+            db_session, municipality=municipality, email=email, name=form.name.data or "",
             roles=_chosen_roles(form), unit_id=form.unit_id.data, invited_by=current_user):
         valid = False
         if not (refusal_.field and form[refusal_.field].errors):
@@ -214,7 +215,7 @@ def new_user(municipality_id: int) -> str | Response:
     municipality = administered(municipality_id)
     form = _user_form(municipality)
     del form.active
-    if form.is_submitted() and _invitation_checked(form, municipality):
+    if form.is_submitted() and _person_checked(form, municipality):
         try:
             user, raw = organisation.invite_user(
                 db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
@@ -246,11 +247,11 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
     if not form.is_submitted():
         form.roles.data = [role.value for role in user.roles]
     del form.email  # the address is the login; a changed address is a new invitation
-    if form.validate_on_submit():
+    if form.is_submitted() and _person_checked(form, municipality):
         before = (",".join(sorted(user.roles)), user.active)
         try:
             organisation.update_user(
-                db_session, user=user, name=form.name.data or "", roles=[Role(r) for r in form.roles.data or []],
+                db_session, user=user, name=form.name.data or "", roles=_chosen_roles(form),
                 unit_id=form.unit_id.data, active=form.active.data, changed_by=current_user, now=utcnow(),
             )
         except DomainError as error:

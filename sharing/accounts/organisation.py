@@ -325,11 +325,12 @@ def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> 
         raise refusal
 
 
-def invitation_refusals(
+def person_refusals(
     session: Session, *, municipality: Municipality, email: str, name: str, roles: Iterable[Role],
     unit_id: int | None, invited_by: Actor | None,
 ) -> list[DomainError]:
-    """Every reason an invitation would be refused, a field each: a form shows them all at once."""
+    """Every reason an invitation (or, without an address, a change of a person's name, roles and
+    unit) would be refused, a field each: a form shows them all at once."""
     refusals = []
     if not name.strip():
         refusals.append(DomainError(N_("Enter the person's name."), field="name"))
@@ -349,7 +350,7 @@ def invite_user(
     """A new user without a password, and the secret of the invitation link to mail them."""
     email = normalise_email(email)
     granted = frozenset(roles)
-    if refusals := invitation_refusals(session, municipality=municipality, email=email, name=name, roles=granted,
+    if refusals := person_refusals(session, municipality=municipality, email=email, name=name, roles=granted,
                                        unit_id=unit_id, invited_by=invited_by):
         raise refusals[0]
     user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),

@@ -267,6 +267,14 @@ def test_an_admins_changes_to_peoples_accounts_are_in_the_trail(client, auth, fa
     assert account_rows(client, ystad)[0].endswith(
         f"Anna Admin En person aktiverades igen Användare {karin.id} Konto: Karin Nilsson")
     assert len(account_rows(client, ystad)) == 4  # a save that changes nothing records nothing
+    school = factory.unit(ystad, "Österportskolan")
+    client.post(path, data={"name": "Karin Nilsson Berg", "roles": ["employee", "driver"], "active": "y",
+                            "unit_id": str(school.id), "csrf_token": token})
+    assert account_rows(client, ystad)[0].endswith(
+        f"Anna Admin En persons namn eller enhet ändrades Användare {karin.id} Konto: Karin Nilsson Berg "
+        "Ändrat: Namn, Enhet Enhet: – → Österportskolan")
+    changed = db.scalar(select(events.DomainEvent).where(events.DomainEvent.name == "accounts.user.details_changed"))
+    assert "Karin" not in str(changed.payload)  # which changed, never the name itself
 
     colleague = factory.user(ystad, name="Kalle Kollega")
     colleague.totp_secret = pyotp.random_base32()

@@ -79,7 +79,7 @@ def test_what_was_changed_of_a_vehicle_reads_by_its_form_s_names(client, auth, d
     vehicles.save_vehicle(db, details=details, by=w["ystad_coordinator"], now=utcnow(), vehicle=van)
     db.commit()
     auth.login(w["ystad_coordinator"])  # in the audit trail's words, as in the register extract
-    for language, changed in (("sv", "Ändrad: Namn, Lastförmåga (kg)"), ("en", "Changed: Name, Payload (kg)")):
+    for language, changed in (("sv", "Ändrat: Namn, Lastförmåga (kg)"), ("en", "Changed: Name, Payload (kg)")):
         client.post("/language", data={"language": language, "csrf_token": csrf_token(client, "/")})
         entries = client.get("/account/personal-data.json").get_json()["sections"]["audit_entries"]
         [saved] = [e for e in entries if e["event_code"] == events.VEHICLE_SAVED and not e["payload_code"]["created"]]

@@ -8,11 +8,12 @@ from typing import Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlmodel import Session
 
 from sharing.accounts import auth, mfa, organisation
 from sharing.accounts.audit import Person, Who, person_of
-from sharing.accounts.models import CoordinatesSource, Notification, Role, TokenPurpose
+from sharing.accounts.models import CoordinatesSource, Notification, Role, TokenPurpose, Unit
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import Details, DomainEvent, describe
 
@@ -97,6 +98,24 @@ def _link(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return [(_("Link"), str(LINK_LABELS[link]))] if link in LINK_LABELS else []
 
 
+CHANGED_LABELS = {"name": _l("Name"), "unit": _l("Unit")}
+
+
+def _unit_named(session: Session, unit_id: object) -> str:
+    unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    return unit.name if unit is not None else "–"
+
+
+def _details_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    """Which of the name and the unit changed; the units by their names (a unit is no person)."""
+    changed = [str(CHANGED_LABELS[what]) for what in event.payload["changed"] if what in CHANGED_LABELS]
+    shown = _account(session, event) + [(pgettext("what", "Changed"), ", ".join(changed))]
+    if "unit" in event.payload["changed"]:
+        before = _unit_named(session, event.payload.get("unit_from"))
+        shown.append((_("Unit"), f"{before} → {_unit_named(session, event.payload.get('unit_to'))}"))
+    return shown
+
+
 def _codes_left(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     left = event.payload.get("left", event.payload.get("codes"))
     return [(_("Recovery codes left"), str(left))] if isinstance(left, int) else []
@@ -109,6 +128,7 @@ ACCOUNT_EVENTS = {
     organisation.USER_DEACTIVATED: _l("A person was deactivated"),
     organisation.USER_REACTIVATED: _l("A person was activated again"),
     organisation.USER_LOGGED_OUT: _l("A person was logged out everywhere"),
+    organisation.USER_DETAILS_CHANGED: _l("A person's name or unit was changed"),
     mfa.TWO_STEP_RESET: _l("A person's two-step verification was reset"),
     auth.PASSWORD_CHANGED: _l("Password changed"),
     auth.PASSWORD_SET_BY_LINK: _l("Password chosen from a mailed link"),
@@ -124,6 +144,7 @@ ACCOUNT_DETAILS: dict[str, Details] = {
     organisation.USER_DEACTIVATED: _account,
     organisation.USER_REACTIVATED: _account,
     organisation.USER_LOGGED_OUT: _account,
+    organisation.USER_DETAILS_CHANGED: _details_changed,
     mfa.TWO_STEP_RESET: _account,
     auth.PASSWORD_SET_BY_LINK: _link,
     mfa.RECOVERY_CODES_MADE: _codes_left,

@@ -36,6 +36,7 @@ USER_ROLES_CHANGED = "accounts.user.roles_changed"
 USER_DEACTIVATED = "accounts.user.deactivated"
 USER_REACTIVATED = "accounts.user.reactivated"
 USER_LOGGED_OUT = "accounts.user.logged_out_everywhere"
+USER_DETAILS_CHANGED = "accounts.user.details_changed"  # name or unit: which, never the name itself
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
@@ -407,6 +408,11 @@ def update_user(
             raise DomainError(N_("You cannot remove your own administrator role. Ask another administrator."),
                               field="roles")
     _check_unit(session, user.municipality_id, unit_id)
+    changed = [what for what, differs in (("name", name.strip() != user.name), ("unit", unit_id != user.unit_id))
+               if differs]
+    if changed:
+        units = {"unit_from": user.unit_id, "unit_to": unit_id} if "unit" in changed else {}
+        _record(session, USER_DETAILS_CHANGED, user=user, by=changed_by, now=now, changed=changed, **units)
     user.name, user.unit_id = name.strip(), unit_id
     if user.roles != new_roles:
         _record(session, USER_ROLES_CHANGED, user=user, by=changed_by, now=now,

@@ -4,7 +4,7 @@ reader's language."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import format_decimal, lazy_pgettext
+from flask_babel import format_decimal, lazy_pgettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
@@ -134,7 +134,8 @@ def _vehicle(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     shown = [(_("Vehicle"), str(event.payload.get("name", "")))]
     changes = event.payload.get("changes") or {}
     if changes:
-        shown.append((_("Changed"), ", ".join(str(VEHICLE_FIELD_LABELS.get(name, name)) for name in changes)))
+        named = ", ".join(str(VEHICLE_FIELD_LABELS.get(name, name)) for name in changes)
+        shown.append((pgettext("what", "Changed"), named))
     return shown
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar, cast
 
 import pydantic
 from flask import Flask, current_app, g
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, event
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, Update, bindparam, event, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -97,6 +97,17 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any, busy_seconds: float = SQLI
     # system call each: a search reads thousands of pages.
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
+
+
+def row_lock(model: type[SQLModel]) -> Update:
+    """A statement that locks one row (``{"id": ...}``) for the rest of the transaction and
+    returns it as committed: an UPDATE that changes nothing still locks. PostgreSQL locks the
+    row until commit; on SQLite it is the transaction's first write, which takes the database's
+    write lock (waiting for the writer before) with a snapshot that sees everything committed.
+    Build it once: a statement built costs more than one run."""
+    id_ = model.__table__.c.id  # type: ignore[attr-defined]  # a table model has its table
+    return (update(model).where(id_ == bindparam("id")).values(id=id_).returning(model)
+            .execution_options(synchronize_session=False, populate_existing=True))
 
 
 def make_engine(url: str, *, busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any) -> Engine:

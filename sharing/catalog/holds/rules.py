@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
 from sqlmodel import Session, col
@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 from sharing.catalog.holds.models import Hold, HoldPurpose
 from sharing.catalog.listings.models import Listing, ListingStatus
 from sharing.clock import SWEDEN
-from sharing.db import UTCDateTime
+from sharing.db import UTCDateTime, row_lock
 from sharing.errors import Conflict, DomainError, NotVisible
 from sharing.i18n import N_, NP_
 
@@ -224,18 +224,13 @@ def _id(listing: Listing) -> int:
     return listing.id
 
 
-# Built once: every booking asks, and building a statement costs more than running it.
-_LOCK = (update(Listing).where(col(Listing.id) == bindparam("listing_id")).values(id=col(Listing.id))
-         .returning(Listing).execution_options(synchronize_session=False, populate_existing=True))
+_LOCK = row_lock(Listing)  # every booking asks
 
 
 def lock(session: Session, listing_id: int) -> Listing:
-    """Take the listing's write lock for the rest of the transaction and read it as committed.
-
-    An UPDATE that changes nothing still locks: PostgreSQL locks the row until commit, and on
-    SQLite it is the transaction's first write, which takes the database's write lock (waiting
-    for the writer before) with a snapshot that sees everything committed."""
-    listing = session.scalars(_LOCK, {"listing_id": listing_id}).one_or_none()  # the row as the UPDATE left it
+    """Take the listing's write lock for the rest of the transaction and read it as committed
+    (``db.row_lock``)."""
+    listing = session.scalars(_LOCK, {"id": listing_id}).one_or_none()  # the row as the UPDATE left it
     if listing is None:
         raise NotVisible()
     return listing

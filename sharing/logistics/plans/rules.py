@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Site
 from sharing.clock import utcnow
+from sharing.db import row_lock
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.i18n import N_
 from sharing.logistics.coordination import rules as coordination
@@ -258,17 +259,15 @@ def current_plan(session: Session, *, day: date, municipality_id: int) -> RouteP
         col(RoutePlan.status) == PlanStatus.DONE.value).order_by(col(RoutePlan.id).desc()).limit(1))
 
 
-# Built once, as catalog.holds.rules does: a write that changes nothing, to lock the row.
-_LOCK_PLAN = (update(RoutePlan).where(col(RoutePlan.id) == bindparam("plan_id")).values(id=col(RoutePlan.id))
-              .returning(RoutePlan).execution_options(synchronize_session=False, populate_existing=True))
+_LOCK_PLAN = row_lock(RoutePlan)
 
 
 def lock_plan(session: Session, plan_id: int) -> RoutePlan:
-    """Take the plan's write lock for the rest of the transaction and read it as committed (as
-    ``catalog.holds.rules.lock``). Saving a new plan of a day takes the lock of the day's plan in
+    """Take the plan's write lock for the rest of the transaction and read it as committed
+    (``db.row_lock``). Saving a new plan of a day takes the lock of the day's plan in
     force, and a driver's report that of its route's plan: the later of the two waits for the
     earlier's commit and then sees it."""
-    return session.scalars(_LOCK_PLAN, {"plan_id": plan_id}).one()
+    return session.scalars(_LOCK_PLAN, {"id": plan_id}).one()
 
 
 def _lock_in_force(session: Session, *, day: date, municipality_id: int) -> RoutePlan | None:

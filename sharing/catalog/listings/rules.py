@@ -466,7 +466,6 @@ class Filters:
         return self.now
 
 
-
 # Counting every match of a broad search costs more than finding the page itself, and ranking
 # them all more still: beyond this many, a search says "more than", ranks the newest this many
 # (see ``rank``) and offers the pages up to it (21 of 24: add words or filters to narrow it).

@@ -20,8 +20,9 @@ failed, and a route completed once no stop is left.
 - A report and a new plan of its day race too: before its route, a report takes the lock of
   the route's plan (``plans.lock_plan``), which saving a new plan of the day takes as well. A
   report made while the day is planned again waits for it and, its plan replaced, is refused as
-  a report on a replaced plan always is (not found); a plan saved while a first report is made
-  waits for it, sees the route started, and fails.
+  a report on a replaced plan always is (``Replanned``: the driver is led to the day's routes as
+  they are now); a plan saved while a first report is made waits for it, sees the route
+  started, and fails.
 """
 
 from __future__ import annotations
@@ -85,12 +86,17 @@ def route_to_drive(session: Session, user: Actor, route_id: int) -> PlannedRoute
     route = session.get(PlannedRoute, route_id)
     if route is None or not can_drive(session, user, route):
         raise NotVisible(f"route {route_id}")
-    plan = session.get_one(RoutePlan, route.plan_id)
+    _in_force(session.get_one(RoutePlan, route.plan_id), route_id)
+    return route
+
+
+def _in_force(plan: RoutePlan, route_id: int) -> None:
+    """A route is driven while its plan is in force: one replaced leads to its day's new plan,
+    any other (failed, say) is no route to drive."""
     if plan.status == PlanStatus.REPLACED.value:
         raise Replanned(plan.day)
     if plan.status != PlanStatus.DONE.value:
         raise NotVisible(f"route {route_id}")
-    return route
 
 
 def stop_to_report(session: Session, user: Actor, stop_id: int) -> PlannedStop:
@@ -146,14 +152,10 @@ def _picked_up(session: Session, stop: PlannedStop) -> None:
         raise Conflict(N_("Report the pickup first: the pieces cannot be delivered before they are picked up."))
 
 
-def _in_force(session: Session, route: PlannedRoute) -> None:
+def _still_in_force(session: Session, route: PlannedRoute) -> None:
     """Lock the route's plan and check it is still in force (``route_to_drive`` read it before
     the lock: a new plan of the day may have replaced it meanwhile)."""
-    plan = lock_plan(session, route.plan_id)
-    if plan.status == PlanStatus.REPLACED.value:
-        raise Replanned(plan.day)
-    if plan.status != PlanStatus.DONE.value:
-        raise NotVisible(f"route {route.id}")
+    _in_force(lock_plan(session, route.plan_id), id_of(route))
 
 
 def _take(session: Session, route: PlannedRoute) -> None:
@@ -208,7 +210,7 @@ def report_done(session: Session, stop: PlannedStop, *, by: Actor, now: datetime
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
-    _in_force(session, route)
+    _still_in_force(session, route)
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
     _on_its_day(session, route, now)
@@ -232,7 +234,7 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
     route = session.get_one(PlannedRoute, stop.route_id)
     if not can_drive(session, by, route):
         raise NotVisible(f"stop {stop.id}")
-    _in_force(session, route)
+    _still_in_force(session, route)
     if stop.status != StopStatus.PENDING.value:
         raise Conflict(ALREADY_REPORTED)
     _on_its_day(session, route, now)

@@ -54,11 +54,16 @@ def role_labels(roles: Iterable[Role]) -> list[str]:
 
 def notification_text(notification: Notification) -> str:
     """The message in the reader's language; an unexpected parameter set never breaks a page."""
+    return message_text(notification.message, notification.params)
+
+
+def message_text(message: str, params: object) -> str:
+    """A notification's message, as stored (its msgid and parameters), in the reader's language."""
     try:
-        return _(notification.message, **notification.params)
+        return _(message, **params) if isinstance(params, dict) else _(message)
     except (KeyError, TypeError, ValueError):
-        log.warning("notification %s does not fit its message's placeholders", notification.id)
-        return _(notification.message)
+        log.warning("a notification does not fit its message's placeholders: %r", message)
+        return _(message)
 
 
 def roles_text(codes: Iterable[str]) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts.audit import event_details
-from sharing.accounts.labels import roles_text
+from sharing.accounts.labels import message_text, roles_text
 from sharing.accounts.mail_preferences.rules import mail_kinds
 from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
@@ -23,11 +22,7 @@ ATTEMPT_LABELS = {"login": _l("A failed login"), "reset": _l("A request for a ne
 
 def _message(session: Session, record: dict[str, object]) -> str:
     """A notification in the reader's language, as the notifications page shows it."""
-    message, params = str(record.get("message", "")), record.get("params")
-    try:
-        return _(message, **params) if isinstance(params, dict) else _(message)
-    except (KeyError, TypeError, ValueError):
-        return _(message)
+    return message_text(str(record.get("message", "")), record.get("params"))
 
 
 def _link(session: Session, record: dict[str, object]) -> str:

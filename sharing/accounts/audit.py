@@ -24,10 +24,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
-from sharing.accounts.models import User
+from sharing import events
+from sharing.accounts.models import Actor, User
 from sharing.clock import SWEDEN
 from sharing.db import Page
 from sharing.events import DomainEvent, event_label, subject_label
+from sharing.typed import id_of
+
+
+def record_account_event(session: Session, name: str, *, user: User, by: Actor | None, now: datetime,
+                         **payload: object) -> None:
+    """Record what was done to a person's account for the trail, in the caller's transaction. The
+    event names the account by its id alone (its name is read while the account is kept) and
+    never holds a password, token or secret; ``by`` None is the service."""
+    events.record(session, name, subject_type="user", subject_id=id_of(user), now=now,
+                  actor_id=by.id if by is not None else None, municipality_id=user.municipality_id, payload=payload)
 
 
 @dataclass(frozen=True)

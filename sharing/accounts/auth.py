@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
-from sharing import events
+from sharing.accounts.audit import record_account_event
 from sharing.accounts.models import (
     AccountToken,
     ApiToken,
@@ -198,8 +198,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
         raise DomainError(N_("The new password is the same as the current one. Choose another."), field="password")
     set_password(session, user=user, password=new)
     end_user_sessions(session, user_id=id_of(user), now=now, keep_session_id=keep_session_id)
-    events.record(session, PASSWORD_CHANGED, subject_type="user", subject_id=id_of(user), now=now, actor_id=user.id,
-                  municipality_id=user.municipality_id)
+    record_account_event(session, PASSWORD_CHANGED, user=user, by=user, now=now)
 
 
 # --- Server-side sessions ---------------------------------------------------------
@@ -408,8 +407,7 @@ def redeem_account_token(
     revoke_all_api_tokens(session, user_id=id_of(user), now=now)
     token.used_at = now
     session.add(token)
-    events.record(session, PASSWORD_SET_BY_LINK, subject_type="user", subject_id=id_of(user), now=now,
-                  actor_id=user.id, municipality_id=user.municipality_id, payload={"link": purpose.value})
+    record_account_event(session, PASSWORD_SET_BY_LINK, user=user, by=user, now=now, link=purpose.value)
     return user
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from sharing import events
+from sharing.accounts.audit import record_account_event
 from sharing.accounts.models import Actor, RecoveryCode, User
 from sharing.accounts.passwords import verify_password
 from sharing.errors import DomainError
@@ -81,7 +82,7 @@ def enable(session: Session, *, user: User, secret: str, code: str, now: datetim
     _use_code(user, secret, code, now)
     user.totp_secret = secret
     session.add(user)
-    _record(session, TWO_STEP_ON, user=user, by=user, now=now)
+    record_account_event(session, TWO_STEP_ON, user=user, by=user, now=now)
 
 
 def verify(session: Session, *, user: User, code: str, now: datetime) -> None:
@@ -98,19 +99,14 @@ def disable(session: Session, *, user: User, password: str, code: str, now: date
         raise DomainError(N_("The current password is wrong."), field="current_password")
     verify(session, user=user, code=code, now=now)
     _forget(session, user=user)
-    _record(session, TWO_STEP_OFF, user=user, by=user, now=now)
+    record_account_event(session, TWO_STEP_OFF, user=user, by=user, now=now)
 
 
 def reset(session: Session, *, user: User, by: Actor, now: datetime) -> None:
     """Forget the secret and the recovery codes (an administrator helping a user who lost their
     phone and their codes)."""
     _forget(session, user=user)
-    _record(session, TWO_STEP_RESET, user=user, by=by, now=now)
-
-
-def _record(session: Session, name: str, *, user: User, by: Actor, now: datetime) -> None:
-    events.record(session, name, subject_type="user", subject_id=id_of(user), now=now, actor_id=by.id,
-                  municipality_id=user.municipality_id)
+    record_account_event(session, TWO_STEP_RESET, user=user, by=by, now=now)
 
 
 def _forget(session: Session, *, user: User) -> None:

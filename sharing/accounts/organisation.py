@@ -10,7 +10,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from sharing import events
+from sharing.accounts.audit import record_account_event
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.geocoding.rules import Geocoder, place
 from sharing.accounts.models import (
@@ -360,18 +360,12 @@ def invite_user(
     session.add(user)
     session.flush()
     raw = issue_account_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=lifetime, now=now)
-    _record(session, USER_INVITED, user=user, by=invited_by, now=now, roles=_codes(granted))
+    record_account_event(session, USER_INVITED, user=user, by=invited_by, now=now, roles=_codes(granted))
     return user, raw
 
 
 def _codes(roles: Iterable[Role]) -> list[str]:
     return [role.value for role in sorted(roles)]
-
-
-def _record(session: Session, name: str, *, user: User, by: Actor | None, now: datetime, **payload: object) -> None:
-    """The trail names the account by its id alone: its name is read while the account is kept."""
-    events.record(session, name, subject_type="user", subject_id=id_of(user), now=now,
-                  actor_id=by.id if by is not None else None, municipality_id=user.municipality_id, payload=payload)
 
 
 def reinvite_user(session: Session, *, user: User, now: datetime, lifetime: timedelta) -> str:
@@ -412,16 +406,17 @@ def update_user(
                if differs]
     if changed:
         units = {"unit_from": user.unit_id, "unit_to": unit_id} if "unit" in changed else {}
-        _record(session, USER_DETAILS_CHANGED, user=user, by=changed_by, now=now, changed=changed, **units)
+        record_account_event(session, USER_DETAILS_CHANGED, user=user, by=changed_by, now=now, changed=changed, **units)
     user.name, user.unit_id = name.strip(), unit_id
     if user.roles != new_roles:
-        _record(session, USER_ROLES_CHANGED, user=user, by=changed_by, now=now,
+        record_account_event(session, USER_ROLES_CHANGED, user=user, by=changed_by, now=now,
                 **{"from": _codes(user.roles), "to": _codes(new_roles)})
         user.role_grants = [RoleGrant(role=role.value) for role in sorted(new_roles)]  # type: ignore[call-arg]  # user_id: set at flush
     if user.active and not active:
         end_user_sessions(session, user_id=id_of(user), now=now)
     if user.active != active:
-        _record(session, USER_REACTIVATED if active else USER_DEACTIVATED, user=user, by=changed_by, now=now)
+        record_account_event(session, USER_REACTIVATED if active else USER_DEACTIVATED, user=user, by=changed_by,
+                             now=now)
     user.active = active
     session.add(user)
 
@@ -429,4 +424,4 @@ def update_user(
 def log_out_everywhere(session: Session, *, user: User, by: Actor, now: datetime) -> None:
     """For a lost or shared computer: every session of the user ends at once."""
     end_user_sessions(session, user_id=id_of(user), now=now)
-    _record(session, USER_LOGGED_OUT, user=user, by=by, now=now)
+    record_account_event(session, USER_LOGGED_OUT, user=user, by=by, now=now)

@@ -230,6 +230,22 @@ def test_a_read_of_the_log_cut_short_is_read_on_at_the_next_ask(db, setting, mon
     assert revision.changes_since(db, first).words == {chairs[3].id: chairs[3].search_text}
 
 
+def test_a_commit_of_more_listings_than_a_process_reads_one_by_one_is_logged_as_anything(db, setting, monkeypatch):
+    """An import's commit is one row of the log, not thousands for every process to read."""
+    monkeypatch.setattr(revision, "MAX_LISTINGS_A_COMMIT", 2)
+    chairs = [publish(db, setting, f"Kontorsstol {n}") for n in range(3)]
+    start = revision.now(db)
+    for quantity in (2, 3):  # logged twice each: the listings are counted, not the rows
+        db.execute(update(Listing).where(Listing.id.in_([c.id for c in chairs[:2]])).values(quantity=quantity))
+    db.commit()
+    two = revision.now(db)
+    assert revision.changes_since(db, start).words == {c.id: c.search_text for c in chairs[:2]}
+    db.execute(update(Listing).where(Listing.id.in_([c.id for c in chairs])).values(quantity=4))
+    db.commit()
+    assert revision.changes_since(db, two).anything
+    assert db.execute(select(CatalogChange.listing_id).where(CatalogChange.seq == two.seq + 1)).all() == [(None,)]
+
+
 def test_the_log_is_pruned_to_twice_the_commits_a_process_reads(db, setting, monkeypatch):
     monkeypatch.setattr(revision, "LOG_KEPT", 2)
     listing = publish(db, setting, "Kontorsstol, svart")

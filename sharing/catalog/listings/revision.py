@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, distinct, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -55,8 +55,14 @@ _NEW = (update(CatalogRevision).where(col(CatalogRevision.id) == 1)
         .values(token=bindparam("token"), seq=col(CatalogRevision.seq) + 1).returning(col(CatalogRevision.seq)))
 _STAMP = (update(CatalogChange).where(col(CatalogChange.seq).is_(None))
           .values(seq=bindparam("seq"), token=bindparam("token")))
+_LISTINGS_LOGGED = (select(func.count(distinct(col(CatalogChange.listing_id))))
+                    .where(col(CatalogChange.seq) == bindparam("seq")))
+_FORGOTTEN = delete(CatalogChange).where(col(CatalogChange.seq) == bindparam("seq"))
 _LOGGED = insert(CatalogChange).values(listing_id=bindparam("listing_id"), seq=bindparam("seq"),
                                        token=bindparam("token"))
+LOG_KEPT = 2000  # the commits a process remembers the changes of
+ROWS_READ = 5000  # at most, at a time: a larger commit (an import) counts as anything
+MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more listings counts as anything
 # In the log, for a listing: anything may have changed (another table the search shows), or no
 # listing changed (a commit that wrote no row after all: its token is noted all the same).
 ANYTHING, NO_LISTING = None, 0
@@ -113,7 +119,13 @@ def _draw_new_token(session: Session) -> None:
     seq = connection.execute(_NEW, {"token": token}).scalar_one_or_none()
     if seq is not None:  # None: a database without the row
         stamped = connection.execute(_STAMP, {"seq": seq, "token": token}).rowcount
-        if (transactions.tables_written(session) & _watched) - LOGGED_BY_LISTING:
+        many = stamped > MAX_LISTINGS_A_COMMIT and (
+            connection.scalar(_LISTINGS_LOGGED, {"seq": seq}) or 0) > MAX_LISTINGS_A_COMMIT
+        if many or (transactions.tables_written(session) & _watched) - LOGGED_BY_LISTING:
+            # Read as anything, whatever listings it names: one row, rather than thousands that
+            # every process would read (an import's), ROWS_READ at a time, only to count them so.
+            if stamped:
+                connection.execute(_FORGOTTEN, {"seq": seq})
             connection.execute(_LOGGED, {"listing_id": ANYTHING, "seq": seq, "token": token})
         elif not stamped:  # no listing changed after all: the commit's token is noted all the same
             connection.execute(_LOGGED, {"listing_id": NO_LISTING, "seq": seq, "token": token})
@@ -132,9 +144,6 @@ watch()
 
 # --- What changed since: the log, as each process knows it ---------------------------------
 
-LOG_KEPT = 2000  # the commits a process remembers the changes of
-ROWS_READ = 5000  # at most, at a time: a larger commit (an import) counts as anything
-MAX_LISTINGS_A_COMMIT = 200  # a commit that changed more counts as anything
 
 
 @dataclass(frozen=True)
@@ -260,7 +269,7 @@ def _read_log(session: Session, log: _Log | None) -> _Log:
         listings = by_seq.setdefault(seq, set())
         if listings is None:
             continue
-        if listing_id is None or len(listings) >= MAX_LISTINGS_A_COMMIT:
+        if listing_id is None or (listing_id not in listings and len(listings) >= MAX_LISTINGS_A_COMMIT):
             by_seq[seq] = ANYTHING
         elif listing_id != NO_LISTING:
             listings.add(listing_id)

@@ -380,3 +380,42 @@ def test_decline_reasons_the_retention_deleted_from_requests_go_from_their_event
                            withdrawn.id: (loans.WITHDRAWN_REASON, None)}
     finally:
         engine.dispose()
+
+
+BEFORE_THE_CHAIRS_RENAMED = "ccc63dd0c1cb"
+CHAIRS = "mobler/sittmobler/matstol"
+
+
+def test_the_chair_category_is_renamed_unless_an_administrator_renamed_it_and_no_kept_result_outlives_it(databases):
+    url = databases.empty()
+    config = alembic_config(url)
+    engine = make_engine(url)
+
+    def chairs() -> tuple[str, int, list[Any]]:
+        with engine.connect() as connection:
+            name = connection.scalar(text("SELECT name FROM category WHERE slug = :slug"), {"slug": CHAIRS})
+            seq = connection.scalar(text("SELECT seq FROM catalog_revision"))
+            logged = list(connection.scalars(text("SELECT listing_id FROM catalog_change WHERE seq = :seq"),
+                                             {"seq": seq}))
+        return name, seq, logged
+
+    try:
+        command.upgrade(config, BEFORE_THE_CHAIRS_RENAMED)
+        with Session(engine) as session:
+            load_reference_categories(session, tree=json.loads(OLD_REFERENCE.read_text(encoding="utf-8"))["categories"])
+            session.commit()
+        name, seq, _ = chairs()
+        assert name == "Matstol"
+
+        command.upgrade(config, "head")
+        assert chairs() == ("Stol, matstol", seq + 1, [None])  # a change of anything the search shows
+
+        command.downgrade(config, BEFORE_THE_CHAIRS_RENAMED)
+        assert chairs()[0] == "Matstol"
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE category SET name = 'Stolar' WHERE slug = :slug"), {"slug": CHAIRS})
+        _, seq, logged = chairs()
+        command.upgrade(config, "head")
+        assert chairs() == ("Stolar", seq, logged)  # its administrator's name stays, and nothing moved
+    finally:
+        engine.dispose()

@@ -25,7 +25,7 @@ DEMO_MARK = "DEMO-"  # inventory numbers of demo listings start with this
 ITEMS: dict[str, list[str]] = {
     "Kontorsstol": ["Kontorsstol", "Kontorsstolar", "Skrivbordsstol", "Ergonomisk kontorsstol",
                     "Kontorsstol med nackstöd"],
-    "Matstol": ["Stol", "Stolar", "Matstolar", "Pinnstolar", "Stapelbara stolar", "Konferensstolar"],
+    "Stol, matstol": ["Stol", "Stolar", "Matstolar", "Pinnstolar", "Stapelbara stolar", "Konferensstolar"],
     "Soffa": ["Soffa", "Tvåsitssoffa", "Tresitssoffa", "Bäddsoffa", "Hörnsoffa"],
     "Fåtölj": ["Fåtölj", "Fåtöljer", "Läsfåtölj", "Loungefåtölj"],
     "Skrivbord": ["Skrivbord", "Skrivbord med hurts", "Hörnskrivbord", "Elevbord"],
@@ -60,7 +60,7 @@ ITEMS: dict[str, list[str]] = {
 # Categories whose items differ too much to share one (a ladder and a drill) have them per item.
 QUALITIES: dict[str, list[str]] = {
     "Kontorsstol": ["i svart", "i grått tyg", "i svart skinn", "med armstöd", "med hög rygg", "med svankstöd"],
-    "Matstol": ["i björk", "i ek", "i bok", "i vitt", "i svart", "med armstöd", "med sits i tyg"],
+    "Stol, matstol": ["i björk", "i ek", "i bok", "i vitt", "i svart", "med armstöd", "med sits i tyg"],
     "Soffa": ["i grått tyg", "i blått tyg", "i grönt tyg", "i svart skinn", "i konstläder",
               "med avtagbar klädsel"],
     "Fåtölj": ["i grått tyg", "i brunt skinn", "i grönt ylle", "med fotpall", "med armstöd i ek"],
@@ -101,7 +101,7 @@ PREPOSITIONS = ("i ", "med ", "för ", "på ")
 # What the listing's description says, per group of categories: sentences that suit every item
 # in the group, and name no part of the item whose form could clash with it.
 CATEGORY_GROUPS: dict[str, str] = {
-    **{name: "furniture" for name in ("Kontorsstol", "Matstol", "Soffa", "Fåtölj", "Skrivbord",
+    **{name: "furniture" for name in ("Kontorsstol", "Stol, matstol", "Soffa", "Fåtölj", "Skrivbord",
                                       "Höj- och sänkbart skrivbord", "Konferensbord", "Matbord", "Hurts",
                                       "Bokhylla", "Skåp", "Arkivskåp")},
     **{name: "it" for name in ("Bildskärm", "Dator", "Skrivare")},
@@ -197,7 +197,7 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
 
 def showcase(session: Session, *, now: datetime) -> list[Listing]:
     """The listings the guided demo (README) walks through: Ystad's 24 conference chairs."""
-    chairs = session.scalar(select(Category).where(col(Category.name) == "Matstol"))
+    chairs = session.scalar(select(Category).where(col(Category.slug) == "mobler/sittmobler/matstol"))
     site = session.scalar(select(Site).join(Municipality).where(col(Municipality.name) == "Ystad")
                           .order_by(col(Site.id)))
     manager = session.scalar(select(User).join(RoleGrant).where(

@@ -4,7 +4,7 @@ once; the proposer is told, and their proposals are part of their personal data.
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -195,18 +195,20 @@ def test_accepting_figures_already_in_use_with_that_source_is_refused_and_leaves
 # --- Telling the proposer ---------------------------------------------------------------
 
 def test_the_proposer_is_told_of_the_decision_in_the_service_and_by_mail(app, db, s, mailbox):
+    decided = [utcnow().replace(microsecond=0) - timedelta(hours=hours) for hours in (2, 1)]  # dated by the step
     with app.app_context():
-        accepted = propose(db, s, co2e_new_kg=85)
-        declined = propose(db, s, weight_kg=20)
+        accepted = propose(db, s, co2e_new_kg=85, now=decided[0] - timedelta(hours=1))
+        declined = propose(db, s, weight_kg=20, now=decided[0] - timedelta(hours=1))
         db.commit()
-        proposals.accept(db, proposal=accepted, by=s["admin"], now=utcnow())
+        proposals.accept(db, proposal=accepted, by=s["admin"], now=decided[0])
         db.commit()
-        proposals.decline(db, proposal=declined, reason="Vikten gäller en annan modell", by=s["admin"], now=utcnow())
+        proposals.decline(db, proposal=declined, reason="Vikten gäller en annan modell", by=s["admin"], now=decided[1])
         db.commit()
     told = db.scalars(select(Notification).where(Notification.user_id == s["officer"].id)
                       .order_by(Notification.id)).all()
-    assert [(n.user_id, n.url) for n in told] == [(s["officer"].id, f"/catalog/categories/proposals/{accepted.id}"),
-                                                  (s["officer"].id, f"/catalog/categories/proposals/{declined.id}")]
+    assert [(n.user_id, n.url, n.created_at) for n in told] == [
+        (s["officer"].id, f"/catalog/categories/proposals/{accepted.id}", decided[0]),
+        (s["officer"].id, f"/catalog/categories/proposals/{declined.id}", decided[1])]
     assert told[0].params == {"category": "Kontorsstol", "version": 2}
     mails = sorted(mailbox.messages, key=lambda m: m.get_content())
     assert [m["To"] for m in mails] == [s["officer"].email] * 2
@@ -220,11 +222,13 @@ def test_the_proposer_is_told_of_the_decision_in_the_service_and_by_mail(app, db
 def test_the_system_admins_are_told_in_the_service_that_a_proposal_waits(app, db, s, factory):
     both = factory.user(db.get(Municipality, s["admin"].municipality_id), Role.SUSTAINABILITY_OFFICER,
                         Role.SYSTEM_ADMIN)
+    proposed = utcnow().replace(microsecond=0) - timedelta(hours=1)
     with app.app_context():
-        theirs = propose(db, s, weight_kg=16)
-        own = propose(db, s, by=both, weight_kg=17)  # not told of one's own
+        theirs = propose(db, s, weight_kg=16, now=proposed)
+        own = propose(db, s, by=both, weight_kg=17, now=proposed)  # not told of one's own
         db.commit()
     told = db.scalars(select(Notification).order_by(Notification.id)).all()
+    assert {n.created_at for n in told} == {proposed}  # dated by the proposal, not by when it was told
     waiting = {(n.user_id, n.url) for n in told}
     theirs_url, own_url = (f"/catalog/categories/proposals/{p.id}" for p in (theirs, own))
     assert waiting == {(s["admin"].id, theirs_url), (s["second_admin"].id, theirs_url), (both.id, theirs_url),

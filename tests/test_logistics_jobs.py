@@ -288,6 +288,19 @@ def test_a_coordinator_adds_a_job_by_hand_and_cancels_it(db, w):
         jobs.cancel_job(db, job, by=w["ystad_coordinator"], now=utcnow())
 
 
+def test_the_other_end_is_told_of_a_planned_job_cancelled_as_of_when_it_was_cancelled(app, db, w):
+    planned, cancelled = (utcnow().replace(microsecond=0) - timedelta(hours=hours) for hours in (2, 1))
+    with app.app_context():  # each commit hands its events to their receivers
+        job = jobs.add_manual_job(db, details=manual(w), by=w["ystad_coordinator"], now=planned)
+        jobs.set_status(db, job, JobStatus.PLANNED, by=w["ystad_coordinator"], now=planned)
+        db.commit()
+        jobs.cancel_job(db, job, by=w["ystad_coordinator"], now=cancelled)
+        db.commit()
+    db.expire_all()
+    told = db.scalars(select(Notification).where(Notification.user_id == w["trelleborg_coordinator"].id)).all()
+    assert [(n.message, n.created_at) for n in told] == [(notices.TOLD[events.JOB_CANCELLED], cancelled)]
+
+
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"delivery_site_id": "depot"}, "delivery_site_id"),
     ({"day": -1}, "day"),

@@ -17,7 +17,6 @@ from sharing.accounts.mail_preferences.rules import add_mail_kind, wants_mail
 from sharing.accounts.models import Role, RoleGrant, User
 from sharing.catalog import events
 from sharing.catalog.categories.models import Category, FigureProposal
-from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.mail import queue_mail
@@ -45,7 +44,7 @@ def tell_proposer(session: Session, event: DomainEvent) -> None:
     message = TOLD[event.name]
     params = {"category": category.name, "version": event.payload.get("version", "")}
     notifications.notify(session, user_id=proposal.proposed_by_id, message=message, params=params,
-                         url=path_for("categories.proposal", proposal_id=proposal.id), now=utcnow())
+                         url=path_for("categories.proposal", proposal_id=proposal.id), now=event.occurred_at)
     if wants_mail(session, proposal.proposed_by_id, MAIL_KIND):
         queue_mail(session, to=proposer.email, subject=SUBJECT, locale=proposer.locale,
                    template="catalog/mail/proposal_decided.txt", user=proposer, message=message, params=params,
@@ -63,7 +62,7 @@ def tell_system_admins(session: Session, event: DomainEvent) -> None:
         if decider.id == proposal.proposed_by_id:
             continue  # not told of one's own
         notifications.notify(session, user_id=id_of(decider), message=WAITING, params={"category": category.name},
-                             url=path_for("categories.proposal", proposal_id=proposal.id), now=utcnow())
+                             url=path_for("categories.proposal", proposal_id=proposal.id), now=event.occurred_at)
 
 
 def register() -> None:

@@ -55,7 +55,7 @@ def tell(session: Session, event: DomainEvent) -> None:
     changes = event.payload.get("changes", {})
     before, after = changes.get("day", [job.day.isoformat(), job.day.isoformat()])
     params = {"goods": job.goods, "day": event.payload.get("day", job.day.isoformat()), "from": before, "to": after}
-    message, now = TOLD[event.name], utcnow()
+    message, now = TOLD[event.name], event.occurred_at  # dated by the change
     url = path_for("transport_jobs.detail", job_id=job.id)
     for user in rules.coordinators_told(session, job):
         if user.id is None or user.id == event.actor_id:

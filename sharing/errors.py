@@ -1,6 +1,7 @@
 """What the domains' rules raise, free of Flask: the web and the API show each the same way.
 
 - ``DomainError``: a rule refused an action (a 4xx with its message, on the form's field);
+- ``Refused``: refused for several reasons at once, a field each, so a form tells them all;
 - ``Conflict``: a refusal because of the record's state now, not of what was asked (a 409 in
   the API: a step its status does not allow, pieces someone else booked first);
 - ``NotVisible``: the record does not exist, or the user may not know that it does (a 404);
@@ -9,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sharing.i18n import Plural
@@ -44,6 +45,22 @@ class DomainError(Exception):
             others = {name: value for name, value in params.items() if name != "num"}  # num: its own argument
             return ngettext(self.message, self.message.plural, params["num"], **others)
         return gettext(self.message) % params if params else gettext(self.message)
+
+
+class Refused(DomainError):
+    """Refused for every one of ``problems`` (a field each, in the form's order), so that what is
+    wrong is corrected in one round; read as the first of them where one is enough."""
+
+    def __init__(self, problems: Sequence[DomainError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.problems = list(problems)
+
+
+def refuse_any(problems: Sequence[DomainError]) -> None:
+    """Raise ``Refused`` with these problems, if there are any."""
+    if problems:
+        raise Refused(problems)
 
 
 class Conflict(DomainError):

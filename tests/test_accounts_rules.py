@@ -22,7 +22,7 @@ from sharing.accounts.auth import (
 from sharing.accounts.models import Role, Site
 from sharing.accounts.organisation import Interval, format_opening_hours, parse_opening_hours
 from sharing.clock import utcnow
-from sharing.errors import DomainError
+from sharing.errors import DomainError, Refused
 from tests.conftest import PASSWORD
 
 
@@ -183,6 +183,12 @@ def test_an_admin_cannot_demote_or_deactivate_themself(db, factory):
     with pytest.raises(DomainError):
         organisation.update_user(db, user=admin, name=admin.name, roles=[Role.MUNICIPALITY_ADMIN], unit_id=None,
                                  active=False, changed_by=admin, now=utcnow())
+    with pytest.raises(Refused) as refused:  # every reason at once, a field each, in the form's order
+        organisation.update_user(db, user=admin, name=" ", roles=[Role.EMPLOYEE], unit_id=10**6, active=False,
+                                 changed_by=admin, now=utcnow())
+    assert [problem.field for problem in refused.value.problems] == ["name", "roles", "unit_id", "active"]
+    db.refresh(admin)
+    assert (admin.roles, admin.active) == ({Role.MUNICIPALITY_ADMIN}, True)
 
 
 def test_deactivating_a_user_ends_their_sessions(db, factory):

@@ -2,10 +2,12 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
+from sharing.accounts.auth import create_api_token
 from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
 from sharing.catalog.events import LISTING_PUBLISHED, LISTING_SAVED, LISTING_STATUS
@@ -14,7 +16,7 @@ from sharing.catalog.listings.models import Condition, Listing, ListingDetails, 
 from sharing.clock import utcnow
 from sharing.errors import DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
-from tests.conftest import csrf_token, fieldset
+from tests.conftest import PASSWORD, csrf_token, fieldset
 
 
 @pytest.fixture
@@ -232,6 +234,29 @@ def test_an_empty_listing_form_tells_everything_missing_at_once(client, auth, se
                                                   "csrf_token": token})
     assert "Det kortaste lånet kan inte vara längre än det längsta." in response.get_data(as_text=True)
     assert db.scalar(select(Listing)) is None
+
+
+def test_every_rule_a_listing_breaks_is_told_at_once_on_the_form_and_in_the_api(client, auth, setting, db):
+    """The form's own checks pass; the rules then find two fields wrong, and say both."""
+    wrong = {"kind": "place", "give_away": True}  # filed under chairs, and a place given away
+    auth.login(setting["manager"])
+    response = client.post("/catalog/new", data={**form_data(setting, kind="place", give_away="y", lend=""),
+                                                  "csrf_token": csrf_token(client, "/catalog/new")})
+    page = " ".join(response.get_data(as_text=True).split())
+    assert "Kategorin passar inte resursens slag" in page
+    assert "Lokaler och tjänster kan bara bokas för en tid" in page
+    auth.logout()
+
+    now = utcnow()
+    _, raw = create_api_token(db, user=setting["manager"], name="Both", password=PASSWORD, now=now,
+                              expires_at=now + timedelta(days=1), max_lifetime=timedelta(days=365))
+    db.commit()
+    body = {"title": "Kontorsstolar", "category_id": setting["chairs"].id, "site_id": setting["site"].id,
+            "condition": "good", "quantity": 10, **wrong}
+    response = client.post("/api/v1/listings", json=body, headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.get_json(force=True)["errors"]] == ["category_id", "lend"]
+    assert db.scalar(select(func.count()).select_from(Listing)) == 0
 
 
 @pytest.mark.parametrize("field", ["kind", "visibility"])

@@ -50,7 +50,7 @@ from sharing.accounts.labels import ROLE_LABELS
 from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit, User
 from sharing.clock import utcnow
 from sharing.db import db_session
-from sharing.errors import DomainError
+from sharing.errors import DomainError, Refused
 from sharing.events import event_labels, subject_labels
 from sharing.exports import safe_row
 from sharing.typed import id_of, relation
@@ -177,18 +177,11 @@ def _chosen_roles(form: UserForm) -> list[Role]:
     return [Role(value) for value in form.roles.data or [] if value in {role.value for role in Role}]
 
 
-def _person_checked(form: UserForm, municipality: Municipality) -> bool:
-    """The form's checks and the rule's in one round, so that every field that is wrong is told at
-    once (a field the form found wrong keeps its own message). An edit has no address field."""
-    valid = form.validate()
-    email = form.email.data or "" if "email" in form else ""
-    for refusal_ in organisation.person_refusals(
-            db_session, municipality=municipality, email=email, name=form.name.data or "",
-            roles=_chosen_roles(form), unit_id=form.unit_id.data, invited_by=current_user):
-        valid = False
-        if not (refusal_.field and form[refusal_.field].errors):
-            show_error(form, refusal_)
-    return valid
+def _told_with_the_rules(form: UserForm, refusals: list[DomainError]) -> None:
+    """A form its own checks found wrong is told the rules' refusals too (``person_refusals``,
+    ``change_refusals``): every field that is wrong in one round."""
+    if refusals:
+        show_error(form, Refused(refusals), beside_the_form_s=True)
 
 
 @blueprint.get("/municipalities/<int:municipality_id>/users")
@@ -215,7 +208,11 @@ def new_user(municipality_id: int) -> str | Response:
     municipality = administered(municipality_id)
     form = _user_form(municipality)
     del form.active
-    if form.is_submitted() and _person_checked(form, municipality):
+    if form.is_submitted() and not form.validate():
+        _told_with_the_rules(form, organisation.person_refusals(
+            db_session, municipality_id=id_of(municipality), email=form.email.data or "", name=form.name.data or "",
+            roles=_chosen_roles(form), unit_id=form.unit_id.data, invited_by=current_user))
+    elif form.is_submitted():
         try:
             user, raw = organisation.invite_user(
                 db_session, municipality=municipality, email=form.email.data or "", name=form.name.data or "",
@@ -247,7 +244,11 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
     if not form.is_submitted():
         form.roles.data = [role.value for role in user.roles]
     del form.email  # the address is the login; a changed address is a new invitation
-    if form.is_submitted() and _person_checked(form, municipality):
+    if form.is_submitted() and not form.validate():
+        _told_with_the_rules(form, organisation.change_refusals(
+            db_session, user=user, name=form.name.data or "", roles=_chosen_roles(form), unit_id=form.unit_id.data,
+            active=bool(form.active.data), changed_by=current_user))
+    elif form.is_submitted():
         before = (",".join(sorted(user.roles)), user.active)
         try:
             organisation.update_user(

@@ -25,7 +25,7 @@ from sharing.accounts.models import (
     Unit,
     User,
 )
-from sharing.errors import DomainError
+from sharing.errors import DomainError, refuse_any
 from sharing.i18n import N_
 from sharing.text import slugify
 from sharing.typed import id_of
@@ -305,13 +305,6 @@ def _roles_refusal(roles: frozenset[Role], *, granted_by: Actor | None) -> Domai
     return None
 
 
-def _check_grantable(roles: Iterable[Role], *, granted_by: Actor | None) -> frozenset[Role]:
-    roles = frozenset(roles)
-    if (refusal := _roles_refusal(roles, granted_by=granted_by)) is not None:
-        raise refusal
-    return roles
-
-
 def _unit_refusal(session: Session, municipality_id: int, unit_id: int | None) -> DomainError | None:
     if unit_id is None:
         return None
@@ -321,17 +314,12 @@ def _unit_refusal(session: Session, municipality_id: int, unit_id: int | None) -
     return None
 
 
-def _check_unit(session: Session, municipality_id: int, unit_id: int | None) -> None:
-    if (refusal := _unit_refusal(session, municipality_id, unit_id)) is not None:
-        raise refusal
-
-
 def person_refusals(
-    session: Session, *, municipality: Municipality, email: str, name: str, roles: Iterable[Role],
+    session: Session, *, municipality_id: int, email: str, name: str, roles: Iterable[Role],
     unit_id: int | None, invited_by: Actor | None,
 ) -> list[DomainError]:
-    """Every reason an invitation (or, without an address, a change of a person's name, roles and
-    unit) would be refused, a field each: a form shows them all at once."""
+    """Every reason an invitation would be refused, a field each, in the form's order (without an
+    address: what a change of a person's name, roles and unit shares with it)."""
     refusals = []
     if not name.strip():
         refusals.append(DomainError(N_("Enter the person's name."), field="name"))
@@ -339,8 +327,29 @@ def person_refusals(
         refusals.append(DomainError(N_("There is already a user with that e-mail address."), field="email"))
     if (refusal := _roles_refusal(frozenset(roles), granted_by=invited_by)) is not None:
         refusals.append(refusal)
-    if (refusal := _unit_refusal(session, id_of(municipality), unit_id)) is not None:
+    if (refusal := _unit_refusal(session, municipality_id, unit_id)) is not None:
         refusals.append(refusal)
+    return refusals
+
+
+def change_refusals(
+    session: Session, *, user: User, name: str, roles: Iterable[Role], unit_id: int | None, active: bool,
+    changed_by: Actor,
+) -> list[DomainError]:
+    """Every reason a change of a person's name, roles, unit or activity would be refused, a
+    field each, in the form's order."""
+    roles = frozenset(roles)
+    refusals = person_refusals(session, municipality_id=user.municipality_id, email="", name=name, roles=roles,
+                               unit_id=unit_id, invited_by=changed_by)
+    if user.id == changed_by.id:
+        if (user.roles & {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}) - roles and not any(
+                refusal.field == "roles" for refusal in refusals):
+            at = next((n for n, refusal in enumerate(refusals) if refusal.field == "unit_id"), len(refusals))
+            refusals.insert(at, DomainError(
+                N_("You cannot remove your own administrator role. Ask another administrator."), field="roles"))
+        if not active:
+            refusals.append(DomainError(N_("You cannot deactivate yourself. Ask another administrator."),
+                                        field="active"))
     return refusals
 
 
@@ -351,9 +360,8 @@ def invite_user(
     """A new user without a password, and the secret of the invitation link to mail them."""
     email = normalise_email(email)
     granted = frozenset(roles)
-    if refusals := person_refusals(session, municipality=municipality, email=email, name=name, roles=granted,
-                                       unit_id=unit_id, invited_by=invited_by):
-        raise refusals[0]
+    refuse_any(person_refusals(session, municipality_id=id_of(municipality), email=email, name=name, roles=granted,
+                               unit_id=unit_id, invited_by=invited_by))
     user = User(municipality_id=id_of(municipality), unit_id=unit_id, email=email, name=name.strip(),
                 created_at=now)
     user.role_grants = [RoleGrant(role=role.value) for role in sorted(granted)]  # type: ignore[call-arg]  # user_id: set at flush
@@ -390,18 +398,11 @@ def update_user(
     """Change a user's name, unit, roles or activity; deactivation ends their sessions at once."""
     if user.erased_at is not None:
         raise DomainError(N_("This person is erased: nothing of them is left to change."))
-    if not name.strip():
-        raise DomainError(N_("Enter the person's name."), field="name")
     if not may_change(changed_by, user):
         raise DomainError(N_("Only a system administrator can change a system administrator's account."))
-    new_roles = _check_grantable(roles, granted_by=changed_by)
-    if user.id == changed_by.id:
-        if not active:
-            raise DomainError(N_("You cannot deactivate yourself. Ask another administrator."), field="active")
-        if (user.roles & {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}) - new_roles:
-            raise DomainError(N_("You cannot remove your own administrator role. Ask another administrator."),
-                              field="roles")
-    _check_unit(session, user.municipality_id, unit_id)
+    new_roles = frozenset(roles)
+    refuse_any(change_refusals(session, user=user, name=name, roles=new_roles, unit_id=unit_id, active=active,
+                               changed_by=changed_by))
     changed = [what for what, differs in (("name", name.strip() != user.name), ("unit", unit_id != user.unit_id))
                if differs]
     if changed:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from sharing.api.openapi import MAX_PER_PAGE
-from sharing.errors import Conflict, DomainError
+from sharing.errors import Conflict, DomainError, Refused
 from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 
@@ -100,7 +100,8 @@ def refused(error: DomainError) -> ProblemError:
     detail = error.in_english()
     if isinstance(error, Conflict):
         return ProblemError(problem(409, detail))
-    errors = [{"field": error.field, "message": detail}] if error.field else []
+    errors = [{"field": each.field, "message": each.in_english()}
+              for each in (error.problems if isinstance(error, Refused) else [error]) if each.field]
     return ProblemError(problem(422, detail, errors=errors))
 
 

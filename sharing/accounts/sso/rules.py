@@ -22,7 +22,7 @@ from sharing.accounts.auth import normalise_email, user_by_email
 from sharing.accounts.models import Actor, Municipality, Role, RoleGrant, Unit, User
 from sharing.accounts.sso import encryption
 from sharing.accounts.sso.models import SsoIdentity, SsoProvider
-from sharing.errors import DomainError
+from sharing.errors import DomainError, refuse_any
 from sharing.events import DomainEvent
 from sharing.i18n import N_
 from sharing.typed import id_of
@@ -149,16 +149,6 @@ def provider_of(session: Session, *, municipality_id: int) -> SsoProvider | None
     return session.scalar(select(SsoProvider).where(col(SsoProvider.municipality_id) == municipality_id))
 
 
-class SettingsRefused(DomainError):
-    """Settings with something wrong: the first problem's message, and all of them (a field
-    each, in the form's order) in ``problems``, so the administrator corrects them in one round."""
-
-    def __init__(self, problems: list[DomainError]) -> None:
-        first = problems[0]
-        super().__init__(first.message, field=first.field, **first.params)
-        self.problems = problems
-
-
 T = TypeVar("T")
 
 
@@ -195,8 +185,7 @@ def save_provider(session: Session, *, municipality: Municipality, settings: Pro
         problems.append(DomainError(N_("Name one claim, for example groups or roles."), field="claim"))
     mapping: list[dict[str, Any]] = checked(lambda: parse_mapping(
         session, municipality_id=municipality_id, text=settings.mapping, role_names=role_names), [])
-    if problems:
-        raise SettingsRefused(problems)
+    refuse_any(problems)
     if provider is None:
         provider = SsoProvider(municipality_id=municipality_id, issuer=issuer, client_id=client_id,
                                client_secret_encrypted="", email_domains="", created_at=now)

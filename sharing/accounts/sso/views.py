@@ -187,9 +187,6 @@ def settings(municipality_id: int) -> str | Response | tuple[str, int]:
         try:
             saved = rules.save_provider(db_session, municipality=municipality, settings=settings, by=current_user,
                                         now=utcnow(), key=_key(), role_names=names)
-        except rules.SettingsRefused as refused:
-            for error in refused.problems:
-                show_error(form, error)
         except DomainError as error:
             show_error(form, error)
         else:

@@ -32,7 +32,7 @@ from sharing.catalog.listings.models import (
     Visibility,
 )
 from sharing.db import Page, Row
-from sharing.errors import DomainError, NotAllowed, NotVisible, Term
+from sharing.errors import DomainError, NotAllowed, NotVisible, Term, refuse_any
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.typed import id_of
@@ -143,10 +143,8 @@ def category_path(session: Session, category_id: int) -> list[Category]:
 
 def validate(session: Session, user: Actor, details: ListingDetails) -> tuple[Category, Site]:
     """The rules a listing's details must meet (saving and the import's preview both ask here):
-    the first they break is raised."""
-    found = problems(session, user, details)
-    if found:
-        raise found[0]
+    every one they break is raised at once (``Refused``)."""
+    refuse_any(problems(session, user, details))
     category, site = session.get(Category, details.category_id), session.get(Site, details.site_id)
     assert category is not None and site is not None  # problems() found both
     return category, site

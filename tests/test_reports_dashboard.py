@@ -87,6 +87,7 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     auth.login(world["officer"])
     response = client.get(f"/reports/export.csv?{YEAR}")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_rows(response)
     header, entries, total = rows[0], rows[1:-2], rows[-2]
     column = header.index

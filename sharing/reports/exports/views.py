@@ -21,7 +21,8 @@ from sharing.reports.labels import ENTRY_KIND_LABELS, FACTOR_KIND_LABELS
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import names
 
-TYPES = {"csv": "text/csv; charset=utf-8",
+# A text type gets "; charset=utf-8" from Flask: naming it here would say it twice.
+TYPES = {"csv": "text/csv",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 

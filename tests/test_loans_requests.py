@@ -282,6 +282,7 @@ def test_a_take_over_of_some_pieces_splits_the_listing_and_keeps_its_history(db,
     from sharing.catalog.transfers import rules as transfers
 
     s["chairs"].inventory_number = "YST-4711"
+    s["chairs"].contact_user_id = s["manager"].id
     db.commit()
     request = ask(db, s, borrow(s, kind=RequestKind.TAKE_OVER, quantity=4, last_day=None))
     loans.approve(db, request, by=s["manager"], now=utcnow())
@@ -295,6 +296,7 @@ def test_a_take_over_of_some_pieces_splits_the_listing_and_keeps_its_history(db,
     assert (received.municipality_id, received.site_id, received.quantity, received.status) == (
         s["skurup"].id, s["skurup_site"].id, 4, "draft")
     assert received.title == chairs.title and received.inventory_number == "YST-4711"
+    assert chairs.contact_user_id == s["manager"].id and received.contact_user_id is None  # the giver's is not theirs
     came = transfers.history(db, received).came_from
     assert [(t.from_municipality_id, t.to_municipality_id, t.to_unit_id) for t in came] == [
         (s["ystad"].id, s["skurup"].id, s["employee"].unit_id)]

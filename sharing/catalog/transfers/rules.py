@@ -45,7 +45,9 @@ def transfer(session: Session, *, listing_id: int, quantity: int, to_site_id: in
     free = holds.free_pieces(session, listing, holds.Period(now, None), now=now)  # overdue pieces are not here
     if quantity > free:  # before the agreed first day, say: others hold some of the pieces meanwhile
         raise holds.NotFreeBefore(free)
-    received = Listing(**{**listings.details_of(listing).model_dump(), "site_id": to_site_id, "quantity": quantity},
+    # The giver's contact is a person of another municipality: the receiver names their own.
+    received = Listing(**{**listings.details_of(listing).model_dump(), "site_id": to_site_id, "quantity": quantity,
+                          "contact_user_id": None},
                        municipality_id=site.municipality_id, status=ListingStatus.DRAFT.value, created_at=now,
                        updated_at=now, created_by_id=None)
     listings.index(session, received, site=site)

@@ -102,6 +102,16 @@ def test_asking_for_more_than_is_free_says_so_in_swedish_and_keeps_the_form(clie
     assert db.scalar(select(LoanRequest.id).where(LoanRequest.quantity == 5)) is None
 
 
+def test_an_ask_wrong_in_several_fields_is_told_every_one_at_once(client, auth, db, s):
+    auth.login(s["employee"])
+    response = ask(client, s, quantity=30, first=TODAY - timedelta(days=5), last=TODAY - timedelta(days=16))
+    page = response.get_data(as_text=True)
+    for told in ("Annonsen har bara 24 exemplar.", "Första dagen får inte ha passerat.",
+                 "Sista dagen får inte vara före den första."):
+        assert told in page, told
+    assert db.scalar(select(LoanRequest.id)) is None
+
+
 def test_the_ask_page_shows_whole_weeks_under_their_numbers_as_the_listing_page_does(client, auth, s):
     auth.login(s["employee"])
     week = TODAY.isocalendar()[1]

@@ -27,7 +27,7 @@ from sharing.catalog.photos import rules as photos
 from sharing.catalog.transfers import rules as transfers
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
-from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible, Term
+from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible, Term, refuse_any
 from sharing.events import record
 from sharing.i18n import N_, NP_
 from sharing.loans import events
@@ -111,11 +111,15 @@ def ask(session: Session, *, listing_id: int, details: RequestDetails, by: Actor
     """Ask for pieces of a listing the requester may see; they are held at once, or the
     request is refused ("no longer available") if someone was first."""
     listing = listing_to_see(session, by, listing_id)
-    _check_offer(listing, details, today=today_in_sweden(now))
+    problems = _offer_problems(listing, details, today=today_in_sweden(now))
     site = session.get(Site, details.delivery_site_id)
     if site is None or not site.active or site.municipality_id != by.municipality_id:
-        raise DomainError(N_("Choose one of your municipality's sites."), field="delivery_site_id")
-    offered = _offered_listing(session, details, by, asked_for=listing_id) if details.kind == K.SWAP else None
+        problems.append(DomainError(N_("Choose one of your municipality's sites."), field="delivery_site_id"))
+    offered = None
+    if details.kind == K.SWAP:
+        offered, problem = _offered_listing(session, details, by, asked_for=listing_id)
+        problems += [problem] if problem else []
+    refuse_any(problems)  # every field that is wrong, in the form's order
     for_good = details.kind != K.BORROW
     if details.start_time is not None and listing.kind != ResourceKind.THING:
         period = _hours(session, listing, details)
@@ -186,62 +190,83 @@ def holder(request: LoanRequest) -> str:
     return f"{events.SUBJECT}:{request.id}"
 
 
-def _check_offer(listing: Listing, details: RequestDetails, *, today: date) -> None:
-    offer = OFFER_OF_KIND[details.kind]
-    if not getattr(listing, offer):
-        raise DomainError(N_("This listing is not offered that way: choose one of the ways it names."), field="kind")
+def _offer_problems(listing: Listing, details: RequestDetails, *, today: date) -> list[DomainError]:
+    """What the listing's offer refuses of an ask: the first reason for each field, in the form's order."""
+    found = [_kind_problem(listing, details), _quantity_problem(listing, details),
+             _first_day_problem(listing, details, today=today), _last_day_problem(listing, details, today=today)]
+    return [problem for problem in found if problem is not None]
+
+
+def _kind_problem(listing: Listing, details: RequestDetails) -> DomainError | None:
+    if not getattr(listing, OFFER_OF_KIND[details.kind]):
+        return DomainError(N_("This listing is not offered that way: choose one of the ways it names."), field="kind")
     if listing.kind != ResourceKind.THING and details.kind != K.BORROW:
-        raise DomainError(N_("Places and services are booked for a time, never taken over."), field="kind")
+        return DomainError(N_("Places and services are booked for a time, never taken over."), field="kind")
+    return None
+
+
+def _quantity_problem(listing: Listing, details: RequestDetails) -> DomainError | None:
     if details.quantity < 1:
-        raise DomainError(N_("Ask for at least one piece."), field="quantity")
+        return DomainError(N_("Ask for at least one piece."), field="quantity")
     if details.quantity > listing.quantity:  # more than there ever were: not "no longer available"
-        raise DomainError(NP_("The listing has only %(num)d piece.", "The listing has only %(num)d pieces."),
-                          field="quantity", num=listing.quantity)
+        return DomainError(NP_("The listing has only %(num)d piece.", "The listing has only %(num)d pieces."),
+                           field="quantity", num=listing.quantity)
+    return None
+
+
+def _first_day_problem(listing: Listing, details: RequestDetails, *, today: date) -> DomainError | None:
     if details.first_day < today:
-        raise DomainError(N_("The first day must not be in the past."), field="first_day")
+        return DomainError(N_("The first day must not be in the past."), field="first_day")
     if details.first_day > today + BOOKING_HORIZON:
-        raise DomainError(N_("Ask for a day at most two years ahead."), field="first_day")
+        return DomainError(N_("Ask for a day at most two years ahead."), field="first_day")
     if listing.available_from is not None and details.first_day < listing.available_from:
-        raise DomainError(N_("The listing is available from %(day)s."), field="first_day",
-                          day=listing.available_from.isoformat())
+        return DomainError(N_("The listing is available from %(day)s."), field="first_day",
+                           day=listing.available_from.isoformat())
+    return None
+
+
+def _last_day_problem(listing: Listing, details: RequestDetails, *, today: date) -> DomainError | None:
     if details.kind != K.BORROW or (details.start_time is not None and listing.kind != ResourceKind.THING):
-        return  # for good, or hours of one day
+        return None  # for good, or hours of one day
     if details.last_day is None:
-        raise DomainError(N_("Give the last day of the loan."), field="last_day")
+        return DomainError(N_("Give the last day of the loan."), field="last_day")
     if details.last_day < details.first_day:
-        raise DomainError(N_("The last day must not be before the first."), field="last_day")
+        return DomainError(N_("The last day must not be before the first."), field="last_day")
     length = (details.last_day - details.first_day).days + 1
     if listing.loan_min_days and length < listing.loan_min_days:
-        raise DomainError(NP_("The shortest loan is %(num)d day.", "The shortest loan is %(num)d days."),
-                          field="last_day", num=listing.loan_min_days)
-    _check_last_day(listing, details.first_day, details.last_day, today=today)
+        return DomainError(NP_("The shortest loan is %(num)d day.", "The shortest loan is %(num)d days."),
+                           field="last_day", num=listing.loan_min_days)
+    return _longest_problem(listing, details.first_day, details.last_day, today=today)
 
 
-def _check_last_day(listing: Listing, first_day: date, last_day: date, *, today: date) -> None:
+def _longest_problem(listing: Listing, first_day: date, last_day: date, *, today: date) -> DomainError | None:
     """A loan's last day, asked for or extended to: within the listing's longest loan and the horizon."""
     if listing.loan_max_days and (last_day - first_day).days + 1 > listing.loan_max_days:
-        raise DomainError(NP_("The longest loan is %(num)d day.", "The longest loan is %(num)d days."),
-                          field="last_day", num=listing.loan_max_days)
+        return DomainError(NP_("The longest loan is %(num)d day.", "The longest loan is %(num)d days."),
+                           field="last_day", num=listing.loan_max_days)
     if last_day > today + BOOKING_HORIZON:
-        raise DomainError(N_("Ask for a day at most two years ahead."), field="last_day")
+        return DomainError(N_("Ask for a day at most two years ahead."), field="last_day")
+    return None
 
 
-def _offered_listing(session: Session, details: RequestDetails, by: Actor, *, asked_for: int) -> Listing:
-    """A swap offers one of the requester's own municipality's listings that is offered for swapping."""
+def _offered_listing(session: Session, details: RequestDetails, by: Actor, *,
+                     asked_for: int) -> tuple[Listing | None, DomainError | None]:
+    """A swap offers one of the requester's own municipality's listings that is offered for
+    swapping: that listing, or what is wrong with the offer."""
     offered = session.get(Listing, details.offered_listing_id) if details.offered_listing_id else None
     if (offered is None or offered.municipality_id != by.municipality_id or not offered.swap
             or offered.status not in holds.BOOKABLE):
-        raise DomainError(N_("Offer one of your municipality's listings that is offered for swapping."),
-                          field="offered_listing_id")
+        return None, DomainError(N_("Offer one of your municipality's listings that is offered for swapping."),
+                                 field="offered_listing_id")
     if offered.id == asked_for:
-        raise DomainError(N_("Offer another listing than the one you ask for."), field="offered_listing_id")
+        return None, DomainError(N_("Offer another listing than the one you ask for."), field="offered_listing_id")
     if not details.offered_quantity or details.offered_quantity < 1:
-        raise DomainError(N_("Say how many pieces you offer."), field="offered_quantity")
+        return None, DomainError(N_("Say how many pieces you offer."), field="offered_quantity")
     if details.offered_quantity > offered.quantity:
-        raise DomainError(NP_("The listing you offer has only %(num)d piece.",
-                              "The listing you offer has only %(num)d pieces."),
-                          field="offered_quantity", num=offered.quantity)
-    return offered
+        return None, DomainError(NP_("The listing you offer has only %(num)d piece.",
+                                     "The listing you offer has only %(num)d pieces."),
+                                 field="offered_quantity", num=offered.quantity)
+    return offered, None
 
 
 # --- Steps ---------------------------------------------------------------------------------
@@ -478,8 +503,10 @@ def extend(session: Session, request: LoanRequest, *, last_day: date, by: Actor,
         raise Conflict(N_("Only an approved or ongoing loan can be extended."))
     if request.hold_id is None or request.ends_at is None:
         raise DomainError(N_("This booking is no longer in force."))
-    _check_last_day(session.get_one(Listing, request.listing_id), request.starts_at.astimezone(SWEDEN).date(),
-                    last_day, today=today_in_sweden(now))
+    if (problem := _longest_problem(session.get_one(Listing, request.listing_id),
+                                    request.starts_at.astimezone(SWEDEN).date(), last_day,
+                                    today=today_in_sweden(now))) is not None:
+        raise problem
     until = holds.days(last_day, last_day).ends_at
     assert until is not None
     # The request's row first, then the listing's, as every step takes them: a return at the

@@ -71,7 +71,10 @@ def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox)
 
     auth.logout()
     auth.login(s["manager"])
+    # A facility manager's list opens on what others ask of them; what they asked for is a tab away.
+    assert "Konferensstolar" in client.get("/loans/").get_data(as_text=True)
     assert "Konferensstolar" in client.get("/loans/?show=incoming").get_data(as_text=True)
+    assert "Konferensstolar" not in client.get("/loans/?show=ours").get_data(as_text=True)
     assert step(client, request_id, "approve").status_code == 302
     assert step(client, request_id, "handover", method="transport", condition="good").status_code == 302
     auth.logout()

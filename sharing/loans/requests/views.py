@@ -185,7 +185,8 @@ def _details(form: AskForm) -> loans.RequestDetails:
 @allow(SIGNED_IN)
 def index() -> str:
     deciding = current_user.has_role(Role.FACILITY_MANAGER)
-    incoming = deciding and request.args.get("show") == "incoming"
+    # Deciding what others ask for is a facility manager's work here: their list opens on it.
+    incoming = deciding and request.args.get("show", "incoming") == "incoming"
     open_only = request.args.get("state", "open") != "all"
     page = loans.requests_of(db_session, current_user, incoming=incoming, open_only=open_only,
                              page=max(1, request.args.get("page", 1, type=page_number)))

@@ -228,7 +228,13 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
     auth.logout()
     auth.login(s["manager"])
     step(client, request_id, "approve")
-    step(client, request_id, "handover", method="pickup", condition="good")
+    # For good, and a day before they asked for it: the page says so, and asks for a confirmation.
+    page = " ".join(client.get(f"/loans/{request_id}").get_data(as_text=True).split())
+    assert f"De bad om exemplaren från {(TODAY + timedelta(days=1)).isoformat()}" in page
+    refused = step(client, request_id, "handover", method="pickup", condition="good")
+    assert refused.status_code == 422 and "Bekräfta att exemplaren blir deras för gott." in refused.get_data(
+        as_text=True)
+    assert step(client, request_id, "handover", method="pickup", condition="good", for_good="y").status_code == 302
     assert "Överlåtelsehandling (PDF)" in client.get(f"/loans/{request_id}").get_data(as_text=True)
     for user in (s["manager"], s["employee"]):
         auth.logout()

@@ -31,7 +31,7 @@ from sharing.catalog.photos import rules as photos
 from sharing.catalog.photos.files import allow_photo_request, photo_store, send_stored
 from sharing.catalog.photos.rules import Upload
 from sharing.catalog.transfers.models import ListingTransfer
-from sharing.clock import today_in_sweden, utcnow
+from sharing.clock import SWEDEN, today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.loans import retention
@@ -233,6 +233,8 @@ def _handover_form(found: LoanRequest) -> HandoverForm:
     form = HandoverForm()
     form.condition.choices = _conditions()
     form.method.choices = [(m.value, str(METHOD_LABELS[m])) for m in HandoverMethod]
+    if found.kind == RequestKind.BORROW.value:
+        del form.for_good  # a loan comes back
     if form.method.data is None:
         form.method.data = (HandoverMethod.TRANSPORT if found.transport_needed else HandoverMethod.PICKUP).value
     return form
@@ -261,7 +263,8 @@ def _detail_page(found: LoanRequest, **forms: object) -> str:
         extend_form=forms.get("extend_form") or ExtendForm(), message_form=forms.get("message_form") or MessageForm(),
         return_photo_size=photos.fit((found.return_photo_width or 1, found.return_photo_height or 1),
                                      photos.RENDITIONS["card"]),
-        today=today_in_sweden(utcnow()), text_kept_days=retention.REQUEST_TEXT_KEPT.days, **names)
+        today=today_in_sweden(utcnow()), first_day=found.starts_at.astimezone(SWEDEN).date(),
+        text_kept_days=retention.REQUEST_TEXT_KEPT.days, **names)
 
 
 def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Response:

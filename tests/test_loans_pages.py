@@ -235,7 +235,10 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
     assert refused.status_code == 422 and "Bekräfta att exemplaren blir deras för gott." in refused.get_data(
         as_text=True)
     assert step(client, request_id, "handover", method="pickup", condition="good", for_good="y").status_code == 302
-    assert "Överlåtelsehandling (PDF)" in client.get(f"/loans/{request_id}").get_data(as_text=True)
+    page = " ".join(client.get(f"/loans/{request_id}").get_data(as_text=True).split())
+    assert "Överlåtelsehandling (PDF)" in page
+    assert "Hämtades av den som frågade" in page  # a step taken, in the past tense
+    assert "Meddelandena och anteckningarna från stegen raderas" in page and "återlämningen" not in page
     for user in (s["manager"], s["employee"]):
         auth.logout()
         auth.login(user)

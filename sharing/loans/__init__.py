@@ -35,7 +35,14 @@ from sharing.loans.queue import views as queue_views
 from sharing.loans.reminders import runner as reminders
 from sharing.loans.requests import notices
 from sharing.loans.requests import views as request_views
-from sharing.loans.requests.labels import KIND_LABELS, METHOD_LABELS, REQUEST_STATUS_LABELS, period_between, period_of
+from sharing.loans.requests.labels import (
+    KIND_LABELS,
+    METHOD_DONE_LABELS,
+    METHOD_LABELS,
+    REQUEST_STATUS_LABELS,
+    period_between,
+    period_of,
+)
 from sharing.web.nav import add_nav_item
 from sharing.web.templating import add_template_helpers
 
@@ -49,7 +56,7 @@ def init_app(app: Flask) -> None:
     add_listing_panel(app, queue_views.queue_panel)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS,
-                                     "period_between": period_between},
+                                     "method_done_labels": METHOD_DONE_LABELS, "period_between": period_between},
                          filters={"period": period_of})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()

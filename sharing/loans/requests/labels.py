@@ -36,6 +36,11 @@ METHOD_LABELS = {
     HandoverMethod.PICKUP: _l("Fetched by the requester"),
     HandoverMethod.TRANSPORT: _l("By transport"),
 }
+# ...and as a handover that took place reads it (Swedish says it in the past tense).
+METHOD_DONE_LABELS = {
+    HandoverMethod.PICKUP: lazy_pgettext("handed over", "Fetched by the requester"),
+    HandoverMethod.TRANSPORT: lazy_pgettext("handed over", "By transport"),
+}
 
 
 def period_of(request: LoanRequest) -> str:

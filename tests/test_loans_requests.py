@@ -612,6 +612,32 @@ def test_a_step_s_notice_is_dated_when_it_was_taken_and_read_once_the_step_it_as
     assert all(n.read_at >= n.created_at for n in read)
 
 
+def test_the_owner_hears_as_news_what_the_driver_of_a_transport_did_on_their_behalf(app, db, s, factory):
+    from sharing.accounts.models import Notification
+
+    driver = factory.user(s["ystad"], Role.DRIVER)
+    start = utcnow().replace(microsecond=0)
+
+    def told(user):
+        return [n.message for n in db.scalars(select(Notification).where(
+            Notification.user_id == user.id, Notification.created_at > start))]
+
+    with app.app_context():
+        request = ask(db, s)
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+        db.commit()
+        loans.hand_over(db, request, condition=None, method=HandoverMethod.TRANSPORT, by=driver, now=utcnow(),
+                        for_side="owner")
+        db.commit()
+        loans.take_back(db, request, condition=None, remarks="", damage="", by=driver, now=utcnow(), carried=True)
+        db.commit()
+    assert told(s["manager"])[-2:] == ["“%(listing)s” is handed over by transport.",
+                                       "“%(listing)s” is back, taken back by transport."]
+    assert told(s["employee"])[-2:] == ["“%(listing)s” is noted as handed over: please confirm.",
+                                        "“%(listing)s” is noted as returned: please confirm."]
+    assert told(driver) == []
+
+
 def test_a_request_that_ended_asks_nothing_more_but_its_end_is_told(app, db, s):
     from sharing.accounts.models import Notification
 

@@ -267,6 +267,11 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     loan = db.get(LoanRequest, request.id)
     assert loan.status == RequestStatus.HANDED_OVER.value
     assert loan.handover_method == HandoverMethod.TRANSPORT.value and loan.handover_confirmed_by_owner_at
+    # The owner's facility manager hears that their pieces left, as news: the driver confirmed for them.
+    owners_news = db.scalars(select(Notification.message).where(Notification.user_id == w["manager"].id,
+                                                                Notification.url == f"/loans/{request.id}")).all()
+    assert "“%(listing)s” is handed over by transport." in owners_news
+    assert "“%(listing)s” is noted as handed over: please confirm." not in owners_news
     delivery = jobs_of(db, request)["delivery"]
     assert delivery.status == JobStatus.DONE.value and db.get(TransportJob, other.id).status == JobStatus.DONE.value
     assert db.get(PlannedRoute, route[0].id).status == RouteStatus.COMPLETED.value

@@ -67,6 +67,12 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
+# A handover or a return a driver made on the owner's behalf (by transport) is news to the owner's
+# facility managers too: what they hear, not asked to confirm (the driver's step is theirs).
+CARRIED = {
+    events.HANDED_OVER: (N_("“%(listing)s” is handed over by transport."), N_("Handed over by transport: %(listing)s")),
+    events.RETURNED: (N_("“%(listing)s” is back, taken back by transport."), N_("Back by transport: %(listing)s")),
+}
 # What a step answers: the notices of the request that asked for it (by their msgid), settled
 # for everyone told (a colleague may have taken it). A confirmation answers the notice of the
 # step it confirms; a request that ended asks nothing more of anyone.
@@ -158,9 +164,14 @@ def tell(session: Session, event: DomainEvent) -> None:
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
     details = mail_details(request, unit, municipality)
-    for user in audience(session, request, event.actor_id):
+    told = [(user, message, SUBJECTS[event.name]) for user in audience(session, request, event.actor_id)]
+    if event.name in CARRIED:
+        owners = owner_managers(session, request)
+        if event.actor_id not in {request.requester_id, *(user.id for user in owners)}:
+            told += [(user, *CARRIED[event.name]) for user in owners]
+    for user, said, subject in told:
         # Dated when the step was taken, not when it was told (a retry may tell it later).
-        tell_one(session, user, request, message=message, params=params, subject=SUBJECTS[event.name],
+        tell_one(session, user, request, message=said, params=params, subject=subject,
                  mail_kind=MAILED_AS[event.name], now=event.occurred_at, later=True, details=details)
 
 

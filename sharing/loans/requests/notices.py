@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from sharing.accounts import notifications
 from sharing.accounts.mail_preferences.rules import wants_mail
-from sharing.accounts.models import Municipality, Role, RoleGrant, Unit, User
+from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings.models import Listing
 from sharing.clock import utcnow
@@ -25,7 +25,7 @@ from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.loans import events, mail_kinds
 from sharing.loans.requests import rules as loans
-from sharing.loans.requests.models import LoanRequest, RequestStatus
+from sharing.loans.requests.models import LoanRequest, RequestMessage, RequestStatus
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
@@ -114,16 +114,23 @@ _REQUEST_AND_WORDS = select(
     select(col(Unit.name)).where(col(Unit.id) == col(LoanRequest.requester_unit_id)).scalar_subquery(),
     select(col(Municipality.name)).where(col(Municipality.id) == col(LoanRequest.requester_municipality_id))
     .scalar_subquery(),
+    select(col(Site.name)).where(col(Site.id) == col(LoanRequest.delivery_site_id)).scalar_subquery(),
 ).where(col(LoanRequest.id) == bindparam("request_id"))
+# What the requester wrote when they asked: the first message of its thread, for the owner's mail.
+_ASKED_WITH = (select(col(RequestMessage.body)).where(col(RequestMessage.request_id) == bindparam("request_id"))
+               .order_by(col(RequestMessage.id)).limit(1))
 
 
-def mail_details(request: LoanRequest, unit: str | None, municipality: str | None) -> dict[str, object]:
+def mail_details(request: LoanRequest, unit: str | None, municipality: str | None, site: str | None = None,
+                 message: str = "") -> dict[str, object]:
     """What the step's mail says of the request beside its message, as plain values (it is
-    rendered later): which request of several on one listing, and a decline's reason."""
+    rendered later): which request of several on one listing, where it goes and how, a
+    decline's reason, and (to whom it is asked) what the requester wrote."""
     return {"kind": request.kind, "quantity": request.quantity, "starts_at": request.starts_at.isoformat(),
             "ends_at": request.ends_at.isoformat() if request.ends_at else None, "unit": unit or "",
-            "municipality": municipality or "",
-            "reason": request.decline_reason if request.status == RequestStatus.DECLINED.value else ""}
+            "municipality": municipality or "", "site": site or "", "transport": request.transport_needed,
+            "reason": request.decline_reason if request.status == RequestStatus.DECLINED.value else "",
+            "message": message}
 
 
 def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
@@ -160,10 +167,11 @@ def tell(session: Session, event: DomainEvent) -> None:
     found = session.execute(_REQUEST_AND_WORDS, {"request_id": event.subject_id}).one_or_none()
     if found is None:
         return
-    request, title, unit, municipality = found
+    request, title, unit, municipality, site = found
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
-    details = mail_details(request, unit, municipality)
+    asked_with = session.scalar(_ASKED_WITH, {"request_id": request.id}) if event.name == events.REQUESTED else None
+    details = mail_details(request, unit, municipality, site, asked_with or "")
     told = [(user, message, SUBJECTS[event.name]) for user in audience(session, request, event.actor_id)]
     if event.name in CARRIED:
         owners = owner_managers(session, request)

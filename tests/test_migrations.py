@@ -417,5 +417,45 @@ def test_the_chair_category_is_renamed_unless_an_administrator_renamed_it_and_no
         _, seq, logged = chairs()
         command.upgrade(config, "head")
         assert chairs() == ("Stolar", seq, logged)  # its administrator's name stays, and nothing moved
+
+
+BEFORE_BROWSER_NAMES = "e41b7d2a9c05"
+FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+SAFARI_ON_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+                    " Version/17.1 Mobile/15E148 Safari/604.1")
+
+
+def test_sessions_keep_their_browser_s_names_and_lose_its_header_across_the_migration(databases):
+    """Since 217b62e1db71 a session keeps its browser's and system's names, not the User-Agent
+    header: the sessions there are get theirs from their header, which goes; going down, the
+    names stand where the header was."""
+    url = databases.empty()
+    config, engine = alembic_config(url), make_engine(url)
+    try:
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            user_id = Factory(session).user().id
+            session.commit()
+        command.downgrade(config, BEFORE_BROWSER_NAMES)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO user_session (user_id, token_hash, user_agent, created_at, last_seen_at)"
+                " VALUES (:user, :hash, :header, :now, :now)"),
+                [{"user": user_id, "hash": f"{n:064x}", "header": header, "now": utcnow()}
+                 for n, header in enumerate((FIREFOX_ON_WINDOWS, SAFARI_ON_IPHONE, FIREFOX_ON_WINDOWS, ""))])
+
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert "user_agent" not in {c["name"] for c in inspect(connection).get_columns("user_session")}
+            names = connection.execute(text("SELECT browser, platform FROM user_session ORDER BY token_hash")).all()
+        assert [tuple(row) for row in names] == [("Firefox", "Windows"), ("Safari", "iPhone"),
+                                                 ("Firefox", "Windows"), ("", "")]
+
+        command.downgrade(config, BEFORE_BROWSER_NAMES)
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("user_session")}
+            shown = connection.execute(text("SELECT user_agent FROM user_session ORDER BY token_hash")).scalars()
+            assert not {"browser", "platform"} & columns
+            assert list(shown) == ["Firefox Windows", "Safari iPhone", "Firefox Windows", ""]
     finally:
         engine.dispose()

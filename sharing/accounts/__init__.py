@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.labels import coordinates_label, describe_events, notification_text, role_labels
+from sharing.accounts.labels import browser_text, coordinates_label, describe_events, notification_text, role_labels
 from sharing.accounts.mail_preferences import views as mail_preference_views
 from sharing.accounts.personal_data import labels as personal_data_labels
 from sharing.accounts.personal_data import views as personal_data_views
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.municipality_cli)
     app.cli.add_command(cli.user_cli)
     add_template_helpers(app, names={"role_labels": role_labels, "coordinates_label": coordinates_label,
+                                     "browser_text": browser_text,
                                      "unread_notifications": notification_views.unread_notifications},
                          filters={"notification_text": notification_text})
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))

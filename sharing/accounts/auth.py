@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col
 
 from sharing.accounts.audit import record_account_event
+from sharing.accounts.browsers import recognise
 from sharing.accounts.models import (
     AccountToken,
     ApiToken,
@@ -204,10 +205,12 @@ def change_password(session: Session, *, user: User, current: str, new: str, kee
 # --- Server-side sessions ---------------------------------------------------------
 
 def start_user_session(session: Session, *, user: User, user_agent: str, now: datetime) -> str:
-    """A new session for a user who just proved who they are; returns the cookie's secret."""
+    """A new session for a user who just proved who they are; returns the cookie's secret.
+    Of the browser's User-Agent header only the browser's and its system's names are kept."""
     raw = secrets.token_urlsafe(32)
-    session.add(UserSession(user_id=id_of(user), token_hash=_digest(raw), user_agent=user_agent[:200],
-                            created_at=now, last_seen_at=now))
+    browser = recognise(user_agent)
+    session.add(UserSession(user_id=id_of(user), token_hash=_digest(raw), browser=browser.name,
+                            platform=browser.platform, created_at=now, last_seen_at=now))
     return raw
 
 

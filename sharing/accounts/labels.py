@@ -46,6 +46,12 @@ def coordinates_label(source: str) -> str:
         return source
 
 
+def browser_text(browser: str, platform: str) -> str:
+    """A session's browser as people say it, "Firefox on Windows"; one it could not tell, so said."""
+    name = browser or _("Unknown browser")
+    return _("%(browser)s on %(platform)s", browser=name, platform=platform) if platform else name
+
+
 def role_labels(roles: Iterable[Role]) -> list[str]:
     """Labels in the fixed order of the roles, whatever order they come in."""
     held = set(roles)

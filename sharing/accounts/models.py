@@ -216,7 +216,10 @@ class UserSession(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = _fk("user_account.id", ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
-    user_agent: str = Field(default="", max_length=200)  # so users can tell their sessions apart
+    # So users can tell their sessions apart: the browser and its system by name ("Firefox",
+    # "Windows"; "" where unknown), never the User-Agent header itself (browsers.py).
+    browser: str = Field(default="", max_length=50)
+    platform: str = Field(default="", max_length=50)
     created_at: datetime = _timestamp()
     last_seen_at: datetime = _timestamp()
     ended_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

@@ -59,7 +59,7 @@ def extract(session: Session, *, user_id: int) -> dict[str, Records]:
     return {
         "account": [account],
         "sessions": [{"created_at": s.created_at, "last_seen_at": s.last_seen_at, "ended_at": s.ended_at,
-                      "user_agent": s.user_agent}
+                      "browser": s.browser, "platform": s.platform}
                      for s in session.scalars(bounded(select(UserSession).filter_by(**mine)
                                                       .order_by(col(UserSession.created_at).desc())))],
         "notifications": [{"created_at": n.created_at, "read_at": n.read_at, "message": n.message,

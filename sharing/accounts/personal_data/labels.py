@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts.audit import event_details
-from sharing.accounts.labels import message_text, roles_text
+from sharing.accounts.labels import browser_text, message_text, roles_text
 from sharing.accounts.mail_preferences.rules import mail_kinds
 from sharing.accounts.personal_data import account_records
 from sharing.accounts.personal_data.rules import Section, contribute, labelled
@@ -54,6 +54,11 @@ def _details(session: Session, record: dict[str, Any]) -> str:
     return "\n".join(f"{what}: {how}" for what, how in event_details(session, event))
 
 
+def _browser(session: Session, record: dict[str, object]) -> str:
+    """The browser and its system as the account page says them (both are in the download)."""
+    return browser_text(str(record.get("browser") or ""), str(record.get("platform") or ""))
+
+
 def _roles(session: Session, record: dict[str, object]) -> str:
     roles = record.get("roles")
     return roles_text(roles) if isinstance(roles, list) else ""
@@ -68,7 +73,8 @@ SECTIONS = {
         {"roles": _roles, "language": labelled("language", LANGUAGE_NAMES)}),
     "sessions": Section(_l("Where you are or were logged in"), {
         "created_at": _l("Logged in"), "last_seen_at": _l("Last active"), "ended_at": _l("Ended"),
-        "user_agent": _l("Browser")}),
+        "browser": _l("Browser")},
+        {"browser": _browser}),
     "notifications": Section(_l("Notifications"), {
         "created_at": _l("Sent"), "read_at": _l("Read"), "message": _l("Message"), "url": _l("Link")},
         {"message": _message, "url": _link}),

@@ -468,6 +468,35 @@ def test_a_site_form_sent_without_its_opening_hours_is_refused_not_a_crash(clien
     assert kept.locality == "Ystad" and len(kept.opening_hours) == 5, "nothing changed, the hours are kept"
 
 
+def test_a_site_s_opening_hours_read_in_the_reader_s_language(client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    new = f"/admin/municipalities/{ystad.id}/sites/new"
+    fields = {"name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "271 39",
+              "locality": "Ystad", "latitude": "55.43", "longitude": "13.83",
+              "opening_hours": "mån–fre 07:00–16:00, lör 10:00–13:00", "access_notes": "", "active": "y"}
+    assert client.post(new, data={**fields, "csrf_token": csrf_token(client, new)}).status_code == 302
+    site = db.scalars(select(Site)).one()
+    listed, edit = f"/admin/municipalities/{ystad.id}/sites", f"/admin/municipalities/{ystad.id}/sites/{site.id}"
+    assert "mån–fre 07:00–16:00, lör 10:00–13:00" in client.get(listed).get_data(as_text=True)
+
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    english = "Mon–Fri 07:00–16:00, Sat 10:00–13:00"
+    page = client.get(listed).get_data(as_text=True)
+    assert english in page and "mån" not in page
+    form = client.get(edit).get_data(as_text=True)
+    assert f'value="{english}"' in form and "mån" not in form
+    # The form sent back as it was filled keeps the hours as they were.
+    response = client.post(edit, data={**fields, "opening_hours": english, "csrf_token": csrf_token(client, edit)})
+    assert response.status_code == 302
+    db.expire_all()
+    assert [(h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}") for h in db.get(Site, site.id).opening_hours] == [
+        *((day, "07:00", "16:00") for day in range(5)), (5, "10:00", "13:00")]
+    refused = client.post(edit, data={**fields, "opening_hours": "Mon 08:00–12:00, Mon 11:00–13:00",
+                                      "csrf_token": csrf_token(client, edit)}).get_data(as_text=True)
+    assert "Two opening intervals on Monday overlap." in refused
+
+
 def test_forgot_password_answers_at_once_and_a_failed_mail_is_sent_by_the_job(app, client, factory, mailbox, db):
     user = factory.user(factory.municipality())
     real_port = app.config["MAIL_PORT"]

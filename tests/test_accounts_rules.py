@@ -22,7 +22,7 @@ from sharing.accounts.auth import (
 from sharing.accounts.models import Role, Site
 from sharing.accounts.organisation import Interval, format_opening_hours, parse_opening_hours
 from sharing.clock import utcnow
-from sharing.errors import DomainError, Refused
+from sharing.errors import DomainError, Refused, Term
 from tests.conftest import PASSWORD
 
 
@@ -37,9 +37,24 @@ def test_opening_hours_parse_the_swedish_notation():
 
 def test_opening_hours_round_trip():
     text = "mån–tor 07:00–15:30, fre 07:00–12:00, lör 10:00–13:00"
-    assert format_opening_hours(parse_opening_hours(text)) == text
-    assert format_opening_hours(parse_opening_hours("mån 08:00–12:00; mån 13:00–16:00")) == \
+    assert format_opening_hours(parse_opening_hours(text), language="sv") == text
+    assert format_opening_hours(parse_opening_hours("mån 08:00–12:00; mån 13:00–16:00"), language="sv") == \
         "mån 08:00–12:00, mån 13:00–16:00"
+
+
+def test_opening_hours_are_written_in_the_reader_s_language_and_read_back_from_it():
+    intervals = parse_opening_hours("mån–tor 07:00–15:30, fre 07:00–12:00, sön 10:00–13:00")
+    english = format_opening_hours(intervals, language="en")
+    assert english == "Mon–Thu 07:00–15:30, Fri 07:00–12:00, Sun 10:00–13:00"
+    assert parse_opening_hours(english) == intervals
+    assert format_opening_hours(intervals, language="de") == format_opening_hours(intervals, language="sv")
+
+
+def test_overlapping_opening_hours_name_their_day_for_translation():
+    with pytest.raises(DomainError) as refused:
+        parse_opening_hours("Tue 08:00–12:00, Tue 11:00–13:00")
+    assert refused.value.in_english() == "Two opening intervals on Tuesday overlap."
+    assert isinstance(refused.value.params["day"], Term)
 
 
 @pytest.mark.parametrize("text", ["måndag", "mån 16:00–07:00", "fre–mån 08:00–12:00", "xyz 08:00–09:00",

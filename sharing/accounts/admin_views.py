@@ -46,7 +46,7 @@ from sharing.accounts.forms import (
     UserForm,
 )
 from sharing.accounts.geocoding.web import configured_geocoder
-from sharing.accounts.labels import ROLE_LABELS
+from sharing.accounts.labels import ROLE_LABELS, opening_hours_text
 from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit, User
 from sharing.clock import utcnow
 from sharing.db import db_session
@@ -398,7 +398,7 @@ def sites(municipality_id: int) -> str:
         .options(selectinload(relation(Site.opening_hours))).order_by(col(Site.locality), col(Site.name))
     ).all()
     return render_template("accounts/admin/sites.html", municipality=municipality, sites=rows,
-                           hours=organisation.format_opening_hours)
+                           hours=opening_hours_text)
 
 
 @blueprint.route("/municipalities/<int:municipality_id>/sites/new", methods=["GET", "POST"],
@@ -410,7 +410,7 @@ def edit_site(municipality_id: int, site_id: int | None) -> Response:
     site = owned(Site, site_id, municipality) if site_id is not None else None
     form = SiteForm(obj=site)
     if site is not None and not form.is_submitted():
-        form.opening_hours.data = organisation.format_opening_hours(site.opening_hours)
+        form.opening_hours.data = opening_hours_text(site.opening_hours)
         form.coordinates_source.data = CoordinatesSource.TYPED.value
     if form.validate_on_submit():
         details = organisation.SiteDetails(**{name: form[name].data for name in (

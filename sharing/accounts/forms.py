@@ -124,7 +124,7 @@ class SiteForm(FlaskForm):
     coordinates_source = HiddenField(default="typed")
     opening_hours = StringField(
         _l("Opening hours for pickups and deliveries"), validators=[Sent(), Length(max=500)],
-        description=_l("For example: mån–fre 07:00–16:00, lör 10:00–13:00"),
+        description=_l("For example: Mon–Fri 07:00–16:00, Sat 10:00–13:00"),
     )
     access_notes = TextAreaField(_l("Access notes"), validators=[Sent(), Length(max=1000)],
                                  description=_l("Loading bay, door phone, keys, parking."))

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from sqlmodel import Session
 
 from sharing.accounts import auth, mfa, organisation
 from sharing.accounts.audit import Person, Who, person_of
-from sharing.accounts.models import CoordinatesSource, Notification, Role, TokenPurpose, Unit
+from sharing.accounts.models import CoordinatesSource, Notification, OpeningHours, Role, TokenPurpose, Unit
 from sharing.accounts.personal_data import rules as personal_data
 from sharing.events import Details, DomainEvent, describe
 
@@ -50,6 +50,12 @@ def browser_text(browser: str, platform: str) -> str:
     """A session's browser as people say it, "Firefox on Windows"; one it could not tell, so said."""
     name = browser or _("Unknown browser")
     return _("%(browser)s on %(platform)s", browser=name, platform=platform) if platform else name
+
+
+def opening_hours_text(hours: Iterable[OpeningHours]) -> str:
+    """A site's opening hours in the reader's language ("Mon–Fri 07:00–16:00"), as its list shows
+    them and its form is filled with (the form reads either language back)."""
+    return organisation.format_opening_hours(hours, language=get_locale().language)
 
 
 def role_labels(roles: Iterable[Role]) -> list[str]:

@@ -25,7 +25,7 @@ from sharing.accounts.models import (
     Unit,
     User,
 )
-from sharing.errors import DomainError, refuse_any
+from sharing.errors import DomainError, Term, refuse_any
 from sharing.i18n import N_
 from sharing.text import slugify
 from sharing.typed import id_of
@@ -112,13 +112,18 @@ def save_unit(
     return unit
 
 
-# --- Opening hours: "mån–fre 07:00–16:00, lör 10:00–13:00" ----------------------------
+# --- Opening hours: "mån–fre 07:00–16:00, lör 10:00–13:00", "Mon–Fri 07:00–16:00" ----------
 
-WEEKDAYS_SV = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
-_WEEKDAY_ALIASES = {
-    **{name: i for i, name in enumerate(WEEKDAYS_SV)},
-    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+# The days' short names in each language of the service: read in either, written in the
+# reader's, so that the hours a form is filled with read back as they were.
+WEEKDAYS = {
+    "sv": ("mån", "tis", "ons", "tor", "fre", "lör", "sön"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
+# A day as a refusal names it, in the reader's language when shown.
+WEEKDAY_TERMS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+                 N_("Sunday"))
+_WEEKDAY_ALIASES = {name.lower(): i for names in WEEKDAYS.values() for i, name in enumerate(names)}
 _DASH = r"\s*[-–—]\s*"
 _PART = re.compile(
     rf"^(?P<first>[a-zåäö]+)\.?(?:{_DASH}(?P<last>[a-zåäö]+)\.?)?\s+"
@@ -141,13 +146,13 @@ def _clock(text: str) -> time:
 
 
 def parse_opening_hours(text: str) -> list[Interval]:
-    """Parse the compact Swedish notation; English day names are understood too."""
+    """Parse the compact notation, its days named in Swedish or English."""
     intervals: list[Interval] = []
     for part in filter(None, (p.strip().lower() for p in re.split(r"[,;\n]", text))):
         match = _PART.match(part)
         if not match:
             raise DomainError(
-                N_('Could not read "%(part)s". Write for example: mån–fre 07:00–16:00, lör 10:00–13:00'),
+                N_('Could not read "%(part)s". Write for example: Mon–Fri 07:00–16:00, Sat 10:00–13:00'),
                 field="opening_hours", part=part,
             )
         try:
@@ -156,7 +161,7 @@ def parse_opening_hours(text: str) -> list[Interval]:
             opens, closes = _clock(match["opens"]), _clock(match["closes"])
         except (KeyError, ValueError):
             raise DomainError(
-                N_('Could not read "%(part)s". Write for example: mån–fre 07:00–16:00, lör 10:00–13:00'),
+                N_('Could not read "%(part)s". Write for example: Mon–Fri 07:00–16:00, Sat 10:00–13:00'),
                 field="opening_hours", part=part,
             ) from None
         if closes <= opens:
@@ -169,12 +174,14 @@ def parse_opening_hours(text: str) -> list[Interval]:
     for a, b in zip(intervals, intervals[1:]):
         if a.weekday == b.weekday and b.opens < a.closes:
             raise DomainError(N_("Two opening intervals on %(day)s overlap."), field="opening_hours",
-                              day=WEEKDAYS_SV[a.weekday])
+                              day=Term(WEEKDAY_TERMS[a.weekday]))
     return intervals
 
 
-def format_opening_hours(intervals: Iterable[OpeningHours | Interval]) -> str:
-    """The compact notation back again, consecutive days with equal hours joined."""
+def format_opening_hours(intervals: Iterable[OpeningHours | Interval], *, language: str) -> str:
+    """The compact notation back again, consecutive days with equal hours joined, the days named
+    in ``language`` ("sv", "en"; Swedish, the service's own, for any other)."""
+    names = WEEKDAYS.get(language, WEEKDAYS["sv"])
     by_day: dict[int, list[tuple[time, time]]] = {}
     for interval in intervals:
         by_day.setdefault(interval.weekday, []).append((interval.opens, interval.closes))
@@ -185,7 +192,7 @@ def format_opening_hours(intervals: Iterable[OpeningHours | Interval]) -> str:
         j = i
         while j + 1 < len(days) and days[j + 1] == days[j] + 1 and by_day[days[j + 1]] == by_day[days[i]]:
             j += 1
-        label = WEEKDAYS_SV[days[i]] if i == j else f"{WEEKDAYS_SV[days[i]]}–{WEEKDAYS_SV[days[j]]}"
+        label = names[days[i]] if i == j else f"{names[days[i]]}–{names[days[j]]}"
         for opens, closes in by_day[days[i]]:
             parts.append(f"{label} {opens:%H:%M}–{closes:%H:%M}")
         i = j + 1

@@ -417,6 +417,8 @@ def test_the_chair_category_is_renamed_unless_an_administrator_renamed_it_and_no
         _, seq, logged = chairs()
         command.upgrade(config, "head")
         assert chairs() == ("Stolar", seq, logged)  # its administrator's name stays, and nothing moved
+    finally:
+        engine.dispose()
 
 
 BEFORE_BROWSER_NAMES = "e41b7d2a9c05"

@@ -18,6 +18,7 @@ from sharing.loans import events
 from sharing.loans.requests.models import LoanRequest
 from tests.conftest import csrf_token
 from tests.factories import jpeg_bytes
+from tests.pdf import pdf_text
 
 TODAY = today_in_sweden(utcnow())
 
@@ -27,7 +28,7 @@ def s(factory):
     ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
     ystad_site = factory.site(ystad, name="Ystads stadshus")
     skurup_site = factory.site(skurup, name="Skurups skola", locality="Skurup")
-    manager = factory.manager(ystad, name="Vera Vaktmästare")
+    manager = factory.manager(ystad, name="Vera Vaktmästare", unit=factory.unit(ystad, "Lokalförsörjning"))
     chairs = factory.listing_published(site=ystad_site, by=manager, title="Konferensstolar", quantity=24, lend=True)
     employee = factory.user(skurup, Role.EMPLOYEE, unit=factory.unit(skurup, "Skurups skola, kök"), name="Sam Skurup")
     return {"manager": manager, "chairs": chairs, "employee": employee, "skurup_site": skurup_site}
@@ -248,6 +249,9 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
         document = client.get(f"/loans/{request_id}/transfer.pdf")
         assert document.status_code == 200 and document.mimetype == "application/pdf"
         assert document.data.startswith(b"%PDF")
+    # Each side by its unit: the giver's, whose facility manager signs, and the asker's.
+    shown = pdf_text(document.data)
+    assert "Enhet: Lokalförsörjning" in shown and "Enhet: Skurups skola, kök" in shown and "Enhet: –" not in shown
     # The listing's page tells where its pieces went.
     auth.logout()
     auth.login(s["manager"])

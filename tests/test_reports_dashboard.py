@@ -3,12 +3,10 @@ link down to their entries and events; the selection travels in the URL; exports
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
 import zipfile
-import zlib
 from decimal import Decimal
 
 import pytest
@@ -20,6 +18,7 @@ from sharing.reports.ledger import rules as ledger
 from sharing.reports.ledger.models import ReuseEntry
 from tests import reports_fixture
 from tests.conftest import csrf_token
+from tests.pdf import pdf_text
 from tests.reports_fixture import EXPECTED, EXPECTED_TRELLEBORG
 
 YEAR = "from=2025-01-01&to=2025-12-31"
@@ -182,24 +181,6 @@ def test_exports_never_start_a_formula(client, auth, db, world):
     values = [cell.value for cell in cells]
     assert '\'=HYPERLINK("https://evil.example","x")' in values and '\'@SUM(1+1)*cmd|" /C calc"!A0' in values
     assert all(cell.data_type != "f" for cell in cells)
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The strings a PDF shows, from reportlab's own streams (ASCII85, then Flate): enough to read
-    our reports' figures back without a PDF library."""
-    shown = []
-    for header, body in re.findall(rb"<<([^>]*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.DOTALL):
-        if b"ASCII85Decode" in header:
-            body = base64.a85decode(body.strip().removeprefix(b"<~").removesuffix(b"~>"))
-        if b"FlateDecode" in header:
-            body = zlib.decompress(body)
-        shown += re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", body)
-
-    def unescape(string: bytes) -> str:  # \ddd in octal, \( and \) as themselves (the standard fonts: WinAnsi)
-        return re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1).isdigit()
-                      else m.group(1), string).decode("cp1252")
-
-    return " ".join(unescape(string) for string in shown).replace("\u00a0", " ")
 
 
 def test_the_english_pdf_is_english_throughout(client, auth, world):

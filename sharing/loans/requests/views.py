@@ -291,9 +291,9 @@ def transfer_document(request_id: int) -> Response:
     if not moved:
         abort(404)
     requester = db_session.get(User, found.requester_id) if found.requester_id else None
-    giver_name = _signatory(found)
-    passages = [_passage(transfer, giver=giver_name if n == 0 else (requester.name if requester else ""),
-                         receiver=(requester.name if requester else "") if n == 0 else giver_name,
+    giver = _signatory(found)
+    asker = (requester.name, _unit_name(requester.unit_id)) if requester else ("", "")
+    passages = [_passage(transfer, giver=giver if n == 0 else asker, receiver=asker if n == 0 else giver,
                          condition=found.handover_condition)
                 for n, transfer in enumerate(moved)]
     texts = {"service": _("Delningstjänsten"), "number": _("Document number"), "handed_over": _("Handed over"),
@@ -311,19 +311,28 @@ def transfer_document(request_id: int) -> Response:
     return response
 
 
-def _signatory(found: LoanRequest) -> str:
-    """Who signs for the giving side: the owner's facility manager who handed over, or who approved."""
+def _signatory(found: LoanRequest) -> tuple[str, str]:
+    """Who signs for the giving side, and their unit (the listing has none of its own): the
+    owner's facility manager who handed over, or who approved."""
     for user_id in ((found.handed_over_by_id if found.handed_over_by_id != found.requester_id else None),
                     found.decided_by_id):
         user = db_session.get(User, user_id) if user_id else None
         if user is not None:
-            return user.name
-    return ""
+            return user.name, _unit_name(user.unit_id)
+    return "", ""
 
 
-def _passage(transfer: ListingTransfer, *, giver: str, receiver: str, condition: str | None) -> transfer_pdf.Passage:
+def _unit_name(unit_id: int | None) -> str:
+    unit = db_session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else ""
+
+
+def _passage(transfer: ListingTransfer, *, giver: tuple[str, str], receiver: tuple[str, str],
+             condition: str | None) -> transfer_pdf.Passage:
+    """One way the pieces passed; ``giver`` and ``receiver``: who signs for each side, and their unit."""
     received = db_session.get_one(Listing, transfer.to_listing_id)
-    unit = db_session.get(Unit, transfer.to_unit_id) if transfer.to_unit_id else None
+    # The receiving unit is the request's (``to_unit_id``), where the signatory's may differ.
+    receiving_unit = _unit_name(transfer.to_unit_id) or receiver[1]
 
     def party(municipality_id: int, site_id: int, unit_name: str, signatory: str) -> transfer_pdf.Party:
         municipality, site = db_session.get(Municipality, municipality_id), db_session.get(Site, site_id)
@@ -333,9 +342,9 @@ def _passage(transfer: ListingTransfer, *, giver: str, receiver: str, condition:
     item = transfer_pdf.Item(title=received.title, category=category_name(received.category),
                              quantity=transfer.quantity, inventory_number=transfer.inventory_number,
                              condition=str(CONDITION_LABELS[Condition(condition)]) if condition else "")
-    return transfer_pdf.Passage(giver=party(transfer.from_municipality_id, transfer.from_site_id, "", giver),
-                                receiver=party(transfer.to_municipality_id, transfer.to_site_id,
-                                               unit.name if unit else "", receiver),
+    return transfer_pdf.Passage(giver=party(transfer.from_municipality_id, transfer.from_site_id, giver[1], giver[0]),
+                                receiver=party(transfer.to_municipality_id, transfer.to_site_id, receiving_unit,
+                                               receiver[0]),
                                 items=(item,))
 
 

@@ -231,3 +231,34 @@ def test_today_s_jobs_are_listed_from_today_on(client, auth, db, w):
     auth.login(w["ystad_coordinator"])
     assert f"/logistics/jobs/{job.id}" in client.get("/logistics/jobs/").get_data(as_text=True)
 
+
+
+def test_a_failed_job_s_page_says_why_and_its_coordinator_plans_it_again(app, client, auth, db, factory, w):
+    from tests.test_logistics_plans import failed_transport
+    _, job = failed_transport(app, db, factory, w, note="Grinden låst")
+    coordinator = w["skurup_coordinator"]  # the requester's end
+    coordinator.locale = "en"
+    db.add(coordinator)
+    db.commit()
+    auth.login(coordinator)
+    page = client.get(f"/logistics/jobs/{job.id}").get_data(as_text=True)
+    assert "<dt>Reason</dt><dd>Closed</dd>" in page and "<dd>Grinden låst</dd>" in page
+    assert "A transport job failed (Closed)" in page
+    assert f'action="/logistics/jobs/{job.id}/plan-again"' in page
+    later = (today_in_sweden(utcnow()) + timedelta(days=2)).isoformat()
+    assert client.post(f"/logistics/jobs/{job.id}/plan-again", data={"day": later}).status_code == 400, \
+        "no CSRF token: refused"
+    past = post(client, f"/logistics/jobs/{job.id}/plan-again",
+                day=(today_in_sweden(utcnow()) - timedelta(days=1)).isoformat())
+    assert past.status_code == 422 and 'class="error-summary"' in past.get_data(as_text=True)
+    db.refresh(job)
+    assert job.status == JobStatus.FAILED.value
+    response = post(client, f"/logistics/jobs/{job.id}/plan-again", day=later)
+    assert response.status_code == 302
+    db.refresh(job)
+    assert (job.status, job.day.isoformat()) == (JobStatus.OPEN.value, later)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"The transport job is open to plan on {later}." in page and "plan-again" not in page
+    auth.logout()
+    auth.login(w["trelleborg_coordinator"])
+    assert post(client, f"/logistics/jobs/{job.id}/plan-again", day=later).status_code == 404

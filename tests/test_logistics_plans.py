@@ -31,6 +31,7 @@ from sharing.logistics.plans.models import (
     StopStatus,
     UnservedJob,
 )
+from sharing.logistics.vehicles.models import Vehicle
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
 from tests.logistics import ask, build, hours, jobs_of, the_day_comes, vehicle
 
@@ -398,6 +399,95 @@ def test_a_failed_stop_sends_the_job_back_to_its_coordinators(app, db, factory, 
     assert any("could not carry" in n.message for n in told)
     [event] = events_of(db, subject_type=driving.ROUTE_SUBJECT, subject_id=route.id)
     assert event.payload["attributions"] == []
+
+
+def failed_transport(app, db, factory, w, *, request=None, reason=FailureReason.CLOSED,
+                     note="Grinden låst, ingen svarar"):
+    """A loan's day (its request approved now unless given) planned with the van, whose driver
+    reports its pickup failed (and with it the delivery); the request and its delivery job, failed."""
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    if not db.scalars(select(Vehicle)).first():
+        vehicle(db, w)
+    request = request or approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    first = plans.route_view(db, route).stops[0][0]
+    with app.app_context():
+        driving.report_failed(db, first, reason=reason, note=note, by=driver, now=on_the_day(w))
+        db.commit()
+    db.expire_all()
+    return request, jobs_of(db, request)["delivery"]
+
+
+def told(db, user):
+    db.expire_all()
+    return db.scalars(select(Notification).where(col(Notification.user_id) == user.id)
+                      .order_by(col(Notification.id))).all()
+
+
+def in_english(app, notification):
+    from flask_babel import force_locale
+
+    from sharing.accounts.labels import notification_text
+    with app.test_request_context(), force_locale("en"):
+        return notification_text(notification)
+
+
+def test_a_failed_stop_tells_its_coordinators_the_reason_and_the_note(app, db, factory, w, mailbox):
+    w["ystad_coordinator"].locale = "en"
+    db.add(w["ystad_coordinator"])
+    db.commit()
+    request, job = failed_transport(app, db, factory, w)
+    assert jobs.last_failure(db, job).failure_reason == FailureReason.CLOSED.value
+    day = w["monday"].isoformat()
+    said = (f"The driver could not carry “Konferensstolar” on {day} (reason: Closed; the driver's note: "
+            "“Grinden låst, ingen svarar”): plan it again.")
+    for coordinator in (w["ystad_coordinator"], w["skurup_coordinator"]):
+        [notice] = told(db, coordinator)
+        assert in_english(app, notice) == said and notice.url == f"/logistics/jobs/{job.id}"
+    [mail] = [m for m in mailbox.messages if m["To"] == w["ystad_coordinator"].email]
+    assert said in " ".join(mail.get_content().split())
+    # Without a note: the reason alone.
+    request, job = failed_transport(app, db, factory, {**w, "monday": w["monday"] + timedelta(days=7)},
+                                    reason=FailureReason.NOBODY_THERE, note="")
+    assert job.day == w["monday"] + timedelta(days=7)
+    notice = told(db, w["ystad_coordinator"])[-1]
+    assert in_english(app, notice) == (f"The driver could not carry “Konferensstolar” on {job.day.isoformat()} "
+                                       "(reason: Nobody there): plan it again.")
+
+
+def test_a_coordinator_of_either_end_plans_a_failed_job_again_on_a_day_to_come(app, db, factory, w):
+    request, job = failed_transport(app, db, factory, w)
+    now = on_the_day(w)
+    wednesday = w["monday"] + timedelta(days=2)
+    with pytest.raises(NotVisible):
+        jobs.plan_again(db, job, day=wednesday, by=w["trelleborg_coordinator"], now=now)
+    with pytest.raises(DomainError) as refused:
+        jobs.plan_again(db, job, day=w["monday"] - timedelta(days=1), by=w["ystad_coordinator"], now=now)
+    assert refused.value.field == "day"
+    with pytest.raises(DomainError) as refused:  # the loan ends on Thursday: its delivery is no later
+        jobs.plan_again(db, job, day=w["monday"] + timedelta(days=4), by=w["ystad_coordinator"], now=now)
+    assert refused.value.field == "day"
+    db.rollback()
+    jobs.plan_again(db, db.get(TransportJob, job.id), day=wednesday, by=w["skurup_coordinator"], now=now)
+    db.commit()
+    db.expire_all()
+    job = db.get(TransportJob, job.id)
+    assert (job.status, job.day, job.changed_after_planning) == (JobStatus.OPEN.value, wednesday, False)
+    last = events_of(db, subject_type="logistics.transport_job", subject_id=job.id)[-1]
+    assert last.name == "logistics.transport_job.reopened" and last.actor_id == w["skurup_coordinator"].id
+    assert last.payload["from"] == "failed"
+    assert last.payload["changes"] == {"day": [w["monday"].isoformat(), wednesday.isoformat()]}
+    with pytest.raises(Conflict):  # open now: planned again once
+        jobs.plan_again(db, job, day=wednesday, by=w["ystad_coordinator"], now=now)
+    db.rollback()
+    # The request's events do not take it back to its first day, gone by.
+    with app.app_context():
+        loans.extend(db, db.get(LoanRequest, request.id), last_day=w["monday"] + timedelta(days=5),
+                     by=w["employee"], now=now)
+        db.commit()
+    db.expire_all()
+    assert db.get(TransportJob, job.id).day == wednesday
 
 
 def test_only_the_vehicles_drivers_report_its_stops(app, db, factory, w):

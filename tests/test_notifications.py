@@ -147,3 +147,17 @@ def test_a_users_notifications_go_with_the_user(db, people):
     db.delete(me)
     db.commit()
     assert db.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_a_term_among_a_notice_s_parameters_reads_in_the_reader_s_language(app):
+    """A reason kept as a msgid (with its context) is translated when read, as the message is."""
+    from flask_babel import force_locale
+
+    from sharing.accounts.labels import message_text
+    from sharing.accounts.notifications import term
+    params = {"reason": term("Closed", "stop failure"), "day": "2026-12-07"}
+    with app.test_request_context():
+        with force_locale("sv"):
+            assert message_text("%(day)s: %(reason)s", params) == "2026-12-07: Stängt"
+        with force_locale("en"):
+            assert message_text("%(day)s: %(reason)s", params) == "2026-12-07: Closed"

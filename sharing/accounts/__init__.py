@@ -9,7 +9,14 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.labels import browser_text, coordinates_label, describe_events, notification_text, role_labels
+from sharing.accounts.labels import (
+    browser_text,
+    coordinates_label,
+    describe_events,
+    message_text,
+    notification_text,
+    role_labels,
+)
 from sharing.accounts.mail_preferences import views as mail_preference_views
 from sharing.accounts.personal_data import labels as personal_data_labels
 from sharing.accounts.personal_data import views as personal_data_views
@@ -64,7 +71,7 @@ def init_app(app: Flask) -> None:
     add_template_helpers(app, names={"role_labels": role_labels, "coordinates_label": coordinates_label,
                                      "browser_text": browser_text,
                                      "unread_notifications": notification_views.unread_notifications},
-                         filters={"notification_text": notification_text})
+                         filters={"notification_text": notification_text, "message_text": message_text})
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))
     add_job(app, Job("purge-account-data", purge_account_data, timedelta(hours=1)))
     add_job(app, Job("purge-notifications", purge_old_notifications, timedelta(days=1)))

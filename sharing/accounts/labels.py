@@ -69,10 +69,20 @@ def notification_text(notification: Notification) -> str:
     return message_text(notification.message, notification.params)
 
 
+def _param(value: object) -> object:
+    """A parameter as the message shows it: a term (``notifications.term``) in the reader's language."""
+    if isinstance(value, dict) and isinstance(value.get("msgid"), str):
+        context = value.get("context")
+        return pgettext(context, value["msgid"]) if isinstance(context, str) else _(value["msgid"])
+    return value
+
+
 def message_text(message: str, params: object) -> str:
     """A notification's message, as stored (its msgid and parameters), in the reader's language."""
     try:
-        return _(message, **params) if isinstance(params, dict) else _(message)
+        if isinstance(params, dict):
+            return _(message, **{name: _param(value) for name, value in params.items()})
+        return _(message)
     except (KeyError, TypeError, ValueError):
         log.warning("a notification does not fit its message's placeholders: %r", message)
         return _(message)

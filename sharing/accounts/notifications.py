@@ -3,8 +3,9 @@
 A notification keeps its message as the English msgid (marked ``N_()`` by its sender) and its
 parameters, not as rendered text: it reads in the language its reader uses when reading it,
 which may differ from the one used when it was sent, and a corrected translation reaches
-old notifications too. Parameters are plain values (names, titles, numbers), never text to
-translate.
+old notifications too. Parameters are plain values (names, titles, numbers), never translated
+text: a word that is itself a msgid (the name of a reason) is given as ``term(msgid)``, kept
+so and translated when the notice is read.
 
 They may name people's units and things, so they are purged: read ones ``READ_RETENTION`` after
 they were read, every one ``RETENTION`` after it was sent.
@@ -25,6 +26,11 @@ RETENTION = timedelta(days=180)  # from when it was sent, read or not
 READ_RETENTION = timedelta(days=90)  # from when it was read
 MESSAGE_MAX = 300
 URL_MAX = 500
+
+
+def term(msgid: str, context: str | None = None) -> dict[str, str]:
+    """A parameter that is itself a msgid (with its pgettext context, if it has one)."""
+    return {"msgid": msgid, "context": context} if context else {"msgid": msgid}
 
 
 def notify(session: Session, *, user_id: int, message: str, params: dict[str, Any] | None = None, url: str = "",

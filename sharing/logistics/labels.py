@@ -31,6 +31,13 @@ FAILURE_LABELS = {
     FailureReason.WRONG_ADDRESS: _l("Wrong address"),
     FailureReason.OTHER: _l("Other"),
 }
+# The same, as msgids and their contexts: a notice keeps a reason so (``notifications.term``).
+FAILURE_TERMS: dict[FailureReason, tuple[str, str | None]] = {
+    FailureReason.NOBODY_THERE: ("Nobody there", None),
+    FailureReason.CLOSED: ("Closed", "stop failure"),
+    FailureReason.WRONG_ADDRESS: ("Wrong address", None),
+    FailureReason.OTHER: ("Other", None),
+}
 # A stop as the driver's route says it.
 STOP_ACTION_LABELS = {StopAction.PICKUP: _l("Pick up"), StopAction.DELIVERY: _l("Deliver")}
 STOP_STATUS_LABELS = {StopStatus.DONE: _l("Done"), StopStatus.FAILED: _l("Failed")}

@@ -1,4 +1,4 @@
-"""Forms of transport jobs: the list's filters, a job added by hand, a job's notes."""
+"""Forms of transport jobs: the list's filters, a job added by hand, a job's notes, a failed job's new day."""
 
 from __future__ import annotations
 
@@ -61,3 +61,8 @@ class ManualJobForm(FlaskForm):
 
 class NotesForm(FlaskForm):
     notes = TextAreaField(_l("Notes for the driver"), validators=[Length(max=NOTES_MAX)], description=NOTES_HELP)
+
+
+class PlanAgainForm(FlaskForm):
+    day = DateField(_l("New day"), validators=[InputRequired(message=_l("Choose the day to carry it on."))],
+                    description=_l("The job is open to plan on that day: plan the day to give it a route."))

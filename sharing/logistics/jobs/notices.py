@@ -5,12 +5,15 @@ Two receivers, each run after the commit of what it follows, in a session of its
 - ``logistics.transport_jobs`` follows loans' events (approved, declined, cancelled, extended,
   handed over, returned, closed): it brings the request's jobs in line with the request
   (``rules.follow_request``), which is safe to do twice;
-- ``logistics.tell-coordinators`` follows logistics' own events: a job cancelled, moved or no
-  longer needed while it was planned is told to the coordinators who see it (but not to whoever
-  changed it), in the service, and by e-mail to those who keep that kind of notice on.
+- ``logistics.tell-coordinators`` follows logistics' own events: a job cancelled, moved, no
+  longer needed or failed while it was planned is told to the coordinators who see it (but not
+  to whoever changed it), in the service, and by e-mail to those who keep that kind of notice
+  on; a failure with the driver's reason and note.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
@@ -24,6 +27,8 @@ from sharing.loans import events as loans_events
 from sharing.logistics import events
 from sharing.logistics.jobs import rules
 from sharing.logistics.jobs.models import TransportJob
+from sharing.logistics.labels import FAILURE_TERMS
+from sharing.logistics.plans.models import FailureReason, PlannedStop
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
@@ -37,7 +42,12 @@ TOLD = {
                         "already changed hands."),
     events.JOB_FAILED: N_("The driver could not carry “%(goods)s” on %(day)s: plan it again."),
 }
+# A failure as the driver reported it: the reason, and the note when there is one.
+FAILED_BECAUSE = N_("The driver could not carry “%(goods)s” on %(day)s (reason: %(reason)s): plan it again.")
+FAILED_WITH_NOTE = N_("The driver could not carry “%(goods)s” on %(day)s (reason: %(reason)s; the driver's "
+                      "note: “%(note)s”): plan it again.")
 SUBJECT = _l("Delningstjänsten: a planned transport has changed")
+
 
 
 def follow(session: Session, event: DomainEvent) -> None:
@@ -54,8 +64,16 @@ def tell(session: Session, event: DomainEvent) -> None:
         return
     changes = event.payload.get("changes", {})
     before, after = changes.get("day", [job.day.isoformat(), job.day.isoformat()])
-    params = {"goods": job.goods, "day": event.payload.get("day", job.day.isoformat()), "from": before, "to": after}
+    params: dict[str, Any] = {"goods": job.goods, "day": event.payload.get("day", job.day.isoformat()),
+                              "from": before, "to": after}
     message, now = TOLD[event.name], event.occurred_at  # dated by the change
+    reason = _reason(event.payload)
+    if event.name == events.JOB_FAILED and reason is not None:
+        params["reason"] = notifications.term(*FAILURE_TERMS[reason])
+        note = _note(session, event.payload)
+        message = FAILED_WITH_NOTE if note else FAILED_BECAUSE
+        if note:
+            params["note"] = note
     url = path_for("transport_jobs.detail", job_id=job.id)
     for user in rules.coordinators_told(session, job):
         if user.id is None or user.id == event.actor_id:
@@ -67,7 +85,21 @@ def tell(session: Session, event: DomainEvent) -> None:
                        job_id=job.id)
 
 
+def _reason(payload: dict[str, Any]) -> FailureReason | None:
+    try:
+        return FailureReason(str(payload.get("reason")))
+    except ValueError:  # none given, or one of a newer version
+        return None
+
+
+def _note(session: Session, payload: dict[str, Any]) -> str:
+    """The driver's note on the failed stop, as it is now (scrubbed of names, or gone, by then)."""
+    stop = session.get(PlannedStop, payload["stop_id"]) if isinstance(payload.get("stop_id"), int) else None
+    return stop.failure_note if stop is not None else ""
+
+
 def register() -> None:
     add_mail_kind(MAIL_KIND, _l("A planned transport job is cancelled, moved or no longer needed"))
     add_receiver("logistics.transport_jobs", FOLLOWED, follow)
     add_receiver("logistics.tell-coordinators", list(TOLD), tell)
+

@@ -445,6 +445,34 @@ def acknowledge_change(session: Session, job: TransportJob, *, by: Actor, now: d
         session.flush()
 
 
+def last_failure(session: Session, job: TransportJob) -> PlannedStop | None:
+    """The job's stop last reported failed (a failed pickup fails its delivery with it: the
+    pickup, reported first, stands for both), with the driver's reason and note."""
+    return session.scalars(select(PlannedStop).where(
+        col(PlannedStop.job_id) == job.id, col(PlannedStop.status) == StopStatus.FAILED.value)
+        .order_by(col(PlannedStop.done_at).desc(), col(PlannedStop.id).desc())).first()
+
+
+def plan_again(session: Session, job: TransportJob, *, day: date, by: Actor, now: datetime) -> None:
+    """A coordinator who sees a failed job opens it to be planned again, on ``day`` (not past,
+    nor too far ahead; a request's delivery no later than the loan's last day): the job is
+    open on that day, and seen (no longer marked changed)."""
+    _planner(by, job, session)
+    if job.status != J.FAILED.value:
+        raise Conflict(N_("Only a failed transport job is planned again this way. Reload the page to see it as "
+                          "it is now."))
+    check_day(day, now=now)
+    request = session.get(LoanRequest, job.request_id) if job.request_id is not None else None
+    end = last_day(request) if request is not None and job.kind != JobKind.RETURN.value else None
+    if end is not None and day > end:
+        raise DomainError(N_("Choose a day no later than %(last)s, the loan's last day."), field="day",
+                          last=end.isoformat())
+    before = job.day
+    job.day, job.changed_after_planning = day, False  # written with the status, or refreshed away if refused
+    set_status(session, job, J.OPEN, by=by, now=now,
+               extra={"changes": {"day": [before.isoformat(), day.isoformat()]}} if day != before else None)
+
+
 def clear_old_notes(session: Session, *, today: date) -> int:
     """Delete what was written for drivers ``NOTES_KEPT`` after the job's day; returns how many."""
     result = session.execute(update(TransportJob).where(col(TransportJob.day) < today - NOTES_KEPT,
@@ -534,13 +562,21 @@ def follow_request(session: Session, *, request_id: int, now: datetime) -> list[
                 changed.append(_make(session, request, wanted, now=now))
             continue
         job = found
-        if wanted.kind in carried and job.day != wanted.day and JobStatus(job.status) in (*ACTIVE, J.FAILED):
+        if (wanted.kind in carried and job.day != wanted.day and JobStatus(job.status) in (*ACTIVE, J.FAILED)
+                and not (wanted.day < job.day and _failed_before(session, job))):
             _move(session, job, wanted.day, now=now)
             changed.append(job)
         elif wanted.kind in done and JobStatus(job.status) in (*ACTIVE, J.FAILED) and not _on_its_way(session, job):
             _done_by_step(session, job, request, now=now)
             changed.append(job)
     return changed
+
+
+def _failed_before(session: Session, job: TransportJob) -> bool:
+    """A stop of the job failed: its day since is its coordinator's (``plan_again``), which the
+    request's day takes it no earlier than (a loan extended moves its return on, not back)."""
+    return session.scalar(select(col(PlannedStop.id)).where(
+        col(PlannedStop.job_id) == job.id, col(PlannedStop.status) == StopStatus.FAILED.value).limit(1)) is not None
 
 
 def _on_its_way(session: Session, job: TransportJob) -> bool:

@@ -1,5 +1,6 @@
 """Transport jobs, for the coordinators who plan them: the list, a job's page, adding one by
-hand, cancelling it, its notes, and seeing that it changed after it was planned."""
+hand, cancelling it, its notes, seeing that it changed after it was planned, and planning a
+failed one again on a new day."""
 
 from __future__ import annotations
 
@@ -19,15 +20,16 @@ from sharing.catalog.listings.models import Listing
 from sharing.catalog.listings.rules import can_see as can_see_listing
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
-from sharing.errors import DomainError
+from sharing.errors import Conflict, DomainError
 from sharing.events import event_label, events_of
 from sharing.loans.requests.models import LoanRequest
 from sharing.loans.requests.rules import can_see as can_see_request
 from sharing.logistics import events
 from sharing.logistics.coordination import rules as coordination
 from sharing.logistics.jobs import rules as jobs
-from sharing.logistics.jobs.forms import JobFilterForm, ManualJobForm, NotesForm
+from sharing.logistics.jobs.forms import JobFilterForm, ManualJobForm, NotesForm, PlanAgainForm
 from sharing.logistics.jobs.models import JobKind, JobStatus, TransportJob
+from sharing.logistics.labels import FAILURE_LABELS
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import refusal, show_error
 
@@ -119,8 +121,12 @@ def detail(job_id: int) -> ResponseReturnValue:
     return _detail_page(job)
 
 
-def _detail_page(job: TransportJob, notes_form: NotesForm | None = None) -> ResponseReturnValue:
+def _detail_page(job: TransportJob, notes_form: NotesForm | None = None,
+                 again_form: PlanAgainForm | None = None) -> ResponseReturnValue:
     [entry] = jobs.scheduled(db_session, [job])
+    failed = job.status == JobStatus.FAILED.value
+    if again_form is None and failed:
+        again_form = PlanAgainForm(formdata=None, day=max(job.day, today_in_sweden(utcnow())))
     loan = db_session.get(LoanRequest, job.request_id) if job.request_id is not None else None
     listing = db_session.get(Listing, job.listing_id) if job.listing_id is not None else None
     history = [(event, event_label(event.name)) for event in
@@ -131,8 +137,10 @@ def _detail_page(job: TransportJob, notes_form: NotesForm | None = None) -> Resp
         loan=loan if loan is not None and can_see_request(current_user, loan) else None,
         listing_shown=listing is not None and can_see_listing(current_user, listing),
         municipalities=jobs.municipality_names(db_session, (job.pickup_municipality_id, job.delivery_municipality_id)),
-        can_cancel=job.kind == JobKind.MANUAL.value and JobStatus(job.status) in (*jobs.ACTIVE, JobStatus.FAILED))
-    return page, 422 if notes_form.errors else 200
+        can_cancel=job.kind == JobKind.MANUAL.value and JobStatus(job.status) in (*jobs.ACTIVE, JobStatus.FAILED),
+        failure=jobs.last_failure(db_session, job) if failed else None, failure_labels=FAILURE_LABELS,
+        again_form=again_form if failed else None)
+    return page, 422 if notes_form.errors or (again_form is not None and again_form.errors) else 200
 
 
 @blueprint.post("/<int:job_id>/notes")
@@ -150,6 +158,30 @@ def notes(job_id: int) -> ResponseReturnValue:
         return _detail_page(job, notes_form=form)
     db_session.commit()
     flash(_("The notes are saved."), "success")
+    return redirect(url_for(".detail", job_id=job_id))
+
+
+@blueprint.post("/<int:job_id>/plan-again")
+@allow(COORDINATOR)
+def plan_again(job_id: int) -> ResponseReturnValue:
+    job = jobs.job_to_see(db_session, current_user, job_id)
+    form = PlanAgainForm()
+    if not form.validate_on_submit():
+        return _detail_page(job, again_form=form)
+    assert form.day.data is not None  # the form requires it
+    try:
+        jobs.plan_again(db_session, job, day=form.day.data, by=current_user, now=utcnow())
+    except Conflict as error:  # failed no more (planned again by a colleague, cancelled): as it is now
+        db_session.rollback()
+        flash(refusal(error), "error")
+        return redirect(url_for(".detail", job_id=job_id))
+    except DomainError as error:
+        db_session.rollback()
+        show_error(form, error)
+        return _detail_page(job, again_form=form)
+    db_session.commit()
+    log.info("transport job %s planned again by user %s", job_id, current_user.id)
+    flash(_("The transport job is open to plan on %(day)s.", day=form.day.data.isoformat()), "success")
     return redirect(url_for(".detail", job_id=job_id))
 
 

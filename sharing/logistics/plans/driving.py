@@ -8,8 +8,9 @@ failed, and a route completed once no stop is left.
 - Stops are reported on the route's day (in Sweden) or later, never before; a delivery only
   once its pickup is done.
 - A stop failed (nobody there, closed, wrong address, other): the job is failed, marked as
-  changed after planning, and its coordinators are told (``jobs.notices``); its other stop is
-  failed with it.
+  changed after planning, and its coordinators are told, with the reason and the note
+  (``jobs.notices``), as are the people of the request it serves, with the reason; its other
+  stop is failed with it. A coordinator plans it again (``jobs.plan_again``).
 - A route with no stop left pending is completed: ``logistics.route.completed`` is recorded
   with its distance, its CO2e and each request's share of them (``attribute``).
 - Reports race (a double tap, a retry, two phones): every step is a compare-and-set in the
@@ -248,7 +249,8 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
     job = session.get_one(TransportJob, stop.job_id)
     if job.status == JobStatus.PLANNED.value:
         jobs.set_status(session, job, JobStatus.FAILED, by=by, now=now,
-                        extra={"changed_after_planning": True, "reason": reason.value, "route_id": route.id})
+                        extra={"changed_after_planning": True, "reason": reason.value, "route_id": route.id,
+                               "stop_id": stop.id, "action": stop.action})
     for same_job in session.scalars(select(PlannedStop).where(
             col(PlannedStop.route_id) == route.id, col(PlannedStop.job_id) == stop.job_id,
             col(PlannedStop.id) != stop.id, col(PlannedStop.status) == StopStatus.PENDING.value)

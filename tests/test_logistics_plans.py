@@ -456,6 +456,59 @@ def test_a_failed_stop_tells_its_coordinators_the_reason_and_the_note(app, db, f
                                        "(reason: Nobody there): plan it again.")
 
 
+def test_the_people_of_the_request_are_told_the_transport_failed_and_when_it_is_planned_again(
+        app, client, auth, db, factory, w, mailbox):
+    from sharing.accounts.mail_preferences.rules import choose
+    from sharing.loans import mail_kinds
+    from sharing.loans.reminders.notices import DELIVERY_SOON
+    from sharing.logistics.jobs import notices
+
+    employee, manager = w["employee"], w["manager"]
+    employee.locale = "en"
+    db.add(employee)
+    request = approved_loan(app, db, w)
+    # The reminder of the day before: it comes tomorrow.
+    from sharing.accounts import notifications
+    notifications.notify(db, user_id=employee.id, message=DELIVERY_SOON[0], params={"listing": "Konferensstolar",
+                         "day": w["monday"].isoformat()}, url=f"/loans/{request.id}", now=utcnow())
+    choose(db, manager.id, mailed=[kind for kind in ("loans.decided",)], now=utcnow())  # no handover mail
+    db.commit()
+    mailbox.messages.clear()
+    request, job = failed_transport(app, db, factory, w, request=request)
+    day = w["monday"].isoformat()
+    for user in (employee, manager):
+        notice = told(db, user)[-1]
+        assert (notice.message, notice.url) == (notices.REQUEST_FAILED, f"/loans/{request.id}")
+        assert notice.params["reason"] == {"msgid": "Closed", "context": "stop failure"}
+    assert in_english(app, told(db, employee)[-1]) == (
+        f"The transport of “Konferensstolar” on {day} could not be carried out (reason: Closed). "
+        "It will be planned again: you will be told the new day.")
+    assert "Grinden" not in str(told(db, employee)[-1].params), "the driver's note is for the coordinators"
+    soon = [n for n in told(db, employee) if n.message == DELIVERY_SOON[0]]
+    assert soon and all(n.read_at is not None for n in soon), "it no longer comes tomorrow"
+    mailed = {m["To"]: m for m in mailbox.messages}
+    assert employee.email in mailed and manager.email not in mailed, "the manager keeps handover mail off"
+    body = " ".join(mailed[employee.email].get_content().split())
+    assert "could not be carried out (reason: Closed)" in body and f"/loans/{request.id}" in body
+    assert mail_kinds.HANDOVER  # the kind those told choose by
+    auth.login(employee)
+    page = " ".join(client.get(f"/loans/{request.id}").get_data(as_text=True).split())
+    assert f"The transport of “Konferensstolar” on {day} could not be carried out (reason: Closed)." in page
+
+    tuesday = w["monday"] + timedelta(days=1)
+    coordinator = w["skurup_coordinator"]  # the requester's end plans it again
+    with app.app_context():
+        jobs.plan_again(db, db.get(TransportJob, job.id), day=tuesday, by=coordinator, now=on_the_day(w))
+        db.commit()
+    notice = told(db, employee)[-1]
+    assert notice.message == notices.REQUEST_PLANNED_AGAIN
+    assert in_english(app, notice) == (f"The transport of “Konferensstolar” that could not be carried out is "
+                                       f"planned again, for {tuesday.isoformat()}.")
+    assert told(db, manager)[-1].message == notices.REQUEST_PLANNED_AGAIN
+    page = " ".join(client.get(f"/loans/{request.id}").get_data(as_text=True).split())
+    assert f"is planned again, for {tuesday.isoformat()}." in page and "(reason: Closed)" not in page
+
+
 def test_a_coordinator_of_either_end_plans_a_failed_job_again_on_a_day_to_come(app, db, factory, w):
     request, job = failed_transport(app, db, factory, w)
     now = on_the_day(w)

@@ -38,6 +38,7 @@ from sharing.loans import retention
 from sharing.loans.queue import views as queue_views
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests import transfer_document as transfer_pdf
+from sharing.loans.requests.facts import facts_of
 from sharing.loans.requests.forms import AskForm, DeclineForm, ExtendForm, HandoverForm, MessageForm, ReturnForm
 from sharing.loans.requests.labels import KIND_CHOICES, METHOD_LABELS
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
@@ -264,7 +265,7 @@ def _detail_page(found: LoanRequest, **forms: object) -> str:
         return_photo_size=photos.fit((found.return_photo_width or 1, found.return_photo_height or 1),
                                      photos.RENDITIONS["card"]),
         today=today_in_sweden(utcnow()), first_day=found.starts_at.astimezone(SWEDEN).date(),
-        text_kept_days=retention.REQUEST_TEXT_KEPT.days, **names)
+        text_kept_days=retention.REQUEST_TEXT_KEPT.days, request_facts=facts_of(db_session, found), **names)
 
 
 def _step(request_id: int, take: Callable[[LoanRequest], None], done: str) -> Response:

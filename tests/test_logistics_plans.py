@@ -624,10 +624,56 @@ def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, 
     plan(db, w)
     [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
     auth.login(driver)
+    the_day_comes(db, route.plan_id)  # reasons are offered on the route's day
     page = client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True)
     reasons = re.findall(r'<label for="reason-\d+-(\w+)">([^<]+)</label>', page)
     assert dict(reasons) == {"nobody_there": "Ingen på plats", "closed": "Stängt", "wrong_address": "Fel adress",
                              "other": "Annat"}
+
+
+def test_before_its_day_a_route_offers_no_reports_and_says_when_they_are_made(app, client, auth, db, factory, w):
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    driver.locale = "en"
+    db.add(driver)
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    auth.login(driver)
+    page = " ".join(client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True).split())
+    day = w["monday"].isoformat()
+    assert f'Skåpbilen, <span class="nowrap">{day}</span></h1>' in page
+    assert (f'You report the stops on the route\'s day, <span class="nowrap">{day}</span>: then you can mark each '
+            "one done or failed.") in page.replace("&#39;", "'")
+    assert "/done" not in page and "/failed" not in page
+    the_day_comes(db, route.plan_id)
+    page = client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True)
+    assert "/done" in page and "You report the stops" not in page
+
+
+def test_after_a_report_the_driver_is_back_at_the_stop_with_its_message(app, client, auth, db, factory, w):
+    from tests.conftest import csrf_token
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    driver.locale = "en"
+    db.add(driver)
+    vehicle(db, w)
+    approved_loan(app, db, w)
+    plan(db, w)
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    the_day_comes(db, route.plan_id)
+    auth.login(driver)
+    token = csrf_token(client, f"/logistics/driver/routes/{route.id}")
+    first, second = (stop for stop, _, _ in plans.route_view(db, route).stops[:2])
+    answer = client.post(f"/logistics/driver/stops/{first.id}/done", data={"csrf_token": token})
+    assert answer.headers["Location"] == f"/logistics/driver/routes/{route.id}?at={first.id}#stop-{first.id}"
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    at_stop = page[page.index(f'<li id="stop-{first.id}" tabindex="-1"'):page.index(f'<li id="stop-{second.id}"')]
+    assert 'role="status"' in at_stop and "The stop is done." in at_stop
+    assert page.count("The stop is done.") == 1, "shown at the stop, not at the page's top too"
+    refused = client.post(f"/logistics/driver/stops/{second.id}/failed", data={"csrf_token": token})
+    assert refused.headers["Location"].endswith(f"?at={second.id}#stop-{second.id}")
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Choose what went wrong." in page[page.index(f'<li id="stop-{second.id}"'):]
 
 
 def test_a_day_whose_route_has_started_is_not_planned_again_and_the_page_says_why(app, client, auth, db, factory,

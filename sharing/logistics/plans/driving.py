@@ -135,10 +135,14 @@ def next_day_with_routes(session: Session, user: Actor, *, after: date) -> date 
 ALREADY_REPORTED = N_("This stop is already reported.")
 
 
+def reportable_on(day: date, now: datetime) -> bool:
+    """A route's stops are reported on its day, Swedish time, or after it: never before."""
+    return today_in_sweden(now) >= day
+
+
 def _on_its_day(session: Session, route: PlannedRoute, now: datetime) -> None:
-    """Stops are reported on the route's day, Swedish time, or after it: never before."""
     day = session.get_one(RoutePlan, route.plan_id).day
-    if today_in_sweden(now) < day:
+    if not reportable_on(day, now):
         raise Conflict(N_("This route is driven on %(day)s: report its stops on that day."), day=day.isoformat())
 
 

@@ -158,8 +158,18 @@ def to_the_new_plan(replanned: driving.Replanned) -> Response:
 @allow(Role.DRIVER)
 def route(route_id: int) -> str:
     planned = driving.route_to_drive(db_session, current_user, route_id)
-    return render_template("logistics/plans/route.html", view=rules.route_view(db_session, planned),
-                           plan=db_session.get(rules.RoutePlan, planned.plan_id), failure_labels=FAILURE_LABELS)
+    view = rules.route_view(db_session, planned)
+    plan = db_session.get_one(rules.RoutePlan, planned.plan_id)
+    at = request.args.get("at", type=int)  # the stop just reported: its messages are shown there
+    return render_template("logistics/plans/route.html", view=view, plan=plan, failure_labels=FAILURE_LABELS,
+                           arrived=at if any(stop.id == at for stop, _, _ in view.stops) else None,
+                           reportable=driving.reportable_on(plan.day, utcnow()))
+
+
+def _back_to(stop_id: int, route_id: int) -> Response:
+    """Back at the stop reported (its anchor, focused by the page's script), not at the top of a
+    long route: its messages are shown there."""
+    return redirect(url_for(".route", route_id=route_id, at=stop_id, _anchor=f"stop-{stop_id}"))
 
 
 @driver_blueprint.post("/stops/<int:stop_id>/done")
@@ -177,7 +187,7 @@ def done(stop_id: int) -> Response:
     else:
         db_session.commit()
         flash(_("The route is done: thank you!") if completed else _("The stop is done."), "success")
-    return redirect(url_for(".route", route_id=route_id))
+    return _back_to(stop_id, route_id)
 
 
 @driver_blueprint.post("/stops/<int:stop_id>/failed")
@@ -189,7 +199,7 @@ def failed(stop_id: int) -> Response:
         reason = FailureReason(request.form.get("reason", ""))
     except ValueError:
         flash(_("Choose what went wrong."), "error")
-        return redirect(url_for(".route", route_id=route_id))
+        return _back_to(stop_id, route_id)
     try:
         driving.report_failed(db_session, stop, reason=reason, note=request.form.get("note", ""),
                               by=current_user, now=utcnow())
@@ -201,7 +211,7 @@ def failed(stop_id: int) -> Response:
     else:
         db_session.commit()
         flash(_("Reported: the coordinators will plan the job again."), "success")
-    return redirect(url_for(".route", route_id=route_id))
+    return _back_to(stop_id, route_id)
 
 
 

@@ -4,6 +4,13 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) {
     summary.focus();
+    return;
+  }
+  // A page opened at a part that takes focus (tabindex="-1", as a driver's stop after its report)
+  // puts it there: a screen reader and the Tab key go on from that part, not from the page's top.
+  var target = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  if (target && target.getAttribute("tabindex") === "-1" && target.id !== "main") {
+    target.focus();
   }
 });
 

@@ -109,3 +109,48 @@ def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page], live
     expect(requester).to_have_url(re.compile(r"/loans/\d+$"))
     expect(requester.get_by_text("Överlämnad").first).to_be_visible()
     assert_accessible(requester)
+
+
+def test_the_plan_fits_a_phone_s_width_and_the_driver_goes_on_from_the_stop_reported(
+        new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    """A plan's page at 390 px, without a phone's emulation (which hides overflow the page has):
+    its tables scroll in their boxes, nothing of them widens the page, and each box is named apart
+    from its section. A driver's report leads back to its stop, focused, with its message there."""
+    from .conftest import _axe
+
+    day = next_working_day(today_in_sweden(utcnow())).isoformat()
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/login")
+    log_in(page, "samordnare@ystad.example")
+    page.goto("/logistics/plans/")
+    page.get_by_label("Dag", exact=True).fill(day)
+    for box in page.get_by_role("checkbox").all():
+        box.uncheck()
+    page.get_by_label("Skåpbil 2").check()
+    page.get_by_label("Planeringstid (sekunder)").fill("2")
+    page.get_by_role("button", name="Planera dagen").click()
+    expect(page.get_by_role("link", name="Körlista för Skåpbil 2")).to_be_visible(timeout=60_000)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the plan scrolls sideways: {width} px"
+    landmarks = [v for v in _axe.run(page).response["violations"] if v["id"] == "landmark-unique"]
+    assert landmarks == [], landmarks
+    page.close()
+
+    day = the_day_comes(live_server, day)
+    phone = new_page(**PHONE)
+    phone.goto("/login")
+    log_in(phone, "chauffor@ystad.example")
+    phone.goto(f"/logistics/driver/?day={day}")
+    phone.get_by_role("link", name=re.compile("^Skåpbil 2")).click()
+    stops = phone.locator("ol.stops > li")
+    assert stops.count() >= 2
+    stops.nth(0).get_by_role("button", name="Klar").click()
+    second = stops.nth(1)
+    second.get_by_role("button", name="Klar").click()
+    second_id = second.get_attribute("id")
+    expect(phone).to_have_url(re.compile(rf"#{second_id}$"))
+    assert phone.evaluate("() => document.activeElement.id") == second_id
+    expect(second.get_by_role("status")).to_contain_text(re.compile("Stoppet är klart|Rutten är klar"))
+    assert phone.evaluate("() => window.scrollY") > 0, "not back at the page's top"
+    assert_accessible(phone)
+    phone.close()

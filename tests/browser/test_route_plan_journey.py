@@ -144,12 +144,14 @@ def test_the_plan_fits_a_phone_s_width_and_the_driver_goes_on_from_the_stop_repo
     phone.get_by_role("link", name=re.compile("^Skåpbil 2")).click()
     stops = phone.locator("ol.stops > li")
     assert stops.count() >= 2
+    first_id, second_id = stops.nth(0).get_attribute("id"), stops.nth(1).get_attribute("id")
     stops.nth(0).get_by_role("button", name="Klar").click()
-    second = stops.nth(1)
+    expect(phone).to_have_url(re.compile(rf"#{first_id}$"))
+    expect(phone.locator(f"#{first_id}")).to_be_focused()
+    second = phone.locator(f"#{second_id}")
     second.get_by_role("button", name="Klar").click()
-    second_id = second.get_attribute("id")
     expect(phone).to_have_url(re.compile(rf"#{second_id}$"))
-    assert phone.evaluate("() => document.activeElement.id") == second_id
+    expect(second).to_be_focused()
     expect(second.get_by_role("status")).to_contain_text(re.compile("Stoppet är klart|Rutten är klar"))
     assert phone.evaluate("() => window.scrollY") > 0, "not back at the page's top"
     assert_accessible(phone)

@@ -8,7 +8,8 @@ Two receivers, each run after the commit of what it follows, in a session of its
 - ``logistics.tell-coordinators`` follows logistics' own events: a job cancelled, moved, no
   longer needed or failed while it was planned is told to the coordinators who see it (but not
   to whoever changed it), in the service, and by e-mail to those who keep that kind of notice
-  on; a failure with the driver's reason and note;
+  on; a failure with the driver's reason (the note they wrote stays on the job's page, which
+  the retention scrubs: no notice or mail copies it);
 - ``logistics.tell-request`` tells the people of the request a job serves that its transport
   failed (with the driver's reason, not the note) and will be planned again, then the day it is
   planned again for: its requester and the owner's facility managers (read through loans'
@@ -41,7 +42,7 @@ from sharing.logistics import events
 from sharing.logistics.jobs import rules
 from sharing.logistics.jobs.models import JobKind, JobStatus, TransportJob
 from sharing.logistics.labels import FAILURE_TERMS
-from sharing.logistics.plans.models import FailureReason, PlannedStop
+from sharing.logistics.plans.models import FailureReason
 from sharing.mail import queue_mail
 from sharing.web.paths import path_for
 
@@ -55,10 +56,8 @@ TOLD = {
                         "already changed hands."),
     events.JOB_FAILED: N_("The driver could not carry “%(goods)s” on %(day)s: plan it again."),
 }
-# A failure as the driver reported it: the reason, and the note when there is one.
+# A failure as the driver reported it: the reason (their note is read on the job's page).
 FAILED_BECAUSE = N_("The driver could not carry “%(goods)s” on %(day)s (reason: %(reason)s): plan it again.")
-FAILED_WITH_NOTE = N_("The driver could not carry “%(goods)s” on %(day)s (reason: %(reason)s; the driver's "
-                      "note: “%(note)s”): plan it again.")
 SUBJECT = _l("Delningstjänsten: a planned transport has changed")
 # To the people of the request.
 REQUEST_FAILED = N_("The transport of “%(goods)s” on %(day)s could not be carried out (reason: %(reason)s). "
@@ -87,10 +86,7 @@ def tell(session: Session, event: DomainEvent) -> None:
     reason = _reason(event.payload)
     if event.name == events.JOB_FAILED and reason is not None:
         params["reason"] = notifications.term(*FAILURE_TERMS[reason])
-        note = _note(session, event.payload)
-        message = FAILED_WITH_NOTE if note else FAILED_BECAUSE
-        if note:
-            params["note"] = note
+        message = FAILED_BECAUSE
     url = path_for("transport_jobs.detail", job_id=job.id)
     for user in rules.coordinators_told(session, job):
         if user.id is None or user.id == event.actor_id:
@@ -107,12 +103,6 @@ def _reason(payload: dict[str, Any]) -> FailureReason | None:
         return FailureReason(str(payload.get("reason")))
     except ValueError:  # none given, or one of a newer version
         return None
-
-
-def _note(session: Session, payload: dict[str, Any]) -> str:
-    """The driver's note on the failed stop, as it is now (scrubbed of names, or gone, by then)."""
-    stop = session.get(PlannedStop, payload["stop_id"]) if isinstance(payload.get("stop_id"), int) else None
-    return stop.failure_note if stop is not None else ""
 
 
 def tell_request(session: Session, event: DomainEvent) -> None:

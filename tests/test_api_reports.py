@@ -15,8 +15,8 @@ from tests.factories import PASSWORD
 from tests.reports_fixture import EXPECTED, EXPECTED_TRELLEBORG
 
 YEAR = "from=2025-01-01&to=2025-12-31"
-FIGURES = ("pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g",
-           "net_co2e_g")
+FIGURES = ("pieces", "shared_pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g",
+           "transport_co2e_g", "net_co2e_g")
 
 
 @pytest.fixture
@@ -50,9 +50,15 @@ def all_entries(api, headers, query: str, per_page: int = 2) -> list[dict]:
         page += 1
 
 
+def figure(entry: dict, name: str) -> int:
+    """An entry's part of a figure: its pieces are reused or shared (a short loan), by counts_as_purchase."""
+    if name in ("pieces", "shared_pieces"):
+        return entry["quantity"] if entry["counts_as_purchase"] == (name == "pieces") else 0
+    return entry[name]
+
+
 def sums(entries: list[dict]) -> dict[str, int]:
-    return {name: sum(entry[name] if name != "pieces" else entry["quantity"] for entry in entries)
-            for name in FIGURES}
+    return {name: sum(figure(entry, name) for entry in entries) for name in FIGURES}
 
 
 def test_the_figures_are_the_hand_computed_totals_and_the_sum_of_the_entries(app, db, world):
@@ -63,6 +69,7 @@ def test_the_figures_are_the_hand_computed_totals_and_the_sum_of_the_entries(app
     assert [m["month"] for m in body["months"]] == [202500 + n for n in range(1, 13)]
     assert sum(m["net_co2e_g"] for m in body["months"]) == EXPECTED["net_co2e_g"]
     assert sum(f["pieces"] for f in body["flows"]) == EXPECTED["pieces"]
+    assert sum(f["shared_pieces"] for f in body["flows"]) == EXPECTED["shared_pieces"] == 2  # the short loan
     assert "GHG" in body["note"]
     entries = all_entries(api, headers, YEAR)
     assert len(entries) == 7 and sums(entries) == EXPECTED

@@ -27,8 +27,9 @@ from tests.conftest import csrf_token
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What Trelleborg received in September 2025: the long loan's five chairs (handed back on 1
 # September: 75 kg, 22 500 kr, 250 kg CO2e) and the route of 2 September (4,75 kg CO2e).
-SEPTEMBER_TRELLEBORG = {"pieces": 5, "waste_avoided_g": 75_000, "purchase_avoided_sek_ore": 2_250_000,
-                        "co2e_avoided_g": 250_000, "transport_co2e_g": 4_750, "net_co2e_g": 245_250, "entries": 3}
+SEPTEMBER_TRELLEBORG = {"pieces": 5, "shared_pieces": 0, "waste_avoided_g": 75_000,
+                        "purchase_avoided_sek_ore": 2_250_000, "co2e_avoided_g": 250_000, "transport_co2e_g": 4_750,
+                        "net_co2e_g": 245_250, "entries": 3}
 
 
 def at(day: date, hour: int = 8, minute: int = 0) -> datetime:
@@ -135,7 +136,7 @@ def test_the_report_of_the_previous_month_arrives_once_with_a_pdf_and_an_xlsx_of
     ledger = dashboard.totals(db, dashboard.Selection(date(2025, 9, 1), date(2025, 9, 30),
                                                       municipality_ids=(world["trelleborg"].id,)))
     assert ledger.as_dict() == SEPTEMBER_TRELLEBORG and len(entries) == ledger.entries
-    assert total[header.index("Antal")] == ledger.pieces
+    assert total[header.index("Återbrukade exemplar")] == ledger.pieces
     for column, key, scale in (("Undvikt avfall (kg)", "waste_avoided_g", 1000),
                                ("CO2e netto (kg)", "net_co2e_g", 1000),
                                ("CO2e för transport (kg)", "transport_co2e_g", 1000),

@@ -37,7 +37,10 @@ class TotalsOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    pieces: int
+    pieces: int = Field(description="Pieces reused: those that count as a purchase avoided (take-overs, swaps and "
+                                    "loans at least as long as the ledger's loan rule)")
+    shared_pieces: int = Field(description="Pieces shared on loans shorter than the loan rule: no purchase, "
+                                           "emissions or waste avoided")
     waste_avoided_g: int
     purchase_avoided_sek_ore: int = Field(description="New purchases avoided, in öre (1/100 SEK)")
     co2e_avoided_g: int = Field(description="Gross CO2e avoided, in grams")

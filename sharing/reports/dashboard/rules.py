@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, case, cast, func, literal, null, select, union_all
 from sqlmodel import Session, col
 
 from sharing.catalog.categories.rules import descendant_ids
@@ -203,7 +203,13 @@ def conditions(selection: Selection) -> list[ColumnElement[bool]]:
 
 @dataclass(frozen=True)
 class Totals:
+    """Sums of entries. ``pieces`` are the pieces reused: those that count as a purchase avoided
+    (take-overs, swaps, loans of at least the ledger's ``loan_min_days``); ``shared_pieces`` those
+    lent on shorter loans, counted apart as the methodology says (no purchase, emissions or waste
+    avoided). A transport moves no pieces: its CO2e is netted."""
+
     pieces: int = 0
+    shared_pieces: int = 0
     waste_avoided_g: int = 0
     purchase_avoided_sek_ore: int = 0
     co2e_avoided_g: int = 0
@@ -214,27 +220,36 @@ class Totals:
     def net_co2e_g(self) -> int:
         return self.co2e_avoided_g - self.transport_co2e_g
 
+    @property
+    def transport_only(self) -> bool:
+        """Transport without pieces reused: a reuse not completed in the selection, or a short loan."""
+        return self.transport_co2e_g != 0 and self.pieces == 0
+
     def __add__(self, other: Totals) -> Totals:
         return Totals(*(getattr(self, name) + getattr(other, name) for name in TOTALS_FIELDS))
 
     def as_dict(self) -> dict[str, int]:
-        return {"pieces": self.pieces, "waste_avoided_g": self.waste_avoided_g,
+        return {"pieces": self.pieces, "shared_pieces": self.shared_pieces, "waste_avoided_g": self.waste_avoided_g,
                 "purchase_avoided_sek_ore": self.purchase_avoided_sek_ore, "co2e_avoided_g": self.co2e_avoided_g,
                 "transport_co2e_g": self.transport_co2e_g, "net_co2e_g": self.net_co2e_g, "entries": self.entries}
 
 
-TOTALS_FIELDS = ("pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g",
-                 "entries")
-SUMS = (func.coalesce(func.sum(E.quantity), 0), func.coalesce(func.sum(E.waste_avoided_g), 0),
+TOTALS_FIELDS = ("pieces", "shared_pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g",
+                 "transport_co2e_g", "entries")
+# A transport entry keeps counts_as_purchase's default (true) and moves no pieces: it adds to neither count.
+SUMS = (func.coalesce(func.sum(case((col(E.counts_as_purchase), E.quantity), else_=0)), 0),
+        func.coalesce(func.sum(case((col(E.counts_as_purchase), 0), else_=E.quantity)), 0),
+        func.coalesce(func.sum(E.waste_avoided_g), 0),
         func.coalesce(func.sum(E.purchase_avoided_sek_ore), 0), func.coalesce(func.sum(E.co2e_avoided_g), 0),
         func.coalesce(func.sum(E.transport_co2e_g), 0), func.count())
 
 
-PARTS = ("quantity", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g", "entries")
+PARTS = ("pieces", "shared_pieces", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g",
+         "transport_co2e_g", "entries")
 
 
 def _totals(row: Any, offset: int = 0) -> Totals:
-    return Totals(*(int(row[offset + i]) for i in range(6)))
+    return Totals(*(int(row[offset + i]) for i in range(len(TOTALS_FIELDS))))
 
 
 def totals(session: Session, selection: Selection) -> Totals:

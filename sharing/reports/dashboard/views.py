@@ -55,7 +55,7 @@ def dashboard() -> ResponseReturnValue:
     year = today_in_sweden(utcnow()).year - 1
     subscription = subscriptions.subscription_of(db_session, current_user.id)
     return render_template("reports/dashboard.html", figures=figures, selection=figures.selection,
-                           notices=shown(parsed.notices),
+                           notices=shown(parsed.notices), loan_min_days=ledger_rules().loan_min_days,
                            names=found_names, tree=category_tree(db_session), locale=locale,
                            last_year={"from": f"{year}-01-01", "to": f"{year}-12-31"}, subscription=subscription,
                            subscribed_categories=subscriptions.category_ids(subscription) if subscription else ())

@@ -19,7 +19,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlmodel import Session
@@ -47,12 +47,19 @@ def methodology_lines(loan_min_days: int, displacement_rate: float) -> list[str]
         ghg_note(str(get_locale())),
         _("What counts as reuse: take-overs once handed over, both sides of a swap, and closed loans; each event "
           "counts once."),
-        _("A loan counts as a new purchase avoided only when it lasted at least %(days)s days.", days=loan_min_days),
+        _("A loan counts as a purchase avoided only when it lasted at least %(days)s days; the pieces of a shorter "
+          "loan are counted apart, as pieces shared, with no purchase, emissions or waste avoided.",
+          days=loan_min_days),
         _("A production figure (the impact of a new piece) is multiplied by the displacement rate %(rate)s; a "
           "published net saving per reuse is used as it stands; without a figure, the weight times 1.45 kg CO2e "
           "per kg (WRAP).", rate=format_decimal(displacement_rate)),
         _("Transport: the CO2e logistics attributes to each request is subtracted from its gross avoided "
           "emissions (net = gross - transport)."),
+        _("A transport entry is counted on the day the route was driven, in the category and receiving municipality "
+          "of the request it served; the reuse itself is counted when it is completed (a take-over once handed over, "
+          "a loan once it is closed). So a month or a category can show transport before its pieces, and the "
+          "transport of a loan shorter than %(days)s days stays with the pieces shared, which avoid nothing: its "
+          "net CO2e is negative.", days=loan_min_days),
         _("Money is kept in öre and mass in grams: totals are the exact sums of the entries."),
     ]
 
@@ -140,7 +147,9 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
     entries.append(total_values(totals, _("Total")))
     summary = _Sheet(book, _("Summary"))
     summary.append(safe_row([_("Period"), selection.first_day.isoformat(), selection.last_day.isoformat()]))
-    for label, value in ((_("Pieces reused"), totals.pieces), (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
+    for label, value in ((_("Pieces reused"), totals.pieces),
+                         (_("Pieces shared on short loans"), totals.shared_pieces),
+                         (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
                          (_("Purchases avoided (SEK)"), sek(totals.purchase_avoided_sek_ore)),
                          (_("Gross CO2e (kg)"), kg(totals.co2e_avoided_g)),
                          (_("Transport CO2e (kg)"), kg(totals.transport_co2e_g)),
@@ -166,6 +175,7 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
 # by year (MAX_YEARS + 1 bars at most), and no chart is drawn higher than its page takes.
 PDF_MONTHS = 24
 CHART_MAX_HEIGHT = 560
+PDF_WIDTH = A4[0] - 2 * 72  # between SimpleDocTemplate's margins of an inch
 
 
 def _bars(title: str, labels: list[str], values: list[float]) -> Drawing:
@@ -184,7 +194,15 @@ def _bars(title: str, labels: list[str], values: list[float]) -> Drawing:
     return drawing
 
 
-def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: list[str], title: str) -> None:
+def transport_note(loan_min_days: int) -> str:
+    """Why a row can show transport but no pieces reused (the dashboard says it alike)."""
+    return _("A row can show transport CO2e without pieces reused: a transport is counted on the day it was driven, "
+             "the reuse it served once it is completed (a loan once it is closed), and a loan shorter than %(days)s "
+             "days avoids nothing to net it from.", days=loan_min_days)
+
+
+def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: list[str], title: str,
+              loan_min_days: int) -> None:
     """The report: totals, the charts with their tables, the methodology."""
     styles = getSampleStyleSheet()
     totals = figures.totals
@@ -193,20 +211,28 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                         Paragraph(f"{selection.first_day.isoformat()} – {selection.last_day.isoformat()}",
                                   styles["Normal"]), Spacer(1, 8)]
 
+    cell_style = ParagraphStyle("cell", parent=styles["Normal"], fontSize=8, leading=9)
+
     def table(rows: list[list[Any]]) -> Table:
-        made = Table(rows, repeatRows=1)
+        if len(rows[0]) > 2:  # cells wrap in columns sharing the page's width, however long a name or header
+            rows = [[Paragraph(_escape(str(cell)), cell_style) for cell in row] for row in rows]
+            made = Table(rows, repeatRows=1, colWidths=[PDF_WIDTH / len(rows[0])] * len(rows[0]))
+        else:
+            made = Table(rows, repeatRows=1)
         made.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef5f1"))]))
         return made
 
     story.append(table([[_("Measure"), _("Value")],
                         [_("Pieces reused"), _format(totals.pieces)],
+                        [_("Pieces shared on short loans"), _format(totals.shared_pieces)],
                         [_("Waste avoided (kg)"), _format(kg(totals.waste_avoided_g))],
                         [_("Purchases avoided (SEK)"), _format(sek(totals.purchase_avoided_sek_ore))],
                         [_("Gross CO2e (kg)"), _format(kg(totals.co2e_avoided_g))],
                         [_("Transport CO2e (kg)"), _format(kg(totals.transport_co2e_g))],
                         [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
     language = str(get_locale())
+    pieces_headers = [_("Pieces reused"), _("Pieces shared on short loans")]
     story += [Spacer(1, 6), Paragraph(ghg_note(language), styles["Italic"]), Spacer(1, 10)]
     if len(figures.months) > PDF_MONTHS:  # a long period: a bar a year, so the chart fits its page
         heading, label = _("Net CO2e avoided by year (kg)"), _("Year")
@@ -216,22 +242,30 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
         periods = [(month_day(month), totals) for month, totals in figures.months]
     story += [Paragraph(heading, styles["Heading2"]),
               _bars(heading, [p for p, _t in periods], [float(kg(t.net_co2e_g)) for _p, t in periods]),
-              table([[label, _("Pieces"), _("Net CO2e (kg)")]]
-                    + [[period, _format(t.pieces), _format(kg(t.net_co2e_g))] for period, t in periods])]
+              table([[label, *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
+                    + [[period, *_pieces(t), _format(kg(t.transport_co2e_g)), _format(kg(t.net_co2e_g))]
+                       for period, t in periods])]
     categories = [(names.category(c), float(kg(t.net_co2e_g))) for c, t in figures.categories]
     story += [Paragraph(_("Top categories by net CO2e avoided (kg)"), styles["Heading2"]),
               _bars(_("Top categories by net CO2e avoided (kg)"), [c for c, _v in categories][::-1],
                     [v for _c, v in categories][::-1]),
-              table([[_("Category"), _("Pieces"), _("Net CO2e (kg)")]]
-                    + [[names.category(c), _format(t.pieces), _format(kg(t.net_co2e_g))]
+              table([[_("Category"), *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
+                    + [[names.category(c), *_pieces(t), _format(kg(t.transport_co2e_g)), _format(kg(t.net_co2e_g))]
                        for c, t in figures.categories])]
     story += [Paragraph(_("Flows between municipalities (pieces)"), styles["Heading2"]),
-              table([[_("From"), _("To"), _("Pieces"), _("Net CO2e (kg)")]]
-                    + [[names.municipality(a), names.municipality(b), _format(t.pieces), _format(kg(t.net_co2e_g))]
-                       for a, b, t in figures.flows])]
+              table([[_("From"), _("To"), *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
+                    + [[names.municipality(a), names.municipality(b), *_pieces(t), _format(kg(t.transport_co2e_g)),
+                        _format(kg(t.net_co2e_g))] for a, b, t in figures.flows])]
+    if any(t.transport_only for t in [*(t for _p, t in periods), *(t for _c, t in figures.categories),
+                                      *(t for _a, _b, t in figures.flows)]):
+        story += [Spacer(1, 4), Paragraph(_escape(transport_note(loan_min_days)), styles["Italic"])]
     story += [Paragraph(_("How it is counted"), styles["Heading2"])]
     story += [Paragraph(_escape(line), styles["Normal"]) for line in methodology]
     SimpleDocTemplate(out, pagesize=A4, title=title, lang=language).build(story)
+
+
+def _pieces(totals: Totals) -> list[str]:
+    return [_format(totals.pieces), _format(totals.shared_pieces)]
 
 
 def _escape(text: str) -> str:

@@ -15,12 +15,13 @@ from sqlmodel import Session, col
 from sharing.catalog.categories.models import CategoryFactor
 from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
-from sharing.reports.ledger.models import ReuseEntry
+from sharing.reports.ledger.models import EntryKind, ReuseEntry
 from sharing.reports.names import Names
 
 BATCH = 2000
 COLUMNS = ("entry", "event", "day", "kind", "reverses", "reason", "category", "listing", "request",
-           "from_municipality", "from_unit", "to_municipality", "to_unit", "pieces", "weight_kg", "counts_as_purchase",
+           "from_municipality", "from_unit", "to_municipality", "to_unit", "pieces", "shared_pieces", "weight_kg",
+           "counts_as_purchase",
            "waste_avoided_kg", "purchase_avoided_sek", "co2e_avoided_kg", "transport_co2e_kg", "net_co2e_kg",
            "factor_kind", "factor_version", "displacement_rate", "factor_source")
 GHG_NOTE = ("Avoided emissions are estimates, reported beside and never subtracted from the municipality's own "
@@ -47,6 +48,7 @@ class RunningTotals:
     """Sums of the rows written so far."""
 
     pieces: int = 0
+    shared_pieces: int = 0
     waste_avoided_g: int = 0
     purchase_avoided_sek_ore: int = 0
     co2e_avoided_g: int = 0
@@ -55,7 +57,9 @@ class RunningTotals:
     factor_ids: set[int] = field(default_factory=set)
 
     def add(self, entry: Any) -> None:
-        self.pieces += entry.quantity
+        reused, shared = pieces(entry)
+        self.pieces += reused
+        self.shared_pieces += shared
         self.waste_avoided_g += entry.waste_avoided_g
         self.purchase_avoided_sek_ore += entry.purchase_avoided_sek_ore
         self.co2e_avoided_g += entry.co2e_avoided_g
@@ -65,8 +69,19 @@ class RunningTotals:
             self.factor_ids.add(entry.factor_id)
 
     def totals(self) -> Totals:
-        return Totals(self.pieces, self.waste_avoided_g, self.purchase_avoided_sek_ore, self.co2e_avoided_g,
-                      self.transport_co2e_g, self.entries)
+        return Totals(self.pieces, self.shared_pieces, self.waste_avoided_g, self.purchase_avoided_sek_ore,
+                      self.co2e_avoided_g, self.transport_co2e_g, self.entries)
+
+
+def pieces(entry: Any) -> tuple[int, int]:
+    """An entry's pieces as (reused, shared on a short loan), as the dashboard counts them."""
+    return (entry.quantity, 0) if entry.counts_as_purchase else (0, entry.quantity)
+
+
+def counts_as_purchase(entry: Any) -> bool | None:
+    """Whether the entry's pieces count as a purchase avoided; None (an empty cell) for a
+    transport, which moves no pieces and so is neither."""
+    return None if entry.kind == EntryKind.TRANSPORT else entry.counts_as_purchase
 
 
 def entry_rows(session: Session, selection: Selection) -> Iterator[Any]:
@@ -104,7 +119,7 @@ def row_values(entry: Any, names: Names, kind_label: dict[str, str], amount: Cal
         safe_cell(entry.reason), safe_cell(names.category(entry.category_id)), entry.listing_id, entry.request_id,
         safe_cell(names.municipality(entry.from_municipality_id)), safe_cell(names.unit(entry.from_unit_id)),
         safe_cell(names.municipality(entry.to_municipality_id)), safe_cell(names.unit(entry.to_unit_id)),
-        entry.quantity, amount(entry.weight_g, 1000), entry.counts_as_purchase, amount(entry.waste_avoided_g, 1000),
+        *pieces(entry), amount(entry.weight_g, 1000), counts_as_purchase(entry), amount(entry.waste_avoided_g, 1000),
         amount(entry.purchase_avoided_sek_ore, 100), amount(entry.co2e_avoided_g, 1000),
         amount(entry.transport_co2e_g, 1000), amount(entry.co2e_avoided_g - entry.transport_co2e_g, 1000),
         safe_cell(factor_kind), entry.factor_version,
@@ -115,6 +130,7 @@ def total_values(totals: Totals, label: str = "TOTAL") -> list[Any]:
     values: list[Any] = [None] * len(COLUMNS)
     values[0] = safe_cell(label)
     values[COLUMNS.index("pieces")] = totals.pieces
+    values[COLUMNS.index("shared_pieces")] = totals.shared_pieces
     values[COLUMNS.index("waste_avoided_kg")] = kg(totals.waste_avoided_g)
     values[COLUMNS.index("purchase_avoided_sek")] = sek(totals.purchase_avoided_sek_ore)
     values[COLUMNS.index("co2e_avoided_kg")] = kg(totals.co2e_avoided_g)

@@ -56,7 +56,7 @@ def export(file_format: str) -> ResponseReturnValue:
                            factor_kind_labels=factor_kinds)
     else:
         formats.write_pdf(spooled, rules.figures(db_session, chosen), found_names, methodology=methodology(),
-                          title=_("Reuse report"))
+                          title=_("Reuse report"), loan_min_days=ledger_rules().loan_min_days)
     spooled.seek(0)
     response = Response(_chunks(spooled), mimetype=TYPES[file_format], headers=headers)
     response.call_on_close(spooled.close)

@@ -33,7 +33,8 @@ class FactorKind(StrEnum):
 
 
 FIGURES_INDEX = ("day", "to_municipality_id", "to_unit_id", "category_id", "from_municipality_id", "month",
-                 "quantity", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g", "transport_co2e_g")
+                 "counts_as_purchase", "quantity", "waste_avoided_g", "purchase_avoided_sek_ore", "co2e_avoided_g",
+                 "transport_co2e_g")
 
 
 class ReuseEntry(SQLModel, table=True):
@@ -73,7 +74,9 @@ class ReuseEntry(SQLModel, table=True):
     to_municipality_id: Optional[int] = Field(default=None)
     to_unit_id: Optional[int] = Field(default=None)
 
-    counts_as_purchase: bool = Field(default=True)  # a loan by the ledger's rule; False: no avoided figures
+    # A loan by the ledger's rule; False: pieces shared on a short loan, no avoided figures. Moot for
+    # a transport (it moves no pieces), which keeps the default.
+    counts_as_purchase: bool = Field(default=True)
     weight_g: int = Field(default=0, sa_type=BigInteger)  # of the pieces moved
     waste_avoided_g: int = Field(default=0, sa_type=BigInteger)
     purchase_avoided_sek_ore: int = Field(default=0, sa_type=BigInteger)

@@ -25,6 +25,7 @@ from sharing.reports.dashboard import rules as dashboard
 from sharing.reports.exports import formats
 from sharing.reports.exports.views import TYPES, labels, methodology
 from sharing.reports.labels import month_name
+from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import names
 from sharing.reports.subscriptions import rules
 from sharing.reports.subscriptions.models import ReportSubscription
@@ -86,7 +87,7 @@ def report_files(session: Session, chosen: dashboard.Selection, *, locale: str, 
         lines = methodology()
         pdf, xlsx = io.BytesIO(), io.BytesIO()
         formats.write_pdf(pdf, dashboard.figures(session, chosen), found_names, methodology=lines,
-                          title=_("Reuse report"))
+                          title=_("Reuse report"), loan_min_days=ledger_rules().loan_min_days)
         formats.write_xlsx(xlsx, session, chosen, found_names, kinds, methodology=lines,
                            factor_kind_labels=factor_kinds)
     return [Attachment(formats.file_name(chosen, "pdf", today), TYPES["pdf"], pdf.getvalue()),

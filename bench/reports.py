@@ -158,7 +158,7 @@ def measure(app, events: int) -> dict[str, object]:  # type: ignore[no-untyped-d
                     formats.write_xlsx(out, session, year, found_names, {}, methodology=["-"],
                                        factor_kind_labels={})
                 else:
-                    formats.write_pdf(out, figures(session, year), found_names, methodology=["-"], title="Bench")
+                    formats.write_pdf(out, figures(session, year), found_names, methodology=["-"], loan_min_days=90)
                 return out.tell()
 
         for name in ("csv", "xlsx", "pdf"):

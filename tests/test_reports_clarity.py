@@ -50,7 +50,7 @@ def test_pieces_shared_on_short_loans_are_counted_apart_on_the_page(client, engl
 
 def test_every_export_counts_the_shared_pieces_apart_and_leaves_a_transport_neither(client, english):
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")
-    header, entries, total = rows[0], rows[1:-2], rows[-2]
+    header, entries, total = rows[0], rows[1:-3], rows[-3]
     column = header.index
     assert total[0] == "Total"
     assert int(total[column("Pieces reused")]) == EXPECTED["pieces"] == 14
@@ -83,3 +83,50 @@ def test_a_row_of_transport_without_pieces_says_why(client, english):
     methodology = text(client.get("/reports/methodology"))
     assert "A transport entry is counted on the day the route was driven" in methodology
     assert "shorter than 90 days stays with the pieces shared" in methodology
+
+
+def test_every_export_names_its_selection_in_its_title_and_file_name(client, english):
+    skurup, ystad, chair = english["skurup"].id, english["ystad"].id, english["chair"].id
+    response = client.get(f"/reports/export.pdf?{YEAR}&municipality={skurup}")
+    assert 'filename="reuse-report-skurup-2025-01-01-2025-12-31.pdf"' in response.headers["Content-Disposition"]
+    shown = pdf_text(response.get_data())
+    assert shown.startswith("Reuse report: Skurup Period: 2025-01-01 – 2025-12-31 Receiving municipalities: Skurup ")
+
+    both = f"{YEAR}&municipality={skurup}&municipality={ystad}&category={chair}"
+    response = client.get(f"/reports/export.csv?{both}")
+    assert "reuse-report-ystad-skurup-office-chair-2025-01-01-2025-12-31.csv" in \
+        response.headers["Content-Disposition"]
+    last = csv_rows(response, delimiter=",")[-1]
+    assert last == ["Reuse report: Ystad and Skurup; Office chair", "2025-01-01 – 2025-12-31",
+                    "Receiving municipalities: Ystad and Skurup", "Categories: Office chair"]
+    response = client.get(f"/reports/export.xlsx?{both}")
+    assert "reuse-report-ystad-skurup-office-chair-2025-01-01-2025-12-31.xlsx" in \
+        response.headers["Content-Disposition"]
+    summary = list(load_workbook(io.BytesIO(response.get_data()))["Summary"].values)
+    assert summary[0][0] == "Reuse report: Ystad and Skurup; Office chair"
+    assert ("Receiving municipalities", "Ystad and Skurup") in [tuple(row[:2]) for row in summary]
+
+    everything = client.get(f"/reports/export.csv?{YEAR}")  # no selection: every municipality, said so
+    assert "reuse-report-2025-01-01-2025-12-31.csv" in everything.headers["Content-Disposition"]
+    assert csv_rows(everything, delimiter=",")[-1][2] == "Receiving municipalities: All municipalities"
+
+
+def test_a_swedish_file_name_names_the_selection_too(client, auth, world):
+    auth.login(world["officer"])
+    response = client.get(f"/reports/export.pdf?{YEAR}&municipality={world['skurup'].id}")
+    assert 'filename="aterbruk-skurup-2025-01-01-2025-12-31.pdf"' in response.headers["Content-Disposition"]
+    shown = pdf_text(response.get_data())
+    assert ": Skurup Period: 2025-01-01" in shown  # the title names Skurup (in Swedish once it is translated)
+    assert "Mottagande kommuner: Skurup" in shown
+
+
+def test_the_page_says_whose_reuse_it_shows_and_its_period_links_keep_the_selection(client, english):
+    skurup, chair = english["skurup"].id, english["chair"].id
+    page = text(client.get(f"/reports/?{YEAR}&municipality={skurup}&category={chair}"))
+    assert "Estimated avoided emissions, purchases and waste of what Skurup reused, 2025-01-01 to 2025-12-31." in page
+    assert "Categories: Office chair." in page and "what the municipalities reused" not in page
+    last_year = re.search(r'<a href="([^"]*)">Last year</a>', page).group(1)
+    assert f"municipality={skurup}" in last_year and f"category={chair}" in last_year
+    assert re.search(r"from=\d{4}-01-01&amp;to=\d{4}-12-31", last_year)
+    everyone = text(client.get(f"/reports/?{YEAR}"))
+    assert "of what the municipalities reused" in everyone

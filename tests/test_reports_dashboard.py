@@ -90,7 +90,7 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_rows(response)
-    header, entries, total = rows[0], rows[1:-2], rows[-2]
+    header, entries, total = rows[0], rows[1:-3], rows[-3]  # then the note and what the file is of
     column = header.index
 
     def number(text):
@@ -104,7 +104,7 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
                              ("purchase_avoided_sek", "purchase_avoided_sek_ore", 100)):
         assert number(total[column(SV[name])]) * scale == EXPECTED[key], name
         assert sum(number(r[column(SV[name])]) for r in entries) * scale == EXPECTED[key], name
-    assert "GHG" in rows[-1][0]
+    assert "GHG" in rows[-2][0]
 
     response = client.get(f"/reports/export.xlsx?{YEAR}&municipality={world['trelleborg'].id}")
     book = load_workbook(io.BytesIO(response.get_data()))
@@ -132,7 +132,7 @@ def test_the_csv_and_the_workbook_speak_the_readers_language(client, auth, db, w
     db.commit()
     auth.login(world["officer"])
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
-    header, entries = rows[0], rows[1:-2]
+    header, entries = rows[0], rows[1:-3]
     assert header[:6] == ["Post", "Händelse", "Dag", "Slag", "Återför", "Skäl till rättelsen"]
     assert "Räknas som undvikt köp" in header and "counts_as_purchase" not in header
     counts = {r[header.index("Slag")]: set() for r in entries}
@@ -145,7 +145,7 @@ def test_the_csv_and_the_workbook_speak_the_readers_language(client, auth, db, w
     assert reversal[header.index("CO2e brutto (kg)")] == "-200"
     assert "130,5" in [r[header.index("CO2e brutto (kg)")] for r in entries]
     assert "nyproduktion × ersättningsgrad" in [r[header.index("CO2e-värdet avser")] for r in entries]
-    assert rows[-1][0].startswith("Undvikna utsläpp är uppskattningar")
+    assert rows[-2][0].startswith("Undvikna utsläpp är uppskattningar")
 
     book = load_workbook(io.BytesIO(client.get(f"/reports/export.xlsx?{YEAR}").get_data()))
     poster = list(book["Poster"].values)
@@ -157,11 +157,11 @@ def test_the_csv_and_the_workbook_speak_the_readers_language(client, auth, db, w
 
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")
-    header, entries = rows[0], rows[1:-2]
+    header, entries = rows[0], rows[1:-3]
     assert header[:6] == ["Entry", "Event", "Day", "Kind", "Reverses", "Reason of the correction"]
     assert {r[header.index("Counts as a purchase avoided")] for r in entries} == {"yes", "no", ""}
     assert "130.5" in [r[header.index("Gross CO2e (kg)")] for r in entries]
-    assert rows[-2][0] == "Total" and rows[-1][0].startswith("Avoided emissions are estimates")
+    assert rows[-3][0] == "Total" and rows[-2][0].startswith("Avoided emissions are estimates")
     method = " ".join(str(row[0]) for row in load_workbook(io.BytesIO(
         client.get(f"/reports/export.xlsx?{YEAR}").get_data()))["Methodology"].values)
     assert "Avoided emissions" in method and "Undvikna utsläpp" not in method and "rate 0.5" in method
@@ -296,5 +296,5 @@ def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, wo
     assert "Ruttens CO2e" not in page
 
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
-    sources = [row[rows[0].index("Källa")] for row in rows[1:-2]]
+    sources = [row[rows[0].index("Källa")] for row in rows[1:-3]]
     assert "HBEFA 4.2, lätt lastbil diesel (fördelat efter last och sträcka)" in sources

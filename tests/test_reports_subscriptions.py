@@ -126,10 +126,12 @@ def test_the_report_of_the_previous_month_arrives_once_with_a_pdf_and_an_xlsx_of
     body = message.get_body(("plain",)).get_content()
     assert "Trelleborg" in body and "http://delning.test/reports/?from=2025-09-01&to=2025-09-30" in body
     files = {part.get_filename(): part for part in message.iter_attachments()}
-    assert sorted(files) == ["aterbruk-2025-09-01-2025-09-30.pdf", "aterbruk-2025-09-01-2025-09-30.xlsx"]
-    pdf = files["aterbruk-2025-09-01-2025-09-30.pdf"]
+    # Named for the subscription's municipality, as the report's title is
+    assert sorted(files) == ["aterbruk-trelleborg-2025-09-01-2025-09-30.pdf",
+                             "aterbruk-trelleborg-2025-09-01-2025-09-30.xlsx"]
+    pdf = files["aterbruk-trelleborg-2025-09-01-2025-09-30.pdf"]
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
-    sheet = files["aterbruk-2025-09-01-2025-09-30.xlsx"]
+    sheet = files["aterbruk-trelleborg-2025-09-01-2025-09-30.xlsx"]
     assert sheet.get_content_type() == XLSX
     rows = list(load_workbook(io.BytesIO(sheet.get_content()))["Poster"].values)
     header, entries, total = rows[0], rows[1:-1], rows[-1]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
+from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,11 @@ from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import category_name
 from sharing.events import DomainEvent, subject_label
 from sharing.exports import safe_cell
+from sharing.reports.dashboard.rules import Selection
 from sharing.reports.exports.rules import COLUMNS
 from sharing.reports.ledger.models import EntryKind, FactorKind
+from sharing.reports.names import Names
+from sharing.text import slugify
 
 ENTRY_KIND_LABELS = {
     EntryKind.TAKE_OVER: _l("Take-over"),
@@ -121,6 +125,72 @@ COLUMN_HEADERS = {
     "net_co2e_kg": _l("Net CO2e (kg)"), "factor_kind": _l("CO2e figure of"), "factor_version": _l("Factor version"),
     "displacement_rate": _l("Displacement rate"), "factor_source": _l("Source"),
 }
+
+
+def _listed(items: list[str]) -> str:
+    """Names as a list in the reader's language: "Skurup och Ystad", "Skurup and Ystad"."""
+    return format_list(items, locale=str(get_locale())) if items else ""
+
+
+def receivers(selection: Selection, names: Names) -> str:
+    """Who received what the selection counts, by name ("" for every municipality): the units
+    chosen (they are the narrower), else the municipalities."""
+    if selection.unit_ids:
+        return _listed([names.unit(id_) for id_ in selection.unit_ids])
+    return _listed([names.municipality(id_) for id_ in selection.municipality_ids])
+
+
+def selection_lines(selection: Selection, names: Names) -> list[tuple[str, str]]:
+    """What the selection holds beside its period, as (what, which) in the reader's language: the
+    receiving municipalities always (none chosen: all), every other filter when it is chosen."""
+    chosen = [names.municipality(id_) for id_ in selection.municipality_ids]
+    lines = [(_("Receiving municipalities"), _listed(chosen) or _("All municipalities"))]
+    for label, values in ((_("Receiving units"), [names.unit(id_) for id_ in selection.unit_ids]),
+                          (_("Categories"), [names.category(id_) for id_ in selection.category_ids])):
+        if values:
+            lines.append((label, _listed(values)))
+    for label, value in ((_("Month"), month_day(selection.month) if selection.month else None),
+                         (_("Category"), names.category(selection.category_id) if selection.category_id else None),
+                         (_("From municipality"), names.municipality(selection.from_municipality_id)
+                          if selection.from_municipality_id else None),
+                         (_("To municipality"), names.municipality(selection.to_municipality_id)
+                          if selection.to_municipality_id else None)):
+        if value:
+            lines.append((label, value))
+    return lines
+
+
+def report_title(selection: Selection, names: Names) -> str:
+    """The report's title, naming its selection: "Reuse report: Skurup; Office chair"."""
+    return _("Reuse report: %(selection)s", selection="; ".join(value for _label, value in
+                                                                selection_lines(selection, names)))
+
+
+def period(selection: Selection) -> str:
+    return f"{selection.first_day.isoformat()} – {selection.last_day.isoformat()}"
+
+
+# A file's name starts with what it is, in the reader's language (ASCII: a header's file name).
+FILE_PREFIXES = {"sv": "aterbruk", "en": "reuse-report"}
+FILE_NAME_SELECTION_MAX = 60  # characters of the selection's names in a file name
+
+
+def file_name(selection: Selection, names: Names, extension: str) -> str:
+    """The export's file name: what it is, the selection's names (those chosen, as in the title;
+    cut at a word if long) and the period: aterbruk-skurup-2026-01-01-2026-12-06.pdf."""
+    chosen = [*(names.municipality(id_) for id_ in selection.municipality_ids),
+              *(names.unit(id_) for id_ in selection.unit_ids),
+              *(names.category(id_) for id_ in selection.category_ids),
+              month_day(selection.month) if selection.month else "",
+              names.category(selection.category_id) if selection.category_id else "",
+              names.municipality(selection.from_municipality_id) if selection.from_municipality_id else "",
+              names.municipality(selection.to_municipality_id) if selection.to_municipality_id else ""]
+    words = slugify(" ".join(chosen))  # every municipality (none chosen): none named, as before
+    if len(words) > FILE_NAME_SELECTION_MAX:
+        words = words[:FILE_NAME_SELECTION_MAX + 1].rsplit("-", 1)[0]
+    prefix = FILE_PREFIXES.get(str(get_locale()), FILE_PREFIXES["en"])
+    parts = [prefix, words, selection.first_day.isoformat(), selection.last_day.isoformat()]
+    return "-".join(part for part in parts if part) + f".{extension}"
 
 
 def headers() -> list[str]:

@@ -57,7 +57,11 @@ def dashboard() -> ResponseReturnValue:
     return render_template("reports/dashboard.html", figures=figures, selection=figures.selection,
                            notices=shown(parsed.notices), loan_min_days=ledger_rules().loan_min_days,
                            names=found_names, tree=category_tree(db_session), locale=locale,
-                           last_year={"from": f"{year}-01-01", "to": f"{year}-12-31"}, subscription=subscription,
+                           receivers=labels.receivers(figures.selection, found_names),
+                           categories=", ".join(found_names.category(id_) for id_ in figures.selection.category_ids),
+                           # The same selection, of last year: a period link never drops what was chosen.
+                           last_year={**figures.selection.base().args(), "from": f"{year}-01-01",
+                                      "to": f"{year}-12-31"}, subscription=subscription,
                            subscribed_categories=subscriptions.category_ids(subscription) if subscription else ())
 
 

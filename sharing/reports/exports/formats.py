@@ -8,7 +8,6 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
@@ -37,7 +36,7 @@ from sharing.reports.exports.rules import (
     sek,
     total_values,
 )
-from sharing.reports.labels import headers, month_day, shown_source
+from sharing.reports.labels import headers, month_day, period, report_title, selection_lines, shown_source
 from sharing.reports.names import Names
 
 
@@ -114,6 +113,9 @@ def csv_chunks(session: Session, selection: Selection, names: Names, kind_labels
             buffer.truncate()
     writer.writerow([_csv_text(value, style) for value in total_values(running.totals(), _("Total"))])
     writer.writerow(safe_row([ghg_note(language)]))
+    # What the file is of, last: the first row stays the header, as programs that read it want.
+    writer.writerow(safe_row([report_title(selection, names), period(selection),
+                              *(f"{label}: {value}" for label, value in selection_lines(selection, names))]))
     yield buffer.getvalue()
 
 
@@ -146,7 +148,10 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
     totals = running.totals()
     entries.append(total_values(totals, _("Total")))
     summary = _Sheet(book, _("Summary"))
+    summary.append(safe_row([report_title(selection, names)]))
     summary.append(safe_row([_("Period"), selection.first_day.isoformat(), selection.last_day.isoformat()]))
+    for what, which in selection_lines(selection, names):
+        summary.append(safe_row([what, which]))
     for label, value in ((_("Pieces reused"), totals.pieces),
                          (_("Pieces shared on short loans"), totals.shared_pieces),
                          (_("Waste avoided (kg)"), kg(totals.waste_avoided_g)),
@@ -201,15 +206,18 @@ def transport_note(loan_min_days: int) -> str:
              "days avoids nothing to net it from.", days=loan_min_days)
 
 
-def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: list[str], title: str,
-              loan_min_days: int) -> None:
-    """The report: totals, the charts with their tables, the methodology."""
+def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: list[str], loan_min_days: int) -> None:
+    """The report: its title naming the selection, the period and each filter, the totals, the
+    charts with their tables, the methodology."""
     styles = getSampleStyleSheet()
     totals = figures.totals
     selection = figures.selection
-    story: list[Any] = [Paragraph(title, styles["Title"]),
-                        Paragraph(f"{selection.first_day.isoformat()} – {selection.last_day.isoformat()}",
-                                  styles["Normal"]), Spacer(1, 8)]
+    title = report_title(selection, names)
+    story: list[Any] = [Paragraph(_escape(title), styles["Title"]),
+                        Paragraph(_escape(f"{_('Period')}: {period(selection)}"), styles["Normal"])]
+    story += [Paragraph(_escape(f"{label}: {value}"), styles["Normal"])
+              for label, value in selection_lines(selection, names)]
+    story.append(Spacer(1, 8))
 
     cell_style = ParagraphStyle("cell", parent=styles["Normal"], fontSize=8, leading=9)
 
@@ -261,7 +269,7 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
         story += [Spacer(1, 4), Paragraph(_escape(transport_note(loan_min_days)), styles["Italic"])]
     story += [Paragraph(_("How it is counted"), styles["Heading2"])]
     story += [Paragraph(_escape(line), styles["Normal"]) for line in methodology]
-    SimpleDocTemplate(out, pagesize=A4, title=title, lang=language).build(story)
+    SimpleDocTemplate(out, pagesize=A4, title=f"{title}, {period(selection)}", lang=language).build(story)
 
 
 def _pieces(totals: Totals) -> list[str]:
@@ -278,6 +286,3 @@ def _format(value: int | Decimal) -> str:
     text = format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.00")
     return text.replace("\u2212", "-")  # Swedish minus: not in the standard PDF fonts
 
-
-def file_name(selection: Selection, extension: str, today: date) -> str:
-    return f"aterbruk-{selection.first_day.isoformat()}-{selection.last_day.isoformat()}.{extension}"

@@ -8,16 +8,14 @@ from collections.abc import Iterator
 from flask import Response, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from sharing.access import allow
-from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
 from sharing.errors import NotVisible
 from sharing.reports.dashboard import rules
 from sharing.reports.dashboard.views import READERS, blueprint, selection
 from sharing.reports.exports import formats
-from sharing.reports.labels import ENTRY_KIND_LABELS, FACTOR_KIND_LABELS
+from sharing.reports.labels import ENTRY_KIND_LABELS, FACTOR_KIND_LABELS, file_name
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import names
 
@@ -44,7 +42,7 @@ def export(file_format: str) -> ResponseReturnValue:
     found_names = names(db_session, str(get_locale()))
     chosen = selection(found_names).selection
     kinds, factor_kinds = labels()
-    name = formats.file_name(chosen, file_format, today_in_sweden(utcnow()))
+    name = file_name(chosen, found_names, file_format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if file_format == "csv":
         return Response(stream_with_context(formats.csv_chunks(db_session, chosen, found_names, kinds,
@@ -56,7 +54,7 @@ def export(file_format: str) -> ResponseReturnValue:
                            factor_kind_labels=factor_kinds)
     else:
         formats.write_pdf(spooled, rules.figures(db_session, chosen), found_names, methodology=methodology(),
-                          title=_("Reuse report"), loan_min_days=ledger_rules().loan_min_days)
+                          loan_min_days=ledger_rules().loan_min_days)
     spooled.seek(0)
     response = Response(_chunks(spooled), mimetype=TYPES[file_format], headers=headers)
     response.call_on_close(spooled.close)

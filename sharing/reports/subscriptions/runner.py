@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from sharing.accounts.models import Municipality, User
-from sharing.clock import today_in_sweden, utcnow
+from sharing.clock import utcnow
 from sharing.db import new_session
 from sharing.mail import MAX_ATTACHMENTS_BYTES, Attachment, queue_mail
 from sharing.reports.dashboard import rules as dashboard
 from sharing.reports.exports import formats
 from sharing.reports.exports.views import TYPES, labels, methodology
-from sharing.reports.labels import month_name
+from sharing.reports.labels import file_name, month_name
 from sharing.reports.ledger.receiver import ledger_rules
 from sharing.reports.names import names
 from sharing.reports.subscriptions import rules
@@ -62,7 +61,7 @@ def _send(subscription_id: int, month: int, *, now: datetime) -> bool:
         municipality = session.get(Municipality, subscription.municipality_id)
         to, locale = user.email, user.locale or "sv"
         chosen = rules.selection(subscription, month)
-        files = report_files(session, chosen, locale=locale, today=today_in_sweden(now))
+        files = report_files(session, chosen, locale=locale)
         session.commit()  # it only read: the claim below is the next transaction's first write
     attached = files if sum(len(f.content) for f in files) <= MAX_ATTACHMENTS_BYTES else files[:1]
     with new_session() as session:
@@ -78,7 +77,7 @@ def _send(subscription_id: int, month: int, *, now: datetime) -> bool:
     return True
 
 
-def report_files(session: Session, chosen: dashboard.Selection, *, locale: str, today: date) -> list[Attachment]:
+def report_files(session: Session, chosen: dashboard.Selection, *, locale: str) -> list[Attachment]:
     """The selection's PDF report and XLSX workbook, in ``locale``: the PDF first (it is small)."""
     config = current_app.config
     with current_app.test_request_context(base_url=config["SHARING_BASE_URL"]), force_locale(locale):
@@ -87,11 +86,11 @@ def report_files(session: Session, chosen: dashboard.Selection, *, locale: str, 
         lines = methodology()
         pdf, xlsx = io.BytesIO(), io.BytesIO()
         formats.write_pdf(pdf, dashboard.figures(session, chosen), found_names, methodology=lines,
-                          title=_("Reuse report"), loan_min_days=ledger_rules().loan_min_days)
+                          loan_min_days=ledger_rules().loan_min_days)
         formats.write_xlsx(xlsx, session, chosen, found_names, kinds, methodology=lines,
                            factor_kind_labels=factor_kinds)
-    return [Attachment(formats.file_name(chosen, "pdf", today), TYPES["pdf"], pdf.getvalue()),
-            Attachment(formats.file_name(chosen, "xlsx", today), TYPES["xlsx"], xlsx.getvalue())]
+        return [Attachment(file_name(chosen, found_names, "pdf"), TYPES["pdf"], pdf.getvalue()),
+                Attachment(file_name(chosen, found_names, "xlsx"), TYPES["xlsx"], xlsx.getvalue())]
 
 
 def run() -> None:

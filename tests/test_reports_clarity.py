@@ -12,6 +12,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from sharing.reports.labels import whole
 from tests import reports_fixture
 from tests.reports_fixture import EXPECTED
 from tests.test_reports_dashboard import YEAR, csv_rows, pdf_text, text
@@ -130,3 +131,29 @@ def test_the_page_says_whose_reuse_it_shows_and_its_period_links_keep_the_select
     assert re.search(r"from=\d{4}-01-01&amp;to=\d{4}-12-31", last_year)
     everyone = text(client.get(f"/reports/?{YEAR}"))
     assert "of what the municipalities reused" in everyone
+
+
+@pytest.mark.parametrize(("amount", "scale", "shown"), [
+    (690_500, 1000, 691), (4_750, 1000, 5), (1_500, 1000, 2), (-2_840, 1000, -3), (-2_500, 1000, -3),
+    (-400, 1000, 0), (0, 1000, 0), (7_200_049, 100, 72_000), (7_200_050, 100, 72_001)])
+def test_a_report_rounds_halves_away_from_zero_and_never_shows_minus_zero(amount, scale, shown):
+    value = whole(amount, scale)
+    assert value == shown and str(value) != "-0"
+
+
+def test_one_term_for_purchases_avoided_and_whole_figures_where_people_read_them(client, english):
+    page = text(client.get(f"/reports/?{YEAR}"))
+    assert 'class="figure">72,000\u00a0SEK</span> purchases avoided' in page and "new purchases" not in page
+    assert "rounded to whole numbers on the page and in the PDF report" in page
+    entries = text(client.get(f"/reports/entries?{YEAR}"))
+    assert ("14 pieces reused, 686 kg CO2e avoided net (691 kg gross, 5 kg transport), 72,000\u00a0SEK in "
+            "purchases avoided.") in entries
+    methodology = text(client.get("/reports/methodology"))
+    assert "Purchases avoided are the category's price of a new piece" in methodology
+    assert "new purchase" not in methodology.lower()
+    shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())
+    assert "Gross CO2e (kg) 691 Transport CO2e (kg) 5 Net CO2e (kg) 686 " in shown
+    assert "rounded to whole numbers" in shown and "new purchase" not in shown.lower()
+    # The exports keep the ledger's exact figures: 690.5 kg, not 691
+    rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")
+    assert rows[-3][rows[0].index("Gross CO2e (kg)")] == "690.5"

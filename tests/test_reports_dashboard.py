@@ -38,17 +38,19 @@ def test_the_dashboard_shows_the_hand_computed_totals_and_links_down(client, aut
     auth.login(world["officer"])
     page = text(client.get(f"/reports/?{YEAR}"))
     assert 'class="figure">14</span> återbrukade exemplar' in page  # the short loan's 2 chairs apart
-    for shown in ("315,00", "72\u00a0000,00\u00a0kr", "690,50", "4,75", "685,75"):
-        assert shown in page, shown
-    # Every kilogram with two decimals, alike in the cards, tables and charts (grams stay in the exports)
+    # Whole kilograms and kronor, halves up (690,5 → 691), alike in the cards, tables and charts
+    for shown in ("315", "72\u00a0000\u00a0kr", "691", "5", "686"):
+        assert f'class="figure">{shown}</span>' in page, shown
     kilograms = re.findall(r'class="figure">([^<]+)</span> kg', page)
-    assert kilograms and all(re.fullmatch(r"[\d\u00a0]+,\d\d", figure) for figure in kilograms), kilograms
+    assert kilograms and all(re.fullmatch(r"[\d\u00a0]+", figure) for figure in kilograms), kilograms
+    assert ",00" not in page and ",50" not in page and ",75" not in page
     assert "<svg" in page and "<title id=\"chart-months-title\">" in page and "<desc" in page
     links = re.findall(r'href="(/reports/entries\?[^"]*)"', page)
     assert any("month=202503" in link and "from=2025-01-01" in link for link in links)
     # Trelleborg alone: the selection is in the URL.
     mine = text(client.get(f"/reports/?{YEAR}&municipality={world['trelleborg'].id}"))
-    assert "575,75" in mine and "580,50" in mine and f'value="{world["trelleborg"].id}" checked' in mine
+    assert 'class="figure">576</span>' in mine and 'class="figure">581</span>' in mine
+    assert f'value="{world["trelleborg"].id}" checked' in mine
     # The figure of March: the take-over and its transport, each entry with its event.
     entries = text(client.get(f"/reports/entries?{YEAR}&month=202503"))
     assert "Övertagande" in entries and "Händelse" in entries
@@ -65,7 +67,7 @@ def test_a_reversal_from_the_entry_page_is_counted_against_it(client, auth, db, 
     response = client.post(f"/reports/entries/{entry.id}/reverse", data={"csrf_token": token, "reason": "Fel"})
     assert response.status_code == 302
     page = text(client.get(f"/reports/?{YEAR}"))
-    assert 'class="figure">10</span> återbrukade exemplar' in page and "485,75" in page
+    assert 'class="figure">10</span> återbrukade exemplar' in page and 'class="figure">486</span>' in page
 
 
 def _decimal(value):
@@ -195,8 +197,8 @@ def test_the_english_pdf_is_english_throughout(client, auth, world):
     data = client.get(f"/reports/export.pdf?{YEAR}").get_data()
     shown = pdf_text(data)
     assert "Avoided emissions are estimates" in shown and "Undvikna utsläpp" not in shown
-    assert "Measure Value" in shown and "Waste avoided (kg) 315.00 " in shown
-    assert "Purchases avoided (SEK) 72,000.00 " in shown and "Net CO2e (kg) 685.75 " in shown
+    assert "Measure Value" in shown and "Waste avoided (kg) 315 " in shown
+    assert "Purchases avoided (SEK) 72,000 " in shown and "Net CO2e (kg) 686 " in shown
     assert "rate 0.5;" in shown
     assert b"/Lang (en)" in data
 
@@ -205,12 +207,12 @@ def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     auth.login(world["officer"])
     shown = pdf_text(client.get(f"/reports/export.pdf?{YEAR}").get_data())
     assert "Nyckeltal Värde" in shown and "Värde Värde" not in shown
-    for label, figure in (("exemplar", "14"), ("avfall (kg)", "315,00"), ("inköp (kr)", "72 000,00"),
-                          ("CO2e brutto (kg)", "690,50"), ("transport (kg)", "4,75"), ("CO2e netto (kg)", "685,75")):
+    for label, figure in (("exemplar", "14"), ("avfall (kg)", "315"), ("inköp (kr)", "72 000"),
+                          ("CO2e brutto (kg)", "691"), ("transport (kg)", "5"), ("CO2e netto (kg)", "686")):
         assert f"{label} {figure} " in shown, (label, figure)
     trelleborg = pdf_text(client.get(f"/reports/export.pdf?{YEAR}&municipality={world['trelleborg'].id}").get_data())
-    for label, figure in (("exemplar", "12"), ("avfall (kg)", "225,00"), ("inköp (kr)", "48 000,00"),
-                          ("CO2e brutto (kg)", "580,50"), ("CO2e netto (kg)", "575,75")):
+    for label, figure in (("exemplar", "12"), ("avfall (kg)", "225"), ("inköp (kr)", "48 000"),
+                          ("CO2e brutto (kg)", "581"), ("CO2e netto (kg)", "576")):
         assert f"{label} {figure} " in trelleborg, (label, figure)
 
 
@@ -239,7 +241,7 @@ def test_the_dashboard_says_what_of_the_address_it_could_not_take(client, auth, 
     auth.login(world["officer"])
     swapped = text(client.get("/reports/?from=2025-12-31&to=2025-01-01"))
     assert "Perioden slutade innan den började: den visas från 2025-01-01 till 2025-12-31." in swapped
-    assert 'name="from" value="2025-01-01"' in swapped and "685,75" in swapped
+    assert 'name="from" value="2025-01-01"' in swapped and 'class="figure">686</span>' in swapped
     unreadable = text(client.get("/reports/?from=2025-13-45&to=x"))
     assert "”2025-13-45” är inget datum: perioden börjar" in unreadable
     assert "”x” är inget datum: perioden slutar" in unreadable
@@ -247,7 +249,7 @@ def test_the_dashboard_says_what_of_the_address_it_could_not_take(client, auth, 
                               "&category=abc"))
     assert "Det finns ingen kommun ”999”: den ingår inte i urvalet." in unknown
     assert "Det finns ingen kategori ”abc”: den ingår inte i urvalet." in unknown
-    assert "575,75" in unknown  # Trelleborg's figures, the unknown one left out
+    assert 'class="figure">576</span>' in unknown  # Trelleborg's figures, the unknown one left out
     links = re.findall(r'href="(/reports/[^"]*)"', unknown)  # nor carried into the links
     assert links and not any("municipality=999" in link for link in links)
     plain = text(client.get(f"/reports/?{YEAR}"))
@@ -262,7 +264,7 @@ def test_a_period_longer_than_the_longest_is_cut_and_said_on_the_page(client, au
     assert "En period är högst 20 år: den visas från 2025-01-01 till 2044-12-31." in page
     page = text(client.get("/reports/?from=0001-01-01&to=2025-12-31"))
     assert "En period är högst 20 år: den visas från 2006-01-01 till 2025-12-31." in page
-    assert 'name="from" value="2006-01-01"' in page and "685,75" in page
+    assert 'name="from" value="2006-01-01"' in page and 'class="figure">686</span>' in page
     entries = text(client.get("/reports/entries?from=0001-01-01&to=2025-12-31"))
     assert "En period är högst 20 år" in entries
 

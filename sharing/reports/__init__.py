@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(subscription_views.blueprint)
     add_template_helpers(app, names={"entry_kind_labels": labels.ENTRY_KIND_LABELS,
                                      "factor_kind_labels": labels.FACTOR_KIND_LABELS, "kg": labels.kg,
-                                     "sek": labels.sek, "month_day": labels.month_day})
+                                     "sek": labels.sek, "whole_kg": labels.whole_kg, "whole_sek": labels.whole_sek,
+                                     "month_day": labels.month_day})
     add_nav_item(app, _l("Reuse statistics"), "reports.dashboard", section=("reports.",))
     add_demo_loader(app, demo.load)
     # Hourly: the first working day's reports go out from seven, Swedish time.

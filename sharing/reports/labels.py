@@ -83,6 +83,22 @@ def sek(ore: int | None) -> float:
     return (ore or 0) / 100
 
 
+def whole(amount: int | None, scale: int) -> int:
+    """Grams or öre as whole kilograms or kronor, halves away from zero (as people round; never
+    -0): the figures a report's reader reads. The exact ones are in the CSV and the XLSX."""
+    units, rest = divmod(abs(amount or 0), scale)
+    rounded = units + (1 if 2 * rest >= scale else 0)
+    return -rounded if (amount or 0) < 0 else rounded
+
+
+def whole_kg(grams: int | None) -> int:
+    return whole(grams, 1000)
+
+
+def whole_sek(ore: int | None) -> int:
+    return whole(ore, 100)
+
+
 def month_day(month: int) -> str:
     """yyyymm as yyyy-mm."""
     return f"{month // 100}-{month % 100:02d}"

@@ -37,11 +37,12 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
-def money(amount: float | int | None) -> str:
-    """1 234,50 kr in Swedish, 1,234.50 SEK in English: the unit kept on the amount's line."""
+def money(amount: float | int | None, pattern: str = "#,##0.00") -> str:
+    """1 234,50 kr in Swedish, 1,234.50 SEK in English: the unit kept on the amount's line
+    (``pattern``: "#,##0" for whole kronor)."""
     if amount is None:
         return ""
-    return format_decimal(amount, format="#,##0.00") + ("\u00a0kr" if str(get_locale()) == "sv" else "\u00a0SEK")
+    return format_decimal(amount, format=pattern) + ("\u00a0kr" if str(get_locale()) == "sv" else "\u00a0SEK")
 
 
 def when(value: datetime | date | None, style: str = "medium") -> str:

@@ -36,7 +36,7 @@ from sharing.reports.exports.rules import (
     sek,
     total_values,
 )
-from sharing.reports.labels import headers, month_day, period, report_title, selection_lines, shown_source
+from sharing.reports.labels import headers, month_day, period, report_title, selection_lines, shown_source, whole
 from sharing.reports.names import Names
 
 
@@ -234,14 +234,17 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
     story.append(table([[_("Measure"), _("Value")],
                         [_("Pieces reused"), _format(totals.pieces)],
                         [_("Pieces shared on short loans"), _format(totals.shared_pieces)],
-                        [_("Waste avoided (kg)"), _format(kg(totals.waste_avoided_g))],
-                        [_("Purchases avoided (SEK)"), _format(sek(totals.purchase_avoided_sek_ore))],
-                        [_("Gross CO2e (kg)"), _format(kg(totals.co2e_avoided_g))],
-                        [_("Transport CO2e (kg)"), _format(kg(totals.transport_co2e_g))],
-                        [_("Net CO2e (kg)"), _format(kg(totals.net_co2e_g))]]))
+                        [_("Waste avoided (kg)"), _whole(totals.waste_avoided_g, 1000)],
+                        [_("Purchases avoided (SEK)"), _whole(totals.purchase_avoided_sek_ore, 100)],
+                        [_("Gross CO2e (kg)"), _whole(totals.co2e_avoided_g, 1000)],
+                        [_("Transport CO2e (kg)"), _whole(totals.transport_co2e_g, 1000)],
+                        [_("Net CO2e (kg)"), _whole(totals.net_co2e_g, 1000)]]))
     language = str(get_locale())
     pieces_headers = [_("Pieces reused"), _("Pieces shared on short loans")]
-    story += [Spacer(1, 6), Paragraph(ghg_note(language), styles["Italic"]), Spacer(1, 10)]
+    rounded = _("Kilograms and kronor are shown rounded to whole numbers on the page and in the PDF report; the "
+                "CSV and XLSX hold the exact figures of every entry.")
+    story += [Spacer(1, 6), Paragraph(ghg_note(language), styles["Italic"]),
+              Paragraph(_escape(rounded), styles["Italic"]), Spacer(1, 10)]
     if len(figures.months) > PDF_MONTHS:  # a long period: a bar a year, so the chart fits its page
         heading, label = _("Net CO2e avoided by year (kg)"), _("Year")
         periods = [(str(year), totals) for year, totals in by_year(figures.months)]
@@ -251,19 +254,19 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
     story += [Paragraph(heading, styles["Heading2"]),
               _bars(heading, [p for p, _t in periods], [float(kg(t.net_co2e_g)) for _p, t in periods]),
               table([[label, *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
-                    + [[period, *_pieces(t), _format(kg(t.transport_co2e_g)), _format(kg(t.net_co2e_g))]
+                    + [[period, *_pieces(t), _whole(t.transport_co2e_g, 1000), _whole(t.net_co2e_g, 1000)]
                        for period, t in periods])]
     categories = [(names.category(c), float(kg(t.net_co2e_g))) for c, t in figures.categories]
     story += [Paragraph(_("Top categories by net CO2e avoided (kg)"), styles["Heading2"]),
               _bars(_("Top categories by net CO2e avoided (kg)"), [c for c, _v in categories][::-1],
                     [v for _c, v in categories][::-1]),
               table([[_("Category"), *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
-                    + [[names.category(c), *_pieces(t), _format(kg(t.transport_co2e_g)), _format(kg(t.net_co2e_g))]
+                    + [[names.category(c), *_pieces(t), _whole(t.transport_co2e_g, 1000), _whole(t.net_co2e_g, 1000)]
                        for c, t in figures.categories])]
     story += [Paragraph(_("Flows between municipalities (pieces)"), styles["Heading2"]),
               table([[_("From"), _("To"), *pieces_headers, _("Transport CO2e (kg)"), _("Net CO2e (kg)")]]
-                    + [[names.municipality(a), names.municipality(b), *_pieces(t), _format(kg(t.transport_co2e_g)),
-                        _format(kg(t.net_co2e_g))] for a, b, t in figures.flows])]
+                    + [[names.municipality(a), names.municipality(b), *_pieces(t), _whole(t.transport_co2e_g, 1000),
+                        _whole(t.net_co2e_g, 1000)] for a, b, t in figures.flows])]
     if any(t.transport_only for t in [*(t for _p, t in periods), *(t for _c, t in figures.categories),
                                       *(t for _a, _b, t in figures.flows)]):
         story += [Spacer(1, 4), Paragraph(_escape(transport_note(loan_min_days)), styles["Italic"])]
@@ -280,9 +283,12 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _format(value: int | Decimal) -> str:
-    """A number as the page shows it, in the language in force: pieces whole, kilograms and
-    kronor with two decimals (1 234,50 in Swedish, 1,234.50 in English)."""
-    text = format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.00")
-    return text.replace("\u2212", "-")  # Swedish minus: not in the standard PDF fonts
+def _format(value: int) -> str:
+    """A whole number as the page shows it, in the language in force (1 234 in Swedish, 1,234 in English)."""
+    return format_decimal(value, "#,##0").replace("\u2212", "-")  # Swedish minus: not in the standard PDF fonts
+
+
+def _whole(amount: int, scale: int) -> str:
+    """Grams or öre as whole kilograms or kronor, as the page shows them (the CSV and XLSX are exact)."""
+    return _format(whole(amount, scale))
 

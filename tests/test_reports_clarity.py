@@ -157,3 +157,32 @@ def test_one_term_for_purchases_avoided_and_whole_figures_where_people_read_them
     # The exports keep the ledger's exact figures: 690.5 kg, not 691
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")
     assert rows[-3][rows[0].index("Gross CO2e (kg)")] == "690.5"
+
+
+def test_a_reader_of_english_gets_every_export_in_english_with_english_conventions(client, db, english):
+    """The officer chose English once (kept with them, not only in a session's cookie)."""
+    response = client.get(f"/reports/export.pdf?{YEAR}")
+    assert "reuse-report-2025-01-01-2025-12-31.pdf" in response.headers["Content-Disposition"]
+    shown = pdf_text(response.get_data())
+    for swedish in ("Återbruksrapport", "Nyckeltal", "Värde", "exemplar", "Undvikna", "Mottagande", "kr "):
+        assert swedish not in shown, swedish
+    assert "Measure Value" in shown and "Purchases avoided (SEK) 72,000 " in shown and b"/Lang (en)" in \
+        response.get_data()
+
+    rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"), delimiter=",")  # commas, a decimal point
+    header, entries = rows[0], rows[1:-3]
+    assert header[:4] == ["Entry", "Event", "Day", "Kind"]
+    assert "130.5" in [r[header.index("Gross CO2e (kg)")] for r in entries]
+    # The ledger's own words of a figure estimated by weight read in English; the catalog's stay as written
+    shelves = [r[header.index("Source")] for r in entries if r[header.index("Category")] == "Shelf"]
+    assert shelves and all(s == "Estimate by weight: 1.45 kg CO2e saved per kg reused (WRAP, Benefits of Reuse - "
+                           "domestic furniture). Egen uppskattning" for s in shelves)
+
+    book = load_workbook(io.BytesIO(client.get(f"/reports/export.xlsx?{YEAR}").get_data()))
+    assert book.sheetnames == ["Entries", "Summary", "Methodology", "Factors"]
+    texts = " ".join(str(cell) for sheet in book for row in sheet.values for cell in row if isinstance(cell, str))
+    for swedish in ("Uppskattning utifrån", "Summa", "Återbruksrapport", "Undvikna", "Mottagande"):
+        assert swedish not in texts, swedish
+
+    methodology = text(client.get("/reports/methodology"))
+    assert "(WRAP, Benefits of Reuse - domestic furniture)" in methodology and "Uppskattning" not in methodology

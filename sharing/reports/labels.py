@@ -21,6 +21,7 @@ from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection
 from sharing.reports.exports.rules import COLUMNS
 from sharing.reports.ledger.models import EntryKind, FactorKind
+from sharing.reports.ledger.rules import WEIGHT_ESTIMATE_CITATION, WEIGHT_ESTIMATE_SOURCE
 from sharing.reports.names import Names
 from sharing.text import slugify
 
@@ -45,6 +46,21 @@ TRANSPORT_METHOD_LABELS = {
 }
 
 
+# The ledger's own source of a figure estimated by weight, which it keeps as it stands
+# (ledger.rules.WEIGHT_ESTIMATE_SOURCE): shown in the reader's language. Sources from the catalog
+# are data, shown as they were written.
+WEIGHT_ESTIMATE = _l("Estimate by weight: 1.45 kg CO2e saved per kg reused (%(citation)s)",
+                     citation=WEIGHT_ESTIMATE_CITATION)
+
+
+def own_source(source: str) -> str:
+    """An entry's source with the ledger's own words in the reader's language (the catalog's
+    source after them, if any, as it stands)."""
+    if source.startswith(WEIGHT_ESTIMATE_SOURCE):
+        return str(WEIGHT_ESTIMATE) + source[len(WEIGHT_ESTIMATE_SOURCE):]
+    return source
+
+
 def transport_source(source: str) -> tuple[str, str | None]:
     """A transport entry's source as the ledger keeps it ("HBEFA 4.2 (load-distance share)"): the
     factor's own source and, for a method we know, how it was shared out, in the reader's
@@ -57,7 +73,7 @@ def transport_source(source: str) -> tuple[str, str | None]:
 
 def shown_source(source: str) -> str:
     """The source of an entry's figures in one line, in the reader's language."""
-    own, method = transport_source(source)
+    own, method = transport_source(own_source(source))
     return f"{own} ({method})" if method else own
 
 

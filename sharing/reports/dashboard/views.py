@@ -86,7 +86,7 @@ def entry(entry_id: int) -> ResponseReturnValue:
         raise NotVisible(f"reuse entry {entry_id}")
     event = db_session.get(DomainEvent, found.event_id) if found.event_id is not None else None
     label = event_label(event.name) if event is not None else None
-    source, shared_out = labels.transport_source(found.factor_source)
+    source, shared_out = labels.transport_source(labels.own_source(found.factor_source))
     reversed_by = db_session.scalars(select(ReuseEntry).where(col(ReuseEntry.reverses_id) == found.id)).first()
     try:
         ledger.entry_to_correct(db_session, entry_id, by=current_user)
@@ -123,4 +123,4 @@ def methodology() -> ResponseReturnValue:
     return render_template("reports/methodology.html", rules=rules_now,
                            displacement_percent=round(rules_now.displacement_rate * 100),
                            weight_estimate=ledger.WEIGHT_ESTIMATE_G_PER_KG / 1000,
-                           weight_source=ledger.WEIGHT_ESTIMATE_SOURCE)
+                           weight_source=ledger.WEIGHT_ESTIMATE_CITATION)

@@ -53,8 +53,11 @@ CONSUMED = (loans_events.TRANSFERRED, loans_events.SWAPPED, loans_events.CLOSED,
 
 # No category figure: WRAP, Benefits of Reuse - domestic furniture: 1.45 t CO2e saved per tonne reused.
 WEIGHT_ESTIMATE_G_PER_KG = 1450
-WEIGHT_ESTIMATE_SOURCE = ("Uppskattning utifrån vikten: 1,45 kg CO2e sparat per kg återbrukat (WRAP, Benefits of "
-                          "Reuse - domestic furniture)")
+WEIGHT_ESTIMATE_CITATION = "WRAP, Benefits of Reuse - domestic furniture"
+# Kept with each entry as it stands (Swedish, as entries have always kept it); reports show it in
+# the reader's language (reports.labels.own_source).
+WEIGHT_ESTIMATE_SOURCE = ("Uppskattning utifrån vikten: 1,45 kg CO2e sparat per kg återbrukat "
+                          f"({WEIGHT_ESTIMATE_CITATION})")
 REASON_MAX = 500
 REVERSED_ALREADY = N_("This entry is reversed already.")
 

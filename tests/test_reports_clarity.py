@@ -14,8 +14,9 @@ from openpyxl import load_workbook
 
 from sharing.reports.labels import whole
 from tests import reports_fixture
+from tests.pdf import pdf_text
 from tests.reports_fixture import EXPECTED
-from tests.test_reports_dashboard import YEAR, csv_rows, pdf_text, text
+from tests.test_reports_dashboard import YEAR, csv_rows, text
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ def test_a_swedish_file_name_names_the_selection_too(client, auth, world):
     response = client.get(f"/reports/export.pdf?{YEAR}&municipality={world['skurup'].id}")
     assert 'filename="aterbruk-skurup-2025-01-01-2025-12-31.pdf"' in response.headers["Content-Disposition"]
     shown = pdf_text(response.get_data())
-    assert ": Skurup Period: 2025-01-01" in shown  # the title names Skurup (in Swedish once it is translated)
+    assert "Återbruksrapport: Skurup Period: 2025-01-01" in shown  # the title names Skurup
     assert "Mottagande kommuner: Skurup" in shown
 
 

@@ -136,10 +136,10 @@ def test_the_csv_and_the_workbook_speak_the_readers_language(client, auth, db, w
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
     header, entries = rows[0], rows[1:-3]
     assert header[:6] == ["Post", "Händelse", "Dag", "Slag", "Återför", "Skäl till rättelsen"]
-    assert "Räknas som undvikt köp" in header and "counts_as_purchase" not in header
+    assert "Räknas som undvikt inköp" in header and "counts_as_purchase" not in header
     counts = {r[header.index("Slag")]: set() for r in entries}
     for r in entries:
-        counts[r[header.index("Slag")]].add(r[header.index("Räknas som undvikt köp")])
+        counts[r[header.index("Slag")]].add(r[header.index("Räknas som undvikt inköp")])
     assert counts.pop("Transport") == {""}  # a transport is no purchase avoided, nor none
     assert set().union(*counts.values()) == {"ja", "nej"}
     reversal = next(r for r in entries if r[header.index("Återför")] == str(entry.id))
@@ -287,13 +287,13 @@ def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, wo
     assert "Gäller</dt><dd>Rutt 7</dd>" in page and "Körd sträcka</dt><dd>18,5 km</dd>" in page
     for stored in ("logistics.route", "load-distance", "attributions", "request_id", "<code>"):
         assert stored not in page, stored
-    for moot in ("<dt>Antal</dt>", "Räknas som undvikt köp", "Undvikt avfall"):  # a transport moves no pieces
+    for moot in ("<dt>Antal</dt>", "Räknas som undvikt inköp", "Undvikt avfall"):  # a transport moves no pieces
         assert moot not in page, moot
     assert "CO2e för transport (kg)</dt><dd>3,25 (12,40 km)</dd>" in page
 
     take_over = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
     page = text(client.get(f"/reports/entries/{take_over.id}"))
-    assert "<dt>Antal</dt><dd>4</dd>" in page and "Räknas som undvikt köp</dt><dd>ja</dd>" in page
+    assert "<dt>Antal</dt><dd>4</dd>" in page and "Räknas som undvikt inköp</dt><dd>ja</dd>" in page
     assert f"Gäller</dt><dd>Förfrågan {world['taken'].id}</dd>" in page and "<code>" not in page
     assert "Ruttens CO2e" not in page
 

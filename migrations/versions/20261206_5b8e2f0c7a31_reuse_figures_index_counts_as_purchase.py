@@ -3,7 +3,7 @@ reused (a purchase avoided) apart from pieces shared on short loans, and still r
 figures from the index alone.
 
 Revision ID: 5b8e2f0c7a31
-Revises: e41b7d2a9c05
+Revises: 217b62e1db71
 Create Date: 2026-12-06 18:00:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '5b8e2f0c7a31'
-down_revision: Union[str, None] = 'e41b7d2a9c05'
+down_revision: Union[str, None] = '217b62e1db71'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

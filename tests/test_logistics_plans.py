@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from sharing.accounts.models import Notification, Role
-from sharing.clock import SWEDEN, utcnow
+from sharing.clock import SWEDEN, today_in_sweden, utcnow
 from sharing.errors import Conflict, DomainError, NotAllowed, NotVisible
 from sharing.events import events_of
 from sharing.loans.requests import rules as loans
@@ -557,6 +557,11 @@ def test_a_coordinator_plans_on_the_page_and_the_driver_reports_on_theirs(app, c
     van = vehicle(db, w)
     manual(db, w, w["depot"], factory.site(w["ystad"], "Bortom", latitude=55.50, longitude=13.95))
     auth.login(w["ystad_coordinator"])
+    # A day is planned the working day before: the form offers the next weekday.
+    tomorrow = today_in_sweden(utcnow()) + timedelta(days=1)
+    offered = tomorrow + timedelta(days=max(0, 7 - tomorrow.weekday()) if tomorrow.weekday() >= 5 else 0)
+    assert f'name="day" required value="{offered.isoformat()}"' in client.get("/logistics/plans/").get_data(
+        as_text=True)
     token = csrf_token(client, "/logistics/plans/")
     response = client.post("/logistics/plans/", data={"csrf_token": token, "day": w["monday"].isoformat(),
                                                       "vehicle_ids": [str(van.id)], "seconds": "1"})

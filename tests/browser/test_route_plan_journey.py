@@ -48,6 +48,7 @@ def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page], live
     for box in page.get_by_role("checkbox").all():
         box.uncheck()
     page.get_by_label("Skåpbil 2").check()
+    page.get_by_text("Fler inställningar").click()
     page.get_by_label("Planeringstid (sekunder)").fill("2")
     page.get_by_role("button", name="Planera dagen").click()
     expect(page).to_have_url(re.compile(r"/logistics/plans/\d+$"))
@@ -127,6 +128,7 @@ def test_the_plan_fits_a_phone_s_width_and_the_driver_goes_on_from_the_stop_repo
     for box in page.get_by_role("checkbox").all():
         box.uncheck()
     page.get_by_label("Skåpbil 2").check()
+    page.get_by_text("Fler inställningar").click()
     page.get_by_label("Planeringstid (sekunder)").fill("2")
     page.get_by_role("button", name="Planera dagen").click()
     expect(page.get_by_role("link", name="Körlista för Skåpbil 2")).to_be_visible(timeout=60_000)

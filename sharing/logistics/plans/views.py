@@ -4,7 +4,7 @@ and the driver's day (the routes, each stop reported done or failed)."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -33,6 +33,14 @@ driver_blueprint = Blueprint("driver", __name__, url_prefix="/logistics/driver",
 sheet_blueprint = Blueprint("route_sheets", __name__, url_prefix="/logistics/routes", template_folder="templates")
 log = logging.getLogger("sharing.logistics")
 COORDINATOR = Role.TRANSPORT_COORDINATOR
+
+
+def _next_working_day(today: date) -> date:
+    """The day a coordinator most often plans: the next weekday (a day's plan is made the day before)."""
+    day = today + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def _day(text: str | None) -> date | None:
@@ -66,7 +74,7 @@ def index() -> ResponseReturnValue:
             return redirect(url_for(".detail", plan_id=plan.id))
     page = render_template("logistics/plans/index.html", vehicles=usable, error=error,
                            plans=rules.plans_of(db_session, current_user),
-                           today=today_in_sweden(utcnow()), seconds=3)
+                           next_working_day=_next_working_day(today_in_sweden(utcnow())), seconds=3)
     return page, 422 if error else 200
 
 

@@ -130,7 +130,7 @@ EXPECTED: dict[str, object] = {
     "transport_jobs.index": {Role.TRANSPORT_COORDINATOR}, "transport_jobs.new": {Role.TRANSPORT_COORDINATOR},
     "transport_jobs.detail": {Role.TRANSPORT_COORDINATOR}, "transport_jobs.notes": {Role.TRANSPORT_COORDINATOR},
     "transport_jobs.cancel": {Role.TRANSPORT_COORDINATOR},
-    "transport_jobs.acknowledge": {Role.TRANSPORT_COORDINATOR},
+    "transport_jobs.acknowledge": {Role.TRANSPORT_COORDINATOR}, "transport_jobs.plan_again": {Role.TRANSPORT_COORDINATOR},
     "vehicles.index": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "vehicles.new": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},
     "vehicles.edit": {Role.TRANSPORT_COORDINATOR, Role.MUNICIPALITY_ADMIN},

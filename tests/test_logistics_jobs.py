@@ -401,7 +401,8 @@ def test_a_vehicle_is_what_the_planner_takes(db, w):
 
 def test_the_privacy_notice_states_how_long_notes_for_drivers_are_kept(client):
     page = client.get("/privacy").get_data(as_text=True)
-    assert f"Anteckningar till chauffören i ett transportuppdrag raderas {jobs.NOTES_KEPT.days} dagar" in page
+    assert ("Anteckningar till chauffören i ett transportuppdrag, och chaufförens anteckning om ett stopp som inte "
+            f"blev av, raderas {jobs.NOTES_KEPT.days} dagar efter dagen") in page
 
 
 def test_the_drivers_of_a_job_s_municipalities_report_it_done_or_failed_and_nothing_else(db, factory, w):

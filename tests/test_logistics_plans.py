@@ -450,6 +450,13 @@ def test_a_failed_stop_tells_its_coordinators_the_reason_and_keeps_the_note_on_t
         assert "Grinden" not in repr(notice.params)
     [mail] = [m for m in mailbox.messages if m["To"] == w["ystad_coordinator"].email]
     assert said in " ".join(mail.get_content().split()) and "Grinden" not in mail.get_content()
+    # It goes when what was written for the driver goes: NOTES_KEPT after the route's day.
+    assert driving.clear_old_failure_notes(db, today=w["monday"] + jobs.NOTES_KEPT) == 0
+    noted = db.scalar(select(func.count()).select_from(PlannedStop).where(PlannedStop.failure_note != ""))
+    assert noted == 2  # the pickup, and the delivery that failed with it
+    assert driving.clear_old_failure_notes(db, today=w["monday"] + jobs.NOTES_KEPT + timedelta(days=1)) == noted
+    db.commit()
+    assert jobs.last_failure(db, job).failure_note == "" and jobs.last_failure(db, job).failure_reason == "closed"
 
 
 def test_the_people_of_the_request_are_told_the_transport_failed_and_when_it_is_planned_again(

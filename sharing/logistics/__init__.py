@@ -30,6 +30,7 @@ from sharing.logistics import demo, labels, personal_data, views
 from sharing.logistics.jobs import notices
 from sharing.logistics.jobs import rules as jobs
 from sharing.logistics.jobs import views as job_views
+from sharing.logistics.plans import driving
 from sharing.logistics.plans import runner as plan_runner
 from sharing.logistics.plans import views as plan_views
 from sharing.logistics.vehicles import views as vehicle_views
@@ -38,9 +39,12 @@ from sharing.web.templating import add_template_helpers
 
 
 def clear_old_notes() -> None:
-    """The ``logistics-retention`` job: what was written for drivers goes a while after the day."""
+    """The ``logistics-retention`` job: what was written for drivers, and by them of the stops
+    they could not make, goes a while after the day."""
     with new_session() as session:
-        jobs.clear_old_notes(session, today=today_in_sweden(utcnow()))
+        today = today_in_sweden(utcnow())
+        jobs.clear_old_notes(session, today=today)
+        driving.clear_old_failure_notes(session, today=today)
         session.commit()
 
 

@@ -264,6 +264,16 @@ def report_failed(session: Session, stop: PlannedStop, *, reason: FailureReason,
     return _complete_if_done(session, route, by=by, now=now)
 
 
+def clear_old_failure_notes(session: Session, *, today: date) -> int:
+    """Delete what drivers wrote of the stops they could not make (it may name people)
+    ``jobs.NOTES_KEPT`` after the route's day, as what was written for them; returns how many."""
+    old_routes = (select(col(PlannedRoute.id)).join(RoutePlan, col(RoutePlan.id) == PlannedRoute.plan_id)
+                  .where(col(RoutePlan.day) < today - jobs.NOTES_KEPT))
+    result = session.execute(update(PlannedStop).where(col(PlannedStop.route_id).in_(old_routes),
+                                                       col(PlannedStop.failure_note) != "").values(failure_note=""))
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result is a CursorResult
+
+
 # --- A route completed ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

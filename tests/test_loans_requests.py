@@ -637,6 +637,21 @@ def test_the_owner_hears_as_news_what_the_driver_of_a_transport_did_on_their_beh
                                         "“%(listing)s” is noted as returned: please confirm."]
     assert told(driver) == []
 
+    # A facility manager who asked their own municipality is on both sides: told once.
+    since = utcnow()
+    with app.app_context():
+        own = ask(db, s, borrow(s, delivery_site_id=s["ystad_site"].id), by=s["manager"])
+        loans.approve(db, own, by=factory.manager(s["ystad"]), now=utcnow())
+        db.commit()
+        loans.hand_over(db, own, condition=None, method=HandoverMethod.TRANSPORT, by=driver, now=utcnow(),
+                        for_side="owner")
+        db.commit()
+    handed = [n.message for n in db.scalars(select(Notification).where(
+        Notification.user_id == s["manager"].id, Notification.created_at >= since.replace(microsecond=0),
+        Notification.url == f"/loans/{own.id}"))]
+    assert handed.count("“%(listing)s” is noted as handed over: please confirm.") == 1
+    assert "“%(listing)s” is handed over by transport." not in handed
+
 
 def test_a_request_that_ended_asks_nothing_more_but_its_end_is_told(app, db, s):
     from sharing.accounts.models import Notification

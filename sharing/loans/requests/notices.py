@@ -176,7 +176,8 @@ def tell(session: Session, event: DomainEvent) -> None:
     if event.name in CARRIED:
         owners = owner_managers(session, request)
         if event.actor_id not in {request.requester_id, *(user.id for user in owners)}:
-            told += [(user, *CARRIED[event.name]) for user in owners]
+            asked = {user.id for user, _, _ in told}  # one who asked their own municipality is asked already
+            told += [(user, *CARRIED[event.name]) for user in owners if user.id not in asked]
     for user, said, subject in told:
         # Dated when the step was taken, not when it was told (a retry may tell it later).
         tell_one(session, user, request, message=said, params=params, subject=subject,

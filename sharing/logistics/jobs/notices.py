@@ -125,7 +125,9 @@ def tell_request(session: Session, event: DomainEvent) -> None:
     if reason is not None:
         params["reason"] = notifications.term(*FAILURE_TERMS[reason])
     url, now = path_for("loans.detail", request_id=request.id), event.occurred_at
-    told = requester(session, request, event.actor_id) + owner_managers(session, request, event.actor_id)
+    # Once each: a facility manager who asked their own municipality is on both sides.
+    told = list({user.id: user for user in requester(session, request, event.actor_id)
+                 + owner_managers(session, request, event.actor_id)}.values())
     for user in told:
         assert user.id is not None
         notifications.notify(session, user_id=user.id, message=message, params=params, url=url, now=now)

@@ -68,9 +68,10 @@ def test_a_loan_from_the_listing_page_to_its_close(client, auth, db, s, mailbox)
     assert mailbox.messages[0]["Subject"] == "Ny förfrågan: Konferensstolar"
     assert "Förfrågan: Lån, 6 st., " in mailbox.messages[0].get_content()  # what it is: a noun
     assert "Skickad av: Skurups skola, kök, Skurup" in mailbox.messages[0].get_content()
-    # Where it goes and how, and what they wrote: what the owner needs to decide.
+    # Where it goes and how, and that they wrote (what they wrote stays in the service).
     assert "Till: Skurups skola, transport behövs" in mailbox.messages[0].get_content()
-    assert "Meddelande med förfrågan: Till skolans avslutning" in mailbox.messages[0].get_content()
+    assert "Den som frågade skrev ett meddelande med förfrågan: läs det där." in mailbox.messages[0].get_content()
+    assert "Till skolans avslutning" not in mailbox.messages[0].get_content()
     assert mailbox.link(mailbox.messages[0]) == f"http://delning.test/loans/{request_id}"
 
     auth.logout()

@@ -116,21 +116,23 @@ _REQUEST_AND_WORDS = select(
     .scalar_subquery(),
     select(col(Site.name)).where(col(Site.id) == col(LoanRequest.delivery_site_id)).scalar_subquery(),
 ).where(col(LoanRequest.id) == bindparam("request_id"))
-# What the requester wrote when they asked: the first message of its thread, for the owner's mail.
-_ASKED_WITH = (select(col(RequestMessage.body)).where(col(RequestMessage.request_id) == bindparam("request_id"))
-               .order_by(col(RequestMessage.id)).limit(1))
+# Whether the requester wrote a message when they asked. A mail says there is one, never what
+# it says: free text stays in the service, where the retention deletes it.
+_ASKED_WITH = select(col(RequestMessage.id)).where(
+    col(RequestMessage.request_id) == bindparam("request_id"), col(RequestMessage.author_id) == bindparam("author_id"),
+    col(RequestMessage.created_at) <= bindparam("at")).limit(1)
 
 
 def mail_details(request: LoanRequest, unit: str | None, municipality: str | None, site: str | None = None,
-                 message: str = "") -> dict[str, object]:
+                 with_message: bool = False) -> dict[str, object]:
     """What the step's mail says of the request beside its message, as plain values (it is
     rendered later): which request of several on one listing, where it goes and how, a
-    decline's reason, and (to whom it is asked) what the requester wrote."""
+    decline's reason, and (to whom it is asked) that the requester wrote with it."""
     return {"kind": request.kind, "quantity": request.quantity, "starts_at": request.starts_at.isoformat(),
             "ends_at": request.ends_at.isoformat() if request.ends_at else None, "unit": unit or "",
             "municipality": municipality or "", "site": site or "", "transport": request.transport_needed,
             "reason": request.decline_reason if request.status == RequestStatus.DECLINED.value else "",
-            "message": message}
+            "with_message": with_message}
 
 
 def request_words(session: Session, request: LoanRequest) -> dict[str, object]:
@@ -170,8 +172,9 @@ def tell(session: Session, event: DomainEvent) -> None:
     request, title, unit, municipality, site = found
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
-    asked_with = session.scalar(_ASKED_WITH, {"request_id": request.id}) if event.name == events.REQUESTED else None
-    details = mail_details(request, unit, municipality, site, asked_with or "")
+    with_message = event.name == events.REQUESTED and session.scalar(_ASKED_WITH, {
+        "request_id": request.id, "author_id": request.requester_id, "at": event.occurred_at}) is not None
+    details = mail_details(request, unit, municipality, site, with_message)
     told = [(user, message, SUBJECTS[event.name]) for user in audience(session, request, event.actor_id)]
     if event.name in CARRIED:
         owners = owner_managers(session, request)

@@ -235,10 +235,10 @@ def test_a_take_over_gives_both_sides_a_transfer_document(client, auth, db, s):
     step(client, request_id, "approve")
     # For good, and a day before they asked for it: the page says so, and asks for a confirmation.
     page = " ".join(client.get(f"/loans/{request_id}").get_data(as_text=True).split())
-    assert f"De bad om exemplaren från {(TODAY + timedelta(days=1)).isoformat()}" in page
+    assert f"Förfrågan gäller exemplaren från {(TODAY + timedelta(days=1)).isoformat()}" in page
     refused = step(client, request_id, "handover", method="pickup", condition="good")
-    assert refused.status_code == 422 and "Bekräfta att exemplaren blir deras för gott." in refused.get_data(
-        as_text=True)
+    assert refused.status_code == 422
+    assert "Bekräfta att exemplaren blir den mottagande sidans för gott." in refused.get_data(as_text=True)
     assert step(client, request_id, "handover", method="pickup", condition="good", for_good="y").status_code == 302
     page = " ".join(client.get(f"/loans/{request_id}").get_data(as_text=True).split())
     assert "Överlåtelsehandling (PDF)" in page

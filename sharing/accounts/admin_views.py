@@ -181,7 +181,7 @@ def _told_with_the_rules(form: UserForm, refusals: list[DomainError]) -> None:
     """A form its own checks found wrong is told the rules' refusals too (``person_refusals``,
     ``change_refusals``): every field that is wrong in one round."""
     if refusals:
-        show_error(form, Refused(refusals), beside_the_form_s=True)
+        show_error(form, Refused(refusals), keep_form_errors=True)
 
 
 @blueprint.get("/municipalities/<int:municipality_id>/users")

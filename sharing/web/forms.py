@@ -38,14 +38,14 @@ def refusal(error: DomainError) -> str:
     return error.shown(_, ngettext)
 
 
-def show_error(form: object, error: DomainError, *, beside_the_form_s: bool = False) -> None:
+def show_error(form: object, error: DomainError, *, keep_form_errors: bool = False) -> None:
     """Put the refusal on the field it concerns, or flash it when it concerns no field; every one
-    of a ``Refused``. ``beside_the_form_s``: a field the form's own checks found wrong keeps
-    their message alone (the rules' were asked too, so that everything is told in one round)."""
+    of a ``Refused``. ``keep_form_errors``: a field the form's own checks found wrong keeps
+    their message alone (the rules were asked too, so that everything is told in one round)."""
     for problem in error.problems if isinstance(error, Refused) else [error]:
         message = refusal(problem)
         field = getattr(form, problem.field, None) if problem.field else None
-        if field is not None and beside_the_form_s and field.errors:
+        if field is not None and keep_form_errors and field.errors:
             continue
         if field is not None:
             field.errors = [*field.errors, message]

@@ -48,7 +48,7 @@ def test_a_unit_takes_over_some_chairs_and_both_sides_get_the_transfer_document(
     giver.goto(request_url)
     giver.get_by_role("button", name="Godkänn").click()
     giver.get_by_label("Hämtas av den som frågade").check()
-    giver.get_by_label("Jag bekräftar: exemplaren blir deras för gott").check()  # it cannot be undone
+    giver.get_by_label("Jag bekräftar: exemplaren blir den mottagande sidans för gott").check()  # it cannot be undone
     giver.get_by_role("button", name="Exemplaren är överlämnade för gott").click()
     expect(giver.get_by_role("status")).to_contain_text("Överlämningen är noterad")
     assert_accessible(giver)
@@ -98,7 +98,7 @@ def test_a_swap_passes_both_listings(new_page: Callable[..., Page], live_server:
     owner = signed_in(new_page, "lokalforsorjning@trelleborg.example")
     owner.goto(request_url)
     owner.get_by_role("button", name="Godkänn").click()
-    owner.get_by_label("Jag bekräftar: exemplaren blir deras för gott").check()
+    owner.get_by_label("Jag bekräftar: exemplaren blir den mottagande sidans för gott").check()
     owner.get_by_role("button", name="Exemplaren är överlämnade för gott").click()
     expect(owner.get_by_role("link", name="Överlåtelsehandling (PDF)")).to_be_visible()
     asker.goto(request_url)

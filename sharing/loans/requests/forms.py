@@ -45,8 +45,9 @@ class HandoverForm(FlaskForm):
     condition = SelectField(_l("Condition at handover"), validators=[Optional()], validate_choice=False)
     method = RadioField(_l("How"), validators=[InputRequired()])
     # Asked only of what changes owner (a take-over, a swap): it cannot be undone.
-    for_good = BooleanField(_l("I confirm: the pieces become theirs for good, which cannot be undone."),
-                            validators=[InputRequired(_l("Confirm that the pieces become theirs for good."))])
+    for_good = BooleanField(_l("I confirm: the pieces become the receiving side's for good, which cannot be undone."),
+                            validators=[InputRequired(_l("Confirm that the pieces become the receiving side's for "
+                                                         "good."))])
 
 
 class ReturnForm(FlaskForm):

@@ -293,7 +293,8 @@ def transfer_document(request_id: int) -> Response:
         abort(404)
     requester = db_session.get(User, found.requester_id) if found.requester_id else None
     giver = _signatory(found)
-    asker = (requester.name, _unit_name(requester.unit_id)) if requester else ("", "")
+    # The unit the request was made for, whatever the person's unit is now (or if they are gone).
+    asker = (requester.name if requester else "", _unit_name(found.requester_unit_id))
     passages = [_passage(transfer, giver=giver if n == 0 else asker, receiver=asker if n == 0 else giver,
                          condition=found.handover_condition)
                 for n, transfer in enumerate(moved)]

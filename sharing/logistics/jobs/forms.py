@@ -64,5 +64,5 @@ class NotesForm(FlaskForm):
 
 
 class PlanAgainForm(FlaskForm):
-    day = DateField(_l("New day"), validators=[InputRequired(message=_l("Choose the day to carry it on."))],
+    day = DateField(_l("New day"), validators=[InputRequired(message=_l("Choose the day to carry it."))],
                     description=_l("The job is open to plan on that day: plan the day to give it a route."))

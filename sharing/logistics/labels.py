@@ -31,7 +31,8 @@ FAILURE_LABELS = {
     FailureReason.WRONG_ADDRESS: _l("Wrong address"),
     FailureReason.OTHER: _l("Other"),
 }
-# The same, as msgids and their contexts: a notice keeps a reason so (``notifications.term``).
+# The same, as msgids and their contexts: a notice keeps a reason so (``notifications.term``). Said
+# twice, as the extractor reads only literal calls.
 FAILURE_TERMS: dict[FailureReason, tuple[str, str | None]] = {
     FailureReason.NOBODY_THERE: ("Nobody there", None),
     FailureReason.CLOSED: ("Closed", "stop failure"),

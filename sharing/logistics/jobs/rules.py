@@ -575,8 +575,7 @@ def follow_request(session: Session, *, request_id: int, now: datetime) -> list[
 def _failed_before(session: Session, job: TransportJob) -> bool:
     """A stop of the job failed: its day since is its coordinator's (``plan_again``), which the
     request's day takes it no earlier than (a loan extended moves its return on, not back)."""
-    return session.scalar(select(col(PlannedStop.id)).where(
-        col(PlannedStop.job_id) == job.id, col(PlannedStop.status) == StopStatus.FAILED.value).limit(1)) is not None
+    return last_failure(session, job) is not None
 
 
 def _on_its_way(session: Session, job: TransportJob) -> bool:

@@ -525,6 +525,11 @@ def test_a_coordinator_of_either_end_plans_a_failed_job_again_on_a_day_to_come(a
         jobs.plan_again(db, job, day=w["monday"] + timedelta(days=4), by=w["ystad_coordinator"], now=now)
     assert refused.value.field == "day"
     db.rollback()
+    # Once the loan's last day has passed, no day is left: the job's page says what to do instead.
+    after_the_loan = on_the_day(w) + timedelta(days=5)
+    with pytest.raises(Conflict, match="last day has passed"):
+        jobs.plan_again(db, job, day=w["monday"] + timedelta(days=6), by=w["ystad_coordinator"], now=after_the_loan)
+    db.rollback()
     jobs.plan_again(db, db.get(TransportJob, job.id), day=wednesday, by=w["skurup_coordinator"], now=now)
     db.commit()
     db.expire_all()

@@ -453,6 +453,13 @@ def last_failure(session: Session, job: TransportJob) -> PlannedStop | None:
         .order_by(col(PlannedStop.done_at).desc(), col(PlannedStop.id).desc())).first()
 
 
+def delivered_by(session: Session, job: TransportJob) -> date | None:
+    """The last day a request's delivery can still be made on: its loan's last day (None for a
+    return, a manual job or a take-over)."""
+    request = session.get(LoanRequest, job.request_id) if job.request_id is not None else None
+    return last_day(request) if request is not None and job.kind != JobKind.RETURN.value else None
+
+
 def plan_again(session: Session, job: TransportJob, *, day: date, by: Actor, now: datetime) -> None:
     """A coordinator who sees a failed job opens it to be planned again, on ``day`` (not past,
     nor too far ahead; a request's delivery no later than the loan's last day): the job is
@@ -461,9 +468,10 @@ def plan_again(session: Session, job: TransportJob, *, day: date, by: Actor, now
     if job.status != J.FAILED.value:
         raise Conflict(N_("Only a failed transport job is planned again this way. Reload the page to see it as "
                           "it is now."))
+    end = delivered_by(session, job)
+    if end is not None and end < today_in_sweden(now):  # no day is left to choose: not the day's fault
+        raise Conflict(N_("The loan's last day has passed: extend the loan, or cancel the request, first."))
     check_day(day, now=now)
-    request = session.get(LoanRequest, job.request_id) if job.request_id is not None else None
-    end = last_day(request) if request is not None and job.kind != JobKind.RETURN.value else None
     if end is not None and day > end:
         raise DomainError(N_("Choose a day no later than %(last)s, the loan's last day."), field="day",
                           last=end.isoformat())

@@ -5,6 +5,7 @@ failed one again on a new day."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -125,8 +126,10 @@ def _detail_page(job: TransportJob, notes_form: NotesForm | None = None,
                  again_form: PlanAgainForm | None = None) -> ResponseReturnValue:
     [entry] = jobs.scheduled(db_session, [job])
     failed = job.status == JobStatus.FAILED.value
-    if again_form is None and failed:
-        again_form = PlanAgainForm(formdata=None, day=max(job.day, today_in_sweden(utcnow())))
+    today, end = today_in_sweden(utcnow()), jobs.delivered_by(db_session, job)
+    loan_over = failed and end is not None and end < today  # no day left to plan it on
+    if again_form is None and failed and not loan_over:
+        again_form = PlanAgainForm(formdata=None, day=min(max(job.day, today), end or date.max))
     loan = db_session.get(LoanRequest, job.request_id) if job.request_id is not None else None
     listing = db_session.get(Listing, job.listing_id) if job.listing_id is not None else None
     history = [(event, event_label(event.name)) for event in
@@ -139,7 +142,7 @@ def _detail_page(job: TransportJob, notes_form: NotesForm | None = None,
         municipalities=jobs.municipality_names(db_session, (job.pickup_municipality_id, job.delivery_municipality_id)),
         can_cancel=job.kind == JobKind.MANUAL.value and JobStatus(job.status) in (*jobs.ACTIVE, JobStatus.FAILED),
         failure=jobs.last_failure(db_session, job) if failed else None, failure_labels=FAILURE_LABELS,
-        again_form=again_form if failed else None)
+        again_form=again_form if failed and not loan_over else None, loan_over=loan_over)
     return page, 422 if notes_form.errors or (again_form is not None and again_form.errors) else 200
 
 

@@ -648,7 +648,8 @@ def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, 
                              "other": "Annat"}
 
 
-def test_before_its_day_a_route_offers_no_reports_and_says_when_they_are_made(app, client, auth, db, factory, w):
+def a_route_in_english(app, db, factory, w):
+    """A loan's day planned with the van, and its driver, who reads English."""
     driver = factory.user(w["ystad"], Role.DRIVER)
     driver.locale = "en"
     db.add(driver)
@@ -656,6 +657,11 @@ def test_before_its_day_a_route_offers_no_reports_and_says_when_they_are_made(ap
     approved_loan(app, db, w)
     plan(db, w)
     [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    return driver, route
+
+
+def test_before_its_day_a_route_offers_no_reports_and_says_when_they_are_made(app, client, auth, db, factory, w):
+    driver, route = a_route_in_english(app, db, factory, w)
     auth.login(driver)
     page = " ".join(client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True).split())
     day = w["monday"].isoformat()
@@ -670,13 +676,7 @@ def test_before_its_day_a_route_offers_no_reports_and_says_when_they_are_made(ap
 
 def test_after_a_report_the_driver_is_back_at_the_stop_with_its_message(app, client, auth, db, factory, w):
     from tests.conftest import csrf_token
-    driver = factory.user(w["ystad"], Role.DRIVER)
-    driver.locale = "en"
-    db.add(driver)
-    vehicle(db, w)
-    approved_loan(app, db, w)
-    plan(db, w)
-    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    driver, route = a_route_in_english(app, db, factory, w)
     the_day_comes(db, route.plan_id)
     auth.login(driver)
     token = csrf_token(client, f"/logistics/driver/routes/{route.id}")

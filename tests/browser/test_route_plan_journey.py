@@ -37,20 +37,24 @@ def the_day_comes(live_server: LiveServer, day: str) -> str:
     return today.isoformat()
 
 
-def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page], live_server: LiveServer) -> None:
-    day = next_working_day(today_in_sweden(utcnow())).isoformat()
-    page = new_page()
+def plan_with_van_2(page: Page, day: str) -> None:
+    """Ystad's coordinator plans the day with one of Ystad's own vans (its driver drives the route)."""
     page.goto("/login")
     log_in(page, "samordnare@ystad.example")
     page.goto("/logistics/plans/")
     page.get_by_label("Dag", exact=True).fill(day)
-    # One of Ystad's own vans: its driver drives the route.
     for box in page.get_by_role("checkbox").all():
         box.uncheck()
     page.get_by_label("Skåpbil 2").check()
     page.get_by_text("Fler inställningar").click()
     page.get_by_label("Planeringstid (sekunder)").fill("2")
     page.get_by_role("button", name="Planera dagen").click()
+
+
+def test_a_day_is_planned_printed_and_driven(new_page: Callable[..., Page], live_server: LiveServer) -> None:
+    day = next_working_day(today_in_sweden(utcnow())).isoformat()
+    page = new_page()
+    plan_with_van_2(page, day)
     expect(page).to_have_url(re.compile(r"/logistics/plans/\d+$"))
     sheet_link = page.get_by_role("link", name="Körlista för Skåpbil 2")
     expect(sheet_link).to_be_visible(timeout=60_000)  # the page updates itself until the plan is made
@@ -121,16 +125,7 @@ def test_the_plan_fits_a_phone_s_width_and_the_driver_goes_on_from_the_stop_repo
 
     day = next_working_day(today_in_sweden(utcnow())).isoformat()
     page = new_page(viewport={"width": 390, "height": 844})
-    page.goto("/login")
-    log_in(page, "samordnare@ystad.example")
-    page.goto("/logistics/plans/")
-    page.get_by_label("Dag", exact=True).fill(day)
-    for box in page.get_by_role("checkbox").all():
-        box.uncheck()
-    page.get_by_label("Skåpbil 2").check()
-    page.get_by_text("Fler inställningar").click()
-    page.get_by_label("Planeringstid (sekunder)").fill("2")
-    page.get_by_role("button", name="Planera dagen").click()
+    plan_with_van_2(page, day)
     expect(page.get_by_role("link", name="Körlista för Skåpbil 2")).to_be_visible(timeout=60_000)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"the plan scrolls sideways: {width} px"

@@ -551,6 +551,42 @@ def test_a_coordinator_of_either_end_plans_a_failed_job_again_on_a_day_to_come(a
     assert db.get(TransportJob, job.id).day == wednesday
 
 
+def test_a_failed_return_moved_with_its_loan_is_told_as_planned_again(app, db, factory, w):
+    """The return's pickup failed; the borrower then extends the loan, which takes the return to
+    its new last day: the people of the request hear that it is planned again, for that day."""
+    from sharing.logistics.jobs import notices
+
+    driver = factory.user(w["ystad"], Role.DRIVER)
+    vehicle(db, w)
+    request = ask(db, w, days=1)  # delivered and fetched back the same Monday
+    with app.app_context():
+        loans.approve(db, request, by=w["manager"], now=utcnow())
+        db.commit()
+    plan(db, w)
+    back = jobs_of(db, request)["return"]
+    [(route, _)] = driving.routes_for(db, driver, day=w["monday"])
+    with app.app_context():
+        for stop, _, _ in plans.route_view(db, route).stops:
+            stop = db.get(PlannedStop, stop.id)
+            if stop.job_id == back.id and stop.action == "pickup":
+                driving.report_failed(db, stop, reason=FailureReason.NOBODY_THERE, note="", by=driver,
+                                      now=on_the_day(w))
+            elif stop.job_id != back.id:
+                driving.report_done(db, stop, by=driver, now=on_the_day(w))
+            db.commit()
+    db.expire_all()
+    assert jobs_of(db, request)["return"].status == JobStatus.FAILED.value
+    later = w["monday"] + timedelta(days=2)
+    with app.app_context():
+        loans.extend(db, db.get(LoanRequest, request.id), last_day=later, by=w["employee"], now=on_the_day(w, 15))
+        db.commit()
+    db.expire_all()
+    assert (jobs_of(db, request)["return"].status, jobs_of(db, request)["return"].day) == (JobStatus.OPEN.value, later)
+    for user in (w["employee"], w["manager"]):
+        notice = told(db, user)[-1]
+        assert (notice.message, notice.params["day"]) == (notices.REQUEST_PLANNED_AGAIN, later.isoformat()), user
+
+
 def test_only_the_vehicles_drivers_report_its_stops(app, db, factory, w):
     vehicle(db, w)
     approved_loan(app, db, w)

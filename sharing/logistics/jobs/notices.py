@@ -113,7 +113,8 @@ def tell_request(session: Session, event: DomainEvent) -> None:
     reason = _reason(event.payload)
     if event.name == events.JOB_FAILED and reason is not None:
         message = REQUEST_FAILED
-    elif event.name == events.JOB_REOPENED and event.payload.get("from") == JobStatus.FAILED.value:
+    elif (event.name in (events.JOB_REOPENED, events.JOB_CHANGED)  # by a coordinator, or with the request
+          and event.payload.get("from") == JobStatus.FAILED.value):
         message = REQUEST_PLANNED_AGAIN
     else:
         return
@@ -167,5 +168,5 @@ def register() -> None:
     add_mail_kind(MAIL_KIND, _l("A planned transport job is cancelled, moved or no longer needed"))
     add_receiver("logistics.transport_jobs", FOLLOWED, follow)
     add_receiver("logistics.tell-coordinators", list(TOLD), tell)
-    add_receiver("logistics.tell-request", [events.JOB_FAILED, events.JOB_REOPENED], tell_request)
+    add_receiver("logistics.tell-request", [events.JOB_FAILED, events.JOB_REOPENED, events.JOB_CHANGED], tell_request)
     add_request_facts("logistics.transport", transport_facts)

@@ -612,16 +612,18 @@ def _make(session: Session, request: LoanRequest, wanted: _Wanted, *, now: datet
 def _move(session: Session, job: TransportJob, day: date, *, now: datetime) -> None:
     """The request's day moved: so does the job. A planned one is open again (its plan was for
     the other day), marked, and its coordinators told."""
-    before, was_planned = job.day, job.status == J.PLANNED.value
+    before, was_planned, was_failed = job.day, job.status == J.PLANNED.value, job.status == J.FAILED.value
     job.day, job.updated_at = day, now
-    if was_planned or job.status == J.FAILED.value:
+    if was_planned or was_failed:
         job.status = J.OPEN.value
     if was_planned:
         job.changed_after_planning = True
     session.add(job)
     session.flush()
+    # A failed job moved with its request is planned again, on its new day: told as such.
     _record(session, events.JOB_CHANGED, job, by=None, now=now,
-            extra={"changes": {"day": [before.isoformat(), day.isoformat()]}, "changed_after_planning": was_planned})
+            extra={"changes": {"day": [before.isoformat(), day.isoformat()]}, "changed_after_planning": was_planned,
+                   **({"from": J.FAILED.value} if was_failed else {})})
 
 
 def _done_by_step(session: Session, job: TransportJob, request: LoanRequest, *, now: datetime) -> None:

@@ -339,6 +339,9 @@ def person_refusals(
     return refusals
 
 
+PERSON_FIELDS = ("name", "email", "roles", "unit_id", "active")  # the person form's order
+
+
 def change_refusals(
     session: Session, *, user: User, name: str, roles: Iterable[Role], unit_id: int | None, active: bool,
     changed_by: Actor,
@@ -351,13 +354,12 @@ def change_refusals(
     if user.id == changed_by.id:
         if (user.roles & {Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN}) - roles and not any(
                 refusal.field == "roles" for refusal in refusals):
-            at = next((n for n, refusal in enumerate(refusals) if refusal.field == "unit_id"), len(refusals))
-            refusals.insert(at, DomainError(
+            refusals.append(DomainError(
                 N_("You cannot remove your own administrator role. Ask another administrator."), field="roles"))
         if not active:
             refusals.append(DomainError(N_("You cannot deactivate yourself. Ask another administrator."),
                                         field="active"))
-    return refusals
+    return sorted(refusals, key=lambda refusal: PERSON_FIELDS.index(refusal.field or "active"))
 
 
 def invite_user(

@@ -83,7 +83,7 @@ def tell(session: Session, event: DomainEvent) -> None:
     params: dict[str, Any] = {"goods": job.goods, "day": event.payload.get("day", job.day.isoformat()),
                               "from": before, "to": after}
     message, now = TOLD[event.name], event.occurred_at  # dated by the change
-    reason = _reason(event.payload)
+    reason = _reason(event.payload.get("reason"))
     if event.name == events.JOB_FAILED and reason is not None:
         params["reason"] = notifications.term(*FAILURE_TERMS[reason])
         message = FAILED_BECAUSE
@@ -98,9 +98,9 @@ def tell(session: Session, event: DomainEvent) -> None:
                        job_id=job.id)
 
 
-def _reason(payload: dict[str, Any]) -> FailureReason | None:
+def _reason(value: object) -> FailureReason | None:
     try:
-        return FailureReason(str(payload.get("reason")))
+        return FailureReason(str(value))
     except ValueError:  # none given, or one of a newer version
         return None
 
@@ -110,7 +110,7 @@ def tell_request(session: Session, event: DomainEvent) -> None:
     failed and will be planned again, or the day it is planned again for."""
     if event.subject_id is None or not event.payload.get("request_id"):
         return
-    reason = _reason(event.payload)
+    reason = _reason(event.payload.get("reason"))
     if event.name == events.JOB_FAILED and reason is not None:
         message = REQUEST_FAILED
     elif (event.name in (events.JOB_REOPENED, events.JOB_CHANGED)  # by a coordinator, or with the request
@@ -155,7 +155,7 @@ def transport_facts(session: Session, request: LoanRequest) -> list[str]:
         if failure is None:
             continue
         if job.status == JobStatus.FAILED.value:
-            reason = _reason({"reason": failure.failure_reason})
+            reason = _reason(failure.failure_reason)
             said.append(message_text(REQUEST_FAILED, {
                 "goods": job.goods, "day": job.day.isoformat(),
                 "reason": notifications.term(*FAILURE_TERMS[reason]) if reason is not None else "–"}))

@@ -571,19 +571,15 @@ def follow_request(session: Session, *, request_id: int, now: datetime) -> list[
             continue
         job = found
         if (wanted.kind in carried and job.day != wanted.day and JobStatus(job.status) in (*ACTIVE, J.FAILED)
-                and not (wanted.day < job.day and _failed_before(session, job))):
+                # A job that failed has its coordinator's day since (``plan_again``): the request's
+                # day takes it no earlier (a loan extended moves its return on, not back).
+                and not (wanted.day < job.day and last_failure(session, job) is not None)):
             _move(session, job, wanted.day, now=now)
             changed.append(job)
         elif wanted.kind in done and JobStatus(job.status) in (*ACTIVE, J.FAILED) and not _on_its_way(session, job):
             _done_by_step(session, job, request, now=now)
             changed.append(job)
     return changed
-
-
-def _failed_before(session: Session, job: TransportJob) -> bool:
-    """A stop of the job failed: its day since is its coordinator's (``plan_again``), which the
-    request's day takes it no earlier than (a loan extended moves its return on, not back)."""
-    return last_failure(session, job) is not None
 
 
 def _on_its_way(session: Session, job: TransportJob) -> bool:

@@ -8,9 +8,9 @@ failed, and a route completed once no stop is left.
 - Stops are reported on the route's day (in Sweden) or later, never before; a delivery only
   once its pickup is done.
 - A stop failed (nobody there, closed, wrong address, other): the job is failed, marked as
-  changed after planning, and its coordinators are told, with the reason and the note
-  (``jobs.notices``), as are the people of the request it serves, with the reason; its other
-  stop is failed with it. A coordinator plans it again (``jobs.plan_again``).
+  changed after planning, and its coordinators are told, with the reason (``jobs.notices``; the
+  driver's note is read on the job's page), as are the people of the request it serves; its
+  other stop is failed with it. A coordinator plans it again (``jobs.plan_again``).
 - A route with no stop left pending is completed: ``logistics.route.completed`` is recorded
   with its distance, its CO2e and each request's share of them (``attribute``).
 - Reports race (a double tap, a retry, two phones): every step is a compare-and-set in the

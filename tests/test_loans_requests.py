@@ -179,6 +179,30 @@ def test_a_loan_is_extended_only_when_nothing_conflicts(db, s):
         loans.extend(db, request, last_day=first + timedelta(days=11), by=s["employee"], now=utcnow())
 
 
+def test_an_extension_tells_the_other_side_its_new_last_day_and_the_owner_why_they_were_not_asked(app, db, s):
+    from sharing.accounts.models import Notification
+    from sharing.loans.requests.notices import EXTENDED_BY_BORROWER
+
+    first = TODAY + timedelta(days=1)
+    start = utcnow().replace(microsecond=0)
+
+    def told(user):
+        return [(n.message, n.params.get("last_day")) for n in db.scalars(select(Notification).where(
+            Notification.user_id == user.id, Notification.created_at >= start).order_by(Notification.id))]
+
+    with app.app_context():
+        request = ask(db, s, borrow(s, quantity=2, first=first, days=7))
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+        db.commit()
+        loans.extend(db, request, last_day=first + timedelta(days=9), by=s["employee"], now=utcnow())
+        db.commit()
+        loans.extend(db, request, last_day=first + timedelta(days=11), by=s["manager"], now=utcnow())
+        db.commit()
+    assert told(s["manager"])[-1] == (EXTENDED_BY_BORROWER, (first + timedelta(days=9)).isoformat())
+    assert told(s["employee"])[-1] == ("The loan of “%(listing)s” is extended to %(last_day)s.",
+                                       (first + timedelta(days=11)).isoformat())
+
+
 def test_an_extension_keeps_to_the_listing_s_longest_loan_and_the_horizon(db, s):
     s["chairs"].loan_max_days = 14
     first = TODAY + timedelta(days=1)

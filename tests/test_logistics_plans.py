@@ -681,7 +681,8 @@ def test_the_driver_is_offered_the_reasons_a_stop_fails_in_swedish(app, client, 
     page = client.get(f"/logistics/driver/routes/{route.id}").get_data(as_text=True)
     reasons = re.findall(r'<label for="reason-\d+-(\w+)">([^<]+)</label>', page)
     assert dict(reasons) == {"nobody_there": "Ingen på plats", "closed": "Stängt", "wrong_address": "Fel adress",
-                             "other": "Annat"}
+                             "damaged": "Skadat eller inte som beskrivet",
+                             "partly_there": "Bara några av exemplaren på plats", "other": "Annat"}
 
 
 def a_route_in_english(app, db, factory, w):

@@ -29,6 +29,8 @@ FAILURE_LABELS = {
     FailureReason.NOBODY_THERE: _l("Nobody there"),
     FailureReason.CLOSED: lazy_pgettext("stop failure", "Closed"),  # the site was closed: not a status
     FailureReason.WRONG_ADDRESS: _l("Wrong address"),
+    FailureReason.DAMAGED: _l("Damaged, or not as described"),
+    FailureReason.PARTLY_THERE: _l("Only some of the pieces there"),
     FailureReason.OTHER: _l("Other"),
 }
 # The same, as msgids and their contexts: a notice keeps a reason so (``notifications.term``). Said
@@ -37,6 +39,8 @@ FAILURE_TERMS: dict[FailureReason, tuple[str, str | None]] = {
     FailureReason.NOBODY_THERE: ("Nobody there", None),
     FailureReason.CLOSED: ("Closed", "stop failure"),
     FailureReason.WRONG_ADDRESS: ("Wrong address", None),
+    FailureReason.DAMAGED: ("Damaged, or not as described", None),
+    FailureReason.PARTLY_THERE: ("Only some of the pieces there", None),
     FailureReason.OTHER: ("Other", None),
 }
 # A stop as the driver's route says it.

@@ -10,7 +10,7 @@ Everyone told is told in the service; by e-mail only if they keep that kind of n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
@@ -20,7 +20,7 @@ from sharing.accounts.mail_preferences.rules import wants_mail
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings.models import Listing
-from sharing.clock import utcnow
+from sharing.clock import SWEDEN, utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.loans import events, mail_kinds
@@ -64,7 +64,7 @@ TOLD: dict[str, tuple[str, Audience]] = {
     events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s is cancelled."), other_side),
     events.HANDED_OVER: (N_("“%(listing)s” is noted as handed over: please confirm."), other_side),
     events.RETURNED: (N_("“%(listing)s” is noted as returned: please confirm."), requester),
-    events.EXTENDED: (N_("The loan of “%(listing)s” is extended."), other_side),
+    events.EXTENDED: (N_("The loan of “%(listing)s” is extended to %(last_day)s."), other_side),
     events.MESSAGE: (N_("A new message about “%(listing)s”."), other_side),
 }
 # A handover or a return a driver made on the owner's behalf (by transport) is news to the owner's
@@ -73,6 +73,12 @@ CARRIED = {
     events.HANDED_OVER: (N_("“%(listing)s” is handed over by transport."), N_("Handed over by transport: %(listing)s")),
     events.RETURNED: (N_("“%(listing)s” is back, taken back by transport."), N_("Back by transport: %(listing)s")),
 }
+# Notices keep their msgid: those told in an earlier wording are still read, in the reader's language.
+EARLIER_WORDINGS = (N_("The loan of “%(listing)s” is extended."),)
+# A borrower extends within the listing's longest loan without asking: the owner hears why they
+# were not asked.
+EXTENDED_BY_BORROWER = N_("%(unit)s extended the loan of “%(listing)s” to %(last_day)s. It stays within "
+                          "the listing's longest loan, so it needed no approval.")
 # What a step answers: the notices of the request that asked for it (by their msgid), settled
 # for everyone told (a colleague may have taken it). A confirmation answers the notice of the
 # step it confirms; a request that ended asks nothing more of anyone.
@@ -172,6 +178,10 @@ def tell(session: Session, event: DomainEvent) -> None:
     request, title, unit, municipality, site = found
     message, audience = TOLD[event.name]
     params = _words(request, title, unit)
+    if event.name == events.EXTENDED:
+        params["last_day"] = _last_day(event.payload.get("to"), request)
+        if event.actor_id == request.requester_id:
+            message = EXTENDED_BY_BORROWER
     with_message = event.name == events.REQUESTED and session.scalar(_ASKED_WITH, {
         "request_id": request.id, "author_id": request.requester_id, "at": event.occurred_at}) is not None
     details = mail_details(request, unit, municipality, site, with_message)
@@ -185,6 +195,12 @@ def tell(session: Session, event: DomainEvent) -> None:
         # Dated when the step was taken, not when it was told (a retry may tell it later).
         tell_one(session, user, request, message=said, params=params, subject=subject,
                  mail_kind=MAILED_AS[event.name], now=event.occurred_at, later=True, details=details)
+
+
+def _last_day(to: object, request: LoanRequest) -> str:
+    """The last day an extension gave, as its page shows it (it ends at the midnight after)."""
+    ends_at = datetime.fromisoformat(to) if isinstance(to, str) else request.ends_at
+    return (ends_at.astimezone(SWEDEN) - timedelta(microseconds=1)).date().isoformat() if ends_at else ""
 
 
 def settle(session: Session, event: DomainEvent) -> None:

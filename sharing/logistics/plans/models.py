@@ -41,6 +41,8 @@ class FailureReason(StrEnum):
     NOBODY_THERE = "nobody_there"
     CLOSED = "closed"
     WRONG_ADDRESS = "wrong_address"
+    DAMAGED = "damaged"  # not in the state described: not taken (a receiver may refuse it too)
+    PARTLY_THERE = "partly_there"  # fewer pieces than planned: the whole job is planned again
     OTHER = "other"
 
 

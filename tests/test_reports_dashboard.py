@@ -227,6 +227,21 @@ def test_the_pdf_of_a_long_period_fits_its_pages_by_year(client, auth, world):
     assert "2025-03" in shown and "per månad" in shown
 
 
+def test_the_dashboard_of_a_long_period_shows_it_by_year_each_year_leading_to_its_own(client, auth, world):
+    auth.login(world["officer"])
+    page = text(client.get(f"/reports/?from=2021-03-01&to=2025-12-31&municipality={world['trelleborg'].id}"))
+    assert "Undvikna CO2e netto per år (kg)" in page and "per månad" not in page
+    years = re.findall(r'<th scope="row"><a href="([^"]+)">(\d{4})</a></th>', page)
+    assert [year for _link, year in years] == ["2021", "2022", "2023", "2024", "2025"]
+    first, last = years[0][0].replace("&amp;", "&"), years[-1][0].replace("&amp;", "&")
+    assert first.startswith("/reports/?") and "from=2021-03-01" in first and "to=2021-12-31" in first
+    assert f"municipality={world['trelleborg'].id}" in first  # the selection kept
+    assert "from=2025-01-01" in last and "to=2025-12-31" in last
+    assert 'class="figure">576</span>' in text(client.get(last))  # Trelleborg's 2025
+    two_years = text(client.get("/reports/?from=2024-01-01&to=2025-12-31"))  # 24 months: by month
+    assert "per månad" in two_years and "month=202503" in two_years
+
+
 def test_a_period_longer_than_the_longest_is_cut_to_it_in_exports(client, auth, world):
     auth.login(world["officer"])
     response = client.get("/reports/export.pdf?from=0001-01-01&to=2025-12-31")

@@ -55,6 +55,11 @@ class Selection:
     def base(self) -> Selection:
         return replace(self, month=None, category_id=None, from_municipality_id=None, to_municipality_id=None)
 
+    def within_year(self, year: int) -> Selection:
+        """The same selection, of the days of this year within its period."""
+        return replace(self.base(), first_day=max(self.first_day, date(year, 1, 1)),
+                       last_day=min(self.last_day, date(year, 12, 31)))
+
 
 def _ids(values: list[str]) -> tuple[tuple[int, ...], list[str]]:
     """The ids among the values, and the values that are none."""
@@ -261,6 +266,15 @@ def months_of(first: date, last: date) -> Iterator[int]:
     while (year, month) <= (last.year, last.month):
         yield year * 100 + month
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+# A period of more months than this is shown by year (MAX_YEARS + 1 rows and bars at most): a bar
+# a month would be too thin to read, or to fit a PDF's page.
+MONTHS_SHOWN = 24
+
+
+def shown_by_year(figures: Figures) -> bool:
+    return len(figures.months) > MONTHS_SHOWN
 
 
 def by_year(months: list[tuple[int, Totals]]) -> list[tuple[int, Totals]]:

@@ -54,7 +54,9 @@ def dashboard() -> ResponseReturnValue:
     figures = rules.figures(db_session, parsed.selection)
     year = today_in_sweden(utcnow()).year - 1
     subscription = subscriptions.subscription_of(db_session, current_user.id)
+    by_year = rules.shown_by_year(figures)
     return render_template("reports/dashboard.html", figures=figures, selection=figures.selection,
+                           by_year=by_year, years=rules.by_year(figures.months) if by_year else [],
                            notices=shown(parsed.notices), loan_min_days=ledger_rules().loan_min_days,
                            names=found_names, tree=category_tree(db_session), locale=locale,
                            receivers=labels.receivers(figures.selection, found_names),

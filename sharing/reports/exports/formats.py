@@ -24,7 +24,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlmodel import Session
 
 from sharing.exports import safe_cell, safe_row
-from sharing.reports.dashboard.rules import Figures, Selection, Totals, by_year
+from sharing.reports.dashboard.rules import Figures, Selection, Totals, by_year, shown_by_year
 from sharing.reports.exports.rules import (
     RunningTotals,
     entry_rows,
@@ -176,9 +176,8 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
     return totals
 
 
-# A chart is one drawing, never split across pages: a period of more months than this is drawn
-# by year (MAX_YEARS + 1 bars at most), and no chart is drawn higher than its page takes.
-PDF_MONTHS = 24
+# A chart is one drawing, never split across pages: a long period is drawn by year
+# (rules.shown_by_year), and no chart is drawn higher than its page takes.
 CHART_MAX_HEIGHT = 560
 PDF_WIDTH = A4[0] - 2 * 72  # between SimpleDocTemplate's margins of an inch
 
@@ -245,7 +244,7 @@ def write_pdf(out: IO[bytes], figures: Figures, names: Names, *, methodology: li
                 "CSV and XLSX hold the exact figures of every entry.")
     story += [Spacer(1, 6), Paragraph(ghg_note(language), styles["Italic"]),
               Paragraph(_escape(rounded), styles["Italic"]), Spacer(1, 10)]
-    if len(figures.months) > PDF_MONTHS:  # a long period: a bar a year, so the chart fits its page
+    if shown_by_year(figures):
         heading, label = _("Net CO2e avoided by year (kg)"), _("Year")
         periods = [(str(year), totals) for year, totals in by_year(figures.months)]
     else:

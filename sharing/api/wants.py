@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sharing.access import SIGNED_IN, allow
 from sharing.api import blueprint
 from sharing.api.catalog import ListingOut
-from sharing.api.common import ProblemError, int_arg, one, page_args, page_response, parse_body, refused
+from sharing.api.common import ProblemError, int_arg, one, page_args, page_response, paginate, parse_body, refused
 from sharing.api.openapi import ID_SCHEMA, documented
 from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.models import Want, WantStatus
@@ -109,10 +109,8 @@ def get_want(want_id: int) -> Response:
             response=ListingOut, paginated=True)
 def want_matches(want_id: int) -> Response:
     want = wants.want_to_see(db_session, current_user, want_id)
-    page, per_page = page_args()
-    found = wants.matching_listings(db_session, want=want, viewer=current_user, limit=None)
-    rows = found[(page - 1) * per_page: page * per_page]
-    return page_response(rows, total=len(found), page=page, per_page=per_page, schema=ListingOut)
+    # A page of them read, not every match sliced.
+    return paginate(db_session, wants.matching_query(db_session, want=want, viewer=current_user), ListingOut)
 
 
 @blueprint.post("/wants")

@@ -361,6 +361,11 @@ def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int
     return list(session.scalars(_matching(session, select(Listing), want=want, viewer=viewer, limit=limit)))
 
 
+def matching_query(session: Session, *, want: Want, viewer: Actor) -> Select[Any]:
+    """``matching_listings`` as a query, for a page of them."""
+    return _matching(session, select(Listing), want=want, viewer=viewer, limit=None)
+
+
 def matching_ids(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[int]:
     """The ids of ``matching_listings``, in their order."""
     return list(session.scalars(_matching(session, select(col(Listing.id)), want=want, viewer=viewer, limit=limit)))

@@ -1,5 +1,6 @@
 """Pages a role opens from the menu, on a phone's 390 px: nothing scrolls the whole page sideways,
-and axe-core finds nothing serious (a table wider than the screen scrolls in a focusable box)."""
+and axe-core finds nothing serious (a table wider than the screen scrolls in a focusable box).
+The administrators' user list, a card per person there, is in test_phone_tables."""
 
 from __future__ import annotations
 
@@ -39,25 +40,6 @@ def test_requests_and_account_fit_a_phone(new_page: Callable[..., Page]) -> None
     expect(sessions).not_to_contain_text("Mozilla")
     width = page_width(page)
     assert width["scroll"] <= 390, f"the account page scrolls sideways on a phone: {width}"
-    assert_accessible(page)
-
-
-def test_the_user_list_fits_a_phone(new_page: Callable[..., Page]) -> None:
-    """Five columns of names and addresses are wider than a phone: the table scrolls sideways in
-    its own box, a region named by its caption that the Tab key reaches, never the whole page."""
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "admin@ystad.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.goto("/admin/")  # an administrator's first page: their municipality's users
-    users = page.get_by_role("region", name="Användare i Ystad")
-    expect(users).to_have_attribute("tabindex", "0")
-    expect(users.get_by_role("table", name="Användare i Ystad")).to_contain_text("admin@ystad.example")
-    width = page_width(page)
-    assert width["inner"] == 390 and width["scroll"] <= 390, f"the user list scrolls sideways on a phone: {width}"
-    users.focus()
-    page.keyboard.press("ArrowRight")
-    expect(users).not_to_have_js_property("scrollLeft", 0)
     assert_accessible(page)
 
 

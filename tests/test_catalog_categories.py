@@ -314,7 +314,7 @@ def test_a_system_admin_sees_the_tree_and_adds_a_version(client, auth, db, world
     chair = world["chair"]
     path = f"/catalog/categories/{chair.id}"
     detail = client.get(path).get_data(as_text=True)
-    assert "2026-01-10 10:00" in detail  # the first version's start, in Stockholm time
+    assert '<span class="nowrap">2026-01-10</span> 10:00' in detail  # the first version's start, in Stockholm time
     # The form holds the figures in force, numbers written the Swedish way.
     assert re.search(r'<input[^>]*name="co2e_new_kg"[^>]*value="100"', detail)
     assert re.search(r'<input[^>]*name="volume_m3"[^>]*value="0,5"', detail)

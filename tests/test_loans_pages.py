@@ -265,7 +265,9 @@ def test_a_request_says_when_in_days_not_midnights(client, auth, s):
     first, last = TODAY + timedelta(days=2), TODAY + timedelta(days=15)
     request_id = int(ask(client, s, first=first, last=last).headers["Location"].rsplit("/", 1)[1])
     page = client.get(f"/loans/{request_id}").get_data(as_text=True)
-    assert f"{first.isoformat()} till {last.isoformat()}" in page and "00:00" not in page
+    text = re.sub(r"<[^>]+>", "", page)  # each date is a <time> of its own, kept whole on a phone
+    assert f"{first.isoformat()} till {last.isoformat()}" in text and "00:00" not in page
+    assert f'<time class="nowrap" datetime="{first.isoformat()}">{first.isoformat()}</time>' in page
 
 
 # --- A photo at the return ---------------------------------------------------------------------------

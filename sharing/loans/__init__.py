@@ -41,7 +41,7 @@ from sharing.loans.requests.labels import (
     METHOD_LABELS,
     REQUEST_STATUS_LABELS,
     period_between,
-    period_of,
+    period_markup,
 )
 from sharing.web.nav import add_nav_item
 from sharing.web.templating import add_template_helpers
@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS,
                                      "method_done_labels": METHOD_DONE_LABELS, "period_between": period_between},
-                         filters={"period": period_of})
+                         filters={"period": period_markup})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     notices.register()
     labels.describe_events()

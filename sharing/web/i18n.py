@@ -11,6 +11,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # what Jinja's i18n installs, per page
+from markupsafe import Markup
 
 from sharing.web.redirects import this_page
 from sharing.web.templating import add_template_helpers
@@ -54,6 +55,18 @@ def when(value: datetime | date | None, style: str = "medium") -> str:
     return format_date(value, "yyyy-MM-dd" if style == "short" else style)
 
 
+def when_tag(value: datetime | date | None) -> Markup:
+    """``when(value, "short")`` as a page shows it, in a <time>: its date kept whole on one line (in
+    a phone's narrow column 2026-12-07 would otherwise break at its hyphens), a clock time after it
+    free to go to the next line."""
+    if value is None:
+        return Markup("")
+    day, _, clock = when(value, "short").partition(" ")
+    if not clock:
+        return Markup('<time class="nowrap" datetime="%s">%s</time>') % (value.isoformat(), day)
+    return Markup('<time datetime="%s"><span class="nowrap">%s</span> %s</time>') % (value.isoformat(), day, clock)
+
+
 def page_gettext() -> dict[str, object]:
     """The translation functions of a template, in whatever language is in force (a mail's too).
     Flask-Babel finds the translations anew for every string, and a page has dozens: these are
@@ -65,7 +78,7 @@ def page_gettext() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
-    add_template_helpers(app, filters={"money": money, "when": when, "number": format_decimal})
+    add_template_helpers(app, filters={"money": money, "when": when, "when_tag": when_tag, "number": format_decimal})
 
     @app.context_processor
     def language_context() -> dict[str, object]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import functools
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from sharing.clock import SWEDEN
 from sharing.loans.requests.models import HandoverMethod, LoanRequest, RequestKind, RequestStatus
-from sharing.web.i18n import when
+from sharing.web.i18n import when, when_tag
 
 # What one asks to do, as the ask form offers it (verbs)...
 KIND_CHOICES = {
@@ -49,16 +52,25 @@ def period_of(request: LoanRequest) -> str:
     return period_between(request.starts_at, request.ends_at)
 
 
-def period_between(starts_at: datetime | str, ends_at: datetime | str | None) -> str:
-    """``period_of`` a request's instants (in ISO text too, as a mail rendered later has them)."""
+def period_markup(request: LoanRequest) -> Markup:
+    """``period_of`` as a page shows it: each date a <time> kept whole (``when_tag``), the hours too."""
+    return Markup(period_between(request.starts_at, request.ends_at, markup=True))
+
+
+def period_between(starts_at: datetime | str, ends_at: datetime | str | None, *, markup: bool = False) -> str:
+    """``period_of`` a request's instants (in ISO text too, as a mail rendered later has them);
+    with ``markup``, HTML as ``period_markup`` gives it."""
     starts = (datetime.fromisoformat(starts_at) if isinstance(starts_at, str) else starts_at).astimezone(SWEDEN)
     ends = (datetime.fromisoformat(ends_at) if isinstance(ends_at, str) else ends_at).astimezone(SWEDEN) \
         if ends_at else None
+    text: Callable[[str], str] = escape if markup else str
+    day: Callable[[date], str] = when_tag if markup else functools.partial(when, style="short")
     if ends is None:
-        return gettext("For good, from %(first)s", first=when(starts.date(), "short"))
+        return text(gettext("For good, from %(first)s")) % {"first": day(starts.date())}
     if starts.time() == ends.time() == time(0):
         last = ends.date() - timedelta(days=1)
         if last == starts.date():
-            return when(last, "short")
-        return gettext("%(first)s to %(last)s", first=when(starts.date(), "short"), last=when(last, "short"))
-    return f"{when(starts.date(), 'short')} {starts:%H:%M}–{ends:%H:%M}"
+            return day(last)
+        return text(gettext("%(first)s to %(last)s")) % {"first": day(starts.date()), "last": day(last)}
+    hours = f"{starts:%H:%M}–{ends:%H:%M}"  # kept whole too: it could break at its dash
+    return text("%s %s") % (day(starts.date()), Markup('<span class="nowrap">%s</span>') % hours if markup else hours)

@@ -63,6 +63,12 @@ def refuse_any(problems: Sequence[DomainError]) -> None:
         raise Refused(problems)
 
 
+def problems_of(error: DomainError) -> list[DomainError]:
+    """Every problem a refusal tells: each of a ``Refused``, else the refusal itself. Whoever
+    shows a refusal (a form, a flash, the API, the command line) shows all of these."""
+    return list(error.problems) if isinstance(error, Refused) else [error]
+
+
 class Conflict(DomainError):
     """The action does not fit the record's current state (which may have changed meanwhile)."""
 

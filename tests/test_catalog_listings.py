@@ -560,6 +560,20 @@ def test_publishing_checks_the_listing_again(db, setting, factory):
     assert refused.value.field == "site_id"
 
 
+def test_the_api_tells_a_refusal_that_concerns_no_field_too(client, auth, db, setting, factory):
+    """A refusal of the request as a whole is in ``errors`` (field null), as the document says."""
+    listing = draft(factory, setting)
+    auth.login(setting["manager"])
+    response = client.post(f"/api/v1/listings/{listing.id}/status", json={"status": "withdrawn"},
+                           headers={"X-CSRFToken": csrf_token(client, "/")})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["errors"] == [{"field": None, "message": body["detail"]}] and "withdrawn" in body["detail"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    entry = document["components"]["schemas"]["Problem"]["properties"]["errors"]["items"]
+    assert entry["properties"]["field"]["type"] == ["string", "null"] and entry["required"] == ["field", "message"]
+
+
 def test_one_access_helper_answers_for_pages_and_api_alike(client, auth, db, setting):
     draft = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
     shown = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())

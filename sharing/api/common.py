@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from sharing.api.openapi import MAX_PER_PAGE
-from sharing.errors import Conflict, DomainError, Refused
+from sharing.errors import Conflict, DomainError, problems_of
 from sharing.web.arguments import MAX_ID, MAX_PAGE
 from sharing.web.errors import problem
 
@@ -96,12 +96,12 @@ def parse_body(schema: type[Model]) -> Model:
 
 def refused(error: DomainError) -> ProblemError:
     """A domain rule's refusal as a problem: 409 when the record's state does not allow it
-    (it may have changed meanwhile), else 422 naming the field it concerns."""
+    (it may have changed meanwhile), else 422 listing every problem in ``errors``, each with the
+    field it concerns (``null``: the request as a whole); ``detail`` is the first of them."""
     detail = error.in_english()
     if isinstance(error, Conflict):
         return ProblemError(problem(409, detail))
-    errors = [{"field": each.field, "message": each.in_english()}
-              for each in (error.problems if isinstance(error, Refused) else [error]) if each.field]
+    errors = [{"field": each.field, "message": each.in_english()} for each in problems_of(error)]
     return ProblemError(problem(422, detail, errors=errors))
 
 

@@ -51,7 +51,17 @@ PROBLEM_SCHEMA = {
     "description": "RFC 9457 problem details",
     "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "What is wrong (a 422): every problem, each with the field it concerns, "
+                           "or null for one that concerns the request as a whole",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
     },
     "required": ["title", "status"],
 }

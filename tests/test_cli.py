@@ -62,6 +62,16 @@ def test_a_municipality_joins_from_the_command_line(runner, db, mailbox):
     assert result.exit_code != 0 and "1214" in result.output
 
 
+def test_the_command_line_tells_every_reason_it_refuses_one_per_line(runner, db):
+    assert runner.invoke(args=["municipality", "add", "--code", "1214", "--name", "Svalöv"]).exit_code == 0
+    add = ["user", "add", "--municipality", "1214", "--email", "admin@svalov.example", "--role", "municipality_admin"]
+    assert runner.invoke(args=[*add, "--name", "Eva Admin"]).exit_code == 0
+    result = runner.invoke(args=[*add, "--name", " "])  # no name, and an address already taken
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert lines[-2:] == ["Error: Enter the person's name.", "There is already a user with that e-mail address."]
+
+
 def test_purge_job_drops_spent_tokens_and_old_failed_logins(runner, db, factory):
     from datetime import timedelta
 

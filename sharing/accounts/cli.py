@@ -15,7 +15,7 @@ from sharing.accounts import auth, notices, organisation
 from sharing.accounts.models import Municipality, Role
 from sharing.clock import utcnow
 from sharing.db import new_session
-from sharing.errors import DomainError
+from sharing.errors import DomainError, problems_of
 
 municipality_cli = AppGroup("municipality", help="Member municipalities.")
 user_cli = AppGroup("user", help="User accounts.")
@@ -33,7 +33,7 @@ def add_municipality(code: str, name: str, contact_email: str | None) -> None:
                 session, code=code, name=name, contact_email=contact_email
             )
         except DomainError as error:
-            raise click.ClickException(str(error)) from None
+            raise _refused(error) from None
         session.commit()
         click.echo(f"{municipality.name} ({municipality.code}) has joined, id {municipality.id}.")
 
@@ -71,7 +71,7 @@ def add_user(code: str, email: str, name: str, roles: tuple[str, ...], set_passw
             else:
                 notices.queue_invitation(session, user, token=raw, inviter=_l("Delningstjänsten"))
         except DomainError as error:
-            raise click.ClickException(str(error)) from None
+            raise _refused(error) from None
         session.commit()
         click.echo(f"User {user.email} added." if password else
                    f"User {user.email} added. {_invitation_queued(user.email, raw)}")
@@ -90,9 +90,14 @@ def invite_again(email: str) -> None:
                                              lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]))
             notices.queue_invitation(session, user, token=raw, inviter=_l("Delningstjänsten"))
         except DomainError as error:
-            raise click.ClickException(str(error)) from None
+            raise _refused(error) from None
         session.commit()
         click.echo(_invitation_queued(user.email, raw))
+
+
+def _refused(error: DomainError) -> click.ClickException:
+    """A rule's refusal for the command line: every problem it tells, one per line."""
+    return click.ClickException("\n".join(problem.in_english() for problem in problems_of(error)))
 
 
 def _invitation_queued(email: str, raw: str) -> str:

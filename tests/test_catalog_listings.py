@@ -560,6 +560,36 @@ def test_publishing_checks_the_listing_again(db, setting, factory):
     assert refused.value.field == "site_id"
 
 
+def test_publishing_tells_every_rule_the_listing_breaks_on_its_page_and_in_the_api(client, auth, db, setting,
+                                                                                      factory):
+    """Its site closed and its contact left since it was saved: both are told, in one round."""
+    contact = factory.user(setting["ystad"], Role.FACILITY_MANAGER)
+    listing = draft(factory, setting, contact_user_id=contact.id)
+    setting["site"].active = contact.active = False
+    setting["manager"].locale = "en"
+    db.commit()
+    auth.login(setting["manager"])
+    response = client.post(f"/catalog/{listing.id}/status", follow_redirects=True,
+                           data={"status": "published", "csrf_token": csrf_token(client, f"/catalog/{listing.id}")})
+    flash = re.search(r'<div class="flash flash-error">(.*?)</div>', response.get_data(as_text=True), re.DOTALL)
+    assert flash is not None, "no refusal flashed"
+    assert "The listing cannot be published until you have corrected this:" in flash.group(1)
+    assert re.findall(r"<li>(.*?)</li>", flash.group(1)) == [
+        "Choose one of your municipality&#39;s sites.",
+        "Choose a contact among your municipality&#39;s facility managers.",
+    ]
+
+    response = client.post(f"/api/v1/listings/{listing.id}/status", json={"status": "published"},
+                           headers={"X-CSRFToken": csrf_token(client, "/")})
+    assert response.status_code == 422
+    assert [(error["field"], error["message"]) for error in response.get_json()["errors"]] == [
+        ("site_id", "Choose one of your municipality's sites."),
+        ("contact_user_id", "Choose a contact among your municipality's facility managers."),
+    ]
+    db.refresh(listing)
+    assert listing.status == ListingStatus.DRAFT
+
+
 def test_the_api_tells_a_refusal_that_concerns_no_field_too(client, auth, db, setting, factory):
     """A refusal of the request as a whole is in ``errors`` (field null), as the document says."""
     listing = draft(factory, setting)

@@ -10,12 +10,13 @@ from babel.numbers import format_decimal
 from flask import Flask, flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 from wtforms import Field, IntegerField, StringField, validators
 from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
-from sharing.errors import DomainError, Refused
+from sharing.errors import DomainError, problems_of
 from sharing.web.templating import add_template_helpers
 
 
@@ -38,11 +39,22 @@ def refusal(error: DomainError) -> str:
     return error.shown(_, ngettext)
 
 
+def flash_refusal(error: DomainError, *, lead: str) -> None:
+    """Flash a refusal that concerns no form: one problem as it is, several as a list under
+    ``lead`` (what could not be done), so that all of them are corrected in one round."""
+    problems = problems_of(error)
+    if len(problems) == 1:
+        flash(refusal(problems[0]), "error")
+        return
+    items = Markup("").join(Markup("<li>{}</li>").format(refusal(problem)) for problem in problems)
+    flash(Markup('<span class="flash-lead">{}</span><ul class="flash-list">{}</ul>').format(lead, items), "error")
+
+
 def show_error(form: object, error: DomainError, *, keep_form_errors: bool = False) -> None:
     """Put the refusal on the field it concerns, or flash it when it concerns no field; every one
     of a ``Refused``. ``keep_form_errors``: a field the form's own checks found wrong keeps
     their message alone (the rules were asked too, so that everything is told in one round)."""
-    for problem in error.problems if isinstance(error, Refused) else [error]:
+    for problem in problems_of(error):
         message = refusal(problem)
         field = getattr(form, problem.field, None) if problem.field else None
         if field is not None and keep_form_errors and field.errors:

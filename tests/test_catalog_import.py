@@ -390,6 +390,32 @@ def test_a_row_refused_while_writing_fails_the_whole_import(client, auth, db, se
     assert "Ange ett tal från 0 till 100" in client.get(f"/catalog/import/{job.id}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("changed", "told"), [
+    # The rules' own: its category no longer fits, and a place is given away (as the preview would tell).
+    ({"kind": "place", "give_away": True}, ["Kategorin passar inte resursens slag",
+                                            "Lokaler och tjänster kan bara bokas för en tid"]),
+    # Out of bounds: the figures a stored row may hold no longer.
+    ({"width_cm": 10**20, "quantity": 0}, ["Antalet är från 1 till", "Ange ett tal från 0 till 100"]),
+], ids=["rules", "bounds"])
+def test_a_row_refused_while_writing_tells_every_rule_it_breaks(client, auth, db, setting, changed, told):
+    auth.login(setting["manager"])
+    job = checked_import(client, db, csv_bytes([chair_row("Stol 1"), chair_row("Stol 2")]))
+    rows = [dict(row) for row in job.rows]
+    rows[1] = {**rows[1], "details": {**rows[1]["details"], **changed}}  # changed after the preview
+    job.rows = rows
+    db.commit()
+    start(client, job)
+    job = finished(db, job)
+    assert job.status == ImportStatus.FAILED and job.error_row == 3
+    assert count(db, Listing) == 0
+    page = " ".join(client.get(f"/catalog/import/{job.id}").get_data(as_text=True).split())
+    summary = re.search(r'<div class="error-summary" role="alert">(.*?)</div>', page).group(1)
+    assert "Rad 3:" in summary
+    items = re.findall(r"<li>(.*?)</li>", summary)
+    assert len(items) == 2 and all(any(words in item for item in items) for words in told), summary
+    assert job.error_message == job.error_problems[0]["message"]  # the first, as a failure of one reason has it
+
+
 def test_other_users_write_while_an_import_runs(app, client, auth, db, setting):
     auth.login(setting["manager"])
     job = checked_import(client, db, csv_bytes([chair_row(f"Stol {n}") for n in range(3_000)]))

@@ -43,6 +43,9 @@ class ListingImport(SQLModel, table=True):
     error_message: str = Field(default="", max_length=500)
     error_params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error_row: Optional[int] = Field(default=None)
+    # Every problem of a row refused for several reasons, each {"message": ..., "params": ...} as
+    # above (the first is also error_message): the import tells them all, as its preview does.
+    error_problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

@@ -46,7 +46,7 @@ from sharing.catalog.listings.models import (
     ListingStatus,
     Visibility,
 )
-from sharing.errors import DomainError, NotVisible
+from sharing.errors import DomainError, NotVisible, problems_of
 from sharing.events import record
 from sharing.exports import from_safe_cell, safe_cell, safe_row
 from sharing.i18n import N_
@@ -670,11 +670,21 @@ def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now
 
 
 class RowFailed(Exception):
-    """A row could not be saved, so none is."""
+    """A row could not be saved, so none is: ``message`` and ``params`` say why, and ``problems``
+    holds every reason when a rule refused the row for several (each {"message", "params"})."""
 
-    def __init__(self, row: int, message: str, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, row: int, message: str, params: dict[str, Any] | None = None,
+                 problems: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(f"row {row}: {message}")
         self.row, self.message, self.params = row, message, params or {}
+        self.problems = [dict(problem) for problem in problems]
+
+    @classmethod
+    def refused(cls, row: int, error: DomainError) -> RowFailed:
+        """The row broke the listings' rules: every one it breaks, as the preview tells them."""
+        problems: list[dict[str, Any]] = [{"message": each.message, "params": dict(each.params)}
+                                          for each in problems_of(error)]
+        return cls(row, error.message, dict(error.params), problems)
 
 
 def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Callable[[int], None]) -> list[int]:
@@ -701,7 +711,7 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
                     listings.change_status(session, listing, ListingStatus.PUBLISHED, by=by, now=now,
                                            record_event=False)
             except DomainError as error:
-                raise RowFailed(row["row"], error.message, dict(error.params)) from error
+                raise RowFailed.refused(row["row"], error) from error
             except Exception as error:  # the row's number still helps find it
                 raise RowFailed(row["row"], N_("The row could not be saved.")) from error
             prepared.append(listing)
@@ -722,14 +732,16 @@ def run(session: Session, *, job: ListingImport, now: datetime, on_progress: Cal
 
 
 def fail(session: Session, *, import_id: int, now: datetime, row: int | None, message: str,
-         params: Mapping[str, Any] | None = None) -> None:
-    """Record why an import failed (in a transaction of its own: the import's was rolled back)."""
+         params: Mapping[str, Any] | None = None, problems: Sequence[Mapping[str, Any]] = ()) -> None:
+    """Record why an import failed (in a transaction of its own: the import's was rolled back);
+    ``problems``: every reason, when the row was refused for several (``RowFailed.problems``)."""
     job = session.get(ListingImport, import_id)
     if job is None:
         return
     job.status = ImportStatus.FAILED.value
     job.done, job.rows, job.finished_at = 0, [], now
     job.error_row, job.error_message, job.error_params = row, message[:500], dict(params or {})
+    job.error_problems = [dict(problem) for problem in problems] if len(problems) > 1 else []
     session.add(job)
 
 

@@ -95,7 +95,8 @@ def _run(app: Flask, import_id: int) -> None:
         except imports.RowFailed as failure:
             # The cause's class only: a database error's text would repeat the row's values.
             log.warning("import %s failed at row %s: %s", import_id, failure.row, type(failure.__cause__).__name__)
-            _record_failure(import_id, row=failure.row, message=failure.message, params=failure.params)
+            _record_failure(import_id, row=failure.row, message=failure.message, params=failure.params,
+                            problems=failure.problems)
         except Exception:
             log.exception("import %s failed", import_id)
             _record_failure(import_id, row=None, message=N_("The import failed. Nothing was saved."))

@@ -32,7 +32,7 @@ from sharing.catalog.listings.models import (
     Visibility,
 )
 from sharing.db import Page, Row
-from sharing.errors import DomainError, NotAllowed, NotVisible, Term, refuse_any
+from sharing.errors import DomainError, NotAllowed, NotVisible, Refused, Term, refuse_any
 from sharing.events import record
 from sharing.i18n import N_
 from sharing.typed import id_of
@@ -69,13 +69,16 @@ def details_from(values: Mapping[str, Any]) -> ListingDetails:
     """Listing details from plain values (a form's, a stored import row's), checked for type
     and bounds.
 
-    :raise DomainError: on the first field out of bounds, in the words the rules use for it.
+    :raise Refused: every field out of bounds, once each, in the words the rules use for it.
     """
     try:
         return ListingDetails.model_validate(values)
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        raise _refusal(str(first["loc"][0]) if first["loc"] else "", first["type"]) from None
+        refusals: dict[str, DomainError] = {}
+        for error in invalid.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            refusals.setdefault(field, _refusal(field, error["type"]))
+        raise Refused(list(refusals.values())) from None
 
 
 def _refusal(field: str, problem: str) -> DomainError:

@@ -6,7 +6,7 @@ reads as "the message alone".
 
 Revision ID: 3a9d5e7c1f42
 Revises: 5b8e2f0c7a31
-Create Date: 2026-12-07 09:00:00
+Create Date: 2026-12-06 20:05:00
 """
 from typing import Sequence, Union
 

@@ -22,8 +22,9 @@
       return response.json();
     }).then(function (geojson) {
       var filled = !element.dataset.tiles;
-      // The places' names lie under the markers: what one clicks is never hidden by a name.
-      if (filled && !map.getPane("places")) { map.createPane("places").style.zIndex = 450; }
+      // The places' names lie under the markers (600): what one clicks is never hidden by a name;
+      // but over the markers' shadows (500), which would blur a name beside its marker.
+      if (filled && !map.getPane("places")) { map.createPane("places").style.zIndex = 550; }
       var layer = L.geoJSON(geojson, {
         interactive: false,
         style: function () {

@@ -403,6 +403,8 @@ def decline(request_id: int) -> ResponseReturnValue:
 def hand_over(request_id: int) -> ResponseReturnValue:
     found = loans.request_to_see(db_session, current_user, request_id)
     form = _handover_form(found)
+    if form.condition.data and form.condition.data not in set(Condition):  # as at the return
+        abort(400)
 
     def take(found: LoanRequest) -> None:
         loans.hand_over(db_session, found, condition=Condition(form.condition.data) if form.condition.data else None,

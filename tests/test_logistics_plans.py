@@ -23,6 +23,7 @@ from sharing.logistics.plans import driving
 from sharing.logistics.plans import rules as plans
 from sharing.logistics.plans.models import (
     FailureReason,
+    JobPin,
     PlannedRoute,
     PlannedStop,
     PlanStatus,
@@ -33,6 +34,7 @@ from sharing.logistics.plans.models import (
 )
 from sharing.logistics.vehicles.models import Vehicle
 from sharing.reports.ledger.rules import TRANSPORT_COMPLETED
+from tests.conftest import csrf_token
 from tests.logistics import ask, build, hours, jobs_of, the_day_comes, vehicle
 
 ITERATIONS = 200
@@ -123,6 +125,22 @@ def test_a_pinned_job_stays_on_its_vehicle_when_the_day_is_planned_again(db, fac
         assert other.id in on
     earlier = db.scalars(select(RoutePlan).order_by(col(RoutePlan.id))).all()
     assert [p.status for p in earlier] == [PlanStatus.REPLACED.value, PlanStatus.DONE.value]
+
+
+@pytest.mark.parametrize("job_id", [str(2**31), str(2**63), "not a number"])
+def test_a_pin_naming_a_job_no_database_can_hold_is_not_found(app, client, auth, db, w, job_id):
+    """The pin form's job is an id from the outside world: one the databases cannot hold (above
+    PostgreSQL's integer, above SQLite's) names no job, a 404, never a 500."""
+    van = vehicle(db, w)
+    waiting = plans.request_plan(db, day=w["monday"], vehicle_ids=[van.id], seconds=1, seed=0,
+                                 by=w["ystad_coordinator"], now=utcnow())
+    db.commit()
+    auth.login(w["ystad_coordinator"])
+    token = csrf_token(client, f"/logistics/plans/{waiting.id}")
+    answer = client.post(f"/logistics/plans/{waiting.id}/pin",
+                         data={"csrf_token": token, "job_id": job_id, "vehicle_id": str(van.id)})
+    assert answer.status_code == 404
+    assert db.scalar(select(func.count()).select_from(JobPin)) == 0
 
 
 def test_the_same_day_and_seed_give_the_same_plan(db, factory, w):

@@ -26,6 +26,7 @@ from sharing.logistics.plans import driving, rules, runner
 from sharing.logistics.plans import sheet as route_sheets
 from sharing.logistics.plans.models import FailureReason, PlanStatus
 from sharing.logistics.vehicles import rules as vehicles
+from sharing.web.arguments import record_id
 from sharing.web.forms import refusal
 
 blueprint = Blueprint("route_plans", __name__, url_prefix="/logistics/plans", template_folder="templates")
@@ -113,7 +114,8 @@ def status(plan_id: int) -> Response:
 @allow(COORDINATOR)
 def pin(plan_id: int) -> Response:
     rules.plan_to_see(db_session, current_user, plan_id)
-    job = jobs.job_to_see(db_session, current_user, request.form.get("job_id", 0, type=int))
+    # An id from the outside world: one the databases cannot hold names no job (0: not found).
+    job = jobs.job_to_see(db_session, current_user, request.form.get("job_id", 0, type=record_id))
     vehicle_id = request.form.get("vehicle_id", 0, type=int) or None
     try:
         rules.pin_job(db_session, job=job, vehicle_id=vehicle_id, by=current_user, now=utcnow())

@@ -288,6 +288,24 @@ def test_a_coordinator_adds_a_job_by_hand_and_cancels_it(db, w):
         jobs.cancel_job(db, job, by=w["ystad_coordinator"], now=utcnow())
 
 
+def test_a_coordinator_planning_jointly_carries_a_job_by_hand_but_only_its_ends_cancel_it(db, w, factory):
+    # From Ystad to Trelleborg
+    job = jobs.add_manual_job(db, details=manual(w), by=w["trelleborg_coordinator"], now=utcnow())
+    skurup_admin = factory.user(w["skurup"], Role.MUNICIPALITY_ADMIN)
+    for admin in (w["ystad_admin"], skurup_admin):  # Skurup plans jointly with Ystad
+        coordination.set_joint_planning(db, joined=True, by=admin, now=utcnow())
+    db.commit()
+    skurup = w["skurup_coordinator"]
+    assert jobs.job_to_see(db, skurup, job.id).id == job.id
+    with pytest.raises(NotAllowed):
+        jobs.cancel_job(db, job, by=skurup, now=utcnow())
+    db.rollback()
+    assert db.get(TransportJob, job.id).status == OPEN
+    jobs.cancel_job(db, job, by=w["ystad_coordinator"], now=utcnow())  # an end's coordinator may
+    db.commit()
+    assert job.status == CANCELLED
+
+
 def test_the_other_end_is_told_of_a_planned_job_cancelled_as_of_when_it_was_cancelled(app, db, w):
     planned, cancelled = (utcnow().replace(microsecond=0) - timedelta(hours=hours) for hours in (2, 1))
     with app.app_context():  # each commit hands its events to their receivers

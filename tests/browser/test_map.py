@@ -32,8 +32,8 @@ def test_the_map_draws_our_own_background_and_asks_no_one_else(
     expect(region.get_by_text("Förenklad karta", exact=False)).to_be_visible()
     assert region.locator(".leaflet-tile").count() == 0
     # A place's name lies over the markers' shadows, which would blur it, and under the markers.
-    layers = page.evaluate("""() => ['shadowPane', 'placesPane', 'markerPane'].map(
-        pane => Number(getComputedStyle(document.querySelector('.leaflet-' + pane.replace('Pane', '-pane'))).zIndex))""")
+    layers = page.evaluate("""() => ['shadow', 'places', 'marker'].map(
+        name => Number(getComputedStyle(document.querySelector('.leaflet-' + name + '-pane')).zIndex))""")
     assert layers[0] < layers[1] < layers[2], layers
     # Clusters are buttons named by what they hold, not by a bare number.
     page.get_by_role("button", name="Zooma ut").click()

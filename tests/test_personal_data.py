@@ -511,6 +511,23 @@ def test_only_an_admin_of_her_municipality_erases_her_and_never_themselves(world
         personal_data.erase_user(db, user=db.get(User, world.person.id), by=system_admin, now=NOW)
 
 
+def test_a_system_administrator_s_erasure_is_neither_offered_nor_taken_from_a_municipality_s_admin(
+        client, auth, world, factory, db):
+    municipality = db.get(User, world.admin.id).municipality
+    system_admin = factory.user(municipality, Role.SYSTEM_ADMIN, name="Sara Systemsson")
+    auth.login(world.admin)
+    edit = f"/admin/municipalities/{municipality.id}/users/{system_admin.id}"
+    assert f"{edit}/erase" not in client.get(edit).get_data(as_text=True)
+    assert client.get(f"{edit}/erase").status_code == 403
+    response = client.post(f"{edit}/erase", data={"name": "Sara Systemsson", "csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 403
+    db.expire_all()
+    assert db.get(User, system_admin.id).erased_at is None
+    colleague = factory.user(municipality, Role.EMPLOYEE)  # whom they may erase: offered
+    assert f"{edit.rsplit('/', 1)[0]}/{colleague.id}/erase" in client.get(
+        f"/admin/municipalities/{municipality.id}/users/{colleague.id}").get_data(as_text=True)
+
+
 def test_the_erase_page_is_for_her_municipality_s_admins(client, auth, world, factory, db):
     other = factory.municipality()
     auth.login(factory.user(other, Role.MUNICIPALITY_ADMIN))

@@ -48,6 +48,7 @@ from sharing.accounts.forms import (
 from sharing.accounts.geocoding.web import configured_geocoder
 from sharing.accounts.labels import ROLE_LABELS, opening_hours_text
 from sharing.accounts.models import CoordinatesSource, Municipality, Role, Site, Unit, User
+from sharing.accounts.personal_data.rules import may_erase
 from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.errors import DomainError, Refused
@@ -239,7 +240,8 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
     if not organisation.may_change(current_user, user):  # shown, not changed
         if request.method == "POST":
             changeable(municipality, user_id)  # refused
-        return render_template("accounts/admin/user_form.html", form=None, municipality=municipality, user=user)
+        return render_template("accounts/admin/user_form.html", form=None, municipality=municipality, user=user,
+                               may_erase=False)
     form = _user_form(municipality, obj=user)
     if not form.is_submitted():
         form.roles.data = [role.value for role in user.roles]
@@ -263,7 +265,8 @@ def edit_user(municipality_id: int, user_id: int) -> str | Response:
                        before[0], ",".join(sorted(user.roles)), before[1], user.active)
             flash(_("The changes to %(name)s are saved.", name=user.name), "success")
             return redirect(url_for("admin.users", municipality_id=municipality.id))
-    return render_template("accounts/admin/user_form.html", form=form, municipality=municipality, user=user)
+    return render_template("accounts/admin/user_form.html", form=form, municipality=municipality, user=user,
+                           may_erase=may_erase(current_user, user) and user.id != current_user.id)
 
 
 @blueprint.post("/municipalities/<int:municipality_id>/users/<int:user_id>/invite-again")

@@ -23,7 +23,7 @@ from sharing.accounts.personal_data import rules as personal_data
 from sharing.accounts.personal_data.forms import EraseForm
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
-from sharing.errors import DomainError
+from sharing.errors import DomainError, NotAllowed
 from sharing.web.forms import show_error
 from sharing.web.i18n import when
 
@@ -110,6 +110,8 @@ def erase(municipality_id: int, user_id: int) -> str | BaseResponse | tuple[str,
     if user.erased_at is not None:
         flash(_("This person is already erased."), "info")
         return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))
+    if not personal_data.may_erase(current_user, user):  # not offered: a system administrator, say
+        raise NotAllowed(f"erasing user {user.id}")
     if user.id == current_user.id and request.method == "GET":  # not offered; refused by the rule if sent
         flash(_("You cannot erase yourself. Ask another administrator."), "error")
         return redirect(url_for("admin.edit_user", municipality_id=municipality.id, user_id=user.id))

@@ -419,6 +419,25 @@ def test_withdrawing_says_first_how_many_requests_it_calls_off(client, auth, db,
     assert "2 förfrågningar håller exemplar som inte lämnats över än" in page
 
 
+def test_withdrawing_counts_no_swap_that_offers_its_pieces_for_another_listing(client, auth, db, s, factory):
+    from sharing.loans.requests import rules as loans
+    from sharing.loans.requests.models import RequestKind
+    from sharing.loans.requests.rules import RequestDetails
+
+    s["chairs"].swap = True
+    tables = factory.listing_published(site=s["skurup_site"], by=factory.manager(s["employee"].municipality),
+                                       title="Bord", quantity=3, swap=True, lend=False)
+    db.commit()
+    loans.ask(db, listing_id=tables.id, by=s["manager"], now=utcnow(), details=RequestDetails(
+        kind=RequestKind.SWAP, quantity=1, first_day=TODAY + timedelta(days=2), last_day=None,
+        delivery_site_id=s["chairs"].site_id, transport_needed=False, message="",
+        offered_listing_id=s["chairs"].id, offered_quantity=2))
+    db.commit()
+    auth.login(s["manager"])
+    # The swap holds two of the chairs, but withdrawing them does not call it off: it stays open.
+    assert "förfrågan" not in client.get(f"/catalog/{s['chairs'].id}/withdraw").get_data(as_text=True)
+
+
 def test_a_request_called_off_by_withdrawing_says_so_and_offers_no_steps(client, auth, db, s):
     auth.login(s["employee"])
     request_id = int(ask(client, s, quantity=2).headers["Location"].rsplit("/", 1)[1])

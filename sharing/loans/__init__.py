@@ -24,7 +24,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from sharing.accounts.personal_data.rules import contribute
-from sharing.catalog.listings.views import add_listing_panel
+from sharing.catalog.listings.views import add_called_off_count, add_listing_panel
 from sharing.cli import add_demo_loader
 from sharing.jobs import Job, add_job
 from sharing.loans import demo, labels, mail_kinds, personal_data, retention
@@ -34,6 +34,7 @@ from sharing.loans.queue import notices as queue_notices
 from sharing.loans.queue import views as queue_views
 from sharing.loans.reminders import runner as reminders
 from sharing.loans.requests import notices
+from sharing.loans.requests import rules as requests
 from sharing.loans.requests import views as request_views
 from sharing.loans.requests.labels import (
     KIND_LABELS,
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(calendar_feed_views.blueprint)
     add_listing_panel(app, request_views.ask_panel)
     add_listing_panel(app, queue_views.queue_panel)
+    add_called_off_count(app, requests.called_off_with_listing)
     add_template_helpers(app, names={"kind_labels_of_requests": KIND_LABELS,
                                      "request_status_labels": REQUEST_STATUS_LABELS, "method_labels": METHOD_LABELS,
                                      "method_done_labels": METHOD_DONE_LABELS, "period_between": period_between},

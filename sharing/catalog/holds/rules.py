@@ -349,13 +349,6 @@ def pieces_out(session: Session, listing_id: int) -> int:
         col(Hold.back_at).is_(None))) or 0
 
 
-def bookings_ahead(session: Session, listing_id: int) -> int:
-    """How many bookings hold the listing's pieces that are not handed out yet (asked for or
-    approved, their days to come or past): what withdrawing the listing would touch."""
-    return session.scalar(select(func.count()).select_from(Hold).where(
-        col(Hold.listing_id) == listing_id, col(Hold.released_at).is_(None), col(Hold.out_at).is_(None))) or 0
-
-
 @dataclass(frozen=True)
 class Day:
     day: date

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
-from sqlmodel import col
+from sqlmodel import Session, col
 from werkzeug.wrappers import Response
 
 from sharing.access import SIGNED_IN, allow
@@ -361,6 +361,13 @@ def availability(calendar: list[holds.Day], *, quantity: int, today: date) -> Av
     return Availability(_weekday_names(str(get_locale()), calendar[0].day.weekday()) if calendar else (), weeks)
 
 
+def add_called_off_count(app: Flask, count: Callable[[Session, int], int]) -> None:
+    """Let a higher domain say how many of its records withdrawing a listing calls off (loans: the
+    requests for it not yet handed over), for the page that asks first, without the catalog
+    knowing of them. ``count`` is given the session and the listing's id."""
+    app.extensions.setdefault("sharing.catalog.called_off_counts", []).append(count)
+
+
 def add_listing_panel(app: Flask, panel: ListingPanel) -> None:
     """Let a higher domain add a part to every listing's page (loans: the form to ask for it),
     without the catalog knowing of it. ``panel`` renders it for the signed-in user, or "" for none
@@ -486,8 +493,9 @@ def confirm_withdraw(listing_id: int) -> str | Response:
     listing = listings.listing_to_manage(db_session, current_user, listing_id)
     if ListingStatus.WITHDRAWN not in listings.manual_steps(listing):
         return redirect(url_for("catalog.detail", listing_id=listing.id))
+    counts = current_app.extensions.get("sharing.catalog.called_off_counts", [])
     return render_template("catalog/withdraw.html", listing=listing,
-                           bookings=holds.bookings_ahead(db_session, id_of(listing)))
+                           called_off=sum(count(db_session, id_of(listing)) for count in counts))
 
 
 @blueprint.post("/<int:listing_id>/status")

@@ -345,12 +345,22 @@ def cancel(session: Session, request: LoanRequest, *, by: Actor, now: datetime) 
     _release_holds(session, request, now=now)
 
 
+# A listing's requests not yet handed over: what withdrawing it calls off. A swap offering its
+# pieces for another listing stays open (the listing may be published again).
+_OPEN_FOR_LISTING = (col(LoanRequest.listing_id) == bindparam("listing_id"),
+                     col(LoanRequest.status).in_((S.REQUESTED.value, S.APPROVED.value)))
+
+
+def called_off_with_listing(session: Session, listing_id: int) -> int:
+    """How many requests withdrawing the listing would call off (``withdraw_with_listing``)."""
+    return session.scalar(select(func.count()).select_from(LoanRequest).where(*_OPEN_FOR_LISTING),
+                          {"listing_id": listing_id}) or 0
+
+
 def withdraw_with_listing(session: Session, *, listing_id: int, now: datetime) -> int:
     """The owner withdrew the listing: its requests not yet handed over are declined, with that
     as the reason, and their pieces freed. Returns how many."""
-    open_ones = session.scalars(select(LoanRequest).where(
-        col(LoanRequest.listing_id) == listing_id,
-        col(LoanRequest.status).in_((S.REQUESTED.value, S.APPROVED.value)))).all()
+    open_ones = session.scalars(select(LoanRequest).where(*_OPEN_FOR_LISTING), {"listing_id": listing_id}).all()
     for request in open_ones:
         request.decided_at, request.decline_reason = now, WITHDRAWN_REASON
         to = S.DECLINED if request.status == S.REQUESTED.value else S.CANCELLED

@@ -1,6 +1,6 @@
-"""Tables on a phone's 390 px: the administrators' user list turns each person into a card of
-labelled lines (nothing scrolls sideways, not even in a box of its own), and the requests' dates
-stay whole, never broken at their hyphens ("2026-12-" above "06")."""
+"""Tables on a phone's 390 px: the administrators' user list and the requests turn each row into a
+card of labelled lines (nothing scrolls sideways, not even in a box of its own), and the requests'
+dates stay whole, never broken at their hyphens ("2026-12-" above "06")."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_the_user_list_is_a_card_per_person_on_a_phone(new_page: Callable[..., P
     assert first.locator("td").first.evaluate("cell => getComputedStyle(cell, '::before').content") == "none"
 
 
-def test_the_requests_dates_stay_whole_on_a_phone(new_page: Callable[..., Page]) -> None:
+def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Callable[..., Page]) -> None:
     page = new_page(**PHONE)
     page.goto("/login")
     log_in(page, "medarbetare@skurup.example")
@@ -96,4 +96,9 @@ def test_the_requests_dates_stay_whole_on_a_phone(new_page: Callable[..., Page])
     assert len(dates) >= 2, f"the demo's requests show no dates: {dates}"
     broken = [d for d in dates if d["lines"] != 1]
     assert not broken, f"dates broken across lines on a phone: {broken}"
+    # Each request a card, nothing in a box to scroll sideways, each line under its column's name.
+    box = requests.evaluate("table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]")
+    assert box[0] <= box[1], f"the requests scroll sideways in their box: {box}"
+    first = requests.locator("tbody tr").first.locator("td").first
+    assert first.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Annons"'
     assert_accessible(page)

@@ -1,10 +1,11 @@
-"""Tables on a phone's 390 px: the administrators' user list and the requests turn each row into a
-card of labelled lines (nothing scrolls sideways, not even in a box of its own), and the requests'
-dates stay whole, never broken at their hyphens ("2026-12-" above "06")."""
+"""Tables on a phone's 390 px: the administrators' user list, the requests and the wanted items
+turn each row into a card of labelled lines (nothing scrolls sideways, not even in a box of its
+own), and the requests' dates stay whole, never broken at their hyphens ("2026-12-" above "06")."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 
 import pytest
@@ -101,4 +102,19 @@ def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Call
     assert box[0] <= box[1], f"the requests scroll sideways in their box: {box}"
     first = requests.locator("tbody tr").first.locator("td").first
     assert first.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Annons"'
+    assert_accessible(page)
+
+
+def test_the_wanted_items_are_a_card_each_on_a_phone(new_page: Callable[..., Page]) -> None:
+    page = new_page(**PHONE)
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/wants/")
+    wanted = page.get_by_role("table", name=re.compile(r"^\d+ efterlysningar$"))
+    expect(wanted).to_be_visible()
+    box = wanted.evaluate("table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]")
+    assert box[0] <= box[1], f"the wanted items scroll sideways in their box: {box}"
+    first = wanted.locator("tbody tr").first.locator("td").first
+    assert first.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Vad"'
     assert_accessible(page)

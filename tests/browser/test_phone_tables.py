@@ -1,5 +1,5 @@
-"""Tables on a phone's 390 px: the administrators' user list, the requests and the wanted items
-turn each row into a card of labelled lines (nothing scrolls sideways, not even in a box of its
+"""Tables on a phone's 390 px: the administrators' user list, the requests, the wanted items and
+the transport jobs turn each row into a card of labelled lines (nothing scrolls sideways, not even in a box of its
 own), and the requests' dates stay whole, never broken at their hyphens ("2026-12-" above "06")."""
 
 from __future__ import annotations
@@ -105,16 +105,28 @@ def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Call
     assert_accessible(page)
 
 
-def test_the_wanted_items_are_a_card_each_on_a_phone(new_page: Callable[..., Page]) -> None:
+@pytest.mark.parametrize(("user", "path", "table", "first_label"), [
+    ("medarbetare@skurup.example", "/wants/", r"^\d+ efterlysningar$", "Vad"),
+    ("samordnare@ystad.example", "/logistics/jobs/", r"^\d+ transportuppdrag från och med i dag$", "Dag"),
+])
+def test_lists_of_many_columns_are_a_card_a_row_on_a_phone(
+        new_page: Callable[..., Page], user: str, path: str, table: str, first_label: str) -> None:
     page = new_page(**PHONE)
     page.goto("/login")
-    log_in(page, "medarbetare@skurup.example")
+    log_in(page, user)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.goto("/wants/")
-    wanted = page.get_by_role("table", name=re.compile(r"^\d+ efterlysningar$"))
-    expect(wanted).to_be_visible()
-    box = wanted.evaluate("table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]")
-    assert box[0] <= box[1], f"the wanted items scroll sideways in their box: {box}"
-    first = wanted.locator("tbody tr").first.locator("td").first
-    assert first.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Vad"'
+    page.goto(path)
+    rows = page.get_by_role("table", name=re.compile(table))
+    expect(rows).to_be_visible()
+    box = rows.evaluate("table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]")
+    assert box[0] <= box[1], f"{path} scrolls sideways in its box: {box}"
+    first = rows.locator("tbody tr").first.locator("td").first
+    assert first.evaluate("cell => getComputedStyle(cell, '::before').content") == f'"{first_label}"'
+    # A filter's checkbox has its label beside it, however long (wrapping there), not below it.
+    below = page.evaluate("""() => [...document.querySelectorAll('.field-check')].filter(field => {
+        const box = field.querySelector('input').getBoundingClientRect();
+        const label = field.querySelector('label').getBoundingClientRect();
+        return label.left < box.right || label.top >= box.bottom;
+    }).map(field => field.textContent.trim())""")
+    assert not below, f"labels below their checkbox: {below}"
     assert_accessible(page)

@@ -1,6 +1,7 @@
-"""Tables on a phone's 390 px: the administrators' user list, the requests, the wanted items and
-the transport jobs turn each row into a card of labelled lines (nothing scrolls sideways, not even in a box of its
-own), and the requests' dates stay whole, never broken at their hyphens ("2026-12-" above "06")."""
+"""Tables on a phone's 390 px: the administrators' user list and audit trail, the requests, the
+wanted items and the transport jobs turn each row into a card of labelled lines (nothing scrolls
+sideways, not even in a box of its own), and the requests' dates stay whole, never broken at their
+hyphens ("2026-12-" above "06")."""
 
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Call
 @pytest.mark.parametrize(("user", "path", "table", "first_label"), [
     ("medarbetare@skurup.example", "/wants/", r"^\d+ efterlysningar$", "Vad"),
     ("samordnare@ystad.example", "/logistics/jobs/", r"^\d+ transportuppdrag från och med i dag$", "Dag"),
+    ("admin@ystad.example", "Händelselogg", r"^\d+ händelser$", "När"),  # a tab of the administration
 ])
 def test_lists_of_many_columns_are_a_card_a_row_on_a_phone(
         new_page: Callable[..., Page], user: str, path: str, table: str, first_label: str) -> None:
@@ -115,7 +117,11 @@ def test_lists_of_many_columns_are_a_card_a_row_on_a_phone(
     page.goto("/login")
     log_in(page, user)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    page.goto(path)
+    if path.startswith("/"):
+        page.goto(path)
+    else:
+        page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Administration").click()
+        page.get_by_role("link", name=path).click()
     rows = page.get_by_role("table", name=re.compile(table))
     expect(rows).to_be_visible()
     box = rows.evaluate("table => [table.parentElement.scrollWidth, table.parentElement.clientWidth]")

@@ -75,6 +75,30 @@ def test_a_municipality_joins(db):
             organisation.create_municipality(db, code=code, name="Fel")
 
 
+def test_a_name_only_another_way_of_writing_a_member_is_refused(db):
+    """Names are told apart as their addresses are (the slug: case and accents ignored), so a
+    name written in another case or without its accents is told as taken, not a database error."""
+    organisation.create_municipality(db, code="1293", name="Sjöbo")
+    for name in ("sjöbo", "SJÖBO", "Sjobo", " Sjöbo! "):
+        with pytest.raises(DomainError) as refused:
+            organisation.create_municipality(db, code="1214", name=name)
+        assert refused.value.field == "name" and refused.value.params == {"name": "Sjöbo"}
+    assert organisation.create_municipality(db, code="1214", name="Svalöv").slug == "svalov"
+
+
+def test_a_rename_to_another_way_of_writing_a_member_is_refused(db, factory):
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    system_admin = factory.user(ystad, Role.SYSTEM_ADMIN)
+    with pytest.raises(DomainError) as refused:
+        organisation.update_municipality(db, municipality=skurup, name="YSTAD", contact_email=None,
+                                         data_protection_officer_email=None, changed_by=system_admin)
+    assert refused.value.field == "name" and refused.value.params == {"name": "Ystad"}
+    # Its own name in another case is no clash.
+    organisation.update_municipality(db, municipality=ystad, name="YSTAD", contact_email=None,
+                                     data_protection_officer_email=None, changed_by=system_admin)
+    assert (ystad.name, ystad.slug) == ("YSTAD", "ystad")
+
+
 def test_units_cannot_be_placed_under_themselves(db, factory):
     municipality = factory.municipality()
     top = organisation.save_unit(db, municipality=municipality, name="Förvaltning", parent_id=None)

@@ -41,6 +41,14 @@ def test_a_bad_address_and_a_bad_municipality_code_are_told_in_our_words(client,
     assert "Contact e-mail (optional)" in page
 
 
+def test_a_municipality_named_as_a_member_in_another_case_is_told_not_a_server_error(client, auth, factory):
+    auth.login(factory.user(factory.municipality("Sjöbo", "1293"), Role.SYSTEM_ADMIN))
+    path = "/admin/municipalities/new"
+    response = client.post(path, data={"code": "1214", "name": "sjöbo", "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 200
+    assert summary(response.get_data(as_text=True)) == ["Namn: Det finns redan en ansluten kommun som heter Sjöbo."]
+
+
 def test_the_forgotten_password_form_says_e_mail_address_the_same_way(client):
     english(client)
     response = client.post("/password/forgot", data={"email": "nobody.example",

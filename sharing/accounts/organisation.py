@@ -57,12 +57,21 @@ def create_municipality(
         raise DomainError(N_("Enter the municipality's name."), field="name")
     if session.scalar(select(Municipality).where(col(Municipality.code) == code)):
         raise DomainError(N_("A municipality with code %(code)s is already a member."), field="code", code=code)
-    if session.scalar(select(Municipality).where(col(Municipality.name) == name)):
-        raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
+    _refuse_a_members_name(session, name)
     municipality = Municipality(code=code, name=name, slug=slugify(name), contact_email=contact_email or None)
     session.add(municipality)
     session.flush()
     return municipality
+
+
+def _refuse_a_members_name(session: Session, name: str, *, municipality_id: int | None = None) -> None:
+    """Refuse the name of another member, also written in another case or without its accents: names
+    are told apart as their addresses are (the slug, unique), so "sjöbo" or "Sjobo" is Sjöbo's."""
+    slug = slugify(name)
+    for member in session.scalars(select(Municipality).where(col(Municipality.id) != municipality_id)):
+        if member.name == name or member.slug == slug or slugify(member.name) == slug:
+            raise DomainError(N_("A municipality named %(name)s is already a member."), field="name",
+                              name=member.name)
 
 
 def update_municipality(
@@ -76,9 +85,7 @@ def update_municipality(
             raise DomainError(N_("Only a system administrator can rename a municipality."), field="name")
         if not name:
             raise DomainError(N_("Enter the municipality's name."), field="name")
-        if session.scalar(select(Municipality).where(col(Municipality.name) == name,
-                                                     col(Municipality.id) != municipality.id)):
-            raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=name)
+        _refuse_a_members_name(session, name, municipality_id=municipality.id)
         municipality.name, municipality.slug = name, slugify(name)
     municipality.contact_email = contact_email or None
     municipality.data_protection_officer_email = (data_protection_officer_email or "").strip() or None

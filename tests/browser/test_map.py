@@ -26,8 +26,8 @@ def test_the_map_draws_our_own_background_and_asks_no_one_else(
     page.goto("/catalog/?view=map")
     region = page.get_by_role("region", name="Karta över var annonserna finns")
     expect(region).to_be_visible()
-    # The borders of the three municipalities, drawn as vector paths, and their localities named.
-    expect(region.locator(".leaflet-overlay-pane svg path")).to_have_count(15)  # 3 borders, 12 places
+    # The borders of Skåne's municipalities, drawn as vector paths, and the founders' localities named.
+    expect(region.locator(".leaflet-overlay-pane svg path")).to_have_count(45)  # Skåne's 33 borders, 12 places
     expect(region.get_by_text("Anderslöv", exact=True)).to_be_visible()
     expect(region.get_by_text("Förenklad karta", exact=False)).to_be_visible()
     assert region.locator(".leaflet-tile").count() == 0

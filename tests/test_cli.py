@@ -139,7 +139,7 @@ def test_the_demo_s_notices_are_dated_by_their_steps_and_none_unread_asks_for_a_
     from sharing.loans.requests.models import LoanRequest
 
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
-    asks = {"%(unit)s asks for %(quantity)s of “%(listing)s”.": {"requested"},
+    asks = {"%(unit)s in %(municipality)s asks for %(quantity)s of “%(listing)s”.": {"requested"},
             "“%(listing)s” is noted as handed over: please confirm.": {"handed_over"},
             "“%(listing)s” is noted as returned: please confirm.": {"returned"}}
     requests = {f"/loans/{r.id}": r for r in db.scalars(select(LoanRequest))}

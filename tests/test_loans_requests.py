@@ -610,7 +610,7 @@ def test_a_step_s_notice_is_dated_when_it_was_taken_and_read_once_the_step_it_as
     with app.app_context():  # each commit hands the step's events to their receivers
         request = loans.ask(db, listing_id=s["chairs"].id, details=borrow(s), by=s["employee"], now=at[0])
         db.commit()
-        asked = {("%(unit)s asks for %(quantity)s of “%(listing)s”.", at[0])}
+        asked = {("%(unit)s in %(municipality)s asks for %(quantity)s of “%(listing)s”.", at[0])}
         assert unread(s["manager"]) == unread(colleague) == asked
         loans.approve(db, request, by=s["manager"], now=at[1])
         db.commit()
@@ -634,6 +634,29 @@ def test_a_step_s_notice_is_dated_when_it_was_taken_and_read_once_the_step_it_as
         assert unread(user) == set(), user.email
     read = db.scalars(select(Notification).where(Notification.url == f"/loans/{request.id}")).all()
     assert all(n.read_at >= n.created_at for n in read)
+
+
+def test_a_request_names_the_asking_unit_s_municipality_and_settles_notices_of_its_earlier_wording(
+        app, db, s, factory):
+    from sharing.accounts import notifications
+    from sharing.accounts.models import Notification
+    from sharing.loans.requests.notices import EARLIER, TOLD
+
+    colleague = factory.manager(s["ystad"])
+    with app.app_context():
+        request = ask(db, s)
+        # A colleague's notice of it told in the wording before the municipality was named.
+        [earlier] = EARLIER[TOLD[events.REQUESTED][0]]
+        notifications.notify(db, user_id=colleague.id, message=earlier, params={"unit": "Skurups skola"},
+                             url=f"/loans/{request.id}", now=utcnow())
+        db.commit()
+        told = db.scalars(select(Notification).where(Notification.user_id == s["manager"].id)).one()
+        assert told.params["municipality"] == "Skurup" and "%(municipality)s" in told.message
+        loans.approve(db, request, by=s["manager"], now=utcnow())
+        db.commit()
+    db.expire_all()
+    assert all(n.read_at is not None for n in db.scalars(select(Notification).where(
+        Notification.user_id == colleague.id, Notification.url == f"/loans/{request.id}")))
 
 
 def test_the_owner_hears_as_news_what_the_driver_of_a_transport_did_on_their_behalf(app, db, s, factory):
@@ -689,5 +712,5 @@ def test_a_request_that_ended_asks_nothing_more_but_its_end_is_told(app, db, s):
     told = db.execute(select(Notification.message, Notification.read_at).where(
         Notification.user_id == s["manager"].id).order_by(Notification.id)).all()
     assert [(message, read_at is None) for message, read_at in told] == [
-        ("%(unit)s asks for %(quantity)s of “%(listing)s”.", False),
-        ("The request for “%(listing)s” from %(unit)s is cancelled.", True)]
+        ("%(unit)s in %(municipality)s asks for %(quantity)s of “%(listing)s”.", False),
+        ("The request for “%(listing)s” from %(unit)s in %(municipality)s is cancelled.", True)]

@@ -58,10 +58,11 @@ def other_side(session: Session, request: LoanRequest, actor_id: int | None) -> 
 
 # What each step says, and to whom. Messages are msgids with the request's words as parameters.
 TOLD: dict[str, tuple[str, Audience]] = {
-    events.REQUESTED: (N_("%(unit)s asks for %(quantity)s of “%(listing)s”."), owner_managers),
+    events.REQUESTED: (N_("%(unit)s in %(municipality)s asks for %(quantity)s of “%(listing)s”."), owner_managers),
     events.APPROVED: (N_("Your request for “%(listing)s” is approved."), requester),
     events.DECLINED: (N_("Your request for “%(listing)s” is declined."), requester),
-    events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s is cancelled."), other_side),
+    events.CANCELLED: (N_("The request for “%(listing)s” from %(unit)s in %(municipality)s is cancelled."),
+                       other_side),
     events.HANDED_OVER: (N_("“%(listing)s” is noted as handed over: please confirm."), other_side),
     events.RETURNED: (N_("“%(listing)s” is noted as returned: please confirm."), requester),
     events.EXTENDED: (N_("The loan of “%(listing)s” is extended to %(last_day)s."), other_side),
@@ -73,19 +74,26 @@ CARRIED = {
     events.HANDED_OVER: (N_("“%(listing)s” is handed over by transport."), N_("Handed over by transport: %(listing)s")),
     events.RETURNED: (N_("“%(listing)s” is back, taken back by transport."), N_("Back by transport: %(listing)s")),
 }
-# Notices keep their msgid: those told in an earlier wording are still read, in the reader's language.
-EARLIER_WORDINGS = (N_("The loan of “%(listing)s” is extended."),)
+# Notices keep their msgid: those told in an earlier wording are still read, in the reader's
+# language, and settled as their step's own (``EARLIER``: the step's msgid now, and before).
+EARLIER = {
+    N_("%(unit)s in %(municipality)s asks for %(quantity)s of “%(listing)s”."):
+        [N_("%(unit)s asks for %(quantity)s of “%(listing)s”.")],
+}
+EARLIER_WORDINGS = (N_("The loan of “%(listing)s” is extended."),
+                    N_("The request for “%(listing)s” from %(unit)s is cancelled."))
 # A borrower extends within the listing's longest loan without asking: the owner hears why they
 # were not asked.
-EXTENDED_BY_BORROWER = N_("%(unit)s extended the loan of “%(listing)s” to %(last_day)s. It stays within "
-                          "the listing's longest loan, so it needed no approval.")
+EXTENDED_BY_BORROWER = N_("%(unit)s in %(municipality)s extended the loan of “%(listing)s” to %(last_day)s. "
+                          "It stays within the listing's longest loan, so it needed no approval.")
 # What a step answers: the notices of the request that asked for it (by their msgid), settled
 # for everyone told (a colleague may have taken it). A confirmation answers the notice of the
 # step it confirms; a request that ended asks nothing more of anyone.
 _ASKED = {name: TOLD[name][0] for name in (events.REQUESTED, events.HANDED_OVER, events.RETURNED)}
+_DECIDED = [_ASKED[events.REQUESTED], *EARLIER[_ASKED[events.REQUESTED]]]
+_ENDED = [msgid for asked in _ASKED.values() for msgid in (asked, *EARLIER.get(asked, []))]
 ANSWERS: dict[str, list[str]] = {
-    events.APPROVED: [_ASKED[events.REQUESTED]], events.DECLINED: [_ASKED[events.REQUESTED]],
-    events.CANCELLED: list(_ASKED.values()), events.CLOSED: list(_ASKED.values()),
+    events.APPROVED: _DECIDED, events.DECLINED: _DECIDED, events.CANCELLED: _ENDED, events.CLOSED: _ENDED,
 }
 CONFIRMS = {"handover": _ASKED[events.HANDED_OVER], "return": _ASKED[events.RETURNED]}
 # Every step someone takes on a request: whoever takes it has seen the request.
@@ -177,7 +185,7 @@ def tell(session: Session, event: DomainEvent) -> None:
         return
     request, title, unit, municipality, site = found
     message, audience = TOLD[event.name]
-    params = _words(request, title, unit)
+    params = {**_words(request, title, unit), "municipality": municipality or ""}  # a unit's name alone is ambiguous
     if event.name == events.EXTENDED:
         params["last_day"] = _last_day(event.payload.get("to"), request)
         if event.actor_id == request.requester_id:

@@ -430,6 +430,20 @@ def test_renaming_to_a_taken_name_is_a_form_error_not_a_crash(client, auth, fact
     assert "Det finns redan en ansluten kommun som heter Skurup" in response.get_data(as_text=True)
 
 
+def test_a_municipality_s_admin_sees_its_name_as_a_fact_not_as_a_required_field_they_cannot_change(
+        client, auth, factory, db):
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))
+    path = f"/admin/municipalities/{ystad.id}/settings"
+    page = client.get(path).get_data(as_text=True)
+    assert 'name="name"' not in page and "<dt>Namn</dt><dd>Ystad</dd>" in page
+    response = client.post(path, data={"name": "Ystad stad", "contact_email": "kontakt@ystad.example",
+                                       "csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302
+    db.refresh(ystad)
+    assert (ystad.name, ystad.contact_email) == ("Ystad", "kontakt@ystad.example")  # the name stays
+
+
 def test_a_site_form_tells_a_bad_postal_code_and_bad_opening_hours_at_once(client, auth, factory, db):
     ystad = factory.municipality("Ystad", "1286")
     auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN))

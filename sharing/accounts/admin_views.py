@@ -144,10 +144,11 @@ def settings(municipality_id: int) -> str | Response:
     form = MunicipalitySettingsForm(obj=municipality)
     del form.code  # the code identifies the municipality and never changes
     if not current_user.has_role(Role.SYSTEM_ADMIN):
-        form.name.render_kw = {"readonly": True}
+        del form.name  # renamed by the service's administrators alone: shown, not asked
     if form.validate_on_submit():
         try:
-            organisation.update_municipality(db_session, municipality=municipality, name=form.name.data or "",
+            name = (form.name.data or "") if form.name else municipality.name
+            organisation.update_municipality(db_session, municipality=municipality, name=name,
                                              contact_email=form.contact_email.data, changed_by=current_user,
                                              data_protection_officer_email=form.data_protection_officer_email.data)
         except DomainError as error:

@@ -315,3 +315,16 @@ def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, wo
     rows = csv_rows(client.get(f"/reports/export.csv?{YEAR}"))
     sources = [row[rows[0].index("Källa")] for row in rows[1:-3]]
     assert "HBEFA 4.2, lätt lastbil diesel (fördelat efter last och sträcka)" in sources
+
+
+def test_units_of_one_name_are_listed_by_their_municipality(db, factory):
+    from sharing.reports.names import names
+
+    # Made in the order the names would not have them.
+    for municipality in (factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264"),
+                         factory.municipality("Sjöbo", "1265")):
+        factory.unit(municipality, "Lokalförsörjning")
+    found = names(db, "sv")
+    listed = [(found.municipalities[municipality_id], name) for municipality_id, name in found.units.values()
+              if name == "Lokalförsörjning"]
+    assert listed == [("Sjöbo", "Lokalförsörjning"), ("Skurup", "Lokalförsörjning"), ("Ystad", "Lokalförsörjning")]

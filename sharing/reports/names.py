@@ -33,7 +33,9 @@ def names(session: Session, locale: str | None) -> Names:
     return Names(
         {row.id: row.name for row in session.execute(select(col(Municipality.id), col(Municipality.name))
                                                      .order_by(col(Municipality.name)))},
-        {row.id: (row.municipality_id, row.name) for row in session.execute(
-            select(col(Unit.id), col(Unit.municipality_id), col(Unit.name)).order_by(col(Unit.name)))},
+        {row.id: (row.municipality_id, row.name) for row in session.execute(  # alike names by municipality
+            select(col(Unit.id), col(Unit.municipality_id), col(Unit.name))
+            .join(Municipality, col(Municipality.id) == col(Unit.municipality_id))
+            .order_by(col(Unit.name), col(Municipality.name), col(Unit.id)))},
         {category.id: category_name(category, locale) for category in session.scalars(select(Category))
          if category.id is not None})

@@ -289,6 +289,45 @@ def test_an_admins_changes_to_peoples_accounts_are_in_the_trail(client, auth, fa
                                "Konto: Kalle Kollega")
 
 
+def test_how_a_municipality_is_set_up_is_in_its_trail_which_fields_never_their_values(client, auth, factory, db):
+    from sharing.accounts.models import Municipality, Site, Unit
+
+    ystad = factory.municipality("Ystad", "1286")
+    auth.login(factory.user(ystad, Role.MUNICIPALITY_ADMIN, name="Anna Admin"))
+    base = f"/admin/municipalities/{ystad.id}"
+    token = csrf_token(client, base + "/settings")
+    client.post(base + "/settings", data={"contact_email": "kontakt@ystad.example", "csrf_token": token})
+    client.post(base + "/units/new", data={"name": "Östra skolan", "active": "y", "csrf_token": token})
+    unit = db.scalar(select(Unit).where(Unit.name == "Östra skolan"))
+    client.post(f"{base}/units/{unit.id}", data={"name": "Östra skolan F–6", "active": "y", "csrf_token": token})
+    site = {"name": "Östra förrådet", "street_address": "Industrigatan 4", "postal_code": "271 39", "locality": "Ystad",
+            "latitude": "55.43", "longitude": "13.83", "opening_hours": "mån–fre 07:00–16:00", "access_notes": "",
+            "active": "y", "csrf_token": token}
+    assert client.post(base + "/sites/new", data=site).status_code == 302
+    saved = db.scalar(select(Site).where(Site.name == "Östra förrådet"))
+    client.post(f"{base}/sites/{saved.id}", data={**site, "opening_hours": "mån–fre 07:00–15:00",
+                                                  "access_notes": "Ring på"})
+    client.post(f"{base}/sites/{saved.id}", data={**site, "opening_hours": "mån–fre 07:00–15:00",
+                                                  "access_notes": "Ring på"})  # nothing changes: nothing recorded
+    shown = account_rows(client, ystad)
+    assert [row.split(" Anna Admin ", 1)[1] for row in shown[:5]] == [
+        f"En fastighet ändrades Fastighet {saved.id} Ändrat: Öppettider, Information om tillträde",
+        f"En fastighet lades till Fastighet {saved.id} –",  # nothing changed: it is new
+        f"En enhet ändrades Enhet {unit.id} Ändrat: Namn",
+        f"En enhet lades till Enhet {unit.id} –",
+        f"Kommunens inställningar ändrades Kommun {ystad.id} Ändrat: Kontakt"]
+    recorded = db.scalars(select(events.DomainEvent).where(events.DomainEvent.name.like("accounts.%"))).all()
+    assert not any("kontakt@" in str(event.payload) or "Ring på" in str(event.payload) for event in recorded)
+
+    # A municipality that joins begins its trail so, by the system administrator who added it.
+    auth.logout()
+    auth.login(factory.user(ystad, Role.SYSTEM_ADMIN, name="Sara Systemsson"))
+    client.post("/admin/municipalities/new", data={"code": "1265", "name": "Sjöbo",
+                                                   "csrf_token": csrf_token(client, "/admin/municipalities/new")})
+    sjobo = db.scalar(select(Municipality).where(Municipality.code == "1265"))
+    assert account_rows(client, sjobo)[0].endswith(f"Sara Systemsson Kommunen anslöt Kommun {sjobo.id} Kommunkod: 1265")
+
+
 def test_a_users_own_password_and_two_step_changes_are_in_the_trail(client, auth, factory, db):
     ystad = factory.municipality("Ystad", "1286")
     admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)

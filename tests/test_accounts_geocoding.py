@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -27,6 +28,8 @@ from sharing.clock import utcnow
 from sharing.errors import DomainError
 from tests.conftest import csrf_token
 from tests.nominatim import StandInNominatim, unreachable_url
+
+save_site = partial(organisation.save_site, by=None)  # saved by the service, no person
 
 YSTAD = localities()["ystad"]  # (name, latitude, longitude) on the map the service ships
 STADSHUSET = (55.42915, 13.8229)
@@ -162,14 +165,14 @@ def details(**fields):  # type: ignore[no-untyped-def]
 
 def test_a_site_without_coordinates_is_placed_from_its_address(db, factory, nominatim):
     nominatim.add("Stora Östergatan 31", *STADSHUSET)
-    site = organisation.save_site(db, municipality=factory.municipality(), details=details(),
+    site = save_site(db, municipality=factory.municipality(), details=details(),
                                   geocoder=geocoder(nominatim.url), now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (*STADSHUSET, CoordinatesSource.GEOCODED)
     assert not site.approximate
 
 
 def test_a_site_the_geocoder_cannot_find_stands_at_its_locality_marked_approximate(db, factory, nominatim):
-    site = organisation.save_site(db, municipality=factory.municipality(), details=details(),
+    site = save_site(db, municipality=factory.municipality(), details=details(),
                                   geocoder=geocoder(nominatim.url), now=utcnow())
     assert (site.latitude, site.longitude) == YSTAD[1:]
     assert site.coordinates_source == CoordinatesSource.APPROXIMATE and site.approximate
@@ -178,7 +181,7 @@ def test_a_site_the_geocoder_cannot_find_stands_at_its_locality_marked_approxima
 def test_a_site_nothing_can_place_is_not_saved(db, factory, nominatim):
     municipality = factory.municipality()
     with pytest.raises(DomainError) as refused:
-        organisation.save_site(db, municipality=municipality, details=details(locality="Tomelilla"),
+        save_site(db, municipality=municipality, details=details(locality="Tomelilla"),
                                geocoder=geocoder(nominatim.url), now=utcnow())
     assert refused.value.field == "latitude"
     db.rollback()
@@ -187,7 +190,7 @@ def test_a_site_nothing_can_place_is_not_saved(db, factory, nominatim):
 
 def test_coordinates_given_win_over_the_geocoder(db, factory, nominatim):
     nominatim.add("Stora Östergatan 31", *STADSHUSET)
-    picked = organisation.save_site(
+    picked = save_site(
         db, municipality=factory.municipality(), geocoder=geocoder(nominatim.url), now=utcnow(),
         details=details(latitude=55.4301, longitude=13.8202, coordinates_source=CoordinatesSource.PICKED))
     assert (picked.latitude, picked.longitude, picked.coordinates_source) == (55.4301, 13.8202, "picked")
@@ -196,7 +199,7 @@ def test_coordinates_given_win_over_the_geocoder(db, factory, nominatim):
 
 def test_only_one_coordinate_is_refused(db, factory):
     with pytest.raises(DomainError) as refused:
-        organisation.save_site(db, municipality=factory.municipality(), details=details(latitude=55.43),
+        save_site(db, municipality=factory.municipality(), details=details(latitude=55.43),
                                geocoder=None, now=utcnow())
     assert refused.value.field == "longitude"
 
@@ -206,23 +209,23 @@ def test_a_site_is_placed_anew_when_its_address_changes_unless_its_place_was_pic
     nominatim.add("Industrigatan 4", 55.4389, 13.8441)
     service = geocoder(nominatim.url)
     municipality = factory.municipality()
-    site = organisation.save_site(db, municipality=municipality, details=details(), geocoder=service, now=utcnow())
+    site = save_site(db, municipality=municipality, details=details(), geocoder=service, now=utcnow())
     # The form shows the coordinates it has; sent back unchanged with a new address, they are placed anew.
     moved = details(street_address="Industrigatan 4", latitude=site.latitude, longitude=site.longitude)
-    organisation.save_site(db, municipality=municipality, details=moved, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=moved, site=site, geocoder=service, now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (55.4389, 13.8441, "geocoded")
     # Saved again as the form shows it now: not asked again.
     asked = len(nominatim.asked)
     shown = details(street_address="Industrigatan 4", latitude=site.latitude, longitude=site.longitude)
-    organisation.save_site(db, municipality=municipality, details=shown, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=shown, site=site, geocoder=service, now=utcnow())
     assert len(nominatim.asked) == asked and site.coordinates_source == "geocoded"
 
     # A place picked on the map stays where it was put, whatever the address says.
     picked = details(street_address="Industrigatan 4", latitude=55.4391, longitude=13.8450,
                      coordinates_source=CoordinatesSource.PICKED)
-    organisation.save_site(db, municipality=municipality, details=picked, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=picked, site=site, geocoder=service, now=utcnow())
     back = details(latitude=55.4391, longitude=13.8450)  # the old address again, the coordinates as shown
-    organisation.save_site(db, municipality=municipality, details=back, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=back, site=site, geocoder=service, now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (55.4391, 13.8450, "picked")
     assert len(nominatim.asked) == asked
 
@@ -234,23 +237,23 @@ def test_a_site_typed_before_geocoding_is_placed_anew_only_when_its_address_chan
     assert site.coordinates_source == CoordinatesSource.TYPED
     service = geocoder(nominatim.url)
     same = details(street_address="Storgatan 1", postal_code="271 80", latitude=55.43, longitude=13.82)
-    organisation.save_site(db, municipality=municipality, details=same, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=same, site=site, geocoder=service, now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (55.43, 13.82, "typed")
     assert nominatim.asked == []
     moved = details(street_address="Industrigatan 4", latitude=55.43, longitude=13.82)
-    organisation.save_site(db, municipality=municipality, details=moved, site=site, geocoder=service, now=utcnow())
+    save_site(db, municipality=municipality, details=moved, site=site, geocoder=service, now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (55.4389, 13.8441, "geocoded")
 
 
 def test_an_approximate_site_is_placed_again_when_saved(db, factory, nominatim):
     municipality = factory.municipality()
     service = geocoder(unreachable_url())
-    site = organisation.save_site(db, municipality=municipality, details=details(), geocoder=service, now=utcnow())
+    site = save_site(db, municipality=municipality, details=details(), geocoder=service, now=utcnow())
     assert site.approximate
     # The geocoder is back (a failure was never kept): saving the form as shown finds the building.
     nominatim.add("Stora Östergatan 31", *STADSHUSET)
     shown = details(latitude=site.latitude, longitude=site.longitude)
-    organisation.save_site(db, municipality=municipality, details=shown, site=site, geocoder=geocoder(nominatim.url),
+    save_site(db, municipality=municipality, details=shown, site=site, geocoder=geocoder(nominatim.url),
                            now=utcnow())
     assert (site.latitude, site.longitude, site.coordinates_source) == (*STADSHUSET, "geocoded")
 

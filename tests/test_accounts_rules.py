@@ -1,6 +1,7 @@
 """The accounts domain's rules, called directly with a session (no requests)."""
 
 from datetime import time, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +25,10 @@ from sharing.accounts.organisation import Interval, format_opening_hours, parse_
 from sharing.clock import utcnow
 from sharing.errors import DomainError, Refused, Term
 from tests.conftest import PASSWORD
+
+# Saved by the service, no person.
+save_site = partial(organisation.save_site, by=None)
+save_unit = partial(organisation.save_unit, by=None, now=utcnow())
 
 
 def test_opening_hours_parse_the_swedish_notation():
@@ -66,48 +71,48 @@ def test_bad_opening_hours_are_refused_with_the_part_named(text):
 
 
 def test_a_municipality_joins(db):
-    municipality = organisation.create_municipality(db, code="1214", name="Svalöv")
+    municipality = organisation.create_municipality(db, by=None, now=utcnow(), code="1214", name="Svalöv")
     assert municipality.slug == "svalov"
     with pytest.raises(DomainError):
-        organisation.create_municipality(db, code="1214", name="Annan")
+        organisation.create_municipality(db, by=None, now=utcnow(), code="1214", name="Annan")
     for code in ("12A4", "9999", "0212", "1512"):  # no county begins 99, 02 or 15
         with pytest.raises(DomainError):
-            organisation.create_municipality(db, code=code, name="Fel")
+            organisation.create_municipality(db, by=None, now=utcnow(), code=code, name="Fel")
 
 
 def test_a_name_only_another_way_of_writing_a_member_is_refused(db):
     """Names are told apart as their addresses are (the slug: case and accents ignored), so a
     name written in another case or without its accents is told as taken, not a database error."""
-    organisation.create_municipality(db, code="1293", name="Sjöbo")
+    organisation.create_municipality(db, by=None, now=utcnow(), code="1293", name="Sjöbo")
     for name in ("sjöbo", "SJÖBO", "Sjobo", " Sjöbo! "):
         with pytest.raises(DomainError) as refused:
-            organisation.create_municipality(db, code="1214", name=name)
+            organisation.create_municipality(db, by=None, now=utcnow(), code="1214", name=name)
         assert refused.value.field == "name" and refused.value.params == {"name": "Sjöbo"}
-    assert organisation.create_municipality(db, code="1214", name="Svalöv").slug == "svalov"
+    assert organisation.create_municipality(db, by=None, now=utcnow(), code="1214", name="Svalöv").slug == "svalov"
 
 
 def test_a_rename_to_another_way_of_writing_a_member_is_refused(db, factory):
     ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
     system_admin = factory.user(ystad, Role.SYSTEM_ADMIN)
     with pytest.raises(DomainError) as refused:
-        organisation.update_municipality(db, municipality=skurup, name="YSTAD", contact_email=None,
+        organisation.update_municipality(db, now=utcnow(), municipality=skurup, name="YSTAD", contact_email=None,
                                          data_protection_officer_email=None, changed_by=system_admin)
     assert refused.value.field == "name" and refused.value.params == {"name": "Ystad"}
     # Its own name in another case is no clash.
-    organisation.update_municipality(db, municipality=ystad, name="YSTAD", contact_email=None,
+    organisation.update_municipality(db, now=utcnow(), municipality=ystad, name="YSTAD", contact_email=None,
                                      data_protection_officer_email=None, changed_by=system_admin)
     assert (ystad.name, ystad.slug) == ("YSTAD", "ystad")
 
 
 def test_units_cannot_be_placed_under_themselves(db, factory):
     municipality = factory.municipality()
-    top = organisation.save_unit(db, municipality=municipality, name="Förvaltning", parent_id=None)
-    child = organisation.save_unit(db, municipality=municipality, name="Enhet", parent_id=top.id)
+    top = save_unit(db, municipality=municipality, name="Förvaltning", parent_id=None)
+    child = save_unit(db, municipality=municipality, name="Enhet", parent_id=top.id)
     with pytest.raises(DomainError):
-        organisation.save_unit(db, municipality=municipality, name="Förvaltning", parent_id=child.id, unit=top)
+        save_unit(db, municipality=municipality, name="Förvaltning", parent_id=child.id, unit=top)
     other = factory.municipality()
     with pytest.raises(DomainError):
-        organisation.save_unit(db, municipality=other, name="Främling", parent_id=top.id)
+        save_unit(db, municipality=other, name="Främling", parent_id=top.id)
 
 
 def test_site_is_saved_with_hours_and_normalised_postal_code(db, factory):
@@ -115,14 +120,14 @@ def test_site_is_saved_with_hours_and_normalised_postal_code(db, factory):
     details = organisation.SiteDetails(name="Kommunförrådet", street_address="Industrigatan 4", postal_code="27139",
                                        locality="Ystad", latitude=55.44, longitude=13.84,
                                        opening_hours="mån–fre 07:00–15:00")
-    site = organisation.save_site(db, municipality=municipality, details=details, geocoder=None, now=utcnow())
+    site = save_site(db, municipality=municipality, details=details, geocoder=None, now=utcnow())
     db.commit()
     stored = db.scalar(select(Site).where(Site.id == site.id))
     assert stored.postal_code == "271 39"
     assert len(stored.opening_hours) == 5
     details.postal_code = "2713"
     with pytest.raises(DomainError):
-        organisation.save_site(db, municipality=municipality, details=details, site=stored, geocoder=None,
+        save_site(db, municipality=municipality, details=details, site=stored, geocoder=None,
                                now=utcnow())
 
 
@@ -190,14 +195,15 @@ def test_only_a_system_admin_renames_a_municipality(db, factory):
     admin = factory.user(ystad, Role.MUNICIPALITY_ADMIN)
     system_admin = factory.user(ystad, Role.SYSTEM_ADMIN)
     with pytest.raises(DomainError):
-        organisation.update_municipality(db, municipality=ystad, name="Ystads kommun", contact_email=None,
+        organisation.update_municipality(db, now=utcnow(), municipality=ystad, name="Ystads kommun", contact_email=None,
                                          data_protection_officer_email=None, changed_by=admin)
-    organisation.update_municipality(db, municipality=ystad, name="Ystad", contact_email="a@ystad.example",
-                                     data_protection_officer_email=None, changed_by=admin)
+    organisation.update_municipality(db, now=utcnow(), municipality=ystad, name="Ystad",
+                                     contact_email="a@ystad.example", data_protection_officer_email=None,
+                                     changed_by=admin)
     with pytest.raises(DomainError):
-        organisation.update_municipality(db, municipality=ystad, name="Skurup", contact_email=None,
+        organisation.update_municipality(db, now=utcnow(), municipality=ystad, name="Skurup", contact_email=None,
                                          data_protection_officer_email=None, changed_by=system_admin)
-    organisation.update_municipality(db, municipality=skurup, name="Skurups kommun", contact_email=None,
+    organisation.update_municipality(db, now=utcnow(), municipality=skurup, name="Skurups kommun", contact_email=None,
                                      data_protection_officer_email=None, changed_by=system_admin)
     assert skurup.slug == "skurups-kommun"
 
@@ -208,7 +214,7 @@ def test_a_failed_site_update_changes_nothing(db, factory):
     details = organisation.SiteDetails(name="Nytt namn", street_address="Ny gata 1", postal_code="fel",
                                        locality="Ystad", latitude=55.4, longitude=13.8)
     with pytest.raises(DomainError):
-        organisation.save_site(db, municipality=municipality, details=details, site=site, geocoder=None,
+        save_site(db, municipality=municipality, details=details, site=site, geocoder=None,
                                now=utcnow())
     assert (site.name, site.street_address) == ("Förrådet", "Storgatan 1")
 

@@ -125,8 +125,8 @@ def new_municipality() -> str | Response:
     if form.validate_on_submit():
         try:
             municipality = organisation.create_municipality(
-                db_session, code=form.code.data or "", name=form.name.data or "", contact_email=form.contact_email.data
-            )
+                db_session, code=form.code.data or "", name=form.name.data or "", contact_email=form.contact_email.data,
+                by=current_user, now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -150,7 +150,8 @@ def settings(municipality_id: int) -> str | Response:
             name = (form.name.data or "") if form.name else municipality.name
             organisation.update_municipality(db_session, municipality=municipality, name=name,
                                              contact_email=form.contact_email.data, changed_by=current_user,
-                                             data_protection_officer_email=form.data_protection_officer_email.data)
+                                             data_protection_officer_email=form.data_protection_officer_email.data,
+                                             now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -380,7 +381,8 @@ def edit_unit(municipality_id: int, unit_id: int | None) -> str | Response:
     if form.validate_on_submit():
         try:
             saved = organisation.save_unit(db_session, municipality=municipality, name=form.name.data or "",
-                                           parent_id=form.parent_id.data, unit=unit, active=form.active.data)
+                                           parent_id=form.parent_id.data, unit=unit, active=form.active.data,
+                                           by=current_user, now=utcnow())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -425,7 +427,7 @@ def edit_site(municipality_id: int, site_id: int | None) -> Response:
         place_before = (site.latitude, site.longitude, site.coordinates_source) if site is not None else None
         try:
             saved = organisation.save_site(db_session, municipality=municipality, details=details, site=site,
-                                           geocoder=configured_geocoder(), now=utcnow())
+                                           geocoder=configured_geocoder(), now=utcnow(), by=current_user)
         except DomainError as error:
             show_error(form, error)
         else:

@@ -30,7 +30,7 @@ def add_municipality(code: str, name: str, contact_email: str | None) -> None:
     with new_session() as session:
         try:
             municipality = organisation.create_municipality(
-                session, code=code, name=name, contact_email=contact_email
+                session, code=code, name=name, contact_email=contact_email, by=None, now=utcnow()
             )
         except DomainError as error:
             raise _refused(error) from None

@@ -15,7 +15,7 @@ from sharing.accounts import auth, mfa, organisation
 from sharing.accounts.audit import Person, Who, person_of
 from sharing.accounts.models import CoordinatesSource, Notification, OpeningHours, Role, TokenPurpose, Unit
 from sharing.accounts.personal_data import rules as personal_data
-from sharing.events import Details, DomainEvent, describe
+from sharing.events import Details, DomainEvent, describe, describe_subject
 
 log = logging.getLogger("sharing.accounts")
 
@@ -148,6 +148,22 @@ def _codes_left(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return [(_("Recovery codes left"), str(left))] if isinstance(left, int) else []
 
 
+# What of a municipality's setup changed (the trail says which, never the values).
+SETUP_FIELDS = {"name": _l("Name"), "contact_email": _l("Contact"),
+                "data_protection_officer_email": _l("Data protection officer"), "parent": _l("Parent unit"),
+                "active": _l("Active"), "address": _l("Address"), "position": _l("Where it is"),
+                "opening_hours": _l("Opening hours"), "access_notes": _l("Access notes")}
+
+
+def _setup_changed(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    changed = [str(SETUP_FIELDS.get(what, what)) for what in event.payload.get("changed", [])]
+    return [(pgettext("what", "Changed"), ", ".join(changed))] if changed else []
+
+
+def _joined(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
+    return [(_("Municipality code"), str(event.payload.get("code", "")))]
+
+
 ACCOUNT_GROUP = _l("Accounts")
 ACCOUNT_EVENTS = {
     organisation.USER_INVITED: _l("A person was invited"),
@@ -164,6 +180,12 @@ ACCOUNT_EVENTS = {
     mfa.RECOVERY_CODES_MADE: _l("Recovery codes made"),
     mfa.RECOVERY_CODE_USED: _l("Logged in with a recovery code"),
     personal_data.ERASED: _l("A person was erased"),
+    organisation.MUNICIPALITY_JOINED: _l("The municipality joined"),
+    organisation.MUNICIPALITY_CHANGED: _l("The municipality's settings were changed"),
+    organisation.UNIT_ADDED: _l("A unit was added"),
+    organisation.UNIT_CHANGED: _l("A unit was changed"),
+    organisation.SITE_ADDED: _l("A site was added"),
+    organisation.SITE_CHANGED: _l("A site was changed"),
 }
 ACCOUNT_DETAILS: dict[str, Details] = {
     organisation.USER_INVITED: _invited,
@@ -176,6 +198,10 @@ ACCOUNT_DETAILS: dict[str, Details] = {
     auth.PASSWORD_SET_BY_LINK: _link,
     mfa.RECOVERY_CODES_MADE: _codes_left,
     mfa.RECOVERY_CODE_USED: _codes_left,
+    organisation.MUNICIPALITY_JOINED: _joined,
+    organisation.MUNICIPALITY_CHANGED: _setup_changed,
+    organisation.UNIT_CHANGED: _setup_changed,
+    organisation.SITE_CHANGED: _setup_changed,
 }
 
 
@@ -190,3 +216,6 @@ def roles_held(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
 def describe_events() -> None:
     for name, label in ACCOUNT_EVENTS.items():
         describe(name, label, group=ACCOUNT_GROUP, details=ACCOUNT_DETAILS.get(name))
+    describe_subject("municipality", _l("Municipality"))
+    describe_subject("unit", _l("Unit"))
+    describe_subject("site", _l("Site"))

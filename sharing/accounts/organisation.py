@@ -10,6 +10,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from sharing import events
 from sharing.accounts.audit import record_account_event
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.geocoding.rules import Geocoder, place
@@ -37,6 +38,14 @@ USER_DEACTIVATED = "accounts.user.deactivated"
 USER_REACTIVATED = "accounts.user.reactivated"
 USER_LOGGED_OUT = "accounts.user.logged_out_everywhere"
 USER_DETAILS_CHANGED = "accounts.user.details_changed"  # name or unit: which, never the name itself
+# How a municipality is set up, for its trail: which fields changed, never their values (an address
+# may be a person's). Subjects: the municipality, a unit, a site.
+MUNICIPALITY_JOINED = "accounts.municipality.joined"
+MUNICIPALITY_CHANGED = "accounts.municipality.changed"
+UNIT_ADDED = "accounts.unit.added"
+UNIT_CHANGED = "accounts.unit.changed"
+SITE_ADDED = "accounts.site.added"
+SITE_CHANGED = "accounts.site.changed"
 
 # Roles a municipality administrator may hand out; system administrators are made by their peers.
 MUNICIPALITY_ROLES = frozenset(Role) - {Role.SYSTEM_ADMIN}
@@ -46,9 +55,10 @@ COUNTY_CODES = frozenset({"01", "03", "04", "05", "06", "07", "08", "09", "10", 
 
 
 def create_municipality(
-    session: Session, *, code: str, name: str, contact_email: str | None = None
+    session: Session, *, code: str, name: str, by: Actor | None, now: datetime, contact_email: str | None = None
 ) -> Municipality:
-    """A new member municipality; it can be used as soon as it has an administrator."""
+    """A new member municipality; it can be used as soon as it has an administrator. ``by`` None:
+    the service's operator, at the command line."""
     code, name = code.strip(), name.strip()
     if not re.fullmatch(r"\d{4}", code) or code[:2] not in COUNTY_CODES:
         raise DomainError(N_("The municipality code is Statistics Sweden's: four digits, its county's two first "
@@ -61,7 +71,19 @@ def create_municipality(
     municipality = Municipality(code=code, name=name, slug=slugify(name), contact_email=contact_email or None)
     session.add(municipality)
     session.flush()
+    _record_setup(session, MUNICIPALITY_JOINED, "municipality", id_of(municipality), municipality, by=by, now=now,
+                  code=code)
     return municipality
+
+
+def _record_setup(session: Session, name: str, subject_type: str, subject_id: int, municipality: Municipality, *,
+                  by: Actor | None, now: datetime, **payload: object) -> None:
+    events.record(session, name, subject_type=subject_type, subject_id=subject_id, now=now,
+                  actor_id=by.id if by is not None else None, municipality_id=id_of(municipality), payload=payload)
+
+
+def _changed(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    return [field for field in before if before[field] != after[field]]
 
 
 def _refuse_a_members_name(session: Session, name: str, *, municipality_id: int | None = None) -> None:
@@ -76,9 +98,10 @@ def _refuse_a_members_name(session: Session, name: str, *, municipality_id: int 
 
 def update_municipality(
     session: Session, *, municipality: Municipality, name: str, contact_email: str | None,
-    data_protection_officer_email: str | None, changed_by: Actor,
+    data_protection_officer_email: str | None, changed_by: Actor, now: datetime,
 ) -> None:
     """Change a municipality's name (system administrators only: every member sees it) or contacts."""
+    before = _settings_of(municipality)
     name = name.strip()
     if name != municipality.name:
         if not changed_by.has_role(Role.SYSTEM_ADMIN):
@@ -90,11 +113,19 @@ def update_municipality(
     municipality.contact_email = contact_email or None
     municipality.data_protection_officer_email = (data_protection_officer_email or "").strip() or None
     session.add(municipality)
+    if changed := _changed(before, _settings_of(municipality)):
+        _record_setup(session, MUNICIPALITY_CHANGED, "municipality", id_of(municipality), municipality,
+                      by=changed_by, now=now, changed=changed)
+
+
+def _settings_of(municipality: Municipality) -> dict[str, object]:  # which fields, never the values
+    return {"name": municipality.name, "contact_email": municipality.contact_email,
+            "data_protection_officer_email": municipality.data_protection_officer_email}
 
 
 def save_unit(
-    session: Session, *, municipality: Municipality, name: str, parent_id: int | None,
-    unit: Unit | None = None, active: bool = True,
+    session: Session, *, municipality: Municipality, name: str, parent_id: int | None, by: Actor | None,
+    now: datetime, unit: Unit | None = None, active: bool = True,
 ) -> Unit:
     """Create or rename a unit; a parent must be in the same municipality and not below it."""
     name = name.strip()
@@ -112,10 +143,16 @@ def save_unit(
             if ancestor.id == unit.id:
                 raise DomainError(N_("A unit cannot be placed under itself."), field="parent_id")
             ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
+    before: dict[str, object] | None = None if unit is None else {
+        "name": unit.name, "parent": unit.parent_id, "active": unit.active}
     unit = unit or Unit(municipality_id=id_of(municipality), name=name)
     unit.name, unit.parent_id, unit.active = name, parent_id, active
     session.add(unit)
     session.flush()
+    if before is None:
+        _record_setup(session, UNIT_ADDED, "unit", id_of(unit), municipality, by=by, now=now)
+    elif changed := _changed(before, {"name": name, "parent": parent_id, "active": active}):
+        _record_setup(session, UNIT_CHANGED, "unit", id_of(unit), municipality, by=by, now=now, changed=changed)
     return unit
 
 
@@ -270,7 +307,7 @@ def _coordinates(
 
 def save_site(
     session: Session, *, municipality: Municipality, details: SiteDetails, geocoder: Geocoder | None, now: datetime,
-    site: Site | None = None,
+    by: Actor | None, site: Site | None = None,
 ) -> Site:
     """Create or update a site with its opening hours; nothing changes unless all of it is valid.
 
@@ -287,6 +324,7 @@ def save_site(
     # Last of the checks: it may ask the geocoder, and it keeps the answer.
     latitude, longitude, source = _coordinates(session, details=details, postal_code=postal_code, site=site,
                                                geocoder=geocoder, now=now)
+    before = None if site is None else _site_facts(site)
     site = site or Site(municipality_id=id_of(municipality), name=name, street_address="", postal_code="",
                         locality="", latitude=latitude, longitude=longitude)
     site.name = name
@@ -299,7 +337,19 @@ def save_site(
     site.opening_hours = [OpeningHours(weekday=i.weekday, opens=i.opens, closes=i.closes) for i in intervals]
     session.add(site)
     session.flush()
+    if before is None:
+        _record_setup(session, SITE_ADDED, "site", id_of(site), municipality, by=by, now=now)
+    elif changed := _changed(before, _site_facts(site)):
+        _record_setup(session, SITE_CHANGED, "site", id_of(site), municipality, by=by, now=now, changed=changed)
     return site
+
+
+def _site_facts(site: Site) -> dict[str, object]:
+    """What of a site its trail says changed (which, not to what)."""
+    return {"name": site.name, "address": (site.street_address, site.postal_code, site.locality),
+            "position": (site.latitude, site.longitude), "opening_hours": sorted(
+                (hours.weekday, hours.opens, hours.closes) for hours in site.opening_hours),
+            "access_notes": site.access_notes, "active": site.active}
 
 
 # --- People -----------------------------------------------------------------------

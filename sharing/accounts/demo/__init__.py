@@ -40,8 +40,8 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
         municipality = session.scalar(select(Municipality).where(Municipality.code == entry["code"]))
         if municipality is None:
             municipality = organisation.create_municipality(
-                session, code=entry["code"], name=entry["name"], contact_email=entry.get("contact_email")
-            )
+                session, code=entry["code"], name=entry["name"], contact_email=entry.get("contact_email"), by=None,
+                now=joined)
             municipality.created_at = joined
             added["municipalities"] += 1
         units = {u.name: u for u in session.scalars(select(Unit).where(col(Unit.municipality_id) == municipality.id))}
@@ -49,8 +49,7 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
             if unit["name"] not in units:
                 parent = units[unit["parent"]].id if unit.get("parent") else None
                 units[unit["name"]] = organisation.save_unit(
-                    session, municipality=municipality, name=unit["name"], parent_id=parent
-                )
+                    session, municipality=municipality, name=unit["name"], parent_id=parent, by=None, now=joined)
                 units[unit["name"]].created_at = joined
                 added["units"] += 1
         existing_sites = set(session.scalars(
@@ -58,8 +57,8 @@ def load(session: Session, data: dict[str, Any] | None = None) -> dict[str, int]
         for site in entry["sites"]:
             if site["name"] not in existing_sites:
                 # With their coordinates: typed, never geocoded (the demo asks no one, online or not).
-                made = organisation.save_site(session, municipality=municipality,
-                                              details=organisation.SiteDetails(**site), geocoder=None, now=utcnow())
+                made = organisation.save_site(session, municipality=municipality, geocoder=None, now=joined, by=None,
+                                              details=organisation.SiteDetails(**site))
                 made.created_at = joined
                 added["sites"] += 1
         for person in entry["users"]:

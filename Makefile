@@ -69,7 +69,7 @@ translations: install
 # Developers: after changing user-facing text, refresh the catalogs and translate.
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -k N_ -k NP_:1,2 --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
 
 # Benchmarks print their figures; they are not tests.
 LISTINGS ?= 100000

@@ -306,6 +306,20 @@ def test_a_coordinator_planning_jointly_carries_a_job_by_hand_but_only_its_ends_
     assert job.status == CANCELLED
 
 
+def test_a_coordinator_planning_jointly_cancels_a_job_they_added_between_two_other_municipalities(db, w, factory):
+    skurup_admin = factory.user(w["skurup"], Role.MUNICIPALITY_ADMIN)
+    for admin in (w["ystad_admin"], skurup_admin):  # Skurup plans jointly with Ystad
+        coordination.set_joint_planning(db, joined=True, by=admin, now=utcnow())
+    db.commit()
+    skurup = w["skurup_coordinator"]
+    # From Ystad to Trelleborg: one end a municipality Skurup's coordinator plans for
+    job = jobs.add_manual_job(db, details=manual(w), by=skurup, now=utcnow())
+    db.commit()
+    jobs.cancel_job(db, job, by=skurup, now=utcnow())  # what they may add, they may take back
+    db.commit()
+    assert job.status == CANCELLED
+
+
 def test_the_other_end_is_told_of_a_planned_job_cancelled_as_of_when_it_was_cancelled(app, db, w):
     planned, cancelled = (utcnow().replace(microsecond=0) - timedelta(hours=hours) for hours in (2, 1))
     with app.app_context():  # each commit hands its events to their receivers

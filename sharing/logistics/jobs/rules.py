@@ -415,17 +415,20 @@ def add_manual_job(session: Session, *, details: ManualJobDetails, by: Actor, no
     return job
 
 
-def at_an_end(user: Actor, job: TransportJob) -> bool:
-    """Whether the user is of the municipality the job picks up from or delivers to."""
-    return user.municipality_id in (job.pickup_municipality_id, job.delivery_municipality_id)
+def may_cancel(user: Actor, job: TransportJob) -> bool:
+    """Whether the user is of the municipality the job picks up from or delivers to, or added it
+    (one planning jointly may add a job between two other municipalities: their mistake is
+    theirs to undo)."""
+    return (user.municipality_id in (job.pickup_municipality_id, job.delivery_municipality_id)
+            or (user.id is not None and user.id == job.created_by_id))
 
 
 def cancel_job(session: Session, job: TransportJob, *, by: Actor, now: datetime) -> None:
-    """A coordinator of either end cancels a job added by hand; a request's jobs end with the
-    request. One planning it jointly for another municipality carries it, but it is not theirs
-    to call off."""
+    """A coordinator of either end, or the one who added it, cancels a job added by hand; a
+    request's jobs end with the request. One planning it jointly for another municipality
+    carries it, but it is not theirs to call off."""
     _planner(by, job, session)
-    if not at_an_end(by, job):
+    if not may_cancel(by, job):
         raise NotAllowed(f"transport job {job.id}: not of the canceller's municipality")
     if job.kind != JobKind.MANUAL.value:
         raise Conflict(N_("A request's transport ends with the request: it is cancelled when the request is."))

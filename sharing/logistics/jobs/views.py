@@ -141,7 +141,7 @@ def _detail_page(job: TransportJob, notes_form: NotesForm | None = None,
         listing_shown=listing is not None and can_see_listing(current_user, listing),
         municipalities=jobs.municipality_names(db_session, (job.pickup_municipality_id, job.delivery_municipality_id)),
         can_cancel=job.kind == JobKind.MANUAL.value and JobStatus(job.status) in (*jobs.ACTIVE, JobStatus.FAILED)
-        and jobs.at_an_end(current_user, job),
+        and jobs.may_cancel(current_user, job),
         failure=jobs.last_failure(db_session, job) if failed else None, failure_labels=FAILURE_LABELS,
         again_form=again_form if failed and not loan_over else None, loan_over=loan_over)
     return page, 422 if notes_form.errors or (again_form is not None and again_form.errors) else 200

@@ -516,6 +516,9 @@ def test_the_api_posts_reads_changes_and_closes_wants(client, auth, db, s, facto
 
     response = client.post(f"{PREFIX}/wants", json={"words": "", "quantity": 1}, headers=headers)
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "words"
+    # A body that is no object concerns no field: null, as a refusal of the request as a whole
+    response = client.post(f"{PREFIX}/wants", json=["stol"], headers=headers)
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] is None
     assert client.post(f"{PREFIX}/wants", json={"words": "stol", "quantity": 0},
                        headers=headers).status_code == 422
     assert client.get(f"{PREFIX}/wants?state=nonsense").status_code == 400

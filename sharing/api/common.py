@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, jsonify, request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
@@ -89,9 +90,15 @@ def parse_body(schema: type[Model]) -> Model:
         return schema.model_validate(data)
     except ValidationError as error:
         errors: Iterable[dict[str, Any]] = (
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()
+            {"field": field_of(e), "message": e["msg"]} for e in error.errors()
         )
         raise ProblemError(problem(422, "The body does not validate.", errors=list(errors))) from None
+
+
+def field_of(error: ErrorDetails) -> str | None:
+    """The field a validation error concerns, dotted; None for the body as a whole (not an
+    object, say), as a rule's refusal of no field is told."""
+    return ".".join(str(part) for part in error["loc"]) or None
 
 
 def refused(error: DomainError) -> ProblemError:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 from sharing.access import SIGNED_IN, allow
 from sharing.accounts.models import Role
 from sharing.api import blueprint
-from sharing.api.common import ProblemError, one, page_args, page_response, parse_body, refused
+from sharing.api.common import ProblemError, field_of, one, page_args, page_response, parse_body, refused
 from sharing.api.openapi import documented
 from sharing.catalog.listings.models import MAX_QUANTITY, Condition
 from sharing.catalog.photos import rules as photos
@@ -276,7 +276,7 @@ def _return_body() -> tuple[ReturnIn, photos.Upload | None]:
     try:
         body = ReturnIn.model_validate(fields)
     except ValidationError as error:
-        errors += [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+        errors += [{"field": field_of(e), "message": e["msg"]} for e in error.errors()]
     if errors:
         raise ProblemError(problem(422, "The body does not validate.", errors=errors))
     chosen = request.files.get("photo")

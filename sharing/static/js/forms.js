@@ -48,17 +48,22 @@ document.querySelectorAll("[data-shown-when]").forEach(function (part) {
 // table fits, it is no extra stop for the Tab key. (Boxes that say tabindex themselves stay so.)
 document.querySelectorAll(".table-scroll:not([tabindex])").forEach(function (box) {
   var caption = box.querySelector("caption");
+  var table = box.querySelector("table");
+  var named = table && table.getAttribute("aria-labelledby");  // a table named by its heading
   function follow() {
     if (box.scrollWidth > box.clientWidth) {
       box.setAttribute("tabindex", "0");
       box.setAttribute("role", "region");
       if (caption) {
         box.setAttribute("aria-label", caption.textContent.trim());
+      } else if (named) {
+        box.setAttribute("aria-labelledby", named);
       }
     } else {
       box.removeAttribute("tabindex");
       box.removeAttribute("role");
       box.removeAttribute("aria-label");
+      box.removeAttribute("aria-labelledby");
     }
   }
   follow();
@@ -92,4 +97,17 @@ document.addEventListener("submit", function (event) {
 });
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("form[data-sending]").forEach(sendable);
+});
+
+// A table shown as cards on a phone (.stack-table) is a table all the same: WebKit (VoiceOver)
+// drops a table's semantics once CSS changes its display, and these roles, the same as the
+// elements', give them back.
+document.querySelectorAll(".stack-table").forEach(function (table) {
+  var roles = { table: "table", thead: "rowgroup", tbody: "rowgroup", tr: "row", td: "cell" };
+  var parts = [table].concat(Array.prototype.slice.call(table.querySelectorAll("thead, tbody, tr, th, td")));
+  parts.forEach(function (part) {
+    var tag = part.tagName.toLowerCase();
+    var role = tag === "th" ? (part.getAttribute("scope") === "row" ? "rowheader" : "columnheader") : roles[tag];
+    part.setAttribute("role", role);
+  });
 });

@@ -52,7 +52,7 @@ from sharing.db import db_session
 from sharing.errors import DomainError
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
-from sharing.web.forms import flash_refusal, show_error
+from sharing.web.forms import flash_refusal, refusal, show_error
 from sharing.web.fragments import KeptInMemory, cached_fragment, checked_fragment, render_part
 from sharing.web.hooks import content_security_policy, tile_origin
 
@@ -507,8 +507,11 @@ def change_status(listing_id: int) -> Response:
         listings.set_status(db_session, listing=listing, to=target, by=current_user, now=utcnow())
     except ValueError:
         abort(400)
-    except DomainError as error:  # publishing: every rule the listing breaks, corrected in one round
-        flash_refusal(error, lead=_("The listing cannot be published until you have corrected this:"))
+    except DomainError as error:
+        if target == ListingStatus.PUBLISHED:  # every rule the listing breaks, corrected in one round
+            flash_refusal(error, lead=_("The listing cannot be published until you have corrected this:"))
+        else:
+            flash(refusal(error), "error")
     else:
         db_session.commit()
         log.info("listing %s %s by user %s", listing.id, target.value, current_user.id)

@@ -46,25 +46,25 @@ METHOD_DONE_LABELS = {
 }
 
 
-def period_of(request: LoanRequest) -> str:
+def period_between(starts_at: datetime | str, ends_at: datetime | str | None) -> str:
     """When a request is for, as people say it: whole days (its last day, not the midnight after),
-    hours of one day, or for good from a day."""
-    return period_between(request.starts_at, request.ends_at)
+    hours of one day, or for good from a day. Its instants may be ISO text, as a mail rendered
+    later has them."""
+    return _period(starts_at, ends_at, text=str, day=functools.partial(when, style="short"), hours=str)
 
 
 def period_markup(request: LoanRequest) -> Markup:
-    """``period_of`` as a page shows it: each date a <time> kept whole (``when_tag``), the hours too."""
-    return Markup(period_between(request.starts_at, request.ends_at, markup=True))
+    """``period_between`` as a page shows it: each date a <time> kept whole (``when_tag``), and the
+    hours too (they could break at their dash)."""
+    return Markup(_period(request.starts_at, request.ends_at, text=escape, day=when_tag,
+                          hours=lambda hours: Markup('<span class="nowrap">%s</span>') % hours))
 
 
-def period_between(starts_at: datetime | str, ends_at: datetime | str | None, *, markup: bool = False) -> str:
-    """``period_of`` a request's instants (in ISO text too, as a mail rendered later has them);
-    with ``markup``, HTML as ``period_markup`` gives it."""
+def _period(starts_at: datetime | str, ends_at: datetime | str | None, *, text: Callable[[str], str],
+            day: Callable[[date], str], hours: Callable[[str], str]) -> str:
     starts = (datetime.fromisoformat(starts_at) if isinstance(starts_at, str) else starts_at).astimezone(SWEDEN)
     ends = (datetime.fromisoformat(ends_at) if isinstance(ends_at, str) else ends_at).astimezone(SWEDEN) \
         if ends_at else None
-    text: Callable[[str], str] = escape if markup else str
-    day: Callable[[date], str] = when_tag if markup else functools.partial(when, style="short")
     if ends is None:
         return text(gettext("For good, from %(first)s")) % {"first": day(starts.date())}
     if starts.time() == ends.time() == time(0):
@@ -72,5 +72,4 @@ def period_between(starts_at: datetime | str, ends_at: datetime | str | None, *,
         if last == starts.date():
             return day(last)
         return text(gettext("%(first)s to %(last)s")) % {"first": day(starts.date()), "last": day(last)}
-    hours = f"{starts:%H:%M}–{ends:%H:%M}"  # kept whole too: it could break at its dash
-    return text("%s %s") % (day(starts.date()), Markup('<span class="nowrap">%s</span>') % hours if markup else hours)
+    return text("%s %s") % (day(starts.date()), hours(f"{starts:%H:%M}–{ends:%H:%M}"))

@@ -270,14 +270,20 @@ def test_a_request_says_when_in_days_not_midnights(client, auth, s):
     assert f'<time class="nowrap" datetime="{first.isoformat()}">{first.isoformat()}</time>' in page
 
 
-def test_a_handover_in_a_condition_the_service_does_not_know_is_refused_and_changes_nothing(client, auth, db, s):
-    """The condition is a form choice: one the service does not know is a 400, as at the return,
-    never a 500, and the request stays approved."""
+def approved(client, auth, s) -> int:
+    """A loan asked for and approved through the pages; the owner's manager signed in."""
     auth.login(s["employee"])
     request_id = int(ask(client, s).headers["Location"].rsplit("/", 1)[1])
     auth.logout()
     auth.login(s["manager"])
     assert step(client, request_id, "approve").status_code == 302
+    return request_id
+
+
+def test_a_handover_in_a_condition_the_service_does_not_know_is_refused_and_changes_nothing(client, auth, db, s):
+    """The condition is a form choice: one the service does not know is a 400, as at the return,
+    never a 500, and the request stays approved."""
+    request_id = approved(client, auth, s)
     assert step(client, request_id, "handover", method="pickup", condition="brand_new").status_code == 400
     db.expire_all()
     request = db.get(LoanRequest, request_id)
@@ -288,11 +294,7 @@ def test_a_handover_in_a_condition_the_service_does_not_know_is_refused_and_chan
 
 def handed_over(client, auth, s) -> int:
     """A loan asked for, approved and handed over through the pages; the owner's manager signed in."""
-    auth.login(s["employee"])
-    request_id = int(ask(client, s).headers["Location"].rsplit("/", 1)[1])
-    auth.logout()
-    auth.login(s["manager"])
-    assert step(client, request_id, "approve").status_code == 302
+    request_id = approved(client, auth, s)
     assert step(client, request_id, "handover", method="pickup", condition="good").status_code == 302
     return request_id
 

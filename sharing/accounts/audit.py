@@ -32,13 +32,22 @@ from sharing.events import DomainEvent, event_label, subject_label
 from sharing.typed import id_of
 
 
+def record_for_trail(session: Session, name: str, *, subject_type: str, subject_id: int, municipality_id: int,
+                     by: Actor | None, now: datetime, **payload: object) -> None:
+    """Record what an administrator (or a person, of themself) did in a municipality, for its trail,
+    in the caller's transaction. The payload names records by their ids and says which fields
+    changed, never their values: no name, address, password, token or secret. ``by`` None is the
+    service (or its operator)."""
+    events.record(session, name, subject_type=subject_type, subject_id=subject_id, now=now,
+                  actor_id=by.id if by is not None else None, municipality_id=municipality_id, payload=payload)
+
+
 def record_account_event(session: Session, name: str, *, user: User, by: Actor | None, now: datetime,
                          **payload: object) -> None:
-    """Record what was done to a person's account for the trail, in the caller's transaction. The
-    event names the account by its id alone (its name is read while the account is kept) and
-    never holds a password, token or secret; ``by`` None is the service."""
-    events.record(session, name, subject_type="user", subject_id=id_of(user), now=now,
-                  actor_id=by.id if by is not None else None, municipality_id=user.municipality_id, payload=payload)
+    """What was done to a person's account: the account named by its id alone (its name is read
+    while the account is kept)."""
+    record_for_trail(session, name, subject_type="user", subject_id=id_of(user), municipality_id=user.municipality_id,
+                     by=by, now=now, **payload)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from sharing import events
-from sharing.accounts.audit import record_account_event
+from sharing.accounts.audit import record_account_event, record_for_trail
 from sharing.accounts.auth import end_user_sessions, issue_account_token, normalise_email, user_by_email
 from sharing.accounts.geocoding.rules import Geocoder, place
 from sharing.accounts.models import (
@@ -78,8 +77,8 @@ def create_municipality(
 
 def _record_setup(session: Session, name: str, subject_type: str, subject_id: int, municipality: Municipality, *,
                   by: Actor | None, now: datetime, **payload: object) -> None:
-    events.record(session, name, subject_type=subject_type, subject_id=subject_id, now=now,
-                  actor_id=by.id if by is not None else None, municipality_id=id_of(municipality), payload=payload)
+    record_for_trail(session, name, subject_type=subject_type, subject_id=subject_id,
+                     municipality_id=id_of(municipality), by=by, now=now, **payload)
 
 
 def _changed(before: dict[str, object], after: dict[str, object]) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, text
 from sqlmodel import Field, SQLModel
 
 from sharing.clock import utcnow
@@ -45,7 +45,8 @@ class ListingImport(SQLModel, table=True):
     error_row: Optional[int] = Field(default=None)
     # Every problem of a row refused for several reasons, each {"message": ..., "params": ...} as
     # above (the first is also error_message): the import tells them all, as its preview does.
-    error_problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    error_problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON, nullable=False, server_default=text("'[]'")))  # as the migration that added it
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

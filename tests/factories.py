@@ -56,8 +56,8 @@ class Factory:
 
     def municipality(self, name: str | None = None, code: str | None = None) -> Municipality:
         n = next(self.n)
-        municipality = Municipality(code=code or f"{9000 + n}", name=name or f"Testkommun {n}",
-                                    slug=f"testkommun-{n}")
+        name = name or f"Testkommun {n}"
+        municipality = Municipality(code=code or f"{9000 + n}", name=name, slug=slugify(name))  # as the rules make it
         return self._save(municipality)
 
     def unit(self, municipality: Municipality | None = None, name: str | None = None) -> Unit:

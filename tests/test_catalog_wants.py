@@ -264,7 +264,7 @@ def test_listings_already_there_are_recorded_with_a_new_want_without_telling(db,
     want = post(db, s, words="kontorsstolar")
     assert [m.listing_id for m in db.scalars(select(WantMatch))] == [listing.id]
     assert db.scalar(select(WantMatch.notified_at)) is None
-    assert [x.id for x in wants.matching_listings(db, want=want, viewer=s["teacher"])] == [listing.id]
+    assert [x.id for x in db.scalars(wants.matching_query(db, want=want, viewer=s["teacher"]))] == [listing.id]
     # Publishing it again tells nobody: the poster saw it with the want.
     with app.test_request_context():
         listings.set_status(db, listing=listing, to=ListingStatus.DRAFT, by=s["manager"], now=utcnow())
@@ -274,7 +274,7 @@ def test_listings_already_there_are_recorded_with_a_new_want_without_telling(db,
     # Changed words: the page shows what meets them now.
     wants.edit_want(db, want=want, details=WantDetails(words="skrivbord"), by=s["teacher"], now=utcnow())
     db.commit()
-    assert [x.title for x in wants.matching_listings(db, want=want, viewer=s["teacher"])] == ["Skrivbord"]
+    assert [x.title for x in db.scalars(wants.matching_query(db, want=want, viewer=s["teacher"]))] == ["Skrivbord"]
 
 
 # --- Telling the poster, through the pages ----------------------------------------------------

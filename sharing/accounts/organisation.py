@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from sharing.accounts.audit import record_account_event, record_for_trail
@@ -87,12 +87,13 @@ def _changed(before: dict[str, object], after: dict[str, object]) -> list[str]:
 
 def _refuse_a_members_name(session: Session, name: str, *, municipality_id: int | None = None) -> None:
     """Refuse the name of another member, also written in another case or without its accents: names
-    are told apart as their addresses are (the slug, unique), so "sjöbo" or "Sjobo" is Sjöbo's."""
-    slug = slugify(name)
-    for member in session.scalars(select(Municipality).where(col(Municipality.id) != municipality_id)):
-        if member.name == name or member.slug == slug or slugify(member.name) == slug:
-            raise DomainError(N_("A municipality named %(name)s is already a member."), field="name",
-                              name=member.name)
+    are told apart as their addresses are (the slug, unique, made of the name), so "sjöbo" or
+    "Sjobo" is Sjöbo's."""
+    member = session.scalars(select(Municipality).where(
+        or_(col(Municipality.name) == name, col(Municipality.slug) == slugify(name)),
+        col(Municipality.id) != municipality_id)).first()
+    if member is not None:
+        raise DomainError(N_("A municipality named %(name)s is already a member."), field="name", name=member.name)
 
 
 def update_municipality(
@@ -117,7 +118,8 @@ def update_municipality(
                       by=changed_by, now=now, changed=changed)
 
 
-def _settings_of(municipality: Municipality) -> dict[str, object]:  # which fields, never the values
+def _settings_of(municipality: Municipality) -> dict[str, object]:
+    """What of a municipality's settings its trail says changed (which, not to what)."""
     return {"name": municipality.name, "contact_email": municipality.contact_email,
             "data_protection_officer_email": municipality.data_protection_officer_email}
 
@@ -142,17 +144,21 @@ def save_unit(
             if ancestor.id == unit.id:
                 raise DomainError(N_("A unit cannot be placed under itself."), field="parent_id")
             ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
-    before: dict[str, object] | None = None if unit is None else {
-        "name": unit.name, "parent": unit.parent_id, "active": unit.active}
+    before = None if unit is None else _unit_facts(unit)
     unit = unit or Unit(municipality_id=id_of(municipality), name=name)
     unit.name, unit.parent_id, unit.active = name, parent_id, active
     session.add(unit)
     session.flush()
     if before is None:
         _record_setup(session, UNIT_ADDED, "unit", id_of(unit), municipality, by=by, now=now)
-    elif changed := _changed(before, {"name": name, "parent": parent_id, "active": active}):
+    elif changed := _changed(before, _unit_facts(unit)):
         _record_setup(session, UNIT_CHANGED, "unit", id_of(unit), municipality, by=by, now=now, changed=changed)
     return unit
+
+
+def _unit_facts(unit: Unit) -> dict[str, object]:
+    """What of a unit its trail says changed (which, not to what)."""
+    return {"name": unit.name, "parent": unit.parent_id, "active": unit.active}
 
 
 # --- Opening hours: "mån–fre 07:00–16:00, lör 10:00–13:00", "Mon–Fri 07:00–16:00" ----------

@@ -53,6 +53,11 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SWEDEN)
 
 
+def day_before(ends_at: datetime) -> date:
+    """The last Swedish day of a period that ends at ``ends_at`` (the midnight after it)."""
+    return (ends_at.astimezone(SWEDEN) - timedelta(microseconds=1)).date()
+
+
 # The days a period may name: wide enough for any booking or search, and inside the calendar's
 # arithmetic (9999-12-31 has no next day; the year 1 no midnight in UTC).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)

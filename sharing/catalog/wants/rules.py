@@ -356,18 +356,14 @@ def match_listings(session: Session, *, listing_ids: list[int], now: datetime) -
     return met
 
 
-def matching_listings(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[Listing]:
-    """The recorded matches that still meet the want and that the viewer may find, newest match first."""
-    return list(session.scalars(_matching(session, select(Listing), want=want, viewer=viewer, limit=limit)))
-
-
 def matching_query(session: Session, *, want: Want, viewer: Actor) -> Select[Any]:
-    """``matching_listings`` as a query, for a page of them."""
+    """The recorded matches that still meet the want and that the viewer may find, newest match
+    first: a query, read a page at a time."""
     return _matching(session, select(Listing), want=want, viewer=viewer, limit=None)
 
 
 def matching_ids(session: Session, *, want: Want, viewer: Actor, limit: int | None = 20) -> list[int]:
-    """The ids of ``matching_listings``, in their order."""
+    """The ids of ``matching_query``'s listings, in their order."""
     return list(session.scalars(_matching(session, select(col(Listing.id)), want=want, viewer=viewer, limit=limit)))
 
 

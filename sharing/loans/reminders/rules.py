@@ -30,7 +30,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from sharing.catalog.holds.rules import midnight
+from sharing.catalog.holds.rules import day_before, midnight
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.loans.reminders.models import LoanReminder
 from sharing.loans.requests.models import LoanRequest, RequestKind, RequestStatus
@@ -56,7 +56,7 @@ def first_day(request: LoanRequest) -> date:
 
 def last_day(request: LoanRequest) -> date | None:
     """A loan's last day (its ``ends_at`` is the midnight after it); None for good."""
-    return today_in_sweden(request.ends_at) - DAY if request.ends_at is not None else None
+    return day_before(request.ends_at) if request.ends_at is not None else None
 
 
 def due_kinds(request: LoanRequest, *, now: datetime) -> list[ReminderKind]:

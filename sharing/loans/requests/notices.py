@@ -10,7 +10,7 @@ Everyone told is told in the service; by e-mail only if they keep that kind of n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
@@ -19,8 +19,9 @@ from sharing.accounts import notifications
 from sharing.accounts.mail_preferences.rules import wants_mail
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, Unit, User
 from sharing.catalog import events as catalog_events
+from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings.models import Listing
-from sharing.clock import SWEDEN, utcnow
+from sharing.clock import utcnow
 from sharing.events import DomainEvent, add_receiver
 from sharing.i18n import N_
 from sharing.loans import events, mail_kinds
@@ -208,7 +209,7 @@ def tell(session: Session, event: DomainEvent) -> None:
 def _last_day(to: object, request: LoanRequest) -> str:
     """The last day an extension gave, as its page shows it (it ends at the midnight after)."""
     ends_at = datetime.fromisoformat(to) if isinstance(to, str) else request.ends_at
-    return (ends_at.astimezone(SWEDEN) - timedelta(microseconds=1)).date().isoformat() if ends_at else ""
+    return holds.day_before(ends_at).isoformat() if ends_at else ""
 
 
 def settle(session: Session, event: DomainEvent) -> None:

@@ -29,6 +29,7 @@ from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, OpeningHours, Role, Site
 from sharing.catalog.categories.rules import current_factor
+from sharing.catalog.holds.rules import day_before
 from sharing.catalog.listings.models import MAX_QUANTITY, Listing
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.db import Page
@@ -508,9 +509,7 @@ def first_day(request: LoanRequest) -> date:
 
 def last_day(request: LoanRequest) -> date | None:
     """A loan's last day (it ends at the midnight after it); None for good."""
-    if request.ends_at is None:
-        return None
-    return (request.ends_at.astimezone(SWEDEN) - timedelta(microseconds=1)).date()
+    return day_before(request.ends_at) if request.ends_at is not None else None
 
 
 @dataclass

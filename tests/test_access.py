@@ -89,6 +89,7 @@ EXPECTED: dict[str, object] = {
     "wants.close": SIGNED_IN,
     "api.find_wants": SIGNED_IN, "api.get_want": SIGNED_IN, "api.want_matches": SIGNED_IN,
     "api.create_want": SIGNED_IN, "api.replace_want": SIGNED_IN, "api.close_want": SIGNED_IN,
+    "map.places": SIGNED_IN,
     "notifications.index": SIGNED_IN, "notifications.open_notification": SIGNED_IN,
     "notifications.read_all": SIGNED_IN, "api.list_notifications": SIGNED_IN,
     "api.listing_photos": SIGNED_IN, "api.photo_file": SIGNED_IN,

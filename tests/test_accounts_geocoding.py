@@ -21,6 +21,7 @@ from sharing.accounts.geocoding.rules import (
     NominatimGeocoder,
     Precision,
     localities,
+    localities_beyond_map,
     place,
 )
 from sharing.accounts.models import CoordinatesSource, Role, Site
@@ -366,3 +367,31 @@ def test_the_site_form_asks_no_third_party_unless_a_tile_server_is_configured(ap
     response = client.get(new)
     assert "img-src 'self' data: https://*.kartor.example;" in response.headers["Content-Security-Policy"]
     assert 'data-tiles="https://{s}.kartor.example/{z}/{x}/{y}.png"' in response.get_data(as_text=True)
+
+
+# --- The places the map draws beyond those it ships ----------------------------------------
+
+def test_a_joining_municipalitys_towns_are_placed_by_its_sites_and_the_shipped_ones_are_not_repeated():
+    sjobo, ystad = 7, 1
+    sites = [(sjobo, "Sjöbo", 55.63, 13.70), (sjobo, " sjöbo ", 55.61, 13.72), (sjobo, "Sjöbo", 55.62, 13.71),
+             (sjobo, "Blentarp", 55.58, 13.61), (ystad, "Ystad", 55.43, 13.82), (ystad, "YSTAD", 55.40, 13.80),
+             (sjobo, "", 55.0, 13.0)]
+    features = localities_beyond_map(sites)
+    assert [feature["properties"] for feature in features] == [
+        {"kind": "locality", "name": "Blentarp"}, {"kind": "locality", "name": "Sjöbo"}]  # as most sites spell it
+    assert features[1]["geometry"] == {"type": "Point", "coordinates": [13.71, 55.62]}  # their middle, longitude first
+    # One name in two municipalities is two places.
+    assert len(localities_beyond_map([(1, "Vik", 55.6, 14.2), (2, "Vik", 56.0, 13.0)])) == 2
+
+
+def test_the_maps_places_are_the_active_sites_for_signed_in_users_only(app, client, db, factory, auth):
+    sjobo = factory.municipality(name="Sjöbo")
+    factory.site(sjobo, locality="Sjöbo", latitude=55.63, longitude=13.70)
+    factory.site(sjobo, locality="Lövestad", latitude=55.65, longitude=13.89, active=False)
+    factory.site(sjobo, locality="Ystad")  # the map names it already
+    assert client.get("/map/places.geojson").status_code in (302, 401)
+    auth.login(factory.user(sjobo))
+    response = client.get("/map/places.geojson")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert [feature["properties"]["name"] for feature in response.json["features"]] == ["Sjöbo"]
+    assert "private" in response.headers["Cache-Control"]

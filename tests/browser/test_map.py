@@ -27,8 +27,10 @@ def test_the_map_draws_our_own_background_and_asks_no_one_else(
     region = page.get_by_role("region", name="Karta över var annonserna finns")
     expect(region).to_be_visible()
     # The borders of Skåne's municipalities, drawn as vector paths, and the founders' localities named.
-    expect(region.locator(".leaflet-overlay-pane svg path")).to_have_count(45)  # Skåne's 33 borders, 12 places
+    # Skåne's 33 borders, the 12 places we ship, and Abbekås, which only a site of the demo places.
+    expect(region.locator(".leaflet-overlay-pane svg path")).to_have_count(46)
     expect(region.get_by_text("Anderslöv", exact=True)).to_be_visible()
+    expect(region.get_by_text("Abbekås", exact=True)).to_be_visible()
     expect(region.get_by_text("Förenklad karta", exact=False)).to_be_visible()
     assert region.locator(".leaflet-tile").count() == 0
     # A place's name lies over the markers' shadows, which would blur it, and under the markers.

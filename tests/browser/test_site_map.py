@@ -53,13 +53,16 @@ def test_clicking_the_map_fills_the_coordinates_and_saves_the_place_as_picked(
     page.get_by_label("Namn", exact=True).fill("Kartans förråd")
     page.get_by_label("Gatuadress").fill("Industrigatan 4")
     page.get_by_label("Postnummer").fill("271 39")
-    page.get_by_label("Ort", exact=True).fill("Ystad")
+    page.get_by_label("Ort", exact=True).fill("Glemmingebro")  # a village the map we ship does not name
     page.get_by_role("button", name="Spara").click()
     expect(page.get_by_text("Fastigheten är sparad.")).to_be_visible()
     page.get_by_role("link", name="Kartans förråd").click()
     expect(page.get_by_text("Valt på kartan")).to_be_visible()
     expect(page.get_by_label("Latitud (WGS84)")).to_have_value(picked[0].rstrip("0"))
     expect(page.get_by_label("Longitud (WGS84)")).to_have_value(picked[1].rstrip("0"))
+    # The map now names the village where its site stands, as it names the towns it ships.
+    expect(page.get_by_role("region", name="Karta för att välja var fastigheten ligger")
+           .get_by_text("Glemmingebro", exact=True)).to_be_visible()
     assert requested and all(url.startswith(live_server.url + "/") for url in requested), requested
 
 

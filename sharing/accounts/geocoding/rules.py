@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -149,6 +150,28 @@ def localities() -> dict[str, tuple[str, float, float]]:
             name = feature["properties"]["name"]
             found[_normalised(name)] = (name, float(latitude), float(longitude))
     return found
+
+
+def localities_beyond_map(sites: Iterable[tuple[int, str, float, float]]) -> list[dict[str, Any]]:
+    """The localities of these sites (municipality id, locality, latitude, longitude) that the
+    service's map does not name, as GeoJSON points in the middle of their sites: a municipality
+    that joins finds its own towns on the map, placed by nothing but its own sites. Each is
+    named as most of its sites spell it."""
+    shipped = localities()
+    found: dict[tuple[int, str], list[tuple[str, float, float]]] = {}
+    for municipality_id, locality, latitude, longitude in sites:
+        key = _normalised(locality)
+        if key and key not in shipped:
+            found.setdefault((municipality_id, key), []).append((" ".join(locality.split()), latitude, longitude))
+    features = []
+    for (_, key), placed in sorted(found.items(), key=lambda item: item[0][1]):
+        spellings = Counter(name for name, _, _ in placed)
+        name = min(spellings, key=lambda spelling: (-spellings[spelling], spelling))
+        latitude = round(sum(place[1] for place in placed) / len(placed), 4)
+        longitude = round(sum(place[2] for place in placed) / len(placed), 4)
+        features.append({"type": "Feature", "properties": {"kind": "locality", "name": name},
+                         "geometry": {"type": "Point", "coordinates": [longitude, latitude]}})  # longitude first
+    return features
 
 
 def near_locality(locality: str) -> Placement | None:

@@ -2,8 +2,8 @@
 // ship (the municipalities' borders and localities, drawn as vector layers); a tile server only
 // when an administrator configured one, so by default no third party learns where anyone looks.
 // The map's element says what to draw: data-tiles and data-attribution (a configured tile
-// server), data-background (our GeoJSON) and data-background-attribution. It gives a promise of
-// the GeoJSON layer drawn (null if none is).
+// server), data-background (our GeoJSON), data-places (localities beyond it) and
+// data-background-attribution. It gives a promise of the GeoJSON layer drawn (null if none is).
 (function () {
   "use strict";
   if (typeof L === "undefined") { return; }
@@ -17,11 +17,21 @@
     // The municipalities and their localities, from our own server: the whole background when
     // no tiles are drawn, the borders over them when they are.
     if (!element.dataset.background || !window.fetch || !window.Promise) { return window.Promise && Promise.resolve(null); }
-    return fetch(element.dataset.background, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok) { throw new Error(response.status); }
-      return response.json();
-    }).then(function (geojson) {
-      var filled = !element.dataset.tiles;
+    function read(url) {
+      return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.json();
+      });
+    }
+    var filled = !element.dataset.tiles;
+    // Without tiles, the towns of a municipality that joined, placed by its own sites (data-places):
+    // the map we ship names only the founders'. Missing, they leave the rest of the map as it is.
+    var places = filled && element.dataset.places
+      ? read(element.dataset.places).catch(function () { return { features: [] }; })
+      : Promise.resolve({ features: [] });
+    return Promise.all([read(element.dataset.background), places]).then(function (both) {
+      var geojson = both[0];
+      geojson.features = geojson.features.concat(both[1].features || []);
       // The places' names lie under the markers (600): what one clicks is never hidden by a name;
       // but over the markers' shadows (500), which would blur a name beside its marker.
       if (filled && !map.getPane("places")) { map.createPane("places").style.zIndex = 550; }

@@ -392,6 +392,7 @@ def test_sustainability_officers_read_the_figures_and_their_sources_but_change_n
     assert page.status_code == 200 and "Versioner av värdena" in page.get_data(as_text=True)
     assert escape(source) in page.get_data(as_text=True)  # the figures' source, as the reports cite it
     assert 'name="source"' not in page.get_data(as_text=True)  # no form to change them
+    assert "/catalog/categories/new" not in page.get_data(as_text=True)  # nor a link to a page they may not open
     before = count(db, CategoryFactor)
     token = csrf_token(client, "/")
     assert client.post(path, data={"csrf_token": token, "weight_kg": "1", "source": "Kapat"}).status_code == 403
@@ -402,6 +403,8 @@ def test_sustainability_officers_read_the_figures_and_their_sources_but_change_n
 def test_a_system_admin_adds_a_subcategory(client, auth, db, world):
     auth.login(world["system_admin"])
     seats = db.get(Category, world["chair"].parent_id)
+    assert f"/catalog/categories/new?parent_id={seats.id}" in client.get(f"/catalog/categories/{seats.id}").get_data(
+        as_text=True)  # offered on the category's page
     form = client.get(f"/catalog/categories/new?parent_id={seats.id}").get_data(as_text=True)
     assert f'<option selected value="{seats.id}">' in form or f'value="{seats.id}" selected' in form
     response = client.post("/catalog/categories/new", data={

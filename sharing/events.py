@@ -316,11 +316,13 @@ class EventLabel:
 
 @dataclass(frozen=True)
 class SubjectLabel:
-    """How a kind of subject reads ("Listing"), and the address of one by its id, if it has a page."""
+    """How a kind of subject reads ("Listing"), the address of one by its id if it has a page, and
+    whether a reader may open that page (``opens(session, reader, id)``; None: anyone who reads of it)."""
 
     subject_type: str
     label: object
     link: Callable[[int], str] | None = None
+    opens: Callable[[Session, Any, int], bool] | None = None
 
 
 _event_labels: dict[str, EventLabel] = {}
@@ -333,8 +335,9 @@ def describe(name: str, label: object, *, group: object, details: Details | None
     _event_labels[name] = EventLabel(name, label, group, details)
 
 
-def describe_subject(subject_type: str, label: object, *, link: Callable[[int], str] | None = None) -> None:
-    _subject_labels[subject_type] = SubjectLabel(subject_type, label, link)
+def describe_subject(subject_type: str, label: object, *, link: Callable[[int], str] | None = None,
+                     opens: Callable[[Session, Any, int], bool] | None = None) -> None:
+    _subject_labels[subject_type] = SubjectLabel(subject_type, label, link, opens)
 
 
 def domain_of(name: str) -> str:

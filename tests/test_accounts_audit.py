@@ -17,8 +17,11 @@ from sharing.accounts.personal_data import rules as personal_data
 from sharing.catalog import events as catalog_events
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.models import ListingStatus
-from sharing.clock import utcnow
+from sharing.clock import today_in_sweden, utcnow
 from sharing.events import event_label
+from sharing.loans.requests import rules as loans
+from sharing.loans.requests.models import RequestKind
+from sharing.loans.requests.rules import RequestDetails
 from tests.conftest import PASSWORD, csrf_token
 from tests.test_accounts_two_step import enrol
 
@@ -75,10 +78,31 @@ def test_an_admin_reads_who_did_what_and_what_changed_newest_first_in_swedish(cl
         "Rubrik: Stolar → Kontorsstolar Antal likadana exemplar: 10 → 8",
         f"2026-07-01 10:00 Lena Lokal Annonsen sparades Annons {listing_id} Ny annons: Utkast",
     ]
-    assert f'href="/catalog/{listing_id}"' in html  # the subject links to its page
+    # The listing is withdrawn: its page is its facility managers' alone, so the admin gets no link to it.
+    assert f'href="/catalog/{listing_id}"' not in html
     # Another municipality's events are never among them.
     assert "Sven Skurupsson" not in html and "Hemliga bord" not in html
     assert f'href="/catalog/{world["skurup_listing"].id}"' not in html
+
+
+def test_the_trail_links_a_subject_only_where_the_admin_may_open_its_page(client, auth, world, factory, db):
+    employee = factory.user(world["ystad"], Role.EMPLOYEE, unit=factory.unit(world["ystad"]))
+    want = factory.want(by=employee)
+    chairs = factory.listing_published(by=world["manager"], title="Stapelstolar", quantity=4, lend=True)
+    request = loans.ask(db, listing_id=chairs.id, by=employee, now=utcnow(), details=RequestDetails(
+        kind=RequestKind.BORROW, quantity=1, first_day=today_in_sweden(utcnow()) + timedelta(days=1),
+        last_day=today_in_sweden(utcnow()) + timedelta(days=3), delivery_site_id=chairs.site_id))
+    events.record(db, catalog_events.WANT_MATCHED, subject_type="want", subject_id=want.id, now=utcnow(),
+                  municipality_id=world["ystad"].id, payload={"listing_ids": [chairs.id]})
+    db.commit()
+    auth.login(world["admin"])
+    html = trail(client, world["ystad"])
+    assert f"Förfrågan {request.id}" in html and f"Efterlysning {want.id}" in html  # told of, as before
+    assert f'href="/loans/{request.id}"' not in html  # the requester's and the managers' page alone
+    assert f'href="/wants/{want.id}"' not in html  # the poster's unit's and the managers' page alone
+    assert f'href="/catalog/{chairs.id}"' in html  # a published listing the admin sees is linked
+    for path in re.findall(r'href="(/(?:catalog|loans|wants)/\d+)"', html):
+        assert client.get(path).status_code == 200, path  # every link opens
 
 
 def test_no_other_municipalitys_trail_is_ever_shown(client, auth, world, factory):

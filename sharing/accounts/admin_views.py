@@ -514,7 +514,8 @@ def audit_trail(municipality_id: int) -> str:
     groups = _kind_groups()
     known = {group.domain for group in groups} | {name for group in groups for name, _label in group.kinds}
     return render_template("accounts/admin/audit.html", municipality=municipality, form=form, page=page,
-                           rows=trail.trail_rows(db_session, page.items), kind_groups=groups, kind=filters.kind,
+                           rows=trail.trail_rows(db_session, page.items, reader=current_user), kind_groups=groups,
+                           kind=filters.kind,
                            unknown_kind=filters.kind if filters.kind not in known else "", who=_who,
                            query_args=link_arguments(exclude=("page",)))
 

@@ -28,7 +28,7 @@ from sharing import events
 from sharing.accounts.models import Actor, User
 from sharing.clock import SWEDEN
 from sharing.db import Page
-from sharing.events import DomainEvent, event_label, subject_label
+from sharing.events import DomainEvent, SubjectLabel, event_label, subject_label
 from sharing.typed import id_of
 
 
@@ -178,9 +178,10 @@ class TrailRow:
     details: list[tuple[str, str]] = field(default_factory=list)
 
 
-def trail_rows(session: Session, events: list[DomainEvent]) -> list[TrailRow]:
+def trail_rows(session: Session, events: list[DomainEvent], *, reader: Actor | None = None) -> list[TrailRow]:
     """The events as rows of the trail. A domain's description that fails on an odd payload
-    shows the event without its details, never an error."""
+    shows the event without its details, never an error. A subject's page is linked only where
+    the ``reader`` may open it (none is linked without a reader)."""
     accounts = people(session, events)
     rows = []
     for event in events:
@@ -191,9 +192,18 @@ def trail_rows(session: Session, events: list[DomainEvent]) -> list[TrailRow]:
         rows.append(TrailRow(
             event=event, actor=actor, what=str(label.label) if label else event.name, described=label is not None,
             subject=str(subject.label) if subject else event.subject_type,
-            link=subject.link(event.subject_id) if subject and subject.link and event.subject_id else None,
+            link=_link(session, subject, event.subject_id, reader),
             details=_details(session, event, label.details if label else None)))
     return rows
+
+
+def _link(session: Session, subject: SubjectLabel | None, subject_id: int | None, reader: Actor | None) -> str | None:
+    """The subject's page, if it has one the reader may open (the trail shows what they may not)."""
+    if subject is None or subject.link is None or not subject_id or reader is None:
+        return None
+    if subject.opens is not None and not subject.opens(session, reader, subject_id):
+        return None
+    return subject.link(subject_id)
 
 
 def event_details(session: Session, event: DomainEvent) -> list[tuple[str, str]]:

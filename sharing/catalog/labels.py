@@ -15,15 +15,18 @@ from sqlmodel import Session
 
 from sharing.accounts.audit import person_of
 from sharing.accounts.labels import named
-from sharing.accounts.models import Site
+from sharing.accounts.models import Actor, Site
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.catalog import events
 from sharing.catalog.categories.labels import CO2E_KIND_LABELS, FIGURE_LABELS, KIND_LABELS, PROPOSAL_STATUS_LABELS
 from sharing.catalog.categories.models import Category
 from sharing.catalog.categories.rules import category_name
+from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings.labels import CONDITION_LABELS, FIELD_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 from sharing.catalog.listings.models import Listing
+from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.labels import WANT_STATUS_LABELS
+from sharing.catalog.wants.models import Want
 from sharing.events import DomainEvent, describe, describe_subject
 
 GROUP = _l("Catalog")
@@ -159,12 +162,24 @@ DETAILS = {
 }
 
 
+def _opens_listing(session: Session, reader: Actor, listing_id: int) -> bool:
+    listing = session.get(Listing, listing_id)
+    return listing is not None and listings.can_see(reader, listing)
+
+
+def _opens_want(session: Session, reader: Actor, want_id: int) -> bool:
+    want = session.get(Want, want_id)
+    return want is not None and wants.can_see(reader, want)
+
+
 def describe_events() -> None:
     """Tell the core how the catalog's events and subjects read."""
     for name, label in EVENT_LABELS.items():
         describe(name, label, group=GROUP, details=DETAILS.get(name))
-    describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_))
-    describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_))
+    describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_),
+                     opens=_opens_listing)
+    describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_),
+                     opens=_opens_want)
     describe_subject("listing_import", _l("Import of listings"))
     # No link: the municipality's administrators who read the trail may not open proposals.
     describe_subject("figure_proposal", _l("Proposed correction of figures"))

@@ -9,12 +9,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from sharing.accounts.models import Actor
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.catalog.labels import listing_named
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.loans import events
 from sharing.loans.queue.models import QueueStatus
+from sharing.loans.requests import rules as requests
 from sharing.loans.requests.labels import KIND_LABELS, REQUEST_STATUS_LABELS, period_between
+from sharing.loans.requests.models import LoanRequest
 
 GROUP = _l("Loans")
 EVENT_LABELS = {
@@ -61,12 +64,18 @@ def _queued(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
             (_("Pieces"), str(event.payload.get("quantity", "")))]
 
 
+def _opens_request(session: Session, reader: Actor, request_id: int) -> bool:
+    request = session.get(LoanRequest, request_id)
+    return request is not None and requests.can_see(reader, request)
+
+
 def describe_events() -> None:
     for name, label in EVENT_LABELS.items():
         describe(name, label, group=GROUP, details=_request)
     for name, label in QUEUE_LABELS.items():
         describe(name, label, group=GROUP, details=_queued)
-    describe_subject(events.SUBJECT, _l("Request"), link=lambda id_: url_for("loans.detail", request_id=id_))
+    describe_subject(events.SUBJECT, _l("Request"), link=lambda id_: url_for("loans.detail", request_id=id_),
+                     opens=_opens_request)
     describe_subject(events.QUEUE_SUBJECT, _l("Queue place"))
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from sharing.accounts.models import Actor
 from sharing.accounts.personal_data.rules import Section, labelled
 from sharing.events import DomainEvent, describe, describe_subject
 from sharing.logistics import events
@@ -16,7 +17,8 @@ from sharing.logistics.jobs.models import JobKind, JobStatus, LoadSource
 from sharing.logistics.planning.problem import StopAction, UnservedReason
 from sharing.logistics.plans import driving
 from sharing.logistics.plans.models import FailureReason, PlanStatus, StopStatus
-from sharing.logistics.vehicles.models import FuelKind
+from sharing.logistics.vehicles import rules as vehicles
+from sharing.logistics.vehicles.models import FuelKind, Vehicle
 
 UNSERVED_LABELS = {
     UnservedReason.TOO_BIG: _l("Too big for every vehicle"),
@@ -161,13 +163,19 @@ def _route(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return shown
 
 
+def _opens_vehicle(session: Session, reader: Actor, vehicle_id: int) -> bool:
+    vehicle = session.get(Vehicle, vehicle_id)
+    return vehicle is not None and vehicles.can_edit(reader, vehicle)  # its page is where it is changed
+
+
 def describe_events() -> None:
     for name, label in EVENT_LABELS.items():
         details = _job if name.startswith(events.JOB_SUBJECT) else _vehicle if name.startswith(
             events.VEHICLE_SUBJECT) else _route if name == driving.ROUTE_COMPLETED else None
         describe(name, label, group=GROUP, details=details)
     describe_subject(events.JOB_SUBJECT, _l("Transport job"))
-    describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_))
+    describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_),
+                     opens=_opens_vehicle)
     describe_subject(events.JOINT_PLANNING_SUBJECT, _l("Joint transport planning"))
     describe_subject(driving.ROUTE_SUBJECT, _l("Route"))
 

@@ -54,3 +54,18 @@ def test_a_checkbox_help_goes_below_its_label(new_page: Callable[..., Page]) -> 
     help_text = page.locator("#transport_needed-help").bounding_box()
     assert label and help_text
     assert help_text["y"] >= label["y"] + label["height"] - 1, (label, help_text)
+
+
+def test_a_heading_of_a_long_swedish_compound_wraps_on_a_phone(new_page: Callable[..., Page]) -> None:
+    """A name the service is given ("Barn- och utbildningsförvaltningen") heads its page: at a
+    phone's width its longest word breaks rather than push the page sideways."""
+    page = new_page(**PHONE)
+    page.goto("/login")
+    log_in(page, "admin@ystad.example")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/admin/")
+    page.get_by_role("link", name="Enheter").first.click()
+    page.get_by_role("link", name="Barn- och utbildningsförvaltningen").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Barn- och utbildningsförvaltningen")
+    width = page_width(page)
+    assert width["scroll"] <= 390, f"a unit's page scrolls sideways on a phone: {width}"

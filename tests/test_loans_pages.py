@@ -481,3 +481,15 @@ def test_a_quantity_that_is_no_whole_number_is_told_so_once(client, auth, s, qua
     page = ask(client, s, quantity=quantity).get_data(as_text=True)
     error = re.search(r'<p class="error" id="quantity-error">(.*?)</p>', page, re.S).group(1)
     assert "heltal" in error and "mellan" not in error, error  # not also "between 1 and ..."
+
+
+def test_a_return_s_notes_and_damage_each_read_as_their_own_line(client, auth, s):
+    request_id = handed_over(client, auth, s)
+    assert take_back(client, request_id, remarks="Torkade av dem", damage="Ett ben är knäckt").status_code == 302
+    html = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    returned = re.search(r"<dt>Återlämnad</dt>\s*<dd>(.*?)</dd>", html, re.DOTALL)
+    assert returned is not None
+    lines = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", line)).strip()
+             for line in re.split(r"<br>", returned.group(1))]
+    # Neither what the manager wrote runs on into the next sentence ("knäckt Ännu inte bekräftad").
+    assert "Anteckningar: Torkade av dem" in lines and "Skador: Ett ben är knäckt" in lines

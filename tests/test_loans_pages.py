@@ -493,3 +493,10 @@ def test_a_return_s_notes_and_damage_each_read_as_their_own_line(client, auth, s
              for line in re.split(r"<br>", returned.group(1))]
     # Neither what the manager wrote runs on into the next sentence ("knäckt Ännu inte bekräftad").
     assert "Anteckningar: Torkade av dem" in lines and "Skador: Ett ben är knäckt" in lines
+
+
+def test_the_return_s_one_photo_is_spoken_of_as_one(client, auth, s):
+    request_id = handed_over(client, auth, s)
+    html = client.get(f"/loans/{request_id}").get_data(as_text=True)
+    assert "Foto (valfritt)" in html
+    assert "ta fotot med kameran" in html and "i filen tas bort" in html and "fotona" not in html

@@ -14,6 +14,9 @@ from sharing.catalog.photos.rules import Upload
 
 PHOTO_HELP = _l("JPEG, PNG or WebP. On a phone you can take the photos with the camera. "
                 "Location data and other details stored in the files are removed.")
+# The same for a field of one photo (a loan's return).
+ONE_PHOTO_HELP = _l("JPEG, PNG or WebP. On a phone you can take the photo with the camera. "
+                    "Location data and other details stored in the file are removed.")
 
 
 class PhotoUploadForm(FlaskForm):

@@ -9,7 +9,7 @@ from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from sharing.catalog.listings.models import MAX_QUANTITY
-from sharing.catalog.photos.forms import PHOTO_HELP
+from sharing.catalog.photos.forms import ONE_PHOTO_HELP
 from sharing.loans.requests.rules import MESSAGE_MAX, REASON_MAX
 from sharing.web.arguments import optional_id
 from sharing.web.forms import NumberRange, WholeNumberField
@@ -55,7 +55,7 @@ class ReturnForm(FlaskForm):
     remarks = TextAreaField(_l("Remarks (optional)"), validators=[Length(max=MESSAGE_MAX)])
     damage = TextAreaField(_l("Damage (optional)"), validators=[Length(max=MESSAGE_MAX)],
                            description=_l("What is broken or missing, if anything."))
-    photo = FileField(_l("Photo (optional)"), description=PHOTO_HELP)
+    photo = FileField(_l("Photo (optional)"), description=ONE_PHOTO_HELP)
 
 
 class ExtendForm(FlaskForm):

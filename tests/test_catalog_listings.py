@@ -463,7 +463,10 @@ def test_a_page_past_the_last_says_so_and_leads_to_the_first(client, auth, setti
         page = client.get(path).get_data(as_text=True)
         assert "Det finns ingen sida 9 bland träffarna." in page, path
         assert f'<a href="{first}">Gå till första sidan</a>' in page, path
-        assert "Inget matchade" not in page, path
+        assert "Inga annonser matchade" not in page, path
+    # A search that finds nothing says what to try.
+    page = client.get("/catalog/?q=zzyzx").get_data(as_text=True)
+    assert "Inga annonser matchade sökningen. Prova färre eller andra ord, eller färre filter." in page
 
 
 def test_available_for_a_period(factory, client, auth, setting, db):

@@ -120,6 +120,14 @@ def test_an_ask_wrong_in_several_fields_is_told_every_one_at_once(client, auth, 
     assert db.scalar(select(LoanRequest.id)) is None
 
 
+def test_asking_for_no_piece_is_told_in_the_listings_terms(client, auth, db, s):
+    auth.login(s["employee"])
+    page = ask(client, s, quantity=0).get_data(as_text=True)
+    assert "Be om minst ett exemplar." in page
+    assert "100 000" not in page  # no bound of any listing's
+    assert db.scalar(select(LoanRequest.id)) is None
+
+
 def test_the_ask_page_shows_whole_weeks_under_their_numbers_as_the_listing_page_does(client, auth, s):
     auth.login(s["employee"])
     week = TODAY.isocalendar()[1]

@@ -8,16 +8,17 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
-from sharing.catalog.listings.models import MAX_QUANTITY
 from sharing.catalog.photos.forms import ONE_PHOTO_HELP
 from sharing.loans.requests.rules import MESSAGE_MAX, REASON_MAX
 from sharing.web.arguments import optional_id
-from sharing.web.forms import NumberRange, WholeNumberField
+from sharing.web.forms import WholeNumberField
 
 
 class AskForm(FlaskForm):
+    # How many pieces may be asked for is the listing's to say (the rules tell "at least one" and
+    # "the listing has only 24"), not a bound of any listing's.
     kind = RadioField(_l("What do you want to do?"), validators=[InputRequired()])
-    quantity = WholeNumberField(_l("How many"), default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
+    quantity = WholeNumberField(_l("How many"), default=1, validators=[InputRequired()])
     first_day = DateField(_l("From"), validators=[InputRequired()],
                           description=_l("The first day you need it (for good: the day you want to receive it)."))
     last_day = DateField(_l("To (loans)"), validators=[Optional()], description=_l("The last day of the loan."))
@@ -30,8 +31,7 @@ class AskForm(FlaskForm):
                                     description=_l("Leave it unticked if your unit fetches the pieces itself."))
     offered_listing_id = SelectField(_l("Offered in exchange (swaps)"), coerce=optional_id, validators=[Optional()],
                                      validate_choice=False)
-    offered_quantity = WholeNumberField(_l("How many of them (swaps)"),
-                                    validators=[Optional(), NumberRange(1, MAX_QUANTITY)])
+    offered_quantity = WholeNumberField(_l("How many of them (swaps)"), validators=[Optional()])
     message = TextAreaField(_l("Message (optional)"), validators=[Length(max=MESSAGE_MAX)],
                             description=_l("What it is for, when it suits you: the owner reads it with the request."))
 

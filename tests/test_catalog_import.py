@@ -334,7 +334,7 @@ def test_a_confirmed_import_creates_every_listing_findable_at_once(client, auth,
     assert [listing.id for listing in created] == job.created_ids
     assert {listing.status for listing in created} == {ListingStatus.PUBLISHED}
     assert all(listing.municipality_id == setting["ystad"].id for listing in created)
-    assert created[0].weight_kg == 14.5 and created[0].volume_m3 == 0.5  # the category's figure fills the gap
+    assert created[0].weight_kg == 14.5 and created[0].volume_m3 is None  # the category's stands in, not copied
     assert created[-1].kind == "place" and created[-1].condition is None
 
     found = listings.find(db, viewer=setting["skurup_employee"], filters=listings.Filters(q="kontorsstolar modell"))

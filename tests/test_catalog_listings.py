@@ -52,13 +52,21 @@ def published(factory, s, **overrides):
     return draft(factory, s, published=True, **overrides)
 
 
-def test_a_new_listing_is_a_draft_with_figures_from_its_category(db, setting):
+def test_a_new_listing_is_a_draft_whose_figures_left_empty_are_shown_as_its_categorys(db, setting, client, auth):
     listing = listings.save_listing(db, details=chairs(setting), by=setting["manager"], now=utcnow())
     assert listing.status == ListingStatus.DRAFT
-    assert (listing.weight_kg, listing.volume_m3) == (15, 0.5)
     assert listing.municipality_id == setting["ystad"].id
+    # Not entered, not copied: the category's typical figure stands in, and says so.
+    assert (listing.weight_kg, listing.volume_m3) == (None, None)
     own = listings.save_listing(db, details=chairs(setting, weight_kg=9.5), by=setting["manager"], now=utcnow())
+    db.commit()
     assert own.weight_kg == 9.5
+    auth.login(setting["manager"])
+    page = " ".join(client.get(f"/catalog/{listing.id}").get_data(as_text=True).split())
+    assert "<dt>Vikt per styck</dt><dd>omkring 15 kg, typiskt för kategorin</dd>" in page
+    assert "<dt>Volym per styck</dt><dd>omkring 0,5 m³, typiskt för kategorin</dd>" in page
+    page = " ".join(client.get(f"/catalog/{own.id}").get_data(as_text=True).split())
+    assert "<dt>Vikt per styck</dt><dd>9,5 kg</dd>" in page
 
 
 @pytest.mark.parametrize("overrides, field", [

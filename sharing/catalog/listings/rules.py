@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
 from sharing.catalog import events
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
-from sharing.catalog.categories.rules import current_factor, descendant_ids, lineage
+from sharing.catalog.categories.rules import descendant_ids, lineage
 from sharing.catalog.holds import rules as holds
 from sharing.catalog.listings import revision
 from sharing.catalog.listings import search as search
@@ -220,11 +220,6 @@ def save_listing(
     if listing is not None and listing.status == S.HANDED_OVER:
         raise DomainError(N_("A listing that has been handed over can no longer be changed."))
     category, site = validate(session, by, details)
-    weight, volume = details.weight_kg, details.volume_m3
-    if details.kind == ResourceKind.THING and (weight is None or volume is None):
-        factor = current_factor(session, id_of(category), at=now)
-        weight = weight if weight is not None else (factor.weight_kg if factor else None)
-        volume = volume if volume is not None else (factor.volume_m3 if factor else None)
     created = listing is None
     before = None if listing is None else _recorded_details(listing)
     if listing is None:
@@ -236,8 +231,8 @@ def save_listing(
     if details.kind != ResourceKind.THING:
         listing.condition = None
         listing.weight_kg = listing.volume_m3 = None
-    else:
-        listing.weight_kg, listing.volume_m3 = weight, volume
+    # A weight or volume left empty stays so: the category's typical figure stands in where one
+    # is needed (a transport's load, a reuse's figures) and is shown as such, never as entered.
     if not listing.lend:
         listing.loan_min_days = listing.loan_max_days = None
     listing.updated_at = now

@@ -224,7 +224,7 @@ def upload(client, data, name="inventarie.csv"):
 
 def error_rows(page):
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    cells = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", body)
+    cells = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", body)
     return [(int(row), html.unescape(column), html.unescape(message)) for row, column, message in cells]
 
 

@@ -36,7 +36,7 @@ def cells(page: str, row_heading: str) -> list[str]:
     """The data cells of the table row headed by ``row_heading`` (a link)."""
     row = re.search(rf">{re.escape(row_heading)}</a></th>(.*?)</tr>", page, re.DOTALL)
     assert row, row_heading
-    return re.findall(r"<td>(?:<a [^>]*>)?([^<]*)", row.group(1))
+    return re.findall(r"<td[^>]*>(?:<a [^>]*>)?([^<]*)", row.group(1))
 
 
 def test_pieces_shared_on_short_loans_are_counted_apart_on_the_page(client, english):

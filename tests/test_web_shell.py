@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 from flask import flash, request
+from sqlalchemy import event
 
 from sharing.access import PUBLIC
 from sharing.accounts.models import Role
@@ -115,6 +116,38 @@ def test_the_front_page_greets_the_signed_in_user_with_their_municipality_and_ro
     page = client.get("/").get_data(as_text=True)
     assert f"Välkommen, {user.name}" in page and "Skurup" in page
     assert "Medarbetare" in page and "Lokalförvaltare" in page
+
+
+def shortcuts(page: str) -> dict[str, str]:
+    """The start page's tasks: heading -> address."""
+    return dict((label, url) for url, label in re.findall(r'<h3><a href="([^"]+)">([^<]+)</a></h3>', page))
+
+
+def test_the_start_page_offers_a_search_and_the_tasks_of_the_readers_roles_at_the_cost_of_the_frame(
+        app, client, auth, factory):
+    skurup = factory.municipality("Skurup", "1264")
+    auth.login(factory.user(skurup, Role.EMPLOYEE))
+    page = client.get("/").get_data(as_text=True)
+    assert '<form method="get" action="/catalog/"' in page and 'name="q"' in page
+    assert shortcuts(page) == {"Efterlys något": "/wants/new", "Förfrågningar": "/loans/"}
+    auth.logout()
+    auth.login(factory.user(skurup, Role.FACILITY_MANAGER, Role.DRIVER))
+    tasks = shortcuts(client.get("/").get_data(as_text=True))
+    assert {"Lägg upp en annons", "Våra annonser", "Importera annonser", "Min rutt"} <= set(tasks)
+    assert "Administration" not in tasks and "Återbruksstatistik" not in tasks
+    # One prebuilt query for the session, its user and their unread count: the tasks ask nothing more.
+    statements: list[str] = []
+
+    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(statements) == 1, statements
 
 
 def test_a_signed_in_user_s_language_is_remembered_for_their_next_session(app, client, auth, factory, db):

@@ -28,7 +28,7 @@ from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
 from sharing.db import new_session
 from sharing.jobs import Job, add_job
-from sharing.web.nav import add_nav_item
+from sharing.web.nav import add_nav_item, add_shortcut
 from sharing.web.templating import add_template_helpers
 
 # How long the purge keeps what it purges (the privacy page states these very periods).
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
                                      "unread_notifications": notification_views.unread_notifications},
                          filters={"notification_text": notification_text, "message_text": message_text})
     add_nav_item(app, _l("Administration"), "admin.index", section=("admin.",))
+    add_shortcut(app, _l("Administration"), "admin.index", _l("Users, units, sites and settings of your municipality."))
     add_job(app, Job("purge-account-data", purge_account_data, timedelta(hours=1)))
     add_job(app, Job("purge-notifications", purge_old_notifications, timedelta(days=1)))
     add_demo_loader(app, demo.load)

@@ -55,7 +55,7 @@ from sharing.cli import add_demo_loader
 from sharing.clock import utcnow
 from sharing.db import new_session
 from sharing.jobs import Job, add_job
-from sharing.web.nav import add_nav_item
+from sharing.web.nav import add_nav_item, add_shortcut
 from sharing.web.templating import add_template_helpers
 
 catalog_cli = AppGroup("catalog", help="The catalog.")
@@ -118,6 +118,14 @@ def init_app(app: Flask) -> None:
                  section=("catalog.new", "catalog.edit", "photos.manage", "qr_labels.", "imports."))
     add_nav_item(app, _l("Wanted items"), "wants.index", section=("wants.",))
     add_nav_item(app, _l("Categories"), "categories.index", section=("categories.",))
+    add_shortcut(app, _l("List something"), "catalog.new",
+                 _l("Furniture, equipment, premises or competence your unit can do without: lend it, swap it or "
+                    "hand it over."))
+    add_shortcut(app, _l("Our listings"), "catalog.mine",
+                 _l("Your municipality's drafts and listings, what is out on loan, and QR labels to print."))
+    add_shortcut(app, _l("Import listings"), "imports.index", _l("Many listings at once, from a spreadsheet."))
+    add_shortcut(app, _l("Ask for something"), "wants.new",
+                 _l("Describe what your unit needs, and be told when someone lists it."))
     add_demo_loader(app, demo.load)
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))

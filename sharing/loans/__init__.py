@@ -44,7 +44,7 @@ from sharing.loans.requests.labels import (
     period_between,
     period_markup,
 )
-from sharing.web.nav import add_nav_item
+from sharing.web.nav import add_nav_item, add_shortcut
 from sharing.web.templating import add_template_helpers
 
 
@@ -61,6 +61,8 @@ def init_app(app: Flask) -> None:
                                      "method_done_labels": METHOD_DONE_LABELS, "period_between": period_between},
                          filters={"period": period_markup})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
+    add_shortcut(app, _l("Requests"), "loans.index",
+                 _l("Borrowing, swaps and take-overs: where each request stands, and what comes next."))
     notices.register()
     labels.describe_events()
     contribute("loans", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)

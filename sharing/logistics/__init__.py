@@ -34,7 +34,7 @@ from sharing.logistics.plans import driving
 from sharing.logistics.plans import runner as plan_runner
 from sharing.logistics.plans import views as plan_views
 from sharing.logistics.vehicles import views as vehicle_views
-from sharing.web.nav import add_nav_item
+from sharing.web.nav import add_nav_item, add_shortcut
 from sharing.web.templating import add_template_helpers
 
 
@@ -64,6 +64,9 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, _l("Transport"), "logistics.index", section=(
         "logistics.", "transport_jobs.", "vehicles.", "route_plans."))
     add_nav_item(app, _l("My route"), "driver.index", section=("driver.",))
+    add_shortcut(app, _l("My route"), "driver.index", _l("The day's stops in order, each reported done as you go."))
+    add_shortcut(app, _l("Transport"), "logistics.index",
+                 _l("Transport jobs, vehicles and the routes planned for them."))
     notices.register()
     labels.describe_events()
     contribute("logistics", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)

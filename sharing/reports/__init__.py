@@ -28,7 +28,7 @@ from sharing.reports.exports import views as export_views  # noqa: F401  (its ro
 from sharing.reports.ledger import receiver
 from sharing.reports.subscriptions import runner as subscriptions_runner
 from sharing.reports.subscriptions import views as subscription_views
-from sharing.web.nav import add_nav_item
+from sharing.web.nav import add_nav_item, add_shortcut
 from sharing.web.templating import add_template_helpers
 
 
@@ -42,6 +42,8 @@ def init_app(app: Flask) -> None:
                                      "sek": labels.sek, "whole_kg": labels.whole_kg, "whole_sek": labels.whole_sek,
                                      "month_day": labels.month_day})
     add_nav_item(app, _l("Reuse statistics"), "reports.dashboard", section=("reports.",))
+    add_shortcut(app, _l("Reuse statistics"), "reports.dashboard",
+                 _l("CO2e, waste and money that reuse saved, each figure with its source, and exports for reporting."))
     add_demo_loader(app, demo.load)
     # Hourly: the first working day's reports go out from seven, Swedish time.
     add_job(app, Job("monthly-reports", subscriptions_runner.run, timedelta(hours=1)))

@@ -11,6 +11,7 @@ from sharing.access import PUBLIC, allow
 from sharing.db import db_session
 from sharing.typed import app_object
 from sharing.web.i18n import language_chosen
+from sharing.web.nav import shortcuts
 from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("web", __name__)
@@ -20,7 +21,9 @@ blueprint = Blueprint("web", __name__)
 @blueprint.get("/")
 @allow(PUBLIC)
 def index() -> str:
-    return render_template("index.html")
+    # The signed-in start page costs what the frame does: its tasks are built once per set of
+    # roles (nav.shortcuts), and the unread count comes with the user.
+    return render_template("index.html", shortcuts=shortcuts(current_user) if current_user.is_authenticated else [])
 
 
 @blueprint.post("/language")

@@ -135,6 +135,26 @@ def test_csv_with_commas_in_windows_1252_and_english_headers(db, setting):
     assert preview.rows[1].category == "Möbler > Sittmöbler > Övrigt"
 
 
+def test_a_utf8_file_with_a_few_unreadable_bytes_is_refused_rather_than_garbled(db, setting):
+    # Mostly UTF-8, with one cell pasted in Windows-1252: read as Windows-1252, every å, ä and ö of
+    # the file would become "Ã¥", "Ã¤" and "Ã¶" and be saved so.
+    data = (csv_bytes([chair_row("Skrivbordsstol, grön"), chair_row("Kontorsstol, röd")], encoding="utf-8")
+            + ";".join(chair_row("Pall")).replace("Pall", "Pall ä").encode("cp1252") + b"\r\n")
+    with pytest.raises(DomainError) as error:
+        check(db, setting, data)
+    assert error.value.field == "file" and error.value.params == {"line": 4}
+    assert "cannot be read" in error.value.message
+
+
+def test_a_utf16_unicode_text_file_from_excel_is_read(db, setting):
+    # Excel's "Unicode text": UTF-16 with a byte order mark, tabs between the cells.
+    data = csv_bytes([chair_row("Kontorsstol, grön")], delimiter="\t", encoding="utf-16")
+    assert data.startswith(b"\xff\xfe")
+    preview = check(db, setting, data, "inventarie.txt")
+    assert preview.ok, preview.errors
+    assert preview.rows[0].details.title == "Kontorsstol, grön" and preview.rows[0].site == "Stadshuset"
+
+
 def xlsx_bytes(rows, header=HEADER):
     workbook = Workbook()
     sheet = workbook.active

@@ -235,7 +235,7 @@ def read_table(file_name: str, data: bytes) -> Table:
         rows: Iterable[tuple[int, list[Any]]] = _xlsx_rows(data)
     elif data.startswith(b"\xd0\xcf\x11\xe0") or extension in ("xls", "xlsm", "xlsb", "ods", "numbers"):
         raise _wrong_type()  # the old binary Excel format, macro workbooks and other spreadsheets
-    elif extension in ("csv", "txt", "") and b"\x00" not in data[:4096]:
+    elif extension in ("csv", "txt", "") and (data.startswith(_UTF16_BOMS) or b"\x00" not in data[:4096]):
         rows = _csv_rows(data)
     else:
         raise _wrong_type()
@@ -266,16 +266,40 @@ def _table(rows: Iterable[tuple[int, list[Any]]]) -> Table:
     return Table(header, found)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether a file that is not all UTF-8 is so for most of its letters beyond ASCII: in a
+    Windows-1252 file nearly every å, ä and ö is a byte UTF-8 cannot read."""
+    text = data.decode("utf-8", errors="replace")
+    unreadable = text.count("\ufffd")
+    return sum(1 for char in text if ord(char) > 127) - unreadable > unreadable
+
+
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    # Excel saves "CSV UTF-8" with a byte-order mark, and plain "CSV" in Windows-1252.
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    # Excel saves "CSV UTF-8" with a byte-order mark, plain "CSV" in Windows-1252, and
+    # "Unicode text" (tab-separated) in UTF-16 with a byte-order mark.
+    unreadable = DomainError(N_("The file's characters cannot be read. Save it as “CSV UTF-8”."), field="file")
+    if data.startswith(_UTF16_BOMS):
         try:
-            text = data.decode("cp1252")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise DomainError(N_("The file's characters cannot be read. Save it as “CSV UTF-8”."),
-                              field="file") from None
+            raise unreadable from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            if _mostly_utf8(data):
+                # UTF-8 but for a few bytes (pasted from elsewhere, say): read as Windows-1252, its
+                # å, ä and ö would become "Ã¥", "Ã¤" and "Ã¶" in every cell, and be saved so.
+                line = data[:error.start].count(b"\n") + 1
+                raise DomainError(N_("Line %(line)s of the file holds characters that cannot be read. Type them "
+                                     "again, or save the file as “CSV UTF-8”."), field="file", line=line) from None
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise unreadable from None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     # Swedish Excel separates with semicolons (the comma is the decimal sign); others with commas.
     delimiter = max((";", ",", "\t"), key=first_line.count)

@@ -365,6 +365,18 @@ def test_a_confirmed_import_creates_every_listing_findable_at_once(client, auth,
         "status": "done", "done": 8, "total": 8, "finished": True, "text": "8 av 8 rader"}
 
 
+def test_rows_that_repeat_another_exactly_are_pointed_out_before_the_import(client, auth, db, setting):
+    auth.login(setting["manager"])
+    data = csv_bytes([chair_row(), chair_row("Kontorsstol, röd"), chair_row(), chair_row("Kontorsstol, röd"),
+                      chair_row()])
+    page = html.unescape(client.get(upload(client, data).headers["Location"]).get_data(as_text=True))
+    assert "Raderna 4, 6 upprepar rad 2." in page and "Rad 5 upprepar rad 3." in page
+    assert "Importera 5 annonser" in page  # told, not refused: a file may mean it
+
+    single = csv_bytes([chair_row(), chair_row("Kontorsstol, röd")])
+    assert "upprepar" not in client.get(upload(client, single).headers["Location"]).get_data(as_text=True)
+
+
 def test_listings_are_drafts_unless_published_at_once_and_an_import_runs_once(client, auth, db, setting):
     auth.login(setting["manager"])
     job = checked_import(client, db, xlsx_bytes([chair_row(), chair_row("Pall")]), "inventarie.xlsx")

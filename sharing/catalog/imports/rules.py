@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import time
@@ -677,6 +678,21 @@ def create_import(session: Session, *, preview: Preview, file_name: str, by: Act
     session.add(job)
     session.flush()
     return job
+
+
+def repeated_rows(job: ListingImport) -> list[tuple[int, list[int]]]:
+    """The rows of a checked import that repeat an earlier row exactly, as (the first row, the
+    rows that repeat it): each would become a listing of its own, which a file copied from an
+    inventory rarely means (one row with its quantity is one listing of several pieces)."""
+    first_of: dict[str, int] = {}
+    repeats: dict[int, list[int]] = {}
+    for row in job.rows:
+        key = json.dumps(row["details"], sort_keys=True)
+        if key in first_of:
+            repeats.setdefault(first_of[key], []).append(row["row"])
+        else:
+            first_of[key] = row["row"]
+    return list(repeats.items())
 
 
 def start(session: Session, *, job: ListingImport, by: Actor, publish: bool, now: datetime) -> None:

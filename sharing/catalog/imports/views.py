@@ -36,6 +36,7 @@ log = logging.getLogger("sharing.catalog")
 SHOWN_ROWS = 200  # of a preview; the rest are counted
 SHOWN_ERRORS = 500
 SHOWN_CREATED = 100
+SHOWN_REPEATS = 20  # groups of repeated rows told on a checked import's page
 FINISHED = (ImportStatus.DONE.value, ImportStatus.FAILED.value)
 
 
@@ -108,8 +109,10 @@ def detail(import_id: int) -> str:
                                   col(Listing.municipality_id) == current_user.municipality_id)
             .order_by(col(Listing.id))))
     done = import_runner.progress(id_of(job))
+    repeated = imports.repeated_rows(job) if job.status == ImportStatus.PENDING.value else []
     return render_template("catalog/import/detail.html", job=job, form=StartForm(), created=created,
-                           done=done if done is not None else job.done, shown_rows=SHOWN_ROWS)
+                           done=done if done is not None else job.done, shown_rows=SHOWN_ROWS,
+                           repeated=repeated[:SHOWN_REPEATS], more_repeated=len(repeated) > SHOWN_REPEATS)
 
 
 @blueprint.post("/<int:import_id>/start")

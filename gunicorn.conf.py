@@ -22,6 +22,9 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Load the app before forking so a configuration error stops the start at once.
 preload_app = True
+# gunicorn's control socket (25.1 and later) is an admin interface we do not use, and every
+# instance on a host would share its one default path: the last started answering for all.
+control_socket_disable = True
 
 
 def pre_fork(server, worker):  # type: ignore[no-untyped-def]

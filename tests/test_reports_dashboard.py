@@ -121,6 +121,13 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert total[header.index(SV["pieces"])] == EXPECTED_TRELLEBORG["pieces"]
     factors = list(book["Faktorer"].values)
     assert any("EPD NEPD-467-327-EN" in str(row) for row in factors)
+    # The ledger's own factors too: the kg per km its transport entries' figures give (the two
+    # routes of these made-up figures give two), and the estimate by weight.
+    others = factors[[row[0] for row in factors].index("Andra faktorer") + 1:]
+    assert [row[:3] for row in others] == [
+        ("Transport", 0.246, "kg CO2e per km"), ("Transport", 0.262, "kg CO2e per km"),
+        ("Uppskattning utifrån vikten", 1.45, "kg CO2e per återbrukat kg")]
+    assert others[0][3] == "HBEFA 4.2, lätt lastbil diesel" and "WRAP" in others[2][3]
     assert any("GHG" in str(row) for row in book["Metod"].values)
 
     response = client.get(f"/reports/export.pdf?{YEAR}")
@@ -305,6 +312,7 @@ def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, wo
     for moot in ("<dt>Antal</dt>", "Räknas som undvikt inköp", "Undvikt avfall"):  # a transport moves no pieces
         assert moot not in page, moot
     assert "CO2e för transport (kg)</dt><dd>3,25 (12,40 km)</dd>" in page
+    assert "Faktor</dt><dd>transport, 0,262 kg CO2e per km</dd>" in page  # the vehicle's factor, as its figures give it
 
     take_over = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
     page = text(client.get(f"/reports/entries/{take_over.id}"))

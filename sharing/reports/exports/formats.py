@@ -36,7 +36,19 @@ from sharing.reports.exports.rules import (
     sek,
     total_values,
 )
-from sharing.reports.labels import headers, month_day, period, report_title, selection_lines, shown_source, whole
+from sharing.reports.labels import (
+    WEIGHT_ESTIMATE,
+    headers,
+    month_day,
+    own_source,
+    period,
+    report_title,
+    selection_lines,
+    shown_source,
+    transport_source,
+    whole,
+)
+from sharing.reports.ledger.rules import WEIGHT_ESTIMATE_G_PER_KG
 from sharing.reports.names import Names
 
 
@@ -172,6 +184,20 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                                  factor.valid_from.date().isoformat(), factor.weight_kg, factor.new_price_sek,
                                  factor.co2e_new_kg, factor_kind_labels.get(factor.co2e_kind or "", ""),
                                  factor.source]))
+    # And those of the ledger's own: a transport's kg per km (as its entries' figures give it), the
+    # estimate by weight.
+    driven: set[tuple[str, Decimal]] = {  # by the factor's own source, however a route's CO2e was shared out
+        (transport_source(own_source(source))[0], kg_per_km)
+        for source, figures in running.transport_factors.items() for kg_per_km in figures}
+    others = [[_("Transport"), float(kg_per_km), _("kg CO2e per km"), source] for source, kg_per_km in sorted(driven)]
+    if running.estimated_by_weight:
+        others.append([_("Estimate by weight"), WEIGHT_ESTIMATE_G_PER_KG / 1000, _("kg CO2e per kg reused"),
+                       str(WEIGHT_ESTIMATE)])
+    if others:
+        factors.append([])
+        factors.append(safe_row([_("Other factors"), _("Figure"), _("Unit"), _("Source")]))
+        for values in others:
+            factors.append([safe_cell(values[0]), values[1], safe_cell(values[2]), safe_cell(values[3])])
     book.close()
     return totals
 

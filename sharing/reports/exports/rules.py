@@ -15,7 +15,8 @@ from sqlmodel import Session, col
 from sharing.catalog.categories.models import CategoryFactor
 from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
-from sharing.reports.ledger.models import EntryKind, ReuseEntry
+from sharing.reports.ledger.models import EntryKind, FactorKind, ReuseEntry
+from sharing.reports.ledger.rules import per_km
 from sharing.reports.names import Names
 
 BATCH = 2000
@@ -55,6 +56,10 @@ class RunningTotals:
     transport_co2e_g: int = 0
     entries: int = 0
     factor_ids: set[int] = field(default_factory=set)
+    # The factors no category version holds: the kg CO2e per km each transport entry's figures
+    # give, by its source; and whether any figure was estimated by weight.
+    transport_factors: dict[str, set[Decimal]] = field(default_factory=dict)
+    estimated_by_weight: bool = False
 
     def add(self, entry: Any) -> None:
         reused, shared = pieces(entry)
@@ -67,6 +72,10 @@ class RunningTotals:
         self.entries += 1
         if entry.factor_id is not None:
             self.factor_ids.add(entry.factor_id)
+        if entry.factor_kind == FactorKind.TRANSPORT and (kg_per_km := per_km(entry.transport_co2e_g,
+                                                                               entry.distance_m)) is not None:
+            self.transport_factors.setdefault(entry.factor_source, set()).add(kg_per_km)
+        self.estimated_by_weight |= entry.factor_kind == FactorKind.WEIGHT_ESTIMATE
 
     def totals(self) -> Totals:
         return Totals(self.pieces, self.shared_pieces, self.waste_avoided_g, self.purchase_avoided_sek_ore,

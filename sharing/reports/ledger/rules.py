@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -193,6 +194,12 @@ def _transport_entries(session: Session, event: DomainEvent) -> list[ReuseEntry]
             distance_m=round(float(attribution["km"]) * 1000),
             factor_kind=FactorKind.TRANSPORT.value, factor_source=source))
     return made
+
+
+def per_km(co2e_g: int, distance_m: int) -> Decimal | None:
+    """A transport's kg CO2e per km, as its entry's figures give it (grams per metre), to the gram
+    (a reversing entry's too: both its figures are negated)."""
+    return (Decimal(co2e_g) / distance_m).quantize(Decimal("0.001")) if distance_m else None
 
 
 def record_event(session: Session, event: DomainEvent, *, rules: LedgerRules) -> int:

@@ -27,6 +27,15 @@ from .test_journeys import log_in
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def on_a_phone(new_page: Callable[..., Page], email: str) -> Page:
+    """A phone's page, signed in as this user."""
+    page = new_page(**PHONE)
+    page.goto("/login")
+    log_in(page, email)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return page
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 # Where a test run keeps its screenshots for a person to look at (none unless asked for).
 SCREENSHOTS = os.environ.get("SHARING_SCREENSHOT_DIR")
@@ -66,10 +75,7 @@ def assert_cards(table: Locator, first_label: str) -> None:
 
 
 def test_the_user_list_is_a_card_per_person_on_a_phone(new_page: Callable[..., Page]) -> None:
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "admin@ystad.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, "admin@ystad.example")
     page.goto("/admin/")  # an administrator's first page: their municipality's users
     users = page.get_by_role("table", name="Användare i Ystad")
     expect(users).to_contain_text("admin@ystad.example")
@@ -94,10 +100,7 @@ def test_the_user_list_is_a_card_per_person_on_a_phone(new_page: Callable[..., P
 
 
 def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Callable[..., Page]) -> None:
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "medarbetare@skurup.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, "medarbetare@skurup.example")
     page.goto("/loans/?state=all")
     requests = page.get_by_role("table", name="Förfrågningar")
     expect(requests).to_be_visible()
@@ -139,10 +142,7 @@ def test_the_requests_are_a_card_each_with_whole_dates_on_a_phone(new_page: Call
 ])
 def test_lists_of_many_columns_are_a_card_a_row_on_a_phone(
         new_page: Callable[..., Page], user: str, path: str, table: str, first_label: str) -> None:
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, user)
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, user)
     if path.startswith("/"):
         page.goto(path)
     else:
@@ -182,10 +182,7 @@ def test_lists_of_many_columns_are_a_card_a_row_on_a_phone(
 ])
 def test_the_other_lists_are_a_card_a_row_on_a_phone(
         new_page: Callable[..., Page], user: str, steps: list[str], table: str, first_label: str) -> None:
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, user)
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, user)
     for step in steps:
         if step.startswith("/"):
             page.goto(step)
@@ -204,10 +201,7 @@ def test_the_other_lists_are_a_card_a_row_on_a_phone(
 def test_the_reports_figures_fit_a_phone(new_page: Callable[..., Page]) -> None:
     """A card per row would part the figures one compares down a column: the tables of figures
     keep their main columns on a phone, say where the others are, and fit."""
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "hallbarhet@ystad.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, "hallbarhet@ystad.example")
     page.goto("/reports/")
     for name in ("Värden per månad", "Värden per kategori", "Flöden mellan kommunerna"):
         figures = page.get_by_role("table", name=name)
@@ -224,10 +218,7 @@ def test_the_reports_figures_fit_a_phone(new_page: Callable[..., Page]) -> None:
 def test_an_import_and_the_rules_are_a_card_a_row_on_a_phone(new_page: Callable[..., Page]) -> None:
     """A facility manager on a phone: the errors of a file, what a file would list, the recent
     imports and the rules approving requests at once, each a card per row."""
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "lokalforsorjning@ystad.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, "lokalforsorjning@ystad.example")
     page.goto("/catalog/import")
     header = "Rubrik;Kategori;Skick;Antal;Plats;Utlåning"
     title = "Konferensbord i ek med plats för tolv personer och kabelgenomföring"
@@ -284,10 +275,7 @@ def test_queue_places_and_proposals_are_a_card_a_row_on_a_phone(
                 reason="Tillverkarens nya EPD ger lägre utsläpp.", by=officer, now=now)
         session.commit()
 
-    page = new_page(**PHONE)
-    page.goto("/login")
-    log_in(page, "medarbetare@skurup.example")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page = on_a_phone(new_page, "medarbetare@skurup.example")
     page.goto("/loans/queue/")
     places = page.get_by_role("table", name="Dina köplatser")
     expect(places).to_contain_text(listing.title)
@@ -295,10 +283,7 @@ def test_queue_places_and_proposals_are_a_card_a_row_on_a_phone(
     assert_cards(places, "Annons")
     assert_accessible(page)
 
-    officer_page = new_page(**PHONE)
-    officer_page.goto("/login")
-    log_in(officer_page, "hallbarhet@ystad.example")
-    expect(officer_page.get_by_role("heading", level=1)).to_be_visible()
+    officer_page = on_a_phone(new_page, "hallbarhet@ystad.example")
     officer_page.goto("/catalog/categories/proposals")
     mine = officer_page.get_by_role("table", name="Dina förslag, det senaste först")
     expect(mine).to_be_visible()

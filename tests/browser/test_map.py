@@ -63,3 +63,29 @@ def test_escape_closes_a_popup_and_gives_the_focus_back(new_page: Callable[..., 
     page.keyboard.press("Escape")
     expect(popup).to_have_count(0)
     expect(marker).to_be_focused()
+
+
+def test_a_locality_a_municipality_typed_is_named_as_text_never_read_as_markup(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """The places beyond the map we ship are named as a municipality's administrator typed them:
+    what they typed is shown as it stands, for every partner's users, never made part of the page."""
+    assert live_server.app is not None
+    from sqlmodel import Session, select
+
+    from sharing.accounts.models import Municipality, Site
+
+    typed = '<b class="injected">Sjöbo</b>'
+    with Session(bind=live_server.app.extensions["sharing.engine"]) as session:
+        ystad = session.exec(select(Municipality).where(Municipality.name == "Ystad")).one()
+        session.add(Site(municipality_id=ystad.id, name="Förrådet", street_address="Storgatan 1", postal_code="275 30",
+                         locality=typed, latitude=55.62, longitude=13.71))
+        session.commit()
+    page = new_page()
+    page.goto("/login")
+    log_in(page, "medarbetare@skurup.example")
+    page.goto("/catalog/?view=map")
+    region = page.get_by_role("region", name="Karta över var annonserna finns")
+    expect(region.get_by_text("Abbekås", exact=True)).to_be_visible()  # the places beyond the map are drawn
+    expect(region.locator(".injected")).to_have_count(0)
+    expect(region.get_by_text(typed, exact=True)).to_be_visible()

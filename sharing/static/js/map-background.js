@@ -45,7 +45,11 @@
           var dot = L.circleMarker(latlng, { radius: seat ? 4 : 3, color: "#333", weight: 1, fillColor: "#333",
                                              fillOpacity: 1, interactive: false });
           if (filled) {
-            dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [14, 0], pane: "places",
+            // A name as text, never as markup: beyond the map we ship, names are what a
+            // municipality's administrator typed for a site (data-places), read by every partner.
+            var name = document.createElement("span");
+            name.textContent = feature.properties.name;
+            dot.bindTooltip(name, { permanent: true, direction: "right", offset: [14, 0], pane: "places",
                                                        className: seat ? "map-place map-place-seat" : "map-place",
                                                        interactive: false });
           }

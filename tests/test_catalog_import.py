@@ -146,6 +146,16 @@ def test_a_utf8_file_with_a_few_unreadable_bytes_is_refused_rather_than_garbled(
     assert "cannot be read" in error.value.message
 
 
+def test_an_unreadable_letter_that_begins_a_line_of_a_file_with_a_bom_is_told_on_that_line(db, setting):
+    # Excel's "CSV UTF-8" begins with a byte order mark; a row pasted in Windows-1252 whose title
+    # begins with Ö is line 4, not the line above it.
+    data = (csv_bytes([chair_row("Skrivbordsstol, grön"), chair_row("Kontorsstol, röd")], encoding="utf-8-sig")
+            + ";".join(chair_row("Öronlappsfåtölj")).encode("cp1252") + b"\r\n")
+    with pytest.raises(DomainError) as error:
+        check(db, setting, data)
+    assert error.value.params == {"line": 4}
+
+
 def test_a_utf16_unicode_text_file_from_excel_is_read(db, setting):
     # Excel's "Unicode text": UTF-16 with a byte order mark, tabs between the cells.
     data = csv_bytes([chair_row("Kontorsstol, grön")], delimiter="\t", encoding="utf-16")

@@ -12,6 +12,7 @@ visibility labels) come in through a ``Vocabulary`` the caller builds.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -294,7 +295,9 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
             if _mostly_utf8(data):
                 # UTF-8 but for a few bytes (pasted from elsewhere, say): read as Windows-1252, its
                 # å, ä and ö would become "Ã¥", "Ã¤" and "Ã¶" in every cell, and be saved so.
-                line = data[:error.start].count(b"\n") + 1
+                # The error's position is within the text after a byte order mark, not the file.
+                body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+                line = body[:error.start].count(b"\n") + 1
                 raise DomainError(N_("Line %(line)s of the file holds characters that cannot be read. Type them "
                                      "again, or save the file as “CSV UTF-8”."), field="file", line=line) from None
             try:

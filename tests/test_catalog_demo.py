@@ -53,3 +53,12 @@ def test_no_demo_title_says_a_thing_twice(db, factory):
         words = [word for word in listing.title.lower().replace(",", "").split() if word not in small]
         assert not [(a, b) for i, a in enumerate(words) for j, b in enumerate(words)
                     if i != j and len(a) > 2 and b.startswith(a)], listing.title
+
+
+def test_the_demo_copies_no_figure_of_a_category_into_its_listings(db, factory):
+    """A listing's weight and volume are what someone measured; left empty, the category's typical
+    figures stand in and are shown as such ("omkring 15 kg, typiskt för kategorin")."""
+    factory.site(factory.municipality("Ystad", "1286"))
+    load_reference_categories(db)
+    made = list(demo.generate(db, count=200, seed=2026, now=utcnow()))
+    assert {(listing.weight_kg, listing.volume_m3) for listing in made} == {(None, None)}

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from sharing.accounts.models import Municipality, Role, RoleGrant, Site, User
 from sharing.catalog.categories.models import Category, ResourceKind
-from sharing.catalog.categories.rules import current_factor, load_reference_categories
+from sharing.catalog.categories.rules import load_reference_categories
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Condition, Listing, ListingStatus, Visibility
 from sharing.catalog.wants import rules as wants
@@ -156,7 +156,6 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
     categories = {c.name: c for c in session.scalars(select(Category))}
     usable = [categories[name] for name in ITEMS if name in categories]
     paths = {c.id: _path_words(categories, c) for c in usable}
-    factors = {id_of(c): current_factor(session, id_of(c), at=now) for c in usable}
     sites = list(session.scalars(select(Site).where(col(Site.active))))
     managers: dict[int, int] = dict(session.execute(
         select(col(User.municipality_id), func.min(col(User.id))).join(RoleGrant)
@@ -174,7 +173,6 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
         title = titled(item, rng.choice(qualities)) if qualities and rng.random() < 0.7 else item
         description = rng.choice(NOTES[CATEGORY_GROUPS[category.name]])
         give = thing and rng.random() < 0.6
-        factor = factors[id_of(category)]
         inventory = f"{DEMO_MARK}{n + 1:06d}"
         listing = Listing(
             municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(category),
@@ -182,8 +180,6 @@ def generate(session: Session, *, count: int, seed: int, now: datetime) -> Itera
             status=ListingStatus.PUBLISHED.value, title=title, description=description,
             condition=rng.choice(conditions) if thing else None,
             quantity=rng.choice([1, 1, 1, 2, 4, 6, 10, 24]) if thing else 1,
-            weight_kg=factor.weight_kg if thing and factor else None,
-            volume_m3=factor.volume_m3 if thing and factor else None,
             inventory_number=inventory, contact_user_id=managers.get(site.municipality_id),
             lend=not give or rng.random() < 0.3, give_away=give, swap=thing and rng.random() < 0.15,
             loan_max_days=rng.choice([None, 30, 90, 365]) if thing else None,
@@ -204,14 +200,12 @@ def showcase(session: Session, *, now: datetime) -> list[Listing]:
         col(User.email) == "lokalforsorjning@ystad.example", col(RoleGrant.role) == Role.FACILITY_MANAGER.value))
     if chairs is None or site is None:
         return []
-    factor = current_factor(session, id_of(chairs), at=now)
     title, inventory = "Konferensstolar, stapelbara", f"{DEMO_MARK}YSTAD-STOLAR"
     description = "Stapelbara konferensstolar med klädd sits. Lånas ut eller lämnas bort, hämtas eller levereras."
     listing = Listing(
         municipality_id=site.municipality_id, site_id=id_of(site), category_id=id_of(chairs),
         kind=ResourceKind.THING, status=ListingStatus.PUBLISHED.value, title=title, description=description,
-        condition=Condition.VERY_GOOD, quantity=24, weight_kg=factor.weight_kg if factor else None,
-        volume_m3=factor.volume_m3 if factor else None, inventory_number=inventory,
+        condition=Condition.VERY_GOOD, quantity=24, inventory_number=inventory,
         contact_user_id=manager.id if manager else None, lend=True, give_away=True, loan_max_days=90,
         visibility=Visibility.PARTNERS, created_at=now, updated_at=now, published_at=now)
     listing.search_title = search.document(title)

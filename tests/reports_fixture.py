@@ -104,7 +104,8 @@ def build(factory, app, year: int = YEAR) -> dict:  # type: ignore[no-untyped-de
     route = events.record(db, TRANSPORT_COMPLETED, subject_type="logistics.route", subject_id=7, now=at(9, 2),
                           municipality_id=trelleborg.id, payload={
                               "route_id": 7, "day": f"{year}-09-02", "km": 18.5, "co2e_kg": 4.75,
-                              "factor_source": "HBEFA 4.2, lätt lastbil diesel", "method": driving.METHOD,
+                              "factor_source": "HBEFA 4.2, lätt lastbil diesel", "kg_co2e_per_km": 0.25561,
+                              "method": driving.METHOD,
                               "attributions": [{"request_id": taken.id, "km": 12.4, "co2e_kg": 3.25},
                                                {"request_id": long_loan.id, "km": 6.1, "co2e_kg": 1.5}]})
     db.commit()

@@ -300,6 +300,7 @@ def test_the_driver_drives_a_route_and_loans_and_reports_follow(app, db, factory
     assert payload["km"] == pytest.approx(route[0].distance_m / 1000)
     assert payload["co2e_kg"] == pytest.approx(payload["km"] * van.co2e_kg_per_km, abs=1e-3)
     assert payload["method"] == driving.METHOD and payload["factor_source"] == van.co2e_source
+    assert payload["kg_co2e_per_km"] == van.co2e_kg_per_km  # the factor itself, for the reports to name
     [share] = payload["attributions"]  # the manual job serves no request
     assert share["request_id"] == request.id and 0 < share["km"] < payload["km"]
 

@@ -121,13 +121,12 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert total[header.index(SV["pieces"])] == EXPECTED_TRELLEBORG["pieces"]
     factors = list(book["Faktorer"].values)
     assert any("EPD NEPD-467-327-EN" in str(row) for row in factors)
-    # The ledger's own factors too: the kg per km its transport entries' figures give (the two
-    # routes of these made-up figures give two), and the estimate by weight.
+    # The ledger's own factors too: the vehicle's kg per km as its route applied it, and the
+    # estimate by weight.
     others = factors[[row[0] for row in factors].index("Andra faktorer") + 1:]
-    assert [row[:3] for row in others] == [
-        ("Transport", 0.246, "kg CO2e per km"), ("Transport", 0.262, "kg CO2e per km"),
-        ("Uppskattning utifrån vikten", 1.45, "kg CO2e per återbrukat kg")]
-    assert others[0][3] == "HBEFA 4.2, lätt lastbil diesel" and "WRAP" in others[2][3]
+    assert [row[:3] for row in others] == [("Transport", 0.25561, "kg CO2e per km"),
+                                           ("Uppskattning utifrån vikten", 1.45, "kg CO2e per återbrukat kg")]
+    assert others[0][3] == "HBEFA 4.2, lätt lastbil diesel" and "WRAP" in others[1][3]
     assert any("GHG" in str(row) for row in book["Metod"].values)
 
     response = client.get(f"/reports/export.pdf?{YEAR}")
@@ -312,7 +311,12 @@ def test_an_entry_and_its_event_read_in_words_not_as_stored(client, auth, db, wo
     for moot in ("<dt>Antal</dt>", "Räknas som undvikt inköp", "Undvikt avfall"):  # a transport moves no pieces
         assert moot not in page, moot
     assert "CO2e för transport (kg)</dt><dd>3,25 (12,40 km)</dd>" in page
-    assert "Faktor</dt><dd>transport, 0,262 kg CO2e per km</dd>" in page  # the vehicle's factor, as its figures give it
+    assert "Faktor</dt><dd>transport, 0,25561 kg CO2e per km</dd>" in page  # the vehicle's, as the route applied it
+    # An entry written before routes told their factor: its CO2e over its distance, said to be so.
+    transport.kg_co2e_per_km = None
+    db.commit()
+    page = text(client.get(f"/reports/entries/{transport.id}"))
+    assert "Faktor</dt><dd>transport, omkring 0,262 kg CO2e per km (postens CO2e delat med dess sträcka)</dd>" in page
 
     take_over = db.scalars(select(ReuseEntry).where(ReuseEntry.kind == "take_over")).one()
     page = text(client.get(f"/reports/entries/{take_over.id}"))

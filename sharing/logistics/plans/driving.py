@@ -371,7 +371,7 @@ def _complete_if_done(session: Session, route: PlannedRoute, *, by: Actor, now: 
     record(session, ROUTE_COMPLETED, subject_type=ROUTE_SUBJECT, subject_id=route.id, now=now, actor_id=by.id,
            municipality_id=vehicle.municipality_id,
            payload={"route_id": route.id, "day": plan.day.isoformat(), "km": km, "co2e_kg": co2e,
-                    "factor_source": vehicle.co2e_source, "method": METHOD,
+                    "factor_source": vehicle.co2e_source, "kg_co2e_per_km": vehicle.co2e_kg_per_km, "method": METHOD,
                     "attributions": [{"request_id": request_id, "km": round(values[0], 3),
                                       "co2e_kg": round(values[1], 3)}
                                      for request_id, values in sorted(by_request.items())]})

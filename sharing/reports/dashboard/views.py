@@ -99,8 +99,7 @@ def entry(entry_id: int) -> ResponseReturnValue:
                            event_subject=labels.event_subject(event) if event is not None else None,
                            event_details=labels.event_details(db_session, event) if event is not None else [],
                            source=source, shared_out=shared_out, transport=found.kind == EntryKind.TRANSPORT,
-                           kg_per_km=ledger.per_km(found.transport_co2e_g, found.distance_m)
-                           if found.kind == EntryKind.TRANSPORT else None,
+                           kg_per_km=ledger.kg_per_km(found) if found.kind == EntryKind.TRANSPORT else (None, False),
                            reversed_by=reversed_by, may_correct=may_correct,
                            names=names(db_session, str(get_locale())))
 

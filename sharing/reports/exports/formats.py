@@ -186,10 +186,10 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                                  factor.source]))
     # And those of the ledger's own: a transport's kg per km (as its entries' figures give it), the
     # estimate by weight.
-    driven: set[tuple[str, Decimal]] = {  # by the factor's own source, however a route's CO2e was shared out
-        (transport_source(own_source(source))[0], kg_per_km)
-        for source, figures in running.transport_factors.items() for kg_per_km in figures}
-    others = [[_("Transport"), float(kg_per_km), _("kg CO2e per km"), source] for source, kg_per_km in sorted(driven)]
+    driven = {(transport_source(own_source(source))[0], figure, exact)  # however a route's CO2e was shared out
+              for source, figures in running.transport_factors.items() for figure, exact in figures}
+    others = [[_("Transport"), figure, _("kg CO2e per km") if exact else _("kg CO2e per km (its CO2e over its km)"),
+               source] for source, figure, exact in sorted(driven)]
     if running.estimated_by_weight:
         others.append([_("Estimate by weight"), WEIGHT_ESTIMATE_G_PER_KG / 1000, _("kg CO2e per kg reused"),
                        str(WEIGHT_ESTIMATE)])

@@ -16,7 +16,7 @@ from sharing.catalog.categories.models import CategoryFactor
 from sharing.exports import safe_cell
 from sharing.reports.dashboard.rules import Selection, Totals, conditions, with_categories
 from sharing.reports.ledger.models import EntryKind, FactorKind, ReuseEntry
-from sharing.reports.ledger.rules import per_km
+from sharing.reports.ledger.rules import kg_per_km
 from sharing.reports.names import Names
 
 BATCH = 2000
@@ -56,9 +56,9 @@ class RunningTotals:
     transport_co2e_g: int = 0
     entries: int = 0
     factor_ids: set[int] = field(default_factory=set)
-    # The factors no category version holds: the kg CO2e per km each transport entry's figures
-    # give, by its source; and whether any figure was estimated by weight.
-    transport_factors: dict[str, set[Decimal]] = field(default_factory=dict)
+    # The factors no category version holds: each transport's kg CO2e per km (and whether it is
+    # the exact one) by its source; and whether any figure was estimated by weight.
+    transport_factors: dict[str, set[tuple[float, bool]]] = field(default_factory=dict)
     estimated_by_weight: bool = False
 
     def add(self, entry: Any) -> None:
@@ -72,9 +72,10 @@ class RunningTotals:
         self.entries += 1
         if entry.factor_id is not None:
             self.factor_ids.add(entry.factor_id)
-        if entry.factor_kind == FactorKind.TRANSPORT and (kg_per_km := per_km(entry.transport_co2e_g,
-                                                                               entry.distance_m)) is not None:
-            self.transport_factors.setdefault(entry.factor_source, set()).add(kg_per_km)
+        if entry.factor_kind == FactorKind.TRANSPORT:
+            figure, exact = kg_per_km(entry)
+            if figure is not None:
+                self.transport_factors.setdefault(entry.factor_source, set()).add((figure, exact))
         self.estimated_by_weight |= entry.factor_kind == FactorKind.WEIGHT_ESTIMATE
 
     def totals(self) -> Totals:

@@ -88,4 +88,7 @@ class ReuseEntry(SQLModel, table=True):
     factor_version: Optional[int] = Field(default=None)
     factor_kind: Optional[str] = Field(default=None, max_length=16)  # a FactorKind
     factor_source: str = Field(default="", max_length=500)
+    # A transport's factor as logistics applied it: the vehicle's kg CO2e per km (None: an entry
+    # written before routes told it; its CO2e over its distance then gives it, rounded).
+    kg_co2e_per_km: Optional[float] = Field(default=None)
     displacement_permille: Optional[int] = Field(default=None)  # the rate used with a production figure

@@ -192,14 +192,27 @@ def _transport_entries(session: Session, event: DomainEvent) -> list[ReuseEntry]
             to_unit_id=request.requester_unit_id if request else None,
             transport_co2e_g=round(float(attribution["co2e_kg"]) * 1000),
             distance_m=round(float(attribution["km"]) * 1000),
-            factor_kind=FactorKind.TRANSPORT.value, factor_source=source))
+            factor_kind=FactorKind.TRANSPORT.value, factor_source=source,
+            kg_co2e_per_km=_number(payload.get("kg_co2e_per_km"))))
     return made
 
 
-def per_km(co2e_g: int, distance_m: int) -> Decimal | None:
-    """A transport's kg CO2e per km, as its entry's figures give it (grams per metre), to the gram
-    (a reversing entry's too: both its figures are negated)."""
-    return (Decimal(co2e_g) / distance_m).quantize(Decimal("0.001")) if distance_m else None
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def kg_per_km(entry: ReuseEntry | Any) -> tuple[float | None, bool]:
+    """A transport entry's kg CO2e per km, and whether it is exact: the vehicle's factor as the
+    route applied it, or, for an entry written before routes told it, its CO2e over its distance
+    (rounded by both: close, not exact)."""
+    if entry.kg_co2e_per_km is not None:
+        return entry.kg_co2e_per_km, True
+    if entry.distance_m:
+        return float((Decimal(entry.transport_co2e_g) / entry.distance_m).quantize(Decimal("0.001"))), False
+    return None, False
 
 
 def record_event(session: Session, event: DomainEvent, *, rules: LedgerRules) -> int:
@@ -218,7 +231,7 @@ NEGATED = ("quantity", "weight_g", "waste_avoided_g", "purchase_avoided_sek_ore"
            "transport_co2e_g", "distance_m")
 COPIED = ("kind", "occurred_at", "day", "month", "request_id", "listing_id", "category_id", "from_municipality_id",
           "from_unit_id", "to_municipality_id", "to_unit_id", "counts_as_purchase", "factor_id", "factor_version",
-          "factor_kind", "factor_source", "displacement_permille")
+          "factor_kind", "factor_source", "displacement_permille", "kg_co2e_per_km")
 
 
 def entry_to_correct(session: Session, entry_id: int, *, by: Actor) -> ReuseEntry:

@@ -380,7 +380,7 @@ def test_rows_that_repeat_another_exactly_are_pointed_out_before_the_import(clie
     data = csv_bytes([chair_row(), chair_row("Kontorsstol, röd"), chair_row(), chair_row("Kontorsstol, röd"),
                       chair_row()])
     page = html.unescape(client.get(upload(client, data).headers["Location"]).get_data(as_text=True))
-    assert "Raderna 4, 6 upprepar rad 2." in page and "Rad 5 upprepar rad 3." in page
+    assert "Raderna 4, 6 är kopior av rad 2." in page and "Rad 5 är en kopia av rad 3." in page
     assert "Importera 5 annonser" in page  # told, not refused: a file may mean it
 
     single = csv_bytes([chair_row(), chair_row("Kontorsstol, röd")])

@@ -135,6 +135,15 @@ def test_the_start_page_offers_a_search_and_the_tasks_of_the_readers_roles_at_th
     tasks = shortcuts(client.get("/").get_data(as_text=True))
     assert {"Lägg upp en annons", "Våra annonser", "Importera annonser", "Min rutt"} <= set(tasks)
     assert "Administration" not in tasks and "Återbruksstatistik" not in tasks
+    auth.logout()
+    # Only the tasks of one's roles: an administrator or a driver asks for nothing for a unit.
+    auth.login(factory.user(skurup, Role.MUNICIPALITY_ADMIN))
+    assert set(shortcuts(client.get("/").get_data(as_text=True))) == {"Administration", "Transport"}  # its vehicles
+    auth.logout()
+    auth.login(factory.user(skurup, Role.DRIVER))
+    assert set(shortcuts(client.get("/").get_data(as_text=True))) == {"Min rutt"}
+    auth.logout()
+    auth.login(factory.user(skurup, Role.FACILITY_MANAGER, Role.DRIVER))
     # One prebuilt query for the session, its user and their unread count: the tasks ask nothing more.
     statements: list[str] = []
 

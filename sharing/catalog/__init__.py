@@ -23,6 +23,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.models import Role
 from sharing.accounts.personal_data.rules import contribute
 from sharing.catalog import demo, personal_data
 from sharing.catalog.categories import notices as category_notices
@@ -125,7 +126,8 @@ def init_app(app: Flask) -> None:
                  _l("Your municipality's drafts and listings, what is out on loan, and QR labels to print."))
     add_shortcut(app, _l("Import listings"), "imports.index", _l("Many listings at once, from a spreadsheet."))
     add_shortcut(app, _l("Ask for something"), "wants.new",
-                 _l("Describe what your unit needs, and be told when someone lists it."))
+                 _l("Describe what your unit needs, and be told when someone lists it."),
+                 roles=(Role.EMPLOYEE, Role.FACILITY_MANAGER))  # who asks for their unit
     add_demo_loader(app, demo.load)
     add_demo_loader(app, demo.load_wants)
     add_job(app, Job("tidy-listing-imports", tidy_imports, timedelta(minutes=10)))

@@ -23,6 +23,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from sharing.accounts.models import Role
 from sharing.accounts.personal_data.rules import contribute
 from sharing.catalog.listings.views import add_called_off_count, add_listing_panel
 from sharing.cli import add_demo_loader
@@ -62,7 +63,8 @@ def init_app(app: Flask) -> None:
                          filters={"period": period_markup})
     add_nav_item(app, _l("Requests"), "loans.index", section=("loans.",))
     add_shortcut(app, _l("Requests"), "loans.index",
-                 _l("Borrowing, swaps and take-overs: where each request stands, and what comes next."))
+                 _l("Borrowing, swaps and take-overs: how far each request has come, and what comes next."),
+                 roles=(Role.EMPLOYEE, Role.FACILITY_MANAGER))  # who asks and who decides
     notices.register()
     labels.describe_events()
     contribute("loans", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)

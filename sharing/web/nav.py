@@ -3,14 +3,17 @@ to whom its view admits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from sharing.access import access_for
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,50 +34,52 @@ def add_nav_item(app: Flask, label: Callable[[], str], endpoint: str, section: t
 
 @dataclass(frozen=True)
 class Shortcut:
-    """A task on the start page: where to do it, and what it is for, in a line."""
+    """A task on the start page: where to do it, and what it is for, in a line; offered to whom
+    its view admits, and of those, if ``roles`` names any, to holders of one of them."""
 
     label: Callable[[], str]  # lazy translations
     endpoint: str
     description: Callable[[], str]
+    roles: frozenset[str] = frozenset()
 
 
-def add_shortcut(app: Flask, label: Callable[[], str], endpoint: str, description: Callable[[], str]) -> None:
-    """Add a task to the start page, for those whose roles its view admits."""
-    app.extensions.setdefault("sharing.shortcuts", []).append(Shortcut(label, endpoint, description))
+def add_shortcut(app: Flask, label: Callable[[], str], endpoint: str, description: Callable[[], str],
+                 roles: Iterable[str] = ()) -> None:
+    """Add a task to the start page (see ``Shortcut``)."""
+    app.extensions.setdefault("sharing.shortcuts", []).append(Shortcut(label, endpoint, description, frozenset(roles)))
 
 
-def shortcuts(user: object) -> list[tuple[str, str, str]]:
-    """The start page's tasks for this user, as (label, address, description): the same for
-    everyone with the same roles and language, so each worker builds them once for each."""
-    kept: dict[tuple[object, ...], list[tuple[str, str, str]]] = current_app.extensions.setdefault(
-        "sharing.shortcut_lists", {})
-    key = (getattr(user, "roles", None), str(get_locale()), request.script_root)
+def _admitted(user: object, endpoint: str) -> bool:
+    return (access := access_for(endpoint)) is not None and access.permits(user)
+
+
+def _per_roles(kind: str, user: Any, build: Callable[[], list[T]]) -> list[T]:
+    """What is the same for everyone with the same roles and language (access rules ask for
+    roles alone): each worker builds it once for each, as every page shows the menu."""
+    kept: dict[tuple[object, ...], list[Any]] = current_app.extensions.setdefault("sharing.per_roles", {})
+    key = (kind, user.roles if user.is_authenticated else None, str(get_locale()), request.script_root)
     found = kept.get(key)
     if found is None:
-        if len(kept) > 100:  # as the menu's: roles, languages and mount points are few
+        if len(kept) > 200:  # roles, languages and mount points are few; this bounds the rest
             kept.clear()
-        found = kept[key] = [(str(item.label), url_for(item.endpoint), str(item.description))
-                             for item in current_app.extensions.get("sharing.shortcuts", [])
-                             if (access := access_for(item.endpoint)) is not None and access.permits(user)]
+        found = kept[key] = build()
     return found
 
 
-def init_app(app: Flask) -> None:
-    # Every page shows the menu, and it is the same for everyone with the same roles and
-    # language: each worker builds it once for each (access rules ask for roles alone).
-    menus: dict[tuple[object, ...], list[tuple[str, str, NavItem]]] = {}
+def shortcuts(user: Any) -> list[tuple[str, str, str]]:
+    """The start page's tasks for this user, as (label, address, description)."""
+    return _per_roles("shortcuts", user, lambda: [
+        (str(item.label), url_for(item.endpoint), str(item.description))
+        for item in current_app.extensions.get("sharing.shortcuts", [])
+        if _admitted(user, item.endpoint) and (not item.roles or any(role in user.roles for role in item.roles))])
 
+
+def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict[str, object]:
         user, endpoint = current_user._get_current_object(), request.endpoint  # once, not per entry
-        roles = user.roles if user.is_authenticated else None
-        key = (roles, str(get_locale()), request.script_root)
-        menu = menus.get(key)
-        if menu is None:
-            if len(menus) > 100:  # roles, languages and mount points are few; this bounds the rest
-                menus.clear()
-            menu = menus[key] = [(str(item.label), url_for(item.endpoint), item)
-                                 for item in app.extensions.get("sharing.nav", [])
-                                 if (access := access_for(item.endpoint)) is not None and access.permits(user)]
+        menu = _per_roles("menu", user, lambda: [(str(item.label), url_for(item.endpoint), item)
+                                                 for item in app.extensions.get("sharing.nav", [])
+                                                 if _admitted(user, item.endpoint)])
         return {"nav_items": [{"label": label, "url": url, "current": item.is_current(endpoint)}
                               for label, url, item in menu]}

@@ -373,13 +373,16 @@ def test_the_site_form_asks_no_third_party_unless_a_tile_server_is_configured(ap
 
 def test_a_joining_municipalitys_towns_are_placed_by_its_sites_and_the_shipped_ones_are_not_repeated():
     sjobo, ystad = 7, 1
-    sites = [(sjobo, "Sjöbo", 55.63, 13.70), (sjobo, " sjöbo ", 55.61, 13.72), (sjobo, "Sjöbo", 55.62, 13.71),
+    sites = [(sjobo, "Sjöbo", 55.6312, 13.7043), (sjobo, " sjöbo ", 55.61, 13.72), (sjobo, "Sjöbo", 55.62, 13.71),
              (sjobo, "Blentarp", 55.58, 13.61), (ystad, "Ystad", 55.43, 13.82), (ystad, "YSTAD", 55.40, 13.80),
              (sjobo, "", 55.0, 13.0)]
     features = localities_beyond_map(sites)
     assert [feature["properties"] for feature in features] == [
         {"kind": "locality", "name": "Blentarp"}, {"kind": "locality", "name": "Sjöbo"}]  # as most sites spell it
-    assert features[1]["geometry"] == {"type": "Point", "coordinates": [13.71, 55.62]}  # their middle, longitude first
+    # Their middle, longitude first, to a hundredth of a degree: a town's label, not a building's place.
+    assert features[1]["geometry"] == {"type": "Point", "coordinates": [13.71, 55.62]}
+    [lone] = localities_beyond_map([(sjobo, "Vollsjö", 55.70317, 13.77752)])
+    assert lone["geometry"]["coordinates"] == [13.78, 55.7]
     # One name in two municipalities is two places.
     assert len(localities_beyond_map([(1, "Vik", 55.6, 14.2), (2, "Vik", 56.0, 13.0)])) == 2
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from sharing.accounts import admin_views, cli, demo, notification_views, notifications, sessions, views
 from sharing.accounts.auth import purge_expired
-from sharing.accounts.geocoding import web as geocoding_web
+from sharing.accounts.geocoding import views as geocoding_views
 from sharing.accounts.labels import (
     browser_text,
     coordinates_label,
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notification_views.blueprint)
     app.register_blueprint(mail_preference_views.blueprint)
     app.register_blueprint(personal_data_views.blueprint)
-    app.register_blueprint(geocoding_web.blueprint)
+    app.register_blueprint(geocoding_views.blueprint)
     personal_data_labels.register()
     sso_views.init_app(app)
     sso_labels.describe_events()

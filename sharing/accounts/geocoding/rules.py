@@ -156,7 +156,8 @@ def localities_beyond_map(sites: Iterable[tuple[int, str, float, float]]) -> lis
     """The localities of these sites (municipality id, locality, latitude, longitude) that the
     service's map does not name, as GeoJSON points in the middle of their sites: a municipality
     that joins finds its own towns on the map, placed by nothing but its own sites. Each is
-    named as most of its sites spell it."""
+    named as most of its sites spell it, and placed to a hundredth of a degree (about a
+    kilometre): a town's label, which tells no one where a lone site's building stands."""
     shipped = localities()
     found: dict[tuple[int, str], list[tuple[str, float, float]]] = {}
     for municipality_id, locality, latitude, longitude in sites:
@@ -167,8 +168,8 @@ def localities_beyond_map(sites: Iterable[tuple[int, str, float, float]]) -> lis
     for (_, key), placed in sorted(found.items(), key=lambda item: item[0][1]):
         spellings = Counter(name for name, _, _ in placed)
         name = min(spellings, key=lambda spelling: (-spellings[spelling], spelling))
-        latitude = round(sum(place[1] for place in placed) / len(placed), 4)
-        longitude = round(sum(place[2] for place in placed) / len(placed), 4)
+        latitude = round(sum(place[1] for place in placed) / len(placed), 2)
+        longitude = round(sum(place[2] for place in placed) / len(placed), 2)
         features.append({"type": "Feature", "properties": {"kind": "locality", "name": name},
                          "geometry": {"type": "Point", "coordinates": [longitude, latitude]}})  # longitude first
     return features

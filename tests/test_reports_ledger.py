@@ -3,6 +3,8 @@ corrected by reversing entries; transport netted per request."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import case, event, func, select
 from sqlmodel import Session, col
@@ -125,3 +127,16 @@ def test_two_reversals_at_once_make_one_and_the_other_is_told_it_is_reversed_alr
     assert other_first
     reversals = db.scalars(select(ReuseEntry).where(ReuseEntry.reverses_id == entry.id)).all()
     assert [r.reason for r in reversals] == ["Först"]
+
+
+def test_a_weight_left_empty_is_the_categorys_of_the_day_the_pieces_are_reused(db, factory):
+    """A listing saved without its weight takes its category's figure in force at the reuse, not
+    at the listing: a correction of the figures in between reaches it (one given its own does not)."""
+    category = factory.category("Skrivbord", weight_kg=30, now=utcnow() - timedelta(days=30))
+    left_empty = factory.listing_published(category=category, title="Skrivbord")
+    weighed = factory.listing_published(category=category, title="Skrivbord, vägt", weight_kg=28)
+    factory.figures(category, weight_kg=34, now=utcnow() - timedelta(days=1))
+    rules_now = ledger.LedgerRules(loan_min_days=180, displacement_rate=0.5)
+    assert ledger.piece_figures(db, left_empty, at=utcnow(), rules=rules_now).weight_g == 34_000
+    assert ledger.piece_figures(db, left_empty, at=utcnow() - timedelta(days=10), rules=rules_now).weight_g == 30_000
+    assert ledger.piece_figures(db, weighed, at=utcnow(), rules=rules_now).weight_g == 28_000

@@ -58,7 +58,7 @@ class Category(SQLModel, table=True):
 
 
 class CategoryFactor(SQLModel, table=True):
-    """One version of a category's default figures for a new piece, with their sources.
+    """One version of a category's typical figures for a new piece, with their sources.
 
     Versions are never changed or deleted: a report made earlier keeps pointing at the
     version it used. A system administrator's change is a new version.

@@ -1,4 +1,4 @@
-"""The category tree and its versioned default figures for a new piece (weight, volume, price, CO2e).
+"""The category tree and its versioned typical figures for a new piece (weight, volume, price, CO2e).
 
 The tree is small (tens to a few hundred nodes), so it is ordered in Python: Swedish order
 (... X, Y, Z, Å, Ä, Ö) is not something SQLite and PostgreSQL agree on.

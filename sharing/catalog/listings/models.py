@@ -65,8 +65,10 @@ class ListingDetails(SQLModel):
     width_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
     depth_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
     height_cm: Optional[int] = Field(default=None, ge=0, le=MAX_SIZE_CM)
-    weight_kg: Optional[float] = Field(default=None, ge=0, le=MAX_WEIGHT_KG)  # per piece; None: the category's
-    volume_m3: Optional[float] = Field(default=None, ge=0, le=MAX_VOLUME_M3)  # per piece; None: the category's
+    weight_kg: Optional[float] = Field(default=None, ge=0, le=MAX_WEIGHT_KG, description=(
+        "Per piece. Null: not given; the category's typical figure stands in (GET /categories)."))
+    volume_m3: Optional[float] = Field(default=None, ge=0, le=MAX_VOLUME_M3, description=(
+        "Per piece. Null: not given; the category's typical figure stands in (GET /categories)."))
     inventory_number: str = Field(default="", max_length=50)
     contact_user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL",
                                            index=True, ge=1, le=MAX_RECORD_ID)

@@ -301,7 +301,14 @@ def test_categories_are_named_in_the_readers_language(client, auth, setting, db,
 def test_drafts_are_hidden_from_others(client, auth, setting, factory):
     listing = draft(factory, setting)
     auth.login(setting["skurup_manager"])
-    assert client.get(f"/catalog/{listing.id}").status_code == 404
+    response = client.get(f"/catalog/{listing.id}")
+    assert response.status_code == 404
+    # As a label's QR code leads there: why that may be, the same as for no listing at all.
+    page = response.get_data(as_text=True)
+    assert "Annonsen finns inte i katalogen" in page and "Den kan vara ett utkast" in page
+    assert listing.title not in page
+    none = client.get("/catalog/999999")
+    assert none.status_code == 404 and "Annonsen finns inte i katalogen" in none.get_data(as_text=True)
     token = csrf_token(client, "/")
     response = client.post(f"/catalog/{listing.id}/status", data={"status": "published", "csrf_token": token})
     assert response.status_code == 404

@@ -49,7 +49,7 @@ from sharing.catalog.photos.forms import uploads as photo_uploads
 from sharing.catalog.transfers import rules as transfers
 from sharing.clock import today_in_sweden, utcnow
 from sharing.db import db_session
-from sharing.errors import DomainError
+from sharing.errors import DomainError, NotVisible
 from sharing.typed import id_of
 from sharing.web.arguments import link_arguments, page_number
 from sharing.web.forms import flash_refusal, refusal, show_error
@@ -385,8 +385,13 @@ _SITE_AND_MUNICIPALITY = select(Site, Municipality, User, transfers.LOANS_OF_LIS
 
 @blueprint.get("/<int:listing_id>")
 @allow(SIGNED_IN)
-def detail(listing_id: int) -> str:
-    listing = listings.listing_to_see(db_session, current_user, listing_id)
+def detail(listing_id: int) -> str | tuple[str, int]:
+    try:
+        listing = listings.listing_to_see(db_session, current_user, listing_id)
+    except NotVisible:
+        # Often a label's QR code on a thing that is no longer listed: say why that may be,
+        # and what to do, without telling whether it exists.
+        return render_template("catalog/not_shown.html"), 404
     site, municipality, contact, loans = db_session.execute(_SITE_AND_MUNICIPALITY, {
         "site_id": listing.site_id, "municipality_id": listing.municipality_id,
         "contact_user_id": listing.contact_user_id, "listing_id": listing.id}).one()

@@ -68,6 +68,13 @@ def assert_fits_a_phone(page: Page, table: Locator) -> None:
     assert too_wide["wide"] == [] and too_wide["box"][0] <= too_wide["box"][1], (page.url, too_wide)
 
 
+def assert_caption_across(table: Locator) -> None:
+    """A caption shown above the cards spans them, not squeezed into a column a word wide."""
+    widths = table.evaluate(
+        "table => [table.caption.getBoundingClientRect().width, table.tBodies[0].getBoundingClientRect().width]")
+    assert widths[0] >= widths[1] - 1, f"the caption is narrower than its cards: {widths}"
+
+
 def assert_cards(table: Locator, first_label: str) -> None:
     """Each row a card: its first line says its column's name, shown and not said again."""
     first = table.locator("tbody tr").first.locator("td, th").first
@@ -234,11 +241,13 @@ def test_an_import_and_the_rules_are_a_card_a_row_on_a_phone(new_page: Callable[
             expect(errors).to_be_visible()
             assert_fits_a_phone(page, errors)
             assert_cards(errors, "Rad")
+            assert_caption_across(errors)
             assert_accessible(page)
     listed = page.get_by_role("table", name="Det här läggs upp")
     expect(listed).to_contain_text(title)
     assert_fits_a_phone(page, listed)
     assert_cards(listed, "Rad")
+    assert_caption_across(listed)
     assert_accessible(page)
     page.goto("/catalog/import")
     recent = page.get_by_role("table", name="Senaste importer")

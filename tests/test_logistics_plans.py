@@ -213,6 +213,11 @@ def test_a_job_or_vehicle_on_another_municipalitys_plan_is_not_planned_again(app
                            vehicle_ids=[shared.id], iterations=ITERATIONS)
     db.commit()
     assert again.status == PlanStatus.FAILED.value and "another municipality" in again.error
+    # Ystad's route: its pickup is pinned to a vehicle, its delivery goes with it, and says so.
+    Auth(client).logout()
+    Auth(client).login(w["ystad_coordinator"])
+    page = client.get(f"/logistics/plans/{ystad.id}").get_data(as_text=True)
+    assert page.count('data-label="Lås till fordon">Med sin hämtning</td>') == 1
 
 
 def test_two_plans_made_at_once_do_not_both_take_a_job(app, db, factory, w):

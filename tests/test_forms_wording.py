@@ -129,3 +129,16 @@ def test_every_error_summary_lists_its_fields_in_the_order_the_page_shows_them(a
             if len(shown) > 1 and declared and shown not in declared:
                 mismatched.append((template.name, form, shown, declared))
     assert mismatched == []
+
+
+def test_every_form_with_a_required_control_leaves_checking_it_to_the_service():
+    """A browser's own "Please fill in this field" speaks its own language, which may not be the
+    reader's: a form whose control is required is ``novalidate``, and the service tells what is
+    missing in the reader's language (as the forms built with the field macro all do)."""
+    unchecked = []
+    for path in Path(sharing.__file__).parent.rglob("*.html"):
+        for form in re.finditer(r"<form\b([^>]*)>(.*?)</form>", path.read_text(encoding="utf-8"), re.S):
+            if re.search(r"<(input|select|textarea)\b[^>]*\srequired\b", form.group(2)) and \
+                    "novalidate" not in form.group(1):
+                unchecked.append(f"{path.name}: <form{form.group(1)[:60]}")
+    assert unchecked == []

@@ -20,6 +20,11 @@ class Term(str):
     """A word in a refusal that is itself a msgid (a status's name), translated when shown."""
 
 
+class Figure(int):
+    """A number in a refusal written as the reader writes numbers when shown ("5 000" in
+    Swedish), and as digits in English to the API; a plain int is shown as it is (a year, a line)."""
+
+
 class DomainError(Exception):
     """A rule refused an action; the message is English, marked for translation (``N_``, or
     ``NP_`` for one with a plural form, counted by its parameter ``num``).
@@ -38,9 +43,12 @@ class DomainError(Exception):
         message = self.message.in_english(self.params["num"]) if isinstance(self.message, Plural) else self.message
         return message % self.params if self.params else message
 
-    def shown(self, gettext: Callable[[str], str], ngettext: Callable[..., str]) -> str:
-        """The message in the reader's language, its ``Term`` words too."""
-        params = {name: gettext(value) if isinstance(value, Term) else value for name, value in self.params.items()}
+    def shown(self, gettext: Callable[[str], str], ngettext: Callable[..., str],
+              number: Callable[[int], str] = str) -> str:
+        """The message in the reader's language, its ``Term`` words too, and its ``Figure``s as
+        ``number`` writes them."""
+        params = {name: gettext(value) if isinstance(value, Term) else number(value) if isinstance(value, Figure)
+                  else value for name, value in self.params.items()}
         if isinstance(self.message, Plural):
             others = {name: value for name, value in params.items() if name != "num"}  # num: its own argument
             return ngettext(self.message, self.message.plural, params["num"], **others)

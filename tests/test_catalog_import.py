@@ -622,3 +622,13 @@ def test_published_imports_tell_matching_wanted_items_once(client, auth, db, set
     assert imported.payload == {"listing_ids": finished(db, job).created_ids, "published": True}
     [matched] = [e for e in trail if e.name == WANT_MATCHED]
     assert matched.subject_id == want.id and len(matched.payload["listing_ids"]) == 2
+
+
+def test_a_files_limits_are_told_with_their_numbers_written_the_swedish_way(app, db, setting):
+    from sharing.web.forms import refusal
+
+    with pytest.raises(DomainError) as error:
+        check(db, setting, csv_bytes([chair_row()] * (imports.MAX_ROWS + 1)), "lang.csv")
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        assert "fler än 5\u00a0000 annonser" in refusal(error.value)
+    assert "more than 5000 listings" in error.value.in_english()  # digits for the API

@@ -36,7 +36,7 @@ def field_name(label: str) -> str:
 
 def refusal(error: DomainError) -> str:
     """A rule's refusal in the reader's language."""
-    return error.shown(_, ngettext)
+    return error.shown(_, ngettext, number=lambda value: format_decimal(value, locale=get_locale()))
 
 
 def flash_refusal(error: DomainError, *, lead: str) -> None:

@@ -71,7 +71,8 @@ def test_a_facility_manager_imports_an_inventory(new_page: Callable[..., Page]) 
     expect(progress).to_be_visible()
     assert_accessible(page)
     # The script follows the import and reloads the page when it is done.
-    expect(page.get_by_role("status")).to_contain_text(f"Skapade annonser: {ROWS}", timeout=IMPORT_TIMEOUT)
+    expect(page.get_by_role("status")).to_contain_text(  # the number grouped as Swedish writes it: "3 000"
+        re.compile(rf"Skapade annonser: {ROWS // 1000}\s{ROWS % 1000:03d}\."), timeout=IMPORT_TIMEOUT)
     expect(page.get_by_role("link", name="Kontorsstol nr 1", exact=True)).to_be_visible()
     assert_accessible(page)
 

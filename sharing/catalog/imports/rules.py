@@ -48,7 +48,7 @@ from sharing.catalog.listings.models import (
     ListingStatus,
     Visibility,
 )
-from sharing.errors import DomainError, NotVisible, problems_of
+from sharing.errors import DomainError, Figure, NotVisible, problems_of
 from sharing.events import record
 from sharing.exports import from_safe_cell, safe_cell, safe_row
 from sharing.i18n import N_
@@ -227,7 +227,7 @@ class Table:
 def read_table(file_name: str, data: bytes) -> Table:
     """The rows of a CSV or XLSX file; refuses other files, and files too large or too long."""
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError(N_("The file is larger than %(max)s MB."), field="file", max=MAX_FILE_BYTES // 2**20)
+        raise DomainError(N_("The file is larger than %(max)s MB."), field="file", max=Figure(MAX_FILE_BYTES // 2**20))
     if not data.strip():
         raise DomainError(N_("The file is empty."), field="file")
     extension = file_name.rsplit(".", 1)[-1].casefold() if "." in file_name else ""
@@ -260,7 +260,7 @@ def _table(rows: Iterable[tuple[int, list[Any]]]) -> Table:
             continue
         if len(found) >= MAX_ROWS:
             raise DomainError(N_("The file has more than %(max)s listings. Split it into several files."),
-                              field="file", max=MAX_ROWS)
+                              field="file", max=Figure(MAX_ROWS))
         found.append((number, cells))
     if header is None or not found:
         raise DomainError(N_("The file has no listings: the first row names the columns, and each row "
@@ -382,7 +382,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Any]]]:
 def _too_many_sheet_rows() -> DomainError:
     return DomainError(N_("The sheet reaches beyond row %(max)s. Delete the empty rows below your listings "
                           "(or copy the listings into a new workbook) and upload it again."),
-                       field="file", max=MAX_SHEET_ROWS)
+                       field="file", max=Figure(MAX_SHEET_ROWS))
 
 
 def _is_blank(value: Any) -> bool:

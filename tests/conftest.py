@@ -55,7 +55,7 @@ class Databases:
             self.server = make_url(PG_URL)
             self.admin = create_engine(self.server.set(database="postgres"), isolation_level="AUTOCOMMIT")
             self.template = f"{self.server.database}_template"
-            self._pg(f'DROP DATABASE IF EXISTS "{self.template}"')
+            self._pg(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
             self._pg(f'CREATE DATABASE "{self.template}"')
             self.template_url = self.server.set(database=self.template).render_as_string(hide_password=False)
         else:
@@ -72,6 +72,7 @@ class Databases:
         if not PG_URL:
             return f"sqlite:///{self.workdir / f'empty{n}.sqlite3'}"
         name = f"{self.server.database}_empty{n}"
+        self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by a run that was killed
         self._pg(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return self.server.set(database=name).render_as_string(hide_password=False)
@@ -84,6 +85,7 @@ class Databases:
             shutil.copyfile(self.workdir / "template.sqlite3", target)
             return f"sqlite:///{target}"
         name = f"{self.server.database}_t{n}"
+        self._pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by a run that was killed
         self._pg(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         self.created.append(name)
         return self.server.set(database=name).render_as_string(hide_password=False)

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import zipfile
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -121,6 +122,9 @@ def test_every_export_holds_exactly_the_hand_computed_totals(client, auth, world
     assert total[header.index(SV["pieces"])] == EXPECTED_TRELLEBORG["pieces"]
     factors = list(book["Faktorer"].values)
     assert any("EPD NEPD-467-327-EN" in str(row) for row in factors)
+    # A version's first day is a date, as the entries' days are, not text.
+    valid_from = factors[0].index("Gäller från")
+    assert all(isinstance(row[valid_from], datetime) for row in factors[1:] if isinstance(row[0], int))
     # The ledger's own factors too: the vehicle's kg per km as its route applied it, and the
     # estimate by weight.
     others = factors[[row[0] for row in factors].index("Andra faktorer") + 1:]

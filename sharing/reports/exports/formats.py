@@ -181,7 +181,7 @@ def write_xlsx(out: IO[bytes], session: Session, selection: Selection, names: Na
                              _("New price (SEK)"), _("CO2e of one piece (kg)"), _("CO2e figure of"), _("Source")]))
     for factor in factors_used(session, running.factor_ids):
         factors.append(safe_row([factor.id, names.category(factor.category_id), factor.version,
-                                 factor.valid_from.date().isoformat(), factor.weight_kg, factor.new_price_sek,
+                                 factor.valid_from.date(), factor.weight_kg, factor.new_price_sek,
                                  factor.co2e_new_kg, factor_kind_labels.get(factor.co2e_kind or "", ""),
                                  factor.source]))
     # And those of the ledger's own: a transport's kg per km (as its entries' figures give it), the

@@ -317,12 +317,13 @@ class EventLabel:
 @dataclass(frozen=True)
 class SubjectLabel:
     """How a kind of subject reads ("Listing"), the address of one by its id if it has a page, and
-    whether a reader may open that page (``opens(session, reader, id)``; None: anyone who reads of it)."""
+    which of several such ids a reader may open the pages of (``opens(session, reader, ids)``, read
+    at once for a page of the trail; None: anyone who reads of them)."""
 
     subject_type: str
     label: object
     link: Callable[[int], str] | None = None
-    opens: Callable[[Session, Any, int], bool] | None = None
+    opens: Callable[[Session, Any, set[int]], set[int]] | None = None
 
 
 _event_labels: dict[str, EventLabel] = {}
@@ -336,7 +337,7 @@ def describe(name: str, label: object, *, group: object, details: Details | None
 
 
 def describe_subject(subject_type: str, label: object, *, link: Callable[[int], str] | None = None,
-                     opens: Callable[[Session, Any, int], bool] | None = None) -> None:
+                     opens: Callable[[Session, Any, set[int]], set[int]] | None = None) -> None:
     _subject_labels[subject_type] = SubjectLabel(subject_type, label, link, opens)
 
 

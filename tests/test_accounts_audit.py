@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pyotp
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sharing import events
 from sharing.accounts.models import Role, User
@@ -103,6 +103,27 @@ def test_the_trail_links_a_subject_only_where_the_admin_may_open_its_page(client
     assert f'href="/catalog/{chairs.id}"' in html  # a published listing the admin sees is linked
     for path in re.findall(r'href="(/(?:catalog|loans|wants)/\d+)"', html):
         assert client.get(path).status_code == 200, path  # every link opens
+
+
+def test_the_trail_asks_once_for_each_kind_of_subject_whether_the_reader_may_open_it(app, client, auth, world,
+                                                                                    factory):
+    for n in range(5):  # five more listings on the page, each with its events
+        factory.listing_published(by=world["manager"], title=f"Bord {n}", quantity=1, lend=True)
+    auth.login(world["admin"])
+    statements: list[str] = []
+
+    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = app.extensions["sharing.engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        html = trail(client, world["ystad"])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert html.count('href="/catalog/') >= 5
+    read_listings = [s for s in statements if re.search(r"FROM listing\b(?! ?_)", s)]
+    assert len(read_listings) == 1, read_listings
 
 
 def test_no_other_municipalitys_trail_is_ever_shown(client, auth, world, factory):

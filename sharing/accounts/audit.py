@@ -183,6 +183,7 @@ def trail_rows(session: Session, events: list[DomainEvent], *, reader: Actor | N
     shows the event without its details, never an error. A subject's page is linked only where
     the ``reader`` may open it (none is linked without a reader)."""
     accounts = people(session, events)
+    opened = _opened(session, events, reader)
     rows = []
     for event in events:
         label = event_label(event.name)
@@ -192,18 +193,31 @@ def trail_rows(session: Session, events: list[DomainEvent], *, reader: Actor | N
         rows.append(TrailRow(
             event=event, actor=actor, what=str(label.label) if label else event.name, described=label is not None,
             subject=str(subject.label) if subject else event.subject_type,
-            link=_link(session, subject, event.subject_id, reader),
+            link=_link(subject, event, opened) if reader is not None else None,
             details=_details(session, event, label.details if label else None)))
     return rows
 
 
-def _link(session: Session, subject: SubjectLabel | None, subject_id: int | None, reader: Actor | None) -> str | None:
+def _link(subject: SubjectLabel | None, event: DomainEvent, opened: dict[str, set[int]]) -> str | None:
     """The subject's page, if it has one the reader may open (the trail shows what they may not)."""
-    if subject is None or subject.link is None or not subject_id or reader is None:
+    if subject is None or subject.link is None or not event.subject_id:
         return None
-    if subject.opens is not None and not subject.opens(session, reader, subject_id):
+    if subject.opens is not None and event.subject_id not in opened.get(event.subject_type, set()):
         return None
-    return subject.link(subject_id)
+    return subject.link(event.subject_id)
+
+
+def _opened(session: Session, events: list[DomainEvent], reader: Actor | None) -> dict[str, set[int]]:
+    """Of the events' subjects whose pages not everyone may open, those the reader may, by kind:
+    one read for each kind (the trail shows what they may not open too)."""
+    if reader is None:
+        return {}
+    by_kind: dict[str, set[int]] = {}
+    for event in events:
+        if event.subject_id:
+            by_kind.setdefault(event.subject_type, set()).add(event.subject_id)
+    return {kind: subject.opens(session, reader, ids) for kind, ids in by_kind.items()
+            if (subject := subject_label(kind)) is not None and subject.link is not None and subject.opens is not None}
 
 
 def event_details(session: Session, event: DomainEvent) -> list[tuple[str, str]]:

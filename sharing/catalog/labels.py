@@ -11,7 +11,8 @@ from flask import url_for
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from sharing.accounts.audit import person_of
 from sharing.accounts.labels import named
@@ -28,6 +29,7 @@ from sharing.catalog.wants import rules as wants
 from sharing.catalog.wants.labels import WANT_STATUS_LABELS
 from sharing.catalog.wants.models import Want
 from sharing.events import DomainEvent, describe, describe_subject
+from sharing.typed import id_of
 
 GROUP = _l("Catalog")
 EVENT_LABELS = {
@@ -162,14 +164,14 @@ DETAILS = {
 }
 
 
-def _opens_listing(session: Session, reader: Actor, listing_id: int) -> bool:
-    listing = session.get(Listing, listing_id)
-    return listing is not None and listings.can_see(reader, listing)
+def _opens_listings(session: Session, reader: Actor, ids: set[int]) -> set[int]:
+    return {id_of(listing) for listing in session.scalars(select(Listing).where(col(Listing.id).in_(ids)))
+            if listings.can_see(reader, listing)}
 
 
-def _opens_want(session: Session, reader: Actor, want_id: int) -> bool:
-    want = session.get(Want, want_id)
-    return want is not None and wants.can_see(reader, want)
+def _opens_wants(session: Session, reader: Actor, ids: set[int]) -> set[int]:
+    return {id_of(want) for want in session.scalars(select(Want).where(col(Want.id).in_(ids)))
+            if wants.can_see(reader, want)}
 
 
 def describe_events() -> None:
@@ -177,9 +179,9 @@ def describe_events() -> None:
     for name, label in EVENT_LABELS.items():
         describe(name, label, group=GROUP, details=DETAILS.get(name))
     describe_subject("listing", _l("Listing"), link=lambda id_: url_for("catalog.detail", listing_id=id_),
-                     opens=_opens_listing)
+                     opens=_opens_listings)
     describe_subject("want", _l("Wanted item"), link=lambda id_: url_for("wants.detail", want_id=id_),
-                     opens=_opens_want)
+                     opens=_opens_wants)
     describe_subject("listing_import", _l("Import of listings"))
     # No link: the municipality's administrators who read the trail may not open proposals.
     describe_subject("figure_proposal", _l("Proposed correction of figures"))

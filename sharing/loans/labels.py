@@ -7,7 +7,8 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor
 from sharing.accounts.personal_data.rules import Section, labelled
@@ -18,6 +19,7 @@ from sharing.loans.queue.models import QueueStatus
 from sharing.loans.requests import rules as requests
 from sharing.loans.requests.labels import KIND_LABELS, REQUEST_STATUS_LABELS, period_between
 from sharing.loans.requests.models import LoanRequest
+from sharing.typed import id_of
 
 GROUP = _l("Loans")
 EVENT_LABELS = {
@@ -64,9 +66,9 @@ def _queued(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
             (_("Pieces"), str(event.payload.get("quantity", "")))]
 
 
-def _opens_request(session: Session, reader: Actor, request_id: int) -> bool:
-    request = session.get(LoanRequest, request_id)
-    return request is not None and requests.can_see(reader, request)
+def _opens_requests(session: Session, reader: Actor, ids: set[int]) -> set[int]:
+    return {id_of(request) for request in session.scalars(select(LoanRequest).where(col(LoanRequest.id).in_(ids)))
+            if requests.can_see(reader, request)}
 
 
 def describe_events() -> None:
@@ -75,7 +77,7 @@ def describe_events() -> None:
     for name, label in QUEUE_LABELS.items():
         describe(name, label, group=GROUP, details=_queued)
     describe_subject(events.SUBJECT, _l("Request"), link=lambda id_: url_for("loans.detail", request_id=id_),
-                     opens=_opens_request)
+                     opens=_opens_requests)
     describe_subject(events.QUEUE_SUBJECT, _l("Queue place"))
 
 

@@ -7,7 +7,8 @@ from flask import url_for
 from flask_babel import format_decimal, lazy_pgettext, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor
 from sharing.accounts.personal_data.rules import Section, labelled
@@ -19,6 +20,7 @@ from sharing.logistics.plans import driving
 from sharing.logistics.plans.models import FailureReason, PlanStatus, StopStatus
 from sharing.logistics.vehicles import rules as vehicles
 from sharing.logistics.vehicles.models import FuelKind, Vehicle
+from sharing.typed import id_of
 
 UNSERVED_LABELS = {
     UnservedReason.TOO_BIG: _l("Too big for every vehicle"),
@@ -163,9 +165,10 @@ def _route(session: Session, event: DomainEvent) -> list[tuple[str, str]]:
     return shown
 
 
-def _opens_vehicle(session: Session, reader: Actor, vehicle_id: int) -> bool:
-    vehicle = session.get(Vehicle, vehicle_id)
-    return vehicle is not None and vehicles.can_edit(reader, vehicle)  # its page is where it is changed
+def _opens_vehicles(session: Session, reader: Actor, ids: set[int]) -> set[int]:
+    # A vehicle's page is where it is changed.
+    return {id_of(vehicle) for vehicle in session.scalars(select(Vehicle).where(col(Vehicle.id).in_(ids)))
+            if vehicles.can_edit(reader, vehicle)}
 
 
 def describe_events() -> None:
@@ -175,7 +178,7 @@ def describe_events() -> None:
         describe(name, label, group=GROUP, details=details)
     describe_subject(events.JOB_SUBJECT, _l("Transport job"))
     describe_subject(events.VEHICLE_SUBJECT, _l("Vehicle"), link=lambda id_: url_for("vehicles.edit", vehicle_id=id_),
-                     opens=_opens_vehicle)
+                     opens=_opens_vehicles)
     describe_subject(events.JOINT_PLANNING_SUBJECT, _l("Joint transport planning"))
     describe_subject(driving.ROUTE_SUBJECT, _l("Route"))
 

@@ -19,8 +19,8 @@ from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session
 
 os.environ["SHARING_ENV"] = "testing"
@@ -42,6 +42,21 @@ def alembic_config(url: str) -> Config:
     config.attributes["database_url"] = url
     config.attributes["configure_logging"] = False
     return config
+
+
+@contextmanager
+def statements_on(bind: Engine | Connection) -> Iterator[list[str]]:
+    """The SQL statements run on ``bind`` while the block runs, each on one line."""
+    statements: list[str] = []
+
+    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
 
 
 class Databases:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pyotp
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sharing import events
 from sharing.accounts.models import Role, User
@@ -22,7 +22,7 @@ from sharing.events import event_label
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import RequestKind
 from sharing.loans.requests.rules import RequestDetails
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, statements_on
 from tests.test_accounts_two_step import enrol
 
 
@@ -110,17 +110,8 @@ def test_the_trail_asks_once_for_each_kind_of_subject_whether_the_reader_may_ope
     for n in range(5):  # five more listings on the page, each with its events
         factory.listing_published(by=world["manager"], title=f"Bord {n}", quantity=1, lend=True)
     auth.login(world["admin"])
-    statements: list[str] = []
-
-    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = app.extensions["sharing.engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_on(app.extensions["sharing.engine"]) as statements:
         html = trail(client, world["ystad"])
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert html.count('href="/catalog/') >= 5
     read_listings = [s for s in statements if re.search(r"FROM listing\b(?! ?_)", s)]
     assert len(read_listings) == 1, read_listings

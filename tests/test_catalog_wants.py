@@ -21,7 +21,7 @@ from sharing.catalog.wants.models import Want, WantMatch
 from sharing.catalog.wants.rules import WantDetails
 from sharing.clock import today_in_sweden, utcnow
 from sharing.errors import DomainError
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, statements_on
 
 PREFIX = "/api/v1"
 
@@ -476,24 +476,14 @@ def test_the_poster_changes_and_withdraws_a_want(client, auth, db, s):
 # --- API -------------------------------------------------------------------------------------
 
 def test_the_api_reads_one_page_of_a_want_s_matches_not_all_of_them(app, client, auth, db, s, factory):
-    from sqlalchemy import event
 
     listings = [publish(factory, s, title=f"Kontorsstolar {n}") for n in range(3)]
     want = post(db, s, words="kontorsstol")
     auth.login(s["teacher"])
     everyone = [x["id"] for x in client.get(f"{PREFIX}/wants/{want.id}/matches").get_json()["items"]]
     assert sorted(everyone) == sorted(listing.id for listing in listings)
-    statements: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    engine = app.extensions["sharing.engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_on(app.extensions["sharing.engine"]) as statements:
         body = client.get(f"{PREFIX}/wants/{want.id}/matches?per_page=2&page=2").get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert (body["total"], [x["id"] for x in body["items"]]) == (3, everyone[2:])
     read = [statement for statement in statements if "want_match" in statement and "count(" not in statement]
     assert read and all("LIMIT" in statement for statement in read), read

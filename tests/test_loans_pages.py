@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from flask import template_rendered
 from PIL import ExifTags, Image
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sharing.accounts.models import Municipality, Notification, Role, Site
 from sharing.clock import today_in_sweden, utcnow
 from sharing.events import events_of
 from sharing.loans import events
 from sharing.loans.requests.models import LoanRequest
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, statements_on
 from tests.factories import jpeg_bytes
 from tests.pdf import pdf_text
 
@@ -167,17 +167,8 @@ def test_a_listing_page_reads_the_database_a_bounded_number_of_times(app, client
     for n in range(12):
         first = TODAY + timedelta(days=2 * n + 1)
         assert ask(client, s, quantity=2, first=first, last=first).status_code == 302
-    statements: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = app.extensions["sharing.engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_on(app.extensions["sharing.engine"]) as statements:
         page = client.get(f"/catalog/{s['chairs'].id}").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert "22 lediga" in page
     assert len([statement for statement in statements if "FROM listing_hold" in statement]) == 2  # calendar, loans
     assert len(statements) <= 11, "\n".join(statements)

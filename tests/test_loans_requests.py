@@ -4,7 +4,7 @@ holds that keep two requests from being promised the same pieces."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds import rules as holds
@@ -17,6 +17,7 @@ from sharing.loans import events
 from sharing.loans.requests import rules as loans
 from sharing.loans.requests.models import HandoverMethod, RequestKind
 from sharing.loans.requests.rules import RequestDetails
+from tests.conftest import statements_on
 
 TODAY = today_in_sweden(utcnow())
 
@@ -54,16 +55,8 @@ def test_asking_reads_first_and_once_it_writes_reads_only_the_listing_s_holds(db
     """From its first write to its commit a request keeps the listing (on SQLite, the database)
     locked: inside, it locks and reads the listing in one statement and reads its holds, and
     writes the request, the hold and the event; everything else was read before."""
-    statements: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db.get_bind(), "before_cursor_execute", note)
-    try:
+    with statements_on(db.get_bind()) as statements:
         ask(db, s)
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", note)
     first_write = next(n for n, statement in enumerate(statements) if not statement.startswith("SELECT"))
     locked = statements[first_write:]
     reads = [statement for statement in locked if statement.startswith("SELECT")]
@@ -526,17 +519,9 @@ def test_categories_are_read_only_for_a_rule_that_names_one_and_a_parent_s_rule_
                                                                                                       factory):
     from sharing.loans.auto_approval import rules as auto
 
-    statements: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.get_bind(), "before_cursor_execute", note)
-    try:
+    with statements_on(db.get_bind()) as statements:
         assert ask(db, s).status == "requested"  # the owner has no rules: no category is read
         assert not [statement for statement in statements if "FROM category" in statement]
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", note)
     furniture = factory.category("Möbler")
     stools = factory.listing_published(site=s["ystad_site"], by=s["manager"], title="Pallar", quantity=4, lend=True,
                                        category=factory.category("Pallar", parent=furniture))

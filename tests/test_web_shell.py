@@ -5,11 +5,10 @@ import sqlite3
 
 import pytest
 from flask import flash, request
-from sqlalchemy import event
 
 from sharing.access import PUBLIC
 from sharing.accounts.models import Role
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, statements_on
 
 
 def test_front_page_is_swedish_by_default(client):
@@ -145,17 +144,8 @@ def test_the_start_page_offers_a_search_and_the_tasks_of_the_readers_roles_at_th
     auth.logout()
     auth.login(factory.user(skurup, Role.FACILITY_MANAGER, Role.DRIVER))
     # One prebuilt query for the session, its user and their unread count: the tasks ask nothing more.
-    statements: list[str] = []
-
-    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = app.extensions["sharing.engine"]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_on(app.extensions["sharing.engine"]) as statements:
         assert client.get("/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert len(statements) == 1, statements
 
 

@@ -65,6 +65,28 @@ def test_escape_closes_a_popup_and_gives_the_focus_back(new_page: Callable[..., 
     expect(marker).to_be_focused()
 
 
+def test_the_zoom_buttons_come_before_the_markers_by_keyboard(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = new_page()
+    page.goto("/login")
+    log_in(page, "medarbetare@ystad.example")
+    page.goto("/catalog/?view=map")
+    region = page.get_by_role("region", name="Karta över var annonserna finns")
+    expect(region.locator(".leaflet-marker-icon").first).to_be_visible()
+    region.focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Zooma in")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Zooma ut")).to_be_focused()
+    # Every control (the source of the map too) before every marker.
+    assert page.evaluate("""() => {
+        const last = [...document.querySelectorAll('.leaflet-control a')].pop();
+        const marker = document.querySelector('.leaflet-marker-icon');
+        return Boolean(last.compareDocumentPosition(marker) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+
+
 def test_a_locality_a_municipality_typed_is_named_as_text_never_read_as_markup(
     new_page: Callable[..., Page], live_server: LiveServer
 ) -> None:

@@ -9,6 +9,11 @@
   if (typeof L === "undefined") { return; }
 
   function background(map, element) {
+    // The zoom buttons first in the keyboard's order: Leaflet puts its controls after the map's
+    // panes, so a keyboard user would pass every marker to reach them. They are placed by CSS
+    // (absolutely, over the panes), so where they stand in the page changes nothing one sees.
+    var controls = element.querySelector(".leaflet-control-container");
+    if (controls) { element.insertBefore(controls, element.firstChild); }
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution }).addTo(map);
     } else {

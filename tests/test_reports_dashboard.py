@@ -220,6 +220,9 @@ def test_the_pdf_shows_the_hand_computed_totals(client, auth, world):
     for label, figure in (("exemplar", "14"), ("avfall (kg)", "315"), ("inköp (kr)", "72 000"),
                           ("CO2e brutto (kg)", "691"), ("transport (kg)", "5"), ("CO2e netto (kg)", "686")):
         assert f"{label} {figure} " in shown, (label, figure)
+    # Each month and category with its waste and purchases avoided, as the dashboard's tables.
+    assert "Undvikt avfall (kg) Undvikna inköp (kr) CO2e för transport (kg) CO2e netto (kg) 2025-01" in shown
+    assert "2025-03 4 0 60 18 000 0 200 " in shown and "Kontorsstol 9 2 135 40 500 5 445 " in shown
     trelleborg = pdf_text(client.get(f"/reports/export.pdf?{YEAR}&municipality={world['trelleborg'].id}").get_data())
     for label, figure in (("exemplar", "12"), ("avfall (kg)", "225"), ("inköp (kr)", "48 000"),
                           ("CO2e brutto (kg)", "581"), ("CO2e netto (kg)", "576")):

@@ -6,11 +6,13 @@ stem changes. So each listing keeps its words *stemmed*, and a query's stems are
 index that text for substring search: FTS5's trigram tokenizer on SQLite, pg_trgm on
 PostgreSQL.
 
-A stem is Snowball's Swedish stem taken further, until every form of a noun shares it (or one
-holds another): Snowball leaves the plural of "dator" longer than its singular ("datorer" ->
-"dator", "dator" -> "dat"), and keeps definite forms whole ("soffan", "bordet"). Applying it
-again, and stripping a definite -n or -et, a dropped -e- (cykel/cyklar) and a doubled final
-consonant, gives one stem to all of them.
+A stem is Snowball's Swedish stem with the forms it leaves apart brought together, so that
+every form of a noun shares it: Snowball leaves the plural of "dator" longer than its singular
+("datorer" -> "dator", "dator" -> "dat"), keeps definite forms whole ("soffan", "bordet"),
+drops the e of "cyklar" but not of "cykel", and halves a doubled end only in longer words
+("kaffekannor" -> "kaffekan", "kanna" -> "kann"). Each rule reads the word's end alone, and
+Snowball is applied once more at most: a compound's head then stems as the word itself does
+("vattenkran" stays apart from "vattenkanna", "dörrmatta" holds "matta"'s stem).
 
 What people mistype is forgiven through a vocabulary of the index's stems (``SearchWord``):
 a term of five letters or more also finds the stems one edit away (a letter wrong, missing,
@@ -66,22 +68,30 @@ _ACCENTLESS = str.maketrans("åäö", "aao")
 _stemmer = snowballstemmer.stemmer("swedish")
 
 
+def _consonant(letter: str) -> bool:
+    return letter.isalpha() and letter not in _VOWELS
+
+
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
-    while True:
-        before, word = word, _stemmer.stemWord(word)
-        if len(word) >= 5 and word[-1] == "n" and (word[-2] in _VOWELS or word[-2] in "lr"):
-            word = word[:-1]  # definite singular: soffan, cykeln, datorn
-        elif len(word) >= 5 and word.endswith("et"):
-            word = word[:-2]  # definite neuter: bordet, filtret
-        if len(word) >= 4 and word.endswith("el") and word[-3] not in _VOWELS and word[-3] != "l":
-            word = word[:-2] + "l"  # cykel/cyklar, möbel/möbler
-        if len(word) >= 5 and word[-1] == "r" and word[-2] not in _VOWELS:
-            word = word[:-1]  # filtr(et)/filt(er), teatr(ar)/teat(er)
-        if len(word) >= 4 and word[-1] == word[-2] == "m":
-            word = word[:-1]  # rum/rummet
-        if word == before:
-            return word
+    """Snowball's stem, with the forms it leaves apart brought together. Each rule looks at the
+    word's end alone, so that a compound's head stems as the word does (kaffe*kannor*, *kanna*)."""
+    stem = _stemmer.stemWord(word)
+    if stem == word and len(word) >= 5 and word[-1] == "n" and (word[-2] in _VOWELS or word[-2] in "lr"):
+        shorter = _stemmer.stemWord(word[:-1])  # the definite singular Snowball keeps: soffan, cykeln, datorn
+        if not (shorter[-1] in "lr" and _consonant(shorter[-2])):
+            stem = shorter  # else the n is the word's own: no Swedish word ends in a consonant and r or l (kran)
+    elif stem == word and len(word) >= 5 and word.endswith("et"):
+        stem = word[:-2]  # the definite neuter: bordet, filtret
+    elif stem != word and len(stem) >= 4 and stem.endswith("or"):
+        stem = _stemmer.stemWord(stem)  # the plural of an -or noun: datorer -> dator, as dator -> dat
+    if len(stem) >= 3 and stem[-1] == "l" and _consonant(stem[-2]) and stem[-2] != "l":
+        stem = stem[:-1] + "el"  # the e a plural drops: cyklar/cykel, möbler/möbel
+    elif len(stem) >= 4 and stem[-1] == "r" and _consonant(stem[-2]) and stem[-2] != "r":
+        stem = stem[:-1]  # filtret/filter, teatrar/teater: Snowball takes -er from the singular
+    if len(stem) >= 3 and stem[-2:] in ("dd", "gd", "nn", "dt", "gt", "kt", "tt", "mm"):
+        stem = stem[:-1]  # as Snowball ends a longer word: kanna/kaffekannor (and rum/rummet)
+    return stem
 
 
 def words(text: str) -> list[str]:

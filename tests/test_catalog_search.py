@@ -194,6 +194,19 @@ def test_a_mistyped_word_still_finds_its_listing_below_the_exact_ones(db, catalo
     assert titles(db, viewer, "kontorsstil") == ["Kontorsstil, lampa", "Kontorsstol, svart"]
 
 
+def test_mistyped_words_matches_rank_as_the_word_meant_would_title_first(db, catalog):
+    viewer, listing, _ = catalog
+    listing("Projektor Epson")
+    listing("Projektorduk")
+    listing("Mötesrum Havet", description="Med projektor och whiteboard")  # the newest
+    listing("Fåtölj i skinn")
+    listing("Möbler till väntrum", description="Soffa och fåtöljer")
+    assert titles(db, viewer, "projecktor") == ["Projektor Epson", "Projektorduk", "Mötesrum Havet"]
+    assert titles(db, viewer, "fatolj") == ["Fåtölj i skinn", "Möbler till väntrum"]
+    # For every sort that ranks them so, as the database would (rules._all_at_once).
+    assert titles(db, viewer, "projecktor", sort="newest")[0] == "Mötesrum Havet"
+
+
 def test_a_stem_inside_an_unrelated_word_ranks_below_the_word_itself(db, catalog):
     viewer, listing, _ = catalog
     listing("Klampor till bänk")  # "lamp" inside, by chance

@@ -769,7 +769,7 @@ def _all_at_once(session: Session, found: Matching, sort: str, wanted: int, amon
     elif sort == "title":
         query = query.order_by(func.lower(col(Listing.title)), col(Listing.id))
     elif sort == "relevance" and found.terms:
-        query = query.order_by(search.relevance(found.terms), *newest)
+        query = query.order_by(search.relevance(found.terms, found.alternatives), *newest)
     else:
         query = query.order_by(*newest)
     return list(session.scalars(query.limit(wanted)))

@@ -21,7 +21,8 @@ only in å, ä, ö typed as a, a, o. Such matches rank below every exact one.
 
 Ranking, per term: a whole word of the title first, then a title word that ends with the term
 (the head of a compound names the thing: kontors*stol*), then one that starts with it (a
-modifier: *stol*sdyna), then the term inside a word, then a match in the rest of the text.
+modifier: *stol*sdyna), then the term inside a word, then a match in the rest of the text. A
+term matched only through what it may have been meant as ranks by where that word stands.
 """
 
 from __future__ import annotations
@@ -537,27 +538,38 @@ def test_of(words: Words) -> Callable[[Padded], bool]:
     return lambda row: any(part(row) for part in parts)
 
 
+def _ranks(term: str, alternatives: list[str]) -> list[tuple[int, Words]]:
+    """What gives a term each rank, in the order tried: the term itself, then (in a listing that
+    holds it only through one) its alternatives, so that a mistyped word's matches are ranked by
+    where the word meant stands, as exact ones are (below them all: see ``inexact``)."""
+    ranks: list[tuple[int, Words]] = [(rank, ranked_at_most(term, rank)) for rank in range(WORST_RANK + 1)]
+    if alternatives:
+        ranks += [(rank, AnyOf(tuple(ranked_at_most(other, rank) for other in alternatives)))
+                  for rank in range(WORST_RANK + 1)]
+    return ranks
+
+
 def ranker(terms: list[str], alternatives: dict[str, list[str]], *,
            by_relevance: bool) -> Callable[[str, str | None], tuple[int, int]]:
     """``inexact`` and (if asked) ``relevance`` of a listing given its search title and text,
     in Python: the tests built once, for many rows."""
-    ranks = ([[test_of(ranked_at_most(term, rank)) for rank in range(WORST_RANK + 1)] for term in terms]
-             if by_relevance else [])
+    ranks = ([[(rank, test_of(words)) for rank, words in _ranks(term, alternatives.get(term, []))]
+              for term in terms] if by_relevance else [])
     exact = [test_of(in_words(term)) for term in terms if term in alternatives]
 
     def rank(title: str, text_: str | None) -> tuple[int, int]:
         row = padded(title, text_)
         return (sum(1 for holds in exact if not holds(row)),
-                sum(next((n for n, holds in enumerate(tests) if holds(row)), WORST_RANK + 1) for tests in ranks))
+                sum(next((rank for rank, holds in tests if holds(row)), WORST_RANK + 1) for tests in ranks))
     return rank
 
 
-def relevance(terms: list[str]) -> ColumnElement[int]:
-    """The terms' ranks added up (see ``ranked_at_most``): 0 is best, one past the worst rank
-    per term missing."""
+def relevance(terms: list[str], alternatives: dict[str, list[str]]) -> ColumnElement[int]:
+    """The terms' ranks added up (see ``ranked_at_most`` and ``_ranks``): 0 is best, one past
+    the worst rank per term missing."""
     score: ColumnElement[int] = literal(0)
     for term in terms:
-        score = score + case(*((_sql(ranked_at_most(term, rank)), rank) for rank in range(WORST_RANK + 1)),
+        score = score + case(*((_sql(words), rank) for rank, words in _ranks(term, alternatives.get(term, []))),
                              else_=WORST_RANK + 1)
     return score
 

@@ -237,6 +237,24 @@ def test_a_place_named_in_the_words_is_a_filter_not_a_word(db, factory):
     assert found.place is not None and found.place.municipality_id == trelleborg.id
     assert titles(db, viewer, "stol ystad") == ["Stol, Ystad-modellen"]
     assert listings.find(db, viewer=viewer, filters=listings.Filters(q="stol")).place is None
+    # As people type them: without å, ä, ö, after a preposition, with "kommun" after it.
+    for typed in ("stol anderslov", "stol i Anderslöv", "stol i anderslov", "stol från Anderslöv"):
+        assert titles(db, viewer, typed) == ["Stol i bok"], typed
+    for typed in ("stol i Trelleborg", "stolar trelleborgs kommun", "stol Trelleborgs kommun"):
+        found = listings.find(db, viewer=viewer, filters=listings.Filters(q=typed))
+        assert sorted(item.title for item in found.items) == ["Stol i bok", "Stol i furu"], typed
+        assert found.place is not None and found.place.municipality_id == trelleborg.id
+
+
+def test_function_words_ask_for_nothing_of_their_own(db, catalog):
+    viewer, listing, _ = catalog
+    listing("Soffa, tresits")
+    listing("Klädhängare på hjul")
+    listing("Ett bord för två")
+    assert titles(db, viewer, "en soffa") == ["Soffa, tresits"]
+    assert titles(db, viewer, "klädhängare med hjul") == ["Klädhängare på hjul"]
+    assert titles(db, viewer, "bord till kontoret") == []  # what is not a function word is asked for
+    assert titles(db, viewer, "för") == ["Ett bord för två"]  # alone, it is what is asked
 
 
 def test_reindex_restems_listings_and_wants_and_fills_the_vocabulary(app, db, catalog, factory, runner):

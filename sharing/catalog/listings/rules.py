@@ -485,30 +485,42 @@ class Place:
 
 
 def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[str]]:
-    """The first place the terms name, and the terms without it. A place name is no word of a
-    listing: as a term it would find every listing there, ranked like any title."""
+    """The first place the terms name (typed with or without å, ä, ö; a municipality's name may be
+    followed by "kommun"), and the terms without it. A place name is no word of a listing: as a
+    term it would find every listing there, ranked like any title."""
     if not terms:
         return None, terms
+    typed = [search.plain(term) for term in terms]
     for stems, place in _places(session):  # municipalities first: "Ystad" is the municipality, not its town
-        for start in range(len(terms) - len(stems) + 1):
-            if terms[start:start + len(stems)] == stems:
-                return place, terms[:start] + terms[start + len(stems):]
+        for start in range(len(typed) - len(stems) + 1):
+            if typed[start:start + len(stems)] == stems:
+                end = start + len(stems)
+                if place.municipality_id is not None and typed[end:end + 1] == [MUNICIPALITY_WORD]:
+                    end += 1
+                return place, terms[:start] + terms[end:]
     return None, terms
 
 
+MUNICIPALITY_WORD = search.plain(search.query_terms("kommun")[0])
+
+
 def _places(session: Session) -> list[tuple[list[str], Place]]:
-    """The stems of every active municipality's name, then of every site's locality."""
+    """The stems of every active municipality's name, then of every site's locality, as the
+    terms of a query are and without å, ä, ö."""
     return revision.kept(session, "catalog.places", lambda: _place_names(session))
 
 
 def _place_names(session: Session) -> list[tuple[list[str], Place]]:
+    def terms(name: str) -> list[str]:
+        return [search.plain(term) for term in search.query_terms(name)]
+
     names: list[tuple[list[str], Place]] = []
     for municipality_id, name in session.execute(
             select(col(Municipality.id), col(Municipality.name)).where(col(Municipality.active))):
-        names.append((search.stems(name), Place(name, municipality_id=municipality_id)))
+        names.append((terms(name), Place(name, municipality_id=municipality_id)))
     by_locality: dict[str, set[str]] = {}
     for (locality,) in session.execute(select(col(Site.locality)).where(col(Site.active)).distinct()):
-        by_locality.setdefault(" ".join(search.stems(locality)), set()).add(locality)
+        by_locality.setdefault(" ".join(terms(locality)), set()).add(locality)
     names += [(key.split(), Place(min(spellings), localities=tuple(sorted(spellings))))
               for key, spellings in by_locality.items() if key]
     return [(stems, place) for stems, place in names if stems]

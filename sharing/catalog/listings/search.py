@@ -109,15 +109,28 @@ def document(*parts: str) -> str:
     return " ".join(dict.fromkeys(stem for part in parts for stem in stems(part)))
 
 
+# Words that ask for nothing of their own: "soffa i Trelleborg", "en kontorsstol med hjul" ask
+# for the rest. Left out of what is asked (not of what is indexed), unless they are all it holds.
+FUNCTION_WORDS = frozenset({"i", "på", "med", "och", "en", "ett", "till", "för", "av", "från", "vid", "om", "som",
+                            "den", "det", "de", "eller", "samt", "hos", "åt", "utan", "mot"})
+
+
 def query_terms(query: str) -> list[str]:
-    """The distinct stems of what someone typed (any text is fine: nothing is syntax)."""
-    return list(dict.fromkeys(stems(query)))[:MAX_TERMS]
+    """The distinct stems of what someone typed, its function words left out (any text is
+    fine: nothing is syntax)."""
+    typed = words(query)
+    asked = [word for word in typed if word not in FUNCTION_WORDS] or typed
+    return list(dict.fromkeys(_stem(word) for word in asked))[:MAX_TERMS]
+
+
+def plain(word: str) -> str:
+    """A word without å, ä, ö, as typed on a keyboard without them."""
+    return word.translate(_ACCENTLESS)
 
 
 # --- The vocabulary: what the index holds, to forgive typing errors --------------------------
 
-def _accentless(word: str) -> str:
-    return word.translate(_ACCENTLESS)
+_accentless = plain
 
 
 def _variants(word: str) -> set[str]:

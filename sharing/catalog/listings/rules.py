@@ -539,6 +539,7 @@ class Matching:
     alternatives: dict[str, list[str]]
     place: Place | None
     dialect: str
+    unknown: frozenset[str] = frozenset()  # the terms the search vocabulary held no word of
 
     def select(self, *columns: Any, exact: bool = False, newest_first: bool = False,
                instead: bool = False) -> Select[Any]:
@@ -604,12 +605,12 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
         conditions.append(col(Site.locality).in_(place.localities))
     if distance is not None and filters.within_km:
         conditions.append(distance <= filters.within_km ** 2)
-    alternatives = search.alternatives(session, terms, filters.q)
+    alternatives, unknown = search.alternatives(session, terms, filters.q)
     if not terms and filters.q.strip() and place is None:
         conditions.append(false())  # only punctuation: no word can match it
     joins_site = distance is not None or bool(place and place.localities)
     return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
-                    alternatives=alternatives, place=place, dialect=dialect)
+                    alternatives=alternatives, unknown=unknown, place=place, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -693,7 +694,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q) if terms else (), order=order,
+                   keys=search.term_keys(terms, filters.q, found.unknown) if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 

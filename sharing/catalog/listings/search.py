@@ -193,19 +193,62 @@ def _lightly(terms: list[str], query: str) -> dict[str, set[str]]:
             for term in terms}
 
 
-def _lookup_keys(terms: list[str], lightly: dict[str, set[str]]) -> dict[str, set[str]]:
+def _edited(terms: list[str], query: str) -> dict[str, set[str]]:
+    """For each term, the stems of its words (of five letters or more) with one letter left out
+    or two neighbours swapped, without å, ä, ö. A typo in a word's ending keeps the stemmer from
+    taking the ending (lampro, projektro) or leaves a stem too short to be forgiven (dattorer ->
+    datt): the word mended first stems as it should."""
+    edited: dict[str, set[str]] = {term: set() for term in terms}
+    for word in words(query):
+        term = _stem(word)
+        if term in edited and len(word) >= FUZZY_MIN_LENGTH:
+            mended = {word[:i] + word[i + 1:] for i in range(len(word))}
+            mended |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+            edited[term] |= {_accentless(_stem(other)) for other in mended} - {_accentless(term)}
+    return {term: {stem for stem in found if len(stem) >= 3} for term, found in edited.items()}
+
+
+MAX_ACCENTED = 8  # spellings tried for a word typed without å, ä, ö
+
+
+def _accented(term: str) -> list[str]:
+    """A term typed without å, ä, ö, spelled with them where its a and o may stand for them
+    (skarm: skårm, skärm), when it has few enough such letters."""
+    if len(term) < 3 or any(letter in term for letter in "åäö"):
+        return []
+    spellings = [""]
+    for letter in term:
+        spellings = [spelled + other for spelled in spellings
+                     for other in {"a": "aåä", "o": "oö"}.get(letter, letter)]
+        if len(spellings) > MAX_ACCENTED + 1:
+            return []
+    return [spelled for spelled in spellings if spelled != term]
+
+
+def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dict[str, set[str]],
+                                                        dict[str, set[str]]]:
     """For each term of three letters or more, the vocabulary's keys its alternatives are
-    looked up under (see ``alternatives``)."""
-    return {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
-            for term in terms if len(term) >= 3}
+    looked up under (see ``alternatives``); and the query's words stemmed lightly and mended."""
+    lightly, edited = _lightly(terms, query), _edited(terms, query)
+    keys = {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
+            | edited[term] for term in terms if len(term) >= 3}
+    return keys, lightly, edited
 
 
-def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
+def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tuple[tuple[str, ...], ...]:
     """For each term, the keys a word must share to be taken as one it was meant as (none for a
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
-    the vocabulary has learnt them."""
-    keys = _lookup_keys(terms, _lightly(terms, query))
-    return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
+    the vocabulary has learnt them. ``unknown``: the terms the vocabulary did not hold when
+    searched (``alternatives``)."""
+    keys, _lightly_, edited = _lookup_keys(terms, query)
+    mended = {term for term in unknown if edited.get(term) or _accented(term)}
+    return tuple(tuple(sorted(keys.get(term, set()) | ({MENDED} if term in mended else set()))) for term in terms)
+
+
+# Among a term's keys, tells that its words were mended (``_edited``) or it may be spelled with
+# å, ä, ö (``_accented``): once the vocabulary learns the term itself, those are no longer
+# offered. No word is filed under it.
+MENDED = ""
 
 
 # Built once: every search with words asks it, and building a statement costs more than running it.
@@ -213,26 +256,34 @@ _WORDS_UNDER = (select(col(SearchWordVariant.variant), col(SearchWordVariant.wor
                 .where(col(SearchWordVariant.variant).in_(bindparam("keys", expanding=True))))
 
 
-def alternatives(session: Session, terms: list[str], query: str = "") -> dict[str, list[str]]:
-    """For each term, the vocabulary's other stems it may have been meant as (see the top).
+def alternatives(session: Session, terms: list[str], query: str = "") -> tuple[dict[str, list[str]], frozenset[str]]:
+    """For each term, the vocabulary's other stems it may have been meant as (see the top); and
+    the terms the vocabulary holds no word of.
 
     A word typed without its å, ä, ö may also lose more to the stemmer ("forradet" -> "forr",
-    where "förrådet" -> "förråd"): the query's words are also tried stemmed once only."""
-    lightly = _lightly(terms, query)
-    keys = _lookup_keys(terms, lightly)
+    where "förrådet" -> "förråd"): the query's words are also tried stemmed once only; and a
+    word the index does not hold, mended (``_edited``)."""
+    keys, lightly, edited = _lookup_keys(terms, query)
     if not keys:
-        return {}
+        return {}, frozenset()
     rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
+    known = {word for _variant, word in rows}
     found: dict[str, list[str]] = {}
     for term, wanted in keys.items():
         plain = _accentless(term)
+        # A word mended is what was meant only when the word as typed is no word of the index.
+        meant = lightly[term] | {plain} | (edited[term] if term not in known else set())
         similar = sorted({word for variant, word in rows if variant in wanted and word != term
-                          and (_accentless(word) in lightly[term] | {plain}
+                          and (_accentless(word) in meant
                                or (len(term) >= FUZZY_MIN_LENGTH and _one_edit_apart(_accentless(word), plain)))},
                          key=lambda word: (abs(len(word) - len(term)), word))
+        if term not in known:
+            # Typed without å, ä, ö, and no word of the index as typed: as spelled with them, inside
+            # any word (bildskärmar for skarm), where the vocabulary knows whole words alone.
+            similar += [spelled for spelled in _accented(term) if spelled not in similar]
         if similar:
             found[term] = similar[:MAX_ALTERNATIVES]
-    return found
+    return found, frozenset(keys) - known
 
 
 def _like(term: str) -> str:
@@ -296,13 +347,15 @@ def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...],
 def may_teach(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...], ...], search_text: str) -> bool:
     """Whether a listing's words hold one that the vocabulary, once it has learnt it, may offer
     as an alternative to one of the terms (a word other than the term that shares one of its
-    keys: ``alternatives``). Every listing's words are learnt, whoever may find it, and a new
-    alternative may make other listings match."""
+    keys: ``alternatives``), or the term itself when its words were mended (``MENDED``). Every
+    listing's words are learnt, whoever may find it, and a new alternative may make other
+    listings match."""
     words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
     for term_patterns, term_keys_ in zip(patterns, keys):
         term = term_patterns[0].strip()
         found_under = _plain_words if len(term) < FUZZY_MIN_LENGTH else _keys_of
-        if any(found_under(word) & set(term_keys_) for word in words_ - {term}):
+        learnt = words_ if MENDED in term_keys_ else words_ - {term}
+        if any(found_under(word) & set(term_keys_) for word in learnt):
             return True
     return False
 

@@ -83,9 +83,13 @@ def _stem(word: str) -> str:
         if not (shorter[-1] in "lr" and _consonant(shorter[-2])):
             stem = shorter  # else the n is the word's own: no Swedish word ends in a consonant and r or l (kran)
     elif stem == word and len(word) >= 5 and word.endswith("et"):
-        stem = word[:-2]  # the definite neuter: bordet, filtret
-    elif stem != word and len(stem) >= 4 and stem.endswith("or"):
-        stem = _stemmer.stemWord(stem)  # the plural of an -or noun: datorer -> dator, as dator -> dat
+        stem = _stemmer.stemWord(word[:-2])  # the definite neuter: bordet; kontoret -> kontor -> kont, as kontor
+    elif stem == word and len(word) >= 6 and word.endswith("bart"):
+        stem = _stemmer.stemWord(word[:-1])  # the neuter of an adjective in -bar: sänkbart, as sänkbar
+    elif stem != word and len(stem) >= 4 and stem.endswith(("or", "ar")):
+        # Snowball takes -or, -ar from a word it finds them ending: datorer -> dator, as dator -> dat;
+        # sänkbara -> sänkbar, as sänkbar -> sänkb.
+        stem = _stemmer.stemWord(stem)
     if len(stem) >= 3 and stem[-1] == "l" and _consonant(stem[-2]) and stem[-2] != "l":
         stem = stem[:-1] + "el"  # the e a plural drops: cyklar/cykel, möbler/möbel
     elif len(stem) >= 4 and stem[-1] == "r" and _consonant(stem[-2]) and stem[-2] != "r":

@@ -271,6 +271,15 @@ def test_a_place_named_in_the_words_is_a_filter_not_a_word(db, factory):
         assert found.place is not None and found.place.municipality_id == trelleborg.id
 
 
+def test_a_compound_written_with_a_hyphen_is_found_written_as_one_word(db, catalog):
+    viewer, listing, _ = catalog
+    listing("TV-bänk i ek")
+    listing("Bänk till hallen")
+    for typed in ("tvbänk", "tv-bänk", "TV bänk"):
+        assert titles(db, viewer, typed) == ["TV-bänk i ek"], typed
+    assert sorted(titles(db, viewer, "bänk")) == ["Bänk till hallen", "TV-bänk i ek"]
+
+
 def test_function_words_ask_for_nothing_of_their_own(db, catalog):
     viewer, listing, _ = catalog
     listing("Soffa, tresits")

@@ -108,9 +108,15 @@ def stems(text: str) -> list[str]:
     return [_stem(word) for word in words(text)]
 
 
+_HYPHENED = re.compile(r"[^\W_]+(?:-[^\W_]+)+", re.UNICODE)  # TV-bänk, A4-papper
+
+
 def document(*parts: str) -> str:
-    """The stemmed words of a listing's searchable texts, each word once, in order."""
-    return " ".join(dict.fromkeys(stem for part in parts for stem in stems(part)))
+    """The stemmed words of a listing's searchable texts, each word once, in order; a compound
+    written with a hyphen also as one word (TV-bänk as tvbänk too, as many type it)."""
+    joined = [stems(found.replace("-", "")) for part in parts for found in _HYPHENED.findall(part)]
+    return " ".join(dict.fromkeys([stem for part in parts for stem in stems(part)]
+                                  + [stem for found in joined for stem in found]))
 
 
 # Words that ask for nothing of their own: "soffa i Trelleborg", "en kontorsstol med hjul" ask

@@ -333,11 +333,23 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def stemming() -> str:
+    """How the code indexes words now, as a short fingerprint: what was kept indexed otherwise
+    (before a change of the stemming) is not reused, since its searches would find otherwise."""
+    import hashlib
+
+    from sharing.catalog.listings import search
+
+    samples = [*WORDS, "TV-bänk", "Höj- och sänkbara skrivbord", "kontoret", "datorerna", "Kaffekannor i Ystad"]
+    indexed = [search.document(sample) + "|" + " ".join(search.query_terms(sample)) for sample in samples]
+    return hashlib.sha256("\n".join(indexed).encode()).hexdigest()[:8]
+
+
 def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
     """``prepare``, or (``--keep-prepared``) a copy of what an earlier run prepared, which
     takes seconds rather than minutes: a SQLite file in that folder, a PostgreSQL database
-    made from one kept on the server. What is kept is first brought up to the code's migrations.
-    Returns the seconds it took."""
+    made from one kept on the server. What is kept is first brought up to the code's migrations,
+    and kept apart for each way of stemming (``stemming``). Returns the seconds it took."""
     if not args.keep_prepared:
         return prepare(url, args.listings)
     import shutil
@@ -348,7 +360,7 @@ def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
     started = time.perf_counter()
     os.environ.update(SHARING_ENV="development", SHARING_DATABASE_URL=url)  # as prepare() leaves them
     if name == "sqlite":
-        kept = Path(args.keep_prepared) / f"catalog-{args.listings}.sqlite3"
+        kept = Path(args.keep_prepared) / f"catalog-{args.listings}-{stemming()}.sqlite3"
         if not kept.exists():
             prepare(url, args.listings)
             kept.parent.mkdir(parents=True, exist_ok=True)
@@ -357,7 +369,7 @@ def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:
             migrate(f"sqlite:///{kept}")
             shutil.copyfile(kept, make_url(url).database)
         return time.perf_counter() - started
-    database, kept_name = make_url(url).database, f"bench_catalog_kept_{args.listings}"
+    database, kept_name = make_url(url).database, f"bench_catalog_kept_{args.listings}_{stemming()}"
     admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": kept_name}):

@@ -10,9 +10,10 @@ A stem is Snowball's Swedish stem with the forms it leaves apart brought togethe
 every form of a noun shares it: Snowball leaves the plural of "dator" longer than its singular
 ("datorer" -> "dator", "dator" -> "dat"), keeps definite forms whole ("soffan", "bordet"),
 drops the e of "cyklar" but not of "cykel", and halves a doubled end only in longer words
-("kaffekannor" -> "kaffekan", "kanna" -> "kann"). Each rule reads the word's end alone, and
-Snowball is applied once more at most: a compound's head then stems as the word itself does
-("vattenkran" stays apart from "vattenkanna", "dörrmatta" holds "matta"'s stem).
+("kaffekannor" -> "kaffekan", "kanna" -> "kann": the double is kept). Each rule reads the
+word's end alone, and Snowball is applied once more at most: a compound's head then stems as
+the word itself does ("vattenkran" stays apart from "vattenkanna", "dörrmatta" holds "matta"'s
+stem), and a short word's stem stays long enough to mean something ("matt", not "mat").
 
 What people mistype is forgiven through a vocabulary of the index's stems (``SearchWord``):
 a term of five letters or more also finds the stems one edit away (a letter wrong, missing,
@@ -78,24 +79,28 @@ def _stem(word: str) -> str:
     """Snowball's stem, with the forms it leaves apart brought together. Each rule looks at the
     word's end alone, so that a compound's head stems as the word does (kaffe*kannor*, *kanna*)."""
     stem = _stemmer.stemWord(word)
-    if stem == word and len(word) >= 5 and word[-1] == "n" and (word[-2] in _VOWELS or word[-2] in "lr"):
+    if stem == word and len(word) >= 5 and word[-1] == "n" and word[-2] in "alr":
         shorter = _stemmer.stemWord(word[:-1])  # the definite singular Snowball keeps: soffan, cykeln, datorn
-        if not (shorter[-1] in "lr" and _consonant(shorter[-2])):
-            stem = shorter  # else the n is the word's own: no Swedish word ends in a consonant and r or l (kran)
+        if not (shorter[-1] == "r" and _consonant(shorter[-2]) and shorter[-2] != "r"):
+            stem = shorter  # else the n is the word's own: few Swedish words end in a consonant and -ra (kran)
     elif stem == word and len(word) >= 5 and word.endswith("et"):
         stem = _stemmer.stemWord(word[:-2])  # the definite neuter: bordet; kontoret -> kontor -> kont, as kontor
     elif stem == word and len(word) >= 6 and word.endswith("bart"):
         stem = _stemmer.stemWord(word[:-1])  # the neuter of an adjective in -bar: sänkbart, as sänkbar
-    elif stem != word and len(stem) >= 4 and stem.endswith(("or", "ar")):
+    elif stem != word and len(stem) >= 4 and (stem.endswith(("or", "ar")) or word == stem + "s"):
         # Snowball takes -or, -ar from a word it finds them ending: datorer -> dator, as dator -> dat;
-        # sänkbara -> sänkbar, as sänkbar -> sänkb.
+        # sänkbara -> sänkbar, as sänkbar -> sänkb. And a genitive is the word's: ystads, as ystad.
         stem = _stemmer.stemWord(stem)
-    if len(stem) >= 3 and stem[-1] == "l" and _consonant(stem[-2]) and stem[-2] != "l":
+    rest = word[len(stem):] if word.startswith(stem) else ""
+    if (len(stem) >= 3 and stem[-1] == "l" and _consonant(stem[-2]) and stem[-2] != "l"
+            and rest[:2] in ("ar", "er")):
         stem = stem[:-1] + "el"  # the e a plural drops: cyklar/cykel, möbler/möbel
     elif len(stem) >= 4 and stem[-1] == "r" and _consonant(stem[-2]) and stem[-2] != "r":
         stem = stem[:-1]  # filtret/filter, teatrar/teater: Snowball takes -er from the singular
-    if len(stem) >= 3 and stem[-2:] in ("dd", "gd", "nn", "dt", "gt", "kt", "tt", "mm"):
-        stem = stem[:-1]  # as Snowball ends a longer word: kanna/kaffekannor (and rum/rummet)
+    elif rest[:1] == stem[-1:] and _consonant(stem[-1]):
+        stem += rest[0]  # a doubled end Snowball halves in a long word alone: kaffekannor, as kanna
+    if len(stem) >= 3 and stem.endswith("mm"):
+        stem = stem[:-1]  # rum/rummet
     return stem
 
 

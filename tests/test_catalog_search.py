@@ -152,8 +152,7 @@ def test_a_word_finds_the_compounds_it_ends_or_starts_and_no_other(db, catalog, 
     viewer, listing, _ = catalog
     for title in compounds:
         listing(title)
-    others = [title for _query, titles_ in COMPOUNDED if _query != query for title in titles_
-              if title not in compounds and not any(word in title.lower() for word in ("kanna", "kran", "cykel"))]
+    others = [title for _query, titles_ in COMPOUNDED for title in titles_ if title not in compounds]
     for title in others:
         listing(title)
     assert sorted(titles(db, viewer, query)) == sorted(compounds), query

@@ -101,6 +101,8 @@ def _stem(word: str) -> str:
         stem += rest[0]  # a doubled end Snowball halves in a long word alone: kaffekannor, as kanna
     if len(stem) >= 3 and stem.endswith("mm"):
         stem = stem[:-1]  # rum/rummet
+    elif stem == word and len(word) >= 4 and word.endswith("tt") and word[-3] in _VOWELS:
+        stem = word[:-1]  # the neuter of an adjective: vitt, as vit (grått holds grå)
     return stem
 
 

@@ -211,18 +211,35 @@ def _lightly(terms: list[str], query: str) -> dict[str, set[str]]:
 
 
 def _edited(terms: list[str], query: str) -> dict[str, set[str]]:
-    """For each term, the stems of its words (of five letters or more) with one letter left out
-    or two neighbours swapped, without å, ä, ö. A typo in a word's ending keeps the stemmer from
-    taking the ending (lampro, projektro) or leaves a stem too short to be forgiven (dattorer ->
-    datt): the word mended first stems as it should."""
+    """For each term, the stems of its words (of five letters or more) mended by one edit
+    (``_mended``), without å, ä, ö. A typo in a word's ending keeps the stemmer from taking the
+    ending (lampro, projektro) or leaves a stem too short to be forgiven (dattorer -> datt), and
+    one in its stem may take it elsewhere (prjektor -> prjekt): the word mended first stems as
+    it should."""
     edited: dict[str, set[str]] = {term: set() for term in terms}
     for word in words(query):
         term = _stem(word)
         if term in edited and len(word) >= FUZZY_MIN_LENGTH:
-            mended = {word[:i] + word[i + 1:] for i in range(len(word))}
-            mended |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
-            edited[term] |= {_accentless(_stem(other)) for other in mended} - {_accentless(term)}
-    return {term: {stem for stem in found if len(stem) >= 3} for term, found in edited.items()}
+            edited[term] |= _mended(word) - {_accentless(term)}
+    return edited
+
+
+_TYPED_VOWELS = "aeiouyåäö"
+
+
+@lru_cache(maxsize=5_000)
+def _mended(word: str) -> frozenset[str]:
+    """The stems (of three letters or more, without å, ä, ö) of a word with a letter left out,
+    two neighbours swapped, or a vowel added or changed: the edits the stem alone cannot see."""
+    mended = {word[:i] + word[i + 1:] for i in range(len(word))}
+    mended |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    mended |= {word[:i] + vowel + word[i:] for i in range(len(word) + 1) for vowel in _TYPED_VOWELS}
+    mended |= {word[:i] + vowel + word[i + 1:] for i in range(len(word)) for vowel in _TYPED_VOWELS}
+    return frozenset(stem for stem in (_accentless(_stemmer_of(other)) for other in mended) if len(stem) >= 3)
+
+
+def _stemmer_of(word: str) -> str:
+    return _stem.__wrapped__(word)  # a mended word is stemmed, but not kept among the words stemmed often
 
 
 MAX_ACCENTED = 8  # spellings tried for a word typed without å, ä, ö

@@ -159,6 +159,17 @@ def test_a_word_finds_the_compounds_it_ends_or_starts_and_no_other(db, catalog, 
     assert sorted(titles(db, viewer, query)) == sorted(compounds), query
 
 
+def test_a_word_found_as_typed_is_not_mended_into_others(db, catalog):
+    viewer, listing, _ = catalog
+    listing("Kaffekannor, 3 st")
+    listing("Konferensbord", description="Kan delas i två")
+    listing("Bildskärm 24 tum")
+    listing("Skärbräda i ek")
+    assert titles(db, viewer, "kanna") == ["Kaffekannor, 3 st"]  # not "kan", one letter short
+    assert titles(db, viewer, "skärm") == ["Bildskärm 24 tum"]  # not "skär"
+    assert titles(db, viewer, "skarm") == ["Bildskärm 24 tum"]  # as typed, nothing: spelled with ä, it is found
+
+
 def test_compounds_of_one_modifier_and_different_heads_stay_apart(db, catalog):
     viewer, listing, _ = catalog
     listing("Vattenkran till köket")
@@ -372,7 +383,7 @@ def test_matches_ranked_from_rows_already_read_come_in_the_order_the_database_so
         listing(title, description)
     for sort in ("relevance", "newest"):
         found = listings._matching(db, viewer, listings.Filters(q=q, sort=sort))
-        rows = listings._candidates(db, found, 100)
+        rows, found = listings._candidates(db, found, 100)
         in_python = listings._ranked_here(rows, found, by_rank=sort == "relevance" and bool(found.terms))
         assert in_python == listings._all_at_once(db, found, sort, 100, every_match(db, found)), (q, sort)
         assert in_python  # each finds something
@@ -386,7 +397,7 @@ def test_a_term_only_in_the_words_ranks_as_the_database_ranks_it_when_the_words_
     listing("Stol", description="svart")  # newer: stol 0 + svart 4
     found = listings._matching(db, viewer, listings.Filters(q="stol svart"))
     assert not found.alternatives
-    rows = listings._candidates(db, found, 100)
+    rows, found = listings._candidates(db, found, 100)
     assert [text for _, _, text in rows] == [None, None]  # exact matches: their words not read
     assert listings._ranked_here(rows, found, by_rank=True) == listings._all_at_once(
         db, found, "relevance", 100, every_match(db, found))

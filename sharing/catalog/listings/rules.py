@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -539,7 +539,16 @@ class Matching:
     alternatives: dict[str, list[str]]
     place: Place | None
     dialect: str
-    unknown: frozenset[str] = frozenset()  # the terms the search vocabulary held no word of
+    # What the terms may have been meant as when nothing holds them as typed (search.Alternatives).
+    fallback: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_typed_or_fallback(self, session: Session) -> Matching:
+        """This search, or, when no listing holds its terms as typed, the one of what they may
+        have been meant as (``fallback``)."""
+        if self.fallback == self.alternatives or session.connection().execute(
+                self.select(col(Listing.id), exact=True).limit(1)).first() is not None:
+            return self
+        return replace(self, alternatives=self.fallback)
 
     def select(self, *columns: Any, exact: bool = False, newest_first: bool = False,
                instead: bool = False) -> Select[Any]:
@@ -605,12 +614,12 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
         conditions.append(col(Site.locality).in_(place.localities))
     if distance is not None and filters.within_km:
         conditions.append(distance <= filters.within_km ** 2)
-    alternatives, unknown = search.alternatives(session, terms, filters.q)
+    alternatives = search.alternatives(session, terms, filters.q)
     if not terms and filters.q.strip() and place is None:
         conditions.append(false())  # only punctuation: no word can match it
     joins_site = distance is not None or bool(place and place.localities)
     return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
-                    alternatives=alternatives, unknown=unknown, place=place, dialect=dialect)
+                    alternatives=alternatives.near, fallback=alternatives.fallback, place=place, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -678,7 +687,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + 1  # one more tells that there are more
     by_rank = filters.sort == "relevance" and bool(found.terms)
-    candidates = _candidates(session, found, counting)
+    candidates, found = _candidates(session, found, counting)
     total = len(candidates)
     # Whichever candidate changes may change the order (one gone lets an older one in).
     matched = frozenset(row[0] for row in candidates)
@@ -694,7 +703,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q, found.unknown) if terms else (), order=order,
+                   keys=search.term_keys(terms, filters.q) if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 
@@ -728,17 +737,21 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)
 
 
-def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate]:
+def _candidates(session: Session, found: Matching, limit: int) -> tuple[list[Candidate], Matching]:
     """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
     match (each term itself in the words) before any that holds a term only through an
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
     not read (None): it holds every term. Among the others the newest come first, however many
-    of the terms they hold only through an alternative (the ranking then puts fewer first)."""
+    of the terms they hold only through an alternative (the ranking then puts fewer first).
+    With the search made: with no exact match, of what its terms may have been meant as
+    instead (``Matching.fallback``)."""
     # On the connection, all at once: hundreds of plain rows need none of the ORM's work on the
     # way, nor a call a row to fetch them.
     connection = session.connection()
     rows: list[Candidate] = [(i, title, None) for i, title in connection.execute(
         found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit)).all()]
+    if not rows:
+        found = replace(found, alternatives=found.fallback)  # nothing holds the terms as typed
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
         # Every exact match is known: of one term, the others hold an alternative instead, and
@@ -747,7 +760,7 @@ def _candidates(session: Session, found: Matching, limit: int) -> list[Candidate
                             instead=len(found.terms) == 1)
         rows += [tuple(row) for row in connection.execute(more.limit(limit)).all()
                  if row[0] not in known][:limit - len(rows)]
-    return rows
+    return rows, found
 
 
 _PUBLISHED_AT = select(col(Listing.published_at)).where(col(Listing.id) == bindparam("listing_id"))  # built once
@@ -827,7 +840,7 @@ class MapResults:
 def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> MapResults:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
-    found = _matching(session, viewer, filters)
+    found = _matching(session, viewer, filters).as_typed_or_fallback(session)
     matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
                             col(Listing.published_at)).subquery()
     counts = session.execute(

@@ -269,20 +269,12 @@ def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dic
     return keys, lightly, edited
 
 
-def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tuple[tuple[str, ...], ...]:
+def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
     """For each term, the keys a word must share to be taken as one it was meant as (none for a
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
-    the vocabulary has learnt them. ``unknown``: the terms the vocabulary did not hold when
-    searched (``alternatives``)."""
-    keys, _lightly_, edited = _lookup_keys(terms, query)
-    mended = {term for term in unknown if edited.get(term) or _accented(term)}
-    return tuple(tuple(sorted(keys.get(term, set()) | ({MENDED} if term in mended else set()))) for term in terms)
-
-
-# Among a term's keys, tells that its words were mended (``_edited``) or it may be spelled with
-# å, ä, ö (``_accented``): once the vocabulary learns the term itself, those are no longer
-# offered. No word is filed under it.
-MENDED = ""
+    the vocabulary has learnt them."""
+    keys, _lightly_, _edited_ = _lookup_keys(terms, query)
+    return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
 
 
 # Built once: every search with words asks it, and building a statement costs more than running it.
@@ -290,34 +282,48 @@ _WORDS_UNDER = (select(col(SearchWordVariant.variant), col(SearchWordVariant.wor
                 .where(col(SearchWordVariant.variant).in_(bindparam("keys", expanding=True))))
 
 
-def alternatives(session: Session, terms: list[str], query: str = "") -> tuple[dict[str, list[str]], frozenset[str]]:
-    """For each term, the vocabulary's other stems it may have been meant as (see the top); and
-    the terms the vocabulary holds no word of.
+@dataclass(frozen=True)
+class Alternatives:
+    """For each term, the vocabulary's other stems it may have been meant as (see the top):
+    ``near``, tried beside the terms themselves; and ``fallback``, the near ones with what a word
+    mended and a word spelled with å, ä, ö give, tried when nothing holds the terms themselves
+    (as typed, the words meant nothing here: "kanna" found in "kaffekannor" offers no "kan")."""
+
+    near: dict[str, list[str]]
+    fallback: dict[str, list[str]]
+
+
+def alternatives(session: Session, terms: list[str], query: str = "") -> Alternatives:
+    """What each term may have been meant as (``Alternatives``).
 
     A word typed without its å, ä, ö may also lose more to the stemmer ("forradet" -> "forr",
-    where "förrådet" -> "förråd"): the query's words are also tried stemmed once only; and a
-    word the index does not hold, mended (``_edited``)."""
+    where "förrådet" -> "förråd"): the query's words are also tried stemmed once only; and, for
+    ``fallback``, mended (``_edited``) and spelled with å, ä, ö (``_accented``)."""
     keys, lightly, edited = _lookup_keys(terms, query)
     if not keys:
-        return {}, frozenset()
+        return Alternatives({}, {})
     rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
-    known = {word for _variant, word in rows}
-    found: dict[str, list[str]] = {}
+    near: dict[str, list[str]] = {}
+    fallback: dict[str, list[str]] = {}
     for term, wanted in keys.items():
         plain = _accentless(term)
-        # A word mended is what was meant only when the word as typed is no word of the index.
-        meant = lightly[term] | {plain} | (edited[term] if term not in known else set())
-        similar = sorted({word for variant, word in rows if variant in wanted and word != term
-                          and (_accentless(word) in meant
-                               or (len(term) >= FUZZY_MIN_LENGTH and _one_edit_apart(_accentless(word), plain)))},
-                         key=lambda word: (abs(len(word) - len(term)), word))
-        if term not in known:
-            # Typed without å, ä, ö, and no word of the index as typed: as spelled with them, inside
-            # any word (bildskärmar for skarm), where the vocabulary knows whole words alone.
-            similar += [spelled for spelled in _accented(term) if spelled not in similar]
-        if similar:
-            found[term] = similar[:MAX_ALTERNATIVES]
-    return found, frozenset(keys) - known
+
+        def similar(meant: set[str]) -> list[str]:
+            return sorted({word for variant, word in rows if variant in wanted and word != term
+                           and (_accentless(word) in meant
+                                or (len(term) >= FUZZY_MIN_LENGTH and _one_edit_apart(_accentless(word), plain)))},
+                          key=lambda word: (abs(len(word) - len(term)), word))
+
+        found = similar(lightly[term] | {plain})
+        if found:
+            near[term] = found[:MAX_ALTERNATIVES]
+        # Mended, and spelled with å, ä, ö inside any word (bildskärmar for skarm), where the
+        # vocabulary knows whole words alone.
+        found = similar(lightly[term] | {plain} | edited[term])
+        found += [spelled for spelled in _accented(term) if spelled not in found]
+        if found:
+            fallback[term] = found[:MAX_ALTERNATIVES]
+    return Alternatives(near, fallback)
 
 
 def _like(term: str) -> str:
@@ -381,15 +387,13 @@ def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...],
 def may_teach(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...], ...], search_text: str) -> bool:
     """Whether a listing's words hold one that the vocabulary, once it has learnt it, may offer
     as an alternative to one of the terms (a word other than the term that shares one of its
-    keys: ``alternatives``), or the term itself when its words were mended (``MENDED``). Every
-    listing's words are learnt, whoever may find it, and a new alternative may make other
-    listings match."""
+    keys: ``alternatives``). Every listing's words are learnt, whoever may find it, and a new
+    alternative may make other listings match."""
     words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
     for term_patterns, term_keys_ in zip(patterns, keys):
         term = term_patterns[0].strip()
         found_under = _plain_words if len(term) < FUZZY_MIN_LENGTH else _keys_of
-        learnt = words_ if MENDED in term_keys_ else words_ - {term}
-        if any(found_under(word) & set(term_keys_) for word in learnt):
+        if any(found_under(word) & set(term_keys_) for word in words_ - {term}):
             return True
     return False
 

@@ -541,12 +541,13 @@ class Matching:
     dialect: str
     # What the terms may have been meant as when nothing holds them as typed (search.Alternatives).
     fallback: dict[str, list[str]] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()  # the terms the search vocabulary held no word of
 
-    def as_typed_or_fallback(self, session: Session) -> Matching:
-        """This search, or, when no listing holds its terms as typed, the one of what they may
-        have been meant as (``fallback``)."""
-        if self.fallback == self.alternatives or session.connection().execute(
-                self.select(col(Listing.id), exact=True).limit(1)).first() is not None:
+    def as_typed_or_fallback(self, session: Session, fill: int) -> Matching:
+        """This search, or, when fewer than ``fill`` listings (a page) hold its terms as typed,
+        the one of what they may also have been meant as (``fallback``)."""
+        if self.fallback == self.alternatives or len(session.connection().execute(
+                self.select(col(Listing.id), exact=True).limit(fill)).all()) >= fill:
             return self
         return replace(self, alternatives=self.fallback)
 
@@ -619,7 +620,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
         conditions.append(false())  # only punctuation: no word can match it
     joins_site = distance is not None or bool(place and place.localities)
     return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
-                    alternatives=alternatives.near, fallback=alternatives.fallback, place=place, dialect=dialect)
+                    alternatives=alternatives.near, fallback=alternatives.fallback, unknown=alternatives.unknown,
+                    place=place, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -687,7 +689,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + 1  # one more tells that there are more
     by_rank = filters.sort == "relevance" and bool(found.terms)
-    candidates, found = _candidates(session, found, counting)
+    candidates, found = _candidates(session, found, counting, fill=filters.per_page)
     total = len(candidates)
     # Whichever candidate changes may change the order (one gone lets an older one in).
     matched = frozenset(row[0] for row in candidates)
@@ -703,7 +705,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q) if terms else (), order=order,
+                   keys=search.term_keys(terms, filters.q, found.unknown) if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 
@@ -737,21 +739,21 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)
 
 
-def _candidates(session: Session, found: Matching, limit: int) -> tuple[list[Candidate], Matching]:
+def _candidates(session: Session, found: Matching, limit: int, fill: int = 24) -> tuple[list[Candidate], Matching]:
     """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
     match (each term itself in the words) before any that holds a term only through an
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
     not read (None): it holds every term. Among the others the newest come first, however many
     of the terms they hold only through an alternative (the ranking then puts fewer first).
-    With the search made: with no exact match, of what its terms may have been meant as
-    instead (``Matching.fallback``)."""
+    With the search made: with fewer exact matches than ``fill`` (a page), of what its terms
+    may also have been meant as (``Matching.fallback``)."""
     # On the connection, all at once: hundreds of plain rows need none of the ORM's work on the
     # way, nor a call a row to fetch them.
     connection = session.connection()
     rows: list[Candidate] = [(i, title, None) for i, title in connection.execute(
         found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit)).all()]
-    if not rows:
-        found = replace(found, alternatives=found.fallback)  # nothing holds the terms as typed
+    if len(rows) < fill:
+        found = replace(found, alternatives=found.fallback)  # the terms as typed fill no page
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
         # Every exact match is known: of one term, the others hold an alternative instead, and
@@ -840,7 +842,7 @@ class MapResults:
 def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> MapResults:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
-    found = _matching(session, viewer, filters).as_typed_or_fallback(session)
+    found = _matching(session, viewer, filters).as_typed_or_fallback(session, filters.per_page)
     matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
                             col(Listing.published_at)).subquery()
     counts = session.execute(

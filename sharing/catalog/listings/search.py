@@ -269,12 +269,20 @@ def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dic
     return keys, lightly, edited
 
 
-def term_keys(terms: list[str], query: str) -> tuple[tuple[str, ...], ...]:
+def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tuple[tuple[str, ...], ...]:
     """For each term, the keys a word must share to be taken as one it was meant as (none for a
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
-    the vocabulary has learnt them."""
-    keys, _lightly_, _edited_ = _lookup_keys(terms, query)
-    return tuple(tuple(sorted(keys.get(term, ()))) for term in terms)
+    the vocabulary has learnt them. ``unknown``: the terms the vocabulary held no word of
+    (``Alternatives.unknown``), marked ``MENDED`` when what they may be meant as depends on it."""
+    keys, _lightly_, edited = _lookup_keys(terms, query)
+    mended = {term for term in unknown if edited.get(term) or _accented(term)}
+    return tuple(tuple(sorted(keys.get(term, set()) | ({MENDED} if term in mended else set()))) for term in terms)
+
+
+# Among a term's keys, tells that it was mended or spelled with å, ä, ö, which a term is only
+# while the vocabulary holds no word of it: once it learns the term itself, those are no longer
+# offered (``may_teach``). No word is filed under it.
+MENDED = ""
 
 
 # Built once: every search with words asks it, and building a statement costs more than running it.
@@ -286,11 +294,14 @@ _WORDS_UNDER = (select(col(SearchWordVariant.variant), col(SearchWordVariant.wor
 class Alternatives:
     """For each term, the vocabulary's other stems it may have been meant as (see the top):
     ``near``, tried beside the terms themselves; and ``fallback``, the near ones with what a word
-    mended and a word spelled with å, ä, ö give, tried when nothing holds the terms themselves
-    (as typed, the words meant nothing here: "kanna" found in "kaffekannor" offers no "kan")."""
+    the vocabulary does not hold gives mended and spelled with å, ä, ö, tried when the terms
+    themselves fill less than a page (a word of the index is no typo: "matta" is not mended to
+    "mat"; and "stol", found in hundreds of listings, is not to "sol"). ``unknown``: the terms
+    the vocabulary holds no word of."""
 
     near: dict[str, list[str]]
     fallback: dict[str, list[str]]
+    unknown: frozenset[str] = frozenset()
 
 
 def alternatives(session: Session, terms: list[str], query: str = "") -> Alternatives:
@@ -303,6 +314,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     if not keys:
         return Alternatives({}, {})
     rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
+    known = {word for _variant, word in rows}
     near: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     for term, wanted in keys.items():
@@ -317,13 +329,14 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
         found = similar(lightly[term] | {plain})
         if found:
             near[term] = found[:MAX_ALTERNATIVES]
-        # Mended, and spelled with å, ä, ö inside any word (bildskärmar for skarm), where the
-        # vocabulary knows whole words alone.
-        found = similar(lightly[term] | {plain} | edited[term])
-        found += [spelled for spelled in _accented(term) if spelled not in found]
+        if term in known:
+            found = near.get(term, [])
+        else:  # mended, and spelled with å, ä, ö inside any word (bildskärmar for skarm)
+            found = similar(lightly[term] | {plain} | edited[term])
+            found += [spelled for spelled in _accented(term) if spelled not in found]
         if found:
             fallback[term] = found[:MAX_ALTERNATIVES]
-    return Alternatives(near, fallback)
+    return Alternatives(near, fallback, frozenset(keys) - known)
 
 
 def _like(term: str) -> str:
@@ -387,13 +400,14 @@ def may_hold(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...],
 def may_teach(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...], ...], search_text: str) -> bool:
     """Whether a listing's words hold one that the vocabulary, once it has learnt it, may offer
     as an alternative to one of the terms (a word other than the term that shares one of its
-    keys: ``alternatives``). Every listing's words are learnt, whoever may find it, and a new
-    alternative may make other listings match."""
+    keys: ``alternatives``), or the term itself when it was mended (``MENDED``). Every listing's
+    words are learnt, whoever may find it, and a new alternative may make other listings match."""
     words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
     for term_patterns, term_keys_ in zip(patterns, keys):
         term = term_patterns[0].strip()
         found_under = _plain_words if len(term) < FUZZY_MIN_LENGTH else _keys_of
-        if any(found_under(word) & set(term_keys_) for word in words_ - {term}):
+        learnt = words_ if MENDED in term_keys_ else words_ - {term}
+        if any(found_under(word) & set(term_keys_) for word in learnt):
             return True
     return False
 

@@ -334,15 +334,18 @@ def migrate(url: str) -> None:
 
 
 def stemming() -> str:
-    """How the code indexes words now, as a short fingerprint: what was kept indexed otherwise
-    (before a change of the stemming) is not reused, since its searches would find otherwise."""
+    """How the code indexes words now, as a short fingerprint of the code whose output is stored
+    (a listing's stemmed words, the vocabulary's keys): what was kept indexed otherwise (before a
+    change of the stemming) is not reused, since its searches would find otherwise."""
     import hashlib
+    import inspect
+    from importlib.metadata import version
 
-    from sharing.catalog.listings import search
+    from sharing.catalog.listings import rules, search
 
-    samples = [*WORDS, "TV-bänk", "Höj- och sänkbara skrivbord", "kontoret", "datorerna", "Kaffekannor i Ystad"]
-    indexed = [search.document(sample) + "|" + " ".join(search.query_terms(sample)) for sample in samples]
-    return hashlib.sha256("\n".join(indexed).encode()).hexdigest()[:8]
+    stored = [search._stem, search.words, search.document, search._variants, rules.index]
+    code = "\n".join(inspect.getsource(function) for function in stored) + version("snowballstemmer")
+    return hashlib.sha256(code.encode()).hexdigest()[:8]
 
 
 def prepare_or_copy(name: str, url: str, args: argparse.Namespace) -> float:

@@ -286,6 +286,10 @@ def test_a_place_named_in_the_words_is_a_filter_not_a_word(db, factory):
         found = listings.find(db, viewer=viewer, filters=listings.Filters(q=typed))
         assert sorted(item.title for item in found.items) == ["Stol i bok", "Stol i furu"], typed
         assert found.place is not None and found.place.municipality_id == trelleborg.id
+    # Named after the eight words a search reads, a place is still the filter.
+    long = "stol med fyra ben och rygg av bok eller furu, helst armstöd, gärna grön, i Trelleborg"
+    found = listings.find(db, viewer=viewer, filters=listings.Filters(q=long))
+    assert found.place is not None and found.place.municipality_id == trelleborg.id
 
 
 def test_a_compound_written_with_a_hyphen_is_found_written_as_one_word(db, catalog):

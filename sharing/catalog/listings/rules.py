@@ -607,7 +607,8 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     if period is not None:
         conditions.append(~holds.none_free(period, now=filters.as_of()))
     distance = _distance_from(session, viewer, filters)
-    place, terms = _place_in(session, search.query_terms(filters.q))
+    place, terms = _place_in(session, search.query_terms(filters.q, limit=None))  # a place may come last
+    terms = terms[:search.MAX_TERMS]
     if place is not None and place.municipality_id is not None:
         narrow(col(Listing.municipality_id) == place.municipality_id,
                search.facet_of(search.FACET_MUNICIPALITY, [place.municipality_id]))

@@ -132,12 +132,12 @@ FUNCTION_WORDS = frozenset({"i", "på", "med", "och", "en", "ett", "till", "för
                             "den", "det", "de", "eller", "samt", "hos", "åt", "utan", "mot"})
 
 
-def query_terms(query: str) -> list[str]:
-    """The distinct stems of what someone typed, its function words left out (any text is
-    fine: nothing is syntax)."""
+def query_terms(query: str, limit: int | None = MAX_TERMS) -> list[str]:
+    """The distinct stems of what someone typed, its function words left out, the first
+    ``limit`` of them (any text is fine: nothing is syntax)."""
     typed = words(query)
     asked = [word for word in typed if word not in FUNCTION_WORDS] or typed
-    return list(dict.fromkeys(_stem(word) for word in asked))[:MAX_TERMS]
+    return list(dict.fromkeys(_stem(word) for word in asked))[:limit]
 
 
 def plain(word: str) -> str:

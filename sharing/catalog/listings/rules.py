@@ -740,7 +740,8 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)
 
 
-def _candidates(session: Session, found: Matching, limit: int, fill: int = 24) -> tuple[list[Candidate], Matching]:
+def _candidates(session: Session, found: Matching, limit: int, fill: int = Filters.per_page
+                ) -> tuple[list[Candidate], Matching]:
     """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
     match (each term itself in the words) before any that holds a term only through an
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is

@@ -147,16 +147,14 @@ def plain(word: str) -> str:
 
 # --- The vocabulary: what the index holds, to forgive typing errors --------------------------
 
-_accentless = plain
-
 
 def _variants(word: str) -> set[str]:
     """The keys a stem is found under: itself without accents and, when long enough, with any
     one letter left out (two words one edit apart share one of these: symmetric deletion)."""
-    plain = _accentless(word)
-    if len(plain) < FUZZY_MIN_LENGTH - 1:
-        return {plain}
-    return {plain} | {plain[:i] + plain[i + 1:] for i in range(len(plain))}
+    bare = plain(word)
+    if len(bare) < FUZZY_MIN_LENGTH - 1:
+        return {bare}
+    return {bare} | {bare[:i] + bare[i + 1:] for i in range(len(bare))}
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -206,7 +204,7 @@ def _learn(bind: Engine | Connection, texts: list[str]) -> None:
 
 
 def _lightly(terms: list[str], query: str) -> dict[str, set[str]]:
-    return {term: {_accentless(_stemmer.stemWord(word)) for word in words(query) if _stem(word) == term}
+    return {term: {plain(_stemmer.stemWord(word)) for word in words(query) if _stem(word) == term}
             for term in terms}
 
 
@@ -220,7 +218,7 @@ def _edited(terms: list[str], query: str) -> dict[str, set[str]]:
     for word in words(query):
         term = _stem(word)
         if term in edited and len(word) >= FUZZY_MIN_LENGTH:
-            edited[term] |= _mended(word) - {_accentless(term)}
+            edited[term] |= _mended(word) - {plain(term)}
     return edited
 
 
@@ -235,11 +233,8 @@ def _mended(word: str) -> frozenset[str]:
     mended |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
     mended |= {word[:i] + vowel + word[i:] for i in range(len(word) + 1) for vowel in _TYPED_VOWELS}
     mended |= {word[:i] + vowel + word[i + 1:] for i in range(len(word)) for vowel in _TYPED_VOWELS}
-    return frozenset(stem for stem in (_accentless(_stemmer_of(other)) for other in mended) if len(stem) >= 3)
-
-
-def _stemmer_of(word: str) -> str:
-    return _stem.__wrapped__(word)  # a mended word is stemmed, but not kept among the words stemmed often
+    # Stemmed past _stem's cache: what a word mends to is kept here, not among the words stemmed often.
+    return frozenset(stem for stem in (plain(_stem.__wrapped__(other)) for other in mended) if len(stem) >= 3)
 
 
 MAX_ACCENTED = 8  # spellings tried for a word typed without å, ä, ö
@@ -264,7 +259,7 @@ def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dic
     """For each term of three letters or more, the vocabulary's keys its alternatives are
     looked up under (see ``alternatives``); and the query's words stemmed lightly and mended."""
     lightly, edited = _lightly(terms, query), _edited(terms, query)
-    keys = {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {_accentless(term)}) | lightly[term]
+    keys = {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {plain(term)}) | lightly[term]
             | edited[term] for term in terms if len(term) >= 3}
     return keys, lightly, edited
 
@@ -318,21 +313,21 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     near: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     for term, wanted in keys.items():
-        plain = _accentless(term)
+        bare = plain(term)
 
         def similar(meant: set[str]) -> list[str]:
             return sorted({word for variant, word in rows if variant in wanted and word != term
-                           and (_accentless(word) in meant
-                                or (len(term) >= FUZZY_MIN_LENGTH and _one_edit_apart(_accentless(word), plain)))},
+                           and (plain(word) in meant
+                                or (len(term) >= FUZZY_MIN_LENGTH and _one_edit_apart(plain(word), bare)))},
                           key=lambda word: (abs(len(word) - len(term)), word))
 
-        found = similar(lightly[term] | {plain})
+        found = similar(lightly[term] | {bare})
         if found:
             near[term] = found[:MAX_ALTERNATIVES]
         if term in known:
             found = near.get(term, [])
         else:  # mended, and spelled with å, ä, ö inside any word (bildskärmar for skarm)
-            found = similar(lightly[term] | {plain} | edited[term])
+            found = similar(lightly[term] | {bare} | edited[term])
             found += [spelled for spelled in _accented(term) if spelled not in found]
         if found:
             fallback[term] = found[:MAX_ALTERNATIVES]
@@ -422,7 +417,7 @@ def _keys_of(search_text: str) -> frozenset[str]:
 @lru_cache(maxsize=20_000)
 def _plain_words(search_text: str) -> frozenset[str]:
     """A listing's words without å, ä, ö."""
-    return frozenset(_accentless(word) for word in search_text.split())
+    return frozenset(plain(word) for word in search_text.split())
 
 
 def in_words(term: str) -> Has:

@@ -21,7 +21,8 @@ def test_words_and_stems_handle_swedish():
     for forms in ("kontor kontoret kontoren", "sänkbar sänkbara sänkbart", "dator datorer datorn datorerna",
                   "cykel cyklar cykeln", "kanna kannan kannor", "matta mattan mattor", "bord bordet borden",
                   "hylla hyllan hyllor", "gardin gardiner gardinerna", "tavla tavlan tavlor", "ystad ystads",
-                  "vit vitt vita"):
+                  "vit vitt vita", "bok boken böcker böckerna", "barnbok barnböcker", "fot foten fötter fötterna",
+                  "bordsfot bordsfötter", "gardinstång gardinstänger"):
         assert len(set(search.stems(forms))) == 1, (forms, search.stems(forms))
     # A short word keeps a stem that means something: "matta" is not "mat", "kanna" not "kan".
     assert search.stems("matta kanna kommun") == ["matt", "kann", "kommun"]
@@ -130,6 +131,8 @@ INFLECTED = [
     ("Matta", "mattan", "mattor"),
     ("Kanna", "kannan", "kannor"),
     ("Dörr", "dörren", "dörrar"),
+    ("Bok", "boken", "böcker", "böckerna"),
+    ("Gardinstång", "gardinstänger", "gardinstängerna"),
     ("Nyckel", "nyckeln", "nycklar"),
 ]
 

@@ -9,7 +9,8 @@ PostgreSQL.
 A stem is Snowball's Swedish stem with the forms it leaves apart brought together, so that
 every form of a noun shares it: Snowball leaves the plural of "dator" longer than its singular
 ("datorer" -> "dator", "dator" -> "dat"), keeps definite forms whole ("soffan", "bordet"),
-drops the e of "cyklar" but not of "cykel", and halves a doubled end only in longer words
+drops the e of "cyklar" but not of "cykel", leaves a plural that changes its vowel apart
+("böcker" -> "böck"), and halves a doubled end only in longer words
 ("kaffekannor" -> "kaffekan", "kanna" -> "kann": the double is kept). Each rule reads the
 word's end alone, and Snowball is applied once more at most: a compound's head then stems as
 the word itself does ("vattenkran" stays apart from "vattenkanna", "dörrmatta" holds "matta"'s
@@ -74,10 +75,20 @@ def _consonant(letter: str) -> bool:
     return letter.isalpha() and letter not in _VOWELS
 
 
+# Plurals that change their vowel, as Snowball leaves their stems (böcker -> böck), and the
+# singular each belongs to. Swedish has few such nouns; these are those a catalog of surplus
+# holds (bookcases of books, table feet, gardinstänger). Not händer, tänder: also verbs.
+UMLAUT_PLURALS = {"böck": "bok", "fött": "fot", "rött": "rot", "täng": "tång"}
+_UMLAUT_PLURAL = re.compile("(" + "|".join(UMLAUT_PLURALS) + ")(?:er|erna)s?$")
+
+
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     """Snowball's stem, with the forms it leaves apart brought together. Each rule looks at the
     word's end alone, so that a compound's head stems as the word does (kaffe*kannor*, *kanna*)."""
+    plural = _UMLAUT_PLURAL.search(word)
+    if plural:  # barnböckerna, as barnbok
+        return _stem(word[:plural.start()] + UMLAUT_PLURALS[plural.group(1)])
     stem = _stemmer.stemWord(word)
     if stem == word and len(word) >= 5 and word[-1] == "n" and word[-2] in "alr":
         shorter = _stemmer.stemWord(word[:-1])  # the definite singular Snowball keeps: soffan, cykeln, datorn

@@ -194,6 +194,19 @@ def test_a_query_in_any_form_finds_every_form(db, catalog, forms):
         assert sorted(titles(db, viewer, query)) == sorted(item.title for item in listed), query
 
 
+def test_the_keys_a_search_looks_up_are_those_its_kept_page_notes(db, catalog):
+    """The alternatives' lookup gives the keys a kept page is checked by (``term_keys``), rather
+    than each search working them out twice."""
+    _, listing, _ = catalog
+    listing("Kontorsstol, svart")
+    listing("Skärm 24 tum")
+    for query in ("kontorsstil", "kontorsstol", "skarm", "ab stol", "fatolj i ek", "x"):
+        terms = search.query_terms(query)
+        found = search.alternatives(db, terms, query)
+        assert found.keys == search.term_keys(terms, query, found.unknown), query
+        assert len(found.keys) == len(terms)
+
+
 def test_a_mistyped_word_still_finds_its_listing_below_the_exact_ones(db, catalog):
     viewer, listing, _ = catalog
     listing("Kontorsstol, svart")

@@ -542,6 +542,7 @@ class Matching:
     # What the terms may have been meant as when nothing holds them as typed (search.Alternatives).
     fallback: dict[str, list[str]] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()  # the terms the search vocabulary held no word of
+    keys: tuple[tuple[str, ...], ...] = ()  # search.term_keys of the terms
 
     def as_typed_or_fallback(self, session: Session, fill: int) -> Matching:
         """This search, or, when fewer than ``fill`` listings (a page) hold its terms as typed,
@@ -622,7 +623,7 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     joins_site = distance is not None or bool(place and place.localities)
     return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
                     alternatives=alternatives.near, fallback=alternatives.fallback, unknown=alternatives.unknown,
-                    place=place, dialect=dialect)
+                    keys=alternatives.keys, place=place, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -706,7 +707,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
     return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
-                   keys=search.term_keys(terms, filters.q, found.unknown) if terms else (), order=order,
+                   keys=found.keys if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 

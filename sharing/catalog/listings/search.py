@@ -281,6 +281,11 @@ def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tupl
     the vocabulary has learnt them. ``unknown``: the terms the vocabulary held no word of
     (``Alternatives.unknown``), marked ``MENDED`` when what they may be meant as depends on it."""
     keys, _lightly_, edited = _lookup_keys(terms, query)
+    return _noted_keys(terms, keys, edited, unknown)
+
+
+def _noted_keys(terms: list[str], keys: dict[str, set[str]], edited: dict[str, set[str]],
+                unknown: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     mended = {term for term in unknown if edited.get(term) or _accented(term)}
     return tuple(tuple(sorted(keys.get(term, set()) | ({MENDED} if term in mended else set()))) for term in terms)
 
@@ -303,11 +308,12 @@ class Alternatives:
     the vocabulary does not hold gives mended and spelled with å, ä, ö, tried when the terms
     themselves fill less than a page (a word of the index is no typo: "matta" is not mended to
     "mat"; and "stol", found in hundreds of listings, is not to "sol"). ``unknown``: the terms
-    the vocabulary holds no word of."""
+    the vocabulary holds no word of; ``keys``: ``term_keys``, made of the keys looked up here."""
 
     near: dict[str, list[str]]
     fallback: dict[str, list[str]]
     unknown: frozenset[str] = frozenset()
+    keys: tuple[tuple[str, ...], ...] = ()
 
 
 def alternatives(session: Session, terms: list[str], query: str = "") -> Alternatives:
@@ -318,7 +324,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     ``fallback``, mended (``_edited``) and spelled with å, ä, ö (``_accented``)."""
     keys, lightly, edited = _lookup_keys(terms, query)
     if not keys:
-        return Alternatives({}, {})
+        return Alternatives({}, {}, keys=_noted_keys(terms, keys, edited, ()))
     rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
     known = {word for _variant, word in rows}
     near: dict[str, list[str]] = {}
@@ -342,7 +348,8 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
             found += [spelled for spelled in _accented(term) if spelled not in found]
         if found:
             fallback[term] = found[:MAX_ALTERNATIVES]
-    return Alternatives(near, fallback, frozenset(keys) - known)
+    unknown = frozenset(keys) - known
+    return Alternatives(near, fallback, unknown, _noted_keys(terms, keys, edited, unknown))
 
 
 def _like(term: str) -> str:

@@ -499,3 +499,31 @@ def test_the_return_s_one_photo_is_spoken_of_as_one(client, auth, s):
     html = client.get(f"/loans/{request_id}").get_data(as_text=True)
     assert "Foto (valfritt)" in html
     assert "ta fotot med kameran" in html and "i filen tas bort" in html and "fotona" not in html
+
+
+def test_the_start_page_counts_the_work_waiting_for_each_side(client, auth, db, s, factory):
+    auth.login(s["employee"])
+    assert "Väntar på dig" not in client.get("/").get_data(as_text=True)
+    soon = int(ask(client, s, quantity=2, first=TODAY, last=TODAY + timedelta(days=3)).headers["Location"]
+               .rsplit("/", 1)[1])
+    later = int(ask(client, s, quantity=2, first=TODAY, last=TODAY + timedelta(days=4)).headers["Location"]
+                .rsplit("/", 1)[1])
+    auth.logout()
+    auth.login(s["manager"])
+    page = client.get("/").get_data(as_text=True)
+    assert "Väntar på dig" in page
+    assert '<a href="/loans/?show=incoming">2 förfrågningar väntar på ditt beslut.</a>' in page
+    for request_id in (soon, later):
+        assert step(client, request_id, "approve").status_code == 302
+        assert step(client, request_id, "handover", method="pickup", condition="good").status_code == 302
+    assert "Väntar på dig" not in client.get("/").get_data(as_text=True)  # decided: nothing waits
+    # Another municipality's facility manager decides none of them.
+    other = factory.manager(db.get(Municipality, s["employee"].municipality_id), name="Sigge Skurup")
+    auth.logout()
+    auth.login(other)
+    assert "Väntar på dig" not in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login(s["employee"])
+    # The loan whose last day is three days away is due soon; the one a day later not yet.
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/loans/?show=ours">1 lån ska lämnas tillbaka inom 3 dagar, eller är försenat.</a>' in page

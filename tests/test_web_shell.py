@@ -143,10 +143,13 @@ def test_the_start_page_offers_a_search_and_the_tasks_of_the_readers_roles_at_th
     assert set(shortcuts(client.get("/").get_data(as_text=True))) == {"Min rutt"}
     auth.logout()
     auth.login(factory.user(skurup, Role.FACILITY_MANAGER, Role.DRIVER))
-    # One prebuilt query for the session, its user and their unread count: the tasks ask nothing more.
+    # One prebuilt query for the session, its user and their unread count: the tasks ask nothing
+    # more. The work waiting is counted, a count for each kind the reader's roles do (requests to
+    # decide, loans due back).
     with statements_on(app.extensions["sharing.engine"]) as statements:
         assert client.get("/").status_code == 200
-    assert len(statements) == 1, statements
+    assert len(statements) == 3, statements
+    assert all(statement.startswith("SELECT count(*)") for statement in statements[1:]), statements
 
 
 def test_a_signed_in_user_s_language_is_remembered_for_their_next_session(app, client, auth, factory, db):

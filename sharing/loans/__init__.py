@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from sharing.accounts.models import Role
 from sharing.accounts.personal_data.rules import contribute
@@ -33,6 +34,7 @@ from sharing.loans.auto_approval import views as auto_approval_views
 from sharing.loans.calendar_feed import views as calendar_feed_views
 from sharing.loans.queue import notices as queue_notices
 from sharing.loans.queue import views as queue_views
+from sharing.loans.reminders import rules as reminders_rules
 from sharing.loans.reminders import runner as reminders
 from sharing.loans.requests import notices
 from sharing.loans.requests import rules as requests
@@ -45,7 +47,7 @@ from sharing.loans.requests.labels import (
     period_between,
     period_markup,
 )
-from sharing.web.nav import add_nav_item, add_shortcut
+from sharing.web.nav import add_nav_item, add_shortcut, add_waiting_work
 from sharing.web.templating import add_template_helpers
 
 
@@ -65,6 +67,15 @@ def init_app(app: Flask) -> None:
     add_shortcut(app, _l("Requests"), "loans.index",
                  _l("Borrowing, swaps and take-overs: how far each request has come, and what comes next."),
                  roles=(Role.EMPLOYEE, Role.FACILITY_MANAGER))  # who asks and who decides
+    add_waiting_work(app, lambda session, user, now: requests.awaiting_decision(
+        session, municipality_id=user.municipality_id), lambda count: ngettext(
+        "%(num)d request waits for your decision.", "%(num)d requests wait for your decision.", count),
+        "loans.index", roles=(Role.FACILITY_MANAGER,), show="incoming")
+    add_waiting_work(app, lambda session, user, now: reminders_rules.due_back(
+        session, requester_id=user.id, now=now), lambda count: ngettext(
+        "%(num)d loan is due back within %(days)d days, or overdue.",
+        "%(num)d loans are due back within %(days)d days, or overdue.", count, days=reminders_rules.DUE_SOON_DAYS),
+        "loans.index", show="ours")
     notices.register()
     labels.describe_events()
     contribute("loans", extract=personal_data.extract, erase=personal_data.erase, sections=labels.PERSONAL_DATA)

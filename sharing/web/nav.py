@@ -1,15 +1,17 @@
-"""The main menu and the start page's shortcuts: each domain adds its entries, each shown only
-to whom its view admits."""
+"""The main menu, and the start page's shortcuts and work waiting: each domain adds its entries,
+each shown only to whom its view admits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlmodel import Session
 
 from sharing.access import access_for
 
@@ -72,6 +74,38 @@ def shortcuts(user: Any) -> list[tuple[str, str, str]]:
         (str(item.label), url_for(item.endpoint), str(item.description))
         for item in current_app.extensions.get("sharing.shortcuts", [])
         if _admitted(user, item.endpoint) and (not item.roles or any(role in user.roles for role in item.roles))])
+
+
+@dataclass(frozen=True)
+class WaitingWork:
+    """Work that waits for the user, counted on the start page by the domain it belongs to:
+    ``count`` asks its rules how much (given the session, the user and the time), ``say`` words
+    it with the count (an ngettext), and ``endpoint`` (with ``values``) is where to do it. Shown
+    to whom its view admits, and of those, if ``roles`` names any, to holders of one of them."""
+
+    count: Callable[[Session, Any, datetime], int]
+    say: Callable[[int], str]
+    endpoint: str
+    values: Mapping[str, str]
+    roles: frozenset[str] = frozenset()
+
+
+def add_waiting_work(app: Flask, count: Callable[[Session, Any, datetime], int], say: Callable[[int], str],
+                     endpoint: str, roles: Iterable[str] = (), **values: str) -> None:
+    """Add a count of waiting work to the start page (see ``WaitingWork``)."""
+    app.extensions.setdefault("sharing.waiting_work", []).append(
+        WaitingWork(count, say, endpoint, values, frozenset(roles)))
+
+
+def waiting_work(session: Session, user: Any, now: datetime) -> list[tuple[str, str]]:
+    """The work waiting for this user, as (what, address), each only if there is some."""
+    waiting = []
+    for work in current_app.extensions.get("sharing.waiting_work", []):
+        if _admitted(user, work.endpoint) and (not work.roles or any(role in user.roles for role in work.roles)):
+            count = work.count(session, user, now)
+            if count:
+                waiting.append((work.say(count), url_for(work.endpoint, **work.values)))
+    return waiting
 
 
 def init_app(app: Flask) -> None:

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sharing.access import PUBLIC, allow
+from sharing.clock import utcnow
 from sharing.db import db_session
 from sharing.typed import app_object
 from sharing.web.i18n import language_chosen
-from sharing.web.nav import shortcuts
+from sharing.web.nav import shortcuts, waiting_work
 from sharing.web.redirects import safe_next
 
 blueprint = Blueprint("web", __name__)
@@ -21,9 +22,12 @@ blueprint = Blueprint("web", __name__)
 @blueprint.get("/")
 @allow(PUBLIC)
 def index() -> str:
-    # The signed-in start page costs what the frame does: its tasks are built once per set of
-    # roles (nav.shortcuts), and the unread count comes with the user.
-    return render_template("index.html", shortcuts=shortcuts(current_user) if current_user.is_authenticated else [])
+    # The signed-in start page's tasks are built once per set of roles (nav.shortcuts), and the
+    # unread count comes with the user; the work waiting is counted anew, a query for each kind.
+    if not current_user.is_authenticated:
+        return render_template("index.html", shortcuts=[], waiting=[])
+    return render_template("index.html", shortcuts=shortcuts(current_user),
+                           waiting=waiting_work(db_session, current_user, utcnow()))
 
 
 @blueprint.post("/language")

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -95,6 +95,16 @@ def day_of(request: LoanRequest, kind: ReminderKind) -> date | None:
 
 def _unconfirmed(request: LoanRequest) -> bool:
     return request.handover_confirmed_by_owner_at is None or request.handover_confirmed_by_requester_at is None
+
+
+def due_back(session: Session, *, requester_id: int, now: datetime) -> int:
+    """How many of the requester's loans are to be returned within DUE_SOON_DAYS days, or are
+    overdue: those its reminders speak of."""
+    # A loan ends at the midnight after its last day: the last day warned of ends at this one.
+    by = midnight(today_in_sweden(now) + timedelta(days=DUE_SOON_DAYS + 1))
+    return session.scalar(select(func.count()).select_from(LoanRequest).where(
+        col(LoanRequest.requester_id) == requester_id, col(LoanRequest.status) == RequestStatus.HANDED_OVER.value,
+        col(LoanRequest.kind) == RequestKind.BORROW.value, col(LoanRequest.ends_at) <= by)) or 0
 
 
 def due(session: Session, *, now: datetime) -> list[tuple[int, ReminderKind, date]]:

@@ -607,6 +607,13 @@ def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: boo
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 
 
+def awaiting_decision(session: Session, *, municipality_id: int) -> int:
+    """How many requests for a municipality's listings wait for its facility managers' decision."""
+    return session.scalar(select(func.count()).select_from(LoanRequest).where(
+        col(LoanRequest.owner_municipality_id) == municipality_id,
+        col(LoanRequest.status) == S.REQUESTED.value)) or 0
+
+
 # Built once: every listing page asks.
 _OPEN_REQUESTS_FOR = select(LoanRequest).where(
     col(LoanRequest.listing_id) == bindparam("listing_id"), col(LoanRequest.requester_id) == bindparam("user_id"),

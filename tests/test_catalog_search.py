@@ -303,9 +303,34 @@ def test_a_place_named_in_the_words_is_a_filter_not_a_word(db, factory):
         assert sorted(item.title for item in found.items) == ["Stol i bok", "Stol i furu"], typed
         assert found.place is not None and found.place.municipality_id == trelleborg.id
     # Named after the eight words a search reads, a place is still the filter.
+    factory.listing(site=in_trelleborg, category=furniture, by=factory.manager(trelleborg), published=True,
+                    title="Stol med armstöd", description="Fyra ben, rygg av bok och furu, helst till ett kontor")
     long = "stol med fyra ben och rygg av bok eller furu, helst armstöd, gärna grön, i Trelleborg"
     found = listings.find(db, viewer=viewer, filters=listings.Filters(q=long))
+    assert [item.title for item in found.items] == ["Stol med armstöd"]
     assert found.place is not None and found.place.municipality_id == trelleborg.id
+
+
+def test_a_place_that_holds_no_match_is_searched_as_a_word(db, factory):
+    """A maker or a model named like a place (Höganäs pots): when nothing there matches, the
+    name is one of the words, on the list and the map alike."""
+    ystad, trelleborg = factory.municipality("Ystad", "1286"), factory.municipality("Trelleborg", "1287")
+    in_ystad, in_hoganas = factory.site(ystad, locality="Ystad"), factory.site(trelleborg, locality="Höganäs")
+    furniture = factory.category("Möbler")
+    factory.listing(site=in_ystad, category=furniture, by=factory.manager(ystad), title="Krukor från Höganäs",
+                    published=True)
+    factory.listing(site=in_hoganas, category=furniture, by=factory.manager(trelleborg), title="Stol i ek",
+                    published=True)
+    viewer = factory.user(ystad)
+    found = listings.find(db, viewer=viewer, filters=listings.Filters(q="höganäs krukor"))
+    assert [item.title for item in found.items] == ["Krukor från Höganäs"] and found.place is None
+    on_map = listings.map_points(db, viewer=viewer, filters=listings.Filters(q="höganäs krukor"))
+    assert [point.site_id for point in on_map.points] == [in_ystad.id] and on_map.place is None
+    # Where something there matches, the place is the filter.
+    found = listings.find(db, viewer=viewer, filters=listings.Filters(q="stol höganäs"))
+    assert [item.title for item in found.items] == ["Stol i ek"] and found.place is not None
+    assert titles(db, viewer, "krukor ystad") == ["Krukor från Höganäs"]
+    assert titles(db, viewer, "soffa höganäs") == []
 
 
 def test_a_compound_written_with_a_hyphen_is_found_written_as_one_word(db, catalog):

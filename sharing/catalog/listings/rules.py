@@ -567,9 +567,10 @@ class Matching:
         return query.join(Site, col(Site.id) == Listing.site_id) if self.joins_site else query
 
 
-def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
-    """The viewer's findable listings narrowed by the filters, with the distance and search terms.
-    Every statement of the search after it is planned for its words (list and map alike)."""
+def _matching(session: Session, viewer: Actor, filters: Filters, *, places: bool = True) -> Matching:
+    """The viewer's findable listings narrowed by the filters, with the distance and search terms
+    (``places``: a place the words name is taken as a filter). Every statement of the search
+    after it is planned for its words (list and map alike)."""
     search.plan_with_values(session)
     conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
     facets: list[search.Facet] = []
@@ -608,7 +609,9 @@ def _matching(session: Session, viewer: Actor, filters: Filters) -> Matching:
     if period is not None:
         conditions.append(~holds.none_free(period, now=filters.as_of()))
     distance = _distance_from(session, viewer, filters)
-    place, terms = _place_in(session, search.query_terms(filters.q, limit=None))  # a place may come last
+    place, terms = None, search.query_terms(filters.q, limit=None)
+    if places:
+        place, terms = _place_in(session, terms)  # a place may come after the words a search reads
     terms = terms[:search.MAX_TERMS]
     if place is not None and place.municipality_id is not None:
         narrow(col(Listing.municipality_id) == place.municipality_id,
@@ -690,8 +693,12 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + 1  # one more tells that there are more
-    by_rank = filters.sort == "relevance" and bool(found.terms)
     candidates, found = _candidates(session, found, counting, fill=filters.per_page)
+    if not candidates and found.place is not None:
+        # Nothing there: the place's name may be a listing's word (Höganäs, a maker of pots).
+        candidates, found = _candidates(session, _matching(session, viewer, filters, places=False), counting,
+                                        fill=filters.per_page)
+    by_rank = filters.sort == "relevance" and bool(found.terms)
     total = len(candidates)
     # Whichever candidate changes may change the order (one gone lets an older one in).
     matched = frozenset(row[0] for row in candidates)
@@ -846,15 +853,14 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
     found = _matching(session, viewer, filters).as_typed_or_fallback(session, filters.per_page)
-    matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
-                            col(Listing.published_at)).subquery()
-    counts = session.execute(
-        select(Site, func.count(matching.c.id))
-        .join(matching, matching.c.site_id == Site.id)
-        .group_by(col(Site.id))
-    ).all()
+    counts = _sites_of(session, found)
+    if not counts and found.place is not None:  # nothing there: the place's name may be a word (as ``rank``)
+        found = _matching(session, viewer, filters, places=False).as_typed_or_fallback(session, filters.per_page)
+        counts = _sites_of(session, found)
     if not counts:
         return MapResults([], found.place)
+    matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
+                            col(Listing.published_at)).subquery()
     newest_first = func.row_number().over(
         partition_by=matching.c.site_id, order_by=(matching.c.published_at.desc(), matching.c.id.desc()))
     ranked = select(matching.c.id, matching.c.site_id, matching.c.title, newest_first.label("rank")).subquery()
@@ -864,6 +870,13 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
         examples.setdefault(site_id, []).append((listing_id, title))
     return MapResults([MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
                                 examples.get(site.id, [])) for site, count in counts], found.place)
+
+
+def _sites_of(session: Session, found: Matching) -> list[Any]:
+    """The sites where the search finds listings, each with how many (Site, count)."""
+    matching = found.select(col(Listing.id), col(Listing.site_id)).subquery()
+    return list(session.execute(select(Site, func.count(matching.c.id)).join(matching, matching.c.site_id == Site.id)
+                                .group_by(col(Site.id))).all())
 
 
 def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnElement[float] | None:

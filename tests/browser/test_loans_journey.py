@@ -62,6 +62,14 @@ def test_a_skurup_unit_borrows_ystads_chairs_and_gives_them_back(new_page: Calla
     manager = new_page()
     manager.goto("/login")
     log_in(manager, MANAGER)
+    # The start page counts what waits for their decision, and leads there.
+    manager.goto("/")
+    expect(manager.get_by_role("heading", name="Väntar på dig", level=2)).to_be_visible()
+    assert_accessible(manager)
+    manager.get_by_role("link", name=re.compile(r"\d+ förfrågn?(an|ingar) väntar på ditt beslut")).click()
+    expect(manager.get_by_role("link", name="Till oss: att besluta och lämna över")).to_have_attribute(
+        "aria-current", "page")
+    expect(manager.locator("main")).to_contain_text(CHAIRS)
     assert "ber om 6 av ”Konferensstolar, stapelbara”" in notifications(manager)
     manager.goto(request_url)
     expect(manager.get_by_text("Till skolans avslutning.")).to_be_visible()

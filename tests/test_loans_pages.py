@@ -509,21 +509,25 @@ def test_the_start_page_counts_the_work_waiting_for_each_side(client, auth, db, 
     later = int(ask(client, s, quantity=2, first=TODAY, last=TODAY + timedelta(days=4)).headers["Location"]
                 .rsplit("/", 1)[1])
     auth.logout()
+    # Another municipality's facility manager decides none of them.
+    auth.login(factory.manager(db.get(Municipality, s["employee"].municipality_id), name="Sigge Skurup"))
+    assert "Väntar på dig" not in client.get("/").get_data(as_text=True)
+    auth.logout()
     auth.login(s["manager"])
     page = client.get("/").get_data(as_text=True)
     assert "Väntar på dig" in page
     assert '<a href="/loans/?show=incoming">2 förfrågningar väntar på ditt beslut.</a>' in page
+    # What waits for a decision comes first in the list the count leads to, the last changed or not.
+    assert step(client, soon, "approve").status_code == 302
+    assert "1 förfrågan väntar på ditt beslut." in client.get("/").get_data(as_text=True)
+    listed = client.get("/loans/?show=incoming").get_data(as_text=True)
+    assert listed.index(f'href="/loans/{later}"') < listed.index(f'href="/loans/{soon}"')
+    assert step(client, later, "approve").status_code == 302
     for request_id in (soon, later):
-        assert step(client, request_id, "approve").status_code == 302
         assert step(client, request_id, "handover", method="pickup", condition="good").status_code == 302
     assert "Väntar på dig" not in client.get("/").get_data(as_text=True)  # decided: nothing waits
-    # Another municipality's facility manager decides none of them.
-    other = factory.manager(db.get(Municipality, s["employee"].municipality_id), name="Sigge Skurup")
-    auth.logout()
-    auth.login(other)
-    assert "Väntar på dig" not in client.get("/").get_data(as_text=True)
     auth.logout()
     auth.login(s["employee"])
     # The loan whose last day is three days away is due soon; the one a day later not yet.
     page = client.get("/").get_data(as_text=True)
-    assert '<a href="/loans/?show=ours">1 lån ska lämnas tillbaka inom 3 dagar, eller är försenat.</a>' in page
+    assert '<a href="/loans/?show=ours">1 lån ska lämnas tillbaka inom 3 dagar eller är redan försenat.</a>' in page

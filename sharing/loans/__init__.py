@@ -73,8 +73,8 @@ def init_app(app: Flask) -> None:
         "loans.index", roles=(Role.FACILITY_MANAGER,), show="incoming")
     add_waiting_work(app, lambda session, user, now: reminders_rules.due_back(
         session, requester_id=user.id, now=now), lambda count: ngettext(
-        "%(num)d loan is due back within %(days)d days, or overdue.",
-        "%(num)d loans are due back within %(days)d days, or overdue.", count, days=reminders_rules.DUE_SOON_DAYS),
+        "%(num)d loan is due back within %(days)d days or overdue.",
+        "%(num)d loans are due back within %(days)d days or overdue.", count, days=reminders_rules.DUE_SOON_DAYS),
         "loans.index", show="ours")
     notices.register()
     labels.describe_events()

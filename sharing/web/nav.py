@@ -55,6 +55,12 @@ def _admitted(user: object, endpoint: str) -> bool:
     return (access := access_for(endpoint)) is not None and access.permits(user)
 
 
+def _offered(user: Any, endpoint: str, roles: frozenset[str]) -> bool:
+    """Whether a start page's entry is for this user: its view admits them, and they hold one of
+    its roles, if it names any."""
+    return _admitted(user, endpoint) and (not roles or any(role in user.roles for role in roles))
+
+
 def _per_roles(kind: str, user: Any, build: Callable[[], list[T]]) -> list[T]:
     """What is the same for everyone with the same roles and language (access rules ask for
     roles alone): each worker builds it once for each, as every page shows the menu."""
@@ -72,8 +78,7 @@ def shortcuts(user: Any) -> list[tuple[str, str, str]]:
     """The start page's tasks for this user, as (label, address, description)."""
     return _per_roles("shortcuts", user, lambda: [
         (str(item.label), url_for(item.endpoint), str(item.description))
-        for item in current_app.extensions.get("sharing.shortcuts", [])
-        if _admitted(user, item.endpoint) and (not item.roles or any(role in user.roles for role in item.roles))])
+        for item in current_app.extensions.get("sharing.shortcuts", []) if _offered(user, item.endpoint, item.roles)])
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def waiting_work(session: Session, user: Any, now: datetime) -> list[tuple[str, 
     """The work waiting for this user, as (what, address), each only if there is some."""
     waiting = []
     for work in current_app.extensions.get("sharing.waiting_work", []):
-        if _admitted(user, work.endpoint) and (not work.roles or any(role in user.roles for role in work.roles)):
+        if _offered(user, work.endpoint, work.roles):
             count = work.count(session, user, now)
             if count:
                 waiting.append((work.say(count), url_for(work.endpoint, **work.values)))

@@ -83,6 +83,13 @@ class Found:
                 and listing.published_at.timestamp() + 0.001 < self.oldest)
 
 
+def keepable(ranking: Ranking) -> bool:
+    """Whether a page of this ranking can be kept: not one whose words named a place where
+    nothing matched, searched as words instead (``Ranking.unmatched_place``). A listing that
+    comes to match there, its words without the name, would not retire it."""
+    return ranking.unmatched_place is None
+
+
 def found(ranking: Ranking, at: Revision) -> Found:
     return Found(at.seq, at.token, ranking.matched, ranking.patterns, ranking.keys,
                  tuple((facet.field, facet.values) for facet in ranking.facets), ranking.reader_municipality_id,

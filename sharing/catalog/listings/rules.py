@@ -4,11 +4,11 @@ and what each user may see and find."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
@@ -484,21 +484,18 @@ class Place:
     localities: tuple[str, ...] = ()
 
 
-def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[str]]:
+def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[str], bool]:
     """The first place the terms name (typed with or without å, ä, ö; a municipality's name may be
-    followed by "kommun"), and the terms without it. A place name is no word of a listing: as a
-    term it would find every listing there, ranked like any title."""
-    if not terms:
-        return None, terms
+    followed by "kommun"), the terms without it, and whether it was so followed. A place name is
+    no word of a listing: as a term it would find every listing there, ranked like any title."""
     typed = [search.plain(term) for term in terms]
-    for stems, place in _places(session):  # municipalities first: "Ystad" is the municipality, not its town
+    for stems, place in _places(session) if terms else []:  # municipalities first: "Ystad" is the municipality
         for start in range(len(typed) - len(stems) + 1):
             if typed[start:start + len(stems)] == stems:
                 end = start + len(stems)
-                if place.municipality_id is not None and typed[end:end + 1] == [MUNICIPALITY_WORD]:
-                    end += 1
-                return place, terms[:start] + terms[end:]
-    return None, terms
+                named_kommun = place.municipality_id is not None and typed[end:end + 1] == [MUNICIPALITY_WORD]
+                return place, terms[:start] + terms[end + named_kommun:], named_kommun
+    return None, terms, False
 
 
 MUNICIPALITY_WORD = search.plain(search.query_terms("kommun")[0])
@@ -543,6 +540,9 @@ class Matching:
     fallback: dict[str, list[str]] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()  # the terms the search vocabulary held no word of
     keys: tuple[tuple[str, ...], ...] = ()  # search.term_keys of the terms
+    # Whether the place's name may also be a word of the listings (a maker's, a model's): it is
+    # among the words a search reads, and not named a municipality by "kommun".
+    place_may_be_word: bool = False
 
     def as_typed_or_fallback(self, session: Session, fill: int) -> Matching:
         """This search, or, when fewer than ``fill`` listings (a page) hold its terms as typed,
@@ -609,10 +609,9 @@ def _matching(session: Session, viewer: Actor, filters: Filters, *, places: bool
     if period is not None:
         conditions.append(~holds.none_free(period, now=filters.as_of()))
     distance = _distance_from(session, viewer, filters)
-    place, terms = None, search.query_terms(filters.q, limit=None)
-    if places:
-        place, terms = _place_in(session, terms)  # a place may come after the words a search reads
-    terms = terms[:search.MAX_TERMS]
+    typed = search.query_terms(filters.q, limit=None)
+    place, terms, named_kommun = _place_in(session, typed) if places else (None, typed, False)
+    terms = terms[:search.MAX_TERMS]  # a place may come after the words a search reads
     if place is not None and place.municipality_id is not None:
         narrow(col(Listing.municipality_id) == place.municipality_id,
                search.facet_of(search.FACET_MUNICIPALITY, [place.municipality_id]))
@@ -626,7 +625,25 @@ def _matching(session: Session, viewer: Actor, filters: Filters, *, places: bool
     joins_site = distance is not None or bool(place and place.localities)
     return Matching(conditions, facets, joins_site=joins_site, distance=distance, terms=terms,
                     alternatives=alternatives.near, fallback=alternatives.fallback, unknown=alternatives.unknown,
-                    keys=alternatives.keys, place=place, dialect=dialect)
+                    keys=alternatives.keys, place=place, dialect=dialect,
+                    place_may_be_word=place is not None and not named_kommun and len(typed) <= search.MAX_TERMS)
+
+
+Hits = TypeVar("Hits", bound=Sized)
+
+
+def _or_as_words(session: Session, viewer: Actor, filters: Filters, found: Matching,
+                 search_: Callable[[Matching], tuple[Hits, Matching]]) -> tuple[Hits, Matching, Place | None]:
+    """What ``search_`` finds of a search and the search it made; or, when it finds nothing at
+    the place the words named and the name may be a word (``Matching.place_may_be_word``), what
+    it finds of the words with the name among them, if anything, and the place that held nothing.
+    (A maker or a model named like a place: Höganäs pots. A site's locality is among the words
+    of its listings, so what stands there is still found.)"""
+    result, searched = search_(found)
+    if len(result) or not found.place_may_be_word:
+        return result, searched, None
+    as_words, searched_as_words = search_(_matching(session, viewer, filters, places=False))
+    return (as_words, searched_as_words, found.place) if len(as_words) else (result, searched, None)
 
 
 @dataclass(frozen=True)
@@ -649,6 +666,8 @@ class Ranking:
     # When it read only exact matches, as many as it counts: when the oldest of them was
     # published. A listing published before cannot join them while they all stand.
     oldest: datetime | None = None
+    # A place the words named where nothing matched, its name searched as a word instead.
+    unmatched_place: Place | None = None
 
     @property
     def among_newest(self) -> bool:
@@ -670,6 +689,7 @@ class Results(Page[Row]):
     partly booked then. ``ranking``: the search it is a page of."""
 
     place: Place | None = None
+    unmatched_place: Place | None = None  # Ranking.unmatched_place
     free: dict[int, int] = field(default_factory=dict)
     ranking: Ranking | None = None
 
@@ -693,11 +713,8 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
     counting = COUNT_LIMIT + 1  # one more tells that there are more
-    candidates, found = _candidates(session, found, counting, fill=filters.per_page)
-    if not candidates and found.place is not None:
-        # Nothing there: the place's name may be a listing's word (Höganäs, a maker of pots).
-        candidates, found = _candidates(session, _matching(session, viewer, filters, places=False), counting,
-                                        fill=filters.per_page)
+    candidates, found, unmatched_place = _or_as_words(session, viewer, filters, found, lambda matching: _candidates(
+        session, matching, counting, fill=filters.per_page))
     by_rank = filters.sort == "relevance" and bool(found.terms)
     total = len(candidates)
     # Whichever candidate changes may change the order (one gone lets an older one in).
@@ -716,6 +733,7 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
                    keys=found.keys if terms else (), order=order,
                    facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
+                   unmatched_place=unmatched_place,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
 
 
@@ -742,7 +760,7 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
     """The page ``filters`` asks for of its ranking, as these items (``page_ids``, read)."""
     return Results(items=items, total=min(ranking.counted, COUNT_LIMIT), page=filters.page,
                    per_page=filters.per_page, more=ranking.counted > COUNT_LIMIT, place=ranking.place,
-                   free=free or {}, ranking=ranking)
+                   unmatched_place=ranking.unmatched_place, free=free or {}, ranking=ranking)
 
 
 Candidate = tuple[Any, ...]  # (id, search title, search text or None)
@@ -843,20 +861,22 @@ class MapPoint:
 
 @dataclass
 class MapResults:
-    """The sites on the map, and the place the search's words named (which the map says it filtered by)."""
+    """The sites on the map, and the place the search's words named (which the map says it
+    filtered by) or that held nothing, its name searched as a word instead (``unmatched_place``)."""
 
     points: list[MapPoint]
     place: Place | None = None
+    unmatched_place: Place | None = None
 
 
 def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: int = 5) -> MapResults:
     """The matching listings grouped by the site they stand at: one marker per site, not per listing,
     so the map stays light whatever the number of listings."""
-    found = _matching(session, viewer, filters).as_typed_or_fallback(session, filters.per_page)
-    counts = _sites_of(session, found)
-    if not counts and found.place is not None:  # nothing there: the place's name may be a word (as ``rank``)
-        found = _matching(session, viewer, filters, places=False).as_typed_or_fallback(session, filters.per_page)
-        counts = _sites_of(session, found)
+    def sites(matching: Matching) -> tuple[list[Any], Matching]:
+        searched = matching.as_typed_or_fallback(session, filters.per_page)
+        return _sites_of(session, searched), searched
+
+    counts, found, unmatched_place = _or_as_words(session, viewer, filters, _matching(session, viewer, filters), sites)
     if not counts:
         return MapResults([], found.place)
     matching = found.select(col(Listing.id), col(Listing.site_id), col(Listing.title),
@@ -869,7 +889,7 @@ def map_points(session: Session, *, viewer: Actor, filters: Filters, per_site: i
             select(ranked).where(ranked.c.rank <= per_site).order_by(ranked.c.site_id, ranked.c.rank)):
         examples.setdefault(site_id, []).append((listing_id, title))
     return MapResults([MapPoint(site.id, site.name, site.locality, site.latitude, site.longitude, count,
-                                examples.get(site.id, [])) for site, count in counts], found.place)
+                                examples.get(site.id, [])) for site, count in counts], found.place, unmatched_place)
 
 
 def _sites_of(session: Session, found: Matching) -> list[Any]:

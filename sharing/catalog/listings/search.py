@@ -77,16 +77,18 @@ def _consonant(letter: str) -> bool:
 
 # Plurals that change their vowel, as Snowball leaves their stems (böcker -> böck), and the
 # singular each belongs to. Swedish has few such nouns; these are those a catalog of surplus
-# holds (bookcases of books, table feet, gardinstänger). Not händer, tänder: also verbs.
-UMLAUT_PLURALS = {"böck": "bok", "fött": "fot", "rött": "rot", "täng": "tång"}
+# holds (books, table feet, tongs, curtain rods: gardinstänger). Not händer, tänder: also verbs;
+# nor "stänger" alone, which is mostly the verb (the door closes by itself).
+UMLAUT_PLURALS = {"böck": "bok", "fött": "fot", "täng": "tång"}
 _UMLAUT_PLURAL = re.compile("(" + "|".join(UMLAUT_PLURALS) + ")(?:er|erna)s?$")
+VERB_LOOKALIKES = frozenset({"stänger"})
 
 
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     """Snowball's stem, with the forms it leaves apart brought together. Each rule looks at the
     word's end alone, so that a compound's head stems as the word does (kaffe*kannor*, *kanna*)."""
-    plural = _UMLAUT_PLURAL.search(word)
+    plural = None if word in VERB_LOOKALIKES else _UMLAUT_PLURAL.search(word)
     if plural:  # barnböckerna, as barnbok
         return _stem(word[:plural.start()] + UMLAUT_PLURALS[plural.group(1)])
     stem = _stemmer.stemWord(word)

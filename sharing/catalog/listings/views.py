@@ -117,7 +117,8 @@ def _kept_results(today: date) -> Markup:
 
     def search() -> tuple[str | None, str]:
         ranking, at, part = _list_results(today)
-        return (None if at is None else kept_results.found(ranking, at).note()), part
+        return (None if at is None or not kept_results.keepable(ranking)
+                else kept_results.found(ranking, at).note()), part
 
     return checked_fragment(_search_key("list", today), still_good, search)
 
@@ -138,7 +139,8 @@ def _map_results(today: date) -> str:
                 "listings": [{"title": title, "url": url_for(".detail", listing_id=listing_id)}
                              for listing_id, title in p.listings]} for p in points]
     return render_part("catalog/_search.html", **shown, points=points, markers=markers,
-                       total=sum(point.count for point in points), place=on_map.place)
+                       total=sum(point.count for point in points), place=on_map.place,
+                       unmatched_place=on_map.unmatched_place)
 
 
 def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | None, str]:
@@ -154,7 +156,8 @@ def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | No
             origin = (site.latitude, site.longitude)
     page = cards.page_of(db_session, ranking, filters, locale=str(get_locale()), origin=origin)
     return ranking, at, render_part("catalog/_search.html", **shown, page=page, total=page.total,
-                                     place=page.place, cards=cards.rendered(page.items))
+                                     place=page.place, unmatched_place=page.unmatched_place,
+                                     cards=cards.rendered(page.items))
 
 
 URL_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string (Werkzeug's urls._urlencode)

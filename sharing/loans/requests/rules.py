@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, OpeningHours, Role, Site
@@ -592,17 +592,21 @@ def thread(session: Session, request: LoanRequest) -> list[RequestMessage]:
 
 def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: bool, page: int,
                 per_page: int = 25) -> Page[LoanRequest]:
-    """The user's own requests, or (incoming) those for their municipality's listings if they decide them."""
+    """The user's own requests, or (incoming) those for their municipality's listings if they
+    decide them, those waiting for a decision first (what the start page counts), then the last
+    changed first."""
+    first: list[ColumnElement[int]] = []
     if incoming:
         if not user.has_role(Role.FACILITY_MANAGER):
             raise NotAllowed("incoming requests")
         query = select(LoanRequest).where(col(LoanRequest.owner_municipality_id) == user.municipality_id)
+        first.append(case((col(LoanRequest.status) == S.REQUESTED.value, 0), else_=1))
     else:
         query = select(LoanRequest).where(col(LoanRequest.requester_id) == user.id)
     if open_only:
         query = query.where(col(LoanRequest.status).in_(OPEN))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(col(LoanRequest.updated_at).desc(), col(LoanRequest.id).desc())
+    rows = session.scalars(query.order_by(*first, col(LoanRequest.updated_at).desc(), col(LoanRequest.id).desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
 

@@ -488,8 +488,10 @@ def _place_in(session: Session, terms: list[str]) -> tuple[Place | None, list[st
     """The first place the terms name (typed with or without å, ä, ö; a municipality's name may be
     followed by "kommun"), the terms without it, and whether it was so followed. A place name is
     no word of a listing: as a term it would find every listing there, ranked like any title."""
+    if not terms:
+        return None, terms, False
     typed = [search.plain(term) for term in terms]
-    for stems, place in _places(session) if terms else []:  # municipalities first: "Ystad" is the municipality
+    for stems, place in _places(session):  # municipalities first: "Ystad" is the municipality, not its town
         for start in range(len(typed) - len(stems) + 1):
             if typed[start:start + len(stems)] == stems:
                 end = start + len(stems)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -470,9 +471,15 @@ COUNT_LIMIT = 500
 
 def findable_by(user: Actor) -> ColumnElement[bool]:
     """What a user may find: shared with partners, or their own municipality's."""
+    return _findable_in(user.municipality_id)
+
+
+@lru_cache(maxsize=256)
+def _findable_in(municipality_id: int | None) -> ColumnElement[bool]:
+    # Built once for each municipality: every search asks, and building it costs more than running it.
     return and_(col(Listing.status).in_(FINDABLE),
                 or_(col(Listing.visibility) == Visibility.PARTNERS.value,
-                    col(Listing.municipality_id) == user.municipality_id))
+                    col(Listing.municipality_id) == municipality_id))
 
 
 @dataclass(frozen=True)

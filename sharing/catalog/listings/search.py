@@ -272,9 +272,14 @@ def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dic
     """For each term of three letters or more, the vocabulary's keys its alternatives are
     looked up under (see ``alternatives``); and the query's words stemmed lightly and mended."""
     lightly, edited = _lightly(terms, query), _edited(terms, query)
-    keys = {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {plain(term)}) | lightly[term]
-            | edited[term] for term in terms if len(term) >= 3}
+    keys = {term: _near_keys(term, lightly) | edited[term] for term in terms if len(term) >= 3}
     return keys, lightly, edited
+
+
+def _near_keys(term: str, lightly: dict[str, set[str]]) -> set[str]:
+    """A term's keys but those of its words mended: the term's own variants, and its words
+    stemmed lightly."""
+    return (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {plain(term)}) | lightly[term]
 
 
 def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tuple[tuple[str, ...], ...]:
@@ -327,8 +332,17 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     keys, lightly, edited = _lookup_keys(terms, query)
     if not keys:
         return Alternatives({}, {}, keys=_noted_keys(terms, keys, edited, ()))
-    rows = session.connection().execute(_WORDS_UNDER, {"keys": sorted(set().union(*keys.values()))}).all()
+    # The words under a term's near keys tell whether the vocabulary holds the term itself (its
+    # own key is among them); those under its mended ones (hundreds for a long word) are looked
+    # up only for a term it does not hold, the only one they are offered for.
+    asked = set().union(*(_near_keys(term, lightly) for term in keys))
+    rows: list[tuple[str, str]] = [(variant, word) for variant, word in session.connection().execute(
+        _WORDS_UNDER, {"keys": sorted(asked)})]
     known = {word for _variant, word in rows}
+    mended = set().union(*(edited[term] for term in keys if term not in known)) - asked
+    if mended:
+        rows += [(variant, word) for variant, word in session.connection().execute(
+            _WORDS_UNDER, {"keys": sorted(mended)})]
     near: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     for term, wanted in keys.items():

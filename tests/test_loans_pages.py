@@ -531,3 +531,6 @@ def test_the_start_page_counts_the_work_waiting_for_each_side(client, auth, db, 
     # The loan whose last day is three days away is due soon; the one a day later not yet.
     page = client.get("/").get_data(as_text=True)
     assert '<a href="/loans/?show=ours">1 lån ska lämnas tillbaka inom 3 dagar eller är redan försenat.</a>' in page
+    # The list it leads to shows the loans out first, the soonest due back first.
+    listed = client.get("/loans/?show=ours").get_data(as_text=True)
+    assert listed.index(f'href="/loans/{soon}"') < listed.index(f'href="/loans/{later}"')

@@ -592,10 +592,10 @@ def thread(session: Session, request: LoanRequest) -> list[RequestMessage]:
 
 def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: bool, page: int,
                 per_page: int = 25) -> Page[LoanRequest]:
-    """The user's own requests, or (incoming) those for their municipality's listings if they
-    decide them, those waiting for a decision first (what the start page counts), then the last
-    changed first."""
-    first: list[ColumnElement[int]] = []
+    """The user's own requests, their loans out first, the soonest due back first; or (incoming)
+    those for their municipality's listings if they decide them, those waiting for a decision
+    first. Then the last changed first. (What comes first is what the start page counts.)"""
+    first: list[ColumnElement[Any]] = []
     if incoming:
         if not user.has_role(Role.FACILITY_MANAGER):
             raise NotAllowed("incoming requests")
@@ -603,6 +603,8 @@ def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: boo
         first.append(case((col(LoanRequest.status) == S.REQUESTED.value, 0), else_=1))
     else:
         query = select(LoanRequest).where(col(LoanRequest.requester_id) == user.id)
+        out = (col(LoanRequest.status) == S.HANDED_OVER.value) & (col(LoanRequest.kind) == RequestKind.BORROW.value)
+        first += [case((out, 0), else_=1), case((out, col(LoanRequest.ends_at)), else_=None)]
     if open_only:
         query = query.where(col(LoanRequest.status).in_(OPEN))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -34,6 +34,7 @@ from sharing.catalog.holds.rules import day_before, midnight
 from sharing.clock import SWEDEN, today_in_sweden
 from sharing.loans.reminders.models import LoanReminder
 from sharing.loans.requests.models import LoanRequest, RequestKind, RequestStatus
+from sharing.loans.requests.rules import LENT_OUT
 
 SEND_FROM = time(7, 0)  # Swedish time: reminders of a day go out from then on
 DUE_SOON_DAYS = 3
@@ -103,8 +104,7 @@ def due_back(session: Session, *, requester_id: int, now: datetime) -> int:
     # A loan ends at the midnight after its last day: the last day warned of ends at this one.
     by = midnight(today_in_sweden(now) + timedelta(days=DUE_SOON_DAYS + 1))
     return session.scalar(select(func.count()).select_from(LoanRequest).where(
-        col(LoanRequest.requester_id) == requester_id, col(LoanRequest.status) == RequestStatus.HANDED_OVER.value,
-        col(LoanRequest.kind) == RequestKind.BORROW.value, col(LoanRequest.ends_at) <= by)) or 0
+        col(LoanRequest.requester_id) == requester_id, LENT_OUT, col(LoanRequest.ends_at) <= by)) or 0
 
 
 def due(session: Session, *, now: datetime) -> list[tuple[int, ReminderKind, date]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, update
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, OpeningHours, Role, Site
@@ -52,6 +52,8 @@ STATUS_NAMES = {S.REQUESTED: N_("requested"), S.APPROVED: N_("approved"), S.DECL
                 S.CANCELLED: N_("cancelled"), S.HANDED_OVER: N_("handed over"), S.RETURNED: N_("returned"),
                 S.CLOSED: N_("closed")}
 OPEN = (S.REQUESTED.value, S.APPROVED.value, S.HANDED_OVER.value, S.RETURNED.value)
+# A loan whose pieces are with the borrower: what is due back (a take-over is not).
+LENT_OUT = and_(col(LoanRequest.kind) == RequestKind.BORROW.value, col(LoanRequest.status) == S.HANDED_OVER.value)
 OFFER_OF_KIND = {K.BORROW: "lend", K.TAKE_OVER: "give_away", K.SWAP: "swap"}
 MESSAGE_MAX = 2000
 # How far ahead a day may be asked for: plans reach a year or two; a year 9999 is a typo that
@@ -561,8 +563,8 @@ def mark_overdue(session: Session, *, now: datetime) -> list[int]:
     is, once: the mark is set only where none is, in the database, so a second run, or one
     racing in another process, finds it set and records nothing. Returns the ids marked."""
     late: list[int] = list(session.scalars(select(col(LoanRequest.id)).where(
-        col(LoanRequest.kind) == K.BORROW.value, col(LoanRequest.status) == S.HANDED_OVER.value,
-        col(LoanRequest.overdue_since).is_(None), col(LoanRequest.ends_at) <= now).order_by(col(LoanRequest.id))))
+        LENT_OUT, col(LoanRequest.overdue_since).is_(None), col(LoanRequest.ends_at) <= now)
+        .order_by(col(LoanRequest.id))))
     marked: list[int] = []
     for request_id in late:
         with session.no_autoflush:
@@ -603,8 +605,7 @@ def requests_of(session: Session, user: Actor, *, incoming: bool, open_only: boo
         first.append(case((col(LoanRequest.status) == S.REQUESTED.value, 0), else_=1))
     else:
         query = select(LoanRequest).where(col(LoanRequest.requester_id) == user.id)
-        out = (col(LoanRequest.status) == S.HANDED_OVER.value) & (col(LoanRequest.kind) == RequestKind.BORROW.value)
-        first += [case((out, 0), else_=1), case((out, col(LoanRequest.ends_at)), else_=None)]
+        first += [case((LENT_OUT, 0), else_=1), case((LENT_OUT, col(LoanRequest.ends_at)), else_=None)]
     if open_only:
         query = query.where(col(LoanRequest.status).in_(OPEN))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -206,3 +206,55 @@ def test_a_search_sees_its_sessions_changes_not_yet_written(db, broad):
     newest.title = "Ändrad men inte skriven"
     assert newest.id not in [item.id for item in listings.find(db, viewer=broad, filters=listings.Filters()).items]
     assert [card.title for card in cards.read(db, [newest.id], locale="sv")] == ["Ändrad men inte skriven"]
+
+
+def test_a_search_ranked_for_everyone_cut_for_a_reader_is_the_readers_own_ranking(db, broad, factory, monkeypatch):
+    """A search is ranked once for every municipality and page (rules.rank_for_everyone), and each
+    reader's ranking cut from it: to the id, what ranking it for the reader alone gives, or None
+    when it cannot tell (the reader may find too few of those read, and more matched)."""
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 5)
+    monkeypatch.setattr(listings, "SHARED_READ", 7)  # a margin of one: both outcomes are met
+    skurup = db.scalar(select(Municipality).where(Municipality.name == "Skurup"))
+    readers = [broad, factory.user(skurup)]
+    cut = told = 0
+    for q in [*QUERIES, "ystad stol", "skurup"]:
+        for chosen in [*FILTERS, {"municipality_id": skurup.id}]:
+            for sort in ("relevance", "newest", "title"):
+                for page in (1, 2):
+                    filters = listings.Filters(per_page=4, q=q, sort=sort, page=page, **chosen)
+                    everyone = listings.rank_for_everyone(db, filters)
+                    for reader in readers:
+                        mine = listings.cut_for(db, everyone, viewer=reader, filters=filters)
+                        if mine is None:
+                            told += 1
+                            continue
+                        assert mine == listings.rank(db, viewer=reader, filters=filters), (q, chosen, sort, page)
+                        cut += 1
+    assert told > 0
+    assert cut > 4 * told
+
+
+def test_a_search_near_a_readers_site_is_ranked_for_that_reader_alone(db, broad, factory):
+    site = factory.site(db.get(Municipality, broad.municipality_id))
+    with pytest.raises(ValueError):
+        listings.rank_for_everyone(db, listings.Filters(q="stol", near_site_id=site.id, sort="distance"))
+
+
+def test_a_reader_whose_exact_matches_fill_no_page_where_everyones_do_is_ranked_alone(db, factory):
+    """Its own search would also ask what a word may have been meant as (Matching.fallback)."""
+    ystad, skurup = factory.municipality("Ystad", "1286"), factory.municipality("Skurup", "1264")
+    things = factory.category("Möbler", kind=ResourceKind.THING)
+    for owner, visibility, count in ((skurup, Visibility.OWN_MUNICIPALITY, 4), (ystad, Visibility.PARTNERS, 1)):
+        manager, site = factory.user(owner, Role.FACILITY_MANAGER), factory.site(owner)
+        for _ in range(count):
+            factory.listing(site=site, by=manager, category=things, title="Kontorsstol", visibility=visibility,
+                            published=True)
+    filters = listings.Filters(q="ontorsstol", per_page=4)  # inside every one, and one letter short of the word
+    everyone = listings.rank_for_everyone(db, filters)
+    reader = factory.user(ystad)
+    own = listings.rank(db, viewer=reader, filters=filters)
+    assert own.patterns != everyone.everyone.patterns
+    assert listings.cut_for(db, everyone, viewer=reader, filters=filters) is None
+    other = factory.user(skurup)
+    assert listings.cut_for(db, everyone, viewer=other, filters=filters) == listings.rank(db, viewer=other,
+                                                                                          filters=filters)

@@ -318,17 +318,15 @@ def test_concurrent_reads_of_the_log_keep_the_newest_words(app, db, setting):
 
 # --- The search page ----------------------------------------------------------------------
 
-def kept_seqs(folder: str, *, rankings: bool = False) -> list[int]:
-    """The seq in the note of each kept list of results (see fragments.checked_fragment), or
-    (``rankings``) of each search ranked for every reader, one line of JSON after its note."""
+def kept_seqs(folder: str) -> list[int]:
+    """The seq in the note of each kept list of results (see fragments.checked_fragment)."""
     seqs = []
     for name in os.listdir(folder):
         if not name.startswith("."):
             with open(os.path.join(folder, name), "rb") as f:
                 text = f.read()[4 + 32 + 8:].decode()  # cachelib's expiry, then ours: a hash, an expiry
-            note, _, part = text.partition("\n")
-            if note.startswith("[") and part.startswith("[") == rankings:
-                seqs.append(Found.from_note(note).seq)
+            if text.startswith("["):
+                seqs.append(Found.from_note(text.partition("\n")[0]).seq)
     return seqs
 
 
@@ -488,47 +486,3 @@ def test_a_listing_published_a_second_before_the_oldest_match_read_stays_beyond_
     assert not still_shows(with_bound, Changes(7, {3: "kontorsstol"}, standing={3: same_second}))
     assert not still_shows(found, Changes(7, {3: "kontorsstol"}, standing={3: older}))  # no bound: it may join
     assert Found.from_note(with_bound.note()) == with_bound
-
-
-# --- A search ranked for every reader ------------------------------------------------------------
-
-def test_a_search_ranked_for_one_municipality_is_cut_for_another_and_for_its_other_pages(
-        app, client, auth, setting, db, factory, monkeypatch):
-    """Its ranking is kept under its words and filters alone: another municipality's reader, or
-    another page, is cut their own from it, and sees only what they may find. A change that may
-    touch it has it ranked anew."""
-    from sharing.catalog.listings.models import Visibility
-
-    skurup = factory.municipality("Skurup", "1264")
-    publish(db, setting, "Kontorsstol, delad")
-    publish(db, setting, "Kontorsstol, bara för Ystad", visibility=Visibility.OWN_MUNICIPALITY)
-    ranked_anew = []
-    rank_for_everyone = listings.rank_for_everyone
-    monkeypatch.setattr(listings, "rank_for_everyone",
-                        lambda *a, **k: ranked_anew.append(1) or rank_for_everyone(*a, **k))
-
-    auth.login(setting["employee"])
-    page = client.get("/catalog/?q=kontorsstol").get_data(as_text=True)
-    assert "Kontorsstol, delad" in page and "Kontorsstol, bara för Ystad" in page
-    auth.logout()
-    auth.login(factory.user(skurup, Role.EMPLOYEE))
-    page = client.get("/catalog/?q=kontorsstol").get_data(as_text=True)
-    assert "Kontorsstol, delad" in page and "Kontorsstol, bara för Ystad" not in page
-    other_page = client.get("/catalog/?q=kontorsstol&page=2")
-    assert other_page.status_code == 200 and "bara för Ystad" not in other_page.get_data(as_text=True)
-    assert len(ranked_anew) == 1
-    [ranked_at] = kept_seqs(app.config["PAGE_CACHE_DIR"], rankings=True)
-
-    publish(db, setting, "Kontorsstol, ny")
-    assert "Kontorsstol, ny" in client.get("/catalog/?q=kontorsstol").get_data(as_text=True)
-    assert len(ranked_anew) == 2
-    assert kept_seqs(app.config["PAGE_CACHE_DIR"], rankings=True) != [ranked_at]  # kept in its place
-
-
-def test_a_search_near_a_readers_site_is_not_ranked_for_everyone(app, client, auth, setting, db):
-    publish(db, setting, "Kontorsstol, delad")
-    auth.login(setting["employee"])
-    page = client.get(f"/catalog/?q=kontorsstol&near_site_id={setting['site'].id}&sort=distance")
-    assert "Kontorsstol, delad" in page.get_data(as_text=True)
-    assert kept_seqs(app.config["PAGE_CACHE_DIR"], rankings=True) == []
-    assert len(kept_seqs(app.config["PAGE_CACHE_DIR"])) == 1

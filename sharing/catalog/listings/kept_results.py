@@ -21,10 +21,6 @@ A change to a listing that neither matched nor can match leaves the page as it w
 writer changing a listing every second, most kept pages stay good. Nor can such a change make
 "more than" untrue: every match read still stands. Nothing the reader's role or person decides
 is kept (the page is the same for a municipality and language: see the views).
-
-A search ranked for every reader (``rules.SharedRanking``), from which each reader's ranking is
-cut, is kept alike, under its words and filters alone (``shared_text``): it rests on what a
-page does, for a reader who may find any listing.
 """
 
 from __future__ import annotations
@@ -34,7 +30,7 @@ from dataclasses import dataclass
 
 from sharing.catalog.listings import search
 from sharing.catalog.listings.revision import Changes, Revision, Standing
-from sharing.catalog.listings.rules import FINDABLE, Place, Ranking, SharedRanking
+from sharing.catalog.listings.rules import FINDABLE, Ranking
 
 
 @dataclass(frozen=True)
@@ -115,33 +111,3 @@ def still_shows(found: Found, changes: Changes) -> bool:
             if found.oldest is None and search.may_teach(found.patterns, found.keys, words):
                 return False  # whoever may find it, its words may bring an alternative that others match
     return True
-
-
-def shared_text(shared: SharedRanking, at: Revision) -> str:
-    """A search ranked for everyone, and where the catalog stood when it was, as one line of
-    text (``shared_from_text``): what cutting a reader's ranking from it needs."""
-    everyone = shared.everyone
-    place = None if everyone.place is None else [everyone.place.name, everyone.place.municipality_id,
-                                                 everyone.place.localities]
-    return json.dumps([at.seq, at.token, everyone.ids, shared.newest, shared.owners, shared.exact, everyone.order,
-                       place, everyone.patterns, everyone.keys,
-                       [(facet.field, facet.values) for facet in everyone.facets]],
-                      separators=(",", ":"), ensure_ascii=False)
-
-
-def shared_from_text(text: str) -> tuple[SharedRanking, Revision] | None:
-    """``shared_text`` read back; None if it is not such a text (then it is ranked anew)."""
-    try:
-        seq, token, ids, newest, owners, exact, order, place, patterns, keys, facets = json.loads(text)
-        newest = tuple(int(i) for i in newest)
-        everyone = Ranking(
-            tuple(int(i) for i in ids), matched=frozenset(newest), counted=len(newest),
-            place=None if place is None else Place(str(place[0]), None if place[1] is None else int(place[1]),
-                                                   tuple(str(locality) for locality in place[2])),
-            patterns=tuple(tuple(str(p) for p in alternatives) for alternatives in patterns),
-            keys=tuple(tuple(str(k) for k in term_keys) for term_keys in keys), order=str(order),
-            facets=tuple(search.Facet(int(field), tuple(int(v) for v in values)) for field, values in facets))
-        return (SharedRanking(everyone, newest, tuple(int(owner) for owner in owners), int(exact)),
-                Revision(int(seq), int(token)))
-    except (ValueError, TypeError, IndexError):
-        return None

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlmodel import Session, col
 
 from sharing.accounts.models import Actor, Municipality, Role, Site, User
@@ -469,13 +469,9 @@ class Filters:
 COUNT_LIMIT = 500
 
 
-def findable_by(user: Actor | None) -> ColumnElement[bool]:
-    """What a user may find: shared with partners, or their own municipality's (None: what
-    anyone may find, a search ranked for every reader at once: see ``rank_for_everyone``)."""
-    return _FINDABLE_BY_ANYONE if user is None else _findable_in(user.municipality_id)
-
-
-_FINDABLE_BY_ANYONE = col(Listing.status).in_(FINDABLE)
+def findable_by(user: Actor) -> ColumnElement[bool]:
+    """What a user may find: shared with partners, or their own municipality's."""
+    return _findable_in(user.municipality_id)
 
 
 @lru_cache(maxsize=256)
@@ -580,7 +576,7 @@ class Matching:
         return query.join(Site, col(Site.id) == Listing.site_id) if self.joins_site else query
 
 
-def _matching(session: Session, viewer: Actor | None, filters: Filters, *, places: bool = True) -> Matching:
+def _matching(session: Session, viewer: Actor, filters: Filters, *, places: bool = True) -> Matching:
     """The viewer's findable listings narrowed by the filters, with the distance and search terms
     (``places``: a place the words name is taken as a filter). Every statement of the search
     after it is planned for its words (list and map alike)."""
@@ -645,7 +641,7 @@ def _matching(session: Session, viewer: Actor | None, filters: Filters, *, place
 Hits = TypeVar("Hits", bound=Sized)
 
 
-def _or_as_words(session: Session, viewer: Actor | None, filters: Filters, found: Matching,
+def _or_as_words(session: Session, viewer: Actor, filters: Filters, found: Matching,
                  search_: Callable[[Matching], tuple[Hits, Matching]]) -> tuple[Hits, Matching, Place | None]:
     """What ``search_`` finds of a search and the search it made; or, when it finds nothing at
     the place the words named and the name may be a word (``Matching.place_may_be_word``), what
@@ -723,119 +719,31 @@ def rank(session: Session, *, viewer: Actor, filters: Filters) -> Ranking:
     relevance or newest first they are ranked here, with the databases' own tests
     (``_candidates``); by title or distance the database sorts them (``_all_at_once``)."""
     session.flush()  # its statements are read on the connection: the session's pending changes first
+    found = _matching(session, viewer, filters)
     wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    candidates, found, unmatched_place = _searched(session, viewer, filters, COUNT_LIMIT + 1)
-    ranked, order = _ordered(session, candidates[:COUNT_LIMIT], found, filters, wanted)
-    return _ranking(session, candidates, ranked[:wanted], found, order, COUNT_LIMIT + 1,
-                    reader_municipality_id=viewer.municipality_id, unmatched_place=unmatched_place)
-
-
-def _searched(session: Session, viewer: Actor | None, filters: Filters, limit: int, *, owners: bool = False
-              ) -> tuple[list[Candidate], Matching, Place | None]:
-    """Up to ``limit`` candidates of the search (``_candidates``), the search made, and the place
-    its words named that held nothing (``_or_as_words``)."""
-    return _or_as_words(session, viewer, filters, _matching(session, viewer, filters), lambda matching: _candidates(
-        session, matching, limit, fill=filters.per_page, owners=owners))
-
-
-def _ordered(session: Session, among: Sequence[Candidate], found: Matching, filters: Filters, wanted: int
-             ) -> tuple[list[int], str]:
-    """The ids of these candidates in the search's order (the first ``wanted`` at least), and
-    how it was put in order: "relevance" (by its words), "title", "distance" or "newest"."""
+    counting = COUNT_LIMIT + 1  # one more tells that there are more
+    candidates, found, unmatched_place = _or_as_words(session, viewer, filters, found, lambda matching: _candidates(
+        session, matching, counting, fill=filters.per_page))
     by_rank = filters.sort == "relevance" and bool(found.terms)
+    total = len(candidates)
+    # Whichever candidate changes may change the order (one gone lets an older one in).
+    matched = frozenset(row[0] for row in candidates)
     if filters.sort in ("relevance", "newest") or (filters.sort == "distance" and found.distance is None):
-        return _ranked_here(among, found, by_rank=by_rank), "relevance" if by_rank else "newest"
-    # Sorted by the database, by their ids alone.
-    beyond = (filters.page - 1) * filters.per_page
-    ids = [row[0] for row in among]
-    return ([] if beyond >= len(ids) else _all_at_once(session, found, filters.sort, wanted, ids)), filters.sort
-
-
-def _ranking(session: Session, candidates: Sequence[Candidate], ranked: Sequence[int], found: Matching, order: str,
-             read: int, *, reader_municipality_id: int | None, unmatched_place: Place | None) -> Ranking:
-    """The ranking of these candidates, of at most ``read`` (as many as were asked for)."""
+        ranked = _ranked_here(candidates[:COUNT_LIMIT], found, by_rank=by_rank)
+        order = "relevance" if by_rank else "newest"
+    else:  # sorted by the database, by their ids alone
+        beyond = (filters.page - 1) * filters.per_page
+        among = [row[0] for row in candidates[:COUNT_LIMIT]]
+        ranked = [] if beyond >= len(among) else _all_at_once(session, found, filters.sort, wanted, among)
+        order = filters.sort
     terms = found.terms
-    filled_by_exact = len(candidates) == read and candidates[-1][2] is None  # exact matches come first, text unread
-    return Ranking(tuple(ranked), counted=len(candidates), place=found.place,
-                   # Whichever candidate changes may change the order (one gone lets an older one in).
-                   matched=frozenset(row[0] for row in candidates),
+    filled_by_exact = total == counting and candidates[-1][2] is None  # exact matches come first, text unread
+    return Ranking(tuple(ranked[:wanted]), counted=total, place=found.place, matched=matched,
                    patterns=search.term_patterns(terms, found.alternatives) if terms else (),
                    keys=found.keys if terms else (), order=order,
-                   facets=tuple(found.facets), reader_municipality_id=reader_municipality_id,
+                   facets=tuple(found.facets), reader_municipality_id=viewer.municipality_id,
                    unmatched_place=unmatched_place,
                    oldest=_published_at(session, candidates[-1][0]) if filled_by_exact else None)
-
-
-# A search ranked for every reader reads more candidates than one reader's: each reader may see
-# only some of them (another municipality's own listings are not theirs to find).
-SHARED_READ = COUNT_LIMIT + 1 + 100
-
-
-@dataclass(frozen=True)
-class SharedRanking:
-    """A search ranked once for every reader, whose municipality, page and language it does not
-    depend on (not one near a reader's site): each reader's ranking is cut from it (``cut_for``),
-    which spares most of a search's work when a search another municipality's employees, or
-    another page of it, asked for is asked again.
-
-    ``everyone``: its ranking of every candidate, for a reader who may find any listing;
-    ``newest``: the candidates' ids as read, exact matches first, newest first among each;
-    ``owners``: for each, the municipality whose own listing it is (0: shared with partners);
-    ``exact``: how many of them hold every term as typed (the first)."""
-
-    everyone: Ranking
-    newest: tuple[int, ...]
-    owners: tuple[int, ...]
-    exact: int
-
-    @property
-    def full(self) -> bool:
-        """Whether more listings matched than were read."""
-        return len(self.newest) == SHARED_READ
-
-
-def rank_for_everyone(session: Session, filters: Filters) -> SharedRanking:
-    """The search ranked for every reader at once (``SharedRanking``): of every listing anyone
-    may find, SHARED_READ candidates, each with whose own it is. Not for a search near a reader's
-    site, which depends on the reader."""
-    if filters.near_site_id is not None:
-        raise ValueError("a search near a reader's site is ranked for that reader (rank)")
-    session.flush()
-    candidates, found, unmatched_place = _searched(session, None, filters, SHARED_READ, owners=True)
-    ranked, order = _ordered(session, candidates, found, replace(filters, page=1), len(candidates))
-    everyone = _ranking(session, candidates, ranked, found, order, SHARED_READ, reader_municipality_id=None,
-                        unmatched_place=unmatched_place)
-    return SharedRanking(everyone, tuple(row[0] for row in candidates), tuple(row[3] for row in candidates),
-                         exact=sum(1 for row in candidates if row[2] is None))
-
-
-def cut_for(session: Session, shared: SharedRanking, *, viewer: Actor, filters: Filters) -> Ranking | None:
-    """The viewer's ranking of a search (``rank``'s, to the id), cut from its ranking for
-    everyone: the candidates they may find, in its order. None when it cannot tell theirs:
-    when the viewer may find fewer than COUNT_LIMIT and one of those read and more matched (theirs
-    reads further), or too few exact matches to fill a page where everyone had enough (theirs
-    also asks what the words may have been meant as), or none where others found some (theirs
-    may search a place's name as a word)."""
-    reader = viewer.municipality_id
-    visible = [(listing_id, n < shared.exact) for n, (listing_id, owner) in enumerate(zip(shared.newest, shared.owners))
-               if owner == 0 or owner == reader]
-    counting = COUNT_LIMIT + 1
-    exact_visible = sum(1 for _, exact in visible if exact)
-    if ((shared.full and len(visible) < counting) or (not visible and shared.newest)
-            or (shared.exact >= filters.per_page > exact_visible)):
-        return None
-    cut = visible[:counting]
-    among = {listing_id for listing_id, _ in cut[:COUNT_LIMIT]}
-    wanted = min(filters.page * filters.per_page, COUNT_LIMIT)
-    everyone = shared.everyone
-    ranked = [listing_id for listing_id in everyone.ids if listing_id in among][:wanted]
-    if everyone.order not in ("relevance", "newest") and (filters.page - 1) * filters.per_page >= len(among):
-        ranked = []  # as the database's sort is not asked for a page beyond them (_ordered)
-    oldest = None
-    if len(cut) == counting and cut[-1][1]:  # filled by exact matches
-        oldest = _published_at(session, cut[-1][0])
-    return replace(everyone, ids=tuple(ranked), matched=frozenset(listing_id for listing_id, _ in cut),
-                   counted=len(cut), reader_municipality_id=reader, oldest=oldest)
 
 
 def page_ids(ranking: Ranking, filters: Filters) -> list[int]:
@@ -864,36 +772,31 @@ def results_of(ranking: Ranking, filters: Filters, items: list[Row], *, free: di
                    unmatched_place=ranking.unmatched_place, free=free or {}, ranking=ranking)
 
 
-Candidate = tuple[Any, ...]  # (id, search title, search text or None[, whose own listing it is: 0 if shared])
-# Whose own listing it is, for a search ranked for everyone: 0 when shared with partners.
-_OWNER = case((col(Listing.visibility) == Visibility.OWN_MUNICIPALITY.value, col(Listing.municipality_id)), else_=0)
+Candidate = tuple[Any, ...]  # (id, search title, search text or None)
 
 
-def _candidates(session: Session, found: Matching, limit: int, fill: int = Filters.per_page, *,
-                owners: bool = False) -> tuple[list[Candidate], Matching]:
+def _candidates(session: Session, found: Matching, limit: int, fill: int = Filters.per_page
+                ) -> tuple[list[Candidate], Matching]:
     """Up to ``limit`` matches, newest first, as (id, search title, search text): every exact
     match (each term itself in the words) before any that holds a term only through an
     alternative, so a mistyped word never pushes an exact match out. An exact match's text is
     not read (None): it holds every term. Among the others the newest come first, however many
     of the terms they hold only through an alternative (the ranking then puts fewer first).
     With the search made: with fewer exact matches than ``fill`` (a page), of what its terms
-    may also have been meant as (``Matching.fallback``). ``owners``: each with whose own listing
-    it is (``_OWNER``)."""
-    owner = [_OWNER] if owners else []
+    may also have been meant as (``Matching.fallback``)."""
     # On the connection, all at once: hundreds of plain rows need none of the ORM's work on the
     # way, nor a call a row to fetch them.
     connection = session.connection()
-    rows: list[Candidate] = [(i, title, None, *rest) for i, title, *rest in connection.execute(
-        found.select(col(Listing.id), col(Listing.search_title), *owner, exact=True, newest_first=True
-                     ).limit(limit)).all()]
+    rows: list[Candidate] = [(i, title, None) for i, title in connection.execute(
+        found.select(col(Listing.id), col(Listing.search_title), exact=True, newest_first=True).limit(limit)).all()]
     if len(rows) < fill:
         found = replace(found, alternatives=found.fallback)  # the terms as typed fill no page
     if found.alternatives and len(rows) < limit:
         known = {row[0] for row in rows}
         # Every exact match is known: of one term, the others hold an alternative instead, and
         # asking for those alone spares the database a pattern a row (the term's own).
-        more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), *owner,
-                            newest_first=True, instead=len(found.terms) == 1)
+        more = found.select(col(Listing.id), col(Listing.search_title), col(Listing.search_text), newest_first=True,
+                            instead=len(found.terms) == 1)
         rows += [tuple(row) for row in connection.execute(more.limit(limit)).all()
                  if row[0] not in known][:limit - len(rows)]
     return rows, found
@@ -1005,9 +908,9 @@ def _sites_of(session: Session, found: Matching) -> list[Any]:
                                 .group_by(col(Site.id))).all())
 
 
-def _distance_from(session: Session, viewer: Actor | None, filters: Filters) -> ColumnElement[float] | None:
+def _distance_from(session: Session, viewer: Actor, filters: Filters) -> ColumnElement[float] | None:
     """Squared kilometres from one of the viewer's sites (flat-earth: fine within a region)."""
-    if filters.near_site_id is None or viewer is None:
+    if filters.near_site_id is None:
         return None
     origin = session.get(Site, filters.near_site_id)
     if origin is None or origin.municipality_id != viewer.municipality_id:

@@ -108,56 +108,19 @@ def _search_key(part: str, today: date) -> str:
 
 def _kept_results(today: date) -> Markup:
     """The list of results, kept while no change of the catalog touches it (kept_results)."""
+    lag = current_app.config["SEARCH_LAG_SECONDS"]
+
+    def still_good(note: str) -> bool:
+        found = kept_results.Found.from_note(note)
+        return found is not None and kept_results.still_shows(
+            found, revision.changes_since(db_session, revision.Revision(found.seq, found.token), max_age=lag))
+
     def search() -> tuple[str | None, str]:
         ranking, at, part = _list_results(today)
         return (None if at is None or not kept_results.keepable(ranking)
                 else kept_results.found(ranking, at).note()), part
 
-    return checked_fragment(_search_key("list", today), _still_shows, search)
-
-
-def _still_shows(note: str) -> bool:
-    """Whether what a kept part's note says it rests on still stands (kept_results)."""
-    found = kept_results.Found.from_note(note)
-    return found is not None and kept_results.still_shows(found, revision.changes_since(
-        db_session, revision.Revision(found.seq, found.token), max_age=current_app.config["SEARCH_LAG_SECONDS"]))
-
-
-def _ranking(filters: listings.Filters, today: date) -> tuple[listings.Ranking, revision.Revision | None]:
-    """The reader's ranking of the search, and where the catalog stood when it was ranked: cut
-    from the search ranked for every reader, kept while no change touches it, or (near the
-    reader's own site, or when theirs cannot be cut from it) ranked for them alone."""
-    if filters.near_site_id is None:
-        shared, at = _ranked_for_everyone(filters, today)
-        ranking = listings.cut_for(db_session, shared, viewer=current_user, filters=filters)
-        if ranking is not None:
-            return ranking, at
-    at = revision.now(db_session)  # before the search: a change meanwhile is checked again
-    return listings.rank(db_session, viewer=current_user, filters=filters), at
-
-
-def _ranked_for_everyone(filters: listings.Filters,
-                         today: date) -> tuple[listings.SharedRanking, revision.Revision | None]:
-    """The search ranked for every reader (rules.SharedRanking), kept under its words and
-    filters alone (not the page, the language or the reader's municipality) and the date."""
-    made: list[tuple[listings.SharedRanking, revision.Revision | None]] = []
-
-    def rank() -> tuple[str | None, str]:
-        at = revision.now(db_session)
-        shared = listings.rank_for_everyone(db_session, filters)
-        made.append((shared, at))
-        if at is None or not kept_results.keepable(shared.everyone):
-            return None, ""
-        return kept_results.found(shared.everyone, at).note(), kept_results.shared_text(shared, at)
-
-    args = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in ("page", "view")])
-    text = checked_fragment(f"catalog.search.ranking:{today}:{hashlib.sha256(args.encode()).hexdigest()}",
-                            _still_shows, rank)
-    kept = made[0] if made else kept_results.shared_from_text(text)
-    if kept is None:  # not one of ours: ranked anew
-        rank()
-        return made[0]
-    return kept
+    return checked_fragment(_search_key("list", today), still_good, search)
 
 
 def _search_parts(view: str, today: date) -> tuple[dict[str, Any], listings.Filters]:
@@ -184,7 +147,8 @@ def _list_results(today: date) -> tuple[listings.Ranking, revision.Revision | No
     """The search form and a page of what it finds, for the reader's municipality, with the
     ranking it is a page of and where the catalog stood before it was searched."""
     shown, filters = _search_parts("list", today)
-    ranking, at = _ranking(filters, today)
+    at = revision.now(db_session)  # before the search: a change meanwhile is checked again
+    ranking = listings.rank(db_session, viewer=current_user, filters=filters)
     origin = None
     if filters.sort == "distance" and filters.near_site_id is not None:
         site = db_session.get(Site, filters.near_site_id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sharing.accounts.models import Role
 from sharing.catalog.holds.models import Hold
+from sharing.catalog.listings import kept_results
 from sharing.catalog.listings import revision as revision
 from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
@@ -197,7 +198,7 @@ def test_a_commit_that_wrote_no_listing_after_all_is_still_known_by_its_token(db
     db.execute(update(Listing).where(Listing.id == -1).values(quantity=2))  # no row: nothing to log
     db.commit()
     at = revision.now(db)
-    assert revision.changes_since(db, at) == revision.Changes(at.seq, {})
+    assert revision.changes_since(db, at) == revision.Changes(at.seq, {}, token=at.token)
     db.execute(update(Listing).where(Listing.id == listing.id).values(quantity=2))
     db.commit()
     assert revision.changes_since(db, at).words == {listing.id: listing.search_text}
@@ -363,6 +364,40 @@ def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_
     page = client.get("/catalog/?q=stol").get_data(as_text=True)
     assert "Bokhylla och pall med stol" in page
     assert kept_seqs(folder) != [searched_at]  # searched anew, and kept in its place
+
+
+def test_a_kept_page_is_checked_against_the_changes_since_it_was_last_found_good(
+        app, client, auth, setting, db, monkeypatch):
+    """Each process remembers up to which revision a kept page was found still good, and checks
+    it next against the changes since alone: a page asked for all day outlives the log's window
+    of commits, which otherwise would have it searched anew as too old to tell."""
+    monkeypatch.setattr(revision, "LOG_KEPT", 3)
+    folder = app.config["PAGE_CACHE_DIR"]
+    publish(db, setting, "Kontorsstol, svart", description="En stol att låna")
+    shelf = publish(db, {**setting, "chairs": Factory(db).category("Bokhylla")}, "Bokhylla")
+    auth.login(setting["employee"])
+    assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
+    [searched_at] = kept_seqs(folder)
+    for quantity in range(2, 10):  # more commits than the log's window, the page asked after each
+        shelf.quantity = quantity
+        db.commit()
+        assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
+    assert kept_seqs(folder) == [searched_at]  # served as kept throughout
+
+    app.extensions["sharing.catalog.kept_checked"] = kept_results.CheckedUpTo(10)  # a process that never checked it
+    client.get("/catalog/?q=stol")
+    assert kept_seqs(folder) != [searched_at]  # too old to tell: searched anew
+
+
+def test_what_a_process_remembers_of_kept_pages_is_bounded():
+    checked = kept_results.CheckedUpTo(2)
+    found = page()
+    for n, note in enumerate(["a", "b", "c"]):
+        checked.still_good(note, revision.Revision(10 + n, 7))
+    checked.still_good("d", None)  # not known where the changes ran up to: nothing remembered
+    assert checked.since("a", found) == revision.Revision(found.seq, found.token)  # forgotten first
+    assert checked.since("c", found) == revision.Revision(12, 7)
+    assert checked.since("d", found) == revision.Revision(found.seq, found.token)
 
 
 def test_a_kept_page_of_a_mistyped_word_finds_a_listing_that_brings_the_word_meant(client, auth, setting, db):

@@ -17,6 +17,11 @@ search would unless
   the matches read were all exact ones, as many as a search reads (an alternative's matches
   come after them).
 
+Each process remembers up to which revision it last found a kept page still good
+(``CheckedUpTo``), and checks it next against the changes since then alone: a popular page,
+asked all day, would otherwise be checked against every change since it was searched at every
+ask.
+
 A change to a listing that neither matched nor can match leaves the page as it was: with a
 writer changing a listing every second, most kept pages stay good. Nor can such a change make
 "more than" untrue: every match read still stands. Nothing the reader's role or person decides
@@ -26,6 +31,8 @@ is kept (the page is the same for a municipality and language: see the views).
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sharing.catalog.listings import search
@@ -111,3 +118,34 @@ def still_shows(found: Found, changes: Changes) -> bool:
             if found.oldest is None and search.may_teach(found.patterns, found.keys, words):
                 return False  # whoever may find it, its words may bring an alternative that others match
     return True
+
+
+class CheckedUpTo:
+    """Up to which revision this process last found each kept page's note still good, for its
+    last ``entries`` notes (the least recently checked forgotten first). The changes up to it
+    were found not to touch the page, and every later change is logged anew: only those since
+    need checking."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._checked: OrderedDict[str, Revision] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def since(self, note: str, found: Found) -> Revision:
+        """Where the changes to check this note against begin."""
+        with self._lock:
+            checked = self._checked.get(note)
+            if checked is not None:
+                self._checked.move_to_end(note)
+        return checked or Revision(found.seq, found.token)
+
+    def still_good(self, note: str, up_to: Revision | None) -> None:
+        """The note was found still good up to this revision (None: not known where the changes
+        checked ran up to)."""
+        if up_to is None:
+            return
+        with self._lock:
+            self._checked[note] = up_to
+            self._checked.move_to_end(note)
+            while len(self._checked) > self.entries:
+                self._checked.popitem(last=False)

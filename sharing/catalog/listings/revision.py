@@ -205,6 +205,12 @@ class Changes:
     words: Mapping[int, str | None]
     anything: bool = False
     standing: Mapping[int, Standing] = field(default_factory=dict)
+    token: int | None = None  # the revision's token at ``last``, when the log knows it
+
+    @property
+    def up_to(self) -> Revision | None:
+        """The revision these changes run up to (None: not known, or ``anything``)."""
+        return None if self.token is None or self.anything else Revision(self.last, self.token)
 
 
 def now(session: Session) -> Revision | None:
@@ -242,7 +248,7 @@ def changes_since(session: Session, since: Revision, *, max_age: float = 0) -> C
             return Changes(log.last, {}, anything=True)
         ids = {i for listings in changed if listings for i in listings}
         return Changes(log.last, {i: log.words.get(i) for i in ids},
-                       standing={i: log.standing[i] for i in ids if i in log.standing})
+                       standing={i: log.standing[i] for i in ids if i in log.standing}, token=log.tokens.get(log.last))
 
 
 def _read_log(session: Session, log: _Log | None) -> _Log:

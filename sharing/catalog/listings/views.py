@@ -109,11 +109,17 @@ def _search_key(part: str, today: date) -> str:
 def _kept_results(today: date) -> Markup:
     """The list of results, kept while no change of the catalog touches it (kept_results)."""
     lag = current_app.config["SEARCH_LAG_SECONDS"]
+    checked: kept_results.CheckedUpTo = current_app.extensions["sharing.catalog.kept_checked"]
 
     def still_good(note: str) -> bool:
         found = kept_results.Found.from_note(note)
-        return found is not None and kept_results.still_shows(
-            found, revision.changes_since(db_session, revision.Revision(found.seq, found.token), max_age=lag))
+        if found is None:
+            return False
+        changes = revision.changes_since(db_session, checked.since(note, found), max_age=lag)
+        good = kept_results.still_shows(found, changes)
+        if good:
+            checked.still_good(note, changes.up_to)
+        return good
 
     def search() -> tuple[str | None, str]:
         ranking, at, part = _list_results(today)
@@ -244,12 +250,14 @@ def _make_search_form(view: str, today: date, choices: FilterChoices,
 FilterChoices = tuple[list[tuple[object, str]], ...]
 SEARCH_FORMS_KEPT = 500  # per worker: a form is some 10 kB
 SEARCH_WORDS_KEPT = 2000  # per worker: the words' field is some 300 bytes
+KEPT_PAGES_CHECKED = 2000  # per worker: as many as the pages kept (PAGE_CACHE_ENTRIES), a note some 4 kB
 
 
 def init_app(app: Flask) -> None:
     """What the search keeps in each worker's memory: its forms, and the listings' cards."""
     app.extensions["sharing.catalog.search_forms"] = KeptInMemory(SEARCH_FORMS_KEPT)
     app.extensions["sharing.catalog.search_words"] = KeptInMemory(SEARCH_WORDS_KEPT)
+    app.extensions["sharing.catalog.kept_checked"] = kept_results.CheckedUpTo(KEPT_PAGES_CHECKED)
     cards.init_app(app)
 
 

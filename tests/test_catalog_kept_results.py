@@ -264,6 +264,27 @@ def test_the_log_is_pruned_to_twice_the_commits_a_process_reads(db, setting, mon
     assert kept == list(range(last - 3, last + 1))
 
 
+def test_what_the_listings_do_not_decide_is_kept_across_their_changes_and_not_across_others(db, setting):
+    """The filters' choices and the place names are kept until a category, a municipality or a
+    site changes: a listing's change, many a second, leaves them be."""
+    made = []
+
+    def compute() -> int:
+        made.append(1)
+        return len(made)
+
+    listing = publish(db, setting, "Kontorsstol, svart")
+    assert revision.kept(db, "choices", compute, max_age=0) == 1
+    for quantity in (2, 3):
+        listing.quantity = quantity
+        db.commit()
+        assert revision.kept(db, "choices", compute, max_age=0) == 1
+    setting["chairs"].name = "Kontorsstolar"
+    db.commit()
+    assert revision.kept(db, "choices", compute, max_age=0) == 2
+    assert revision.kept(db, "choices", compute, max_age=0) == 2
+
+
 def test_a_page_from_beyond_what_the_log_knows_cannot_be_told_either(db, setting):
     """Too old for the log, counted past what the database holds, or under another token."""
     publish(db, setting, "Kontorsstol, svart")

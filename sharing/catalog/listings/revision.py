@@ -86,26 +86,36 @@ def current(session: Session, *, max_age: float = 0) -> int | None:
 
 
 T = TypeVar("T")
-# Per database: what was computed from the catalog as of a revision, by what it was asked under.
-_kept: weakref.WeakKeyDictionary[Engine | Connection, tuple[int | None, dict[Hashable, Any]]] = \
+# Per database: what was computed from the catalog, by what it was asked under, and where the
+# catalog stood when it was (see ``kept``).
+_kept: weakref.WeakKeyDictionary[Engine | Connection, dict[Hashable, tuple[Revision, Any]]] = \
     weakref.WeakKeyDictionary()
-KEPT_PER_REVISION = 1000  # a bound: keys carry a municipality and a language, a handful each
+KEPT_ENTRIES = 1000  # a bound: keys carry a municipality and a language, a handful each
 
 
 def kept(session: Session, key: Hashable, compute: Callable[[], T], *, max_age: float = 1.0) -> T:
-    """``compute()``, kept by this process while the catalog's revision stays the same: for what
-    many requests need alike and only a change of the catalog changes (the filters' choices,
-    the place names). A revision known at most ``max_age`` seconds ago is fresh enough."""
-    bind, token = session.get_bind(), current(session, max_age=max_age)
-    if token is None:
-        return compute()
-    known_token, values = _kept.get(bind, (None, {}))
-    if known_token != token or len(values) >= KEPT_PER_REVISION:
-        values = {}
-        _kept[bind] = (token, values)
-    if key not in values:
-        values[key] = compute()
-    return values[key]
+    """``compute()``, kept by this process while nothing in the catalog but its listings changes
+    (a category, a municipality, a site: ``Changes.anything``), as the log known at most
+    ``max_age`` seconds ago tells: for what many requests need alike and the listings do not
+    decide (the filters' choices, the place names), which a listing's change, many a second,
+    would otherwise have computed anew."""
+    bind = session.get_bind()
+    values = _kept.setdefault(bind, {})
+    found = values.get(key)
+    if found is not None:
+        at, value = found
+        changes = changes_since(session, at, max_age=max_age)
+        if not changes.anything:
+            if changes.up_to is not None:
+                values[key] = (changes.up_to, value)  # the next check reads only the changes since
+            return cast(T, value)
+    since = now(session)  # before computing: a change meanwhile is found at the next ask
+    value = compute()
+    if since is not None:
+        if len(values) >= KEPT_ENTRIES:
+            values.clear()
+        values[key] = (since, value)
+    return value
 
 
 def note_change(connection: Connection) -> None:

@@ -30,6 +30,7 @@ is kept (the page is the same for a municipality and language: see the views).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -122,21 +123,22 @@ def still_shows(found: Found, changes: Changes) -> bool:
 
 class CheckedUpTo:
     """Up to which revision this process last found each kept page's note still good, for its
-    last ``entries`` notes (the least recently checked forgotten first). The changes up to it
-    were found not to touch the page, and every later change is logged anew: only those since
-    need checking."""
+    last ``entries`` notes (the least recently checked forgotten first), each by a digest of it
+    (a note names up to COUNT_LIMIT listings). The changes up to it were found not to touch the
+    page, and every later change is logged anew: only those since need checking."""
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
-        self._checked: OrderedDict[str, Revision] = OrderedDict()
+        self._checked: OrderedDict[bytes, Revision] = OrderedDict()
         self._lock = threading.Lock()
 
     def since(self, note: str, found: Found) -> Revision:
         """Where the changes to check this note against begin."""
+        key = _digest(note)
         with self._lock:
-            checked = self._checked.get(note)
+            checked = self._checked.get(key)
             if checked is not None:
-                self._checked.move_to_end(note)
+                self._checked.move_to_end(key)
         return checked or Revision(found.seq, found.token)
 
     def still_good(self, note: str, up_to: Revision | None) -> None:
@@ -144,8 +146,13 @@ class CheckedUpTo:
         checked ran up to)."""
         if up_to is None:
             return
+        key = _digest(note)
         with self._lock:
-            self._checked[note] = up_to
-            self._checked.move_to_end(note)
+            self._checked[key] = up_to
+            self._checked.move_to_end(key)
             while len(self._checked) > self.entries:
                 self._checked.popitem(last=False)
+
+
+def _digest(note: str) -> bytes:
+    return hashlib.blake2b(note.encode(), digest_size=16).digest()

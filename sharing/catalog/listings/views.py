@@ -250,7 +250,7 @@ def _make_search_form(view: str, today: date, choices: FilterChoices,
 FilterChoices = tuple[list[tuple[object, str]], ...]
 SEARCH_FORMS_KEPT = 500  # per worker: a form is some 10 kB
 SEARCH_WORDS_KEPT = 2000  # per worker: the words' field is some 300 bytes
-KEPT_PAGES_CHECKED = 2000  # per worker: as many as the pages kept (PAGE_CACHE_ENTRIES), a note some 4 kB
+KEPT_PAGES_CHECKED = 2000  # per worker: as many as the pages kept (PAGE_CACHE_ENTRIES)
 
 
 def init_app(app: Flask) -> None:

@@ -62,6 +62,9 @@ TOO_WIDE = """table => {
 
 def assert_fits_a_phone(page: Page, table: Locator) -> None:
     """Neither the page nor the table's box scrolls sideways, nothing of the table beyond the screen."""
+    # Measured once its style sheet applies: a table found in the page as it is parsed may be laid
+    # out without it on a busy machine, wider than any phone.
+    page.wait_for_load_state("load")
     width = page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
     assert width["inner"] == 390 and width["scroll"] <= 390, f"{page.url} scrolls sideways on a phone: {width}"
     too_wide = table.evaluate(TOO_WIDE)

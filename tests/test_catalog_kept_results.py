@@ -352,8 +352,9 @@ def kept_seqs(folder: str) -> list[int]:
     return seqs
 
 
-def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_anew_after_one_that_does(
-        app, client, auth, setting, db):
+def kept_page_of_a_chair(app, client, auth, setting, db):
+    """A chair's page of results kept, and a shelf the search neither shows nor can find: the
+    folder of kept pages, the shelf, and the seq the page was searched at."""
     folder = app.config["PAGE_CACHE_DIR"]
     # "stol" a word of the index: the search offers nothing for it that a new listing's words could take back.
     publish(db, setting, "Kontorsstol, svart", description="En stol att låna")
@@ -361,6 +362,12 @@ def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_
     auth.login(setting["employee"])
     assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
     [searched_at] = kept_seqs(folder)
+    return folder, shelf, searched_at
+
+
+def test_a_kept_page_is_served_across_changes_that_do_not_touch_it_and_searched_anew_after_one_that_does(
+        app, client, auth, setting, db):
+    folder, shelf, searched_at = kept_page_of_a_chair(app, client, auth, setting, db)
 
     shelf.quantity = 4  # a listing the search neither shows nor can find
     db.commit()
@@ -393,12 +400,7 @@ def test_a_kept_page_is_checked_against_the_changes_since_it_was_last_found_good
     it next against the changes since alone: a page asked for all day outlives the log's window
     of commits, which otherwise would have it searched anew as too old to tell."""
     monkeypatch.setattr(revision, "LOG_KEPT", 3)
-    folder = app.config["PAGE_CACHE_DIR"]
-    publish(db, setting, "Kontorsstol, svart", description="En stol att låna")
-    shelf = publish(db, {**setting, "chairs": Factory(db).category("Bokhylla")}, "Bokhylla")
-    auth.login(setting["employee"])
-    assert "Kontorsstol, svart" in client.get("/catalog/?q=stol").get_data(as_text=True)
-    [searched_at] = kept_seqs(folder)
+    folder, shelf, searched_at = kept_page_of_a_chair(app, client, auth, setting, db)
     for quantity in range(2, 10):  # more commits than the log's window, the page asked after each
         shelf.quantity = quantity
         db.commit()

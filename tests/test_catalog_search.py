@@ -229,7 +229,9 @@ def test_a_typo_in_a_words_ending_or_a_short_stem_is_forgiven_too(db, catalog):
                          ("stloar", "Stolar, svarta"), ("garidner", "Gardiner, vita"), ("kopiatro", "Kopiator"),
                          ("dattorer", "Datorer till skolan"), ("datoer", "Datorer till skolan"),  # short stems
                          ("cylkar", "Cyklar, tre"), ("prjektor", "Projektor Epson"),  # a vowel missing
-                         ("projektpr", "Projektor Epson")):  # or a wrong one
+                         ("projektpr", "Projektor Epson"),  # or a wrong one
+                         ("datoter", "Datorer till skolan"), ("cyklat", "Cyklar, tre"),  # a wrong consonant
+                         ("kopiatoor", "Kopiator")):  # a letter too many
         assert titles(db, viewer, typed) == [meant], typed
     # Without å, ä, ö, inside a compound that no word of the index spells alone.
     listing("Bildskärmar, 24 tum")
@@ -239,6 +241,17 @@ def test_a_typo_in_a_words_ending_or_a_short_stem_is_forgiven_too(db, catalog):
     # A word the index holds is what was meant: it is not mended.
     listing("Lampro, ett märke")
     assert titles(db, viewer, "lampro") == ["Lampro, ett märke"]
+
+
+def test_only_a_word_the_vocabulary_lacks_is_mended(db, catalog):
+    """Mending a word stems some 500 others: not for a word the index holds."""
+    viewer, listing, _ = catalog
+    listing("Datorer till skolan")
+    search._mended.cache_clear()
+    assert titles(db, viewer, "datorer") == ["Datorer till skolan"]
+    assert search._mended.cache_info().misses == 0
+    assert titles(db, viewer, "datoter") == ["Datorer till skolan"]
+    assert search._mended.cache_info().misses == 1
 
 
 def test_mistyped_words_matches_rank_as_the_word_meant_would_title_first(db, catalog):

@@ -235,17 +235,18 @@ def _edited(terms: list[str], query: str) -> dict[str, set[str]]:
     return edited
 
 
-_TYPED_VOWELS = "aeiouyåäö"
+_LETTERS = "abcdefghijklmnopqrstuvwxyzåäö"
 
 
 @lru_cache(maxsize=5_000)
 def _mended(word: str) -> frozenset[str]:
     """The stems (of three letters or more, without å, ä, ö) of a word with a letter left out,
-    two neighbours swapped, or a vowel added or changed: the edits the stem alone cannot see."""
+    two neighbours swapped, or a letter added or changed: the edits the stem alone cannot see
+    (datoter, as datorer). Some 500 words stemmed: made only for a word the vocabulary lacks."""
     mended = {word[:i] + word[i + 1:] for i in range(len(word))}
     mended |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
-    mended |= {word[:i] + vowel + word[i:] for i in range(len(word) + 1) for vowel in _TYPED_VOWELS}
-    mended |= {word[:i] + vowel + word[i + 1:] for i in range(len(word)) for vowel in _TYPED_VOWELS}
+    mended |= {word[:i] + letter + word[i:] for i in range(len(word) + 1) for letter in _LETTERS}
+    mended |= {word[:i] + letter + word[i + 1:] for i in range(len(word)) for letter in _LETTERS}
     # Stemmed past _stem's cache: what a word mends to is kept here, not among the words stemmed often.
     return frozenset(stem for stem in (plain(_stem.__wrapped__(other)) for other in mended) if len(stem) >= 3)
 
@@ -267,13 +268,14 @@ def _accented(term: str) -> list[str]:
     return [spelled for spelled in spellings if spelled != term]
 
 
-def _lookup_keys(terms: list[str], query: str) -> tuple[dict[str, set[str]], dict[str, set[str]],
-                                                        dict[str, set[str]]]:
+def _lookup_keys(terms: list[str], query: str, unknown: Iterable[str]
+                 ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """For each term of three letters or more, the vocabulary's keys its alternatives are
-    looked up under (see ``alternatives``); and the query's words stemmed lightly and mended."""
-    lightly, edited = _lightly(terms, query), _edited(terms, query)
-    keys = {term: _near_keys(term, lightly) | edited[term] for term in terms if len(term) >= 3}
-    return keys, lightly, edited
+    looked up under (see ``alternatives``), its words mended when it is ``unknown`` (the
+    vocabulary holds no word of it); and those mended keys."""
+    lightly = _lightly(terms, query)
+    edited = _edited([term for term in terms if term in set(unknown)], query)
+    return {term: _near_keys(term, lightly) | edited.get(term, set()) for term in terms if len(term) >= 3}, edited
 
 
 def _near_keys(term: str, lightly: dict[str, set[str]]) -> set[str]:
@@ -287,7 +289,7 @@ def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tupl
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
     the vocabulary has learnt them. ``unknown``: the terms the vocabulary held no word of
     (``Alternatives.unknown``), marked ``MENDED`` when what they may be meant as depends on it."""
-    keys, _lightly_, edited = _lookup_keys(terms, query)
+    keys, edited = _lookup_keys(terms, query, unknown)
     return _noted_keys(terms, keys, edited, unknown)
 
 
@@ -329,17 +331,21 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     A word typed without its å, ä, ö may also lose more to the stemmer ("forradet" -> "forr",
     where "förrådet" -> "förråd"): the query's words are also tried stemmed once only; and, for
     ``fallback``, mended (``_edited``) and spelled with å, ä, ö (``_accented``)."""
-    keys, lightly, edited = _lookup_keys(terms, query)
-    if not keys:
-        return Alternatives({}, {}, keys=_noted_keys(terms, keys, edited, ()))
+    lightly = _lightly(terms, query)
+    near_keys = {term: _near_keys(term, lightly) for term in terms if len(term) >= 3}
+    if not near_keys:
+        return Alternatives({}, {}, keys=_noted_keys(terms, {}, {}, ()))
     # The words under a term's near keys tell whether the vocabulary holds the term itself (its
-    # own key is among them); those under its mended ones (hundreds for a long word) are looked
+    # own key is among them); its words mended (hundreds for a long word) are made and looked
     # up only for a term it does not hold, the only one they are offered for.
-    asked = set().union(*(_near_keys(term, lightly) for term in keys))
+    asked = set().union(*near_keys.values())
     rows: list[tuple[str, str]] = [(variant, word) for variant, word in session.connection().execute(
         _WORDS_UNDER, {"keys": sorted(asked)})]
     known = {word for _variant, word in rows}
-    mended = set().union(*(edited[term] for term in keys if term not in known)) - asked
+    unknown = frozenset(near_keys) - known
+    edited = _edited([term for term in terms if term in unknown], query)
+    keys = {term: near | edited.get(term, set()) for term, near in near_keys.items()}
+    mended = set().union(*edited.values()) - asked
     if mended:
         rows += [(variant, word) for variant, word in session.connection().execute(
             _WORDS_UNDER, {"keys": sorted(mended)})]
@@ -360,11 +366,10 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
         if term in known:
             found = near.get(term, [])
         else:  # mended, and spelled with å, ä, ö inside any word (bildskärmar for skarm)
-            found = similar(lightly[term] | {bare} | edited[term])
+            found = similar(lightly[term] | {bare} | edited.get(term, set()))
             found += [spelled for spelled in _accented(term) if spelled not in found]
         if found:
             fallback[term] = found[:MAX_ALTERNATIVES]
-    unknown = frozenset(keys) - known
     return Alternatives(near, fallback, unknown, _noted_keys(terms, keys, edited, unknown))
 
 

@@ -24,9 +24,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,13 +50,32 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=300, help="distinct addresses per pass")
     parser.add_argument("--kept-results", action="store_true", help="keep whole results too, as configured")
     parser.add_argument("--profile", help="write cProfile statistics of the second pass here")
-    args = parser.parse_args()
+    print(json.dumps(on_a_database(parser.parse_args(), measure)))
+
+
+def on_a_database(args: argparse.Namespace, measure: Callable[[str, argparse.Namespace, str], dict[str, object]]
+                  ) -> dict[str, object]:
+    """``measure(url, args, folder)`` on ``args.database``, or on a SQLite file of
+    ``args.listings`` listings prepared here; ``folder`` a temporary one for its kept parts."""
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite:///{folder}/bench.sqlite3"
         if not args.database:
             print(f"preparing {args.listings:,} listings ...", flush=True)
             prepare(url, args.listings)
-        print(json.dumps(measure(url, args, folder)))
+        return measure(url, args, folder)
+
+
+def signed_in(app: Flask) -> list[FlaskClient]:
+    """A test client signed in as each municipality's employee."""
+    clients = []
+    for email in EMPLOYEES:
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+        assert client.get("/catalog/").status_code == 200, "not signed in"
+        clients.append(client)
+    return clients
 
 
 def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object]:
@@ -77,14 +102,7 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
 
     for module, name in ((listings, "rank"), (listings, "map_points"), (cards, "read")):
         setattr(module, name, timed(getattr(module, name)))  # the views call them through the module
-    clients = []
-    for email in EMPLOYEES:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-        assert client.get("/catalog/").status_code == 200, "not signed in"
-        clients.append(client)
+    clients = signed_in(app)
     for client in clients:  # the first of each costs imports, template compiling, connections
         client.get("/catalog/?q=stol")
         client.get("/")

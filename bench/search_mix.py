@@ -20,7 +20,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from catalog import PASSWORD, prepare, search_addresses, zipf_weights  # noqa: E402
+from catalog import search_addresses, zipf_weights  # noqa: E402
+from search_cpu import on_a_database, signed_in  # noqa: E402
 
-EMPLOYEES = ["medarbetare@ystad.example", "medarbetare@skurup.example", "medarbetare@trelleborg.example"]
 DRAWERS = 8  # as the benchmark's clients, each drawing its own addresses
 
 
@@ -41,13 +40,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="searches, drawn Zipf-like")
     parser.add_argument("--addresses", type=int, default=5000, help="distinct search addresses")
     parser.add_argument("--write-every", type=int, default=37, help="searches between two listings' changes")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database or f"sqlite:///{folder}/bench.sqlite3"
-        if not args.database:
-            print(f"preparing {args.listings:,} listings ...", flush=True)
-            prepare(url, args.listings)
-        print(json.dumps(measure(url, args, folder)))
+    print(json.dumps(on_a_database(parser.parse_args(), measure)))
 
 
 def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object]:
@@ -70,14 +63,7 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
         return rank(*a, **k)
 
     listings.rank = counted_rank  # type: ignore[assignment]  # the views call it through the module: a page rendered anew
-    clients = []
-    for email in EMPLOYEES:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-        assert client.get("/").status_code == 200, "not signed in"
-        clients.append(client)
+    clients = signed_in(app)
     addresses, weights = search_addresses(args.addresses), zipf_weights(args.addresses)
     drawers = [random.Random(n) for n in range(DRAWERS)]
     writer = random.Random(5)

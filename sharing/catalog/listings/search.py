@@ -274,7 +274,8 @@ def _lookup_keys(terms: list[str], query: str, unknown: Iterable[str]
     looked up under (see ``alternatives``), its words mended when it is ``unknown`` (the
     vocabulary holds no word of it); and those mended keys."""
     lightly = _lightly(terms, query)
-    edited = _edited([term for term in terms if term in set(unknown)], query)
+    lacked = set(unknown)
+    edited = _edited([term for term in terms if term in lacked], query)
     return {term: _near_keys(term, lightly) | edited.get(term, set()) for term in terms if len(term) >= 3}, edited
 
 

@@ -705,15 +705,21 @@ def _ranks(term: str, alternatives: list[str]) -> list[tuple[int, Words]]:
 def ranker(terms: list[str], alternatives: dict[str, list[str]], *,
            by_relevance: bool) -> Callable[[str, str | None], tuple[int, int]]:
     """``inexact`` and (if asked) ``relevance`` of a listing given its search title and text,
-    in Python: the tests built once, for many rows."""
+    in Python: the tests built once, for many rows, and each title (and text) ranked once: many
+    listings of a search share one (a unit clearing out its rooms lists forty "Kontorsstol")."""
     ranks = ([[(rank, test_of(words)) for rank, words in _ranks(term, alternatives.get(term, []))]
               for term in terms] if by_relevance else [])
     exact = [test_of(in_words(term)) for term in terms if term in alternatives]
+    ranked: dict[tuple[str, str | None], tuple[int, int]] = {}
 
     def rank(title: str, text_: str | None) -> tuple[int, int]:
-        row = padded(title, text_)
-        return (sum(1 for holds in exact if not holds(row)),
+        found = ranked.get((title, text_))
+        if found is None:
+            row = padded(title, text_)
+            found = ranked[title, text_] = (
+                sum(1 for holds in exact if not holds(row)),
                 sum(next((rank for rank, holds in tests if holds(row)), WORST_RANK + 1) for tests in ranks))
+        return found
     return rank
 
 

@@ -166,6 +166,28 @@ def test_postgresql_words_and_filters_are_one_pattern_of_one_column(db, broad):
     assert [listing.title for listing in listings.find(db, viewer=broad, filters=things).items] == ["Soffa"] * 2
 
 
+def test_postgresql_asks_a_term_s_spellings_and_the_filters_apart(db, broad):
+    """A term with alternatives would make a pattern for each spelling under each filter's
+    value: the filters are then a pattern of their own, and the search finds what it did."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plans only")
+    asked = dict(q="kontorsstil", conditions=[Condition.AS_NEW, Condition.VERY_GOOD], sort="newest")
+    matching = listings._matching(db, broad, listings.Filters(**asked))
+    assert len(matching.alternatives[matching.terms[0]]) >= 1  # kontorsstol, and more
+    query = matching.select(Listing.id, newest_first=True)
+    sql = str(query.compile(db.get_bind(), compile_kwargs={"literal_binds": True})).replace("%%", "%")
+    good, fair = (search.facet(search.FACET_CONDITION, search.CONDITION_CODES[c.value], "postgresql")
+                  for c in (Condition.AS_NEW, Condition.VERY_GOOD))
+    assert f"search_fts_body LIKE '%{good}%|%'" in sql and f"search_fts_body LIKE '%{fair}%|%'" in sql
+    assert f"LIKE '%|%{matching.terms[0]}%'" in sql and f"%{good}%|%{matching.terms[0]}" not in sql
+    filtered = listings.find(db, viewer=broad, filters=listings.Filters(per_page=100, **asked)).items
+    every = listings.find(db, viewer=broad, filters=listings.Filters(
+        per_page=100, q="kontorsstil", sort="newest")).items
+    assert [item.id for item in filtered] == [
+        item.id for item in every if item.condition in (Condition.AS_NEW, Condition.VERY_GOOD)]
+    assert {item.title for item in filtered} == {"Kontorsstol, svart", "Kontorsstolar"}
+
+
 def test_postgresql_plans_a_search_for_its_words(db, broad):
     """A prepared statement's plan for any word walks the publication index end to end for a
     rare word: a search's statements are planned for their values, to the end of its transaction."""

@@ -3,6 +3,9 @@
 and pages rendered anew, beside the signed-in front page; a facility manager changes a listing
 every ``--write-every`` searches through the catalog's rules, as the benchmark's writer does.
 Signed in as the three municipalities' employees in turns, eight drawers as its eight clients.
+On PostgreSQL the server's CPU time serving each request is added (its processes serving the
+database, read from the kernel's count in nanoseconds): SQLite's is the process's own. The
+requests are drawn alike in every run, so two versions of the code compare request for request.
 
     python bench/search_mix.py --database sqlite:////path/to/100k.sqlite3 --requests 3000
     python bench/search_mix.py --listings 20000                            # makes its own SQLite
@@ -21,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,10 +68,12 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
 
     listings.rank = counted_rank  # type: ignore[assignment]  # the views call it through the module: a page rendered anew
     clients = signed_in(app)
+    database_cpu = database_cpu_of(url)
     addresses, weights = search_addresses(args.addresses), zipf_weights(args.addresses)
     drawers = [random.Random(n) for n in range(DRAWERS)]
     writer = random.Random(5)
     spent: dict[str, list[float]] = {"kept": [], "rendered anew": [], "front page": []}
+    by_database: dict[str, list[float]] = {name: [] for name in spent}  # of it, the server's (PostgreSQL)
     for n in range(args.requests):
         if n % args.write_every == 0:  # in an app context of its own: a request's must not outlive it
             with app.app_context(), new_session() as session:
@@ -81,19 +87,59 @@ def measure(url: str, args: argparse.Namespace, folder: str) -> dict[str, object
                     session.commit()
         client = clients[n % DRAWERS % len(clients)]
         path = drawers[n % DRAWERS].choices(addresses, weights)[0]
-        before, began = ranked[0], time.process_time()
+        before, served_before = ranked[0], database_cpu()
+        began = time.process_time()
         assert client.get(path).status_code == 200, path
-        spent["rendered anew" if ranked[0] > before else "kept"].append((time.process_time() - began) * 1000)
+        took = time.process_time() - began
+        served = database_cpu() - served_before
+        kind = "rendered anew" if ranked[0] > before else "kept"
+        spent[kind].append((took + served) * 1000)
+        by_database[kind].append(served * 1000)
         if n % 4 == 0:
+            served_before = database_cpu()
             began = time.process_time()
             client.get("/")
-            spent["front page"].append((time.process_time() - began) * 1000)
+            took = time.process_time() - began
+            served = database_cpu() - served_before
+            spent["front page"].append((took + served) * 1000)
+            by_database["front page"].append(served * 1000)
     searches = spent["kept"] + spent["rendered anew"]
-    figures: dict[str, object] = {name: {"requests": len(times), "cpu_ms_mean": round(statistics.mean(times), 2)}
+    figures: dict[str, object] = {name: {"requests": len(times), "cpu_ms_mean": round(statistics.mean(times), 2),
+                                         "database_cpu_ms_mean": round(statistics.mean(by_database[name]), 2)}
                                   for name, times in spent.items() if times}
     figures["search_cpu_ms_mean"] = round(statistics.mean(searches), 2)
     figures["front_to_search"] = round(statistics.mean(spent["front page"]) / statistics.mean(searches), 2)
     return figures
+
+
+def database_cpu_of(url: str) -> Callable[[], float]:
+    """The CPU seconds PostgreSQL's processes serving this database have spent, or 0 on SQLite.
+    Its backends are asked of the server every 100 reads (the app's pool keeps its connections)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url)
+    if database.get_backend_name() != "postgresql":
+        return lambda: 0.0
+    server = create_engine(database.set(database="postgres"))
+    backends: list[int] = []
+    reads = [0]
+
+    def spent() -> float:
+        if reads[0] % 100 == 0:
+            with server.connect() as connection:
+                backends[:] = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                                                 {"name": database.database}).all()
+        reads[0] += 1
+        total = 0
+        for pid in backends:
+            try:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+            except OSError:  # gone: its time is not counted any more
+                continue
+        return total / 1e9
+
+    return spent
 
 
 if __name__ == "__main__":

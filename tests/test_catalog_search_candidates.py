@@ -6,7 +6,7 @@ database's ORDER BY over every match does; beyond it, the best of the newest, ex
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
@@ -186,6 +186,28 @@ def test_postgresql_asks_a_term_s_spellings_and_the_filters_apart(db, broad):
     assert [item.id for item in filtered] == [
         item.id for item in every if item.condition in (Condition.AS_NEW, Condition.VERY_GOOD)]
     assert {item.title for item in filtered} == {"Kontorsstol, svart", "Kontorsstolar"}
+
+
+def test_postgresql_asks_the_vocabulary_in_one_statement_however_many_keys(db, broad):
+    """A mistyped word is looked up under hundreds of keys, as many as its mendings: as a list,
+    each count was a statement of its own, parsed anew by psycopg and by the server."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's statements only")
+    asked = []
+
+    def seen(_connection, _cursor, statement, parameters, _context, _many):
+        if "search_word_variant" in statement:
+            asked.append((statement, parameters))
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        found = [search.alternatives(db, search.query_terms(q), q) for q in ("kontorsstil", "stolr", "bordd", "ek")]
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+    assert "kontorsstol" in found[0].fallback["kontorsstil"]  # mended, under hundreds of keys
+    counts = {len(parameters["keys"]) if "keys" in parameters else len(parameters) for _statement, parameters in asked}
+    assert len(counts) > 2
+    assert len({statement for statement, _parameters in asked}) == 1
 
 
 def test_postgresql_plans_a_search_for_its_words(db, broad):

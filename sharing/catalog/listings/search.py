@@ -270,21 +270,21 @@ def _accented(term: str) -> list[str]:
     return [spelled for spelled in spellings if spelled != term]
 
 
-def _lookup_keys(terms: list[str], query: str, unknown: Iterable[str]
+def _lookup_keys(near_keys: dict[str, set[str]], query: str, unknown: Iterable[str]
                  ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """For each term of three letters or more, the vocabulary's keys its alternatives are
-    looked up under (see ``alternatives``), its words mended when it is ``unknown`` (the
-    vocabulary holds no word of it); and those mended keys."""
-    lightly = _lightly(terms, query)
+    looked up under (see ``alternatives``): its ``near_keys``, with its words mended when it is
+    ``unknown`` (the vocabulary holds no word of it); and those mended keys."""
     lacked = set(unknown)
-    edited = _edited([term for term in terms if term in lacked], query)
-    return {term: _near_keys(term, lightly) | edited.get(term, set()) for term in terms if len(term) >= 3}, edited
+    edited = _edited([term for term in near_keys if term in lacked], query)
+    return {term: near | edited.get(term, set()) for term, near in near_keys.items()}, edited
 
 
-def _near_keys(term: str, lightly: dict[str, set[str]]) -> set[str]:
-    """A term's keys but those of its words mended: the term's own variants, and its words
-    stemmed lightly."""
-    return (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {plain(term)}) | lightly[term]
+def _near_keys(terms: list[str], lightly: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Each term's keys (of three letters or more) but those of its words mended: the term's own
+    variants, and its words stemmed lightly."""
+    return {term: (_variants(term) if len(term) >= FUZZY_MIN_LENGTH else {plain(term)}) | lightly[term]
+            for term in terms if len(term) >= 3}
 
 
 def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tuple[tuple[str, ...], ...]:
@@ -292,7 +292,7 @@ def term_keys(terms: list[str], query: str, unknown: Iterable[str] = ()) -> tupl
     short term): with ``may_hold``, what tells whether a listing's words may meet a search once
     the vocabulary has learnt them. ``unknown``: the terms the vocabulary held no word of
     (``Alternatives.unknown``), marked ``MENDED`` when what they may be meant as depends on it."""
-    keys, edited = _lookup_keys(terms, query, unknown)
+    keys, edited = _lookup_keys(_near_keys(terms, _lightly(terms, query)), query, unknown)
     return _noted_keys(terms, keys, edited, unknown)
 
 
@@ -348,7 +348,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     where "förrådet" -> "förråd"): the query's words are also tried stemmed once only; and, for
     ``fallback``, mended (``_edited``) and spelled with å, ä, ö (``_accented``)."""
     lightly = _lightly(terms, query)
-    near_keys = {term: _near_keys(term, lightly) for term in terms if len(term) >= 3}
+    near_keys = _near_keys(terms, lightly)
     if not near_keys:
         return Alternatives({}, {}, keys=_noted_keys(terms, {}, {}, ()))
     # The words under a term's near keys tell whether the vocabulary holds the term itself (its
@@ -358,8 +358,7 @@ def alternatives(session: Session, terms: list[str], query: str = "") -> Alterna
     rows = _words_under(session, asked)
     known = {word for _variant, word in rows}
     unknown = frozenset(near_keys) - known
-    edited = _edited([term for term in terms if term in unknown], query)
-    keys = {term: near | edited.get(term, set()) for term, near in near_keys.items()}
+    keys, edited = _lookup_keys(near_keys, query, unknown)
     mended = set().union(*edited.values()) - asked
     if mended:
         rows += _words_under(session, mended)

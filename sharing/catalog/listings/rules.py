@@ -578,9 +578,7 @@ class Matching:
 
 def _matching(session: Session, viewer: Actor, filters: Filters, *, places: bool = True) -> Matching:
     """The viewer's findable listings narrowed by the filters, with the distance and search terms
-    (``places``: a place the words name is taken as a filter). Every statement of the search
-    after it is planned for its words (list and map alike)."""
-    search.plan_with_values(session)
+    (``places``: a place the words name is taken as a filter)."""
     conditions: list[ColumnElement[bool]] = [findable_by(viewer)]
     facets: list[search.Facet] = []
     dialect = session.get_bind().dialect.name

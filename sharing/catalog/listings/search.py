@@ -38,6 +38,7 @@ from typing import Any
 
 import snowballstemmer
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Engine,
@@ -49,7 +50,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    func,
     literal,
     literal_column,
     or_,
@@ -390,6 +390,18 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _written_in(pattern: str) -> BindParameter[str]:
+    """A pattern written into its statement rather than sent apart from it. How many listings a
+    word matches decides a search's plan on PostgreSQL (walking the newest-first index for a
+    broad word, the trigram index for a rare one). A statement sent often is prepared and after
+    a few runs planned once for any value, and that plan walks the index end to end for a rare
+    word: 50 ms rather than 0.3 at 100,000 listings. Written in, a search's words are a
+    statement of their own, planned for them, and what follows in its transaction (its page's
+    cards) keeps its prepared plan. The pattern is a literal SQLAlchemy quotes, of a query's
+    letters and digits (``words``) and the facets' tokens."""
+    return bindparam(None, pattern, type_=String, literal_execute=True)
+
+
 # --- What a search asks of a listing's words ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -516,7 +528,7 @@ def _sql(words: Words) -> ColumnElement[bool]:
         else:  # the words with a space before (only a short word asks for one: PostgreSQL's index stays of use)
             text_: ColumnElement[str] = literal_column("listing.search_text")
             column = literal(" ") + text_ if words.pattern.startswith(" ") else text_
-        return column.like(_like(words.pattern), escape="\\")
+        return column.like(_written_in(_like(words.pattern)), escape="\\")
     parts = [_sql(part) for part in words.parts]
     return and_(*parts) if isinstance(words, AllOf) else or_(*parts)
 
@@ -604,16 +616,17 @@ def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[
         if isinstance(words, Has):
             if words.in_title:
                 return _sql(words)
-            return or_(*(_BODY.like(before + "%|" + _like(words.pattern), escape="\\") for before in befores))
+            return or_(*(_BODY.like(_written_in(before + "%|" + _like(words.pattern)), escape="\\")
+                         for before in befores))
         joined = [like(part, befores) for part in words.parts]
         return and_(*joined) if isinstance(words, AllOf) else or_(*joined)
 
     carrier = next((n for n, part in enumerate(parts) if not (isinstance(part, AnyOf) and len(part.parts) > 1)), None)
     conditions = [like(part, leads if n == carrier else [""]) for n, part in enumerate(parts)]
     if carrier is None and leads != [""]:
-        conditions.append(or_(*(_BODY.like(lead + "%|%") for lead in leads)))
-    conditions += [or_(*(_BODY.like(f"%{facet(choice.field, value, 'postgresql')}%|%") for value in choice.values))
-                   for choice in apart]
+        conditions.append(or_(*(_BODY.like(_written_in(lead + "%|%")) for lead in leads)))
+    conditions += [or_(*(_BODY.like(_written_in(f"%{facet(choice.field, value, 'postgresql')}%|%"))
+                         for value in choice.values)) for choice in apart]
     return conditions
 
 
@@ -656,17 +669,6 @@ def _in_index(parts: list[Words], facets: Iterable[Facet]) -> tuple[TextClause |
         return None, rest
     return text("listing_fts MATCH :match").bindparams(bindparam("match", " AND ".join(queries), unique=True)), rest
 
-
-def plan_with_values(session: Session) -> None:
-    """Have PostgreSQL plan the rest of this transaction's statements for the values they are
-    given. A statement run often is prepared, and after a few runs planned once for any values;
-    but how many listings a word matches decides a search's plan (walking the newest-first index
-    for a broad word, the trigram index for a rare one), and the plan for any word walks the
-    index end to end for a rare one: 50 ms rather than 0.3 at 100,000 listings. Set by a SELECT,
-    as SET LOCAL would be: a request that only read then still commits, keeping its prepared
-    statements (see transactions.only_read)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
 
 
 def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:

@@ -3,6 +3,8 @@
 page, while the matches are within the bound it must find, count and order exactly what the
 database's ORDER BY over every match does; beyond it, the best of the newest, exact matches first."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -188,22 +190,29 @@ def test_postgresql_asks_a_term_s_spellings_and_the_filters_apart(db, broad):
     assert {item.title for item in filtered} == {"Kontorsstol, svart", "Kontorsstolar"}
 
 
+@contextmanager
+def statements_asked(db, naming: str) -> Iterator[list[tuple[str, dict]]]:
+    """The statements (and their parameters) sent while in the block that name this table or column."""
+    asked: list[tuple[str, dict]] = []
+
+    def seen(_connection, _cursor, statement, parameters, _context, _many):
+        if naming in statement:
+            asked.append((statement, parameters))
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        yield asked
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+
+
 def test_postgresql_asks_the_vocabulary_in_one_statement_however_many_keys(db, broad):
     """A mistyped word is looked up under hundreds of keys, as many as its mendings: as a list,
     each count was a statement of its own, parsed anew by psycopg and by the server."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL's statements only")
-    asked = []
-
-    def seen(_connection, _cursor, statement, parameters, _context, _many):
-        if "search_word_variant" in statement:
-            asked.append((statement, parameters))
-
-    event.listen(db.get_bind(), "before_cursor_execute", seen)
-    try:
+    with statements_asked(db, "search_word_variant") as asked:
         found = [search.alternatives(db, search.query_terms(q), q) for q in ("kontorsstil", "stolr", "bordd", "ek")]
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", seen)
     assert "kontorsstol" in found[0].fallback["kontorsstil"]  # mended, under hundreds of keys
     counts = {len(parameters["keys"]) if "keys" in parameters else len(parameters) for _statement, parameters in asked}
     assert len(counts) > 2
@@ -216,21 +225,12 @@ def test_postgresql_plans_a_search_for_its_words(db, broad):
     nothing else of the transaction is asked to plan anew."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plans only")
-    asked = []
-
-    def seen(_connection, _cursor, statement, parameters, _context, _many):
-        if "search_fts_body" in statement:
-            asked.append((statement, parameters))
-
-    event.listen(db.get_bind(), "before_cursor_execute", seen)
-    try:
+    with statements_asked(db, "search_fts_body") as asked:
         for words in ("stol", "kontorsstol", "ek"):
             listings.find(db, viewer=broad, filters=listings.Filters(q=words))
             listings.map_points(db, viewer=broad, filters=listings.Filters(q=words))  # the map's search too
             assert db.scalar(text("SHOW plan_cache_mode")) == "auto"
             db.commit()
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", seen)
     statements = " ".join(statement for statement, _parameters in asked)
     for pattern in ("%|%stol%", "%|%kontorsstol%", "%|% ek%"):  # as psycopg is sent a percent sign
         assert f"LIKE '{pattern.replace('%', '%%')}'" in statements

@@ -341,9 +341,9 @@ def stemming() -> str:
     import inspect
     from importlib.metadata import version
 
-    from sharing.catalog.listings import rules, search
+    from sharing.catalog.listings import rules, search, search_index
 
-    stored = [search._stem, search.words, search.document, search._variants, rules.index]
+    stored = [search._stem, search.words, search.document, search._variants, rules.index, search_index.word_endings]
     code = "\n".join(inspect.getsource(function) for function in stored) + version("snowballstemmer")
     return hashlib.sha256(code.encode()).hexdigest()[:8]
 

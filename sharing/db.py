@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -84,6 +85,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 # its rows at once), so this is ample; it stays well under the server's request timeout.
 SQLITE_BUSY_SECONDS = 10.0
 
+# Functions of our own that SQLite's schema calls (a trigger keeping a search index), by name:
+# a domain adds its own (``sqlite_function``), and every connection is given them all.
+_SQLITE_FUNCTIONS: dict[str, Callable[[str], str]] = {}
+
+
+def sqlite_function(name: str, function: Callable[[str], str]) -> None:
+    """Give every SQLite connection opened from now on this deterministic function of one text."""
+    _SQLITE_FUNCTIONS[name] = function
+
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any, busy_seconds: float = SQLITE_BUSY_SECONDS) -> None:
     # WAL lets readers run beside the writer; foreign keys are off by default in SQLite;
@@ -97,6 +107,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any, busy_seconds: float = SQLI
     # system call each: a search reads thousands of pages.
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
+    for name, function in _SQLITE_FUNCTIONS.items():
+        dbapi_connection.create_function(name, 1, function, deterministic=True)
 
 
 def row_lock(model: type[SQLModel]) -> Update:

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from sharing.clock import today_in_sweden, utcnow
+from sharing.db import make_engine
 
 from .conftest import LiveServer, assert_accessible
 from .test_journeys import log_in
@@ -71,7 +72,7 @@ def test_a_unit_takes_over_some_chairs_and_both_sides_get_the_transfer_document(
 
 def test_a_swap_passes_both_listings(new_page: Callable[..., Page], live_server: LiveServer) -> None:
     url = live_server.database_url
-    engine = create_engine(url)
+    engine = make_engine(url)  # as the app connects: SQLite's search index calls the app's function
     with engine.begin() as connection:  # two demo listings, one of each, offered for swapping
         mine, theirs = [connection.execute(text(
             "SELECT l.id FROM listing l JOIN municipality m ON m.id = l.municipality_id WHERE m.name = :name "
@@ -104,7 +105,7 @@ def test_a_swap_passes_both_listings(new_page: Callable[..., Page], live_server:
     asker.goto(request_url)
     asker.get_by_role("button", name="Bekräfta överlämningen").click()
     expect(asker.locator("main")).to_contain_text("Avslutad")
-    engine = create_engine(url)
+    engine = make_engine(url)
     with engine.connect() as connection:
         moved = connection.execute(text("SELECT from_listing_id, quantity FROM listing_transfer WHERE reference = :r"),
                                    {"r": f"loans.request:{request_url.rsplit('/', 1)[1]}"}).all()

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, Text
 from sqlmodel import AutoString, Field, Relationship, SQLModel
 
 from sharing.catalog.categories.models import MAX_VOLUME_M3, MAX_WEIGHT_KG, Category, ResourceKind
+from sharing.catalog.listings import search_index  # noqa: F401  # SQLite's index calls its function
 from sharing.clock import utcnow
 from sharing.db import MAX_RECORD_ID, UTCDateTime, foreign_key
 

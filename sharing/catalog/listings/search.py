@@ -3,8 +3,8 @@
 No single index handles Swedish: stemming misses compounds, trigrams miss inflections whose
 stem changes. So each listing keeps its words *stemmed*, and a query's stems are found as
 *substrings* of them, which catches compounds ("stol" inside "kontorsstol"). The databases
-index that text for substring search: FTS5's trigram tokenizer on SQLite, pg_trgm on
-PostgreSQL.
+index that text for substring search: on SQLite an FTS5 index of each word's endings, a
+substring being the start of one (``search_index``); on PostgreSQL pg_trgm.
 
 A stem is Snowball's Swedish stem with the forms it leaves apart brought together, so that
 every form of a noun shares it: Snowball leaves the plural of "dator" longer than its singular
@@ -62,6 +62,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from sharing import transactions
+from sharing.catalog.listings import search_index
 from sharing.catalog.listings.models import Listing, SearchWord, SearchWordVariant
 
 MAX_TERMS = 8
@@ -503,12 +504,15 @@ def ranked_at_most(term: str, rank: int) -> Words:
 
 
 def _fts5(words: Words) -> str | None:
-    """``words`` as an FTS5 query over the search index, or None when a pattern is too short
-    for its trigrams (then the database's LIKE tests it)."""
+    """``words`` as an FTS5 query over the search index (``search_index``: a term as the prefix
+    of a word's ending, or of a marked word at a word's start), or None when the index cannot
+    answer a pattern (``search_index.answers``) or it is of the title, which the index does not
+    hold: then the database's LIKE tests it."""
     if isinstance(words, Has):
-        if len(words.pattern) < 3:
+        if words.in_title or not search_index.answers(words.pattern):
             return None
-        return ("title" if words.in_title else "body") + ':"' + words.pattern.replace('"', '""') + '"'
+        word = words.pattern.removeprefix(" ")
+        return f'body:"{search_index.WORD_START if words.pattern.startswith(" ") else ""}{word}"*'
     parts = [_fts5(part) for part in words.parts]
     if None in parts or not parts:
         return None
@@ -516,7 +520,7 @@ def _fts5(words: Words) -> str | None:
 
 
 def _conjuncts(words: Words) -> list[Words]:
-    """What must all hold: each part asked of the index if it can be (a short word cannot)."""
+    """What must all hold: each part asked of the index if it can be (see ``_fts5``)."""
     return [part for w in words.parts for part in _conjuncts(w)] if isinstance(words, AllOf) else [words]
 
 
@@ -537,7 +541,7 @@ def _sql(words: Words) -> ColumnElement[bool]:
 # A filter on a listing's kind, condition, municipality, category or ways to share is asked of
 # the search index with the words, as a facet: a token per field and value that no text holds.
 # On SQLite a facet is one token of three private-use characters: which filter, and its value in
-# two characters. It is one trigram, so a filter is one list in the index. On PostgreSQL, whose
+# two characters, so a filter is one list in the index. On PostgreSQL, whose
 # pg_trgm indexes letters and digits alone, it is a word "q<field><value>q" in
 # ``search_fts_body``, which holds a listing's facets in field order, "|" (no text holds one),
 # then its words: one pattern asks for a term and every filter at once, so that the planner
@@ -661,14 +665,13 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
 
 def _in_index(parts: list[Words], facets: Iterable[Facet]) -> tuple[TextClause | None, list[ColumnElement[bool]]]:
     """SQLite: what of these parts and facets its search index is asked (None: nothing), and
-    the parts it cannot be asked (a word too short for its trigrams), as SQL."""
+    the parts it cannot be asked (``_fts5``), as SQL."""
     asked = [(part, _fts5(part)) for part in parts]
     queries = [query for _, query in asked if query] + [_fts5_facet(choice) for choice in facets]
     rest = [_sql(part) for part, query in asked if not query]
     if not queries:
         return None, rest
     return text("listing_fts MATCH :match").bindparams(bindparam("match", " AND ".join(queries), unique=True)), rest
-
 
 
 def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -45,12 +46,15 @@ def alembic_config(url: str) -> Config:
 
 
 @contextmanager
-def statements_on(bind: Engine | Connection) -> Iterator[list[str]]:
-    """The SQL statements run on ``bind`` while the block runs, each on one line."""
+def statements_on(bind: Engine | Connection, parameters: list[Any] | None = None) -> Iterator[list[str]]:
+    """The SQL statements run on ``bind`` while the block runs, each on one line; and, into
+    ``parameters`` if given, what each was sent with, in the same order."""
     statements: list[str] = []
 
-    def note(_connection, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+    def note(_connection, _cursor, statement, sent, *_rest):  # type: ignore[no-untyped-def]
         statements.append(" ".join(statement.split()))
+        if parameters is not None:
+            parameters.append(sent)
 
     event.listen(bind, "before_cursor_execute", note)
     try:

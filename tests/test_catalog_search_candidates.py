@@ -3,12 +3,10 @@
 page, while the matches are within the bound it must find, count and order exactly what the
 database's ORDER BY over every match does; beyond it, the best of the newest, exact matches first."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from sharing.accounts.models import Municipality, Role
 from sharing.catalog.categories.models import ResourceKind
@@ -17,6 +15,7 @@ from sharing.catalog.listings import rules as listings
 from sharing.catalog.listings import search as search
 from sharing.catalog.listings.models import Condition, Listing, Visibility
 from sharing.clock import utcnow
+from tests.conftest import statements_on
 
 TITLES = ["Stol", "Kontorsstol, svart", "Stolsdyna", "Bord med stol", "Stolar i ek", "Konferensbord ek",
           "Skrivbord", "Bord", "Matsalsbord och stolar", "Ekbord", "Kontorsstolar", "Pall", "Lekbord",
@@ -190,29 +189,16 @@ def test_postgresql_asks_a_term_s_spellings_and_the_filters_apart(db, broad):
     assert {item.title for item in filtered} == {"Kontorsstol, svart", "Kontorsstolar"}
 
 
-@contextmanager
-def statements_asked(db, naming: str) -> Iterator[list[tuple[str, dict]]]:
-    """The statements (and their parameters) sent while in the block that name this table or column."""
-    asked: list[tuple[str, dict]] = []
-
-    def seen(_connection, _cursor, statement, parameters, _context, _many):
-        if naming in statement:
-            asked.append((statement, parameters))
-
-    event.listen(db.get_bind(), "before_cursor_execute", seen)
-    try:
-        yield asked
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", seen)
-
-
 def test_postgresql_asks_the_vocabulary_in_one_statement_however_many_keys(db, broad):
     """A mistyped word is looked up under hundreds of keys, as many as its mendings: as a list,
     each count was a statement of its own, parsed anew by psycopg and by the server."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL's statements only")
-    with statements_asked(db, "search_word_variant") as asked:
+    sent: list = []
+    with statements_on(db.get_bind(), sent) as statements:
         found = [search.alternatives(db, search.query_terms(q), q) for q in ("kontorsstil", "stolr", "bordd", "ek")]
+    asked = [(statement, parameters) for statement, parameters in zip(statements, sent)
+             if "search_word_variant" in statement]
     assert "kontorsstol" in found[0].fallback["kontorsstil"]  # mended, under hundreds of keys
     counts = {len(parameters["keys"]) if "keys" in parameters else len(parameters) for _statement, parameters in asked}
     assert len(counts) > 2
@@ -225,15 +211,18 @@ def test_postgresql_plans_a_search_for_its_words(db, broad):
     nothing else of the transaction is asked to plan anew."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plans only")
-    with statements_asked(db, "search_fts_body") as asked:
+    sent: list = []
+    with statements_on(db.get_bind(), sent) as statements:
         for words in ("stol", "kontorsstol", "ek"):
             listings.find(db, viewer=broad, filters=listings.Filters(q=words))
             listings.map_points(db, viewer=broad, filters=listings.Filters(q=words))  # the map's search too
             assert db.scalar(text("SHOW plan_cache_mode")) == "auto"
             db.commit()
-    statements = " ".join(statement for statement, _parameters in asked)
+    asked = [(statement, parameters) for statement, parameters in zip(statements, sent)
+             if "search_fts_body" in statement]
+    searched = " ".join(statement for statement, _parameters in asked)
     for pattern in ("%|%stol%", "%|%kontorsstol%", "%|% ek%"):  # as psycopg is sent a percent sign
-        assert f"LIKE '{pattern.replace('%', '%%')}'" in statements
+        assert f"LIKE '{pattern.replace('%', '%%')}'" in searched
     assert not [value for _statement, parameters in asked for value in parameters.values()
                 if isinstance(value, str) and "%" in value]
 

@@ -462,12 +462,16 @@ def may_teach(patterns: tuple[tuple[str, ...], ...], keys: tuple[tuple[str, ...]
     as an alternative to one of the terms (a word other than the term that shares one of its
     keys: ``alternatives``), or the term itself when it was mended (``MENDED``). Every listing's
     words are learnt, whoever may find it, and a new alternative may make other listings match."""
-    words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
     for term_patterns, term_keys_ in zip(patterns, keys):
         term = term_patterns[0].strip()
         found_under = _plain_words if len(term) < FUZZY_MIN_LENGTH else _keys_of
+        # Of the whole text first, kept: a change is tested against many kept pages, and most
+        # changed listings hold no word under the term's keys.
+        if found_under(search_text).isdisjoint(term_keys_):
+            continue
+        words_ = frozenset(word for word in search_text.split() if 3 <= len(word) <= 100)
         learnt = words_ if MENDED in term_keys_ else words_ - {term}
-        if any(found_under(word) & set(term_keys_) for word in learnt):
+        if any(not found_under(word).isdisjoint(term_keys_) for word in learnt):
             return True
     return False
 

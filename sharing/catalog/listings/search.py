@@ -641,7 +641,10 @@ def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[
 # --- Asking the database ------------------------------------------------------------------
 
 _INDEX = table("listing_fts", column("rowid"))
-_INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  # the index's rowid: see the migration
+_INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  # newest first: see the migrations
+# The index's rowid is that order negated, so that newest first is its rowids rising: FTS5
+# walks its lists so faster than falling.
+_ORDER_OF_INDEXED: ColumnElement[int] = -_INDEX.c.rowid
 
 
 def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bool]], words: list[Words],
@@ -658,8 +661,8 @@ def listings(dialect: str, columns: list[Any], conditions: list[ColumnElement[bo
         return query.order_by(col(Listing.published_at).desc(), col(Listing.id).desc()) if newest_first else query
     match, rest = _in_index(parts, facets)
     if match is not None:
-        query = select(*columns).select_from(_INDEX).join(Listing, _INDEX_ORDER == _INDEX.c.rowid).where(match)
-        order: tuple[ColumnElement[Any], ...] = (_INDEX.c.rowid.desc(),)
+        query = select(*columns).select_from(_INDEX).join(Listing, _INDEX_ORDER == _ORDER_OF_INDEXED).where(match)
+        order: tuple[ColumnElement[Any], ...] = (_INDEX.c.rowid,)  # newest first
     else:
         query = select(*columns).select_from(Listing)
         order = (col(Listing.published_at).desc(), col(Listing.id).desc())
@@ -686,7 +689,7 @@ def matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
         return and_(true(), *_on_body(parts, ()))
     match, conditions = _in_index(parts, ())
     if match is not None:
-        conditions.append(_INDEX_ORDER.in_(select(_INDEX.c.rowid).where(match)))
+        conditions.append(_INDEX_ORDER.in_(select(_ORDER_OF_INDEXED).where(match)))
     return and_(true(), *conditions)
 
 

@@ -643,7 +643,7 @@ def _on_body(parts: list[Words], facets: Iterable[Facet]) -> list[ColumnElement[
 _INDEX = table("listing_fts", column("rowid"))
 _INDEX_ORDER: ColumnElement[int] = literal_column("listing.search_fts_order")  # newest first: see the migrations
 # The index's rowid is that order negated, so that newest first is its rowids rising: FTS5
-# walks its lists so faster than falling.
+# walks its lists faster rising than falling.
 _ORDER_OF_INDEXED: ColumnElement[int] = -_INDEX.c.rowid
 
 

@@ -454,7 +454,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=60,
+                        help="each kind of request driven this long in all, split into the rounds")
     parser.add_argument("--addresses", type=int, default=5000, help="distinct search addresses")
     parser.add_argument("--rounds", type=lambda text: max(1, int(text)), default=3,
                         help="search and the front page are driven in turns, this many times")

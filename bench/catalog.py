@@ -219,8 +219,10 @@ def drive_in_turns(turns: dict[str, tuple[list[Client], Paths]], seconds: float,
 
 def server_cpu(process: subprocess.Popen, url: str) -> Callable[[], float]:
     """The CPU seconds gunicorn's processes have spent (the workers, and those it has recycled)
-    and, on PostgreSQL, the database's processes serving the bench's database (the writer's
-    too, a few statements a second)."""
+    and, on PostgreSQL, the server's processes (the backends serving the bench, the writer's
+    too, and those that have exited: a recycled worker's connections end with it, and their
+    backends' time with them if they were counted one by one). Each parent counts the time of
+    the children it has reaped (/proc's cutime, cstime)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -233,28 +235,30 @@ def server_cpu(process: subprocess.Popen, url: str) -> Callable[[], float]:
             return 0.0
         return sum(int(n) for n in fields[11:15 if children else 13]) / tick  # utime stime (cutime cstime)
 
-    def workers() -> list[int]:
+    def parent_of(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+    def children_of(parent: int) -> list[int]:
         found = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == process.pid:
+                    if parent_of(int(entry.name)) == parent:
                         found.append(int(entry.name))
                 except (OSError, IndexError, ValueError):
                     continue
         return found
 
-    database = make_url(url)
-    admin = create_engine(PG_SERVER) if database.get_backend_name() == "postgresql" else None
+    def tree(root: int) -> float:
+        return spent(root, children=True) + sum(spent(pid) for pid in children_of(root))
+
+    postmaster = None
+    if make_url(url).get_backend_name() == "postgresql":
+        with create_engine(PG_SERVER).connect() as connection:  # the server runs on this machine
+            postmaster = parent_of(connection.scalar(text("SELECT pg_backend_pid()")))
 
     def cpu() -> float:
-        total = spent(process.pid, children=True) + sum(spent(pid) for pid in workers())
-        if admin is not None:
-            with admin.connect() as connection:
-                backends = connection.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
-                                              {"name": database.database}).all()
-            total += sum(spent(pid) for pid in backends)
-        return total
+        return tree(process.pid) + (tree(postmaster) if postmaster is not None else 0.0)
 
     return cpu
 

@@ -254,8 +254,10 @@ def server_cpu(process: subprocess.Popen, url: str) -> Callable[[], float]:
 
     postmaster = None
     if make_url(url).get_backend_name() == "postgresql":
-        with create_engine(PG_SERVER).connect() as connection:  # the server runs on this machine
+        server = create_engine(PG_SERVER)
+        with server.connect() as connection:  # the server runs on this machine
             postmaster = parent_of(connection.scalar(text("SELECT pg_backend_pid()")))
+        server.dispose()  # no connection of ours left open to count
 
     def cpu() -> float:
         return tree(process.pid) + (tree(postmaster) if postmaster is not None else 0.0)
